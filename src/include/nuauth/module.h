@@ -1,0 +1,90 @@
+/* The interface between nuauth and its modules.
+ *
+ * A module is a shared object in the module folder that exports
+ *
+ *     const struct nuauth_module *nuauth_module_info(void);
+ *
+ * nuauth refuses a module whose api_version differs from
+ * NUAUTH_MODULE_API_VERSION.  Hooks a module does not provide are NULL.
+ * Modules resolve nuauth's own functions (log.h, conf.h, flow.h) from the
+ * nuauth executable. */
+#ifndef NUAUTH_MODULE_H
+#define NUAUTH_MODULE_H
+
+#include <stdint.h>
+#include <glib.h>
+#include "flow.h"
+#include "conf.h"
+
+#define NUAUTH_MODULE_API_VERSION 1
+#define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
+
+/* The user a connection belongs to, as the decision sees it. */
+struct nuauth_user {
+	const char *name;
+	uint32_t uid;			/* from the user database, not the desktop */
+	const uint32_t *groups;
+	size_t ngroups;
+};
+
+/* The connection being decided. */
+struct nuauth_packet {
+	struct nu_flow flow;
+	uint32_t mark;			/* the packet's mark as nufw read it */
+	uint8_t icmp_type;
+	const char *indev;		/* "" when unknown */
+	const char *outdev;
+	const char *app;		/* full program path, "" when unknown */
+	const char *os_sysname;		/* "" when unknown */
+	const char *os_release;
+	const char *os_version;
+};
+
+/* One ACL that matched the packet and the user. */
+struct nuauth_acl_match {
+	const char *name;		/* the ACL's [section]; owned by the module */
+	int decision;			/* enum nu_verdict */
+	uint32_t flags;
+	const char *log_prefix;		/* "" when none */
+};
+
+enum nuauth_user_status {
+	NUAUTH_USER_OK = 0,
+	NUAUTH_USER_UNKNOWN,		/* no such user here: ask the next module */
+	NUAUTH_USER_BAD_PASSWORD,
+	NUAUTH_USER_DISABLED,
+	NUAUTH_USER_ERROR,
+};
+
+struct nuauth_module {
+	uint32_t api_version;
+	const char *name;
+
+	/* Reads the module's keys from conf (instance and conffile come from
+	 * "name[:instance[:conffile]]", NULL when not given).  Returns the
+	 * module's private state, or NULL with *error set; a module with no
+	 * state returns any non-NULL pointer it likes. */
+	void *(*init)(struct nu_conf *conf, const char *instance,
+		      const char *conffile, GError **error);
+	void (*deinit)(void *priv);
+
+	/* nuauth_user_check_module: checks the password of user; on success
+	 * fills *uid and appends the user's groups to groups (guint32). */
+	enum nuauth_user_status (*user_check)(void *priv, const char *user,
+					      const char *password, size_t password_len,
+					      uint32_t *uid, GArray *groups);
+
+	/* nuauth_acl_check_module: appends to matches (struct
+	 * nuauth_acl_match) every ACL that matches packet and user.  Returns
+	 * 0, or -1 on an internal error (the packet is then dropped). */
+	int (*acl_check)(void *priv, const struct nuauth_packet *packet,
+			 const struct nuauth_user *user, GArray *matches);
+
+	/* nuauth_finalize_packet_module: rewrites *mark (its own bits only).
+	 * acl is the ACL that decided, NULL when none. */
+	int (*finalize_packet)(void *priv, const struct nuauth_packet *packet,
+			       const struct nuauth_user *user,
+			       const struct nuauth_acl_match *acl, uint32_t *mark);
+};
+
+#endif
