@@ -1,1 +1,93 @@
-/* to be written */
+/* Logging to stderr or syslog, with one threshold for all messages. */
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool log_to_syslog;
+static int log_max_level = LOG_NOTICE;
+static const char *log_ident = "nufw";
+
+void nu_log_init(const char *ident, bool to_syslog, int max_level)
+{
+	log_ident = ident;
+	log_to_syslog = to_syslog;
+	log_max_level = max_level;
+	if (to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void nu_log_set_level(int max_level)
+{
+	log_max_level = max_level;
+}
+
+bool nu_log_enabled(int level)
+{
+	return level <= log_max_level;
+}
+
+static const char *level_name(int level)
+{
+	switch (level) {
+	case LOG_EMERG: case LOG_ALERT: case LOG_CRIT: case LOG_ERR: return "error";
+	case LOG_WARNING: return "warning";
+	case LOG_NOTICE: return "notice";
+	case LOG_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+static void log_emit(int level, const char *fmt, va_list ap, const char *suffix)
+{
+	char msg[1024];
+
+	if (!nu_log_enabled(level))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_to_syslog) {
+		syslog(level, "%s%s%s", msg, suffix ? ": " : "", suffix ? suffix : "");
+		return;
+	}
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld %s[%d] %s: %s%s%s\n",
+		tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+		log_ident, (int)getpid(), level_name(level), msg,
+		suffix ? ": " : "", suffix ? suffix : "");
+}
+
+void nu_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit(level, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}
