@@ -1,1 +1,790 @@
-/* to be written */
+/* acls.nufw: the plaintext module's ACLs (format in acl.h). */
+#include "config.h"
+#include "acl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proto.h"
+
+struct net {
+	struct in6_addr addr;	/* host bits cleared; IPv4 stored v4-mapped */
+	unsigned plen;		/* over the 128-bit form (IPv4 /24 is 120) */
+	bool v4;
+};
+
+struct port_range {
+	uint16_t lo, hi;
+};
+
+struct os_match {
+	char *sysname;
+	char *release;		/* NULL: any */
+	char *version;		/* NULL: any */
+};
+
+struct nu_acl {
+	char *name;
+	unsigned line;		/* of the [name] header */
+	GArray *uids, *gids;	/* uint32_t */
+	GArray *protos;		/* uint8_t; empty means TCP */
+	GArray *types;		/* uint8_t; empty means any */
+	GArray *src, *dst;	/* struct net; empty means any */
+	GArray *sports, *dports;	/* struct port_range; empty means any */
+	GPtrArray *apps;	/* glob patterns; empty means any */
+	GPtrArray *oses;	/* struct os_match; empty means any */
+	GPtrArray *indevs, *outdevs;	/* names; empty means any */
+	int decision;
+	uint32_t flags;
+	char *log_prefix;
+	char *period;
+	/* Where the single-valued keys were set (0: not set). */
+	unsigned decision_line, flags_line, log_prefix_line, period_line;
+};
+
+struct nu_acl_set {
+	GPtrArray *acls;	/* struct nu_acl (owned), file order */
+};
+
+/* Where the line being parsed comes from. */
+struct acl_ctx {
+	const char *file;
+	unsigned line;
+	const char *key;	/* as written */
+	const char *value;	/* as written (quotes removed) */
+};
+
+static void os_match_free(void *p)
+{
+	struct os_match *os = p;
+
+	g_free(os->sysname);
+	g_free(os->release);
+	g_free(os->version);
+	g_free(os);
+}
+
+static void acl_free(void *p)
+{
+	struct nu_acl *acl = p;
+
+	if (!acl)
+		return;
+	g_free(acl->name);
+	g_array_free(acl->uids, TRUE);
+	g_array_free(acl->gids, TRUE);
+	g_array_free(acl->protos, TRUE);
+	g_array_free(acl->types, TRUE);
+	g_array_free(acl->src, TRUE);
+	g_array_free(acl->dst, TRUE);
+	g_array_free(acl->sports, TRUE);
+	g_array_free(acl->dports, TRUE);
+	g_ptr_array_free(acl->apps, TRUE);
+	g_ptr_array_free(acl->oses, TRUE);
+	g_ptr_array_free(acl->indevs, TRUE);
+	g_ptr_array_free(acl->outdevs, TRUE);
+	g_free(acl->log_prefix);
+	g_free(acl->period);
+	g_free(acl);
+}
+
+static struct nu_acl *acl_new(const char *name, unsigned line)
+{
+	struct nu_acl *acl = g_new0(struct nu_acl, 1);
+
+	acl->name = g_strdup(name);
+	acl->line = line;
+	acl->uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	acl->gids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	acl->protos = g_array_new(FALSE, FALSE, sizeof(uint8_t));
+	acl->types = g_array_new(FALSE, FALSE, sizeof(uint8_t));
+	acl->src = g_array_new(FALSE, FALSE, sizeof(struct net));
+	acl->dst = g_array_new(FALSE, FALSE, sizeof(struct net));
+	acl->sports = g_array_new(FALSE, FALSE, sizeof(struct port_range));
+	acl->dports = g_array_new(FALSE, FALSE, sizeof(struct port_range));
+	acl->apps = g_ptr_array_new_with_free_func(g_free);
+	acl->oses = g_ptr_array_new_with_free_func(os_match_free);
+	acl->indevs = g_ptr_array_new_with_free_func(g_free);
+	acl->outdevs = g_ptr_array_new_with_free_func(g_free);
+	acl->decision = NU_VERDICT_ACCEPT;
+	acl->log_prefix = g_strdup("");
+	return acl;
+}
+
+void nu_acl_set_free(struct nu_acl_set *set)
+{
+	if (!set)
+		return;
+	g_ptr_array_free(set->acls, TRUE);
+	g_free(set);
+}
+
+unsigned nu_acl_count(const struct nu_acl_set *set)
+{
+	return set ? set->acls->len : 0;
+}
+
+/* ---- values ---- */
+
+static bool bad_value(const struct acl_ctx *ctx, const char *what, GError **error)
+{
+	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+		    "%s:%u: %s: expected %s, got `%s'",
+		    ctx->file, ctx->line, ctx->key, what, ctx->value);
+	return false;
+}
+
+/* Full-string unsigned decimal, or 0x hexadecimal when hex, up to max. */
+static bool parse_uint(const char *s, uint64_t max, bool hex, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (hex && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return false;
+	for (; *p; p++) {
+		int d = g_ascii_xdigit_value(*p);
+
+		if (d < 0 || (unsigned)d >= base || v > (max - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* Calls item() on every comma-separated, trimmed item of ctx->value. */
+static bool for_each_item(const struct acl_ctx *ctx, const char *what,
+			  bool (*item)(struct nu_acl *acl, GArray *dst, const char *s),
+			  struct nu_acl *acl, GArray *dst, GError **error)
+{
+	char **items = g_strsplit(ctx->value, ",", -1);
+	bool ok = true;
+	unsigned i;
+
+	for (i = 0; items[i] && ok; i++) {
+		char *s = g_strstrip(items[i]);
+
+		ok = *s && item(acl, dst, s);
+	}
+	if (i == 0)
+		ok = false;
+	g_strfreev(items);
+	return ok || bad_value(ctx, what, error);
+}
+
+static bool item_u32(struct nu_acl *acl, GArray *dst, const char *s)
+{
+	uint64_t v;
+	uint32_t u;
+
+	if (!parse_uint(s, UINT32_MAX, false, &v))
+		return false;
+	u = (uint32_t)v;
+	g_array_append_val(dst, u);
+	return true;
+}
+
+static bool item_u8(struct nu_acl *acl, GArray *dst, const char *s)
+{
+	uint64_t v;
+	uint8_t u;
+
+	if (!parse_uint(s, UINT8_MAX, false, &v))
+		return false;
+	u = (uint8_t)v;
+	g_array_append_val(dst, u);
+	return true;
+}
+
+static bool item_proto(struct nu_acl *acl, GArray *dst, const char *s)
+{
+	static const struct { const char *name; uint8_t num; } protos[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+	};
+	uint64_t v;
+	unsigned i;
+
+	for (i = 0; i < G_N_ELEMENTS(protos); i++) {
+		if ((parse_uint(s, UINT8_MAX, false, &v) && v == protos[i].num) ||
+		    g_ascii_strcasecmp(s, protos[i].name) == 0) {
+			g_array_append_val(dst, protos[i].num);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool item_port(struct nu_acl *acl, GArray *dst, const char *s)
+{
+	struct port_range r;
+	const char *dash = strchr(s, '-');
+	uint64_t lo, hi;
+	char *first;
+	bool ok;
+
+	if (!dash) {
+		if (!parse_uint(s, UINT16_MAX, false, &lo))
+			return false;
+		hi = lo;
+	} else {
+		first = g_strstrip(g_strndup(s, dash - s));
+		ok = parse_uint(first, UINT16_MAX, false, &lo);
+		g_free(first);
+		while (*++dash == ' ' || *dash == '\t')
+			;
+		if (!ok || !parse_uint(dash, UINT16_MAX, false, &hi) || lo > hi)
+			return false;
+	}
+	r.lo = (uint16_t)lo;
+	r.hi = (uint16_t)hi;
+	g_array_append_val(dst, r);
+	return true;
+}
+
+static void net_mask(struct net *n)
+{
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		unsigned bits = n->plen > i * 8 ? n->plen - i * 8 : 0;
+
+		if (bits < 8)
+			n->addr.s6_addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+static bool item_net(struct nu_acl *acl, GArray *dst, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char *addr = slash ? g_strndup(s, slash - s) : g_strdup(s);
+	struct net n = { .plen = 128, .v4 = false };
+	struct in_addr v4;
+	uint64_t plen = 128;
+	bool ok;
+
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		n.v4 = true;
+		n.addr.s6_addr[10] = n.addr.s6_addr[11] = 0xff;
+		memcpy(&n.addr.s6_addr[12], &v4, 4);
+		ok = !slash || parse_uint(slash + 1, 32, false, &plen);
+		n.plen = slash ? 96 + (unsigned)plen : 128;
+	} else if (inet_pton(AF_INET6, addr, &n.addr) == 1) {
+		ok = !slash || parse_uint(slash + 1, 128, false, &plen);
+		n.plen = (unsigned)plen;
+		/* ::ffff:a.b.c.d/104 is an IPv4 network written as IPv6. */
+		n.v4 = IN6_IS_ADDR_V4MAPPED(&n.addr) && n.plen >= 96;
+	} else {
+		ok = false;
+	}
+	g_free(addr);
+	if (!ok)
+		return false;
+	net_mask(&n);
+	g_array_append_val(dst, n);
+	return true;
+}
+
+static bool only_once(const struct acl_ctx *ctx, unsigned *line, GError **error)
+{
+	if (*line) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: %s: already set at line %u, got `%s'",
+			    ctx->file, ctx->line, ctx->key, *line, ctx->value);
+		return false;
+	}
+	*line = ctx->line;
+	return true;
+}
+
+/* ---- keys ---- */
+
+#define LIST_NUMBERS "a comma list of unsigned 32-bit numbers"
+
+static bool key_uid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, LIST_NUMBERS, item_u32, acl, acl->uids, e);
+}
+
+static bool key_gid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, LIST_NUMBERS, item_u32, acl, acl->gids, e);
+}
+
+static bool key_proto(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "protocols among 6 (tcp), 17 (udp), 1 (icmp), 58 (icmpv6)",
+			     item_proto, acl, acl->protos, e);
+}
+
+static bool key_type(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "a comma list of ICMP types (0 to 255)",
+			     item_u8, acl, acl->types, e);
+}
+
+static bool key_srcip(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "a comma list of addresses with optional /prefix",
+			     item_net, acl, acl->src, e);
+}
+
+static bool key_dstip(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "a comma list of addresses with optional /prefix",
+			     item_net, acl, acl->dst, e);
+}
+
+static bool key_srcport(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "a comma list of ports (n or a-b, 0 to 65535)",
+			     item_port, acl, acl->sports, e);
+}
+
+static bool key_dstport(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "a comma list of ports (n or a-b, 0 to 65535)",
+			     item_port, acl, acl->dports, e);
+}
+
+static bool key_app(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	if (!*c->value)
+		return bad_value(c, "a glob on the program's path", e);
+	g_ptr_array_add(acl->apps, g_strdup(c->value));
+	return true;
+}
+
+static bool key_os(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	char **parts = g_strsplit(c->value, ";", 3);
+	struct os_match *os;
+
+	if (!parts[0] || !*parts[0]) {
+		g_strfreev(parts);
+		return bad_value(c, "sysname[;release[;version]]", e);
+	}
+	os = g_new0(struct os_match, 1);
+	os->sysname = g_strdup(parts[0]);
+	if (parts[1] && *parts[1])
+		os->release = g_strdup(parts[1]);
+	if (parts[1] && parts[2] && *parts[2])
+		os->version = g_strdup(parts[2]);
+	g_strfreev(parts);
+	g_ptr_array_add(acl->oses, os);
+	return true;
+}
+
+static bool add_devs(const struct acl_ctx *c, GPtrArray *devs, GError **e)
+{
+	char **items = g_strsplit(c->value, ",", -1);
+	unsigned i;
+
+	for (i = 0; items[i]; i++) {
+		char *s = g_strstrip(items[i]);
+
+		if (!*s || strlen(s) >= 16 || strpbrk(s, " \t/")) {
+			g_strfreev(items);
+			return bad_value(c, "a comma list of interface names", e);
+		}
+	}
+	if (i == 0) {
+		g_strfreev(items);
+		return bad_value(c, "a comma list of interface names", e);
+	}
+	for (i = 0; items[i]; i++)
+		g_ptr_array_add(devs, g_strdup(items[i]));
+	g_strfreev(items);
+	return true;
+}
+
+static bool key_indev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return add_devs(c, acl->indevs, e);
+}
+
+static bool key_outdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return add_devs(c, acl->outdevs, e);
+}
+
+static bool key_decision(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	uint64_t v;
+
+	if (!parse_uint(c->value, 255, false, &v) ||
+	    (v != NU_VERDICT_DROP && v != NU_VERDICT_ACCEPT && v != NU_VERDICT_REJECT))
+		return bad_value(c, "0 (drop), 1 (accept) or 3 (reject)", e);
+	if (!only_once(c, &acl->decision_line, e))
+		return false;
+	acl->decision = (int)v;
+	return true;
+}
+
+static bool key_flags(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	uint64_t v;
+
+	if (!parse_uint(c->value, UINT32_MAX, true, &v))
+		return bad_value(c, "an unsigned 32-bit number", e);
+	if (!only_once(c, &acl->flags_line, e))
+		return false;
+	acl->flags = (uint32_t)v;
+	return true;
+}
+
+static bool key_log_prefix(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	if (!only_once(c, &acl->log_prefix_line, e))
+		return false;
+	g_free(acl->log_prefix);
+	acl->log_prefix = g_strdup(c->value);
+	return true;
+}
+
+static bool key_period(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	if (!*c->value)
+		return bad_value(c, "a period name", e);
+	if (!only_once(c, &acl->period_line, e))
+		return false;
+	acl->period = g_strdup(c->value);
+	return true;
+}
+
+/* Known in NuFW, but what they restrict is not in struct nuauth_packet:
+ * ignoring them would widen the ACL, so refuse them. */
+static bool key_unsupported(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+		    "%s:%u: %s: not supported yet, got `%s'", c->file, c->line, c->key, c->value);
+	return false;
+}
+
+static const struct {
+	const char *name;
+	bool (*parse)(const struct acl_ctx *c, struct nu_acl *acl, GError **e);
+} acl_keys[] = {
+	{ "uid", key_uid },
+	{ "gid", key_gid },
+	{ "proto", key_proto },
+	{ "type", key_type },
+	{ "srcip", key_srcip },
+	{ "dstip", key_dstip },
+	{ "srcport", key_srcport },
+	{ "dstport", key_dstport },
+	{ "app", key_app },
+	{ "os", key_os },
+	{ "indev", key_indev },
+	{ "outdev", key_outdev },
+	{ "physindev", key_unsupported },
+	{ "physoutdev", key_unsupported },
+	{ "decision", key_decision },
+	{ "flags", key_flags },
+	{ "log_prefix", key_log_prefix },
+	{ "period", key_period },
+};
+
+/* ---- file ---- */
+
+static bool acl_finish(const char *file, struct nu_acl *acl, GError **error)
+{
+	if (acl->uids->len == 0 && acl->gids->len == 0) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: ACL `%s' has neither uid= nor gid=", file, acl->line, acl->name);
+		return false;
+	}
+	return true;
+}
+
+static bool acl_line(struct nu_acl_set *set, GHashTable *names, struct nu_acl **cur,
+		     const char *file, unsigned line, char *text, GError **error)
+{
+	struct acl_ctx ctx = { .file = file, .line = line };
+	char *eq, *key, *value;
+	size_t vlen;
+	unsigned i;
+
+	if (*text == '[') {
+		char *end = strchr(text, ']');
+		char *name;
+		struct nu_acl *prev;
+
+		if (!end || end[1]) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: expected `[name]', got `%s'", file, line, text);
+			return false;
+		}
+		*end = '\0';
+		name = g_strstrip(text + 1);
+		if (!*name) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: empty ACL name `[]'", file, line);
+			return false;
+		}
+		if ((prev = g_hash_table_lookup(names, name))) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: duplicate ACL `[%s]' (first at line %u)",
+				    file, line, name, prev->line);
+			return false;
+		}
+		if (*cur && !acl_finish(file, *cur, error))
+			return false;
+		*cur = acl_new(name, line);
+		g_ptr_array_add(set->acls, *cur);
+		g_hash_table_insert(names, (*cur)->name, *cur);
+		return true;
+	}
+
+	if (!(eq = strchr(text, '='))) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: expected `key=value' or `[name]', got `%s'", file, line, text);
+		return false;
+	}
+	*eq = '\0';
+	key = g_strstrip(text);
+	value = g_strstrip(eq + 1);
+	vlen = strlen(value);
+	if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+		value[vlen - 1] = '\0';
+		value++;
+	}
+	ctx.key = key;
+	ctx.value = value;
+	if (!*cur) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: `%s=%s' outside of any [ACL] section", file, line, key, value);
+		return false;
+	}
+	for (i = 0; i < G_N_ELEMENTS(acl_keys); i++)
+		if (g_ascii_strcasecmp(key, acl_keys[i].name) == 0)
+			return acl_keys[i].parse(&ctx, *cur, error);
+	log_warnx("%s:%u: unknown ACL key `%s' ignored", file, line, key);
+	return true;
+}
+
+struct nu_acl_set *nu_acl_load(const char *path, GError **error)
+{
+	struct nu_acl_set *set = g_new0(struct nu_acl_set, 1);
+	GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
+	struct nu_acl *cur = NULL;
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned line = 0;
+	bool ok = false;
+
+	set->acls = g_ptr_array_new_with_free_func(acl_free);
+	if (!(f = fopen(path, "re"))) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "%s: %s", path, g_strerror(errno));
+		goto out;
+	}
+	errno = 0;
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		char *p;
+
+		line++;
+		if (strlen(buf) != (size_t)len) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: line contains a NUL byte", path, line);
+			goto out;
+		}
+		p = g_strstrip(buf);
+		if (*p && *p != '#' && !acl_line(set, names, &cur, path, line, p, error))
+			goto out;
+		errno = 0;
+	}
+	if (ferror(f)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "%s: %s", path,
+			    g_strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (cur && !acl_finish(path, cur, error))
+		goto out;
+	ok = true;
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	g_hash_table_destroy(names);
+	if (!ok) {
+		nu_acl_set_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+/* ---- matching ---- */
+
+static bool u32_in(const GArray *a, uint32_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < a->len; i++)
+		if (g_array_index(a, uint32_t, i) == v)
+			return true;
+	return false;
+}
+
+static bool u8_in(const GArray *a, uint8_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < a->len; i++)
+		if (g_array_index(a, uint8_t, i) == v)
+			return true;
+	return false;
+}
+
+static bool net_contains(const struct net *n, const struct in6_addr *a)
+{
+	unsigned full = n->plen / 8, rest = n->plen % 8;
+
+	if (n->v4 != (bool)IN6_IS_ADDR_V4MAPPED(a))
+		return false;
+	if (memcmp(n->addr.s6_addr, a->s6_addr, full) != 0)
+		return false;
+	return !rest || ((n->addr.s6_addr[full] ^ a->s6_addr[full]) & (0xff00u >> rest)) == 0;
+}
+
+static bool nets_match(const GArray *nets, const struct in6_addr *a)
+{
+	unsigned i;
+
+	if (nets->len == 0)
+		return true;
+	for (i = 0; i < nets->len; i++)
+		if (net_contains(&g_array_index(nets, struct net, i), a))
+			return true;
+	return false;
+}
+
+static bool ports_match(const GArray *ports, uint16_t port)
+{
+	unsigned i;
+
+	if (ports->len == 0)
+		return true;
+	for (i = 0; i < ports->len; i++) {
+		const struct port_range *r = &g_array_index(ports, struct port_range, i);
+
+		if (port >= r->lo && port <= r->hi)
+			return true;
+	}
+	return false;
+}
+
+static bool devs_match(const GPtrArray *devs, const char *dev)
+{
+	unsigned i;
+
+	if (devs->len == 0)
+		return true;
+	for (i = 0; dev && i < devs->len; i++)
+		if (strcmp(g_ptr_array_index(devs, i), dev) == 0)
+			return true;
+	return false;
+}
+
+static bool apps_match(const GPtrArray *apps, const char *app)
+{
+	unsigned i;
+
+	if (apps->len == 0)
+		return true;
+	/* An unknown program matches no App= line, not even `*'. */
+	for (i = 0; app && *app && i < apps->len; i++)
+		if (g_pattern_match_simple(g_ptr_array_index(apps, i), app))
+			return true;
+	return false;
+}
+
+static bool str_eq_nocase(const char *want, const char *have)
+{
+	return !want || (have && g_ascii_strcasecmp(want, have) == 0);
+}
+
+static bool oses_match(const GPtrArray *oses, const struct nuauth_packet *p)
+{
+	unsigned i;
+
+	if (oses->len == 0)
+		return true;
+	for (i = 0; i < oses->len; i++) {
+		const struct os_match *os = g_ptr_array_index(oses, i);
+
+		if (str_eq_nocase(os->sysname, p->os_sysname) &&
+		    str_eq_nocase(os->release, p->os_release) &&
+		    str_eq_nocase(os->version, p->os_version))
+			return true;
+	}
+	return false;
+}
+
+static bool user_matches(const struct nu_acl *acl, const struct nuauth_user *user)
+{
+	size_t i;
+
+	if (u32_in(acl->uids, user->uid))
+		return true;
+	for (i = 0; i < user->ngroups; i++)
+		if (u32_in(acl->gids, user->groups[i]))
+			return true;
+	return false;
+}
+
+/* The whole matching rule of one ACL. */
+static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
+			const struct nuauth_user *user)
+{
+	const struct nu_flow *f = &p->flow;
+
+	if (acl->protos->len ? !u8_in(acl->protos, f->proto) : f->proto != IPPROTO_TCP)
+		return false;
+	if (!user_matches(acl, user))
+		return false;
+	if (!nets_match(acl->src, &f->saddr) || !nets_match(acl->dst, &f->daddr))
+		return false;
+	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP) {
+		if (!ports_match(acl->sports, f->sport) || !ports_match(acl->dports, f->dport))
+			return false;
+	}
+	if ((f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) &&
+	    acl->types->len && !u8_in(acl->types, p->icmp_type))
+		return false;
+	return devs_match(acl->indevs, p->indev) && devs_match(acl->outdevs, p->outdev) &&
+	       apps_match(acl->apps, p->app) && oses_match(acl->oses, p);
+}
+
+void nu_acl_match(const struct nu_acl_set *set, const struct nuauth_packet *packet,
+		  const struct nuauth_user *user, GArray *matches)
+{
+	unsigned i;
+
+	if (!set || !packet || !user)
+		return;
+	for (i = 0; i < set->acls->len; i++) {
+		const struct nu_acl *acl = g_ptr_array_index(set->acls, i);
+		struct nuauth_acl_match m;
+
+		if (!acl_matches(acl, packet, user))
+			continue;
+		m.name = acl->name;
+		m.decision = acl->decision;
+		m.flags = acl->flags;
+		m.log_prefix = acl->log_prefix;
+		g_array_append_val(matches, m);
+	}
+}

@@ -1,1 +1,96 @@
-/* to be written */
+/* The plaintext module: users and ACLs from two text files.
+ *
+ *   plaintext_userfile   users, see users.h (default SYSCONFDIR/nufw/users.nufw)
+ *   plaintext_aclfile    ACLs, see acl.h (default SYSCONFDIR/nufw/acls.nufw)
+ *
+ * With "plaintext::file.conf", the keys are read from file.conf instead of
+ * nuauth.conf. */
+#include "config.h"
+
+#include <nuauth/module.h>
+
+#include "acl.h"
+#include "log.h"
+#include "users.h"
+
+#define DEFAULT_USERFILE SYSCONFDIR "/nufw/users.nufw"
+#define DEFAULT_ACLFILE SYSCONFDIR "/nufw/acls.nufw"
+
+struct plaintext {
+	struct nu_userdb *users;
+	struct nu_acl_set *acls;
+};
+
+static void plaintext_deinit(void *priv)
+{
+	struct plaintext *pt = priv;
+
+	if (!pt)
+		return;
+	nu_userdb_free(pt->users);
+	nu_acl_set_free(pt->acls);
+	g_free(pt);
+}
+
+static void *plaintext_init(struct nu_conf *conf, const char *instance,
+			    const char *conffile, GError **error)
+{
+	struct nu_conf *own = NULL;
+	struct plaintext *pt = g_new0(struct plaintext, 1);
+	const char *userfile, *aclfile;
+
+	if (conffile) {
+		if (!(own = nu_conf_load(conffile, error)))
+			goto fail;
+		conf = own;
+	}
+	userfile = nu_conf_get_str(conf, "plaintext_userfile", DEFAULT_USERFILE);
+	aclfile = nu_conf_get_str(conf, "plaintext_aclfile", DEFAULT_ACLFILE);
+	if (!(pt->users = nu_userdb_load(userfile, error)))
+		goto fail;
+	if (!(pt->acls = nu_acl_load(aclfile, error)))
+		goto fail;
+	log_info("plaintext%s%s: %u users from %s, %u ACLs from %s",
+		 instance ? ":" : "", instance ? instance : "",
+		 nu_userdb_count(pt->users), userfile, nu_acl_count(pt->acls), aclfile);
+	nu_conf_free(own);
+	return pt;
+fail:
+	nu_conf_free(own);
+	plaintext_deinit(pt);
+	return NULL;
+}
+
+static enum nuauth_user_status plaintext_user_check(void *priv, const char *user,
+						    const char *password, size_t password_len,
+						    uint32_t *uid, GArray *groups)
+{
+	struct plaintext *pt = priv;
+
+	return nu_userdb_check(pt->users, user, password, password_len, uid, groups);
+}
+
+static int plaintext_acl_check(void *priv, const struct nuauth_packet *packet,
+			       const struct nuauth_user *user, GArray *matches)
+{
+	struct plaintext *pt = priv;
+
+	nu_acl_match(pt->acls, packet, user, matches);
+	return 0;
+}
+
+static const struct nuauth_module plaintext_module = {
+	.api_version = NUAUTH_MODULE_API_VERSION,
+	.name = "plaintext",
+	.init = plaintext_init,
+	.deinit = plaintext_deinit,
+	.user_check = plaintext_user_check,
+	.acl_check = plaintext_acl_check,
+};
+
+const struct nuauth_module *nuauth_module_info(void);
+
+const struct nuauth_module *nuauth_module_info(void)
+{
+	return &plaintext_module;
+}

@@ -1,1 +1,403 @@
-/* to be written */
+/* users.nufw: the plaintext module's user database (format in users.h). */
+#include "config.h"
+#include "users.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+/* Longest digest we handle (SHA-256, used for clear-text passwords). */
+#define DIGEST_MAX 32
+
+enum pw_kind {
+	PW_DISABLED,
+	PW_CLEAR,	/* digest holds SHA-256(password), so that nothing
+			 * longer-lived than the file buffer holds it in clear */
+	PW_HASHED,	/* digest (and salt) from a {SCHEME} */
+};
+
+struct pw_scheme {
+	const char *prefix;
+	gnutls_digest_algorithm_t alg;
+	size_t len;
+	bool salted;
+};
+
+static const struct pw_scheme schemes[] = {
+	{ "{SHA}", GNUTLS_DIG_SHA1, 20, false },
+	{ "{SSHA}", GNUTLS_DIG_SHA1, 20, true },
+	{ "{MD5}", GNUTLS_DIG_MD5, 16, false },
+	{ "{SMD5}", GNUTLS_DIG_MD5, 16, true },
+};
+
+static const struct pw_scheme clear_scheme = { "", GNUTLS_DIG_SHA256, 32, false };
+
+struct nu_user {
+	char *name;
+	unsigned line;
+	enum pw_kind kind;
+	const struct pw_scheme *scheme;
+	uint8_t digest[DIGEST_MAX];
+	uint8_t *salt;
+	size_t salt_len;
+	uint32_t uid;
+	GArray *gids;		/* uint32_t */
+};
+
+struct nu_userdb {
+	GHashTable *users;	/* name -> struct nu_user (owned) */
+};
+
+static void user_free(void *p)
+{
+	struct nu_user *u = p;
+
+	if (!u)
+		return;
+	explicit_bzero(u->digest, sizeof(u->digest));
+	if (u->salt)
+		explicit_bzero(u->salt, u->salt_len);
+	g_free(u->salt);
+	if (u->gids)
+		g_array_free(u->gids, TRUE);
+	g_free(u->name);
+	g_free(u);
+}
+
+void nu_userdb_free(struct nu_userdb *db)
+{
+	if (!db)
+		return;
+	g_hash_table_destroy(db->users);
+	g_free(db);
+}
+
+unsigned nu_userdb_count(const struct nu_userdb *db)
+{
+	return db ? g_hash_table_size(db->users) : 0;
+}
+
+/* Full-string unsigned 32-bit decimal. */
+static bool parse_u32(const char *s, size_t len, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 10)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Strict base64: the alphabet, '=' padding only at the end, length a
+ * multiple of 4.  g_base64_decode() skips what it does not know, so check
+ * first. */
+static bool valid_base64(const char *s)
+{
+	size_t len = strlen(s), i, pad = 0;
+
+	if (len == 0 || len % 4)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || !(g_ascii_isalnum(c) || c == '+' || c == '/'))
+			return false;
+	}
+	return pad <= 2;
+}
+
+static bool set_password(struct nu_user *u, const char *file, unsigned line,
+			 const char *pw, GError **error)
+{
+	const struct pw_scheme *sc = NULL;
+	uint8_t *raw;
+	gsize raw_len;
+	size_t i;
+
+	if (strcmp(pw, "*") == 0 || pw[0] == '!') {
+		u->kind = PW_DISABLED;
+		return true;
+	}
+	if (!*pw) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%s': empty password (use `!' to disable the account)",
+			    file, line, u->name);
+		return false;
+	}
+
+	for (i = 0; i < G_N_ELEMENTS(schemes); i++) {
+		if (g_ascii_strncasecmp(pw, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
+			sc = &schemes[i];
+			break;
+		}
+	}
+	if (!sc) {
+		/* A "{WORD}" prefix we do not know is more likely a typo or an
+		 * unsupported scheme than a clear-text password. */
+		size_t n = strspn(pw + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+		if (pw[0] == '{' && n > 0 && pw[1 + n] == '}') {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: user `%s': unknown password scheme `%.*s'",
+				    file, line, u->name, (int)n + 2, pw);
+			return false;
+		}
+		u->kind = PW_CLEAR;
+		u->scheme = &clear_scheme;
+		if (gnutls_hash_fast(clear_scheme.alg, pw, strlen(pw), u->digest) < 0) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s:%u: user `%s': cannot compute a digest", file, line, u->name);
+			return false;
+		}
+		return true;
+	}
+
+	pw += strlen(sc->prefix);
+	/* Passwords and hashes are secrets: messages name the user only. */
+	if (!valid_base64(pw)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%s': %s password is not valid base64",
+			    file, line, u->name, sc->prefix);
+		return false;
+	}
+	raw = g_base64_decode(pw, &raw_len);
+	if (sc->salted ? raw_len <= sc->len : raw_len != sc->len) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%s': %s password decodes to %zu bytes, expected %s%zu",
+			    file, line, u->name, sc->prefix, (size_t)raw_len,
+			    sc->salted ? "more than " : "", sc->len);
+		explicit_bzero(raw, raw_len);
+		g_free(raw);
+		return false;
+	}
+	u->kind = PW_HASHED;
+	u->scheme = sc;
+	memcpy(u->digest, raw, sc->len);
+	if (sc->salted) {
+		u->salt_len = raw_len - sc->len;
+		u->salt = g_memdup2(raw + sc->len, u->salt_len);
+	}
+	explicit_bzero(raw, raw_len);
+	g_free(raw);
+	return true;
+}
+
+static bool parse_gids(struct nu_user *u, const char *file, unsigned line,
+		       const char *s, size_t len, GError **error)
+{
+	const char *end = s + len;
+
+	u->gids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	for (;;) {
+		const char *comma = memchr(s, ',', end - s);
+		const char *item_end = comma ? comma : end;
+		uint32_t gid;
+
+		if (!parse_u32(s, item_end - s, &gid)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: user `%s': gid: expected an unsigned 32-bit number, got `%.*s'",
+				    file, line, u->name, (int)(item_end - s), s);
+			return false;
+		}
+		g_array_append_val(u->gids, gid);
+		if (!comma)
+			return true;
+		s = comma + 1;
+	}
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (g_ascii_isspace(*s) || g_ascii_iscntrl(*s))
+			return false;
+	return true;
+}
+
+/* name:password:uid:gids; the password may itself hold ':' since uid and
+ * gids are taken from the end. */
+static struct nu_user *parse_user(const char *file, unsigned line, char *text, GError **error)
+{
+	char *c1 = strchr(text, ':'), *c3 = strrchr(text, ':'), *c2 = NULL;
+	struct nu_user *u;
+
+	if (c1 && c3 > c1) {
+		for (c2 = c3 - 1; c2 > c1 && *c2 != ':'; c2--)
+			;
+	}
+	if (!c1) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: expected `name:password:uid:gid[,gid...]', got `%s'",
+			    file, line, text);
+		return NULL;
+	}
+	if (!c2 || c2 == c1) {
+		/* Quote the name only: the rest may hold a password. */
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%.*s': expected `name:password:uid:gid[,gid...]'",
+			    file, line, (int)(c1 - text), text);
+		return NULL;
+	}
+
+	u = g_new0(struct nu_user, 1);
+	u->name = g_strndup(text, c1 - text);
+	u->line = line;
+	if (!valid_name(u->name)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: invalid user name `%s'", file, line, u->name);
+		goto fail;
+	}
+	if (!parse_u32(c2 + 1, c3 - c2 - 1, &u->uid)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%s': uid: expected an unsigned 32-bit number, got `%.*s'",
+			    file, line, u->name, (int)(c3 - c2 - 1), c2 + 1);
+		goto fail;
+	}
+	if (!parse_gids(u, file, line, c3 + 1, strlen(c3 + 1), error))
+		goto fail;
+	*c2 = '\0';
+	if (!set_password(u, file, line, c1 + 1, error))
+		goto fail;
+	return u;
+fail:
+	user_free(u);
+	return NULL;
+}
+
+struct nu_userdb *nu_userdb_load(const char *path, GError **error)
+{
+	struct nu_userdb *db = g_new0(struct nu_userdb, 1);
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned line = 0;
+	bool ok = false;
+
+	db->users = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, user_free);
+	if (!(f = fopen(path, "re"))) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "%s: %s", path, g_strerror(errno));
+		goto out;
+	}
+	errno = 0;
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		char *p = buf;
+		struct nu_user *u, *prev;
+
+		line++;
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+				   buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+			buf[--len] = '\0';
+		if (strlen(buf) != (size_t)len) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: line contains a NUL byte", path, line);
+			goto out;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		if (!(u = parse_user(path, line, p, error)))
+			goto out;
+		if ((prev = g_hash_table_lookup(db->users, u->name))) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: duplicate user `%s' (first defined at line %u)",
+				    path, line, u->name, prev->line);
+			user_free(u);
+			goto out;
+		}
+		g_hash_table_insert(db->users, u->name, u);
+		errno = 0;
+	}
+	if (ferror(f)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "%s: %s", path,
+			    g_strerror(errno ? errno : EIO));
+		goto out;
+	}
+	ok = true;
+out:
+	if (f)
+		fclose(f);
+	if (buf)
+		explicit_bzero(buf, cap);
+	free(buf);
+	if (!ok) {
+		nu_userdb_free(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* Compares n bytes in time that does not depend on where they differ. */
+static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	volatile uint8_t diff = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+static int digest_of(const struct pw_scheme *sc, const char *pw, size_t len,
+		     const uint8_t *salt, size_t salt_len, uint8_t *out)
+{
+	gnutls_hash_hd_t h;
+	int ret;
+
+	if (!salt_len)
+		return gnutls_hash_fast(sc->alg, pw, len, out);
+	if ((ret = gnutls_hash_init(&h, sc->alg)) < 0)
+		return ret;
+	if ((ret = gnutls_hash(h, pw, len)) < 0 || (ret = gnutls_hash(h, salt, salt_len)) < 0) {
+		gnutls_hash_deinit(h, NULL);
+		return ret;
+	}
+	gnutls_hash_deinit(h, out);
+	return 0;
+}
+
+enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *user,
+					const char *password, size_t password_len,
+					uint32_t *uid, GArray *groups)
+{
+	const struct nu_user *u;
+	uint8_t digest[DIGEST_MAX];
+	bool match;
+
+	if (!db || !user || !(u = g_hash_table_lookup(db->users, user)))
+		return NUAUTH_USER_UNKNOWN;
+	if (u->kind == PW_DISABLED)
+		return NUAUTH_USER_DISABLED;
+	if (!password)
+		return NUAUTH_USER_BAD_PASSWORD;
+	if (digest_of(u->scheme, password, password_len, u->salt, u->salt_len, digest) < 0)
+		return NUAUTH_USER_ERROR;
+	match = equal_ct(digest, u->digest, u->scheme->len);
+	explicit_bzero(digest, sizeof(digest));
+	if (!match)
+		return NUAUTH_USER_BAD_PASSWORD;
+	if (uid)
+		*uid = u->uid;
+	if (groups)
+		g_array_append_vals(groups, u->gids->data, u->gids->len);
+	return NUAUTH_USER_OK;
+}

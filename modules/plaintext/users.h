@@ -1,1 +1,36 @@
-/* to be written */
+/* The plaintext module's user database, users.nufw:
+ *
+ *   # name:password:uid:gid[,gid...]
+ *   alice:secret:1001:100
+ *   bob:{SSHA}base64(sha1(password + salt) + salt):1002:100,200
+ *
+ * Passwords are in clear or {SHA}, {SSHA}, {MD5}, {SMD5} followed by base64
+ * (the salted forms hold the digest followed by the salt).  A password of
+ * `*', or one starting with `!', disables the account.  uid and gids are
+ * unsigned 32-bit decimal numbers. */
+#ifndef NU_PLAINTEXT_USERS_H
+#define NU_PLAINTEXT_USERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+#include <nuauth/module.h>
+
+struct nu_userdb;
+
+/* Reads path.  NULL with *error set (NU_CONF_ERROR; "file:line: why", or
+ * "file: strerror") on any error: one bad line fails the whole file. */
+struct nu_userdb *nu_userdb_load(const char *path, GError **error);
+void nu_userdb_free(struct nu_userdb *db);
+/* How many users db holds. */
+unsigned nu_userdb_count(const struct nu_userdb *db);
+
+/* Checks the password (password_len bytes) of user.  On NUAUTH_USER_OK,
+ * fills *uid and appends the user's groups (guint32) to groups (may be NULL).
+ * Otherwise NUAUTH_USER_UNKNOWN, _BAD_PASSWORD, _DISABLED, or _ERROR when
+ * the digest could not be computed. */
+enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *user,
+					const char *password, size_t password_len,
+					uint32_t *uid, GArray *groups);
+
+#endif

@@ -1,1 +1,278 @@
-/* to be written */
+/* Message links over non-blocking TLS, driven by GLib sources. */
+#include "config.h"
+#include "msgconn.h"
+
+#include <errno.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib-unix.h>
+
+#include "log.h"
+#include "tls.h"
+
+/* A peer that lets this much pile up unsent is not reading: drop it rather
+ * than grow without bound. */
+#define MSGCONN_MAX_BACKLOG (4u << 20)
+#define MSGCONN_CHUNK 16384
+
+struct nu_msgconn {
+	int fd;
+	gnutls_session_t session;
+	const struct nu_msgconn_ops *ops;
+	void *ctx;
+	bool handshaking;
+	bool closed;
+	bool free_requested;
+	int dispatch_depth;	/* > 0 while our callbacks run */
+	guint in_source;
+	guint out_source;	/* 0 when nothing waits for POLLOUT */
+	size_t send_pending;	/* chunk size of a send that returned EAGAIN */
+	GByteArray *in;
+	GByteArray *out;
+};
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
+static gboolean on_writable(gint fd, GIOCondition cond, gpointer data);
+
+static void watch_out(struct nu_msgconn *c, bool want)
+{
+	if (want && !c->out_source)
+		c->out_source = g_unix_fd_add(c->fd, G_IO_OUT, on_writable, c);
+	else if (!want && c->out_source) {
+		g_source_remove(c->out_source);
+		c->out_source = 0;
+	}
+}
+
+static void really_free(struct nu_msgconn *c)
+{
+	if (c->session)
+		gnutls_deinit(c->session);
+	if (c->fd >= 0)
+		close(c->fd);
+	g_byte_array_unref(c->in);
+	g_byte_array_unref(c->out);
+	g_free(c);
+}
+
+void nu_msgconn_close(struct nu_msgconn *c, const char *why)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	if (c->in_source)
+		g_source_remove(c->in_source);
+	c->in_source = 0;
+	watch_out(c, false);
+	if (!c->handshaking)
+		gnutls_bye(c->session, GNUTLS_SHUT_WR);	/* best effort, non-blocking */
+	c->dispatch_depth++;
+	c->ops->on_close(c, why, c->ctx);
+	c->dispatch_depth--;
+	if (c->free_requested && c->dispatch_depth == 0)
+		really_free(c);
+}
+
+void nu_msgconn_free(struct nu_msgconn *c)
+{
+	if (!c)
+		return;
+	if (!c->closed) {
+		/* Freed without a close: tear down quietly, no callback. */
+		c->closed = true;
+		if (c->in_source)
+			g_source_remove(c->in_source);
+		c->in_source = 0;
+		watch_out(c, false);
+	}
+	if (c->dispatch_depth > 0)
+		c->free_requested = true;
+	else
+		really_free(c);
+}
+
+static void flush(struct nu_msgconn *c)
+{
+	while (!c->closed && c->out->len > 0) {
+		ssize_t n;
+
+		if (c->send_pending)
+			n = gnutls_record_send(c->session, NULL, 0);
+		else {
+			c->send_pending = MIN(c->out->len, MSGCONN_CHUNK);
+			n = gnutls_record_send(c->session, c->out->data, c->send_pending);
+		}
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			watch_out(c, true);
+			return;
+		}
+		c->send_pending = 0;
+		if (n < 0) {
+			char *why = g_strdup_printf("send failed: %s", gnutls_strerror((int)n));
+			nu_msgconn_close(c, why);
+			g_free(why);
+			return;
+		}
+		g_byte_array_remove_range(c->out, 0, (guint)n);
+	}
+	watch_out(c, false);
+}
+
+void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
+{
+	if (c->closed)
+		return;
+	if (c->out->len + len > MSGCONN_MAX_BACKLOG) {
+		nu_msgconn_close(c, "peer does not read: send backlog full");
+		return;
+	}
+	g_byte_array_append(c->out, msg, (guint)len);
+	if (!c->handshaking)
+		flush(c);
+}
+
+/* Hands every whole message in the input buffer to on_message. */
+static void deliver(struct nu_msgconn *c)
+{
+	size_t off = 0;
+
+	while (!c->closed) {
+		struct nu_msg_header hdr;
+		enum nu_proto_status st = nu_msg_peek_header(c->in->data + off, c->in->len - off, &hdr);
+
+		if (st == NU_PROTO_TRUNCATED)
+			break;
+		if (st != NU_PROTO_OK) {
+			char *why = g_strdup_printf("bad message framing: %s", nu_proto_strerror(st));
+			nu_msgconn_close(c, why);
+			g_free(why);
+			return;
+		}
+		if (c->in->len - off < hdr.length)
+			break;
+		c->ops->on_message(c, &hdr, c->in->data + off, hdr.length, c->ctx);
+		off += hdr.length;
+	}
+	if (!c->closed && off > 0)
+		g_byte_array_remove_range(c->in, 0, (guint)off);
+}
+
+static void do_handshake(struct nu_msgconn *c)
+{
+	int ret = gnutls_handshake(c->session);
+
+	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) {
+		watch_out(c, gnutls_record_get_direction(c->session) == 1);
+		return;
+	}
+	watch_out(c, false);
+	if (ret < 0) {
+		char *err = nu_tls_handshake_error(c->session, ret);
+		char *why = g_strdup_printf("TLS handshake failed: %s", err);
+		nu_msgconn_close(c, why);
+		g_free(why);
+		g_free(err);
+		return;
+	}
+	c->handshaking = false;
+	if (c->ops->on_ready)
+		c->ops->on_ready(c, c->ctx);
+	if (!c->closed)
+		flush(c);
+}
+
+static void do_read(struct nu_msgconn *c)
+{
+	uint8_t buf[MSGCONN_CHUNK];
+
+	while (!c->closed) {
+		ssize_t n = gnutls_record_recv(c->session, buf, sizeof(buf));
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			return;
+		if (n == 0) {
+			nu_msgconn_close(c, "closed by peer");
+			return;
+		}
+		if (n < 0) {
+			if (!gnutls_error_is_fatal((int)n))
+				continue;
+			char *why = g_strdup_printf("receive failed: %s", gnutls_strerror((int)n));
+			nu_msgconn_close(c, why);
+			g_free(why);
+			return;
+		}
+		g_byte_array_append(c->in, buf, (guint)n);
+		deliver(c);
+	}
+}
+
+static void step(struct nu_msgconn *c, bool writable)
+{
+	c->dispatch_depth++;
+	if (c->handshaking)
+		do_handshake(c);
+	if (!c->closed && !c->handshaking) {
+		if (writable)
+			flush(c);
+		if (!c->closed)
+			do_read(c);
+	}
+	c->dispatch_depth--;
+	if (c->free_requested && c->dispatch_depth == 0)
+		really_free(c);
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	step(data, false);
+	return G_SOURCE_CONTINUE;	/* a closed link has removed the source */
+}
+
+static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct nu_msgconn *c = data;
+
+	/* Returning REMOVE would leave a stale id: let watch_out do it. */
+	step(c, true);
+	return G_SOURCE_CONTINUE;
+}
+
+struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handshake_done,
+				  const struct nu_msgconn_ops *ops, void *ctx)
+{
+	struct nu_msgconn *c = g_new0(struct nu_msgconn, 1);
+
+	c->fd = fd;
+	c->session = session;
+	c->ops = ops;
+	c->ctx = ctx;
+	c->handshaking = !handshake_done;
+	c->in = g_byte_array_new();
+	c->out = g_byte_array_new();
+	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+	c->in_source = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
+	if (c->handshaking)
+		watch_out(c, true);	/* a client speaks first: start at once */
+	return c;
+}
+
+bool nu_msgconn_is_open(const struct nu_msgconn *c)
+{
+	return !c->closed && !c->handshaking;
+}
+
+gnutls_session_t nu_msgconn_session(const struct nu_msgconn *c)
+{
+	return c->session;
+}
+
+int nu_msgconn_fd(const struct nu_msgconn *c)
+{
+	return c->fd;
+}
+
+size_t nu_msgconn_backlog(const struct nu_msgconn *c)
+{
+	return c->out->len;
+}

@@ -1,1 +1,47 @@
-/* to be written */
+/* A protocol link: one TLS session on a non-blocking socket, driven by the
+ * GLib main loop.  It completes the handshake, cuts the byte stream into
+ * whole messages (see proto.h) and hands each to on_message, and queues
+ * what is sent until the socket takes it.  A framing error (bad version,
+ * impossible or oversized length) closes the link with a reason; nothing
+ * else in the program is touched. */
+#ifndef NU_MSGCONN_H
+#define NU_MSGCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gnutls/gnutls.h>
+#include "proto.h"
+
+struct nu_msgconn;
+
+struct nu_msgconn_ops {
+	/* The handshake completed (not called for links made established). */
+	void (*on_ready)(struct nu_msgconn *c, void *ctx);
+	/* One whole message: msg[0..len) with its header decoded. */
+	void (*on_message)(struct nu_msgconn *c, const struct nu_msg_header *hdr,
+			   const uint8_t *msg, size_t len, void *ctx);
+	/* The link is closed (by the peer, an error, or nu_msgconn_close);
+	 * called once.  The owner drops its references and calls
+	 * nu_msgconn_free, which may be done from inside this callback. */
+	void (*on_close)(struct nu_msgconn *c, const char *why, void *ctx);
+};
+
+/* Takes ownership of fd and session.  handshake_done: the session is
+ * already established (e.g. by a blocking login). */
+struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handshake_done,
+				  const struct nu_msgconn_ops *ops, void *ctx);
+/* Queues msg and writes what the socket takes now.  Ignored once closed. */
+void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len);
+/* Closes the link (on_close is called with why). */
+void nu_msgconn_close(struct nu_msgconn *c, const char *why);
+/* Frees the link; safe from any callback of its own. */
+void nu_msgconn_free(struct nu_msgconn *c);
+
+bool nu_msgconn_is_open(const struct nu_msgconn *c);
+gnutls_session_t nu_msgconn_session(const struct nu_msgconn *c);
+int nu_msgconn_fd(const struct nu_msgconn *c);
+/* Bytes queued for sending and not yet taken by the socket. */
+size_t nu_msgconn_backlog(const struct nu_msgconn *c);
+
+#endif

@@ -52,7 +52,7 @@ enum nu_attr_type {
 	NU_ATTR_MECH		= 11,	/* string, one SASL mechanism */
 	NU_ATTR_MECH_LIST	= 12,	/* string, space separated */
 	NU_ATTR_SASL_DATA	= 13,	/* bytes, may be empty */
-	NU_ATTR_RESULT		= 14,	/* u8, enum nu_auth_result */
+	NU_ATTR_RESULT		= 14,	/* u8, enum nu_auth_code */
 	NU_ATTR_USER		= 15,	/* string */
 	NU_ATTR_CONN		= 16,	/* nested: FLOW, optional APP */
 	NU_ATTR_APP		= 17,	/* string, full path of the program */
@@ -65,7 +65,7 @@ enum nu_attr_type {
 enum nu_role { NU_ROLE_GATEWAY = 1, NU_ROLE_CLIENT = 2, NU_ROLE_SERVER = 3 };
 /* Verdict values follow acls.nufw's decision= numbers. */
 enum nu_verdict { NU_VERDICT_DROP = 0, NU_VERDICT_ACCEPT = 1, NU_VERDICT_REJECT = 3 };
-enum nu_auth_result { NU_AUTH_OK = 0, NU_AUTH_FAILED = 1, NU_AUTH_ERROR = 2 };
+enum nu_auth_code { NU_AUTH_OK = 0, NU_AUTH_FAILED = 1, NU_AUTH_ERROR = 2 };
 
 enum nu_proto_status {
 	NU_PROTO_OK = 0,
@@ -209,7 +209,7 @@ enum nu_proto_status nu_auth_step_encode(uint8_t *buf, size_t cap, const uint8_t
 enum nu_proto_status nu_auth_decode(const uint8_t *msg, size_t len, struct nu_auth *m);
 
 struct nu_auth_result {
-	uint8_t result;			/* RESULT, mandatory */
+	uint8_t result;			/* RESULT, mandatory, enum nu_auth_code */
 	char user[NU_NAME_MAX];		/* USER, optional */
 	char text[NU_TEXT_MAX];		/* TEXT, optional */
 };

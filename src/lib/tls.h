@@ -1,1 +1,36 @@
-/* to be written */
+/* TLS on GnuTLS for every link of the system: TLS 1.2 or newer, the peer's
+ * certificate checked against the CA during the handshake, and its host
+ * name checked where a name is given. */
+#ifndef NU_TLS_H
+#define NU_TLS_H
+
+#include <stdbool.h>
+#include <gnutls/gnutls.h>
+
+/* Certificates and CA for one side.  cert and key may be NULL (a client
+ * with no certificate); crl may be NULL.  NULL with *err (g_strdup'ed text
+ * naming the file) on failure. */
+gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
+						   const char *key, const char *crl,
+						   char **err);
+
+/* A server session on fd.  require_peer_cert: the handshake fails unless
+ * the peer shows a certificate signed by the CA. */
+gnutls_session_t nu_tls_server_session(gnutls_certificate_credentials_t creds, int fd,
+				       bool require_peer_cert);
+/* A client session on fd.  The server's certificate must be signed by the
+ * CA; check_name: it must also be issued for hostname. */
+gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, int fd,
+				       const char *hostname, bool check_name);
+
+/* The common name of the peer's verified certificate, g_free'd by the
+ * caller; NULL when there is none. */
+char *nu_tls_peer_cn(gnutls_session_t session);
+
+/* Why the last handshake failed, including certificate verification. */
+char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err);
+
+/* Security strength of the session in bits (for SASL's external SSF). */
+unsigned nu_tls_ssf(gnutls_session_t session);
+
+#endif

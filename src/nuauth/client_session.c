@@ -1,1 +1,278 @@
-/* to be written */
+/* One desktop client link: TLS (server certificate only), HELLO with the
+ * SASL mechanisms on offer, the SASL conversation, then ANNOUNCE messages
+ * from the client and PUSH requests to it. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "log.h"
+#include "tls.h"
+
+/* A link that has not logged in by then is closed: it only holds memory. */
+#define LOGIN_TIMEOUT_S 30
+
+enum client_state { CLIENT_HELLO, CLIENT_AUTH, CLIENT_READY };
+
+struct nuauth_client {
+	struct nuauth_server *srv;
+	struct nu_msgconn *link;
+	struct sockaddr_storage peer;
+	struct in6_addr addr;
+	char addr_text[INET6_ADDRSTRLEN];
+	enum client_state state;
+	struct nuauth_sasl *sasl;
+	bool sasl_started;
+	struct nuauth_session_user user;
+	guint login_timer;
+};
+
+const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl)
+{
+	return &cl->user;
+}
+
+const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl)
+{
+	return &cl->addr;
+}
+
+void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow)
+{
+	uint8_t buf[128];
+	size_t len;
+
+	if (cl->state != CLIENT_READY)
+		return;
+	if (nu_push_encode(buf, sizeof(buf), flow, &len) == NU_PROTO_OK)
+		nu_msgconn_send(cl->link, buf, len);
+}
+
+static void fail(struct nuauth_client *cl, const char *why)
+{
+	uint8_t buf[512];
+	size_t len;
+
+	if (nu_error_encode(buf, sizeof(buf), why, &len) == NU_PROTO_OK)
+		nu_msgconn_send(cl->link, buf, len);
+	nu_msgconn_close(cl->link, why);
+}
+
+static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
+{
+	struct nu_auth_result r = { .result = result };
+	uint8_t buf[512];
+	size_t len;
+
+	g_strlcpy(r.user, cl->user.name ? cl->user.name : "", sizeof(r.user));
+	g_strlcpy(r.text, text, sizeof(r.text));
+	if (nu_auth_result_encode(buf, sizeof(buf), &r, &len) == NU_PROTO_OK)
+		nu_msgconn_send(cl->link, buf, len);
+}
+
+static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t len)
+{
+	struct nu_hello h;
+	enum nu_proto_status st = nu_hello_decode(msg, len, &h);
+	uint8_t buf[NU_MSG_MAX_LEN];
+	size_t out;
+
+	if (st != NU_PROTO_OK || h.role != NU_ROLE_CLIENT) {
+		fail(cl, "bad HELLO");
+		return;
+	}
+	if (h.version_min > NU_PROTO_VERSION || h.version_max < NU_PROTO_VERSION) {
+		fail(cl, "no common protocol version");
+		return;
+	}
+	cl->sasl = nuauth_sasl_new(cl->srv, nu_msgconn_session(cl->link), &cl->peer);
+	if (!cl->sasl) {
+		fail(cl, "authentication is unavailable");
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.version_min = h.version_max = NU_PROTO_VERSION;
+	h.role = NU_ROLE_SERVER;
+	g_strlcpy(h.software, PACKAGE_STRING, sizeof(h.software));
+	g_strlcpy(h.mech_list, nuauth_sasl_mechs(cl->sasl), sizeof(h.mech_list));
+	if (nu_hello_encode(buf, sizeof(buf), &h, &out) == NU_PROTO_OK)
+		nu_msgconn_send(cl->link, buf, out);
+	cl->state = CLIENT_AUTH;
+}
+
+static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hdr,
+			const uint8_t *msg, size_t len)
+{
+	struct nu_auth a;
+	enum nu_proto_status st = nu_auth_decode(msg, len, &a);
+	const uint8_t *out;
+	size_t out_len;
+	const char *why = NULL;
+	bool first = hdr->type == NU_MSG_AUTH_START;
+	enum nuauth_sasl_step r;
+
+	if (st != NU_PROTO_OK) {
+		fail(cl, nu_proto_strerror(st));
+		return;
+	}
+	if (first == cl->sasl_started) {
+		fail(cl, first ? "AUTH_START sent twice" : "AUTH_STEP before AUTH_START");
+		return;
+	}
+	cl->sasl_started = true;
+	r = nuauth_sasl_step(cl->sasl, first ? a.mech : NULL, a.data, a.data_len, a.has_data,
+			     &out, &out_len, &cl->user, &why);
+	if (r == NUAUTH_SASL_CONTINUE) {
+		uint8_t buf[NU_MSG_MAX_LEN];
+		size_t n;
+		if (nu_auth_step_encode(buf, sizeof(buf), out, out_len, &n) == NU_PROTO_OK)
+			nu_msgconn_send(cl->link, buf, n);
+		return;
+	}
+	if (r == NUAUTH_SASL_FAILED) {
+		log_notice("client %s: login refused: %s", cl->addr_text, why);
+		send_auth_result(cl, NU_AUTH_FAILED, why);
+		nu_msgconn_close(cl->link, "login refused");
+		return;
+	}
+	if (cl->login_timer) {
+		g_source_remove(cl->login_timer);
+		cl->login_timer = 0;
+	}
+	cl->state = CLIENT_READY;
+	send_auth_result(cl, NU_AUTH_OK, "welcome");
+	log_notice("user %s (uid %u) logged in from %s", cl->user.name, cl->user.uid,
+		   cl->addr_text);
+}
+
+static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t len)
+{
+	struct nu_announce_iter it;
+	struct nu_announce_conn conn;
+	enum nu_proto_status st = nu_announce_iter_init(&it, msg, len);
+	int r;
+
+	if (st != NU_PROTO_OK) {
+		fail(cl, nu_proto_strerror(st));
+		return;
+	}
+	while ((r = nu_announce_next(&it, &conn)) == 1) {
+		nuauth_correlate_announce(cl->srv->correlator, cl, &conn);
+		if (!nu_msgconn_is_open(cl->link))
+			return;
+	}
+	if (r < 0)
+		fail(cl, "malformed ANNOUNCE message");
+}
+
+static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
+		       const uint8_t *msg, size_t len, void *ctx)
+{
+	struct nuauth_client *cl = ctx;
+
+	if (hdr->type == NU_MSG_KEEPALIVE) {
+		uint8_t buf[NU_MSG_HEADER_LEN];
+		size_t n;
+		if (nu_keepalive_encode(buf, sizeof(buf), hdr->id, &n) == NU_PROTO_OK)
+			nu_msgconn_send(cl->link, buf, n);
+		return;
+	}
+	switch (cl->state) {
+	case CLIENT_HELLO:
+		if (hdr->type == NU_MSG_HELLO) {
+			handle_hello(cl, msg, len);
+			return;
+		}
+		break;
+	case CLIENT_AUTH:
+		if (hdr->type == NU_MSG_AUTH_START || hdr->type == NU_MSG_AUTH_STEP) {
+			handle_auth(cl, hdr, msg, len);
+			return;
+		}
+		break;
+	case CLIENT_READY:
+		if (hdr->type == NU_MSG_ANNOUNCE) {
+			handle_announce(cl, msg, len);
+			return;
+		}
+		if (hdr->type == NU_MSG_CLIENT_INFO) {
+			struct nu_client_info info;
+			if (nu_client_info_decode(msg, len, &info) != NU_PROTO_OK) {
+				fail(cl, "malformed CLIENT_INFO message");
+				return;
+			}
+			g_free(cl->user.os_sysname);
+			g_free(cl->user.os_release);
+			g_free(cl->user.os_version);
+			cl->user.os_sysname = g_strdup(info.sysname);
+			cl->user.os_release = g_strdup(info.release);
+			cl->user.os_version = g_strdup(info.version);
+			return;
+		}
+		break;
+	}
+	char *why = g_strdup_printf("unexpected %s message", nu_msg_type_name(hdr->type));
+	fail(cl, why);
+	g_free(why);
+}
+
+static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
+{
+	struct nuauth_client *cl = ctx;
+
+	if (cl->state == CLIENT_READY)
+		log_notice("user %s logged out from %s: %s", cl->user.name, cl->addr_text, why);
+	else
+		log_info("client %s closed before login: %s", cl->addr_text, why);
+	nuauth_correlate_client_gone(cl->srv->correlator, cl);
+	cl->srv->clients = g_list_remove(cl->srv->clients, cl);
+	if (cl->login_timer)
+		g_source_remove(cl->login_timer);
+	nuauth_sasl_free(cl->sasl);
+	nu_msgconn_free(cl->link);
+	g_free(cl->user.name);
+	if (cl->user.groups)
+		g_array_unref(cl->user.groups);
+	g_free(cl->user.os_sysname);
+	g_free(cl->user.os_release);
+	g_free(cl->user.os_version);
+	g_free(cl);
+}
+
+static gboolean on_login_timeout(gpointer data)
+{
+	struct nuauth_client *cl = data;
+
+	cl->login_timer = 0;
+	nu_msgconn_close(cl->link, "no login within " G_STRINGIFY(LOGIN_TIMEOUT_S) " s");
+	return G_SOURCE_REMOVE;
+}
+
+static const struct nu_msgconn_ops client_ops = {
+	.on_message = on_message,
+	.on_close = on_close,
+};
+
+void nuauth_client_accept(struct nuauth_server *srv, int fd,
+			  const struct sockaddr_storage *peer)
+{
+	gnutls_session_t tls = nu_tls_server_session(srv->creds, fd, false);
+	struct nuauth_client *cl;
+
+	if (!tls) {
+		log_warnx("cannot start TLS for a client");
+		close(fd);
+		return;
+	}
+	cl = g_new0(struct nuauth_client, 1);
+	cl->srv = srv;
+	cl->peer = *peer;
+	if (!nu_addr_from_sockaddr((const struct sockaddr *)peer, &cl->addr))
+		memset(&cl->addr, 0, sizeof(cl->addr));
+	nu_addr_format(&cl->addr, cl->addr_text, sizeof(cl->addr_text));
+	cl->link = nu_msgconn_new(fd, tls, false, &client_ops, cl);
+	cl->login_timer = g_timeout_add_seconds(LOGIN_TIMEOUT_S, on_login_timeout, cl);
+	srv->clients = g_list_prepend(srv->clients, cl);
+}

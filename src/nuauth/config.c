@@ -1,1 +1,71 @@
-/* to be written */
+/* nuauth.conf: the keys nuauth itself reads, with NuFW's names and
+ * defaults.  Module keys are read by the modules. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+
+#define NUFW_CONFDIR SYSCONFDIR "/nufw"
+
+static bool get_uint(struct nu_conf *conf, const char *key, long def, long min, long max,
+		     unsigned *out, GError **error)
+{
+	long v;
+
+	if (!nu_conf_get_int(conf, key, def, min, max, &v, error))
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool get_bool(struct nu_conf *conf, const char *key, bool def, bool *out,
+		     GError **error)
+{
+	unsigned v;
+
+	if (!get_uint(conf, key, def, 0, 1, &v, error))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
+{
+	unsigned prio;
+
+	cfg->nufw_listen_addr = g_strdup(nu_conf_get_str(conf, "nuauth_nufw_listen_addr", "127.0.0.1"));
+	cfg->client_listen_addr = g_strdup(nu_conf_get_str(conf, "nuauth_client_listen_addr", "0.0.0.0"));
+	cfg->tls_key = g_strdup(nu_conf_get_str(conf, "nuauth_tls_key", NUFW_CONFDIR "/nuauth-key.pem"));
+	cfg->tls_cert = g_strdup(nu_conf_get_str(conf, "nuauth_tls_cert", NUFW_CONFDIR "/nuauth-cert.pem"));
+	cfg->tls_cacert = g_strdup(nu_conf_get_str(conf, "nuauth_tls_cacert", NUFW_CONFDIR "/cacert.pem"));
+	cfg->tls_crl = g_strdup(nu_conf_get_str(conf, "nuauth_tls_crl", ""));
+	cfg->module_path = g_strdup(nu_conf_get_str(conf, "nuauth_module_path", MODULEDIR));
+	cfg->user_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_check_module", "plaintext"));
+	cfg->acl_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_acl_check_module", "plaintext"));
+	cfg->finalize_packet_modules = g_strdup(nu_conf_get_str(conf, "nuauth_finalize_packet_module", "mark_uid"));
+
+	if (!get_uint(conf, "nuauth_gw_packet_port", 4128, 1, 65535, &cfg->gw_port, error) ||
+	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
+	    !get_uint(conf, "nuauth_packet_timeout", 15, 1, 3600, &cfg->packet_timeout, error) ||
+	    !get_uint(conf, "nuauth_prio_to_nok", 1, 0, 2, &prio, error) ||
+	    !get_bool(conf, "nuauth_push_to_client", true, &cfg->push_to_client, error) ||
+	    !get_bool(conf, "nuauth_user_check_ip_equality", true, &cfg->user_check_ip_equality, error))
+		return false;
+	cfg->prio_to_nok = (int)prio;
+	return true;
+}
+
+void nuauth_config_clear(struct nuauth_config *cfg)
+{
+	g_free(cfg->nufw_listen_addr);
+	g_free(cfg->client_listen_addr);
+	g_free(cfg->tls_key);
+	g_free(cfg->tls_cert);
+	g_free(cfg->tls_cacert);
+	g_free(cfg->tls_crl);
+	g_free(cfg->module_path);
+	g_free(cfg->user_check_modules);
+	g_free(cfg->acl_check_modules);
+	g_free(cfg->finalize_packet_modules);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,1 +1,287 @@
-/* to be written */
+/* Correlation: a packet from a gateway belongs to the user whose client
+ * announced the same flow.  Both sides can come first:
+ *
+ *   packet first:        the packet waits (keyed by flow) and the clients on
+ *                        its source address are asked to announce now (PUSH);
+ *   announcement first:  the announcement waits (keyed by flow) until the
+ *                        packet comes or it expires.
+ *
+ * A packet no one claims within nuauth_packet_timeout is answered with drop.
+ * Everything here runs on the main loop's thread. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+
+#include "log.h"
+
+#define TICK_MS 100
+/* An announcement waits at least this long for its packet. */
+#define ANNOUNCE_MIN_LIFETIME_S 30
+
+struct waiting_packet {
+	struct nuauth_gateway *gw;
+	struct nu_packet_ask ask;
+	gint64 deadline;		/* g_get_monotonic_time() units */
+	GList *order_link;		/* in cor->order */
+	struct waiting_flow *wf;
+};
+
+struct waiting_flow {
+	struct nu_flow flow;		/* the key */
+	GPtrArray *packets;		/* struct waiting_packet *, not owned */
+};
+
+struct announcement {
+	struct nu_flow flow;		/* the key */
+	struct nuauth_client *client;
+	char *app;
+	gint64 expires;
+	bool conflict;			/* two different users claimed the flow */
+};
+
+struct nuauth_correlator {
+	struct nuauth_server *srv;
+	GHashTable *waiting;		/* flow -> struct waiting_flow */
+	GHashTable *announced;		/* flow -> struct announcement */
+	GQueue order;			/* waiting packets, oldest first */
+	guint tick;
+};
+
+static void waiting_flow_free(gpointer p)
+{
+	struct waiting_flow *wf = p;
+
+	g_ptr_array_free(wf->packets, TRUE);
+	g_free(wf);
+}
+
+static void announcement_free(gpointer p)
+{
+	struct announcement *a = p;
+
+	g_free(a->app);
+	g_free(a);
+}
+
+/* Removes p from every structure and frees it. */
+static void packet_forget(struct nuauth_correlator *cor, struct waiting_packet *p)
+{
+	g_queue_delete_link(&cor->order, p->order_link);
+	g_ptr_array_remove_fast(p->wf->packets, p);
+	if (p->wf->packets->len == 0)
+		g_hash_table_remove(cor->waiting, &p->wf->flow);
+	g_free(p);
+}
+
+static const char *verdict_name(int verdict)
+{
+	switch (verdict) {
+	case NU_VERDICT_ACCEPT: return "accepted";
+	case NU_VERDICT_REJECT: return "rejected";
+	default: return "dropped";
+	}
+}
+
+static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw, const struct nu_packet_ask *ask,
+		   struct nuauth_client *cl, const struct announcement *a)
+{
+	const struct nuauth_session_user *su = nuauth_client_user(cl);
+	struct nuauth_packet pkt = {
+		.flow = ask->flow,
+		.mark = ask->mark,
+		.icmp_type = ask->icmp_type,
+		.indev = ask->indev,
+		.outdev = ask->outdev,
+		.app = a->app ? a->app : "",
+		.os_sysname = su->os_sysname ? su->os_sysname : "",
+		.os_release = su->os_release ? su->os_release : "",
+		.os_version = su->os_version ? su->os_version : "",
+	};
+	struct nuauth_user user = {
+		.name = su->name,
+		.uid = su->uid,
+		.groups = (const uint32_t *)(const void *)su->groups->data,
+		.ngroups = su->groups->len,
+	};
+	struct nuauth_verdict v;
+	char flow_text[NU_FLOW_STRLEN];
+
+	if (a->conflict) {
+		memset(&v, 0, sizeof(v));
+		v.verdict = NU_VERDICT_DROP;
+	} else {
+		nuauth_decide(cor->srv, &pkt, &user, &v);
+	}
+	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
+				     v.verdict == NU_VERDICT_ACCEPT, v.mark);
+	log_info("user %s: %s %s (%s%s), mark 0x%x", user.name,
+		 nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
+		 verdict_name(v.verdict),
+		 a->conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
+		 a->conflict ? "" : v.acl_name, v.mark);
+}
+
+static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow *flow)
+{
+	for (GList *l = cor->srv->clients; l; l = l->next) {
+		struct nuauth_client *cl = l->data;
+
+		if (memcmp(nuauth_client_addr(cl), &flow->saddr, sizeof(flow->saddr)) == 0)
+			nuauth_client_push(cl, flow);
+	}
+}
+
+void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+			     const struct nu_packet_ask *ask)
+{
+	struct announcement *a = g_hash_table_lookup(cor->announced, &ask->flow);
+	struct waiting_flow *wf;
+	struct waiting_packet *p;
+	char flow_text[NU_FLOW_STRLEN];
+
+	if (a) {
+		answer(cor, gw, ask, a->client, a);
+		return;
+	}
+	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
+	if (!wf) {
+		wf = g_new0(struct waiting_flow, 1);
+		wf->flow = ask->flow;
+		wf->packets = g_ptr_array_new();
+		g_hash_table_insert(cor->waiting, &wf->flow, wf);
+		log_debug("waiting for the owner of %s",
+			  nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)));
+		if (cor->srv->cfg.push_to_client)
+			push_to_clients(cor, &ask->flow);
+	}
+	p = g_new0(struct waiting_packet, 1);
+	p->gw = gw;
+	p->ask = *ask;
+	p->deadline = g_get_monotonic_time() + (gint64)cor->srv->cfg.packet_timeout * G_USEC_PER_SEC;
+	p->wf = wf;
+	g_queue_push_tail(&cor->order, p);
+	p->order_link = cor->order.tail;
+	g_ptr_array_add(wf->packets, p);
+}
+
+void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
+			       const struct nu_announce_conn *conn)
+{
+	const struct nuauth_session_user *su = nuauth_client_user(cl);
+	struct announcement *a;
+	struct waiting_flow *wf;
+	char flow_text[NU_FLOW_STRLEN];
+	gint64 lifetime = MAX((gint64)cor->srv->cfg.packet_timeout * 2, ANNOUNCE_MIN_LIFETIME_S);
+
+	nu_flow_format(&conn->flow, flow_text, sizeof(flow_text));
+	if (cor->srv->cfg.user_check_ip_equality &&
+	    memcmp(&conn->flow.saddr, nuauth_client_addr(cl), sizeof(conn->flow.saddr)) != 0) {
+		log_warnx("user %s announced %s, which is not from the client's address: ignored",
+			  su->name, flow_text);
+		return;
+	}
+	a = g_hash_table_lookup(cor->announced, &conn->flow);
+	if (a && a->client != cl && nuauth_client_user(a->client)->uid != su->uid) {
+		if (!a->conflict)
+			log_warnx("%s claimed by users %s and %s: it will be dropped", flow_text,
+				  nuauth_client_user(a->client)->name, su->name);
+		a->conflict = true;
+	} else if (!a) {
+		a = g_new0(struct announcement, 1);
+		a->flow = conn->flow;
+		a->client = cl;
+		a->app = g_strdup(conn->app);
+		g_hash_table_insert(cor->announced, &a->flow, a);
+		log_debug("user %s announced %s (%s)", su->name, flow_text,
+			  *conn->app ? conn->app : "program unknown");
+	}
+	a->expires = g_get_monotonic_time() + lifetime * G_USEC_PER_SEC;
+
+	wf = g_hash_table_lookup(cor->waiting, &conn->flow);
+	while (wf) {
+		struct waiting_packet *p = g_ptr_array_index(wf->packets, wf->packets->len - 1);
+		bool last = wf->packets->len == 1;
+
+		answer(cor, p->gw, &p->ask, a->client, a);
+		packet_forget(cor, p);	/* frees wf with its last packet */
+		if (last)
+			wf = NULL;
+	}
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct nuauth_correlator *cor = data;
+	gint64 now = g_get_monotonic_time();
+	GHashTableIter it;
+	struct announcement *a;
+	char flow_text[NU_FLOW_STRLEN];
+
+	/* Every packet waits as long, so the oldest are at the head. */
+	while (cor->order.head) {
+		struct waiting_packet *p = cor->order.head->data;
+
+		if (p->deadline > now)
+			break;
+		log_info("%s: no user claimed it in %u s: dropped",
+			 nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text)),
+			 cor->srv->cfg.packet_timeout);
+		nuauth_gateway_send_decision(p->gw, p->ask.packet_id, NU_VERDICT_DROP, false, 0);
+		packet_forget(cor, p);
+	}
+	g_hash_table_iter_init(&it, cor->announced);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
+		if (a->expires <= now)
+			g_hash_table_iter_remove(&it);
+	return G_SOURCE_CONTINUE;
+}
+
+struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv)
+{
+	struct nuauth_correlator *cor = g_new0(struct nuauth_correlator, 1);
+
+	cor->srv = srv;
+	cor->waiting = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, waiting_flow_free);
+	cor->announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, announcement_free);
+	g_queue_init(&cor->order);
+	cor->tick = g_timeout_add(TICK_MS, on_tick, cor);
+	return cor;
+}
+
+void nuauth_correlator_free(struct nuauth_correlator *cor)
+{
+	if (!cor)
+		return;
+	g_source_remove(cor->tick);
+	while (cor->order.head)
+		packet_forget(cor, cor->order.head->data);
+	g_hash_table_destroy(cor->waiting);
+	g_hash_table_destroy(cor->announced);
+	g_free(cor);
+}
+
+void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw)
+{
+	GList *l = cor->order.head;
+
+	while (l) {
+		GList *next = l->next;
+		struct waiting_packet *p = l->data;
+
+		if (p->gw == gw)
+			packet_forget(cor, p);
+		l = next;
+	}
+}
+
+void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl)
+{
+	GHashTableIter it;
+	struct announcement *a;
+
+	g_hash_table_iter_init(&it, cor->announced);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
+		if (a->client == cl)
+			g_hash_table_iter_remove(&it);
+}

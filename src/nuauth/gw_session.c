@@ -1,1 +1,169 @@
-/* to be written */
+/* One nufw gateway link: mutual TLS (the gateway must show a certificate
+ * from our CA), HELLO, then PACKET_ASK in and DECISION out, matched by the
+ * packet id the gateway chose. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "log.h"
+#include "tls.h"
+
+struct nuauth_gateway {
+	struct nuauth_server *srv;
+	struct nu_msgconn *link;
+	char *name;		/* "address (certificate CN)" for log lines */
+	bool hello_done;
+};
+
+const char *nuauth_gateway_name(const struct nuauth_gateway *gw)
+{
+	return gw->name;
+}
+
+static void send_hello(struct nuauth_gateway *gw)
+{
+	struct nu_hello h = { .version_min = NU_PROTO_VERSION,
+			      .version_max = NU_PROTO_VERSION,
+			      .role = NU_ROLE_SERVER };
+	uint8_t buf[NU_MSG_MAX_LEN];
+	size_t len;
+
+	g_strlcpy(h.software, PACKAGE_STRING, sizeof(h.software));
+	if (nu_hello_encode(buf, sizeof(buf), &h, &len) == NU_PROTO_OK)
+		nu_msgconn_send(gw->link, buf, len);
+}
+
+static void fail(struct nuauth_gateway *gw, const char *why)
+{
+	uint8_t buf[512];
+	size_t len;
+
+	if (nu_error_encode(buf, sizeof(buf), why, &len) == NU_PROTO_OK)
+		nu_msgconn_send(gw->link, buf, len);
+	nu_msgconn_close(gw->link, why);
+}
+
+void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
+				  int verdict, bool has_mark, uint32_t mark)
+{
+	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
+				 .has_mark = has_mark, .mark = mark };
+	uint8_t buf[64];
+	size_t len;
+
+	if (nu_decision_encode(buf, sizeof(buf), &d, &len) == NU_PROTO_OK)
+		nu_msgconn_send(gw->link, buf, len);
+}
+
+static void on_ready(struct nu_msgconn *c, void *ctx)
+{
+	struct nuauth_gateway *gw = ctx;
+	char *cn = nu_tls_peer_cn(nu_msgconn_session(c));
+	char *name = g_strdup_printf("%s (%s)", gw->name, cn ? cn : "no CN");
+
+	g_free(gw->name);
+	gw->name = name;
+	g_free(cn);
+	log_notice("gateway %s connected", gw->name);
+}
+
+static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
+		       const uint8_t *msg, size_t len, void *ctx)
+{
+	struct nuauth_gateway *gw = ctx;
+	enum nu_proto_status st = NU_PROTO_OK;
+
+	if (!gw->hello_done && hdr->type != NU_MSG_HELLO) {
+		fail(gw, "the first message must be HELLO");
+		return;
+	}
+	switch (hdr->type) {
+	case NU_MSG_HELLO: {
+		struct nu_hello h;
+		st = nu_hello_decode(msg, len, &h);
+		if (st != NU_PROTO_OK)
+			break;
+		if (gw->hello_done || h.role != NU_ROLE_GATEWAY) {
+			fail(gw, "unexpected HELLO");
+			return;
+		}
+		if (h.version_min > NU_PROTO_VERSION || h.version_max < NU_PROTO_VERSION) {
+			fail(gw, "no common protocol version");
+			return;
+		}
+		gw->hello_done = true;
+		send_hello(gw);
+		return;
+	}
+	case NU_MSG_PACKET_ASK: {
+		struct nu_packet_ask ask;
+		st = nu_packet_ask_decode(msg, len, &ask);
+		if (st == NU_PROTO_OK)
+			nuauth_correlate_packet(gw->srv->correlator, gw, &ask);
+		break;
+	}
+	case NU_MSG_KEEPALIVE: {
+		uint8_t buf[NU_MSG_HEADER_LEN];
+		size_t n;
+		if (nu_keepalive_encode(buf, sizeof(buf), hdr->id, &n) == NU_PROTO_OK)
+			nu_msgconn_send(gw->link, buf, n);
+		return;
+	}
+	default: {
+		char *why = g_strdup_printf("unexpected %s message", nu_msg_type_name(hdr->type));
+		fail(gw, why);
+		g_free(why);
+		return;
+	}
+	}
+	if (st != NU_PROTO_OK) {
+		char *why = g_strdup_printf("malformed %s message: %s",
+					    nu_msg_type_name(hdr->type), nu_proto_strerror(st));
+		fail(gw, why);
+		g_free(why);
+	}
+}
+
+static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
+{
+	struct nuauth_gateway *gw = ctx;
+
+	log_notice("gateway %s disconnected: %s", gw->name, why);
+	nuauth_correlate_gateway_gone(gw->srv->correlator, gw);
+	gw->srv->gateways = g_list_remove(gw->srv->gateways, gw);
+	nu_msgconn_free(gw->link);
+	g_free(gw->name);
+	g_free(gw);
+}
+
+static const struct nu_msgconn_ops gateway_ops = {
+	.on_ready = on_ready,
+	.on_message = on_message,
+	.on_close = on_close,
+};
+
+void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
+			   const struct sockaddr_storage *peer)
+{
+	gnutls_session_t tls = nu_tls_server_session(srv->creds, fd, true);
+	struct nuauth_gateway *gw;
+	struct in6_addr addr;
+	char text[INET6_ADDRSTRLEN];
+
+	if (!tls) {
+		log_warnx("cannot start TLS for a gateway");
+		close(fd);
+		return;
+	}
+	gw = g_new0(struct nuauth_gateway, 1);
+	gw->srv = srv;
+	if (nu_addr_from_sockaddr((const struct sockaddr *)peer, &addr))
+		gw->name = g_strdup(nu_addr_format(&addr, text, sizeof(text)));
+	else
+		gw->name = g_strdup("?");
+	gw->link = nu_msgconn_new(fd, tls, false, &gateway_ops, gw);
+	srv->gateways = g_list_prepend(srv->gateways, gw);
+}

@@ -1,1 +1,85 @@
-/* to be written */
+/* TCP listeners for the gateway and client ports. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "log.h"
+
+struct listener {
+	struct nuauth_server *srv;
+	nuauth_accept_fn fn;
+	int fd;
+};
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
+{
+	struct listener *l = data;
+
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept");
+			break;
+		}
+		l->fn(l->srv, cfd, &peer);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
+		   nuauth_accept_fn fn, GError **error)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct in6_addr a;
+	uint8_t family;
+	uint32_t v4;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!nu_addr_parse(addr, &a, &family)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "cannot listen on `%s': not an IP address", addr);
+		return false;
+	}
+	if (nu_addr_is_v4(&a, &v4)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = v4;
+		sslen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = a;
+		sslen = sizeof(*sin6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sslen) < 0 ||
+	    listen(fd, 512) < 0) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO,
+			    "cannot listen on %s port %u: %s", addr, port, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	struct listener *l = g_new0(struct listener, 1);
+	l->srv = srv;
+	l->fn = fn;
+	l->fd = fd;
+	g_unix_fd_add(fd, G_IO_IN, on_accept, l);
+	log_info("listening on %s port %u", addr, port);
+	return true;
+}

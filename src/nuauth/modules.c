@@ -1,1 +1,159 @@
-/* to be written */
+/* Loads the modules named by the nuauth_*_module keys.  Each key holds a
+ * space-separated list of "name[:instance[:conffile]]"; a module loaded for
+ * several hooks with the same instance name is initialised once. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+#include <gmodule.h>
+
+#include "log.h"
+
+static struct nuauth_module_instance *find_loaded(struct nuauth_modules *mods,
+						  const char *label)
+{
+	for (guint i = 0; i < mods->all->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(mods->all, i);
+		if (strcmp(m->label, label) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static struct nuauth_module_instance *load_one(struct nuauth_modules *mods,
+					       struct nu_conf *conf, const char *dir,
+					       const char *spec, GError **error)
+{
+	gchar **parts = g_strsplit(spec, ":", 3);
+	const char *name = parts[0];
+	const char *instance = parts[1];
+	const char *conffile = instance ? parts[2] : NULL;
+	char *label = instance ? g_strdup_printf("%s:%s", name, instance) : g_strdup(name);
+	struct nuauth_module_instance *m = find_loaded(mods, label);
+	char *file = NULL;
+	GModule *handle = NULL;
+	const struct nuauth_module *(*info)(void);
+	const struct nuauth_module *api;
+
+	if (m)
+		goto out;
+	if (!*name || strchr(name, '/')) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "bad module name `%s'", spec);
+		goto out;
+	}
+	file = g_strdup_printf("%s/%s.so", dir, name);
+	handle = g_module_open(file, G_MODULE_BIND_LOCAL);
+	if (!handle) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO,
+			    "module %s: cannot load %s: %s", name, file, g_module_error());
+		goto out;
+	}
+	if (!g_module_symbol(handle, NUAUTH_MODULE_SYMBOL, (gpointer *)&info) || !info) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "module %s (%s) does not export " NUAUTH_MODULE_SYMBOL, name, file);
+		goto out;
+	}
+	api = info();
+	if (!api || api->api_version != NUAUTH_MODULE_API_VERSION) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "module %s (%s) has API version %u, nuauth needs %u", name, file,
+			    api ? api->api_version : 0, NUAUTH_MODULE_API_VERSION);
+		goto out;
+	}
+	m = g_new0(struct nuauth_module_instance, 1);
+	m->api = api;
+	m->handle = handle;
+	m->label = label;
+	label = NULL;
+	handle = NULL;
+	m->priv = api->init ? api->init(conf, instance, conffile, error) : m;
+	if (!m->priv) {
+		g_prefix_error(error, "module %s: ", m->label);
+		g_module_close(m->handle);
+		g_free(m->label);
+		g_free(m);
+		m = NULL;
+		goto out;
+	}
+	g_ptr_array_add(mods->all, m);
+	log_info("module %s loaded from %s", m->label, file);
+out:
+	if (handle)
+		g_module_close(handle);
+	g_free(file);
+	g_free(label);
+	g_strfreev(parts);
+	return m;
+}
+
+/* Loads every module of one hook; the module must provide the hook. */
+static bool load_hook(struct nuauth_modules *mods, struct nu_conf *conf, const char *dir,
+		      const char *key, const char *list, GPtrArray *hook,
+		      size_t hook_offset, GError **error)
+{
+	gchar **specs = g_strsplit_set(list, " \t", -1);
+	bool ok = true;
+
+	for (gchar **s = specs; *s && ok; s++) {
+		struct nuauth_module_instance *m;
+
+		if (!**s)
+			continue;
+		m = load_one(mods, conf, dir, *s, error);
+		if (!m) {
+			ok = false;
+			break;
+		}
+		if (!*(void **)((const char *)m->api + hook_offset)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s: module %s does not provide this hook", key, m->label);
+			ok = false;
+			break;
+		}
+		g_ptr_array_add(hook, m);
+	}
+	g_strfreev(specs);
+	return ok;
+}
+
+bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
+			 const struct nuauth_config *cfg, GError **error)
+{
+	mods->all = g_ptr_array_new();
+	mods->user_check = g_ptr_array_new();
+	mods->acl_check = g_ptr_array_new();
+	mods->finalize_packet = g_ptr_array_new();
+	if (!g_module_supported()) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "this system cannot load modules");
+		return false;
+	}
+	return load_hook(mods, conf, cfg->module_path, "nuauth_user_check_module",
+			 cfg->user_check_modules, mods->user_check,
+			 G_STRUCT_OFFSET(struct nuauth_module, user_check), error) &&
+	       load_hook(mods, conf, cfg->module_path, "nuauth_acl_check_module",
+			 cfg->acl_check_modules, mods->acl_check,
+			 G_STRUCT_OFFSET(struct nuauth_module, acl_check), error) &&
+	       load_hook(mods, conf, cfg->module_path, "nuauth_finalize_packet_module",
+			 cfg->finalize_packet_modules, mods->finalize_packet,
+			 G_STRUCT_OFFSET(struct nuauth_module, finalize_packet), error);
+}
+
+void nuauth_modules_unload(struct nuauth_modules *mods)
+{
+	if (!mods->all)
+		return;
+	for (guint i = mods->all->len; i-- > 0;) {
+		struct nuauth_module_instance *m = g_ptr_array_index(mods->all, i);
+		if (m->api->deinit)
+			m->api->deinit(m->priv);
+		g_module_close(m->handle);
+		g_free(m->label);
+		g_free(m);
+	}
+	g_ptr_array_free(mods->all, TRUE);
+	g_ptr_array_free(mods->user_check, TRUE);
+	g_ptr_array_free(mods->acl_check, TRUE);
+	g_ptr_array_free(mods->finalize_packet, TRUE);
+	memset(mods, 0, sizeof(*mods));
+}

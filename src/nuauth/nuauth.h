@@ -1,1 +1,157 @@
-/* to be written */
+/* nuauth, the decision server: shared types of its parts.
+ *
+ *   listener.c        accepts TCP links on the gateway and client ports
+ *   gw_session.c      one nufw link: PACKET_ASK in, DECISION out
+ *   client_session.c  one desktop client: login, ANNOUNCE in, PUSH out
+ *   sasl_server.c     Cyrus SASL on a client link; passwords via modules
+ *   correlate.c       matches packets with announced connections
+ *   decide.c          ACLs, decision policy, mark (finalize modules)
+ *   modules.c         loads the hook modules with GModule
+ *   config.c          nuauth.conf into struct nuauth_config */
+#ifndef NUAUTH_H
+#define NUAUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <glib.h>
+#include <gmodule.h>
+#include <gnutls/gnutls.h>
+
+#include "conf.h"
+#include "flow.h"
+#include "proto.h"
+#include "msgconn.h"
+#include "nuauth/module.h"
+
+struct nuauth_config {
+	char *nufw_listen_addr;
+	unsigned gw_port;
+	char *client_listen_addr;
+	unsigned user_port;
+	char *tls_key;
+	char *tls_cert;
+	char *tls_cacert;
+	char *tls_crl;
+	unsigned packet_timeout;	/* seconds */
+	int prio_to_nok;		/* 0 any accept wins, 1 any drop wins, 2 first match */
+	bool push_to_client;
+	bool user_check_ip_equality;
+	char *module_path;		/* folder of the module .so files */
+	char *user_check_modules;
+	char *acl_check_modules;
+	char *finalize_packet_modules;
+};
+
+/* Reads every key nuauth itself uses; false with *error (file:line). */
+bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error);
+void nuauth_config_clear(struct nuauth_config *cfg);
+
+/* ---- modules.c ---- */
+struct nuauth_module_instance {
+	const struct nuauth_module *api;
+	void *priv;
+	char *label;			/* "name[:instance]" for log lines */
+	GModule *handle;
+};
+
+struct nuauth_modules {
+	GPtrArray *user_check;		/* struct nuauth_module_instance * */
+	GPtrArray *acl_check;
+	GPtrArray *finalize_packet;
+	GPtrArray *all;			/* owns the instances */
+};
+
+bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
+			 const struct nuauth_config *cfg, GError **error);
+void nuauth_modules_unload(struct nuauth_modules *mods);
+
+/* ---- the logged-in user of a client link ---- */
+struct nuauth_client;
+struct nuauth_gateway;
+
+struct nuauth_session_user {
+	char *name;
+	uint32_t uid;
+	GArray *groups;			/* guint32 */
+	char *os_sysname;
+	char *os_release;
+	char *os_version;
+};
+
+/* ---- server state ---- */
+struct nuauth_server {
+	struct nu_conf *conf;
+	struct nuauth_config cfg;
+	struct nuauth_modules modules;
+	gnutls_certificate_credentials_t creds;
+	GMainLoop *loop;
+	GList *gateways;		/* struct nuauth_gateway * */
+	GList *clients;			/* struct nuauth_client * */
+	struct nuauth_correlator *correlator;
+};
+
+/* ---- listener.c ---- */
+typedef void (*nuauth_accept_fn)(struct nuauth_server *srv, int fd,
+				 const struct sockaddr_storage *peer);
+/* Binds addr:port and calls fn for each accepted socket; false with *error. */
+bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
+		   nuauth_accept_fn fn, GError **error);
+
+/* ---- gw_session.c ---- */
+void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
+			   const struct sockaddr_storage *peer);
+void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
+				  int verdict, bool has_mark, uint32_t mark);
+const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
+
+/* ---- client_session.c ---- */
+void nuauth_client_accept(struct nuauth_server *srv, int fd,
+			  const struct sockaddr_storage *peer);
+/* Asks the client to announce now (flow: the one nuauth waits for). */
+void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow);
+const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl);
+/* The client's address as nuauth sees it (v4-mapped for IPv4). */
+const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl);
+
+/* ---- sasl_server.c ---- */
+struct nuauth_sasl;
+bool nuauth_sasl_global_init(GError **error);
+/* A SASL server conversation for one client link. */
+struct nuauth_sasl *nuauth_sasl_new(struct nuauth_server *srv, gnutls_session_t tls,
+				    const struct sockaddr_storage *peer);
+void nuauth_sasl_free(struct nuauth_sasl *s);
+/* Space-separated mechanisms offered to this client. */
+const char *nuauth_sasl_mechs(struct nuauth_sasl *s);
+enum nuauth_sasl_step { NUAUTH_SASL_CONTINUE, NUAUTH_SASL_DONE, NUAUTH_SASL_FAILED };
+/* One step of the conversation.  mech is non-NULL for the first step.  On
+ * CONTINUE, *out and *out_len hold the challenge to send; on DONE the user is
+ * filled in; on FAILED *why says why (static or owned by s). */
+enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
+				       const uint8_t *in, size_t in_len, bool has_in,
+				       const uint8_t **out, size_t *out_len,
+				       struct nuauth_session_user *user, const char **why);
+
+/* ---- correlate.c ---- */
+struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv);
+void nuauth_correlator_free(struct nuauth_correlator *cor);
+/* A packet from a gateway to decide. */
+void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+			     const struct nu_packet_ask *ask);
+/* A connection a logged-in client announced. */
+void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
+			       const struct nu_announce_conn *conn);
+/* Forget everything tied to a link that is closing. */
+void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw);
+void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl);
+
+/* ---- decide.c ---- */
+struct nuauth_verdict {
+	int verdict;			/* enum nu_verdict */
+	uint32_t mark;
+	char acl_name[NU_NAME_MAX];	/* "" when no ACL matched */
+};
+void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
+		   const struct nuauth_user *user, struct nuauth_verdict *out);
+
+#endif

@@ -1,1 +1,259 @@
-/* to be written */
+/* The link from nufw to nuauth. */
+#include "config.h"
+#include "auth_link.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib-unix.h>
+
+#include "log.h"
+#include "msgconn.h"
+#include "tls.h"
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 30000
+/* How long a connect and handshake may take before we try again. */
+#define CONNECT_TIMEOUT_S 10
+
+enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_HELLO, LINK_UP };
+
+struct nufw_link {
+	char *host;
+	char *port;
+	gnutls_certificate_credentials_t creds;
+	bool check_name;
+	const struct nufw_link_ops *ops;
+	void *ctx;
+	enum link_state state;
+	struct nu_msgconn *conn;
+	guint retry_timer;
+	guint connect_timer;
+	unsigned backoff_ms;
+	char *last_error;	/* to log each distinct failure once */
+};
+
+static void start_connect(struct nufw_link *l);
+
+static void report_failure(struct nufw_link *l, const char *why)
+{
+	if (g_strcmp0(l->last_error, why) != 0) {
+		log_warnx("cannot reach nuauth at %s port %s: %s (retrying)", l->host, l->port, why);
+		g_free(l->last_error);
+		l->last_error = g_strdup(why);
+	}
+}
+
+static gboolean on_retry(gpointer data)
+{
+	struct nufw_link *l = data;
+
+	l->retry_timer = 0;
+	start_connect(l);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_retry(struct nufw_link *l)
+{
+	l->state = LINK_IDLE;
+	if (l->connect_timer) {
+		g_source_remove(l->connect_timer);
+		l->connect_timer = 0;
+	}
+	if (!l->retry_timer)
+		l->retry_timer = g_timeout_add(l->backoff_ms, on_retry, l);
+	l->backoff_ms = MIN(l->backoff_ms * 2, BACKOFF_MAX_MS);
+}
+
+static void on_ready(struct nu_msgconn *c, void *ctx)
+{
+	struct nufw_link *l = ctx;
+	struct nu_hello h = { .version_min = NU_PROTO_VERSION, .version_max = NU_PROTO_VERSION,
+			      .role = NU_ROLE_GATEWAY };
+	uint8_t buf[256];
+	size_t len;
+
+	g_strlcpy(h.software, PACKAGE_STRING, sizeof(h.software));
+	l->state = LINK_HELLO;
+	if (nu_hello_encode(buf, sizeof(buf), &h, &len) == NU_PROTO_OK)
+		nu_msgconn_send(c, buf, len);
+}
+
+static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
+		       const uint8_t *msg, size_t len, void *ctx)
+{
+	struct nufw_link *l = ctx;
+	enum nu_proto_status st = NU_PROTO_OK;
+
+	switch (hdr->type) {
+	case NU_MSG_HELLO: {
+		struct nu_hello h;
+		st = nu_hello_decode(msg, len, &h);
+		if (st != NU_PROTO_OK)
+			break;
+		if (l->state != LINK_HELLO || h.version_min > NU_PROTO_VERSION ||
+		    h.version_max < NU_PROTO_VERSION) {
+			nu_msgconn_close(c, "nuauth speaks no protocol version we know");
+			return;
+		}
+		l->state = LINK_UP;
+		l->backoff_ms = BACKOFF_MIN_MS;
+		if (l->connect_timer) {
+			g_source_remove(l->connect_timer);
+			l->connect_timer = 0;
+		}
+		g_clear_pointer(&l->last_error, g_free);
+		log_notice("connected to nuauth at %s port %s", l->host, l->port);
+		l->ops->on_up(l->ctx);
+		return;
+	}
+	case NU_MSG_DECISION: {
+		struct nu_decision d;
+		st = nu_decision_decode(msg, len, &d);
+		if (st == NU_PROTO_OK && l->state == LINK_UP)
+			l->ops->on_decision(&d, l->ctx);
+		break;
+	}
+	case NU_MSG_KEEPALIVE:
+		return;
+	case NU_MSG_ERROR: {
+		char text[NU_TEXT_MAX] = "";
+		nu_error_decode(msg, len, text, sizeof(text));
+		char *why = g_strdup_printf("nuauth said: %s", text);
+		nu_msgconn_close(c, why);
+		g_free(why);
+		return;
+	}
+	default:
+		log_debug("ignoring %s message from nuauth", nu_msg_type_name(hdr->type));
+		return;
+	}
+	if (st != NU_PROTO_OK) {
+		char *why = g_strdup_printf("malformed %s message from nuauth: %s",
+					    nu_msg_type_name(hdr->type), nu_proto_strerror(st));
+		nu_msgconn_close(c, why);
+		g_free(why);
+	}
+}
+
+static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
+{
+	struct nufw_link *l = ctx;
+	bool was_up = l->state == LINK_UP;
+
+	nu_msgconn_free(c);
+	l->conn = NULL;
+	if (was_up) {
+		log_warnx("lost the link to nuauth: %s", why);
+		l->last_error = g_strdup(why);
+		l->ops->on_down(l->ctx);
+	} else {
+		report_failure(l, why);
+	}
+	schedule_retry(l);
+}
+
+static const struct nu_msgconn_ops link_ops = {
+	.on_ready = on_ready,
+	.on_message = on_message,
+	.on_close = on_close,
+};
+
+static gboolean on_connect_timeout(gpointer data)
+{
+	struct nufw_link *l = data;
+
+	l->connect_timer = 0;
+	if (l->conn)
+		nu_msgconn_close(l->conn, "no answer");	/* schedules the retry */
+	return G_SOURCE_REMOVE;
+}
+
+/* A non-blocking connect to the first address that accepts a socket; the
+ * TLS handshake (run by msgconn) waits for the connect to finish. */
+static void start_connect(struct nufw_link *l)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	gnutls_session_t tls;
+	int fd = -1, ret;
+
+	ret = getaddrinfo(l->host, l->port, &hints, &res);
+	if (ret != 0) {
+		report_failure(l, gai_strerror(ret));
+		schedule_retry(l);
+		return;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		report_failure(l, g_strerror(errno));
+		schedule_retry(l);
+		return;
+	}
+	tls = nu_tls_client_session(l->creds, fd, l->host, l->check_name);
+	if (!tls) {
+		close(fd);
+		report_failure(l, "cannot start TLS");
+		schedule_retry(l);
+		return;
+	}
+	l->state = LINK_CONNECTING;
+	l->conn = nu_msgconn_new(fd, tls, false, &link_ops, l);
+	l->connect_timer = g_timeout_add_seconds(CONNECT_TIMEOUT_S, on_connect_timeout, l);
+}
+
+struct nufw_link *nufw_link_new(const char *host, const char *port,
+				gnutls_certificate_credentials_t creds, bool check_name,
+				const struct nufw_link_ops *ops, void *ctx)
+{
+	struct nufw_link *l = g_new0(struct nufw_link, 1);
+
+	l->host = g_strdup(host);
+	l->port = g_strdup(port);
+	l->creds = creds;
+	l->check_name = check_name;
+	l->ops = ops;
+	l->ctx = ctx;
+	l->backoff_ms = BACKOFF_MIN_MS;
+	start_connect(l);
+	return l;
+}
+
+void nufw_link_free(struct nufw_link *l)
+{
+	if (!l)
+		return;
+	if (l->retry_timer)
+		g_source_remove(l->retry_timer);
+	if (l->connect_timer)
+		g_source_remove(l->connect_timer);
+	nu_msgconn_free(l->conn);
+	g_free(l->host);
+	g_free(l->port);
+	g_free(l->last_error);
+	g_free(l);
+}
+
+bool nufw_link_is_up(const struct nufw_link *l)
+{
+	return l->state == LINK_UP;
+}
+
+void nufw_link_send(struct nufw_link *l, const uint8_t *msg, size_t len)
+{
+	if (l->conn)
+		nu_msgconn_send(l->conn, msg, len);
+}

@@ -1,1 +1,28 @@
-/* to be written */
+/* nufw, the gateway daemon: options shared by its parts.
+ *
+ *   queue.c      NFQUEUE socket: packets in, verdicts out
+ *   pending.c    packets waiting for nuauth's decision, by id, with timeout
+ *   auth_link.c  the TLS link to nuauth, with reconnection
+ *   main.c       options, the packet path that ties them together */
+#ifndef NUFW_H
+#define NUFW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nufw_options {
+	const char *nuauth_host;	/* -d */
+	const char *nuauth_port;	/* -p */
+	uint16_t queue_num;		/* -q */
+	bool set_mark;			/* -m */
+	const char *key;		/* -k */
+	const char *cert;		/* -c */
+	const char *ca;			/* -a */
+	const char *crl;		/* -r */
+	bool check_name;		/* not -N */
+	unsigned packet_timeout;	/* -t, seconds */
+	unsigned max_pending;		/* -T */
+	uint32_t queue_maxlen;		/* -L, 0 keeps the kernel's */
+};
+
+#endif

@@ -1,1 +1,408 @@
-/* to be written */
+/* NFQUEUE through libmnl and libnetfilter_queue's nfq_nlmsg_* helpers: one
+ * netlink socket bound to one queue, read without blocking, verdicts written
+ * back one packet at a time. */
+#include "config.h"
+#include "queue.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <glib.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#ifndef SO_RCVBUFFORCE
+#define SO_RCVBUFFORCE 33
+#endif
+
+/* Kernel's queue length when none is configured (NFQNL_QMAX_DEFAULT). */
+#define QUEUE_DEFAULT_MAXLEN	1024
+/* Largest copy range the kernel honours; 0 means this too. */
+#define QUEUE_MAX_COPY_RANGE	0xffff
+/* Per packet: netlink and nfgenmsg headers, the attributes besides the
+ * payload, and the kernel's own skb bookkeeping charged to the buffer. */
+#define QUEUE_PKT_OVERHEAD	1024
+/* Receive buffer ceiling (the kernel takes an int and doubles it). */
+#define QUEUE_RCVBUF_MAX	(256 * 1024 * 1024)
+/* How long nufw_queue_open waits for the kernel's answer to a command. */
+#define QUEUE_ACK_TIMEOUT_MS	2000
+
+struct nufw_queue {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	uint16_t queue_num;
+	uint32_t seq;
+	uint64_t overruns;
+	size_t buf_len;
+	char *buf;		/* receive buffer, buf_len bytes */
+};
+
+/* State of one nufw_queue_read (or of the wait for a command's ACK). */
+struct read_state {
+	struct nufw_queue *q;
+	nufw_packet_fn fn;
+	void *ctx;
+	int count;
+	uint32_t ack_seq;	/* 0: not waiting for an ACK */
+	bool acked;
+	int ack_errno;
+};
+
+union msg_buf {
+	struct nlmsghdr hdr;
+	char raw[256];
+};
+
+static int read_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct read_state *st = data;
+	const struct nlmsgerr *err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err)) {
+		log_debug("nfqueue %u: short netlink error message (%u bytes), skipped",
+			  st->q->queue_num, nlh->nlmsg_len);
+		return MNL_CB_OK;
+	}
+	err = mnl_nlmsg_get_payload(nlh);
+	if (st->ack_seq != 0 && nlh->nlmsg_seq == st->ack_seq) {
+		st->acked = true;
+		st->ack_errno = -err->error;
+		return MNL_CB_OK;
+	}
+	/* Verdicts are sent without NLM_F_ACK: only failures come back. */
+	if (err->error != 0)
+		log_debug("nfqueue %u: kernel refused message seq %u: %s",
+			  st->q->queue_num, err->msg.nlmsg_seq,
+			  strerror(-err->error));
+	return MNL_CB_OK;
+}
+
+static int read_packet_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct read_state *st = data;
+	struct nufw_queue *q = st->q;
+	struct nlattr *attr[NFQA_MAX + 1];
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct nufw_queued_packet pkt;
+
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) {
+		log_debug("nfqueue %u: unexpected message type 0x%x, skipped",
+			  q->queue_num, nlh->nlmsg_type);
+		return MNL_CB_OK;
+	}
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg)) {
+		log_debug("nfqueue %u: packet message too short (%u bytes), skipped",
+			  q->queue_num, nlh->nlmsg_len);
+		return MNL_CB_OK;
+	}
+	memset(attr, 0, sizeof(attr));
+	if (nfq_nlmsg_parse(nlh, attr) < 0) {
+		log_debug("nfqueue %u: malformed packet attributes, skipped",
+			  q->queue_num);
+		return MNL_CB_OK;
+	}
+	if (attr[NFQA_PACKET_HDR] == NULL ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) != sizeof(*ph)) {
+		log_debug("nfqueue %u: packet message without a valid header, skipped",
+			  q->queue_num);
+		return MNL_CB_OK;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.id = ntohl(ph->packet_id);
+	pkt.hw_protocol = ntohs(ph->hw_protocol);
+
+	if (attr[NFQA_PAYLOAD] == NULL) {
+		/* Nothing to decide on (e.g. queued before the copy mode was
+		 * set): drop it rather than leave it held in the kernel. */
+		log_debug("nfqueue %u: packet %u without payload, dropped",
+			  q->queue_num, pkt.id);
+		if (nufw_queue_verdict(q, pkt.id, false, false, 0) < 0)
+			log_warn("nfqueue %u: drop verdict for packet %u",
+				 q->queue_num, pkt.id);
+		return MNL_CB_OK;
+	}
+	pkt.payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+	pkt.payload_len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+
+	if (attr[NFQA_MARK] != NULL &&
+	    mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) >= 0)
+		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr[NFQA_IFINDEX_INDEV] != NULL &&
+	    mnl_attr_validate(attr[NFQA_IFINDEX_INDEV], MNL_TYPE_U32) >= 0)
+		pkt.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	if (attr[NFQA_IFINDEX_OUTDEV] != NULL &&
+	    mnl_attr_validate(attr[NFQA_IFINDEX_OUTDEV], MNL_TYPE_U32) >= 0)
+		pkt.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+
+	st->count++;
+	if (st->fn != NULL)
+		st->fn(&pkt, st->ctx);
+	return MNL_CB_OK;
+}
+
+/* Reads and dispatches everything waiting on the socket.  0 once the socket
+ * is empty, -1 with errno on a fatal socket error. */
+static int read_pending(struct read_state *st)
+{
+	static mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = read_error_cb,
+	};
+	struct nufw_queue *q = st->q;
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, q->buf_len);
+
+		if (n < 0) {
+			switch (errno) {
+			case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+			case EWOULDBLOCK:
+#endif
+				return 0;
+			case EINTR:
+				continue;
+			case ENOBUFS:
+				q->overruns++;
+				log_debug("nfqueue %u: receive buffer overrun (%llu so far)",
+					  q->queue_num,
+					  (unsigned long long)q->overruns);
+				continue;
+			case ENOSPC:
+				/* Message larger than our buffer, truncated. */
+				log_debug("nfqueue %u: truncated message skipped",
+					  q->queue_num);
+				continue;
+			default:
+				return -1;
+			}
+		}
+		if (mnl_cb_run2(q->buf, (size_t)n, 0, q->portid, read_packet_cb,
+				st, ctl_cb, NLMSG_MIN_TYPE) < 0)
+			log_debug("nfqueue %u: netlink datagram rejected: %s",
+				  q->queue_num, strerror(errno));
+	}
+}
+
+int nufw_queue_read(struct nufw_queue *q, nufw_packet_fn fn, void *ctx)
+{
+	struct read_state st = { .q = q, .fn = fn, .ctx = ctx };
+
+	if (read_pending(&st) < 0)
+		return -1;
+	return st.count;
+}
+
+static void drop_during_setup(const struct nufw_queued_packet *pkt, void *ctx)
+{
+	struct nufw_queue *q = ctx;
+
+	log_debug("nfqueue %u: packet %u arrived during setup, dropped",
+		  q->queue_num, pkt->id);
+	if (nufw_queue_verdict(q, pkt->id, false, false, 0) < 0)
+		log_warn("nfqueue %u: drop verdict for packet %u", q->queue_num,
+			 pkt->id);
+}
+
+/* Sends a config message built in mb with NLM_F_ACK and waits for the
+ * kernel's answer.  0, or -1 with errno (the kernel's error). */
+static int send_config(struct nufw_queue *q, struct nlmsghdr *nlh)
+{
+	struct read_state st = {
+		.q = q, .fn = drop_during_setup, .ctx = q,
+	};
+	int waited = 0;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++q->seq;
+	st.ack_seq = nlh->nlmsg_seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+
+	while (!st.acked) {
+		struct pollfd pfd = {
+			.fd = mnl_socket_get_fd(q->nl), .events = POLLIN,
+		};
+		int r;
+
+		if (read_pending(&st) < 0)
+			return -1;
+		if (st.acked)
+			break;
+		if (waited >= QUEUE_ACK_TIMEOUT_MS) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		waited += 100;
+	}
+	if (st.ack_errno != 0) {
+		errno = st.ack_errno;
+		return -1;
+	}
+	return 0;
+}
+
+static void set_rcvbuf(struct nufw_queue *q, uint32_t max_len,
+		       uint32_t copy_range)
+{
+	int fd = mnl_socket_get_fd(q->nl);
+	uint64_t want = (uint64_t)(max_len ? max_len : QUEUE_DEFAULT_MAXLEN) *
+			(copy_range + QUEUE_PKT_OVERHEAD);
+	int size;
+
+	if (want > QUEUE_RCVBUF_MAX)
+		want = QUEUE_RCVBUF_MAX;
+	size = (int)want;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == 0)
+		return;
+	/* Without CAP_NET_ADMIN: capped by net.core.rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		log_warn("nfqueue %u: cannot set receive buffer to %d bytes",
+			 q->queue_num, size);
+	else
+		log_debug("nfqueue %u: SO_RCVBUFFORCE refused, receive buffer "
+			  "limited by net.core.rmem_max", q->queue_num);
+}
+
+struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
+				   uint32_t copy_range, char **err)
+{
+	struct nufw_queue *q;
+	union msg_buf mb;
+	struct nlmsghdr *nlh;
+	int fd, flags, off = 0;
+
+	if (copy_range == 0 || copy_range > QUEUE_MAX_COPY_RANGE)
+		copy_range = QUEUE_MAX_COPY_RANGE;
+
+	q = g_new0(struct nufw_queue, 1);
+	q->queue_num = queue_num;
+	q->buf_len = copy_range + 8192;
+	if (q->buf_len < (size_t)MNL_SOCKET_BUFFER_SIZE)
+		q->buf_len = MNL_SOCKET_BUFFER_SIZE;
+	q->buf = g_malloc(q->buf_len);
+
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (q->nl == NULL) {
+		*err = g_strdup_printf("nfqueue %u: cannot open netlink socket: %s",
+				       queue_num, strerror(errno));
+		goto fail;
+	}
+	fd = mnl_socket_get_fd(q->nl);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		*err = g_strdup_printf("nfqueue %u: fcntl on netlink socket: %s",
+				       queue_num, strerror(errno));
+		goto fail;
+	}
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		*err = g_strdup_printf("nfqueue %u: cannot bind netlink socket: %s",
+				       queue_num, strerror(errno));
+		goto fail;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	/* We want ENOBUFS reported so that losses are counted. */
+	if (mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &off,
+				  sizeof(off)) < 0)
+		log_warn("nfqueue %u: cannot clear NETLINK_NO_ENOBUFS", queue_num);
+	set_rcvbuf(q, max_len, copy_range);
+
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	if (send_config(q, nlh) < 0) {
+		if (errno == EBUSY || errno == EPERM)
+			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: "
+					       "already bound by another process, "
+					       "or CAP_NET_ADMIN missing (%s)",
+					       queue_num, strerror(errno));
+		else
+			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: %s",
+					       queue_num, strerror(errno));
+		goto fail;
+	}
+
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_range);
+	if (send_config(q, nlh) < 0) {
+		*err = g_strdup_printf("nfqueue %u: cannot set copy mode "
+				       "(%u bytes): %s", queue_num, copy_range,
+				       strerror(errno));
+		goto fail;
+	}
+
+	if (max_len != 0) {
+		nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, max_len);
+		if (send_config(q, nlh) < 0) {
+			*err = g_strdup_printf("nfqueue %u: cannot set queue "
+					       "length %u: %s", queue_num,
+					       max_len, strerror(errno));
+			goto fail;
+		}
+	}
+
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
+	if (send_config(q, nlh) < 0) {
+		*err = g_strdup_printf("nfqueue %u: cannot set flag GSO: %s",
+				       queue_num, strerror(errno));
+		goto fail;
+	}
+	return q;
+
+fail:
+	/* Closing the socket unbinds the queue if we got that far. */
+	nufw_queue_close(q);
+	return NULL;
+}
+
+void nufw_queue_close(struct nufw_queue *q)
+{
+	if (q == NULL)
+		return;
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);
+	g_free(q->buf);
+	g_free(q);
+}
+
+int nufw_queue_fd(const struct nufw_queue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
+		       bool set_mark, uint32_t mark)
+{
+	union msg_buf mb;
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_VERDICT, q->queue_num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	return 0;
+}
+
+uint64_t nufw_queue_overruns(const struct nufw_queue *q)
+{
+	return q->overruns;
+}

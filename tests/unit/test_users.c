@@ -1,2 +1,228 @@
+/* Unit tests for the plaintext users file (modules/plaintext/users.c). */
+#include "config.h"
+
+#include <string.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "users.h"
 #include "unit.h"
-int main(void) { return unit_done("users"); }
+
+static char *tmpdir;
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path = g_build_filename(tmpdir, name, NULL);
+
+	if (!g_file_set_contents(path, text, -1, NULL))
+		g_error("cannot write %s", path);
+	return path;
+}
+
+/* "{SCHEME}" + base64(digest(password + salt) + salt), computed here with
+ * GnuTLS independently of the module. */
+static char *make_hash(const char *scheme, gnutls_digest_algorithm_t alg,
+		       const char *password, const char *salt)
+{
+	size_t dlen = gnutls_hash_get_len(alg), slen = strlen(salt), plen = strlen(password);
+	guint8 *in = g_malloc(plen + slen + 1), *out = g_malloc(dlen + slen);
+	char *b64, *res;
+
+	memcpy(in, password, plen);
+	memcpy(in + plen, salt, slen);
+	gnutls_hash_fast(alg, in, plen + slen, out);
+	memcpy(out + dlen, salt, slen);
+	b64 = g_base64_encode(out, dlen + slen);
+	res = g_strconcat(scheme, b64, NULL);
+	g_free(b64);
+	g_free(in);
+	g_free(out);
+	return res;
+}
+
+static enum nuauth_user_status check(const struct nu_userdb *db, const char *user,
+				     const char *pw, uint32_t *uid, GArray *groups)
+{
+	return nu_userdb_check(db, user, pw, pw ? strlen(pw) : 0, uid, groups);
+}
+
+static void test_good(void)
+{
+	char *sha = make_hash("{SHA}", GNUTLS_DIG_SHA1, "bobpw", "");
+	char *ssha = make_hash("{SSHA}", GNUTLS_DIG_SHA1, "carolpw", "s4lt\x01\xff");
+	char *md5 = make_hash("{MD5}", GNUTLS_DIG_MD5, "davepw", "");
+	char *smd5 = make_hash("{SMD5}", GNUTLS_DIG_MD5, "erinpw", "NaCl");
+	char *text = g_strdup_printf(
+		"# users\n"
+		"\n"
+		"alice:secret:1001:100\n"
+		"  # indented comment\n"
+		"bob:%s:1002:100,200\n"
+		"carol:%s:1003:300\n"
+		"dave:%s:1004:400\n"
+		"erin:%s:1005:500\r\n"
+		"frank:*:1006:600\n"
+		"grace:!secret:1007:700\n"
+		"heidi:pass:word:1008:800\n"
+		"ivan:!:1009:900\n"
+		/* Known vectors: SHA-1 and MD5 of "password". */
+		"judy:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=:1010:1\n"
+		"mallory:{md5}X03MO1qnZdYdgyfeuILPmQ==:4294967295:0,4294967295\n",
+		sha, ssha, md5, smd5);
+	char *path = write_file("users.nufw", text);
+	GError *error = NULL;
+	struct nu_userdb *db = nu_userdb_load(path, &error);
+	GArray *groups = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	uint32_t uid = 0;
+
+	CHECK(db != NULL);
+	if (!db) {
+		fprintf(stderr, "%s\n", error->message);
+		g_clear_error(&error);
+		goto out;
+	}
+	CHECK(nu_userdb_count(db) == 11);
+
+	CHECK(check(db, "alice", "secret", &uid, groups) == NUAUTH_USER_OK);
+	CHECK(uid == 1001 && groups->len == 1 && g_array_index(groups, uint32_t, 0) == 100);
+	g_array_set_size(groups, 0);
+	CHECK(check(db, "alice", "Secret", &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "alice", "secre", &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "alice", "secrets", &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "alice", "", &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(nu_userdb_check(db, "alice", "secret\0x", 8, &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(nu_userdb_check(db, "alice", "secretXX", 6, &uid, groups) == NUAUTH_USER_OK);
+	CHECK(groups->len == 1);
+	g_array_set_size(groups, 0);
+	CHECK(groups->len == 0);
+
+	uid = 0;
+	CHECK(check(db, "bob", "bobpw", &uid, groups) == NUAUTH_USER_OK);
+	CHECK(uid == 1002 && groups->len == 2 && g_array_index(groups, uint32_t, 0) == 100 &&
+	      g_array_index(groups, uint32_t, 1) == 200);
+	g_array_set_size(groups, 0);
+	CHECK(check(db, "bob", "bobpw2", &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(groups->len == 0);
+
+	CHECK(check(db, "carol", "carolpw", &uid, NULL) == NUAUTH_USER_OK && uid == 1003);
+	CHECK(check(db, "carol", "carolp", &uid, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "dave", "davepw", &uid, NULL) == NUAUTH_USER_OK && uid == 1004);
+	CHECK(check(db, "dave", "bobpw", &uid, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "erin", "erinpw", &uid, NULL) == NUAUTH_USER_OK && uid == 1005);
+	CHECK(check(db, "erin", "erinpwNaCl", &uid, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "heidi", "pass:word", &uid, NULL) == NUAUTH_USER_OK && uid == 1008);
+	CHECK(check(db, "judy", "password", &uid, NULL) == NUAUTH_USER_OK && uid == 1010);
+	CHECK(check(db, "mallory", "password", &uid, groups) == NUAUTH_USER_OK);
+	CHECK(uid == 4294967295u && groups->len == 2 &&
+	      g_array_index(groups, uint32_t, 0) == 0 &&
+	      g_array_index(groups, uint32_t, 1) == 4294967295u);
+	g_array_set_size(groups, 0);
+
+	/* Disabled accounts, whatever the password. */
+	CHECK(check(db, "frank", "*", &uid, groups) == NUAUTH_USER_DISABLED);
+	CHECK(check(db, "grace", "secret", &uid, groups) == NUAUTH_USER_DISABLED);
+	CHECK(check(db, "grace", "!secret", &uid, groups) == NUAUTH_USER_DISABLED);
+	CHECK(check(db, "ivan", "!", &uid, groups) == NUAUTH_USER_DISABLED);
+	CHECK(groups->len == 0);
+
+	/* Unknown users. */
+	CHECK(check(db, "nobody", "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	CHECK(check(db, "Alice", "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	CHECK(check(db, "", "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	CHECK(check(db, "alice", NULL, &uid, groups) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(NULL, "alice", "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+
+	nu_userdb_free(db);
+out:
+	nu_userdb_free(NULL);
+	g_array_free(groups, TRUE);
+	g_remove(path);
+	g_free(path);
+	g_free(text);
+	g_free(sha);
+	g_free(ssha);
+	g_free(md5);
+	g_free(smd5);
+}
+
+/* Loads text and expects the message "<path>:<suffix>". */
+static bool load_fails(const char *text, const char *suffix)
+{
+	char *path = write_file("bad.nufw", text);
+	char *want = g_strdup_printf("%s:%s", path, suffix);
+	GError *error = NULL;
+	struct nu_userdb *db = nu_userdb_load(path, &error);
+	bool ok = !db && error && strcmp(error->message, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
+	nu_userdb_free(db);
+	g_clear_error(&error);
+	g_remove(path);
+	g_free(want);
+	g_free(path);
+	return ok;
+}
+
+static void test_errors(void)
+{
+	GError *error = NULL;
+	char *path, *want;
+
+	path = g_build_filename(tmpdir, "missing.nufw", NULL);
+	CHECK(nu_userdb_load(path, &error) == NULL);
+	want = g_strdup_printf("%s: No such file or directory", path);
+	CHECK(error && strcmp(error->message, want) == 0);
+	g_clear_error(&error);
+	g_free(want);
+	g_free(path);
+
+	CHECK(load_fails("a:x:1:1\nnocolons\n",
+			 "2: expected `name:password:uid:gid[,gid...]', got `nocolons'"));
+	CHECK(load_fails("a:x:1\n", "1: user `a': expected `name:password:uid:gid[,gid...]'"));
+	CHECK(load_fails("a:1:1\n", "1: user `a': expected `name:password:uid:gid[,gid...]'"));
+	CHECK(load_fails("#\n\na:pw:abc:100\n",
+			 "3: user `a': uid: expected an unsigned 32-bit number, got `abc'"));
+	CHECK(load_fails("a:pw:4294967296:100\n",
+			 "1: user `a': uid: expected an unsigned 32-bit number, got `4294967296'"));
+	CHECK(load_fails("a:pw:-1:100\n",
+			 "1: user `a': uid: expected an unsigned 32-bit number, got `-1'"));
+	CHECK(load_fails("a:pw::100\n",
+			 "1: user `a': uid: expected an unsigned 32-bit number, got `'"));
+	CHECK(load_fails("a:pw:1:1,,2\n",
+			 "1: user `a': gid: expected an unsigned 32-bit number, got `'"));
+	CHECK(load_fails("a:pw:1:\n",
+			 "1: user `a': gid: expected an unsigned 32-bit number, got `'"));
+	CHECK(load_fails("a:pw:1:10,x\n",
+			 "1: user `a': gid: expected an unsigned 32-bit number, got `x'"));
+	CHECK(load_fails(":pw:1:1\n", "1: invalid user name `'"));
+	CHECK(load_fails("a b:pw:1:1\n", "1: invalid user name `a b'"));
+	CHECK(load_fails("a::1:1\n", "1: user `a': empty password (use `!' to disable the account)"));
+	CHECK(load_fails("a:x:1:1\nb:y:2:2\na:z:3:3\n",
+			 "3: duplicate user `a' (first defined at line 1)"));
+	CHECK(load_fails("a:{SHA}not base64!:1:1\n",
+			 "1: user `a': {SHA} password is not valid base64"));
+	CHECK(load_fails("a:{SHA}QUJD:1:1\n",
+			 "1: user `a': {SHA} password decodes to 3 bytes, expected 20"));
+	CHECK(load_fails("a:{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=:1:1\n",
+			 "1: user `a': {SSHA} password decodes to 20 bytes, expected more than 20"));
+	CHECK(load_fails("a:{MD5}W6ph5Mm5Pz8GgiULbPgzG37mj9g=:1:1\n",
+			 "1: user `a': {MD5} password decodes to 20 bytes, expected 16"));
+	CHECK(load_fails("a:{SMD5}:1:1\n",
+			 "1: user `a': {SMD5} password is not valid base64"));
+	CHECK(load_fails("a:{CRYPT}abc:1:1\n", "1: user `a': unknown password scheme `{CRYPT}'"));
+}
+
+int main(void)
+{
+	tmpdir = g_dir_make_tmp("test_users-XXXXXX", NULL);
+	if (!tmpdir)
+		return 99;
+	test_good();
+	test_errors();
+	g_rmdir(tmpdir);
+	g_free(tmpdir);
+	return unit_done("users");
+}
