@@ -1,0 +1,87 @@
+#!/bin/bash
+# Installs what is missing, builds, and runs every test:
+#   - the unit tests (make check) in a normal build,
+#   - the same unit tests with AddressSanitizer and UBSan,
+#   - the end-to-end tests in the namespace lab (as root),
+#   - make distcheck.
+# The last line is "N passed, N failed".  Run as root: sudo tests/run-all.sh
+set -uo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0 failed=0
+
+count_unit() {	# count_unit BUILD_DIR: adds make check's results
+	local log=$1/tests/test-suite.log p f
+	p=$(sed -n 's/^# PASS: *//p' "$log" 2>/dev/null | head -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" 2>/dev/null | head -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ -z "$p" ]; then
+		echo "FAIL: no unit test results in $log"
+		failed=$((failed + 1))
+	fi
+}
+
+build() {	# build DIR CONFIGURE_ARGS...: configure and build out of tree
+	local dir=$1; shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs") > "$dir.build.log" 2>&1
+}
+
+step() { echo; echo "=== $*"; }
+
+if [ "$(id -u)" = 0 ]; then
+	scripts/install-deps.sh
+else
+	echo "run-all: not root: skipping the package installation and the lab" >&2
+fi
+
+step "autogen"
+./autogen.sh > /dev/null 2>&1 || { echo "autogen failed"; echo "0 passed, 1 failed"; exit 1; }
+
+step "build and unit tests"
+if build build; then
+	(cd build && make -s check > ../build.check.log 2>&1)
+	grep -E '^(PASS|FAIL|ERROR)' build.check.log
+	count_unit build
+else
+	echo "FAIL: build (see build.build.log)"; tail -20 build.build.log
+	failed=$((failed + 1))
+fi
+
+step "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+if build build-asan --enable-sanitizers; then
+	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 make -s check > ../build-asan.check.log 2>&1)
+	grep -E '^(PASS|FAIL|ERROR)' build-asan.check.log | sed 's/^/asan /'
+	count_unit build-asan
+else
+	echo "FAIL: sanitizer build (see build-asan.build.log)"; tail -20 build-asan.build.log
+	failed=$((failed + 1))
+fi
+
+if [ "$(id -u)" = 0 ] && [ -x build/src/nuauth/nuauth ]; then
+	step "end-to-end tests in the namespace lab"
+	tests/e2e/run.sh build | tee build.e2e.log
+	line=$(tail -1 build.e2e.log)
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "FAIL: the end-to-end run ended early"
+		failed=$((failed + 1))
+	fi
+fi
+
+step "make distcheck"
+if (cd build && make -s distcheck > ../build.distcheck.log 2>&1); then
+	echo "PASS: make distcheck"
+	passed=$((passed + 1))
+else
+	echo "FAIL: make distcheck (see build.distcheck.log)"; tail -30 build.distcheck.log
+	failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

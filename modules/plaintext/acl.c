@@ -165,8 +165,7 @@ static bool parse_uint(const char *s, uint64_t max, bool hex, uint64_t *out)
 
 /* Calls item() on every comma-separated, trimmed item of ctx->value. */
 static bool for_each_item(const struct acl_ctx *ctx, const char *what,
-			  bool (*item)(struct nu_acl *acl, GArray *dst, const char *s),
-			  struct nu_acl *acl, GArray *dst, GError **error)
+			  bool (*item)(GArray *dst, const char *s), GArray *dst, GError **error)
 {
 	char **items = g_strsplit(ctx->value, ",", -1);
 	bool ok = true;
@@ -175,7 +174,7 @@ static bool for_each_item(const struct acl_ctx *ctx, const char *what,
 	for (i = 0; items[i] && ok; i++) {
 		char *s = g_strstrip(items[i]);
 
-		ok = *s && item(acl, dst, s);
+		ok = *s && item(dst, s);
 	}
 	if (i == 0)
 		ok = false;
@@ -183,7 +182,7 @@ static bool for_each_item(const struct acl_ctx *ctx, const char *what,
 	return ok || bad_value(ctx, what, error);
 }
 
-static bool item_u32(struct nu_acl *acl, GArray *dst, const char *s)
+static bool item_u32(GArray *dst, const char *s)
 {
 	uint64_t v;
 	uint32_t u;
@@ -195,7 +194,7 @@ static bool item_u32(struct nu_acl *acl, GArray *dst, const char *s)
 	return true;
 }
 
-static bool item_u8(struct nu_acl *acl, GArray *dst, const char *s)
+static bool item_u8(GArray *dst, const char *s)
 {
 	uint64_t v;
 	uint8_t u;
@@ -207,7 +206,7 @@ static bool item_u8(struct nu_acl *acl, GArray *dst, const char *s)
 	return true;
 }
 
-static bool item_proto(struct nu_acl *acl, GArray *dst, const char *s)
+static bool item_proto(GArray *dst, const char *s)
 {
 	static const struct { const char *name; uint8_t num; } protos[] = {
 		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
@@ -226,7 +225,7 @@ static bool item_proto(struct nu_acl *acl, GArray *dst, const char *s)
 	return false;
 }
 
-static bool item_port(struct nu_acl *acl, GArray *dst, const char *s)
+static bool item_port(GArray *dst, const char *s)
 {
 	struct port_range r;
 	const char *dash = strchr(s, '-');
@@ -265,7 +264,7 @@ static void net_mask(struct net *n)
 	}
 }
 
-static bool item_net(struct nu_acl *acl, GArray *dst, const char *s)
+static bool item_net(GArray *dst, const char *s)
 {
 	const char *slash = strchr(s, '/');
 	char *addr = slash ? g_strndup(s, slash - s) : g_strdup(s);
@@ -314,48 +313,48 @@ static bool only_once(const struct acl_ctx *ctx, unsigned *line, GError **error)
 
 static bool key_uid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
-	return for_each_item(c, LIST_NUMBERS, item_u32, acl, acl->uids, e);
+	return for_each_item(c, LIST_NUMBERS, item_u32, acl->uids, e);
 }
 
 static bool key_gid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
-	return for_each_item(c, LIST_NUMBERS, item_u32, acl, acl->gids, e);
+	return for_each_item(c, LIST_NUMBERS, item_u32, acl->gids, e);
 }
 
 static bool key_proto(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return for_each_item(c, "protocols among 6 (tcp), 17 (udp), 1 (icmp), 58 (icmpv6)",
-			     item_proto, acl, acl->protos, e);
+			     item_proto, acl->protos, e);
 }
 
 static bool key_type(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return for_each_item(c, "a comma list of ICMP types (0 to 255)",
-			     item_u8, acl, acl->types, e);
+			     item_u8, acl->types, e);
 }
 
 static bool key_srcip(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return for_each_item(c, "a comma list of addresses with optional /prefix",
-			     item_net, acl, acl->src, e);
+			     item_net, acl->src, e);
 }
 
 static bool key_dstip(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return for_each_item(c, "a comma list of addresses with optional /prefix",
-			     item_net, acl, acl->dst, e);
+			     item_net, acl->dst, e);
 }
 
 static bool key_srcport(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return for_each_item(c, "a comma list of ports (n or a-b, 0 to 65535)",
-			     item_port, acl, acl->sports, e);
+			     item_port, acl->sports, e);
 }
 
 static bool key_dstport(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return for_each_item(c, "a comma list of ports (n or a-b, 0 to 65535)",
-			     item_port, acl, acl->dports, e);
+			     item_port, acl->dports, e);
 }
 
 static bool key_app(const struct acl_ctx *c, struct nu_acl *acl, GError **e)

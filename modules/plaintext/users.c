@@ -383,12 +383,17 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
 	uint8_t digest[DIGEST_MAX];
 	bool match;
 
-	if (!db || !user || !(u = g_hash_table_lookup(db->users, user)))
-		return NUAUTH_USER_UNKNOWN;
-	if (u->kind == PW_DISABLED)
-		return NUAUTH_USER_DISABLED;
-	if (!password)
-		return NUAUTH_USER_BAD_PASSWORD;
+	u = db && user ? g_hash_table_lookup(db->users, user) : NULL;
+	if (!u || u->kind == PW_DISABLED || !password) {
+		/* Spend about the time of a real check, so that answers do not
+		 * tell which accounts exist. */
+		if (password)
+			digest_of(&clear_scheme, password, password_len, NULL, 0, digest);
+		explicit_bzero(digest, sizeof(digest));
+		if (!u)
+			return NUAUTH_USER_UNKNOWN;
+		return u->kind == PW_DISABLED ? NUAUTH_USER_DISABLED : NUAUTH_USER_BAD_PASSWORD;
+	}
 	if (digest_of(u->scheme, password, password_len, u->salt, u->salt_len, digest) < 0)
 		return NUAUTH_USER_ERROR;
 	match = equal_ct(digest, u->digest, u->scheme->len);

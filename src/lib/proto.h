@@ -150,8 +150,13 @@ bool nu_attr_get_str(const struct nu_attr *a, char *dst, size_t cap);
  * Each decoder takes the whole message (header included) as framed by
  * nu_msg_peek_header, checks that the type matches, skips unknown
  * attributes, and fails with NU_PROTO_BAD_ATTR / NU_PROTO_MISSING_ATTR.
+ * Framing: len below the header's length is NU_PROTO_TRUNCATED, above it
+ * NU_PROTO_BAD_LEN; a header type other than the decoder's is
+ * NU_PROTO_BAD_ATTR.  A known attribute given twice, or an enum value out of
+ * range (ROLE, VERDICT, RESULT), is NU_PROTO_BAD_ATTR too.
  * Each encoder writes the whole message; NU_PROTO_NO_SPACE when cap is too
- * small. */
+ * small, NU_PROTO_BAD_ATTR when a field cannot be sent (unterminated string,
+ * flow family other than AF_INET/AF_INET6, over-long MECH or SASL data). */
 
 #define NU_NAME_MAX	64
 #define NU_TEXT_MAX	256

@@ -25,12 +25,18 @@
 #define RECONNECT_MIN_MS 1000
 #define RECONNECT_MAX_MS 30000
 
+/* A connection already announced, with the last scan that saw it. */
+struct announced {
+	struct nu_flow flow;
+	unsigned generation;
+};
+
 struct client {
 	struct nutcpc_options opt;
 	gnutls_certificate_credentials_t creds;
 	GMainLoop *loop;
 	struct nu_msgconn *conn;	/* NULL while logged out */
-	GHashTable *announced;		/* struct nu_flow * -> scan generation */
+	GHashTable *announced;		/* struct nu_flow * -> struct announced */
 	unsigned generation;
 	unsigned reconnect_ms;
 	guint reconnect_timer;
@@ -105,16 +111,17 @@ static void scan_and_announce(struct client *c, const struct nu_flow *wanted)
 	for (guint i = 0; i < conns->len; i++) {
 		struct nu_local_conn *lc = &g_array_index(conns, struct nu_local_conn, i);
 		struct nu_announce_conn ac = { .flow = lc->flow };
-		gpointer key;
-		bool known = g_hash_table_lookup_extended(c->announced, &lc->flow, &key, NULL);
+		struct announced *known = g_hash_table_lookup(c->announced, &lc->flow);
 
 		if (known) {
-			g_hash_table_insert(c->announced, key, GUINT_TO_POINTER(c->generation));
+			known->generation = c->generation;
 			if (!wanted || !nu_flow_equal(wanted, &lc->flow))
 				continue;
 		} else {
-			g_hash_table_insert(c->announced, g_memdup2(&lc->flow, sizeof(lc->flow)),
-					    GUINT_TO_POINTER(c->generation));
+			known = g_new(struct announced, 1);
+			known->flow = lc->flow;
+			known->generation = c->generation;
+			g_hash_table_insert(c->announced, &known->flow, known);
 		}
 		if (lc->inode)
 			nu_conntable_find_program(getuid(), lc->inode, ac.app, sizeof(ac.app));
@@ -133,10 +140,10 @@ static void scan_and_announce(struct client *c, const struct nu_flow *wanted)
 
 	/* Forget the connections that are no longer opening. */
 	GHashTableIter it;
-	gpointer gen;
+	struct announced *a;
 	g_hash_table_iter_init(&it, c->announced);
-	while (g_hash_table_iter_next(&it, NULL, &gen))
-		if (GPOINTER_TO_UINT(gen) != c->generation)
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
+		if (a->generation != c->generation)
 			g_hash_table_iter_remove(&it);
 	g_array_free(conns, TRUE);
 }
@@ -324,7 +331,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	c.loop = g_main_loop_new(NULL, FALSE);
-	c.announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, g_free, NULL);
+	c.announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, g_free);
 	r = connect_and_login(&c, &err);
 	if (r != NUTCPC_LOGIN_OK) {
 		fprintf(stderr, "nutcpc: %s\n", err);

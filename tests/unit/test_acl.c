@@ -1,2 +1,478 @@
+/* Unit tests for the plaintext ACL file (modules/plaintext/acl.c). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "acl.h"
+#include "log.h"
 #include "unit.h"
-int main(void) { return unit_done("acl"); }
+
+static char *tmpdir;
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path = g_build_filename(tmpdir, name, NULL);
+
+	if (!g_file_set_contents(path, text, -1, NULL))
+		g_error("cannot write %s", path);
+	return path;
+}
+
+/* Parses an address into the flow form (IPv4 v4-mapped) without flow.c. */
+static void set_addr(struct in6_addr *dst, uint8_t *family, const char *text)
+{
+	struct in_addr v4;
+
+	memset(dst, 0, sizeof(*dst));
+	if (inet_pton(AF_INET, text, &v4) == 1) {
+		dst->s6_addr[10] = dst->s6_addr[11] = 0xff;
+		memcpy(&dst->s6_addr[12], &v4, 4);
+		*family = AF_INET;
+	} else if (inet_pton(AF_INET6, text, dst) == 1) {
+		*family = AF_INET6;
+	} else {
+		g_error("bad test address %s", text);
+	}
+}
+
+static struct nuauth_packet pkt(uint8_t proto, const char *src, uint16_t sport,
+				const char *dst, uint16_t dport)
+{
+	struct nuauth_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.flow.proto = proto;
+	set_addr(&p.flow.saddr, &p.flow.family, src);
+	set_addr(&p.flow.daddr, &p.flow.family, dst);
+	p.flow.sport = sport;
+	p.flow.dport = dport;
+	p.indev = p.outdev = p.app = "";
+	p.os_sysname = p.os_release = p.os_version = "";
+	return p;
+}
+
+static struct nuauth_packet tcp(const char *dst, uint16_t dport)
+{
+	return pkt(IPPROTO_TCP, "10.1.1.1", 40000, dst, dport);
+}
+
+static const uint32_t g100[] = { 100 }, g100_200[] = { 100, 200 }, g999[] = { 999 };
+static const struct nuauth_user alice = { "alice", 1001, g100, 1 };
+static const struct nuauth_user bob = { "bob", 1002, g100_200, 2 };
+static const struct nuauth_user carol = { "carol", 1003, NULL, 0 };
+static const struct nuauth_user gid999 = { "g", 5, g999, 1 };
+static const struct nuauth_user u1005 = { "u1005", 1005, NULL, 0 };
+static const struct nuauth_user u1006 = { "u1006", 1006, NULL, 0 };
+static const struct nuauth_user u1007 = { "u1007", 1007, NULL, 0 };
+static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0 };
+
+static const struct nu_acl_set *set;
+
+/* The names of the matching ACLs, comma-separated. */
+static char *match(const struct nuauth_packet *p, const struct nuauth_user *u)
+{
+	GArray *m = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	GString *s = g_string_new(NULL);
+	unsigned i;
+
+	nu_acl_match(set, p, u, m);
+	for (i = 0; i < m->len; i++)
+		g_string_append_printf(s, "%s%s", i ? "," : "",
+				       g_array_index(m, struct nuauth_acl_match, i).name);
+	g_array_free(m, TRUE);
+	return g_string_free(s, FALSE);
+}
+
+static bool matches(const struct nuauth_packet p, const struct nuauth_user *u, const char *want)
+{
+	char *got = match(&p, u);
+	bool ok = strcmp(got, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "  want `%s', got `%s'\n", want, got);
+	g_free(got);
+	return ok;
+}
+
+static const char acl_text[] =
+	"# test ACLs\n"
+	"[web]\n"					/* 2 */
+	"gid=100\n"
+	"DstPort=80,443, 8000-8080\n"
+	"\n"
+	"[ssh]\n"					/* 6 */
+	"GID = 200\n"
+	"dstport=22\n"
+	"decision=3\n"
+	"flags=0x10\n"
+	"log_prefix=\"SSH \"\n"
+	"[uidonly]\n"					/* 12 */
+	"uid=1001\n"
+	"proto=17\n"
+	"DstIP=10.0.0.0/8\n"
+	"DstPort=53\n"
+	"[v6net]\n"					/* 17 */
+	"uid=1001\n"
+	"DstIP=2001:DB8::1/32\n"
+	"[srcnet]\n"					/* 20 */
+	"uid=1001\n"
+	"SrcIP=192.168.1.0/24\n"
+	"srcip=172.16.0.1\n"
+	"SrcPort=1024-65535\n"
+	"dstport=9000\n"
+	"[icmp]\n"					/* 26 */
+	"gid=100\n"
+	"proto=1,58\n"
+	"type=8,128\n"
+	"[app]\n"					/* 30 */
+	"uid=1002\n"
+	"App=/usr/bin/*\n"
+	"app=/opt/firefox/firefox\n"
+	"dstport=8443\n"
+	"[os]\n"					/* 35 */
+	"uid=1002\n"
+	"OS=Linux\n"
+	"OS=windows;10\n"
+	"dstport=8444\n"
+	"[osfull]\n"					/* 40 */
+	"uid=1002\n"
+	"OS=linux;6.1;#1 SMP\n"
+	"dstport=8445\n"
+	"[dev]\n"					/* 44 */
+	"uid=1002\n"
+	"indev=eth0,eth1\n"
+	"outdev=wan0\n"
+	"dstport=8446\n"
+	"[drop]\n"					/* 49 */
+	"uid=1003, 1004\n"
+	"gid=999\n"
+	"decision=0\n"
+	"period=workhours\n"
+	"dstport=8447\n"
+	"[unknownkey]\n"				/* 55 */
+	"uid=1005\n"
+	"color=blue\n"					/* 57 */
+	"[anyv6]\n"
+	"uid=1006\n"
+	"DstIP=::/0\n"
+	"[anyv4]\n"
+	"uid=1006\n"
+	"DstIP=0.0.0.0/0\n"
+	"[mapped]\n"
+	"uid=1007\n"
+	"DstIP=::ffff:10.1.0.0/112\n"
+	"[tcpudp]\n"
+	"uid=1007\n"
+	"proto=tcp,UDP\n"
+	"DstIP=192.0.2.1\n"
+	"dstport=7\n";
+
+static void test_matching(void)
+{
+	struct nuauth_packet p;
+	GArray *m;
+
+	/* Ports, lists and ranges; gid matching. */
+	CHECK(matches(tcp("93.184.216.34", 443), &alice, "web"));
+	CHECK(matches(tcp("93.184.216.34", 80), &alice, "web"));
+	CHECK(matches(tcp("93.184.216.34", 8000), &alice, "web"));
+	CHECK(matches(tcp("93.184.216.34", 8080), &alice, "web"));
+	CHECK(matches(tcp("93.184.216.34", 8081), &alice, ""));
+	CHECK(matches(tcp("93.184.216.34", 79), &alice, ""));
+	CHECK(matches(tcp("93.184.216.34", 22), &alice, ""));
+	CHECK(matches(tcp("93.184.216.34", 22), &bob, "ssh"));
+	CHECK(matches(tcp("93.184.216.34", 443), &bob, "web"));
+	CHECK(matches(tcp("93.184.216.34", 443), &stranger, ""));
+
+	/* What a match carries. */
+	m = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	p = tcp("93.184.216.34", 22);
+	nu_acl_match(set, &p, &bob, m);
+	CHECK(m->len == 1);
+	if (m->len == 1) {
+		const struct nuauth_acl_match *a = &g_array_index(m, struct nuauth_acl_match, 0);
+
+		CHECK(strcmp(a->name, "ssh") == 0 && a->decision == 3 && a->flags == 0x10 &&
+		      strcmp(a->log_prefix, "SSH ") == 0);
+	}
+	g_array_set_size(m, 0);
+	p = tcp("93.184.216.34", 80);
+	nu_acl_match(set, &p, &bob, m);
+	CHECK(m->len == 1);
+	if (m->len == 1) {
+		const struct nuauth_acl_match *a = &g_array_index(m, struct nuauth_acl_match, 0);
+
+		CHECK(a->decision == 1 && a->flags == 0 && strcmp(a->log_prefix, "") == 0);
+	}
+	g_array_free(m, TRUE);
+
+	/* uid matching, proto, IPv4 prefix. */
+	CHECK(matches(pkt(IPPROTO_UDP, "10.1.1.1", 5353, "10.2.3.4", 53), &alice, "uidonly"));
+	CHECK(matches(pkt(IPPROTO_UDP, "10.1.1.1", 5353, "11.0.0.1", 53), &alice, ""));
+	CHECK(matches(pkt(IPPROTO_UDP, "10.1.1.1", 5353, "10.2.3.4", 54), &alice, ""));
+	CHECK(matches(tcp("10.2.3.4", 53), &alice, ""));
+	CHECK(matches(pkt(IPPROTO_UDP, "10.1.1.1", 5353, "10.2.3.4", 53), &bob, ""));
+
+	/* IPv6 prefix; an IPv4 network does not match IPv6 and back. */
+	CHECK(matches(pkt(IPPROTO_TCP, "2001:db8::2", 40000, "2001:db8:ffff::1", 80), &alice, "web,v6net"));
+	CHECK(matches(pkt(IPPROTO_TCP, "2001:db8::2", 40000, "2001:db9::1", 80), &alice, "web"));
+	CHECK(matches(pkt(IPPROTO_UDP, "::1", 5353, "::a02:304", 53), &alice, ""));
+
+	/* Source networks and source port ranges. */
+	CHECK(matches(pkt(IPPROTO_TCP, "192.168.1.77", 5000, "1.2.3.4", 9000), &alice, "srcnet"));
+	CHECK(matches(pkt(IPPROTO_TCP, "192.168.1.0", 1024, "1.2.3.4", 9000), &alice, "srcnet"));
+	CHECK(matches(pkt(IPPROTO_TCP, "192.168.1.255", 65535, "1.2.3.4", 9000), &alice, "srcnet"));
+	CHECK(matches(pkt(IPPROTO_TCP, "192.168.2.1", 5000, "1.2.3.4", 9000), &alice, ""));
+	CHECK(matches(pkt(IPPROTO_TCP, "172.16.0.1", 5000, "1.2.3.4", 9000), &alice, "srcnet"));
+	CHECK(matches(pkt(IPPROTO_TCP, "172.16.0.2", 5000, "1.2.3.4", 9000), &alice, ""));
+	CHECK(matches(pkt(IPPROTO_TCP, "192.168.1.77", 1023, "1.2.3.4", 9000), &alice, ""));
+
+	/* ICMP and ICMPv6 types. */
+	p = pkt(IPPROTO_ICMP, "10.1.1.1", 0, "8.8.8.8", 0);
+	p.icmp_type = 8;
+	CHECK(matches(p, &alice, "icmp"));
+	p.icmp_type = 0;
+	CHECK(matches(p, &alice, ""));
+	p = pkt(IPPROTO_ICMPV6, "2001:db8::2", 0, "2001:4860::8888", 0);
+	p.icmp_type = 128;
+	CHECK(matches(p, &bob, "icmp"));
+	CHECK(matches(p, &carol, ""));
+
+	/* Applications. */
+	p = tcp("1.2.3.4", 8443);
+	CHECK(matches(p, &bob, ""));
+	p.app = "/usr/bin/curl";
+	CHECK(matches(p, &bob, "app"));
+	p.app = "/usr/local/bin/curl";
+	CHECK(matches(p, &bob, ""));
+	p.app = "/opt/firefox/firefox";
+	CHECK(matches(p, &bob, "app"));
+	p.app = "/opt/firefox/firefox-bin";
+	CHECK(matches(p, &bob, ""));
+
+	/* Operating systems. */
+	p = tcp("1.2.3.4", 8444);
+	CHECK(matches(p, &bob, ""));
+	p.os_sysname = "LINUX";
+	CHECK(matches(p, &bob, "os"));
+	p.os_sysname = "Windows";
+	p.os_release = "10";
+	CHECK(matches(p, &bob, "os"));
+	p.os_release = "11";
+	CHECK(matches(p, &bob, ""));
+	p.os_sysname = "FreeBSD";
+	CHECK(matches(p, &bob, ""));
+	p = tcp("1.2.3.4", 8445);
+	p.os_sysname = "Linux";
+	p.os_release = "6.1";
+	p.os_version = "#1 smp";
+	CHECK(matches(p, &bob, "osfull"));
+	p.os_version = "#2 SMP";
+	CHECK(matches(p, &bob, ""));
+	p.os_version = "#1 SMP";
+	p.os_release = "6.2";
+	CHECK(matches(p, &bob, ""));
+
+	/* Interfaces. */
+	p = tcp("1.2.3.4", 8446);
+	p.indev = "eth1";
+	p.outdev = "wan0";
+	CHECK(matches(p, &bob, "dev"));
+	p.indev = "eth0";
+	CHECK(matches(p, &bob, "dev"));
+	p.indev = "eth2";
+	CHECK(matches(p, &bob, ""));
+	p.indev = "eth0";
+	p.outdev = "";
+	CHECK(matches(p, &bob, ""));
+	p.outdev = "wan";
+	CHECK(matches(p, &bob, ""));
+
+	/* uid lists, gid, decision 0. */
+	CHECK(matches(tcp("1.2.3.4", 8447), &carol, "drop"));
+	CHECK(matches(tcp("1.2.3.4", 8447), &gid999, "drop"));
+	CHECK(matches(tcp("1.2.3.4", 8448), &gid999, ""));
+	m = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	p = tcp("1.2.3.4", 8447);
+	nu_acl_match(set, &p, &carol, m);
+	CHECK(m->len == 1 && g_array_index(m, struct nuauth_acl_match, 0).decision == 0);
+	g_array_free(m, TRUE);
+
+	/* An ACL with only uid: any TCP (the default protocol), nothing else. */
+	CHECK(matches(tcp("1.2.3.4", 1), &u1005, "unknownkey"));
+	CHECK(matches(pkt(IPPROTO_TCP, "::1", 1, "::2", 2), &u1005, "unknownkey"));
+	CHECK(matches(pkt(IPPROTO_UDP, "10.1.1.1", 1, "1.2.3.4", 1), &u1005, ""));
+
+	/* ::/0 is any IPv6 address, 0.0.0.0/0 any IPv4 address. */
+	CHECK(matches(tcp("10.0.0.1", 1), &u1006, "anyv4"));
+	CHECK(matches(pkt(IPPROTO_TCP, "::1", 1, "2001::1", 2), &u1006, "anyv6"));
+
+	/* An IPv4 network written v4-mapped. */
+	CHECK(matches(tcp("10.1.2.3", 1), &u1007, "mapped"));
+	CHECK(matches(tcp("10.2.0.1", 1), &u1007, ""));
+	CHECK(matches(pkt(IPPROTO_TCP, "::1", 1, "2001::1", 2), &u1007, ""));
+
+	/* Protocols by name. */
+	CHECK(matches(tcp("192.0.2.1", 7), &u1007, "tcpudp"));
+	CHECK(matches(pkt(IPPROTO_UDP, "10.1.1.1", 1, "192.0.2.1", 7), &u1007, "tcpudp"));
+
+	/* NULL user or set: nothing. */
+	m = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	p = tcp("1.2.3.4", 80);
+	nu_acl_match(set, &p, NULL, m);
+	nu_acl_match(NULL, &p, &alice, m);
+	CHECK(m->len == 0);
+	g_array_free(m, TRUE);
+}
+
+/* Loads text and expects the message "<path>:<suffix>". */
+static bool load_fails(const char *text, const char *suffix)
+{
+	char *path = write_file("bad.nufw", text);
+	char *want = g_strdup_printf("%s:%s", path, suffix);
+	GError *error = NULL;
+	struct nu_acl_set *s = nu_acl_load(path, &error);
+	bool ok = !s && error && strcmp(error->message, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
+	nu_acl_set_free(s);
+	g_clear_error(&error);
+	g_remove(path);
+	g_free(want);
+	g_free(path);
+	return ok;
+}
+
+static void test_errors(void)
+{
+	GError *error = NULL;
+	char *path, *want;
+
+	path = g_build_filename(tmpdir, "missing.nufw", NULL);
+	CHECK(nu_acl_load(path, &error) == NULL);
+	want = g_strdup_printf("%s: No such file or directory", path);
+	CHECK(error && strcmp(error->message, want) == 0);
+	g_clear_error(&error);
+	g_free(want);
+	g_free(path);
+
+	CHECK(load_fails("uid=1\n", "1: `uid=1' outside of any [ACL] section"));
+	CHECK(load_fails("[a\n", "1: expected `[name]', got `[a'"));
+	CHECK(load_fails("[a] x\n", "1: expected `[name]', got `[a] x'"));
+	CHECK(load_fails("[ ]\n", "1: empty ACL name `[]'"));
+	CHECK(load_fails("[a]\nuid=1\njunk line\n",
+			 "3: expected `key=value' or `[name]', got `junk line'"));
+	CHECK(load_fails("[a]\nproto=6\n[b]\nuid=1\n", "1: ACL `a' has neither uid= nor gid="));
+	CHECK(load_fails("[a]\nuid=1\n\n[b]\nproto=6\n", "4: ACL `b' has neither uid= nor gid="));
+	CHECK(load_fails("[a]\nuid=1\n[a]\nuid=2\n", "3: duplicate ACL `[a]' (first at line 1)"));
+
+	CHECK(load_fails("[a]\nuid=abc\n",
+			 "2: uid: expected a comma list of unsigned 32-bit numbers, got `abc'"));
+	CHECK(load_fails("[a]\nuid=1,,2\n",
+			 "2: uid: expected a comma list of unsigned 32-bit numbers, got `1,,2'"));
+	CHECK(load_fails("[a]\nUID=-1\n",
+			 "2: UID: expected a comma list of unsigned 32-bit numbers, got `-1'"));
+	CHECK(load_fails("[a]\ngid=4294967296\n",
+			 "2: gid: expected a comma list of unsigned 32-bit numbers, got `4294967296'"));
+	CHECK(load_fails("[a]\ngid=\n",
+			 "2: gid: expected a comma list of unsigned 32-bit numbers, got `'"));
+	CHECK(load_fails("[a]\nuid=1\nproto=7\n",
+			 "3: proto: expected protocols among 6 (tcp), 17 (udp), 1 (icmp), 58 (icmpv6), got `7'"));
+	CHECK(load_fails("[a]\nuid=1\ntype=256\n",
+			 "3: type: expected a comma list of ICMP types (0 to 255), got `256'"));
+	CHECK(load_fails("[a]\nuid=1\nDstIP=10.0.0.0/33\n",
+			 "3: DstIP: expected a comma list of addresses with optional /prefix, got `10.0.0.0/33'"));
+	CHECK(load_fails("[a]\nuid=1\nSrcIP=300.1.1.1\n",
+			 "3: SrcIP: expected a comma list of addresses with optional /prefix, got `300.1.1.1'"));
+	CHECK(load_fails("[a]\nuid=1\nSrcIP=2001:db8::/129\n",
+			 "3: SrcIP: expected a comma list of addresses with optional /prefix, got `2001:db8::/129'"));
+	CHECK(load_fails("[a]\nuid=1\nSrcIP=10.0.0.0/\n",
+			 "3: SrcIP: expected a comma list of addresses with optional /prefix, got `10.0.0.0/'"));
+	CHECK(load_fails("[a]\nuid=1\nDstPort=80-70\n",
+			 "3: DstPort: expected a comma list of ports (n or a-b, 0 to 65535), got `80-70'"));
+	CHECK(load_fails("[a]\nuid=1\nDstPort=65536\n",
+			 "3: DstPort: expected a comma list of ports (n or a-b, 0 to 65535), got `65536'"));
+	CHECK(load_fails("[a]\nuid=1\nSrcPort=1-\n",
+			 "3: SrcPort: expected a comma list of ports (n or a-b, 0 to 65535), got `1-'"));
+	CHECK(load_fails("[a]\nuid=1\ndecision=2\n",
+			 "3: decision: expected 0 (drop), 1 (accept) or 3 (reject), got `2'"));
+	CHECK(load_fails("[a]\nuid=1\ndecision=accept\n",
+			 "3: decision: expected 0 (drop), 1 (accept) or 3 (reject), got `accept'"));
+	CHECK(load_fails("[a]\nuid=1\ndecision=1\ndecision=0\n",
+			 "4: decision: already set at line 3, got `0'"));
+	CHECK(load_fails("[a]\nuid=1\nflags=0x100000000\n",
+			 "3: flags: expected an unsigned 32-bit number, got `0x100000000'"));
+	CHECK(load_fails("[a]\nuid=1\nOS=;5.10\n",
+			 "3: OS: expected sysname[;release[;version]], got `;5.10'"));
+	CHECK(load_fails("[a]\nuid=1\nindev=eth0,,eth1\n",
+			 "3: indev: expected a comma list of interface names, got `eth0,,eth1'"));
+	CHECK(load_fails("[a]\nuid=1\nApp=\n",
+			 "3: App: expected a glob on the program's path, got `'"));
+	CHECK(load_fails("[a]\nuid=1\nphysindev=eth0\n",
+			 "3: physindev: not supported yet, got `eth0'"));
+}
+
+/* Loads the main file with stderr captured, to see the unknown-key warning. */
+static struct nu_acl_set *load_capturing(const char *path, char **captured, GError **error)
+{
+	char *cap_path = NULL;
+	int fd = g_file_open_tmp("test_acl-XXXXXX", &cap_path, NULL), saved;
+	struct nu_acl_set *s;
+
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	s = nu_acl_load(path, error);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	if (!g_file_get_contents(cap_path, captured, NULL, NULL))
+		*captured = g_strdup("");
+	g_remove(cap_path);
+	g_free(cap_path);
+	return s;
+}
+
+int main(void)
+{
+	GError *error = NULL;
+	char *path, *captured, *want;
+	struct nu_acl_set *s;
+
+	nu_log_init("test_acl", false, LOG_WARNING);
+	tmpdir = g_dir_make_tmp("test_acl-XXXXXX", NULL);
+	if (!tmpdir)
+		return 99;
+
+	path = write_file("acls.nufw", acl_text);
+	s = load_capturing(path, &captured, &error);
+	CHECK(s != NULL);
+	want = g_strdup_printf("%s:57: unknown ACL key `color' ignored", path);
+	CHECK(strstr(captured, want) != NULL);
+	if (!s)
+		fprintf(stderr, "%s\n", error->message);
+	g_clear_error(&error);
+	g_free(want);
+	g_free(captured);
+	if (s) {
+		CHECK(nu_acl_count(s) == 16);
+		set = s;
+		test_matching();
+	}
+	nu_acl_set_free(s);
+	nu_acl_set_free(NULL);
+	g_remove(path);
+	g_free(path);
+
+	test_errors();
+
+	g_rmdir(tmpdir);
+	g_free(tmpdir);
+	return unit_done("acl");
+}

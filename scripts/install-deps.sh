@@ -1,0 +1,22 @@
+#!/bin/bash
+# Installs, on Debian 12, what building and testing nufw needs and is not
+# there yet.  Run as root.
+set -euo pipefail
+packages=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libnetfilter-conntrack-dev
+	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules
+	# the lab and the tests
+	gnutls-bin iptables conntrack iproute2 util-linux procps
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

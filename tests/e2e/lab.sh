@@ -1,0 +1,206 @@
+# The three-namespace lab, sourced by the end-to-end tests.
+#
+#   client 10.201.0.2 --- 10.201.0.1 gateway 10.202.0.1 --- 10.202.0.2 server
+#
+# The gateway runs nuauth and nufw; its FORWARD chain queues new TCP
+# connections to nufw, and CONNMARK keeps the verdict's mark on the whole
+# connection.  Every address lives only inside these namespaces.  lab_down
+# ends every process the lab started and removes the namespaces, and runs on
+# any exit once lab_init has been called.
+
+LAB_ID=$$
+NS_C=nulab-c-$LAB_ID
+NS_G=nulab-g-$LAB_ID
+NS_S=nulab-s-$LAB_ID
+LAB_PIDS=()
+
+lab_init() {	# lab_init BUILD_DIR
+	BUILD=$(cd "$1" && pwd)
+	NUAUTH=$BUILD/src/nuauth/nuauth
+	NUFW=$BUILD/src/nufw/nufw
+	NUTCPC=$BUILD/src/nutcpc/nutcpc
+	NUPROBE=$BUILD/tests/e2e/nuprobe
+	MODULES=$BUILD/modules/.libs
+	for f in "$NUAUTH" "$NUFW" "$NUTCPC" "$NUPROBE"; do
+		[ -x "$f" ] || { echo "lab: $f is not built (run make check first)" >&2; exit 2; }
+	done
+	LAB_DIR=$(mktemp -d /tmp/nulab.XXXXXX)
+	chmod 755 "$LAB_DIR"
+	trap lab_down EXIT
+	trap 'exit 130' INT TERM
+}
+
+lab_netns() {
+	ip netns add "$NS_C"
+	ip netns add "$NS_G"
+	ip netns add "$NS_S"
+	ip link add c0 netns "$NS_C" type veth peer name g0 netns "$NS_G"
+	ip link add s0 netns "$NS_S" type veth peer name g1 netns "$NS_G"
+	ip -n "$NS_C" addr add 10.201.0.2/24 dev c0
+	ip -n "$NS_G" addr add 10.201.0.1/24 dev g0
+	ip -n "$NS_G" addr add 10.202.0.1/24 dev g1
+	ip -n "$NS_S" addr add 10.202.0.2/24 dev s0
+	for ns in "$NS_C" "$NS_G" "$NS_S"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_C" link set c0 up
+	ip -n "$NS_G" link set g0 up
+	ip -n "$NS_G" link set g1 up
+	ip -n "$NS_S" link set s0 up
+	ip -n "$NS_C" route add default via 10.201.0.1
+	ip -n "$NS_S" route add default via 10.202.0.1
+	ip netns exec "$NS_G" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# The gateway's rules: queue every new TCP connection crossing it, keep the
+# verdict's mark in the connection, and put it back on every later packet.
+lab_rules() {
+	local ipt="ip netns exec $NS_G iptables"
+	$ipt -t mangle -A PREROUTING -j CONNMARK --restore-mark
+	$ipt -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0
+	$ipt -t mangle -A POSTROUTING -m mark ! --mark 0 -j CONNMARK --save-mark
+}
+
+lab_pki() {
+	bash "$(dirname "${BASH_SOURCE[0]}")/pki.sh" "$LAB_DIR/pki" nuauth.lab 10.201.0.1
+}
+
+# lab_start NAME NAMESPACE COMMAND...: runs COMMAND in NAMESPACE in the
+# background, output to $LAB_DIR/NAME.log; its PID is in LAB_PID.
+# ip netns exec and setpriv both exec, so $! is the program itself.
+lab_start() {
+	local name=$1 ns=$2; shift 2
+	ip netns exec "$ns" "$@" > "$LAB_DIR/$name.log" 2>&1 &
+	LAB_PID=$!
+	LAB_PIDS+=("$LAB_PID")
+}
+
+# lab_start_as NAME NAMESPACE UID COMMAND...: the same, as a desktop user.
+lab_start_as() {
+	local name=$1 ns=$2 uid=$3; shift 3
+	lab_start "$name" "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+}
+
+# lab_wait_log NAME PATTERN [SECONDS]: waits until the log of NAME shows
+# PATTERN (the program's own readiness line); fails when the program dies
+# or the time is up.
+lab_wait_log() {
+	local log=$LAB_DIR/$1.log pattern=$2 seconds=${3:-10} pid=${4:-}
+	local deadline=$((SECONDS + seconds))
+	while ! grep -q -- "$pattern" "$log" 2>/dev/null; do
+		if [ $SECONDS -ge $deadline ]; then
+			echo "lab: no \`$pattern' from $1 in ${seconds}s; its log:" >&2
+			sed 's/^/    /' "$log" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+lab_stop() {	# lab_stop PID: ends a process the lab started and reaps it
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+lab_down() {
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	# Anything still inside our namespaces was started by this lab.
+	for ns in "$NS_C" "$NS_G" "$NS_S"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	if [ -n "${LAB_KEEP:-}" ]; then
+		echo "lab: logs kept in $LAB_DIR" >&2
+	else
+		rm -rf "$LAB_DIR"
+	fi
+}
+
+# nuauth.conf for the lab: the plaintext users and ACLs below, modules from
+# the build tree, a short packet timeout so that refusals show fast.
+lab_nuauth_conf() {
+	cat > "$LAB_DIR/users.nufw" <<USERS
+# name:password:uid:groups
+alice:alicepw:1001:100
+bob:bobpw:1002:100,200
+USERS
+	cat > "$LAB_DIR/acls.nufw" <<ACLS
+[web for staff]
+decision=1
+gid=100
+proto=6
+DstIP=10.202.0.0/24
+DstPort=80
+
+[alt port for group 200]
+decision=1
+gid=200
+proto=6
+DstPort=8080
+ACLS
+	cat > "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_nufw_listen_addr="127.0.0.1"
+nuauth_gw_packet_port=4128
+nuauth_client_listen_addr="10.201.0.1"
+nuauth_user_packet_port=4129
+nuauth_tls_key="$LAB_DIR/pki/nuauth-key.pem"
+nuauth_tls_cert="$LAB_DIR/pki/nuauth-cert.pem"
+nuauth_tls_cacert="$LAB_DIR/pki/cacert.pem"
+nuauth_packet_timeout=2
+nuauth_module_path="$MODULES"
+nuauth_user_check_module="plaintext"
+nuauth_acl_check_module="plaintext"
+nuauth_finalize_packet_module="mark_uid"
+plaintext_userfile="$LAB_DIR/users.nufw"
+plaintext_aclfile="$LAB_DIR/acls.nufw"
+CONF
+}
+
+lab_start_nuauth() {
+	lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf" -vv
+	NUAUTH_PID=$LAB_PID
+	lab_wait_log nuauth "ready"
+}
+
+lab_start_nufw() {
+	local p=$LAB_DIR/pki
+	lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m \
+		-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -v
+	NUFW_PID=$LAB_PID
+	lab_wait_log nufw "connected to nuauth"
+}
+
+lab_start_server() {
+	lab_start server "$NS_S" "$NUPROBE" serve 80 8080 9090
+	lab_wait_log server "ready"
+}
+
+# lab_login NAME LOCAL_UID USER PASSWORD: a client logged in as USER,
+# running as LOCAL_UID on the client machine.
+lab_login() {
+	lab_start_as "$1" "$NS_C" "$2" "$NUTCPC" -H 10.201.0.1 -p 4129 -U "$3" -P "$4" \
+		-A "$LAB_DIR/pki/cacert.pem" -d -v
+	lab_wait_log "$1" "logged in"
+}
+
+# lab_connect LOCAL_UID PORT [MS]: a desktop program's connection to the
+# server; prints nuprobe's line, returns its status.
+lab_connect() {
+	ip netns exec "$NS_C" setpriv --reuid="$1" --regid="$1" --clear-groups -- \
+		"$NUPROBE" connect 10.202.0.2 "$2" "${3:-3000}"
+}
+
+# lab_ct_mark SPORT DPORT: the mark of that connection in the gateway's
+# conntrack table.
+lab_ct_mark() {
+	ip netns exec "$NS_G" conntrack -L -p tcp --orig-src 10.201.0.2 --sport "$1" \
+		--dport "$2" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2
+}

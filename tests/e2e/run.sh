@@ -1,0 +1,168 @@
+#!/bin/bash
+# End-to-end tests in the namespace lab (run as root):
+#   tests/e2e/run.sh BUILD_DIR
+# Prints one PASS/FAIL line per test and ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "run.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+
+passed=0 failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
+
+ALICE_UID=2001	# desktop uids: not those of nuauth's users file
+BOB_UID=2002
+NOBODY_UID=2003
+
+# --- configuration errors: nuauth stops at start and names file (and line)
+conf_error_case() {	# NAME EXPECTED_TEXT: runs nuauth on $LAB_DIR/bad.conf
+	local out
+	out=$(timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
+	local status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
+		pass "$1"
+	else
+		fail "$1" "status $status, wanted \`$2' in:" "$out"
+	fi
+}
+
+test_config_errors() {
+	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))	# the line each case adds
+	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_packet_timeout=soon'; } > "$LAB_DIR/bad.conf"
+	conf_error_case "malformed value stops nuauth with file:line" "$LAB_DIR/bad.conf:$next"
+	{ cat "$LAB_DIR/nuauth.conf"; echo 'this line has no equals sign'; } > "$LAB_DIR/bad.conf"
+	conf_error_case "malformed line stops nuauth with file:line" "$LAB_DIR/bad.conf:$next"
+	sed "s|nuauth-cert.pem|missing-cert.pem|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "missing certificate stops nuauth naming it" "missing-cert.pem"
+	sed "s|users.nufw|no-such-users.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "missing users file stops nuauth naming it" "no-such-users.nufw"
+	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_no_such_key=1'; } > "$LAB_DIR/bad.conf"
+	# An unknown key is only a warning: nuauth goes on (the port is free,
+	# the lab's nuauth is not running yet).
+	local out
+	out=$(ip netns exec "$NS_G" timeout 2 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
+	if [ $? -eq 124 ] && grep -qF "$LAB_DIR/bad.conf:$next: unknown key \`nuauth_no_such_key'" <<<"$out"; then
+		pass "unknown key is a warning with file:line"
+	else
+		fail "unknown key is a warning with file:line" "$out"
+	fi
+}
+
+# --- the path of a logged-in user's connection
+test_user_connection() {
+	local out port mark
+	if out=$(lab_connect $ALICE_UID 80); then
+		pass "alice reaches the server on a port an ACL allows"
+	else
+		fail "alice reaches the server on a port an ACL allows" "$out"
+		return
+	fi
+	port=${out##*:}
+	mark=$(lab_ct_mark "$port" 80)
+	if [ "$mark" = 1001 ]; then
+		pass "alice's connection carries mark 1001 in the gateway's conntrack"
+	else
+		fail "alice's connection carries mark 1001 in the gateway's conntrack" "mark=$mark"
+	fi
+}
+
+test_two_users() {
+	local out port mark
+	if out=$(lab_connect $BOB_UID 80) && port=${out##*:} && mark=$(lab_ct_mark "$port" 80) &&
+	   [ "$mark" = 1002 ]; then
+		pass "bob on the same desktop gets his own mark (1002)"
+	else
+		fail "bob on the same desktop gets his own mark (1002)" "$out" "mark=${mark:-}"
+	fi
+	if out=$(lab_connect $BOB_UID 8080); then
+		pass "bob's group reaches port 8080"
+	else
+		fail "bob's group reaches port 8080" "$out"
+	fi
+	if out=$(lab_connect $ALICE_UID 8080 2500); then
+		fail "alice is refused port 8080 (only bob's group may)" "$out"
+	else
+		pass "alice is refused port 8080 (only bob's group may)"
+	fi
+}
+
+test_refusals() {
+	local out
+	if out=$(lab_connect $ALICE_UID 9090 2500); then
+		fail "a port no ACL allows is refused" "$out"
+	else
+		pass "a port no ACL allows is refused"
+	fi
+	if out=$(lab_connect $NOBODY_UID 80 3500); then
+		fail "a desktop user with no client logged in is refused" "$out"
+	else
+		pass "a desktop user with no client logged in is refused"
+	fi
+}
+
+test_wrong_password() {
+	local out status
+	out=$(ip netns exec "$NS_C" setpriv --reuid=$NOBODY_UID --regid=$NOBODY_UID --clear-groups -- \
+		timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P wrongpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -q "login refused: bad user name or password" <<<"$out"; then
+		pass "a wrong password is refused and the client says so"
+	else
+		fail "a wrong password is refused and the client says so" "status $status: $out"
+	fi
+}
+
+test_bad_protocol_message() {
+	local out
+	# A peer that completes TLS and then sends garbage: nuauth closes that
+	# link, logs why, and goes on serving the others.
+	printf 'this is not a protocol message at all' |
+		ip netns exec "$NS_C" timeout 5 gnutls-cli --x509cafile "$LAB_DIR/pki/cacert.pem" \
+			-p 4129 10.201.0.1 >/dev/null 2>&1
+	if lab_wait_log nuauth "bad message framing" 5 2>/dev/null; then
+		pass "a malformed message closes that link with a log line"
+	else
+		fail "a malformed message closes that link with a log line"
+	fi
+	if kill -0 "$NUAUTH_PID" 2>/dev/null && out=$(lab_connect $ALICE_UID 80); then
+		pass "nuauth serves users after a malformed message"
+	else
+		fail "nuauth serves users after a malformed message" "${out:-nuauth died}"
+	fi
+}
+
+lab_netns
+lab_pki
+lab_nuauth_conf
+test_config_errors
+lab_rules
+lab_start_server
+lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+
+test_refusals_before_login() {
+	local out
+	if out=$(lab_connect $ALICE_UID 80 3500); then
+		fail "with no client logged in the connection fails" "$out"
+	else
+		pass "with no client logged in the connection fails"
+	fi
+}
+test_refusals_before_login
+test_wrong_password
+
+if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_UID bob bobpw; then
+	pass "alice and bob log in from the same desktop"
+	test_user_connection
+	test_two_users
+	test_refusals
+	test_bad_protocol_message
+else
+	fail "alice and bob log in from the same desktop"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
