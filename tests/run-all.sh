@@ -60,16 +60,35 @@ else
 	failed=$((failed + 1))
 fi
 
-if [ "$(id -u)" = 0 ] && [ -x build/src/nuauth/nuauth ]; then
-	step "end-to-end tests in the namespace lab"
-	tests/e2e/run.sh build | tee build.e2e.log
-	line=$(tail -1 build.e2e.log)
+# run_counted LOG COMMAND...: runs a script that ends with "N passed, N
+# failed" and adds its counts.
+run_counted() {
+	local log=$1 line; shift
+	"$@" 2>&1 | tee "$log"
+	line=$(tail -1 "$log")
 	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 		passed=$((passed + BASH_REMATCH[1]))
 		failed=$((failed + BASH_REMATCH[2]))
 	else
-		echo "FAIL: the end-to-end run ended early"
+		echo "FAIL: $* ended early"
 		failed=$((failed + 1))
+	fi
+}
+
+if [ "$(id -u)" = 0 ]; then
+	step "install into a prefix"
+	run_counted build.install.log tests/install-test.sh
+	if [ -x build/src/nuauth/nuauth ]; then
+		step "end-to-end tests in the namespace lab"
+		run_counted build.e2e.log tests/e2e/run.sh build
+	fi
+	if [ -x build-asan/src/nuauth/nuauth ]; then
+		step "end-to-end tests with the sanitizer build"
+		# Leaks at exit are not checked here (the daemons end on a signal
+		# with their state still allocated); memory errors and undefined
+		# behaviour are, in every daemon's log.
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+			run_counted build-asan.e2e.log tests/e2e/run.sh build-asan
 	fi
 fi
 

@@ -569,8 +569,11 @@ static bool acl_line(struct nu_acl_set *set, GHashTable *names, struct nu_acl **
 	for (i = 0; i < G_N_ELEMENTS(acl_keys); i++)
 		if (g_ascii_strcasecmp(key, acl_keys[i].name) == 0)
 			return acl_keys[i].parse(&ctx, *cur, error);
-	log_warnx("%s:%u: unknown ACL key `%s' ignored", file, line, key);
-	return true;
+	/* Refused rather than skipped: a mistyped key (DstPrt=22) would
+	 * otherwise leave an ACL wider than its author meant. */
+	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+		    "%s:%u: unknown ACL key `%s'", file, line, key);
+	return false;
 }
 
 struct nu_acl_set *nu_acl_load(const char *path, GError **error)

@@ -81,15 +81,15 @@ lab_start_as() {
 	lab_start "$name" "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
 }
 
-# lab_wait_log NAME PATTERN [SECONDS]: waits until the log of NAME shows
-# PATTERN (the program's own readiness line); fails when the program dies
-# or the time is up.
+# lab_wait_log NAME PATTERN [SECONDS [COUNT]]: waits until the log of NAME
+# shows PATTERN (the program's own readiness line) COUNT times (1); fails
+# when the time is up.
 lab_wait_log() {
-	local log=$LAB_DIR/$1.log pattern=$2 seconds=${3:-10} pid=${4:-}
+	local log=$LAB_DIR/$1.log pattern=$2 seconds=${3:-10} count=${4:-1}
 	local deadline=$((SECONDS + seconds))
-	while ! grep -q -- "$pattern" "$log" 2>/dev/null; do
+	while [ "$(grep -c -- "$pattern" "$log" 2>/dev/null)" -lt "$count" ]; do
 		if [ $SECONDS -ge $deadline ]; then
-			echo "lab: no \`$pattern' from $1 in ${seconds}s; its log:" >&2
+			echo "lab: no \`$pattern' (x$count) from $1 in ${seconds}s; its log:" >&2
 			sed 's/^/    /' "$log" >&2
 			return 1
 		fi
@@ -102,14 +102,20 @@ lab_stop() {	# lab_stop PID: ends a process the lab started and reaps it
 	wait "$1" 2>/dev/null || true
 }
 
-lab_down() {
-	local pid ns
+lab_stop_all() {	# ends every process the lab started, and reaps them
+	local pid
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
 	for pid in "${LAB_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
+	LAB_PIDS=()
+}
+
+lab_down() {
+	local pid ns
+	lab_stop_all
 	# Anything still inside our namespaces was started by this lab.
 	for ns in "$NS_C" "$NS_G" "$NS_S"; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -149,7 +155,7 @@ ACLS
 	cat > "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_nufw_listen_addr="127.0.0.1"
 nuauth_gw_packet_port=4128
-nuauth_client_listen_addr="10.201.0.1"
+nuauth_client_listen_addr="0.0.0.0"
 nuauth_user_packet_port=4129
 nuauth_tls_key="$LAB_DIR/pki/nuauth-key.pem"
 nuauth_tls_cert="$LAB_DIR/pki/nuauth-cert.pem"

@@ -134,6 +134,73 @@ test_bad_protocol_message() {
 	fi
 }
 
+test_foreign_gateway_certificate() {
+	local p=$LAB_DIR/pki-other pid
+	bash "$here/pki.sh" "$p" other.lab 10.201.0.1 >/dev/null
+	lab_start nufw-foreign "$NS_G" "$NUFW" -d 127.0.0.1 -q 1 -m -k "$p/nufw-key.pem" \
+		-c "$p/nufw-cert.pem" -a "$LAB_DIR/pki/cacert.pem"
+	pid=$LAB_PID
+	if lab_wait_log nufw-foreign "cannot reach nuauth" 10 &&
+	   lab_wait_log nuauth "gateway .*TLS handshake failed" 5 &&
+	   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-foreign.log"; then
+		pass "nuauth refuses a gateway whose certificate is from another CA"
+	else
+		fail "nuauth refuses a gateway whose certificate is from another CA"
+	fi
+	lab_stop "$pid"
+}
+
+test_server_name_check() {
+	local out
+	# 10.202.0.1 is the gateway too, but nuauth's certificate does not name it.
+	out=$(ip netns exec "$NS_C" setpriv --reuid=$NOBODY_UID --regid=$NOBODY_UID --clear-groups -- \
+		timeout 15 "$NUTCPC" -H 10.202.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	if [ $? -eq 1 ] && grep -q "certificate" <<<"$out"; then
+		pass "the client refuses a nuauth whose certificate does not name it"
+	else
+		fail "the client refuses a nuauth whose certificate does not name it" "$out"
+	fi
+	lab_start_as name-check "$NS_C" $NOBODY_UID "$NUTCPC" -H 10.202.0.1 -U alice -P alicepw \
+		-A "$LAB_DIR/pki/cacert.pem" -N -d
+	local pid=$LAB_PID
+	if lab_wait_log name-check "logged in" 10; then
+		pass "-N turns the client's name check off"
+	else
+		fail "-N turns the client's name check off"
+	fi
+	lab_stop "$pid"
+}
+
+# nuauth goes away: nufw drops new connections at once (fail-closed) and
+# says so once; when nuauth is back, nufw and the clients reconnect and
+# alice's connections pass again.
+test_nuauth_restart() {
+	local out n
+	lab_stop "$NUAUTH_PID"
+	lab_wait_log nufw "lost the link to nuauth" 5
+	for _ in 1 2 3; do
+		if out=$(lab_connect $ALICE_UID 80 1500); then
+			fail "with nuauth down, new connections are dropped" "$out"
+			return
+		fi
+	done
+	pass "with nuauth down, new connections are dropped"
+	n=$(grep -c "nuauth is unreachable: dropping" "$LAB_DIR/nufw.log")
+	if [ "$n" = 1 ]; then
+		pass "nufw logs the outage once, not once per packet"
+	else
+		fail "nufw logs the outage once, not once per packet" "$n lines"
+	fi
+	mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-first.log"
+	lab_start_nuauth
+	if lab_wait_log nufw "connected to nuauth" 20 2 && lab_wait_log alice-client "logged in again" 20 && lab_wait_log nuauth "user alice .*logged in" 5 &&
+	   out=$(lab_connect $ALICE_UID 80); then
+		pass "after nuauth restarts, nufw and the client reconnect and alice gets through"
+	else
+		fail "after nuauth restarts, nufw and the client reconnect and alice gets through" "${out:-}"
+	fi
+}
+
 lab_netns
 lab_pki
 lab_nuauth_conf
@@ -160,8 +227,20 @@ if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_
 	test_two_users
 	test_refusals
 	test_bad_protocol_message
+	test_foreign_gateway_certificate
+	test_server_name_check
+	test_nuauth_restart
 else
 	fail "alice and bob log in from the same desktop"
+fi
+
+# Every daemon ends here, so that sanitizer builds write their reports.
+lab_stop_all
+if grep -lE "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log >/dev/null 2>&1; then
+	fail "no sanitizer report from any program" \
+		"$(grep -hE -A20 "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log | head -60)"
+else
+	pass "no sanitizer report from any program"
 fi
 
 echo "$passed passed, $failed failed"

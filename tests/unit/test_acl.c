@@ -155,7 +155,7 @@ static const char acl_text[] =
 	"dstport=8447\n"
 	"[unknownkey]\n"				/* 55 */
 	"uid=1005\n"
-	"color=blue\n"					/* 57 */
+	"log_prefix=blue\n"				/* 57 */
 	"[anyv6]\n"
 	"uid=1006\n"
 	"DstIP=::/0\n"
@@ -413,36 +413,15 @@ static void test_errors(void)
 			 "3: indev: expected a comma list of interface names, got `eth0,,eth1'"));
 	CHECK(load_fails("[a]\nuid=1\nApp=\n",
 			 "3: App: expected a glob on the program's path, got `'"));
+	CHECK(load_fails("[a]\nuid=1\nDstPrt=22\n", "3: unknown ACL key `DstPrt'"));
 	CHECK(load_fails("[a]\nuid=1\nphysindev=eth0\n",
 			 "3: physindev: not supported yet, got `eth0'"));
-}
-
-/* Loads the main file with stderr captured, to see the unknown-key warning. */
-static struct nu_acl_set *load_capturing(const char *path, char **captured, GError **error)
-{
-	char *cap_path = NULL;
-	int fd = g_file_open_tmp("test_acl-XXXXXX", &cap_path, NULL), saved;
-	struct nu_acl_set *s;
-
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fd, 2);
-	s = nu_acl_load(path, error);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	if (!g_file_get_contents(cap_path, captured, NULL, NULL))
-		*captured = g_strdup("");
-	g_remove(cap_path);
-	g_free(cap_path);
-	return s;
 }
 
 int main(void)
 {
 	GError *error = NULL;
-	char *path, *captured, *want;
+	char *path;
 	struct nu_acl_set *s;
 
 	nu_log_init("test_acl", false, LOG_WARNING);
@@ -451,15 +430,11 @@ int main(void)
 		return 99;
 
 	path = write_file("acls.nufw", acl_text);
-	s = load_capturing(path, &captured, &error);
+	s = nu_acl_load(path, &error);
 	CHECK(s != NULL);
-	want = g_strdup_printf("%s:57: unknown ACL key `color' ignored", path);
-	CHECK(strstr(captured, want) != NULL);
 	if (!s)
 		fprintf(stderr, "%s\n", error->message);
 	g_clear_error(&error);
-	g_free(want);
-	g_free(captured);
 	if (s) {
 		CHECK(nu_acl_count(s) == 16);
 		set = s;
