@@ -3,6 +3,7 @@
 #include "msgconn.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <unistd.h>
 #include <glib.h>
 #include <glib-unix.h>
@@ -26,6 +27,8 @@ struct nu_msgconn {
 	int dispatch_depth;	/* > 0 while our callbacks run */
 	guint in_source;
 	guint out_source;	/* 0 when nothing waits for POLLOUT */
+	guint later_source;	/* idle source for a deferred close or read */
+	char *close_why;	/* a close decided inside send, done later */
 	size_t send_pending;	/* chunk size of a send that returned EAGAIN */
 	GByteArray *in;
 	GByteArray *out;
@@ -46,6 +49,9 @@ static void watch_out(struct nu_msgconn *c, bool want)
 
 static void really_free(struct nu_msgconn *c)
 {
+	if (c->later_source)
+		g_source_remove(c->later_source);
+	g_free(c->close_why);
 	if (c->session)
 		gnutls_deinit(c->session);
 	if (c->fd >= 0)
@@ -91,9 +97,33 @@ void nu_msgconn_free(struct nu_msgconn *c)
 		really_free(c);
 }
 
+static void step(struct nu_msgconn *c, bool writable);
+
+static gboolean on_later(gpointer data)
+{
+	struct nu_msgconn *c = data;
+
+	c->later_source = 0;
+	step(c, false);
+	return G_SOURCE_REMOVE;
+}
+
+/* A send that fails must not close the link under its caller, who may go on
+ * using its own state: the close (and on_close) happens when the current
+ * dispatch ends, or from the main loop. */
+static void close_later(struct nu_msgconn *c, const char *why)
+{
+	if (c->closed || c->close_why)
+		return;
+	c->close_why = g_strdup(why);
+	watch_out(c, false);
+	if (c->dispatch_depth == 0 && !c->later_source)
+		c->later_source = g_idle_add(on_later, c);
+}
+
 static void flush(struct nu_msgconn *c)
 {
-	while (!c->closed && c->out->len > 0) {
+	while (!c->closed && !c->close_why && c->out->len > 0) {
 		ssize_t n;
 
 		if (c->send_pending)
@@ -109,7 +139,7 @@ static void flush(struct nu_msgconn *c)
 		c->send_pending = 0;
 		if (n < 0) {
 			char *why = g_strdup_printf("send failed: %s", gnutls_strerror((int)n));
-			nu_msgconn_close(c, why);
+			close_later(c, why);
 			g_free(why);
 			return;
 		}
@@ -120,10 +150,10 @@ static void flush(struct nu_msgconn *c)
 
 void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
 {
-	if (c->closed)
+	if (c->closed || c->close_why)
 		return;
 	if (c->out->len + len > MSGCONN_MAX_BACKLOG) {
-		nu_msgconn_close(c, "peer does not read: send backlog full");
+		close_later(c, "peer does not read: send backlog full");
 		return;
 	}
 	g_byte_array_append(c->out, msg, (guint)len);
@@ -143,9 +173,7 @@ static void deliver(struct nu_msgconn *c)
 		if (st == NU_PROTO_TRUNCATED)
 			break;
 		if (st != NU_PROTO_OK) {
-			char *why = g_strdup_printf("bad message framing: %s", nu_proto_strerror(st));
-			nu_msgconn_close(c, why);
-			g_free(why);
+			nu_msgconn_closef(c, "bad message framing: %s", nu_proto_strerror(st));
 			return;
 		}
 		if (c->in->len - off < hdr.length)
@@ -168,9 +196,7 @@ static void do_handshake(struct nu_msgconn *c)
 	watch_out(c, false);
 	if (ret < 0) {
 		char *err = nu_tls_handshake_error(c->session, ret);
-		char *why = g_strdup_printf("TLS handshake failed: %s", err);
-		nu_msgconn_close(c, why);
-		g_free(why);
+		nu_msgconn_closef(c, "TLS handshake failed: %s", err);
 		g_free(err);
 		return;
 	}
@@ -197,9 +223,7 @@ static void do_read(struct nu_msgconn *c)
 		if (n < 0) {
 			if (!gnutls_error_is_fatal((int)n))
 				continue;
-			char *why = g_strdup_printf("receive failed: %s", gnutls_strerror((int)n));
-			nu_msgconn_close(c, why);
-			g_free(why);
+			nu_msgconn_closef(c, "receive failed: %s", gnutls_strerror((int)n));
 			return;
 		}
 		g_byte_array_append(c->in, buf, (guint)n);
@@ -210,14 +234,16 @@ static void do_read(struct nu_msgconn *c)
 static void step(struct nu_msgconn *c, bool writable)
 {
 	c->dispatch_depth++;
-	if (c->handshaking)
+	if (c->handshaking && !c->close_why)
 		do_handshake(c);
-	if (!c->closed && !c->handshaking) {
+	if (!c->closed && !c->handshaking && !c->close_why) {
 		if (writable)
 			flush(c);
-		if (!c->closed)
+		if (!c->closed && !c->close_why)
 			do_read(c);
 	}
+	if (c->close_why && !c->closed)
+		nu_msgconn_close(c, c->close_why);
 	c->dispatch_depth--;
 	if (c->free_requested && c->dispatch_depth == 0)
 		really_free(c);
@@ -254,12 +280,53 @@ struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handsha
 	c->in_source = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
 	if (c->handshaking)
 		watch_out(c, true);	/* a client speaks first: start at once */
+	else if (gnutls_record_check_pending(session) > 0)
+		/* Records read during a blocking login wait inside GnuTLS,
+		 * where poll cannot see them. */
+		c->later_source = g_idle_add(on_later, c);
 	return c;
+}
+
+void nu_msgconn_closef(struct nu_msgconn *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	nu_msgconn_close(c, why);
+	g_free(why);
+}
+
+void nu_msgconn_fail(struct nu_msgconn *c, const char *fmt, ...)
+{
+	uint8_t buf[NU_TEXT_MAX + 64];
+	va_list ap;
+	char *why;
+	size_t len;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (nu_error_encode(buf, sizeof(buf), why, &len) == NU_PROTO_OK)
+		nu_msgconn_send(c, buf, len);
+	nu_msgconn_close(c, why);
+	g_free(why);
+}
+
+void nu_msgconn_close_peer_error(struct nu_msgconn *c, const uint8_t *msg, size_t len)
+{
+	char text[NU_TEXT_MAX] = "";
+
+	if (nu_error_decode(msg, len, text, sizeof(text)) != NU_PROTO_OK)
+		g_strlcpy(text, "(malformed ERROR message)", sizeof(text));
+	nu_msgconn_closef(c, "the peer said: %s", text);
 }
 
 bool nu_msgconn_is_open(const struct nu_msgconn *c)
 {
-	return !c->closed && !c->handshaking;
+	return !c->closed && !c->handshaking && !c->close_why;
 }
 
 gnutls_session_t nu_msgconn_session(const struct nu_msgconn *c)

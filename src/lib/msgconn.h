@@ -31,10 +31,19 @@ struct nu_msgconn_ops {
  * already established (e.g. by a blocking login). */
 struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handshake_done,
 				  const struct nu_msgconn_ops *ops, void *ctx);
-/* Queues msg and writes what the socket takes now.  Ignored once closed. */
+/* Queues msg and writes what the socket takes now.  Ignored once closed.
+ * Never calls on_close itself: when the socket fails, the link closes once
+ * the current callback has returned, so the caller's state stays valid. */
 void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len);
-/* Closes the link (on_close is called with why). */
+/* Closes the link now (on_close is called with why before this returns). */
 void nu_msgconn_close(struct nu_msgconn *c, const char *why);
+void nu_msgconn_closef(struct nu_msgconn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Tells the peer why in an ERROR message, then closes the link. */
+void nu_msgconn_fail(struct nu_msgconn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Closes the link after the peer sent ERROR (msg), quoting its text. */
+void nu_msgconn_close_peer_error(struct nu_msgconn *c, const uint8_t *msg, size_t len);
 /* Frees the link; safe from any callback of its own. */
 void nu_msgconn_free(struct nu_msgconn *c);
 

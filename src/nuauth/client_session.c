@@ -50,16 +50,6 @@ void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow)
 		nu_msgconn_send(cl->link, buf, len);
 }
 
-static void fail(struct nuauth_client *cl, const char *why)
-{
-	uint8_t buf[512];
-	size_t len;
-
-	if (nu_error_encode(buf, sizeof(buf), why, &len) == NU_PROTO_OK)
-		nu_msgconn_send(cl->link, buf, len);
-	nu_msgconn_close(cl->link, why);
-}
-
 static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
 {
 	struct nu_auth_result r = { .result = result };
@@ -80,16 +70,16 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 	size_t out;
 
 	if (st != NU_PROTO_OK || h.role != NU_ROLE_CLIENT) {
-		fail(cl, "bad HELLO");
+		nu_msgconn_fail(cl->link, "bad HELLO");
 		return;
 	}
 	if (h.version_min > NU_PROTO_VERSION || h.version_max < NU_PROTO_VERSION) {
-		fail(cl, "no common protocol version");
+		nu_msgconn_fail(cl->link, "no common protocol version");
 		return;
 	}
 	cl->sasl = nuauth_sasl_new(cl->srv, nu_msgconn_session(cl->link), &cl->peer);
 	if (!cl->sasl) {
-		fail(cl, "authentication is unavailable");
+		nu_msgconn_fail(cl->link, "authentication is unavailable");
 		return;
 	}
 	memset(&h, 0, sizeof(h));
@@ -114,11 +104,11 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	enum nuauth_sasl_step r;
 
 	if (st != NU_PROTO_OK) {
-		fail(cl, nu_proto_strerror(st));
+		nu_msgconn_fail(cl->link, "%s", nu_proto_strerror(st));
 		return;
 	}
 	if (first == cl->sasl_started) {
-		fail(cl, first ? "AUTH_START sent twice" : "AUTH_STEP before AUTH_START");
+		nu_msgconn_fail(cl->link, "%s", first ? "AUTH_START sent twice" : "AUTH_STEP before AUTH_START");
 		return;
 	}
 	cl->sasl_started = true;
@@ -155,7 +145,7 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 	int r;
 
 	if (st != NU_PROTO_OK) {
-		fail(cl, nu_proto_strerror(st));
+		nu_msgconn_fail(cl->link, "%s", nu_proto_strerror(st));
 		return;
 	}
 	while ((r = nu_announce_next(&it, &conn)) == 1) {
@@ -164,7 +154,7 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 			return;
 	}
 	if (r < 0)
-		fail(cl, "malformed ANNOUNCE message");
+		nu_msgconn_fail(cl->link, "malformed ANNOUNCE message");
 }
 
 static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
@@ -200,7 +190,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		if (hdr->type == NU_MSG_CLIENT_INFO) {
 			struct nu_client_info info;
 			if (nu_client_info_decode(msg, len, &info) != NU_PROTO_OK) {
-				fail(cl, "malformed CLIENT_INFO message");
+				nu_msgconn_fail(cl->link, "malformed CLIENT_INFO message");
 				return;
 			}
 			g_free(cl->user.os_sysname);
@@ -213,9 +203,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		break;
 	}
-	char *why = g_strdup_printf("unexpected %s message", nu_msg_type_name(hdr->type));
-	fail(cl, why);
-	g_free(why);
+	nu_msgconn_fail(cl->link, "unexpected %s message", nu_msg_type_name(hdr->type));
 }
 
 static void on_close(struct nu_msgconn *c, const char *why, void *ctx)

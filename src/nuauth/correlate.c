@@ -18,6 +18,10 @@
 #define TICK_MS 100
 /* An announcement waits at least this long for its packet. */
 #define ANNOUNCE_MIN_LIFETIME_S 30
+/* Announcements one client may have waiting: a desktop opens far fewer
+ * connections in ANNOUNCE_MIN_LIFETIME_S; a client announcing more only
+ * tries to fill nuauth's memory. */
+#define ANNOUNCE_MAX_PER_CLIENT 4096
 
 struct waiting_packet {
 	struct nuauth_gateway *gw;
@@ -34,6 +38,7 @@ struct waiting_flow {
 
 struct announcement {
 	struct nu_flow flow;		/* the key */
+	struct nuauth_correlator *cor;
 	struct nuauth_client *client;
 	char *app;
 	gint64 expires;
@@ -44,6 +49,7 @@ struct nuauth_correlator {
 	struct nuauth_server *srv;
 	GHashTable *waiting;		/* flow -> struct waiting_flow */
 	GHashTable *announced;		/* flow -> struct announcement */
+	GHashTable *per_client;		/* client -> number of its announcements */
 	GQueue order;			/* waiting packets, oldest first */
 	guint tick;
 };
@@ -59,7 +65,12 @@ static void waiting_flow_free(gpointer p)
 static void announcement_free(gpointer p)
 {
 	struct announcement *a = p;
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(a->cor->per_client, a->client));
 
+	if (n > 1)
+		g_hash_table_insert(a->cor->per_client, a->client, GUINT_TO_POINTER(n - 1));
+	else
+		g_hash_table_remove(a->cor->per_client, a->client);
 	g_free(a->app);
 	g_free(a);
 }
@@ -124,6 +135,8 @@ static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw, con
 
 static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow *flow)
 {
+	/* Sending never closes a link under us (see msgconn.h), so the list
+	 * stays as it is while we walk it. */
 	for (GList *l = cor->srv->clients; l; l = l->next) {
 		struct nuauth_client *cl = l->data;
 
@@ -188,8 +201,17 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 				  nuauth_client_user(a->client)->name, su->name);
 		a->conflict = true;
 	} else if (!a) {
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(cor->per_client, cl));
+
+		if (n >= ANNOUNCE_MAX_PER_CLIENT) {
+			log_debug("user %s has %u announcements waiting: %s ignored",
+				  su->name, n, flow_text);
+			return;
+		}
+		g_hash_table_insert(cor->per_client, cl, GUINT_TO_POINTER(n + 1));
 		a = g_new0(struct announcement, 1);
 		a->flow = conn->flow;
+		a->cor = cor;
 		a->client = cl;
 		a->app = g_strdup(conn->app);
 		g_hash_table_insert(cor->announced, &a->flow, a);
@@ -244,6 +266,7 @@ struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv)
 	cor->srv = srv;
 	cor->waiting = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, waiting_flow_free);
 	cor->announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, announcement_free);
+	cor->per_client = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_queue_init(&cor->order);
 	cor->tick = g_timeout_add(TICK_MS, on_tick, cor);
 	return cor;
@@ -258,6 +281,7 @@ void nuauth_correlator_free(struct nuauth_correlator *cor)
 		packet_forget(cor, cor->order.head->data);
 	g_hash_table_destroy(cor->waiting);
 	g_hash_table_destroy(cor->announced);
+	g_hash_table_destroy(cor->per_client);
 	g_free(cor);
 }
 

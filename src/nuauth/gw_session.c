@@ -36,16 +36,6 @@ static void send_hello(struct nuauth_gateway *gw)
 		nu_msgconn_send(gw->link, buf, len);
 }
 
-static void fail(struct nuauth_gateway *gw, const char *why)
-{
-	uint8_t buf[512];
-	size_t len;
-
-	if (nu_error_encode(buf, sizeof(buf), why, &len) == NU_PROTO_OK)
-		nu_msgconn_send(gw->link, buf, len);
-	nu_msgconn_close(gw->link, why);
-}
-
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 				  int verdict, bool has_mark, uint32_t mark)
 {
@@ -77,7 +67,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 	enum nu_proto_status st = NU_PROTO_OK;
 
 	if (!gw->hello_done && hdr->type != NU_MSG_HELLO) {
-		fail(gw, "the first message must be HELLO");
+		nu_msgconn_fail(gw->link, "the first message must be HELLO");
 		return;
 	}
 	switch (hdr->type) {
@@ -87,11 +77,11 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		if (st != NU_PROTO_OK)
 			break;
 		if (gw->hello_done || h.role != NU_ROLE_GATEWAY) {
-			fail(gw, "unexpected HELLO");
+			nu_msgconn_fail(gw->link, "unexpected HELLO");
 			return;
 		}
 		if (h.version_min > NU_PROTO_VERSION || h.version_max < NU_PROTO_VERSION) {
-			fail(gw, "no common protocol version");
+			nu_msgconn_fail(gw->link, "no common protocol version");
 			return;
 		}
 		gw->hello_done = true;
@@ -112,19 +102,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			nu_msgconn_send(gw->link, buf, n);
 		return;
 	}
-	default: {
-		char *why = g_strdup_printf("unexpected %s message", nu_msg_type_name(hdr->type));
-		fail(gw, why);
-		g_free(why);
+	default:
+		nu_msgconn_fail(gw->link, "unexpected %s message", nu_msg_type_name(hdr->type));
 		return;
 	}
-	}
-	if (st != NU_PROTO_OK) {
-		char *why = g_strdup_printf("malformed %s message: %s",
-					    nu_msg_type_name(hdr->type), nu_proto_strerror(st));
-		fail(gw, why);
-		g_free(why);
-	}
+	if (st != NU_PROTO_OK)
+		nu_msgconn_fail(gw->link, "malformed %s message: %s",
+				nu_msg_type_name(hdr->type), nu_proto_strerror(st));
 }
 
 static void on_close(struct nu_msgconn *c, const char *why, void *ctx)

@@ -14,7 +14,18 @@ struct listener {
 	struct nuauth_server *srv;
 	nuauth_accept_fn fn;
 	int fd;
+	guint source;
 };
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean on_resume(gpointer data)
+{
+	struct listener *l = data;
+
+	l->source = g_unix_fd_add(l->fd, G_IO_IN, on_accept, l);
+	return G_SOURCE_REMOVE;
+}
 
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 {
@@ -26,6 +37,13 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 		int cfd = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* The socket stays readable: wait instead of spinning. */
+				log_warn("accept: pausing for a second");
+				l->source = 0;
+				g_timeout_add_seconds(1, on_resume, l);
+				return G_SOURCE_REMOVE;
+			}
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept");
 			break;
@@ -79,7 +97,7 @@ bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 	l->srv = srv;
 	l->fn = fn;
 	l->fd = fd;
-	g_unix_fd_add(fd, G_IO_IN, on_accept, l);
+	l->source = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
 	log_info("listening on %s port %u", addr, port);
 	return true;
 }

@@ -40,7 +40,11 @@ static int sasl_log_cb(void *ctx, int level, const char *message)
 static int sasl_getopt_cb(void *ctx, const char *plugin, const char *option,
 			  const char **result, unsigned *len)
 {
-	/* Only the modules decide passwords: no sasldb, no saslauthd. */
+	/* Security: when our checkpass callback refuses a password, Cyrus
+	 * goes on to its own verifiers (pwcheck_method).  Naming an auxprop
+	 * plugin that does not exist makes that second check fail, so only
+	 * the modules decide passwords: a stray sasldb cannot log anyone in.
+	 * (nuauth_sasl_step also requires the user set by checkpass.) */
 	if (strcmp(option, "mech_list") == 0)
 		*result = SASL_MECHS;
 	else if (strcmp(option, "pwcheck_method") == 0)

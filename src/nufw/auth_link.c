@@ -119,24 +119,16 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 	}
 	case NU_MSG_KEEPALIVE:
 		return;
-	case NU_MSG_ERROR: {
-		char text[NU_TEXT_MAX] = "";
-		nu_error_decode(msg, len, text, sizeof(text));
-		char *why = g_strdup_printf("nuauth said: %s", text);
-		nu_msgconn_close(c, why);
-		g_free(why);
+	case NU_MSG_ERROR:
+		nu_msgconn_close_peer_error(c, msg, len);
 		return;
-	}
 	default:
 		log_debug("ignoring %s message from nuauth", nu_msg_type_name(hdr->type));
 		return;
 	}
-	if (st != NU_PROTO_OK) {
-		char *why = g_strdup_printf("malformed %s message from nuauth: %s",
-					    nu_msg_type_name(hdr->type), nu_proto_strerror(st));
-		nu_msgconn_close(c, why);
-		g_free(why);
-	}
+	if (st != NU_PROTO_OK)
+		nu_msgconn_closef(c, "malformed %s message from nuauth: %s",
+				  nu_msg_type_name(hdr->type), nu_proto_strerror(st));
 }
 
 static void on_close(struct nu_msgconn *c, const char *why, void *ctx)

@@ -124,11 +124,20 @@ static void on_packet(const struct nufw_queued_packet *pkt, void *ctx)
 		return;
 	}
 	/* Only a connection's first packet needs a user; the rest of a TCP
-	 * connection that reaches the queue is accepted as it is. */
-	if (info.flow.proto == IPPROTO_TCP &&
-	    (info.tcp_flags & (NU_TCP_SYN | NU_TCP_ACK | NU_TCP_FIN | NU_TCP_RST)) != NU_TCP_SYN) {
-		verdict(fw, pkt->id, true, false, 0);
-		return;
+	 * connection that reaches the queue is accepted as it is.  A SYN with
+	 * FIN or RST opens nothing legitimate but some stacks take it as a
+	 * SYN: drop it rather than let it pass unasked. */
+	if (info.flow.proto == IPPROTO_TCP) {
+		uint8_t f = info.tcp_flags;
+
+		if ((f & NU_TCP_SYN) && (f & (NU_TCP_FIN | NU_TCP_RST))) {
+			verdict(fw, pkt->id, false, false, 0);
+			return;
+		}
+		if ((f & (NU_TCP_SYN | NU_TCP_ACK)) != NU_TCP_SYN) {
+			verdict(fw, pkt->id, true, false, 0);
+			return;
+		}
 	}
 	ask_nuauth(fw, pkt, &info);
 }

@@ -175,14 +175,9 @@ static void on_message(struct nu_msgconn *conn, const struct nu_msg_header *hdr,
 	}
 	case NU_MSG_KEEPALIVE:
 		return;
-	case NU_MSG_ERROR: {
-		char text[NU_TEXT_MAX] = "";
-		nu_error_decode(msg, len, text, sizeof(text));
-		char *why = g_strdup_printf("nuauth said: %s", text);
-		nu_msgconn_close(conn, why);
-		g_free(why);
+	case NU_MSG_ERROR:
+		nu_msgconn_close_peer_error(conn, msg, len);
 		return;
-	}
 	default:
 		log_debug("ignoring %s message from nuauth", nu_msg_type_name(hdr->type));
 	}

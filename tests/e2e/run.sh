@@ -134,6 +134,17 @@ test_bad_protocol_message() {
 	fi
 }
 
+test_peer_faults() {
+	local out
+	if out=$(ip netns exec "$NS_G" timeout 30 python3 "$here/peer_faults.py" "$LAB_DIR/pki" \
+			"$NUAUTH_PID" alice alicepw 2>&1) && kill -0 "$NUAUTH_PID" 2>/dev/null &&
+	   out=$(lab_connect $ALICE_UID 80); then
+		pass "nuauth survives peers that reset while it answers them"
+	else
+		fail "nuauth survives peers that reset while it answers them" "$out"
+	fi
+}
+
 test_foreign_gateway_certificate() {
 	local p=$LAB_DIR/pki-other pid
 	bash "$here/pki.sh" "$p" other.lab 10.201.0.1 >/dev/null
@@ -227,6 +238,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_
 	test_two_users
 	test_refusals
 	test_bad_protocol_message
+	test_peer_faults
 	test_foreign_gateway_certificate
 	test_server_name_check
 	test_nuauth_restart
