@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "flow.h"
@@ -171,9 +172,25 @@ static uint32_t mix(uint32_t h, uint32_t k)
 	return h * 5u + 0xe6546b64u;
 }
 
+/* A seed drawn once per process: flows come from the network and from
+ * clients, who must not be able to pick tuples that all land in one hash
+ * bucket. */
+static uint32_t hash_seed(void)
+{
+	static uint32_t seed;
+	static bool drawn;
+
+	if (!drawn) {
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+			seed = 0x4e754657u;
+		drawn = true;
+	}
+	return seed;
+}
+
 uint32_t nu_flow_hash(const struct nu_flow *flow)
 {
-	uint32_t h = 0x4e754657u;	/* arbitrary seed */
+	uint32_t h = hash_seed();
 	int i;
 
 	h = mix(h, (uint32_t)flow->family << 8 | flow->proto);

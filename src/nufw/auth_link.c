@@ -34,6 +34,7 @@ struct nufw_link {
 	guint connect_timer;
 	unsigned backoff_ms;
 	char *last_error;	/* to log each distinct failure once */
+	struct addrinfo *addrs;	/* nuauth's addresses, resolved once */
 };
 
 static void start_connect(struct nufw_link *l);
@@ -169,17 +170,22 @@ static gboolean on_connect_timeout(gpointer data)
 static void start_connect(struct nufw_link *l)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL;
 	gnutls_session_t tls;
 	int fd = -1, ret;
 
-	ret = getaddrinfo(l->host, l->port, &hints, &res);
-	if (ret != 0) {
-		report_failure(l, gai_strerror(ret));
-		schedule_retry(l);
-		return;
+	/* The name is resolved once: a slow resolver on every retry would
+	 * stall the packet path, which runs on this thread.  It is looked up
+	 * again only while it has never been found. */
+	if (!l->addrs) {
+		ret = getaddrinfo(l->host, l->port, &hints, &l->addrs);
+		if (ret != 0) {
+			l->addrs = NULL;
+			report_failure(l, gai_strerror(ret));
+			schedule_retry(l);
+			return;
+		}
 	}
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+	for (struct addrinfo *ai = l->addrs; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    ai->ai_protocol);
 		if (fd < 0)
@@ -189,7 +195,6 @@ static void start_connect(struct nufw_link *l)
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(res);
 	if (fd < 0) {
 		report_failure(l, g_strerror(errno));
 		schedule_retry(l);
@@ -236,6 +241,8 @@ void nufw_link_free(struct nufw_link *l)
 	g_free(l->host);
 	g_free(l->port);
 	g_free(l->last_error);
+	if (l->addrs)
+		freeaddrinfo(l->addrs);
 	g_free(l);
 }
 
