@@ -52,6 +52,16 @@ test_config_errors() {
 }
 
 # --- the path of a logged-in user's connection
+test_password_hidden() {
+	local args
+	args=$(ps -o args= -p "$ALICE_CLIENT_PID")
+	if [ -n "$args" ] && ! grep -q alicepw <<<"$args"; then
+		pass "the password given with -P does not show in ps"
+	else
+		fail "the password given with -P does not show in ps" "ps: $args"
+	fi
+}
+
 test_user_connection() {
 	local out port mark
 	if out=$(lab_connect $ALICE_UID 80); then
@@ -232,8 +242,10 @@ test_refusals_before_login() {
 test_refusals_before_login
 test_wrong_password
 
-if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_UID bob bobpw; then
+if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
+   lab_login bob-client $BOB_UID bob bobpw; then
 	pass "alice and bob log in from the same desktop"
+	test_password_hidden
 	test_user_connection
 	test_two_users
 	test_refusals
