@@ -345,7 +345,13 @@ bool nu_attr_get_str(const struct nu_attr *a, char *dst, size_t cap)
 	return true;
 }
 
-/* ---- Typed messages ---------------------------------------------------- */
+/* ---- Typed messages ---------------------------------------------------- *
+ * Most messages are a fixed set of attributes, each stored in one field of
+ * the message's struct.  Each such message has a table of rows (attribute,
+ * kind, field, mandatory or not) ending with a zero row, and decode_attrs /
+ * put_attrs below do the work for every table.  What does not fit a row
+ * (the header id, has_* flags, cross-field checks, ANNOUNCE's nesting) is
+ * written by hand in the message's own functions. */
 
 /* Checks the framing of a whole message of the given type and points the
  * iterator at its attributes.  A buffer shorter than the header's length is
@@ -371,22 +377,21 @@ static enum nu_proto_status msg_open(const uint8_t *msg, size_t len,
 	return NU_PROTO_OK;
 }
 
+/* Attribute types are below 32, so a set of them fits in a uint32_t. */
+#define BIT(t) (UINT32_C(1) << (t))
+#define HAS(seen, t) (((seen) & BIT(t)) != 0)
+
 /* Records that attribute type t was seen; false when it was seen before (a
  * repeated attribute is ambiguous and rejected). */
 static bool seen_once(uint32_t *seen, uint16_t t)
 {
-	uint32_t bit;
-
 	if (t >= 32)
 		return true;
-	bit = UINT32_C(1) << t;
-	if (*seen & bit)
+	if (HAS(*seen, t))
 		return false;
-	*seen |= bit;
+	*seen |= BIT(t);
 	return true;
 }
-
-#define HAS(seen, t) (((seen) & (UINT32_C(1) << (t))) != 0)
 
 /* True when a fixed-size string field is NUL-terminated within cap. */
 static bool field_ok(const char *s, size_t cap)
@@ -394,75 +399,232 @@ static bool field_ok(const char *s, size_t cap)
 	return strnlen(s, cap) < cap;
 }
 
-enum nu_proto_status nu_hello_encode(uint8_t *buf, size_t cap,
-				     const struct nu_hello *m, size_t *out_len)
+enum attr_kind {
+	KIND_U8,	/* uint8_t field */
+	KIND_U32,	/* uint32_t field */
+	KIND_STR,	/* char array of size bytes, NUL-terminated */
+	KIND_FLOW,	/* struct nu_flow field */
+	KIND_BYTES,	/* const uint8_t * into the message, length at len_off */
+};
+
+enum {
+	ATTR_MANDATORY	= 1 << 0,	/* decode: must be present; encode: always sent */
+	ATTR_NONEMPTY	= 1 << 1,	/* decode: an empty string is BAD_ATTR */
+	ATTR_ASKED	= 1 << 2,	/* encode: sent only when the caller asks */
+};
+
+struct attr_row {
+	uint16_t type;		/* NU_ATTR_*; 0 ends a table */
+	enum attr_kind kind;
+	unsigned flags;		/* ATTR_* */
+	size_t off;		/* offsetof the field in the message struct */
+	size_t size;		/* sizeof the field; BYTES: the most bytes taken */
+	uint32_t allowed;	/* U8: BIT(v) for each valid value v; 0: any */
+	size_t len_off;		/* BYTES: offsetof the size_t receiving the length */
+};
+
+/* Takes the offset and size from the struct itself, so that a string's
+ * capacity can never disagree with its declaration. */
+#define ROW(attr, k, fl, st, field)					\
+	.type = (attr), .kind = (k), .flags = (fl),			\
+	.off = offsetof(st, field), .size = sizeof(((st *)0)->field)
+
+/* Reads attribute a into the field row d describes; false when the value has
+ * the wrong size or content (the typed getters check the length). */
+static bool get_field(const struct attr_row *d, const struct nu_attr *a,
+		      void *base)
+{
+	void *f = (uint8_t *)base + d->off;
+	uint8_t *u8 = f;
+	char *str = f;
+
+	switch (d->kind) {
+	case KIND_U8:
+		return nu_attr_get_u8(a, u8) &&
+		       (d->allowed == 0 || (*u8 < 32 && HAS(d->allowed, *u8)));
+	case KIND_U32:
+		return nu_attr_get_u32(a, f);
+	case KIND_STR:
+		return nu_attr_get_str(a, str, d->size) &&
+		       (!(d->flags & ATTR_NONEMPTY) || str[0] != '\0');
+	case KIND_FLOW:
+		return nu_attr_get_flow(a, f);
+	case KIND_BYTES:
+		/* no copy: the value stays in the caller's message buffer */
+		if (a->len > d->size)
+			return false;
+		*(const uint8_t **)f = a->value;
+		*(size_t *)((uint8_t *)base + d->len_off) = a->len;
+		return true;
+	}
+	return false;
+}
+
+/* The one decode loop: every attribute the table names is read into its
+ * field once (a second copy is BAD_ATTR), attributes it does not name are
+ * skipped (their length was still checked by nu_attr_next), and then every
+ * mandatory row must have been seen.  *seen returns the types read. */
+static enum nu_proto_status decode_attrs(struct nu_attr_iter *it,
+					 const struct attr_row *tab, void *base,
+					 uint32_t *seen)
+{
+	const struct attr_row *d;
+	struct nu_attr a;
+	int rc;
+
+	*seen = 0;
+	while ((rc = nu_attr_next(it, &a)) == 1) {
+		for (d = tab; d->type != 0 && d->type != a.type; d++)
+			;	/* find a.type's row */
+		if (d->type == 0)
+			continue;
+		if (!get_field(d, &a, base) || !seen_once(seen, a.type))
+			return NU_PROTO_BAD_ATTR;
+	}
+	if (rc < 0)
+		return NU_PROTO_BAD_ATTR;
+	for (d = tab; d->type != 0; d++)
+		if ((d->flags & ATTR_MANDATORY) && !HAS(*seen, d->type))
+			return NU_PROTO_MISSING_ATTR;
+	return NU_PROTO_OK;
+}
+
+/* Decodes a whole message of one type into base.  When not NULL, *id gets
+ * the header id once the framing is good (before the attributes are read),
+ * and *seen the attribute types read. */
+static enum nu_proto_status decode_msg(const uint8_t *msg, size_t len,
+				       uint8_t type, const struct attr_row *tab,
+				       void *base, uint32_t *id, uint32_t *seen)
+{
+	struct nu_msg_header hdr;
+	struct nu_attr_iter it;
+	enum nu_proto_status st;
+	uint32_t unused;
+
+	st = msg_open(msg, len, type, type, &hdr, &it);
+	if (st != NU_PROTO_OK)
+		return st;
+	if (id)
+		*id = hdr.id;
+	return decode_attrs(&it, tab, base, seen ? seen : &unused);
+}
+
+/* False when a field cannot be sent: a string that is not NUL-terminated
+ * within its array, or a flow whose family the wire cannot carry. */
+static bool attrs_sendable(const struct attr_row *tab, const void *base)
+{
+	const struct attr_row *d;
+	const void *f;
+	const struct nu_flow *flow;
+
+	for (d = tab; d->type != 0; d++) {
+		f = (const uint8_t *)base + d->off;
+		flow = f;
+		if (d->kind == KIND_STR && !field_ok(f, d->size))
+			return false;
+		if (d->kind == KIND_FLOW &&
+		    flow->family != AF_INET && flow->family != AF_INET6)
+			return false;
+	}
+	return true;
+}
+
+/* Mandatory rows are always sent and ATTR_ASKED rows when their bit is in
+ * asked.  The other optional rows are strings or u32s, sent when non-empty
+ * or non-zero: the decoder reads an absent one as "" or 0 anyway. */
+static bool row_wanted(const struct attr_row *d, const void *f, uint32_t asked)
+{
+	if (d->flags & ATTR_MANDATORY)
+		return true;
+	if (d->flags & ATTR_ASKED)
+		return HAS(asked, d->type);
+	if (d->kind == KIND_STR)
+		return *(const char *)f != '\0';
+	return d->kind == KIND_U32 && *(const uint32_t *)f != 0;
+}
+
+/* Appends the wanted rows in table order.  Call attrs_sendable first. */
+static void put_attrs(struct nu_msg_writer *w, const struct attr_row *tab,
+		      const void *base, uint32_t asked)
+{
+	const struct attr_row *d;
+	const void *f;
+
+	for (d = tab; d->type != 0; d++) {
+		f = (const uint8_t *)base + d->off;
+		if (!row_wanted(d, f, asked))
+			continue;
+		switch (d->kind) {
+		case KIND_U8:
+			nu_msg_put_u8(w, d->type, *(const uint8_t *)f);
+			break;
+		case KIND_U32:
+			nu_msg_put_u32(w, d->type, *(const uint32_t *)f);
+			break;
+		case KIND_STR:
+			nu_msg_put_str(w, d->type, f);
+			break;
+		case KIND_FLOW:
+			nu_msg_put_flow(w, d->type, f);
+			break;
+		case KIND_BYTES:	/* decode only: AUTH_* are encoded by hand */
+			w->overflow = true;
+			break;
+		}
+	}
+}
+
+/* Encodes a whole message from its table; BAD_ATTR when a field cannot be
+ * sent, NO_SPACE when cap is too small. */
+static enum nu_proto_status encode_msg(uint8_t *buf, size_t cap, uint8_t type,
+				       uint32_t id, const struct attr_row *tab,
+				       const void *base, uint32_t asked,
+				       size_t *out_len)
 {
 	struct nu_msg_writer w;
 
 	if (out_len)
 		*out_len = 0;
-	if (!field_ok(m->software, sizeof(m->software)) ||
-	    !field_ok(m->mech_list, sizeof(m->mech_list)))
+	if (!attrs_sendable(tab, base))
 		return NU_PROTO_BAD_ATTR;
-	nu_msg_begin(&w, buf, cap, NU_MSG_HELLO, 0);
-	nu_msg_put_u8(&w, NU_ATTR_VERSION_MIN, m->version_min);
-	nu_msg_put_u8(&w, NU_ATTR_VERSION_MAX, m->version_max);
-	nu_msg_put_u8(&w, NU_ATTR_ROLE, m->role);
-	if (m->software[0])
-		nu_msg_put_str(&w, NU_ATTR_SOFTWARE, m->software);
-	if (m->mech_list[0])
-		nu_msg_put_str(&w, NU_ATTR_MECH_LIST, m->mech_list);
+	nu_msg_begin(&w, buf, cap, type, id);
+	put_attrs(&w, tab, base, asked);
 	return nu_msg_finish(&w, out_len);
+}
+
+/* ---- HELLO ---- */
+
+#define ROLES	(BIT(NU_ROLE_GATEWAY) | BIT(NU_ROLE_CLIENT) | BIT(NU_ROLE_SERVER))
+
+static const struct attr_row hello_attrs[] = {
+	{ ROW(NU_ATTR_VERSION_MIN, KIND_U8, ATTR_MANDATORY, struct nu_hello, version_min) },
+	{ ROW(NU_ATTR_VERSION_MAX, KIND_U8, ATTR_MANDATORY, struct nu_hello, version_max) },
+	{ ROW(NU_ATTR_ROLE, KIND_U8, ATTR_MANDATORY, struct nu_hello, role),
+	  .allowed = ROLES },
+	{ ROW(NU_ATTR_SOFTWARE, KIND_STR, 0, struct nu_hello, software) },
+	{ ROW(NU_ATTR_MECH_LIST, KIND_STR, 0, struct nu_hello, mech_list) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_hello_encode(uint8_t *buf, size_t cap,
+				     const struct nu_hello *m, size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_HELLO, 0, hello_attrs, m, 0, out_len);
 }
 
 enum nu_proto_status nu_hello_decode(const uint8_t *msg, size_t len,
 				     struct nu_hello *m)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
 	enum nu_proto_status st;
-	uint32_t seen = 0;
-	bool ok;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
-	st = msg_open(msg, len, NU_MSG_HELLO, NU_MSG_HELLO, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		switch (a.type) {
-		case NU_ATTR_VERSION_MIN:
-			ok = nu_attr_get_u8(&a, &m->version_min);
-			break;
-		case NU_ATTR_VERSION_MAX:
-			ok = nu_attr_get_u8(&a, &m->version_max);
-			break;
-		case NU_ATTR_ROLE:
-			ok = nu_attr_get_u8(&a, &m->role) &&
-			     m->role >= NU_ROLE_GATEWAY && m->role <= NU_ROLE_SERVER;
-			break;
-		case NU_ATTR_SOFTWARE:
-			ok = nu_attr_get_str(&a, m->software, sizeof(m->software));
-			break;
-		case NU_ATTR_MECH_LIST:
-			ok = nu_attr_get_str(&a, m->mech_list, sizeof(m->mech_list));
-			break;
-		default:
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
+	st = decode_msg(msg, len, NU_MSG_HELLO, hello_attrs, m, NULL, NULL);
+	if (st == NU_PROTO_OK && m->version_min > m->version_max)
 		return NU_PROTO_BAD_ATTR;
-	if (!HAS(seen, NU_ATTR_VERSION_MIN) || !HAS(seen, NU_ATTR_VERSION_MAX) ||
-	    !HAS(seen, NU_ATTR_ROLE))
-		return NU_PROTO_MISSING_ATTR;
-	if (m->version_min > m->version_max)
-		return NU_PROTO_BAD_ATTR;
-	return NU_PROTO_OK;
+	return st;
 }
+
+/* ---- ERROR and KEEPALIVE ---- */
 
 /* Text longer than NU_TEXT_MAX - 1 bytes is cut: an error report should
  * never fail to be sent because of its wording. */
@@ -477,32 +639,23 @@ enum nu_proto_status nu_error_encode(uint8_t *buf, size_t cap, const char *text,
 	return nu_msg_finish(&w, out_len);
 }
 
+/* The caller's buffer is the only field, so its row is built here.  Without
+ * a buffer the row points at a dummy of capacity 0, which refuses any TEXT
+ * (BAD_ATTR) while a missing TEXT is still MISSING_ATTR. */
 enum nu_proto_status nu_error_decode(const uint8_t *msg, size_t len,
 				     char *text, size_t cap)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
-	enum nu_proto_status st;
-	uint32_t seen = 0;
-	int rc;
+	char none;
+	const struct attr_row text_attrs[] = {
+		{ .type = NU_ATTR_TEXT, .kind = KIND_STR, .flags = ATTR_MANDATORY,
+		  .off = 0, .size = text ? cap : 0 },
+		{ .type = 0 }
+	};
 
 	if (text && cap > 0)
 		text[0] = '\0';
-	st = msg_open(msg, len, NU_MSG_ERROR, NU_MSG_ERROR, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		if (a.type != NU_ATTR_TEXT)
-			continue;
-		if (!nu_attr_get_str(&a, text, cap) || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	if (!HAS(seen, NU_ATTR_TEXT))
-		return NU_PROTO_MISSING_ATTR;
-	return NU_PROTO_OK;
+	return decode_msg(msg, len, NU_MSG_ERROR, text_attrs,
+			  text ? text : &none, NULL, NULL);
 }
 
 enum nu_proto_status nu_keepalive_encode(uint8_t *buf, size_t cap, uint32_t id,
@@ -514,135 +667,73 @@ enum nu_proto_status nu_keepalive_encode(uint8_t *buf, size_t cap, uint32_t id,
 	return nu_msg_finish(&w, out_len);
 }
 
+/* ---- PACKET_ASK and DECISION ---- */
+
+/* ICMP_TYPE is ATTR_ASKED rather than "sent when non-zero": it goes with
+ * ICMP packets only, where 0 (echo reply) is a real type. */
+static const struct attr_row packet_ask_attrs[] = {
+	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_packet_ask, flow) },
+	{ ROW(NU_ATTR_MARK, KIND_U32, 0, struct nu_packet_ask, mark) },
+	{ ROW(NU_ATTR_ICMP_TYPE, KIND_U8, ATTR_ASKED, struct nu_packet_ask, icmp_type) },
+	{ ROW(NU_ATTR_INDEV, KIND_STR, 0, struct nu_packet_ask, indev) },
+	{ ROW(NU_ATTR_OUTDEV, KIND_STR, 0, struct nu_packet_ask, outdev) },
+	{ .type = 0 }
+};
+
 enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap,
 					  const struct nu_packet_ask *m,
 					  size_t *out_len)
 {
-	struct nu_msg_writer w;
+	uint32_t asked = 0;
 
-	if (out_len)
-		*out_len = 0;
-	if ((m->flow.family != AF_INET && m->flow.family != AF_INET6) ||
-	    !field_ok(m->indev, sizeof(m->indev)) ||
-	    !field_ok(m->outdev, sizeof(m->outdev)))
-		return NU_PROTO_BAD_ATTR;
-	nu_msg_begin(&w, buf, cap, NU_MSG_PACKET_ASK, m->packet_id);
-	nu_msg_put_flow(&w, NU_ATTR_FLOW, &m->flow);
-	if (m->mark)
-		nu_msg_put_u32(&w, NU_ATTR_MARK, m->mark);
 	if (m->flow.proto == IPPROTO_ICMP || m->flow.proto == IPPROTO_ICMPV6)
-		nu_msg_put_u8(&w, NU_ATTR_ICMP_TYPE, m->icmp_type);
-	if (m->indev[0])
-		nu_msg_put_str(&w, NU_ATTR_INDEV, m->indev);
-	if (m->outdev[0])
-		nu_msg_put_str(&w, NU_ATTR_OUTDEV, m->outdev);
-	return nu_msg_finish(&w, out_len);
+		asked |= BIT(NU_ATTR_ICMP_TYPE);
+	return encode_msg(buf, cap, NU_MSG_PACKET_ASK, m->packet_id,
+			  packet_ask_attrs, m, asked, out_len);
 }
 
 enum nu_proto_status nu_packet_ask_decode(const uint8_t *msg, size_t len,
 					  struct nu_packet_ask *m)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
-	enum nu_proto_status st;
-	uint32_t seen = 0;
-	bool ok;
-	int rc;
-
 	memset(m, 0, sizeof(*m));
-	st = msg_open(msg, len, NU_MSG_PACKET_ASK, NU_MSG_PACKET_ASK, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	m->packet_id = hdr.id;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		switch (a.type) {
-		case NU_ATTR_FLOW:
-			ok = nu_attr_get_flow(&a, &m->flow);
-			break;
-		case NU_ATTR_MARK:
-			ok = nu_attr_get_u32(&a, &m->mark);
-			break;
-		case NU_ATTR_ICMP_TYPE:
-			ok = nu_attr_get_u8(&a, &m->icmp_type);
-			break;
-		case NU_ATTR_INDEV:
-			ok = nu_attr_get_str(&a, m->indev, sizeof(m->indev));
-			break;
-		case NU_ATTR_OUTDEV:
-			ok = nu_attr_get_str(&a, m->outdev, sizeof(m->outdev));
-			break;
-		default:
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	if (!HAS(seen, NU_ATTR_FLOW))
-		return NU_PROTO_MISSING_ATTR;
-	return NU_PROTO_OK;
+	return decode_msg(msg, len, NU_MSG_PACKET_ASK, packet_ask_attrs, m,
+			  &m->packet_id, NULL);
 }
 
-static bool verdict_known(uint8_t v)
-{
-	return v == NU_VERDICT_DROP || v == NU_VERDICT_ACCEPT ||
-	       v == NU_VERDICT_REJECT;
-}
+/* An unknown verdict value is BAD_ATTR: a gateway must never guess.  MARK is
+ * sent when has_mark says so (a new mark of 0 is meaningful). */
+#define VERDICTS (BIT(NU_VERDICT_DROP) | BIT(NU_VERDICT_ACCEPT) | BIT(NU_VERDICT_REJECT))
+
+static const struct attr_row decision_attrs[] = {
+	{ ROW(NU_ATTR_VERDICT, KIND_U8, ATTR_MANDATORY, struct nu_decision, verdict),
+	  .allowed = VERDICTS },
+	{ ROW(NU_ATTR_MARK, KIND_U32, ATTR_ASKED, struct nu_decision, mark) },
+	{ .type = 0 }
+};
 
 enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap,
 					const struct nu_decision *m,
 					size_t *out_len)
 {
-	struct nu_msg_writer w;
-
-	nu_msg_begin(&w, buf, cap, NU_MSG_DECISION, m->packet_id);
-	nu_msg_put_u8(&w, NU_ATTR_VERDICT, m->verdict);
-	if (m->has_mark)
-		nu_msg_put_u32(&w, NU_ATTR_MARK, m->mark);
-	return nu_msg_finish(&w, out_len);
+	return encode_msg(buf, cap, NU_MSG_DECISION, m->packet_id,
+			  decision_attrs, m,
+			  m->has_mark ? BIT(NU_ATTR_MARK) : 0, out_len);
 }
 
-/* An unknown verdict value is BAD_ATTR: a gateway must never guess. */
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,
 					struct nu_decision *m)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
 	enum nu_proto_status st;
 	uint32_t seen = 0;
-	bool ok;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
-	st = msg_open(msg, len, NU_MSG_DECISION, NU_MSG_DECISION, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	m->packet_id = hdr.id;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		switch (a.type) {
-		case NU_ATTR_VERDICT:
-			ok = nu_attr_get_u8(&a, &m->verdict) &&
-			     verdict_known(m->verdict);
-			break;
-		case NU_ATTR_MARK:
-			ok = nu_attr_get_u32(&a, &m->mark);
-			m->has_mark = ok;
-			break;
-		default:
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	if (!HAS(seen, NU_ATTR_VERDICT))
-		return NU_PROTO_MISSING_ATTR;
-	return NU_PROTO_OK;
+	st = decode_msg(msg, len, NU_MSG_DECISION, decision_attrs, m,
+			&m->packet_id, &seen);
+	m->has_mark = HAS(seen, NU_ATTR_MARK);
+	return st;
 }
+
+/* ---- AUTH_START, AUTH_STEP and AUTH_RESULT ---- */
 
 enum nu_proto_status nu_auth_start_encode(uint8_t *buf, size_t cap,
 					  const char *mech, const uint8_t *data,
@@ -678,167 +769,106 @@ enum nu_proto_status nu_auth_step_encode(uint8_t *buf, size_t cap,
 	return nu_msg_finish(&w, out_len);
 }
 
+/* SASL_DATA points into the message; it may be empty, so has_data (set from
+ * the attributes seen) tells "empty" from "absent". */
+#define SASL_DATA_ROW(fl)						\
+	{ .type = NU_ATTR_SASL_DATA, .kind = KIND_BYTES, .flags = (fl),	\
+	  .off = offsetof(struct nu_auth, data), .size = NU_SASL_DATA_MAX, \
+	  .len_off = offsetof(struct nu_auth, data_len) }
+
+static const struct attr_row auth_start_attrs[] = {
+	{ ROW(NU_ATTR_MECH, KIND_STR, ATTR_MANDATORY | ATTR_NONEMPTY, struct nu_auth, mech) },
+	SASL_DATA_ROW(0),
+	{ .type = 0 }
+};
+
+/* No MECH row: in AUTH_STEP a MECH attribute is skipped like any unknown. */
+static const struct attr_row auth_step_attrs[] = {
+	SASL_DATA_ROW(ATTR_MANDATORY),
+	{ .type = 0 }
+};
+
 /* Reads AUTH_START and AUTH_STEP; the caller tells them apart by the header
- * type.  MECH is read in AUTH_START only (in AUTH_STEP it is skipped). */
+ * type. */
 enum nu_proto_status nu_auth_decode(const uint8_t *msg, size_t len,
 				    struct nu_auth *m)
 {
 	struct nu_msg_header hdr;
 	struct nu_attr_iter it;
-	struct nu_attr a;
 	enum nu_proto_status st;
-	uint32_t seen = 0;
-	bool ok;
-	int rc;
+	uint32_t seen;
 
 	memset(m, 0, sizeof(*m));
 	st = msg_open(msg, len, NU_MSG_AUTH_START, NU_MSG_AUTH_STEP, &hdr, &it);
 	if (st != NU_PROTO_OK)
 		return st;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		if (a.type == NU_ATTR_MECH && hdr.type == NU_MSG_AUTH_START) {
-			ok = nu_attr_get_str(&a, m->mech, sizeof(m->mech)) &&
-			     m->mech[0] != '\0';
-		} else if (a.type == NU_ATTR_SASL_DATA) {
-			ok = a.len <= NU_SASL_DATA_MAX;
-			m->has_data = true;
-			m->data = a.value;
-			m->data_len = a.len;
-		} else {
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	if (hdr.type == NU_MSG_AUTH_START && !HAS(seen, NU_ATTR_MECH))
-		return NU_PROTO_MISSING_ATTR;
-	if (hdr.type == NU_MSG_AUTH_STEP && !HAS(seen, NU_ATTR_SASL_DATA))
-		return NU_PROTO_MISSING_ATTR;
-	return NU_PROTO_OK;
+	st = decode_attrs(&it, hdr.type == NU_MSG_AUTH_START ?
+			  auth_start_attrs : auth_step_attrs, m, &seen);
+	m->has_data = HAS(seen, NU_ATTR_SASL_DATA);
+	return st;
 }
+
+#define AUTH_CODES (BIT(NU_AUTH_OK) | BIT(NU_AUTH_FAILED) | BIT(NU_AUTH_ERROR))
+
+static const struct attr_row auth_result_attrs[] = {
+	{ ROW(NU_ATTR_RESULT, KIND_U8, ATTR_MANDATORY, struct nu_auth_result, result),
+	  .allowed = AUTH_CODES },
+	{ ROW(NU_ATTR_USER, KIND_STR, 0, struct nu_auth_result, user) },
+	{ ROW(NU_ATTR_TEXT, KIND_STR, 0, struct nu_auth_result, text) },
+	{ .type = 0 }
+};
 
 enum nu_proto_status nu_auth_result_encode(uint8_t *buf, size_t cap,
 					   const struct nu_auth_result *m,
 					   size_t *out_len)
 {
-	struct nu_msg_writer w;
-
-	if (out_len)
-		*out_len = 0;
-	if (!field_ok(m->user, sizeof(m->user)) ||
-	    !field_ok(m->text, sizeof(m->text)))
-		return NU_PROTO_BAD_ATTR;
-	nu_msg_begin(&w, buf, cap, NU_MSG_AUTH_RESULT, 0);
-	nu_msg_put_u8(&w, NU_ATTR_RESULT, m->result);
-	if (m->user[0])
-		nu_msg_put_str(&w, NU_ATTR_USER, m->user);
-	if (m->text[0])
-		nu_msg_put_str(&w, NU_ATTR_TEXT, m->text);
-	return nu_msg_finish(&w, out_len);
+	return encode_msg(buf, cap, NU_MSG_AUTH_RESULT, 0, auth_result_attrs,
+			  m, 0, out_len);
 }
 
 enum nu_proto_status nu_auth_result_decode(const uint8_t *msg, size_t len,
 					   struct nu_auth_result *m)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
-	enum nu_proto_status st;
-	uint32_t seen = 0;
-	bool ok;
-	int rc;
-
 	memset(m, 0, sizeof(*m));
-	st = msg_open(msg, len, NU_MSG_AUTH_RESULT, NU_MSG_AUTH_RESULT, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		switch (a.type) {
-		case NU_ATTR_RESULT:
-			ok = nu_attr_get_u8(&a, &m->result) &&
-			     m->result <= NU_AUTH_ERROR;
-			break;
-		case NU_ATTR_USER:
-			ok = nu_attr_get_str(&a, m->user, sizeof(m->user));
-			break;
-		case NU_ATTR_TEXT:
-			ok = nu_attr_get_str(&a, m->text, sizeof(m->text));
-			break;
-		default:
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	if (!HAS(seen, NU_ATTR_RESULT))
-		return NU_PROTO_MISSING_ATTR;
-	return NU_PROTO_OK;
+	return decode_msg(msg, len, NU_MSG_AUTH_RESULT, auth_result_attrs, m,
+			  NULL, NULL);
 }
 
-/* OS_SYSNAME is mandatory; OS_RELEASE and OS_VERSION are optional. */
+/* ---- CLIENT_INFO ---- */
+
+/* OS_SYSNAME is mandatory (and so sent even when empty); OS_RELEASE and
+ * OS_VERSION are optional. */
+static const struct attr_row client_info_attrs[] = {
+	{ ROW(NU_ATTR_OS_SYSNAME, KIND_STR, ATTR_MANDATORY, struct nu_client_info, sysname) },
+	{ ROW(NU_ATTR_OS_RELEASE, KIND_STR, 0, struct nu_client_info, release) },
+	{ ROW(NU_ATTR_OS_VERSION, KIND_STR, 0, struct nu_client_info, version) },
+	{ .type = 0 }
+};
+
 enum nu_proto_status nu_client_info_encode(uint8_t *buf, size_t cap,
 					   const struct nu_client_info *m,
 					   size_t *out_len)
 {
-	struct nu_msg_writer w;
-
-	if (out_len)
-		*out_len = 0;
-	if (!field_ok(m->sysname, sizeof(m->sysname)) ||
-	    !field_ok(m->release, sizeof(m->release)) ||
-	    !field_ok(m->version, sizeof(m->version)))
-		return NU_PROTO_BAD_ATTR;
-	nu_msg_begin(&w, buf, cap, NU_MSG_CLIENT_INFO, 0);
-	nu_msg_put_str(&w, NU_ATTR_OS_SYSNAME, m->sysname);
-	if (m->release[0])
-		nu_msg_put_str(&w, NU_ATTR_OS_RELEASE, m->release);
-	if (m->version[0])
-		nu_msg_put_str(&w, NU_ATTR_OS_VERSION, m->version);
-	return nu_msg_finish(&w, out_len);
+	return encode_msg(buf, cap, NU_MSG_CLIENT_INFO, 0, client_info_attrs,
+			  m, 0, out_len);
 }
 
 enum nu_proto_status nu_client_info_decode(const uint8_t *msg, size_t len,
 					   struct nu_client_info *m)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
-	enum nu_proto_status st;
-	uint32_t seen = 0;
-	bool ok;
-	int rc;
-
 	memset(m, 0, sizeof(*m));
-	st = msg_open(msg, len, NU_MSG_CLIENT_INFO, NU_MSG_CLIENT_INFO, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		switch (a.type) {
-		case NU_ATTR_OS_SYSNAME:
-			ok = nu_attr_get_str(&a, m->sysname, sizeof(m->sysname));
-			break;
-		case NU_ATTR_OS_RELEASE:
-			ok = nu_attr_get_str(&a, m->release, sizeof(m->release));
-			break;
-		case NU_ATTR_OS_VERSION:
-			ok = nu_attr_get_str(&a, m->version, sizeof(m->version));
-			break;
-		default:
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	if (!HAS(seen, NU_ATTR_OS_SYSNAME))
-		return NU_PROTO_MISSING_ATTR;
-	return NU_PROTO_OK;
+	return decode_msg(msg, len, NU_MSG_CLIENT_INFO, client_info_attrs, m,
+			  NULL, NULL);
 }
+
+/* ---- ANNOUNCE ---- */
+
+/* The value of one CONN attribute: FLOW mandatory, APP optional. */
+static const struct attr_row conn_attrs[] = {
+	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_announce_conn, flow) },
+	{ ROW(NU_ATTR_APP, KIND_STR, 0, struct nu_announce_conn, app) },
+	{ .type = 0 }
+};
 
 void nu_announce_begin(struct nu_msg_writer *w, uint8_t *buf, size_t cap)
 {
@@ -853,15 +883,10 @@ bool nu_announce_add(struct nu_msg_writer *w, const struct nu_announce_conn *c)
 {
 	size_t saved = w->len, mark;
 
-	if (w->overflow)
-		return false;
-	if (!field_ok(c->app, sizeof(c->app)) ||
-	    (c->flow.family != AF_INET && c->flow.family != AF_INET6))
+	if (w->overflow || !attrs_sendable(conn_attrs, c))
 		return false;
 	mark = nu_msg_nest_start(w, NU_ATTR_CONN);
-	nu_msg_put_flow(w, NU_ATTR_FLOW, &c->flow);
-	if (c->app[0])
-		nu_msg_put_str(w, NU_ATTR_APP, c->app);
+	put_attrs(w, conn_attrs, c, 0);
 	nu_msg_nest_end(w, mark);
 	if (w->overflow || w->len > NU_MSG_MAX_LEN) {
 		w->len = saved;
@@ -884,45 +909,21 @@ enum nu_proto_status nu_announce_iter_init(struct nu_announce_iter *it,
 	return st;
 }
 
-/* Parses one CONN value: FLOW mandatory, APP optional, others skipped. */
-static bool parse_conn(const struct nu_attr *conn, struct nu_announce_conn *c)
-{
-	struct nu_attr_iter it;
-	struct nu_attr a;
-	uint32_t seen = 0;
-	bool ok;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	nu_attr_iter_init(&it, conn->value, conn->len);
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		switch (a.type) {
-		case NU_ATTR_FLOW:
-			ok = nu_attr_get_flow(&a, &c->flow);
-			break;
-		case NU_ATTR_APP:
-			ok = nu_attr_get_str(&a, c->app, sizeof(c->app));
-			break;
-		default:
-			continue;
-		}
-		if (!ok || !seen_once(&seen, a.type))
-			return false;
-	}
-	return rc == 0 && HAS(seen, NU_ATTR_FLOW);
-}
-
 /* Top-level attributes other than CONN are skipped.  After -1 the iterator
  * keeps answering -1. */
 int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 {
+	struct nu_attr_iter conn;
 	struct nu_attr a;
+	uint32_t seen;
 	int rc;
 
 	while ((rc = nu_attr_next(&it->attrs, &a)) == 1) {
 		if (a.type != NU_ATTR_CONN)
 			continue;
-		if (!parse_conn(&a, c)) {
+		memset(c, 0, sizeof(*c));
+		nu_attr_iter_init(&conn, a.value, a.len);
+		if (decode_attrs(&conn, conn_attrs, c, &seen) != NU_PROTO_OK) {
 			/* a NULL position keeps nu_attr_next answering -1 */
 			it->attrs.pos = NULL;
 			return -1;
@@ -931,6 +932,8 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 	}
 	return rc;
 }
+
+/* ---- PUSH ---- */
 
 enum nu_proto_status nu_push_encode(uint8_t *buf, size_t cap,
 				    const struct nu_flow *flow_or_null,
@@ -949,29 +952,21 @@ enum nu_proto_status nu_push_encode(uint8_t *buf, size_t cap,
 	return nu_msg_finish(&w, out_len);
 }
 
+/* The flow is the whole "struct" here: one row at offset 0. */
+static const struct attr_row push_attrs[] = {
+	{ .type = NU_ATTR_FLOW, .kind = KIND_FLOW, .off = 0,
+	  .size = sizeof(struct nu_flow) },
+	{ .type = 0 }
+};
+
 enum nu_proto_status nu_push_decode(const uint8_t *msg, size_t len,
 				    bool *has_flow, struct nu_flow *flow)
 {
-	struct nu_msg_header hdr;
-	struct nu_attr_iter it;
-	struct nu_attr a;
 	enum nu_proto_status st;
 	uint32_t seen = 0;
-	int rc;
 
-	*has_flow = false;
 	memset(flow, 0, sizeof(*flow));
-	st = msg_open(msg, len, NU_MSG_PUSH, NU_MSG_PUSH, &hdr, &it);
-	if (st != NU_PROTO_OK)
-		return st;
-	while ((rc = nu_attr_next(&it, &a)) == 1) {
-		if (a.type != NU_ATTR_FLOW)
-			continue;
-		if (!nu_attr_get_flow(&a, flow) || !seen_once(&seen, a.type))
-			return NU_PROTO_BAD_ATTR;
-		*has_flow = true;
-	}
-	if (rc < 0)
-		return NU_PROTO_BAD_ATTR;
-	return NU_PROTO_OK;
+	st = decode_msg(msg, len, NU_MSG_PUSH, push_attrs, flow, NULL, &seen);
+	*has_flow = st == NU_PROTO_OK && HAS(seen, NU_ATTR_FLOW);
+	return st;
 }
