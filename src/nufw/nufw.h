@@ -1,7 +1,8 @@
 /* nufw, the gateway daemon: options shared by its parts.
  *
  *   queue.c      NFQUEUE socket: packets in, verdicts out
- *   pending.c    packets waiting for nuauth's decision, by id, with timeout
+ *   pending.c    packets waiting for nuauth's decision, by id and flow
+ *   reject.c     the TCP reset or ICMP error that answers a rejected packet
  *   auth_link.c  the TLS link to nuauth, with reconnection
  *   main.c       options, the packet path that ties them together */
 #ifndef NUFW_H
@@ -23,6 +24,7 @@ struct nufw_options {
 	unsigned packet_timeout;	/* -t, seconds */
 	unsigned max_pending;		/* -T */
 	uint32_t queue_maxlen;		/* -L, 0 keeps the kernel's */
+	bool fail_open;			/* --fail-open */
 };
 
 #endif

@@ -1,16 +1,33 @@
-/* The pending table: a hash by id for answers and a queue in arrival order
- * for expiry, both O(1) per packet. */
+/* The pending table: packets by id, groups by flow and by the id they were
+ * asked with, and one queue in arrival order for expiry. */
 #include "config.h"
 #include "pending.h"
+
+#include <string.h>
+
+struct group;
 
 struct entry {
 	uint32_t id;
 	gint64 deadline;
-	GList link;		/* in p->order; data points back to the entry */
+	uint8_t head[NUFW_PENDING_HEAD_MAX];
+	size_t head_len;
+	struct group *group;
+	GList order_link;	/* in p->order */
+	GList group_link;	/* in group->entries */
+};
+
+struct group {
+	struct nu_packet_ask ask;	/* the first packet's question */
+	GQueue entries;			/* struct entry, oldest first */
+	bool asked;			/* asked_id is in p->by_question */
+	uint32_t asked_id;
 };
 
 struct nufw_pending {
-	GHashTable *by_id;	/* GUINT_TO_POINTER(id) -> struct entry */
+	GHashTable *by_id;		/* id -> struct entry */
+	GHashTable *by_flow;		/* &group->ask.flow -> struct group */
+	GHashTable *by_question;	/* asked id -> struct group */
 	GQueue order;
 	unsigned max_entries;
 };
@@ -19,66 +36,160 @@ struct nufw_pending *nufw_pending_new(unsigned max_entries)
 {
 	struct nufw_pending *p = g_new0(struct nufw_pending, 1);
 
-	p->by_id = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	p->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+	p->by_flow = g_hash_table_new(nu_flow_ghash, nu_flow_gequal);
+	p->by_question = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_queue_init(&p->order);
 	p->max_entries = max_entries;
 	return p;
+}
+
+static void noop(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
+{
 }
 
 void nufw_pending_free(struct nufw_pending *p)
 {
 	if (!p)
 		return;
+	nufw_pending_drain(p, noop, NULL);
 	g_hash_table_destroy(p->by_id);
+	g_hash_table_destroy(p->by_flow);
+	g_hash_table_destroy(p->by_question);
 	g_free(p);
 }
 
-bool nufw_pending_add(struct nufw_pending *p, uint32_t id, gint64 deadline)
+static void set_asked(struct nufw_pending *p, struct group *g, bool asked, uint32_t id)
 {
-	struct entry *e;
-
-	if (g_hash_table_size(p->by_id) >= p->max_entries ||
-	    g_hash_table_contains(p->by_id, GUINT_TO_POINTER(id)))
-		return false;
-	e = g_new0(struct entry, 1);
-	e->id = id;
-	e->deadline = deadline;
-	e->link.data = e;
-	g_queue_push_tail_link(&p->order, &e->link);
-	g_hash_table_insert(p->by_id, GUINT_TO_POINTER(id), e);
-	return true;
+	if (g->asked)
+		g_hash_table_remove(p->by_question, GUINT_TO_POINTER(g->asked_id));
+	g->asked = asked;
+	g->asked_id = id;
+	if (asked)
+		g_hash_table_insert(p->by_question, GUINT_TO_POINTER(id), g);
 }
 
+enum nufw_pending_add nufw_pending_add(struct nufw_pending *p, const struct nu_packet_ask *ask,
+				       const uint8_t *packet, size_t len,
+				       gint64 deadline, bool asked)
+{
+	struct group *g;
+	struct entry *e;
+	bool new_flow = false;
+
+	if (g_hash_table_size(p->by_id) >= p->max_entries)
+		return NUFW_PENDING_FULL;
+	if (g_hash_table_contains(p->by_id, GUINT_TO_POINTER(ask->packet_id)))
+		return NUFW_PENDING_DUPLICATE;
+	g = g_hash_table_lookup(p->by_flow, &ask->flow);
+	if (!g) {
+		g = g_new0(struct group, 1);
+		g->ask = *ask;
+		g_queue_init(&g->entries);
+		g_hash_table_insert(p->by_flow, &g->ask.flow, g);
+		if (asked)
+			set_asked(p, g, true, ask->packet_id);
+		new_flow = true;
+	}
+	e = g_new0(struct entry, 1);
+	e->id = ask->packet_id;
+	e->deadline = deadline;
+	e->head_len = MIN(len, sizeof(e->head));
+	memcpy(e->head, packet, e->head_len);
+	e->group = g;
+	e->order_link.data = e;
+	e->group_link.data = e;
+	g_queue_push_tail_link(&p->order, &e->order_link);
+	g_queue_push_tail_link(&g->entries, &e->group_link);
+	g_hash_table_insert(p->by_id, GUINT_TO_POINTER(e->id), e);
+	return new_flow ? NUFW_PENDING_NEW_FLOW : NUFW_PENDING_JOINED;
+}
+
+/* Removes e; its group goes too with its last packet. */
 static void remove_entry(struct nufw_pending *p, struct entry *e)
 {
-	g_queue_unlink(&p->order, &e->link);
-	g_hash_table_remove(p->by_id, GUINT_TO_POINTER(e->id));	/* frees e */
+	struct group *g = e->group;
+
+	g_queue_unlink(&p->order, &e->order_link);
+	g_queue_unlink(&g->entries, &e->group_link);
+	g_hash_table_remove(p->by_id, GUINT_TO_POINTER(e->id));
+	if (g_queue_is_empty(&g->entries)) {
+		set_asked(p, g, false, 0);
+		g_hash_table_remove(p->by_flow, &g->ask.flow);
+		g_free(g);
+	} else if (e->id == g->ask.packet_id) {
+		/* A later question about this flow must carry a live id. */
+		struct entry *next = g->entries.head->data;
+		g->ask.packet_id = next->id;
+	}
+	g_free(e);
 }
 
-bool nufw_pending_take(struct nufw_pending *p, uint32_t id)
+unsigned nufw_pending_answer(struct nufw_pending *p, uint32_t id, nufw_pending_fn fn, void *ctx)
 {
-	struct entry *e = g_hash_table_lookup(p->by_id, GUINT_TO_POINTER(id));
+	struct group *g = g_hash_table_lookup(p->by_question, GUINT_TO_POINTER(id));
+	unsigned n = 0;
+	bool last;
 
-	if (!e)
-		return false;
-	remove_entry(p, e);
-	return true;
+	if (!g)
+		return 0;
+	do {
+		struct entry *e = g->entries.head->data;
+
+		last = g->entries.length == 1;
+		fn(e->id, e->head, e->head_len, ctx);
+		remove_entry(p, e);	/* frees g with the last entry */
+		n++;
+	} while (!last);
+	return n;
 }
 
-bool nufw_pending_take_expired(struct nufw_pending *p, gint64 now, uint32_t *id)
+unsigned nufw_pending_expire(struct nufw_pending *p, gint64 now, nufw_pending_fn fn, void *ctx)
 {
-	struct entry *e = p->order.head ? p->order.head->data : NULL;
+	unsigned n = 0;
 
-	if (!e || e->deadline > now)
-		return false;
-	*id = e->id;
-	remove_entry(p, e);
-	return true;
+	while (p->order.head) {
+		struct entry *e = p->order.head->data;
+
+		if (e->deadline > now)
+			break;
+		fn(e->id, e->head, e->head_len, ctx);
+		remove_entry(p, e);
+		n++;
+	}
+	return n;
 }
 
-bool nufw_pending_take_any(struct nufw_pending *p, uint32_t *id)
+void nufw_pending_forget_questions(struct nufw_pending *p)
 {
-	return nufw_pending_take_expired(p, G_MAXINT64, id);
+	GHashTableIter it;
+	struct group *g;
+
+	g_hash_table_iter_init(&it, p->by_flow);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&g))
+		set_asked(p, g, false, 0);
+}
+
+unsigned nufw_pending_ask_all(struct nufw_pending *p, nufw_pending_ask_fn ask, void *ctx)
+{
+	GHashTableIter it;
+	struct group *g;
+	unsigned n = 0;
+
+	g_hash_table_iter_init(&it, p->by_flow);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&g)) {
+		if (g->asked)
+			continue;
+		set_asked(p, g, true, g->ask.packet_id);
+		ask(&g->ask, ctx);
+		n++;
+	}
+	return n;
+}
+
+unsigned nufw_pending_drain(struct nufw_pending *p, nufw_pending_fn fn, void *ctx)
+{
+	return nufw_pending_expire(p, G_MAXINT64, fn, ctx);
 }
 
 unsigned nufw_pending_count(const struct nufw_pending *p)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -279,8 +280,9 @@ static void set_rcvbuf(struct nufw_queue *q, uint32_t max_len,
 }
 
 struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
-				   uint32_t copy_range, char **err)
+				   uint32_t copy_range, bool fail_open, char **err)
 {
+	uint32_t cfg_flags = NFQA_CFG_F_GSO | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
 	struct nufw_queue *q;
 	union msg_buf mb;
 	struct nlmsghdr *nlh;
@@ -357,11 +359,12 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	}
 
 	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(cfg_flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
 	if (send_config(q, nlh) < 0) {
-		*err = g_strdup_printf("nfqueue %u: cannot set flag GSO: %s",
-				       queue_num, strerror(errno));
+		*err = g_strdup_printf("nfqueue %u: cannot set flags GSO%s: %s",
+				       queue_num, fail_open ? " and FAIL_OPEN" : "",
+				       strerror(errno));
 		goto fail;
 	}
 	return q;
@@ -405,4 +408,30 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 uint64_t nufw_queue_overruns(const struct nufw_queue *q)
 {
 	return q->overruns;
+}
+
+bool nufw_queue_kernel_drops(const struct nufw_queue *q, uint64_t *queue_full,
+			     uint64_t *netlink_failed)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	/* queue_number peer_portid queue_total copy_mode copy_range
+	 * queue_dropped user_dropped id_sequence 1 */
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned num, portid, total, mode, range;
+		unsigned long long qdrop, udrop;
+
+		if (sscanf(line, "%u %u %u %u %u %llu %llu", &num, &portid, &total, &mode,
+			   &range, &qdrop, &udrop) == 7 && num == q->queue_num) {
+			*queue_full = qdrop;
+			*netlink_failed = udrop;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
 }

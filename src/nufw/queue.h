@@ -26,10 +26,12 @@ typedef void (*nufw_packet_fn)(const struct nufw_queued_packet *pkt, void *ctx);
 
 /* Binds queue queue_num (copy mode: whole packet up to copy_range bytes),
  * sets the kernel queue length to max_len when non-zero and sizes the
- * socket's receive buffer for it.  NULL with *err (g_strdup'ed text) on
- * failure, e.g. when another process holds the queue. */
+ * socket's receive buffer for it.  fail_open: the kernel accepts packets
+ * when the queue is full instead of dropping them.  NULL with *err
+ * (g_strdup'ed text) on failure, e.g. when another process holds the
+ * queue. */
 struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
-				   uint32_t copy_range, char **err);
+				   uint32_t copy_range, bool fail_open, char **err);
 void nufw_queue_close(struct nufw_queue *q);
 int nufw_queue_fd(const struct nufw_queue *q);
 
@@ -46,5 +48,12 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 		       bool set_mark, uint32_t mark);
 
 uint64_t nufw_queue_overruns(const struct nufw_queue *q);
+
+/* The kernel's own loss counters for this queue (from
+ * /proc/net/netfilter/nfnetlink_queue): packets dropped because the queue
+ * was full, and because they could not be sent to us.  False when the file
+ * or the queue's line cannot be read. */
+bool nufw_queue_kernel_drops(const struct nufw_queue *q, uint64_t *queue_full,
+			     uint64_t *netlink_failed);
 
 #endif

@@ -22,7 +22,7 @@
 #include "tls.h"
 
 #define SCAN_INTERVAL_MS 500
-#define RECONNECT_MIN_MS 1000
+#define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 30000
 
 /* A connection already announced, with the last scan that saw it. */

@@ -151,6 +151,12 @@ decision=1
 gid=200
 proto=6
 DstPort=8080
+
+[port 7070 is refused at once]
+decision=3
+gid=100
+proto=6
+DstPort=7070
 ACLS
 	cat > "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_nufw_listen_addr="127.0.0.1"

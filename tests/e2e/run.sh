@@ -155,6 +155,80 @@ test_peer_faults() {
 	fi
 }
 
+test_reject() {
+	local out start elapsed
+	start=$(date +%s%N)
+	out=$(lab_connect $ALICE_UID 7070 5000)
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	if grep -q "Connection refused" <<<"$out" && [ $elapsed -lt 1000 ]; then
+		pass "a rejecting ACL makes connect fail at once with ECONNREFUSED (${elapsed} ms)"
+	else
+		fail "a rejecting ACL makes connect fail at once with ECONNREFUSED" "$out after ${elapsed} ms"
+	fi
+}
+
+# The failure policy when nuauth cannot answer: fail-closed drops, --fail-open
+# accepts once -t has passed; with nufw gone the kernel drops what it queues
+# unless the rule has --queue-bypass.
+test_failure_policy() {
+	local p=$LAB_DIR/pki out pid ipt="ip netns exec $NS_G iptables"
+	local certs=(-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem")
+
+	lab_stop "$NUFW_PID"
+	if out=$(lab_connect $NOBODY_UID 80 2000); then
+		fail "with nufw stopped, queued connections are dropped" "$out"
+	else
+		pass "with nufw stopped, queued connections are dropped"
+	fi
+	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0 --queue-bypass
+	if out=$(lab_connect $NOBODY_UID 80 2000); then
+		pass "with nufw stopped and --queue-bypass, connections pass"
+	else
+		fail "with nufw stopped and --queue-bypass, connections pass" "$out"
+	fi
+
+	# nufw whose nuauth never answers (nothing listens on port 4999).
+	lab_start nufw-open "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1 --fail-open
+	pid=$LAB_PID
+	lab_wait_log nufw-open "fail-open" 5
+	if out=$(lab_connect $NOBODY_UID 80 4000); then
+		pass "--fail-open accepts a connection nuauth cannot decide, after -t"
+	else
+		fail "--fail-open accepts a connection nuauth cannot decide, after -t" "$out"
+	fi
+	lab_stop "$pid"
+	lab_start nufw-closed "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1
+	pid=$LAB_PID
+	lab_wait_log nufw-closed "fail-closed" 5
+	if out=$(lab_connect $NOBODY_UID 80 4000); then
+		fail "fail-closed drops a connection nuauth cannot decide" "$out"
+	else
+		pass "fail-closed drops a connection nuauth cannot decide"
+	fi
+	lab_stop "$pid"
+	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
+	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-first.log"
+	lab_start_nufw
+}
+
+# nuauth goes away while alice connects: her SYN waits in nufw, and the
+# connection succeeds once nuauth and her client are back.
+test_nuauth_back_within_timeout() {
+	local out cpid
+	lab_stop "$NUAUTH_PID"
+	lab_wait_log nufw "lost the link to nuauth" 5
+	lab_connect $ALICE_UID 80 12000 > "$LAB_DIR/held-connect.out" &
+	cpid=$!
+	mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-second.log"
+	lab_start_nuauth
+	if wait "$cpid"; then
+		pass "a connection opened while nuauth restarts succeeds once it is back"
+	else
+		fail "a connection opened while nuauth restarts succeeds once it is back" \
+			"$(cat "$LAB_DIR/held-connect.out")"
+	fi
+}
+
 test_foreign_gateway_certificate() {
 	local p=$LAB_DIR/pki-other pid
 	bash "$here/pki.sh" "$p" other.lab 10.201.0.1 >/dev/null
@@ -201,12 +275,12 @@ test_nuauth_restart() {
 	lab_wait_log nufw "lost the link to nuauth" 5
 	for _ in 1 2 3; do
 		if out=$(lab_connect $ALICE_UID 80 1500); then
-			fail "with nuauth down, new connections are dropped" "$out"
+			fail "with nuauth down, new connections do not pass" "$out"
 			return
 		fi
 	done
-	pass "with nuauth down, new connections are dropped"
-	n=$(grep -c "nuauth is unreachable: dropping" "$LAB_DIR/nufw.log")
+	pass "with nuauth down, new connections do not pass"
+	n=$(grep -c "nuauth is unreachable" "$LAB_DIR/nufw.log")
 	if [ "$n" = 1 ]; then
 		pass "nufw logs the outage once, not once per packet"
 	else
@@ -251,9 +325,12 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_refusals
 	test_bad_protocol_message
 	test_peer_faults
+	test_reject
 	test_foreign_gateway_certificate
 	test_server_name_check
 	test_nuauth_restart
+	test_nuauth_back_within_timeout
+	test_failure_policy
 else
 	fail "alice and bob log in from the same desktop"
 fi
