@@ -1,0 +1,158 @@
+/* nufw's pending table: groups by flow, answers by question id, expiry in
+ * arrival order, re-asking after the link was lost. */
+#include "config.h"
+
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "pending.h"
+#include "unit.h"
+
+static GArray *seen;	/* ids handed to the callback, in order */
+
+static void collect(uint32_t id, const uint8_t *head, size_t len, void *ctx)
+{
+	g_array_append_val(seen, id);
+}
+
+static struct nu_packet_ask asked_about;
+static unsigned asks;
+
+static void record_ask(const struct nu_packet_ask *ask, void *ctx)
+{
+	asked_about = *ask;
+	asks++;
+}
+
+static struct nu_packet_ask ask_for(uint32_t id, uint16_t sport)
+{
+	struct nu_packet_ask a = { .packet_id = id };
+
+	a.flow.family = AF_INET;
+	a.flow.proto = IPPROTO_TCP;
+	a.flow.sport = sport;
+	a.flow.dport = 80;
+	nu_addr_from_v4(&a.flow.saddr, htonl(0x0ac90002));
+	nu_addr_from_v4(&a.flow.daddr, htonl(0x0aca0002));
+	return a;
+}
+
+static enum nufw_pending_add add(struct nufw_pending *p, uint32_t id, uint16_t sport,
+				 gint64 deadline, bool asked)
+{
+	struct nu_packet_ask a = ask_for(id, sport);
+	uint8_t head[4] = { 0x45, 0, 0, (uint8_t)id };
+
+	return nufw_pending_add(p, &a, head, sizeof(head), deadline, asked);
+}
+
+static bool seen_is(const uint32_t *ids, unsigned n)
+{
+	bool same = seen->len == n && memcmp(seen->data, ids, n * sizeof(*ids)) == 0;
+
+	g_array_set_size(seen, 0);
+	return same;
+}
+
+static void test_groups_and_answers(void)
+{
+	struct nufw_pending *p = nufw_pending_new(10);
+
+	CHECK(add(p, 1, 1000, 100, true) == NUFW_PENDING_NEW_FLOW);
+	CHECK(add(p, 2, 1000, 200, true) == NUFW_PENDING_JOINED);	/* retransmission */
+	CHECK(add(p, 3, 2000, 300, true) == NUFW_PENDING_NEW_FLOW);
+	CHECK(add(p, 3, 2000, 300, true) == NUFW_PENDING_DUPLICATE);
+	CHECK(nufw_pending_count(p) == 3);
+
+	/* The answer to question 1 settles the whole flow. */
+	CHECK(nufw_pending_answer(p, 1, collect, NULL) == 2);
+	CHECK(seen_is((uint32_t[]){ 1, 2 }, 2));
+	CHECK(nufw_pending_answer(p, 2, collect, NULL) == 0);	/* never a question */
+	CHECK(nufw_pending_answer(p, 1, collect, NULL) == 0);	/* answered already */
+	CHECK(nufw_pending_count(p) == 1);
+	nufw_pending_free(p);
+}
+
+static void test_full(void)
+{
+	struct nufw_pending *p = nufw_pending_new(2);
+
+	CHECK(add(p, 1, 1, 100, true) == NUFW_PENDING_NEW_FLOW);
+	CHECK(add(p, 2, 2, 100, true) == NUFW_PENDING_NEW_FLOW);
+	CHECK(add(p, 3, 3, 100, true) == NUFW_PENDING_FULL);
+	CHECK(add(p, 4, 1, 100, true) == NUFW_PENDING_FULL);	/* even a retransmission */
+	nufw_pending_free(p);
+}
+
+static void test_expiry_keeps_question(void)
+{
+	struct nufw_pending *p = nufw_pending_new(10);
+
+	/* Deadlines grow with arrival: every packet waits as long. */
+	add(p, 1, 1000, 100, true);
+	add(p, 3, 2000, 150, true);
+	add(p, 2, 1000, 200, true);
+	CHECK(nufw_pending_expire(p, 99, collect, NULL) == 0);
+	CHECK(nufw_pending_expire(p, 160, collect, NULL) == 2);
+	CHECK(seen_is((uint32_t[]){ 1, 3 }, 2));
+	/* Packet 1 is gone, but the answer to its question still settles its
+	 * retransmission. */
+	CHECK(nufw_pending_answer(p, 1, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 2 }, 1));
+	CHECK(nufw_pending_count(p) == 0);
+	nufw_pending_free(p);
+}
+
+static void test_link_lost(void)
+{
+	struct nufw_pending *p = nufw_pending_new(10);
+
+	add(p, 1, 1000, 100, true);
+	add(p, 2, 1000, 200, true);
+	add(p, 5, 3000, 300, false);	/* arrived while the link was down */
+	nufw_pending_forget_questions(p);
+	CHECK(nufw_pending_answer(p, 1, collect, NULL) == 0);	/* a lost question */
+	asks = 0;
+	CHECK(nufw_pending_ask_all(p, record_ask, NULL) == 2);
+	CHECK(asks == 2);
+	CHECK(nufw_pending_ask_all(p, record_ask, NULL) == 0);	/* asked now */
+	CHECK(nufw_pending_answer(p, 5, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 5 }, 1));
+	/* Packet 1 expires before the link comes back: flow 1000 is asked
+	 * again with the id of the packet still waiting. */
+	nufw_pending_forget_questions(p);
+	CHECK(nufw_pending_expire(p, 150, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 1 }, 1));
+	asks = 0;
+	CHECK(nufw_pending_ask_all(p, record_ask, NULL) == 1);
+	CHECK(asks == 1 && asked_about.packet_id == 2 && asked_about.flow.sport == 1000);
+	CHECK(nufw_pending_answer(p, 2, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 2 }, 1));
+	nufw_pending_free(p);
+}
+
+static void test_drain(void)
+{
+	struct nufw_pending *p = nufw_pending_new(100);
+
+	for (uint32_t id = 1; id <= 50; id++)
+		add(p, id, (uint16_t)(id % 7), G_MAXINT64 - 1, id % 2);
+	CHECK(nufw_pending_drain(p, collect, NULL) == 50);
+	CHECK(seen->len == 50 && g_array_index(seen, uint32_t, 0) == 1 &&
+	      g_array_index(seen, uint32_t, 49) == 50);
+	g_array_set_size(seen, 0);
+	CHECK(nufw_pending_count(p) == 0);
+	nufw_pending_free(p);
+}
+
+int main(void)
+{
+	seen = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	test_groups_and_answers();
+	test_full();
+	test_expiry_keeps_question();
+	test_link_lost();
+	test_drain();
+	g_array_free(seen, TRUE);
+	return unit_done("pending");
+}
