@@ -75,6 +75,12 @@ const char *nu_msg_type_name(uint8_t type)
 		return "PACKET_ASK";
 	case NU_MSG_DECISION:
 		return "DECISION";
+	case NU_MSG_CONN_END:
+		return "CONN_END";
+	case NU_MSG_LOGOUT:
+		return "LOGOUT";
+	case NU_MSG_CONN_DESTROY:
+		return "CONN_DESTROY";
 	case NU_MSG_AUTH_START:
 		return "AUTH_START";
 	case NU_MSG_AUTH_STEP:
@@ -165,6 +171,16 @@ void nu_msg_put_u32(struct nu_msg_writer *w, uint16_t attr, uint32_t v)
 
 	if (p)
 		wr32(p, v);
+}
+
+void nu_msg_put_u64(struct nu_msg_writer *w, uint16_t attr, uint64_t v)
+{
+	uint8_t *p = attr_reserve(w, attr, 8);
+
+	if (p) {
+		wr32(p, (uint32_t)(v >> 32));
+		wr32(p + 4, (uint32_t)v);
+	}
 }
 
 void nu_msg_put_bytes(struct nu_msg_writer *w, uint16_t attr,
@@ -303,6 +319,14 @@ bool nu_attr_get_u32(const struct nu_attr *a, uint32_t *v)
 	return true;
 }
 
+bool nu_attr_get_u64(const struct nu_attr *a, uint64_t *v)
+{
+	if (a->len != 8)
+		return false;
+	*v = (uint64_t)rd32(a->value) << 32 | rd32(a->value + 4);
+	return true;
+}
+
 bool nu_attr_get_flow(const struct nu_attr *a, struct nu_flow *flow)
 {
 	const uint8_t *p = a->value;
@@ -402,6 +426,7 @@ static bool field_ok(const char *s, size_t cap)
 enum attr_kind {
 	KIND_U8,	/* uint8_t field */
 	KIND_U32,	/* uint32_t field */
+	KIND_U64,	/* uint64_t field */
 	KIND_STR,	/* char array of size bytes, NUL-terminated */
 	KIND_FLOW,	/* struct nu_flow field */
 	KIND_BYTES,	/* const uint8_t * into the message, length at len_off */
@@ -444,6 +469,8 @@ static bool get_field(const struct attr_row *d, const struct nu_attr *a,
 		       (d->allowed == 0 || (*u8 < 32 && HAS(d->allowed, *u8)));
 	case KIND_U32:
 		return nu_attr_get_u32(a, f);
+	case KIND_U64:
+		return nu_attr_get_u64(a, f);
 	case KIND_STR:
 		return nu_attr_get_str(a, str, d->size) &&
 		       (!(d->flags & ATTR_NONEMPTY) || str[0] != '\0');
@@ -530,8 +557,8 @@ static bool attrs_sendable(const struct attr_row *tab, const void *base)
 }
 
 /* Mandatory rows are always sent and ATTR_ASKED rows when their bit is in
- * asked.  The other optional rows are strings or u32s, sent when non-empty
- * or non-zero: the decoder reads an absent one as "" or 0 anyway. */
+ * asked.  The other optional rows are strings or integers, sent when
+ * non-empty or non-zero: the decoder reads an absent one as "" or 0 anyway. */
 static bool row_wanted(const struct attr_row *d, const void *f, uint32_t asked)
 {
 	if (d->flags & ATTR_MANDATORY)
@@ -540,6 +567,8 @@ static bool row_wanted(const struct attr_row *d, const void *f, uint32_t asked)
 		return HAS(asked, d->type);
 	if (d->kind == KIND_STR)
 		return *(const char *)f != '\0';
+	if (d->kind == KIND_U64)
+		return *(const uint64_t *)f != 0;
 	return d->kind == KIND_U32 && *(const uint32_t *)f != 0;
 }
 
@@ -560,6 +589,9 @@ static void put_attrs(struct nu_msg_writer *w, const struct attr_row *tab,
 			break;
 		case KIND_U32:
 			nu_msg_put_u32(w, d->type, *(const uint32_t *)f);
+			break;
+		case KIND_U64:
+			nu_msg_put_u64(w, d->type, *(const uint64_t *)f);
 			break;
 		case KIND_STR:
 			nu_msg_put_str(w, d->type, f);
@@ -664,6 +696,14 @@ enum nu_proto_status nu_keepalive_encode(uint8_t *buf, size_t cap, uint32_t id,
 	struct nu_msg_writer w;
 
 	nu_msg_begin(&w, buf, cap, NU_MSG_KEEPALIVE, id);
+	return nu_msg_finish(&w, out_len);
+}
+
+enum nu_proto_status nu_logout_encode(uint8_t *buf, size_t cap, size_t *out_len)
+{
+	struct nu_msg_writer w;
+
+	nu_msg_begin(&w, buf, cap, NU_MSG_LOGOUT, 0);
 	return nu_msg_finish(&w, out_len);
 }
 
@@ -931,6 +971,50 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 		return 1;
 	}
 	return rc;
+}
+
+/* ---- CONN_END and CONN_DESTROY ---- */
+
+static const struct attr_row conn_end_attrs[] = {
+	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_conn_end, flow) },
+	{ ROW(NU_ATTR_MARK, KIND_U32, 0, struct nu_conn_end, mark) },
+	{ ROW(NU_ATTR_PACKETS_OUT, KIND_U64, 0, struct nu_conn_end, packets_out) },
+	{ ROW(NU_ATTR_BYTES_OUT, KIND_U64, 0, struct nu_conn_end, bytes_out) },
+	{ ROW(NU_ATTR_PACKETS_IN, KIND_U64, 0, struct nu_conn_end, packets_in) },
+	{ ROW(NU_ATTR_BYTES_IN, KIND_U64, 0, struct nu_conn_end, bytes_in) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_conn_end_encode(uint8_t *buf, size_t cap,
+					const struct nu_conn_end *m, size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_CONN_END, 0, conn_end_attrs, m, 0, out_len);
+}
+
+enum nu_proto_status nu_conn_end_decode(const uint8_t *msg, size_t len,
+					struct nu_conn_end *m)
+{
+	memset(m, 0, sizeof(*m));
+	return decode_msg(msg, len, NU_MSG_CONN_END, conn_end_attrs, m, NULL, NULL);
+}
+
+static const struct attr_row flow_only_attrs[] = {
+	{ .type = NU_ATTR_FLOW, .kind = KIND_FLOW, .flags = ATTR_MANDATORY,
+	  .off = 0, .size = sizeof(struct nu_flow) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_conn_destroy_encode(uint8_t *buf, size_t cap,
+					    const struct nu_flow *flow, size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_CONN_DESTROY, 0, flow_only_attrs, flow, 0, out_len);
+}
+
+enum nu_proto_status nu_conn_destroy_decode(const uint8_t *msg, size_t len,
+					    struct nu_flow *flow)
+{
+	memset(flow, 0, sizeof(*flow));
+	return decode_msg(msg, len, NU_MSG_CONN_DESTROY, flow_only_attrs, flow, NULL, NULL);
 }
 
 /* ---- PUSH ---- */

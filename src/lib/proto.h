@@ -30,10 +30,13 @@ enum nu_msg_type {
 	NU_MSG_KEEPALIVE	= 3,	/* both ways; id echoed in the answer */
 	NU_MSG_PACKET_ASK	= 16,	/* nufw -> nuauth: id = packet id */
 	NU_MSG_DECISION		= 17,	/* nuauth -> nufw: id = packet id */
+	NU_MSG_CONN_END		= 18,	/* nufw -> nuauth: a connection ended (-C) */
+	NU_MSG_CONN_DESTROY	= 19,	/* nuauth -> nufw: end this connection */
 	NU_MSG_AUTH_START	= 32,	/* client -> nuauth: MECH, optional SASL_DATA */
 	NU_MSG_AUTH_STEP	= 33,	/* both ways during SASL: SASL_DATA */
 	NU_MSG_AUTH_RESULT	= 34,	/* nuauth -> client: RESULT, TEXT, USER */
 	NU_MSG_CLIENT_INFO	= 35,	/* client -> nuauth: OS_* */
+	NU_MSG_LOGOUT		= 36,	/* client -> nuauth: the user logs out */
 	NU_MSG_ANNOUNCE		= 48,	/* client -> nuauth: CONN... */
 	NU_MSG_PUSH		= 49,	/* nuauth -> client: optional FLOW */
 };
@@ -60,6 +63,11 @@ enum nu_attr_type {
 	NU_ATTR_OS_RELEASE	= 19,	/* string */
 	NU_ATTR_OS_VERSION	= 20,	/* string */
 	NU_ATTR_ICMP_TYPE	= 21,	/* u8 */
+	NU_ATTR_PACKETS_OUT	= 22,	/* u64: client to server */
+	NU_ATTR_BYTES_OUT	= 23,	/* u64 */
+	NU_ATTR_PACKETS_IN	= 24,	/* u64: server to client */
+	NU_ATTR_BYTES_IN	= 25,	/* u64 */
+	/* Attribute types stay below 32: decoders keep a bitmask of those seen. */
 };
 
 enum nu_role { NU_ROLE_GATEWAY = 1, NU_ROLE_CLIENT = 2, NU_ROLE_SERVER = 3 };
@@ -105,6 +113,7 @@ void nu_msg_begin(struct nu_msg_writer *w, uint8_t *buf, size_t cap,
 		  uint8_t type, uint32_t id);
 void nu_msg_put_u8(struct nu_msg_writer *w, uint16_t attr, uint8_t v);
 void nu_msg_put_u32(struct nu_msg_writer *w, uint16_t attr, uint32_t v);
+void nu_msg_put_u64(struct nu_msg_writer *w, uint16_t attr, uint64_t v);
 void nu_msg_put_bytes(struct nu_msg_writer *w, uint16_t attr,
 		      const void *data, size_t len);
 void nu_msg_put_str(struct nu_msg_writer *w, uint16_t attr, const char *s);
@@ -141,6 +150,7 @@ int nu_attr_next(struct nu_attr_iter *it, struct nu_attr *attr);
 /* Typed getters: false when the value has the wrong size or content. */
 bool nu_attr_get_u8(const struct nu_attr *a, uint8_t *v);
 bool nu_attr_get_u32(const struct nu_attr *a, uint32_t *v);
+bool nu_attr_get_u64(const struct nu_attr *a, uint64_t *v);
 bool nu_attr_get_flow(const struct nu_attr *a, struct nu_flow *flow);
 /* Copies a string value into dst (NUL-terminated).  False when the value
  * holds a NUL byte or does not fit in cap - 1 bytes. */
@@ -180,6 +190,9 @@ enum nu_proto_status nu_error_decode(const uint8_t *msg, size_t len, char *text,
 
 /* KEEPALIVE: no attributes; the id is echoed. */
 enum nu_proto_status nu_keepalive_encode(uint8_t *buf, size_t cap, uint32_t id, size_t *out_len);
+/* LOGOUT: no attributes.  The user's session ends and nuauth has the
+ * gateways end its connections; a link that merely drops keeps them. */
+enum nu_proto_status nu_logout_encode(uint8_t *buf, size_t cap, size_t *out_len);
 
 struct nu_packet_ask {
 	uint32_t packet_id;	/* the message id */
@@ -246,6 +259,24 @@ struct nu_announce_iter {
 enum nu_proto_status nu_announce_iter_init(struct nu_announce_iter *it, const uint8_t *msg, size_t len);
 /* 1: *c is the next connection; 0: end; -1: malformed message. */
 int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c);
+
+/* CONN_END: a connection nufw accepted has ended (conntrack destroyed it);
+ * FLOW mandatory (as first seen: client to server), the rest optional. */
+struct nu_conn_end {
+	struct nu_flow flow;
+	uint32_t mark;
+	uint64_t packets_out;
+	uint64_t bytes_out;
+	uint64_t packets_in;
+	uint64_t bytes_in;
+};
+enum nu_proto_status nu_conn_end_encode(uint8_t *buf, size_t cap, const struct nu_conn_end *m, size_t *out_len);
+enum nu_proto_status nu_conn_end_decode(const uint8_t *msg, size_t len, struct nu_conn_end *m);
+
+/* CONN_DESTROY: nufw deletes the connection's conntrack entry; FLOW
+ * mandatory. */
+enum nu_proto_status nu_conn_destroy_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow, size_t *out_len);
+enum nu_proto_status nu_conn_destroy_decode(const uint8_t *msg, size_t len, struct nu_flow *flow);
 
 /* PUSH: optional FLOW (the flow nuauth is asking about). */
 enum nu_proto_status nu_push_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow_or_null, size_t *out_len);

@@ -187,6 +187,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			handle_announce(cl, msg, len);
 			return;
 		}
+		if (hdr->type == NU_MSG_LOGOUT) {
+			unsigned n = nuauth_connections_end_user(cl->srv->connections, cl);
+			log_notice("user %s logs out from %s: ending %u connection(s)",
+				   cl->user.name, cl->addr_text, n);
+			nu_msgconn_close(cl->link, "logged out");
+			return;
+		}
 		if (hdr->type == NU_MSG_CLIENT_INFO) {
 			struct nu_client_info info;
 			if (nu_client_info_decode(msg, len, &info) != NU_PROTO_OK) {
@@ -215,6 +222,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 	else
 		log_info("client %s closed before login: %s", cl->addr_text, why);
 	nuauth_correlate_client_gone(cl->srv->correlator, cl);
+	nuauth_connections_client_gone(cl->srv->connections, cl);
 	cl->srv->clients = g_list_remove(cl->srv->clients, cl);
 	if (cl->login_timer)
 		g_source_remove(cl->login_timer);

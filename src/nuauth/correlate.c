@@ -126,6 +126,8 @@ static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw, con
 	}
 	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
 				     v.verdict == NU_VERDICT_ACCEPT, v.mark);
+	if (v.verdict == NU_VERDICT_ACCEPT)
+		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
 	log_info("user %s: %s %s (%s%s), mark 0x%x", user.name,
 		 nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
 		 verdict_name(v.verdict),

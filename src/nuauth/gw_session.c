@@ -48,6 +48,15 @@ void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 		nu_msgconn_send(gw->link, buf, len);
 }
 
+void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow)
+{
+	uint8_t buf[128];
+	size_t len;
+
+	if (nu_conn_destroy_encode(buf, sizeof(buf), flow, &len) == NU_PROTO_OK)
+		nu_msgconn_send(gw->link, buf, len);
+}
+
 static void on_ready(struct nu_msgconn *c, void *ctx)
 {
 	struct nuauth_gateway *gw = ctx;
@@ -95,6 +104,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			nuauth_correlate_packet(gw->srv->correlator, gw, &ask);
 		break;
 	}
+	case NU_MSG_CONN_END: {
+		struct nu_conn_end end;
+		st = nu_conn_end_decode(msg, len, &end);
+		if (st == NU_PROTO_OK)
+			nuauth_connections_ended(gw->srv->connections, &end);
+		break;
+	}
 	case NU_MSG_KEEPALIVE: {
 		uint8_t buf[NU_MSG_HEADER_LEN];
 		size_t n;
@@ -117,6 +133,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 
 	log_notice("gateway %s disconnected: %s", gw->name, why);
 	nuauth_correlate_gateway_gone(gw->srv->correlator, gw);
+	nuauth_connections_gateway_gone(gw->srv->connections, gw);
 	gw->srv->gateways = g_list_remove(gw->srv->gateways, gw);
 	nu_msgconn_free(gw->link);
 	g_free(gw->name);

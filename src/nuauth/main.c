@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 
 	srv.loop = g_main_loop_new(NULL, FALSE);
 	srv.correlator = nuauth_correlator_new(&srv);
+	srv.connections = nuauth_connections_new();
 	if (!nuauth_listen(&srv, srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 			   nuauth_gateway_accept, &error) ||
 	    !nuauth_listen(&srv, srv.cfg.client_listen_addr, srv.cfg.user_port,
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 	/* Links still open are closed by the exit itself: the peers see the
 	 * TCP connection end and reconnect to the next nuauth. */
 	nuauth_correlator_free(srv.correlator);
+	nuauth_connections_free(srv.connections);
 	nuauth_modules_unload(&srv.modules);
 	gnutls_certificate_free_credentials(srv.creds);
 	nuauth_config_clear(&srv.cfg);

@@ -5,6 +5,7 @@
  *   client_session.c  one desktop client: login, ANNOUNCE in, PUSH out
  *   sasl_server.c     Cyrus SASL on a client link; passwords via modules
  *   correlate.c       matches packets with announced connections
+ *   connections.c     accepted connections until they end; ended on logout
  *   decide.c          ACLs, decision policy, mark (finalize modules)
  *   modules.c         loads the hook modules with GModule
  *   config.c          nuauth.conf into struct nuauth_config */
@@ -89,6 +90,7 @@ struct nuauth_server {
 	GList *gateways;		/* struct nuauth_gateway * */
 	GList *clients;			/* struct nuauth_client * */
 	struct nuauth_correlator *correlator;
+	struct nuauth_connections *connections;
 };
 
 /* ---- listener.c ---- */
@@ -104,6 +106,8 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 				  int verdict, bool has_mark, uint32_t mark);
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
+/* Asks the gateway to end the connection (delete its conntrack entry). */
+void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow);
 
 /* ---- client_session.c ---- */
 void nuauth_client_accept(struct nuauth_server *srv, int fd,
@@ -144,6 +148,25 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 /* Forget everything tied to a link that is closing. */
 void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw);
 void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl);
+
+/* ---- connections.c ---- */
+struct nuauth_connections *nuauth_connections_new(void);
+void nuauth_connections_free(struct nuauth_connections *cs);
+/* An accepted connection of user (through client, decided for gw). */
+void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
+			    struct nuauth_client *client, const char *user,
+			    const struct nu_flow *flow);
+/* A gateway reported the end of a connection: logs it with its counters. */
+void nuauth_connections_ended(struct nuauth_connections *cs, const struct nu_conn_end *end);
+/* The user of client logged out: has the gateways end its connections.
+ * Returns how many. */
+unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
+				     struct nuauth_client *client);
+/* The link is gone (the connections stay, without their client). */
+void nuauth_connections_client_gone(struct nuauth_connections *cs,
+				    struct nuauth_client *client);
+void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
+				     struct nuauth_gateway *gw);
 
 /* ---- decide.c ---- */
 struct nuauth_verdict {

@@ -118,6 +118,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			l->ops->on_decision(&d, l->ctx);
 		break;
 	}
+	case NU_MSG_CONN_DESTROY: {
+		struct nu_flow flow;
+		st = nu_conn_destroy_decode(msg, len, &flow);
+		if (st == NU_PROTO_OK && l->state == LINK_UP)
+			l->ops->on_destroy(&flow, l->ctx);
+		break;
+	}
 	case NU_MSG_KEEPALIVE:
 		return;
 	case NU_MSG_ERROR:

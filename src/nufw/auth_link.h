@@ -14,6 +14,7 @@ struct nufw_link_ops {
 	void (*on_up)(void *ctx);
 	void (*on_down)(void *ctx);
 	void (*on_decision)(const struct nu_decision *d, void *ctx);
+	void (*on_destroy)(const struct nu_flow *flow, void *ctx);
 };
 
 struct nufw_link *nufw_link_new(const char *host, const char *port,

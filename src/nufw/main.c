@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 
 #include "auth_link.h"
+#include "conntrack.h"
 #include "log.h"
 #include "packet.h"
 #include "pending.h"
@@ -34,11 +35,13 @@ struct nufw {
 	struct nufw_pending *pending;
 	struct nufw_link *link;
 	struct nufw_rejecter *rejecter;
+	struct nufw_conntrack *conntrack;	/* NULL when conntrack is unusable */
 	gnutls_certificate_credentials_t creds;
 	GMainLoop *loop;
 	/* Counters, reported at exit (and later to nuauthctl). */
 	uint64_t asked, joined, accepted, dropped, rejected, timed_out, table_full, unparsable;
 	uint64_t kernel_queue_full, kernel_netlink_failed;
+	uint64_t ends_reported, ends_lost, destroyed;
 	bool link_was_up;
 };
 
@@ -46,7 +49,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: nufw [-d HOST] [-p PORT] [-q QUEUE] [-m] -k KEY -c CERT -a CA [-r CRL]\n"
-		"            [-N] [-t SECONDS] [-T MAX] [-L LEN] [--fail-open] [-v]... [-D] [-V]\n"
+		"            [-N] [-t SECONDS] [-T MAX] [-L LEN] [-C [-M]] [--fail-open]\n"
+		"            [-v]... [-D] [-V]\n"
 		"  -d HOST      nuauth's address or name (default 127.0.0.1)\n"
 		"  -p PORT      nuauth's gateway port (default 4128)\n"
 		"  -q QUEUE     NFQUEUE number (default 0)\n"
@@ -58,6 +62,9 @@ static void usage(FILE *out)
 		"               policy's verdict (default 15)\n"
 		"  -T MAX       packets waiting for nuauth at most (default 1000)\n"
 		"  -L LEN       kernel queue length\n"
+		"  -C           report the end of connections (with their byte counts) to\n"
+		"               nuauth, from conntrack events\n"
+		"  -M           with -C, only connections with a non-zero mark\n"
 		"  --fail-open  accept, rather than drop, what cannot be decided: packets past\n"
 		"               -t, packets that find the table or the kernel queue full\n"
 		"  -v           more verbose (repeat for more)\n"
@@ -231,6 +238,52 @@ static void on_decision(const struct nu_decision *d, void *ctx)
 		log_debug("decision for packet %u, which no longer waits", d->packet_id);
 }
 
+static void on_destroy(const struct nu_flow *flow, void *ctx)
+{
+	struct nufw *fw = ctx;
+	char text[NU_FLOW_STRLEN];
+
+	nu_flow_format(flow, text, sizeof(text));
+	if (!fw->conntrack) {
+		log_warnx("nuauth asked to end %s, but conntrack is unavailable", text);
+		return;
+	}
+	if (nufw_conntrack_destroy(fw->conntrack, flow) < 0) {
+		if (errno != ENOENT)
+			log_warn("cannot end %s", text);
+		return;
+	}
+	fw->destroyed++;
+	log_info("ended %s at nuauth's request", text);
+}
+
+static void on_conn_end(const struct nu_conn_end *end, void *ctx)
+{
+	struct nufw *fw = ctx;
+	uint8_t buf[256];
+	size_t len;
+
+	if (!nufw_link_is_up(fw->link)) {
+		fw->ends_lost++;
+		return;
+	}
+	if (nu_conn_end_encode(buf, sizeof(buf), end, &len) == NU_PROTO_OK) {
+		nufw_link_send(fw->link, buf, len);
+		fw->ends_reported++;
+	}
+}
+
+static gboolean on_conntrack_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct nufw *fw = data;
+
+	if (nufw_conntrack_read(fw->conntrack) < 0) {
+		log_warn("reading conntrack events failed: no more connection ends reported");
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static void expired(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
 {
 	struct nufw *fw = ctx;
@@ -282,6 +335,7 @@ static const struct nufw_link_ops link_ops = {
 	.on_up = on_link_up,
 	.on_down = on_link_down,
 	.on_decision = on_decision,
+	.on_destroy = on_destroy,
 };
 
 static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o, char **err)
@@ -328,7 +382,7 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 	unsigned long v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "d:p:q:mk:c:a:r:Nt:T:L:vDVh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:p:q:mk:c:a:r:Nt:T:L:CMvDVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': o->nuauth_host = optarg; break;
 		case 'p':
@@ -363,6 +417,8 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 			o->queue_maxlen = (uint32_t)v;
 			break;
 		case 'F': o->fail_open = true; break;
+		case 'C': o->follow_conntrack = true; break;
+		case 'M': o->only_marked = true; break;
 		case 'v': if (*verbosity < LOG_DEBUG) (*verbosity)++; break;
 		case 'D': *daemonize = true; break;
 		case 'V': printf("nufw %s\n", PACKAGE_VERSION); exit(0);
@@ -374,6 +430,8 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 		usage(stderr);
 		exit(2);
 	}
+	if (o->only_marked && !o->follow_conntrack)
+		fatalx("-M only makes sense with -C");
 }
 
 int main(int argc, char **argv)
@@ -404,6 +462,14 @@ int main(int argc, char **argv)
 		log_warnx("%s: rejected packets will be dropped silently", err);
 		g_free(err);
 	}
+	fw.conntrack = nufw_conntrack_open(fw.opt.follow_conntrack, fw.opt.only_marked,
+					   on_conn_end, &fw, &err);
+	if (!fw.conntrack) {
+		if (fw.opt.follow_conntrack)
+			fatalx("-C: %s", err);
+		log_warnx("%s: nuauth will not be able to end connections", err);
+		g_free(err);
+	}
 	if (daemonize) {
 		if (daemon(0, 0) < 0)
 			fatalx("cannot run in the background: %m");
@@ -414,6 +480,8 @@ int main(int argc, char **argv)
 	fw.pending = nufw_pending_new(fw.opt.max_pending);
 	open_link(&fw);
 	g_unix_fd_add(nufw_queue_fd(fw.queue), G_IO_IN, on_queue_readable, &fw);
+	if (fw.conntrack && nufw_conntrack_fd(fw.conntrack) >= 0)
+		g_unix_fd_add(nufw_conntrack_fd(fw.conntrack), G_IO_IN, on_conntrack_readable, &fw);
 	g_timeout_add(TICK_MS, on_tick, &fw);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &fw);
 	g_unix_signal_add(SIGINT, on_quit_signal, &fw);
@@ -431,12 +499,16 @@ int main(int argc, char **argv)
 		   ", accepted %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT
 		   " (rejected %" G_GUINT64_FORMAT ", undecided in time %" G_GUINT64_FORMAT
 		   ", table full %" G_GUINT64_FORMAT ", unparsable %" G_GUINT64_FORMAT
-		   "), receive buffer overruns %" G_GUINT64_FORMAT,
+		   "), receive buffer overruns %" G_GUINT64_FORMAT
+		   "; connection ends reported %" G_GUINT64_FORMAT " (lost %" G_GUINT64_FORMAT
+		   "), connections ended for nuauth %" G_GUINT64_FORMAT,
 		   fw.asked, fw.joined, fw.accepted, fw.dropped, fw.rejected, fw.timed_out,
-		   fw.table_full, fw.unparsable, nufw_queue_overruns(fw.queue));
+		   fw.table_full, fw.unparsable, nufw_queue_overruns(fw.queue),
+		   fw.ends_reported, fw.ends_lost, fw.destroyed);
 	nufw_link_free(fw.link);
 	nufw_pending_free(fw.pending);
 	nufw_rejecter_free(fw.rejecter);
+	nufw_conntrack_close(fw.conntrack);
 	nufw_queue_close(fw.queue);
 	gnutls_certificate_free_credentials(fw.creds);
 	g_main_loop_unref(fw.loop);

@@ -3,6 +3,7 @@
  *   queue.c      NFQUEUE socket: packets in, verdicts out
  *   pending.c    packets waiting for nuauth's decision, by id and flow
  *   reject.c     the TCP reset or ICMP error that answers a rejected packet
+ *   conntrack.c  connection ends (-C) reported to nuauth; deletions on request
  *   auth_link.c  the TLS link to nuauth, with reconnection
  *   main.c       options, the packet path that ties them together */
 #ifndef NUFW_H
@@ -25,6 +26,8 @@ struct nufw_options {
 	unsigned max_pending;		/* -T */
 	uint32_t queue_maxlen;		/* -L, 0 keeps the kernel's */
 	bool fail_open;			/* --fail-open */
+	bool follow_conntrack;		/* -C */
+	bool only_marked;		/* -M */
 };
 
 #endif

@@ -260,10 +260,17 @@ static void schedule_reconnect(struct client *c)
 		c->reconnect_timer = g_timeout_add(c->reconnect_ms, on_reconnect, c);
 }
 
+/* Ending the client ends the user's session: nuauth is told so (LOGOUT)
+ * and ends the user's connections; a link that merely drops keeps them. */
 static gboolean on_quit_signal(gpointer data)
 {
 	struct client *c = data;
+	uint8_t buf[NU_MSG_HEADER_LEN];
+	size_t len;
 
+	/* A small message on an idle link: the socket takes it at once. */
+	if (c->conn && nu_logout_encode(buf, sizeof(buf), &len) == NU_PROTO_OK)
+		nu_msgconn_send(c->conn, buf, len);
 	g_main_loop_quit(c->loop);
 	return G_SOURCE_CONTINUE;
 }

@@ -1060,6 +1060,49 @@ static void test_fuzz(void)
 	g_rand_free(r);
 }
 
+/* CONN_END, CONN_DESTROY and LOGOUT, and every truncation of them. */
+static void test_connection_messages(void)
+{
+	struct nu_conn_end e = { .mark = 1001, .packets_out = 3, .bytes_out = 0x123456789aULL,
+				 .packets_in = 0, .bytes_in = 7 };
+	struct nu_conn_end got;
+	struct nu_flow f = { .family = AF_INET6, .proto = IPPROTO_UDP, .sport = 5353, .dport = 53 };
+	struct nu_flow fgot;
+	uint8_t buf[256];
+	size_t len, n;
+
+	f.saddr.s6_addr[0] = 0xfd;
+	f.saddr.s6_addr[15] = 2;
+	f.daddr.s6_addr[0] = 0xfd;
+	f.daddr.s6_addr[15] = 9;
+	e.flow = f;
+	CHECK(nu_conn_end_encode(buf, sizeof(buf), &e, &len) == NU_PROTO_OK);
+	CHECK(nu_conn_end_decode(buf, len, &got) == NU_PROTO_OK);
+	CHECK(nu_flow_equal(&got.flow, &f) && got.mark == 1001 && got.packets_out == 3 &&
+	      got.bytes_out == 0x123456789aULL && got.packets_in == 0 && got.bytes_in == 7);
+	for (n = 0; n < len; n++)
+		CHECK(nu_conn_end_decode(buf, n, &got) != NU_PROTO_OK);
+	for (n = 0; n < len; n++)
+		CHECK(nu_conn_end_encode(buf, n, &e, &len) == NU_PROTO_NO_SPACE ||
+		      n < NU_MSG_HEADER_LEN);
+	CHECK(nu_conn_end_encode(buf, sizeof(buf), &e, &len) == NU_PROTO_OK);
+	/* a u64 of the wrong size */
+	buf[len - 9 - 4 + 3] = 7;
+	CHECK(nu_conn_end_decode(buf, len, &got) != NU_PROTO_OK);
+
+	CHECK(nu_conn_destroy_encode(buf, sizeof(buf), &f, &len) == NU_PROTO_OK);
+	CHECK(nu_conn_destroy_decode(buf, len, &fgot) == NU_PROTO_OK && nu_flow_equal(&fgot, &f));
+	for (n = 0; n < len; n++)
+		CHECK(nu_conn_destroy_decode(buf, n, &fgot) != NU_PROTO_OK);
+	/* a CONN_END is not a CONN_DESTROY */
+	CHECK(nu_conn_end_encode(buf, sizeof(buf), &e, &len) == NU_PROTO_OK);
+	CHECK(nu_conn_destroy_decode(buf, len, &fgot) != NU_PROTO_OK);
+
+	CHECK(nu_logout_encode(buf, sizeof(buf), &len) == NU_PROTO_OK && len == NU_MSG_HEADER_LEN);
+	CHECK(buf[1] == NU_MSG_LOGOUT);
+	CHECK(strcmp(nu_msg_type_name(NU_MSG_CONN_END), "CONN_END") == 0);
+}
+
 int main(void)
 {
 	build_samples();
@@ -1077,5 +1120,6 @@ int main(void)
 	test_announce_rollback();
 	test_announce_nested();
 	test_fuzz();
+	test_connection_messages();
 	return unit_done("proto");
 }

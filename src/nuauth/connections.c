@@ -1,0 +1,140 @@
+/* The connections nuauth accepted, kept until their gateway reports their
+ * end (nufw -C): who owns each, for the log line with its byte counts, and
+ * which ones to end when their user logs out.  Without -C nothing reports
+ * ends, so the table is bounded and forgets its oldest entries first. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+
+#include "log.h"
+
+#define CONNECTIONS_MAX 65536
+
+struct conn {
+	struct nu_flow flow;		/* the key: original direction */
+	struct nuauth_gateway *gw;
+	struct nuauth_client *client;	/* NULL once its link is gone */
+	char *user;
+	gint64 start;			/* g_get_monotonic_time() */
+	GList link;			/* in order, oldest first */
+};
+
+struct nuauth_connections {
+	GHashTable *by_flow;
+	GQueue order;
+};
+
+static void conn_free(gpointer p)
+{
+	struct conn *c = p;
+
+	g_free(c->user);
+	g_free(c);
+}
+
+struct nuauth_connections *nuauth_connections_new(void)
+{
+	struct nuauth_connections *cs = g_new0(struct nuauth_connections, 1);
+
+	cs->by_flow = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, conn_free);
+	g_queue_init(&cs->order);
+	return cs;
+}
+
+void nuauth_connections_free(struct nuauth_connections *cs)
+{
+	if (!cs)
+		return;
+	g_hash_table_destroy(cs->by_flow);
+	g_free(cs);
+}
+
+static void forget(struct nuauth_connections *cs, struct conn *c)
+{
+	g_queue_unlink(&cs->order, &c->link);
+	g_hash_table_remove(cs->by_flow, &c->flow);	/* frees c */
+}
+
+void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
+			    struct nuauth_client *client, const char *user,
+			    const struct nu_flow *flow)
+{
+	struct conn *c = g_hash_table_lookup(cs->by_flow, flow);
+
+	if (c)
+		forget(cs, c);	/* a retransmitted SYN answered again */
+	if (g_hash_table_size(cs->by_flow) >= CONNECTIONS_MAX)
+		forget(cs, cs->order.head->data);
+	c = g_new0(struct conn, 1);
+	c->flow = *flow;
+	c->gw = gw;
+	c->client = client;
+	c->user = g_strdup(user);
+	c->start = g_get_monotonic_time();
+	c->link.data = c;
+	g_queue_push_tail_link(&cs->order, &c->link);
+	g_hash_table_insert(cs->by_flow, &c->flow, c);
+}
+
+void nuauth_connections_ended(struct nuauth_connections *cs, const struct nu_conn_end *end)
+{
+	struct conn *c = g_hash_table_lookup(cs->by_flow, &end->flow);
+	char text[NU_FLOW_STRLEN];
+
+	if (!c)
+		return;		/* not one of ours, or forgotten */
+	log_notice("user %s: %s ended after %.1f s: %" G_GUINT64_FORMAT " bytes out (%"
+		   G_GUINT64_FORMAT " packets), %" G_GUINT64_FORMAT " bytes in (%"
+		   G_GUINT64_FORMAT " packets)", c->user,
+		   nu_flow_format(&end->flow, text, sizeof(text)),
+		   (double)(g_get_monotonic_time() - c->start) / G_USEC_PER_SEC,
+		   end->bytes_out, end->packets_out, end->bytes_in, end->packets_in);
+	forget(cs, c);
+}
+
+unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
+				     struct nuauth_client *client)
+{
+	GList *l = cs->order.head;
+	unsigned n = 0;
+
+	while (l) {
+		GList *next = l->next;
+		struct conn *c = l->data;
+
+		if (c->client == client) {
+			nuauth_gateway_send_destroy(c->gw, &c->flow);
+			forget(cs, c);
+			n++;
+		}
+		l = next;
+	}
+	return n;
+}
+
+void nuauth_connections_client_gone(struct nuauth_connections *cs,
+				    struct nuauth_client *client)
+{
+	for (GList *l = cs->order.head; l; l = l->next) {
+		struct conn *c = l->data;
+
+		if (c->client == client)
+			c->client = NULL;
+	}
+}
+
+void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
+				     struct nuauth_gateway *gw)
+{
+	GList *l = cs->order.head;
+
+	while (l) {
+		GList *next = l->next;
+		struct conn *c = l->data;
+
+		if (c->gw == gw)
+			forget(cs, c);
+		l = next;
+	}
+}
