@@ -82,6 +82,10 @@ if [ "$(id -u)" = 0 ]; then
 		step "end-to-end tests in the namespace lab"
 		run_counted build.e2e.log tests/e2e/run.sh build
 	fi
+	if [ -x build/src/nufwqos/nufw-qos ]; then
+		step "routing and QoS recipes in the namespace lab"
+		run_counted build.qos.log tests/e2e/qos.sh build
+	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
 		step "end-to-end tests with the sanitizer build"
 		# Leaks at exit are not checked here (the daemons end on a signal

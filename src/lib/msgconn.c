@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 
+#include "evloop.h"
 #include "log.h"
 #include "tls.h"
 
@@ -25,9 +26,9 @@ struct nu_msgconn {
 	bool closed;
 	bool free_requested;
 	int dispatch_depth;	/* > 0 while our callbacks run */
-	guint in_source;
-	guint out_source;	/* 0 when nothing waits for POLLOUT */
-	guint later_source;	/* idle source for a deferred close or read */
+	GSource *in_source;
+	GSource *out_source;	/* NULL when nothing waits for POLLOUT */
+	GSource *later_source;	/* idle source for a deferred close or read */
 	char *close_why;	/* a close decided inside send, done later */
 	size_t send_pending;	/* chunk size of a send that returned EAGAIN */
 	GByteArray *in;
@@ -40,17 +41,14 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer data);
 static void watch_out(struct nu_msgconn *c, bool want)
 {
 	if (want && !c->out_source)
-		c->out_source = g_unix_fd_add(c->fd, G_IO_OUT, on_writable, c);
-	else if (!want && c->out_source) {
-		g_source_remove(c->out_source);
-		c->out_source = 0;
-	}
+		c->out_source = nu_watch_fd(c->fd, G_IO_OUT, on_writable, c);
+	else if (!want)
+		nu_source_cancel(&c->out_source);
 }
 
 static void really_free(struct nu_msgconn *c)
 {
-	if (c->later_source)
-		g_source_remove(c->later_source);
+	nu_source_cancel(&c->later_source);
 	g_free(c->close_why);
 	if (c->session)
 		gnutls_deinit(c->session);
@@ -66,9 +64,7 @@ void nu_msgconn_close(struct nu_msgconn *c, const char *why)
 	if (c->closed)
 		return;
 	c->closed = true;
-	if (c->in_source)
-		g_source_remove(c->in_source);
-	c->in_source = 0;
+	nu_source_cancel(&c->in_source);
 	watch_out(c, false);
 	if (!c->handshaking)
 		gnutls_bye(c->session, GNUTLS_SHUT_WR);	/* best effort, non-blocking */
@@ -86,9 +82,7 @@ void nu_msgconn_free(struct nu_msgconn *c)
 	if (!c->closed) {
 		/* Freed without a close: tear down quietly, no callback. */
 		c->closed = true;
-		if (c->in_source)
-			g_source_remove(c->in_source);
-		c->in_source = 0;
+		nu_source_cancel(&c->in_source);
 		watch_out(c, false);
 	}
 	if (c->dispatch_depth > 0)
@@ -103,7 +97,7 @@ static gboolean on_later(gpointer data)
 {
 	struct nu_msgconn *c = data;
 
-	c->later_source = 0;
+	g_clear_pointer(&c->later_source, g_source_unref);
 	step(c, false);
 	return G_SOURCE_REMOVE;
 }
@@ -118,7 +112,7 @@ static void close_later(struct nu_msgconn *c, const char *why)
 	c->close_why = g_strdup(why);
 	watch_out(c, false);
 	if (c->dispatch_depth == 0 && !c->later_source)
-		c->later_source = g_idle_add(on_later, c);
+		c->later_source = nu_idle(on_later, c);
 }
 
 static void flush(struct nu_msgconn *c)
@@ -277,13 +271,13 @@ struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handsha
 	c->in = g_byte_array_new();
 	c->out = g_byte_array_new();
 	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
-	c->in_source = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
+	c->in_source = nu_watch_fd(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
 	if (c->handshaking)
 		watch_out(c, true);	/* a client speaks first: start at once */
 	else if (gnutls_record_check_pending(session) > 0)
 		/* Records read during a blocking login wait inside GnuTLS,
 		 * where poll cannot see them. */
-		c->later_source = g_idle_add(on_later, c);
+		c->later_source = nu_idle(on_later, c);
 	return c;
 }
 

@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 
+#include "evloop.h"
 #include "log.h"
 #include "msgconn.h"
 #include "tls.h"
@@ -30,8 +31,8 @@ struct nufw_link {
 	void *ctx;
 	enum link_state state;
 	struct nu_msgconn *conn;
-	guint retry_timer;
-	guint connect_timer;
+	GSource *retry_timer;
+	GSource *connect_timer;
 	unsigned backoff_ms;
 	char *last_error;	/* to log each distinct failure once */
 	struct addrinfo *addrs;	/* nuauth's addresses, resolved once */
@@ -52,7 +53,7 @@ static gboolean on_retry(gpointer data)
 {
 	struct nufw_link *l = data;
 
-	l->retry_timer = 0;
+	g_clear_pointer(&l->retry_timer, g_source_unref);
 	start_connect(l);
 	return G_SOURCE_REMOVE;
 }
@@ -60,12 +61,9 @@ static gboolean on_retry(gpointer data)
 static void schedule_retry(struct nufw_link *l)
 {
 	l->state = LINK_IDLE;
-	if (l->connect_timer) {
-		g_source_remove(l->connect_timer);
-		l->connect_timer = 0;
-	}
+	nu_source_cancel(&l->connect_timer);
 	if (!l->retry_timer)
-		l->retry_timer = g_timeout_add(l->backoff_ms, on_retry, l);
+		l->retry_timer = nu_timeout(l->backoff_ms, on_retry, l);
 	l->backoff_ms = MIN(l->backoff_ms * 2, BACKOFF_MAX_MS);
 }
 
@@ -102,10 +100,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		l->state = LINK_UP;
 		l->backoff_ms = BACKOFF_MIN_MS;
-		if (l->connect_timer) {
-			g_source_remove(l->connect_timer);
-			l->connect_timer = 0;
-		}
+		nu_source_cancel(&l->connect_timer);
 		g_clear_pointer(&l->last_error, g_free);
 		log_notice("connected to nuauth at %s port %s", l->host, l->port);
 		l->ops->on_up(l->ctx);
@@ -166,7 +161,7 @@ static gboolean on_connect_timeout(gpointer data)
 {
 	struct nufw_link *l = data;
 
-	l->connect_timer = 0;
+	g_clear_pointer(&l->connect_timer, g_source_unref);
 	if (l->conn)
 		nu_msgconn_close(l->conn, "no answer");	/* schedules the retry */
 	return G_SOURCE_REMOVE;
@@ -216,7 +211,7 @@ static void start_connect(struct nufw_link *l)
 	}
 	l->state = LINK_CONNECTING;
 	l->conn = nu_msgconn_new(fd, tls, false, &link_ops, l);
-	l->connect_timer = g_timeout_add_seconds(CONNECT_TIMEOUT_S, on_connect_timeout, l);
+	l->connect_timer = nu_timeout(CONNECT_TIMEOUT_S * 1000, on_connect_timeout, l);
 }
 
 struct nufw_link *nufw_link_new(const char *host, const char *port,
@@ -240,10 +235,8 @@ void nufw_link_free(struct nufw_link *l)
 {
 	if (!l)
 		return;
-	if (l->retry_timer)
-		g_source_remove(l->retry_timer);
-	if (l->connect_timer)
-		g_source_remove(l->connect_timer);
+	nu_source_cancel(&l->retry_timer);
+	nu_source_cancel(&l->connect_timer);
 	nu_msgconn_free(l->conn);
 	g_free(l->host);
 	g_free(l->port);

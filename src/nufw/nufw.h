@@ -1,21 +1,26 @@
 /* nufw, the gateway daemon: options shared by its parts.
  *
+ *   main.c       options, signals, one worker thread per queue
+ *   worker.c     the packet path of one queue
  *   queue.c      NFQUEUE socket: packets in, verdicts out
  *   pending.c    packets waiting for nuauth's decision, by id and flow
  *   reject.c     the TCP reset or ICMP error that answers a rejected packet
  *   conntrack.c  connection ends (-C) reported to nuauth; deletions on request
- *   auth_link.c  the TLS link to nuauth, with reconnection
- *   main.c       options, the packet path that ties them together */
+ *   auth_link.c  the TLS link to nuauth, with reconnection */
 #ifndef NUFW_H
 #define NUFW_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Queues one nufw reads at most (one thread each). */
+#define NUFW_MAX_QUEUES 64
+
 struct nufw_options {
 	const char *nuauth_host;	/* -d */
 	const char *nuauth_port;	/* -p */
-	uint16_t queue_num;		/* -q */
+	uint16_t queue_first;		/* -q N or -q A:B */
+	uint16_t queue_last;
 	bool set_mark;			/* -m */
 	const char *key;		/* -k */
 	const char *cert;		/* -c */

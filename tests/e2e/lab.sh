@@ -27,7 +27,8 @@ lab_init() {	# lab_init BUILD_DIR
 	LAB_DIR=$(mktemp -d /tmp/nulab.XXXXXX)
 	chmod 755 "$LAB_DIR"
 	trap lab_down EXIT
-	trap 'exit 130' INT TERM
+	trap 'echo "lab: interrupted (SIGINT)" >&2; exit 130' INT
+	trap 'echo "lab: interrupted (SIGTERM)" >&2; exit 143' TERM
 }
 
 lab_netns() {
@@ -86,8 +87,8 @@ lab_start_as() {
 # when the time is up.
 lab_wait_log() {
 	local log=$LAB_DIR/$1.log pattern=$2 seconds=${3:-10} count=${4:-1}
-	local deadline=$((SECONDS + seconds))
-	while [ "$(grep -c -- "$pattern" "$log" 2>/dev/null)" -lt "$count" ]; do
+	local deadline=$((SECONDS + seconds)) n
+	while n=$(grep -c -- "$pattern" "$log" 2>/dev/null); [ "${n:-0}" -lt "$count" ]; do
 		if [ $SECONDS -ge $deadline ]; then
 			echo "lab: no \`$pattern' (x$count) from $1 in ${seconds}s; its log:" >&2
 			sed 's/^/    /' "$log" >&2
@@ -144,7 +145,7 @@ decision=1
 gid=100
 proto=6
 DstIP=10.202.0.0/24
-DstPort=80
+DstPort=80,5050
 
 [alt port for group 200]
 decision=1
@@ -185,7 +186,7 @@ lab_start_nuauth() {
 lab_start_nufw() {
 	local p=$LAB_DIR/pki
 	lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m \
-		-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -v
+		-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -C -v
 	NUFW_PID=$LAB_PID
 	lab_wait_log nufw "connected to nuauth"
 }
@@ -215,4 +216,23 @@ lab_connect() {
 lab_ct_mark() {
 	ip netns exec "$NS_G" conntrack -L -p tcp --orig-src 10.201.0.2 --sport "$1" \
 		--dport "$2" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2
+}
+
+# ---------------------------------------------------------------------------
+# Bulk transfers (tests/e2e/qos.sh).  Nothing above depends on this section.
+
+# lab_start_sink PORT...: a byte counter on the server (nuprobe sink).  The
+# log exists before the program starts, so the wait cannot miss it.
+lab_start_sink() {
+	: > "$LAB_DIR/sink.log"
+	lab_start sink "$NS_S" "$NUPROBE" sink "$@"
+	lab_wait_log sink "ready"
+}
+
+# lab_send LOCAL_UID HOST PORT SECONDS: a desktop program's bulk upload;
+# prints nuprobe's line (from=ADDR:PORT sent=N received=N ms=M bps=R, as
+# measured by the sink), returns its status.
+lab_send() {
+	ip netns exec "$NS_C" setpriv --reuid="$1" --regid="$1" --clear-groups -- \
+		"$NUPROBE" send "$2" "$3" "$4"
 }

@@ -6,12 +6,29 @@
  *   nuprobe connect HOST PORT MS     connect within MS milliseconds and read
  *                                    the greeting; prints "connected from
  *                                    ADDR:PORT", exit 0; else exit 1
+ *   nuprobe stream PORT              listen on PORT and send every connection
+ *                                    100 bytes each 20 ms until it closes
+ *   nuprobe hold HOST PORT SECONDS   connect, then read a stream for SECONDS;
+ *                                    prints "connected from ADDR:PORT", then
+ *                                    "held N bytes", exit 0, or "stalled after
+ *                                    N bytes" when nothing came for a second
+ *                                    (or "closed after N bytes"), exit 1
+ *   nuprobe sink PORT...             listen on every port and swallow what
+ *                                    comes; prints "ready" once listening; at
+ *                                    a connection's end, tells the sender and
+ *                                    prints "ADDR:PORT received=N ms=M"
+ *   nuprobe send HOST PORT SECONDS   connect, send as fast as the path allows
+ *                                    for SECONDS, then print what the sink
+ *                                    measured: "from=ADDR:PORT sent=N
+ *                                    received=N ms=M bps=R" (R in bit/s)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <time.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +113,274 @@ static int probe(const char *host, const char *port, int ms)
 	return 0;
 }
 
+static int stream(const char *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	struct pollfd pfd[64];
+	char chunk[100];
+	int n = 1, one = 1;
+
+	memset(chunk, 'x', sizeof(chunk));
+	pfd[0].fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(pfd[0].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(pfd[0].fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(pfd[0].fd, 16) < 0) {
+		fprintf(stderr, "nuprobe: port %s: %s\n", port, strerror(errno));
+		return 1;
+	}
+	pfd[0].events = POLLIN;
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		poll(pfd, (nfds_t)n, 20);
+		if ((pfd[0].revents & POLLIN) && n < 64) {
+			int c = accept(pfd[0].fd, NULL, NULL);
+			if (c >= 0) {
+				pfd[n].fd = c;
+				pfd[n++].events = POLLIN;
+			}
+		}
+		for (int i = 1; i < n; i++) {
+			char sink[512];
+			/* A peer that closed, or a write that fails: forget it. */
+			if (((pfd[i].revents & POLLIN) && read(pfd[i].fd, sink, sizeof(sink)) <= 0) ||
+			    send(pfd[i].fd, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				if (errno == EAGAIN)
+					continue;
+				close(pfd[i].fd);
+				pfd[i--] = pfd[--n];
+			}
+		}
+	}
+}
+
+static int hold(const char *host, const char *port, int seconds)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	struct sockaddr_in local;
+	socklen_t llen = sizeof(local);
+	char addr[INET_ADDRSTRLEN], buf[4096];
+	long long total = 0;
+	time_t end;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = 3 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		printf("failed: %s\n", strerror(errno));
+		return 1;
+	}
+	getsockname(fd, (struct sockaddr *)&local, &llen);
+	inet_ntop(AF_INET, &local.sin_addr, addr, sizeof(addr));
+	printf("connected from %s:%u\n", addr, ntohs(local.sin_port));
+	fflush(stdout);
+	end = time(NULL) + seconds;
+	while (time(NULL) < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&p, 1, 1000) != 1) {
+			printf("stalled after %lld bytes\n", total);
+			return 1;
+		}
+		got = read(fd, buf, sizeof(buf));
+		if (got <= 0) {
+			printf("closed after %lld bytes\n", total);
+			return 1;
+		}
+		total += got;
+	}
+	printf("held %lld bytes\n", total);
+	close(fd);
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int listen_on(const char *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 128) < 0) {
+		fprintf(stderr, "nuprobe: port %s: %s\n", port, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+#define SINK_MAX 64
+
+struct sink_conn {
+	int fd;
+	uint64_t bytes;
+	int64_t first_ms;	/* first byte; 0 before it */
+	char peer[INET_ADDRSTRLEN + 8];
+};
+
+/* One poll loop for the listeners and every sender, so that several
+ * transfers can be measured at once. */
+static int sink_bytes(int nports, char **ports)
+{
+	struct pollfd pfd[16 + SINK_MAX];
+	struct sink_conn conn[SINK_MAX];
+	static char buf[1 << 16];
+	int nl = 0, nc = 0;
+
+	for (int i = 0; i < nports && nl < 16; i++) {
+		if ((pfd[nl].fd = listen_on(ports[i])) < 0)
+			return 1;
+		pfd[nl++].events = POLLIN;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		for (int i = 0; i < nc; i++) {
+			pfd[nl + i].fd = conn[i].fd;
+			pfd[nl + i].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)(nl + nc), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		for (int i = 0; i < nc; i++) {
+			struct sink_conn *c = &conn[i];
+			ssize_t got;
+
+			if (!(pfd[nl + i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(c->fd, buf, sizeof(buf));
+			if (got > 0) {
+				if (c->first_ms == 0)
+					c->first_ms = now_ms();
+				c->bytes += (uint64_t)got;
+				continue;
+			}
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (got == 0) {	/* the sender is done: report */
+				char line[96];
+				int64_t ms = c->first_ms ? now_ms() - c->first_ms : 0;
+				int n = snprintf(line, sizeof(line), "received=%llu ms=%lld\n",
+						 (unsigned long long)c->bytes, (long long)ms);
+
+				(void)!write(c->fd, line, (size_t)n);
+				printf("%s %s", c->peer, line);
+				fflush(stdout);
+			}
+			close(c->fd);
+			conn[i--] = conn[--nc];
+			pfd[nl + i + 1].revents = 0;
+		}
+		for (int i = 0; i < nl; i++) {
+			struct sockaddr_in from;
+			socklen_t flen = sizeof(from);
+			char addr[INET_ADDRSTRLEN];
+			int fd;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept(pfd[i].fd, (struct sockaddr *)&from, &flen);
+			if (fd < 0)
+				continue;
+			if (nc == SINK_MAX) {
+				close(fd);
+				continue;
+			}
+			inet_ntop(AF_INET, &from.sin_addr, addr, sizeof(addr));
+			conn[nc] = (struct sink_conn){ .fd = fd };
+			snprintf(conn[nc].peer, sizeof(conn[nc].peer), "%s:%u", addr, ntohs(from.sin_port));
+			nc++;
+		}
+	}
+}
+
+/* The send buffer is kept small, so that little is still queued when the
+ * time is up and the sink's clock sees the path's rate, not the buffer's. */
+static int send_for(const char *host, const char *port, int seconds)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	struct sockaddr_in local;
+	socklen_t llen = sizeof(local);
+	static char buf[1 << 16];
+	char addr[INET_ADDRSTRLEN], report[128];
+	int fd, sndbuf = 128 * 1024, err = 0;
+	socklen_t elen = sizeof(err);
+	struct pollfd p;
+	uint64_t sent = 0, received;
+	long long ms;
+	int64_t end;
+	size_t have = 0;
+	ssize_t got;
+
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 || seconds <= 0) {
+		fprintf(stderr, "nuprobe: bad address %s or duration\n", host);
+		return 2;
+	}
+	memset(buf, 'x', sizeof(buf));
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+		printf("failed: %s\n", strerror(errno));
+		return 1;
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+		printf("failed: %s\n", err ? strerror(err) : "no answer in 5000 ms");
+		return 1;
+	}
+	getsockname(fd, (struct sockaddr *)&local, &llen);
+	inet_ntop(AF_INET, &local.sin_addr, addr, sizeof(addr));
+	end = now_ms() + (int64_t)seconds * 1000;
+	for (int64_t left; (left = end - now_ms()) > 0;) {
+		ssize_t n;
+
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			break;
+		n = write(fd, buf, sizeof(buf));
+		if (n > 0)
+			sent += (uint64_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			printf("failed: %s after %llu bytes\n", strerror(errno), (unsigned long long)sent);
+			return 1;
+		}
+	}
+	shutdown(fd, SHUT_WR);
+	/* The sink answers once it has read everything. */
+	p.events = POLLIN;
+	end = now_ms() + 60000;
+	while (have < sizeof(report) - 1 && !memchr(report, '\n', have)) {
+		int64_t left = end - now_ms();
+
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			break;
+		got = read(fd, report + have, sizeof(report) - 1 - have);
+		if (got <= 0 && !(got < 0 && (errno == EAGAIN || errno == EINTR)))
+			break;
+		if (got > 0)
+			have += (size_t)got;
+	}
+	report[have] = '\0';
+	if (sscanf(report, "received=%llu ms=%lld", (unsigned long long *)&received, &ms) != 2 || ms <= 0) {
+		printf("failed: no report from the sink (from=%s:%u sent=%llu)\n", addr,
+		       ntohs(local.sin_port), (unsigned long long)sent);
+		return 1;
+	}
+	printf("from=%s:%u sent=%llu received=%llu ms=%lld bps=%llu\n", addr, ntohs(local.sin_port),
+	       (unsigned long long)sent, (unsigned long long)received, ms,
+	       (unsigned long long)(received * 8000 / (uint64_t)ms));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -103,6 +388,16 @@ int main(int argc, char **argv)
 		return serve(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "connect") == 0)
 		return probe(argv[2], argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: nuprobe serve PORT... | nuprobe connect HOST PORT MS\n");
+	if (argc == 3 && strcmp(argv[1], "stream") == 0)
+		return stream(argv[2]);
+	if (argc == 5 && strcmp(argv[1], "hold") == 0)
+		return hold(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 3 && strcmp(argv[1], "sink") == 0)
+		return sink_bytes(argc - 2, argv + 2);
+	if (argc == 5 && strcmp(argv[1], "send") == 0)
+		return send_for(argv[2], argv[3], atoi(argv[4]));
+	fprintf(stderr, "usage: nuprobe serve PORT... | connect HOST PORT MS | stream PORT |"
+		" hold HOST PORT SECONDS |\n"
+		"       sink PORT... | send HOST PORT SECONDS\n");
 	return 2;
 }

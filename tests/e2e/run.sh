@@ -229,6 +229,60 @@ test_nuauth_back_within_timeout() {
 	fi
 }
 
+# nufw -C: when bob's connection ends, nuauth logs it with its byte counts.
+# The kernel removes a closed connection's entry when its garbage collector
+# passes (up to a minute later); the test removes it at once, as an
+# administrator's `conntrack -D' would, which sends the same event.
+test_connection_end_report() {
+	local out port held reported
+	out=$(ip netns exec "$NS_C" setpriv --reuid=$BOB_UID --regid=$BOB_UID --clear-groups -- \
+		"$NUPROBE" hold 10.202.0.2 5050 2)
+	port=$(sed -n 's/^connected from .*://p' <<<"$out")
+	held=$(sed -n 's/^held \([0-9]*\) bytes/\1/p' <<<"$out")
+	if [ -z "$held" ] || [ "$held" -lt 1000 ]; then
+		fail "nufw -C reports a finished transfer's bytes to nuauth" "transfer: $out"
+		return
+	fi
+	ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "$port" --orig-port-dst 5050 \
+		>/dev/null 2>&1
+	if lab_wait_log nuauth "user bob: tcp 10.201.0.2:$port -> 10.202.0.2:5050 ended" 10; then
+		reported=$(grep "user bob: tcp 10.201.0.2:$port -> 10.202.0.2:5050 ended" "$LAB_DIR/nuauth.log" |
+			sed -n 's/.* \([0-9]*\) bytes in.*/\1/p')
+		# IP packet bytes: the payload plus at most 100 bytes of headers a packet
+		if [ "${reported:-0}" -ge "$held" ] && [ "$reported" -le $((held * 2 + 10000)) ]; then
+			pass "nufw -C reports a finished transfer's bytes to nuauth ($held payload, $reported reported)"
+		else
+			fail "nufw -C reports a finished transfer's bytes to nuauth" "$held payload, ${reported:-none} reported"
+		fi
+	else
+		fail "nufw -C reports a finished transfer's bytes to nuauth"
+	fi
+}
+
+# alice stops her client: nuauth has nufw delete her connections from
+# conntrack, and her established transfer stops.
+test_logout_ends_connections() {
+	local ipt="ip netns exec $NS_G iptables" hpid out
+	# What conntrack sees as new but is no SYN cannot open a connection.
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
+	hpid=$LAB_PID
+	if ! lab_wait_log held "connected" 5; then
+		fail "logging out ends the user's established connections" "$(cat "$LAB_DIR/held.log")"
+		return
+	fi
+	lab_stop "$ALICE_CLIENT_PID"
+	wait "$hpid"
+	out=$(cat "$LAB_DIR/held.log")
+	if grep -q "stalled after" <<<"$out" && grep -q "logs out" "$LAB_DIR/nuauth.log" &&
+	   grep -q "at nuauth's request" "$LAB_DIR/nufw.log"; then
+		pass "logging out ends the user's established connections"
+	else
+		fail "logging out ends the user's established connections" "$out"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
 test_foreign_gateway_certificate() {
 	local p=$LAB_DIR/pki-other pid
 	bash "$here/pki.sh" "$p" other.lab 10.201.0.1 >/dev/null
@@ -302,6 +356,8 @@ lab_nuauth_conf
 test_config_errors
 lab_rules
 lab_start_server
+lab_start stream "$NS_S" "$NUPROBE" stream 5050
+lab_wait_log stream "ready"
 lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
 
@@ -328,9 +384,11 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_reject
 	test_foreign_gateway_certificate
 	test_server_name_check
+	test_connection_end_report
 	test_nuauth_restart
 	test_nuauth_back_within_timeout
 	test_failure_policy
+	test_logout_ends_connections
 else
 	fail "alice and bob log in from the same desktop"
 fi

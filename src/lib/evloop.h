@@ -1,0 +1,19 @@
+/* Event sources on the calling thread's own main context.  nufw runs one
+ * main loop per queue worker thread, so shared code must not attach its
+ * sockets and timers to the global default context.  Each function returns
+ * a source the caller holds a reference to; nu_source_cancel destroys it
+ * and drops that reference.  A callback that returns G_SOURCE_REMOVE must
+ * drop the caller's reference itself (g_clear_pointer(&p, g_source_unref)). */
+#ifndef NU_EVLOOP_H
+#define NU_EVLOOP_H
+
+#include <glib.h>
+#include <glib-unix.h>
+
+GSource *nu_watch_fd(int fd, GIOCondition cond, GUnixFDSourceFunc fn, void *data);
+GSource *nu_timeout(unsigned ms, GSourceFunc fn, void *data);
+GSource *nu_idle(GSourceFunc fn, void *data);
+/* Destroys *src (when not NULL) and sets it to NULL. */
+void nu_source_cancel(GSource **src);
+
+#endif

@@ -1,0 +1,430 @@
+/* The packet path of one queue: read, parse, ask nuauth, answer the kernel.
+ * Each worker owns its queue socket, its link to nuauth, its pending table
+ * and its main loop, on a thread of its own: queues share nothing, so that
+ * with `--queue-balance` the work spreads over the cores. */
+#include "config.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <net/if.h>
+#include <glib.h>
+
+#include "auth_link.h"
+#include "conntrack.h"
+#include "evloop.h"
+#include "log.h"
+#include "packet.h"
+#include "pending.h"
+#include "proto.h"
+#include "queue.h"
+#include "reject.h"
+#include "tls.h"
+
+#define TICK_MS 100
+#define KERNEL_STATS_EVERY_MS 1000
+/* Enough for IPv6 with extension headers and the TCP header. */
+#define COPY_RANGE NUFW_PENDING_HEAD_MAX
+
+struct nufw_worker {
+	const struct nufw_options *opt;
+	uint16_t queue_num;
+	struct nufw_queue *queue;
+	struct nufw_pending *pending;
+	struct nufw_link *link;
+	struct nufw_rejecter *rejecter;
+	struct nufw_conntrack *conntrack;	/* NULL when conntrack is unusable */
+	gnutls_certificate_credentials_t creds;
+	GMainContext *ctx;
+	GMainLoop *loop;
+	GThread *thread;
+	GSource *queue_source, *conntrack_source, *tick_source;
+	unsigned ticks;
+	struct nufw_worker_stats stats;
+	uint64_t kernel_queue_full, kernel_netlink_failed;
+};
+
+static void verdict(struct nufw_worker *w, uint32_t id, bool accept, bool has_mark, uint32_t mark)
+{
+	if (nufw_queue_verdict(w->queue, id, accept, has_mark && w->opt->set_mark, mark) < 0)
+		log_warn("verdict for packet %u", id);
+	if (accept)
+		w->stats.accepted++;
+	else
+		w->stats.dropped++;
+}
+
+/* The verdict when nuauth cannot decide: --fail-open or fail-closed. */
+static void undecided(struct nufw_worker *w, uint32_t id)
+{
+	verdict(w, id, w->opt->fail_open, false, 0);
+}
+
+static void send_ask(const struct nu_packet_ask *ask, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	uint8_t buf[256];
+	size_t len;
+
+	if (nu_packet_ask_encode(buf, sizeof(buf), ask, &len) != NU_PROTO_OK) {
+		log_warnx("cannot encode the question for packet %u", ask->packet_id);
+		return;	/* the packet expires with the failure policy */
+	}
+	w->stats.asked++;
+	nufw_link_send(w->link, buf, len);
+}
+
+static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *pkt,
+		       const struct nu_packet_info *info)
+{
+	struct nu_packet_ask ask = { .packet_id = pkt->id, .flow = info->flow,
+				     .mark = pkt->mark, .icmp_type = info->icmp_type };
+	bool up = nufw_link_is_up(w->link);
+	gint64 deadline = g_get_monotonic_time() + (gint64)w->opt->packet_timeout * G_USEC_PER_SEC;
+
+	if (pkt->indev)
+		if_indextoname(pkt->indev, ask.indev);
+	if (pkt->outdev)
+		if_indextoname(pkt->outdev, ask.outdev);
+	/* While nuauth is unreachable packets wait (up to -t) and are asked
+	 * about once it is back. */
+	switch (nufw_pending_add(w->pending, &ask, pkt->payload, pkt->payload_len, deadline, up)) {
+	case NUFW_PENDING_NEW_FLOW:
+		if (up)
+			send_ask(&ask, w);
+		break;
+	case NUFW_PENDING_JOINED:
+		w->stats.joined++;		/* a retransmission: its flow is being asked about */
+		break;
+	case NUFW_PENDING_FULL:
+		w->stats.table_full++;
+		log_debug("pending table full (%u): packet %u", w->opt->max_pending, pkt->id);
+		undecided(w, pkt->id);
+		break;
+	case NUFW_PENDING_DUPLICATE:
+		break;
+	}
+}
+
+static void on_packet(const struct nufw_queued_packet *pkt, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	struct nu_packet_info info;
+	enum nu_packet_status st = nu_packet_parse(pkt->payload, pkt->payload_len, &info);
+
+	if (st != NU_PACKET_OK) {
+		/* Nothing to decide on: never let it through unasked. */
+		w->stats.unparsable++;
+		log_debug("packet %u: %s: dropped", pkt->id, nu_packet_strerror(st));
+		verdict(w, pkt->id, false, false, 0);
+		return;
+	}
+	/* Only a connection's first packet needs a user; the rest of a TCP
+	 * connection that reaches the queue is accepted as it is.  A SYN with
+	 * FIN or RST opens nothing legitimate but some stacks take it as a
+	 * SYN: drop it rather than let it pass unasked. */
+	if (info.flow.proto == IPPROTO_TCP) {
+		uint8_t f = info.tcp_flags;
+
+		if ((f & NU_TCP_SYN) && (f & (NU_TCP_FIN | NU_TCP_RST))) {
+			verdict(w, pkt->id, false, false, 0);
+			return;
+		}
+		if ((f & (NU_TCP_SYN | NU_TCP_ACK)) != NU_TCP_SYN) {
+			verdict(w, pkt->id, true, false, 0);
+			return;
+		}
+	}
+	ask_nuauth(w, pkt, &info);
+}
+
+static gboolean on_queue_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct nufw_worker *w = data;
+
+	if (nufw_queue_read(w->queue, on_packet, w) < 0) {
+		/* Without its queue the worker has nothing to do: nufw stops,
+		 * and the rule's --queue-bypass (or not) decides what passes. */
+		log_warn("queue %u: reading failed", w->queue_num);
+		g_clear_pointer(&w->queue_source, g_source_unref);
+		raise(SIGTERM);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_link_up(void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	unsigned n = nufw_pending_ask_all(w->pending, send_ask, w);
+
+	if (n)
+		log_notice("asking nuauth again about %u waiting connection(s)", n);
+}
+
+static void on_link_down(void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	unsigned n = nufw_pending_count(w->pending);
+
+	/* The questions are lost with the link: ask again once it is back. */
+	nufw_pending_forget_questions(w->pending);
+	log_warnx("nuauth is unreachable: new connections wait up to %u s, then are %s",
+		  w->opt->packet_timeout, w->opt->fail_open ? "accepted (fail-open)" : "dropped");
+	if (n)
+		log_notice("%u packet(s) will be asked about again", n);
+}
+
+struct answer {
+	struct nufw_worker *w;
+	const struct nu_decision *d;
+};
+
+static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
+{
+	struct answer *a = ctx;
+
+	if (a->d->verdict == NU_VERDICT_REJECT) {
+		a->w->stats.rejected++;
+		if (a->w->rejecter && nufw_reject_send(a->w->rejecter, head, head_len) < 0)
+			log_warn("cannot answer rejected packet %u", id);
+	}
+	verdict(a->w, id, a->d->verdict == NU_VERDICT_ACCEPT, a->d->has_mark, a->d->mark);
+}
+
+static void on_decision(const struct nu_decision *d, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	struct answer a = { w, d };
+
+	if (!nufw_pending_answer(w->pending, d->packet_id, apply_decision, &a))
+		log_debug("decision for packet %u, which no longer waits", d->packet_id);
+}
+
+static void on_destroy(const struct nu_flow *flow, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	char text[NU_FLOW_STRLEN];
+
+	nu_flow_format(flow, text, sizeof(text));
+	if (!w->conntrack) {
+		log_warnx("nuauth asked to end %s, but conntrack is unavailable", text);
+		return;
+	}
+	if (nufw_conntrack_destroy(w->conntrack, flow) < 0) {
+		if (errno != ENOENT)
+			log_warn("cannot end %s", text);
+		return;
+	}
+	w->stats.destroyed++;
+	log_info("ended %s at nuauth's request", text);
+}
+
+static void on_conn_end(const struct nu_conn_end *end, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	uint8_t buf[256];
+	size_t len;
+
+	if (!nufw_link_is_up(w->link)) {
+		w->stats.ends_lost++;
+		return;
+	}
+	if (nu_conn_end_encode(buf, sizeof(buf), end, &len) == NU_PROTO_OK) {
+		nufw_link_send(w->link, buf, len);
+		w->stats.ends_reported++;
+	}
+}
+
+static gboolean on_conntrack_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct nufw_worker *w = data;
+
+	if (nufw_conntrack_read(w->conntrack) < 0) {
+		log_warn("reading conntrack events failed: no more connection ends reported");
+		g_clear_pointer(&w->conntrack_source, g_source_unref);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void expired(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+
+	w->stats.timed_out++;
+	log_debug("packet %u: no decision in %u s", id, w->opt->packet_timeout);
+	undecided(w, id);
+}
+
+/* Reports the kernel's own losses on this queue when they grow. */
+static void check_kernel_drops(struct nufw_worker *w)
+{
+	uint64_t full, failed;
+
+	if (!nufw_queue_kernel_drops(w->queue, &full, &failed))
+		return;
+	if (full > w->kernel_queue_full || failed > w->kernel_netlink_failed)
+		log_warnx("the kernel lost packets of queue %u: %" G_GUINT64_FORMAT
+			  " more with the queue full (%s), %" G_GUINT64_FORMAT
+			  " more it could not pass to nufw", w->queue_num,
+			  full - w->kernel_queue_full,
+			  w->opt->fail_open ? "accepted" : "dropped",
+			  failed - w->kernel_netlink_failed);
+	w->kernel_queue_full = full;
+	w->kernel_netlink_failed = failed;
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct nufw_worker *w = data;
+	nufw_pending_expire(w->pending, g_get_monotonic_time(), expired, w);
+	if (++w->ticks % (KERNEL_STATS_EVERY_MS / TICK_MS) == 0)
+		check_kernel_drops(w);
+	return G_SOURCE_CONTINUE;
+}
+
+static const struct nufw_link_ops link_ops = {
+	.on_up = on_link_up,
+	.on_down = on_link_down,
+	.on_decision = on_decision,
+	.on_destroy = on_destroy,
+};
+
+struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
+				    bool report_ends, gnutls_certificate_credentials_t creds,
+				    char **err)
+{
+	struct nufw_worker *w = g_new0(struct nufw_worker, 1);
+
+	w->opt = opt;
+	w->queue_num = queue_num;
+	w->creds = creds;
+	w->queue = nufw_queue_open(queue_num, opt->queue_maxlen, COPY_RANGE, opt->fail_open, err);
+	if (!w->queue) {
+		g_free(w);
+		return NULL;
+	}
+	w->rejecter = nufw_rejecter_new(err);
+	if (!w->rejecter) {
+		log_warnx("%s: rejected packets will be dropped silently", *err);
+		g_clear_pointer(err, g_free);
+	}
+	w->conntrack = nufw_conntrack_open(report_ends && opt->follow_conntrack, opt->only_marked,
+					   on_conn_end, w, err);
+	if (!w->conntrack) {
+		if (report_ends && opt->follow_conntrack) {
+			char *why = g_strdup_printf("-C: %s", *err);
+			g_free(*err);
+			*err = why;
+			nufw_worker_free(w);
+			return NULL;
+		}
+		log_warnx("%s: nuauth will not be able to end connections", *err);
+		g_clear_pointer(err, g_free);
+	}
+	nufw_queue_kernel_drops(w->queue, &w->kernel_queue_full, &w->kernel_netlink_failed);
+	w->pending = nufw_pending_new(opt->max_pending);
+	w->ctx = g_main_context_new();
+	w->loop = g_main_loop_new(w->ctx, FALSE);
+	return w;
+}
+
+static gpointer worker_run(gpointer data)
+{
+	struct nufw_worker *w = data;
+
+	g_main_context_push_thread_default(w->ctx);
+	w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->creds,
+				w->opt->check_name, &link_ops, w);
+	w->queue_source = nu_watch_fd(nufw_queue_fd(w->queue), G_IO_IN, on_queue_readable, w);
+	if (w->conntrack && nufw_conntrack_fd(w->conntrack) >= 0)
+		w->conntrack_source = nu_watch_fd(nufw_conntrack_fd(w->conntrack), G_IO_IN,
+						  on_conntrack_readable, w);
+	w->tick_source = nu_timeout(TICK_MS, on_tick, w);
+	g_main_loop_run(w->loop);
+
+	/* No packet stays in the kernel's queue: each gets the failure
+	 * policy's verdict. */
+	nufw_pending_drain(w->pending, expired, w);
+	check_kernel_drops(w);
+	nu_source_cancel(&w->queue_source);
+	nu_source_cancel(&w->conntrack_source);
+	nu_source_cancel(&w->tick_source);
+	nufw_link_free(w->link);
+	w->link = NULL;
+	g_main_context_pop_thread_default(w->ctx);
+	return NULL;
+}
+
+void nufw_worker_start(struct nufw_worker *w)
+{
+	char name[16];
+
+	g_snprintf(name, sizeof(name), "queue-%u", w->queue_num);
+	w->thread = g_thread_new(name, worker_run, w);
+}
+
+struct reload {
+	struct nufw_worker *w;
+	gnutls_certificate_credentials_t creds;
+};
+
+static gboolean do_reload(gpointer data)
+{
+	struct reload *r = data;
+	struct nufw_worker *w = r->w;
+
+	nufw_link_free(w->link);
+	nufw_pending_forget_questions(w->pending);
+	w->creds = r->creds;
+	w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->creds,
+				w->opt->check_name, &link_ops, w);
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
+void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds)
+{
+	struct reload *r = g_new(struct reload, 1);
+
+	r->w = w;
+	r->creds = creds;
+	g_main_context_invoke(w->ctx, do_reload, r);
+}
+
+void nufw_worker_stop(struct nufw_worker *w)
+{
+	if (!w->thread)
+		return;
+	g_main_loop_quit(w->loop);
+	g_thread_join(w->thread);
+	w->thread = NULL;
+}
+
+const struct nufw_worker_stats *nufw_worker_stats(const struct nufw_worker *w)
+{
+	return &w->stats;
+}
+
+uint64_t nufw_worker_overruns(const struct nufw_worker *w)
+{
+	return nufw_queue_overruns(w->queue);
+}
+
+void nufw_worker_free(struct nufw_worker *w)
+{
+	if (!w)
+		return;
+	nufw_worker_stop(w);
+	nufw_pending_free(w->pending);
+	nufw_rejecter_free(w->rejecter);
+	nufw_conntrack_close(w->conntrack);
+	nufw_queue_close(w->queue);
+	if (w->loop)
+		g_main_loop_unref(w->loop);
+	if (w->ctx)
+		g_main_context_unref(w->ctx);
+	g_free(w);
+}

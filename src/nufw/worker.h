@@ -1,0 +1,42 @@
+/* One queue's worker: its own thread, main loop, queue socket, link to
+ * nuauth and pending table (see worker.c). */
+#ifndef NUFW_WORKER_H
+#define NUFW_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <gnutls/gnutls.h>
+#include "nufw.h"
+
+struct nufw_worker;
+
+struct nufw_worker_stats {
+	uint64_t asked;		/* questions sent to nuauth */
+	uint64_t joined;	/* retransmissions that joined a question */
+	uint64_t accepted;
+	uint64_t dropped;
+	uint64_t rejected;	/* dropped and answered with RST/ICMP */
+	uint64_t timed_out;	/* undecided within -t: failure policy */
+	uint64_t table_full;
+	uint64_t unparsable;
+	uint64_t ends_reported;	/* -C */
+	uint64_t ends_lost;	/* -C while nuauth was unreachable */
+	uint64_t destroyed;	/* connections ended at nuauth's request */
+};
+
+/* Opens the queue (and conntrack; report_ends: this worker follows
+ * conntrack's ends for -C).  NULL with *err. */
+struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
+				    bool report_ends, gnutls_certificate_credentials_t creds,
+				    char **err);
+/* Starts the worker's thread: it connects to nuauth and reads its queue. */
+void nufw_worker_start(struct nufw_worker *w);
+/* From any thread: new certificates, and a new link made with them. */
+void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds);
+/* Stops the thread; every waiting packet gets the failure policy's verdict. */
+void nufw_worker_stop(struct nufw_worker *w);
+void nufw_worker_free(struct nufw_worker *w);
+const struct nufw_worker_stats *nufw_worker_stats(const struct nufw_worker *w);
+uint64_t nufw_worker_overruns(const struct nufw_worker *w);
+
+#endif

@@ -1,0 +1,89 @@
+#!/bin/sh
+# nufw-qos without root: its errors name the bad input, selectors follow the
+# mark layout, and `down' undoes every command `up' prints.
+QOS=${NUFW_QOS:-../src/nufwqos/nufw-qos}
+[ -x "$QOS" ] || { echo "test_nufwqos: $QOS is not built" >&2; exit 99; }
+checks=0 failures=0
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
+
+# error TEXT ARGS...: nufw-qos ARGS exits 2 and says TEXT
+error() {
+	text=$1
+	shift
+	out=$("$QOS" "$@" 2>&1 >/dev/null)
+	status=$?
+	if [ $status -eq 2 ] && printf '%s' "$out" | grep -qF -- "$text"; then ok; else
+		bad "nufw-qos $*: status $status, wanted \`$text' in: $out"; fi
+}
+error "fits in 16 bits" --route uid:70000=100:10.0.0.1:eth1
+error "needs --group-bits" --route group:3=100:10.0.0.1:eth1
+error "bad table \`254'" --route uid:1001=254:10.0.0.1:eth1
+error "\`10.0.0.300' is not an IPv4 address" --route uid:1001=100:10.0.0.300:eth1
+error "want TABLE:VIA:DEV" --route uid:1001=100:10.0.0.1
+error "0 means no mark" --route uid:0=100:10.0.0.1:eth1
+error "bits outside the mask" --route 0x10/0x0f=100:10.0.0.1:eth1
+error "bad selector \`alice'" --route alice=100:10.0.0.1:eth1
+error "bad rate \`4mbt'" --shape eth1 --class uid:1001=11:4mbt
+error "bad class minor \`10'" --shape eth1 --class uid:1001=10:4mbit
+error "class 1:11 is defined twice" --shape eth1 --class uid:1001=11:4mbit --class uid:1002=11:4mbit
+error "--class needs --shape DEV" --class uid:1001=11:4mbit
+error "is not an interface name" --shape "eth1,this-name-is-too-long"
+error "bad DSCP \`64'" --dscp uid:1001=64
+error "DSCP 0 is every untagged packet" --dscp-route 0=10:10.0.0.1:eth1
+error "the mark fields overlap" --group-bits 8:16 --keep
+error "not a bit range inside 32 bits" --uid-bits 20:16 --keep
+error "\`pf' is not iptables, iptables-legacy or nft" --backend pf --keep
+error "not a queue number" --queue 70000
+error "unknown option \`--no-such-option'" --no-such-option
+error "needs a value" --route
+error "unexpected argument \`sideways'" sideways --keep
+error "nothing to do"
+
+if "$QOS" --help | grep -q -- "--route SEL=TABLE:VIA:DEV"; then ok; else bad "--help"; fi
+
+# has LINE ARGS...: the output of nufw-qos ARGS holds LINE
+has() {
+	line=$1
+	shift
+	if "$QOS" "$@" 2>&1 | grep -qxF -- "$line"; then ok; else
+		bad "nufw-qos $*: no line \`$line'"; fi
+}
+has "iptables -t mangle -A POSTROUTING -o eth1 -m mark --mark 0x20000/0xff0000 -j CLASSIFY --set-class 1:12" \
+	--group-bits 16:8 --shape eth1 --class group:2=12:8mbit:20mbit
+has "tc class add dev eth1 parent 1:1 classid 1:12 htb rate 8mbit ceil 20mbit" \
+	--group-bits 16:8 --shape eth1 --class group:2=12:8mbit:20mbit
+has "ip rule add priority 1001 fwmark 0x3e900/0xffff00 lookup 100" \
+	--uid-bits 8:16 --route uid:1001=100:10.0.0.1:eth1
+has "iptables -t mangle -A PREROUTING -j CONNMARK --restore-mark --nfmask 0xff00ffff --ctmask 0xff00ffff" \
+	--flag-bits 24:8 --keep
+has "iptables -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 3" --queue 3 --queue-at forward
+has "		oifname \"eth1\" meta mark 0x2a meta priority set 1:11" \
+	--backend nft --shape eth1 --class 0x2a=11:1mbit
+has "iptables -t mangle -A POSTROUTING -m mark --mark 0x3e9/0xffff -j DSCP --set-dscp 46" \
+	--dscp uid:1001=ef
+has "tc filter add dev eth1 parent 1: protocol ip handle 0x3e9/0xffff fw classid 1:11" \
+	--shape eth1 --classifier fw --class uid:1001=11:1mbit
+has "iptables-legacy -w -t mangle -A PREROUTING -m dscp --dscp 34 -j MARK --set-xmark 0x22/0x3f" \
+	--backend iptables-legacy --dscp-route af41=10:10.0.0.9:eth4
+
+# `down' undoes `up': each iptables -A has its -D, each add its del.
+for backend in iptables iptables-legacy nft; do
+	set -- --backend $backend --queue 0 --flag-bits 24:8 --route uid:1001=100:10.0.0.1:eth2 \
+		--shape eth1,eth2 --ifb ifb7 --class uid:1001=11:4mbit --dscp flag:1=af41:eth3 \
+		--dscp-route 34=10:10.0.0.9:eth4
+	up=$("$QOS" up "$@") && down=$("$QOS" down "$@") || { bad "$backend: up/down failed"; continue; }
+	want=$(printf '%s\n' "$up" | sed -n 's/^\(iptables[-a-z]*\( -w\)\?\( -t [a-z]*\)\?\) -A /\1 -D /p' | sort)
+	got=$(printf '%s\n' "$down" | grep '^iptables' | sort)
+	[ "$want" = "$got" ] && ok || bad "$backend: iptables -D lines differ from the -A lines"
+	want=$(printf '%s\n' "$up" | grep -E '^(ip rule add|ip route add|ip link add|tc qdisc add)' |
+		sed 's/ add / del /; s/ type ifb$//; s/ handle 1: htb default 10$//' | sort)
+	got=$(printf '%s\n' "$down" | grep -E '^(ip|tc) ' | sort)
+	[ "$want" = "$got" ] && ok || bad "$backend: ip/tc del lines differ from the add lines" "$want" "$got"
+	if [ $backend = nft ]; then
+		printf '%s\n' "$down" | grep -qx "nft delete table ip nufw_qos" && ok || bad "nft: no table delete"
+	fi
+done
+
+echo "$checks checks, $failures failures"
+[ $failures -eq 0 ]
