@@ -259,6 +259,36 @@ test_connection_end_report() {
 	fi
 }
 
+# nufw -q 0:1 with the rule's --queue-balance 0:1: one worker per queue,
+# each with its own link to nuauth; every connection decided and marked.
+test_queue_balance() {
+	local p=$LAB_DIR/pki ipt="ip netns exec $NS_G iptables" out port ok=0 i
+	lab_stop "$NUFW_PID"
+	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-balance 0:1
+	lab_start nufw-balanced "$NS_G" "$NUFW" -d 127.0.0.1 -q 0:1 -m -k "$p/nufw-key.pem" \
+		-c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5
+	NUFW_PID=$LAB_PID
+	if lab_wait_log nufw-balanced "connected to nuauth" 10 2; then
+		for i in 1 2 3 4 5 6 7 8; do
+			out=$(lab_connect $ALICE_UID 80) && port=${out##*:} &&
+				[ "$(lab_ct_mark "$port" 80)" = 1001 ] && ok=$((ok + 1))
+		done
+	fi
+	# Both queues saw packets (the 8th column counts the ids handed out).
+	local used
+	used=$(ip netns exec "$NS_G" awk '($1 == 0 || $1 == 1) && $8 > 0' \
+		/proc/net/netfilter/nfnetlink_queue | wc -l)
+	if [ $ok = 8 ] && [ "$used" = 2 ]; then
+		pass "nufw -q 0:1 decides and marks connections spread over two queues"
+	else
+		fail "nufw -q 0:1 decides and marks connections spread over two queues" "$ok of 8 marked, $used queues used"
+	fi
+	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
+	lab_stop "$NUFW_PID"
+	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-before-balance.log"
+	lab_start_nufw
+}
+
 # alice stops her client: nuauth has nufw delete her connections from
 # conntrack, and her established transfer stops.
 test_logout_ends_connections() {
@@ -388,6 +418,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_nuauth_restart
 	test_nuauth_back_within_timeout
 	test_failure_policy
+	test_queue_balance
 	test_logout_ends_connections
 else
 	fail "alice and bob log in from the same desktop"
