@@ -294,6 +294,40 @@ test_two_queues() {
 	lab_start_nufw
 }
 
+# A nuauth that sends a message with an impossible length: nufw closes the
+# link and says why.
+test_malformed_from_nuauth() {
+	local p=$LAB_DIR/pki pid
+	lab_start fake-nuauth "$NS_G" python3 "$here/fake_nuauth.py" "$p" 4999
+	lab_wait_log fake-nuauth "ready" 10
+	lab_start nufw-fake "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 3 -m -k "$p/nufw-key.pem" \
+		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
+	pid=$LAB_PID
+	if lab_wait_log nufw-fake "lost the link to nuauth: bad message framing" 10; then
+		pass "a malformed message from nuauth closes nufw's link, with a log line"
+	else
+		fail "a malformed message from nuauth closes nufw's link, with a log line"
+	fi
+	lab_stop "$pid"
+}
+
+# Packets nufw cannot parse are dropped and counted (nufw reports its
+# counters when it stops).
+test_unparsable_packets() {
+	local ipt="ip netns exec $NS_G iptables"
+	$ipt -I FORWARD 1 -p 253 -j NFQUEUE --queue-num 0
+	$ipt -I FORWARD 1 -p tcp -m length --length 0:30 -j NFQUEUE --queue-num 0
+	ip netns exec "$NS_C" python3 "$here/bad_packets.py" 10.201.0.2 10.202.0.2
+	$ipt -D FORWARD -p 253 -j NFQUEUE --queue-num 0
+	$ipt -D FORWARD -p tcp -m length --length 0:30 -j NFQUEUE --queue-num 0
+	lab_stop "$NUFW_PID"
+	if grep -q "unparsable 2)" "$LAB_DIR/nufw.log"; then
+		pass "nufw drops and counts packets it cannot parse"
+	else
+		fail "nufw drops and counts packets it cannot parse" "$(tail -1 "$LAB_DIR/nufw.log")"
+	fi
+}
+
 # alice stops her client: nuauth has nufw delete her connections from
 # conntrack, and her established transfer stops.
 test_logout_ends_connections() {
@@ -425,6 +459,8 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_failure_policy
 	test_two_queues
 	test_logout_ends_connections
+	test_malformed_from_nuauth
+	test_unparsable_packets
 else
 	fail "alice and bob log in from the same desktop"
 fi

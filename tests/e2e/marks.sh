@@ -1,0 +1,114 @@
+#!/bin/bash
+# The mark modules end to end in the namespace lab (run as root):
+#   tests/e2e/marks.sh BUILD_DIR
+# nuauth runs mark_uid then mark_group, the group file mapping gid 200 to
+# 0x20 in bits 16..23: alice (uid 1001, group 100) gets mark 0x3e9 and bob
+# (uid 1002, groups 100,200) 0x2003ea in the gateway's conntrack.  Also
+# checks that a bad group file or field stops nuauth with file:line.
+# Prints one PASS/FAIL line per check and ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "marks.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+
+passed=0 failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
+
+ALICE_UID=2001	# desktop uids: not those of nuauth's users file
+BOB_UID=2002
+
+# The lab's nuauth.conf with the mark modules; the last assignment of a key
+# wins, so appending overrides lab_nuauth_conf's choices.
+marks_conf() {
+	lab_nuauth_conf
+	cat > "$LAB_DIR/mark_group.conf" <<GROUPS
+# gid[,gid...]:mark
+300:0x30
+200:0x20
+GROUPS
+	cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_finalize_packet_module="mark_uid mark_group"
+mark_group_group_file="$LAB_DIR/mark_group.conf"
+mark_group_nbits=8
+mark_group_shift=16
+CONF
+}
+
+# conf_error_case NAME EXPECTED_TEXT: nuauth on $LAB_DIR/bad.conf must stop
+# at start and say EXPECTED_TEXT.
+conf_error_case() {
+	local out status
+	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
+		pass "$1"
+	else
+		fail "$1" "status $status, wanted \`$2' in:" "$out"
+	fi
+}
+
+test_config_errors() {
+	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))	# the line each case adds
+	printf '200:0x20\n\n100;0x10\n' > "$LAB_DIR/bad-groups.conf"
+	{ cat "$LAB_DIR/nuauth.conf"; echo "mark_group_group_file=\"$LAB_DIR/bad-groups.conf\""; } \
+		> "$LAB_DIR/bad.conf"
+	conf_error_case "a bad group file line stops nuauth with file:line" \
+		"$LAB_DIR/bad-groups.conf:3: expected \`gid[,gid...]:mark', got \`100;0x10'"
+	{ cat "$LAB_DIR/nuauth.conf"; echo 'mark_group_shift=25'; } > "$LAB_DIR/bad.conf"
+	conf_error_case "a field past bit 31 stops nuauth naming the keys" \
+		"$LAB_DIR/bad.conf:$next: mark_group_shift=25 with mark_group_nbits=8"
+	{ cat "$LAB_DIR/nuauth.conf"; echo 'mark_group_nbits=4'; } > "$LAB_DIR/bad.conf"
+	conf_error_case "a group mark wider than the field stops nuauth with file:line" \
+		"$LAB_DIR/mark_group.conf:2: mark \`0x30' does not fit in the 4 bits"
+}
+
+# check_mark NAME LOCAL_UID WANTED: a connection to port 80 as LOCAL_UID
+# carries mark WANTED (a number) in the gateway's conntrack.
+check_mark() {
+	local out port mark
+	if out=$(lab_connect "$2" 80) && port=${out##*:} && mark=$(lab_ct_mark "$port" 80) &&
+	   [ -n "$mark" ] && [ "$mark" -eq "$(($3))" ]; then
+		pass "$1"
+	else
+		fail "$1" "$out" "mark=${mark:-none}, wanted $(($3))"
+	fi
+}
+
+lab_netns
+lab_pki
+marks_conf
+test_config_errors
+lab_rules
+lab_start_server
+lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
+if grep -q "mark_group: 2 lines from $LAB_DIR/mark_group.conf" "$LAB_DIR/nuauth.log"; then
+	pass "nuauth loads mark_group and its group file"
+else
+	fail "nuauth loads mark_group and its group file" "$(cat "$LAB_DIR/nuauth.log")"
+fi
+lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+
+if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_UID bob bobpw; then
+	pass "alice and bob log in"
+	check_mark "alice (group 100 only) gets mark_uid's 1001 (0x3e9), group bits 0" \
+		$ALICE_UID 0x3e9
+	check_mark "bob (groups 100,200) gets 0x2003ea: uid 1002 and 0x20 in bits 16..23" \
+		$BOB_UID 0x2003ea
+else
+	fail "alice and bob log in"
+fi
+
+# Every daemon ends here, so that sanitizer builds write their reports.
+lab_stop_all
+if grep -lE "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log >/dev/null 2>&1; then
+	fail "no sanitizer report from any program" \
+		"$(grep -hE -A20 "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log | head -60)"
+else
+	pass "no sanitizer report from any program"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
