@@ -86,6 +86,10 @@ if [ "$(id -u)" = 0 ]; then
 		step "routing and QoS recipes in the namespace lab"
 		run_counted build.qos.log tests/e2e/qos.sh build
 	fi
+	if [ -x build/src/nuauth/nuauth ]; then
+		step "composed marks (mark_uid and mark_group) in the namespace lab"
+		run_counted build.marks.log tests/e2e/marks.sh build
+	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
 		step "end-to-end tests with the sanitizer build"
 		# Leaks at exit are not checked here (the daemons end on a signal
