@@ -21,12 +21,60 @@ static void usage(FILE *out)
 		"  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
 		"  -v       more verbose (repeat for more)\n"
 		"  -D       run in the background, log to syslog\n"
-		"  -V       print the version and exit\n");
+		"  -V       print the version and exit\n"
+		"Signals: SIGHUP reads the configuration, users and ACLs again (the running\n"
+		"set stays when the new one has an error); SIGTERM exits.\n");
 }
 
 static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
 {
 	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
+}
+
+/* SIGHUP: reads the configuration again and loads a fresh set of modules
+ * (users, ACLs, marks).  Only if everything loads does it replace the
+ * running set; otherwise nuauth goes on with what it had.  Listening
+ * addresses and certificates take a restart. */
+static gboolean on_hup(gpointer data)
+{
+	struct nuauth_server *srv = data;
+	struct nuauth_config cfg = { 0 };
+	struct nuauth_modules mods = { 0 };
+	GError *error = NULL;
+	struct nu_conf *conf = nu_conf_load(srv->conf_path, &error);
+
+	if (!conf || !nuauth_config_read(conf, &cfg, &error) ||
+	    !nuauth_modules_load(&mods, conf, &cfg, &error)) {
+		log_err("SIGHUP: %s: keeping the running configuration", error->message);
+		g_error_free(error);
+		nuauth_modules_unload(&mods);
+		nuauth_config_clear(&cfg);
+		nu_conf_free(conf);
+		return G_SOURCE_CONTINUE;
+	}
+	nu_conf_foreach_unused(conf, warn_unused, NULL);
+	if (g_strcmp0(cfg.nufw_listen_addr, srv->cfg.nufw_listen_addr) ||
+	    g_strcmp0(cfg.client_listen_addr, srv->cfg.client_listen_addr) ||
+	    cfg.gw_port != srv->cfg.gw_port || cfg.user_port != srv->cfg.user_port ||
+	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
+	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) || g_strcmp0(cfg.tls_crl, srv->cfg.tls_crl))
+		log_warnx("SIGHUP: listening addresses and certificates change only at restart");
+	/* Decisions run to completion on this thread: no module is in use
+	 * while the sets are swapped. */
+	nuauth_modules_unload(&srv->modules);
+	srv->modules = mods;
+	g_free(cfg.nufw_listen_addr);
+	cfg.nufw_listen_addr = g_strdup(srv->cfg.nufw_listen_addr);
+	g_free(cfg.client_listen_addr);
+	cfg.client_listen_addr = g_strdup(srv->cfg.client_listen_addr);
+	cfg.gw_port = srv->cfg.gw_port;
+	cfg.user_port = srv->cfg.user_port;
+	nuauth_config_clear(&srv->cfg);
+	srv->cfg = cfg;
+	nu_conf_free(srv->conf);
+	srv->conf = conf;
+	log_notice("SIGHUP: configuration, users and ACLs reloaded");
+	return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_quit_signal(gpointer data)
@@ -65,6 +113,7 @@ int main(int argc, char **argv)
 	nu_log_init("nuauth", false, verbosity);
 	signal(SIGPIPE, SIG_IGN);
 
+	srv.conf_path = conf_path;
 	srv.conf = nu_conf_load(conf_path, &error);
 	if (!srv.conf || !nuauth_config_read(srv.conf, &srv.cfg, &error) ||
 	    !nuauth_modules_load(&srv.modules, srv.conf, &srv.cfg, &error))
@@ -94,6 +143,7 @@ int main(int argc, char **argv)
 	}
 	g_unix_signal_add(SIGTERM, on_quit_signal, &srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, &srv);
+	g_unix_signal_add(SIGHUP, on_hup, &srv);
 	log_notice("nuauth %s ready: gateways on %s:%u, clients on %s:%u", PACKAGE_VERSION,
 		   srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 		   srv.cfg.client_listen_addr, srv.cfg.user_port);

@@ -82,6 +82,7 @@ struct nuauth_session_user {
 
 /* ---- server state ---- */
 struct nuauth_server {
+	const char *conf_path;
 	struct nu_conf *conf;
 	struct nuauth_config cfg;
 	struct nuauth_modules modules;

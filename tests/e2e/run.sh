@@ -259,6 +259,33 @@ test_connection_end_report() {
 	fi
 }
 
+# SIGHUP: nuauth reads its ACLs again.  A broken file is refused with
+# file:line and the running ACLs stay; a good one takes effect.
+test_reload() {
+	local out
+	cp "$LAB_DIR/acls.nufw" "$LAB_DIR/acls.good"
+	printf '\n[typo]\ngid=100\nDstPrt=9090\n' >> "$LAB_DIR/acls.nufw"
+	kill -HUP "$NUAUTH_PID"
+	if lab_wait_log nuauth "acls.nufw:[0-9]*: unknown ACL key .DstPrt.*keeping the running" 5 &&
+	   kill -0 "$NUAUTH_PID" && out=$(lab_connect $ALICE_UID 80); then
+		pass "SIGHUP with a broken ACL file keeps the running ACLs (file:line logged)"
+	else
+		fail "SIGHUP with a broken ACL file keeps the running ACLs (file:line logged)" "${out:-}"
+	fi
+	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
+	printf '\n[9090 for staff]\ngid=100\nDstPort=9090\n' >> "$LAB_DIR/acls.nufw"
+	kill -HUP "$NUAUTH_PID"
+	if lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 &&
+	   out=$(lab_connect $ALICE_UID 9090); then
+		pass "SIGHUP loads new ACLs: a port refused before is allowed"
+	else
+		fail "SIGHUP loads new ACLs: a port refused before is allowed" "${out:-}"
+	fi
+	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
+}
+
 # nufw -q 0:1: one worker per queue, each with its own link to nuauth.
 # (--queue-balance spreads flows by address pair, and the lab has one pair,
 # so the rules pick the queue by port.)
@@ -457,6 +484,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_nuauth_restart
 	test_nuauth_back_within_timeout
 	test_failure_policy
+	test_reload
 	test_two_queues
 	test_logout_ends_connections
 	test_malformed_from_nuauth
