@@ -29,6 +29,48 @@ static bool get_bool(struct nu_conf *conf, const char *key, bool def, bool *out,
 	return true;
 }
 
+/* nufw_gw_addr: the addresses gateways may connect from (NuFW read this key
+ * but never enforced it).  Unset: any gateway with a certificate from our
+ * CA. */
+static bool read_gw_addrs(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
+{
+	const char *list = nu_conf_get_str(conf, "nufw_gw_addr", NULL);
+	gchar **addrs;
+
+	if (!list)
+		return true;
+	addrs = g_strsplit_set(list, " ,\t", -1);
+	for (gchar **a = addrs; *a; a++) {
+		struct in6_addr parsed;
+		uint8_t family;
+
+		if (**a && !nu_addr_parse(*a, &parsed, &family)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s: nufw_gw_addr: `%s' is not an IP address",
+				    nu_conf_where(conf, "nufw_gw_addr"), *a);
+			g_strfreev(addrs);
+			return false;
+		}
+	}
+	cfg->gw_addrs = addrs;
+	return true;
+}
+
+bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr)
+{
+	if (!cfg->gw_addrs)
+		return true;
+	for (gchar **a = cfg->gw_addrs; *a; a++) {
+		struct in6_addr allowed;
+		uint8_t family;
+
+		if (**a && nu_addr_parse(*a, &allowed, &family) &&
+		    memcmp(&allowed, addr, sizeof(allowed)) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
@@ -49,7 +91,11 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_uint(conf, "nuauth_packet_timeout", 15, 1, 3600, &cfg->packet_timeout, error) ||
 	    !get_uint(conf, "nuauth_prio_to_nok", 1, 0, 2, &prio, error) ||
 	    !get_bool(conf, "nuauth_push_to_client", true, &cfg->push_to_client, error) ||
-	    !get_bool(conf, "nuauth_user_check_ip_equality", true, &cfg->user_check_ip_equality, error))
+	    !get_bool(conf, "nuauth_user_check_ip_equality", true, &cfg->user_check_ip_equality, error) ||
+	    !get_bool(conf, "nuauth_reject_authenticated_drop", false,
+		      &cfg->reject_authenticated_drop, error) ||
+	    !get_bool(conf, "nuauth_reject_after_timeout", false, &cfg->reject_after_timeout, error) ||
+	    !read_gw_addrs(conf, cfg, error))
 		return false;
 	cfg->prio_to_nok = (int)prio;
 	return true;
@@ -67,5 +113,6 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->user_check_modules);
 	g_free(cfg->acl_check_modules);
 	g_free(cfg->finalize_packet_modules);
+	g_strfreev(cfg->gw_addrs);
 	memset(cfg, 0, sizeof(*cfg));
 }

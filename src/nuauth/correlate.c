@@ -248,10 +248,13 @@ static gboolean on_tick(gpointer data)
 
 		if (p->deadline > now)
 			break;
-		log_info("%s: no user claimed it in %u s: dropped",
+		log_info("%s: no user claimed it in %u s",
 			 nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text)),
 			 cor->srv->cfg.packet_timeout);
-		nuauth_gateway_send_decision(p->gw, p->ask.packet_id, NU_VERDICT_DROP, false, 0);
+		nuauth_gateway_send_decision(p->gw, p->ask.packet_id,
+					     cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
+										: NU_VERDICT_DROP,
+					     false, 0);
 		packet_forget(cor, p);
 	}
 	g_hash_table_iter_init(&it, cor->announced);

@@ -48,12 +48,12 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 		}
 	}
 	chosen = choose(matches, srv->cfg.prio_to_nok);
-	if (!chosen)
-		goto out;
-	g_strlcpy(out->acl_name, chosen->name, sizeof(out->acl_name));
-	out->verdict = chosen->decision;
+	if (chosen) {
+		g_strlcpy(out->acl_name, chosen->name, sizeof(out->acl_name));
+		out->verdict = chosen->decision;
+	}
 	if (out->verdict != NU_VERDICT_ACCEPT)
-		goto out;
+		goto refused;
 	out->mark = packet->mark;
 	for (guint i = 0; i < fin->len; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(fin, i);
@@ -64,6 +64,12 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 			goto out;
 		}
 	}
+	goto out;
+refused:
+	/* The user is known: let their program fail at once rather than
+	 * wait for its connect to time out, if the site wants that. */
+	if (out->verdict == NU_VERDICT_DROP && srv->cfg.reject_authenticated_drop)
+		out->verdict = NU_VERDICT_REJECT;
 out:
 	g_array_free(matches, TRUE);
 }

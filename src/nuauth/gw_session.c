@@ -151,7 +151,7 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 {
 	gnutls_session_t tls = nu_tls_server_session(srv->creds, fd, true);
 	struct nuauth_gateway *gw;
-	struct in6_addr addr;
+	struct in6_addr addr = IN6ADDR_ANY_INIT;
 	char text[INET6_ADDRSTRLEN];
 
 	if (!tls) {
@@ -159,12 +159,17 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 		close(fd);
 		return;
 	}
+	if (!nu_addr_from_sockaddr((const struct sockaddr *)peer, &addr) ||
+	    !nuauth_config_allows_gateway(&srv->cfg, &addr)) {
+		log_warnx("gateway connection from %s refused: not in nufw_gw_addr",
+			  nu_addr_format(&addr, text, sizeof(text)));
+		gnutls_deinit(tls);
+		close(fd);
+		return;
+	}
 	gw = g_new0(struct nuauth_gateway, 1);
 	gw->srv = srv;
-	if (nu_addr_from_sockaddr((const struct sockaddr *)peer, &addr))
-		gw->name = g_strdup(nu_addr_format(&addr, text, sizeof(text)));
-	else
-		gw->name = g_strdup("?");
+	gw->name = g_strdup(nu_addr_format(&addr, text, sizeof(text)));
 	gw->link = nu_msgconn_new(fd, tls, false, &gateway_ops, gw);
 	srv->gateways = g_list_prepend(srv->gateways, gw);
 }

@@ -38,6 +38,9 @@ struct nuauth_config {
 	int prio_to_nok;		/* 0 any accept wins, 1 any drop wins, 2 first match */
 	bool push_to_client;
 	bool user_check_ip_equality;
+	bool reject_authenticated_drop;	/* a known user's drop is answered as reject */
+	bool reject_after_timeout;	/* an unclaimed packet is rejected, not dropped */
+	char **gw_addrs;		/* nufw_gw_addr: allowed gateways; NULL: any */
 	char *module_path;		/* folder of the module .so files */
 	char *user_check_modules;
 	char *acl_check_modules;
@@ -47,6 +50,8 @@ struct nuauth_config {
 /* Reads every key nuauth itself uses; false with *error (file:line). */
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error);
 void nuauth_config_clear(struct nuauth_config *cfg);
+/* nufw_gw_addr: may a gateway connect from addr? */
+bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr);
 
 /* ---- modules.c ---- */
 struct nuauth_module_instance {

@@ -282,8 +282,34 @@ test_reload() {
 		fail "SIGHUP loads new ACLs: a port refused before is allowed" "${out:-}"
 	fi
 	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
+
+	# Policy keys, read again too.
+	local p=$LAB_DIR/pki start elapsed pid
+	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth.good"
+	printf 'nuauth_reject_authenticated_drop=1\nnufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
+	start=$(date +%s%N)
+	out=$(lab_connect $ALICE_UID 9090 5000)
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	if grep -q "Connection refused" <<<"$out" && [ $elapsed -lt 1000 ]; then
+		pass "nuauth_reject_authenticated_drop: a known user's refused connect fails at once"
+	else
+		fail "nuauth_reject_authenticated_drop: a known user's refused connect fails at once" \
+			"$out after $elapsed ms"
+	fi
+	lab_start nufw-elsewhere "$NS_G" "$NUFW" -d 127.0.0.1 -q 4 -k "$p/nufw-key.pem" \
+		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
+	pid=$LAB_PID
+	if lab_wait_log nuauth "gateway connection from 127.0.0.1 refused: not in nufw_gw_addr" 5; then
+		pass "nufw_gw_addr: a gateway from another address is refused"
+	else
+		fail "nufw_gw_addr: a gateway from another address is refused"
+	fi
+	lab_stop "$pid"
+	cp "$LAB_DIR/nuauth.good" "$LAB_DIR/nuauth.conf"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
 }
 
 # nufw -q 0:1: one worker per queue, each with its own link to nuauth.
