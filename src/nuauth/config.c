@@ -81,6 +81,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->tls_cert = g_strdup(nu_conf_get_str(conf, "nuauth_tls_cert", NUFW_CONFDIR "/nuauth-cert.pem"));
 	cfg->tls_cacert = g_strdup(nu_conf_get_str(conf, "nuauth_tls_cacert", NUFW_CONFDIR "/cacert.pem"));
 	cfg->tls_crl = g_strdup(nu_conf_get_str(conf, "nuauth_tls_crl", ""));
+	cfg->run_as = g_strdup(nu_conf_get_str(conf, "nuauth_run_as", NULL));
 	cfg->module_path = g_strdup(nu_conf_get_str(conf, "nuauth_module_path", MODULEDIR));
 	cfg->user_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_check_module", "plaintext"));
 	cfg->acl_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_acl_check_module", "plaintext"));
@@ -110,6 +111,7 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->tls_cacert);
 	g_free(cfg->tls_crl);
 	g_free(cfg->module_path);
+	g_free(cfg->run_as);
 	g_free(cfg->user_check_modules);
 	g_free(cfg->acl_check_modules);
 	g_free(cfg->finalize_packet_modules);

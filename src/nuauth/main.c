@@ -10,6 +10,7 @@
 #include <glib-unix.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "tls.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/nufw/nuauth.conf"
@@ -120,6 +121,8 @@ int main(int argc, char **argv)
 		fatalx("%s", error->message);
 	nu_conf_foreach_unused(srv.conf, warn_unused, NULL);
 
+	if (!nu_check_private_file(srv.cfg.tls_key, &err))
+		fatalx("nuauth_tls_key: %s", err);
 	srv.creds = nu_tls_creds_load(srv.cfg.tls_cacert, srv.cfg.tls_cert, srv.cfg.tls_key,
 				      srv.cfg.tls_crl, &err);
 	if (!srv.creds)
@@ -135,6 +138,15 @@ int main(int argc, char **argv)
 	    !nuauth_listen(&srv, srv.cfg.client_listen_addr, srv.cfg.user_port,
 			   nuauth_client_accept, &error))
 		fatalx("%s", error->message);
+	/* Ports are bound and certificates read: nothing left that needs
+	 * root.  (A SIGHUP later reads the users and ACLs as that user.) */
+	if (srv.cfg.run_as) {
+		if (!nu_drop_to_user(srv.cfg.run_as, &err))
+			fatalx("nuauth_run_as: %s", err);
+		log_info("running as user %s", srv.cfg.run_as);
+	} else if (geteuid() == 0) {
+		log_notice("running as root: set nuauth_run_as to a user of its own");
+	}
 
 	if (daemonize) {
 		if (daemon(0, 0) < 0)

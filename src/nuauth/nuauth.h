@@ -42,6 +42,7 @@ struct nuauth_config {
 	bool reject_after_timeout;	/* an unclaimed packet is rejected, not dropped */
 	char **gw_addrs;		/* nufw_gw_addr: allowed gateways; NULL: any */
 	char *module_path;		/* folder of the module .so files */
+	char *run_as;			/* nuauth_run_as: user to become; NULL stays */
 	char *user_check_modules;
 	char *acl_check_modules;
 	char *finalize_packet_modules;

@@ -13,8 +13,10 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib-unix.h>
+#include <linux/capability.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -231,6 +233,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!fw.opt.key || !fw.opt.cert || !fw.opt.ca)
 		fatalx("nufw needs its key (-k), its certificate (-c) and the CA (-a)");
+	if (!nu_check_private_file(fw.opt.key, &err))
+		fatalx("-k: %s", err);
 	creds = load_creds(&fw.opt, &err);
 	if (!creds)
 		fatalx("%s", err);
@@ -246,6 +250,11 @@ int main(int argc, char **argv)
 			fatalx("queue %u: %s", q, err);
 		fw.workers[fw.nworkers++] = w;
 	}
+	/* The queues, conntrack and raw sockets are open: from here on nufw
+	 * needs only CAP_NET_ADMIN (verdicts, conntrack deletions) and
+	 * CAP_NET_RAW (reject answers).  The worker threads inherit this. */
+	if (!nu_keep_only_capabilities(UINT64_C(1) << CAP_NET_ADMIN | UINT64_C(1) << CAP_NET_RAW, &err))
+		fatalx("%s", err);
 	if (daemonize) {
 		if (daemon(0, 0) < 0)
 			fatalx("cannot run in the background: %m");

@@ -139,6 +139,7 @@ lab_nuauth_conf() {
 alice:alicepw:1001:100
 bob:bobpw:1002:100,200
 USERS
+	chmod 600 "$LAB_DIR/users.nufw"	# it holds passwords: nuauth checks
 	cat > "$LAB_DIR/acls.nufw" <<ACLS
 [web for staff]
 decision=1

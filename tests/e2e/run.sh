@@ -29,6 +29,18 @@ conf_error_case() {	# NAME EXPECTED_TEXT: runs nuauth on $LAB_DIR/bad.conf
 	fi
 }
 
+test_least_privilege_start() {
+	local out
+	chmod 644 "$LAB_DIR/users.nufw"
+	out=$(timeout 10 "$NUAUTH" -c "$LAB_DIR/nuauth.conf" 2>&1)
+	if [ $? = 1 ] && grep -q "users.nufw: holds secrets but other users can read it" <<<"$out"; then
+		pass "nuauth refuses a users file others can read"
+	else
+		fail "nuauth refuses a users file others can read" "$out"
+	fi
+	chmod 600 "$LAB_DIR/users.nufw"
+}
+
 test_config_errors() {
 	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))	# the line each case adds
 	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_packet_timeout=soon'; } > "$LAB_DIR/bad.conf"
@@ -476,12 +488,25 @@ lab_netns
 lab_pki
 lab_nuauth_conf
 test_config_errors
+test_least_privilege_start
 lab_rules
 lab_start_server
 lab_start stream "$NS_S" "$NUPROBE" stream 5050
 lab_wait_log stream "ready"
 lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+
+# nufw keeps only CAP_NET_ADMIN and CAP_NET_RAW once its sockets are open.
+test_nufw_capabilities() {
+	local eff
+	eff=$(awk '/^CapEff:/ { print $2 }' "/proc/$NUFW_PID/status")
+	if [ "$eff" = 0000000000003000 ]; then
+		pass "nufw runs with only CAP_NET_ADMIN and CAP_NET_RAW"
+	else
+		fail "nufw runs with only CAP_NET_ADMIN and CAP_NET_RAW" "CapEff $eff"
+	fi
+}
+test_nufw_capabilities
 
 test_refusals_before_login() {
 	local out
