@@ -39,6 +39,23 @@ test_least_privilege_start() {
 		fail "nuauth refuses a users file others can read" "$out"
 	fi
 	chmod 600 "$LAB_DIR/users.nufw"
+
+	# nuauth_run_as: the ports are bound and the files read as root, then
+	# nuauth goes on as that user.
+	local pid uid
+	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/run-as.conf"
+	echo 'nuauth_run_as="nobody"' >> "$LAB_DIR/run-as.conf"
+	lab_start nuauth-run-as "$NS_G" "$NUAUTH" -c "$LAB_DIR/run-as.conf" -v
+	pid=$LAB_PID
+	if lab_wait_log nuauth-run-as "ready" 10; then
+		uid=$(awk '/^Uid:/ { print $2 "/" $3 "/" $4 }' "/proc/$pid/status")
+	fi
+	if [ "${uid:-}" = "$(id -u nobody)/$(id -u nobody)/$(id -u nobody)" ]; then
+		pass "nuauth_run_as: nuauth serves as an unprivileged user"
+	else
+		fail "nuauth_run_as: nuauth serves as an unprivileged user" "uid ${uid:-none}"
+	fi
+	lab_stop "$pid"
 }
 
 test_config_errors() {
