@@ -15,7 +15,7 @@ pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
 
 mkdir -p "$work/build"
-if (cd "$work/build" && "$top/configure" -q --prefix="$prefix" && make -s -j"$(nproc)" && make -s install) \
+if (cd "$work/build" && "$top/configure" -q --prefix="$prefix" --with-systemdunitdir="$prefix/lib/systemd/system" && make -s -j"$(nproc)" && make -s install) \
 	> "$work/build.log" 2>&1; then
 	pass "configure --prefix and make install"
 else
@@ -26,7 +26,9 @@ fi
 
 conf=$prefix/etc/nufw
 missing=
-for f in "$prefix/sbin/nuauth" "$prefix/sbin/nufw" "$prefix/bin/nutcpc" \
+for f in "$prefix/sbin/nuauth" "$prefix/sbin/nufw" "$prefix/bin/nutcpc" "$prefix/sbin/nuauthctl" \
+	 "$prefix/share/man/man8/nuauth.8" "$prefix/share/man/man5/nuauth.conf.5" \
+	 "$prefix/lib/systemd/system/nuauth.service" \
 	 "$prefix/lib/nuauth/modules/plaintext.so" "$prefix/lib/nuauth/modules/mark_uid.so" \
 	 "$conf/nuauth.conf" "$conf/users.nufw" "$conf/acls.nufw"; do
 	[ -e "$f" ] || missing="$missing $f"
@@ -38,7 +40,8 @@ else
 fi
 
 # The shipped nuauth.conf, with only the site's files pointed elsewhere.
-bash "$top/tests/e2e/pki.sh" "$work/pki" nuauth.lab 127.0.0.1 >/dev/null
+# The installed nuauthctl makes the certificates.
+NUAUTHCTL=$prefix/sbin/nuauthctl bash "$top/tests/e2e/pki.sh" "$work/pki" nuauth.lab 127.0.0.1 >/dev/null
 cat > "$work/site.conf" <<CONF
 include "$conf/nuauth.conf"
 nuauth_tls_key="$work/pki/nuauth-key.pem"

@@ -2,7 +2,9 @@
 # Installs what is missing, builds, and runs every test:
 #   - the unit tests (make check) in a normal build,
 #   - the same unit tests with AddressSanitizer and UBSan,
-#   - the end-to-end tests in the namespace lab (as root),
+#   - the end-to-end tests in the namespace lab (as root), also with the
+#     sanitizer build, the QoS recipes, composed marks and the client,
+#   - each libFuzzer harness for a few seconds,
 #   - make distcheck.
 # The last line is "N passed, N failed".  Run as root: sudo tests/run-all.sh
 set -uo pipefail
@@ -79,6 +81,10 @@ if [ "$(id -u)" = 0 ]; then
 	step "install into a prefix"
 	run_counted build.install.log tests/install-test.sh
 	if [ -x build/src/nuauth/nuauth ]; then
+		step "readiness notification to systemd (NOTIFY_SOCKET)"
+		run_counted build.notify.log tests/notify-test.sh build
+	fi
+	if [ -x build/src/nuauth/nuauth ]; then
 		step "end-to-end tests in the namespace lab"
 		run_counted build.e2e.log tests/e2e/run.sh build
 	fi
@@ -89,6 +95,8 @@ if [ "$(id -u)" = 0 ]; then
 	if [ -x build/src/nuauth/nuauth ]; then
 		step "composed marks (mark_uid and mark_group) in the namespace lab"
 		run_counted build.marks.log tests/e2e/marks.sh build
+		step "the desktop client (libnuclient, nutcpc) in the namespace lab"
+		run_counted build.client.log tests/e2e/client.sh build
 	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
 		step "end-to-end tests with the sanitizer build"
@@ -99,6 +107,9 @@ if [ "$(id -u)" = 0 ]; then
 			run_counted build-asan.e2e.log tests/e2e/run.sh build-asan
 	fi
 fi
+
+step "fuzzing every decoder and parser briefly (libFuzzer, clang)"
+run_counted build.fuzz.log tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-10}"
 
 step "make distcheck"
 if (cd build && make -s distcheck > ../build.distcheck.log 2>&1); then

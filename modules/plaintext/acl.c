@@ -359,7 +359,8 @@ static bool key_dstport(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 
 static bool key_app(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
-	if (!*c->value)
+	/* GLib's globs abort on a pattern that is not UTF-8: refused. */
+	if (!*c->value || !g_utf8_validate(c->value, -1, NULL))
 		return bad_value(c, "a glob on the program's path", e);
 	g_ptr_array_add(acl->apps, g_strdup(c->value));
 	return true;
@@ -702,15 +703,22 @@ static bool devs_match(const GPtrArray *devs, const char *dev)
 
 static bool apps_match(const GPtrArray *apps, const char *app)
 {
+	char *valid = NULL;
+	bool found = false;
 	unsigned i;
 
 	if (apps->len == 0)
 		return true;
+	/* The path comes from the client and GLib's globs abort on a string
+	 * that is not UTF-8: its bad bytes become U+FFFD, which `*' and `?'
+	 * still match. */
+	if (app && !g_utf8_validate(app, -1, NULL))
+		app = valid = g_utf8_make_valid(app, -1);
 	/* An unknown program matches no App= line, not even `*'. */
-	for (i = 0; app && *app && i < apps->len; i++)
-		if (g_pattern_match_simple(g_ptr_array_index(apps, i), app))
-			return true;
-	return false;
+	for (i = 0; app && *app && !found && i < apps->len; i++)
+		found = g_pattern_match_simple(g_ptr_array_index(apps, i), app);
+	g_free(valid);
+	return found;
 }
 
 static bool str_eq_nocase(const char *want, const char *have)

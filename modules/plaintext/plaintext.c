@@ -78,6 +78,14 @@ static enum nuauth_user_status plaintext_user_check(void *priv, const char *user
 	return nu_userdb_check(pt->users, user, password, password_len, uid, groups);
 }
 
+static enum nuauth_user_status plaintext_get_user_groups(void *priv, const char *user,
+							 uint32_t *uid, GArray *groups)
+{
+	struct plaintext *pt = priv;
+
+	return nu_userdb_lookup(pt->users, user, uid, groups);
+}
+
 static int plaintext_acl_check(void *priv, const struct nuauth_packet *packet,
 			       const struct nuauth_user *user, GArray *matches)
 {
@@ -93,6 +101,7 @@ static const struct nuauth_module plaintext_module = {
 	.init = plaintext_init,
 	.deinit = plaintext_deinit,
 	.user_check = plaintext_user_check,
+	.get_user_groups = plaintext_get_user_groups,
 	.acl_check = plaintext_acl_check,
 };
 

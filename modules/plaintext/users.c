@@ -406,3 +406,20 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
 		g_array_append_vals(groups, u->gids->data, u->gids->len);
 	return NUAUTH_USER_OK;
 }
+
+enum nuauth_user_status nu_userdb_lookup(const struct nu_userdb *db, const char *user,
+					 uint32_t *uid, GArray *groups)
+{
+	const struct nu_user *u = db && user ? g_hash_table_lookup(db->users, user) : NULL;
+
+	/* No password is involved here: an account whose password is `*'
+	 * (no password login) still exists, e.g. the guest of IP
+	 * authentication. */
+	if (!u)
+		return NUAUTH_USER_UNKNOWN;
+	if (uid)
+		*uid = u->uid;
+	if (groups)
+		g_array_append_vals(groups, u->gids->data, u->gids->len);
+	return NUAUTH_USER_OK;
+}

@@ -33,4 +33,10 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
 					const char *password, size_t password_len,
 					uint32_t *uid, GArray *groups);
 
+/* The uid and groups of user, without a password (for a user found by IP
+ * authentication, whose password may well be `*'): NUAUTH_USER_OK or
+ * NUAUTH_USER_UNKNOWN. */
+enum nuauth_user_status nu_userdb_lookup(const struct nu_userdb *db, const char *user,
+					 uint32_t *uid, GArray *groups);
+
 #endif

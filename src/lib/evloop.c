@@ -24,6 +24,14 @@ GSource *nu_idle(GSourceFunc fn, void *data)
 	return attach(g_idle_source_new(), fn, data);
 }
 
+GSource *nu_idle_high(GSourceFunc fn, void *data)
+{
+	GSource *s = g_idle_source_new();
+
+	g_source_set_priority(s, G_PRIORITY_HIGH);
+	return attach(s, fn, data);
+}
+
 void nu_source_cancel(GSource **src)
 {
 	if (!*src)

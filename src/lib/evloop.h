@@ -13,6 +13,8 @@
 GSource *nu_watch_fd(int fd, GIOCondition cond, GUnixFDSourceFunc fn, void *data);
 GSource *nu_timeout(unsigned ms, GSourceFunc fn, void *data);
 GSource *nu_idle(GSourceFunc fn, void *data);
+/* An idle source that runs before the other sources of the next turn. */
+GSource *nu_idle_high(GSourceFunc fn, void *data);
 /* Destroys *src (when not NULL) and sets it to NULL. */
 void nu_source_cancel(GSource **src);
 

@@ -29,6 +29,7 @@ struct nu_msgconn {
 	GSource *in_source;
 	GSource *out_source;	/* NULL when nothing waits for POLLOUT */
 	GSource *later_source;	/* idle source for a deferred close or read */
+	GSource *flush_source;	/* idle source writing what this turn queued */
 	char *close_why;	/* a close decided inside send, done later */
 	size_t send_pending;	/* chunk size of a send that returned EAGAIN */
 	GByteArray *in;
@@ -36,6 +37,7 @@ struct nu_msgconn {
 };
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
+static void flush(struct nu_msgconn *c);
 static gboolean on_writable(gint fd, GIOCondition cond, gpointer data);
 
 static void watch_out(struct nu_msgconn *c, bool want)
@@ -49,6 +51,7 @@ static void watch_out(struct nu_msgconn *c, bool want)
 static void really_free(struct nu_msgconn *c)
 {
 	nu_source_cancel(&c->later_source);
+	nu_source_cancel(&c->flush_source);
 	g_free(c->close_why);
 	if (c->session)
 		gnutls_deinit(c->session);
@@ -63,8 +66,13 @@ void nu_msgconn_close(struct nu_msgconn *c, const char *why)
 {
 	if (c->closed)
 		return;
+	/* What was queued (an ERROR, a refused login's answer) goes out
+	 * before the link closes, as far as the socket takes it now. */
+	if (!c->handshaking && !c->close_why)
+		flush(c);
 	c->closed = true;
 	nu_source_cancel(&c->in_source);
+	nu_source_cancel(&c->flush_source);
 	watch_out(c, false);
 	if (!c->handshaking)
 		gnutls_bye(c->session, GNUTLS_SHUT_WR);	/* best effort, non-blocking */
@@ -115,6 +123,12 @@ static void close_later(struct nu_msgconn *c, const char *why)
 		c->later_source = nu_idle(on_later, c);
 }
 
+void nu_msgconn_flush(struct nu_msgconn *c)
+{
+	if (!c->closed && !c->handshaking)
+		flush(c);
+}
+
 static void flush(struct nu_msgconn *c)
 {
 	while (!c->closed && !c->close_why && c->out->len > 0) {
@@ -142,6 +156,21 @@ static void flush(struct nu_msgconn *c)
 	watch_out(c, false);
 }
 
+static gboolean on_flush(gpointer data)
+{
+	struct nu_msgconn *c = data;
+
+	g_clear_pointer(&c->flush_source, g_source_unref);
+	c->dispatch_depth++;
+	flush(c);
+	if (c->close_why && !c->closed)
+		nu_msgconn_close(c, c->close_why);
+	c->dispatch_depth--;
+	if (c->free_requested && c->dispatch_depth == 0)
+		really_free(c);
+	return G_SOURCE_REMOVE;
+}
+
 void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
 {
 	if (c->closed || c->close_why)
@@ -151,8 +180,15 @@ void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
 		return;
 	}
 	g_byte_array_append(c->out, msg, (guint)len);
-	if (!c->handshaking)
+	if (c->handshaking)
+		return;
+	/* Messages queued during one turn of the main loop (a burst of
+	 * packets, a burst of decisions) leave together, in as few TLS
+	 * records and system calls as they fit in, once the turn is over. */
+	if (c->out->len >= MSGCONN_CHUNK)
 		flush(c);
+	else if (!c->flush_source && !c->out_source)
+		c->flush_source = nu_idle_high(on_flush, c);
 }
 
 /* Hands every whole message in the input buffer to on_message. */

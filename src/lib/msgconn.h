@@ -31,11 +31,16 @@ struct nu_msgconn_ops {
  * already established (e.g. by a blocking login). */
 struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handshake_done,
 				  const struct nu_msgconn_ops *ops, void *ctx);
-/* Queues msg and writes what the socket takes now.  Ignored once closed.
- * Never calls on_close itself: when the socket fails, the link closes once
+/* Queues msg; it is written at the end of the main loop's turn, with
+ * whatever else was queued meanwhile.  Ignored once closed.  Never calls
+ * on_close itself: when the socket fails, the link closes once
  * the current callback has returned, so the caller's state stays valid. */
 void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len);
-/* Closes the link now (on_close is called with why before this returns). */
+/* Writes what is queued now, as far as the socket takes it (sends are
+ * otherwise written together at the end of the main loop's turn). */
+void nu_msgconn_flush(struct nu_msgconn *c);
+/* Closes the link now (on_close is called with why before this returns);
+ * what was queued is written first, as far as the socket takes it. */
 void nu_msgconn_close(struct nu_msgconn *c, const char *why);
 void nu_msgconn_closef(struct nu_msgconn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

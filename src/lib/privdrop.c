@@ -58,7 +58,9 @@ bool nu_keep_only_capabilities(uint64_t keep, char **err)
 	int last = CAP_LAST_CAP;
 
 	for (int cap = 0; cap <= last; cap++) {
-		if (keep & (UINT64_C(1) << cap))
+		/* Only what is still in the bounding set needs dropping (and
+		 * dropping needs CAP_SETPCAP, which a unit may not grant). */
+		if ((keep & (UINT64_C(1) << cap)) || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
 			*err = g_strdup_printf("cannot drop capability %d: %s", cap, g_strerror(errno));

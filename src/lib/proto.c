@@ -93,6 +93,8 @@ const char *nu_msg_type_name(uint8_t type)
 		return "ANNOUNCE";
 	case NU_MSG_PUSH:
 		return "PUSH";
+	case NU_MSG_NOTICE:
+		return "NOTICE";
 	}
 	return "UNKNOWN";
 }
@@ -1053,4 +1055,34 @@ enum nu_proto_status nu_push_decode(const uint8_t *msg, size_t len,
 	st = decode_msg(msg, len, NU_MSG_PUSH, push_attrs, flow, NULL, &seen);
 	*has_flow = st == NU_PROTO_OK && HAS(seen, NU_ATTR_FLOW);
 	return st;
+}
+
+/* ---- NOTICE ---- */
+
+/* Only refusals are noticed: an accept here is a confused sender. */
+static const struct attr_row notice_attrs[] = {
+	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_notice, flow) },
+	{ ROW(NU_ATTR_VERDICT, KIND_U8, ATTR_MANDATORY, struct nu_notice, verdict),
+	  .allowed = BIT(NU_VERDICT_DROP) | BIT(NU_VERDICT_REJECT) },
+	{ ROW(NU_ATTR_APP, KIND_STR, 0, struct nu_notice, app) },
+	{ ROW(NU_ATTR_TEXT, KIND_STR, 0, struct nu_notice, text) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_notice_encode(uint8_t *buf, size_t cap,
+				      const struct nu_notice *m, size_t *out_len)
+{
+	if (m->verdict != NU_VERDICT_DROP && m->verdict != NU_VERDICT_REJECT) {
+		if (out_len)
+			*out_len = 0;
+		return NU_PROTO_BAD_ATTR;
+	}
+	return encode_msg(buf, cap, NU_MSG_NOTICE, 0, notice_attrs, m, 0, out_len);
+}
+
+enum nu_proto_status nu_notice_decode(const uint8_t *msg, size_t len,
+				      struct nu_notice *m)
+{
+	memset(m, 0, sizeof(*m));
+	return decode_msg(msg, len, NU_MSG_NOTICE, notice_attrs, m, NULL, NULL);
 }

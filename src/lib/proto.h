@@ -39,6 +39,7 @@ enum nu_msg_type {
 	NU_MSG_LOGOUT		= 36,	/* client -> nuauth: the user logs out */
 	NU_MSG_ANNOUNCE		= 48,	/* client -> nuauth: CONN... */
 	NU_MSG_PUSH		= 49,	/* nuauth -> client: optional FLOW */
+	NU_MSG_NOTICE		= 50,	/* nuauth -> client: FLOW, VERDICT, APP, TEXT */
 };
 
 enum nu_attr_type {
@@ -281,5 +282,18 @@ enum nu_proto_status nu_conn_destroy_decode(const uint8_t *msg, size_t len, stru
 /* PUSH: optional FLOW (the flow nuauth is asking about). */
 enum nu_proto_status nu_push_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow_or_null, size_t *out_len);
 enum nu_proto_status nu_push_decode(const uint8_t *msg, size_t len, bool *has_flow, struct nu_flow *flow);
+
+/* NOTICE: nuauth tells a client that one of its user's connections was not
+ * accepted.  FLOW and VERDICT (drop or reject; accept is BAD_ATTR) are
+ * mandatory; APP (the program, as announced) and TEXT (which rule decided,
+ * e.g. "acl web only") are optional. */
+struct nu_notice {
+	struct nu_flow flow;
+	uint8_t verdict;		/* NU_VERDICT_DROP or NU_VERDICT_REJECT */
+	char app[NU_APP_MAX];		/* "" when absent */
+	char text[NU_TEXT_MAX];		/* "" when absent */
+};
+enum nu_proto_status nu_notice_encode(uint8_t *buf, size_t cap, const struct nu_notice *m, size_t *out_len);
+enum nu_proto_status nu_notice_decode(const uint8_t *msg, size_t len, struct nu_notice *m);
 
 #endif

@@ -50,6 +50,21 @@ void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow)
 		nu_msgconn_send(cl->link, buf, len);
 }
 
+void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
+			  const char *app, const char *text)
+{
+	struct nu_notice n = { .flow = *flow, .verdict = (uint8_t)verdict };
+	uint8_t buf[NU_MSG_HEADER_LEN + 64 + NU_APP_MAX + NU_TEXT_MAX];
+	size_t len;
+
+	if (cl->state != CLIENT_READY)
+		return;
+	g_strlcpy(n.app, app ? app : "", sizeof(n.app));
+	g_strlcpy(n.text, text ? text : "", sizeof(n.text));
+	if (nu_notice_encode(buf, sizeof(buf), &n, &len) == NU_PROTO_OK)
+		nu_msgconn_send(cl->link, buf, len);
+}
+
 static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
 {
 	struct nu_auth_result r = { .result = result };

@@ -86,6 +86,8 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->user_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_check_module", "plaintext"));
 	cfg->acl_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_acl_check_module", "plaintext"));
 	cfg->finalize_packet_modules = g_strdup(nu_conf_get_str(conf, "nuauth_finalize_packet_module", "mark_uid"));
+	cfg->ip_authentication_modules = g_strdup(nu_conf_get_str(conf, "nuauth_ip_authentication_module", "ipauth_guest"));
+	cfg->get_user_groups_modules = g_strdup(nu_conf_get_str(conf, "nuauth_get_user_groups_module", "plaintext"));
 
 	if (!get_uint(conf, "nuauth_gw_packet_port", 4128, 1, 65535, &cfg->gw_port, error) ||
 	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
@@ -96,6 +98,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_bool(conf, "nuauth_reject_authenticated_drop", false,
 		      &cfg->reject_authenticated_drop, error) ||
 	    !get_bool(conf, "nuauth_reject_after_timeout", false, &cfg->reject_after_timeout, error) ||
+	    !get_bool(conf, "nuauth_do_ip_authentication", false, &cfg->do_ip_authentication, error) ||
 	    !read_gw_addrs(conf, cfg, error))
 		return false;
 	cfg->prio_to_nok = (int)prio;
@@ -115,6 +118,8 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->user_check_modules);
 	g_free(cfg->acl_check_modules);
 	g_free(cfg->finalize_packet_modules);
+	g_free(cfg->ip_authentication_modules);
+	g_free(cfg->get_user_groups_modules);
 	g_strfreev(cfg->gw_addrs);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -94,17 +94,20 @@ static const char *verdict_name(int verdict)
 	}
 }
 
-static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw, const struct nu_packet_ask *ask,
-		   struct nuauth_client *cl, const struct announcement *a)
+/* Decides ask for the user su and answers the gateway.  cl is the client
+ * that claimed the flow, NULL for a user found by IP authentication. */
+static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+			      const struct nu_packet_ask *ask,
+			      const struct nuauth_session_user *su, struct nuauth_client *cl,
+			      const char *app, bool conflict)
 {
-	const struct nuauth_session_user *su = nuauth_client_user(cl);
 	struct nuauth_packet pkt = {
 		.flow = ask->flow,
 		.mark = ask->mark,
 		.icmp_type = ask->icmp_type,
 		.indev = ask->indev,
 		.outdev = ask->outdev,
-		.app = a->app ? a->app : "",
+		.app = app ? app : "",
 		.os_sysname = su->os_sysname ? su->os_sysname : "",
 		.os_release = su->os_release ? su->os_release : "",
 		.os_version = su->os_version ? su->os_version : "",
@@ -118,7 +121,7 @@ static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw, con
 	struct nuauth_verdict v;
 	char flow_text[NU_FLOW_STRLEN];
 
-	if (a->conflict) {
+	if (conflict) {
 		memset(&v, 0, sizeof(v));
 		v.verdict = NU_VERDICT_DROP;
 	} else {
@@ -126,13 +129,83 @@ static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw, con
 	}
 	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
 				     v.verdict == NU_VERDICT_ACCEPT, v.mark);
-	if (v.verdict == NU_VERDICT_ACCEPT)
+	if (v.verdict == NU_VERDICT_ACCEPT) {
 		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
-	log_info("user %s: %s %s (%s%s), mark 0x%x", user.name,
-		 nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
+	} else if (!conflict && cl) {
+		/* The ACL decision is the user's to know: the client shows it. */
+		char why[NU_TEXT_MAX];
+
+		g_snprintf(why, sizeof(why), "%s%s", *v.acl_name ? "acl " : "no acl allows it",
+			   v.acl_name);
+		nuauth_client_notice(cl, &ask->flow, v.verdict, pkt.app, why);
+	}
+	log_info("%s %s: %s %s (%s%s), mark 0x%x", cl ? "user" : "ip-authenticated user",
+		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
 		 verdict_name(v.verdict),
-		 a->conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
-		 a->conflict ? "" : v.acl_name, v.mark);
+		 conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
+		 conflict ? "" : v.acl_name, v.mark);
+}
+
+static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+		   const struct nu_packet_ask *ask, struct nuauth_client *cl,
+		   const struct announcement *a)
+{
+	decide_and_answer(cor, gw, ask, nuauth_client_user(cl), cl, a->app, a->conflict);
+}
+
+/* Is a logged-in client there to claim flows from addr? */
+static bool client_at(struct nuauth_correlator *cor, const struct in6_addr *addr)
+{
+	for (GList *l = cor->srv->clients; l; l = l->next) {
+		struct nuauth_client *cl = l->data;
+
+		if (nuauth_client_user(cl)->name &&
+		    memcmp(nuauth_client_addr(cl), addr, sizeof(*addr)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* nuauth_do_ip_authentication: a packet from a host where no client is
+ * logged in gets its user from the ip_authentication modules, and that
+ * user's uid and groups from the get_user_groups modules.  False when no
+ * module names a user (the packet then waits as usual). */
+static bool answer_by_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+			 const struct nu_packet_ask *ask)
+{
+	struct nuauth_modules *mods = &cor->srv->modules;
+	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
+				     .icmp_type = ask->icmp_type, .indev = ask->indev,
+				     .outdev = ask->outdev, .app = "", .os_sysname = "",
+				     .os_release = "", .os_version = "" };
+	char name[NU_NAME_MAX] = "";
+	struct nuauth_session_user su = { .name = name };
+	enum nuauth_user_status status = NUAUTH_USER_UNKNOWN;
+	bool found = false;
+	char flow_text[NU_FLOW_STRLEN];
+
+	for (guint i = 0; i < mods->ip_authentication->len && !found; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(mods->ip_authentication, i);
+		found = m->api->ip_authentication(m->priv, &pkt, name, sizeof(name));
+	}
+	if (!found)
+		return false;
+	su.groups = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; i < mods->get_user_groups->len && status == NUAUTH_USER_UNKNOWN; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(mods->get_user_groups, i);
+
+		g_array_set_size(su.groups, 0);
+		status = m->api->get_user_groups(m->priv, name, &su.uid, su.groups);
+	}
+	if (status == NUAUTH_USER_OK) {
+		decide_and_answer(cor, gw, ask, &su, NULL, NULL, false);
+	} else {
+		log_warnx("%s: IP authentication names user `%s', whom no user database knows: dropped",
+			  nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)), name);
+		nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0);
+	}
+	g_array_unref(su.groups);
+	return true;
 }
 
 static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow *flow)
@@ -159,6 +232,9 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 		answer(cor, gw, ask, a->client, a);
 		return;
 	}
+	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
+	    answer_by_ip(cor, gw, ask))
+		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {
 		wf = g_new0(struct waiting_flow, 1);

@@ -10,6 +10,7 @@
 #include <glib-unix.h>
 
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "tls.h"
 
@@ -159,7 +160,9 @@ int main(int argc, char **argv)
 	log_notice("nuauth %s ready: gateways on %s:%u, clients on %s:%u", PACKAGE_VERSION,
 		   srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 		   srv.cfg.client_listen_addr, srv.cfg.user_port);
+	nu_notify("READY=1");
 	g_main_loop_run(srv.loop);
+	nu_notify("STOPPING=1");
 
 	/* Links still open are closed by the exit itself: the peers see the
 	 * TCP connection end and reconnect to the next nuauth. */

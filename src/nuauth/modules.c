@@ -124,6 +124,8 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 	mods->user_check = g_ptr_array_new();
 	mods->acl_check = g_ptr_array_new();
 	mods->finalize_packet = g_ptr_array_new();
+	mods->ip_authentication = g_ptr_array_new();
+	mods->get_user_groups = g_ptr_array_new();
 	if (!g_module_supported()) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "this system cannot load modules");
 		return false;
@@ -136,7 +138,14 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 			 G_STRUCT_OFFSET(struct nuauth_module, acl_check), error) &&
 	       load_hook(mods, conf, cfg->module_path, "nuauth_finalize_packet_module",
 			 cfg->finalize_packet_modules, mods->finalize_packet,
-			 G_STRUCT_OFFSET(struct nuauth_module, finalize_packet), error);
+			 G_STRUCT_OFFSET(struct nuauth_module, finalize_packet), error) &&
+	       (!cfg->do_ip_authentication ||
+		(load_hook(mods, conf, cfg->module_path, "nuauth_ip_authentication_module",
+			   cfg->ip_authentication_modules, mods->ip_authentication,
+			   G_STRUCT_OFFSET(struct nuauth_module, ip_authentication), error) &&
+		 load_hook(mods, conf, cfg->module_path, "nuauth_get_user_groups_module",
+			   cfg->get_user_groups_modules, mods->get_user_groups,
+			   G_STRUCT_OFFSET(struct nuauth_module, get_user_groups), error)));
 }
 
 void nuauth_modules_unload(struct nuauth_modules *mods)
@@ -155,5 +164,7 @@ void nuauth_modules_unload(struct nuauth_modules *mods)
 	g_ptr_array_free(mods->user_check, TRUE);
 	g_ptr_array_free(mods->acl_check, TRUE);
 	g_ptr_array_free(mods->finalize_packet, TRUE);
+	g_ptr_array_free(mods->ip_authentication, TRUE);
+	g_ptr_array_free(mods->get_user_groups, TRUE);
 	memset(mods, 0, sizeof(*mods));
 }

@@ -46,6 +46,9 @@ struct nuauth_config {
 	char *user_check_modules;
 	char *acl_check_modules;
 	char *finalize_packet_modules;
+	bool do_ip_authentication;	/* nuauth_do_ip_authentication */
+	char *ip_authentication_modules;
+	char *get_user_groups_modules;
 };
 
 /* Reads every key nuauth itself uses; false with *error (file:line). */
@@ -66,6 +69,8 @@ struct nuauth_modules {
 	GPtrArray *user_check;		/* struct nuauth_module_instance * */
 	GPtrArray *acl_check;
 	GPtrArray *finalize_packet;
+	GPtrArray *ip_authentication;	/* empty unless nuauth_do_ip_authentication */
+	GPtrArray *get_user_groups;
 	GPtrArray *all;			/* owns the instances */
 };
 
@@ -121,6 +126,10 @@ void nuauth_client_accept(struct nuauth_server *srv, int fd,
 			  const struct sockaddr_storage *peer);
 /* Asks the client to announce now (flow: the one nuauth waits for). */
 void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow);
+/* Tells the client that its user's connection was not accepted, and why
+ * (text: which rule decided). */
+void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
+			  const char *app, const char *text);
 const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl);
 /* The client's address as nuauth sees it (v4-mapped for IPv4). */
 const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl);

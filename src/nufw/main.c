@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "tls.h"
 #include "worker.h"
@@ -277,7 +278,9 @@ int main(int argc, char **argv)
 			   fw.opt.queue_first, fw.opt.queue_last,
 			   fw.opt.set_mark ? ", marking accepted packets" : "",
 			   fw.opt.fail_open ? "fail-open" : "fail-closed");
+	nu_notify("READY=1");
 	g_main_loop_run(fw.loop);
+	nu_notify("STOPPING=1");
 
 	for (unsigned i = 0; i < fw.nworkers; i++)
 		nufw_worker_stop(fw.workers[i]);

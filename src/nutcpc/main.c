@@ -1,9 +1,12 @@
-/* nutcpc: logs its user in to nuauth, then announces the user's new
- * connections: at once when nuauth asks (PUSH), and at a steady interval. */
+/* nutcpc: the desktop client, a front end of libnuclient.  It reads
+ * nuclient.conf (system, then the user's), takes the user's lock so that one
+ * user runs one client, logs in, goes to the background (unless -d) and
+ * lets the library announce the user's connections.  -k stops the running
+ * client, -c tells whether one runs and its state. */
 #include "config.h"
-#include "nutcpc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -11,51 +14,59 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
-#include <sys/utsname.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <glib.h>
 #include <glib-unix.h>
 
-#include "conntable.h"
-#include "log.h"
-#include "msgconn.h"
-#include "tls.h"
+#include "nuclient.h"
 
-#define SCAN_INTERVAL_MS 500
-#define RECONNECT_MIN_MS 250
-#define RECONNECT_MAX_MS 30000
+#define SYSTEM_CONF SYSCONFDIR "/nufw/nuclient.conf"
+#define LOCK_NAME "nutcpc.lock"
+#define KILL_WAIT_MS 5000
 
-/* A connection already announced, with the last scan that saw it. */
-struct announced {
-	struct nu_flow flow;
-	unsigned generation;
+struct cli {
+	const char *host, *port, *user, *ca, *cert, *key, *crl, *mechs;
+	char *password;
+	bool no_check_name, foreground, no_config, quiet;
+	int action;		/* 0 run, 'k' kill, 'c' check */
+	int verbosity;
 };
 
-struct client {
-	struct nutcpc_options opt;
-	gnutls_certificate_credentials_t creds;
-	GMainLoop *loop;
-	struct nu_msgconn *conn;	/* NULL while logged out */
-	GHashTable *announced;		/* struct nu_flow * -> struct announced */
-	unsigned generation;
-	unsigned reconnect_ms;
-	guint reconnect_timer;
-	int exit_code;
+struct app {
+	struct nuclient *nc;
+	struct cli *cli;
+	int lock_fd;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: nutcpc -H HOST [-p PORT] [-U USER] [-P PASSWORD] -A CA [-N] [-d] [-v]... [-V]\n"
-		"  -H HOST      nuauth's address or name\n"
+		"usage: nutcpc [-H HOST] [-p PORT] [-U USER] [-P PASSWORD] [-A CA] [-C CERT -K KEY]\n"
+		"              [-R CRL] [-N] [-M MECHS] [-F] [-q] [-d] [-v]...\n"
+		"       nutcpc -k | -c | -V\n"
+		"  -H HOST      nuauth's address or name; a comma-separated list gives one\n"
+		"               address per family (IPv4, IPv6): one link each\n"
 		"  -p PORT      nuauth's client port (default 4129)\n"
 		"  -U USER      user name (default: your login name)\n"
 		"  -P PASSWORD  password (else NUTCPC_PASSWORD, else asked on the terminal)\n"
 		"  -A CA        CA certificate that signed nuauth's certificate\n"
+		"  -C CERT      client certificate to present (with -K KEY)\n"
+		"  -K KEY       the client certificate's private key\n"
+		"  -R CRL       certificate revocation list\n"
 		"  -N           do not check that nuauth's certificate names HOST\n"
+		"  -M MECHS     SASL mechanisms to use (space or comma separated)\n"
+		"  -F           read no configuration file\n"
+		"  -q           do not show why nuauth refused a connection\n"
 		"  -d           stay in the foreground\n"
+		"  -k           stop the client running for this user\n"
+		"  -c           tell whether a client runs for this user, and its state\n"
 		"  -v           more verbose (repeat for more)\n"
-		"  -V           print the version and exit\n");
+		"  -V           print the version and exit\n"
+		"Configuration: " SYSTEM_CONF ", then ~/.nufw/nuclient.conf; options override them.\n");
 }
 
 static char *ask_password(const char *user, const char *host)
@@ -85,279 +96,376 @@ static char *ask_password(const char *user, const char *host)
 	return pw;
 }
 
-static void send_msg(struct client *c, const uint8_t *buf, size_t len)
+/* ---- the user's folder and lock ---- */
+
+/* A directory that exists, is no symbolic link and belongs to uid. */
+static bool owned_dir(const char *path, uid_t uid)
 {
-	if (c->conn)
-		nu_msgconn_send(c->conn, buf, len);
+	struct stat st;
+
+	return path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid;
 }
 
-/* Looks at the user's new connections and announces those nuauth has not
- * heard of; wanted (when not NULL) is announced even if it was before. */
-static void scan_and_announce(struct client *c, const struct nu_flow *wanted)
+/* The user's home: the password database's, else $HOME, when it belongs to
+ * the user; NULL otherwise (a program run under another uid's $HOME). */
+static const char *user_home(void)
 {
-	GArray *conns = g_array_new(FALSE, FALSE, sizeof(struct nu_local_conn));
-	struct nu_msg_writer w;
-	uint8_t buf[NU_MSG_MAX_LEN];
-	unsigned count = 0;
-	size_t len;
+	struct passwd *pw = getpwuid(getuid());
 
-	if (nu_conntable_scan_syn_sent(getuid(), conns) < 0) {
-		log_warn("cannot read the connection table");
-		g_array_free(conns, TRUE);
+	if (pw && owned_dir(pw->pw_dir, getuid()))
+		return pw->pw_dir;
+	if (owned_dir(g_getenv("HOME"), getuid()))
+		return g_getenv("HOME");
+	return NULL;
+}
+
+/* ~/.nufw, made when missing; where there is no home of the user's, a
+ * private folder in $XDG_RUNTIME_DIR or /tmp.  g_free'd by the caller. */
+static char *state_dir(char **err)
+{
+	const char *home = user_home();
+	const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+	char *dir;
+
+	if (home)
+		dir = g_build_filename(home, ".nufw", NULL);
+	else if (owned_dir(runtime, getuid()))
+		dir = g_build_filename(runtime, "nufw", NULL);
+	else
+		dir = g_strdup_printf("/tmp/nufw-%u", (unsigned)getuid());
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		*err = g_strdup_printf("cannot make %s: %s", dir, g_strerror(errno));
+		g_free(dir);
+		return NULL;
+	}
+	if (!owned_dir(dir, getuid())) {
+		*err = g_strdup_printf("%s is not a folder of yours", dir);
+		g_free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static char *lock_path(char **err)
+{
+	char *dir = state_dir(err);
+	char *path = dir ? g_build_filename(dir, LOCK_NAME, NULL) : NULL;
+
+	g_free(dir);
+	return path;
+}
+
+/* Rewrites the lock file: the client's pid, then its state. */
+static void lock_write(int fd, const char *state)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%ld\n%s\n", (long)getpid(), state);
+
+	if (fd < 0 || n < 0)
 		return;
-	}
-	c->generation++;
-	nu_announce_begin(&w, buf, sizeof(buf));
-	for (guint i = 0; i < conns->len; i++) {
-		struct nu_local_conn *lc = &g_array_index(conns, struct nu_local_conn, i);
-		struct nu_announce_conn ac = { .flow = lc->flow };
-		struct announced *known = g_hash_table_lookup(c->announced, &lc->flow);
-
-		if (known) {
-			known->generation = c->generation;
-			if (!wanted || !nu_flow_equal(wanted, &lc->flow))
-				continue;
-		} else {
-			known = g_new(struct announced, 1);
-			known->flow = lc->flow;
-			known->generation = c->generation;
-			g_hash_table_insert(c->announced, &known->flow, known);
-		}
-		if (lc->inode)
-			nu_conntable_find_program(getuid(), lc->inode, ac.app, sizeof(ac.app));
-		if (!nu_announce_add(&w, &ac)) {
-			if (nu_msg_finish(&w, &len) == NU_PROTO_OK)
-				send_msg(c, buf, len);
-			nu_announce_begin(&w, buf, sizeof(buf));
-			nu_announce_add(&w, &ac);
-		}
-		count++;
-	}
-	if (count && nu_msg_finish(&w, &len) == NU_PROTO_OK)
-		send_msg(c, buf, len);
-	if (count)
-		log_debug("announced %u connection(s)", count);
-
-	/* Forget the connections that are no longer opening. */
-	GHashTableIter it;
-	struct announced *a;
-	g_hash_table_iter_init(&it, c->announced);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
-		if (a->generation != c->generation)
-			g_hash_table_iter_remove(&it);
-	g_array_free(conns, TRUE);
-}
-
-static gboolean on_scan_timer(gpointer data)
-{
-	struct client *c = data;
-
-	if (c->conn)
-		scan_and_announce(c, NULL);
-	return G_SOURCE_CONTINUE;
-}
-
-static void on_message(struct nu_msgconn *conn, const struct nu_msg_header *hdr,
-		       const uint8_t *msg, size_t len, void *ctx)
-{
-	struct client *c = ctx;
-
-	switch (hdr->type) {
-	case NU_MSG_PUSH: {
-		struct nu_flow flow;
-		bool has_flow = false;
-		if (nu_push_decode(msg, len, &has_flow, &flow) != NU_PROTO_OK) {
-			nu_msgconn_close(conn, "malformed PUSH from nuauth");
-			return;
-		}
-		scan_and_announce(c, has_flow ? &flow : NULL);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, MIN((size_t)n, sizeof(buf) - 1), 0) < 0)
 		return;
-	}
-	case NU_MSG_KEEPALIVE:
-		return;
-	case NU_MSG_ERROR:
-		nu_msgconn_close_peer_error(conn, msg, len);
-		return;
-	default:
-		log_debug("ignoring %s message from nuauth", nu_msg_type_name(hdr->type));
-	}
 }
 
-static void schedule_reconnect(struct client *c);
-
-static void on_close(struct nu_msgconn *conn, const char *why, void *ctx)
+/* Opens and locks the user's lock file.  -1 with *err when another client
+ * holds it or it cannot be made. */
+static int lock_take(char **err)
 {
-	struct client *c = ctx;
+	char *path = lock_path(err);
+	int fd;
 
-	log_warnx("disconnected from nuauth: %s", why);
-	nu_msgconn_free(conn);
-	c->conn = NULL;
-	c->reconnect_ms = RECONNECT_MIN_MS;
-	schedule_reconnect(c);
-}
+	if (!path)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		*err = g_strdup_printf("cannot open %s: %s", path, g_strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char buf[32] = "";
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
-static const struct nu_msgconn_ops conn_ops = {
-	.on_message = on_message,
-	.on_close = on_close,
-};
-
-static void send_client_info(struct client *c)
-{
-	struct nu_client_info info = { 0 };
-	struct utsname u;
-	uint8_t buf[1024];
-	size_t len;
-
-	if (uname(&u) == 0) {
-		g_strlcpy(info.sysname, u.sysname, sizeof(info.sysname));
-		g_strlcpy(info.release, u.release, sizeof(info.release));
-		g_strlcpy(info.version, u.version, sizeof(info.version));
+		if (n > 0)
+			buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		*err = g_strdup_printf("a client already runs for you (pid %s); stop it with nutcpc -k",
+				       *buf ? buf : "unknown");
+		close(fd);
+		fd = -1;
 	}
-	if (nu_client_info_encode(buf, sizeof(buf), &info, &len) == NU_PROTO_OK)
-		send_msg(c, buf, len);
+	g_free(path);
+	return fd;
 }
 
-/* Logs in; false (and c->exit_code set) when the login was refused. */
-static enum nutcpc_login_result connect_and_login(struct client *c, char **err)
+/* The running client's pid and state, read from a lock some process holds.
+ * False when no client runs. */
+static bool lock_probe(long *pid, char *state, size_t cap, int *fd_out)
 {
-	struct nutcpc_link link;
-	enum nutcpc_login_result r = nutcpc_login(&c->opt, c->creds, &link, err);
+	char *err = NULL, *path = lock_path(&err), buf[600];
+	int fd;
+	ssize_t n;
 
-	if (r != NUTCPC_LOGIN_OK)
-		return r;
-	c->conn = nu_msgconn_new(link.fd, link.tls, true, &conn_ops, c);
-	send_client_info(c);
-	g_hash_table_remove_all(c->announced);
-	return r;
-}
-
-static gboolean on_reconnect(gpointer data)
-{
-	struct client *c = data;
-	char *err = NULL;
-	enum nutcpc_login_result r;
-
-	c->reconnect_timer = 0;
-	r = connect_and_login(c, &err);
-	if (r == NUTCPC_LOGIN_OK) {
-		log_notice("logged in again to %s as %s", c->opt.host, c->opt.user);
-	} else if (r == NUTCPC_LOGIN_REFUSED) {
-		log_err("%s", err);
-		c->exit_code = 1;
-		g_main_loop_quit(c->loop);
-	} else {
-		log_debug("reconnect failed: %s", err);
-		c->reconnect_ms = MIN(c->reconnect_ms * 2, RECONNECT_MAX_MS);
-		schedule_reconnect(c);
-	}
 	g_free(err);
-	return G_SOURCE_REMOVE;
+	if (!path)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	g_free(path);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		close(fd);
+		return false;	/* nobody holds it */
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	*pid = strtol(buf, NULL, 10);
+	g_strlcpy(state, strchr(buf, '\n') ? strchr(buf, '\n') + 1 : "", cap);
+	state[strcspn(state, "\n")] = '\0';
+	if (fd_out)
+		*fd_out = fd;
+	else
+		close(fd);
+	return true;
 }
 
-static void schedule_reconnect(struct client *c)
+static int do_check(void)
 {
-	if (!c->reconnect_timer)
-		c->reconnect_timer = g_timeout_add(c->reconnect_ms, on_reconnect, c);
+	char state[512];
+	long pid;
+
+	if (!lock_probe(&pid, state, sizeof(state), NULL)) {
+		printf("nutcpc: no client runs for you\n");
+		return 1;
+	}
+	printf("nutcpc: running (pid %ld): %s\n", pid, *state ? state : "starting");
+	return 0;
 }
 
-/* Ending the client ends the user's session: nuauth is told so (LOGOUT)
- * and ends the user's connections; a link that merely drops keeps them. */
+static int do_kill(void)
+{
+	char state[512];
+	long pid;
+	int fd;
+
+	if (!lock_probe(&pid, state, sizeof(state), &fd)) {
+		fprintf(stderr, "nutcpc: no client runs for you\n");
+		return 1;
+	}
+	if (pid <= 1 || kill((pid_t)pid, SIGTERM) < 0) {
+		fprintf(stderr, "nutcpc: cannot stop pid %ld: %s\n", pid,
+			pid <= 1 ? "not a client's pid" : g_strerror(errno));
+		close(fd);
+		return 1;
+	}
+	for (int waited = 0; waited < KILL_WAIT_MS; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			close(fd);
+			printf("nutcpc: stopped the client (pid %ld)\n", pid);
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+	fprintf(stderr, "nutcpc: pid %ld did not stop within %d s\n", pid, KILL_WAIT_MS / 1000);
+	return 1;
+}
+
+/* ---- running ---- */
+
+static void on_notice(const struct nuclient_notice *n, void *ctx)
+{
+	struct app *a = ctx;
+
+	if (a->cli->quiet)
+		return;
+	if (a->cli->foreground)
+		fprintf(stderr, "nutcpc: %s\n", n->line);
+	else
+		syslog(LOG_NOTICE, "%s", n->line);
+}
+
+static void on_state(enum nuclient_state state, const char *detail, void *ctx)
+{
+	struct app *a = ctx;
+
+	lock_write(a->lock_fd, nuclient_describe(a->nc));
+}
+
 static gboolean on_quit_signal(gpointer data)
 {
-	struct client *c = data;
-	uint8_t buf[NU_MSG_HEADER_LEN];
-	size_t len;
+	struct app *a = data;
 
-	/* A small message on an idle link: the socket takes it at once. */
-	if (c->conn && nu_logout_encode(buf, sizeof(buf), &len) == NU_PROTO_OK)
-		nu_msgconn_send(c->conn, buf, len);
-	g_main_loop_quit(c->loop);
+	/* Ending the client ends the user's session (LOGOUT): nuauth ends the
+	 * user's connections; a link that merely drops keeps them. */
+	nuclient_stop(a->nc, true);
 	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_hup(gpointer data)
+{
+	struct app *a = data;
+
+	nuclient_reconnect(a->nc);
+	return G_SOURCE_CONTINUE;
+}
+
+/* System file, then the user's; a broken file stops the client. */
+static bool load_configs(struct nuclient *nc)
+{
+	const char *home = user_home();
+	char *user_conf = home ? g_build_filename(home, ".nufw", "nuclient.conf", NULL) : NULL;
+	const char *files[] = { SYSTEM_CONF, user_conf };
+	bool ok = true;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(files) && ok; i++) {
+		char *err = NULL;
+
+		if (files[i] && nuclient_load_config(nc, files[i], &err) < 0) {
+			fprintf(stderr, "nutcpc: %s\n", err);
+			free(err);
+			ok = false;
+		}
+	}
+	g_free(user_conf);
+	return ok;
+}
+
+/* Wipes and frees a password copy. */
+static void forget(char **password)
+{
+	if (*password) {
+		memset(*password, 0, strlen(*password));
+		g_free(*password);
+		*password = NULL;
+	}
+}
+
+static void apply(struct nuclient *nc, enum nuclient_option o, const char *v)
+{
+	if (v)
+		nuclient_set(nc, o, v);
 }
 
 int main(int argc, char **argv)
 {
-	struct client c = { .opt = { .port = "4129", .check_name = true } };
-	int verbosity = LOG_NOTICE;
+	struct cli cli = { .verbosity = 5 /* LOG_NOTICE */ };
+	struct app a = { .cli = &cli, .lock_fd = -1 };
 	char *err = NULL;
-	enum nutcpc_login_result r;
-	int opt;
+	enum nuclient_status r;
+	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "H:p:U:P:A:NdvVh")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:U:P:A:C:K:R:NM:FqdkcvVh")) != -1) {
 		switch (opt) {
-		case 'H': c.opt.host = optarg; break;
-		case 'p': c.opt.port = optarg; break;
-		case 'U': c.opt.user = optarg; break;
+		case 'H': cli.host = optarg; break;
+		case 'p': cli.port = optarg; break;
+		case 'U': cli.user = optarg; break;
 		case 'P':
 			/* Keep the password out of ps: copy it, blank the argument. */
-			g_free(c.opt.password);
-			c.opt.password = g_strdup(optarg);
+			g_free(cli.password);
+			cli.password = g_strdup(optarg);
 			memset(optarg, 'x', strlen(optarg));
 			break;
-		case 'A': c.opt.ca = optarg; break;
-		case 'N': c.opt.check_name = false; break;
-		case 'd': c.opt.foreground = true; break;
-		case 'v': if (verbosity < LOG_DEBUG) verbosity++; break;
-		case 'V': printf("nutcpc %s\n", PACKAGE_VERSION); return 0;
+		case 'A': cli.ca = optarg; break;
+		case 'C': cli.cert = optarg; break;
+		case 'K': cli.key = optarg; break;
+		case 'R': cli.crl = optarg; break;
+		case 'N': cli.no_check_name = true; break;
+		case 'M': cli.mechs = optarg; break;
+		case 'F': cli.no_config = true; break;
+		case 'q': cli.quiet = true; break;
+		case 'd': cli.foreground = true; break;
+		case 'k': case 'c': cli.action = opt; break;
+		case 'v': if (cli.verbosity < 7) cli.verbosity++; break;
+		case 'V': printf("nutcpc %s (libnuclient %s)\n", PACKAGE_VERSION, nuclient_version()); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || !c.opt.host || !c.opt.ca) {
-		fprintf(stderr, "nutcpc: %s\n", optind != argc ? "unexpected argument"
-			: !c.opt.host ? "give nuauth's address with -H" : "give the CA certificate with -A");
+	if (optind != argc) {
+		forget(&cli.password);
+		fprintf(stderr, "nutcpc: unexpected argument `%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	nu_log_init("nutcpc", false, verbosity);
-	signal(SIGPIPE, SIG_IGN);
-	if (!c.opt.user) {
-		struct passwd *pw = getpwuid(getuid());
-		c.opt.user = pw ? pw->pw_name : g_getenv("USER");
-		if (!c.opt.user) {
-			fprintf(stderr, "nutcpc: cannot tell your user name: give it with -U\n");
-			return 2;
-		}
-	}
-	if (!c.opt.password && g_getenv("NUTCPC_PASSWORD"))
-		c.opt.password = g_strdup(g_getenv("NUTCPC_PASSWORD"));
-	if (!c.opt.password && isatty(STDIN_FILENO))
-		c.opt.password = ask_password(c.opt.user, c.opt.host);
-	if (!c.opt.password) {
-		fprintf(stderr, "nutcpc: no password: give it with -P, NUTCPC_PASSWORD or on a terminal\n");
+	if (cli.action || (cli.cert == NULL) != (cli.key == NULL)) {
+		forget(&cli.password);
+		if (cli.action == 'k')
+			return do_kill();
+		if (cli.action == 'c')
+			return do_check();
+		fprintf(stderr, "nutcpc: a client certificate needs its key: give both -C and -K\n");
 		return 2;
 	}
-	c.creds = nu_tls_creds_load(c.opt.ca, NULL, NULL, NULL, &err);
-	if (!c.creds) {
-		fprintf(stderr, "nutcpc: %s\n", err);
-		return 1;
+
+	nuclient_log_init("nutcpc", false, cli.verbosity);
+	signal(SIGPIPE, SIG_IGN);
+	a.nc = nuclient_new();
+	ret = 2;
+	if (!cli.no_config && !load_configs(a.nc))
+		goto out;
+	apply(a.nc, NUCLIENT_OPT_SERVER, cli.host);
+	apply(a.nc, NUCLIENT_OPT_USER, cli.user);
+	apply(a.nc, NUCLIENT_OPT_CA, cli.ca);
+	apply(a.nc, NUCLIENT_OPT_CERT, cli.cert);
+	apply(a.nc, NUCLIENT_OPT_KEY, cli.key);
+	apply(a.nc, NUCLIENT_OPT_CRL, cli.crl);
+	apply(a.nc, NUCLIENT_OPT_MECHANISMS, cli.mechs);
+	if (cli.no_check_name)
+		nuclient_set(a.nc, NUCLIENT_OPT_CHECK_NAME, "0");
+	if (cli.port && nuclient_set(a.nc, NUCLIENT_OPT_PORT, cli.port) < 0) {
+		fprintf(stderr, "nutcpc: -p %s: not a port number\n", cli.port);
+		goto out;
 	}
-	c.loop = g_main_loop_new(NULL, FALSE);
-	c.announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, g_free);
-	r = connect_and_login(&c, &err);
-	if (r != NUTCPC_LOGIN_OK) {
+
+	a.lock_fd = lock_take(&err);
+	if (a.lock_fd < 0) {
 		fprintf(stderr, "nutcpc: %s\n", err);
-		return 1;
+		g_free(err);
+		ret = 1;
+		goto out;
 	}
-	printf("nutcpc: logged in to %s as %s\n", c.opt.host, c.opt.user);
+	lock_write(a.lock_fd, "logging in");
+
+	if (!cli.password && g_getenv("NUTCPC_PASSWORD"))
+		cli.password = g_strdup(g_getenv("NUTCPC_PASSWORD"));
+	if (!cli.password && isatty(STDIN_FILENO))
+		cli.password = ask_password(cli.user ? cli.user : g_get_user_name(),
+					    cli.host ? cli.host : "nuauth");
+	if (!cli.password) {
+		fprintf(stderr, "nutcpc: no password: give it with -P, NUTCPC_PASSWORD or on a terminal\n");
+		goto out;
+	}
+	nuclient_set(a.nc, NUCLIENT_OPT_PASSWORD, cli.password);
+	forget(&cli.password);
+
+	nuclient_on_notice(a.nc, on_notice, &a);
+	nuclient_on_state(a.nc, on_state, &a);
+	r = nuclient_login(a.nc, &err);
+	if (r != NUCLIENT_OK) {
+		fprintf(stderr, "nutcpc: %s\n", err ? err : "login failed");
+		free(err);
+		ret = r == NUCLIENT_BAD_CONFIG ? 2 : 1;
+		goto out;
+	}
+	printf("nutcpc: %s\n", nuclient_describe(a.nc));
 	fflush(stdout);
-	if (!c.opt.foreground) {
+	if (!cli.foreground) {
 		if (daemon(0, 0) < 0) {
 			fprintf(stderr, "nutcpc: cannot run in the background: %s\n", g_strerror(errno));
-			return 1;
+			ret = 1;
+			goto out;
 		}
-		nu_log_init("nutcpc", true, verbosity);
+		nuclient_log_init("nutcpc", true, cli.verbosity);
 	}
-	g_timeout_add(SCAN_INTERVAL_MS, on_scan_timer, &c);
-	g_unix_signal_add(SIGTERM, on_quit_signal, &c);
-	g_unix_signal_add(SIGINT, on_quit_signal, &c);
-	g_main_loop_run(c.loop);
-
-	nu_msgconn_free(c.conn);
-	g_hash_table_destroy(c.announced);
-	gnutls_certificate_free_credentials(c.creds);
-	memset(c.opt.password, 0, strlen(c.opt.password));
-	g_free(c.opt.password);
-	g_main_loop_unref(c.loop);
-	return c.exit_code;
+	lock_write(a.lock_fd, nuclient_describe(a.nc));
+	g_unix_signal_add(SIGTERM, on_quit_signal, &a);
+	g_unix_signal_add(SIGINT, on_quit_signal, &a);
+	g_unix_signal_add(SIGHUP, on_hup, &a);
+	ret = nuclient_run(a.nc);
+out:
+	forget(&cli.password);
+	nuclient_free(a.nc);
+	if (a.lock_fd >= 0)
+		close(a.lock_fd);
+	return ret;
 }

@@ -21,6 +21,10 @@ lab_init() {	# lab_init BUILD_DIR
 	NUTCPC=$BUILD/src/nutcpc/nutcpc
 	NUPROBE=$BUILD/tests/e2e/nuprobe
 	MODULES=$BUILD/modules/.libs
+	# tests/e2e/pki.sh makes the lab's certificates with it (certtool if unset).
+	if [ -x "$BUILD/src/nuauthctl/nuauthctl" ]; then
+		export NUAUTHCTL=$BUILD/src/nuauthctl/nuauthctl
+	fi
 	for f in "$NUAUTH" "$NUFW" "$NUTCPC" "$NUPROBE"; do
 		[ -x "$f" ] || { echo "lab: $f is not built (run make check first)" >&2; exit 2; }
 	done
@@ -138,6 +142,8 @@ lab_nuauth_conf() {
 # name:password:uid:groups
 alice:alicepw:1001:100
 bob:bobpw:1002:100,200
+# the user of IP authentication (no password login)
+guest:*:3000:300
 USERS
 	chmod 600 "$LAB_DIR/users.nufw"	# it holds passwords: nuauth checks
 	cat > "$LAB_DIR/acls.nufw" <<ACLS
@@ -153,6 +159,12 @@ decision=1
 gid=200
 proto=6
 DstPort=8080
+
+[guests to 9090]
+decision=1
+gid=300
+proto=6
+DstPort=9090
 
 [port 7070 is refused at once]
 decision=3

@@ -21,6 +21,16 @@
  *                                    for SECONDS, then print what the sink
  *                                    measured: "from=ADDR:PORT sent=N
  *                                    received=N ms=M bps=R" (R in bit/s)
+ *   nuprobe serve6 PORT...           like serve, on IPv6 and IPv4 (::)
+ *   nuprobe userve PORT...           echo UDP datagrams on IPv6 and IPv4 (::);
+ *                                    prints "ready" once bound
+ *   nuprobe connect6 HOST PORT MS    like connect, HOST IPv4 or IPv6
+ *   nuprobe udp HOST PORT MS         a connected UDP socket: send "ping", wait
+ *                                    MS for the echo; prints "udp from
+ *                                    ADDR:PORT", exit 0; else exit 1
+ *   nuprobe connects HOST PORT N     N connects one after the other (each
+ *                                    within 3 s, greeting read); prints each
+ *                                    connect time in microseconds, one a line
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -381,6 +391,236 @@ static int send_for(const char *host, const char *port, int seconds)
 	return 0;
 }
 
+/* ---- IPv6 and UDP variants (tests/e2e/client.sh, bench/) ---- */
+
+static int addr_of(const char *host, const char *port, struct sockaddr_storage *ss,
+		   socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(port));
+		*len = sizeof(*sin);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(port));
+		*len = sizeof(*sin6);
+		return AF_INET6;
+	}
+	fprintf(stderr, "nuprobe: bad address %s\n", host);
+	return -1;
+}
+
+static void print_local(const char *what, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		} else {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		}
+	}
+	printf("%s from %s:%u\n", what, addr, port);
+	fflush(stdout);
+}
+
+/* Binds every port on :: (IPv4 too) with type; fds[] gets the sockets. */
+static int bind_any6(int type, int nports, char **ports, int *fds)
+{
+	for (int i = 0; i < nports; i++) {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+					     .sin6_port = htons((uint16_t)atoi(ports[i])),
+					     .sin6_addr = IN6ADDR_ANY_INIT };
+		int one = 1, zero = 0;
+
+		fds[i] = socket(AF_INET6, type, 0);
+		if (fds[i] < 0 ||
+		    setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    setsockopt(fds[i], IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0 ||
+		    bind(fds[i], (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ||
+		    (type == SOCK_STREAM && listen(fds[i], 128) < 0)) {
+			perror("nuprobe: bind");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int serve6(int nports, char **ports)
+{
+	struct pollfd pfd[16];
+	int fds[16];
+
+	if (nports > 16 || bind_any6(SOCK_STREAM, nports, ports, fds) < 0)
+		return 1;
+	for (int i = 0; i < nports; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		if (poll(pfd, (nfds_t)nports, -1) < 0 && errno != EINTR)
+			return 1;
+		for (int i = 0; i < nports; i++) {
+			int c;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			c = accept(pfd[i].fd, NULL, NULL);
+			if (c >= 0) {
+				if (write(c, "hello\n", 6) < 0)
+					perror("nuprobe: write");
+				close(c);
+			}
+		}
+	}
+}
+
+static int userve(int nports, char **ports)
+{
+	struct pollfd pfd[16];
+	int fds[16];
+
+	if (nports > 16 || bind_any6(SOCK_DGRAM, nports, ports, fds) < 0)
+		return 1;
+	for (int i = 0; i < nports; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		if (poll(pfd, (nfds_t)nports, -1) < 0 && errno != EINTR)
+			return 1;
+		for (int i = 0; i < nports; i++) {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			char buf[512];
+			ssize_t n;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			n = recvfrom(pfd[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+			if (n > 0)
+				sendto(pfd[i].fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+		}
+	}
+}
+
+/* Connects (TCP, either family) and reads the greeting within ms.  0, or 1
+ * with the reason on stderr; *fd_out gets the socket when not NULL. */
+static int connect_any(const char *host, const char *port, int ms, int *fd_out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct pollfd p;
+	char buf[16];
+	int fd, family = addr_of(host, port, &ss, &len), err = 0;
+	socklen_t el = sizeof(err);
+
+	if (family < 0)
+		return 2;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return 1;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		fprintf(stderr, "nuprobe: connect: %s\n", strerror(errno));
+		close(fd);
+		return 1;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	if (poll(&p, 1, ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		fprintf(stderr, "nuprobe: connect: %s\n", err ? strerror(err) : "timed out");
+		close(fd);
+		return 1;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, ms) != 1 || read(fd, buf, sizeof(buf)) <= 0) {
+		fprintf(stderr, "nuprobe: no greeting\n");
+		close(fd);
+		return 1;
+	}
+	if (fd_out)
+		*fd_out = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+static int connect6(const char *host, const char *port, int ms)
+{
+	int fd, r = connect_any(host, port, ms, &fd);
+
+	if (r == 0) {
+		print_local("connected", fd);
+		close(fd);
+	}
+	return r;
+}
+
+static int udp_probe(const char *host, const char *port, int ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct pollfd p;
+	char buf[16];
+	int fd, family = addr_of(host, port, &ss, &len);
+
+	if (family < 0)
+		return 2;
+	fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		perror("nuprobe: udp");
+		return 1;
+	}
+	/* A datagram held by the gateway may be dropped: ask again each 500 ms. */
+	for (int waited = 0; waited < ms; waited += 500) {
+		if (send(fd, "ping", 4, 0) < 0 && errno != ECONNREFUSED) {
+			perror("nuprobe: send");
+			break;
+		}
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, ms - waited < 500 ? ms - waited : 500) == 1 &&
+		    recv(fd, buf, sizeof(buf), 0) == 4) {
+			print_local("udp", fd);
+			close(fd);
+			return 0;
+		}
+	}
+	fprintf(stderr, "nuprobe: no UDP echo\n");
+	close(fd);
+	return 1;
+}
+
+static int connects(const char *host, const char *port, int n)
+{
+	int failed = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (connect_any(host, port, 3000, NULL) != 0) {
+			failed++;
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		printf("%lld\n", (long long)(b.tv_sec - a.tv_sec) * 1000000 +
+		       (b.tv_nsec - a.tv_nsec) / 1000);
+	}
+	fflush(stdout);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -396,8 +636,20 @@ int main(int argc, char **argv)
 		return sink_bytes(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "send") == 0)
 		return send_for(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 3 && strcmp(argv[1], "serve6") == 0)
+		return serve6(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "userve") == 0)
+		return userve(argc - 2, argv + 2);
+	if (argc == 5 && strcmp(argv[1], "connect6") == 0)
+		return connect6(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "udp") == 0)
+		return udp_probe(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "connects") == 0)
+		return connects(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: nuprobe serve PORT... | connect HOST PORT MS | stream PORT |"
 		" hold HOST PORT SECONDS |\n"
-		"       sink PORT... | send HOST PORT SECONDS\n");
+		"       sink PORT... | send HOST PORT SECONDS |\n"
+		"       serve6 PORT... | userve PORT... | connect6 HOST PORT MS | udp HOST PORT MS |\n"
+		"       connects HOST PORT N\n");
 	return 2;
 }

@@ -1,11 +1,24 @@
 #!/bin/bash
-# Makes a throw-away PKI with GnuTLS's certtool: a CA, nuauth's server
-# certificate (for NAME and ADDRESS) and one nufw client certificate.
+# Makes a throw-away PKI: a CA, nuauth's server certificate (DNS name NAME,
+# IP addresses ADDRESS and 127.0.0.1) and one nufw client certificate:
 #   pki.sh DIR NAME ADDRESS
+# DIR gets cacert.pem, ca-key.pem, nuauth-cert.pem, nuauth-key.pem,
+# nufw-cert.pem and nufw-key.pem.  With NUAUTHCTL set (the lab sets it to
+# the build's nuauthctl), `nuauthctl pki' makes them; otherwise GnuTLS's
+# certtool does.
 set -euo pipefail
 dir=$1 name=$2 address=$3
 mkdir -p "$dir"
 cd "$dir"
+# Made afresh each time: nuauthctl refuses to overwrite.
+rm -f cacert.pem ca-key.pem nuauth-cert.pem nuauth-key.pem nufw-cert.pem nufw-key.pem
+
+if [ -n "${NUAUTHCTL:-}" ]; then
+	"$NUAUTHCTL" pki init . --nuauth-name "$name" --nuauth-ip "$address" \
+		--nuauth-ip 127.0.0.1 --days 30 --ca-days 30 >/dev/null
+	"$NUAUTHCTL" pki issue . nufw nufw-gateway --out nufw --days 30 >/dev/null
+	exit 0
+fi
 
 template() {	# template FILE LINES...
 	local file=$1; shift

@@ -533,8 +533,34 @@ test_refusals_before_login() {
 		pass "with no client logged in the connection fails"
 	fi
 }
+# nuauth_do_ip_authentication: with no client logged in on the desktop, its
+# connections belong to the guest user (ipauth_guest), whose ACLs decide.
+test_ip_authentication() {
+	local out port mark
+	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth.noip"
+	echo 'nuauth_do_ip_authentication=1' >> "$LAB_DIR/nuauth.conf"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5
+	if out=$(lab_connect $NOBODY_UID 9090) && port=${out##*:} &&
+	   mark=$(lab_ct_mark "$port" 9090) && [ "$mark" = 3000 ]; then
+		pass "IP authentication: a host with no client gets the guest's ACLs and mark (3000)"
+	else
+		fail "IP authentication: a host with no client gets the guest's ACLs and mark (3000)" \
+			"$out" "mark=${mark:-}"
+	fi
+	if out=$(lab_connect $NOBODY_UID 80 2500); then
+		fail "IP authentication: the guest is refused what its ACLs do not allow" "$out"
+	else
+		pass "IP authentication: the guest is refused what its ACLs do not allow"
+	fi
+	cp "$LAB_DIR/nuauth.noip" "$LAB_DIR/nuauth.conf"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
+}
+
 test_refusals_before_login
 test_wrong_password
+test_ip_authentication
 
 if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
    lab_login bob-client $BOB_UID bob bobpw; then

@@ -251,6 +251,10 @@ static void test_matching(void)
 	CHECK(matches(p, &bob, ""));
 	p.app = "/opt/firefox/firefox";
 	CHECK(matches(p, &bob, "app"));
+	/* A program path that is not UTF-8 (a client sends any bytes):
+	 * matched, never a crash; `*' covers the bad bytes. */
+	p.app = "/usr/bin/c\xffrl";
+	CHECK(matches(p, &bob, "app"));
 	p.app = "/opt/firefox/firefox-bin";
 	CHECK(matches(p, &bob, ""));
 
@@ -411,6 +415,8 @@ static void test_errors(void)
 			 "3: OS: expected sysname[;release[;version]], got `;5.10'"));
 	CHECK(load_fails("[a]\nuid=1\nindev=eth0,,eth1\n",
 			 "3: indev: expected a comma list of interface names, got `eth0,,eth1'"));
+	CHECK(load_fails("[a]\nuid=1\nApp=/usr/bin/\xff*\n",
+			 "3: App: expected a glob on the program's path, got `/usr/bin/\xff*'"));
 	CHECK(load_fails("[a]\nuid=1\nApp=\n",
 			 "3: App: expected a glob on the program's path, got `'"));
 	CHECK(load_fails("[a]\nuid=1\nDstPrt=22\n", "3: unknown ACL key `DstPrt'"));

@@ -1103,6 +1103,89 @@ static void test_connection_messages(void)
 	CHECK(strcmp(nu_msg_type_name(NU_MSG_CONN_END), "CONN_END") == 0);
 }
 
+/* NOTICE: round trip (v4 and v6), optional fields absent, every truncation
+ * and capacity, an accept verdict refused both ways, a missing VERDICT, a
+ * repeated TEXT, an over-long APP, an unknown attribute skipped. */
+static void test_notice(void)
+{
+	struct nu_notice m, got;
+	struct nu_msg_writer w;
+	uint8_t buf[BUFSZ], *exact;
+	char longapp[NU_APP_MAX + 8];
+	size_t len, n;
+
+	memset(&m, 0, sizeof(m));
+	m.flow = flow4(IPPROTO_TCP, 40000, 9090);
+	m.verdict = NU_VERDICT_DROP;
+	strcpy(m.app, "/usr/bin/curl");
+	strcpy(m.text, "acl web only");
+	CHECK(nu_notice_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_OK);
+	CHECK(buf[1] == NU_MSG_NOTICE);
+	exact = dup_exact(buf, len);
+	CHECK(nu_notice_decode(exact, len, &got) == NU_PROTO_OK);
+	CHECK(nu_flow_equal(&got.flow, &m.flow) && got.verdict == NU_VERDICT_DROP &&
+	      strcmp(got.app, m.app) == 0 && strcmp(got.text, m.text) == 0);
+	for (n = 0; n < len; n++)
+		CHECK(nu_notice_decode(exact, n, &got) != NU_PROTO_OK);
+	g_free(exact);
+	for (n = 0; n < len; n++)
+		CHECK(nu_notice_encode(buf, n, &m, &len) == NU_PROTO_NO_SPACE);
+	CHECK(strcmp(nu_msg_type_name(NU_MSG_NOTICE), "NOTICE") == 0);
+
+	/* v6, reject, no APP and no TEXT */
+	memset(&m, 0, sizeof(m));
+	m.flow = flow6(IPPROTO_UDP, 5353, 53);
+	m.verdict = NU_VERDICT_REJECT;
+	CHECK(nu_notice_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) == NU_PROTO_OK);
+	CHECK(nu_flow_equal(&got.flow, &m.flow) && got.verdict == NU_VERDICT_REJECT &&
+	      got.app[0] == '\0' && got.text[0] == '\0');
+
+	/* an accept is not a refusal: neither side takes it */
+	m.verdict = NU_VERDICT_ACCEPT;
+	CHECK(nu_notice_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_BAD_ATTR && len == 0);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NOTICE, 0);
+	nu_msg_put_flow(&w, NU_ATTR_FLOW, &m.flow);
+	nu_msg_put_u8(&w, NU_ATTR_VERDICT, NU_VERDICT_ACCEPT);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+
+	/* VERDICT missing */
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NOTICE, 0);
+	nu_msg_put_flow(&w, NU_ATTR_FLOW, &m.flow);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) == NU_PROTO_MISSING_ATTR);
+
+	/* TEXT twice; then an unknown attribute, which is skipped */
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NOTICE, 0);
+	nu_msg_put_flow(&w, NU_ATTR_FLOW, &m.flow);
+	nu_msg_put_u8(&w, NU_ATTR_VERDICT, NU_VERDICT_DROP);
+	nu_msg_put_str(&w, NU_ATTR_TEXT, "one");
+	nu_msg_put_str(&w, NU_ATTR_TEXT, "two");
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NOTICE, 0);
+	nu_msg_put_flow(&w, NU_ATTR_FLOW, &m.flow);
+	nu_msg_put_u8(&w, NU_ATTR_VERDICT, NU_VERDICT_DROP);
+	nu_msg_put_str(&w, 31, "from a newer nuauth");
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) == NU_PROTO_OK && got.verdict == NU_VERDICT_DROP);
+
+	/* an APP longer than NU_APP_MAX - 1 */
+	memset(longapp, 'a', sizeof(longapp) - 1);
+	longapp[sizeof(longapp) - 1] = '\0';
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NOTICE, 0);
+	nu_msg_put_flow(&w, NU_ATTR_FLOW, &m.flow);
+	nu_msg_put_u8(&w, NU_ATTR_VERDICT, NU_VERDICT_DROP);
+	nu_msg_put_str(&w, NU_ATTR_APP, longapp);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+
+	/* a PUSH is not a NOTICE */
+	CHECK(nu_push_encode(buf, sizeof(buf), &m.flow, &len) == NU_PROTO_OK);
+	CHECK(nu_notice_decode(buf, len, &got) != NU_PROTO_OK);
+}
+
 int main(void)
 {
 	build_samples();
@@ -1121,5 +1204,6 @@ int main(void)
 	test_announce_nested();
 	test_fuzz();
 	test_connection_messages();
+	test_notice();
 	return unit_done("proto");
 }

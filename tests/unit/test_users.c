@@ -85,6 +85,15 @@ static void test_good(void)
 	}
 	CHECK(nu_userdb_count(db) == 11);
 
+	/* Without a password (IP authentication): a `*' account exists. */
+	CHECK(nu_userdb_lookup(db, "frank", &uid, groups) == NUAUTH_USER_OK);
+	CHECK(uid == 1006 && groups->len == 1 && g_array_index(groups, uint32_t, 0) == 600);
+	g_array_set_size(groups, 0);
+	CHECK(nu_userdb_lookup(db, "nobody", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	CHECK(groups->len == 0);
+	CHECK(nu_userdb_lookup(db, "bob", NULL, groups) == NUAUTH_USER_OK && groups->len == 2);
+	g_array_set_size(groups, 0);
+
 	CHECK(check(db, "alice", "secret", &uid, groups) == NUAUTH_USER_OK);
 	CHECK(uid == 1001 && groups->len == 1 && g_array_index(groups, uint32_t, 0) == 100);
 	g_array_set_size(groups, 0);

@@ -16,7 +16,7 @@
 #include "flow.h"
 #include "conf.h"
 
-#define NUAUTH_MODULE_API_VERSION 1
+#define NUAUTH_MODULE_API_VERSION 2
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -85,6 +85,19 @@ struct nuauth_module {
 	int (*finalize_packet)(void *priv, const struct nuauth_packet *packet,
 			       const struct nuauth_user *user,
 			       const struct nuauth_acl_match *acl, uint32_t *mark);
+
+	/* nuauth_get_user_groups_module: the uid and groups (appended to
+	 * groups, guint32) of a user known by name alone, e.g. one found by
+	 * IP authentication.  NUAUTH_USER_UNKNOWN: ask the next module. */
+	enum nuauth_user_status (*get_user_groups)(void *priv, const char *user,
+						   uint32_t *uid, GArray *groups);
+
+	/* nuauth_ip_authentication_module: the user behind a packet that no
+	 * logged-in client can claim, from the packet alone.  Writes the
+	 * user's name into user (cap bytes) and returns true, or returns
+	 * false when it knows none (the next module is asked). */
+	bool (*ip_authentication)(void *priv, const struct nuauth_packet *packet,
+				  char *user, size_t cap);
 };
 
 #endif

@@ -1,0 +1,59 @@
+/* The ipauth_guest module: a packet that no logged-in client can claim
+ * belongs to one fixed user (NuFW's ipauth_guest), so that ACLs written for
+ * that user ("guest") decide traffic from hosts without a client.
+ *
+ *   ipauth_guest_username   the user (default "guest"), whose uid and groups
+ *                           come from nuauth_get_user_groups_module */
+#include "config.h"
+
+#include <string.h>
+#include <nuauth/module.h>
+
+struct ipauth_guest {
+	char *username;
+};
+
+static void *ipauth_guest_init(struct nu_conf *conf, const char *instance,
+			       const char *conffile, GError **error)
+{
+	struct nu_conf *own = NULL;
+	struct ipauth_guest *g;
+
+	if (conffile && !(own = nu_conf_load(conffile, error)))
+		return NULL;
+	g = g_new0(struct ipauth_guest, 1);
+	g->username = g_strdup(nu_conf_get_str(own ? own : conf, "ipauth_guest_username", "guest"));
+	nu_conf_free(own);
+	return g;
+}
+
+static void ipauth_guest_deinit(void *priv)
+{
+	struct ipauth_guest *g = priv;
+
+	g_free(g->username);
+	g_free(g);
+}
+
+static bool ipauth_guest_authenticate(void *priv, const struct nuauth_packet *packet,
+				      char *user, size_t cap)
+{
+	struct ipauth_guest *g = priv;
+
+	return g_strlcpy(user, g->username, cap) < cap;
+}
+
+static const struct nuauth_module ipauth_guest_module = {
+	.api_version = NUAUTH_MODULE_API_VERSION,
+	.name = "ipauth_guest",
+	.init = ipauth_guest_init,
+	.deinit = ipauth_guest_deinit,
+	.ip_authentication = ipauth_guest_authenticate,
+};
+
+const struct nuauth_module *nuauth_module_info(void);
+
+const struct nuauth_module *nuauth_module_info(void)
+{
+	return &ipauth_guest_module;
+}

@@ -1,0 +1,961 @@
+/* The client: options, one link to nuauth per address family, the loop that
+ * answers nuauth's PUSH requests and sweeps the user's new sockets, keep-
+ * alives, reconnection, and the notices nuauth sends about refusals.
+ *
+ * How a connection gets announced:
+ *   PUSH with a FLOW   the flow is queued; once the messages read together
+ *                      are handled (an idle source), each queued flow is
+ *                      looked up in the kernel by its exact tuple, and all
+ *                      that are the user's go in one ANNOUNCE;
+ *   the sweep          a dump of the user's SYN_SENT TCP and connected UDP
+ *                      sockets; what was not announced yet is.  Its interval
+ *                      shrinks when it finds something and grows when not. */
+#include "config.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/utsname.h>
+#include <glib.h>
+
+#include "conf.h"
+#include "conntable.h"
+#include "log.h"
+#include "msgconn.h"
+#include "tls.h"
+
+#define RECONNECT_MIN_MS 250
+#define RECONNECT_MAX_MS 30000
+#define SWEEP_MIN_MS 100
+#define SWEEP_MAX_MS 500		/* until nuauth has shown that it pushes */
+#define SWEEP_MAX_PUSH_MS 2000		/* when it does: the sweep is a safety net */
+#define KEEPALIVE_DEFAULT_S 30
+#define KEEPALIVE_MISSES 3		/* silent intervals before the link counts as dead */
+
+struct nc_link {
+	struct nuclient *nc;
+	int family;			/* AF_INET or AF_INET6 */
+	char *host;			/* as given: address or name */
+	struct nu_msgconn *conn;	/* NULL while down */
+	guint reconnect_timer;
+	unsigned backoff_ms;
+	gint64 last_rx;			/* g_get_monotonic_time() of the last message */
+	char *why_down;
+};
+
+/* A connection already announced, with the last sweep that saw it. */
+struct announced {
+	struct nu_flow flow;
+	unsigned generation;
+};
+
+struct nuclient {
+	struct nc_options opt;
+	gnutls_certificate_credentials_t creds;
+	GPtrArray *links;		/* struct nc_link *, owned */
+	GMainLoop *loop;
+	enum nuclient_state state;
+	int run_result;
+	bool stopped;
+	bool logged_out;
+	nuclient_notice_fn notice_fn;
+	void *notice_ctx;
+	nuclient_state_fn state_fn;
+	void *state_ctx;
+	uid_t uid;
+	int diag_fd;
+	GHashTable *announced;		/* struct nu_flow * -> struct announced */
+	unsigned generation;
+	GArray *pushed;			/* struct nu_flow: asked about, not looked up yet */
+	bool push_all;			/* a PUSH without FLOW came */
+	guint push_idle;
+	bool push_seen;
+	guint sweep_timer;
+	unsigned sweep_ms;
+	guint keepalive_timer;
+	uint32_t keepalive_id;
+	char *description;
+};
+
+static void link_down(struct nc_link *l, const char *why);
+static void schedule_reconnect(struct nc_link *l);
+
+const char *nuclient_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+void nuclient_log_init(const char *ident, bool to_syslog, int level)
+{
+	nu_log_init(ident, to_syslog, level);
+}
+
+struct nuclient *nuclient_new(void)
+{
+	struct nuclient *nc = g_new0(struct nuclient, 1);
+
+	nc->opt.port = g_strdup("4129");
+	nc->opt.check_name = true;
+	nc->opt.keepalive_s = KEEPALIVE_DEFAULT_S;
+	nc->links = g_ptr_array_new();
+	nc->uid = getuid();
+	nc->diag_fd = -1;
+	nc->announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, g_free);
+	nc->pushed = g_array_new(FALSE, FALSE, sizeof(struct nu_flow));
+	nc->sweep_ms = SWEEP_MIN_MS;
+	return nc;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		g_free(s);
+	}
+}
+
+static void link_free(struct nc_link *l)
+{
+	if (l->reconnect_timer)
+		g_source_remove(l->reconnect_timer);
+	nu_msgconn_free(l->conn);
+	g_free(l->host);
+	g_free(l->why_down);
+	g_free(l);
+}
+
+static void send_logout(struct nuclient *nc)
+{
+	uint8_t buf[NU_MSG_HEADER_LEN];
+	size_t len;
+
+	if (nc->logged_out || nu_logout_encode(buf, sizeof(buf), &len) != NU_PROTO_OK)
+		return;
+	/* A small message on an idle link: the socket takes it at once. */
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		if (l->conn) {
+			nu_msgconn_send(l->conn, buf, len);
+			nu_msgconn_flush(l->conn);
+		}
+	}
+	nc->logged_out = true;
+}
+
+void nuclient_free(struct nuclient *nc)
+{
+	if (!nc)
+		return;
+	send_logout(nc);
+	nc->stopped = true;
+	if (nc->push_idle)
+		g_source_remove(nc->push_idle);
+	if (nc->sweep_timer)
+		g_source_remove(nc->sweep_timer);
+	if (nc->keepalive_timer)
+		g_source_remove(nc->keepalive_timer);
+	for (guint i = 0; i < nc->links->len; i++)
+		link_free(g_ptr_array_index(nc->links, i));
+	g_ptr_array_free(nc->links, TRUE);
+	if (nc->creds)
+		gnutls_certificate_free_credentials(nc->creds);
+	if (nc->loop)
+		g_main_loop_unref(nc->loop);
+	if (nc->diag_fd >= 0)
+		close(nc->diag_fd);
+	g_hash_table_destroy(nc->announced);
+	g_array_free(nc->pushed, TRUE);
+	g_free(nc->opt.server);
+	g_free(nc->opt.port);
+	g_free(nc->opt.user);
+	wipe_free(nc->opt.password);
+	g_free(nc->opt.ca);
+	g_free(nc->opt.cert);
+	g_free(nc->opt.key);
+	g_free(nc->opt.crl);
+	g_free(nc->opt.mechanisms);
+	g_free(nc->description);
+	g_free(nc);
+}
+
+/* ---- options ---- */
+
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !g_ascii_isdigit(*s))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void replace(char **field, const char *value)
+{
+	g_free(*field);
+	*field = value && *value ? g_strdup(value) : NULL;
+}
+
+int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *value)
+{
+	unsigned long v;
+
+	switch (option) {
+	case NUCLIENT_OPT_SERVER:
+		replace(&nc->opt.server, value);
+		return 0;
+	case NUCLIENT_OPT_PORT:
+		if (value && !parse_uint(value, 1, 65535, &v))
+			break;
+		g_free(nc->opt.port);
+		nc->opt.port = g_strdup(value ? value : "4129");
+		return 0;
+	case NUCLIENT_OPT_USER:
+		replace(&nc->opt.user, value);
+		return 0;
+	case NUCLIENT_OPT_PASSWORD:
+		wipe_free(nc->opt.password);
+		nc->opt.password = value ? g_strdup(value) : NULL;
+		return 0;
+	case NUCLIENT_OPT_CA:
+		replace(&nc->opt.ca, value);
+		return 0;
+	case NUCLIENT_OPT_CERT:
+		replace(&nc->opt.cert, value);
+		return 0;
+	case NUCLIENT_OPT_KEY:
+		replace(&nc->opt.key, value);
+		return 0;
+	case NUCLIENT_OPT_CRL:
+		replace(&nc->opt.crl, value);
+		return 0;
+	case NUCLIENT_OPT_CHECK_NAME:
+		if (value && !parse_uint(value, 0, 1, &v))
+			break;
+		nc->opt.check_name = !value || v == 1;
+		return 0;
+	case NUCLIENT_OPT_MECHANISMS:
+		replace(&nc->opt.mechanisms, value);
+		return 0;
+	case NUCLIENT_OPT_KEEPALIVE:
+		if (value && !parse_uint(value, 1, 3600, &v))
+			break;
+		nc->opt.keepalive_s = value ? (unsigned)v : KEEPALIVE_DEFAULT_S;
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
+{
+	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
+}
+
+int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
+{
+	static const struct {
+		const char *key;
+		enum nuclient_option option;
+	} keys[] = {
+		{ "nuauth_ip", NUCLIENT_OPT_SERVER },
+		{ "nuauth_tls_ca", NUCLIENT_OPT_CA },
+		{ "nuauth_tls_cert", NUCLIENT_OPT_CERT },
+		{ "nuauth_tls_key", NUCLIENT_OPT_KEY },
+		{ "nuauth_tls_crl", NUCLIENT_OPT_CRL },
+		{ "nuauth_sasl_mechanisms", NUCLIENT_OPT_MECHANISMS },
+	};
+	GError *error = NULL;
+	struct nu_conf *conf;
+	long port, suppress;
+	char num[16];
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 1;
+	conf = nu_conf_load(path, &error);
+	if (!conf)
+		goto fail;
+	if (!nu_conf_get_int(conf, "nuauth_port", 0, 1, 65535, &port, &error) ||
+	    !nu_conf_get_int(conf, "nuauth_suppress_fqdn_verif", -1, 0, 1, &suppress, &error))
+		goto fail;
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *v = nu_conf_get_str(conf, keys[i].key, NULL);
+
+		if (v)
+			nuclient_set(nc, keys[i].option, v);
+	}
+	if (port) {
+		g_snprintf(num, sizeof(num), "%ld", port);
+		nuclient_set(nc, NUCLIENT_OPT_PORT, num);
+	}
+	if (suppress >= 0)
+		nc->opt.check_name = suppress == 0;
+	nu_conf_foreach_unused(conf, warn_unused, NULL);
+	nu_conf_free(conf);
+	return 0;
+fail:
+	if (err)
+		*err = strdup(error->message);
+	g_error_free(error);
+	nu_conf_free(conf);
+	return -1;
+}
+
+void nuclient_on_notice(struct nuclient *nc, nuclient_notice_fn fn, void *ctx)
+{
+	nc->notice_fn = fn;
+	nc->notice_ctx = ctx;
+}
+
+void nuclient_on_state(struct nuclient *nc, nuclient_state_fn fn, void *ctx)
+{
+	nc->state_fn = fn;
+	nc->state_ctx = ctx;
+}
+
+/* ---- state ---- */
+
+const char *nuclient_state_name(enum nuclient_state state)
+{
+	switch (state) {
+	case NUCLIENT_STATE_LOGGED_OUT: return "logged out";
+	case NUCLIENT_STATE_LOGGED_IN: return "logged in";
+	case NUCLIENT_STATE_RECONNECTING: return "reconnecting";
+	case NUCLIENT_STATE_REFUSED: return "login refused";
+	}
+	return "unknown";
+}
+
+enum nuclient_state nuclient_get_state(const struct nuclient *nc)
+{
+	return nc->state;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+const char *nuclient_describe(struct nuclient *nc)
+{
+	GString *s = g_string_new(nuclient_state_name(nc->state));
+
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		g_string_append_printf(s, "%s %s (%s) %s", i ? "," : ":", l->host,
+				       family_name(l->family), l->conn ? "up" : "down");
+		if (!l->conn && l->why_down)
+			g_string_append_printf(s, " [%s]", l->why_down);
+	}
+	if (nc->opt.user)
+		g_string_append_printf(s, "; user %s", nc->opt.user);
+	g_free(nc->description);
+	nc->description = g_string_free(s, FALSE);
+	return nc->description;
+}
+
+static void set_state(struct nuclient *nc, enum nuclient_state state, const char *detail)
+{
+	if (nc->state == state)
+		return;
+	nc->state = state;
+	if (nc->state_fn)
+		nc->state_fn(state, detail ? detail : "", nc->state_ctx);
+}
+
+static void update_state(struct nuclient *nc, const char *detail)
+{
+	bool all_up = nc->links->len > 0;
+
+	if (nc->stopped || nc->state == NUCLIENT_STATE_REFUSED)
+		return;
+	for (guint i = 0; i < nc->links->len; i++)
+		if (!((struct nc_link *)g_ptr_array_index(nc->links, i))->conn)
+			all_up = false;
+	set_state(nc, all_up ? NUCLIENT_STATE_LOGGED_IN : NUCLIENT_STATE_RECONNECTING, detail);
+}
+
+/* ---- announcements ---- */
+
+/* The link that announces flows of family: its own family's when up (nuauth
+ * checks the flow's source against the link's address), else any. */
+static struct nc_link *link_for(struct nuclient *nc, int family)
+{
+	struct nc_link *any = NULL;
+
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		if (!l->conn)
+			continue;
+		if (l->family == family)
+			return l;
+		if (!any)
+			any = l;
+	}
+	return any;
+}
+
+/* Sends conns (struct nu_announce_conn), as few ANNOUNCE messages as fit,
+ * each on the link of its family. */
+static void send_batch(struct nuclient *nc, GArray *conns)
+{
+	static uint8_t buf[NU_MSG_MAX_LEN];
+	struct nu_msg_writer w;
+	size_t len;
+
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+		unsigned count = 0;
+
+		if (!l->conn)
+			continue;
+		nu_announce_begin(&w, buf, sizeof(buf));
+		for (guint j = 0; j < conns->len; j++) {
+			struct nu_announce_conn *c = &g_array_index(conns, struct nu_announce_conn, j);
+
+			if (link_for(nc, c->flow.family) != l)
+				continue;
+			if (!nu_announce_add(&w, c)) {
+				if (nu_msg_finish(&w, &len) == NU_PROTO_OK)
+					nu_msgconn_send(l->conn, buf, len);
+				nu_announce_begin(&w, buf, sizeof(buf));
+				nu_announce_add(&w, c);
+			}
+			count++;
+		}
+		if (count && l->conn && nu_msg_finish(&w, &len) == NU_PROTO_OK)
+			nu_msgconn_send(l->conn, buf, len);
+		if (count)
+			log_debug("announced %u connection(s) over %s", count, family_name(l->family));
+	}
+}
+
+static void add_conn(struct nuclient *nc, GArray *batch, const struct nu_local_conn *lc)
+{
+	struct nu_announce_conn ac;
+	struct announced *known = g_hash_table_lookup(nc->announced, &lc->flow);
+
+	memset(&ac, 0, sizeof(ac));
+	ac.flow = lc->flow;
+	if (!known) {
+		known = g_new(struct announced, 1);
+		known->flow = lc->flow;
+		g_hash_table_insert(nc->announced, &known->flow, known);
+	}
+	known->generation = nc->generation;
+	if (lc->inode)
+		nu_conntable_find_program(nc->uid, lc->inode, ac.app, sizeof(ac.app));
+	g_array_append_val(batch, ac);
+}
+
+/* The sweep: announces what nuauth has not heard of; everything when all. */
+static unsigned sweep(struct nuclient *nc, bool all, GArray *batch)
+{
+	GArray *conns = g_array_new(FALSE, FALSE, sizeof(struct nu_local_conn));
+	unsigned found = 0;
+	GHashTableIter it;
+	struct announced *a;
+
+	if (nu_conntable_scan(nc->uid, conns) < 0) {
+		log_debug("cannot read the connection tables: %s", g_strerror(errno));
+		g_array_free(conns, TRUE);
+		return 0;
+	}
+	nc->generation++;
+	for (guint i = 0; i < conns->len; i++) {
+		struct nu_local_conn *lc = &g_array_index(conns, struct nu_local_conn, i);
+		struct announced *known = g_hash_table_lookup(nc->announced, &lc->flow);
+
+		if (known && !all) {
+			known->generation = nc->generation;
+			continue;
+		}
+		add_conn(nc, batch, lc);
+		found++;
+	}
+	/* Forget the connections that are no longer opening. */
+	g_hash_table_iter_init(&it, nc->announced);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
+		if (a->generation != nc->generation)
+			g_hash_table_iter_remove(&it);
+	g_array_free(conns, TRUE);
+	return found;
+}
+
+static gboolean on_sweep(gpointer data);
+
+static void arm_sweep(struct nuclient *nc)
+{
+	if (nc->sweep_timer)
+		g_source_remove(nc->sweep_timer);
+	nc->sweep_timer = g_timeout_add(nc->sweep_ms, on_sweep, nc);
+}
+
+static gboolean on_sweep(gpointer data)
+{
+	struct nuclient *nc = data;
+	GArray *batch = g_array_new(FALSE, FALSE, sizeof(struct nu_announce_conn));
+	unsigned max = nc->push_seen ? SWEEP_MAX_PUSH_MS : SWEEP_MAX_MS;
+
+	nc->sweep_timer = 0;
+	if (link_for(nc, AF_INET)) {
+		/* Busy: look again soon; quiet: less and less often. */
+		if (sweep(nc, false, batch))
+			nc->sweep_ms = SWEEP_MIN_MS;
+		else
+			nc->sweep_ms = MIN(nc->sweep_ms * 2, max);
+		send_batch(nc, batch);
+	}
+	g_array_free(batch, TRUE);
+	arm_sweep(nc);
+	return G_SOURCE_REMOVE;
+}
+
+/* Answers the PUSH requests read so far, in one batch. */
+static gboolean on_push_idle(gpointer data)
+{
+	struct nuclient *nc = data;
+	GArray *batch = g_array_new(FALSE, FALSE, sizeof(struct nu_announce_conn));
+	bool need_sweep = nc->push_all;
+
+	nc->push_idle = 0;
+	if (nc->diag_fd < 0)
+		nc->diag_fd = nu_conntable_open();
+	for (guint i = 0; i < nc->pushed->len && !need_sweep; i++) {
+		const struct nu_flow *f = &g_array_index(nc->pushed, struct nu_flow, i);
+		struct nu_local_conn lc;
+		int r;
+
+		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
+			continue;	/* no socket to find (ICMP) */
+		r = nu_conntable_lookup(nc->diag_fd, f, nc->uid, &lc);
+		if (r < 0)
+			need_sweep = true;	/* sock_diag cannot say: dump (or /proc) */
+		else if (r > 0)
+			add_conn(nc, batch, &lc);
+	}
+	if (need_sweep) {
+		g_array_set_size(batch, 0);
+		sweep(nc, true, batch);
+	}
+	send_batch(nc, batch);
+	g_array_set_size(nc->pushed, 0);
+	nc->push_all = false;
+	g_array_free(batch, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+/* ---- notices ---- */
+
+static void handle_notice(struct nuclient *nc, const struct nu_notice *m)
+{
+	struct nuclient_notice n;
+	char dst[INET6_ADDRSTRLEN + 2];
+	char *line;
+	const char *proto = m->flow.proto == IPPROTO_TCP ? "tcp"
+		: m->flow.proto == IPPROTO_UDP ? "udp"
+		: m->flow.proto == IPPROTO_ICMP ? "icmp"
+		: m->flow.proto == IPPROTO_ICMPV6 ? "icmpv6" : "ip";
+
+	nu_addr_format(&m->flow.daddr, dst, sizeof(dst));
+	n.program = m->app;
+	n.protocol = proto;
+	n.destination = dst;
+	n.port = m->flow.dport;
+	n.verdict = m->verdict == NU_VERDICT_REJECT ? "rejected" : "dropped";
+	n.reason = m->text;
+	if (n.port)
+		line = g_strdup_printf("%s to %s port %u (%s) %s by nuauth: %s",
+				       *m->app ? m->app : "a program", dst, n.port, proto,
+				       n.verdict, *m->text ? m->text : "no reason given");
+	else
+		line = g_strdup_printf("%s to %s (%s) %s by nuauth: %s",
+				       *m->app ? m->app : "a program", dst, proto,
+				       n.verdict, *m->text ? m->text : "no reason given");
+	n.line = line;
+	if (nc->notice_fn)
+		nc->notice_fn(&n, nc->notice_ctx);
+	else
+		log_notice("%s", line);
+	g_free(line);
+}
+
+/* ---- links ---- */
+
+static void on_message(struct nu_msgconn *conn, const struct nu_msg_header *hdr,
+		       const uint8_t *msg, size_t len, void *ctx)
+{
+	struct nc_link *l = ctx;
+	struct nuclient *nc = l->nc;
+
+	l->last_rx = g_get_monotonic_time();
+	switch (hdr->type) {
+	case NU_MSG_PUSH: {
+		struct nu_flow flow;
+		bool has_flow = false;
+
+		if (nu_push_decode(msg, len, &has_flow, &flow) != NU_PROTO_OK) {
+			nu_msgconn_close(conn, "malformed PUSH from nuauth");
+			return;
+		}
+		nc->push_seen = true;
+		if (has_flow)
+			g_array_append_val(nc->pushed, flow);
+		else
+			nc->push_all = true;
+		/* Coalesce: the PUSHes read together are answered together. */
+		if (!nc->push_idle)
+			nc->push_idle = g_idle_add_full(G_PRIORITY_DEFAULT, on_push_idle, nc, NULL);
+		return;
+	}
+	case NU_MSG_NOTICE: {
+		struct nu_notice n;
+
+		if (nu_notice_decode(msg, len, &n) != NU_PROTO_OK) {
+			nu_msgconn_close(conn, "malformed NOTICE from nuauth");
+			return;
+		}
+		handle_notice(nc, &n);
+		return;
+	}
+	case NU_MSG_KEEPALIVE:
+		return;
+	case NU_MSG_ERROR:
+		nu_msgconn_close_peer_error(conn, msg, len);
+		return;
+	default:
+		log_debug("ignoring %s message from nuauth", nu_msg_type_name(hdr->type));
+	}
+}
+
+static void on_close(struct nu_msgconn *conn, const char *why, void *ctx)
+{
+	struct nc_link *l = ctx;
+
+	nu_msgconn_free(conn);
+	l->conn = NULL;
+	link_down(l, why);
+}
+
+static const struct nu_msgconn_ops link_ops = {
+	.on_message = on_message,
+	.on_close = on_close,
+};
+
+static void send_client_info(struct nc_link *l)
+{
+	struct nu_client_info info;
+	struct utsname u;
+	uint8_t buf[1024];
+	size_t len;
+
+	memset(&info, 0, sizeof(info));
+	if (uname(&u) == 0) {
+		g_strlcpy(info.sysname, u.sysname, sizeof(info.sysname));
+		g_strlcpy(info.release, u.release, sizeof(info.release));
+		g_strlcpy(info.version, u.version, sizeof(info.version));
+	} else {
+		g_strlcpy(info.sysname, "Linux", sizeof(info.sysname));
+	}
+	if (nu_client_info_encode(buf, sizeof(buf), &info, &len) == NU_PROTO_OK)
+		nu_msgconn_send(l->conn, buf, len);
+}
+
+static enum nuclient_status link_up(struct nc_link *l, char **err)
+{
+	struct nuclient *nc = l->nc;
+	struct nc_tls_link tl;
+	enum nuclient_status r = nc_login(&nc->opt, l->host, l->family, nc->creds, &tl, err);
+
+	if (r != NUCLIENT_OK)
+		return r;
+	l->conn = nu_msgconn_new(tl.fd, tl.tls, true, &link_ops, l);
+	l->last_rx = g_get_monotonic_time();
+	l->backoff_ms = RECONNECT_MIN_MS;
+	g_clear_pointer(&l->why_down, g_free);
+	send_client_info(l);
+	/* A new session: what was opening is announced again. */
+	g_hash_table_remove_all(nc->announced);
+	return r;
+}
+
+static void link_down(struct nc_link *l, const char *why)
+{
+	struct nuclient *nc = l->nc;
+
+	g_free(l->why_down);
+	l->why_down = g_strdup(why);
+	if (nc->stopped)
+		return;
+	log_warnx("disconnected from nuauth at %s (%s): %s", l->host, family_name(l->family), why);
+	l->backoff_ms = RECONNECT_MIN_MS;
+	schedule_reconnect(l);
+	update_state(nc, why);
+}
+
+static gboolean on_reconnect(gpointer data)
+{
+	struct nc_link *l = data;
+	struct nuclient *nc = l->nc;
+	char *err = NULL;
+	enum nuclient_status r;
+
+	l->reconnect_timer = 0;
+	r = link_up(l, &err);
+	if (r == NUCLIENT_OK) {
+		log_notice("logged in again to %s (%s) as %s", l->host, family_name(l->family),
+			   nc->opt.user);
+		update_state(nc, "logged in again");
+	} else if (r == NUCLIENT_REFUSED) {
+		log_err("%s", err);
+		nc->run_result = 1;
+		set_state(nc, NUCLIENT_STATE_REFUSED, err);
+		if (nc->loop)
+			g_main_loop_quit(nc->loop);
+	} else {
+		log_debug("reconnecting to %s failed: %s", l->host, err);
+		g_free(l->why_down);
+		l->why_down = g_strdup(err);
+		l->backoff_ms = MIN(l->backoff_ms * 2, RECONNECT_MAX_MS);
+		schedule_reconnect(l);
+	}
+	g_free(err);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_reconnect(struct nc_link *l)
+{
+	if (!l->reconnect_timer)
+		l->reconnect_timer = g_timeout_add(l->backoff_ms, on_reconnect, l);
+}
+
+static gboolean on_keepalive(gpointer data)
+{
+	struct nuclient *nc = data;
+	gint64 now = g_get_monotonic_time();
+	gint64 limit = (gint64)nc->opt.keepalive_s * KEEPALIVE_MISSES * G_USEC_PER_SEC;
+	uint8_t buf[NU_MSG_HEADER_LEN];
+	size_t len;
+
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		if (!l->conn)
+			continue;
+		if (now - l->last_rx > limit) {
+			nu_msgconn_closef(l->conn, "nuauth silent for %u s",
+					  nc->opt.keepalive_s * KEEPALIVE_MISSES);
+			continue;
+		}
+		if (nu_keepalive_encode(buf, sizeof(buf), ++nc->keepalive_id, &len) == NU_PROTO_OK)
+			nu_msgconn_send(l->conn, buf, len);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* One link per address family: the first address (or name) of the server
+ * option that gives that family. */
+static bool make_links(struct nuclient *nc, char **err)
+{
+	gchar **hosts = g_strsplit_set(nc->opt.server, ", ", -1);
+	bool have[2] = { false, false };
+
+	for (gchar **h = hosts; *h; h++) {
+		struct in6_addr a;
+		uint8_t fam;
+		int fams[2];
+		int nfams = 0;
+
+		if (!**h)
+			continue;
+		if (nu_addr_parse(*h, &a, &fam)) {
+			fams[nfams++] = fam;
+		} else {
+			struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+			struct addrinfo *res = NULL;
+
+			if (getaddrinfo(*h, NULL, &hints, &res) != 0)
+				continue;	/* tried again, and reported, at login */
+			for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+				if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+				    (nfams == 0 || fams[0] != ai->ai_family) && nfams < 2)
+					fams[nfams++] = ai->ai_family;
+			freeaddrinfo(res);
+			if (nfams == 0) {
+				/* let the login say why */
+				fams[nfams++] = AF_INET;
+			}
+		}
+		for (int i = 0; i < nfams; i++) {
+			int slot = fams[i] == AF_INET6;
+			struct nc_link *l;
+
+			if (have[slot])
+				continue;
+			have[slot] = true;
+			l = g_new0(struct nc_link, 1);
+			l->nc = nc;
+			l->family = fams[i];
+			l->host = g_strdup(*h);
+			l->backoff_ms = RECONNECT_MIN_MS;
+			g_ptr_array_add(nc->links, l);
+		}
+	}
+	g_strfreev(hosts);
+	if (nc->links->len == 0) {
+		*err = g_strdup_printf("no usable nuauth address in `%s'", nc->opt.server);
+		return false;
+	}
+	return true;
+}
+
+enum nuclient_status nuclient_login(struct nuclient *nc, char **err)
+{
+	enum nuclient_status result = NUCLIENT_UNREACHABLE;
+	char *first_err = NULL, *tls_err = NULL;
+	guint up = 0;
+
+	if (err)
+		*err = NULL;
+	if (!nc->opt.server || !nc->opt.ca) {
+		first_err = g_strdup(!nc->opt.server ? "no nuauth address given"
+				     : "no CA certificate given");
+		result = NUCLIENT_BAD_CONFIG;
+		goto out;
+	}
+	if (!nc->opt.user) {
+		struct passwd *pw = getpwuid(getuid());
+		const char *name = pw ? pw->pw_name : g_getenv("USER");
+
+		if (!name) {
+			first_err = g_strdup("cannot tell the user name: set it");
+			result = NUCLIENT_BAD_CONFIG;
+			goto out;
+		}
+		nc->opt.user = g_strdup(name);
+	}
+	if (!nc->creds) {
+		nc->creds = nu_tls_creds_load(nc->opt.ca, nc->opt.cert, nc->opt.key, nc->opt.crl,
+					      &tls_err);
+		if (!nc->creds) {
+			first_err = tls_err;
+			result = NUCLIENT_BAD_CONFIG;
+			goto out;
+		}
+	}
+	if (nc->links->len == 0 && !make_links(nc, &first_err)) {
+		result = NUCLIENT_BAD_CONFIG;
+		goto out;
+	}
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+		char *e = NULL;
+		enum nuclient_status r;
+
+		if (l->conn)
+			continue;
+		r = link_up(l, &e);
+		if (r == NUCLIENT_OK) {
+			up++;
+			continue;
+		}
+		if (r == NUCLIENT_REFUSED)
+			result = NUCLIENT_REFUSED;
+		l->why_down = g_strdup(e);
+		if (!first_err || r == NUCLIENT_REFUSED) {
+			g_free(first_err);
+			first_err = e;
+		} else {
+			g_free(e);
+		}
+	}
+	if (result == NUCLIENT_REFUSED) {
+		for (guint i = 0; i < nc->links->len; i++) {
+			struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+			g_clear_pointer(&l->conn, nu_msgconn_free);
+		}
+		goto out;
+	}
+	if (up == 0)
+		goto out;
+	/* The links that failed are retried by the loop. */
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		if (!l->conn) {
+			log_warnx("nuauth at %s (%s) unreachable for now: %s", l->host,
+				  family_name(l->family), l->why_down ? l->why_down : "");
+			schedule_reconnect(l);
+		}
+	}
+	result = NUCLIENT_OK;
+	nc->stopped = false;
+	nc->logged_out = false;
+	update_state(nc, "logged in");
+	g_free(first_err);
+	first_err = NULL;
+out:
+	if (first_err) {
+		if (err)
+			*err = strdup(first_err);
+		g_free(first_err);
+	}
+	return result;
+}
+
+int nuclient_run(struct nuclient *nc)
+{
+	if (!nc->loop)
+		nc->loop = g_main_loop_new(NULL, FALSE);
+	nc->run_result = 0;
+	arm_sweep(nc);
+	if (!nc->keepalive_timer)
+		nc->keepalive_timer = g_timeout_add_seconds(nc->opt.keepalive_s, on_keepalive, nc);
+	if (nc->state != NUCLIENT_STATE_REFUSED)
+		g_main_loop_run(nc->loop);
+	if (nc->sweep_timer) {
+		g_source_remove(nc->sweep_timer);
+		nc->sweep_timer = 0;
+	}
+	return nc->run_result;
+}
+
+void nuclient_stop(struct nuclient *nc, bool logout)
+{
+	if (logout)
+		send_logout(nc);
+	nc->stopped = true;
+	set_state(nc, NUCLIENT_STATE_LOGGED_OUT, logout ? "logged out" : "stopped");
+	if (nc->loop)
+		g_main_loop_quit(nc->loop);
+}
+
+void nuclient_reconnect(struct nuclient *nc)
+{
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		if (l->conn)
+			nu_msgconn_close(l->conn, "reconnecting now, as asked");
+		/* Now, and with the back-off starting afresh. */
+		if (l->reconnect_timer)
+			g_source_remove(l->reconnect_timer);
+		l->backoff_ms = RECONNECT_MIN_MS;
+		l->reconnect_timer = g_timeout_add(0, on_reconnect, l);
+	}
+}

@@ -1,0 +1,41 @@
+/* The user's connections as the kernel knows them: netlink sock_diag
+ * (inet_diag) for TCP and UDP over IPv4 and IPv6, /proc/net/{tcp,udp}{,6}
+ * where sock_diag is missing; and the program that owns a socket. */
+#ifndef NUCLIENT_CONNTABLE_H
+#define NUCLIENT_CONNTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "flow.h"
+
+struct nu_local_conn {
+	struct nu_flow flow;	/* source = this host, as the gateway sees it */
+	uint64_t inode;		/* socket inode, 0 when unknown */
+};
+
+struct _GArray;
+
+/* Appends to out (a GArray of struct nu_local_conn) every socket of uid that
+ * is opening a connection: TCP in SYN_SENT and connected UDP, IPv4 and IPv6.
+ * Returns 0, or -1 with errno when no table could be read at all. */
+int nu_conntable_scan(uid_t uid, struct _GArray *out);
+/* The TCP part alone (SYN_SENT). */
+int nu_conntable_scan_syn_sent(uid_t uid, struct _GArray *out);
+
+/* A sock_diag socket kept open for exact look-ups; -1 where there is none
+ * (the callers then fall back to a scan). */
+int nu_conntable_open(void);
+/* Asks the kernel for exactly the socket of flow (one hash look-up, no
+ * dump).  1: found and owned by uid (*out filled; for UDP an unconnected
+ * socket bound to the flow's source port counts); 0: no such socket of
+ * uid's; -1 with errno: sock_diag failed. */
+int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid,
+			struct nu_local_conn *out);
+
+/* Finds the program that owns socket inode among the processes of uid:
+ * writes the full path of its executable into path.  False when not found
+ * (the process may have gone). */
+bool nu_conntable_find_program(uid_t uid, uint64_t inode, char *path, size_t cap);
+
+#endif

@@ -1,0 +1,365 @@
+/* Logging in: connect, TLS, HELLO, SASL.  Done blocking (with time-outs)
+ * because nothing else can happen on a link before it succeeds. */
+#include "config.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <glib.h>
+#include <sasl/sasl.h>
+
+#include "tls.h"
+
+#define STEP_TIMEOUT_MS 10000
+#define NU_SASL_SERVICE "nufw"
+
+static bool wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r > 0;
+}
+
+static bool send_msg(const struct nc_tls_link *link, const uint8_t *msg, size_t len)
+{
+	size_t off = 0;
+	bool again = false;
+
+	while (off < len) {
+		ssize_t n = again ? gnutls_record_send(link->tls, NULL, 0)
+				  : gnutls_record_send(link->tls, msg + off, len - off);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			again = true;
+			if (!wait_fd(link->fd, POLLOUT, STEP_TIMEOUT_MS))
+				return false;
+			continue;
+		}
+		if (n < 0)
+			return false;
+		again = false;
+		off += (size_t)n;
+	}
+	return true;
+}
+
+/* Reads one whole message into buf (cap >= NU_MSG_MAX_LEN). */
+static bool recv_msg(const struct nc_tls_link *link, uint8_t *buf, size_t cap,
+		     struct nu_msg_header *hdr)
+{
+	size_t have = 0, need = NU_MSG_HEADER_LEN;
+
+	while (have < need) {
+		/* Read no further than this message: the rest stays in GnuTLS
+		 * for the next call (or the main loop). */
+		ssize_t n = gnutls_record_recv(link->tls, buf + have, need - have);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			if (!wait_fd(link->fd, POLLIN, STEP_TIMEOUT_MS))
+				return false;
+			continue;
+		}
+		if (n <= 0)
+			return false;
+		have += (size_t)n;
+		if (have == NU_MSG_HEADER_LEN && need == NU_MSG_HEADER_LEN) {
+			if (nu_msg_peek_header(buf, have, hdr) != NU_PROTO_OK || hdr->length > cap)
+				return false;
+			need = hdr->length;
+		}
+	}
+	return true;
+}
+
+static int connect_to(const char *host, const char *port, int family, char **err)
+{
+	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	int fd = -1, ret, saved = 0;
+
+	ret = getaddrinfo(host, port, &hints, &res);
+	if (ret != 0) {
+		*err = g_strdup_printf("%s: %s", host, gai_strerror(ret));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
+		    (errno != EINPROGRESS || !wait_fd(fd, POLLOUT, STEP_TIMEOUT_MS) ||
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr)) {
+			saved = soerr ? soerr : errno == EINPROGRESS ? ETIMEDOUT : errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		*err = g_strdup_printf("cannot connect to %s port %s: %s", host, port,
+				       g_strerror(saved ? saved : ETIMEDOUT));
+	return fd;
+}
+
+static enum nuclient_status hello(const struct nc_tls_link *link, char *mechs,
+				  size_t mechs_cap, char **err)
+{
+	struct nu_hello h = { .version_min = NU_PROTO_VERSION, .version_max = NU_PROTO_VERSION,
+			      .role = NU_ROLE_CLIENT };
+	uint8_t buf[NU_MSG_MAX_LEN];
+	struct nu_msg_header hdr;
+	size_t len;
+
+	g_strlcpy(h.software, "libnuclient " PACKAGE_VERSION, sizeof(h.software));
+	if (nu_hello_encode(buf, sizeof(buf), &h, &len) != NU_PROTO_OK ||
+	    !send_msg(link, buf, len) || !recv_msg(link, buf, sizeof(buf), &hdr)) {
+		*err = g_strdup("nuauth did not answer");
+		return NUCLIENT_UNREACHABLE;
+	}
+	if (hdr.type == NU_MSG_ERROR) {
+		char text[NU_TEXT_MAX] = "";
+		nu_error_decode(buf, hdr.length, text, sizeof(text));
+		*err = g_strdup_printf("nuauth refused the connection: %s", text);
+		return NUCLIENT_UNREACHABLE;
+	}
+	if (hdr.type != NU_MSG_HELLO || nu_hello_decode(buf, hdr.length, &h) != NU_PROTO_OK) {
+		*err = g_strdup("nuauth answered with something else than HELLO");
+		return NUCLIENT_UNREACHABLE;
+	}
+	g_strlcpy(mechs, h.mech_list, mechs_cap);
+	return NUCLIENT_OK;
+}
+
+/* ---- SASL ---- */
+
+struct sasl_secrets {
+	const struct nc_options *opt;
+	sasl_secret_t *secret;
+};
+
+static int get_user(void *ctx, int id, const char **result, unsigned *len)
+{
+	struct sasl_secrets *s = ctx;
+
+	if (id != SASL_CB_USER && id != SASL_CB_AUTHNAME)
+		return SASL_BADPARAM;
+	*result = s->opt->user;
+	if (len)
+		*len = (unsigned)strlen(*result);
+	return SASL_OK;
+}
+
+static int get_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
+{
+	struct sasl_secrets *s = ctx;
+
+	*out = s->secret;
+	return SASL_OK;
+}
+
+static enum nuclient_status send_auth(const struct nc_tls_link *link, bool start,
+				      const char *mech, const char *data, unsigned len,
+				      bool has_data, char **err)
+{
+	uint8_t buf[NU_MSG_MAX_LEN];
+	size_t n;
+	enum nu_proto_status st = start
+		? nu_auth_start_encode(buf, sizeof(buf), mech, (const uint8_t *)data, len, has_data, &n)
+		: nu_auth_step_encode(buf, sizeof(buf), (const uint8_t *)data, len, &n);
+
+	if (st != NU_PROTO_OK || !send_msg(link, buf, n)) {
+		*err = g_strdup("cannot send the login to nuauth");
+		return NUCLIENT_UNREACHABLE;
+	}
+	return NUCLIENT_OK;
+}
+
+static bool in_list(const char *list, const char *word)
+{
+	gchar **words = g_strsplit_set(list, " ,", -1);
+	bool found = false;
+
+	for (gchar **w = words; *w && !found; w++)
+		found = **w && g_ascii_strcasecmp(*w, word) == 0;
+	g_strfreev(words);
+	return found;
+}
+
+/* The mechanisms to try, in order: those asked for (-M) that nuauth offers,
+ * or all nuauth offers.  *preferred gets the SCRAM ones among them. */
+static char *choose_mechs(const char *offered, const char *asked, char **preferred)
+{
+	gchar **words = g_strsplit_set(asked ? asked : offered, " ,", -1);
+	GString *all = g_string_new(NULL), *scram = g_string_new(NULL);
+
+	for (gchar **w = words; *w; w++) {
+		if (!**w || (asked && !in_list(offered, *w)))
+			continue;
+		g_string_append_printf(all, "%s%s", all->len ? " " : "", *w);
+		if (g_ascii_strncasecmp(*w, "SCRAM-", 6) == 0)
+			g_string_append_printf(scram, "%s%s", scram->len ? " " : "", *w);
+	}
+	g_strfreev(words);
+	*preferred = g_string_free(scram, FALSE);
+	return g_string_free(all, FALSE);
+}
+
+static enum nuclient_status sasl_login(const struct nc_tls_link *link,
+				       const struct nc_options *opt, const char *host,
+				       const char *offered, char **err)
+{
+	size_t pwlen = opt->password ? strlen(opt->password) : 0;
+	struct sasl_secrets secrets = { .opt = opt };
+	sasl_callback_t callbacks[] = {
+		{ SASL_CB_USER, (int (*)(void))(void (*)(void))get_user, &secrets },
+		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))get_user, &secrets },
+		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))get_pass, &secrets },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	sasl_security_properties_t secprops = { .maxbufsize = NU_SASL_DATA_MAX };
+	enum nuclient_status r = NUCLIENT_UNREACHABLE;
+	sasl_conn_t *conn = NULL;
+	sasl_ssf_t ssf = nu_tls_ssf(link->tls);
+	const char *out = NULL, *mech = NULL;
+	unsigned out_len = 0;
+	uint8_t buf[NU_MSG_MAX_LEN];
+	struct nu_msg_header hdr;
+	char *scram = NULL, *mechs;
+	int ret = SASL_NOMECH;
+
+	mechs = choose_mechs(offered, opt->mechanisms, &scram);
+	secrets.secret = g_malloc0(sizeof(sasl_secret_t) + pwlen + 1);
+	secrets.secret->len = pwlen;
+	if (pwlen)
+		memcpy(secrets.secret->data, opt->password, pwlen);
+	if (!*mechs) {
+		*err = g_strdup_printf("nuauth offers none of the login methods asked for (%s); "
+				       "it offers: %s", opt->mechanisms, offered);
+		r = NUCLIENT_REFUSED;
+		goto out;
+	}
+
+	ret = sasl_client_init(NULL);
+	if (ret == SASL_OK)
+		ret = sasl_client_new(NU_SASL_SERVICE, host, NULL, NULL, callbacks, 0, &conn);
+	if (ret != SASL_OK) {
+		*err = g_strdup_printf("cannot start SASL: %s", sasl_errstring(ret, NULL, NULL));
+		goto out;
+	}
+	sasl_setprop(conn, SASL_SEC_PROPS, &secprops);
+	sasl_setprop(conn, SASL_SSF_EXTERNAL, &ssf);
+	/* SCRAM first: the password never crosses the link. */
+	ret = SASL_NOMECH;
+	if (*scram)
+		ret = sasl_client_start(conn, scram, NULL, &out, &out_len, &mech);
+	if (ret != SASL_OK && ret != SASL_CONTINUE)
+		ret = sasl_client_start(conn, mechs, NULL, &out, &out_len, &mech);
+	if (ret != SASL_OK && ret != SASL_CONTINUE) {
+		*err = g_strdup_printf("no usable login method among %s: %s", mechs,
+				       sasl_errdetail(conn));
+		r = NUCLIENT_REFUSED;
+		goto out;
+	}
+	r = send_auth(link, true, mech, out, out_len, out != NULL, err);
+	while (r == NUCLIENT_OK) {
+		struct nu_auth step;
+
+		r = NUCLIENT_UNREACHABLE;
+		if (!recv_msg(link, buf, sizeof(buf), &hdr)) {
+			*err = g_strdup("nuauth did not answer the login");
+			break;
+		}
+		if (hdr.type == NU_MSG_AUTH_RESULT) {
+			struct nu_auth_result res;
+
+			if (nu_auth_result_decode(buf, hdr.length, &res) != NU_PROTO_OK) {
+				*err = g_strdup("malformed answer from nuauth");
+				break;
+			}
+			if (res.result == NU_AUTH_OK) {
+				r = NUCLIENT_OK;
+			} else {
+				*err = g_strdup_printf("login refused: %s", res.text);
+				r = NUCLIENT_REFUSED;
+			}
+			break;
+		}
+		if (hdr.type != NU_MSG_AUTH_STEP ||
+		    nu_auth_decode(buf, hdr.length, &step) != NU_PROTO_OK) {
+			*err = g_strdup_printf("unexpected %s message during login",
+					       nu_msg_type_name(hdr.type));
+			break;
+		}
+		ret = sasl_client_step(conn, (const char *)step.data, (unsigned)step.data_len,
+				       NULL, &out, &out_len);
+		if (ret != SASL_OK && ret != SASL_CONTINUE) {
+			*err = g_strdup_printf("login failed: %s", sasl_errdetail(conn));
+			break;
+		}
+		r = send_auth(link, false, NULL, out, out_len, true, err);
+	}
+out:
+	if (conn)
+		sasl_dispose(&conn);
+	memset(secrets.secret->data, 0, pwlen);
+	g_free(secrets.secret);
+	g_free(mechs);
+	g_free(scram);
+	return r;
+}
+
+enum nuclient_status nc_login(const struct nc_options *opt, const char *host, int family,
+			      gnutls_certificate_credentials_t creds,
+			      struct nc_tls_link *link, char **err)
+{
+	char mechs[NU_MECH_LIST_MAX];
+	enum nuclient_status r;
+	int ret;
+
+	link->tls = NULL;
+	link->fd = connect_to(host, opt->port, family, err);
+	if (link->fd < 0)
+		return NUCLIENT_UNREACHABLE;
+	link->tls = nu_tls_client_session(creds, link->fd, host, opt->check_name);
+	if (!link->tls) {
+		*err = g_strdup("cannot start TLS");
+		r = NUCLIENT_UNREACHABLE;
+		goto fail;
+	}
+	while ((ret = gnutls_handshake(link->tls)) < 0) {
+		if ((ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) &&
+		    wait_fd(link->fd, gnutls_record_get_direction(link->tls) ? POLLOUT : POLLIN,
+			    STEP_TIMEOUT_MS))
+			continue;
+		char *why = nu_tls_handshake_error(link->tls, ret);
+		*err = g_strdup_printf("TLS with %s failed: %s", host, why);
+		g_free(why);
+		r = NUCLIENT_UNREACHABLE;
+		goto fail;
+	}
+	r = hello(link, mechs, sizeof(mechs), err);
+	if (r == NUCLIENT_OK)
+		r = sasl_login(link, opt, host, mechs, err);
+	if (r == NUCLIENT_OK)
+		return r;
+fail:
+	if (link->tls)
+		gnutls_deinit(link->tls);
+	close(link->fd);
+	link->tls = NULL;
+	link->fd = -1;
+	return r;
+}

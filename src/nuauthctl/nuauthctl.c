@@ -1,0 +1,61 @@
+/* nuauthctl: dispatches its first argument to a subcommand from a table. */
+#include "config.h"
+#include "nuauthctl.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct nuctl_command commands[] = {
+	{ "pki", nuctl_pki_main, nuctl_pki_usage,
+	  "the CA and the certificates of nuauth, nufw and users" },
+};
+
+void nuctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nuauthctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: nuauthctl COMMAND [ARGUMENTS]\n"
+		"       nuauthctl -h | --help | -V | --version\n"
+		"  -h, --help     print this help (nuauthctl COMMAND --help: the command's)\n"
+		"  -V, --version  print the version and exit\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		commands[i].usage(out);
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+
+	if (!name) {
+		usage(stderr);
+		return NUCTL_USAGE;
+	}
+	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+		usage(stdout);
+		return NUCTL_OK;
+	}
+	if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
+		printf("nuauthctl %s\n", PACKAGE_VERSION);
+		return NUCTL_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	nuctl_error("unknown command `%s'", name);
+	usage(stderr);
+	return NUCTL_USAGE;
+}

@@ -1,0 +1,31 @@
+/* nuauthctl: the administrator's tool.  Each subcommand is one entry of the
+ * table in nuauthctl.c and lives in a file of its own. */
+#ifndef NUAUTHCTL_H
+#define NUAUTHCTL_H
+
+#include <stdio.h>
+
+/* Exit statuses of every subcommand. */
+enum {
+	NUCTL_OK = 0,
+	NUCTL_FAILED = 1,	/* the command could not be carried out */
+	NUCTL_USAGE = 2,	/* bad command line */
+};
+
+struct nuctl_command {
+	const char *name;
+	/* argv[0] is the subcommand's name; returns an exit status. */
+	int (*run)(int argc, char **argv);
+	/* Prints the subcommand's usage lines. */
+	void (*usage)(FILE *out);
+	const char *summary;
+};
+
+/* Prints "nuauthctl: " and the message to stderr. */
+void nuctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* pki.c */
+int nuctl_pki_main(int argc, char **argv);
+void nuctl_pki_usage(FILE *out);
+
+#endif

@@ -1,0 +1,322 @@
+#!/bin/bash
+# End-to-end tests of the client (nutcpc on libnuclient) in the namespace
+# lab, IPv6 added (run as root):
+#   tests/e2e/client.sh BUILD_DIR
+# Prints one PASS/FAIL line per test and ends with "N passed, N failed".
+#
+#   client 10.201.0.2   fd00:201::2 --- gateway fd00:201::1 / fd00:202::1
+#                                        --- server 10.202.0.2 fd00:202::2
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "client.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+
+passed=0 failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
+
+ALICE_UID=2001
+BOB_UID=2002
+CAROL_UID=2003	# a third desktop account, logging in as alice
+V6_GW=fd00:201::1
+V6_SERVER=fd00:202::2
+
+# --- the lab's IPv6 half, its UDP and IPv6 rules, the client's ACLs
+client_lab_ipv6() {
+	ip -n "$NS_C" addr add fd00:201::2/64 dev c0 nodad
+	ip -n "$NS_G" addr add $V6_GW/64 dev g0 nodad
+	ip -n "$NS_G" addr add fd00:202::1/64 dev g1 nodad
+	ip -n "$NS_S" addr add $V6_SERVER/64 dev s0 nodad
+	ip -n "$NS_C" -6 route add default via $V6_GW
+	ip -n "$NS_S" -6 route add default via fd00:202::1
+	ip netns exec "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+client_lab_rules() {
+	local ipt="ip netns exec $NS_G iptables" ip6t="ip netns exec $NS_G ip6tables"
+	$ipt -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
+	$ip6t -t mangle -A PREROUTING -j CONNMARK --restore-mark
+	$ip6t -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0
+	$ip6t -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
+	$ip6t -t mangle -A POSTROUTING -m mark ! --mark 0 -j CONNMARK --save-mark
+}
+
+client_lab_conf() {
+	mkdir -p "$LAB_DIR/bin"
+	cp "$NUPROBE" "$LAB_DIR/bin/allowed-probe"
+	cp "$NUPROBE" "$LAB_DIR/bin/other-probe"
+	chmod 755 "$LAB_DIR/bin" "$LAB_DIR/bin/"*
+	cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[web over IPv6]
+decision=1
+gid=100
+proto=6
+DstIP=fd00:202::/64
+DstPort=80
+
+[udp echo]
+decision=1
+gid=100
+proto=17
+DstPort=5353
+
+[one program only]
+decision=1
+gid=100
+proto=6
+DstPort=6060
+App=$LAB_DIR/bin/allowed-*
+ACLS
+	echo 'nuauth_client_listen_addr="::"' >> "$LAB_DIR/nuauth.conf"
+	local u
+	for u in alice:$ALICE_UID bob:$BOB_UID carol:$CAROL_UID; do
+		mkdir -p "$LAB_DIR/home-${u%%:*}"
+		chown "${u##*:}:${u##*:}" "$LAB_DIR/home-${u%%:*}"
+	done
+}
+
+# as UID HOME COMMAND...: COMMAND on the desktop as that uid, with that home.
+as() {
+	local uid=$1 home=$2; shift 2
+	ip netns exec "$NS_C" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
+		env HOME="$home" "$@"
+}
+
+# client NAME UID USER PASSWORD [OPTION...]: a foreground client on both
+# families.
+client() {
+	local name=$1 uid=$2 user=$3 pw=$4; shift 4
+	lab_start_as "$name" "$NS_C" "$uid" env HOME="$LAB_DIR/home-$user" "$NUTCPC" \
+		-H "10.201.0.1,$V6_GW" -U "$user" -P "$pw" -A "$LAB_DIR/pki/cacert.pem" -N -d -vv "$@"
+}
+
+# ct_mark FAMILY PROTO SPORT DPORT: the connection's mark at the gateway.
+ct_mark() {
+	ip netns exec "$NS_G" conntrack -L -f "$1" -p "$2" --sport "$3" --dport "$4" 2>/dev/null |
+		grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2
+}
+
+# check_mark NAME FAMILY PROTO DPORT WANT OUTPUT
+check_mark() {
+	local port=${6##*:} mark
+	mark=$(ct_mark "$2" "$3" "$port" "$4")
+	if [ "$mark" = "$5" ]; then
+		pass "$1"
+	else
+		fail "$1" "$6" "mark=${mark:-none}"
+	fi
+}
+
+# --- configuration files, lock, background, -c and -k
+test_config_and_lock() {
+	local home=$LAB_DIR/home-carol out status
+	mkdir -p "$home/.nufw"
+	cat > "$home/.nufw/nuclient.conf" <<CONF
+# carol's client configuration
+nuauth_ip="10.201.0.1"
+nuauth_port=4129
+nuauth_tls_ca="$LAB_DIR/pki/cacert.pem"
+CONF
+	chown -R $CAROL_UID:$CAROL_UID "$home/.nufw"
+	out=$(as $CAROL_UID "$home" timeout 15 "$NUTCPC" -U alice -P alicepw 2>&1)
+	status=$?
+	if [ $status -eq 0 ] && grep -q "logged in" <<<"$out"; then
+		pass "the client reads ~/.nufw/nuclient.conf and goes to the background"
+	else
+		fail "the client reads ~/.nufw/nuclient.conf and goes to the background" "status $status: $out"
+	fi
+	out=$(as $CAROL_UID "$home" "$NUTCPC" -c 2>&1)
+	if [ $? -eq 0 ] && grep -q "running (pid [0-9]*): logged in" <<<"$out"; then
+		pass "-c reports the running client and its state"
+	else
+		fail "-c reports the running client and its state" "$out"
+	fi
+	out=$(as $CAROL_UID "$home" timeout 15 "$NUTCPC" -U alice -P alicepw -d 2>&1)
+	if [ $? -eq 1 ] && grep -q "already runs" <<<"$out"; then
+		pass "a second client of the same user is refused (lock file)"
+	else
+		fail "a second client of the same user is refused (lock file)" "$out"
+	fi
+	out=$(as $CAROL_UID "$home" "$NUTCPC" -k 2>&1)
+	if [ $? -eq 0 ] && grep -q "stopped the client" <<<"$out" &&
+	   ! as $CAROL_UID "$home" "$NUTCPC" -c >/dev/null 2>&1; then
+		pass "-k stops the running client, and -c then says none runs"
+	else
+		fail "-k stops the running client, and -c then says none runs" "$out"
+	fi
+
+	# a broken line: the error names file:line, and the client does not start
+	echo 'nuauth_port=not-a-port' >> "$home/.nufw/nuclient.conf"
+	out=$(as $CAROL_UID "$home" timeout 15 "$NUTCPC" -U alice -P alicepw -d 2>&1)
+	status=$?
+	if [ $status -eq 2 ] && grep -qF "$home/.nufw/nuclient.conf:5" <<<"$out"; then
+		pass "a configuration error names file:line"
+	else
+		fail "a configuration error names file:line" "status $status: $out"
+	fi
+	sed -i '$d' "$home/.nufw/nuclient.conf"
+	echo 'this line has no value' >> "$home/.nufw/nuclient.conf"
+	out=$(as $CAROL_UID "$home" timeout 15 "$NUTCPC" -U alice -P alicepw -d 2>&1)
+	if [ $? -eq 2 ] && grep -qF "$home/.nufw/nuclient.conf:5" <<<"$out"; then
+		pass "a malformed configuration line names file:line"
+	else
+		fail "a malformed configuration line names file:line" "$out"
+	fi
+	# command-line options override the file
+	sed -i '$d' "$home/.nufw/nuclient.conf"
+	echo 'nuauth_ip="10.201.0.99"' >> "$home/.nufw/nuclient.conf"
+	out=$(as $CAROL_UID "$home" timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P alicepw 2>&1) &&
+		as $CAROL_UID "$home" "$NUTCPC" -k >/dev/null 2>&1
+	if grep -q "logged in" <<<"$out"; then
+		pass "-H overrides nuauth_ip from the file"
+	else
+		fail "-H overrides nuauth_ip from the file" "$out"
+	fi
+}
+
+# --- connections
+test_ipv4_udp() {
+	local out
+	if out=$(as $ALICE_UID / "$NUPROBE" udp 10.202.0.2 5353 3000); then
+		check_mark "alice's UDP over IPv4 is accepted with her mark" ipv4 udp 5353 1001 "$out"
+	else
+		fail "alice's UDP over IPv4 is accepted with her mark" "$out"
+	fi
+}
+
+test_ipv6() {
+	local out
+	if out=$(as $ALICE_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000); then
+		check_mark "alice's TCP over IPv6 is accepted with her mark" ipv6 tcp 80 1001 "$out"
+	else
+		fail "alice's TCP over IPv6 is accepted with her mark" "$out"
+	fi
+	if out=$(as $ALICE_UID / "$NUPROBE" udp $V6_SERVER 5353 3000); then
+		check_mark "alice's UDP over IPv6 is accepted with her mark" ipv6 udp 5353 1001 "$out"
+	else
+		fail "alice's UDP over IPv6 is accepted with her mark" "$out"
+	fi
+	if out=$(as $BOB_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000); then
+		check_mark "bob on the same desktop gets his own mark over IPv6" ipv6 tcp 80 1002 "$out"
+	else
+		fail "bob on the same desktop gets his own mark over IPv6" "$out"
+	fi
+	if out=$(as $BOB_UID / "$NUPROBE" udp 10.202.0.2 5353 3000); then
+		check_mark "bob on the same desktop gets his own mark over UDP" ipv4 udp 5353 1002 "$out"
+	else
+		fail "bob on the same desktop gets his own mark over UDP" "$out"
+	fi
+}
+
+test_app_acl() {
+	local out
+	if out=$(as $ALICE_UID / "$LAB_DIR/bin/allowed-probe" connect 10.202.0.2 6060 3000); then
+		pass "App ACL: the program it names reaches the destination"
+	else
+		fail "App ACL: the program it names reaches the destination" "$out"
+	fi
+	if out=$(as $ALICE_UID / "$LAB_DIR/bin/other-probe" connect 10.202.0.2 6060 2500); then
+		fail "App ACL: another program is refused the same destination" "$out"
+	else
+		pass "App ACL: another program is refused the same destination"
+	fi
+	if lab_wait_log alice "$LAB_DIR/bin/other-probe to 10.202.0.2 port 6060 (tcp) dropped by nuauth: no acl allows it" 5; then
+		pass "the client shows which program, destination and rule a refusal concerns"
+	else
+		fail "the client shows which program, destination and rule a refusal concerns"
+	fi
+}
+
+test_quiet() {
+	as $BOB_UID / "$NUPROBE" connect 10.202.0.2 9090 2500 >/dev/null 2>&1
+	as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 9090 2500 >/dev/null 2>&1
+	if lab_wait_log alice "port 9090 (tcp) dropped by nuauth" 5 &&
+	   ! grep -q "dropped by nuauth" "$LAB_DIR/bob.log"; then
+		pass "-q silences the refusal notice"
+	else
+		fail "-q silences the refusal notice"
+	fi
+}
+
+test_push_latency() {
+	local out
+	out=$(as $ALICE_UID / "$NUPROBE" connects 10.202.0.2 80 20)
+	local worst
+	worst=$(sort -n <<<"$out" | tail -1)
+	if [ -n "$worst" ] && [ "$worst" -lt 100000 ]; then
+		pass "pushed connections are announced at once (worst of 20 connects: ${worst} us)"
+	else
+		fail "pushed connections are announced at once" "worst ${worst:-none} us"
+	fi
+}
+
+test_sighup() {
+	local n
+	n=$(grep -c "logged in again" "$LAB_DIR/alice.log")
+	kill -HUP "$ALICE_PID"
+	if lab_wait_log alice "logged in again" 10 $((n + 2)) &&
+	   as $ALICE_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000 >/dev/null; then
+		pass "SIGHUP reconnects both links at once, and connections pass"
+	else
+		fail "SIGHUP reconnects both links at once, and connections pass"
+	fi
+}
+
+test_nuauth_restart() {
+	local out n
+	n=$(grep -c "logged in again" "$LAB_DIR/alice.log")
+	lab_stop "$NUAUTH_PID"
+	mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-first.log"
+	lab_start_nuauth
+	if lab_wait_log alice "logged in again" 20 $((n + 2)) &&
+	   out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 80 3000) &&
+	   out=$(as $ALICE_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000); then
+		pass "the client reconnects after nuauth restarts and the next connections pass"
+	else
+		fail "the client reconnects after nuauth restarts and the next connections pass" "${out:-}"
+	fi
+}
+
+lab_netns
+client_lab_ipv6
+lab_pki
+lab_nuauth_conf
+client_lab_conf
+lab_rules
+client_lab_rules
+lab_start server "$NS_S" "$NUPROBE" serve6 80 6060 9090
+lab_wait_log server "ready"
+lab_start userver "$NS_S" "$NUPROBE" userve 5353
+lab_wait_log userver "ready"
+lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+
+test_config_and_lock
+if client alice $ALICE_UID alice alicepw && ALICE_PID=$LAB_PID &&
+   lab_wait_log alice "logged in: .*(IPv4) up, .*(IPv6) up" &&
+   client bob $BOB_UID bob bobpw -q && lab_wait_log bob "logged in"; then
+	pass "alice and bob log in over IPv4 and IPv6 (one link each)"
+	test_ipv4_udp
+	test_ipv6
+	test_app_acl
+	test_quiet
+	test_push_latency
+	test_sighup
+	test_nuauth_restart
+else
+	fail "alice and bob log in over IPv4 and IPv6 (one link each)"
+fi
+
+lab_stop_all
+if grep -lE "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log >/dev/null 2>&1; then
+	fail "no sanitizer report from any program" \
+		"$(grep -hE -A20 "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log | head -60)"
+else
+	pass "no sanitizer report from any program"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,66 @@
+/* libFuzzer harness for nutcpc's /proc/net/tcp{,6} reader
+ * (src/libnuclient/conntable.c, included through src/nutcpc/conntable.c so
+ * that its static parsers can be called, as wireguard-tools' fuzzers do).
+ *
+ * The input is the text of the file.  Each line is parsed on its own, as
+ * tcp and as tcp6, in a buffer of exactly its size; then the whole input is
+ * scanned through proc_scan, which also reads and skips overlong lines. */
+#include "../../src/nutcpc/conntable.c"
+
+#include "fuzz.h"
+
+static void check_conn(const struct nu_local_conn *c, uint64_t inode)
+{
+	char text[256];
+
+	FUZZ_CHECK(c->flow.family == AF_INET || c->flow.family == AF_INET6);
+	FUZZ_CHECK(c->flow.proto == IPPROTO_TCP && c->inode == inode);
+	nu_flow_format(&c->flow, text, sizeof(text));
+	FUZZ_CHECK(strlen(text) < NU_FLOW_STRLEN);
+}
+
+static void check_line(const char *line, int family)
+{
+	struct proc_entry e;
+	struct nu_local_conn conn;
+
+	if (!proc_parse_line(line, family, &e))
+		return;
+	conn_fill(&conn, family, e.saddr, e.daddr, e.sport, e.dport, e.inode);
+	check_conn(&conn, e.inode);
+	if (family == AF_INET)
+		FUZZ_CHECK(conn.flow.family == AF_INET);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+	GArray *out;
+	char *path;
+	unsigned i;
+
+	(void)diag_parse;	/* fuzz_sock_diag's */
+
+	while (p < end) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		char *line = g_strndup((const char *)p, n);
+
+		check_line(line, AF_INET);
+		check_line(line, AF_INET6);
+		g_free(line);
+		p += n;
+	}
+
+	path = fuzz_write("tcp", data, size);
+	out = g_array_new(FALSE, FALSE, sizeof(struct nu_local_conn));
+	FUZZ_CHECK(proc_scan(path, AF_INET, 0, out) == 0);
+	FUZZ_CHECK(proc_scan(path, AF_INET6, 0, out) == 0);
+	for (i = 0; i < out->len; i++)
+		check_conn(&g_array_index(out, struct nu_local_conn, i),
+			   g_array_index(out, struct nu_local_conn, i).inode);
+	g_array_free(out, TRUE);
+	fuzz_unlink(path);
+	g_free(path);
+	return 0;
+}
