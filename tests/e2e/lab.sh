@@ -14,6 +14,27 @@ NS_G=nulab-g-$LAB_ID
 NS_S=nulab-s-$LAB_ID
 LAB_PIDS=()
 
+# Test bookkeeping shared by the runners: PASS/FAIL lines, and lab_finish
+# for the tally that closes each run.
+passed=0 failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
+
+# lab_finish: ends every process (so that sanitizer builds write their
+# reports), checks every log for such a report, prints "N passed, N
+# failed"; its status is the run's.
+lab_finish() {
+	lab_stop_all
+	if grep -lE "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log >/dev/null 2>&1; then
+		fail "no sanitizer report from any program" \
+			"$(grep -hE -A20 "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log | head -60)"
+	else
+		pass "no sanitizer report from any program"
+	fi
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+}
+
 lab_init() {	# lab_init BUILD_DIR
 	BUILD=$(cd "$1" && pwd)
 	NUAUTH=$BUILD/src/nuauth/nuauth

@@ -40,9 +40,6 @@ qos_lab_down() {
 }
 trap qos_lab_down EXIT
 
-passed=0 failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
 
 ALICE_UID=2001	# desktop uids; nuauth's users file gives alice 1001, bob 1002
 BOB_UID=2002
@@ -394,13 +391,4 @@ else
 	fail "alice and bob log in"
 fi
 
-lab_stop_all
-if grep -lE "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log >/dev/null 2>&1; then
-	fail "no sanitizer report from any program" \
-		"$(grep -hE -A20 "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log | head -60)"
-else
-	pass "no sanitizer report from any program"
-fi
-
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+lab_finish
