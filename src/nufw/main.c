@@ -34,12 +34,15 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: nufw [-d HOST] [-p PORT] [-q QUEUE|FIRST:LAST] [-m] -k KEY -c CERT -a CA\n"
 		"            [-r CRL] [-N] [-t SECONDS] [-T MAX] [-L LEN] [-C [-M]] [--fail-open]\n"
+		"            [--ct-mark]\n"
 		"            [-v]... [-D] [-V]\n"
 		"  -d HOST      nuauth's address or name (default 127.0.0.1)\n"
 		"  -p PORT      nuauth's gateway port (default 4128)\n"
 		"  -q QUEUE     NFQUEUE number (default 0); FIRST:LAST reads each queue of the\n"
 		"               range on a thread of its own (iptables --queue-balance FIRST:LAST)\n"
 		"  -m           put nuauth's mark on accepted packets\n"
+		"  --ct-mark    with -m, set the connection's mark in the verdict too, where\n"
+		"               the kernel can (else nufw says so and CONNMARK rules are needed)\n"
 		"  -k, -c, -a   this gateway's key and certificate, and the CA of nuauth's\n"
 		"  -r CRL       certificate revocation list\n"
 		"  -N           do not check that nuauth's certificate names HOST\n"
@@ -127,6 +130,7 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 {
 	static const struct option longopts[] = {
 		{ "fail-open", no_argument, NULL, 'F' },
+		{ "ct-mark", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -169,6 +173,7 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 			o->queue_maxlen = (uint32_t)v;
 			break;
 		case 'F': o->fail_open = true; break;
+		case 'K': o->ct_mark = true; break;
 		case 'C': o->follow_conntrack = true; break;
 		case 'M': o->only_marked = true; break;
 		case 'v': if (*verbosity < LOG_DEBUG) (*verbosity)++; break;
@@ -184,6 +189,8 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 	}
 	if (o->only_marked && !o->follow_conntrack)
 		fatalx("-M only makes sense with -C");
+	if (o->ct_mark && !o->set_mark)
+		fatalx("--ct-mark only makes sense with -m");
 }
 
 static void log_totals(struct nufw *fw)

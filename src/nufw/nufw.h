@@ -31,6 +31,7 @@ struct nufw_options {
 	unsigned max_pending;		/* -T */
 	uint32_t queue_maxlen;		/* -L, 0 keeps the kernel's */
 	bool fail_open;			/* --fail-open */
+	bool ct_mark;			/* --ct-mark */
 	bool follow_conntrack;		/* -C */
 	bool only_marked;		/* -M */
 };

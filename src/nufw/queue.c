@@ -20,6 +20,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #ifndef SO_RCVBUFFORCE
@@ -46,6 +47,7 @@ struct nufw_queue {
 	uint64_t overruns;
 	size_t buf_len;
 	char *buf;		/* receive buffer, buf_len bytes */
+	bool ct_mark;		/* verdicts also set the connection's mark */
 };
 
 /* State of one nufw_queue_read (or of the wait for a command's ACK). */
@@ -400,6 +402,11 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
 	if (set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (set_mark && q->ct_mark) {
+		struct nlattr *ct = mnl_attr_nest_start(nlh, NFQA_CT);
+		mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
+		mnl_attr_nest_end(nlh, ct);
+	}
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	return 0;
@@ -434,4 +441,23 @@ bool nufw_queue_kernel_drops(const struct nufw_queue *q, uint64_t *queue_full,
 	}
 	fclose(f);
 	return found;
+}
+
+bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
+{
+	union msg_buf mb;
+	struct nlmsghdr *nlh;
+
+	/* A flag of its own: a kernel without conntrack glue refuses the
+	 * whole configuration message that carries it. */
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, q->queue_num);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
+	if (send_config(q, nlh) < 0) {
+		*err = g_strdup_printf("the kernel cannot set connection marks at verdict time (%s)",
+				       strerror(errno));
+		return false;
+	}
+	q->ct_mark = true;
+	return true;
 }

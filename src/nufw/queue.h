@@ -49,6 +49,12 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 
 uint64_t nufw_queue_overruns(const struct nufw_queue *q);
 
+/* --ct-mark: verdicts that carry a mark also set the connection's mark
+ * (NFQA_CFG_F_CONNTRACK).  False with *err where the kernel cannot (built
+ * without CONFIG_NETFILTER_NETLINK_GLUE_CT): the CONNMARK rules then do
+ * the job. */
+bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err);
+
 /* The kernel's own loss counters for this queue (from
  * /proc/net/netfilter/nfnetlink_queue): packets dropped because the queue
  * was full, and because they could not be sent to us.  False when the file

@@ -306,6 +306,10 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 		g_free(w);
 		return NULL;
 	}
+	if (opt->set_mark && opt->ct_mark && !nufw_queue_enable_ct_mark(w->queue, err)) {
+		log_warnx("queue %u: --ct-mark: %s; keep the CONNMARK rules", queue_num, *err);
+		g_clear_pointer(err, g_free);
+	}
 	w->rejecter = nufw_rejecter_new(err);
 	if (!w->rejecter) {
 		log_warnx("%s: rejected packets will be dropped silently", *err);

@@ -390,6 +390,24 @@ test_malformed_from_nuauth() {
 	lab_stop "$pid"
 }
 
+# --ct-mark: this kernel has no conntrack glue for NFQUEUE
+# (kernel-notes): nufw must say so at start, not fail silently.
+test_ct_mark_notice() {
+	local p=$LAB_DIR/pki pid
+	lab_start nufw-ctmark "$NS_G" "$NUFW" -d 127.0.0.1 -q 5 -m --ct-mark -k "$p/nufw-key.pem" \
+		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
+	pid=$LAB_PID
+	if lab_wait_log nufw-ctmark "reading queue 5" 5 &&
+	   grep -q "ct-mark: the kernel cannot set connection marks at verdict time" \
+		"$LAB_DIR/nufw-ctmark.log"; then
+		pass "nufw --ct-mark says at start that this kernel leaves it to CONNMARK"
+	else
+		fail "nufw --ct-mark says at start that this kernel leaves it to CONNMARK" \
+			"$(cat "$LAB_DIR/nufw-ctmark.log")"
+	fi
+	lab_stop "$pid"
+}
+
 # Packets nufw cannot parse are dropped and counted (nufw reports its
 # counters when it stops).
 test_unparsable_packets() {
@@ -579,6 +597,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_two_queues
 	test_logout_ends_connections
 	test_malformed_from_nuauth
+	test_ct_mark_notice
 	test_unparsable_packets
 else
 	fail "alice and bob log in from the same desktop"
