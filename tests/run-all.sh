@@ -97,6 +97,8 @@ if [ "$(id -u)" = 0 ]; then
 		run_counted build.marks.log tests/e2e/marks.sh build
 		step "the desktop client (libnuclient, nutcpc) in the namespace lab"
 		run_counted build.client.log tests/e2e/client.sh build
+		step "faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL"
+		run_counted build.faults.log tests/e2e/faults.sh build
 	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
 		step "end-to-end tests with the sanitizer build"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <glib-unix.h>
 
 #include "log.h"
@@ -79,6 +80,19 @@ static gboolean on_hup(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Every client and gateway holds a descriptor: take the most the system
+ * allows, so that a crowd of idle connections cannot lock out the users. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open files limit");
+	}
+}
+
 static gboolean on_quit_signal(gpointer data)
 {
 	struct nuauth_server *srv = data;
@@ -114,6 +128,7 @@ int main(int argc, char **argv)
 	}
 	nu_log_init("nuauth", false, verbosity);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
 	srv.conf_path = conf_path;
 	srv.conf = nu_conf_load(conf_path, &error);

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Clients that misuse nuauth's client port, for tests/e2e/faults.sh.
+
+    abuse.py idle N SECONDS        N TLS connections that never log in, held
+    abuse.py badlogins N USER      N logins with a wrong password
+    abuse.py slow SECONDS          HELLO sent one byte a second
+    abuse.py announce USER PASSWORD SADDR
+                                   logs in, then announces a connection from
+                                   SADDR (not this client's address)
+
+Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address).
+"""
+import os
+import socket
+import ssl
+import struct
+import sys
+import time
+
+HOST = os.environ["NUAUTH"]
+CTX = ssl.create_default_context(cafile=os.environ["CA"])
+CTX.check_hostname = False
+
+
+def attr(kind, value):
+    return struct.pack(">HH", kind, len(value)) + value
+
+
+def msg(kind, body=b""):
+    return struct.pack(">BBHI", 1, kind, 8 + len(body), 0) + body
+
+
+def recv_msg(sock):
+    head = b""
+    while len(head) < 8:
+        chunk = sock.recv(8 - len(head))
+        if not chunk:
+            raise EOFError
+        head += chunk
+    _, kind, length, _ = struct.unpack(">BBHI", head)
+    body = b""
+    while len(body) < length - 8:
+        body += sock.recv(length - 8 - len(body))
+    return kind, body
+
+
+def connect():
+    raw = socket.socket()
+    raw.bind((os.environ.get("SRC", "0.0.0.0"), 0))
+    raw.settimeout(10)
+    raw.connect((HOST, 4129))
+    return CTX.wrap_socket(raw, server_hostname="nuauth.lab")
+
+
+HELLO = msg(1, attr(1, b"\1") + attr(2, b"\1") + attr(3, b"\2"))
+
+
+def login(sock, user, password):
+    sock.sendall(HELLO)
+    recv_msg(sock)
+    sock.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0" + password)))
+    kind, body = recv_msg(sock)
+    return kind == 34 and body[4] == 0        # AUTH_RESULT, RESULT ok
+
+
+def idle(n, seconds):
+    held = [connect() for _ in range(n)]
+    print("holding", len(held), flush=True)
+    time.sleep(seconds)
+    for s in held:
+        s.close()
+
+
+def badlogins(n, user):
+    refused = 0
+    for _ in range(n):
+        s = connect()
+        try:
+            if not login(s, user, b"not the password"):
+                refused += 1
+        except EOFError:
+            refused += 1
+        s.close()
+    print("refused", refused, "of", n, flush=True)
+
+
+def slow(seconds):
+    s = connect()
+    for byte in HELLO[:seconds]:
+        s.send(bytes([byte]))
+        time.sleep(1)
+    print("sent", min(seconds, len(HELLO)), "bytes", flush=True)
+    s.close()
+
+
+def announce(user, password, saddr):
+    s = connect()
+    if not login(s, user, password):
+        print("login failed")
+        sys.exit(1)
+    flow = bytes([4, 6]) + struct.pack(">HH", 41000, 80) + socket.inet_aton(saddr) \
+        + socket.inet_aton("10.202.0.2")
+    s.sendall(msg(48, attr(16, attr(6, flow))))
+    time.sleep(1)
+    print("announced", flush=True)
+    s.close()
+
+
+cmd = sys.argv[1]
+if cmd == "idle":
+    idle(int(sys.argv[2]), int(sys.argv[3]))
+elif cmd == "badlogins":
+    badlogins(int(sys.argv[2]), sys.argv[3].encode())
+elif cmd == "slow":
+    slow(int(sys.argv[2]))
+elif cmd == "announce":
+    announce(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4])
+else:
+    sys.exit("usage: see the file's docstring")

@@ -1,0 +1,154 @@
+#!/bin/bash
+# Faults and abuse in the namespace lab (run as root):
+#   tests/e2e/faults.sh BUILD_DIR
+# Revoked and expired gateway certificates, a crowd of idle TLS connections,
+# thousands of failed logins, a slow client, a forged announcement, and
+# nuauth killed with SIGKILL under a stream of new connections: nuauth goes
+# on serving the honest users with bounded memory, and no connection is let
+# through without a user's decision.  Ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+[ "$(id -u)" = 0 ] || { echo "faults.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+ALICE_UID=2001
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# A gateway certificate signed by the lab's CA but revoked (nuauth_tls_crl),
+# or expired: refused at the handshake.
+test_bad_gateway_certificates() {
+	local p=$LAB_DIR/pki pid
+	printf 'cn = "revoked-gw"\ntls_www_client\nsigning_key\nexpiration_days = 30\n' > "$p/revoked.tmpl"
+	printf 'cn = "expired-gw"\ntls_www_client\nsigning_key\nactivation_date = "2020-01-01 00:00:00"\nexpiration_date = "2021-01-01 00:00:00"\n' > "$p/expired.tmpl"
+	printf 'crl_next_update = 30\ncrl_number = 1\n' > "$p/crl.tmpl"
+	for c in revoked expired; do
+		certtool --generate-privkey --key-type=ecdsa --outfile "$p/$c-key.pem" 2>/dev/null
+		certtool --generate-certificate --load-privkey "$p/$c-key.pem" \
+			--load-ca-certificate "$p/cacert.pem" --load-ca-privkey "$p/ca-key.pem" \
+			--template "$p/$c.tmpl" --outfile "$p/$c-cert.pem" 2>/dev/null
+		chmod 600 "$p/$c-key.pem"
+	done
+	certtool --generate-crl --load-ca-privkey "$p/ca-key.pem" --load-ca-certificate "$p/cacert.pem" \
+		--load-certificate "$p/revoked-cert.pem" --template "$p/crl.tmpl" \
+		--outfile "$p/crl.pem" 2>/dev/null
+	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/crl.conf"
+	echo "nuauth_tls_crl=\"$p/crl.pem\"" >> "$LAB_DIR/crl.conf"
+	lab_start nuauth-crl "$NS_G" "$NUAUTH" -c "$LAB_DIR/crl.conf" -v
+	pid=$LAB_PID
+	lab_wait_log nuauth-crl ready
+	local n=0
+	for c in revoked expired; do
+		n=$((n + 1))
+		lab_start "nufw-$c" "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/$c-key.pem" \
+			-c "$p/$c-cert.pem" -a "$p/cacert.pem"
+		if lab_wait_log nuauth-crl "gateway .*TLS handshake failed: certificate verification failed" 10 $n &&
+		   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-$c.log"; then
+			pass "a gateway certificate that is $c is refused"
+		else
+			fail "a gateway certificate that is $c is refused" "$(tail -3 "$LAB_DIR/nuauth-crl.log")"
+		fi
+		lab_stop "$LAB_PID"
+	done
+	lab_stop "$pid"
+}
+
+lab_netns
+ip -n "$NS_C" addr add 10.201.0.50/24 dev c0	# where the abuse comes from
+lab_pki >/dev/null
+lab_nuauth_conf
+lab_rules
+lab_start_server
+test_bad_gateway_certificates
+lab_start_nuauth
+lab_start_nufw
+lab_login alice-client $ALICE_UID alice alicepw
+
+abuse() {	# abuse SRC ARGS...: tests/e2e/abuse.py in the client namespace
+	local src=$1; shift
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" SRC="$src" \
+		python3 "$here/abuse.py" "$@"
+}
+
+rss_before=$(rss_kb "$NUAUTH_PID")
+
+# 1000 TLS connections that never log in.
+abuse 10.201.0.50 idle 1000 20 > "$LAB_DIR/idle.out" 2>&1 &
+idle_pid=$!
+while ! grep -q "holding" "$LAB_DIR/idle.out" && kill -0 $idle_pid 2>/dev/null; do sleep 0.1; done
+rss_idle=$(rss_kb "$NUAUTH_PID")
+if grep -q "holding 1000" "$LAB_DIR/idle.out" && out=$(lab_connect $ALICE_UID 80); then
+	pass "alice gets through while 1000 TLS connections sit idle (nuauth RSS ${rss_before} -> ${rss_idle} kB)"
+else
+	fail "alice gets through while 1000 TLS connections sit idle" "$(cat "$LAB_DIR/idle.out")" "${out:-}"
+fi
+kill $idle_pid 2>/dev/null; wait $idle_pid 2>/dev/null
+
+# 10,000 failed logins, four at a time, while alice works.
+for i in 1 2 3 4; do
+	abuse 10.201.0.50 badlogins 2500 alice > "$LAB_DIR/bad$i.out" 2>&1 &
+	bad_pids[$i]=$!
+done
+ok=0
+for i in 1 2 3; do lab_connect $ALICE_UID 80 >/dev/null && ok=$((ok + 1)); done
+for i in 1 2 3 4; do wait "${bad_pids[$i]}"; done
+refused=$(cat "$LAB_DIR"/bad?.out | awk '/^refused/ { n += $2 } END { print n + 0 }')
+if [ "$refused" = 10000 ] && [ $ok = 3 ] && kill -0 "$NUAUTH_PID"; then
+	pass "10,000 wrong passwords are refused while alice gets through"
+else
+	fail "10,000 wrong passwords are refused while alice gets through" \
+		"refused $refused, alice $ok of 3" "$(cat "$LAB_DIR"/bad?.out | tail -4)"
+fi
+
+# A client that sends its HELLO one byte a second.
+abuse 10.201.0.50 slow 4 > "$LAB_DIR/slow.out" 2>&1 &
+slow_pid=$!
+if out=$(lab_connect $ALICE_UID 80); then
+	pass "a client sending one byte a second holds no one up"
+else
+	fail "a client sending one byte a second holds no one up" "$out"
+fi
+wait $slow_pid
+
+# Memory after the crowd has gone.
+rss_after=$(rss_kb "$NUAUTH_PID")
+if [ $((rss_after - rss_before)) -lt 65536 ]; then
+	pass "nuauth's memory stays bounded (RSS ${rss_before} kB before, ${rss_idle} with 1000 idle links, ${rss_after} after)"
+else
+	fail "nuauth's memory stays bounded" "RSS ${rss_before} kB before, ${rss_after} after"
+fi
+
+# alice's client announcing a connection from another address.
+abuse 10.201.0.2 announce alice alicepw 10.201.0.99 > "$LAB_DIR/forged.out" 2>&1
+if lab_wait_log nuauth "announced tcp 10.201.0.99:41000 -> 10.202.0.2:80, which is not from the client's address: ignored" 5; then
+	pass "an announcement for another address is refused and logged"
+else
+	fail "an announcement for another address is refused and logged" "$(cat "$LAB_DIR/forged.out")"
+fi
+
+# nuauth killed with SIGKILL while new connections keep coming: none is
+# let through without a decision (every connection that got an answer
+# carries alice's mark), and the service comes back.
+stream_connects() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt $end ]; do lab_connect $ALICE_UID 80 1500 >/dev/null; done
+}
+stream_connects 8 &
+stream_pid=$!
+sleep 2		# the stream is running: this is the fault's timing, not a wait for readiness
+kill -9 "$NUAUTH_PID"
+wait "$NUAUTH_PID" 2>/dev/null
+mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-killed.log"
+lab_start_nuauth
+wait $stream_pid
+unmarked=$(ip netns exec "$NS_G" conntrack -L -p tcp --dport 80 2>/dev/null |
+	grep -v UNREPLIED | grep -c "mark=0 " || true)
+if [ "$unmarked" = 0 ] && lab_wait_log alice-client "logged in again" 15 &&
+   out=$(lab_connect $ALICE_UID 80); then
+	pass "nuauth killed under a stream of connections: nothing passes undecided, service returns"
+else
+	fail "nuauth killed under a stream of connections: nothing passes undecided, service returns" \
+		"$unmarked answered connections without a mark" "${out:-}"
+fi
+
+lab_finish
