@@ -9,8 +9,8 @@ packages=(
 	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules
 	# the lab and the tests
 	gnutls-bin iptables conntrack iproute2 util-linux procps python3
-	# the fuzzers (tests/fuzz)
-	clang
+	# the fuzzers (tests/fuzz), memcheck
+	clang valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -95,10 +95,16 @@ if [ "$(id -u)" = 0 ]; then
 	if [ -x build/src/nuauth/nuauth ]; then
 		step "composed marks (mark_uid and mark_group) in the namespace lab"
 		run_counted build.marks.log tests/e2e/marks.sh build
+		step "time periods (periods module, connections ended with them) in the namespace lab"
+		run_counted build.periods.log tests/e2e/periods.sh build
+		step "the control socket and nuauthctl in the namespace lab"
+		run_counted build.control.log tests/e2e/control.sh build
 		step "the desktop client (libnuclient, nutcpc) in the namespace lab"
 		run_counted build.client.log tests/e2e/client.sh build
 		step "faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL"
 		run_counted build.faults.log tests/e2e/faults.sh build
+		step "nuauth and nufw under valgrind memcheck"
+		run_counted build.valgrind.log tests/e2e/valgrind.sh build
 	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
 		step "end-to-end tests with the sanitizer build"

@@ -47,8 +47,21 @@ struct nu_acl {
 	unsigned decision_line, flags_line, log_prefix_line, period_line;
 };
 
+/* A sorted map from a 32-bit key to an ascending list of ACL numbers
+ * (positions in nu_acl_set.acls, so file order). */
+struct idx_map {
+	uint32_t *keys;		/* ascending, nkeys of them */
+	uint32_t *start;	/* nkeys + 1: keys[k] has items[start[k] .. start[k + 1]) */
+	uint32_t *items;
+	size_t nkeys;
+};
+
 struct nu_acl_set {
 	GPtrArray *acls;	/* struct nu_acl (owned), file order */
+	/* The index, built once the file is read (acl_index_build). */
+	struct idx_map by_uid, by_gid;	/* principal -> ACLs naming it */
+	struct idx_map by_port;		/* proto << 16 | DstPort -> TCP/UDP ACLs */
+	struct idx_map by_proto;	/* proto -> the other ACLs of that protocol */
 };
 
 /* Where the line being parsed comes from. */
@@ -116,10 +129,21 @@ static struct nu_acl *acl_new(const char *name, unsigned line)
 	return acl;
 }
 
+static void idx_map_free(struct idx_map *map)
+{
+	g_free(map->keys);
+	g_free(map->start);
+	g_free(map->items);
+}
+
 void nu_acl_set_free(struct nu_acl_set *set)
 {
 	if (!set)
 		return;
+	idx_map_free(&set->by_uid);
+	idx_map_free(&set->by_gid);
+	idx_map_free(&set->by_port);
+	idx_map_free(&set->by_proto);
 	g_ptr_array_free(set->acls, TRUE);
 	g_free(set);
 }
@@ -127,6 +151,17 @@ void nu_acl_set_free(struct nu_acl_set *set)
 unsigned nu_acl_count(const struct nu_acl_set *set)
 {
 	return set ? set->acls->len : 0;
+}
+
+bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, void *ctx)
+{
+	for (guint i = 0; set && i < set->acls->len; i++) {
+		const struct nu_acl *acl = g_ptr_array_index(set->acls, i);
+
+		if (acl->period && !fn(acl->name, acl->period, acl->period_line, ctx))
+			return false;
+	}
+	return true;
 }
 
 /* ---- values ---- */
@@ -496,6 +531,129 @@ static const struct {
 	{ "period", key_period },
 };
 
+/* ---- index ----
+ *
+ * nu_acl_match must not try every ACL.  An ACL is a candidate for a packet
+ * when its protocol is the packet's and, for TCP and UDP, its DstPort=
+ * covers the packet's destination port; it is a candidate for a user when
+ * it names the user's uid or one of its groups.  Both are kept as lists of
+ * ACL numbers in file order:
+ *   by_port   TCP/UDP ACLs whose DstPort= lists few ports, under each port;
+ *   by_proto  the other ACLs of a protocol: no DstPort=, wide ranges, and
+ *             every ICMP/ICMPv6 ACL (ports are not checked for them);
+ *   by_uid, by_gid  ACLs under each uid= and gid= value.
+ * Only the ACLs in both the packet's and the user's lists go through
+ * acl_matches(), which stays the whole rule. */
+
+/* An ACL whose DstPort= covers more ports than this is filed under its
+ * protocol instead of under each port. */
+#define PORT_EXPAND_MAX 32
+
+struct idx_pair {
+	uint32_t key, acl;
+};
+
+static int idx_pair_cmp(const void *a, const void *b)
+{
+	const struct idx_pair *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->acl != y->acl)
+		return x->acl < y->acl ? -1 : 1;
+	return 0;
+}
+
+/* Fills map from pairs (sorted and deduplicated here; pairs is emptied). */
+static void idx_map_build(struct idx_map *map, GArray *pairs)
+{
+	struct idx_pair *p = (struct idx_pair *)(void *)pairs->data;
+	size_t i, n = 0, k = 0;
+
+	if (pairs->len)
+		qsort(p, pairs->len, sizeof(*p), idx_pair_cmp);
+	for (i = 0; i < pairs->len; i++)
+		if (n == 0 || idx_pair_cmp(&p[n - 1], &p[i]) != 0)
+			p[n++] = p[i];
+	map->items = g_new(uint32_t, n ? n : 1);
+	map->keys = g_new(uint32_t, n ? n : 1);
+	map->start = g_new(uint32_t, n + 1);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || p[i].key != p[i - 1].key) {
+			map->keys[k] = p[i].key;
+			map->start[k++] = (uint32_t)i;
+		}
+		map->items[i] = p[i].acl;
+	}
+	map->start[k] = (uint32_t)n;
+	map->nkeys = k;
+	g_array_set_size(pairs, 0);
+}
+
+static void idx_add(GArray *pairs, uint32_t key, uint32_t acl)
+{
+	struct idx_pair p = { key, acl };
+
+	g_array_append_val(pairs, p);
+}
+
+/* Files ACL number n, of protocol proto, under its ports or its protocol. */
+static void index_proto(GArray *by_port, GArray *by_proto, const struct nu_acl *acl,
+			uint32_t n, uint8_t proto)
+{
+	size_t total = 0;
+	unsigned i, port;
+
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		for (i = 0; i < acl->dports->len; i++) {
+			const struct port_range *r = &g_array_index(acl->dports, struct port_range, i);
+
+			total += (size_t)r->hi - r->lo + 1;
+		}
+	}
+	if (total == 0 || total > PORT_EXPAND_MAX) {
+		idx_add(by_proto, proto, n);
+		return;
+	}
+	for (i = 0; i < acl->dports->len; i++) {
+		const struct port_range *r = &g_array_index(acl->dports, struct port_range, i);
+
+		for (port = r->lo; port <= r->hi; port++)
+			idx_add(by_port, (uint32_t)proto << 16 | port, n);
+	}
+}
+
+static void acl_index_build(struct nu_acl_set *set)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(struct idx_pair));
+	GArray *gids = g_array_new(FALSE, FALSE, sizeof(struct idx_pair));
+	GArray *ports = g_array_new(FALSE, FALSE, sizeof(struct idx_pair));
+	GArray *protos = g_array_new(FALSE, FALSE, sizeof(struct idx_pair));
+	uint32_t n;
+	unsigned i;
+
+	for (n = 0; n < set->acls->len; n++) {
+		const struct nu_acl *acl = g_ptr_array_index(set->acls, n);
+
+		for (i = 0; i < acl->uids->len; i++)
+			idx_add(uids, g_array_index(acl->uids, uint32_t, i), n);
+		for (i = 0; i < acl->gids->len; i++)
+			idx_add(gids, g_array_index(acl->gids, uint32_t, i), n);
+		if (acl->protos->len == 0)
+			index_proto(ports, protos, acl, n, IPPROTO_TCP);
+		for (i = 0; i < acl->protos->len; i++)
+			index_proto(ports, protos, acl, n, g_array_index(acl->protos, uint8_t, i));
+	}
+	idx_map_build(&set->by_uid, uids);
+	idx_map_build(&set->by_gid, gids);
+	idx_map_build(&set->by_port, ports);
+	idx_map_build(&set->by_proto, protos);
+	g_array_free(uids, TRUE);
+	g_array_free(gids, TRUE);
+	g_array_free(ports, TRUE);
+	g_array_free(protos, TRUE);
+}
+
 /* ---- file ---- */
 
 static bool acl_finish(const char *file, struct nu_acl *acl, GError **error)
@@ -616,6 +774,7 @@ struct nu_acl_set *nu_acl_load(const char *path, GError **error)
 	}
 	if (cur && !acl_finish(path, cur, error))
 		goto out;
+	acl_index_build(set);
 	ok = true;
 out:
 	if (f)
@@ -778,8 +937,20 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 	       apps_match(acl->apps, p->app) && oses_match(acl->oses, p);
 }
 
-void nu_acl_match(const struct nu_acl_set *set, const struct nuauth_packet *packet,
-		  const struct nuauth_user *user, GArray *matches)
+static void add_match(GArray *matches, const struct nu_acl *acl)
+{
+	struct nuauth_acl_match m;
+
+	m.name = acl->name;
+	m.decision = acl->decision;
+	m.flags = acl->flags;
+	m.log_prefix = acl->log_prefix;
+	m.period = acl->period ? acl->period : "";
+	g_array_append_val(matches, m);
+}
+
+void nu_acl_match_linear(const struct nu_acl_set *set, const struct nuauth_packet *packet,
+			 const struct nuauth_user *user, GArray *matches)
 {
 	unsigned i;
 
@@ -787,14 +958,133 @@ void nu_acl_match(const struct nu_acl_set *set, const struct nuauth_packet *pack
 		return;
 	for (i = 0; i < set->acls->len; i++) {
 		const struct nu_acl *acl = g_ptr_array_index(set->acls, i);
-		struct nuauth_acl_match m;
 
-		if (!acl_matches(acl, packet, user))
-			continue;
-		m.name = acl->name;
-		m.decision = acl->decision;
-		m.flags = acl->flags;
-		m.log_prefix = acl->log_prefix;
-		g_array_append_val(matches, m);
+		if (acl_matches(acl, packet, user))
+			add_match(matches, acl);
 	}
+}
+
+/* A position in one ascending list of ACL numbers. */
+struct cursor {
+	const uint32_t *v;
+	size_t n, pos;
+};
+
+/* Adds key's list in map to c[*k] unless there is none; returns its length. */
+static size_t cursor_add(struct cursor *c, size_t *k, const struct idx_map *map, uint32_t key)
+{
+	size_t lo = 0, hi = map->nkeys;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (map->keys[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == map->nkeys || map->keys[lo] != key)
+		return 0;
+	c[*k].v = map->items + map->start[lo];
+	c[*k].n = map->start[lo + 1] - map->start[lo];
+	c[*k].pos = 0;
+	(*k)++;
+	return c[*k - 1].n;
+}
+
+/* Moves c to its first value >= x (galloping: the values asked for only
+ * grow); true when that value is x. */
+static bool cursor_seek(struct cursor *c, uint32_t x)
+{
+	size_t lo = c->pos, hi, step = 1;
+
+	if (lo >= c->n || c->v[lo] >= x)
+		return lo < c->n && c->v[lo] == x;
+	/* c->v[lo] < x: the answer is in (lo, hi]. */
+	while (lo + step < c->n && c->v[lo + step] < x) {
+		lo += step;
+		step *= 2;
+	}
+	hi = lo + step < c->n ? lo + step : c->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->v[mid] < x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	c->pos = hi;
+	return hi < c->n && c->v[hi] == x;
+}
+
+/* The next value of the union of c[0 .. k), in ascending order, each once;
+ * false when they are all used up. */
+static bool union_next(struct cursor *c, size_t k, uint32_t *out)
+{
+	uint32_t min = 0;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (c[i].pos < c[i].n && (!any || c[i].v[c[i].pos] < min)) {
+			min = c[i].v[c[i].pos];
+			any = true;
+		}
+	if (!any)
+		return false;
+	for (i = 0; i < k; i++)
+		if (c[i].pos < c[i].n && c[i].v[c[i].pos] == min)
+			c[i].pos++;
+	*out = min;
+	return true;
+}
+
+/* Whether x is in one of c[0 .. k); x must not decrease between calls. */
+static bool union_has(struct cursor *c, size_t k, uint32_t x)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (cursor_seek(&c[i], x))
+			return true;
+	return false;
+}
+
+void nu_acl_match(const struct nu_acl_set *set, const struct nuauth_packet *packet,
+		  const struct nuauth_user *user, GArray *matches)
+{
+	struct cursor pk[2], pr_stack[16], *pr, *drive, *other;
+	size_t npk = 0, npr = 0, pk_len = 0, pr_len = 0, ndrive, nother, i;
+	uint8_t proto;
+	uint32_t n;
+
+	if (!set || !packet || !user)
+		return;
+	proto = packet->flow.proto;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
+		pk_len += cursor_add(pk, &npk, &set->by_port,
+				     (uint32_t)proto << 16 | packet->flow.dport);
+	pk_len += cursor_add(pk, &npk, &set->by_proto, proto);
+	if (npk == 0)
+		return;
+	pr = user->ngroups < G_N_ELEMENTS(pr_stack) ? pr_stack
+		: g_new(struct cursor, user->ngroups + 1);
+	pr_len += cursor_add(pr, &npr, &set->by_uid, user->uid);
+	for (i = 0; i < user->ngroups; i++)
+		pr_len += cursor_add(pr, &npr, &set->by_gid, user->groups[i]);
+	/* Walk the shorter side in file order, look each ACL up in the other. */
+	if (pk_len <= pr_len) {
+		drive = pk, ndrive = npk, other = pr, nother = npr;
+	} else {
+		drive = pr, ndrive = npr, other = pk, nother = npk;
+	}
+	while (nother && union_next(drive, ndrive, &n)) {
+		const struct nu_acl *acl = g_ptr_array_index(set->acls, n);
+
+		if (union_has(other, nother, n) && acl_matches(acl, packet, user))
+			add_match(matches, acl);
+	}
+	if (pr != pr_stack)
+		g_free(pr);
 }

@@ -19,7 +19,9 @@
  *   indev=, outdev=        interface names
  *   decision=              0 drop, 1 accept (default), 3 reject
  *   flags=                 unsigned 32-bit number
- *   log_prefix=, period=   text (period is stored, not enforced yet)
+ *   log_prefix=            text
+ *   period=                a time period of nuauth_periods_module: the ACL
+ *                          matches only within it
  * Whole-line comments start with `#'.  A value may be double-quoted. */
 #ifndef NU_PLAINTEXT_ACL_H
 #define NU_PLAINTEXT_ACL_H
@@ -36,11 +38,23 @@ struct nu_acl_set *nu_acl_load(const char *path, GError **error);
 void nu_acl_set_free(struct nu_acl_set *set);
 /* How many ACLs set holds. */
 unsigned nu_acl_count(const struct nu_acl_set *set);
+/* Calls fn(acl name, period, line of period=, ctx) for each ACL that names
+ * a period, in file order, until fn returns false; returns false then. */
+typedef bool (*nu_acl_period_fn)(const char *acl, const char *period, unsigned line,
+				 void *ctx);
+bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, void *ctx);
 
 /* Appends to matches (struct nuauth_acl_match) every ACL, in file order,
  * that matches packet and user (by uid or one of its groups).  The strings
- * in the matches live as long as set. */
+ * in the matches live as long as set.  Only the ACLs filed under the
+ * packet's protocol and destination port and under the user's uid or
+ * groups are checked (the index is built by nu_acl_load); set is only
+ * read, so threads may share it. */
 void nu_acl_match(const struct nu_acl_set *set, const struct nuauth_packet *packet,
 		  const struct nuauth_user *user, GArray *matches);
+/* The same result by checking every ACL in turn: the reference the tests
+ * and bench/acl_bench compare nu_acl_match with. */
+void nu_acl_match_linear(const struct nu_acl_set *set, const struct nuauth_packet *packet,
+			 const struct nuauth_user *user, GArray *matches);
 
 #endif

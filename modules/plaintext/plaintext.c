@@ -20,6 +20,7 @@
 struct plaintext {
 	struct nu_userdb *users;
 	struct nu_acl_set *acls;
+	char *aclfile;			/* for the errors of check_periods */
 };
 
 static void plaintext_deinit(void *priv)
@@ -30,6 +31,7 @@ static void plaintext_deinit(void *priv)
 		return;
 	nu_userdb_free(pt->users);
 	nu_acl_set_free(pt->acls);
+	g_free(pt->aclfile);
 	g_free(pt);
 }
 
@@ -58,6 +60,7 @@ static void *plaintext_init(struct nu_conf *conf, const char *instance,
 		goto fail;
 	if (!(pt->acls = nu_acl_load(aclfile, error)))
 		goto fail;
+	pt->aclfile = g_strdup(aclfile);
 	log_info("plaintext%s%s: %u users from %s, %u ACLs from %s",
 		 instance ? ":" : "", instance ? instance : "",
 		 nu_userdb_count(pt->users), userfile, nu_acl_count(pt->acls), aclfile);
@@ -95,6 +98,33 @@ static int plaintext_acl_check(void *priv, const struct nuauth_packet *packet,
 	return 0;
 }
 
+struct period_check {
+	bool (*known)(const char *period, void *ctx);
+	void *ctx;
+	const char *file;
+	GError **error;
+};
+
+static bool check_one_period(const char *acl, const char *period, unsigned line, void *ctx)
+{
+	struct period_check *pc = ctx;
+
+	if (pc->known(period, pc->ctx))
+		return true;
+	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+		    "%s:%u: acl [%s]: unknown period `%s'", pc->file, line, acl, period);
+	return false;
+}
+
+static bool plaintext_check_periods(void *priv, bool (*known)(const char *period, void *ctx),
+				    void *ctx, GError **error)
+{
+	struct plaintext *pt = priv;
+	struct period_check pc = { known, ctx, pt->aclfile, error };
+
+	return nu_acl_foreach_period(pt->acls, check_one_period, &pc);
+}
+
 static const struct nuauth_module plaintext_module = {
 	.api_version = NUAUTH_MODULE_API_VERSION,
 	.name = "plaintext",
@@ -103,6 +133,7 @@ static const struct nuauth_module plaintext_module = {
 	.user_check = plaintext_user_check,
 	.get_user_groups = plaintext_get_user_groups,
 	.acl_check = plaintext_acl_check,
+	.check_periods = plaintext_check_periods,
 };
 
 const struct nuauth_module *nuauth_module_info(void);

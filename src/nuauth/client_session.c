@@ -27,7 +27,39 @@ struct nuauth_client {
 	bool sasl_started;
 	struct nuauth_session_user user;
 	guint login_timer;
+	char software[NU_NAME_MAX];	/* from HELLO */
+	gint64 since;			/* login, g_get_real_time() */
 };
+
+bool nuauth_client_logged_in(const struct nuauth_client *cl)
+{
+	return cl->state == CLIENT_READY;
+}
+
+gint64 nuauth_client_since(const struct nuauth_client *cl)
+{
+	return cl->since;
+}
+
+const char *nuauth_client_software(const struct nuauth_client *cl)
+{
+	return cl->software;
+}
+
+unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
+{
+	unsigned n = nuauth_connections_end_user(cl->srv->connections, cl);
+
+	log_notice("user %s disconnected from %s (%s): ending %u connection(s)",
+		   cl->user.name, cl->addr_text, why, n);
+	nu_msgconn_fail(cl->link, "%s", why);
+	return n;
+}
+
+void nuauth_client_close(struct nuauth_client *cl, const char *why)
+{
+	nu_msgconn_close(cl->link, why);	/* on_close frees cl */
+}
 
 const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl)
 {
@@ -97,6 +129,7 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 		nu_msgconn_fail(cl->link, "authentication is unavailable");
 		return;
 	}
+	g_strlcpy(cl->software, h.software, sizeof(cl->software));
 	memset(&h, 0, sizeof(h));
 	h.version_min = h.version_max = NU_PROTO_VERSION;
 	h.role = NU_ROLE_SERVER;
@@ -138,6 +171,7 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	}
 	if (r == NUAUTH_SASL_FAILED) {
 		log_notice("client %s: login refused: %s", cl->addr_text, why);
+		cl->srv->stats.logins_failed++;
 		send_auth_result(cl, NU_AUTH_FAILED, why);
 		nu_msgconn_close(cl->link, "login refused");
 		return;
@@ -147,6 +181,8 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		cl->login_timer = 0;
 	}
 	cl->state = CLIENT_READY;
+	cl->since = g_get_real_time();
+	cl->srv->stats.logins_ok++;
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
 	log_notice("user %s (uid %u) logged in from %s", cl->user.name, cl->user.uid,
 		   cl->addr_text);

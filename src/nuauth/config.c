@@ -88,6 +88,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->finalize_packet_modules = g_strdup(nu_conf_get_str(conf, "nuauth_finalize_packet_module", "mark_uid"));
 	cfg->ip_authentication_modules = g_strdup(nu_conf_get_str(conf, "nuauth_ip_authentication_module", "ipauth_guest"));
 	cfg->get_user_groups_modules = g_strdup(nu_conf_get_str(conf, "nuauth_get_user_groups_module", "plaintext"));
+	cfg->periods_modules = g_strdup(nu_conf_get_str(conf, "nuauth_periods_module", ""));
+	cfg->control_socket_set = nu_conf_get_str(conf, "nuauth_control_socket", NULL) != NULL;
+	cfg->control_socket = g_strdup(nu_conf_get_str(conf, "nuauth_control_socket",
+						       NUAUTH_CONTROL_SOCKET));
 
 	if (!get_uint(conf, "nuauth_gw_packet_port", 4128, 1, 65535, &cfg->gw_port, error) ||
 	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
@@ -120,6 +124,8 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->finalize_packet_modules);
 	g_free(cfg->ip_authentication_modules);
 	g_free(cfg->get_user_groups_modules);
+	g_free(cfg->periods_modules);
+	g_free(cfg->control_socket);
 	g_strfreev(cfg->gw_addrs);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,11 +1,13 @@
 /* The connections nuauth accepted, kept until their gateway reports their
  * end (nufw -C): who owns each, for the log line with its byte counts, and
- * which ones to end when their user logs out.  Without -C nothing reports
+ * which ones to end when their user logs out or when the time period of the
+ * ACL that accepted them ends.  Without -C nothing reports
  * ends, so the table is bounded and forgets its oldest entries first. */
 #include "config.h"
 #include "nuauth.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -18,6 +20,11 @@ struct conn {
 	char *user;
 	gint64 start;			/* g_get_monotonic_time() */
 	GList link;			/* in order, oldest first */
+	/* Accepted within a time period: ended when it ends. */
+	struct nuauth_connections *owner;
+	time_t expires;			/* wall clock; 0 never */
+	char *expiry_acl;		/* the ACL whose period it is */
+	guint expiry_timer;		/* GLib source; 0 none */
 };
 
 struct nuauth_connections {
@@ -29,6 +36,9 @@ static void conn_free(gpointer p)
 {
 	struct conn *c = p;
 
+	if (c->expiry_timer)
+		g_source_remove(c->expiry_timer);
+	g_free(c->expiry_acl);
 	g_free(c->user);
 	g_free(c);
 }
@@ -113,6 +123,16 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
 	return n;
 }
 
+void nuauth_connections_foreach(const struct nuauth_connections *cs,
+				nuauth_connection_fn fn, void *ctx)
+{
+	for (GList *l = cs->order.head; l; l = l->next) {
+		const struct conn *c = l->data;
+
+		fn(c->user, &c->flow, c->start, c->gw, ctx);
+	}
+}
+
 void nuauth_connections_client_gone(struct nuauth_connections *cs,
 				    struct nuauth_client *client)
 {
@@ -137,4 +157,54 @@ void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
 			forget(cs, c);
 		l = next;
 	}
+}
+
+/* ---- connections accepted within a time period ---- */
+
+static gboolean on_expiry(gpointer data);
+
+/* Arms the timer of c for its expiry (at most an hour ahead: the wall
+ * clock may move meanwhile, so a long wait is checked again). */
+static void arm_expiry(struct conn *c)
+{
+	gint64 left_ms = ((gint64)c->expires * G_USEC_PER_SEC - g_get_real_time()) / 1000 + 1;
+
+	if (left_ms < 0)
+		left_ms = 0;
+	if (left_ms > 3600 * 1000)
+		left_ms = 3600 * 1000;
+	c->expiry_timer = g_timeout_add((guint)left_ms, on_expiry, c);
+}
+
+static gboolean on_expiry(gpointer data)
+{
+	struct conn *c = data;
+	char text[NU_FLOW_STRLEN];
+
+	c->expiry_timer = 0;
+	if (g_get_real_time() < (gint64)c->expires * G_USEC_PER_SEC) {
+		arm_expiry(c);
+		return G_SOURCE_REMOVE;
+	}
+	log_notice("user %s: %s: the period of acl %s ended: closing the connection", c->user,
+		   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_acl);
+	nuauth_gateway_send_destroy(c->gw, &c->flow);
+	forget(c->owner, c);
+	return G_SOURCE_REMOVE;
+}
+
+void nuauth_connections_set_expiry(struct nuauth_connections *cs, const struct nu_flow *flow,
+				   time_t expires, const char *acl)
+{
+	struct conn *c = g_hash_table_lookup(cs->by_flow, flow);
+
+	if (!c || !expires)
+		return;
+	if (c->expiry_timer)
+		g_source_remove(c->expiry_timer);
+	g_free(c->expiry_acl);
+	c->owner = cs;
+	c->expires = expires;
+	c->expiry_acl = g_strdup(acl);
+	arm_expiry(c);
 }

@@ -131,6 +131,8 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 				     v.verdict == NU_VERDICT_ACCEPT, v.mark);
 	if (v.verdict == NU_VERDICT_ACCEPT) {
 		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
+		nuauth_connections_set_expiry(cor->srv->connections, &ask->flow, v.expires,
+					      v.acl_name);
 	} else if (!conflict && cl) {
 		/* The ACL decision is the user's to know: the client shows it. */
 		char why[NU_TEXT_MAX];
@@ -215,8 +217,11 @@ static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow 
 	for (GList *l = cor->srv->clients; l; l = l->next) {
 		struct nuauth_client *cl = l->data;
 
-		if (memcmp(nuauth_client_addr(cl), &flow->saddr, sizeof(flow->saddr)) == 0)
+		if (memcmp(nuauth_client_addr(cl), &flow->saddr, sizeof(flow->saddr)) == 0 &&
+		    nuauth_client_logged_in(cl)) {
 			nuauth_client_push(cl, flow);
+			cor->srv->stats.pushes++;
+		}
 	}
 }
 
@@ -327,6 +332,7 @@ static gboolean on_tick(gpointer data)
 		log_info("%s: no user claimed it in %u s",
 			 nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text)),
 			 cor->srv->cfg.packet_timeout);
+		cor->srv->stats.timeouts++;
 		nuauth_gateway_send_decision(p->gw, p->ask.packet_id,
 					     cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
 										: NU_VERDICT_DROP,
@@ -378,6 +384,11 @@ void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_
 			packet_forget(cor, p);
 		l = next;
 	}
+}
+
+unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor)
+{
+	return cor->order.length;
 }
 
 void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl)

@@ -1,10 +1,12 @@
 /* The decision for one packet of a known user: collect the ACLs that match
- * (nuauth_acl_check_module), apply nuauth_prio_to_nok, and let the
+ * (nuauth_acl_check_module), keep those whose time period is current
+ * (nuauth_periods_module), apply nuauth_prio_to_nok, and let the
  * finalize_packet modules compose the mark of an accepted packet. */
 #include "config.h"
 #include "nuauth.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -29,10 +31,55 @@ static const struct nuauth_acl_match *choose(GArray *matches, int prio_to_nok)
 	return chosen;
 }
 
+/* Is the time period an ACL needs current?  *ends_at: when it stops
+ * being so (0 never).  An ACL without a period always is. */
+static bool period_current(struct nuauth_server *srv, const struct nuauth_acl_match *m,
+			   time_t now, time_t *ends_at)
+{
+	GPtrArray *periods = srv->modules.periods;
+
+	*ends_at = 0;
+	if (!m->period || !*m->period)
+		return true;
+	if (!periods->len) {
+		log_warnx("acl %s: period `%s' but no nuauth_periods_module: the ACL does not match",
+			  m->name, m->period);
+		return false;
+	}
+	for (guint i = 0; i < periods->len; i++) {
+		struct nuauth_module_instance *p = g_ptr_array_index(periods, i);
+
+		if (p->api->period_check(p->priv, m->period, now, ends_at))
+			return true;
+	}
+	return false;
+}
+
+/* Drops the matches whose period is not current; ends[i] receives when the
+ * period of the match left at i ends. */
+static void filter_periods(struct nuauth_server *srv, GArray *matches, GArray *ends)
+{
+	time_t now = time(NULL);
+
+	for (guint i = 0; i < matches->len;) {
+		const struct nuauth_acl_match *m = &g_array_index(matches, struct nuauth_acl_match, i);
+		time_t end;
+
+		if (period_current(srv, m, now, &end)) {
+			g_array_append_val(ends, end);
+			i++;
+		} else {
+			log_debug("acl %s: outside its period `%s'", m->name, m->period);
+			g_array_remove_index(matches, i);
+		}
+	}
+}
+
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
 		   const struct nuauth_user *user, struct nuauth_verdict *out)
 {
 	GArray *matches = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	GArray *ends = g_array_new(FALSE, FALSE, sizeof(time_t));
 	GPtrArray *acl = srv->modules.acl_check;
 	GPtrArray *fin = srv->modules.finalize_packet;
 	const struct nuauth_acl_match *chosen;
@@ -47,10 +94,13 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 			goto out;
 		}
 	}
+	filter_periods(srv, matches, ends);
 	chosen = choose(matches, srv->cfg.prio_to_nok);
 	if (chosen) {
 		g_strlcpy(out->acl_name, chosen->name, sizeof(out->acl_name));
 		out->verdict = chosen->decision;
+		out->expires = g_array_index(ends, time_t,
+					     chosen - &g_array_index(matches, struct nuauth_acl_match, 0));
 	}
 	if (out->verdict != NU_VERDICT_ACCEPT)
 		goto refused;
@@ -72,4 +122,5 @@ refused:
 		out->verdict = NU_VERDICT_REJECT;
 out:
 	g_array_free(matches, TRUE);
+	g_array_free(ends, TRUE);
 }

@@ -16,7 +16,24 @@ struct nuauth_gateway {
 	struct nu_msgconn *link;
 	char *name;		/* "address (certificate CN)" for log lines */
 	bool hello_done;
+	char address[INET6_ADDRSTRLEN];
+	char *cn;		/* NULL until the handshake */
+	gint64 since;		/* g_get_real_time() */
+	uint64_t decisions;
 };
+
+void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out)
+{
+	out->address = gw->address;
+	out->cn = gw->cn ? gw->cn : "";
+	out->since = gw->since;
+	out->decisions = gw->decisions;
+}
+
+void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why)
+{
+	nu_msgconn_close(gw->link, why);	/* on_close frees gw */
+}
 
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw)
 {
@@ -44,8 +61,11 @@ void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 	uint8_t buf[64];
 	size_t len;
 
-	if (nu_decision_encode(buf, sizeof(buf), &d, &len) == NU_PROTO_OK)
-		nu_msgconn_send(gw->link, buf, len);
+	if (nu_decision_encode(buf, sizeof(buf), &d, &len) != NU_PROTO_OK)
+		return;
+	nu_msgconn_send(gw->link, buf, len);
+	gw->decisions++;
+	nuauth_stats_decision(&gw->srv->stats, verdict);
 }
 
 void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow)
@@ -65,7 +85,7 @@ static void on_ready(struct nu_msgconn *c, void *ctx)
 
 	g_free(gw->name);
 	gw->name = name;
-	g_free(cn);
+	gw->cn = cn ? cn : g_strdup("");
 	log_notice("gateway %s connected", gw->name);
 }
 
@@ -137,6 +157,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 	gw->srv->gateways = g_list_remove(gw->srv->gateways, gw);
 	nu_msgconn_free(gw->link);
 	g_free(gw->name);
+	g_free(gw->cn);
 	g_free(gw);
 }
 
@@ -170,6 +191,8 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 	gw = g_new0(struct nuauth_gateway, 1);
 	gw->srv = srv;
 	gw->name = g_strdup(nu_addr_format(&addr, text, sizeof(text)));
+	g_strlcpy(gw->address, text, sizeof(gw->address));
+	gw->since = g_get_real_time();
 	gw->link = nu_msgconn_new(fd, tls, false, &gateway_ops, gw);
 	srv->gateways = g_list_prepend(srv->gateways, gw);
 }

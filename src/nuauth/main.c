@@ -34,34 +34,33 @@ static void warn_unused(const char *key, const char *file, unsigned line, void *
 	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
 }
 
-/* SIGHUP: reads the configuration again and loads a fresh set of modules
- * (users, ACLs, marks).  Only if everything loads does it replace the
- * running set; otherwise nuauth goes on with what it had.  Listening
- * addresses and certificates take a restart. */
-static gboolean on_hup(gpointer data)
+/* SIGHUP and nuauthctl reload: reads the configuration again and loads a
+ * fresh set of modules (users, ACLs, marks).  Only if everything loads does
+ * it replace the running set; otherwise nuauth goes on with what it had.
+ * Listening addresses, certificates and the control socket take a restart. */
+bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 {
-	struct nuauth_server *srv = data;
 	struct nuauth_config cfg = { 0 };
 	struct nuauth_modules mods = { 0 };
-	GError *error = NULL;
-	struct nu_conf *conf = nu_conf_load(srv->conf_path, &error);
+	struct nu_conf *conf = nu_conf_load(srv->conf_path, error);
 
-	if (!conf || !nuauth_config_read(conf, &cfg, &error) ||
-	    !nuauth_modules_load(&mods, conf, &cfg, &error)) {
-		log_err("SIGHUP: %s: keeping the running configuration", error->message);
-		g_error_free(error);
+	if (!conf || !nuauth_config_read(conf, &cfg, error) ||
+	    !nuauth_modules_load(&mods, conf, &cfg, error)) {
+		log_err("%s: %s: keeping the running configuration", who, (*error)->message);
 		nuauth_modules_unload(&mods);
 		nuauth_config_clear(&cfg);
 		nu_conf_free(conf);
-		return G_SOURCE_CONTINUE;
+		return false;
 	}
 	nu_conf_foreach_unused(conf, warn_unused, NULL);
 	if (g_strcmp0(cfg.nufw_listen_addr, srv->cfg.nufw_listen_addr) ||
 	    g_strcmp0(cfg.client_listen_addr, srv->cfg.client_listen_addr) ||
 	    cfg.gw_port != srv->cfg.gw_port || cfg.user_port != srv->cfg.user_port ||
 	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
-	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) || g_strcmp0(cfg.tls_crl, srv->cfg.tls_crl))
-		log_warnx("SIGHUP: listening addresses and certificates change only at restart");
+	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) || g_strcmp0(cfg.tls_crl, srv->cfg.tls_crl) ||
+	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket))
+		log_warnx("%s: listening addresses, certificates and the control socket change "
+			  "only at restart", who);
 	/* Decisions run to completion on this thread: no module is in use
 	 * while the sets are swapped. */
 	nuauth_modules_unload(&srv->modules);
@@ -72,11 +71,23 @@ static gboolean on_hup(gpointer data)
 	cfg.client_listen_addr = g_strdup(srv->cfg.client_listen_addr);
 	cfg.gw_port = srv->cfg.gw_port;
 	cfg.user_port = srv->cfg.user_port;
+	g_free(cfg.control_socket);
+	cfg.control_socket = g_strdup(srv->cfg.control_socket);
+	cfg.control_socket_set = srv->cfg.control_socket_set;
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
-	log_notice("SIGHUP: configuration, users and ACLs reloaded");
+	log_notice("%s: configuration, users and ACLs reloaded", who);
+	return true;
+}
+
+static gboolean on_hup(gpointer data)
+{
+	GError *error = NULL;
+
+	if (!nuauth_reload(data, "SIGHUP", &error))
+		g_error_free(error);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -154,6 +165,14 @@ int main(int argc, char **argv)
 	    !nuauth_listen(&srv, srv.cfg.client_listen_addr, srv.cfg.user_port,
 			   nuauth_client_accept, &error))
 		fatalx("%s", error->message);
+	srv.stats.start = g_get_real_time();
+	if (!nuauth_control_start(&srv, &error)) {
+		if (srv.cfg.control_socket_set)
+			fatalx("nuauth_control_socket: %s", error->message);
+		log_warnx("nuauth_control_socket: %s: nuauthctl cannot reach this nuauth",
+			  error->message);
+		g_clear_error(&error);
+	}
 	/* Ports are bound and certificates read: nothing left that needs
 	 * root.  (A SIGHUP later reads the users and ACLs as that user.) */
 	if (srv.cfg.run_as) {
@@ -178,9 +197,14 @@ int main(int argc, char **argv)
 	nu_notify("READY=1");
 	g_main_loop_run(srv.loop);
 	nu_notify("STOPPING=1");
+	/* The peers see their link end and reconnect to the next nuauth; the
+	 * users' connections stay (an exit is not a logout). */
+	while (srv.clients)
+		nuauth_client_close(srv.clients->data, "nuauth exits");
+	while (srv.gateways)
+		nuauth_gateway_close(srv.gateways->data, "nuauth exits");
 
-	/* Links still open are closed by the exit itself: the peers see the
-	 * TCP connection end and reconnect to the next nuauth. */
+	nuauth_control_stop(&srv);
 	nuauth_correlator_free(srv.correlator);
 	nuauth_connections_free(srv.connections);
 	nuauth_modules_unload(&srv.modules);

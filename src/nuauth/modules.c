@@ -117,6 +117,42 @@ static bool load_hook(struct nuauth_modules *mods, struct nu_conf *conf, const c
 	return ok;
 }
 
+/* check_periods' question: does a periods module define this period? */
+static bool period_known(const char *period, void *ctx)
+{
+	GPtrArray *periods = ctx;
+
+	for (guint i = 0; i < periods->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(periods, i);
+
+		if (!m->api->period_known || m->api->period_known(m->priv, period))
+			return true;
+	}
+	return false;
+}
+
+/* Every period an ACL names must exist, so that a typo stops nuauth at
+ * start rather than silently disabling the ACL. */
+static bool check_acl_periods(struct nuauth_modules *mods, GError **error)
+{
+	for (guint i = 0; i < mods->acl_check->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(mods->acl_check, i);
+
+		if (m->api->check_periods &&
+		    !m->api->check_periods(m->priv, period_known, mods->periods, error)) {
+			if (!mods->periods->len && error && *error) {
+				char *msg = g_strdup_printf("%s (nuauth_periods_module is not set)",
+							    (*error)->message);
+
+				g_free((*error)->message);
+				(*error)->message = msg;
+			}
+			return false;
+		}
+	}
+	return true;
+}
+
 bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 			 const struct nuauth_config *cfg, GError **error)
 {
@@ -126,6 +162,7 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 	mods->finalize_packet = g_ptr_array_new();
 	mods->ip_authentication = g_ptr_array_new();
 	mods->get_user_groups = g_ptr_array_new();
+	mods->periods = g_ptr_array_new();
 	if (!g_module_supported()) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "this system cannot load modules");
 		return false;
@@ -145,7 +182,11 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 			   G_STRUCT_OFFSET(struct nuauth_module, ip_authentication), error) &&
 		 load_hook(mods, conf, cfg->module_path, "nuauth_get_user_groups_module",
 			   cfg->get_user_groups_modules, mods->get_user_groups,
-			   G_STRUCT_OFFSET(struct nuauth_module, get_user_groups), error)));
+			   G_STRUCT_OFFSET(struct nuauth_module, get_user_groups), error))) &&
+	       load_hook(mods, conf, cfg->module_path, "nuauth_periods_module",
+			 cfg->periods_modules, mods->periods,
+			 G_STRUCT_OFFSET(struct nuauth_module, period_check), error) &&
+	       check_acl_periods(mods, error);
 }
 
 void nuauth_modules_unload(struct nuauth_modules *mods)
@@ -166,5 +207,6 @@ void nuauth_modules_unload(struct nuauth_modules *mods)
 	g_ptr_array_free(mods->finalize_packet, TRUE);
 	g_ptr_array_free(mods->ip_authentication, TRUE);
 	g_ptr_array_free(mods->get_user_groups, TRUE);
+	g_ptr_array_free(mods->periods, TRUE);
 	memset(mods, 0, sizeof(*mods));
 }

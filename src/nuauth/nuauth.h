@@ -6,9 +6,11 @@
  *   sasl_server.c     Cyrus SASL on a client link; passwords via modules
  *   correlate.c       matches packets with announced connections
  *   connections.c     accepted connections until they end; ended on logout
- *   decide.c          ACLs, decision policy, mark (finalize modules)
+ *                     and when the time period that allowed them ends
+ *   decide.c          ACLs, their time periods, decision policy, mark
  *   modules.c         loads the hook modules with GModule
- *   config.c          nuauth.conf into struct nuauth_config */
+ *   config.c          nuauth.conf into struct nuauth_config
+ *   control.c         the control socket nuauthctl talks to (users, stats...) */
 #ifndef NUAUTH_H
 #define NUAUTH_H
 
@@ -49,6 +51,9 @@ struct nuauth_config {
 	bool do_ip_authentication;	/* nuauth_do_ip_authentication */
 	char *ip_authentication_modules;
 	char *get_user_groups_modules;
+	char *periods_modules;		/* nuauth_periods_module; "" none */
+	char *control_socket;		/* nuauth_control_socket; "" disables it */
+	bool control_socket_set;	/* given in the file (an error is then fatal) */
 };
 
 /* Reads every key nuauth itself uses; false with *error (file:line). */
@@ -71,6 +76,7 @@ struct nuauth_modules {
 	GPtrArray *finalize_packet;
 	GPtrArray *ip_authentication;	/* empty unless nuauth_do_ip_authentication */
 	GPtrArray *get_user_groups;
+	GPtrArray *periods;		/* empty unless nuauth_periods_module */
 	GPtrArray *all;			/* owns the instances */
 };
 
@@ -91,7 +97,22 @@ struct nuauth_session_user {
 	char *os_version;
 };
 
+/* ---- counters since start (nuauthctl stats) ---- */
+#define NUAUTH_RATE_SECONDS 10
+struct nuauth_stats {
+	gint64 start;			/* g_get_real_time() */
+	uint64_t accepted, dropped, rejected;	/* decisions sent to gateways */
+	uint64_t timeouts;		/* of which: no user claimed the packet */
+	uint64_t logins_ok, logins_failed;
+	uint64_t pushes;		/* PUSH messages sent to clients */
+	/* Decisions per second of monotonic time, for the recent rate. */
+	gint64 rate_second[NUAUTH_RATE_SECONDS + 1];
+	uint32_t rate_count[NUAUTH_RATE_SECONDS + 1];
+};
+
 /* ---- server state ---- */
+struct nuauth_control;
+
 struct nuauth_server {
 	const char *conf_path;
 	struct nu_conf *conf;
@@ -103,7 +124,22 @@ struct nuauth_server {
 	GList *clients;			/* struct nuauth_client * */
 	struct nuauth_correlator *correlator;
 	struct nuauth_connections *connections;
+	struct nuauth_stats stats;
+	struct nuauth_control *control;
 };
+
+/* ---- main.c ---- */
+/* Reads the configuration again and swaps in a fresh set of modules (SIGHUP
+ * and nuauthctl reload); who names the caller in the log.  False with
+ * *error when the new set has an error: the running one stays. */
+bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error);
+
+/* ---- control.c ---- */
+/* Listens on cfg.control_socket (nothing when ""); false with *error. */
+bool nuauth_control_start(struct nuauth_server *srv, GError **error);
+void nuauth_control_stop(struct nuauth_server *srv);
+/* Counts a decision sent to a gateway (verdict: enum nu_verdict). */
+void nuauth_stats_decision(struct nuauth_stats *st, int verdict);
 
 /* ---- listener.c ---- */
 typedef void (*nuauth_accept_fn)(struct nuauth_server *srv, int fd,
@@ -118,12 +154,23 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 				  int verdict, bool has_mark, uint32_t mark);
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
+/* Closes the link (its state is freed, pending packets forgotten). */
+void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
+struct nuauth_gateway_info {
+	const char *address;
+	const char *cn;			/* "" before the handshake or without CN */
+	gint64 since;			/* g_get_real_time() at connection */
+	uint64_t decisions;		/* DECISION messages sent to it */
+};
+void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out);
 /* Asks the gateway to end the connection (delete its conntrack entry). */
 void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow);
 
 /* ---- client_session.c ---- */
 void nuauth_client_accept(struct nuauth_server *srv, int fd,
 			  const struct sockaddr_storage *peer);
+/* Closes the link without ending the user's connections (nuauth exits). */
+void nuauth_client_close(struct nuauth_client *cl, const char *why);
 /* Asks the client to announce now (flow: the one nuauth waits for). */
 void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow);
 /* Tells the client that its user's connection was not accepted, and why
@@ -133,6 +180,14 @@ void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, 
 const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl);
 /* The client's address as nuauth sees it (v4-mapped for IPv4). */
 const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl);
+/* Has the client logged in?  When (g_get_real_time()), and the software
+ * its HELLO named ("" if none). */
+bool nuauth_client_logged_in(const struct nuauth_client *cl);
+gint64 nuauth_client_since(const struct nuauth_client *cl);
+const char *nuauth_client_software(const struct nuauth_client *cl);
+/* Ends the session as a LOGOUT does (the gateways end its connections) and
+ * closes the link, telling the client why.  Returns the connections ended. */
+unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why);
 
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;
@@ -164,6 +219,8 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 /* Forget everything tied to a link that is closing. */
 void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw);
 void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl);
+/* Packets waiting for their user. */
+unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor);
 
 /* ---- connections.c ---- */
 struct nuauth_connections *nuauth_connections_new(void);
@@ -183,12 +240,23 @@ void nuauth_connections_client_gone(struct nuauth_connections *cs,
 				    struct nuauth_client *client);
 void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
 				     struct nuauth_gateway *gw);
+/* The connection of flow ends at expires (wall clock: the end of the time
+ * period of acl, which accepted it): nuauth then has its gateway end it. */
+void nuauth_connections_set_expiry(struct nuauth_connections *cs,
+				   const struct nu_flow *flow, time_t expires, const char *acl);
+/* Calls fn for each connection, oldest first (start: g_get_monotonic_time()). */
+typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flow,
+				     gint64 start, const struct nuauth_gateway *gw, void *ctx);
+void nuauth_connections_foreach(const struct nuauth_connections *cs,
+				nuauth_connection_fn fn, void *ctx);
 
 /* ---- decide.c ---- */
 struct nuauth_verdict {
 	int verdict;			/* enum nu_verdict */
 	uint32_t mark;
 	char acl_name[NU_NAME_MAX];	/* "" when no ACL matched */
+	time_t expires;			/* accepted within a period: when it
+					 * ends (wall clock); 0 never */
 };
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
 		   const struct nuauth_user *user, struct nuauth_verdict *out);

@@ -9,6 +9,14 @@
 static const struct nuctl_command commands[] = {
 	{ "pki", nuctl_pki_main, nuctl_pki_usage,
 	  "the CA and the certificates of nuauth, nufw and users" },
+	{ "users", nuctl_control_main, nuctl_control_usage, "logged-in users (nuauth)" },
+	{ "firewalls", nuctl_control_main, nuctl_control_usage, "connected nufw gateways" },
+	{ "connections", nuctl_control_main, nuctl_control_usage, "accepted connections" },
+	{ "disconnect", nuctl_control_main, nuctl_control_usage, "logs a user out" },
+	{ "reload", nuctl_control_main, nuctl_control_usage,
+	  "reads the configuration, users and ACLs again" },
+	{ "stats", nuctl_control_main, nuctl_control_usage, "counters since start" },
+	{ "top", nuctl_control_main, nuctl_control_usage, "per-user view, every second" },
 };
 
 void nuctl_error(const char *fmt, ...)
@@ -31,9 +39,10 @@ static void usage(FILE *out)
 		"  -V, --version  print the version and exit\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		commands[i].usage(out);
+		if (i == 0 || commands[i].usage != commands[i - 1].usage)
+			commands[i].usage(out);
 }
 
 int main(int argc, char **argv)

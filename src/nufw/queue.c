@@ -292,6 +292,8 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 
 	if (copy_range == 0 || copy_range > QUEUE_MAX_COPY_RANGE)
 		copy_range = QUEUE_MAX_COPY_RANGE;
+	/* Padding inside the configuration attributes is sent as it is. */
+	memset(&mb, 0, sizeof(mb));
 
 	q = g_new0(struct nufw_queue, 1);
 	q->queue_num = queue_num;

@@ -230,12 +230,12 @@ lab_start_server() {
 	lab_wait_log server "ready"
 }
 
-# lab_login NAME LOCAL_UID USER PASSWORD: a client logged in as USER,
+# lab_login NAME LOCAL_UID USER PASSWORD [SECONDS]: a client logged in as USER,
 # running as LOCAL_UID on the client machine.
 lab_login() {
 	lab_start_as "$1" "$NS_C" "$2" "$NUTCPC" -H 10.201.0.1 -p 4129 -U "$3" -P "$4" \
 		-A "$LAB_DIR/pki/cacert.pem" -d -v
-	lab_wait_log "$1" "logged in"
+	lab_wait_log "$1" "logged in" "${5:-10}"
 }
 
 # lab_connect LOCAL_UID PORT [MS]: a desktop program's connection to the

@@ -72,18 +72,40 @@ static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0 };
 
 static const struct nu_acl_set *set;
 
+/* Whether two results hold the same ACLs in the same order. */
+static bool same_matches(const GArray *a, const GArray *b)
+{
+	unsigned i;
+
+	if (a->len != b->len)
+		return false;
+	for (i = 0; i < a->len; i++) {
+		const struct nuauth_acl_match *x = &g_array_index(a, struct nuauth_acl_match, i);
+		const struct nuauth_acl_match *y = &g_array_index(b, struct nuauth_acl_match, i);
+
+		if (strcmp(x->name, y->name) != 0 || x->decision != y->decision ||
+		    x->flags != y->flags || x->log_prefix != y->log_prefix)
+			return false;
+	}
+	return true;
+}
+
 /* The names of the matching ACLs, comma-separated. */
 static char *match(const struct nuauth_packet *p, const struct nuauth_user *u)
 {
 	GArray *m = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	GArray *lin = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
 	GString *s = g_string_new(NULL);
 	unsigned i;
 
 	nu_acl_match(set, p, u, m);
+	nu_acl_match_linear(set, p, u, lin);
+	CHECK(same_matches(m, lin));
 	for (i = 0; i < m->len; i++)
 		g_string_append_printf(s, "%s%s", i ? "," : "",
 				       g_array_index(m, struct nuauth_acl_match, i).name);
 	g_array_free(m, TRUE);
+	g_array_free(lin, TRUE);
 	return g_string_free(s, FALSE);
 }
 
@@ -424,6 +446,172 @@ static void test_errors(void)
 			 "3: physindev: not supported yet, got `eth0'"));
 }
 
+/* ---- the index against the linear scan ---- */
+
+static const char *pick(GRand *r, const char *const *pool, unsigned n)
+{
+	return pool[g_rand_int_range(r, 0, (gint32)n)];
+}
+
+#define PICK(r, pool) pick(r, pool, G_N_ELEMENTS(pool))
+
+static const char *const rnd_nets[] = {
+	"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "192.168.0.0/16",
+	"0.0.0.0/0", "2001:db8::/32", "2001:db8:1::/48", "::/0", "::ffff:10.1.0.0/112",
+	"2001:db8::1",
+};
+static const char *const rnd_addrs[] = {
+	"10.1.2.3", "10.1.9.9", "10.200.0.1", "192.168.4.4", "8.8.8.8",
+	"2001:db8::1", "2001:db8:1::5", "2001:db9::1", "::1",
+};
+static const char *const rnd_protos[] = { "6", "17", "1", "58", "tcp", "udp,icmp", "6,17" };
+static const char *const rnd_devs[] = { "eth0", "eth1", "wan0" };
+static const char *const rnd_apps[] = { "/usr/bin/*", "/opt/x", "*" };
+static const char *const rnd_oses[] = { "Linux", "linux;6.1", "Windows;10" };
+static const uint16_t rnd_ports[] = { 0, 1, 22, 53, 80, 443, 8080, 65535 };
+/* Range widths around PORT_EXPAND_MAX (32) and beyond. */
+static const unsigned rnd_widths[] = { 0, 1, 5, 30, 31, 32, 33, 100, 65535 };
+
+static uint32_t rnd_port(GRand *r)
+{
+	if (g_rand_boolean(r))
+		return rnd_ports[g_rand_int_range(r, 0, G_N_ELEMENTS(rnd_ports))];
+	return g_rand_int_range(r, 0, 65536);
+}
+
+static void rnd_port_list(GRand *r, GString *s, const char *key)
+{
+	int i, n = g_rand_int_range(r, 1, 4);
+
+	g_string_append_printf(s, "%s=", key);
+	for (i = 0; i < n; i++) {
+		uint32_t lo = rnd_port(r);
+		uint32_t width = rnd_widths[g_rand_int_range(r, 0, G_N_ELEMENTS(rnd_widths))];
+		uint32_t hi = MIN(65535u, lo + width);
+
+		if (lo == hi)
+			g_string_append_printf(s, "%s%u", i ? "," : "", lo);
+		else
+			g_string_append_printf(s, "%s%u-%u", i ? "," : "", lo, hi);
+	}
+	g_string_append_c(s, '\n');
+}
+
+/* Small pools of uids (1000-1007) and gids (100-107) so that users and
+ * ACLs meet often. */
+static char *rnd_acl_file(GRand *r, unsigned nacls)
+{
+	GString *s = g_string_new(NULL);
+	unsigned i;
+
+	for (i = 0; i < nacls; i++) {
+		bool uid = g_rand_int_range(r, 0, 3) == 0, gid = !uid || g_rand_boolean(r);
+
+		g_string_append_printf(s, "[a%u]\n", i);
+		if (uid)
+			g_string_append_printf(s, "uid=%d\n", g_rand_int_range(r, 1000, 1008));
+		if (gid && g_rand_int_range(r, 0, 4) == 0)
+			g_string_append_printf(s, "gid=%d,%d\n", g_rand_int_range(r, 100, 108),
+					       g_rand_int_range(r, 100, 108));
+		else if (gid)
+			g_string_append_printf(s, "gid=%d\n", g_rand_int_range(r, 100, 108));
+		if (g_rand_int_range(r, 0, 4) != 0)
+			g_string_append_printf(s, "proto=%s\n", PICK(r, rnd_protos));
+		if (g_rand_int_range(r, 0, 5) != 0)
+			rnd_port_list(r, s, "DstPort");
+		if (g_rand_int_range(r, 0, 6) == 0)
+			rnd_port_list(r, s, "SrcPort");
+		if (g_rand_int_range(r, 0, 3) == 0)
+			g_string_append_printf(s, "DstIP=%s\n", PICK(r, rnd_nets));
+		if (g_rand_int_range(r, 0, 5) == 0)
+			g_string_append_printf(s, "SrcIP=%s\n", PICK(r, rnd_nets));
+		if (g_rand_int_range(r, 0, 5) == 0)
+			g_string_append_printf(s, "type=%d\n", g_rand_boolean(r) ? 8 : 128);
+		if (g_rand_int_range(r, 0, 10) == 0)
+			g_string_append_printf(s, "indev=%s\n", PICK(r, rnd_devs));
+		if (g_rand_int_range(r, 0, 10) == 0)
+			g_string_append_printf(s, "App=%s\n", PICK(r, rnd_apps));
+		if (g_rand_int_range(r, 0, 10) == 0)
+			g_string_append_printf(s, "OS=%s\n", PICK(r, rnd_oses));
+		if (g_rand_int_range(r, 0, 4) == 0)
+			g_string_append_printf(s, "decision=%d\n", g_rand_boolean(r) ? 0 : 3);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void rnd_packet(GRand *r, struct nuauth_packet *p)
+{
+	static const uint8_t protos[] = { 6, 6, 6, 17, 17, 1, 58, 47 };
+	const char *src = PICK(r, rnd_addrs), *dst = PICK(r, rnd_addrs);
+
+	*p = pkt(protos[g_rand_int_range(r, 0, G_N_ELEMENTS(protos))], src,
+		 (uint16_t)rnd_port(r), dst, (uint16_t)rnd_port(r));
+	p->icmp_type = g_rand_boolean(r) ? 8 : 128;
+	if (g_rand_boolean(r))
+		p->indev = PICK(r, rnd_devs);
+	if (g_rand_boolean(r))
+		p->app = "/usr/bin/curl";
+	if (g_rand_boolean(r))
+		p->os_sysname = "Linux";
+}
+
+/* Random ACL sets, packets and users (fixed seed): nu_acl_match gives
+ * exactly what the linear scan gives, in the same order. */
+static void test_index_equivalence(void)
+{
+	GRand *r = g_rand_new_with_seed(20261124);
+	GArray *idx = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	GArray *lin = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	unsigned round, q, total = 0, multi = 0, bad = 0, lookups = 0;
+
+	for (round = 0; round < 300; round++) {
+		char *text = rnd_acl_file(r, (unsigned)g_rand_int_range(r, 1, 80));
+		char *path = write_file("random.nufw", text);
+		GError *error = NULL;
+		struct nu_acl_set *s = nu_acl_load(path, &error);
+
+		CHECK(s != NULL);
+		if (!s) {
+			fprintf(stderr, "%s\n%s", error->message, text);
+			g_clear_error(&error);
+		}
+		for (q = 0; s && q < 200; q++) {
+			uint32_t groups[6];
+			struct nuauth_user u = { "u", 0, groups, 0 };
+			struct nuauth_packet p;
+			size_t i;
+
+			rnd_packet(r, &p);
+			u.uid = (uint32_t)g_rand_int_range(r, 999, 1009);
+			u.ngroups = (size_t)g_rand_int_range(r, 0, 7);
+			for (i = 0; i < u.ngroups; i++)
+				groups[i] = (uint32_t)g_rand_int_range(r, 99, 109);
+			g_array_set_size(idx, 0);
+			g_array_set_size(lin, 0);
+			nu_acl_match(s, &p, &u, idx);
+			nu_acl_match_linear(s, &p, &u, lin);
+			lookups++;
+			total += lin->len;
+			multi += lin->len > 1;
+			if (!same_matches(idx, lin) && bad++ < 5)
+				fprintf(stderr, "round %u query %u: index %u matches, linear %u\n",
+					round, q, idx->len, lin->len);
+		}
+		nu_acl_set_free(s);
+		g_remove(path);
+		g_free(path);
+		g_free(text);
+	}
+	printf("acl: index against linear scan: %u lookups, %u matches, %u differ\n",
+	       lookups, total, bad);
+	CHECK(bad == 0);
+	/* The sets and queries are not all trivial. */
+	CHECK(total > lookups / 4 && multi > lookups / 50);
+	g_array_free(idx, TRUE);
+	g_array_free(lin, TRUE);
+	g_rand_free(r);
+}
+
 int main(void)
 {
 	GError *error = NULL;
@@ -452,6 +640,7 @@ int main(void)
 	g_free(path);
 
 	test_errors();
+	test_index_equivalence();
 
 	g_rmdir(tmpdir);
 	g_free(tmpdir);

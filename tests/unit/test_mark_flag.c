@@ -143,7 +143,7 @@ static bool init_fails(const char *text, const char *suffix)
 static void test_module(void)
 {
 	const struct nuauth_module *mod = nuauth_module_info();
-	const struct nuauth_acl_match acl = { "acl", 1, 0x12345678, "" };
+	const struct nuauth_acl_match acl = { "acl", 1, 0x12345678, "", "" };
 	struct nuauth_packet packet;
 	struct nu_conf *empty = nu_conf_new_empty();
 	GError *error = NULL;
@@ -208,7 +208,7 @@ static void test_module(void)
 	CHECK(a && !error);
 	if (a) {
 		mark = 0x7FFFFFFF;
-		const struct nuauth_acl_match top = { "top", 1, 0x80000000, "" };
+		const struct nuauth_acl_match top = { "top", 1, 0x80000000, "", "" };
 		mod->finalize_packet(a, &packet, NULL, &top, &mark);
 		CHECK(mark == 0xFFFFFFFF);
 	}

@@ -12,11 +12,12 @@
 #define NUAUTH_MODULE_H
 
 #include <stdint.h>
+#include <time.h>
 #include <glib.h>
 #include "flow.h"
 #include "conf.h"
 
-#define NUAUTH_MODULE_API_VERSION 2
+#define NUAUTH_MODULE_API_VERSION 3
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -46,6 +47,7 @@ struct nuauth_acl_match {
 	int decision;			/* enum nu_verdict */
 	uint32_t flags;
 	const char *log_prefix;		/* "" when none */
+	const char *period;		/* the time period it needs, "" when none */
 };
 
 enum nuauth_user_status {
@@ -98,6 +100,19 @@ struct nuauth_module {
 	 * false when it knows none (the next module is asked). */
 	bool (*ip_authentication)(void *priv, const struct nuauth_packet *packet,
 				  char *user, size_t cap);
+
+	/* nuauth_periods_module: is now inside the named period?  true with
+	 * *ends_at the first time after now when the period stops matching
+	 * (0: never); false outside it, and for a period it does not know. */
+	bool (*period_check)(void *priv, const char *period, time_t now, time_t *ends_at);
+	/* nuauth_periods_module: does it define the named period? */
+	bool (*period_known)(void *priv, const char *period);
+
+	/* nuauth_acl_check_module, optional: called once every module is
+	 * loaded; checks each period its ACLs name with known(period, ctx).
+	 * false with *error ("file:line: ...") when one is unknown. */
+	bool (*check_periods)(void *priv, bool (*known)(const char *period, void *ctx),
+			      void *ctx, GError **error);
 };
 
 #endif

@@ -1,0 +1,641 @@
+/* The control socket: nuauthctl asks the running nuauth who is logged in,
+ * which gateways and connections it has, its counters, and to disconnect a
+ * user or reload.  A Unix stream socket, mode 0600; each peer is checked
+ * with SO_PEERCRED (root or nuauth's own uid only).  A line protocol
+ * (doc/protocol.md, "Control socket"): "NUCTL 1" both ways, then one
+ * request line "COMMAND [ARG]" and one JSON object line per reply.
+ * Everything runs on the main loop, non-blocking; a request line is at most
+ * CTL_LINE_MAX bytes. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+
+#include "evloop.h"
+#include "log.h"
+
+#define CTL_VERSION_LINE "NUCTL 1"
+#define CTL_LINE_MAX 4096
+#define CTL_PEERS_MAX 16
+/* Stop reading requests while this much output waits for the peer. */
+#define CTL_OUT_HIGH (1024 * 1024)
+
+struct nuauth_control {
+	struct nuauth_server *srv;
+	char *path;
+	int fd;
+	dev_t dev;		/* of the socket file we made, to unlink only it */
+	ino_t ino;
+	GSource *watch;
+	GList *peers;		/* struct ctl_peer * */
+};
+
+struct ctl_peer {
+	struct nuauth_control *ctl;
+	int fd;
+	unsigned uid;
+	int pid;
+	GSource *watch;
+	GIOCondition cond;	/* of watch */
+	GString *in;
+	GString *out;
+	bool greeted;		/* the peer sent its version line */
+	bool closing;		/* close once out is written */
+};
+
+/* ---- counters ---- */
+
+void nuauth_stats_decision(struct nuauth_stats *st, int verdict)
+{
+	gint64 sec = g_get_monotonic_time() / G_USEC_PER_SEC;
+	unsigned slot = (unsigned)(sec % (NUAUTH_RATE_SECONDS + 1));
+
+	switch (verdict) {
+	case NU_VERDICT_ACCEPT: st->accepted++; break;
+	case NU_VERDICT_REJECT: st->rejected++; break;
+	default: st->dropped++; break;
+	}
+	if (st->rate_second[slot] != sec) {
+		st->rate_second[slot] = sec;
+		st->rate_count[slot] = 0;
+	}
+	st->rate_count[slot]++;
+}
+
+/* Decisions per second over the last NUAUTH_RATE_SECONDS seconds. */
+static double stats_rate(const struct nuauth_stats *st)
+{
+	gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i <= NUAUTH_RATE_SECONDS; i++)
+		if (st->rate_second[i] > now - NUAUTH_RATE_SECONDS && st->rate_second[i] <= now)
+			sum += st->rate_count[i];
+	return (double)sum / NUAUTH_RATE_SECONDS;
+}
+
+/* ---- JSON output ---- */
+
+static void json_str(GString *o, const char *s)
+{
+	char *valid = g_utf8_make_valid(s ? s : "", -1);
+
+	g_string_append_c(o, '"');
+	for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_printf(o, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			g_string_append_printf(o, "\\u%04x", *p);
+		else
+			g_string_append_c(o, (char)*p);
+	}
+	g_string_append_c(o, '"');
+	g_free(valid);
+}
+
+/* ,"key": (no comma for the first member: o ends with '{'). */
+static void json_key(GString *o, const char *key)
+{
+	if (o->len && o->str[o->len - 1] != '{')
+		g_string_append_c(o, ',');
+	json_str(o, key);
+	g_string_append_c(o, ':');
+}
+
+static void json_kstr(GString *o, const char *key, const char *val)
+{
+	json_key(o, key);
+	json_str(o, val);
+}
+
+static void json_kuint(GString *o, const char *key, uint64_t val)
+{
+	json_key(o, key);
+	g_string_append_printf(o, "%" G_GUINT64_FORMAT, val);
+}
+
+static void reply_error(GString *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply_error(GString *o, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_string_append(o, "{\"ok\":false");
+	json_kstr(o, "error", text);
+	g_string_append_c(o, '}');
+	g_free(text);
+}
+
+static gint64 real_seconds(gint64 real_us)
+{
+	return real_us / G_USEC_PER_SEC;
+}
+
+/* ---- commands ---- */
+
+static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	bool first = true;
+
+	g_string_append(o, "{\"ok\":true,\"users\":[");
+	for (GList *l = g_list_last(ctl->srv->clients); l; l = l->prev) {
+		struct nuauth_client *cl = l->data;
+		const struct nuauth_session_user *u = nuauth_client_user(cl);
+		char addr[INET6_ADDRSTRLEN];
+		char *os;
+
+		if (!nuauth_client_logged_in(cl))
+			continue;
+		if (!first)
+			g_string_append_c(o, ',');
+		first = false;
+		g_string_append_c(o, '{');
+		json_kstr(o, "user", u->name);
+		json_kuint(o, "uid", u->uid);
+		json_key(o, "groups");
+		g_string_append_c(o, '[');
+		for (guint i = 0; u->groups && i < u->groups->len; i++)
+			g_string_append_printf(o, "%s%u", i ? "," : "",
+					       g_array_index(u->groups, guint32, i));
+		g_string_append_c(o, ']');
+		json_kstr(o, "address", nu_addr_format(nuauth_client_addr(cl), addr, sizeof(addr)));
+		json_kuint(o, "since", (uint64_t)real_seconds(nuauth_client_since(cl)));
+		os = g_strdup_printf("%s %s", u->os_sysname ? u->os_sysname : "",
+				     u->os_release ? u->os_release : "");
+		json_kstr(o, "os", g_strstrip(os));
+		g_free(os);
+		json_kstr(o, "os_version", u->os_version ? u->os_version : "");
+		json_kstr(o, "client", nuauth_client_software(cl));
+		g_string_append_c(o, '}');
+	}
+	g_string_append(o, "]}");
+}
+
+static void cmd_firewalls(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	bool first = true;
+
+	g_string_append(o, "{\"ok\":true,\"firewalls\":[");
+	for (GList *l = g_list_last(ctl->srv->gateways); l; l = l->prev) {
+		struct nuauth_gateway_info gi;
+
+		nuauth_gateway_info(l->data, &gi);
+		if (!first)
+			g_string_append_c(o, ',');
+		first = false;
+		g_string_append_c(o, '{');
+		json_kstr(o, "address", gi.address);
+		json_kstr(o, "cn", gi.cn);
+		json_kuint(o, "since", (uint64_t)real_seconds(gi.since));
+		json_kuint(o, "decisions", gi.decisions);
+		g_string_append_c(o, '}');
+	}
+	g_string_append(o, "]}");
+}
+
+struct conn_walk {
+	GString *o;
+	bool first;
+	gint64 now_real, now_mono;
+};
+
+static void one_connection(const char *user, const struct nu_flow *flow, gint64 start,
+			   const struct nuauth_gateway *gw, void *ctx)
+{
+	struct conn_walk *w = ctx;
+	struct nuauth_gateway_info gi;
+	char text[NU_FLOW_STRLEN], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	GString *o = w->o;
+
+	nuauth_gateway_info(gw, &gi);
+	if (!w->first)
+		g_string_append_c(o, ',');
+	w->first = false;
+	g_string_append_c(o, '{');
+	json_kstr(o, "user", user);
+	json_kstr(o, "flow", nu_flow_format(flow, text, sizeof(text)));
+	json_kuint(o, "proto", flow->proto);
+	json_kstr(o, "src", nu_addr_format(&flow->saddr, src, sizeof(src)));
+	json_kuint(o, "sport", flow->sport);
+	json_kstr(o, "dst", nu_addr_format(&flow->daddr, dst, sizeof(dst)));
+	json_kuint(o, "dport", flow->dport);
+	json_kuint(o, "since", (uint64_t)real_seconds(w->now_real - (w->now_mono - start)));
+	json_kstr(o, "firewall", gi.address);
+	g_string_append_c(o, '}');
+}
+
+static void cmd_connections(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	struct conn_walk w = { .o = o, .first = true, .now_real = g_get_real_time(),
+			       .now_mono = g_get_monotonic_time() };
+
+	g_string_append(o, "{\"ok\":true");
+	json_kstr(o, "note", "byte counts are known only when a connection ends "
+		  "(nufw -C): nuauth logs them then");
+	g_string_append(o, ",\"connections\":[");
+	nuauth_connections_foreach(ctl->srv->connections, one_connection, &w);
+	g_string_append(o, "]}");
+}
+
+static void cmd_disconnect(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	GPtrArray *found = g_ptr_array_new();
+	unsigned conns = 0;
+
+	for (GList *l = ctl->srv->clients; l; l = l->next) {
+		struct nuauth_client *cl = l->data;
+
+		if (nuauth_client_logged_in(cl) && strcmp(nuauth_client_user(cl)->name, arg) == 0)
+			g_ptr_array_add(found, cl);
+	}
+	if (found->len == 0) {
+		reply_error(o, "user `%s' has no session", arg);
+		g_ptr_array_free(found, TRUE);
+		return;
+	}
+	/* Each close frees only its own client: the others stay valid. */
+	for (guint i = 0; i < found->len; i++)
+		conns += nuauth_client_disconnect(g_ptr_array_index(found, i),
+						  "disconnected by the administrator");
+	g_string_append(o, "{\"ok\":true");
+	json_kstr(o, "user", arg);
+	json_kuint(o, "sessions", found->len);
+	json_kuint(o, "connections", conns);
+	g_string_append_c(o, '}');
+	g_ptr_array_free(found, TRUE);
+}
+
+static void cmd_reload(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	GError *error = NULL;
+
+	if (!nuauth_reload(ctl->srv, "reload (nuauthctl)", &error)) {
+		reply_error(o, "%s: the running configuration stays", error->message);
+		g_error_free(error);
+		return;
+	}
+	g_string_append(o, "{\"ok\":true}");
+}
+
+static void cmd_stats(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	const struct nuauth_stats *st = &ctl->srv->stats;
+	unsigned users = 0;
+
+	for (GList *l = ctl->srv->clients; l; l = l->next)
+		users += nuauth_client_logged_in(l->data);
+	g_string_append(o, "{\"ok\":true");
+	json_kuint(o, "since", (uint64_t)real_seconds(st->start));
+	json_kuint(o, "accepted", st->accepted);
+	json_kuint(o, "dropped", st->dropped);
+	json_kuint(o, "rejected", st->rejected);
+	json_kuint(o, "timeouts", st->timeouts);
+	json_kuint(o, "pending", nuauth_correlate_pending(ctl->srv->correlator));
+	json_kuint(o, "logins_ok", st->logins_ok);
+	json_kuint(o, "logins_failed", st->logins_failed);
+	json_kuint(o, "pushes", st->pushes);
+	json_key(o, "decisions_per_second");
+	g_string_append_printf(o, "%.1f", stats_rate(st));
+	json_kuint(o, "sessions", users);
+	json_kuint(o, "firewalls", g_list_length(ctl->srv->gateways));
+	g_string_append_c(o, '}');
+}
+
+static const struct {
+	const char *name;
+	bool takes_arg;
+	void (*run)(struct nuauth_control *ctl, const char *arg, GString *o);
+} commands[] = {
+	{ "users", false, cmd_users },
+	{ "firewalls", false, cmd_firewalls },
+	{ "connections", false, cmd_connections },
+	{ "disconnect", true, cmd_disconnect },
+	{ "reload", false, cmd_reload },
+	{ "stats", false, cmd_stats },
+};
+
+static void handle_request(struct ctl_peer *p, char *line)
+{
+	GString *o = p->out;
+	char *arg = strchr(line, ' ');
+
+	if (arg)
+		*arg++ = '\0';
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (strcmp(line, commands[i].name) != 0)
+			continue;
+		if (commands[i].takes_arg && (!arg || !*arg))
+			reply_error(o, "%s needs an argument", line);
+		else if (!commands[i].takes_arg && arg)
+			reply_error(o, "%s takes no argument", line);
+		else {
+			log_info("control: uid %u: %s%s%s", p->uid, line, arg ? " " : "",
+				 arg ? arg : "");
+			commands[i].run(p->ctl, arg, o);
+		}
+		g_string_append_c(o, '\n');
+		return;
+	}
+	if (*line)
+		reply_error(o, "unknown command `%s'", line);
+	else
+		reply_error(o, "empty request");
+	g_string_append_c(o, '\n');
+}
+
+static void handle_line(struct ctl_peer *p, char *line)
+{
+	size_t n = strlen(line);
+
+	if (n && line[n - 1] == '\r')
+		line[n - 1] = '\0';
+	if (p->greeted) {
+		handle_request(p, line);
+		return;
+	}
+	if (strcmp(line, CTL_VERSION_LINE) != 0) {
+		reply_error(p->out, "unsupported protocol: this nuauth speaks " CTL_VERSION_LINE);
+		g_string_append_c(p->out, '\n');
+		p->closing = true;
+		return;
+	}
+	p->greeted = true;
+}
+
+/* ---- peers ---- */
+
+static gboolean on_peer(gint fd, GIOCondition cond, gpointer data);
+
+static void peer_free(struct ctl_peer *p)
+{
+	p->ctl->peers = g_list_remove(p->ctl->peers, p);
+	nu_source_cancel(&p->watch);
+	close(p->fd);
+	g_string_free(p->in, TRUE);
+	g_string_free(p->out, TRUE);
+	g_free(p);
+}
+
+/* Watches for what the peer's state calls for. */
+static void peer_rewatch(struct ctl_peer *p)
+{
+	GIOCondition cond = 0;
+
+	if (!p->closing && p->out->len < CTL_OUT_HIGH)
+		cond |= G_IO_IN;
+	if (p->out->len)
+		cond |= G_IO_OUT;
+	if (p->watch && cond == p->cond)
+		return;
+	nu_source_cancel(&p->watch);
+	p->cond = cond;
+	p->watch = nu_watch_fd(p->fd, cond, on_peer, p);
+}
+
+/* False when the peer is gone. */
+static bool peer_write(struct ctl_peer *p)
+{
+	while (p->out->len) {
+		ssize_t n = send(p->fd, p->out->str, p->out->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (n <= 0)
+			return false;
+		g_string_erase(p->out, 0, n);
+	}
+	return true;
+}
+
+/* False when the peer closed or failed. */
+static bool peer_read(struct ctl_peer *p)
+{
+	char buf[CTL_LINE_MAX];
+	ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	char *nl;
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return true;
+	if (n <= 0)
+		return false;
+	g_string_append_len(p->in, buf, n);
+	while (!p->closing && (nl = memchr(p->in->str, '\n', p->in->len))) {
+		size_t len = (size_t)(nl - p->in->str);
+
+		if (len > CTL_LINE_MAX)
+			break;
+		*nl = '\0';
+		handle_line(p, p->in->str);
+		g_string_erase(p->in, 0, len + 1);
+	}
+	if (!p->closing && (p->in->len > CTL_LINE_MAX ||
+			    (nl && (size_t)(nl - p->in->str) > CTL_LINE_MAX))) {
+		log_warnx("control: uid %u: request longer than %d bytes: closing", p->uid,
+			  CTL_LINE_MAX);
+		reply_error(p->out, "request longer than %d bytes", CTL_LINE_MAX);
+		g_string_append_c(p->out, '\n');
+		p->closing = true;
+	}
+	if (p->closing)
+		g_string_truncate(p->in, 0);
+	return true;
+}
+
+static gboolean on_peer(gint fd, GIOCondition cond, gpointer data)
+{
+	struct ctl_peer *p = data;
+	bool alive = true;
+
+	if (cond & G_IO_OUT)
+		alive = peer_write(p);
+	if (alive && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !p->closing) {
+		alive = peer_read(p);
+		if (alive)
+			alive = peer_write(p);
+	} else if (alive && (cond & (G_IO_HUP | G_IO_ERR))) {
+		alive = false;
+	}
+	if (!alive || (p->closing && p->out->len == 0)) {
+		peer_free(p);
+		return G_SOURCE_REMOVE;
+	}
+	peer_rewatch(p);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
+{
+	struct nuauth_control *ctl = data;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_peer *p;
+	int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (s < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("control: accept");
+		return G_SOURCE_CONTINUE;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("control: SO_PEERCRED");
+		close(s);
+		return G_SOURCE_CONTINUE;
+	}
+	p = g_new0(struct ctl_peer, 1);
+	p->ctl = ctl;
+	p->fd = s;
+	p->uid = cred.uid;
+	p->pid = cred.pid;
+	p->in = g_string_new(NULL);
+	p->out = g_string_new(CTL_VERSION_LINE "\n");
+	ctl->peers = g_list_prepend(ctl->peers, p);
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		log_warnx("control: uid %u (pid %d) refused: only root and uid %u may",
+			  p->uid, p->pid, (unsigned)geteuid());
+		reply_error(p->out, "permission denied: uid %u may not use nuauth's control "
+			    "socket (root and uid %u only)", p->uid, (unsigned)geteuid());
+		g_string_append_c(p->out, '\n');
+		p->closing = true;
+	} else if (g_list_length(ctl->peers) > CTL_PEERS_MAX) {
+		log_warnx("control: uid %u (pid %d) refused: %d connections already",
+			  p->uid, p->pid, CTL_PEERS_MAX);
+		reply_error(p->out, "too many control connections (%d)", CTL_PEERS_MAX);
+		g_string_append_c(p->out, '\n');
+		p->closing = true;
+	} else {
+		log_debug("control: uid %u (pid %d) connected", p->uid, p->pid);
+	}
+	if (!peer_write(p) || (p->closing && p->out->len == 0)) {
+		peer_free(p);
+		return G_SOURCE_CONTINUE;
+	}
+	peer_rewatch(p);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- the listening socket ---- */
+
+/* A socket file left by a nuauth that died is removed; a live one or any
+ * other file is not. */
+static bool clear_stale(const char *path, const struct sockaddr_un *sun, GError **error)
+{
+	struct stat st;
+	int s;
+	bool live;
+
+	if (lstat(path, &st) < 0)
+		return true;
+	if (!S_ISSOCK(st.st_mode)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+			    "%s exists and is not a socket", path);
+		return false;
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	live = s >= 0 && connect(s, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	if (s >= 0)
+		close(s);
+	if (live) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+			    "%s: another nuauth is listening there", path);
+		return false;
+	}
+	if (unlink(path) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    "cannot remove the stale %s: %s", path, g_strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool fail_errno(GError **error, const char *what, const char *path)
+{
+	int e = errno;
+
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s %s: %s", what, path,
+		    g_strerror(e));
+	return false;
+}
+
+bool nuauth_control_start(struct nuauth_server *srv, GError **error)
+{
+	const char *path = srv->cfg.control_socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct nuauth_control *ctl;
+	struct stat st;
+	mode_t old_umask;
+	int fd, r;
+
+	if (!path || !*path)
+		return true;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NAMETOOLONG,
+			    "%s: longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
+		return false;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (!clear_stale(path, &sun, error))
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail_errno(error, "cannot make the socket", path);
+	old_umask = umask(0177);
+	r = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	umask(old_umask);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, CTL_PEERS_MAX) < 0 ||
+	    stat(path, &st) < 0) {
+		fail_errno(error, "cannot listen on", path);
+		if (r == 0)
+			unlink(path);
+		close(fd);
+		return false;
+	}
+	/* nuauth_run_as: the socket belongs to the user nuauth becomes. */
+	if (srv->cfg.run_as) {
+		struct passwd *pw = getpwnam(srv->cfg.run_as);
+
+		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+			log_warn("control: chown %s", path);
+	}
+	ctl = g_new0(struct nuauth_control, 1);
+	ctl->srv = srv;
+	ctl->path = g_strdup(path);
+	ctl->fd = fd;
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	ctl->watch = nu_watch_fd(fd, G_IO_IN, on_accept, ctl);
+	srv->control = ctl;
+	log_info("control socket on %s", path);
+	return true;
+}
+
+void nuauth_control_stop(struct nuauth_server *srv)
+{
+	struct nuauth_control *ctl = srv->control;
+	struct stat st;
+
+	if (!ctl)
+		return;
+	while (ctl->peers)
+		peer_free(ctl->peers->data);
+	nu_source_cancel(&ctl->watch);
+	close(ctl->fd);
+	/* Only our own socket file: another nuauth may have taken the path. */
+	if (stat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
+		unlink(ctl->path);
+	g_free(ctl->path);
+	g_free(ctl);
+	srv->control = NULL;
+}

@@ -1,0 +1,297 @@
+#!/bin/bash
+# nuauth's control socket and the nuauthctl commands that use it, in the
+# namespace lab (run as root):
+#   tests/e2e/control.sh BUILD_DIR
+# Prints one PASS/FAIL line per check and ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "control.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+
+ALICE_UID=2001	# desktop uids: not those of nuauth's users file
+BOB_UID=2002
+NOBODY_UID=2003
+CTL=$BUILD/src/nuauthctl/nuauthctl
+
+ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
+
+# json_check JSON PYTHON_EXPRESSION: true when the expression, on the
+# parsed reply d, is true.
+json_check() {
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
+}
+
+# raw_request TEXT: sends TEXT as it is and prints what nuauth answers.
+raw_request() {
+	python3 - "$LAB_DIR/control" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+        if out.count(b"\n") >= 2:
+            break
+except socket.timeout:
+    pass
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
+
+test_users() {
+	local out
+	out=$(ctl users --json)
+	if json_check "$out" 'd["ok"] and sorted((u["user"], u["uid"]) for u in d["users"]) == [("alice", 1001), ("bob", 1002)] and all(u["address"] == "10.201.0.2" and u["client"] and u["os"] for u in d["users"])'; then
+		pass "users --json lists alice (1001) and bob (1002) with address, OS and client"
+	else
+		fail "users --json lists alice (1001) and bob (1002) with address, OS and client" "$out"
+	fi
+	out=$(ctl users)
+	if grep -q '^USER' <<<"$out" && grep -q '^alice .* 1001 ' <<<"$out" &&
+	   grep -q '^bob .* 1002 .*100,200' <<<"$out"; then
+		pass "users prints a table"
+	else
+		fail "users prints a table" "$out"
+	fi
+}
+
+test_firewalls() {
+	local out
+	out=$(ctl firewalls --json)
+	if json_check "$out" 'd["ok"] and len(d["firewalls"]) == 1 and d["firewalls"][0]["cn"] == "nufw-gateway" and d["firewalls"][0]["address"] == "127.0.0.1"'; then
+		pass "firewalls lists the gateway with CN nufw-gateway"
+	else
+		fail "firewalls lists the gateway with CN nufw-gateway" "$out"
+	fi
+}
+
+test_connections_and_stats() {
+	local out port before after
+	before=$(ctl stats --json)
+	if ! out=$(lab_connect $ALICE_UID 80); then
+		fail "alice reaches the server" "$out"
+		return
+	fi
+	port=${out##*:}
+	out=$(ctl connections --json)
+	if json_check "$out" "d['ok'] and any(c['user'] == 'alice' and c['src'] == '10.201.0.2' and c['sport'] == $port and c['dst'] == '10.202.0.2' and c['dport'] == 80 for c in d['connections']) and 'byte counts' in d['note']"; then
+		pass "connections shows alice's flow (bytes: only when it ends)"
+	else
+		fail "connections shows alice's flow (bytes: only when it ends)" "$out"
+	fi
+	out=$(ctl connections)
+	if grep -q "^alice .*10.201.0.2:$port -> 10.202.0.2:80" <<<"$out"; then
+		pass "connections prints a table"
+	else
+		fail "connections prints a table" "$out"
+	fi
+	after=$(ctl stats --json)
+	if json_check "$before" 'd["ok"]' &&
+	   json_check "$after" "d['accepted'] == $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["accepted"])' "$before") + 1 and d['logins_ok'] >= 2 and d['decisions_per_second'] > 0 and d['pending'] == 0 and d['sessions'] == 2 and d['firewalls'] == 1"; then
+		pass "stats counts that accept, the logins and the rate"
+	else
+		fail "stats counts that accept, the logins and the rate" "$before" "$after"
+	fi
+	out=$(ctl firewalls --json)
+	if json_check "$out" 'd["firewalls"][0]["decisions"] >= 1'; then
+		pass "firewalls counts the gateway's decisions"
+	else
+		fail "firewalls counts the gateway's decisions" "$out"
+	fi
+	out=$(ctl stats)
+	if grep -q '^decisions accepted' <<<"$out"; then
+		pass "stats prints a table"
+	else
+		fail "stats prints a table" "$out"
+	fi
+}
+
+test_top() {
+	local out
+	out=$(ctl top -n 1)
+	if [ $? = 0 ] && [ "$(grep -cE '^(alice|bob) ' <<<"$out")" = 2 ] && grep -q '^nuauth: 2 sessions' <<<"$out"; then
+		pass "top -n 1 prints a line per user"
+	else
+		fail "top -n 1 prints a line per user" "$out"
+	fi
+	out=$(ctl top -n 2 --json)
+	if [ "$(wc -l <<<"$out")" = 6 ]; then
+		pass "top -n 2 --json prints nuauth's replies for two refreshes"
+	else
+		fail "top -n 2 --json prints nuauth's replies for two refreshes" "$out"
+	fi
+}
+
+test_reload() {
+	local out
+	if out=$(ctl reload --json) && json_check "$out" 'd == {"ok": True}' &&
+	   lab_wait_log nuauth "reload (nuauthctl): configuration, users and ACLs reloaded" 5; then
+		pass "reload answers ok and nuauth reloads"
+	else
+		fail "reload answers ok and nuauth reloads" "$out"
+	fi
+	cp "$LAB_DIR/acls.nufw" "$LAB_DIR/acls.good"
+	echo 'DstPrt=1' >> "$LAB_DIR/acls.nufw"
+	out=$(ctl reload 2>&1)
+	if [ $? = 1 ] && grep -q "DstPrt.*running configuration stays" <<<"$out"; then
+		pass "reload reports a broken ACL file and keeps the running set"
+	else
+		fail "reload reports a broken ACL file and keeps the running set" "$out"
+	fi
+	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
+}
+
+test_refused_users() {
+	local out
+	out=$(setpriv --reuid=$NOBODY_UID --regid=$NOBODY_UID --clear-groups -- \
+		"$CTL" users -s "$LAB_DIR/control" 2>&1)
+	if [ $? = 1 ] && grep -q "permission denied" <<<"$out"; then
+		pass "a non-root user cannot open the control socket (mode 0600)"
+	else
+		fail "a non-root user cannot open the control socket (mode 0600)" "$out"
+	fi
+	# Past the file mode, SO_PEERCRED still refuses it.
+	chmod 666 "$LAB_DIR/control"
+	out=$(setpriv --reuid=$NOBODY_UID --regid=$NOBODY_UID --clear-groups -- \
+		"$CTL" users -s "$LAB_DIR/control" 2>&1)
+	if [ $? = 1 ] && grep -q "permission denied: uid $NOBODY_UID may not use" <<<"$out" &&
+	   grep -q "control: uid $NOBODY_UID .* refused" "$LAB_DIR/nuauth.log"; then
+		pass "nuauth refuses a non-root peer (SO_PEERCRED) with a clear error"
+	else
+		fail "nuauth refuses a non-root peer (SO_PEERCRED) with a clear error" "$out"
+	fi
+	chmod 600 "$LAB_DIR/control"
+}
+
+test_bad_requests() {
+	local out long
+	out=$(raw_request $'NUCTL 1\nfrobnicate\n')
+	if grep -q '"ok":false,"error":"unknown command `frobnicate' <<<"$out"; then
+		pass "an unknown command gets an error"
+	else
+		fail "an unknown command gets an error" "$out"
+	fi
+	out=$(raw_request $'NUCTL 2\nusers\n')
+	if grep -q 'unsupported protocol' <<<"$out"; then
+		pass "a wrong protocol version gets an error"
+	else
+		fail "a wrong protocol version gets an error" "$out"
+	fi
+	out=$(raw_request $'NUCTL 1\nusers extra\n')
+	if grep -q 'takes no argument' <<<"$out"; then
+		pass "a malformed request gets an error"
+	else
+		fail "a malformed request gets an error" "$out"
+	fi
+	long=$(head -c 5000 /dev/zero | tr '\0' x)
+	out=$(raw_request $'NUCTL 1\n'"$long"$'\n')
+	if grep -q 'request longer than 4096 bytes' <<<"$out"; then
+		pass "an oversized request gets an error"
+	else
+		fail "an oversized request gets an error" "${out:0:200}"
+	fi
+	if kill -0 "$NUAUTH_PID" 2>/dev/null && out=$(ctl stats --json) && json_check "$out" 'd["ok"]'; then
+		pass "nuauth keeps running and answering after bad requests"
+	else
+		fail "nuauth keeps running and answering after bad requests" "$out"
+	fi
+}
+
+test_disconnect() {
+	local out
+	out=$(ctl disconnect nosuchuser 2>&1)
+	if [ $? = 1 ] && grep -q "user \`nosuchuser' has no session" <<<"$out"; then
+		pass "disconnect of a user with no session is an error"
+	else
+		fail "disconnect of a user with no session is an error" "$out"
+	fi
+	# The client logs in again by itself: hold it still while we look.
+	kill -STOP "$ALICE_CLIENT_PID"
+	out=$(ctl disconnect alice --json)
+	if json_check "$out" 'd["ok"] and d["user"] == "alice" and d["sessions"] == 1' &&
+	   lab_wait_log nuauth "user alice disconnected from 10.201.0.2 (disconnected by the administrator)" 5; then
+		pass "disconnect alice closes her session"
+	else
+		fail "disconnect alice closes her session" "$out"
+	fi
+	out=$(ctl users --json)
+	if json_check "$out" '[u["user"] for u in d["users"]] == ["bob"]'; then
+		pass "after disconnect, users lists only bob"
+	else
+		fail "after disconnect, users lists only bob" "$out"
+	fi
+	if out=$(lab_connect $ALICE_UID 80 3500); then
+		fail "after disconnect, alice's next connection fails" "$out"
+	else
+		pass "after disconnect, alice's next connection fails"
+	fi
+	if out=$(lab_connect $BOB_UID 80); then
+		pass "after alice's disconnect, bob's connection works"
+	else
+		fail "after alice's disconnect, bob's connection works" "$out"
+	fi
+	kill -CONT "$ALICE_CLIENT_PID"
+	if lab_wait_log alice-client "logged in again" 10 && out=$(lab_connect $ALICE_UID 80); then
+		pass "alice's client logs in again by itself and she gets through"
+	else
+		fail "alice's client logs in again by itself and she gets through" "$out"
+	fi
+}
+
+test_no_nuauth() {
+	local out
+	out=$("$CTL" stats -s "$LAB_DIR/no-such-socket" 2>&1)
+	if [ $? = 1 ] && grep -qF "is nuauth running? ($LAB_DIR/no-such-socket)" <<<"$out"; then
+		pass "a missing socket: \"is nuauth running?\" with its path"
+	else
+		fail "a missing socket: \"is nuauth running?\" with its path" "$out"
+	fi
+}
+
+test_socket_mode() {
+	local mode
+	mode=$(stat -c %a "$LAB_DIR/control" 2>/dev/null)
+	if [ "$mode" = 600 ] && [ -S "$LAB_DIR/control" ]; then
+		pass "the control socket has mode 0600"
+	else
+		fail "the control socket has mode 0600" "mode ${mode:-none}"
+	fi
+}
+
+lab_netns
+lab_pki
+lab_nuauth_conf
+echo "nuauth_control_socket=\"$LAB_DIR/control\"" >> "$LAB_DIR/nuauth.conf"
+lab_rules
+lab_start_server
+lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+
+test_no_nuauth
+test_socket_mode
+if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
+   lab_login bob-client $BOB_UID bob bobpw; then
+	pass "alice and bob log in"
+	test_users
+	test_firewalls
+	test_connections_and_stats
+	test_top
+	test_reload
+	test_refused_users
+	test_bad_requests
+	test_disconnect
+else
+	fail "alice and bob log in"
+fi
+
+lab_finish

@@ -1,0 +1,178 @@
+#!/bin/bash
+# Time periods end to end in the namespace lab (run as root):
+#   tests/e2e/periods.sh BUILD_DIR
+# An ACL lets alice reach port 5050 only within a window that ends a few
+# seconds after nuauth starts: inside it she connects; when it ends nuauth
+# has nufw end her open transfer; after it her new connections are refused.
+# Also checks that a malformed periods file, an ACL naming an unknown period
+# and an ACL with a period but no periods module stop nuauth with file:line.
+# Prints one PASS/FAIL line per check and ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "periods.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+
+ALICE_UID=2041	# a desktop uid: not that of nuauth's users file, nor of the other labs
+WINDOW=${PERIODS_WINDOW:-6}	# seconds from nuauth's start to the window's end
+
+local_time() {	# local_time EPOCH: the periods file's notation
+	date -d "@$1" +%Y-%m-%dT%H:%M:%S
+}
+
+# The lab's configuration, with port 5050 taken out of the staff ACL and
+# given to an ACL that needs the period `window'.
+periods_conf() {
+	lab_nuauth_conf
+	sed -i 's/^DstPort=80,5050$/DstPort=80/' "$LAB_DIR/acls.nufw"
+	cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[stream within the window]
+decision=1
+gid=100
+proto=6
+DstPort=5050
+period=window
+ACLS
+	cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_periods_module="periods"
+periods_file="$LAB_DIR/periods.conf"
+CONF
+}
+
+write_periods() {	# write_periods END_EPOCH
+	cat > "$LAB_DIR/periods.conf" <<PERIODS
+# written by periods.sh
+[window]
+start=$(local_time $(( $(date +%s) - 60 )))
+end=$(local_time "$1")
+
+[workhours]
+days=1-5
+hours=08:00-18:00
+PERIODS
+}
+
+# --- configuration errors: nuauth stops at start and names file:line
+conf_error_case() {	# NAME CONF EXPECTED_TEXT
+	local out status
+	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$2" 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$3" <<<"$out"; then
+		pass "$1"
+	else
+		fail "$1" "status $status, wanted \`$3' in:" "$out"
+	fi
+}
+
+test_config_errors() {
+	local line out
+	write_periods $(( $(date +%s) + 3600 ))
+
+	cp "$LAB_DIR/periods.conf" "$LAB_DIR/periods-bad.conf"
+	printf '[late]\nhours=22:00-25:00\n' >> "$LAB_DIR/periods-bad.conf"
+	line=$(wc -l < "$LAB_DIR/periods-bad.conf")
+	{ cat "$LAB_DIR/nuauth.conf"; echo "periods_file=\"$LAB_DIR/periods-bad.conf\""; } \
+		> "$LAB_DIR/bad.conf"
+	conf_error_case "a malformed periods file stops nuauth with file:line" "$LAB_DIR/bad.conf" \
+		"$LAB_DIR/periods-bad.conf:$line: hours: \`22:00-25:00'"
+
+	sed 's/^period=window$/period=windwo/' "$LAB_DIR/acls.nufw" > "$LAB_DIR/acls-bad.nufw"
+	line=$(grep -n '^period=' "$LAB_DIR/acls-bad.nufw" | cut -d: -f1)
+	{ cat "$LAB_DIR/nuauth.conf"; echo "plaintext_aclfile=\"$LAB_DIR/acls-bad.nufw\""; } \
+		> "$LAB_DIR/bad.conf"
+	conf_error_case "an ACL naming an unknown period stops nuauth with file:line" \
+		"$LAB_DIR/bad.conf" \
+		"$LAB_DIR/acls-bad.nufw:$line: acl [stream within the window]: unknown period \`windwo'"
+
+	line=$(grep -n '^period=' "$LAB_DIR/acls.nufw" | cut -d: -f1)
+	grep -v '^nuauth_periods_module=' "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "an ACL with a period but no periods module stops nuauth with file:line" \
+		"$LAB_DIR/bad.conf" "$LAB_DIR/acls.nufw:$line: acl [stream within the window]: unknown period \`window'"
+
+	# Without any period, nuauth needs neither the module nor its file.
+	cp "$LAB_DIR/acls.nufw" "$LAB_DIR/acls-noperiod.nufw"
+	sed -i '/^period=/d' "$LAB_DIR/acls-noperiod.nufw"
+	grep -v '^nuauth_periods_module=\|^periods_file=' "$LAB_DIR/nuauth.conf" > "$LAB_DIR/plain.conf"
+	echo "plaintext_aclfile=\"$LAB_DIR/acls-noperiod.nufw\"" >> "$LAB_DIR/plain.conf"
+	out=$(ip netns exec "$NS_G" timeout 2 "$NUAUTH" -c "$LAB_DIR/plain.conf" 2>&1)
+	if [ $? -eq 124 ]; then
+		pass "without periods, nuauth starts with no periods module or file"
+	else
+		fail "without periods, nuauth starts with no periods module or file" "$out"
+	fi
+}
+
+# --- the window
+test_window() {
+	local ipt="ip netns exec $NS_G iptables" hpid out stalled_at late
+	# What conntrack sees as new but is no SYN cannot open a connection.
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+
+	lab_start_as held "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 $((WINDOW + 6))
+	hpid=$LAB_PID
+	if lab_wait_log held "connected" 5; then
+		pass "inside the window alice connects to port 5050 ($(( WINDOW_END - $(date +%s) )) s left)"
+	else
+		fail "inside the window alice connects to port 5050" "$(cat "$LAB_DIR/held.log")" \
+			"$(tail -5 "$LAB_DIR/nuauth.log")"
+		$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+		return
+	fi
+	wait "$hpid"
+	stalled_at=$(date +%s.%N)
+	out=$(cat "$LAB_DIR/held.log")
+	# nuprobe calls a second without data a stall.
+	late=$(awk -v s="$stalled_at" -v e="$WINDOW_END" 'BEGIN { printf "%.1f", s - e }')
+	if grep -q "stalled after" <<<"$out" &&
+	   awk -v l="$late" 'BEGIN { exit !(l >= 0 && l <= 2.5) }'; then
+		pass "the transfer stalls when the window ends (${late} s after its end)"
+	else
+		fail "the transfer stalls when the window ends" "${late} s after the end" "$out"
+	fi
+	if grep -q "the period of acl stream within the window ended: closing the connection" \
+		"$LAB_DIR/nuauth.log"; then
+		pass "nuauth logs that the period's end closes the connection"
+	else
+		fail "nuauth logs that the period's end closes the connection" \
+			"$(tail -5 "$LAB_DIR/nuauth.log")"
+	fi
+	if grep -q "at nuauth's request" "$LAB_DIR/nufw.log"; then
+		pass "nufw ends the connection at nuauth's request"
+	else
+		fail "nufw ends the connection at nuauth's request" "$(tail -5 "$LAB_DIR/nufw.log")"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+
+	if out=$(lab_connect $ALICE_UID 5050 2500); then
+		fail "after the window a new connection to 5050 is refused" "$out"
+	else
+		pass "after the window a new connection to 5050 is refused"
+	fi
+	if out=$(lab_connect $ALICE_UID 80); then
+		pass "an ACL without a period still lets alice through"
+	else
+		fail "an ACL without a period still lets alice through" "$out"
+	fi
+}
+
+lab_netns
+lab_pki
+periods_conf
+test_config_errors
+lab_rules
+lab_start_server
+lab_start stream "$NS_S" "$NUPROBE" stream 5050
+lab_wait_log stream "ready"
+WINDOW_END=$(( $(date +%s) + WINDOW ))
+write_periods "$WINDOW_END"
+lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
+lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
+if lab_login alice-client $ALICE_UID alice alicepw; then
+	test_window
+else
+	fail "alice logs in"
+fi
+
+lab_finish
