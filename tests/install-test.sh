@@ -49,6 +49,7 @@ nuauth_tls_cert="$work/pki/nuauth-cert.pem"
 nuauth_tls_cacert="$work/pki/cacert.pem"
 plaintext_userfile="$conf/users.nufw"
 plaintext_aclfile="$conf/acls.nufw"
+nuauth_control_socket="$work/control"
 CONF
 out=$(unshare -n sh -c "ip link set lo up && timeout 3 '$prefix/sbin/nuauth' -c '$work/site.conf' -v" 2>&1)
 if grep -q "module plaintext loaded from $prefix/lib/nuauth/modules/plaintext.so" <<<"$out" &&
