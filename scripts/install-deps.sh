@@ -6,7 +6,7 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libnetfilter-conntrack-dev
-	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules
+	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules libcrypt-dev
 	# the lab and the tests
 	gnutls-bin iptables conntrack iproute2 util-linux procps python3
 	# the fuzzers (tests/fuzz), memcheck

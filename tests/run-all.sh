@@ -103,6 +103,10 @@ if [ "$(id -u)" = 0 ]; then
 		run_counted build.client.log tests/e2e/client.sh build
 		step "faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL"
 		run_counted build.faults.log tests/e2e/faults.sh build
+		step "session and decision hooks (log_syslog, session_expire, script) in the namespace lab"
+		run_counted build.hooks.log tests/e2e/hooks.sh build
+		step "session limits, failed-login locks, crypt passwords, nuauth -t"
+		run_counted build.sessions.log tests/e2e/sessions.sh build
 		step "nuauth and nufw under valgrind memcheck"
 		run_counted build.valgrind.log tests/e2e/valgrind.sh build
 	fi

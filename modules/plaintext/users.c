@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <crypt.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
@@ -18,6 +19,7 @@ enum pw_kind {
 	PW_CLEAR,	/* digest holds SHA-256(password), so that nothing
 			 * longer-lived than the file buffer holds it in clear */
 	PW_HASHED,	/* digest (and salt) from a {SCHEME} */
+	PW_CRYPT,	/* crypt(3) hash in crypt_hash ("$6$...", "$y$...") */
 };
 
 struct pw_scheme {
@@ -46,6 +48,7 @@ struct nu_user {
 	size_t salt_len;
 	uint32_t uid;
 	GArray *gids;		/* uint32_t */
+	char *crypt_hash;
 };
 
 struct nu_userdb {
@@ -62,6 +65,9 @@ static void user_free(void *p)
 	if (u->salt)
 		explicit_bzero(u->salt, u->salt_len);
 	g_free(u->salt);
+	if (u->crypt_hash)
+		explicit_bzero(u->crypt_hash, strlen(u->crypt_hash));
+	g_free(u->crypt_hash);
 	if (u->gids)
 		g_array_free(u->gids, TRUE);
 	g_free(u->name);
@@ -122,6 +128,48 @@ static bool valid_base64(const char *s)
 	return pad <= 2;
 }
 
+/* crypt_r() of password (len bytes, no NUL inside) with setting (a hash
+ * or a salt); a g_malloc'ed copy of the result, or NULL when crypt does not
+ * know the scheme or the setting is malformed. */
+static char *crypt_of(const char *password, size_t len, const char *setting)
+{
+	struct crypt_data *data = g_new0(struct crypt_data, 1);
+	char *pw = g_strndup(password, len), *res = NULL;
+	const char *out;
+
+	if (strlen(pw) == len) {
+		out = crypt_r(pw, setting, data);
+		/* Failures give NULL or a string starting with '*'. */
+		if (out && out[0] != '*')
+			res = g_strdup(out);
+	}
+	explicit_bzero(pw, len);
+	g_free(pw);
+	explicit_bzero(data, sizeof(*data));
+	g_free(data);
+	return res;
+}
+
+static bool set_crypt(struct nu_user *u, const char *file, unsigned line, const char *pw,
+		      GError **error)
+{
+	char *probe = crypt_of("probe", 5, pw);
+
+	/* crypt accepts the hash as its own setting: a hash it cannot use
+	 * (unknown scheme, bad salt) would refuse every password. */
+	if (!probe) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%s': crypt(3) hash of a scheme this system does not "
+			    "support, or malformed", file, line, u->name);
+		return false;
+	}
+	explicit_bzero(probe, strlen(probe));
+	g_free(probe);
+	u->kind = PW_CRYPT;
+	u->crypt_hash = g_strdup(pw);
+	return true;
+}
+
 static bool set_password(struct nu_user *u, const char *file, unsigned line,
 			 const char *pw, GError **error)
 {
@@ -141,6 +189,8 @@ static bool set_password(struct nu_user *u, const char *file, unsigned line,
 		return false;
 	}
 
+	if (pw[0] == '$')
+		return set_crypt(u, file, line, pw, error);
 	for (i = 0; i < G_N_ELEMENTS(schemes); i++) {
 		if (g_ascii_strncasecmp(pw, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
 			sc = &schemes[i];
@@ -394,10 +444,23 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
 			return NUAUTH_USER_UNKNOWN;
 		return u->kind == PW_DISABLED ? NUAUTH_USER_DISABLED : NUAUTH_USER_BAD_PASSWORD;
 	}
-	if (digest_of(u->scheme, password, password_len, u->salt, u->salt_len, digest) < 0)
-		return NUAUTH_USER_ERROR;
-	match = equal_ct(digest, u->digest, u->scheme->len);
-	explicit_bzero(digest, sizeof(digest));
+	if (u->kind == PW_CRYPT) {
+		char *out = crypt_of(password, password_len, u->crypt_hash);
+		size_t n = strlen(u->crypt_hash);
+
+		/* A password holding a NUL byte gives NULL: it cannot match. */
+		match = out && strlen(out) == n &&
+			equal_ct((const uint8_t *)out, (const uint8_t *)u->crypt_hash, n);
+		if (out) {
+			explicit_bzero(out, strlen(out));
+			g_free(out);
+		}
+	} else {
+		if (digest_of(u->scheme, password, password_len, u->salt, u->salt_len, digest) < 0)
+			return NUAUTH_USER_ERROR;
+		match = equal_ct(digest, u->digest, u->scheme->len);
+		explicit_bzero(digest, sizeof(digest));
+	}
 	if (!match)
 		return NUAUTH_USER_BAD_PASSWORD;
 	if (uid)

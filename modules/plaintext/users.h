@@ -5,7 +5,9 @@
  *   bob:{SSHA}base64(sha1(password + salt) + salt):1002:100,200
  *
  * Passwords are in clear or {SHA}, {SSHA}, {MD5}, {SMD5} followed by base64
- * (the salted forms hold the digest followed by the salt).  A password of
+ * (the salted forms hold the digest followed by the salt), or a crypt(3)
+ * hash: a password starting with `$' ($6$ sha512-crypt, $y$ yescrypt, $5$,
+ * $2b$... whatever this system's libcrypt supports, checked at load).  A password of
  * `*', or one starting with `!', disables the account.  uid and gids are
  * unsigned 32-bit decimal numbers. */
 #ifndef NU_PLAINTEXT_USERS_H

@@ -29,6 +29,7 @@ struct nuauth_client {
 	guint login_timer;
 	char software[NU_NAME_MAX];	/* from HELLO */
 	gint64 since;			/* login, g_get_real_time() */
+	guint expiry_timer;		/* nuauth_user_session_modify_module */
 };
 
 bool nuauth_client_logged_in(const struct nuauth_client *cl)
@@ -109,6 +110,57 @@ static void send_auth_result(struct nuauth_client *cl, uint8_t result, const cha
 		nu_msgconn_send(cl->link, buf, len);
 }
 
+/* The session hooks' view of the logged-in user of cl. */
+static void session_event(const struct nuauth_client *cl, enum nuauth_session_kind kind,
+			  const char *reason, struct nuauth_session_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->name = cl->user.name;
+	ev->uid = cl->user.uid;
+	ev->groups = cl->user.groups ? (const uint32_t *)(const void *)cl->user.groups->data : NULL;
+	ev->ngroups = cl->user.groups ? cl->user.groups->len : 0;
+	ev->address = cl->addr_text;
+	ev->login_time = (time_t)(cl->since / G_USEC_PER_SEC);
+	ev->time = ev->login_time;
+	if (kind == NUAUTH_SESSION_LOGOUT)
+		ev->time += (time_t)((g_get_real_time() - cl->since) / G_USEC_PER_SEC);
+	ev->reason = reason ? reason : "";
+}
+
+static gboolean on_session_expired(gpointer data)
+{
+	struct nuauth_client *cl = data;
+
+	cl->expiry_timer = 0;
+	log_notice("session of user %s from %s expired", cl->user.name, cl->addr_text);
+	nuauth_client_disconnect(cl, "session expired");
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs the session hooks of a login; arms the end of the session. */
+static void session_started(struct nuauth_client *cl)
+{
+	struct nuauth_session_event ev;
+	gint64 expires_at, delay_ms;
+
+	session_event(cl, NUAUTH_SESSION_LOGIN, NULL, &ev);
+	nuauth_hooks_session_log(cl->srv, &ev);
+	expires_at = nuauth_hooks_session_expiry(cl->srv, &ev);
+	if (expires_at <= 0)
+		return;
+	/* Whole seconds after the login itself, not after its second began. */
+	delay_ms = MAX(0, expires_at * 1000 + cl->since % G_USEC_PER_SEC / 1000 -
+			  g_get_real_time() / 1000);
+	log_info("session of user %s from %s ends in %" G_GINT64_FORMAT " s", cl->user.name,
+		 cl->addr_text, (delay_ms + 999) / 1000);
+	if (delay_ms > G_MAXUINT / 2)
+		cl->expiry_timer = g_timeout_add_seconds((guint)MIN(delay_ms / 1000, G_MAXUINT),
+							 on_session_expired, cl);
+	else
+		cl->expiry_timer = g_timeout_add((guint)delay_ms, on_session_expired, cl);
+}
+
 static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t len)
 {
 	struct nu_hello h;
@@ -140,6 +192,35 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 	cl->state = CLIENT_AUTH;
 }
 
+/* nuauth_single_user_client_limit and nuauth_single_ip_client_limit: may
+ * cl, whose password was right, open one more session?  NULL if so, else
+ * why not (allocated). */
+static char *session_limit_refusal(const struct nuauth_client *cl)
+{
+	const struct nuauth_config *cfg = &cl->srv->cfg;
+	unsigned same_user = 0, same_addr = 0;
+
+	if (!cfg->single_user_client_limit && !cfg->single_ip_client_limit)
+		return NULL;
+	for (GList *l = cl->srv->clients; l; l = l->next) {
+		const struct nuauth_client *o = l->data;
+
+		if (o == cl || o->state != CLIENT_READY)
+			continue;
+		if (strcmp(o->user.name, cl->user.name) == 0)
+			same_user++;
+		if (memcmp(&o->addr, &cl->addr, sizeof(o->addr)) == 0)
+			same_addr++;
+	}
+	if (cfg->single_user_client_limit && same_user >= cfg->single_user_client_limit)
+		return g_strdup_printf("too many sessions for user %s (at most %u)",
+				       cl->user.name, cfg->single_user_client_limit);
+	if (cfg->single_ip_client_limit && same_addr >= cfg->single_ip_client_limit)
+		return g_strdup_printf("too many sessions from %s (at most %u)",
+				       cl->addr_text, cfg->single_ip_client_limit);
+	return NULL;
+}
+
 static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hdr,
 			const uint8_t *msg, size_t len)
 {
@@ -148,6 +229,7 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	const uint8_t *out;
 	size_t out_len;
 	const char *why = NULL;
+	char *limit;
 	bool first = hdr->type == NU_MSG_AUTH_START;
 	enum nuauth_sasl_step r;
 
@@ -160,6 +242,14 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		return;
 	}
 	cl->sasl_started = true;
+	if (first && nuauth_login_locked(cl->srv, cl->addr_text, NULL)) {
+		/* Logged once, when the lock began (login_guard.c). */
+		log_debug("client %s: login refused: address locked", cl->addr_text);
+		cl->srv->stats.logins_failed++;
+		send_auth_result(cl, NU_AUTH_FAILED, NUAUTH_LOCKED_TEXT);
+		nu_msgconn_close(cl->link, "login refused");
+		return;
+	}
 	r = nuauth_sasl_step(cl->sasl, first ? a.mech : NULL, a.data, a.data_len, a.has_data,
 			     &out, &out_len, &cl->user, &why);
 	if (r == NUAUTH_SASL_CONTINUE) {
@@ -170,9 +260,21 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		return;
 	}
 	if (r == NUAUTH_SASL_FAILED) {
-		log_notice("client %s: login refused: %s", cl->addr_text, why);
+		if (nuauth_sasl_locked(cl->sasl))
+			log_debug("client %s: login refused: %s", cl->addr_text, why);
+		else
+			log_notice("client %s: login refused: %s", cl->addr_text, why);
 		cl->srv->stats.logins_failed++;
 		send_auth_result(cl, NU_AUTH_FAILED, why);
+		nu_msgconn_close(cl->link, "login refused");
+		return;
+	}
+	if ((limit = session_limit_refusal(cl))) {
+		log_notice("client %s: login of user %s refused: %s", cl->addr_text,
+			   cl->user.name, limit);
+		cl->srv->stats.logins_failed++;
+		send_auth_result(cl, NU_AUTH_FAILED, limit);
+		g_free(limit);
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
@@ -186,6 +288,7 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
 	log_notice("user %s (uid %u) logged in from %s", cl->user.name, cl->user.uid,
 		   cl->addr_text);
+	session_started(cl);
 }
 
 static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t len)
@@ -268,15 +371,21 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 {
 	struct nuauth_client *cl = ctx;
 
-	if (cl->state == CLIENT_READY)
+	if (cl->state == CLIENT_READY) {
+		struct nuauth_session_event ev;
+
 		log_notice("user %s logged out from %s: %s", cl->user.name, cl->addr_text, why);
-	else
+		session_event(cl, NUAUTH_SESSION_LOGOUT, why, &ev);
+		nuauth_hooks_session_log(cl->srv, &ev);
+	} else
 		log_info("client %s closed before login: %s", cl->addr_text, why);
 	nuauth_correlate_client_gone(cl->srv->correlator, cl);
 	nuauth_connections_client_gone(cl->srv->connections, cl);
 	cl->srv->clients = g_list_remove(cl->srv->clients, cl);
 	if (cl->login_timer)
 		g_source_remove(cl->login_timer);
+	if (cl->expiry_timer)
+		g_source_remove(cl->expiry_timer);
 	nuauth_sasl_free(cl->sasl);
 	nu_msgconn_free(cl->link);
 	g_free(cl->user.name);

@@ -89,6 +89,9 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->ip_authentication_modules = g_strdup(nu_conf_get_str(conf, "nuauth_ip_authentication_module", "ipauth_guest"));
 	cfg->get_user_groups_modules = g_strdup(nu_conf_get_str(conf, "nuauth_get_user_groups_module", "plaintext"));
 	cfg->periods_modules = g_strdup(nu_conf_get_str(conf, "nuauth_periods_module", ""));
+	cfg->user_logs_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_logs_module", "log_syslog"));
+	cfg->user_session_logs_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_session_logs_module",
+								  "log_syslog"));
 	cfg->control_socket_set = nu_conf_get_str(conf, "nuauth_control_socket", NULL) != NULL;
 	cfg->control_socket = g_strdup(nu_conf_get_str(conf, "nuauth_control_socket",
 						       NUAUTH_CONTROL_SOCKET));
@@ -103,9 +106,23 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		      &cfg->reject_authenticated_drop, error) ||
 	    !get_bool(conf, "nuauth_reject_after_timeout", false, &cfg->reject_after_timeout, error) ||
 	    !get_bool(conf, "nuauth_do_ip_authentication", false, &cfg->do_ip_authentication, error) ||
+	    !get_uint(conf, "nuauth_single_user_client_limit", 0, 0, 1000000,
+		      &cfg->single_user_client_limit, error) ||
+	    !get_uint(conf, "nuauth_single_ip_client_limit", 0, 0, 1000000,
+		      &cfg->single_ip_client_limit, error) ||
+	    !get_uint(conf, "nuauth_login_failure_limit", 5, 0, 1000000,
+		      &cfg->login_failure_limit, error) ||
+	    !get_uint(conf, "nuauth_login_failure_window", 60, 1, 86400,
+		      &cfg->login_failure_window, error) ||
+	    !get_uint(conf, "nuauth_login_lock_time", 30, 1, 86400, &cfg->login_lock_time, error) ||
+	    !get_uint(conf, "nuauth_session_duration", 0, 0, 100000000, &cfg->session_duration, error) ||
+	    !get_uint(conf, "nuauth_log_users", 9, 0, 15, &cfg->log_users, error) ||
 	    !read_gw_addrs(conf, cfg, error))
 		return false;
 	cfg->prio_to_nok = (int)prio;
+	/* session_expire ends sessions after nuauth_session_duration. */
+	cfg->session_modify_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_session_modify_module",
+							       cfg->session_duration ? "session_expire" : ""));
 	return true;
 }
 
@@ -125,6 +142,9 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->ip_authentication_modules);
 	g_free(cfg->get_user_groups_modules);
 	g_free(cfg->periods_modules);
+	g_free(cfg->user_logs_modules);
+	g_free(cfg->user_session_logs_modules);
+	g_free(cfg->session_modify_modules);
 	g_free(cfg->control_socket);
 	g_strfreev(cfg->gw_addrs);
 	memset(cfg, 0, sizeof(*cfg));

@@ -146,6 +146,7 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		 verdict_name(v.verdict),
 		 conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
 		 conflict ? "" : v.acl_name, v.mark);
+	nuauth_hooks_packet_log(cor->srv, &pkt, &user, v.verdict, v.acl_name);
 }
 
 static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,

@@ -11,6 +11,7 @@
 #include <glib-unix.h>
 
 #include "log.h"
+#include "login_guard.h"
 #include "notify.h"
 #include "privdrop.h"
 #include "tls.h"
@@ -20,8 +21,10 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: nuauth [-c FILE] [-v]... [-D] [-V]\n"
+		"usage: nuauth [-c FILE] [-t] [-v]... [-D] [-V]\n"
 		"  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
+		"  -t       check the configuration (keys, users, ACLs, periods,\n"
+		"           certificates) and exit: 0 when it is good\n"
 		"  -v       more verbose (repeat for more)\n"
 		"  -D       run in the background, log to syslog\n"
 		"  -V       print the version and exit\n"
@@ -76,10 +79,50 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	cfg.control_socket_set = srv->cfg.control_socket_set;
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
+	nuauth_login_guard_configure(srv);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
 	log_notice("%s: configuration, users and ACLs reloaded", who);
 	return true;
+}
+
+/* nuauth -t: loads everything a start would (keys, modules with their
+ * users, ACLs and periods files, certificates), binds nothing. */
+static int check_config(const char *path)
+{
+	struct nuauth_config cfg = { 0 };
+	struct nuauth_modules mods = { 0 };
+	GError *error = NULL;
+	struct nu_conf *conf = nu_conf_load(path, &error);
+	gnutls_certificate_credentials_t creds = NULL;
+	char *err = NULL;
+	int status = 1;
+
+	if (!conf || !nuauth_config_read(conf, &cfg, &error) ||
+	    !nuauth_modules_load(&mods, conf, &cfg, &error)) {
+		fprintf(stderr, "nuauth: %s\n", error->message);
+		g_error_free(error);
+		goto out;
+	}
+	nu_conf_foreach_unused(conf, warn_unused, NULL);
+	if (!nu_check_private_file(cfg.tls_key, &err)) {
+		fprintf(stderr, "nuauth: nuauth_tls_key: %s\n", err);
+		goto out;
+	}
+	creds = nu_tls_creds_load(cfg.tls_cacert, cfg.tls_cert, cfg.tls_key, cfg.tls_crl, &err);
+	if (!creds) {
+		fprintf(stderr, "nuauth: %s\n", err);
+		goto out;
+	}
+	gnutls_certificate_free_credentials(creds);
+	printf("%s: configuration OK\n", path);
+	status = 0;
+out:
+	g_free(err);
+	nuauth_modules_unload(&mods);
+	nuauth_config_clear(&cfg);
+	nu_conf_free(conf);
+	return status;
 }
 
 static gboolean on_hup(gpointer data)
@@ -118,14 +161,15 @@ int main(int argc, char **argv)
 	const char *conf_path = DEFAULT_CONF;
 	struct nuauth_server srv = { 0 };
 	int verbosity = LOG_NOTICE;
-	bool daemonize = false;
+	bool daemonize = false, check_only = false;
 	GError *error = NULL;
 	char *err = NULL;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:vDVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:tvDVh")) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
+		case 't': check_only = true; break;
 		case 'v': if (verbosity < LOG_DEBUG) verbosity++; break;
 		case 'D': daemonize = true; break;
 		case 'V': printf("nuauth %s\n", PACKAGE_VERSION); return 0;
@@ -138,6 +182,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nu_log_init("nuauth", false, verbosity);
+	if (check_only)
+		return check_config(conf_path);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
@@ -147,6 +193,7 @@ int main(int argc, char **argv)
 	    !nuauth_modules_load(&srv.modules, srv.conf, &srv.cfg, &error))
 		fatalx("%s", error->message);
 	nu_conf_foreach_unused(srv.conf, warn_unused, NULL);
+	nuauth_login_guard_configure(&srv);
 
 	if (!nu_check_private_file(srv.cfg.tls_key, &err))
 		fatalx("nuauth_tls_key: %s", err);
@@ -208,6 +255,7 @@ int main(int argc, char **argv)
 	nuauth_correlator_free(srv.correlator);
 	nuauth_connections_free(srv.connections);
 	nuauth_modules_unload(&srv.modules);
+	nu_login_guard_free(srv.login_guard);
 	gnutls_certificate_free_credentials(srv.creds);
 	nuauth_config_clear(&srv.cfg);
 	nu_conf_free(srv.conf);

@@ -163,6 +163,9 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 	mods->ip_authentication = g_ptr_array_new();
 	mods->get_user_groups = g_ptr_array_new();
 	mods->periods = g_ptr_array_new();
+	mods->user_logs = g_ptr_array_new();
+	mods->user_session_logs = g_ptr_array_new();
+	mods->session_modify = g_ptr_array_new();
 	if (!g_module_supported()) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "this system cannot load modules");
 		return false;
@@ -186,6 +189,15 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 	       load_hook(mods, conf, cfg->module_path, "nuauth_periods_module",
 			 cfg->periods_modules, mods->periods,
 			 G_STRUCT_OFFSET(struct nuauth_module, period_check), error) &&
+	       load_hook(mods, conf, cfg->module_path, "nuauth_user_logs_module",
+			 cfg->user_logs_modules, mods->user_logs,
+			 G_STRUCT_OFFSET(struct nuauth_module, user_packet_log), error) &&
+	       load_hook(mods, conf, cfg->module_path, "nuauth_user_session_logs_module",
+			 cfg->user_session_logs_modules, mods->user_session_logs,
+			 G_STRUCT_OFFSET(struct nuauth_module, user_session_log), error) &&
+	       load_hook(mods, conf, cfg->module_path, "nuauth_user_session_modify_module",
+			 cfg->session_modify_modules, mods->session_modify,
+			 G_STRUCT_OFFSET(struct nuauth_module, session_modify), error) &&
 	       check_acl_periods(mods, error);
 }
 
@@ -208,5 +220,51 @@ void nuauth_modules_unload(struct nuauth_modules *mods)
 	g_ptr_array_free(mods->ip_authentication, TRUE);
 	g_ptr_array_free(mods->get_user_groups, TRUE);
 	g_ptr_array_free(mods->periods, TRUE);
+	g_ptr_array_free(mods->user_logs, TRUE);
+	g_ptr_array_free(mods->user_session_logs, TRUE);
+	g_ptr_array_free(mods->session_modify, TRUE);
 	memset(mods, 0, sizeof(*mods));
+}
+
+void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev)
+{
+	GPtrArray *hook = srv->modules.user_session_logs;
+
+	if (!(srv->cfg.log_users & NUAUTH_LOG_SESSIONS))
+		return;
+	for (guint i = 0; i < hook->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
+
+		m->api->user_session_log(m->priv, ev);
+	}
+}
+
+void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
+			     const struct nuauth_user *user, int verdict, const char *acl_name)
+{
+	GPtrArray *hook = srv->modules.user_logs;
+	unsigned want = srv->cfg.log_users;
+
+	if (!(want & NUAUTH_LOG_ALL) &&
+	    !(want & (verdict == NU_VERDICT_ACCEPT ? NUAUTH_LOG_ACCEPTS : NUAUTH_LOG_DROPS)))
+		return;
+	for (guint i = 0; i < hook->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
+
+		m->api->user_packet_log(m->priv, packet, user, verdict, acl_name);
+	}
+}
+
+gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
+				   const struct nuauth_session_event *ev)
+{
+	GPtrArray *hook = srv->modules.session_modify;
+	gint64 expires_at = 0;
+
+	for (guint i = 0; i < hook->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
+
+		m->api->session_modify(m->priv, ev, &expires_at);
+	}
+	return expires_at;
 }

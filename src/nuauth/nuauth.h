@@ -10,7 +10,8 @@
  *   decide.c          ACLs, their time periods, decision policy, mark
  *   modules.c         loads the hook modules with GModule
  *   config.c          nuauth.conf into struct nuauth_config
- *   control.c         the control socket nuauthctl talks to (users, stats...) */
+ *   control.c         the control socket nuauthctl talks to (users, stats...)
+ *   login_guard.c     locks addresses and user names after failed logins */
 #ifndef NUAUTH_H
 #define NUAUTH_H
 
@@ -52,9 +53,25 @@ struct nuauth_config {
 	char *ip_authentication_modules;
 	char *get_user_groups_modules;
 	char *periods_modules;		/* nuauth_periods_module; "" none */
+	char *user_logs_modules;	/* nuauth_user_logs_module */
+	char *user_session_logs_modules;	/* nuauth_user_session_logs_module */
+	char *session_modify_modules;	/* nuauth_user_session_modify_module */
+	unsigned session_duration;	/* nuauth_session_duration, s; 0 none */
+	unsigned log_users;		/* nuauth_log_users: NUAUTH_LOG_* bits */
 	char *control_socket;		/* nuauth_control_socket; "" disables it */
 	bool control_socket_set;	/* given in the file (an error is then fatal) */
+	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
+	unsigned single_ip_client_limit;	/* sessions per address; 0 any */
+	unsigned login_failure_limit;	/* failures that lock; 0 never */
+	unsigned login_failure_window;	/* ... within this many seconds */
+	unsigned login_lock_time;	/* first lock, s (doubles, up to 64x) */
 };
+
+/* nuauth_log_users bits. */
+#define NUAUTH_LOG_SESSIONS	1
+#define NUAUTH_LOG_DROPS	2
+#define NUAUTH_LOG_ACCEPTS	4
+#define NUAUTH_LOG_ALL		8
 
 /* Reads every key nuauth itself uses; false with *error (file:line). */
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error);
@@ -77,12 +94,23 @@ struct nuauth_modules {
 	GPtrArray *ip_authentication;	/* empty unless nuauth_do_ip_authentication */
 	GPtrArray *get_user_groups;
 	GPtrArray *periods;		/* empty unless nuauth_periods_module */
+	GPtrArray *user_logs;		/* user_packet_log */
+	GPtrArray *user_session_logs;	/* user_session_log */
+	GPtrArray *session_modify;
 	GPtrArray *all;			/* owns the instances */
 };
 
 bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 			 const struct nuauth_config *cfg, GError **error);
 void nuauth_modules_unload(struct nuauth_modules *mods);
+/* The logging and session hooks (nuauth_log_users decides which run). */
+struct nuauth_server;
+void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev);
+void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
+			     const struct nuauth_user *user, int verdict, const char *acl_name);
+/* When the session must end (wall clock, s), 0 never. */
+gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
+				   const struct nuauth_session_event *ev);
 
 /* ---- the logged-in user of a client link ---- */
 struct nuauth_client;
@@ -112,6 +140,7 @@ struct nuauth_stats {
 
 /* ---- server state ---- */
 struct nuauth_control;
+struct nu_login_guard;
 
 struct nuauth_server {
 	const char *conf_path;
@@ -126,6 +155,7 @@ struct nuauth_server {
 	struct nuauth_connections *connections;
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
+	struct nu_login_guard *login_guard;	/* login_guard.c */
 };
 
 /* ---- main.c ---- */
@@ -189,6 +219,15 @@ const char *nuauth_client_software(const struct nuauth_client *cl);
  * closes the link, telling the client why.  Returns the connections ended. */
 unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why);
 
+/* ---- login_guard.c, as nuauth uses it (sasl_server.c, client_session.c) ---- */
+/* Limits from srv->cfg (at start and after a reload). */
+void nuauth_login_guard_configure(struct nuauth_server *srv);
+/* Seconds addr (text) or user is locked for; 0 when not (user may be NULL). */
+unsigned nuauth_login_locked(struct nuauth_server *srv, const char *addr, const char *user);
+/* A failed or a good login of user from addr (logs a lock when one starts). */
+void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char *user);
+void nuauth_login_succeeded(struct nuauth_server *srv, const char *user);
+
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;
 bool nuauth_sasl_global_init(GError **error);
@@ -198,6 +237,9 @@ struct nuauth_sasl *nuauth_sasl_new(struct nuauth_server *srv, gnutls_session_t 
 void nuauth_sasl_free(struct nuauth_sasl *s);
 /* Space-separated mechanisms offered to this client. */
 const char *nuauth_sasl_mechs(struct nuauth_sasl *s);
+/* Was the login refused because its address or user name is locked? */
+bool nuauth_sasl_locked(const struct nuauth_sasl *s);
+#define NUAUTH_LOCKED_TEXT "too many failed logins: try again later"
 enum nuauth_sasl_step { NUAUTH_SASL_CONTINUE, NUAUTH_SASL_DONE, NUAUTH_SASL_FAILED };
 /* One step of the conversation.  mech is non-NULL for the first step.  On
  * CONTINUE, *out and *out_len hold the challenge to send; on DONE the user is

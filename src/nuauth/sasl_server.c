@@ -26,6 +26,8 @@ struct nuauth_sasl {
 	uint32_t uid;
 	GArray *groups;
 	enum nuauth_user_status status;
+	char addr[INET6_ADDRSTRLEN];	/* the client's, for login_guard */
+	bool locked;			/* refused: too many failed logins */
 };
 
 static int sasl_log_cb(void *ctx, int level, const char *message)
@@ -95,6 +97,12 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 	GPtrArray *chain = s->srv->modules.user_check;
 	char *name = plain_user_name(conn, user);
 
+	/* A locked address or name is refused before any password check. */
+	if (nuauth_login_locked(s->srv, s->addr, name)) {
+		s->locked = true;
+		g_free(name);
+		return SASL_BADAUTH;
+	}
 	s->status = NUAUTH_USER_UNKNOWN;
 	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
@@ -103,9 +111,12 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 		s->status = m->api->user_check(m->priv, name, pass, passlen, &s->uid, s->groups);
 	}
 	if (s->status != NUAUTH_USER_OK) {
+		if (s->status == NUAUTH_USER_UNKNOWN || s->status == NUAUTH_USER_BAD_PASSWORD)
+			nuauth_login_failed(s->srv, s->addr, name);
 		g_free(name);
 		return s->status == NUAUTH_USER_UNKNOWN ? SASL_NOUSER : SASL_BADAUTH;
 	}
+	nuauth_login_succeeded(s->srv, name);
 	g_free(s->user);
 	s->user = name;
 	return SASL_OK;
@@ -120,6 +131,7 @@ struct nuauth_sasl *nuauth_sasl_new(struct nuauth_server *srv, gnutls_session_t 
 	const char *list;
 	unsigned plen;
 	int count, ret;
+	struct in6_addr addr;
 
 	s->srv = srv;
 	s->groups = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -145,7 +157,8 @@ struct nuauth_sasl *nuauth_sasl_new(struct nuauth_server *srv, gnutls_session_t 
 		return NULL;
 	}
 	s->mechs = g_strndup(list, plen);
-	(void)peer;
+	if (nu_addr_from_sockaddr((const struct sockaddr *)peer, &addr))
+		nu_addr_format(&addr, s->addr, sizeof(s->addr));
 	return s;
 }
 
@@ -166,8 +179,15 @@ const char *nuauth_sasl_mechs(struct nuauth_sasl *s)
 	return s->mechs;
 }
 
+bool nuauth_sasl_locked(const struct nuauth_sasl *s)
+{
+	return s->locked;
+}
+
 static const char *failure_text(struct nuauth_sasl *s, int ret)
 {
+	if (s->locked)
+		return NUAUTH_LOCKED_TEXT;
 	switch (s->status) {
 	case NUAUTH_USER_DISABLED:
 		return "account disabled";

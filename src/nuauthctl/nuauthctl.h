@@ -28,6 +28,10 @@ void nuctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int nuctl_pki_main(int argc, char **argv);
 void nuctl_pki_usage(FILE *out);
 
+/* hash.c */
+int nuctl_hash_main(int argc, char **argv);
+void nuctl_hash_usage(FILE *out);
+
 /* control.c: the commands that talk to nuauth's control socket; argv[0]
  * names the command. */
 int nuctl_control_main(int argc, char **argv);

@@ -7,6 +7,8 @@
     abuse.py announce USER PASSWORD SADDR
                                    logs in, then announces a connection from
                                    SADDR (not this client's address)
+    abuse.py login USER PASSWORD   one login: prints "ok MS" or
+                                   "refused MS: TEXT" (the AUTH_RESULT text)
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address).
 """
@@ -106,6 +108,27 @@ def announce(user, password, saddr):
     s.close()
 
 
+def login_once(user, password):
+    start = time.monotonic()
+    s = connect()
+    s.sendall(HELLO)
+    recv_msg(s)
+    s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0" + password)))
+    kind, body = recv_msg(s)
+    ms = int((time.monotonic() - start) * 1000)
+    attrs, pos = {}, 0
+    while pos + 4 <= len(body):
+        k, n = struct.unpack(">HH", body[pos:pos + 4])
+        attrs[k] = body[pos + 4:pos + 4 + n]
+        pos += 4 + n
+    if kind == 34 and attrs.get(14) == b"\0":
+        print("ok", ms, flush=True)
+        time.sleep(0.2)
+    else:
+        print("refused %d: %s" % (ms, attrs.get(5, b"").decode(errors="replace")), flush=True)
+    s.close()
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -115,5 +138,7 @@ elif cmd == "slow":
     slow(int(sys.argv[2]))
 elif cmd == "announce":
     announce(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4])
+elif cmd == "login":
+    login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:
     sys.exit("usage: see the file's docstring")

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
+#include <crypt.h>
 
 #include "users.h"
 #include "unit.h"
@@ -224,6 +225,104 @@ static void test_errors(void)
 	CHECK(load_fails("a:{CRYPT}abc:1:1\n", "1: user `a': unknown password scheme `{CRYPT}'"));
 }
 
+/* crypt_r() of password with setting, made here independently of the
+ * module; NULL when this libcrypt lacks the scheme. */
+static char *make_crypt(const char *password, const char *setting)
+{
+	struct crypt_data *data = g_new0(struct crypt_data, 1);
+	const char *out = crypt_r(password, setting, data);
+	char *res = out && out[0] != '*' ? g_strdup(out) : NULL;
+
+	g_free(data);
+	return res;
+}
+
+/* A setting for prefix from fixed "random" bytes: the same hash each run. */
+static char *fixed_setting(const char *prefix)
+{
+	static const char entropy[16] = "0123456789abcdef";
+	char buf[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (!crypt_gensalt_rn(prefix, 0, entropy, sizeof(entropy), buf, sizeof(buf)))
+		return NULL;
+	return g_strdup(buf);
+}
+
+static void test_crypt(void)
+{
+	/* The sha512-crypt test vector of its specification (Drepper). */
+	const char *vector = "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFN"
+			     "jnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+	const char *prefixes[] = { "$6$", "$y$", "$5$", "$2b$" };
+	GString *text = g_string_new(NULL);
+	GError *error = NULL;
+	struct nu_userdb *db;
+	char *path, *h;
+	uint32_t uid = 0;
+	unsigned n = 0;
+
+	g_string_append_printf(text, "vector:%s:2000:1\n", vector);
+	for (unsigned i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+		char *setting = fixed_setting(prefixes[i]);
+		char *pw = g_strdup_printf("pw%u:with colon", i);
+
+		h = setting ? make_crypt(pw, setting) : NULL;
+		if (h) {
+			CHECK(strncmp(h, prefixes[i], strlen(prefixes[i])) == 0);
+			g_string_append_printf(text, "u%u:%s:%u:1\n", i, h, 2001 + i);
+			n++;
+		} else {
+			/* $6$ and $y$ are in every libcrypt Debian ships. */
+			CHECK(i >= 2);
+			printf("crypt scheme %s not supported here: skipped\n", prefixes[i]);
+		}
+		g_free(h);
+		g_free(setting);
+		g_free(pw);
+	}
+	path = write_file("crypt.nufw", text->str);
+	db = nu_userdb_load(path, &error);
+	CHECK(db != NULL);
+	if (!db) {
+		fprintf(stderr, "%s\n", error->message);
+		g_clear_error(&error);
+		goto out;
+	}
+	CHECK(nu_userdb_count(db) == n + 1);
+	CHECK(check(db, "vector", "Hello world!", &uid, NULL) == NUAUTH_USER_OK && uid == 2000);
+	CHECK(check(db, "vector", "Hello world", &uid, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "vector", "", &uid, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	for (unsigned i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+		char *user = g_strdup_printf("u%u", i), *pw = g_strdup_printf("pw%u:with colon", i);
+		char *name = user;
+
+		if (i < 2 || g_strstr_len(text->str, -1, user)) {
+			uid = 0;
+			CHECK(check(db, name, pw, &uid, NULL) == NUAUTH_USER_OK);
+			CHECK(uid == 2001 + i);
+			CHECK(check(db, name, "pw", &uid, NULL) == NUAUTH_USER_BAD_PASSWORD);
+			/* A NUL byte in the password never matches. */
+			CHECK(nu_userdb_check(db, name, pw, strlen(pw) + 1, &uid, NULL) ==
+			      NUAUTH_USER_BAD_PASSWORD);
+		}
+		g_free(user);
+		g_free(pw);
+	}
+	nu_userdb_free(db);
+out:
+	g_unlink(path);
+	g_free(path);
+	g_string_free(text, TRUE);
+
+	/* A hash libcrypt cannot use is refused at load, with its line. */
+	CHECK(load_fails("a:x:1:1\nb:$9$unknown$scheme:2:2\n",
+			 "2: user `b': crypt(3) hash of a scheme this system does not "
+			 "support, or malformed"));
+	CHECK(load_fails("a:$y$bad:1:1\n",
+			 "1: user `a': crypt(3) hash of a scheme this system does not "
+			 "support, or malformed"));
+}
+
 int main(void)
 {
 	tmpdir = g_dir_make_tmp("test_users-XXXXXX", NULL);
@@ -231,6 +330,7 @@ int main(void)
 		return 99;
 	test_good();
 	test_errors();
+	test_crypt();
 	g_rmdir(tmpdir);
 	g_free(tmpdir);
 	return unit_done("users");

@@ -17,7 +17,7 @@
 #include "flow.h"
 #include "conf.h"
 
-#define NUAUTH_MODULE_API_VERSION 3
+#define NUAUTH_MODULE_API_VERSION 4
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -48,6 +48,24 @@ struct nuauth_acl_match {
 	uint32_t flags;
 	const char *log_prefix;		/* "" when none */
 	const char *period;		/* the time period it needs, "" when none */
+};
+
+/* A user's session on a client link starts (login) or ends (logout). */
+enum nuauth_session_kind {
+	NUAUTH_SESSION_LOGIN = 0,
+	NUAUTH_SESSION_LOGOUT,
+};
+
+struct nuauth_session_event {
+	enum nuauth_session_kind kind;
+	const char *name;
+	uint32_t uid;
+	const uint32_t *groups;
+	size_t ngroups;
+	const char *address;		/* the client's address as text */
+	time_t login_time;		/* wall clock, seconds */
+	time_t time;			/* of this event: login_time for a login */
+	const char *reason;		/* logout: why the session ended; "" at login */
 };
 
 enum nuauth_user_status {
@@ -113,6 +131,26 @@ struct nuauth_module {
 	 * false with *error ("file:line: ...") when one is unknown. */
 	bool (*check_periods)(void *priv, bool (*known)(const char *period, void *ctx),
 			      void *ctx, GError **error);
+
+	/* nuauth_user_session_logs_module (all run, in order; only when
+	 * nuauth_log_users has bit 1): a user logged in or out.  Must not
+	 * block: slow work goes to a child process. */
+	void (*user_session_log)(void *priv, const struct nuauth_session_event *ev);
+
+	/* nuauth_user_logs_module (all run): a decision about a user's
+	 * packet (verdict: enum nu_verdict; acl_name "" when no ACL matched),
+	 * for the verdicts nuauth_log_users selects (2 drops, 4 accepts, 8
+	 * all).  Must not block. */
+	void (*user_packet_log)(void *priv, const struct nuauth_packet *packet,
+				const struct nuauth_user *user, int verdict,
+				const char *acl_name);
+
+	/* nuauth_user_session_modify_module (all run, in order) at login:
+	 * may set *expires_at (wall clock, seconds; 0 never, the value it
+	 * starts with) to when the session must end.  nuauth then tells the
+	 * client "session expired" and closes the link as on logout. */
+	void (*session_modify)(void *priv, const struct nuauth_session_event *ev,
+			       gint64 *expires_at);
 };
 
 #endif

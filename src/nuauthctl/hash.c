@@ -1,0 +1,158 @@
+/* nuauthctl hash: prints the hash of a password, read from stdin, for the
+ * users file of the plaintext module (users.nufw):
+ *
+ *   yescrypt   $y$...  crypt(3), the default
+ *   sha512     $6$...  crypt(3) sha512-crypt
+ *   ssha       {SSHA}base64(sha1(password + salt) + salt), 8-byte salt
+ *
+ * On a terminal the password is asked twice, without echo. */
+#include "config.h"
+#include "nuauthctl.h"
+
+#include <crypt.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <glib.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#define PASSWORD_MAX 1024
+#define SSHA_SALT_LEN 8
+
+void nuctl_hash_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: nuauthctl hash [--scheme yescrypt|sha512|ssha]\n"
+		"  reads a password from stdin (asked twice, without echo, on a terminal)\n"
+		"  and prints its hash for the users file; the default scheme is yescrypt\n");
+}
+
+/* One line from stdin without its newline; false at EOF, on an error or
+ * when the line is too long. */
+static bool read_line(const char *prompt, char *buf, size_t cap)
+{
+	struct termios saved, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	bool ok;
+	size_t len;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		fflush(stderr);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	ok = fgets(buf, (int)cap, stdin) != NULL;
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	if (!ok)
+		return false;
+	len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (len == cap - 1)
+		return false;
+	if (len && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	return true;
+}
+
+static char *hash_crypt(const char *prefix, const char *password)
+{
+	struct crypt_data *data = g_new0(struct crypt_data, 1);
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *out;
+	char *res = NULL;
+
+	/* NULL entropy: libcrypt reads the system's random source. */
+	if (crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof(setting)) &&
+	    (out = crypt_r(password, setting, data)) && out[0] != '*')
+		res = g_strdup(out);
+	explicit_bzero(data, sizeof(*data));
+	g_free(data);
+	return res;
+}
+
+static char *hash_ssha(const char *password)
+{
+	size_t plen = strlen(password);
+	uint8_t out[20 + SSHA_SALT_LEN], *in = g_malloc(plen + SSHA_SALT_LEN);
+	char *b64, *res = NULL;
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, out + 20, SSHA_SALT_LEN) == 0) {
+		memcpy(in, password, plen);
+		memcpy(in + plen, out + 20, SSHA_SALT_LEN);
+		if (gnutls_hash_fast(GNUTLS_DIG_SHA1, in, plen + SSHA_SALT_LEN, out) == 0) {
+			b64 = g_base64_encode(out, sizeof(out));
+			res = g_strconcat("{SSHA}", b64, NULL);
+			g_free(b64);
+		}
+	}
+	explicit_bzero(in, plen + SSHA_SALT_LEN);
+	g_free(in);
+	return res;
+}
+
+int nuctl_hash_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "scheme", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *scheme = "yescrypt";
+	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
+	char *hash = NULL;
+	int opt, status = NUCTL_FAILED;
+
+	while ((opt = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's': scheme = optarg; break;
+		case 'h': nuctl_hash_usage(stdout); return NUCTL_OK;
+		default: nuctl_hash_usage(stderr); return NUCTL_USAGE;
+		}
+	}
+	if (optind != argc || (strcmp(scheme, "yescrypt") && strcmp(scheme, "sha512") &&
+			       strcmp(scheme, "ssha"))) {
+		if (optind == argc)
+			nuctl_error("hash: unknown scheme `%s'", scheme);
+		nuctl_hash_usage(stderr);
+		return NUCTL_USAGE;
+	}
+	if (!read_line("Password: ", pw, sizeof(pw))) {
+		nuctl_error("hash: no password on stdin (or longer than %d bytes)",
+			    PASSWORD_MAX - 2);
+		goto out;
+	}
+	if (isatty(STDIN_FILENO)) {
+		if (!read_line("Again: ", again, sizeof(again)) || strcmp(pw, again) != 0) {
+			nuctl_error("hash: the passwords differ");
+			goto out;
+		}
+	}
+	if (!*pw) {
+		nuctl_error("hash: empty password");
+		goto out;
+	}
+	if (strcmp(scheme, "ssha") == 0)
+		hash = hash_ssha(pw);
+	else
+		hash = hash_crypt(strcmp(scheme, "sha512") == 0 ? "$6$" : "$y$", pw);
+	if (!hash) {
+		nuctl_error("hash: this system cannot make a %s hash", scheme);
+		goto out;
+	}
+	printf("%s\n", hash);
+	status = NUCTL_OK;
+out:
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(again, sizeof(again));
+	g_free(hash);
+	return status;
+}

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Session limits, failed-login locks, crypt(3) passwords, nuauth -t and a
+# reload that keeps the sessions, in the namespace lab (run as root):
+#   tests/e2e/sessions.sh BUILD_DIR
+# Prints one PASS/FAIL line per check and ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "sessions.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+
+# Desktop uids of this lab only (the clients' lock files are per uid).
+ALICE_UID=2061
+ALICE2_UID=2062
+CAROL_UID=2063
+
+# abuse SRC ARGS...: tests/e2e/abuse.py in the client namespace.
+abuse() {
+	local src=$1; shift
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" SRC="$src" \
+		python3 "$here/abuse.py" "$@"
+}
+
+lab_netns
+ip -n "$NS_C" addr add 10.201.0.50/24 dev c0	# the address that fails
+ip -n "$NS_C" addr add 10.201.0.60/24 dev c0	# another user's address
+lab_pki >/dev/null
+lab_nuauth_conf
+# carol's password is a sha512-crypt hash.
+carol_hash=$(printf 'carolpw\n' | "$NUAUTHCTL" hash --scheme sha512)
+echo "carol:$carol_hash:1003:100" >> "$LAB_DIR/users.nufw"
+cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_single_user_client_limit=1
+nuauth_login_failure_limit=5
+nuauth_login_failure_window=60
+nuauth_login_lock_time=30
+CONF
+
+# nuauth -t: a good configuration, then bad ones (a key, a users file line).
+if out=$("$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1) && grep -q "configuration OK" <<<"$out"; then
+	pass "nuauth -t: a good configuration is OK"
+else
+	fail "nuauth -t: a good configuration is OK" "$out"
+fi
+sed 's/^nuauth_single_user_client_limit=1$/nuauth_single_user_client_limit=many/' \
+	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad-key.conf"
+line=$(grep -n '^nuauth_single_user_client_limit=' "$LAB_DIR/bad-key.conf" | cut -d: -f1)
+out=$("$NUAUTH" -t -c "$LAB_DIR/bad-key.conf" 2>&1); status=$?
+if [ $status = 1 ] && grep -q "bad-key.conf:$line:" <<<"$out"; then
+	pass "nuauth -t: a bad value fails with its file and line"
+else
+	fail "nuauth -t: a bad value fails with its file and line" "status $status: $out"
+fi
+{ cat "$LAB_DIR/users.nufw"; echo "dave:\$y\$bad:1004:100"; } > "$LAB_DIR/bad-users.nufw"
+chmod 600 "$LAB_DIR/bad-users.nufw"
+line=$(wc -l < "$LAB_DIR/bad-users.nufw")
+sed "s|^plaintext_userfile=.*|plaintext_userfile=\"$LAB_DIR/bad-users.nufw\"|" \
+	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad-users.conf"
+out=$("$NUAUTH" -t -c "$LAB_DIR/bad-users.conf" 2>&1); status=$?
+if [ $status = 1 ] && grep -q "bad-users.nufw:$line: user \`dave'" <<<"$out" &&
+   ! grep -q "configuration OK" <<<"$out"; then
+	pass "nuauth -t: a bad users file fails with its file and line"
+else
+	fail "nuauth -t: a bad users file fails with its file and line" "status $status: $out"
+fi
+
+lab_rules
+lab_start_server
+lab_start_nuauth
+lab_start_nufw
+
+# nuauth_single_user_client_limit=1: alice's second client is refused.
+lab_login alice-client $ALICE_UID alice alicepw
+out=$(ip netns exec "$NS_C" setpriv --reuid=$ALICE2_UID --regid=$ALICE2_UID --clear-groups -- \
+	timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+status=$?
+if [ $status -ne 0 ] && [ $status -ne 124 ] &&
+   grep -q "login refused: too many sessions for user alice" <<<"$out"; then
+	pass "a second session of alice is refused and nutcpc says why"
+else
+	fail "a second session of alice is refused and nutcpc says why" "status $status: $out"
+fi
+if out=$(lab_connect $ALICE_UID 80); then
+	pass "alice's first session still works"
+else
+	fail "alice's first session still works" "$out"
+fi
+
+# A user whose password is a crypt(3) hash.
+if lab_login carol-client $CAROL_UID carol carolpw && out=$(lab_connect $CAROL_UID 80); then
+	pass "carol logs in with a \$6\$ password and gets through"
+else
+	fail "carol logs in with a \$6\$ password and gets through" "${out:-}" \
+		"$(tail -3 "$LAB_DIR/carol-client.log")"
+fi
+
+# Six wrong passwords from 10.201.0.50 (each for another name, so that only
+# the address counts) lock it: then even bob's right password is refused,
+# at once, while 10.201.0.60 logs in.
+for i in 1 2 3 4 5 6; do
+	abuse 10.201.0.50 login "nosuch$i" wrong >> "$LAB_DIR/wrong.out" 2>&1
+done
+out=$(abuse 10.201.0.50 login bob bobpw 2>&1)
+ms=$(sed -n 's/^refused \([0-9]*\):.*/\1/p' <<<"$out")
+if grep -q "too many failed logins" <<<"$out" && [ -n "$ms" ] && [ "$ms" -lt 1000 ]; then
+	pass "after 6 wrong passwords the address is locked: the right one is refused in ${ms} ms"
+else
+	fail "after 6 wrong passwords the address is locked" "$out" "$(cat "$LAB_DIR/wrong.out")"
+fi
+n=$(grep -c "logins from 10.201.0.50 locked for 30 s" "$LAB_DIR/nuauth.log")
+if [ "$n" = 1 ]; then
+	pass "the lock is logged once"
+else
+	fail "the lock is logged once" "logged $n times" "$(grep 10.201.0.50 "$LAB_DIR/nuauth.log" | tail -5)"
+fi
+out=$(abuse 10.201.0.60 login bob bobpw 2>&1)
+if grep -q "^ok" <<<"$out"; then
+	pass "a login from another address still works"
+else
+	fail "a login from another address still works" "$out"
+fi
+
+# SIGHUP: the configuration is read again; alice's session stays.
+kill -HUP "$NUAUTH_PID"
+if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded" 10 &&
+   out=$(lab_connect $ALICE_UID 80) &&
+   [ "$(grep -c "logged in" "$LAB_DIR/alice-client.log")" = 1 ] &&
+   [ "$(grep -c "user alice (uid 1001) logged in" "$LAB_DIR/nuauth.log")" = 1 ]; then
+	pass "after SIGHUP alice's connection works without a new login"
+else
+	fail "after SIGHUP alice's connection works without a new login" "${out:-}" \
+		"$(tail -5 "$LAB_DIR/nuauth.log")"
+fi
+# The lock survives the reload.
+out=$(abuse 10.201.0.50 login bob bobpw 2>&1)
+if grep -q "too many failed logins" <<<"$out"; then
+	pass "the address stays locked after a reload"
+else
+	fail "the address stays locked after a reload" "$out"
+fi
+
+lab_finish
