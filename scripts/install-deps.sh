@@ -8,7 +8,7 @@ packages=(
 	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libnetfilter-conntrack-dev
 	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules libcrypt-dev
 	# the lab and the tests
-	gnutls-bin iptables conntrack iproute2 util-linux procps python3
+	gnutls-bin iptables conntrack iproute2 util-linux procps python3 iputils-ping
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 )

@@ -187,6 +187,13 @@ gid=300
 proto=6
 DstPort=9090
 
+[guests may ping the server]
+decision=1
+gid=300
+proto=1
+type=8
+DstIP=10.202.0.2
+
 [port 7070 is refused at once]
 decision=3
 gid=100

@@ -568,6 +568,24 @@ test_ip_authentication() {
 	else
 		pass "IP authentication: the guest is refused what its ACLs do not allow"
 	fi
+
+	# ICMP echo, decided like any flow: the guest may ping the server
+	# (10.202.0.2), not its second address (10.202.0.3).
+	local ipt="ip netns exec $NS_G iptables"
+	ip -n "$NS_S" addr add 10.202.0.3/24 dev s0
+	$ipt -I FORWARD 1 -p icmp --icmp-type echo-request -j NFQUEUE --queue-num 0
+	if ip netns exec "$NS_C" ping -n -c 1 -W 3 10.202.0.2 >/dev/null 2>&1; then
+		pass "ICMP echo allowed by an ACL (proto=1, type=8) gets through"
+	else
+		fail "ICMP echo allowed by an ACL (proto=1, type=8) gets through"
+	fi
+	if ip netns exec "$NS_C" ping -n -c 1 -W 2 10.202.0.3 >/dev/null 2>&1; then
+		fail "ICMP echo no ACL allows is dropped"
+	else
+		pass "ICMP echo no ACL allows is dropped"
+	fi
+	$ipt -D FORWARD -p icmp --icmp-type echo-request -j NFQUEUE --queue-num 0
+	ip -n "$NS_S" addr del 10.202.0.3/24 dev s0
 	cp "$LAB_DIR/nuauth.noip" "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
