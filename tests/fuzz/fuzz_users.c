@@ -59,7 +59,9 @@ static void check_line(const struct nu_userdb *db, const char *line)
 		FUZZ_CHECK(uid == want_uid && groups->len > 0);
 	else
 		FUZZ_CHECK(groups->len == 0);
-	if (pw[0] != '{' && pw[0] != '!' && strcmp(pw, "*") != 0)
+	/* A clear password (not a {SCHEME} digest, a $crypt$ hash or a
+	 * disabled account) is its own password. */
+	if (pw[0] != '{' && pw[0] != '!' && pw[0] != '$' && strcmp(pw, "*") != 0)
 		FUZZ_CHECK(st == NUAUTH_USER_OK);
 	if (st == NUAUTH_USER_OK) {
 		/* one byte more is another password */
