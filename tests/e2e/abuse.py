@@ -4,6 +4,8 @@
     abuse.py idle N SECONDS        N TLS connections that never log in, held
     abuse.py badlogins N USER      N logins with a wrong password
     abuse.py slow SECONDS          HELLO sent one byte a second
+    abuse.py stall N SECONDS       N links that stop answering in the middle of
+                                   the TLS handshake, held
     abuse.py announce USER PASSWORD SADDR
                                    logs in, then announces a connection from
                                    SADDR (not this client's address)
@@ -95,6 +97,21 @@ def slow(seconds):
     s.close()
 
 
+def stall(n, seconds):
+    held = []
+    for _ in range(n):
+        raw = socket.socket()
+        raw.bind((os.environ.get("SRC", "0.0.0.0"), 0))
+        raw.connect((HOST, 4129))
+        # A TLS record header and the start of a ClientHello, then silence.
+        raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        held.append(raw)
+    print("stalled", len(held), flush=True)
+    time.sleep(seconds)
+    for s in held:
+        s.close()
+
+
 def announce(user, password, saddr):
     s = connect()
     if not login(s, user, password):
@@ -136,6 +153,8 @@ elif cmd == "badlogins":
     badlogins(int(sys.argv[2]), sys.argv[3].encode())
 elif cmd == "slow":
     slow(int(sys.argv[2]))
+elif cmd == "stall":
+    stall(int(sys.argv[2]), int(sys.argv[3]))
 elif cmd == "announce":
     announce(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4])
 elif cmd == "login":

@@ -2,7 +2,7 @@
 # Faults and abuse in the namespace lab (run as root):
 #   tests/e2e/faults.sh BUILD_DIR
 # Revoked and expired gateway certificates, a crowd of idle TLS connections,
-# thousands of failed logins, a slow client, a forged announcement, and
+# links stalled mid-handshake, thousands of failed logins, a slow client, a forged announcement, and
 # nuauth killed with SIGKILL under a stream of new connections: nuauth goes
 # on serving the honest users with bounded memory, and no connection is let
 # through without a user's decision.  Ends with "N passed, N failed".
@@ -109,6 +109,17 @@ else
 	fail "a client sending one byte a second holds no one up" "$out"
 fi
 wait $slow_pid
+
+# Links that stop answering in the middle of the TLS handshake.
+abuse 10.201.0.50 stall 200 15 > "$LAB_DIR/stall.out" 2>&1 &
+stall_pid=$!
+while ! grep -q "stalled" "$LAB_DIR/stall.out" && kill -0 $stall_pid 2>/dev/null; do sleep 0.1; done
+if grep -q "stalled 200" "$LAB_DIR/stall.out" && out=$(lab_connect $ALICE_UID 80); then
+	pass "200 links stalled mid-handshake hold no one up"
+else
+	fail "200 links stalled mid-handshake hold no one up" "$(cat "$LAB_DIR/stall.out")" "${out:-}"
+fi
+kill $stall_pid 2>/dev/null; wait $stall_pid 2>/dev/null
 
 # Memory after the crowd has gone.
 rss_after=$(rss_kb "$NUAUTH_PID")
