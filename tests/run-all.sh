@@ -81,34 +81,23 @@ if [ "$(id -u)" = 0 ]; then
 	step "install into a prefix"
 	run_counted build.install.log tests/install-test.sh
 	if [ -x build/src/nuauth/nuauth ]; then
-		step "readiness notification to systemd (NOTIFY_SOCKET)"
-		run_counted build.notify.log tests/notify-test.sh build
-	fi
-	if [ -x build/src/nuauth/nuauth ]; then
-		step "end-to-end tests in the namespace lab"
-		run_counted build.e2e.log tests/e2e/run.sh build
-	fi
-	if [ -x build/src/nufwqos/nufw-qos ]; then
-		step "routing and QoS recipes in the namespace lab"
-		run_counted build.qos.log tests/e2e/qos.sh build
-	fi
-	if [ -x build/src/nuauth/nuauth ]; then
-		step "composed marks (mark_uid and mark_group) in the namespace lab"
-		run_counted build.marks.log tests/e2e/marks.sh build
-		step "time periods (periods module, connections ended with them) in the namespace lab"
-		run_counted build.periods.log tests/e2e/periods.sh build
-		step "the control socket and nuauthctl in the namespace lab"
-		run_counted build.control.log tests/e2e/control.sh build
-		step "the desktop client (libnuclient, nutcpc) in the namespace lab"
-		run_counted build.client.log tests/e2e/client.sh build
-		step "faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL"
-		run_counted build.faults.log tests/e2e/faults.sh build
-		step "session and decision hooks (log_syslog, session_expire, script) in the namespace lab"
-		run_counted build.hooks.log tests/e2e/hooks.sh build
-		step "session limits, failed-login locks, crypt passwords, nuauth -t"
-		run_counted build.sessions.log tests/e2e/sessions.sh build
-		step "nuauth and nufw under valgrind memcheck"
-		run_counted build.valgrind.log tests/e2e/valgrind.sh build
+		# Each suite: the script under tests/ and what it covers.
+		while IFS='|' read -r script title; do
+			step "$title"
+			run_counted "build.$(basename "$script" .sh).log" "tests/$script" build </dev/null
+		done <<'SUITES'
+notify-test.sh|readiness notification to systemd (NOTIFY_SOCKET)
+e2e/run.sh|end-to-end tests in the namespace lab
+e2e/qos.sh|routing and QoS recipes in the namespace lab
+e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
+e2e/periods.sh|time periods (periods module, connections ended with them)
+e2e/control.sh|the control socket and nuauthctl
+e2e/client.sh|the desktop client (libnuclient, nutcpc)
+e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL
+e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
+e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
+e2e/valgrind.sh|nuauth and nufw under valgrind memcheck
+SUITES
 	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
 		step "end-to-end tests with the sanitizer build"

@@ -1,6 +1,6 @@
 /* A tiny TCP peer for the end-to-end lab.
  *
- *   nuprobe serve PORT...            listen on every port (IPv4), greet each
+ *   nuprobe serve PORT...            listen on every port (IPv4 and IPv6), greet each
  *                                    connection with "hello\n"; prints "ready"
  *                                    once listening
  *   nuprobe connect HOST PORT MS     connect within MS milliseconds and read
@@ -21,7 +21,7 @@
  *                                    for SECONDS, then print what the sink
  *                                    measured: "from=ADDR:PORT sent=N
  *                                    received=N ms=M bps=R" (R in bit/s)
- *   nuprobe serve6 PORT...           like serve, on IPv6 and IPv4 (::)
+ *   nuprobe serve6 PORT...           the same as serve (which listens on ::, both families)
  *   nuprobe userve PORT...           echo UDP datagrams on IPv6 and IPv4 (::);
  *                                    prints "ready" once bound
  *   nuprobe connect6 HOST PORT MS    like connect, HOST IPv4 or IPv6
@@ -44,41 +44,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static int serve(int nports, char **ports)
-{
-	struct pollfd pfd[16];
-	int n = 0, one = 1;
-
-	for (int i = 0; i < nports && n < 16; i++) {
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-					   .sin_port = htons((uint16_t)atoi(ports[i])) };
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 128) < 0) {
-			fprintf(stderr, "nuprobe: port %s: %s\n", ports[i], strerror(errno));
-			return 1;
-		}
-		pfd[n].fd = fd;
-		pfd[n++].events = POLLIN;
-	}
-	printf("ready\n");
-	fflush(stdout);
-	for (;;) {
-		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR)
-			return 1;
-		for (int i = 0; i < n; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			int c = accept(pfd[i].fd, NULL, NULL);
-			if (c >= 0) {
-				(void)!write(c, "hello\n", 6);
-				close(c);
-			}
-		}
-	}
-}
 
 static int probe(const char *host, const char *port, int ms)
 {
@@ -624,8 +589,9 @@ static int connects(const char *host, const char *port, int n)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 3 && strcmp(argv[1], "serve") == 0)
-		return serve(argc - 2, argv + 2);
+	/* One dual-stack listener serves IPv4 and IPv6 alike. */
+	if (argc >= 3 && (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "serve6") == 0))
+		return serve6(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "connect") == 0)
 		return probe(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 3 && strcmp(argv[1], "stream") == 0)
@@ -636,8 +602,6 @@ int main(int argc, char **argv)
 		return sink_bytes(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "send") == 0)
 		return send_for(argv[2], argv[3], atoi(argv[4]));
-	if (argc >= 3 && strcmp(argv[1], "serve6") == 0)
-		return serve6(argc - 2, argv + 2);
 	if (argc >= 3 && strcmp(argv[1], "userve") == 0)
 		return userve(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "connect6") == 0)
