@@ -11,6 +11,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <glib.h>
+
 #include "flow.h"
 
 static const uint8_t v4_mapped_prefix[12] = {
@@ -177,15 +179,19 @@ static uint32_t mix(uint32_t h, uint32_t k)
  * bucket. */
 static uint32_t hash_seed(void)
 {
-	static uint32_t seed;
-	static bool drawn;
+	/* Drawn once for the whole process: nufw's queue workers hash flows
+	 * on several threads, and a seed that changed under a table would
+	 * lose its keys. */
+	static gsize seed;
 
-	if (!drawn) {
-		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-			seed = 0x4e754657u;
-		drawn = true;
+	if (g_once_init_enter(&seed)) {
+		uint32_t r;
+
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r = 0x4e754657u;
+		g_once_init_leave(&seed, (gsize)r | ((gsize)1 << 32));	/* never 0 */
 	}
-	return seed;
+	return (uint32_t)seed;
 }
 
 uint32_t nu_flow_hash(const struct nu_flow *flow)

@@ -16,7 +16,9 @@ void nu_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define log_err(...)	nu_log(LOG_ERR, __VA_ARGS__)
 #define log_warnx(...)	nu_log(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...)	nu_log(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...)	nu_log(LOG_INFO, __VA_ARGS__)
+/* The argument lists of info and debug lines are not even computed when
+ * the level is off: they sit on the packet path. */
+#define log_info(...)	do { if (nu_log_enabled(LOG_INFO)) nu_log(LOG_INFO, __VA_ARGS__); } while (0)
 #define log_debug(...)	do { if (nu_log_enabled(LOG_DEBUG)) nu_log(LOG_DEBUG, __VA_ARGS__); } while (0)
 /* log_warn appends ": strerror(errno)". */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

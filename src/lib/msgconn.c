@@ -196,7 +196,7 @@ static void deliver(struct nu_msgconn *c)
 {
 	size_t off = 0;
 
-	while (!c->closed) {
+	while (!c->closed && !c->close_why) {
 		struct nu_msg_header hdr;
 		enum nu_proto_status st = nu_msg_peek_header(c->in->data + off, c->in->len - off, &hdr);
 
@@ -241,7 +241,7 @@ static void do_read(struct nu_msgconn *c)
 {
 	uint8_t buf[MSGCONN_CHUNK];
 
-	while (!c->closed) {
+	while (!c->closed && !c->close_why) {
 		ssize_t n = gnutls_record_recv(c->session, buf, sizeof(buf));
 
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)

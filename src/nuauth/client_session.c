@@ -302,11 +302,9 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 		nu_msgconn_fail(cl->link, "%s", nu_proto_strerror(st));
 		return;
 	}
-	while ((r = nu_announce_next(&it, &conn)) == 1) {
+	/* Correlating never closes this link (sends are deferred, msgconn.h). */
+	while ((r = nu_announce_next(&it, &conn)) == 1)
 		nuauth_correlate_announce(cl->srv->correlator, cl, &conn);
-		if (!nu_msgconn_is_open(cl->link))
-			return;
-	}
 	if (r < 0)
 		nu_msgconn_fail(cl->link, "malformed ANNOUNCE message");
 }

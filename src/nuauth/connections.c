@@ -66,6 +66,24 @@ static void forget(struct nuauth_connections *cs, struct conn *c)
 	g_hash_table_remove(cs->by_flow, &c->flow);	/* frees c */
 }
 
+/* The table is full: forget the oldest connection that nothing will need
+ * to end (no period expiry armed); only if every one has an expiry, the
+ * oldest of all, said once per occasion. */
+static void evict_one(struct nuauth_connections *cs)
+{
+	for (GList *l = cs->order.head; l; l = l->next) {
+		struct conn *c = l->data;
+
+		if (!c->expiry_timer) {
+			forget(cs, c);
+			return;
+		}
+	}
+	log_warnx("%u connections with a period expiry are tracked: forgetting the oldest, "
+		  "whose period end will not be enforced", CONNECTIONS_MAX);
+	forget(cs, cs->order.head->data);
+}
+
 void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
 			    struct nuauth_client *client, const char *user,
 			    const struct nu_flow *flow)
@@ -75,7 +93,7 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 	if (c)
 		forget(cs, c);	/* a retransmitted SYN answered again */
 	if (g_hash_table_size(cs->by_flow) >= CONNECTIONS_MAX)
-		forget(cs, cs->order.head->data);
+		evict_one(cs);
 	c = g_new0(struct conn, 1);
 	c->flow = *flow;
 	c->gw = gw;
@@ -87,12 +105,14 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 	g_hash_table_insert(cs->by_flow, &c->flow, c);
 }
 
-void nuauth_connections_ended(struct nuauth_connections *cs, const struct nu_conn_end *end)
+void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gateway *gw,
+			      const struct nu_conn_end *end)
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, &end->flow);
 	char text[NU_FLOW_STRLEN];
 
-	if (!c)
+	/* Only the gateway that passed the connection reports its end. */
+	if (!c || c->gw != gw)
 		return;		/* not one of ours, or forgotten */
 	log_notice("user %s: %s ended after %.1f s: %" G_GUINT64_FORMAT " bytes out (%"
 		   G_GUINT64_FORMAT " packets), %" G_GUINT64_FORMAT " bytes in (%"

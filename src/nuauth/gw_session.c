@@ -128,7 +128,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		struct nu_conn_end end;
 		st = nu_conn_end_decode(msg, len, &end);
 		if (st == NU_PROTO_OK)
-			nuauth_connections_ended(gw->srv->connections, &end);
+			nuauth_connections_ended(gw->srv->connections, gw, &end);
 		break;
 	}
 	case NU_MSG_KEEPALIVE: {

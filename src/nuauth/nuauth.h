@@ -272,7 +272,8 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 			    struct nuauth_client *client, const char *user,
 			    const struct nu_flow *flow);
 /* A gateway reported the end of a connection: logs it with its counters. */
-void nuauth_connections_ended(struct nuauth_connections *cs, const struct nu_conn_end *end);
+void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gateway *gw,
+			      const struct nu_conn_end *end);
 /* The user of client logged out: has the gateways end its connections.
  * Returns how many. */
 unsigned nuauth_connections_end_user(struct nuauth_connections *cs,

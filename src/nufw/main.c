@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,14 +269,22 @@ int main(int argc, char **argv)
 			fatalx("cannot run in the background: %m");
 		nu_log_init("nufw", true, verbosity);
 	}
-	/* Signals are blocked in the worker threads (they inherit this mask)
-	 * and handled here by GLib. */
+	/* The signals are handled here, by GLib: the worker threads start
+	 * with them blocked (threads inherit the mask), so that none of their
+	 * system calls is interrupted. */
+	sigset_t handled;
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGINT);
+	sigaddset(&handled, SIGHUP);
 	fw.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &fw);
 	g_unix_signal_add(SIGINT, on_quit_signal, &fw);
 	g_unix_signal_add(SIGHUP, on_hup, &fw);
+	pthread_sigmask(SIG_BLOCK, &handled, NULL);
 	for (unsigned i = 0; i < fw.nworkers; i++)
 		nufw_worker_start(fw.workers[i]);
+	pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
 	if (fw.opt.queue_first == fw.opt.queue_last)
 		log_notice("nufw %s reading queue %u%s, %s", PACKAGE_VERSION, fw.opt.queue_first,
 			   fw.opt.set_mark ? ", marking accepted packets" : "",

@@ -59,7 +59,12 @@ struct read_state {
 	uint32_t ack_seq;	/* 0: not waiting for an ACK */
 	bool acked;
 	int ack_errno;
+	unsigned max_datagrams;	/* 0: read until the socket is empty */
+	unsigned datagrams;
 };
+
+/* Datagrams one nufw_queue_read takes before it gives the loop back. */
+#define QUEUE_READ_BATCH 256
 
 union msg_buf {
 	struct nlmsghdr hdr;
@@ -194,13 +199,18 @@ static int read_pending(struct read_state *st)
 		if (mnl_cb_run2(q->buf, (size_t)n, 0, q->portid, read_packet_cb,
 				st, ctl_cb, NLMSG_MIN_TYPE) < 0)
 			log_debug("nfqueue %u: netlink datagram rejected: %s",
-				  q->queue_num, strerror(errno));
+				  q->queue_num, g_strerror(errno));
+		/* A busy queue must not starve the rest of the worker's loop
+		 * (nuauth's answers, expiry): the socket stays readable. */
+		if (st->max_datagrams && ++st->datagrams >= st->max_datagrams)
+			return 0;
 	}
 }
 
 int nufw_queue_read(struct nufw_queue *q, nufw_packet_fn fn, void *ctx)
 {
-	struct read_state st = { .q = q, .fn = fn, .ctx = ctx };
+	struct read_state st = { .q = q, .fn = fn, .ctx = ctx,
+				 .max_datagrams = QUEUE_READ_BATCH };
 
 	if (read_pending(&st) < 0)
 		return -1;
@@ -305,7 +315,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (q->nl == NULL) {
 		*err = g_strdup_printf("nfqueue %u: cannot open netlink socket: %s",
-				       queue_num, strerror(errno));
+				       queue_num, g_strerror(errno));
 		goto fail;
 	}
 	fd = mnl_socket_get_fd(q->nl);
@@ -313,12 +323,12 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		*err = g_strdup_printf("nfqueue %u: fcntl on netlink socket: %s",
-				       queue_num, strerror(errno));
+				       queue_num, g_strerror(errno));
 		goto fail;
 	}
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		*err = g_strdup_printf("nfqueue %u: cannot bind netlink socket: %s",
-				       queue_num, strerror(errno));
+				       queue_num, g_strerror(errno));
 		goto fail;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
@@ -335,10 +345,10 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: "
 					       "already bound by another process, "
 					       "or CAP_NET_ADMIN missing (%s)",
-					       queue_num, strerror(errno));
+					       queue_num, g_strerror(errno));
 		else
 			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: %s",
-					       queue_num, strerror(errno));
+					       queue_num, g_strerror(errno));
 		goto fail;
 	}
 
@@ -347,7 +357,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	if (send_config(q, nlh) < 0) {
 		*err = g_strdup_printf("nfqueue %u: cannot set copy mode "
 				       "(%u bytes): %s", queue_num, copy_range,
-				       strerror(errno));
+				       g_strerror(errno));
 		goto fail;
 	}
 
@@ -357,7 +367,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 		if (send_config(q, nlh) < 0) {
 			*err = g_strdup_printf("nfqueue %u: cannot set queue "
 					       "length %u: %s", queue_num,
-					       max_len, strerror(errno));
+					       max_len, g_strerror(errno));
 			goto fail;
 		}
 	}
@@ -368,7 +378,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	if (send_config(q, nlh) < 0) {
 		*err = g_strdup_printf("nfqueue %u: cannot set flags GSO%s: %s",
 				       queue_num, fail_open ? " and FAIL_OPEN" : "",
-				       strerror(errno));
+				       g_strerror(errno));
 		goto fail;
 	}
 	return q;
@@ -457,7 +467,7 @@ bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
 	if (send_config(q, nlh) < 0) {
 		*err = g_strdup_printf("the kernel cannot set connection marks at verdict time (%s)",
-				       strerror(errno));
+				       g_strerror(errno));
 		return false;
 	}
 	q->ct_mark = true;

@@ -398,11 +398,21 @@ void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t 
 	g_main_context_invoke(w->ctx, do_reload, r);
 }
 
+static gboolean do_quit(gpointer data)
+{
+	struct nufw_worker *w = data;
+
+	g_main_loop_quit(w->loop);
+	return G_SOURCE_REMOVE;
+}
+
 void nufw_worker_stop(struct nufw_worker *w)
 {
 	if (!w->thread)
 		return;
-	g_main_loop_quit(w->loop);
+	/* Through the worker's own context: a quit sent before its loop runs
+	 * (it may still be resolving nuauth's name) would be lost. */
+	g_main_context_invoke(w->ctx, do_quit, w);
 	g_thread_join(w->thread);
 	w->thread = NULL;
 }
