@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <time.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,7 +92,7 @@ static int probe(const char *host, const char *port, int ms)
 static int stream(const char *port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
-	struct pollfd pfd[64];
+	struct pollfd pfd[64] = { 0 };
 	char chunk[100];
 	int n = 1, one = 1;
 
@@ -110,17 +111,24 @@ static int stream(const char *port)
 		if ((pfd[0].revents & POLLIN) && n < 64) {
 			int c = accept(pfd[0].fd, NULL, NULL);
 			if (c >= 0) {
+				/* revents is read below before the next poll fills it. */
 				pfd[n].fd = c;
-				pfd[n++].events = POLLIN;
+				pfd[n].events = POLLIN;
+				pfd[n++].revents = 0;
 			}
 		}
 		for (int i = 1; i < n; i++) {
 			char sink[512];
+			bool gone = false;
+
 			/* A peer that closed, or a write that fails: forget it. */
-			if (((pfd[i].revents & POLLIN) && read(pfd[i].fd, sink, sizeof(sink)) <= 0) ||
-			    send(pfd[i].fd, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-				if (errno == EAGAIN)
-					continue;
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+				ssize_t got = recv(pfd[i].fd, sink, sizeof(sink), MSG_DONTWAIT);
+				gone = got == 0 || (got < 0 && errno != EAGAIN);
+			}
+			if (!gone && send(pfd[i].fd, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+				gone = errno != EAGAIN;
+			if (gone) {
 				close(pfd[i].fd);
 				pfd[i--] = pfd[--n];
 			}
