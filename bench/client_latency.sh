@@ -23,7 +23,7 @@ pct() {
 }
 
 measure() {	# measure FILE: N timed connects into FILE (microseconds)
-	ip netns exec "$NS_C" setpriv --reuid=$ALICE_UID --regid=$ALICE_UID --clear-groups -- \
+	lab_as "$NS_C" $ALICE_UID \
 		"$NUPROBE" connects 10.202.0.2 80 "$N" > "$1"
 }
 

@@ -78,7 +78,7 @@ ACLS
 # as UID HOME COMMAND...: COMMAND on the desktop as that uid, with that home.
 as() {
 	local uid=$1 home=$2; shift 2
-	ip netns exec "$NS_C" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
+	lab_as "$NS_C" "$uid" \
 		env HOME="$home" "$@"
 }
 

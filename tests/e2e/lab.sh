@@ -101,10 +101,30 @@ lab_start() {
 	LAB_PIDS+=("$LAB_PID")
 }
 
+# lab_user_dir UID: the XDG_RUNTIME_DIR of that desktop user in this lab.
+# nutcpc keeps its per-user lock there when the user has no home, so each
+# lab's clients have locks of their own and two labs can run side by side.
+lab_user_dir() {
+	local dir=$LAB_DIR/run-$1
+	if [ ! -d "$dir" ]; then
+		mkdir -m 700 "$dir" && chown "$1:$1" "$dir"
+	fi
+	echo "$dir"
+}
+
 # lab_start_as NAME NAMESPACE UID COMMAND...: the same, as a desktop user.
 lab_start_as() {
 	local name=$1 ns=$2 uid=$3; shift 3
-	lab_start "$name" "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+	XDG_RUNTIME_DIR=$(lab_user_dir "$uid") \
+		lab_start "$name" "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+}
+
+# lab_as NAMESPACE UID COMMAND...: COMMAND in NAMESPACE as a desktop user,
+# in the foreground.
+lab_as() {
+	local ns=$1 uid=$2; shift 2
+	XDG_RUNTIME_DIR=$(lab_user_dir "$uid") \
+		ip netns exec "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
 }
 
 # lab_wait_log NAME PATTERN [SECONDS [COUNT]]: waits until the log of NAME
@@ -248,7 +268,7 @@ lab_login() {
 # lab_connect LOCAL_UID PORT [MS]: a desktop program's connection to the
 # server; prints nuprobe's line, returns its status.
 lab_connect() {
-	ip netns exec "$NS_C" setpriv --reuid="$1" --regid="$1" --clear-groups -- \
+	lab_as "$NS_C" "$1" \
 		"$NUPROBE" connect 10.202.0.2 "$2" "${3:-3000}"
 }
 
@@ -274,6 +294,6 @@ lab_start_sink() {
 # prints nuprobe's line (from=ADDR:PORT sent=N received=N ms=M bps=R, as
 # measured by the sink), returns its status.
 lab_send() {
-	ip netns exec "$NS_C" setpriv --reuid="$1" --regid="$1" --clear-groups -- \
+	lab_as "$NS_C" "$1" \
 		"$NUPROBE" send "$2" "$3" "$4"
 }

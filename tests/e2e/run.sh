@@ -141,7 +141,7 @@ test_refusals() {
 
 test_wrong_password() {
 	local out status
-	out=$(ip netns exec "$NS_C" setpriv --reuid=$NOBODY_UID --regid=$NOBODY_UID --clear-groups -- \
+	out=$(lab_as "$NS_C" $NOBODY_UID \
 		timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P wrongpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
 	status=$?
 	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -q "login refused: bad user name or password" <<<"$out"; then
@@ -261,7 +261,7 @@ test_nuauth_back_within_timeout() {
 # administrator's `conntrack -D' would, which sends the same event.
 test_connection_end_report() {
 	local out port held reported
-	out=$(ip netns exec "$NS_C" setpriv --reuid=$BOB_UID --regid=$BOB_UID --clear-groups -- \
+	out=$(lab_as "$NS_C" $BOB_UID \
 		"$NUPROBE" hold 10.202.0.2 5050 2)
 	port=$(sed -n 's/^connected from .*://p' <<<"$out")
 	held=$(sed -n 's/^held \([0-9]*\) bytes/\1/p' <<<"$out")
@@ -468,7 +468,7 @@ test_foreign_gateway_certificate() {
 test_server_name_check() {
 	local out
 	# 10.202.0.1 is the gateway too, but nuauth's certificate does not name it.
-	out=$(ip netns exec "$NS_C" setpriv --reuid=$NOBODY_UID --regid=$NOBODY_UID --clear-groups -- \
+	out=$(lab_as "$NS_C" $NOBODY_UID \
 		timeout 15 "$NUTCPC" -H 10.202.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
 	if [ $? -eq 1 ] && grep -q "certificate" <<<"$out"; then
 		pass "the client refuses a nuauth whose certificate does not name it"

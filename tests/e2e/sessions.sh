@@ -72,7 +72,7 @@ lab_start_nufw
 
 # nuauth_single_user_client_limit=1: alice's second client is refused.
 lab_login alice-client $ALICE_UID alice alicepw
-out=$(ip netns exec "$NS_C" setpriv --reuid=$ALICE2_UID --regid=$ALICE2_UID --clear-groups -- \
+out=$(lab_as "$NS_C" $ALICE2_UID \
 	timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
 status=$?
 if [ $status -ne 0 ] && [ $status -ne 124 ] &&

@@ -30,7 +30,7 @@ lab_start nufw "$NS_G" "${VG[@]}" "$NUFW" -d 127.0.0.1 -q 0 -m -C -k "$p/nufw-ke
 NUFW_PID=$LAB_PID
 lab_wait_log nufw "connected to nuauth" 60
 
-ip netns exec "$NS_C" setpriv --reuid=2003 --regid=2003 --clear-groups -- \
+lab_as "$NS_C" 2003 \
 	timeout 30 "$NUTCPC" -H 10.201.0.1 -U alice -P wrong -A "$p/cacert.pem" -d >/dev/null 2>&1
 lab_login alice-client 2001 alice alicepw 30
 ALICE_CLIENT_PID=$LAB_PID
@@ -38,7 +38,7 @@ ok=0
 for i in 1 2 3; do lab_connect 2001 80 5000 >/dev/null && ok=$((ok + 1)); done
 lab_connect 2001 9090 1500 >/dev/null || ok=$((ok + 1))	# no ACL: refused
 lab_connect 2001 7070 5000 >/dev/null || ok=$((ok + 1))	# rejected
-out=$(ip netns exec "$NS_C" setpriv --reuid=2001 --regid=2001 --clear-groups -- \
+out=$(lab_as "$NS_C" 2001 \
 	"$NUPROBE" hold 10.202.0.2 5050 1)
 port=$(sed -n 's/^connected from .*://p' <<<"$out")
 ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "$port" --orig-port-dst 5050 >/dev/null 2>&1
