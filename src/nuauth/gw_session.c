@@ -40,6 +40,23 @@ const char *nuauth_gateway_name(const struct nuauth_gateway *gw)
 	return gw->name;
 }
 
+const char *nuauth_gateway_id(const struct nuauth_gateway *gw)
+{
+	return gw->cn && gw->cn[0] ? gw->cn : gw->address;
+}
+
+/* Another link of the same gateway that is up, or NULL. */
+static struct nuauth_gateway *other_link(struct nuauth_gateway *gw)
+{
+	for (GList *l = gw->srv->gateways; l; l = l->next) {
+		struct nuauth_gateway *o = l->data;
+
+		if (o != gw && o->hello_done && strcmp(nuauth_gateway_id(o), nuauth_gateway_id(gw)) == 0)
+			return o;
+	}
+	return NULL;
+}
+
 static void send_hello(struct nuauth_gateway *gw)
 {
 	struct nu_hello h = { .version_min = NU_PROTO_VERSION,
@@ -75,6 +92,17 @@ void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow
 
 	if (nu_conn_destroy_encode(buf, sizeof(buf), flow, &len) == NU_PROTO_OK)
 		nu_msgconn_send(gw->link, buf, len);
+}
+
+/* The gateway speaks our protocol now: the connections it passed before a
+ * restart are its again, and those due to end meanwhile are ended. */
+static void gateway_back(struct nuauth_gateway *gw)
+{
+	unsigned n = nuauth_connections_gateway_back(gw->srv->connections, gw);
+
+	if (n)
+		log_notice("gateway %s: %u connections it passed before are followed again",
+			   gw->name, n);
 }
 
 static void on_ready(struct nu_msgconn *c, void *ctx)
@@ -115,6 +143,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		gw->hello_done = true;
 		send_hello(gw);
+		gateway_back(gw);
 		return;
 	}
 	case NU_MSG_PACKET_ASK: {
@@ -153,7 +182,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 
 	log_notice("gateway %s disconnected: %s", gw->name, why);
 	nuauth_correlate_gateway_gone(gw->srv->correlator, gw);
-	nuauth_connections_gateway_gone(gw->srv->connections, gw);
+	nuauth_connections_gateway_gone(gw->srv->connections, gw, other_link(gw));
 	gw->srv->gateways = g_list_remove(gw->srv->gateways, gw);
 	nu_msgconn_free(gw->link);
 	g_free(gw->name);

@@ -3,7 +3,8 @@
 #   tests/e2e/periods.sh BUILD_DIR
 # An ACL lets alice reach port 5050 only within a window that ends a few
 # seconds after nuauth starts: inside it she connects; when it ends nuauth
-# has nufw end her open transfer; after it her new connections are refused.
+# has nufw end her open transfer, also when nufw restarted meanwhile; after
+# it her new connections are refused.
 # Also checks that a malformed periods file, an ACL naming an unknown period
 # and an ACL with a period but no periods module stop nuauth with file:line.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
@@ -15,7 +16,7 @@ here=$(dirname "${BASH_SOURCE[0]}")
 lab_init "${1:-.}"
 
 ALICE_UID=2041	# a desktop uid: not that of nuauth's users file, nor of the other labs
-WINDOW=${PERIODS_WINDOW:-6}	# seconds from nuauth's start to the window's end
+WINDOW=${PERIODS_WINDOW:-8}	# seconds from nuauth's start to the window's end
 
 local_time() {	# local_time EPOCH: the periods file's notation
 	date -d "@$1" +%Y-%m-%dT%H:%M:%S
@@ -119,6 +120,17 @@ test_window() {
 			"$(tail -5 "$LAB_DIR/nuauth.log")"
 		$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 		return
+	fi
+	# nufw restarts meanwhile: nuauth keeps the connection and ends it
+	# through the new link.
+	lab_stop "$NUFW_PID"
+	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-first.log"
+	lab_start_nufw
+	if lab_wait_log nuauth "1 connections it passed before are followed again" 5; then
+		pass "after nufw restarts, nuauth follows alice's connection again"
+	else
+		fail "after nufw restarts, nuauth follows alice's connection again" \
+			"$(tail -5 "$LAB_DIR/nuauth.log")"
 	fi
 	wait "$hpid"
 	stalled_at=$(date +%s.%N)
