@@ -32,6 +32,7 @@ struct conn {
 	struct nuauth_connections *owner;
 	time_t expires;			/* wall clock; 0 never */
 	char *expiry_acl;		/* the ACL whose period it is */
+	char *expiry_period;		/* the name of that period */
 	guint expiry_timer;		/* GLib source; 0 none */
 };
 
@@ -47,6 +48,7 @@ static void conn_free(gpointer p)
 	if (c->expiry_timer)
 		g_source_remove(c->expiry_timer);
 	g_free(c->expiry_acl);
+	g_free(c->expiry_period);
 	g_free(c->user);
 	g_free(c->gw_id);
 	g_free(c);
@@ -252,7 +254,7 @@ static gboolean on_expiry(gpointer data)
 }
 
 void nuauth_connections_set_expiry(struct nuauth_connections *cs, const struct nu_flow *flow,
-				   time_t expires, const char *acl)
+				   time_t expires, const char *acl, const char *period)
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, flow);
 
@@ -261,8 +263,44 @@ void nuauth_connections_set_expiry(struct nuauth_connections *cs, const struct n
 	if (c->expiry_timer)
 		g_source_remove(c->expiry_timer);
 	g_free(c->expiry_acl);
+	g_free(c->expiry_period);
 	c->owner = cs;
 	c->expires = expires;
 	c->expiry_acl = g_strdup(acl);
+	c->expiry_period = g_strdup(period);
 	arm_expiry(c);
+}
+
+unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
+					    struct nuauth_server *srv)
+{
+	time_t now = time(NULL), ends_at;
+	GList *l = cs->order.head;
+	char text[NU_FLOW_STRLEN];
+	unsigned n = 0;
+
+	while (l) {
+		GList *next = l->next;
+		struct conn *c = l->data;
+
+		l = next;
+		if (!c->expiry_period || c->end_due)
+			continue;
+		if (c->expiry_timer)
+			g_source_remove(c->expiry_timer);
+		c->expiry_timer = 0;
+		if (nuauth_period_current(srv, c->expiry_period, now, &ends_at)) {
+			c->expires = ends_at;
+			if (ends_at)
+				arm_expiry(c);
+			continue;
+		}
+		log_notice("user %s: %s: after the reload, period %s of acl %s does not cover "
+			   "now: closing the connection", c->user,
+			   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_period,
+			   c->expiry_acl);
+		end_connection(cs, c);
+		n++;
+	}
+	return n;
 }

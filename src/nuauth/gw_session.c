@@ -16,6 +16,7 @@ struct nuauth_gateway {
 	struct nu_msgconn *link;
 	char *name;		/* "address (certificate CN)" for log lines */
 	bool hello_done;
+	struct in6_addr addr;
 	char address[INET6_ADDRSTRLEN];
 	char *cn;		/* NULL until the handshake */
 	gint64 since;		/* g_get_real_time() */
@@ -190,6 +191,22 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 	g_free(gw);
 }
 
+void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
+{
+	GList *l = srv->gateways;
+
+	while (l) {
+		struct nuauth_gateway *gw = l->data;
+
+		l = l->next;	/* the close may unlink gw */
+		if (!nuauth_config_allows_gateway(&srv->cfg, &gw->addr)) {
+			log_warnx("%s: gateway %s is no longer in nufw_gw_addr: closing its link",
+				  who, gw->name);
+			nuauth_gateway_close(gw, "no longer in nufw_gw_addr");
+		}
+	}
+}
+
 static const struct nu_msgconn_ops gateway_ops = {
 	.on_ready = on_ready,
 	.on_message = on_message,
@@ -220,6 +237,7 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 	gw = g_new0(struct nuauth_gateway, 1);
 	gw->srv = srv;
 	gw->name = g_strdup(nu_addr_format(&addr, text, sizeof(text)));
+	gw->addr = addr;
 	g_strlcpy(gw->address, text, sizeof(gw->address));
 	gw->since = g_get_real_time();
 	gw->link = nu_msgconn_new(fd, tls, false, &gateway_ops, gw);

@@ -187,6 +187,9 @@ const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
 /* Who the gateway is, the same across its links and restarts: its
  * certificate's CN, or its address when the certificate has none. */
 const char *nuauth_gateway_id(const struct nuauth_gateway *gw);
+/* After a reload: closes the links of gateways nufw_gw_addr no longer
+ * allows. */
+void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who);
 /* Closes the link (its state is freed, pending packets forgotten). */
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
 struct nuauth_gateway_info {
@@ -296,7 +299,13 @@ unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
 /* The connection of flow ends at expires (wall clock: the end of the time
  * period of acl, which accepted it): nuauth then has its gateway end it. */
 void nuauth_connections_set_expiry(struct nuauth_connections *cs,
-				   const struct nu_flow *flow, time_t expires, const char *acl);
+				   const struct nu_flow *flow, time_t expires, const char *acl,
+				   const char *period);
+/* After a reload: the connections accepted within a period get the end the
+ * new periods give it, and are ended at once when it no longer covers now
+ * (or is gone).  Returns how many were ended. */
+unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
+					    struct nuauth_server *srv);
 /* Calls fn for each connection, oldest first (start: g_get_monotonic_time();
  * gw NULL while no link of gateway gw_id is up). */
 typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flow,
@@ -312,8 +321,13 @@ struct nuauth_verdict {
 	char acl_name[NU_NAME_MAX];	/* "" when no ACL matched */
 	time_t expires;			/* accepted within a period: when it
 					 * ends (wall clock); 0 never */
+	char period[NU_NAME_MAX];	/* that period; "" when none */
 };
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
 		   const struct nuauth_user *user, struct nuauth_verdict *out);
+/* Is now inside the named period, by the periods modules?  *ends_at: when
+ * it stops being so (0 never). */
+bool nuauth_period_current(struct nuauth_server *srv, const char *period, time_t now,
+			   time_t *ends_at);
 
 #endif

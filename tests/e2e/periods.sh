@@ -169,6 +169,34 @@ test_window() {
 	fi
 }
 
+# --- a reload that ends the period: nuauth re-reads the periods and ends
+# the connections whose period no longer covers now, at once.
+test_reload_ends_period() {
+	local ipt="ip netns exec $NS_G iptables" hpid out
+	write_periods $(( $(date +%s) + 3600 ))
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 1
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-reload "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
+	hpid=$LAB_PID
+	if lab_wait_log held-reload "connected" 5; then
+		write_periods $(( $(date +%s) - 1 ))
+		kill -HUP "$NUAUTH_PID"
+		lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
+	fi
+	wait "$hpid"
+	out=$(cat "$LAB_DIR/held-reload.log")
+	if grep -q "stalled after" <<<"$out" &&
+	   grep -q "after the reload, period window of acl stream within the window does not cover now" \
+		"$LAB_DIR/nuauth.log"; then
+		pass "a reload that ends the period ends alice's connection at once"
+	else
+		fail "a reload that ends the period ends alice's connection at once" "$out" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
 lab_netns
 lab_pki
 periods_conf
@@ -183,6 +211,7 @@ lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	test_window
+	test_reload_ends_period
 else
 	fail "alice logs in"
 fi

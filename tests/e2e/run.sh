@@ -310,9 +310,9 @@ test_reload() {
 	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
 
 	# Policy keys, read again too.
-	local p=$LAB_DIR/pki start elapsed pid
+	local p=$LAB_DIR/pki start elapsed pid links
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth.good"
-	printf 'nuauth_reject_authenticated_drop=1\nnufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
+	printf 'nuauth_reject_authenticated_drop=1\n' >> "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
 	start=$(date +%s%N)
@@ -323,6 +323,19 @@ test_reload() {
 	else
 		fail "nuauth_reject_authenticated_drop: a known user's refused connect fails at once" \
 			"$out after $elapsed ms"
+	fi
+	# The running gateway is no longer allowed: its link closes, and a new
+	# one is refused.
+	links=$(grep -c "connected to nuauth" "$LAB_DIR/nufw.log")
+	printf 'nufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	if grep -q "SIGHUP: gateway 127.0.0.1 (nufw-gateway) is no longer in nufw_gw_addr" \
+		"$LAB_DIR/nuauth.log"; then
+		pass "a reload closes the link of a gateway nufw_gw_addr no longer allows"
+	else
+		fail "a reload closes the link of a gateway nufw_gw_addr no longer allows" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
 	fi
 	lab_start nufw-elsewhere "$NS_G" "$NUFW" -d 127.0.0.1 -q 4 -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
@@ -335,7 +348,8 @@ test_reload() {
 	lab_stop "$pid"
 	cp "$LAB_DIR/nuauth.good" "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
-	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 4
+	lab_wait_log nufw "connected to nuauth" 20 $((links + 1))
 }
 
 # nufw -q 0:1: one worker per queue, each with its own link to nuauth.
