@@ -360,6 +360,29 @@ static bool load_fails(const char *text, const char *suffix)
 	return ok;
 }
 
+/* gid= takes the names of the system's groups too ("root" is 0). */
+static void test_group_names(void)
+{
+	static const uint32_t g0[] = { 0 };
+	const struct nuauth_user wheel = { "w", 4243, g0, 1 };
+	char *path = unit_write_file("names.nufw", "[by name]\ngid=root, 100\nproto=6\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *names = nu_acl_load(path, &error);
+
+	CHECK(names != NULL);
+	set = names;
+	if (set) {
+		CHECK(matches(tcp("192.0.2.1", 80), &wheel, "by name"));
+		CHECK(matches(tcp("192.0.2.1", 80), &alice, "by name"));
+		CHECK(matches(tcp("192.0.2.1", 80), &carol, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(names);
+	set = saved;
+	g_free(path);
+}
+
 static void test_errors(void)
 {
 	GError *error = NULL;
@@ -390,9 +413,11 @@ static void test_errors(void)
 	CHECK(load_fails("[a]\nUID=-1\n",
 			 "2: UID: expected a comma list of unsigned 32-bit numbers, got `-1'"));
 	CHECK(load_fails("[a]\ngid=4294967296\n",
-			 "2: gid: expected a comma list of unsigned 32-bit numbers, got `4294967296'"));
+			 "2: gid: expected a comma list of group numbers or names, got `4294967296'"));
 	CHECK(load_fails("[a]\ngid=\n",
-			 "2: gid: expected a comma list of unsigned 32-bit numbers, got `'"));
+			 "2: gid: expected a comma list of group numbers or names, got `'"));
+	CHECK(load_fails("[a]\ngid=100, no-such-group-here\n",
+			 "2: gid: no group `no-such-group-here' in the system's group database"));
 	CHECK(load_fails("[a]\nuid=1\nproto=7\n",
 			 "3: proto: expected protocols among 6 (tcp), 17 (udp), 1 (icmp), 58 (icmpv6), got `7'"));
 	CHECK(load_fails("[a]\nuid=1\ntype=256\n",
@@ -623,6 +648,7 @@ int main(void)
 	g_free(path);
 
 	test_errors();
+	test_group_names();
 	test_index_equivalence();
 
 	unit_files_cleanup();
