@@ -44,6 +44,14 @@ if out=$("$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1) && grep -q "configuration 
 else
 	fail "nuauth -t: a good configuration is OK" "$out"
 fi
+# NuFW's nuauth_acl_cache is known, and said to be needless.
+{ cat "$LAB_DIR/nuauth.conf"; echo "nuauth_acl_cache=1"; } > "$LAB_DIR/acl-cache.conf"
+if out=$("$NUAUTH" -t -c "$LAB_DIR/acl-cache.conf" 2>&1) && grep -q "configuration OK" <<<"$out" &&
+   grep -q "nuauth_acl_cache: ACLs are indexed and need no cache: ignored" <<<"$out"; then
+	pass "nuauth -t: NuFW's nuauth_acl_cache=1 is accepted, with a note"
+else
+	fail "nuauth -t: NuFW's nuauth_acl_cache=1 is accepted, with a note" "$out"
+fi
 sed 's/^nuauth_single_user_client_limit=1$/nuauth_single_user_client_limit=many/' \
 	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad-key.conf"
 line=$(grep -n '^nuauth_single_user_client_limit=' "$LAB_DIR/bad-key.conf" | cut -d: -f1)
