@@ -188,7 +188,7 @@ const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
  * certificate's CN, or its address when the certificate has none. */
 const char *nuauth_gateway_id(const struct nuauth_gateway *gw);
 /* After a reload: closes the links of gateways nufw_gw_addr no longer
- * allows. */
+ * allows, or whose certificate is no longer trusted (a CRL). */
 void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who);
 /* Closes the link (its state is freed, pending packets forgotten). */
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
