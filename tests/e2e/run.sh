@@ -310,9 +310,9 @@ test_reload() {
 	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
 
 	# Policy keys, read again too.
-	local p=$LAB_DIR/pki start elapsed pid
+	local p=$LAB_DIR/pki start elapsed pid links
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth.good"
-	printf 'nuauth_reject_authenticated_drop=1\nnufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
+	printf 'nuauth_reject_authenticated_drop=1\n' >> "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
 	start=$(date +%s%N)
@@ -323,6 +323,19 @@ test_reload() {
 	else
 		fail "nuauth_reject_authenticated_drop: a known user's refused connect fails at once" \
 			"$out after $elapsed ms"
+	fi
+	# The running gateway is no longer allowed: its link closes, and a new
+	# one is refused.
+	links=$(grep -c "connected to nuauth" "$LAB_DIR/nufw.log")
+	printf 'nufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	if grep -q "SIGHUP: gateway 127.0.0.1 (nufw-gateway) is no longer in nufw_gw_addr" \
+		"$LAB_DIR/nuauth.log"; then
+		pass "a reload closes the link of a gateway nufw_gw_addr no longer allows"
+	else
+		fail "a reload closes the link of a gateway nufw_gw_addr no longer allows" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
 	fi
 	lab_start nufw-elsewhere "$NS_G" "$NUFW" -d 127.0.0.1 -q 4 -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
@@ -335,7 +348,8 @@ test_reload() {
 	lab_stop "$pid"
 	cp "$LAB_DIR/nuauth.good" "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
-	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 4
+	lab_wait_log nufw "connected to nuauth" 20 $((links + 1))
 }
 
 # nufw -q 0:1: one worker per queue, each with its own link to nuauth.
@@ -346,7 +360,7 @@ test_two_queues() {
 	lab_stop "$NUFW_PID"
 	$ipt -R FORWARD 1 -p tcp --syn --dport 8080 -j NFQUEUE --queue-num 1
 	$ipt -I FORWARD 2 -p tcp --syn -j NFQUEUE --queue-num 0
-	lab_start nufw-two "$NS_G" "$NUFW" -d 127.0.0.1 -q 0:1 -m -k "$p/nufw-key.pem" \
+	lab_start nufw-two "$NS_G" "$NUFW" -d 127.0.0.1 -q 0:1 -m -C -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5
 	NUFW_PID=$LAB_PID
 	if lab_wait_log nufw-two "connected to nuauth" 10 2; then
@@ -365,6 +379,15 @@ test_two_queues() {
 	else
 		fail "nufw -q 0:1 decides and marks the connections of both queues" \
 			"$ok of 6 marked, $used queues used"
+	fi
+	# One link reports every end, also of the connections the other
+	# queue's link passed (bob's last, through queue 1).
+	ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "${port:-0}" --orig-port-dst 8080 \
+		>/dev/null 2>&1
+	if lab_wait_log nuauth "user bob: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:8080 ended" 10; then
+		pass "nufw -q 0:1 -C reports the end of a connection queue 1 passed"
+	else
+		fail "nufw -q 0:1 -C reports the end of a connection queue 1 passed"
 	fi
 	$ipt -D FORWARD 2
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
@@ -445,6 +468,36 @@ test_logout_ends_connections() {
 		pass "logging out ends the user's established connections"
 	else
 		fail "logging out ends the user's established connections" "$out"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
+# The same while nufw is away: alice logs out with nufw stopped; when nufw
+# is back, nuauth has it end her connection.
+test_logout_while_gateway_away() {
+	local ipt="ip netns exec $NS_G iptables" hpid cpid out
+	lab_login alice-again $ALICE_UID alice alicepw || {
+		fail "a logout while nufw is away ends the connection when it is back" "no login"
+		return
+	}
+	cpid=$LAB_PID
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-away "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
+	hpid=$LAB_PID
+	if lab_wait_log held-away "connected" 5; then
+		lab_stop "$NUFW_PID"
+		mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-before-away.log"
+		lab_stop "$cpid"
+		lab_wait_log nuauth "user alice logs out from .*: ending 1 connection" 5
+		lab_start_nufw
+	fi
+	wait "$hpid"
+	out=$(cat "$LAB_DIR/held-away.log")
+	if grep -q "stalled after" <<<"$out" && grep -q "at nuauth's request" "$LAB_DIR/nufw.log"; then
+		pass "a logout while nufw is away ends the connection when it is back"
+	else
+		fail "a logout while nufw is away ends the connection when it is back" "$out" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
 	fi
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
@@ -614,6 +667,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_reload
 	test_two_queues
 	test_logout_ends_connections
+	test_logout_while_gateway_away
 	test_malformed_from_nuauth
 	test_ct_mark_notice
 	test_unparsable_packets
