@@ -262,6 +262,13 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 	g_ptr_array_add(wf->packets, p);
 }
 
+/* Two sessions of one user (say its IPv4 and IPv6 links) may both see a
+ * flow; two users may not, even with one uid: their groups may differ. */
+static bool same_user(const struct nuauth_session_user *a, const struct nuauth_session_user *b)
+{
+	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
+}
+
 void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
 			       const struct nu_announce_conn *conn)
 {
@@ -279,7 +286,7 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 		return;
 	}
 	a = g_hash_table_lookup(cor->announced, &conn->flow);
-	if (a && a->client != cl && nuauth_client_user(a->client)->uid != su->uid) {
+	if (a && a->client != cl && !same_user(nuauth_client_user(a->client), su)) {
 		if (!a->conflict)
 			log_warnx("%s claimed by users %s and %s: it will be dropped", flow_text,
 				  nuauth_client_user(a->client)->name, su->name);

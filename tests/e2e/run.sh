@@ -569,9 +569,75 @@ test_nuauth_restart() {
 	fi
 }
 
+# ACLs on the client's OS and on the gateway's interfaces, for
+# test_os_and_interfaces.
+os_and_interface_acls() {
+	cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[linux desktops to 7101]
+decision=1
+gid=100
+proto=6
+DstPort=7101
+OS=Linux
+
+[windows desktops to 7102]
+decision=1
+gid=100
+proto=6
+DstPort=7102
+OS=Windows
+
+[leaving by g1 to 7103]
+decision=1
+gid=100
+proto=6
+DstPort=7103
+outdev=g1
+
+[leaving by g0 to 7104]
+decision=1
+gid=100
+proto=6
+DstPort=7104
+outdev=g0
+
+[coming in by g0 to 7105]
+decision=1
+gid=100
+proto=6
+DstPort=7105
+indev=g0
+ACLS
+}
+
+# OS= matches what the client said of its system at login; indev= and
+# outdev= the interfaces the packet crosses on the gateway.
+test_os_and_interfaces() {
+	local port want out
+	lab_start server-7100 "$NS_S" "$NUPROBE" serve 7101 7102 7103 7104 7105
+	lab_wait_log server-7100 "ready"
+	for port in 7101:pass 7102:refused 7103:pass 7104:refused 7105:pass; do
+		want=${port#*:}
+		port=${port%:*}
+		if out=$(lab_connect $ALICE_UID "$port" 1500); then
+			out=pass
+		else
+			out=refused
+		fi
+		if [ "$out" = "$want" ]; then
+			pass "acl [$(grep -o "^\[[^]]* to $port\]" "$LAB_DIR/acls.nufw" | tr -d '[]')]: alice's connection is ${want/pass/accepted}"
+		else
+			fail "acl for port $port: alice's connection should be ${want/pass/accepted}" \
+				"$(grep "$port" "$LAB_DIR/nuauth.log" | tail -2)"
+		fi
+	done
+}
+
 lab_netns
 lab_pki
 lab_nuauth_conf
+os_and_interface_acls
 test_config_errors
 test_least_privilege_start
 lab_rules
@@ -654,6 +720,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_password_hidden
 	test_user_connection
 	test_two_users
+	test_os_and_interfaces
 	test_refusals
 	test_bad_protocol_message
 	test_peer_faults
