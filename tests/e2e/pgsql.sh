@@ -31,6 +31,7 @@ PG_DIR=$LAB_DIR/pg
 PG_PORT=5432	# in the gateway namespace, which is the lab's own
 PG_PASSWORD="nu'auth pw"	# a quote, to exercise the conninfo escaping
 PG_PID=
+STOPPED_PID=	# a server process the test holds with SIGSTOP
 BENCH=$BUILD/tests/e2e/pgsql_bench
 
 for f in "$MODULES/log_pgsql.so" "$BENCH"; do
@@ -68,6 +69,8 @@ pg_start() {
 pg_stop() {
 	local pid keep=()
 	[ -n "$PG_PID" ] || return 0
+	[ -n "$STOPPED_PID" ] && kill -CONT "$STOPPED_PID" 2>/dev/null
+	STOPPED_PID=
 	kill -INT "$PG_PID" 2>/dev/null
 	wait "$PG_PID" 2>/dev/null
 	for pid in "${LAB_PIDS[@]}"; do
@@ -108,7 +111,7 @@ pgsql_user="nufw"
 pgsql_passwd="$PG_PASSWORD"
 pgsql_db_name="nufw"
 pgsql_ssl="disable"
-pgsql_request_timeout=5
+pgsql_request_timeout=3
 pgsql_reconnect_max_delay=1
 CONF
 }
@@ -277,6 +280,42 @@ test_outage() {
 	fi
 }
 
+# The server process that serves nuauth stops answering (SIGSTOP): the
+# decisions go on, the writer gives the batch up after
+# pgsql_request_timeout (3 s), and stores it on a new connection.
+test_hung_server() {
+	local out started took
+	STOPPED_PID=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'nuauth log_pgsql'")
+	if ! [[ "$STOPPED_PID" =~ ^[0-9]+$ ]]; then
+		fail "nuauth's server process is found" "$STOPPED_PID"
+		STOPPED_PID=
+		return
+	fi
+	kill -STOP "$STOPPED_PID"
+	started=$(date +%s%N)
+	if connect_many 2; then
+		took=$((($(date +%s%N) - started) / 1000000))
+		pass "PostgreSQL hung: alice's 2 connections are still accepted (${took} ms in all)"
+	else
+		fail "PostgreSQL hung: alice's connections are still accepted"
+	fi
+	if lab_wait_log nuauth "log_pgsql: cannot write to PostgreSQL: no answer within 3 s" 10; then
+		pass "the writer gives a silent server up after pgsql_request_timeout"
+	else
+		fail "the writer gives a silent server up after pgsql_request_timeout"
+	fi
+	# The hung process may store the batch too once it runs again: at
+	# least the 2 rows, then.
+	if out=$(sql_wait "SELECT count(*) >= 2 FROM ulog WHERE dport = 80 AND sport IN ($(ports_in))" \
+			  t 15); then
+		pass "the batch is stored through a new connection"
+	else
+		fail "the batch is stored through a new connection" "$(tail -5 "$LAB_DIR/nuauth.log")"
+	fi
+	kill -CONT "$STOPPED_PID"
+	STOPPED_PID=
+}
+
 test_tiny_queue() {
 	local out dropped arrived n=8
 	echo "pgsql_queue_size=2" >> "$LAB_DIR/nuauth.conf"
@@ -404,6 +443,7 @@ if lab_login alice-client $ALICE_UID alice alicepw; then
 	test_logout
 	lab_login alice-client2 $ALICE_UID alice alicepw || fail "alice logs in again"
 	test_outage
+	test_hung_server
 	test_tiny_queue
 	test_bad_config
 	test_decision_time
