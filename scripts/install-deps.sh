@@ -7,8 +7,10 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libnetfilter-conntrack-dev
 	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules libcrypt-dev
+	libpq-dev	# the log_pgsql module
 	# the lab and the tests
 	gnutls-bin iptables conntrack iproute2 util-linux procps python3 iputils-ping
+	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 )

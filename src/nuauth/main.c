@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 
 	srv.loop = g_main_loop_new(NULL, FALSE);
 	srv.correlator = nuauth_correlator_new(&srv);
-	srv.connections = nuauth_connections_new();
+	srv.connections = nuauth_connections_new(&srv);
 	if (!nuauth_listen(&srv, srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 			   nuauth_gateway_accept, &error) ||
 	    !nuauth_listen(&srv, srv.cfg.client_listen_addr, srv.cfg.user_port,

@@ -108,6 +108,8 @@ struct nuauth_server;
 void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev);
 void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
 			     const struct nuauth_user *user, int verdict, const char *acl_name);
+/* An accepted connection ended: the conn_end_log of nuauth_user_logs_module. */
+void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_end_event *ev);
 /* When the session must end (wall clock, s), 0 never. */
 gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 				   const struct nuauth_session_event *ev);
@@ -271,13 +273,15 @@ void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_c
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor);
 
 /* ---- connections.c ---- */
-struct nuauth_connections *nuauth_connections_new(void);
+/* srv: for the connection-end hooks. */
+struct nuauth_connections *nuauth_connections_new(struct nuauth_server *srv);
 void nuauth_connections_free(struct nuauth_connections *cs);
 /* An accepted connection of user (through client, decided for gw). */
 void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
 			    struct nuauth_client *client, const char *user,
 			    const struct nu_flow *flow);
-/* A gateway reported the end of a connection: logs it with its counters. */
+/* A gateway reported the end of a connection: logs it with its counters
+ * and runs the connection-end hooks. */
 void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gateway *gw,
 			      const struct nu_conn_end *end);
 /* The user of client logged out: has the gateways end its connections.
