@@ -11,11 +11,17 @@
 	"(&(objectClass=groupOfNames)(member=%d)))"
 
 static void bad_value(struct nu_conf *conf, const char *key, GError **error,
-		      const char *fmt, const char *value)
+		      const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static void bad_value(struct nu_conf *conf, const char *key, GError **error,
+		      const char *fmt, ...)
 {
 	const char *where = nu_conf_where(conf, key);
-	char *why = g_strdup_printf(fmt, value);
+	va_list ap;
+	char *why;
 
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
 	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE, "%s%s%s: %s",
 		    where ? where : "", where ? ": " : "", key, why);
 	g_free(why);

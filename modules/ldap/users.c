@@ -113,8 +113,10 @@ static enum nuauth_user_status check_bind(LDAP *ld, bool *rebind, struct lookup 
 				  lk->conf->request_timeout);
 	if (*rc == LDAP_SUCCESS)
 		return NUAUTH_USER_OK;
-	if (*rc == LDAP_INVALID_CREDENTIALS)
+	if (*rc == LDAP_INVALID_CREDENTIALS) {
+		*rc = LDAP_SUCCESS;
 		return NUAUTH_USER_BAD_PASSWORD;
+	}
 	if (nu_ldap_rc_is_link_error(*rc))
 		return NUAUTH_USER_ERROR;
 	/* e.g. a locked account, or an entry without a password */
@@ -227,6 +229,7 @@ static enum nuauth_user_status lookup(const struct nu_ldap_conf *conf, struct nu
 	struct lookup lk = { .conf = conf, .user = user, .password = password,
 			     .password_len = password_len, .status = NUAUTH_USER_ERROR };
 	size_t len = strlen(user);
+	gint64 start = g_get_monotonic_time();
 	int rc;
 
 	if (len == 0 || len > NAME_MAX_LEN)
@@ -243,6 +246,11 @@ static enum nuauth_user_status lookup(const struct nu_ldap_conf *conf, struct nu
 	} else if (lk.status == NUAUTH_USER_ERROR) {
 		log_warnx("ldap: user `%s': %s", user, lk.why ? lk.why : "lookup failed");
 	}
+	log_debug("ldap: user `%s': %s in %.1f ms", user,
+		  lk.status == NUAUTH_USER_OK ? "ok" :
+		  lk.status == NUAUTH_USER_UNKNOWN ? "unknown" :
+		  lk.status == NUAUTH_USER_BAD_PASSWORD ? "bad password" : "error",
+		  (double)(g_get_monotonic_time() - start) / 1000.0);
 	if (lk.status == NUAUTH_USER_OK) {
 		*uid = lk.uid;
 		if (groups)
