@@ -80,7 +80,8 @@ slapd_start() {
 # The people: alice (primary group 100, and 200 through a posixGroup's
 # memberUid), bob (primary group 400 without ACL, and 200 through a
 # groupOfNames' member), carol (only groups 400 and 450, no ACL for
-# either).  Their uids differ from the plaintext file's, and so do their
+# either), and guest (gid 300: the user of IP authentication, looked up
+# with get_user_groups).  Their uids differ from the plaintext file's, and so do their
 # passwords, so that a login that works came through LDAP.
 slapd_load() {
 	local alice_pw bob_pw carol_pw service_pw
@@ -142,6 +143,15 @@ gidNumber: 400
 homeDirectory: /home/carol
 userPassword: $carol_pw
 
+dn: uid=guest,ou=people,$SUFFIX
+objectClass: account
+objectClass: posixAccount
+uid: guest
+cn: guest
+uidNumber: 3100
+gidNumber: 300
+homeDirectory: /nonexistent
+
 dn: cn=dev,ou=groups,$SUFFIX
 objectClass: posixGroup
 cn: dev
@@ -171,6 +181,7 @@ ldap_nuauth_conf() {	# ldap_nuauth_conf PASSWORD_CHECK
 nuauth_user_check_module="ldap"
 nuauth_get_user_groups_module="ldap"
 nuauth_login_failure_limit=0
+nuauth_do_ip_authentication=1
 ldap_uri="$LDAP_URI"
 ldap_bind_dn="$SERVICE_DN"
 ldap_bind_password="$SERVICE_PW"
@@ -279,6 +290,11 @@ else
 	fail "nuauth loads the ldap module and reaches slapd" "$(cat "$LAB_DIR/nuauth.log")"
 fi
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
+
+# Before any client logs in: IP authentication names guest, whose uid and
+# groups come from LDAP (get_user_groups).
+connect_case "a host without client is the guest, uid 3100 and group 300 from LDAP (port 9090)" \
+	$PROBE_UID 9090 ok 3100
 
 # Logins through LDAP (bind as the user), and what the ACLs make of them.
 if login_ok "alice logs in with nutcpc and her LDAP password" $ALICE_UID alice alice-ldap-pw; then
