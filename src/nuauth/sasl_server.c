@@ -26,6 +26,7 @@ struct nuauth_sasl {
 	uint32_t uid;
 	GArray *groups;
 	enum nuauth_user_status status;
+	bool checked;			/* checkpass ran: status is the modules' */
 	char addr[INET6_ADDRSTRLEN];	/* the client's, for login_guard */
 	bool locked;			/* refused: too many failed logins */
 };
@@ -104,6 +105,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 		return SASL_BADAUTH;
 	}
 	s->status = NUAUTH_USER_UNKNOWN;
+	s->checked = true;
 	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
 
@@ -197,6 +199,10 @@ static const char *failure_text(struct nuauth_sasl *s, int ret)
 	default:
 		break;
 	}
+	/* A module could not check the password (e.g. its directory is
+	 * down); Cyrus then tried its own verifiers and says NOMECH. */
+	if (s->checked)
+		return "the user database is unavailable";
 	if (ret == SASL_NOMECH)
 		return "mechanism not offered";
 	return "authentication failed";
@@ -212,6 +218,7 @@ enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
 	int ret;
 
 	s->status = NUAUTH_USER_ERROR;
+	s->checked = false;
 	if (mech)
 		ret = sasl_server_start(s->conn, mech, has_in ? (const char *)in : NULL,
 					(unsigned)in_len, &sout, &slen);
