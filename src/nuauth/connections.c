@@ -24,6 +24,8 @@ struct conn {
 	struct nuauth_gateway *gw;	/* a link of its gateway; NULL while none */
 	char *gw_id;			/* nuauth_gateway_id() of the gateway */
 	bool end_due;			/* to end as soon as gw is back */
+	bool ending;			/* ended by us: its gateway's report of
+					 * the end (nufw -C) is still to come */
 	struct nuauth_client *client;	/* NULL once its link is gone */
 	char *user;
 	gint64 start;			/* g_get_monotonic_time() */
@@ -150,8 +152,13 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 static void end_connection(struct nuauth_connections *cs, struct conn *c)
 {
 	if (c->gw) {
+		/* Kept for the report of its end, with its byte counts. */
 		nuauth_gateway_send_destroy(c->gw, &c->flow);
-		forget(cs, c);
+		c->ending = true;
+		c->end_due = false;
+		if (c->expiry_timer)
+			g_source_remove(c->expiry_timer);
+		c->expiry_timer = 0;
 	} else {
 		c->end_due = true;
 	}
@@ -167,7 +174,7 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
 		GList *next = l->next;
 		struct conn *c = l->data;
 
-		if (c->client == client && !c->end_due) {
+		if (c->client == client && !c->end_due && !c->ending) {
 			end_connection(cs, c);
 			n++;
 		}
@@ -295,7 +302,7 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 		struct conn *c = l->data;
 
 		l = next;
-		if (!c->expiry_period || c->end_due)
+		if (!c->expiry_period || c->end_due || c->ending)
 			continue;
 		if (c->expiry_timer)
 			g_source_remove(c->expiry_timer);

@@ -451,7 +451,7 @@ test_unparsable_packets() {
 # alice stops her client: nuauth has nufw delete her connections from
 # conntrack, and her established transfer stops.
 test_logout_ends_connections() {
-	local ipt="ip netns exec $NS_G iptables" hpid out
+	local ipt="ip netns exec $NS_G iptables" hpid out port
 	# What conntrack sees as new but is no SYN cannot open a connection.
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 	lab_start_as held "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
@@ -468,6 +468,13 @@ test_logout_ends_connections() {
 		pass "logging out ends the user's established connections"
 	else
 		fail "logging out ends the user's established connections" "$out"
+	fi
+	# nufw -C reports the end of what nuauth ended, with its bytes.
+	port=$(sed -n 's/^connected from .*://p' <<<"$out")
+	if lab_wait_log nuauth "user alice: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:5050 ended after" 5; then
+		pass "a connection ended at logout is logged with its byte counts"
+	else
+		fail "a connection ended at logout is logged with its byte counts"
 	fi
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
