@@ -212,6 +212,19 @@ static bool set_scram(struct nu_user *u, const char *file, unsigned line, const 
 	return true;
 }
 
+static bool clear_scram(struct nu_user *u, const char *pw)
+{
+	uint8_t salt[NU_SCRAM_SALT_DEFAULT];
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, salt, sizeof(salt)) != 0)
+		return false;
+	u->scram = g_new0(struct nu_scram_verifier, 1);
+	if (!nu_scram_compute(pw, strlen(pw), salt, sizeof(salt), NU_SCRAM_ITER_DEFAULT, u->scram))
+		return false;
+	u->scram_text = nu_scram_format(u->scram);
+	return true;
+}
+
 static bool set_password(struct nu_user *u, const char *file, unsigned line,
 			 char *pw, GError **error)
 {
@@ -262,6 +275,14 @@ static bool set_password(struct nu_user *u, const char *file, unsigned line,
 		}
 		u->kind = PW_CLEAR;
 		u->scheme = &clear_scheme;
+		/* The clear password is at hand only now: its SCRAM verifier
+		 * (random salt) lets the user log in with SCRAM too. */
+		if (!u->scram && !clear_scram(u, pw)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s:%u: user `%s': cannot compute a SCRAM verifier", file, line,
+				    u->name);
+			return false;
+		}
 		if (gnutls_hash_fast(clear_scheme.alg, pw, strlen(pw), u->digest) < 0) {
 			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 				    "%s:%u: user `%s': cannot compute a digest", file, line, u->name);

@@ -16,7 +16,9 @@
  * alone (PLAIN logins are then checked against it):
  *
  *   carol:$y$j9T$...$... {SCRAM-SHA-256}4096:SALT$STOREDKEY:SERVERKEY:1003:100
- *   dave:{SCRAM-SHA-256}4096:SALT$STOREDKEY:SERVERKEY:1004:100 */
+ *   dave:{SCRAM-SHA-256}4096:SALT$STOREDKEY:SERVERKEY:1004:100
+ *
+ * A user with a clear-text password gets a verifier computed at load. */
 #ifndef NU_PLAINTEXT_USERS_H
 #define NU_PLAINTEXT_USERS_H
 
