@@ -204,7 +204,8 @@ static bool in_list(const char *list, const char *word)
  * offers, or all nuauth offers; EXTERNAL first when we have a client
  * certificate (and only then), SCRAM next (the password never crosses the
  * link), the rest after.  Without a password only EXTERNAL can work. */
-static char *choose_mechs(const char *offered, const char *asked, bool cert, bool password)
+static char *choose_mechs(const char *offered, const char *asked, bool cert, bool password,
+			  const char *excluded)
 {
 	gchar **words = g_strsplit_set(asked ? asked : offered, " ,", -1);
 	GString *ext = g_string_new(NULL), *scram = g_string_new(NULL), *rest = g_string_new(NULL);
@@ -214,7 +215,7 @@ static char *choose_mechs(const char *offered, const char *asked, bool cert, boo
 		GString *to = is_ext ? ext : g_ascii_strncasecmp(*w, "SCRAM-", 6) == 0 ? scram : rest;
 
 		if (!**w || (asked && !in_list(offered, *w)) || (is_ext && !cert) ||
-		    (!is_ext && !password))
+		    (!is_ext && !password) || in_list(excluded, *w))
 			continue;
 		g_string_append_printf(to, "%s%s", to->len ? " " : "", *w);
 	}
@@ -230,9 +231,11 @@ static char *choose_mechs(const char *offered, const char *asked, bool cert, boo
 	return g_string_free(ext, FALSE);
 }
 
+/* excluded: mechanisms not to try (nuauth said they cannot work for this
+ * user); on NU_AUTH_OTHER_MECH the one refused is added to it. */
 static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 				       const struct nc_options *opt, const char *host,
-				       const char *offered, char **err)
+				       const char *offered, GString *excluded, char **err)
 {
 	size_t pwlen = opt->password ? strlen(opt->password) : 0;
 	struct sasl_secrets secrets = { .opt = opt };
@@ -254,7 +257,8 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 	gchar **order = NULL;
 	int ret = SASL_NOMECH;
 
-	mechs = choose_mechs(offered, opt->mechanisms, opt->cert != NULL, opt->password != NULL);
+	mechs = choose_mechs(offered, opt->mechanisms, opt->cert != NULL, opt->password != NULL,
+			     excluded->str);
 	secrets.secret = g_malloc0(sizeof(sasl_secret_t) + pwlen + 1);
 	secrets.secret->len = pwlen;
 	if (pwlen)
@@ -316,6 +320,10 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 			if (res.result == NU_AUTH_OK) {
 				r = NUCLIENT_OK;
 			} else {
+				/* Another try only when another mechanism is left. */
+				if (res.result == NU_AUTH_OTHER_MECH && mech &&
+				    strchr(mechs, ' '))
+					g_string_append_printf(excluded, " %s", mech);
 				*err = g_strdup_printf("login refused: %s", res.text);
 				r = NUCLIENT_REFUSED;
 			}
@@ -345,9 +353,31 @@ out:
 	return r;
 }
 
+static enum nuclient_status login_once(const struct nc_options *opt, const char *host,
+				       int family, gnutls_certificate_credentials_t creds,
+				       struct nc_tls_link *link, GString *excluded, char **err);
+
 enum nuclient_status nc_login(const struct nc_options *opt, const char *host, int family,
 			      gnutls_certificate_credentials_t creds,
 			      struct nc_tls_link *link, char **err)
+{
+	GString *excluded = g_string_new(NULL);
+	size_t tried;
+	enum nuclient_status r;
+
+	/* Again on a new link while nuauth says another mechanism may work. */
+	do {
+		tried = excluded->len;
+		g_clear_pointer(err, g_free);
+		r = login_once(opt, host, family, creds, link, excluded, err);
+	} while (r == NUCLIENT_REFUSED && excluded->len > tried);
+	g_string_free(excluded, TRUE);
+	return r;
+}
+
+static enum nuclient_status login_once(const struct nc_options *opt, const char *host,
+				       int family, gnutls_certificate_credentials_t creds,
+				       struct nc_tls_link *link, GString *excluded, char **err)
 {
 	char mechs[NU_MECH_LIST_MAX];
 	enum nuclient_status r;
@@ -376,7 +406,7 @@ enum nuclient_status nc_login(const struct nc_options *opt, const char *host, in
 	}
 	r = hello(link, mechs, sizeof(mechs), err);
 	if (r == NUCLIENT_OK)
-		r = sasl_login(link, opt, host, mechs, err);
+		r = sasl_login(link, opt, host, mechs, excluded, err);
 	if (r == NUCLIENT_OK)
 		return r;
 fail:

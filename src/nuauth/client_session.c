@@ -269,7 +269,8 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		else
 			log_notice("client %s: login refused: %s", cl->addr_text, why);
 		cl->srv->stats.logins_failed++;
-		send_auth_result(cl, NU_AUTH_FAILED, why);
+		send_auth_result(cl, nuauth_sasl_no_verifier(cl->sasl) ? NU_AUTH_OTHER_MECH
+								 : NU_AUTH_FAILED, why);
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}

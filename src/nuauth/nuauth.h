@@ -260,6 +260,9 @@ void nuauth_sasl_free(struct nuauth_sasl *s);
 const char *nuauth_sasl_mechs(struct nuauth_sasl *s);
 /* The mechanism the client chose ("" before it did). */
 const char *nuauth_sasl_mech(const struct nuauth_sasl *s);
+/* Was the login refused because the user has no verifier for the SCRAM
+ * mechanism chosen (another mechanism may work)? */
+bool nuauth_sasl_no_verifier(const struct nuauth_sasl *s);
 /* Was the login refused because its address or user name is locked? */
 bool nuauth_sasl_locked(const struct nuauth_sasl *s);
 #define NUAUTH_LOCKED_TEXT "too many failed logins: try again later"

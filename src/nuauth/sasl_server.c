@@ -375,6 +375,11 @@ const char *nuauth_sasl_mech(const struct nuauth_sasl *s)
 	return s->mech ? s->mech : "";
 }
 
+bool nuauth_sasl_no_verifier(const struct nuauth_sasl *s)
+{
+	return s->no_verifier;
+}
+
 bool nuauth_sasl_locked(const struct nuauth_sasl *s)
 {
 	return s->locked;
@@ -496,7 +501,7 @@ enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
 		*why = failure_text(s, ret);
 		/* Counted once per failed login, locks excepted (login_guard.c
 		 * logged those when they began). */
-		if (!s->locked && s->tried)
+		if (!s->locked && s->tried && !s->no_verifier)
 			nuauth_login_failed(s->srv, s->addr, s->tried);
 		return NUAUTH_SASL_FAILED;
 	}

@@ -118,6 +118,16 @@ else
 	fail "bob ({SSHA} only) logs in with PLAIN" "$(tail -5 "$LAB_DIR/bob.log")"
 fi
 lab_stop "$LAB_PID"
+# Without -M the client tries SCRAM, is told to use another mechanism, and
+# logs in again with PLAIN; that is not a failed login.
+nutcpc_bg bob2 $BOB_UID -U bob -P bobpw
+if lab_wait_log bob2 "logged in" 15 && [ "$(grep -c "user bob (uid 1002) logged in .* with PLAIN" \
+	"$LAB_DIR/nuauth.log")" = 2 ]; then
+	pass "bob's default client falls back from SCRAM to PLAIN by itself"
+else
+	fail "bob's default client falls back from SCRAM to PLAIN by itself" "$(tail -5 "$LAB_DIR/bob2.log")"
+fi
+lab_stop "$LAB_PID"
 
 # --- carol has only a verifier: SCRAM works, and PLAIN is checked against it.
 nutcpc_bg carol $BOB_UID -U carol -P carolpw

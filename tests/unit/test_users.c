@@ -9,6 +9,7 @@
 #include <crypt.h>
 
 #include "users.h"
+#include "scram.h"
 #include "unit.h"
 #include "unit_files.h"
 
@@ -322,7 +323,8 @@ static void test_scram(void)
 		"clear:my pencil " PENCIL ":1003:100\n"
 		"lower:{scram-sha-256}4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=:1004:100\n"
 		"nover:%s:1005:100\n"
-		"off:!%s " PENCIL ":1006:100\n", ssha, ssha, ssha);
+		"off:!%s " PENCIL ":1006:100\n"
+		"plain:pencil:1007:100\n", ssha, ssha, ssha);
 	char *path = unit_write_file("scram.nufw", text);
 	GError *error = NULL;
 	struct nu_userdb *db = nu_userdb_load(path, &error);
@@ -344,6 +346,14 @@ static void test_scram(void)
 	CHECK(nu_userdb_scram(db, "nover", &v, &uid, NULL) == NUAUTH_USER_OK && !v &&
 	      uid == 1005);
 	CHECK(nu_userdb_scram(db, "off", &v, NULL, NULL) == NUAUTH_USER_DISABLED && !v);
+	/* A clear password gets a verifier at load (random salt). */
+	CHECK(nu_userdb_scram(db, "plain", &v, NULL, NULL) == NUAUTH_USER_OK && v);
+	if (v) {
+		struct nu_scram_verifier sv;
+		const char *why;
+
+		CHECK(nu_scram_parse(v, &sv, &why) && nu_scram_check_password(&sv, "pencil", 6));
+	}
 	CHECK(nu_userdb_scram(db, "nobody", &v, NULL, NULL) == NUAUTH_USER_UNKNOWN && !v);
 	/* PLAIN: the password before the verifier decides... */
 	CHECK(check(db, "both", "pencil", NULL, NULL) == NUAUTH_USER_OK);
