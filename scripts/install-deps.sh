@@ -7,8 +7,14 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libnetfilter-conntrack-dev
 	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules libcrypt-dev
+	libpq-dev	# the log_pgsql module
+	libldap2-dev	# the ldap module
 	# the lab and the tests
 	gnutls-bin iptables conntrack iproute2 util-linux procps python3 iputils-ping
+	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
+	# tests/e2e/ldap.sh starts its own slapd; the system's (whatever its
+	# postinst set up) is left alone
+	slapd ldap-utils
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 )

@@ -97,6 +97,8 @@ e2e/auth.sh|logins: SCRAM-SHA-256, PLAIN, client certificates (EXTERNAL, CRL)
 e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL
 e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
 e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
+e2e/pgsql.sh|log_pgsql against a PostgreSQL server of the test's own
+e2e/ldap.sh|users, groups and passwords from LDAP (a slapd of its own)
 e2e/valgrind.sh|nuauth and nufw under valgrind memcheck
 SUITES
 	fi

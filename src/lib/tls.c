@@ -42,17 +42,30 @@ gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *c
 			goto fail;
 		}
 	}
-	if (crl && *crl) {
-		ret = gnutls_certificate_set_x509_crl_file(creds, crl, GNUTLS_X509_FMT_PEM);
-		if (ret < 0) {
-			*err = g_strdup_printf("%s: cannot load CRL: %s", crl, gnutls_strerror(ret));
-			goto fail;
-		}
-	}
+	if (crl && *crl && !nu_tls_creds_add_crl(creds, crl, err))
+		goto fail;
 	return creds;
 fail:
 	gnutls_certificate_free_credentials(creds);
 	return NULL;
+}
+
+bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err)
+{
+	int ret = gnutls_certificate_set_x509_crl_file(creds, crl, GNUTLS_X509_FMT_PEM);
+
+	if (ret < 0) {
+		*err = g_strdup_printf("%s: cannot load CRL: %s", crl, gnutls_strerror(ret));
+		return false;
+	}
+	return true;
+}
+
+bool nu_tls_peer_still_trusted(gnutls_session_t session)
+{
+	unsigned status = 0;
+
+	return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
 }
 
 static gnutls_session_t session_new(gnutls_certificate_credentials_t creds, int fd,

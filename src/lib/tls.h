@@ -14,6 +14,15 @@ gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *c
 						   const char *key, const char *crl,
 						   char **err);
 
+/* Adds the revocations of the CRL file crl to creds (for a reload: they
+ * add up; a revocation taken back needs new credentials).  false with *err
+ * (g_strdup'ed) on failure. */
+bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err);
+
+/* Is the peer's certificate of an established session still trusted by its
+ * credentials (after a CRL was added)? */
+bool nu_tls_peer_still_trusted(gnutls_session_t session);
+
 /* A server session on fd.  require_peer_cert: the handshake fails unless
  * the peer shows a certificate signed by the CA. */
 gnutls_session_t nu_tls_server_session(gnutls_certificate_credentials_t creds, int fd,

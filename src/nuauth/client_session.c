@@ -127,6 +127,10 @@ static void session_event(const struct nuauth_client *cl, enum nuauth_session_ki
 	if (kind == NUAUTH_SESSION_LOGOUT)
 		ev->time += (time_t)((g_get_real_time() - cl->since) / G_USEC_PER_SEC);
 	ev->reason = reason ? reason : "";
+	ev->client = cl->software;
+	ev->os_sysname = cl->user.os_sysname ? cl->user.os_sysname : "";
+	ev->os_release = cl->user.os_release ? cl->user.os_release : "";
+	ev->os_version = cl->user.os_version ? cl->user.os_version : "";
 }
 
 static gboolean on_session_expired(gpointer data)

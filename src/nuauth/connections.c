@@ -27,6 +27,7 @@ struct conn {
 	struct nuauth_client *client;	/* NULL once its link is gone */
 	char *user;
 	gint64 start;			/* g_get_monotonic_time() */
+	time_t wall_start;		/* the same, wall clock (for the hooks) */
 	GList link;			/* in order, oldest first */
 	/* Accepted within a time period: ended when it ends. */
 	struct nuauth_connections *owner;
@@ -37,6 +38,7 @@ struct conn {
 };
 
 struct nuauth_connections {
+	struct nuauth_server *srv;
 	GHashTable *by_flow;
 	GQueue order;
 };
@@ -54,10 +56,11 @@ static void conn_free(gpointer p)
 	g_free(c);
 }
 
-struct nuauth_connections *nuauth_connections_new(void)
+struct nuauth_connections *nuauth_connections_new(struct nuauth_server *srv)
 {
 	struct nuauth_connections *cs = g_new0(struct nuauth_connections, 1);
 
+	cs->srv = srv;
 	cs->by_flow = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, conn_free);
 	g_queue_init(&cs->order);
 	return cs;
@@ -112,6 +115,7 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 	c->client = client;
 	c->user = g_strdup(user);
 	c->start = g_get_monotonic_time();
+	c->wall_start = time(NULL);
 	c->link.data = c;
 	g_queue_push_tail_link(&cs->order, &c->link);
 	g_hash_table_insert(cs->by_flow, &c->flow, c);
@@ -121,17 +125,24 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 			      const struct nu_conn_end *end)
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, &end->flow);
+	struct nuauth_conn_end_event ev;
 	char text[NU_FLOW_STRLEN];
 
 	/* Only the gateway that passed the connection reports its end. */
 	if (!c || strcmp(c->gw_id, nuauth_gateway_id(gw)) != 0)
 		return;		/* not one of ours, or forgotten */
+	ev = (struct nuauth_conn_end_event){
+		.user = c->user, .flow = c->flow, .start = c->wall_start, .end = time(NULL),
+		.packets_out = end->packets_out, .bytes_out = end->bytes_out,
+		.packets_in = end->packets_in, .bytes_in = end->bytes_in,
+	};
 	log_notice("user %s: %s ended after %.1f s: %" G_GUINT64_FORMAT " bytes out (%"
 		   G_GUINT64_FORMAT " packets), %" G_GUINT64_FORMAT " bytes in (%"
 		   G_GUINT64_FORMAT " packets)", c->user,
 		   nu_flow_format(&end->flow, text, sizeof(text)),
 		   (double)(g_get_monotonic_time() - c->start) / G_USEC_PER_SEC,
 		   end->bytes_out, end->packets_out, end->bytes_in, end->packets_in);
+	nuauth_hooks_conn_end(cs->srv, &ev);
 	forget(cs, c);
 }
 

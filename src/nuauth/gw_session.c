@@ -203,6 +203,10 @@ void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
 			log_warnx("%s: gateway %s is no longer in nufw_gw_addr: closing its link",
 				  who, gw->name);
 			nuauth_gateway_close(gw, "no longer in nufw_gw_addr");
+		} else if (gw->cn && !nu_tls_peer_still_trusted(nu_msgconn_session(gw->link))) {
+			log_warnx("%s: the certificate of gateway %s is no longer trusted (revoked?): "
+				  "closing its link", who, gw->name);
+			nuauth_gateway_close(gw, "certificate no longer trusted");
 		}
 	}
 }

@@ -60,7 +60,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    g_strcmp0(cfg.client_listen_addr, srv->cfg.client_listen_addr) ||
 	    cfg.gw_port != srv->cfg.gw_port || cfg.user_port != srv->cfg.user_port ||
 	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
-	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) || g_strcmp0(cfg.tls_crl, srv->cfg.tls_crl) ||
+	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) ||
 	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket))
 		log_warnx("%s: listening addresses, certificates and the control socket change "
 			  "only at restart", who);
@@ -82,6 +82,15 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	nuauth_login_guard_configure(srv);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
+	/* Revocations take effect now; others (a new CA, say) at restart. */
+	if (srv->cfg.tls_crl && *srv->cfg.tls_crl) {
+		char *err = NULL;
+
+		if (!nu_tls_creds_add_crl(srv->creds, srv->cfg.tls_crl, &err)) {
+			log_err("%s: %s: keeping the revocations read before", who, err);
+			g_free(err);
+		}
+	}
 	nuauth_connections_recheck_periods(srv->connections, srv);
 	nuauth_gateways_recheck(srv, who);
 	log_notice("%s: configuration, users and ACLs reloaded", who);
@@ -208,7 +217,7 @@ int main(int argc, char **argv)
 
 	srv.loop = g_main_loop_new(NULL, FALSE);
 	srv.correlator = nuauth_correlator_new(&srv);
-	srv.connections = nuauth_connections_new();
+	srv.connections = nuauth_connections_new(&srv);
 	if (!nuauth_listen(&srv, srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 			   nuauth_gateway_accept, &error) ||
 	    !nuauth_listen(&srv, srv.cfg.client_listen_addr, srv.cfg.user_port,

@@ -257,6 +257,20 @@ void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_pack
 	}
 }
 
+void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_end_event *ev)
+{
+	GPtrArray *hook = srv->modules.user_logs;
+
+	if (!(srv->cfg.log_users & (NUAUTH_LOG_ACCEPTS | NUAUTH_LOG_ALL)))
+		return;
+	for (guint i = 0; i < hook->len; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
+
+		if (m->api->conn_end_log)
+			m->api->conn_end_log(m->priv, ev);
+	}
+}
+
 gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 				   const struct nuauth_session_event *ev)
 {

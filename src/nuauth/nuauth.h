@@ -121,6 +121,8 @@ struct nuauth_server;
 void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev);
 void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
 			     const struct nuauth_user *user, int verdict, const char *acl_name);
+/* An accepted connection ended: the conn_end_log of nuauth_user_logs_module. */
+void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_end_event *ev);
 /* When the session must end (wall clock, s), 0 never. */
 gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 				   const struct nuauth_session_event *ev);
@@ -202,7 +204,7 @@ const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
  * certificate's CN, or its address when the certificate has none. */
 const char *nuauth_gateway_id(const struct nuauth_gateway *gw);
 /* After a reload: closes the links of gateways nufw_gw_addr no longer
- * allows. */
+ * allows, or whose certificate is no longer trusted (a CRL). */
 void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who);
 /* Closes the link (its state is freed, pending packets forgotten). */
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
@@ -301,13 +303,15 @@ void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_c
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor);
 
 /* ---- connections.c ---- */
-struct nuauth_connections *nuauth_connections_new(void);
+/* srv: for the connection-end hooks. */
+struct nuauth_connections *nuauth_connections_new(struct nuauth_server *srv);
 void nuauth_connections_free(struct nuauth_connections *cs);
 /* An accepted connection of user (through client, decided for gw). */
 void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
 			    struct nuauth_client *client, const char *user,
 			    const struct nu_flow *flow);
-/* A gateway reported the end of a connection: logs it with its counters. */
+/* A gateway reported the end of a connection: logs it with its counters
+ * and runs the connection-end hooks. */
 void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gateway *gw,
 			      const struct nu_conn_end *end);
 /* The user of client logged out: has the gateways end its connections.

@@ -42,6 +42,7 @@ struct nuauth_sasl {
 	uint32_t uid;
 	GArray *groups;
 	enum nuauth_user_status status;
+	bool checked;			/* the modules were asked: status is theirs */
 	bool no_verifier;		/* SCRAM: known user without a verifier */
 	char *why;			/* a failure text of our own, or NULL */
 	char addr[INET6_ADDRSTRLEN];	/* the client's, for login_guard */
@@ -144,6 +145,7 @@ static char *find_verifier(struct nuauth_sasl *s, const char *name)
 	bool any_hook = false;
 
 	s->status = NUAUTH_USER_UNKNOWN;
+	s->checked = true;
 	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
 
@@ -239,6 +241,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 		return SASL_BADAUTH;
 	}
 	s->status = NUAUTH_USER_UNKNOWN;
+	s->checked = true;
 	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
 
@@ -408,6 +411,10 @@ static const char *failure_text(struct nuauth_sasl *s, int ret)
 					 "(nuauthctl hash --scram)", s->mech);
 		return s->why;
 	}
+	/* A module could not check the password or give the verifier (e.g.
+	 * its directory is down); Cyrus may then say NOMECH. */
+	if (s->checked && s->status == NUAUTH_USER_ERROR)
+		return "the user database is unavailable";
 	if (ret == SASL_NOMECH)
 		return "mechanism not offered";
 	if (s->mech && strcmp(s->mech, "EXTERNAL") == 0) {
@@ -480,6 +487,7 @@ enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
 
 	if (mech) {
 		s->status = NUAUTH_USER_ERROR;
+		s->checked = false;
 		g_free(s->mech);
 		s->mech = g_ascii_strup(mech, -1);
 		if (!offered(s->mechs, mech)) {

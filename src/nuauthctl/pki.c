@@ -5,11 +5,17 @@
  *       DIR/nuauth-cert.pem, nuauth-key.pem   nuauth's server certificate
  *   pki issue DIR nufw|user NAME [--out BASE] [--days N]
  *       DIR/BASE-cert.pem, DIR/BASE-key.pem   a client certificate (BASE: NAME)
+ *   pki revoke DIR NAME|CERTFILE [--days N]
+ *       DIR/crl.pem                           the CA's CRL, with that certificate
+ *   pki crl DIR [--days N]
+ *       DIR/crl.pem                           the CRL signed again (next update)
  *
  * Keys are ECDSA P-256, certificates are signed with SHA-256.  Keys are
  * written mode 0600, and no existing file is ever overwritten: every output
  * is checked before anything is generated, created with O_EXCL, and removed
- * again if a later step fails. */
+ * again if a later step fails.  The CRL is the one file that is rewritten:
+ * it is replaced whole (a new file renamed over it), never left half
+ * written. */
 #include "config.h"
 #include "nuauthctl.h"
 
@@ -31,11 +37,13 @@
 
 #define CA_CERT "cacert.pem"
 #define CA_KEY "ca-key.pem"
+#define CRL_FILE "crl.pem"
 #define NUAUTH_CERT "nuauth-cert.pem"
 #define NUAUTH_KEY "nuauth-key.pem"
 
 #define DEFAULT_DAYS 365
 #define DEFAULT_CA_DAYS 3650
+#define DEFAULT_CRL_DAYS 30
 #define MAX_DAYS 36500
 #define MAX_IPS 16
 /* X.520 ub-common-name. */
@@ -76,6 +84,8 @@ void nuctl_pki_usage(FILE *out)
 		"usage: nuauthctl pki init DIR --nuauth-name NAME [--nuauth-ip IP]... [--days N]\n"
 		"                          [--ca-days N]\n"
 		"       nuauthctl pki issue DIR nufw|user NAME [--out BASE] [--days N]\n"
+		"       nuauthctl pki revoke DIR NAME|CERTFILE [--days N]\n"
+		"       nuauthctl pki crl DIR [--days N]\n"
 		"  init                makes a CA (DIR/" CA_CERT ", DIR/" CA_KEY ") and nuauth's\n"
 		"                      certificate (DIR/" NUAUTH_CERT ", DIR/" NUAUTH_KEY ")\n"
 		"  --nuauth-name NAME  nuauth's host name: the certificate's DNS name (or IP)\n"
@@ -86,9 +96,17 @@ void nuctl_pki_usage(FILE *out)
 		"                      DIR/BASE-key.pem\n"
 		"  --out BASE          file name base in DIR (default NAME)\n"
 		"  --days N            days a certificate is valid (default %d; never past\n"
-		"                      the CA's end)\n"
-		"Existing files are never overwritten; keys are written mode 0600.\n",
-		DEFAULT_CA_DAYS, DEFAULT_DAYS);
+		"                      the CA's end); for revoke and crl, days until the\n"
+		"                      CRL's next update (default %d)\n"
+		"  revoke              adds the certificate DIR/NAME-cert.pem (or the file\n"
+		"                      CERTFILE) to the CA's CRL, DIR/" CRL_FILE ", made when\n"
+		"                      missing; point nuauth_tls_crl at it (nuauth reads\n"
+		"                      it again on SIGHUP)\n"
+		"  crl                 signs the CRL again, for a new next update (make one\n"
+		"                      before the last one's runs out)\n"
+		"Existing files are never overwritten, but for the CRL, which is replaced\n"
+		"whole; keys are written mode 0600.\n",
+		DEFAULT_CA_DAYS, DEFAULT_DAYS, DEFAULT_CRL_DAYS);
 }
 
 static bool parse_days(const char *opt, const char *text, unsigned *out)
@@ -480,6 +498,7 @@ struct pki_opts {
 	struct ip_san ips[MAX_IPS];
 	unsigned nips;
 	unsigned days, ca_days;
+	bool days_set;		/* --days given */
 	bool help;
 };
 
@@ -513,6 +532,7 @@ static bool parse_pki_opts(int argc, char **argv, const struct option *longopts,
 		case OPT_DAYS:
 			if (!parse_days("--days", optarg, &po->days))
 				return false;
+			po->days_set = true;
 			break;
 		case OPT_CA_DAYS:
 			if (!parse_days("--ca-days", optarg, &po->ca_days))
@@ -750,12 +770,255 @@ static int pki_issue(int argc, char **argv)
 	return ok ? NUCTL_OK : NUCTL_FAILED;
 }
 
+/* ---- pki revoke, pki crl ---- */
+
+struct revoked {
+	unsigned char serial[64];
+	size_t len;
+	time_t when;
+};
+
+/* Reads DIR's CRL into entries and *number, when there is one; it must be
+ * signed by ca.  No CRL yet: no entries, number 0. */
+static bool load_crl(const char *path, gnutls_x509_crt_t ca, GArray *entries, uint64_t *number)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_x509_crl_t crl = NULL;
+	unsigned char num[8];
+	size_t num_len = sizeof(num);
+	unsigned status = 0, critical;
+	bool ok = false;
+	int n, ret;
+
+	*number = 0;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return true;
+	if (!read_file(path, &pem) || !gtls_ok(gnutls_x509_crl_init(&crl), "CRL"))
+		goto out;
+	if ((ret = gnutls_x509_crl_import(crl, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
+		nuctl_error("%s: not a PEM CRL: %s", path, gnutls_strerror(ret));
+		goto out;
+	}
+	if (gnutls_x509_crl_verify(crl, &ca, 1, 0, &status) < 0 || status != 0) {
+		nuctl_error("%s: not a CRL of this CA", path);
+		goto out;
+	}
+	if (gnutls_x509_crl_get_number(crl, num, &num_len, &critical) >= 0 && num_len <= 8)
+		for (size_t i = 0; i < num_len; i++)
+			*number = *number << 8 | num[i];
+	n = gnutls_x509_crl_get_crt_count(crl);
+	for (int i = 0; i < n; i++) {
+		struct revoked r = { .len = sizeof(r.serial) };
+
+		if (!gtls_ok(gnutls_x509_crl_get_crt_serial(crl, i, r.serial, &r.len, &r.when),
+			     path))
+			goto out;
+		g_array_append_val(entries, r);
+	}
+	ok = true;
+out:
+	if (crl)
+		gnutls_x509_crl_deinit(crl);
+	g_free(pem.data);
+	return ok;
+}
+
+/* Writes data to path through a new file renamed over it. */
+static bool replace_file(const char *path, const gnutls_datum_t *data)
+{
+	char *tmp = g_strdup_printf("%s.new", path);
+	struct outputs o = { .path = { tmp }, .n = 1 };
+	bool ok;
+
+	unlink(tmp);	/* the leftover of a run that died */
+	ok = write_new(&o, 0, data, 0644);
+	if (ok && rename(tmp, path) < 0) {
+		nuctl_error("cannot replace %s: %s", path, strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		unlink(tmp);
+	g_free(tmp);
+	return ok;
+}
+
+/* Signs a CRL of entries, numbered number, valid for days, into path. */
+static bool write_crl(const char *path, const GArray *entries, uint64_t number, unsigned days,
+		      gnutls_x509_crt_t ca, gnutls_x509_privkey_t ca_key)
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_privkey_t pk = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	unsigned char id[64], num[8];
+	size_t idlen = sizeof(id);
+	unsigned critical;
+	time_t now = time(NULL);
+	bool ok;
+
+	for (int i = 7; i >= 0; i--, number >>= 8)
+		num[i] = (unsigned char)number;
+	ok = gtls_ok(gnutls_x509_crl_init(&crl), "CRL") &&
+	     gtls_ok(gnutls_x509_crl_set_version(crl, 2), "CRL version") &&
+	     gtls_ok(gnutls_x509_crl_set_this_update(crl, now), "CRL date") &&
+	     gtls_ok(gnutls_x509_crl_set_next_update(crl, now + (time_t)days * 86400),
+		     "CRL next update") &&
+	     gtls_ok(gnutls_x509_crl_set_number(crl, num, sizeof(num)), "CRL number") &&
+	     gtls_ok(gnutls_x509_crt_get_subject_key_id(ca, id, &idlen, &critical),
+		     "the CA's subject key id") &&
+	     gtls_ok(gnutls_x509_crl_set_authority_key_id(crl, id, idlen), "authority key id");
+	for (guint i = 0; ok && i < entries->len; i++) {
+		const struct revoked *r = &g_array_index(entries, struct revoked, i);
+
+		ok = gtls_ok(gnutls_x509_crl_set_crt_serial(crl, r->serial, r->len, r->when),
+			     "CRL entry");
+	}
+	ok = ok && gtls_ok(gnutls_privkey_init(&pk), "signing key") &&
+	     gtls_ok(gnutls_privkey_import_x509(pk, ca_key, 0), "signing key") &&
+	     gtls_ok(gnutls_x509_crl_privkey_sign(crl, ca, pk, GNUTLS_DIG_SHA256, 0),
+		     "signing the CRL") &&
+	     gtls_ok(gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem), "exporting the CRL") &&
+	     replace_file(path, &pem);
+	gnutls_free(pem.data);
+	if (pk)
+		gnutls_privkey_deinit(pk);
+	if (crl)
+		gnutls_x509_crl_deinit(crl);
+	return ok;
+}
+
+/* The certificate to revoke: NAME's in dir, or a file; it must be one this
+ * CA issued (expired or not). */
+static bool load_issued(const char *dir, const char *what, gnutls_x509_crt_t ca,
+			gnutls_x509_crt_t *crt)
+{
+	char *path = strchr(what, '/') || g_str_has_suffix(what, ".pem")
+			     ? g_strdup(what) : g_strdup_printf("%s/%s-cert.pem", dir, what);
+	gnutls_datum_t pem = { NULL, 0 };
+	unsigned status = 0;
+	bool ok = false;
+	int ret;
+
+	*crt = NULL;
+	if (!read_file(path, &pem) || !gtls_ok(gnutls_x509_crt_init(crt), "certificate"))
+		goto out;
+	if ((ret = gnutls_x509_crt_import(*crt, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
+		nuctl_error("%s: not a PEM certificate: %s", path, gnutls_strerror(ret));
+		goto out;
+	}
+	if (gnutls_x509_crt_verify(*crt, &ca, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status) < 0 ||
+	    status != 0) {
+		nuctl_error("%s: not a certificate of this CA", path);
+		goto out;
+	}
+	ok = true;
+out:
+	if (!ok && *crt) {
+		gnutls_x509_crt_deinit(*crt);
+		*crt = NULL;
+	}
+	g_free(pem.data);
+	g_free(path);
+	return ok;
+}
+
+static void print_crl(const char *path, unsigned entries, unsigned days)
+{
+	char date[32];
+	struct tm tm;
+	time_t next = days_from_now(days);
+
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime_r(&next, &tm));
+	printf("%s\n%u revoked, next update before %s\n", path, entries, date);
+}
+
+/* pki revoke DIR NAME|CERTFILE, pki crl DIR: the CA's CRL with one more
+ * certificate (revoke), or signed again (crl). */
+static int pki_crl_command(int argc, char **argv, bool revoke)
+{
+	static const struct option longopts[] = {
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pki_opts po = { 0 };
+	GArray *entries = g_array_new(FALSE, FALSE, sizeof(struct revoked));
+	gnutls_x509_crt_t ca = NULL, crt = NULL;
+	gnutls_x509_privkey_t ca_key = NULL;
+	struct revoked r = { .len = sizeof(r.serial), .when = time(NULL) };
+	const char *dir;
+	char *path = NULL;
+	uint64_t number;
+	int status = NUCTL_FAILED;
+
+	if (!parse_pki_opts(argc, argv, longopts, &po)) {
+		status = usage_hint();
+		goto out;
+	}
+	if (po.help) {
+		nuctl_pki_usage(stdout);
+		status = NUCTL_OK;
+		goto out;
+	}
+	if (argc - optind != (revoke ? 2 : 1)) {
+		nuctl_error(revoke ? "pki revoke: expected DIR and NAME or CERTFILE; got %d arguments"
+				   : "pki crl: expected DIR; got %d arguments", argc - optind);
+		status = usage_hint();
+		goto out;
+	}
+	dir = argv[optind];
+	path = g_build_filename(dir, CRL_FILE, NULL);
+	if (!load_ca(dir, &ca, &ca_key) || !load_crl(path, ca, entries, &number))
+		goto out;
+	if (revoke) {
+		if (!load_issued(dir, argv[optind + 1], ca, &crt) ||
+		    !gtls_ok(gnutls_x509_crt_get_serial(crt, r.serial, &r.len), "serial number"))
+			goto out;
+		for (guint i = 0; i < entries->len; i++) {
+			const struct revoked *e = &g_array_index(entries, struct revoked, i);
+
+			if (e->len == r.len && memcmp(e->serial, r.serial, r.len) == 0) {
+				printf("%s: already revoked\n", argv[optind + 1]);
+				status = NUCTL_OK;
+				goto out;
+			}
+		}
+		g_array_append_val(entries, r);
+	}
+	if (!write_crl(path, entries, number + 1, po.days_set ? po.days : DEFAULT_CRL_DAYS, ca,
+		       ca_key))
+		goto out;
+	print_crl(path, entries->len, po.days_set ? po.days : DEFAULT_CRL_DAYS);
+	status = NUCTL_OK;
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (ca)
+		gnutls_x509_crt_deinit(ca);
+	if (ca_key)
+		gnutls_x509_privkey_deinit(ca_key);
+	g_array_free(entries, TRUE);
+	g_free(path);
+	return status;
+}
+
+static int pki_revoke(int argc, char **argv)
+{
+	return pki_crl_command(argc, argv, true);
+}
+
+static int pki_crl(int argc, char **argv)
+{
+	return pki_crl_command(argc, argv, false);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } pki_commands[] = {
 	{ "init", pki_init },
 	{ "issue", pki_issue },
+	{ "revoke", pki_revoke },
+	{ "crl", pki_crl },
 };
 
 int nuctl_pki_main(int argc, char **argv)
@@ -763,7 +1026,7 @@ int nuctl_pki_main(int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
 	if (!sub) {
-		nuctl_error("pki: expected init or issue");
+		nuctl_error("pki: expected init, issue, revoke or crl");
 		nuctl_pki_usage(stderr);
 		return NUCTL_USAGE;
 	}
@@ -774,7 +1037,7 @@ int nuctl_pki_main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(pki_commands); i++)
 		if (strcmp(sub, pki_commands[i].name) == 0)
 			return pki_commands[i].run(argc - 1, argv + 1);
-	nuctl_error("pki: unknown command `%s' (expected init or issue)", sub);
+	nuctl_error("pki: unknown command `%s' (expected init, issue, revoke or crl)", sub);
 	nuctl_pki_usage(stderr);
 	return NUCTL_USAGE;
 }

@@ -15,29 +15,30 @@ ALICE_UID=2001
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-# A gateway certificate signed by the lab's CA but revoked (nuauth_tls_crl),
-# or expired: refused at the handshake.
+# A gateway certificate signed by the lab's CA but revoked (nuauth_tls_crl,
+# made by nuauthctl pki revoke), or expired: refused at the handshake.  A
+# gateway revoked while connected is cut off by the next reload.
 test_bad_gateway_certificates() {
-	local p=$LAB_DIR/pki pid
-	printf 'cn = "revoked-gw"\ntls_www_client\nsigning_key\nexpiration_days = 30\n' > "$p/revoked.tmpl"
+	local p=$LAB_DIR/pki pid n=0 c
 	printf 'cn = "expired-gw"\ntls_www_client\nsigning_key\nactivation_date = "2020-01-01 00:00:00"\nexpiration_date = "2021-01-01 00:00:00"\n' > "$p/expired.tmpl"
-	printf 'crl_next_update = 30\ncrl_number = 1\n' > "$p/crl.tmpl"
-	for c in revoked expired; do
-		certtool --generate-privkey --key-type=ecdsa --outfile "$p/$c-key.pem" 2>/dev/null
-		certtool --generate-certificate --load-privkey "$p/$c-key.pem" \
-			--load-ca-certificate "$p/cacert.pem" --load-ca-privkey "$p/ca-key.pem" \
-			--template "$p/$c.tmpl" --outfile "$p/$c-cert.pem" 2>/dev/null
-		chmod 600 "$p/$c-key.pem"
-	done
-	certtool --generate-crl --load-ca-privkey "$p/ca-key.pem" --load-ca-certificate "$p/cacert.pem" \
-		--load-certificate "$p/revoked-cert.pem" --template "$p/crl.tmpl" \
-		--outfile "$p/crl.pem" 2>/dev/null
+	certtool --generate-privkey --key-type=ecdsa --outfile "$p/expired-key.pem" 2>/dev/null
+	certtool --generate-certificate --load-privkey "$p/expired-key.pem" \
+		--load-ca-certificate "$p/cacert.pem" --load-ca-privkey "$p/ca-key.pem" \
+		--template "$p/expired.tmpl" --outfile "$p/expired-cert.pem" 2>/dev/null
+	chmod 600 "$p/expired-key.pem"
+	"$NUAUTHCTL" pki issue "$p" nufw revoked-gw --out revoked --days 30 >/dev/null
+	"$NUAUTHCTL" pki issue "$p" nufw late-gw --out late --days 30 >/dev/null
+	if "$NUAUTHCTL" pki revoke "$p" revoked > "$LAB_DIR/revoke.out" 2>&1 &&
+	   grep -q "1 revoked" "$LAB_DIR/revoke.out"; then
+		pass "nuauthctl pki revoke makes the CA's CRL"
+	else
+		fail "nuauthctl pki revoke makes the CA's CRL" "$(cat "$LAB_DIR/revoke.out")"
+	fi
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/crl.conf"
 	echo "nuauth_tls_crl=\"$p/crl.pem\"" >> "$LAB_DIR/crl.conf"
 	lab_start nuauth-crl "$NS_G" "$NUAUTH" -c "$LAB_DIR/crl.conf" -v
 	pid=$LAB_PID
 	lab_wait_log nuauth-crl ready
-	local n=0
 	for c in revoked expired; do
 		n=$((n + 1))
 		lab_start "nufw-$c" "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/$c-key.pem" \
@@ -50,6 +51,19 @@ test_bad_gateway_certificates() {
 		fi
 		lab_stop "$LAB_PID"
 	done
+	lab_start nufw-late "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/late-key.pem" \
+		-c "$p/late-cert.pem" -a "$p/cacert.pem"
+	lab_wait_log nufw-late "connected to nuauth" 10
+	"$NUAUTHCTL" pki revoke "$p" late >/dev/null
+	kill -HUP "$pid"
+	if lab_wait_log nuauth-crl "SIGHUP: the certificate of gateway .*(late-gw) is no longer trusted" 10 &&
+	   lab_wait_log nuauth-crl "gateway .*TLS handshake failed: certificate verification failed" 10 3; then
+		pass "a gateway revoked while connected is cut off at the reload, and stays out"
+	else
+		fail "a gateway revoked while connected is cut off at the reload, and stays out" \
+			"$(tail -3 "$LAB_DIR/nuauth-crl.log")"
+	fi
+	lab_stop "$LAB_PID"
 	lab_stop "$pid"
 }
 

@@ -17,7 +17,9 @@
 #include "flow.h"
 #include "conf.h"
 
-#define NUAUTH_MODULE_API_VERSION 5
+/* 5: conn_end_log, and the client and OS of a session event. */
+/* 6: scram_verifier (SCRAM-SHA-256 logins). */
+#define NUAUTH_MODULE_API_VERSION 6
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -66,6 +68,22 @@ struct nuauth_session_event {
 	time_t login_time;		/* wall clock, seconds */
 	time_t time;			/* of this event: login_time for a login */
 	const char *reason;		/* logout: why the session ended; "" at login */
+	const char *client;		/* the client software its HELLO named, "" if none */
+	const char *os_sysname;		/* the client's OS (CLIENT_INFO); "" until */
+	const char *os_release;		/* it is known, which is usually after the */
+	const char *os_version;		/* login hooks ran */
+};
+
+/* A connection nuauth accepted has ended: its gateway reported the end
+ * (nufw -C) with the kernel's counters (0 without conntrack accounting).
+ * "out" is the original direction, from the user's side. */
+struct nuauth_conn_end_event {
+	const char *user;
+	struct nu_flow flow;		/* the original direction, as decided */
+	time_t start;			/* wall clock, s: when it was accepted */
+	time_t end;			/* wall clock, s: when the end was reported */
+	uint64_t packets_out, bytes_out;
+	uint64_t packets_in, bytes_in;
 };
 
 enum nuauth_user_status {
@@ -94,7 +112,7 @@ struct nuauth_module {
 					      const char *password, size_t password_len,
 					      uint32_t *uid, GArray *groups);
 
-	/* nuauth_user_check_module, optional (API 5): the verifier of user for
+	/* nuauth_user_check_module, optional (API 6): the verifier of user for
 	 * the SCRAM mechanism mech ("SCRAM-SHA-256"), in the text form Cyrus
 	 * SASL reads: "ITERATIONS:base64(salt)$base64(StoredKey):base64(ServerKey)".
 	 * On NUAUTH_USER_OK fills *uid and groups as user_check does, and sets
@@ -162,6 +180,11 @@ struct nuauth_module {
 	 * client "session expired" and closes the link as on logout. */
 	void (*session_modify)(void *priv, const struct nuauth_session_event *ev,
 			       gint64 *expires_at);
+
+	/* nuauth_user_logs_module, optional (API 5): an accepted connection
+	 * ended.  Called for the modules of that key that provide it, when
+	 * nuauth_log_users selects accepts (4) or all (8).  Must not block. */
+	void (*conn_end_log)(void *priv, const struct nuauth_conn_end_event *ev);
 };
 
 #endif

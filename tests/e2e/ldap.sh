@@ -1,0 +1,405 @@
+#!/bin/bash
+# The ldap module end to end in the namespace lab (run as root):
+#   tests/e2e/ldap.sh BUILD_DIR
+# Starts its own slapd (Debian's slapd package) in the gateway namespace,
+# on 127.0.0.1:3389 there (the namespace is the test's own, so no system
+# slapd can collide with it), with an mdb database in the lab's folder,
+# loads users and groups with ldapadd, and runs nuauth with
+# nuauth_user_check_module="ldap" and the lab's plaintext ACLs.  Checks
+# logins with nutcpc (bind and compare), the uid mark and group ACLs, the
+# refusal of wrong passwords and of names with filter metacharacters, a
+# stopped slapd (clean refusals, nuauth keeps running) and a restarted one
+# (the pool reconnects).  Prints one PASS/FAIL line per check and ends
+# with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "ldap.sh: the lab needs root" >&2; exit 2; }
+for prog in /usr/sbin/slapd ldapadd slappasswd; do
+	command -v "$prog" >/dev/null ||
+		{ echo "ldap.sh: $prog missing: apt-get install slapd ldap-utils" >&2; exit 2; }
+done
+lab_init "${1:-.}"
+[ -f "$MODULES/ldap.so" ] ||
+	{ echo "ldap.sh: $MODULES/ldap.so is not built (configure --disable-ldap?)" >&2; exit 2; }
+
+# Desktop uids of this lab only (the clients' lock files are per uid).
+ALICE_UID=2071
+BOB_UID=2072
+CAROL_UID=2073
+PROBE_UID=2074
+
+SUFFIX="dc=lab,dc=nufw"
+LDAP_URI="ldap://127.0.0.1:3389"
+ADMIN_DN="cn=admin,$SUFFIX"
+ADMIN_PW=adminpw
+SERVICE_DN="cn=nuauth,$SUFFIX"
+SERVICE_PW=servicepw
+SLAPD_DIR=$LAB_DIR/slapd
+
+# abuse SRC ARGS...: tests/e2e/abuse.py in the client namespace.
+abuse() {
+	local src=$1; shift
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" SRC="$src" \
+		python3 "$here/abuse.py" "$@"
+}
+
+# The directory: nis schema, one mdb database; nuauth's service account may
+# read userPassword (for ldap_password_check=compare), everyone else may
+# only bind with it.
+slapd_conf() {
+	mkdir -p "$SLAPD_DIR/db"
+	cat > "$SLAPD_DIR/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/nis.schema
+include /etc/ldap/schema/inetorgperson.schema
+pidfile $SLAPD_DIR/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 10485760
+suffix "$SUFFIX"
+rootdn "$ADMIN_DN"
+rootpw $ADMIN_PW
+directory $SLAPD_DIR/db
+access to attrs=userPassword by dn.exact="$SERVICE_DN" read by anonymous auth by * none
+access to * by * read
+CONF
+}
+
+# slapd_start NAME: slapd in the gateway namespace, in the foreground (-d),
+# its log in NAME.log; waits for its readiness line.
+slapd_start() {
+	lab_start "$1" "$NS_G" /usr/sbin/slapd -f "$SLAPD_DIR/slapd.conf" -h "$LDAP_URI/" -d stats
+	SLAPD_PID=$LAB_PID
+	lab_wait_log "$1" "slapd starting"
+}
+
+# The people: alice (primary group 100, and 200 through a posixGroup's
+# memberUid), bob (primary group 400 without ACL, and 200 through a
+# groupOfNames' member), carol (only groups 400 and 450, no ACL for
+# either), and guest (gid 300: the user of IP authentication, looked up
+# with get_user_groups).  Their uids differ from the plaintext file's, and so do their
+# passwords, so that a login that works came through LDAP.
+slapd_load() {
+	local alice_pw bob_pw carol_pw service_pw
+	alice_pw=$(slappasswd -s alice-ldap-pw)
+	bob_pw=$(slappasswd -h '{CRYPT}' -c '$6$%.16s' -s bob-ldap-pw)
+	carol_pw=$(slappasswd -s carol-ldap-pw)
+	service_pw=$(slappasswd -s $SERVICE_PW)
+	cat > "$SLAPD_DIR/data.ldif" <<LDIF
+dn: $SUFFIX
+objectClass: dcObject
+objectClass: organization
+o: nufw lab
+dc: lab
+
+dn: $SERVICE_DN
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: nuauth
+userPassword: $service_pw
+
+dn: ou=people,$SUFFIX
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,$SUFFIX
+objectClass: organizationalUnit
+ou: groups
+
+dn: uid=alice,ou=people,$SUFFIX
+objectClass: inetOrgPerson
+objectClass: posixAccount
+uid: alice
+cn: Alice
+sn: Lab
+uidNumber: 1101
+gidNumber: 100
+homeDirectory: /home/alice
+userPassword: $alice_pw
+
+dn: uid=bob,ou=people,$SUFFIX
+objectClass: inetOrgPerson
+objectClass: posixAccount
+uid: bob
+cn: Bob
+sn: Lab
+uidNumber: 1102
+gidNumber: 400
+homeDirectory: /home/bob
+userPassword: $bob_pw
+
+dn: uid=carol,ou=people,$SUFFIX
+objectClass: inetOrgPerson
+objectClass: posixAccount
+uid: carol
+cn: Carol
+sn: Lab
+uidNumber: 1103
+gidNumber: 400
+homeDirectory: /home/carol
+userPassword: $carol_pw
+
+dn: uid=guest,ou=people,$SUFFIX
+objectClass: account
+objectClass: posixAccount
+uid: guest
+cn: guest
+uidNumber: 3100
+gidNumber: 300
+homeDirectory: /nonexistent
+
+dn: cn=dev,ou=groups,$SUFFIX
+objectClass: posixGroup
+cn: dev
+gidNumber: 200
+memberUid: alice
+
+dn: cn=ops,ou=groups,$SUFFIX
+objectClass: groupOfNames
+objectClass: extensibleObject
+cn: ops
+gidNumber: 200
+member: uid=bob,ou=people,$SUFFIX
+
+dn: cn=nothing,ou=groups,$SUFFIX
+objectClass: posixGroup
+cn: nothing
+gidNumber: 450
+memberUid: carol
+LDIF
+	ip netns exec "$NS_G" ldapadd -x -H "$LDAP_URI" -D "$ADMIN_DN" -w "$ADMIN_PW" \
+		-f "$SLAPD_DIR/data.ldif" > "$LAB_DIR/ldapadd.log" 2>&1
+}
+
+ldap_nuauth_conf() {	# ldap_nuauth_conf PASSWORD_CHECK
+	lab_nuauth_conf
+	cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_user_check_module="ldap"
+nuauth_get_user_groups_module="ldap"
+nuauth_login_failure_limit=0
+nuauth_do_ip_authentication=1
+ldap_uri="$LDAP_URI"
+ldap_bind_dn="$SERVICE_DN"
+ldap_bind_password="$SERVICE_PW"
+ldap_users_base_dn="ou=people,$SUFFIX"
+ldap_groups_base_dn="ou=groups,$SUFFIX"
+ldap_password_check=$1
+ldap_request_timeout=2
+ldap_network_timeout=1
+ldap_pool_size=2
+CONF
+}
+
+# login_ok NAME LOCAL_UID USER PASSWORD: nutcpc logs in (and stays).
+login_ok() {
+	if lab_login "$2-$1" "$2" "$3" "$4" 15; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "$(tail -5 "$LAB_DIR/$2-$1.log")" "$(tail -5 "$LAB_DIR/nuauth.log")"
+	return 1
+}
+
+# login_refused NAME USER PASSWORD TEXT: nutcpc's login fails, saying TEXT.
+login_refused() {
+	local out status
+	out=$(lab_as "$NS_C" $PROBE_UID timeout 20 "$NUTCPC" -H 10.201.0.1 -p 4129 -U "$2" -P "$3" \
+		-A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$4" <<<"$out"; then
+		pass "$1"
+	else
+		fail "$1" "status $status, wanted \`$4' in:" "$out"
+	fi
+}
+
+# connect_case NAME LOCAL_UID PORT ok|refused [MARK]
+connect_case() {
+	local out port mark
+	if out=$(lab_connect "$2" "$3" 2000); then
+		if [ "$4" = refused ]; then
+			fail "$1" "connected: $out"
+			return
+		fi
+		if [ -n "${5:-}" ]; then
+			port=${out##*:}
+			mark=$(lab_ct_mark "$port" "$3")
+			if [ "${mark:-none}" != "$(($5))" ]; then
+				fail "$1" "$out" "mark=${mark:-none}, wanted $(($5))"
+				return
+			fi
+		fi
+		pass "$1"
+	elif [ "$4" = refused ]; then
+		pass "$1"
+	else
+		fail "$1" "$out" "$(tail -5 "$LAB_DIR/nuauth.log")"
+	fi
+}
+
+# median_login_ms USER PASSWORD N: the median time of N logins (TLS and
+# SASL, through abuse.py), or nothing when one failed.
+median_login_ms() {
+	local out
+	out=$(for _ in $(seq "$3"); do abuse 10.201.0.2 login "$1" "$2"; done)
+	if grep -qv '^ok ' <<<"$out"; then
+		echo "$out" | grep -v '^ok ' | head -1 >&2
+		return 1
+	fi
+	awk '{print $2}' <<<"$out" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+lab_netns
+lab_pki >/dev/null
+slapd_conf
+slapd_start slapd || { fail "slapd starts"; lab_finish; exit 1; }
+if slapd_load; then
+	pass "slapd runs in the lab and takes the users and groups"
+else
+	fail "slapd runs in the lab and takes the users and groups" "$(cat "$LAB_DIR/ldapadd.log")"
+	lab_finish; exit 1
+fi
+
+# Bad ldap keys stop nuauth -t with file:line.
+ldap_nuauth_conf bind
+for case in 'ldap_user_filter="(uid=%x)"|unknown placeholder `%x'"'" \
+	    'ldap_password_check=guess|`guess'"'"': expected bind or compare' \
+	    'ldap_uri="http://127.0.0.1/"|is not a list of ldap://' \
+	    'ldap_request_timeout=0|ldap_request_timeout'; do
+	{ cat "$LAB_DIR/nuauth.conf"; echo "${case%%|*}"; } > "$LAB_DIR/bad.conf"
+	line=$(wc -l < "$LAB_DIR/bad.conf")
+	out=$("$NUAUTH" -t -c "$LAB_DIR/bad.conf" 2>&1); status=$?
+	if [ $status -ne 0 ] && grep -qF "bad.conf:$line:" <<<"$out" && grep -qF -- "${case#*|}" <<<"$out"; then
+		pass "a bad key stops nuauth -t with file:line: ${case%%|*}"
+	else
+		fail "a bad key stops nuauth -t with file:line: ${case%%|*}" "status $status: $out"
+	fi
+done
+
+lab_rules
+lab_start_server
+lab_start_nuauth || { fail "nuauth starts with the ldap module"; lab_finish; exit 1; }
+if grep -q "ldap: users under ou=people,$SUFFIX on $LDAP_URI (password check: bind" "$LAB_DIR/nuauth.log" &&
+   ! grep -q "not reachable" "$LAB_DIR/nuauth.log"; then
+	pass "nuauth loads the ldap module and reaches slapd"
+else
+	fail "nuauth loads the ldap module and reaches slapd" "$(cat "$LAB_DIR/nuauth.log")"
+fi
+lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
+
+# Before any client logs in: IP authentication names guest, whose uid and
+# groups come from LDAP (get_user_groups).
+connect_case "a host without client is the guest, uid 3100 and group 300 from LDAP (port 9090)" \
+	$PROBE_UID 9090 ok 3100
+
+# Logins through LDAP (bind as the user), and what the ACLs make of them.
+if login_ok "alice logs in with nutcpc and her LDAP password" $ALICE_UID alice alice-ldap-pw; then
+	connect_case "alice (LDAP uid 1101, gid 100) gets port 80 with mark 1101" \
+		$ALICE_UID 80 ok 1101
+	connect_case "alice gets port 8080 through group 200 (posixGroup memberUid)" \
+		$ALICE_UID 8080 ok
+fi
+if login_ok "bob logs in (a {CRYPT} sha512 userPassword)" $BOB_UID bob bob-ldap-pw; then
+	connect_case "bob gets port 8080 through group 200 (groupOfNames member)" $BOB_UID 8080 ok 1102
+	connect_case "bob (primary group 400) is dropped on port 80 (group 100 only)" \
+		$BOB_UID 80 refused
+fi
+if login_ok "carol logs in" $CAROL_UID carol carol-ldap-pw; then
+	connect_case "carol, only in groups without an ACL, is dropped" $CAROL_UID 80 refused
+fi
+
+login_refused "a wrong password is refused" alice wrong-pw "bad user name or password"
+login_refused "the plaintext file's password does not log alice in" alice alicepw \
+	"bad user name or password"
+out=$(abuse 10.201.0.2 login alice "")
+if [[ $out == refused* ]]; then
+	pass "an empty password is refused (no anonymous bind)"
+else
+	fail "an empty password is refused (no anonymous bind)" "$out"
+fi
+for name in 'al*' '*' 'alice)(uid=*' 'alice)(|(uid=*' '\2a'; do
+	login_refused "the name \`$name' with alice's password is refused" "$name" alice-ldap-pw \
+		"bad user name or password"
+done
+if grep -qF 'filter (&(objectClass=posixAccount)(uid=al*))' "$LAB_DIR/slapd.log"; then
+	fail "names are escaped in filters" "$(grep -F 'al*' "$LAB_DIR/slapd.log")"
+elif grep -qF '(uid=al\2A)' "$LAB_DIR/slapd.log" || grep -qF '(uid=al\2a)' "$LAB_DIR/slapd.log"; then
+	pass "names are escaped in filters (slapd saw uid=al\\2a)"
+else
+	fail "names are escaped in filters" "$(grep -F 'filter=' "$LAB_DIR/slapd.log" | tail -5)"
+fi
+
+# The login latency through LDAP (TLS + SASL PLAIN + search, groups, bind).
+if ms=$(median_login_ms alice alice-ldap-pw 15); then
+	echo "    login through LDAP (bind): median ${ms} ms of 15"
+	if [ "$ms" -lt 1000 ]; then
+		pass "a login through LDAP takes ${ms} ms (median)"
+	else
+		fail "a login through LDAP takes under 1 s" "median ${ms} ms"
+	fi
+else
+	fail "logins for the latency measurement work"
+fi
+
+# slapd stops: logins fail cleanly with a logged error; nuauth runs on and
+# alice's session still works.
+lab_stop "$SLAPD_PID"
+t0=$(date +%s%N)
+login_refused "with slapd stopped, a login is refused" alice alice-ldap-pw \
+	"login refused: the user database is unavailable"
+t1=$(date +%s%N)
+echo "    refused in $(( (t1 - t0) / 1000000 )) ms with slapd down (nutcpc start to exit)"
+if grep -q "ldap: cannot connect to $LDAP_URI as $SERVICE_DN: Can't contact LDAP server" \
+	"$LAB_DIR/nuauth.log"; then
+	pass "nuauth logs that it cannot reach slapd"
+else
+	fail "nuauth logs that it cannot reach slapd" "$(tail -8 "$LAB_DIR/nuauth.log")"
+fi
+if kill -0 "$NUAUTH_PID" 2>/dev/null; then
+	connect_case "nuauth keeps running: alice's session still gets port 80" $ALICE_UID 80 ok
+else
+	fail "nuauth keeps running with slapd stopped" "$(tail -8 "$LAB_DIR/nuauth.log")"
+fi
+
+# slapd is back: the pool's dead connections are replaced.
+slapd_start slapd-again || fail "slapd restarts"
+# The hold-off after a failed connect is one second.
+deadline=$((SECONDS + 15))
+until out=$(abuse 10.201.0.2 login carol carol-ldap-pw) && [ "${out%% *}" = ok ] ||
+      [ $SECONDS -ge $deadline ]; do
+	sleep 0.2
+done
+login_ok "with slapd restarted, alice logs in again" $PROBE_UID alice alice-ldap-pw
+if grep -q "ldap: $LDAP_URI answers again" "$LAB_DIR/nuauth.log"; then
+	pass "nuauth logs that slapd answers again"
+else
+	fail "nuauth logs that slapd answers again" "$(tail -8 "$LAB_DIR/nuauth.log")"
+fi
+
+# ldap_password_check=compare: userPassword read as the service account
+# and checked in nuauth ({SSHA} for alice, {CRYPT} for bob).
+lab_stop "$NUAUTH_PID"
+mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-bind.log"
+ldap_nuauth_conf compare
+lab_start_nuauth || { fail "nuauth starts with ldap_password_check=compare"; lab_finish; exit 1; }
+if out=$(abuse 10.201.0.2 login alice alice-ldap-pw) && [ "${out%% *}" = ok ] &&
+   out2=$(abuse 10.201.0.2 login bob bob-ldap-pw) && [ "${out2%% *}" = ok ]; then
+	pass "compare: alice ({SSHA}) and bob ({CRYPT}) log in"
+else
+	fail "compare: alice ({SSHA}) and bob ({CRYPT}) log in" "$out" "${out2:-}"
+fi
+out=$(abuse 10.201.0.2 login alice wrong-pw)
+if [[ $out == refused*"bad user name or password" ]]; then
+	pass "compare: a wrong password is refused"
+else
+	fail "compare: a wrong password is refused" "$out"
+fi
+if ms=$(median_login_ms alice alice-ldap-pw 15); then
+	echo "    login through LDAP (compare): median ${ms} ms of 15"
+fi
+
+lab_finish

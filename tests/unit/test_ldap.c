@@ -1,0 +1,284 @@
+/* Unit tests for the ldap module's filter escaping, configuration keys and
+ * userPassword checks (modules/ldap/filter.c, ldapconf.c, userpassword.c). */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "conf.h"
+#include "filter.h"
+#include "ldapconf.h"
+#include "userpassword.h"
+#include "unit.h"
+
+static bool escapes_to(const char *value, size_t len, const char *want)
+{
+	char *got = nu_ldap_filter_escape(value, len);
+	bool ok = strcmp(got, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "escape: want %s, got %s\n", want, got);
+	g_free(got);
+	return ok;
+}
+
+static bool expands_to(const char *tmpl, const char *user, const char *dn, const char *want)
+{
+	char *got = nu_ldap_filter_expand(tmpl, user, dn);
+	bool ok = strcmp(got, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "expand: want %s, got %s\n", want, got);
+	g_free(got);
+	return ok;
+}
+
+static bool template_refused(const char *tmpl, bool allow_dn, const char *why_part)
+{
+	char *why = NULL;
+	bool ok = !nu_ldap_filter_template_ok(tmpl, allow_dn, &why) && why &&
+		  strstr(why, why_part);
+
+	if (!ok)
+		fprintf(stderr, "template %s: want `%s' in %s\n", tmpl, why_part, why ? why : "(none)");
+	g_free(why);
+	return ok;
+}
+
+static void test_filters(void)
+{
+	/* RFC 4515: the five characters a value must not carry as they are. */
+	CHECK(escapes_to("alice", 5, "alice"));
+	CHECK(escapes_to("*", 1, "\\2a"));
+	CHECK(escapes_to("al*", 3, "al\\2a"));
+	CHECK(escapes_to("a)(uid=*", 8, "a\\29\\28uid=\\2a"));
+	CHECK(escapes_to("back\\slash", 10, "back\\5cslash"));
+	CHECK(escapes_to("\\2a", 3, "\\5c2a"));
+	CHECK(escapes_to("a\0b", 3, "a\\00b"));
+	CHECK(escapes_to("", 0, ""));
+	/* UTF-8 passes as it is. */
+	CHECK(escapes_to("j\xc3\xa9r\xc3\xb4me", 8, "j\xc3\xa9r\xc3\xb4me"));
+	/* Every byte of a random value: no metacharacter survives. */
+	for (int round = 0; round < 1000; round++) {
+		char value[32];
+		size_t len = (size_t)g_random_int_range(0, (int)sizeof(value));
+		char *out;
+
+		for (size_t i = 0; i < len; i++)
+			value[i] = (char)g_random_int_range(0, 256);
+		out = nu_ldap_filter_escape(value, len);
+		CHECK(!strpbrk(out, "*()"));
+		for (const char *p = strchr(out, '\\'); p; p = strchr(p + 1, '\\'))
+			CHECK(g_ascii_isxdigit(p[1]) && g_ascii_isxdigit(p[2]));
+		g_free(out);
+	}
+
+	CHECK(expands_to("(uid=%u)", "al*", NULL, "(uid=al\\2a)"));
+	CHECK(expands_to("(&(objectClass=posixAccount)(uid=%u))", "a)(uid=*", NULL,
+			 "(&(objectClass=posixAccount)(uid=a\\29\\28uid=\\2a))"));
+	CHECK(expands_to("(|(memberUid=%u)(member=%d))", "bob", "uid=bob,ou=people,dc=x",
+			 "(|(memberUid=bob)(member=uid=bob,ou=people,dc=x))"));
+	CHECK(expands_to("(member=%d)", "bob", "cn=a\\2a(b),dc=x", "(member=cn=a\\5c2a\\28b\\29,dc=x)"));
+	CHECK(expands_to("(cn=100%%)", "x", NULL, "(cn=100%)"));
+
+	char *why = NULL;
+	CHECK(nu_ldap_filter_template_ok("(uid=%u)", false, &why));
+	CHECK(nu_ldap_filter_template_ok("(|(memberUid=%u)(member=%d))", true, &why));
+	CHECK(why == NULL);
+	CHECK(template_refused("uid=%u", false, "not in parentheses"));
+	CHECK(template_refused("(uid=%x)", false, "unknown placeholder `%x'"));
+	CHECK(template_refused("(member=%d)", false, "unknown placeholder `%d'"));
+	CHECK(template_refused("(uid=%u)%", false, "not in parentheses"));
+	CHECK(template_refused("(uid=%)", false, "unknown placeholder `%)'"));
+	CHECK(template_refused("(uid=%u))(x)", false, "unbalanced"));
+	CHECK(template_refused("((uid=%u)", false, "unbalanced"));
+}
+
+static char *tmpdir;
+
+/* Reads the ldap keys from text; returns the error message or NULL. */
+static char *read_conf(const char *text, struct nu_ldap_conf *out, char **path_out)
+{
+	char *path = g_build_filename(tmpdir, "nuauth.conf", NULL);
+	GError *error = NULL;
+	struct nu_conf *conf;
+	char *msg = NULL;
+
+	if (!g_file_set_contents(path, text, -1, NULL))
+		g_error("cannot write %s", path);
+	conf = nu_conf_load(path, &error);
+	if (conf && !nu_ldap_conf_read(conf, out, &error))
+		msg = g_strdup(error->message);
+	else if (!conf)
+		msg = g_strdup(error->message);
+	g_clear_error(&error);
+	nu_conf_free(conf);
+	if (path_out)
+		*path_out = path;
+	else
+		g_free(path);
+	return msg;
+}
+
+static bool conf_fails(const char *text, const char *want_suffix)
+{
+	struct nu_ldap_conf c;
+	char *path = NULL;
+	char *msg = read_conf(text, &c, &path);
+	char *want = g_strdup_printf("%s:%s", path, want_suffix);
+	bool ok = msg && strcmp(msg, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "want: %s\n got: %s\n", want, msg ? msg : "(no error)");
+	if (!msg)
+		nu_ldap_conf_clear(&c);
+	g_free(want);
+	g_free(msg);
+	g_free(path);
+	return ok;
+}
+
+static void test_conf(void)
+{
+	struct nu_ldap_conf c;
+	char *msg;
+
+	/* Defaults, and the URI made of NuFW's address and port keys. */
+	msg = read_conf("ldap_base_dn=\"dc=example,dc=org\"\n", &c, NULL);
+	CHECK(msg == NULL);
+	if (!msg) {
+		CHECK(strcmp(c.uri, "ldap://127.0.0.1:389") == 0);
+		CHECK(strcmp(c.users_base_dn, "dc=example,dc=org") == 0);
+		CHECK(strcmp(c.groups_base_dn, "dc=example,dc=org") == 0);
+		CHECK(strcmp(c.acls_base_dn, "") == 0);
+		CHECK(strcmp(c.bind_dn, "") == 0);
+		CHECK(strcmp(c.user_filter, "(&(objectClass=posixAccount)(uid=%u))") == 0);
+		CHECK(strstr(c.group_filter, "(memberUid=%u)") && strstr(c.group_filter, "(member=%d)"));
+		CHECK(c.password_check == NU_LDAP_CHECK_BIND);
+		CHECK(c.request_timeout == 3 && c.network_timeout == 2 && c.pool_size == 4);
+		nu_ldap_conf_clear(&c);
+	}
+	g_free(msg);
+
+	msg = read_conf("ldap_server_addr=\"ldap.example.org\"\nldap_server_port=1389\n"
+			"ldap_users_base_dn=\"ou=people,dc=x\"\nldap_groups_base_dn=\"ou=groups,dc=x\"\n"
+			"ldap_bind_dn=\"cn=nuauth,dc=x\"\nldap_bind_password=\"s3cret\"\n"
+			"ldap_password_check=compare\nldap_request_timeout=10\n"
+			"ldap_network_timeout=5\nldap_pool_size=8\n"
+			"ldap_user_filter=\"(&(objectClass=inetOrgPerson)(mail=%u))\"\n", &c, NULL);
+	CHECK(msg == NULL);
+	if (!msg) {
+		CHECK(strcmp(c.uri, "ldap://ldap.example.org:1389") == 0);
+		CHECK(strcmp(c.users_base_dn, "ou=people,dc=x") == 0);
+		CHECK(strcmp(c.groups_base_dn, "ou=groups,dc=x") == 0);
+		CHECK(strcmp(c.bind_dn, "cn=nuauth,dc=x") == 0);
+		CHECK(strcmp(c.bind_password, "s3cret") == 0);
+		CHECK(c.password_check == NU_LDAP_CHECK_COMPARE);
+		CHECK(c.request_timeout == 10 && c.network_timeout == 5 && c.pool_size == 8);
+		CHECK(strcmp(c.user_filter, "(&(objectClass=inetOrgPerson)(mail=%u))") == 0);
+		nu_ldap_conf_clear(&c);
+	}
+	g_free(msg);
+
+	/* An IPv6 address in brackets; ldap_uri wins over address and port. */
+	msg = read_conf("ldap_base_dn=\"dc=x\"\nldap_server_addr=\"fd00::1\"\n", &c, NULL);
+	CHECK(msg == NULL);
+	if (!msg) {
+		CHECK(strcmp(c.uri, "ldap://[fd00::1]:389") == 0);
+		nu_ldap_conf_clear(&c);
+	}
+	g_free(msg);
+	msg = read_conf("ldap_base_dn=\"dc=x\"\nldap_server_addr=\"h\"\n"
+			"ldap_uri=\"ldapi://%2Frun%2Fslapd%2Fldapi ldaps://backup.example.org\"\n",
+			&c, NULL);
+	CHECK(msg == NULL);
+	if (!msg) {
+		CHECK(strcmp(c.uri, "ldapi://%2Frun%2Fslapd%2Fldapi ldaps://backup.example.org") == 0);
+		nu_ldap_conf_clear(&c);
+	}
+	g_free(msg);
+
+	/* Errors name file:line and the key. */
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_uri=\"http://x/\"\n",
+			 "2: ldap_uri: `http://x/' is not a list of ldap://, ldaps:// or ldapi:// URIs"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_uri=\"  \"\n",
+			 "2: ldap_uri: `  ' is not a list of ldap://, ldaps:// or ldapi:// URIs"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\n\nldap_password_check=guess\n",
+			 "3: ldap_password_check: `guess': expected bind or compare"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_user_filter=\"(uid=%s)\"\n",
+			 "2: ldap_user_filter: filter `(uid=%s)': unknown placeholder `%s' (%u or %%)"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_group_filter=\"memberUid=%u\"\n",
+			 "2: ldap_group_filter: filter `memberUid=%u' is not in parentheses"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_bind_password=\"pw\"\n",
+			 "2: ldap_bind_password: set without ldap_bind_dn"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_server_addr=\"a b\"\n",
+			 "2: ldap_server_addr: `a b' is not a host name or address"));
+	/* nu_conf_get_int's own messages for numbers */
+	msg = read_conf("ldap_base_dn=\"dc=x\"\nldap_pool_size=0\n", &c, NULL);
+	CHECK(msg && strstr(msg, ":2: ") && strstr(msg, "ldap_pool_size"));
+	g_free(msg);
+	msg = read_conf("ldap_base_dn=\"dc=x\"\nldap_request_timeout=soon\n", &c, NULL);
+	CHECK(msg && strstr(msg, ":2: ") && strstr(msg, "ldap_request_timeout"));
+	g_free(msg);
+	msg = read_conf("ldap_base_dn=\"dc=x\"\nldap_server_port=70000\n", &c, NULL);
+	CHECK(msg && strstr(msg, ":2: ") && strstr(msg, "ldap_server_port"));
+	g_free(msg);
+	/* No base at all. */
+	msg = read_conf("ldap_bind_dn=\"cn=x\"\n", &c, NULL);
+	CHECK(msg && strcmp(msg, "ldap: neither ldap_users_base_dn nor ldap_base_dn is set") == 0);
+	g_free(msg);
+}
+
+static enum nu_ldap_pw_result pw(const char *stored, const char *password)
+{
+	return nu_ldap_userpassword_check(stored, strlen(stored), password, strlen(password));
+}
+
+static void test_userpassword(void)
+{
+	/* Values made by slappasswd (-h {SSHA}, {SHA}, {SMD5}, {MD5}) for "secret". */
+	CHECK(pw("{SSHA}cSu/SAk/xh8NL6EracSoHt83CWJADCqI", "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("{SSHA}cSu/SAk/xh8NL6EracSoHt83CWJADCqI", "secreT") == NU_LDAP_PW_MISMATCH);
+	CHECK(pw("{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=", "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("{sha}5en6G6MezRroT3XKqkdPOmY/BfQ=", "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=", "") == NU_LDAP_PW_MISMATCH);
+	CHECK(pw("{SMD5}vlCeApHp3bRjhJAfY/8V6JBhDlE=", "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("{MD5}Xr4ilOzQ4PCOq3aQ0qbuaQ==", "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("{MD5}Xr4ilOzQ4PCOq3aQ0qbuaQ==", "Secret") == NU_LDAP_PW_MISMATCH);
+	/* crypt(3): sha512-crypt of "secret" with salt "saltsalt". */
+	CHECK(pw("{CRYPT}$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1",
+		 "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("{CRYPT}$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1",
+		 "secret2") == NU_LDAP_PW_MISMATCH);
+	CHECK(pw("{CRYPT}$unknown$x", "secret") == NU_LDAP_PW_UNSUPPORTED);
+	/* In clear; a password with a NUL inside never matches a shorter value. */
+	CHECK(pw("secret", "secret") == NU_LDAP_PW_MATCH);
+	CHECK(pw("secret", "secre") == NU_LDAP_PW_MISMATCH);
+	CHECK(nu_ldap_userpassword_check("secret", 6, "secret\0x", 8) == NU_LDAP_PW_MISMATCH);
+	CHECK(pw("", "") == NU_LDAP_PW_MISMATCH);
+	/* Unknown schemes and malformed values. */
+	CHECK(pw("{ARGON2}$argon2i$v=19$m=4096,t=3,p=1$c2FsdA$aGFzaA", "secret") ==
+	      NU_LDAP_PW_UNSUPPORTED);
+	CHECK(pw("{SSHA", "secret") == NU_LDAP_PW_UNSUPPORTED);
+	CHECK(pw("{SHA}not base64!", "secret") == NU_LDAP_PW_UNSUPPORTED);
+	CHECK(pw("{SHA}AAAA", "secret") == NU_LDAP_PW_UNSUPPORTED);
+	CHECK(pw("{SSHA}AAAA", "secret") == NU_LDAP_PW_UNSUPPORTED);
+}
+
+int main(void)
+{
+	tmpdir = g_dir_make_tmp("test_ldap.XXXXXX", NULL);
+	test_filters();
+	test_conf();
+	test_userpassword();
+	{
+		char *path = g_build_filename(tmpdir, "nuauth.conf", NULL);
+		g_unlink(path);
+		g_free(path);
+		g_rmdir(tmpdir);
+		g_free(tmpdir);
+	}
+	return unit_done("test_ldap");
+}
