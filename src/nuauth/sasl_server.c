@@ -142,18 +142,26 @@ static char *find_verifier(struct nuauth_sasl *s, const char *name)
 {
 	GPtrArray *chain = s->srv->modules.user_check;
 	const char *v = NULL;
-	bool any_hook = false;
+	bool any_hook = false, password_only = false;
 
 	s->status = NUAUTH_USER_UNKNOWN;
 	s->checked = true;
 	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
 
-		if (!m->api->scram_verifier)
+		if (!m->api->scram_verifier) {
+			password_only |= m->api->user_check != NULL;
 			continue;
+		}
 		any_hook = true;
 		g_array_set_size(s->groups, 0);
 		s->status = m->api->scram_verifier(m->priv, name, s->mech, &v, &s->uid, s->groups);
+	}
+	/* A user no SCRAM store knows may be one of a module that checks
+	 * passwords only (e.g. ldap): PLAIN may work for it. */
+	if (s->status == NUAUTH_USER_UNKNOWN && password_only) {
+		s->no_verifier = true;
+		return NULL;
 	}
 	if (!any_hook || s->status != NUAUTH_USER_OK)
 		return NULL;
