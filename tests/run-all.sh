@@ -93,6 +93,7 @@ e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
 e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
 e2e/client.sh|the desktop client (libnuclient, nutcpc)
+e2e/auth.sh|logins: SCRAM-SHA-256, PLAIN, client certificates (EXTERNAL, CRL)
 e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL
 e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
 e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t

@@ -7,11 +7,13 @@
  * nuauth.conf. */
 #include "config.h"
 
+#include <string.h>
 #include <nuauth/module.h>
 
 #include "acl.h"
 #include "log.h"
 #include "privdrop.h"
+#include "scram.h"
 #include "users.h"
 
 #define DEFAULT_USERFILE SYSCONFDIR "/nufw/users.nufw"
@@ -81,6 +83,19 @@ static enum nuauth_user_status plaintext_user_check(void *priv, const char *user
 	return nu_userdb_check(pt->users, user, password, password_len, uid, groups);
 }
 
+static enum nuauth_user_status plaintext_scram_verifier(void *priv, const char *user,
+							const char *mech, const char **verifier,
+							uint32_t *uid, GArray *groups)
+{
+	struct plaintext *pt = priv;
+	enum nuauth_user_status st = nu_userdb_scram(pt->users, user, verifier, uid, groups);
+
+	/* The users file holds SCRAM-SHA-256 verifiers only. */
+	if (strcmp(mech, NU_SCRAM_MECH) != 0)
+		*verifier = NULL;
+	return st;
+}
+
 static enum nuauth_user_status plaintext_get_user_groups(void *priv, const char *user,
 							 uint32_t *uid, GArray *groups)
 {
@@ -131,6 +146,7 @@ static const struct nuauth_module plaintext_module = {
 	.init = plaintext_init,
 	.deinit = plaintext_deinit,
 	.user_check = plaintext_user_check,
+	.scram_verifier = plaintext_scram_verifier,
 	.get_user_groups = plaintext_get_user_groups,
 	.acl_check = plaintext_acl_check,
 	.check_periods = plaintext_check_periods,

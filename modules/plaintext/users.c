@@ -1,6 +1,7 @@
 /* users.nufw: the plaintext module's user database (format in users.h). */
 #include "config.h"
 #include "users.h"
+#include "scram.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +12,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#define SCRAM_PREFIX "{" NU_SCRAM_MECH "}"
+
 /* Longest digest we handle (SHA-256, used for clear-text passwords). */
 #define DIGEST_MAX 32
 
@@ -20,6 +23,7 @@ enum pw_kind {
 			 * longer-lived than the file buffer holds it in clear */
 	PW_HASHED,	/* digest (and salt) from a {SCHEME} */
 	PW_CRYPT,	/* crypt(3) hash in crypt_hash ("$6$...", "$y$...") */
+	PW_SCRAM,	/* only a SCRAM verifier: PLAIN is checked against it */
 };
 
 struct pw_scheme {
@@ -49,6 +53,8 @@ struct nu_user {
 	uint32_t uid;
 	GArray *gids;		/* uint32_t */
 	char *crypt_hash;
+	struct nu_scram_verifier *scram;	/* NULL when the user has none */
+	char *scram_text;		/* its text form, for SASL */
 };
 
 struct nu_userdb {
@@ -68,6 +74,12 @@ static void user_free(void *p)
 	if (u->crypt_hash)
 		explicit_bzero(u->crypt_hash, strlen(u->crypt_hash));
 	g_free(u->crypt_hash);
+	if (u->scram)
+		explicit_bzero(u->scram, sizeof(*u->scram));
+	g_free(u->scram);
+	if (u->scram_text)
+		explicit_bzero(u->scram_text, strlen(u->scram_text));
+	g_free(u->scram_text);
 	if (u->gids)
 		g_array_free(u->gids, TRUE);
 	g_free(u->name);
@@ -170,17 +182,70 @@ static bool set_crypt(struct nu_user *u, const char *file, unsigned line, const 
 	return true;
 }
 
+/* Where the SCRAM verifier starts in a password field: at its start, or
+ * after a space that follows another password; NULL when there is none. */
+static char *find_scram(char *pw)
+{
+	size_t n = strlen(SCRAM_PREFIX);
+
+	if (g_ascii_strncasecmp(pw, SCRAM_PREFIX, n) == 0)
+		return pw;
+	for (char *p = pw; (p = strchr(p, ' ')); p++)
+		if (g_ascii_strncasecmp(p + 1, SCRAM_PREFIX, n) == 0)
+			return p + 1;
+	return NULL;
+}
+
+static bool set_scram(struct nu_user *u, const char *file, unsigned line, const char *text,
+		      GError **error)
+{
+	const char *why;
+
+	u->scram = g_new0(struct nu_scram_verifier, 1);
+	if (!nu_scram_parse(text + strlen(SCRAM_PREFIX), u->scram, &why)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "%s:%u: user `%s': " SCRAM_PREFIX " verifier: %s", file, line,
+			    u->name, why);
+		return false;
+	}
+	u->scram_text = nu_scram_format(u->scram);
+	return true;
+}
+
+static bool clear_scram(struct nu_user *u, const char *pw)
+{
+	uint8_t salt[NU_SCRAM_SALT_DEFAULT];
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, salt, sizeof(salt)) != 0)
+		return false;
+	u->scram = g_new0(struct nu_scram_verifier, 1);
+	if (!nu_scram_compute(pw, strlen(pw), salt, sizeof(salt), NU_SCRAM_ITER_DEFAULT, u->scram))
+		return false;
+	u->scram_text = nu_scram_format(u->scram);
+	return true;
+}
+
 static bool set_password(struct nu_user *u, const char *file, unsigned line,
-			 const char *pw, GError **error)
+			 char *pw, GError **error)
 {
 	const struct pw_scheme *sc = NULL;
 	uint8_t *raw;
 	gsize raw_len;
 	size_t i;
+	char *scram;
 
 	if (strcmp(pw, "*") == 0 || pw[0] == '!') {
 		u->kind = PW_DISABLED;
 		return true;
+	}
+	if ((scram = find_scram(pw))) {
+		if (!set_scram(u, file, line, scram, error))
+			return false;
+		if (scram == pw) {
+			u->kind = PW_SCRAM;
+			return true;
+		}
+		scram[-1] = '\0';	/* the password before it */
 	}
 	if (!*pw) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
@@ -210,6 +275,14 @@ static bool set_password(struct nu_user *u, const char *file, unsigned line,
 		}
 		u->kind = PW_CLEAR;
 		u->scheme = &clear_scheme;
+		/* The clear password is at hand only now: its SCRAM verifier
+		 * (random salt) lets the user log in with SCRAM too. */
+		if (!u->scram && !clear_scram(u, pw)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s:%u: user `%s': cannot compute a SCRAM verifier", file, line,
+				    u->name);
+			return false;
+		}
 		if (gnutls_hash_fast(clear_scheme.alg, pw, strlen(pw), u->digest) < 0) {
 			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 				    "%s:%u: user `%s': cannot compute a digest", file, line, u->name);
@@ -444,7 +517,9 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
 			return NUAUTH_USER_UNKNOWN;
 		return u->kind == PW_DISABLED ? NUAUTH_USER_DISABLED : NUAUTH_USER_BAD_PASSWORD;
 	}
-	if (u->kind == PW_CRYPT) {
+	if (u->kind == PW_SCRAM) {
+		match = nu_scram_check_password(u->scram, password, password_len);
+	} else if (u->kind == PW_CRYPT) {
 		char *out = crypt_of(password, password_len, u->crypt_hash);
 		size_t n = strlen(u->crypt_hash);
 
@@ -480,6 +555,24 @@ enum nuauth_user_status nu_userdb_lookup(const struct nu_userdb *db, const char 
 	 * authentication. */
 	if (!u)
 		return NUAUTH_USER_UNKNOWN;
+	if (uid)
+		*uid = u->uid;
+	if (groups)
+		g_array_append_vals(groups, u->gids->data, u->gids->len);
+	return NUAUTH_USER_OK;
+}
+
+enum nuauth_user_status nu_userdb_scram(const struct nu_userdb *db, const char *user,
+					const char **verifier, uint32_t *uid, GArray *groups)
+{
+	const struct nu_user *u = db && user ? g_hash_table_lookup(db->users, user) : NULL;
+
+	*verifier = NULL;
+	if (!u)
+		return NUAUTH_USER_UNKNOWN;
+	if (u->kind == PW_DISABLED)
+		return NUAUTH_USER_DISABLED;
+	*verifier = u->scram_text;
 	if (uid)
 		*uid = u->uid;
 	if (groups)

@@ -9,7 +9,16 @@
  * hash: a password starting with `$' ($6$ sha512-crypt, $y$ yescrypt, $5$,
  * $2b$... whatever this system's libcrypt supports, checked at load).  A password of
  * `*', or one starting with `!', disables the account.  uid and gids are
- * unsigned 32-bit decimal numbers. */
+ * unsigned 32-bit decimal numbers.
+ *
+ * A SCRAM-SHA-256 verifier (src/lib/scram.h) lets the user log in with
+ * SASL SCRAM-SHA-256.  It follows the password after one space, or stands
+ * alone (PLAIN logins are then checked against it):
+ *
+ *   carol:$y$j9T$...$... {SCRAM-SHA-256}4096:SALT$STOREDKEY:SERVERKEY:1003:100
+ *   dave:{SCRAM-SHA-256}4096:SALT$STOREDKEY:SERVERKEY:1004:100
+ *
+ * A user with a clear-text password gets a verifier computed at load. */
 #ifndef NU_PLAINTEXT_USERS_H
 #define NU_PLAINTEXT_USERS_H
 
@@ -40,5 +49,12 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
  * NUAUTH_USER_UNKNOWN. */
 enum nuauth_user_status nu_userdb_lookup(const struct nu_userdb *db, const char *user,
 					 uint32_t *uid, GArray *groups);
+
+/* The SCRAM-SHA-256 verifier of user in its text form (owned by db), with
+ * its uid and groups (appended, may be NULL): NUAUTH_USER_OK with
+ * *verifier NULL when the user has none, NUAUTH_USER_UNKNOWN, or
+ * NUAUTH_USER_DISABLED. */
+enum nuauth_user_status nu_userdb_scram(const struct nu_userdb *db, const char *user,
+					const char **verifier, uint32_t *uid, GArray *groups);
 
 #endif

@@ -850,7 +850,8 @@ enum nu_proto_status nu_auth_decode(const uint8_t *msg, size_t len,
 	return st;
 }
 
-#define AUTH_CODES (BIT(NU_AUTH_OK) | BIT(NU_AUTH_FAILED) | BIT(NU_AUTH_ERROR))
+#define AUTH_CODES (BIT(NU_AUTH_OK) | BIT(NU_AUTH_FAILED) | BIT(NU_AUTH_ERROR) | \
+		    BIT(NU_AUTH_OTHER_MECH))
 
 static const struct attr_row auth_result_attrs[] = {
 	{ ROW(NU_ATTR_RESULT, KIND_U8, ATTR_MANDATORY, struct nu_auth_result, result),

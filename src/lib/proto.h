@@ -74,7 +74,11 @@ enum nu_attr_type {
 enum nu_role { NU_ROLE_GATEWAY = 1, NU_ROLE_CLIENT = 2, NU_ROLE_SERVER = 3 };
 /* Verdict values follow acls.nufw's decision= numbers. */
 enum nu_verdict { NU_VERDICT_DROP = 0, NU_VERDICT_ACCEPT = 1, NU_VERDICT_REJECT = 3 };
-enum nu_auth_code { NU_AUTH_OK = 0, NU_AUTH_FAILED = 1, NU_AUTH_ERROR = 2 };
+/* NU_AUTH_OTHER_MECH: this mechanism cannot work for this user (SCRAM
+ * without a stored verifier); the client may log in again on a new link
+ * with another mechanism.  Not counted as a failed login. */
+enum nu_auth_code { NU_AUTH_OK = 0, NU_AUTH_FAILED = 1, NU_AUTH_ERROR = 2,
+		    NU_AUTH_OTHER_MECH = 3 };
 
 enum nu_proto_status {
 	NU_PROTO_OK = 0,

@@ -99,6 +99,26 @@ gnutls_session_t nu_tls_server_session(gnutls_certificate_credentials_t creds, i
 	return s;
 }
 
+/* A certificate is optional, but one that is shown must verify.
+ * (gnutls_session_set_verify_cert would also refuse a peer that shows
+ * none.) */
+static int verify_optional_cert(gnutls_session_t session)
+{
+	unsigned n = 0, status = 0;
+
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	return 0;
+}
+
+void nu_tls_request_peer_cert(gnutls_session_t session)
+{
+	gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST);
+	gnutls_session_set_verify_function(session, verify_optional_cert);
+}
+
 gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, int fd,
 				       const char *hostname, bool check_name)
 {
@@ -141,6 +161,10 @@ char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err)
 		gnutls_certificate_type_t type = gnutls_certificate_type_get(session);
 		char *msg;
 
+		/* Our own verify function (nu_tls_request_peer_cert) leaves
+		 * no status behind: ask again. */
+		if (status == 0)
+			gnutls_certificate_verify_peers2(session, &status);
 		if (gnutls_certificate_verification_status_print(status, type, &out, 0) < 0)
 			return g_strdup("certificate verification failed");
 		msg = g_strdup_printf("certificate verification failed: %s", out.data);

@@ -27,6 +27,9 @@ bool nu_tls_peer_still_trusted(gnutls_session_t session);
  * the peer shows a certificate signed by the CA. */
 gnutls_session_t nu_tls_server_session(gnutls_certificate_credentials_t creds, int fd,
 				       bool require_peer_cert);
+/* Asks the peer of a server session for a certificate without requiring
+ * one; one it shows must verify (CA, CRL) or the handshake fails. */
+void nu_tls_request_peer_cert(gnutls_session_t session);
 /* A client session on fd.  The server's certificate must be signed by the
  * CA; check_name: it must also be issued for hostname. */
 gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, int fd,

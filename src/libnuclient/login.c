@@ -156,7 +156,9 @@ static int get_user(void *ctx, int id, const char **result, unsigned *len)
 
 	if (id != SASL_CB_USER && id != SASL_CB_AUTHNAME)
 		return SASL_BADPARAM;
-	*result = s->opt->user;
+	/* SASL_CB_USER is the authorization name: empty, "the one I log in
+	 * as" (EXTERNAL asks only for it). */
+	*result = id == SASL_CB_USER ? "" : s->opt->user ? s->opt->user : "";
 	if (len)
 		*len = (unsigned)strlen(*result);
 	return SASL_OK;
@@ -198,28 +200,42 @@ static bool in_list(const char *list, const char *word)
 	return found;
 }
 
-/* The mechanisms to try, in order: those asked for (-M) that nuauth offers,
- * or all nuauth offers.  *preferred gets the SCRAM ones among them. */
-static char *choose_mechs(const char *offered, const char *asked, char **preferred)
+/* The mechanisms to try, in order: those asked for (-M) that nuauth
+ * offers, or all nuauth offers; EXTERNAL first when we have a client
+ * certificate (and only then), SCRAM next (the password never crosses the
+ * link), the rest after.  Without a password only EXTERNAL can work. */
+static char *choose_mechs(const char *offered, const char *asked, bool cert, bool password,
+			  const char *excluded)
 {
 	gchar **words = g_strsplit_set(asked ? asked : offered, " ,", -1);
-	GString *all = g_string_new(NULL), *scram = g_string_new(NULL);
+	GString *ext = g_string_new(NULL), *scram = g_string_new(NULL), *rest = g_string_new(NULL);
 
 	for (gchar **w = words; *w; w++) {
-		if (!**w || (asked && !in_list(offered, *w)))
+		bool is_ext = g_ascii_strcasecmp(*w, "EXTERNAL") == 0;
+		GString *to = is_ext ? ext : g_ascii_strncasecmp(*w, "SCRAM-", 6) == 0 ? scram : rest;
+
+		if (!**w || (asked && !in_list(offered, *w)) || (is_ext && !cert) ||
+		    (!is_ext && !password) || in_list(excluded, *w))
 			continue;
-		g_string_append_printf(all, "%s%s", all->len ? " " : "", *w);
-		if (g_ascii_strncasecmp(*w, "SCRAM-", 6) == 0)
-			g_string_append_printf(scram, "%s%s", scram->len ? " " : "", *w);
+		g_string_append_printf(to, "%s%s", to->len ? " " : "", *w);
 	}
 	g_strfreev(words);
-	*preferred = g_string_free(scram, FALSE);
-	return g_string_free(all, FALSE);
+	if (scram->len && rest->len)
+		g_string_append_c(scram, ' ');
+	g_string_append(scram, rest->str);
+	if (ext->len && scram->len)
+		g_string_append_c(ext, ' ');
+	g_string_append(ext, scram->str);
+	g_string_free(scram, TRUE);
+	g_string_free(rest, TRUE);
+	return g_string_free(ext, FALSE);
 }
 
+/* excluded: mechanisms not to try (nuauth said they cannot work for this
+ * user); on NU_AUTH_OTHER_MECH the one refused is added to it. */
 static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 				       const struct nc_options *opt, const char *host,
-				       const char *offered, char **err)
+				       const char *offered, GString *excluded, char **err)
 {
 	size_t pwlen = opt->password ? strlen(opt->password) : 0;
 	struct sasl_secrets secrets = { .opt = opt };
@@ -237,17 +253,26 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 	unsigned out_len = 0;
 	uint8_t buf[NU_MSG_MAX_LEN];
 	struct nu_msg_header hdr;
-	char *scram = NULL, *mechs;
+	char *mechs;
+	gchar **order = NULL;
 	int ret = SASL_NOMECH;
 
-	mechs = choose_mechs(offered, opt->mechanisms, &scram);
+	mechs = choose_mechs(offered, opt->mechanisms, opt->cert != NULL, opt->password != NULL,
+			     excluded->str);
 	secrets.secret = g_malloc0(sizeof(sasl_secret_t) + pwlen + 1);
 	secrets.secret->len = pwlen;
 	if (pwlen)
 		memcpy(secrets.secret->data, opt->password, pwlen);
+	if (!*mechs && !opt->password) {
+		*err = g_strdup_printf("nuauth does not offer certificate login (EXTERNAL) here, "
+				       "and no password was given; it offers: %s", offered);
+		r = NUCLIENT_REFUSED;
+		goto out;
+	}
 	if (!*mechs) {
 		*err = g_strdup_printf("nuauth offers none of the login methods asked for (%s); "
-				       "it offers: %s", opt->mechanisms, offered);
+				       "it offers: %s", opt->mechanisms ? opt->mechanisms :
+				       opt->cert ? "certificate or password" : "password", offered);
 		r = NUCLIENT_REFUSED;
 		goto out;
 	}
@@ -261,12 +286,15 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 	}
 	sasl_setprop(conn, SASL_SEC_PROPS, &secprops);
 	sasl_setprop(conn, SASL_SSF_EXTERNAL, &ssf);
-	/* SCRAM first: the password never crosses the link. */
+	/* The certificate is the identity for EXTERNAL: the authorization
+	 * name sent is empty, and nuauth takes the user from the certificate. */
+	if (opt->cert)
+		sasl_setprop(conn, SASL_AUTH_EXTERNAL, "certificate");
+	/* In our order, not Cyrus' own preference. */
 	ret = SASL_NOMECH;
-	if (*scram)
-		ret = sasl_client_start(conn, scram, NULL, &out, &out_len, &mech);
-	if (ret != SASL_OK && ret != SASL_CONTINUE)
-		ret = sasl_client_start(conn, mechs, NULL, &out, &out_len, &mech);
+	order = g_strsplit(mechs, " ", -1);
+	for (gchar **w = order; *w && ret != SASL_OK && ret != SASL_CONTINUE; w++)
+		ret = sasl_client_start(conn, *w, NULL, &out, &out_len, &mech);
 	if (ret != SASL_OK && ret != SASL_CONTINUE) {
 		*err = g_strdup_printf("no usable login method among %s: %s", mechs,
 				       sasl_errdetail(conn));
@@ -292,6 +320,10 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 			if (res.result == NU_AUTH_OK) {
 				r = NUCLIENT_OK;
 			} else {
+				/* Another try only when another mechanism is left. */
+				if (res.result == NU_AUTH_OTHER_MECH && mech &&
+				    strchr(mechs, ' '))
+					g_string_append_printf(excluded, " %s", mech);
 				*err = g_strdup_printf("login refused: %s", res.text);
 				r = NUCLIENT_REFUSED;
 			}
@@ -317,13 +349,35 @@ out:
 	memset(secrets.secret->data, 0, pwlen);
 	g_free(secrets.secret);
 	g_free(mechs);
-	g_free(scram);
+	g_strfreev(order);
 	return r;
 }
+
+static enum nuclient_status login_once(const struct nc_options *opt, const char *host,
+				       int family, gnutls_certificate_credentials_t creds,
+				       struct nc_tls_link *link, GString *excluded, char **err);
 
 enum nuclient_status nc_login(const struct nc_options *opt, const char *host, int family,
 			      gnutls_certificate_credentials_t creds,
 			      struct nc_tls_link *link, char **err)
+{
+	GString *excluded = g_string_new(NULL);
+	size_t tried;
+	enum nuclient_status r;
+
+	/* Again on a new link while nuauth says another mechanism may work. */
+	do {
+		tried = excluded->len;
+		g_clear_pointer(err, g_free);
+		r = login_once(opt, host, family, creds, link, excluded, err);
+	} while (r == NUCLIENT_REFUSED && excluded->len > tried);
+	g_string_free(excluded, TRUE);
+	return r;
+}
+
+static enum nuclient_status login_once(const struct nc_options *opt, const char *host,
+				       int family, gnutls_certificate_credentials_t creds,
+				       struct nc_tls_link *link, GString *excluded, char **err)
 {
 	char mechs[NU_MECH_LIST_MAX];
 	enum nuclient_status r;
@@ -352,7 +406,7 @@ enum nuclient_status nc_login(const struct nc_options *opt, const char *host, in
 	}
 	r = hello(link, mechs, sizeof(mechs), err);
 	if (r == NUCLIENT_OK)
-		r = sasl_login(link, opt, host, mechs, err);
+		r = sasl_login(link, opt, host, mechs, excluded, err);
 	if (r == NUCLIENT_OK)
 		return r;
 fail:

@@ -1,4 +1,5 @@
-/* One desktop client link: TLS (server certificate only), HELLO with the
+/* One desktop client link: TLS (the client's certificate as
+ * nuauth_tls_request_cert says), HELLO with the
  * SASL mechanisms on offer, the SASL conversation, then ANNOUNCE messages
  * from the client and PUSH requests to it. */
 #include "config.h"
@@ -171,6 +172,7 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 	enum nu_proto_status st = nu_hello_decode(msg, len, &h);
 	uint8_t buf[NU_MSG_MAX_LEN];
 	size_t out;
+	char *why = NULL;
 
 	if (st != NU_PROTO_OK || h.role != NU_ROLE_CLIENT) {
 		nu_msgconn_fail(cl->link, "bad HELLO");
@@ -180,9 +182,11 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 		nu_msgconn_fail(cl->link, "no common protocol version");
 		return;
 	}
-	cl->sasl = nuauth_sasl_new(cl->srv, nu_msgconn_session(cl->link), &cl->peer);
+	cl->sasl = nuauth_sasl_new(cl->srv, nu_msgconn_session(cl->link), &cl->peer, &why);
 	if (!cl->sasl) {
-		nu_msgconn_fail(cl->link, "authentication is unavailable");
+		log_notice("client %s: %s", cl->addr_text, why);
+		nu_msgconn_fail(cl->link, "%s", why);
+		g_free(why);
 		return;
 	}
 	g_strlcpy(cl->software, h.software, sizeof(cl->software));
@@ -269,7 +273,8 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		else
 			log_notice("client %s: login refused: %s", cl->addr_text, why);
 		cl->srv->stats.logins_failed++;
-		send_auth_result(cl, NU_AUTH_FAILED, why);
+		send_auth_result(cl, nuauth_sasl_no_verifier(cl->sasl) ? NU_AUTH_OTHER_MECH
+								 : NU_AUTH_FAILED, why);
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
@@ -289,9 +294,10 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	cl->state = CLIENT_READY;
 	cl->since = g_get_real_time();
 	cl->srv->stats.logins_ok++;
+	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
-	log_notice("user %s (uid %u) logged in from %s", cl->user.name, cl->user.uid,
-		   cl->addr_text);
+	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
+		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);
 }
 
@@ -391,6 +397,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 	nuauth_sasl_free(cl->sasl);
 	nu_msgconn_free(cl->link);
 	g_free(cl->user.name);
+	g_free(cl->user.mechanism);
 	if (cl->user.groups)
 		g_array_unref(cl->user.groups);
 	g_free(cl->user.os_sysname);
@@ -416,7 +423,8 @@ static const struct nu_msgconn_ops client_ops = {
 void nuauth_client_accept(struct nuauth_server *srv, int fd,
 			  const struct sockaddr_storage *peer)
 {
-	gnutls_session_t tls = nu_tls_server_session(srv->creds, fd, false);
+	gnutls_session_t tls = nu_tls_server_session(srv->creds, fd,
+						     srv->cfg.tls_request_cert == 2);
 	struct nuauth_client *cl;
 
 	if (!tls) {
@@ -424,6 +432,8 @@ void nuauth_client_accept(struct nuauth_server *srv, int fd,
 		close(fd);
 		return;
 	}
+	if (srv->cfg.tls_request_cert == 1)
+		nu_tls_request_peer_cert(tls);
 	cl = g_new0(struct nuauth_client, 1);
 	cl->srv = srv;
 	cl->peer = *peer;

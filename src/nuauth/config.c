@@ -73,6 +73,71 @@ bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct 
 	return false;
 }
 
+/* nuauth_sasl_mechanisms: the password mechanisms nuauth knows. */
+static bool read_mechanisms(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
+{
+	static const char *const known[] = { "SCRAM-SHA-256", "PLAIN" };
+	const char *key = "nuauth_sasl_mechanisms";
+	gchar **words;
+	GString *list = g_string_new(NULL);
+	bool ok = true;
+
+	words = g_strsplit_set(nu_conf_get_str(conf, key, "SCRAM-SHA-256 PLAIN"), " ,\t", -1);
+	for (gchar **w = words; *w && ok; w++) {
+		size_t i;
+
+		if (!**w)
+			continue;
+		for (i = 0; i < G_N_ELEMENTS(known) && g_ascii_strcasecmp(*w, known[i]); i++)
+			;
+		if (i == G_N_ELEMENTS(known)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s: %s: unknown mechanism `%s' (known: SCRAM-SHA-256 PLAIN; "
+				    "EXTERNAL follows nuauth_tls_auth_by_cert)",
+				    nu_conf_where(conf, key), key, *w);
+			ok = false;
+		} else if (!strstr(list->str, known[i])) {
+			g_string_append_printf(list, "%s%s", list->len ? " " : "", known[i]);
+		}
+	}
+	g_strfreev(words);
+	if (ok && !list->len) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: %s: no mechanism given", nu_conf_where(conf, key), key);
+		ok = false;
+	}
+	cfg->sasl_mechanisms = g_string_free(list, !ok);
+	return ok;
+}
+
+/* Certificate login: which part of the certificate names the user, and
+ * a request for certificates wherever one may log users in. */
+static bool read_cert_login(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
+{
+	const char *field = nu_conf_get_str(conf, "nuauth_tls_cert_user_field", "CN");
+
+	if (g_ascii_strcasecmp(field, "CN") == 0)
+		cfg->tls_cert_user_field = NUAUTH_CERT_CN;
+	else if (g_ascii_strcasecmp(field, "UID") == 0)
+		cfg->tls_cert_user_field = NUAUTH_CERT_UID;
+	else if (g_ascii_strcasecmp(field, "email") == 0)
+		cfg->tls_cert_user_field = NUAUTH_CERT_EMAIL;
+	else {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_tls_cert_user_field: expected CN, UID or email, got `%s'",
+			    nu_conf_where(conf, "nuauth_tls_cert_user_field"), field);
+		return false;
+	}
+	if (cfg->tls_auth_by_cert && !cfg->tls_request_cert) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_tls_auth_by_cert=%u needs client certificates: set "
+			    "nuauth_tls_request_cert to 1 (request) or 2 (require)",
+			    nu_conf_where(conf, "nuauth_tls_auth_by_cert"), cfg->tls_auth_by_cert);
+		return false;
+	}
+	return true;
+}
+
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
@@ -120,6 +185,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_uint(conf, "nuauth_login_lock_time", 30, 1, 86400, &cfg->login_lock_time, error) ||
 	    !get_uint(conf, "nuauth_session_duration", 0, 0, 100000000, &cfg->session_duration, error) ||
 	    !get_uint(conf, "nuauth_log_users", 9, 0, 15, &cfg->log_users, error) ||
+	    !get_uint(conf, "nuauth_tls_request_cert", 0, 0, 2, &cfg->tls_request_cert, error) ||
+	    !get_uint(conf, "nuauth_tls_auth_by_cert", 0, 0, 2, &cfg->tls_auth_by_cert, error) ||
+	    !read_cert_login(conf, cfg, error) ||
+	    !read_mechanisms(conf, cfg, error) ||
 	    !read_gw_addrs(conf, cfg, error))
 		return false;
 	cfg->prio_to_nok = (int)prio;
@@ -156,5 +225,6 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->session_modify_modules);
 	g_free(cfg->control_socket);
 	g_strfreev(cfg->gw_addrs);
+	g_free(cfg->sasl_mechanisms);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -177,6 +177,7 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 		g_free(os);
 		json_kstr(o, "os_version", u->os_version ? u->os_version : "");
 		json_kstr(o, "client", nuauth_client_software(cl));
+		json_kstr(o, "mechanism", u->mechanism ? u->mechanism : "");
 		g_string_append_c(o, '}');
 	}
 	g_string_append(o, "]}");

@@ -180,12 +180,14 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 			 cfg->finalize_packet_modules, mods->finalize_packet,
 			 G_STRUCT_OFFSET(struct nuauth_module, finalize_packet), error) &&
 	       (!cfg->do_ip_authentication ||
-		(load_hook(mods, conf, cfg->module_path, "nuauth_ip_authentication_module",
-			   cfg->ip_authentication_modules, mods->ip_authentication,
-			   G_STRUCT_OFFSET(struct nuauth_module, ip_authentication), error) &&
-		 load_hook(mods, conf, cfg->module_path, "nuauth_get_user_groups_module",
-			   cfg->get_user_groups_modules, mods->get_user_groups,
-			   G_STRUCT_OFFSET(struct nuauth_module, get_user_groups), error))) &&
+		load_hook(mods, conf, cfg->module_path, "nuauth_ip_authentication_module",
+			  cfg->ip_authentication_modules, mods->ip_authentication,
+			  G_STRUCT_OFFSET(struct nuauth_module, ip_authentication), error)) &&
+	       /* Users found by address or by certificate have no password. */
+	       ((!cfg->do_ip_authentication && !cfg->tls_auth_by_cert) ||
+		load_hook(mods, conf, cfg->module_path, "nuauth_get_user_groups_module",
+			  cfg->get_user_groups_modules, mods->get_user_groups,
+			  G_STRUCT_OFFSET(struct nuauth_module, get_user_groups), error)) &&
 	       load_hook(mods, conf, cfg->module_path, "nuauth_periods_module",
 			 cfg->periods_modules, mods->periods,
 			 G_STRUCT_OFFSET(struct nuauth_module, period_check), error) &&

@@ -4,6 +4,7 @@
  *   gw_session.c      one nufw link: PACKET_ASK in, DECISION out
  *   client_session.c  one desktop client: login, ANNOUNCE in, PUSH out
  *   sasl_server.c     Cyrus SASL on a client link; passwords via modules
+ *   cert_login.c      the user named by a client certificate (EXTERNAL)
  *   correlate.c       matches packets with announced connections
  *   connections.c     accepted connections until they end; ended on logout
  *                     and when the time period that allowed them ends
@@ -27,6 +28,14 @@
 #include "proto.h"
 #include "msgconn.h"
 #include "nuauth/module.h"
+
+/* nuauth_tls_cert_user_field: the part of a client certificate that names
+ * its user. */
+enum nuauth_cert_field {
+	NUAUTH_CERT_CN = 0,		/* subject commonName */
+	NUAUTH_CERT_UID,		/* subject UID (0.9.2342.19200300.100.1.1) */
+	NUAUTH_CERT_EMAIL,		/* e-mail address, the part before '@' */
+};
 
 struct nuauth_config {
 	char *nufw_listen_addr;
@@ -65,6 +74,10 @@ struct nuauth_config {
 	unsigned login_failure_limit;	/* failures that lock; 0 never */
 	unsigned login_failure_window;	/* ... within this many seconds */
 	unsigned login_lock_time;	/* first lock, s (doubles, up to 64x) */
+	char *sasl_mechanisms;		/* nuauth_sasl_mechanisms: password logins */
+	unsigned tls_request_cert;	/* 0 none, 1 request, 2 require */
+	unsigned tls_auth_by_cert;	/* 0 no, 1 allowed, 2 required */
+	enum nuauth_cert_field tls_cert_user_field;	/* where the user name is */
 };
 
 /* nuauth_log_users bits. */
@@ -122,6 +135,7 @@ struct nuauth_session_user {
 	char *name;
 	uint32_t uid;
 	GArray *groups;			/* guint32 */
+	char *mechanism;		/* the SASL mechanism of the login */
 	char *os_sysname;
 	char *os_release;
 	char *os_version;
@@ -239,12 +253,18 @@ void nuauth_login_succeeded(struct nuauth_server *srv, const char *user);
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;
 bool nuauth_sasl_global_init(GError **error);
-/* A SASL server conversation for one client link. */
+/* A SASL server conversation for one client link; NULL with *why (to
+ * tell the client, g_free'd by the caller) when it cannot log in. */
 struct nuauth_sasl *nuauth_sasl_new(struct nuauth_server *srv, gnutls_session_t tls,
-				    const struct sockaddr_storage *peer);
+				    const struct sockaddr_storage *peer, char **why);
 void nuauth_sasl_free(struct nuauth_sasl *s);
 /* Space-separated mechanisms offered to this client. */
 const char *nuauth_sasl_mechs(struct nuauth_sasl *s);
+/* The mechanism the client chose ("" before it did). */
+const char *nuauth_sasl_mech(const struct nuauth_sasl *s);
+/* Was the login refused because the user has no verifier for the SCRAM
+ * mechanism chosen (another mechanism may work)? */
+bool nuauth_sasl_no_verifier(const struct nuauth_sasl *s);
 /* Was the login refused because its address or user name is locked? */
 bool nuauth_sasl_locked(const struct nuauth_sasl *s);
 #define NUAUTH_LOCKED_TEXT "too many failed logins: try again later"
@@ -256,6 +276,16 @@ enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
 				       const uint8_t *in, size_t in_len, bool has_in,
 				       const uint8_t **out, size_t *out_len,
 				       struct nuauth_session_user *user, const char **why);
+
+/* ---- cert_login.c ---- */
+/* The user named by the client's certificate (nuauth_tls_cert_user_field)
+ * when it showed one and it verifies against the CA and CRL; NULL
+ * otherwise.  addr: the client's, for the log. */
+char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const char *addr);
+/* uid and groups of a user known by name alone, from the
+ * nuauth_get_user_groups_module chain. */
+enum nuauth_user_status nuauth_user_groups(struct nuauth_server *srv, const char *name,
+					   uint32_t *uid, GArray *groups);
 
 /* ---- correlate.c ---- */
 struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv);

@@ -4,12 +4,22 @@
  *   yescrypt   $y$...  crypt(3), the default
  *   sha512     $6$...  crypt(3) sha512-crypt
  *   ssha       {SSHA}base64(sha1(password + salt) + salt), 8-byte salt
+ *   scram      {SCRAM-SHA-256}ITERATIONS:SALT$STOREDKEY:SERVERKEY alone
+ *              (src/lib/scram.h): SCRAM and PLAIN logins, no clear hash
+ *
+ * --scram appends the SCRAM-SHA-256 verifier to the hash of the scheme,
+ * after a space: the whole password field of the users file, good for
+ * SCRAM and PLAIN logins.  --iterations and --salt (base64; random by
+ * default) shape the verifier.
  *
  * On a terminal the password is asked twice, without echo. */
 #include "config.h"
 #include "nuauthctl.h"
+#include "scram.h"
 
 #include <crypt.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,9 +36,14 @@
 void nuctl_hash_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: nuauthctl hash [--scheme yescrypt|sha512|ssha]\n"
+		"usage: nuauthctl hash [--scheme yescrypt|sha512|ssha|scram] [--scram]\n"
+		"                      [--iterations N] [--salt BASE64]\n"
 		"  reads a password from stdin (asked twice, without echo, on a terminal)\n"
-		"  and prints its hash for the users file; the default scheme is yescrypt\n");
+		"  and prints its hash for the users file; the default scheme is yescrypt\n"
+		"  --scram          append the SCRAM-SHA-256 verifier (SCRAM logins)\n"
+		"  --iterations N   the verifier's PBKDF2 count (default %d, at least %d)\n"
+		"  --salt BASE64    the verifier's salt (default: %d random bytes)\n",
+		NU_SCRAM_ITER_DEFAULT, NU_SCRAM_ITER_MIN, NU_SCRAM_SALT_DEFAULT);
 }
 
 /* One line from stdin without its newline; false at EOF, on an error or
@@ -99,27 +114,99 @@ static char *hash_ssha(const char *password)
 	return res;
 }
 
+/* "{SCRAM-SHA-256}..." for password; salt NULL: a random one. */
+static char *hash_scram(const char *password, const uint8_t *salt, size_t salt_len,
+			uint32_t iterations)
+{
+	uint8_t rnd[NU_SCRAM_SALT_DEFAULT];
+	struct nu_scram_verifier v;
+	char *text, *res;
+
+	if (!salt) {
+		if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0)
+			return NULL;
+		salt = rnd;
+		salt_len = sizeof(rnd);
+	}
+	if (!nu_scram_compute(password, strlen(password), salt, salt_len, iterations, &v))
+		return NULL;
+	text = nu_scram_format(&v);
+	res = g_strconcat("{" NU_SCRAM_MECH "}", text, NULL);
+	explicit_bzero(&v, sizeof(v));
+	g_free(text);
+	return res;
+}
+
+/* --salt: strict base64 of NU_SCRAM_SALT_MIN to _MAX bytes. */
+static bool parse_salt(const char *text, uint8_t *salt, size_t *len)
+{
+	size_t n = strlen(text);
+	guchar *raw;
+	gsize raw_len;
+
+	if (n == 0 || n % 4 || strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789+/=") != n)
+		return false;
+	raw = g_base64_decode(text, &raw_len);
+	if (raw_len < NU_SCRAM_SALT_MIN || raw_len > NU_SCRAM_SALT_MAX) {
+		g_free(raw);
+		return false;
+	}
+	memcpy(salt, raw, raw_len);
+	*len = raw_len;
+	g_free(raw);
+	return true;
+}
+
 int nuctl_hash_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "scheme", required_argument, NULL, 's' },
+		{ "scram", no_argument, NULL, 'S' },
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "salt", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *scheme = "yescrypt";
 	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
-	char *hash = NULL;
+	char *hash = NULL, *end;
+	uint8_t salt[NU_SCRAM_SALT_MAX];
+	size_t salt_len = 0;
+	bool with_scram = false, has_salt = false;
+	unsigned long iterations = NU_SCRAM_ITER_DEFAULT;
 	int opt, status = NUCTL_FAILED;
 
 	while ((opt = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': scheme = optarg; break;
+		case 'S': with_scram = true; break;
+		case 'i':
+			errno = 0;
+			iterations = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !g_ascii_isdigit(*optarg) ||
+			    iterations < NU_SCRAM_ITER_MIN || iterations > NU_SCRAM_ITER_MAX) {
+				nuctl_error("hash: --iterations: expected %d to %d, got `%s'",
+					    NU_SCRAM_ITER_MIN, NU_SCRAM_ITER_MAX, optarg);
+				return NUCTL_USAGE;
+			}
+			break;
+		case 'a':
+			if (!parse_salt(optarg, salt, &salt_len)) {
+				nuctl_error("hash: --salt: expected base64 of %d to %d bytes, got `%s'",
+					    NU_SCRAM_SALT_MIN, NU_SCRAM_SALT_MAX, optarg);
+				return NUCTL_USAGE;
+			}
+			has_salt = true;
+			break;
 		case 'h': nuctl_hash_usage(stdout); return NUCTL_OK;
 		default: nuctl_hash_usage(stderr); return NUCTL_USAGE;
 		}
 	}
+	if (strcmp(scheme, "scram") == 0)
+		with_scram = true;
 	if (optind != argc || (strcmp(scheme, "yescrypt") && strcmp(scheme, "sha512") &&
-			       strcmp(scheme, "ssha"))) {
+			       strcmp(scheme, "ssha") && strcmp(scheme, "scram"))) {
 		if (optind == argc)
 			nuctl_error("hash: unknown scheme `%s'", scheme);
 		nuctl_hash_usage(stderr);
@@ -140,13 +227,29 @@ int nuctl_hash_main(int argc, char **argv)
 		nuctl_error("hash: empty password");
 		goto out;
 	}
-	if (strcmp(scheme, "ssha") == 0)
+	if (strcmp(scheme, "scram") == 0)
+		hash = g_strdup("");
+	else if (strcmp(scheme, "ssha") == 0)
 		hash = hash_ssha(pw);
 	else
 		hash = hash_crypt(strcmp(scheme, "sha512") == 0 ? "$6$" : "$y$", pw);
 	if (!hash) {
 		nuctl_error("hash: this system cannot make a %s hash", scheme);
 		goto out;
+	}
+	if (with_scram) {
+		char *scram = hash_scram(pw, has_salt ? salt : NULL, salt_len,
+					 (uint32_t)iterations);
+		char *both;
+
+		if (!scram) {
+			nuctl_error("hash: cannot compute the SCRAM-SHA-256 verifier");
+			goto out;
+		}
+		both = g_strconcat(hash, *hash ? " " : "", scram, NULL);
+		g_free(scram);
+		g_free(hash);
+		hash = both;
 	}
 	printf("%s\n", hash);
 	status = NUCTL_OK;

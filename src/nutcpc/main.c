@@ -54,7 +54,8 @@ static void usage(FILE *out)
 		"  -U USER      user name (default: your login name)\n"
 		"  -P PASSWORD  password (else NUTCPC_PASSWORD, else asked on the terminal)\n"
 		"  -A CA        CA certificate that signed nuauth's certificate\n"
-		"  -C CERT      client certificate to present (with -K KEY)\n"
+		"  -C CERT      client certificate to present (with -K KEY); it logs in\n"
+		"               without a password where nuauth allows certificate login\n"
 		"  -K KEY       the client certificate's private key\n"
 		"  -R CRL       certificate revocation list\n"
 		"  -N           do not check that nuauth's certificate names HOST\n"
@@ -428,14 +429,17 @@ int main(int argc, char **argv)
 
 	if (!cli.password && g_getenv("NUTCPC_PASSWORD"))
 		cli.password = g_strdup(g_getenv("NUTCPC_PASSWORD"));
-	if (!cli.password && isatty(STDIN_FILENO))
+	/* With -C the certificate may be the login (EXTERNAL): no password
+	 * is asked for, one given is the fallback. */
+	if (!cli.password && !cli.cert && isatty(STDIN_FILENO))
 		cli.password = ask_password(cli.user ? cli.user : g_get_user_name(),
 					    cli.host ? cli.host : "nuauth");
-	if (!cli.password) {
+	if (!cli.password && !cli.cert) {
 		fprintf(stderr, "nutcpc: no password: give it with -P, NUTCPC_PASSWORD or on a terminal\n");
 		goto out;
 	}
-	nuclient_set(a.nc, NUCLIENT_OPT_PASSWORD, cli.password);
+	if (cli.password)
+		nuclient_set(a.nc, NUCLIENT_OPT_PASSWORD, cli.password);
 	forget(&cli.password);
 
 	nuclient_on_notice(a.nc, on_notice, &a);

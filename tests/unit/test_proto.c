@@ -838,6 +838,8 @@ static void test_attr_rules(void)
 	n = build(m, NU_MSG_AUTH_RESULT, ATTRS(0, 15, 0, 1, 'u'));
 	CHECK(nu_auth_result_decode(m, n, &r) == NU_PROTO_MISSING_ATTR);
 	n = build(m, NU_MSG_AUTH_RESULT, ATTRS(0, 14, 0, 1, 3));
+	CHECK(nu_auth_result_decode(m, n, &r) == NU_PROTO_OK && r.result == NU_AUTH_OTHER_MECH);
+	n = build(m, NU_MSG_AUTH_RESULT, ATTRS(0, 14, 0, 1, 4));
 	CHECK(nu_auth_result_decode(m, n, &r) == NU_PROTO_BAD_ATTR);
 
 	n = build(m, NU_MSG_CLIENT_INFO, ATTRS(0, 19, 0, 1, '6'));

@@ -9,6 +9,7 @@
 #include <crypt.h>
 
 #include "users.h"
+#include "scram.h"
 #include "unit.h"
 #include "unit_files.h"
 
@@ -309,11 +310,86 @@ out:
 			 "support, or malformed"));
 }
 
+/* RFC 7677's "pencil" verifier (test_scram proves it). */
+#define PENCIL "{SCRAM-SHA-256}4096:W22ZaJ0SNY7soEsUEjb6gQ==" \
+	"$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
+
+static void test_scram(void)
+{
+	char *ssha = make_hash("{SSHA}", GNUTLS_DIG_SHA1, "pencil", "salty");
+	char *text = g_strdup_printf(
+		"both:%s " PENCIL ":1001:100,200\n"
+		"only:" PENCIL ":1002:100\n"
+		"clear:my pencil " PENCIL ":1003:100\n"
+		"lower:{scram-sha-256}4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=:1004:100\n"
+		"nover:%s:1005:100\n"
+		"off:!%s " PENCIL ":1006:100\n"
+		"plain:pencil:1007:100\n", ssha, ssha, ssha);
+	char *path = unit_write_file("scram.nufw", text);
+	GError *error = NULL;
+	struct nu_userdb *db = nu_userdb_load(path, &error);
+	GArray *groups = g_array_new(FALSE, FALSE, sizeof(guint32));
+	const char *v = NULL;
+	uint32_t uid = 0;
+
+	CHECK(db != NULL);
+	if (!db) {
+		fprintf(stderr, "%s\n", error->message);
+		g_clear_error(&error);
+		goto out;
+	}
+	/* The verifier, as Cyrus reads it, and the user's uid and groups. */
+	CHECK(nu_userdb_scram(db, "both", &v, &uid, groups) == NUAUTH_USER_OK);
+	CHECK(v && strcmp(v, PENCIL + strlen("{SCRAM-SHA-256}")) == 0);
+	CHECK(uid == 1001 && groups->len == 2 && g_array_index(groups, guint32, 1) == 200);
+	CHECK(nu_userdb_scram(db, "lower", &v, NULL, NULL) == NUAUTH_USER_OK && v);
+	CHECK(nu_userdb_scram(db, "nover", &v, &uid, NULL) == NUAUTH_USER_OK && !v &&
+	      uid == 1005);
+	CHECK(nu_userdb_scram(db, "off", &v, NULL, NULL) == NUAUTH_USER_DISABLED && !v);
+	/* A clear password gets a verifier at load (random salt). */
+	CHECK(nu_userdb_scram(db, "plain", &v, NULL, NULL) == NUAUTH_USER_OK && v);
+	if (v) {
+		struct nu_scram_verifier sv;
+		const char *why;
+
+		CHECK(nu_scram_parse(v, &sv, &why) && nu_scram_check_password(&sv, "pencil", 6));
+	}
+	CHECK(nu_userdb_scram(db, "nobody", &v, NULL, NULL) == NUAUTH_USER_UNKNOWN && !v);
+	/* PLAIN: the password before the verifier decides... */
+	CHECK(check(db, "both", "pencil", NULL, NULL) == NUAUTH_USER_OK);
+	CHECK(check(db, "both", "pencil2", NULL, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "clear", "my pencil", NULL, NULL) == NUAUTH_USER_OK);
+	CHECK(check(db, "clear", "pencil", NULL, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	/* ...or the verifier when it stands alone. */
+	CHECK(check(db, "only", "pencil", NULL, NULL) == NUAUTH_USER_OK);
+	CHECK(check(db, "only", "pencil ", NULL, NULL) == NUAUTH_USER_BAD_PASSWORD);
+	CHECK(check(db, "off", "pencil", NULL, NULL) == NUAUTH_USER_DISABLED);
+	nu_userdb_free(db);
+out:
+	g_remove(path);
+	g_free(path);
+	g_free(text);
+	g_free(ssha);
+	g_array_free(groups, TRUE);
+
+	CHECK(load_fails("a:{SCRAM-SHA-256}4096:QUJD$x:y:1:1\n",
+			 "1: user `a': {SCRAM-SHA-256} verifier: the salt is not base64 of 8 to 64 bytes"));
+	CHECK(load_fails("a:pw {SCRAM-SHA-256}100:W22ZaJ0SNY7soEsUEjb6gQ==$x:y:1:1\n",
+			 "1: user `a': {SCRAM-SHA-256} verifier: the iteration count is out of "
+			 "range (4096 to 10000000)"));
+	CHECK(load_fails("a: " PENCIL ":1:1\n",
+			 "1: user `a': empty password (use `!' to disable the account)"));
+	CHECK(load_fails("a:{SCRAM-SHA-256}:1:1\n",
+			 "1: user `a': {SCRAM-SHA-256} verifier: expected "
+			 "ITERATIONS:SALT$STOREDKEY:SERVERKEY"));
+}
+
 int main(void)
 {
 	test_good();
 	test_errors();
 	test_crypt();
+	test_scram();
 	unit_files_cleanup();
 	return unit_done("users");
 }

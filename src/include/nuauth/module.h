@@ -18,7 +18,8 @@
 #include "conf.h"
 
 /* 5: conn_end_log, and the client and OS of a session event. */
-#define NUAUTH_MODULE_API_VERSION 5
+/* 6: scram_verifier (SCRAM-SHA-256 logins). */
+#define NUAUTH_MODULE_API_VERSION 6
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -110,6 +111,17 @@ struct nuauth_module {
 	enum nuauth_user_status (*user_check)(void *priv, const char *user,
 					      const char *password, size_t password_len,
 					      uint32_t *uid, GArray *groups);
+
+	/* nuauth_user_check_module, optional (API 6): the verifier of user for
+	 * the SCRAM mechanism mech ("SCRAM-SHA-256"), in the text form Cyrus
+	 * SASL reads: "ITERATIONS:base64(salt)$base64(StoredKey):base64(ServerKey)".
+	 * On NUAUTH_USER_OK fills *uid and groups as user_check does, and sets
+	 * *verifier (owned by the module, read before its next call) or NULL
+	 * when the user has no verifier for mech.  NUAUTH_USER_UNKNOWN: ask
+	 * the next module; NUAUTH_USER_DISABLED. */
+	enum nuauth_user_status (*scram_verifier)(void *priv, const char *user, const char *mech,
+						  const char **verifier, uint32_t *uid,
+						  GArray *groups);
 
 	/* nuauth_acl_check_module: appends to matches (struct
 	 * nuauth_acl_match) every ACL that matches packet and user.  Returns

@@ -1,0 +1,113 @@
+/* Certificate login (SASL EXTERNAL): the user a client's certificate
+ * names.  The TLS handshake already checked the certificate against the CA
+ * and the CRL (nuauth_tls_request_cert); the check is repeated here so that
+ * no certificate names a user unless it verifies. */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+#include <gnutls/x509.h>
+
+#include "log.h"
+
+#define NAME_MAX_LEN 255
+
+/* A user name we accept from a certificate: printable, no spaces. */
+static bool usable_name(const char *s, size_t len)
+{
+	if (len == 0 || len > NAME_MAX_LEN || strlen(s) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (g_ascii_isspace(s[i]) || g_ascii_iscntrl(s[i]) || s[i] == ':')
+			return false;
+	return true;
+}
+
+static char *dn_field(gnutls_x509_crt_t crt, const char *oid)
+{
+	char buf[NAME_MAX_LEN + 1];
+	size_t len = sizeof(buf);
+
+	if (gnutls_x509_crt_get_dn_by_oid(crt, oid, 0, 0, buf, &len) < 0 || len >= sizeof(buf))
+		return NULL;
+	buf[len] = '\0';
+	return g_strndup(buf, len);
+}
+
+/* The first rfc822Name of the subject alternative names, else the
+ * subject's emailAddress; the part before '@'. */
+static char *email_user(gnutls_x509_crt_t crt)
+{
+	char buf[NAME_MAX_LEN + 1], *mail = NULL, *at;
+
+	for (unsigned i = 0; !mail; i++) {
+		size_t len = sizeof(buf);
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &len, NULL);
+
+		if (type < 0)
+			break;
+		if (type == GNUTLS_SAN_RFC822NAME && len < sizeof(buf))
+			mail = g_strndup(buf, len);
+	}
+	if (!mail)
+		mail = dn_field(crt, GNUTLS_OID_PKCS9_EMAIL);
+	if (mail && (at = strchr(mail, '@')))
+		*at = '\0';
+	return mail;
+}
+
+static const char *field_name(enum nuauth_cert_field f)
+{
+	return f == NUAUTH_CERT_UID ? "UID" : f == NUAUTH_CERT_EMAIL ? "email" : "CN";
+}
+
+char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const char *addr)
+{
+	enum nuauth_cert_field field = srv->cfg.tls_cert_user_field;
+	const gnutls_datum_t *chain;
+	unsigned n = 0, status = 0;
+	gnutls_x509_crt_t crt;
+	char *name = NULL;
+
+	chain = gnutls_certificate_get_peers(tls, &n);
+	if (!chain || n == 0)
+		return NULL;
+	if (gnutls_certificate_verify_peers2(tls, &status) < 0 || status != 0) {
+		log_notice("client %s: its certificate does not verify: no certificate login", addr);
+		return NULL;
+	}
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) >= 0) {
+		if (field == NUAUTH_CERT_UID)
+			name = dn_field(crt, GNUTLS_OID_LDAP_UID);
+		else if (field == NUAUTH_CERT_EMAIL)
+			name = email_user(crt);
+		else
+			name = dn_field(crt, GNUTLS_OID_X520_COMMON_NAME);
+	}
+	gnutls_x509_crt_deinit(crt);
+	if (!name || !usable_name(name, strlen(name))) {
+		log_notice("client %s: its certificate has no usable %s for a user name", addr,
+			   field_name(field));
+		g_free(name);
+		return NULL;
+	}
+	log_info("client %s: certificate for user %s", addr, name);
+	return name;
+}
+
+enum nuauth_user_status nuauth_user_groups(struct nuauth_server *srv, const char *name,
+					   uint32_t *uid, GArray *groups)
+{
+	GPtrArray *chain = srv->modules.get_user_groups;
+	enum nuauth_user_status st = NUAUTH_USER_UNKNOWN;
+
+	for (guint i = 0; i < chain->len && st == NUAUTH_USER_UNKNOWN; i++) {
+		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
+
+		g_array_set_size(groups, 0);
+		st = m->api->get_user_groups(m->priv, name, uid, groups);
+	}
+	return st;
+}

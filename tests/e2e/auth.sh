@@ -1,0 +1,213 @@
+#!/bin/bash
+# End-to-end tests of user authentication in the namespace lab (run as root):
+# SCRAM-SHA-256 with verifiers from the users file, PLAIN, and certificate
+# login (SASL EXTERNAL) with the CA and a CRL.
+#   tests/e2e/auth.sh BUILD_DIR
+# Prints one PASS/FAIL line per test and ends with "N passed, N failed".
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "auth.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+CTL=$BUILD/src/nuauthctl/nuauthctl
+ALICE_UID=2001
+BOB_UID=2002
+P=$LAB_DIR/pki
+
+lab_netns
+lab_pki
+lab_nuauth_conf
+
+# --- users: alice has a password hash and a SCRAM verifier, bob an {SSHA}
+# digest only, carol a verifier only, dave a hash and a certificate that
+# gets revoked; mallory has a certificate but is not a user.
+alice_pw=$(echo alicepw | "$CTL" hash --scheme ssha --scram)
+bob_pw=$(echo bobpw | "$CTL" hash --scheme ssha)
+carol_pw=$(echo carolpw | "$CTL" hash --scheme scram --iterations 8192)
+dave_pw=$(echo davepw | "$CTL" hash --scheme sha512)
+cat > "$LAB_DIR/users.nufw" <<USERS
+alice:$alice_pw:1001:100
+bob:$bob_pw:1002:100
+carol:$carol_pw:1003:100
+dave:$dave_pw:1004:100
+USERS
+chmod 600 "$LAB_DIR/users.nufw"
+for u in alice dave mallory; do
+	"$CTL" pki issue "$P" user $u --days 30 >/dev/null
+done
+# Each desktop user owns the keys it uses (mode 0600 stays).
+chown $ALICE_UID "$P/alice-key.pem"
+chown $BOB_UID "$P/dave-key.pem" "$P/mallory-key.pem"
+printf '%s\n' 'crl_next_update = 30' 'crl_number = 1' > "$P/crl.tmpl"
+certtool --generate-crl --load-ca-privkey "$P/ca-key.pem" --load-ca-certificate "$P/cacert.pem" \
+	--load-certificate "$P/dave-cert.pem" --template "$P/crl.tmpl" --outfile "$P/crl.pem" 2>/dev/null
+cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_tls_crl="$P/crl.pem"
+nuauth_tls_request_cert=1
+nuauth_tls_auth_by_cert=1
+nuauth_control_socket="$LAB_DIR/control"
+nuauth_login_failure_limit=0
+CONF
+
+lab_rules
+lab_start_server
+lab_start_nuauth
+lab_start_nufw
+
+# nutcpc NAME UID OPTION...: a foreground client logging in; waits for it.
+nutcpc_bg() {
+	local name=$1 uid=$2; shift 2
+	lab_start_as "$name" "$NS_C" "$uid" "$NUTCPC" -H 10.201.0.1 -p 4129 \
+		-A "$P/cacert.pem" -d -v "$@"
+}
+# refused UID OPTION...: a client that must fail to log in; prints its output.
+refused() {
+	local uid=$1; shift
+	lab_as "$NS_C" "$uid" timeout 20 "$NUTCPC" -H 10.201.0.1 -p 4129 \
+		-A "$P/cacert.pem" -d "$@" 2>&1
+}
+# login_line USER MECH: did nuauth log USER's login with MECH?
+login_line() {
+	grep -q "user $1 (uid [0-9]*) logged in from 10.201.0.2 with $2\$" "$LAB_DIR/nuauth.log"
+}
+
+# --- SCRAM-SHA-256: the client prefers it, nuauth says it was used.
+nutcpc_bg alice $ALICE_UID -U alice -P alicepw
+if lab_wait_log alice "logged in" 15 && login_line alice SCRAM-SHA-256; then
+	pass "alice logs in with SCRAM-SHA-256 (the client's first choice)"
+else
+	fail "alice logs in with SCRAM-SHA-256 (the client's first choice)" \
+		"$(grep -i "alice\|sasl" "$LAB_DIR/nuauth.log" | tail -5)"
+fi
+json=$("$CTL" users -s "$LAB_DIR/control" --json 2>&1)
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); u=[x for x in d["users"] if x["user"]=="alice"]; sys.exit(0 if u and u[0]["mechanism"]=="SCRAM-SHA-256" else 1)' "$json"; then
+	pass "nuauthctl users --json shows alice's mechanism SCRAM-SHA-256"
+else
+	fail "nuauthctl users --json shows alice's mechanism SCRAM-SHA-256" "$json"
+fi
+out=$(lab_connect $ALICE_UID 80)
+mark=$(lab_ct_mark "${out##*:}" 80)
+if [ "$mark" = 1001 ]; then
+	pass "alice's connection after a SCRAM login passes with her mark"
+else
+	fail "alice's connection after a SCRAM login passes with her mark" "$out" "mark=${mark:-none}"
+fi
+lab_stop "$LAB_PID"
+
+# --- a wrong password with SCRAM is refused.
+out=$(refused $ALICE_UID -U alice -P wrongpw -M SCRAM-SHA-256)
+if grep -q "login refused: bad user name or password" <<<"$out" &&
+   grep -q "client 10.201.0.2: login refused: bad user name or password" "$LAB_DIR/nuauth.log"; then
+	pass "a wrong password with SCRAM-SHA-256 is refused"
+else
+	fail "a wrong password with SCRAM-SHA-256 is refused" "$out"
+fi
+
+# --- bob has only an {SSHA} digest: no SCRAM, PLAIN works.
+out=$(refused $BOB_UID -U bob -P bobpw -M SCRAM-SHA-256)
+if grep -q "login refused: no SCRAM-SHA-256 verifier is stored for this user" <<<"$out"; then
+	pass "bob ({SSHA} only) cannot log in with SCRAM and is told why"
+else
+	fail "bob ({SSHA} only) cannot log in with SCRAM and is told why" "$out"
+fi
+nutcpc_bg bob $BOB_UID -U bob -P bobpw -M PLAIN
+if lab_wait_log bob "logged in" 15 && login_line bob PLAIN; then
+	pass "bob ({SSHA} only) logs in with PLAIN"
+else
+	fail "bob ({SSHA} only) logs in with PLAIN" "$(tail -5 "$LAB_DIR/bob.log")"
+fi
+lab_stop "$LAB_PID"
+# Without -M the client tries SCRAM, is told to use another mechanism, and
+# logs in again with PLAIN; that is not a failed login.
+nutcpc_bg bob2 $BOB_UID -U bob -P bobpw
+if lab_wait_log bob2 "logged in" 15 && [ "$(grep -c "user bob (uid 1002) logged in .* with PLAIN" \
+	"$LAB_DIR/nuauth.log")" = 2 ]; then
+	pass "bob's default client falls back from SCRAM to PLAIN by itself"
+else
+	fail "bob's default client falls back from SCRAM to PLAIN by itself" "$(tail -5 "$LAB_DIR/bob2.log")"
+fi
+lab_stop "$LAB_PID"
+
+# --- carol has only a verifier: SCRAM works, and PLAIN is checked against it.
+nutcpc_bg carol $BOB_UID -U carol -P carolpw
+if lab_wait_log carol "logged in" 15 && login_line carol SCRAM-SHA-256; then
+	pass "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256"
+else
+	fail "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256" \
+		"$(tail -5 "$LAB_DIR/carol.log")"
+fi
+lab_stop "$LAB_PID"
+nutcpc_bg carol2 $BOB_UID -U carol -P carolpw -M PLAIN
+if lab_wait_log carol2 "logged in" 15 && login_line carol PLAIN; then
+	pass "carol (verifier only) logs in with PLAIN, checked against the verifier"
+else
+	fail "carol (verifier only) logs in with PLAIN, checked against the verifier" \
+		"$(tail -5 "$LAB_DIR/carol2.log")"
+fi
+lab_stop "$LAB_PID"
+
+# --- certificate login: no password; the user comes from the certificate.
+nutcpc_bg alice-cert $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
+if lab_wait_log alice-cert "logged in" 15 && login_line alice EXTERNAL; then
+	pass "alice logs in with her certificate (EXTERNAL), without a password"
+else
+	fail "alice logs in with her certificate (EXTERNAL), without a password" \
+		"$(tail -5 "$LAB_DIR/alice-cert.log")"
+fi
+out=$(lab_connect $ALICE_UID 80)
+mark=$(lab_ct_mark "${out##*:}" 80)
+if [ "$mark" = 1001 ]; then
+	pass "after a certificate login alice's connection passes with her mark (groups from the store)"
+else
+	fail "after a certificate login alice's connection passes with her mark (groups from the store)" \
+		"$out" "mark=${mark:-none}"
+fi
+lab_stop "$LAB_PID"
+
+out=$(refused $BOB_UID -U mallory -C "$P/mallory-cert.pem" -K "$P/mallory-key.pem")
+if grep -q "login refused: certificate user mallory is not known here" <<<"$out"; then
+	pass "a certificate for a user not in the store is refused"
+else
+	fail "a certificate for a user not in the store is refused" "$out"
+fi
+
+out=$(refused $BOB_UID -U dave -C "$P/dave-cert.pem" -K "$P/dave-key.pem")
+if [ -n "$out" ] && ! grep -q "logged in" <<<"$out" &&
+   grep -qi "revoked" "$LAB_DIR/nuauth.log"; then
+	pass "a revoked certificate (CRL) is refused"
+else
+	fail "a revoked certificate (CRL) is refused" "$out" \
+		"$(grep -i "revoked\|dave" "$LAB_DIR/nuauth.log" | tail -3)"
+fi
+
+# --- nuauth_tls_auth_by_cert=2: certificates only.
+lab_stop "$NUAUTH_PID"
+sed -i 's/^nuauth_tls_auth_by_cert=1/nuauth_tls_auth_by_cert=2/' "$LAB_DIR/nuauth.conf"
+: > "$LAB_DIR/nuauth.log"
+lab_start_nuauth
+out=$(refused $ALICE_UID -U alice -P alicepw)
+if grep -q "log in with a client certificate" <<<"$out"; then
+	pass "with nuauth_tls_auth_by_cert=2 a password login is refused"
+else
+	fail "with nuauth_tls_auth_by_cert=2 a password login is refused" "$out"
+fi
+nutcpc_bg alice-cert2 $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
+if lab_wait_log alice-cert2 "logged in" 15 && login_line alice EXTERNAL; then
+	pass "with nuauth_tls_auth_by_cert=2 the certificate login works"
+else
+	fail "with nuauth_tls_auth_by_cert=2 the certificate login works" \
+		"$(tail -5 "$LAB_DIR/alice-cert2.log")"
+fi
+lab_stop "$LAB_PID"
+
+# --- configuration errors name the key.
+printf 'nuauth_sasl_mechanisms="SCRAM-SHA-256 DIGEST-MD5"\n' >> "$LAB_DIR/nuauth.conf"
+out=$("$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1)
+if grep -q "nuauth.conf:[0-9]*: nuauth_sasl_mechanisms: unknown mechanism \`DIGEST-MD5'" <<<"$out"; then
+	pass "nuauth -t: an unknown SASL mechanism is an error with file:line"
+else
+	fail "nuauth -t: an unknown SASL mechanism is an error with file:line" "$out"
+fi
+
+lab_finish
