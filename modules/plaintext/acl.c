@@ -44,8 +44,9 @@ struct nu_acl {
 	uint32_t flags;
 	char *log_prefix;
 	char *period;
+	unsigned authquality;	/* enum nuauth_auth_quality: the least */
 	/* Where the single-valued keys were set (0: not set). */
-	unsigned decision_line, flags_line, log_prefix_line, period_line;
+	unsigned decision_line, flags_line, log_prefix_line, period_line, authquality_line;
 };
 
 /* A sorted map from a 32-bit key to an ascending list of ACL numbers
@@ -191,7 +192,7 @@ static bool parse_uint(const char *s, uint64_t max, bool hex, uint64_t *out)
 	for (; *p; p++) {
 		int d = g_ascii_xdigit_value(*p);
 
-		if (d < 0 || (unsigned)d >= base || v > (max - d) / base)
+		if (d < 0 || (unsigned)d >= base || (uint64_t)d > max || v > (max - d) / base)
 			return false;
 		v = v * base + d;
 	}
@@ -525,6 +526,20 @@ static bool key_period(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return true;
 }
 
+/* The least strength of the user's login, on module.h's scale. */
+static bool key_authquality(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	uint64_t v;
+
+	if (!parse_uint(c->value, NUAUTH_AUTHQ_CERTIFICATE, false, &v))
+		return bad_value(c, "0 (any), 1 (IP authentication), 2 (password), "
+				 "3 (password proof, SCRAM) or 4 (certificate)", e);
+	if (!only_once(c, &acl->authquality_line, e))
+		return false;
+	acl->authquality = (unsigned)v;
+	return true;
+}
+
 /* Known in NuFW, but what they restrict is not in struct nuauth_packet:
  * ignoring them would widen the ACL, so refuse them. */
 static bool key_unsupported(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
@@ -556,6 +571,7 @@ static const struct {
 	{ "flags", key_flags },
 	{ "log_prefix", key_log_prefix },
 	{ "period", key_period },
+	{ "authquality", key_authquality },
 };
 
 /* ---- index ----
@@ -949,7 +965,7 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 
 	if (acl->protos->len ? !u8_in(acl->protos, f->proto) : f->proto != IPPROTO_TCP)
 		return false;
-	if (!user_matches(acl, user))
+	if (!user_matches(acl, user) || user->auth_quality < acl->authquality)
 		return false;
 	if (!nets_match(acl->src, &f->saddr) || !nets_match(acl->dst, &f->daddr))
 		return false;
