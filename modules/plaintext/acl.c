@@ -40,6 +40,7 @@ struct nu_acl {
 	GPtrArray *apps;	/* glob patterns; empty means any */
 	GPtrArray *oses;	/* struct os_match; empty means any */
 	GPtrArray *indevs, *outdevs;	/* names; empty means any */
+	GPtrArray *gateways;	/* certificate names; empty means any */
 	int decision;
 	uint32_t flags;
 	char *log_prefix;
@@ -103,6 +104,7 @@ static void acl_free(void *p)
 	g_ptr_array_free(acl->oses, TRUE);
 	g_ptr_array_free(acl->indevs, TRUE);
 	g_ptr_array_free(acl->outdevs, TRUE);
+	g_ptr_array_free(acl->gateways, TRUE);
 	g_free(acl->log_prefix);
 	g_free(acl->period);
 	g_free(acl);
@@ -126,6 +128,7 @@ static struct nu_acl *acl_new(const char *name, unsigned line)
 	acl->oses = g_ptr_array_new_with_free_func(os_match_free);
 	acl->indevs = g_ptr_array_new_with_free_func(g_free);
 	acl->outdevs = g_ptr_array_new_with_free_func(g_free);
+	acl->gateways = g_ptr_array_new_with_free_func(g_free);
 	acl->decision = NU_VERDICT_ACCEPT;
 	acl->log_prefix = g_strdup("");
 	return acl;
@@ -482,6 +485,25 @@ static bool key_outdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return add_devs(c, acl->outdevs, e);
 }
 
+/* The gateways (their certificate names) the ACL is for. */
+static bool key_gateway(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	char **items = g_strsplit(c->value, ",", -1);
+	guint i;
+
+	for (i = 0; items[i]; i++) {
+		char *s = g_strstrip(items[i]);
+
+		if (!*s) {
+			g_strfreev(items);
+			return bad_value(c, "a comma list of gateway certificate names", e);
+		}
+		g_ptr_array_add(acl->gateways, g_strdup(s));
+	}
+	g_strfreev(items);
+	return i > 0 || bad_value(c, "a comma list of gateway certificate names", e);
+}
+
 static bool key_decision(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	uint64_t v;
@@ -572,6 +594,7 @@ static const struct {
 	{ "log_prefix", key_log_prefix },
 	{ "period", key_period },
 	{ "authquality", key_authquality },
+	{ "gateway", key_gateway },
 };
 
 /* ---- index ----
@@ -891,14 +914,15 @@ static bool ports_match(const GArray *ports, uint16_t port)
 	return false;
 }
 
-static bool devs_match(const GPtrArray *devs, const char *dev)
+/* An exact name (interface, gateway) among names; none listed: any. */
+static bool names_match(const GPtrArray *names, const char *name)
 {
 	unsigned i;
 
-	if (devs->len == 0)
+	if (names->len == 0)
 		return true;
-	for (i = 0; dev && i < devs->len; i++)
-		if (strcmp(g_ptr_array_index(devs, i), dev) == 0)
+	for (i = 0; name && i < names->len; i++)
+		if (strcmp(g_ptr_array_index(names, i), name) == 0)
 			return true;
 	return false;
 }
@@ -976,7 +1000,8 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 	if ((f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) &&
 	    acl->types->len && !u8_in(acl->types, p->icmp_type))
 		return false;
-	return devs_match(acl->indevs, p->indev) && devs_match(acl->outdevs, p->outdev) &&
+	return names_match(acl->indevs, p->indev) && names_match(acl->outdevs, p->outdev) &&
+	       names_match(acl->gateways, p->gateway ? p->gateway : "") &&
 	       apps_match(acl->apps, p->app) && oses_match(acl->oses, p);
 }
 

@@ -123,6 +123,7 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		.os_sysname = su->os_sysname ? su->os_sysname : "",
 		.os_release = su->os_release ? su->os_release : "",
 		.os_version = su->os_version ? su->os_version : "",
+		.gateway = nuauth_gateway_id(gw),
 	};
 	struct nuauth_user user = {
 		.name = su->name,
@@ -193,7 +194,8 @@ static bool answer_by_ip(struct nuauth_correlator *cor, struct nuauth_gateway *g
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
 				     .icmp_type = ask->icmp_type, .indev = ask->indev,
 				     .outdev = ask->outdev, .app = "", .os_sysname = "",
-				     .os_release = "", .os_version = "" };
+				     .os_release = "", .os_version = "",
+				     .gateway = nuauth_gateway_id(gw) };
 	char name[NU_NAME_MAX] = "";
 	struct nuauth_session_user su = { .name = name };
 	enum nuauth_user_status status = NUAUTH_USER_UNKNOWN;

@@ -115,6 +115,12 @@ static void on_ready(struct nu_msgconn *c, void *ctx)
 	g_free(gw->name);
 	gw->name = name;
 	gw->cn = cn ? cn : g_strdup("");
+	if (!nuauth_config_allows_gateway_name(&gw->srv->cfg, gw->cn)) {
+		log_warnx("gateway %s refused: its certificate name is not in nufw_gw_names",
+			  gw->name);
+		nu_msgconn_close(c, "not in nufw_gw_names");
+		return;
+	}
 	log_notice("gateway %s connected", gw->name);
 }
 
@@ -203,6 +209,10 @@ void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
 			log_warnx("%s: gateway %s is no longer in nufw_gw_addr: closing its link",
 				  who, gw->name);
 			nuauth_gateway_close(gw, "no longer in nufw_gw_addr");
+		} else if (gw->cn && !nuauth_config_allows_gateway_name(&srv->cfg, gw->cn)) {
+			log_warnx("%s: gateway %s is no longer in nufw_gw_names: closing its link",
+				  who, gw->name);
+			nuauth_gateway_close(gw, "no longer in nufw_gw_names");
 		} else if (gw->cn && !nu_tls_peer_still_trusted(nu_msgconn_session(gw->link))) {
 			log_warnx("%s: the certificate of gateway %s is no longer trusted (revoked?): "
 				  "closing its link", who, gw->name);

@@ -53,6 +53,7 @@ struct nuauth_config {
 	bool reject_authenticated_drop;	/* a known user's drop is answered as reject */
 	bool reject_after_timeout;	/* an unclaimed packet is rejected, not dropped */
 	char **gw_addrs;		/* nufw_gw_addr: allowed gateways; NULL: any */
+	char **gw_names;		/* nufw_gw_names: allowed certificate CNs; NULL: any */
 	char *module_path;		/* folder of the module .so files */
 	char *run_as;			/* nuauth_run_as: user to become; NULL stays */
 	char *user_check_modules;
@@ -91,6 +92,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 void nuauth_config_clear(struct nuauth_config *cfg);
 /* nufw_gw_addr: may a gateway connect from addr? */
 bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr);
+bool nuauth_config_allows_gateway_name(const struct nuauth_config *cfg, const char *cn);
 
 /* ---- modules.c ---- */
 struct nuauth_module_instance {

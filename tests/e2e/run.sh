@@ -577,8 +577,8 @@ test_nuauth_restart() {
 }
 
 # ACLs on the client's OS and on the gateway's interfaces, for
-# test_os_and_interfaces.
-os_and_interface_acls() {
+# test_os_interfaces_gateways.
+os_interface_gateway_acls() {
 	cat >> "$LAB_DIR/acls.nufw" <<ACLS
 
 [linux desktops to 7101]
@@ -615,16 +615,31 @@ gid=100
 proto=6
 DstPort=7105
 indev=g0
+
+[through another gateway to 7106]
+decision=1
+gid=100
+proto=6
+DstPort=7106
+gateway=branch-gw
+
+[through this gateway to 7107]
+decision=1
+gid=100
+proto=6
+DstPort=7107
+gateway=branch-gw, nufw-gateway
 ACLS
 }
 
 # OS= matches what the client said of its system at login; indev= and
-# outdev= the interfaces the packet crosses on the gateway.
-test_os_and_interfaces() {
+# outdev= the interfaces the packet crosses on the gateway; gateway= the
+# certificate name of the nufw that asks.
+test_os_interfaces_gateways() {
 	local port want out
-	lab_start server-7100 "$NS_S" "$NUPROBE" serve 7101 7102 7103 7104 7105
+	lab_start server-7100 "$NS_S" "$NUPROBE" serve 7101 7102 7103 7104 7105 7106 7107
 	lab_wait_log server-7100 "ready"
-	for port in 7101:pass 7102:refused 7103:pass 7104:refused 7105:pass; do
+	for port in 7101:pass 7102:refused 7103:pass 7104:refused 7105:pass 7106:refused 7107:pass; do
 		want=${port#*:}
 		port=${port%:*}
 		if out=$(lab_connect $ALICE_UID "$port" 1500); then
@@ -644,7 +659,7 @@ test_os_and_interfaces() {
 lab_netns
 lab_pki
 lab_nuauth_conf
-os_and_interface_acls
+os_interface_gateway_acls
 test_config_errors
 test_least_privilege_start
 lab_rules
@@ -727,7 +742,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_password_hidden
 	test_user_connection
 	test_two_users
-	test_os_and_interfaces
+	test_os_interfaces_gateways
 	test_refusals
 	test_bad_protocol_message
 	test_peer_faults

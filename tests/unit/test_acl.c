@@ -42,6 +42,7 @@ static struct nuauth_packet pkt(uint8_t proto, const char *src, uint16_t sport,
 	p.flow.dport = dport;
 	p.indev = p.outdev = p.app = "";
 	p.os_sysname = p.os_release = p.os_version = "";
+	p.gateway = "gw1.example.org";
 	return p;
 }
 
@@ -417,6 +418,34 @@ static void test_authquality(void)
 			 "4: authquality: already set at line 3, got `3'"));
 }
 
+/* gateway=: the ACL holds for packets these gateways ask about. */
+static void test_gateways(void)
+{
+	char *path = unit_write_file("gateways.nufw",
+				     "[branch]\ngid=100\ngateway=gw2.example.org, gw1.example.org\n"
+				     "[hq]\ngid=100\ngateway=hq.example.org\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *g = nu_acl_load(path, &error);
+	struct nuauth_packet p = tcp("192.0.2.1", 80);
+
+	CHECK(g != NULL);
+	set = g;
+	if (set) {
+		CHECK(matches(p, &alice, "branch"));
+		p.gateway = "hq.example.org";
+		CHECK(matches(p, &alice, "hq"));
+		p.gateway = "gw1";
+		CHECK(matches(p, &alice, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(g);
+	set = saved;
+	g_free(path);
+	CHECK(load_fails("[a]\ngid=1\ngateway=gw1,\n",
+			 "3: gateway: expected a comma list of gateway certificate names, got `gw1,'"));
+}
+
 static void test_errors(void)
 {
 	GError *error = NULL;
@@ -684,6 +713,7 @@ int main(void)
 	test_errors();
 	test_group_names();
 	test_authquality();
+	test_gateways();
 	test_index_equivalence();
 
 	unit_files_cleanup();

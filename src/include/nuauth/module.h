@@ -19,7 +19,7 @@
 
 /* 5: conn_end_log, and the client and OS of a session event. */
 /* 6: scram_verifier (SCRAM-SHA-256 logins). */
-/* 7: the user's auth_quality. */
+/* 7: the user's auth_quality, the packet's gateway. */
 #define NUAUTH_MODULE_API_VERSION 7
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
@@ -53,6 +53,8 @@ struct nuauth_packet {
 	const char *os_sysname;		/* "" when unknown */
 	const char *os_release;
 	const char *os_version;
+	const char *gateway;		/* the certificate name (CN) of the
+					 * gateway that asks, "" when none */
 };
 
 /* One ACL that matched the packet and the user. */
