@@ -175,7 +175,7 @@ set title "Connect latency through the gateway, $USERS users ($(date +%Y-%m-%d),
 set xlabel "offered connects per second"
 set ylabel "connect latency (us)"
 set logscale y
-set key top left
+set key below
 set grid
 plot "$data" using 1:2 with linespoints title "authenticated p50", \
      "$data" using 1:3 with linespoints title "authenticated p99", \

@@ -11,6 +11,8 @@ packages=(
 	gnutls-bin iptables conntrack iproute2 util-linux procps python3 iputils-ping
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
+	# the benchmarks' plot (bench/auth_load.sh)
+	gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

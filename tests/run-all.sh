@@ -97,6 +97,7 @@ e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SI
 e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
 e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
 e2e/valgrind.sh|nuauth and nufw under valgrind memcheck
+bench-smoke.sh|benchmarks still run and print figures (short smoke run, no targets)
 SUITES
 	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then
