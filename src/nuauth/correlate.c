@@ -163,6 +163,18 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 	nuauth_hooks_packet_log(cor->srv, &pkt, &user, v.verdict, v.acl_name);
 }
 
+/* With push, an announcement serves its packet once: a retransmitted SYN
+ * asks the clients again (the socket is still opening, so its owner claims
+ * it again).  Kept, each client's announcements would pile up for
+ * ANNOUNCE_MIN_LIFETIME_S and reach ANNOUNCE_MAX_PER_CLIENT at 136 new
+ * connections per second, after which the user's flows wait in vain.
+ * Without push the client announces a flow only once, so it stays. */
+static void announcement_used(struct nuauth_correlator *cor, struct announcement *a)
+{
+	if (cor->srv->cfg.push_to_client)
+		g_hash_table_remove(cor->announced, &a->flow);
+}
+
 static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 		   const struct nu_packet_ask *ask, struct nuauth_client *cl,
 		   const struct announcement *a)
@@ -251,6 +263,7 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 
 	if (a) {
 		answer(cor, gw, ask, a->client, a);
+		announcement_used(cor, a);
 		return;
 	}
 	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
@@ -327,6 +340,8 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 	a->expires = g_get_monotonic_time() + lifetime * G_USEC_PER_SEC;
 
 	wf = g_hash_table_lookup(cor->waiting, &conn->flow);
+	if (!wf)
+		return;
 	while (wf) {
 		struct waiting_packet *p = g_ptr_array_index(wf->packets, wf->packets->len - 1);
 		bool last = wf->packets->len == 1;
@@ -336,6 +351,7 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 		if (last)
 			wf = NULL;
 	}
+	announcement_used(cor, a);
 }
 
 static gboolean on_tick(gpointer data)
