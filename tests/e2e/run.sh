@@ -193,6 +193,39 @@ test_reject() {
 	fi
 }
 
+# queue0_total: packets the gateway's queue 0 holds (read by nobody yet, or
+# waiting for their verdict).
+queue0_total() {
+	ip netns exec "$NS_G" awk '$1 == 0 { print $3 }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# syn_queued_while_stopping NUFW_PID pass|fail NAME: a SYN reaches the queue
+# while nufw is frozen (SIGSTOP), so it is still in the socket, unread, when
+# nufw gets SIGTERM.  The rule has no --queue-bypass, so the connection
+# succeeds (pass) only if nufw accepts that SYN on its way out, or the
+# retransmissions while it stops.  Stops nufw.
+syn_queued_while_stopping() {
+	local pid=$1 want=$2 name=$3 cpid ok=1 i
+	kill -STOP "$pid"
+	lab_connect $NOBODY_UID 80 3000 > "$LAB_DIR/stopping-connect.out" 2>&1 &
+	cpid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(queue0_total)" -ge 1 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	kill -CONT "$pid"
+	wait "$pid" 2>/dev/null
+	wait "$cpid" || ok=0
+	if [ "$i" -ge 100 ]; then
+		fail "$name" "the SYN never reached the queue"
+	elif { [ $ok = 1 ] && [ "$want" = pass ]; } || { [ $ok = 0 ] && [ "$want" = fail ]; }; then
+		pass "$name"
+	else
+		fail "$name" "$(cat "$LAB_DIR/stopping-connect.out")"
+	fi
+}
+
 # The failure policy when nuauth cannot answer: fail-closed drops, --fail-open
 # accepts once -t has passed; with nufw gone the kernel drops what it queues
 # unless the rule has --queue-bypass.
@@ -222,7 +255,7 @@ test_failure_policy() {
 	else
 		fail "--fail-open accepts a connection nuauth cannot decide, after -t" "$out"
 	fi
-	lab_stop "$pid"
+	syn_queued_while_stopping "$pid" pass "--fail-open: a SYN queued while nufw stops passes"
 	lab_start nufw-closed "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1
 	pid=$LAB_PID
 	lab_wait_log nufw-closed "fail-closed" 5
@@ -231,7 +264,7 @@ test_failure_policy() {
 	else
 		pass "fail-closed drops a connection nuauth cannot decide"
 	fi
-	lab_stop "$pid"
+	syn_queued_while_stopping "$pid" fail "fail-closed: a SYN queued while nufw stops is dropped"
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
 	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-first.log"
 	lab_start_nufw
