@@ -304,6 +304,7 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 	w->addrs = nufw_addrs_ref(addrs);
 	w->queue = nufw_queue_open(queue_num, opt->queue_maxlen, COPY_RANGE, opt->fail_open, err);
 	if (!w->queue) {
+		nufw_addrs_unref(w->addrs);
 		g_free(w);
 		return NULL;
 	}
