@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,9 +352,35 @@ static bool key_uid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return for_each_item(c, LIST_NUMBERS, item_u32, acl->uids, e);
 }
 
+/* A group's number, or its name in the system's group database (files,
+ * or whatever NSS serves), looked up once, when the ACLs are loaded. */
 static bool key_gid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
-	return for_each_item(c, LIST_NUMBERS, item_u32, acl->gids, e);
+	char **items = g_strsplit(c->value, ",", -1);
+	bool ok = items[0] != NULL;
+
+	for (unsigned i = 0; items[i] && ok; i++) {
+		char *s = g_strstrip(items[i]);
+		struct group gr, *found = NULL;
+		char buf[4096];
+		uint32_t gid;
+
+		if (!*s || g_ascii_isdigit(*s)) {
+			ok = *s && item_u32(acl->gids, s);
+			continue;
+		}
+		if (getgrnam_r(s, &gr, buf, sizeof(buf), &found) != 0 || !found) {
+			g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: gid: no group `%s' in the system's group database",
+				    c->file, c->line, s);
+			g_strfreev(items);
+			return false;
+		}
+		gid = (uint32_t)found->gr_gid;
+		g_array_append_val(acl->gids, gid);
+	}
+	g_strfreev(items);
+	return ok || bad_value(c, "a comma list of group numbers or names", e);
 }
 
 static bool key_proto(const struct acl_ctx *c, struct nu_acl *acl, GError **e)

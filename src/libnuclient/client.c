@@ -26,6 +26,7 @@
 
 #include "conf.h"
 #include "conntable.h"
+#include "evloop.h"
 #include "log.h"
 #include "msgconn.h"
 #include "tls.h"
@@ -43,7 +44,7 @@ struct nc_link {
 	int family;			/* AF_INET or AF_INET6 */
 	char *host;			/* as given: address or name */
 	struct nu_msgconn *conn;	/* NULL while down */
-	guint reconnect_timer;
+	GSource *reconnect_timer;
 	unsigned backoff_ms;
 	gint64 last_rx;			/* g_get_monotonic_time() of the last message */
 	char *why_down;
@@ -74,11 +75,11 @@ struct nuclient {
 	unsigned generation;
 	GArray *pushed;			/* struct nu_flow: asked about, not looked up yet */
 	bool push_all;			/* a PUSH without FLOW came */
-	guint push_idle;
+	GSource *push_idle;
 	bool push_seen;
-	guint sweep_timer;
+	GSource *sweep_timer;
 	unsigned sweep_ms;
-	guint keepalive_timer;
+	GSource *keepalive_timer;
 	uint32_t keepalive_id;
 	char *description;
 };
@@ -122,8 +123,7 @@ static void wipe_free(char *s)
 
 static void link_free(struct nc_link *l)
 {
-	if (l->reconnect_timer)
-		g_source_remove(l->reconnect_timer);
+	nu_source_cancel(&l->reconnect_timer);
 	nu_msgconn_free(l->conn);
 	g_free(l->host);
 	g_free(l->why_down);
@@ -155,12 +155,9 @@ void nuclient_free(struct nuclient *nc)
 		return;
 	send_logout(nc);
 	nc->stopped = true;
-	if (nc->push_idle)
-		g_source_remove(nc->push_idle);
-	if (nc->sweep_timer)
-		g_source_remove(nc->sweep_timer);
-	if (nc->keepalive_timer)
-		g_source_remove(nc->keepalive_timer);
+	nu_source_cancel(&nc->push_idle);
+	nu_source_cancel(&nc->sweep_timer);
+	nu_source_cancel(&nc->keepalive_timer);
 	for (guint i = 0; i < nc->links->len; i++)
 		link_free(g_ptr_array_index(nc->links, i));
 	g_ptr_array_free(nc->links, TRUE);
@@ -500,9 +497,8 @@ static gboolean on_sweep(gpointer data);
 
 static void arm_sweep(struct nuclient *nc)
 {
-	if (nc->sweep_timer)
-		g_source_remove(nc->sweep_timer);
-	nc->sweep_timer = g_timeout_add(nc->sweep_ms, on_sweep, nc);
+	nu_source_cancel(&nc->sweep_timer);
+	nc->sweep_timer = nu_timeout(nc->sweep_ms, on_sweep, nc);
 }
 
 static gboolean on_sweep(gpointer data)
@@ -511,7 +507,7 @@ static gboolean on_sweep(gpointer data)
 	GArray *batch = g_array_new(FALSE, FALSE, sizeof(struct nu_announce_conn));
 	unsigned max = nc->push_seen ? SWEEP_MAX_PUSH_MS : SWEEP_MAX_MS;
 
-	nc->sweep_timer = 0;
+	g_clear_pointer(&nc->sweep_timer, g_source_unref);
 	if (link_for(nc, AF_INET)) {
 		/* Busy: look again soon; quiet: less and less often. */
 		if (sweep(nc, false, batch))
@@ -532,7 +528,7 @@ static gboolean on_push_idle(gpointer data)
 	GArray *batch = g_array_new(FALSE, FALSE, sizeof(struct nu_announce_conn));
 	bool need_sweep = nc->push_all;
 
-	nc->push_idle = 0;
+	g_clear_pointer(&nc->push_idle, g_source_unref);
 	if (nc->diag_fd < 0)
 		nc->diag_fd = nu_conntable_open();
 	for (guint i = 0; i < nc->pushed->len && !need_sweep; i++) {
@@ -619,7 +615,7 @@ static void on_message(struct nu_msgconn *conn, const struct nu_msg_header *hdr,
 			nc->push_all = true;
 		/* Coalesce: the PUSHes read together are answered together. */
 		if (!nc->push_idle)
-			nc->push_idle = g_idle_add_full(G_PRIORITY_DEFAULT, on_push_idle, nc, NULL);
+			nc->push_idle = nu_idle(on_push_idle, nc);
 		return;
 	}
 	case NU_MSG_NOTICE: {
@@ -714,7 +710,7 @@ static gboolean on_reconnect(gpointer data)
 	char *err = NULL;
 	enum nuclient_status r;
 
-	l->reconnect_timer = 0;
+	g_clear_pointer(&l->reconnect_timer, g_source_unref);
 	r = link_up(l, &err);
 	if (r == NUCLIENT_OK) {
 		log_notice("logged in again to %s (%s) as %s", l->host, family_name(l->family),
@@ -740,7 +736,7 @@ static gboolean on_reconnect(gpointer data)
 static void schedule_reconnect(struct nc_link *l)
 {
 	if (!l->reconnect_timer)
-		l->reconnect_timer = g_timeout_add(l->backoff_ms, on_reconnect, l);
+		l->reconnect_timer = nu_timeout(l->backoff_ms, on_reconnect, l);
 }
 
 static gboolean on_keepalive(gpointer data)
@@ -921,17 +917,14 @@ out:
 int nuclient_run(struct nuclient *nc)
 {
 	if (!nc->loop)
-		nc->loop = g_main_loop_new(NULL, FALSE);
+		nc->loop = g_main_loop_new(g_main_context_get_thread_default(), FALSE);
 	nc->run_result = 0;
 	arm_sweep(nc);
 	if (!nc->keepalive_timer)
-		nc->keepalive_timer = g_timeout_add_seconds(nc->opt.keepalive_s, on_keepalive, nc);
+		nc->keepalive_timer = nu_timeout(nc->opt.keepalive_s * 1000u, on_keepalive, nc);
 	if (nc->state != NUCLIENT_STATE_REFUSED)
 		g_main_loop_run(nc->loop);
-	if (nc->sweep_timer) {
-		g_source_remove(nc->sweep_timer);
-		nc->sweep_timer = 0;
-	}
+	nu_source_cancel(&nc->sweep_timer);
 	return nc->run_result;
 }
 
@@ -953,9 +946,8 @@ void nuclient_reconnect(struct nuclient *nc)
 		if (l->conn)
 			nu_msgconn_close(l->conn, "reconnecting now, as asked");
 		/* Now, and with the back-off starting afresh. */
-		if (l->reconnect_timer)
-			g_source_remove(l->reconnect_timer);
+		nu_source_cancel(&l->reconnect_timer);
 		l->backoff_ms = RECONNECT_MIN_MS;
-		l->reconnect_timer = g_timeout_add(0, on_reconnect, l);
+		l->reconnect_timer = nu_timeout(0, on_reconnect, l);
 	}
 }

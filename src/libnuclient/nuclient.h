@@ -7,8 +7,10 @@
  * the socket asked about, sweeps the user's new sockets at an adaptive
  * interval, sends keep-alives, and reconnects with a capped back-off.
  *
- * Threads: a client belongs to one thread.  nuclient_run() runs a GLib main
- * loop on that thread's default main context; nuclient_stop() and
+ * Threads: a client belongs to one thread.  Its sockets and timers are on
+ * that thread's thread-default main context (g_main_context_push_thread_default;
+ * the global default when none is pushed), so several threads may each run
+ * clients.  nuclient_run() runs a GLib main loop on that context; nuclient_stop() and
  * nuclient_reconnect() are called from that loop (a signal handler installed
  * with g_unix_signal_add, a callback of the client's).
  *

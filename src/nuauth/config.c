@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "log.h"
+
 #define NUFW_CONFDIR SYSCONFDIR "/nufw"
 
 static bool get_uint(struct nu_conf *conf, const char *key, long def, long min, long max,
@@ -74,6 +76,7 @@ bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct 
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
+	bool acl_cache;
 
 	cfg->nufw_listen_addr = g_strdup(nu_conf_get_str(conf, "nuauth_nufw_listen_addr", "127.0.0.1"));
 	cfg->client_listen_addr = g_strdup(nu_conf_get_str(conf, "nuauth_client_listen_addr", "0.0.0.0"));
@@ -120,6 +123,12 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !read_gw_addrs(conf, cfg, error))
 		return false;
 	cfg->prio_to_nok = (int)prio;
+	/* NuFW could cache ACL answers; with indexed ACLs a lookup costs less
+	 * than a cache's would, so the key is known but has nothing to do. */
+	if (!get_bool(conf, "nuauth_acl_cache", false, &acl_cache, error))
+		return false;
+	if (acl_cache)
+		log_notice("nuauth_acl_cache: ACLs are indexed and need no cache: ignored");
 	/* session_expire ends sessions after nuauth_session_duration. */
 	cfg->session_modify_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_session_modify_module",
 							       cfg->session_duration ? "session_expire" : ""));

@@ -2,7 +2,13 @@
  * end (nufw -C): who owns each, for the log line with its byte counts, and
  * which ones to end when their user logs out or when the time period of the
  * ACL that accepted them ends.  Without -C nothing reports
- * ends, so the table is bounded and forgets its oldest entries first. */
+ * ends, so the table is bounded and forgets its oldest entries first.
+ *
+ * A connection belongs to a gateway, not to one of its links: nufw opens a
+ * link per queue, reports ends on one of them, and comes back on new links
+ * after a restart.  So each connection keeps its gateway's identity (the
+ * certificate CN) and, while no link of that gateway is up, waits for one:
+ * an end due meanwhile (logout, period end) is sent when it is back. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -15,7 +21,9 @@
 
 struct conn {
 	struct nu_flow flow;		/* the key: original direction */
-	struct nuauth_gateway *gw;
+	struct nuauth_gateway *gw;	/* a link of its gateway; NULL while none */
+	char *gw_id;			/* nuauth_gateway_id() of the gateway */
+	bool end_due;			/* to end as soon as gw is back */
 	struct nuauth_client *client;	/* NULL once its link is gone */
 	char *user;
 	gint64 start;			/* g_get_monotonic_time() */
@@ -24,6 +32,7 @@ struct conn {
 	struct nuauth_connections *owner;
 	time_t expires;			/* wall clock; 0 never */
 	char *expiry_acl;		/* the ACL whose period it is */
+	char *expiry_period;		/* the name of that period */
 	guint expiry_timer;		/* GLib source; 0 none */
 };
 
@@ -39,7 +48,9 @@ static void conn_free(gpointer p)
 	if (c->expiry_timer)
 		g_source_remove(c->expiry_timer);
 	g_free(c->expiry_acl);
+	g_free(c->expiry_period);
 	g_free(c->user);
+	g_free(c->gw_id);
 	g_free(c);
 }
 
@@ -97,6 +108,7 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 	c = g_new0(struct conn, 1);
 	c->flow = *flow;
 	c->gw = gw;
+	c->gw_id = g_strdup(nuauth_gateway_id(gw));
 	c->client = client;
 	c->user = g_strdup(user);
 	c->start = g_get_monotonic_time();
@@ -112,7 +124,7 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 	char text[NU_FLOW_STRLEN];
 
 	/* Only the gateway that passed the connection reports its end. */
-	if (!c || c->gw != gw)
+	if (!c || strcmp(c->gw_id, nuauth_gateway_id(gw)) != 0)
 		return;		/* not one of ours, or forgotten */
 	log_notice("user %s: %s ended after %.1f s: %" G_GUINT64_FORMAT " bytes out (%"
 		   G_GUINT64_FORMAT " packets), %" G_GUINT64_FORMAT " bytes in (%"
@@ -121,6 +133,17 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 		   (double)(g_get_monotonic_time() - c->start) / G_USEC_PER_SEC,
 		   end->bytes_out, end->packets_out, end->bytes_in, end->packets_in);
 	forget(cs, c);
+}
+
+/* Has the gateway end c now, or when one of its links is back. */
+static void end_connection(struct nuauth_connections *cs, struct conn *c)
+{
+	if (c->gw) {
+		nuauth_gateway_send_destroy(c->gw, &c->flow);
+		forget(cs, c);
+	} else {
+		c->end_due = true;
+	}
 }
 
 unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
@@ -133,9 +156,8 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
 		GList *next = l->next;
 		struct conn *c = l->data;
 
-		if (c->client == client) {
-			nuauth_gateway_send_destroy(c->gw, &c->flow);
-			forget(cs, c);
+		if (c->client == client && !c->end_due) {
+			end_connection(cs, c);
 			n++;
 		}
 		l = next;
@@ -149,7 +171,7 @@ void nuauth_connections_foreach(const struct nuauth_connections *cs,
 	for (GList *l = cs->order.head; l; l = l->next) {
 		const struct conn *c = l->data;
 
-		fn(c->user, &c->flow, c->start, c->gw, ctx);
+		fn(c->user, &c->flow, c->start, c->gw, c->gw_id, ctx);
 	}
 }
 
@@ -165,18 +187,36 @@ void nuauth_connections_client_gone(struct nuauth_connections *cs,
 }
 
 void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
-				     struct nuauth_gateway *gw)
+				     struct nuauth_gateway *gw, struct nuauth_gateway *other)
 {
+	for (GList *l = cs->order.head; l; l = l->next) {
+		struct conn *c = l->data;
+
+		if (c->gw == gw)
+			c->gw = other;
+	}
+}
+
+unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
+					 struct nuauth_gateway *gw)
+{
+	const char *id = nuauth_gateway_id(gw);
 	GList *l = cs->order.head;
+	unsigned n = 0;
 
 	while (l) {
 		GList *next = l->next;
 		struct conn *c = l->data;
 
-		if (c->gw == gw)
-			forget(cs, c);
+		if (!c->gw && strcmp(c->gw_id, id) == 0) {
+			c->gw = gw;
+			if (c->end_due)
+				end_connection(cs, c);
+			n++;
+		}
 		l = next;
 	}
+	return n;
 }
 
 /* ---- connections accepted within a time period ---- */
@@ -206,15 +246,15 @@ static gboolean on_expiry(gpointer data)
 		arm_expiry(c);
 		return G_SOURCE_REMOVE;
 	}
-	log_notice("user %s: %s: the period of acl %s ended: closing the connection", c->user,
-		   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_acl);
-	nuauth_gateway_send_destroy(c->gw, &c->flow);
-	forget(c->owner, c);
+	log_notice("user %s: %s: the period of acl %s ended: closing the connection%s", c->user,
+		   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_acl,
+		   c->gw ? "" : " when its gateway is back");
+	end_connection(c->owner, c);
 	return G_SOURCE_REMOVE;
 }
 
 void nuauth_connections_set_expiry(struct nuauth_connections *cs, const struct nu_flow *flow,
-				   time_t expires, const char *acl)
+				   time_t expires, const char *acl, const char *period)
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, flow);
 
@@ -223,8 +263,44 @@ void nuauth_connections_set_expiry(struct nuauth_connections *cs, const struct n
 	if (c->expiry_timer)
 		g_source_remove(c->expiry_timer);
 	g_free(c->expiry_acl);
+	g_free(c->expiry_period);
 	c->owner = cs;
 	c->expires = expires;
 	c->expiry_acl = g_strdup(acl);
+	c->expiry_period = g_strdup(period);
 	arm_expiry(c);
+}
+
+unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
+					    struct nuauth_server *srv)
+{
+	time_t now = time(NULL), ends_at;
+	GList *l = cs->order.head;
+	char text[NU_FLOW_STRLEN];
+	unsigned n = 0;
+
+	while (l) {
+		GList *next = l->next;
+		struct conn *c = l->data;
+
+		l = next;
+		if (!c->expiry_period || c->end_due)
+			continue;
+		if (c->expiry_timer)
+			g_source_remove(c->expiry_timer);
+		c->expiry_timer = 0;
+		if (nuauth_period_current(srv, c->expiry_period, now, &ends_at)) {
+			c->expires = ends_at;
+			if (ends_at)
+				arm_expiry(c);
+			continue;
+		}
+		log_notice("user %s: %s: after the reload, period %s of acl %s does not cover "
+			   "now: closing the connection", c->user,
+			   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_period,
+			   c->expiry_acl);
+		end_connection(cs, c);
+		n++;
+	}
+	return n;
 }

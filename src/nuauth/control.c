@@ -211,14 +211,15 @@ struct conn_walk {
 };
 
 static void one_connection(const char *user, const struct nu_flow *flow, gint64 start,
-			   const struct nuauth_gateway *gw, void *ctx)
+			   const struct nuauth_gateway *gw, const char *gw_id, void *ctx)
 {
 	struct conn_walk *w = ctx;
-	struct nuauth_gateway_info gi;
+	struct nuauth_gateway_info gi = { .address = "" };
 	char text[NU_FLOW_STRLEN], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	GString *o = w->o;
 
-	nuauth_gateway_info(gw, &gi);
+	if (gw)
+		nuauth_gateway_info(gw, &gi);
 	if (!w->first)
 		g_string_append_c(o, ',');
 	w->first = false;
@@ -231,7 +232,8 @@ static void one_connection(const char *user, const struct nu_flow *flow, gint64 
 	json_kstr(o, "dst", nu_addr_format(&flow->daddr, dst, sizeof(dst)));
 	json_kuint(o, "dport", flow->dport);
 	json_kuint(o, "since", (uint64_t)real_seconds(w->now_real - (w->now_mono - start)));
-	json_kstr(o, "firewall", gi.address);
+	json_kstr(o, "firewall", gi.address);	/* "" while it is away */
+	json_kstr(o, "firewall_id", gw_id);
 	g_string_append_c(o, '}');
 }
 

@@ -26,7 +26,7 @@
 struct waiting_packet {
 	struct nuauth_gateway *gw;
 	struct nu_packet_ask ask;
-	gint64 deadline;		/* g_get_monotonic_time() units */
+	gint64 arrived;			/* g_get_monotonic_time() */
 	GList *order_link;		/* in cor->order */
 	struct waiting_flow *wf;
 };
@@ -132,7 +132,7 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 	if (v.verdict == NU_VERDICT_ACCEPT) {
 		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
 		nuauth_connections_set_expiry(cor->srv->connections, &ask->flow, v.expires,
-					      v.acl_name);
+					      v.acl_name, v.period);
 	} else if (!conflict && cl) {
 		/* The ACL decision is the user's to know: the client shows it. */
 		char why[NU_TEXT_MAX];
@@ -255,11 +255,18 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 	p = g_new0(struct waiting_packet, 1);
 	p->gw = gw;
 	p->ask = *ask;
-	p->deadline = g_get_monotonic_time() + (gint64)cor->srv->cfg.packet_timeout * G_USEC_PER_SEC;
+	p->arrived = g_get_monotonic_time();
 	p->wf = wf;
 	g_queue_push_tail(&cor->order, p);
 	p->order_link = cor->order.tail;
 	g_ptr_array_add(wf->packets, p);
+}
+
+/* Two sessions of one user (say its IPv4 and IPv6 links) may both see a
+ * flow; two users may not, even with one uid: their groups may differ. */
+static bool same_user(const struct nuauth_session_user *a, const struct nuauth_session_user *b)
+{
+	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
 }
 
 void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
@@ -279,7 +286,7 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 		return;
 	}
 	a = g_hash_table_lookup(cor->announced, &conn->flow);
-	if (a && a->client != cl && nuauth_client_user(a->client)->uid != su->uid) {
+	if (a && a->client != cl && !same_user(nuauth_client_user(a->client), su)) {
 		if (!a->conflict)
 			log_warnx("%s claimed by users %s and %s: it will be dropped", flow_text,
 				  nuauth_client_user(a->client)->name, su->name);
@@ -320,15 +327,17 @@ static gboolean on_tick(gpointer data)
 {
 	struct nuauth_correlator *cor = data;
 	gint64 now = g_get_monotonic_time();
+	gint64 timeout = (gint64)cor->srv->cfg.packet_timeout * G_USEC_PER_SEC;
 	GHashTableIter it;
 	struct announcement *a;
 	char flow_text[NU_FLOW_STRLEN];
 
-	/* Every packet waits as long, so the oldest are at the head. */
+	/* Every packet waits as long (the timeout of now, also after a reload
+	 * changed it), so the oldest are at the head. */
 	while (cor->order.head) {
 		struct waiting_packet *p = cor->order.head->data;
 
-		if (p->deadline > now)
+		if (p->arrived + timeout > now)
 			break;
 		log_info("%s: no user claimed it in %u s",
 			 nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text)),

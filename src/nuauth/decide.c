@@ -31,28 +31,35 @@ static const struct nuauth_acl_match *choose(GArray *matches, int prio_to_nok)
 	return chosen;
 }
 
+bool nuauth_period_current(struct nuauth_server *srv, const char *period, time_t now,
+			   time_t *ends_at)
+{
+	GPtrArray *periods = srv->modules.periods;
+
+	*ends_at = 0;
+	for (guint i = 0; i < periods->len; i++) {
+		struct nuauth_module_instance *p = g_ptr_array_index(periods, i);
+
+		if (p->api->period_check(p->priv, period, now, ends_at))
+			return true;
+	}
+	return false;
+}
+
 /* Is the time period an ACL needs current?  *ends_at: when it stops
  * being so (0 never).  An ACL without a period always is. */
 static bool period_current(struct nuauth_server *srv, const struct nuauth_acl_match *m,
 			   time_t now, time_t *ends_at)
 {
-	GPtrArray *periods = srv->modules.periods;
-
 	*ends_at = 0;
 	if (!m->period || !*m->period)
 		return true;
-	if (!periods->len) {
+	if (!srv->modules.periods->len) {
 		log_warnx("acl %s: period `%s' but no nuauth_periods_module: the ACL does not match",
 			  m->name, m->period);
 		return false;
 	}
-	for (guint i = 0; i < periods->len; i++) {
-		struct nuauth_module_instance *p = g_ptr_array_index(periods, i);
-
-		if (p->api->period_check(p->priv, m->period, now, ends_at))
-			return true;
-	}
-	return false;
+	return nuauth_period_current(srv, m->period, now, ends_at);
 }
 
 /* Drops the matches whose period is not current; ends[i] receives when the
@@ -101,6 +108,8 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 		out->verdict = chosen->decision;
 		out->expires = g_array_index(ends, time_t,
 					     chosen - &g_array_index(matches, struct nuauth_acl_match, 0));
+		if (out->expires)
+			g_strlcpy(out->period, chosen->period, sizeof(out->period));
 	}
 	if (out->verdict != NU_VERDICT_ACCEPT)
 		goto refused;

@@ -16,6 +16,7 @@ struct nuauth_gateway {
 	struct nu_msgconn *link;
 	char *name;		/* "address (certificate CN)" for log lines */
 	bool hello_done;
+	struct in6_addr addr;
 	char address[INET6_ADDRSTRLEN];
 	char *cn;		/* NULL until the handshake */
 	gint64 since;		/* g_get_real_time() */
@@ -38,6 +39,23 @@ void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why)
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw)
 {
 	return gw->name;
+}
+
+const char *nuauth_gateway_id(const struct nuauth_gateway *gw)
+{
+	return gw->cn && gw->cn[0] ? gw->cn : gw->address;
+}
+
+/* Another link of the same gateway that is up, or NULL. */
+static struct nuauth_gateway *other_link(struct nuauth_gateway *gw)
+{
+	for (GList *l = gw->srv->gateways; l; l = l->next) {
+		struct nuauth_gateway *o = l->data;
+
+		if (o != gw && o->hello_done && strcmp(nuauth_gateway_id(o), nuauth_gateway_id(gw)) == 0)
+			return o;
+	}
+	return NULL;
 }
 
 static void send_hello(struct nuauth_gateway *gw)
@@ -75,6 +93,17 @@ void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow
 
 	if (nu_conn_destroy_encode(buf, sizeof(buf), flow, &len) == NU_PROTO_OK)
 		nu_msgconn_send(gw->link, buf, len);
+}
+
+/* The gateway speaks our protocol now: the connections it passed before a
+ * restart are its again, and those due to end meanwhile are ended. */
+static void gateway_back(struct nuauth_gateway *gw)
+{
+	unsigned n = nuauth_connections_gateway_back(gw->srv->connections, gw);
+
+	if (n)
+		log_notice("gateway %s: %u connections it passed before are followed again",
+			   gw->name, n);
 }
 
 static void on_ready(struct nu_msgconn *c, void *ctx)
@@ -115,6 +144,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		gw->hello_done = true;
 		send_hello(gw);
+		gateway_back(gw);
 		return;
 	}
 	case NU_MSG_PACKET_ASK: {
@@ -153,12 +183,28 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 
 	log_notice("gateway %s disconnected: %s", gw->name, why);
 	nuauth_correlate_gateway_gone(gw->srv->correlator, gw);
-	nuauth_connections_gateway_gone(gw->srv->connections, gw);
+	nuauth_connections_gateway_gone(gw->srv->connections, gw, other_link(gw));
 	gw->srv->gateways = g_list_remove(gw->srv->gateways, gw);
 	nu_msgconn_free(gw->link);
 	g_free(gw->name);
 	g_free(gw->cn);
 	g_free(gw);
+}
+
+void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
+{
+	GList *l = srv->gateways;
+
+	while (l) {
+		struct nuauth_gateway *gw = l->data;
+
+		l = l->next;	/* the close may unlink gw */
+		if (!nuauth_config_allows_gateway(&srv->cfg, &gw->addr)) {
+			log_warnx("%s: gateway %s is no longer in nufw_gw_addr: closing its link",
+				  who, gw->name);
+			nuauth_gateway_close(gw, "no longer in nufw_gw_addr");
+		}
+	}
 }
 
 static const struct nu_msgconn_ops gateway_ops = {
@@ -191,6 +237,7 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 	gw = g_new0(struct nuauth_gateway, 1);
 	gw->srv = srv;
 	gw->name = g_strdup(nu_addr_format(&addr, text, sizeof(text)));
+	gw->addr = addr;
 	g_strlcpy(gw->address, text, sizeof(gw->address));
 	gw->since = g_get_real_time();
 	gw->link = nu_msgconn_new(fd, tls, false, &gateway_ops, gw);

@@ -82,6 +82,8 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	nuauth_login_guard_configure(srv);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
+	nuauth_connections_recheck_periods(srv->connections, srv);
+	nuauth_gateways_recheck(srv, who);
 	log_notice("%s: configuration, users and ACLs reloaded", who);
 	return true;
 }

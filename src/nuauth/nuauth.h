@@ -184,6 +184,12 @@ void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 				  int verdict, bool has_mark, uint32_t mark);
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
+/* Who the gateway is, the same across its links and restarts: its
+ * certificate's CN, or its address when the certificate has none. */
+const char *nuauth_gateway_id(const struct nuauth_gateway *gw);
+/* After a reload: closes the links of gateways nufw_gw_addr no longer
+ * allows. */
+void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who);
 /* Closes the link (its state is freed, pending packets forgotten). */
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
 struct nuauth_gateway_info {
@@ -281,15 +287,30 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
 /* The link is gone (the connections stay, without their client). */
 void nuauth_connections_client_gone(struct nuauth_connections *cs,
 				    struct nuauth_client *client);
+/* A link of a gateway is gone: its connections move to other, another
+ * link of the same gateway, or wait for one (other NULL). */
 void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
-				     struct nuauth_gateway *gw);
+				     struct nuauth_gateway *gw, struct nuauth_gateway *other);
+/* A link of a gateway is up: the connections that waited for one are its
+ * again, and those whose end fell due meanwhile are ended.  Returns how
+ * many came back. */
+unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
+					 struct nuauth_gateway *gw);
 /* The connection of flow ends at expires (wall clock: the end of the time
  * period of acl, which accepted it): nuauth then has its gateway end it. */
 void nuauth_connections_set_expiry(struct nuauth_connections *cs,
-				   const struct nu_flow *flow, time_t expires, const char *acl);
-/* Calls fn for each connection, oldest first (start: g_get_monotonic_time()). */
+				   const struct nu_flow *flow, time_t expires, const char *acl,
+				   const char *period);
+/* After a reload: the connections accepted within a period get the end the
+ * new periods give it, and are ended at once when it no longer covers now
+ * (or is gone).  Returns how many were ended. */
+unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
+					    struct nuauth_server *srv);
+/* Calls fn for each connection, oldest first (start: g_get_monotonic_time();
+ * gw NULL while no link of gateway gw_id is up). */
 typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flow,
-				     gint64 start, const struct nuauth_gateway *gw, void *ctx);
+				     gint64 start, const struct nuauth_gateway *gw,
+				     const char *gw_id, void *ctx);
 void nuauth_connections_foreach(const struct nuauth_connections *cs,
 				nuauth_connection_fn fn, void *ctx);
 
@@ -300,8 +321,13 @@ struct nuauth_verdict {
 	char acl_name[NU_NAME_MAX];	/* "" when no ACL matched */
 	time_t expires;			/* accepted within a period: when it
 					 * ends (wall clock); 0 never */
+	char period[NU_NAME_MAX];	/* that period; "" when none */
 };
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
 		   const struct nuauth_user *user, struct nuauth_verdict *out);
+/* Is now inside the named period, by the periods modules?  *ends_at: when
+ * it stops being so (0 never). */
+bool nuauth_period_current(struct nuauth_server *srv, const char *period, time_t now,
+			   time_t *ends_at);
 
 #endif

@@ -3,7 +3,8 @@
 #   tests/e2e/periods.sh BUILD_DIR
 # An ACL lets alice reach port 5050 only within a window that ends a few
 # seconds after nuauth starts: inside it she connects; when it ends nuauth
-# has nufw end her open transfer; after it her new connections are refused.
+# has nufw end her open transfer, also when nufw restarted meanwhile; after
+# it her new connections are refused.
 # Also checks that a malformed periods file, an ACL naming an unknown period
 # and an ACL with a period but no periods module stop nuauth with file:line.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
@@ -15,7 +16,7 @@ here=$(dirname "${BASH_SOURCE[0]}")
 lab_init "${1:-.}"
 
 ALICE_UID=2041	# a desktop uid: not that of nuauth's users file, nor of the other labs
-WINDOW=${PERIODS_WINDOW:-6}	# seconds from nuauth's start to the window's end
+WINDOW=${PERIODS_WINDOW:-8}	# seconds from nuauth's start to the window's end
 
 local_time() {	# local_time EPOCH: the periods file's notation
 	date -d "@$1" +%Y-%m-%dT%H:%M:%S
@@ -120,6 +121,17 @@ test_window() {
 		$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 		return
 	fi
+	# nufw restarts meanwhile: nuauth keeps the connection and ends it
+	# through the new link.
+	lab_stop "$NUFW_PID"
+	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-first.log"
+	lab_start_nufw
+	if lab_wait_log nuauth "1 connections it passed before are followed again" 5; then
+		pass "after nufw restarts, nuauth follows alice's connection again"
+	else
+		fail "after nufw restarts, nuauth follows alice's connection again" \
+			"$(tail -5 "$LAB_DIR/nuauth.log")"
+	fi
 	wait "$hpid"
 	stalled_at=$(date +%s.%N)
 	out=$(cat "$LAB_DIR/held.log")
@@ -157,6 +169,34 @@ test_window() {
 	fi
 }
 
+# --- a reload that ends the period: nuauth re-reads the periods and ends
+# the connections whose period no longer covers now, at once.
+test_reload_ends_period() {
+	local ipt="ip netns exec $NS_G iptables" hpid out
+	write_periods $(( $(date +%s) + 3600 ))
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 1
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-reload "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
+	hpid=$LAB_PID
+	if lab_wait_log held-reload "connected" 5; then
+		write_periods $(( $(date +%s) - 1 ))
+		kill -HUP "$NUAUTH_PID"
+		lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
+	fi
+	wait "$hpid"
+	out=$(cat "$LAB_DIR/held-reload.log")
+	if grep -q "stalled after" <<<"$out" &&
+	   grep -q "after the reload, period window of acl stream within the window does not cover now" \
+		"$LAB_DIR/nuauth.log"; then
+		pass "a reload that ends the period ends alice's connection at once"
+	else
+		fail "a reload that ends the period ends alice's connection at once" "$out" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
 lab_netns
 lab_pki
 periods_conf
@@ -171,6 +211,7 @@ lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	test_window
+	test_reload_ends_period
 else
 	fail "alice logs in"
 fi

@@ -360,9 +360,9 @@ test_reload() {
 	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
 
 	# Policy keys, read again too.
-	local p=$LAB_DIR/pki start elapsed pid
+	local p=$LAB_DIR/pki start elapsed pid links
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth.good"
-	printf 'nuauth_reject_authenticated_drop=1\nnufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
+	printf 'nuauth_reject_authenticated_drop=1\n' >> "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
 	start=$(date +%s%N)
@@ -373,6 +373,19 @@ test_reload() {
 	else
 		fail "nuauth_reject_authenticated_drop: a known user's refused connect fails at once" \
 			"$out after $elapsed ms"
+	fi
+	# The running gateway is no longer allowed: its link closes, and a new
+	# one is refused.
+	links=$(grep -c "connected to nuauth" "$LAB_DIR/nufw.log")
+	printf 'nufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	if grep -q "SIGHUP: gateway 127.0.0.1 (nufw-gateway) is no longer in nufw_gw_addr" \
+		"$LAB_DIR/nuauth.log"; then
+		pass "a reload closes the link of a gateway nufw_gw_addr no longer allows"
+	else
+		fail "a reload closes the link of a gateway nufw_gw_addr no longer allows" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
 	fi
 	lab_start nufw-elsewhere "$NS_G" "$NUFW" -d 127.0.0.1 -q 4 -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
@@ -385,7 +398,8 @@ test_reload() {
 	lab_stop "$pid"
 	cp "$LAB_DIR/nuauth.good" "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
-	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 4
+	lab_wait_log nufw "connected to nuauth" 20 $((links + 1))
 }
 
 # nufw -q 0:1: one worker per queue, each with its own link to nuauth.
@@ -396,7 +410,7 @@ test_two_queues() {
 	lab_stop "$NUFW_PID"
 	$ipt -R FORWARD 1 -p tcp --syn --dport 8080 -j NFQUEUE --queue-num 1
 	$ipt -I FORWARD 2 -p tcp --syn -j NFQUEUE --queue-num 0
-	lab_start nufw-two "$NS_G" "$NUFW" -d 127.0.0.1 -q 0:1 -m -k "$p/nufw-key.pem" \
+	lab_start nufw-two "$NS_G" "$NUFW" -d 127.0.0.1 -q 0:1 -m -C -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5
 	NUFW_PID=$LAB_PID
 	if lab_wait_log nufw-two "connected to nuauth" 10 2; then
@@ -415,6 +429,15 @@ test_two_queues() {
 	else
 		fail "nufw -q 0:1 decides and marks the connections of both queues" \
 			"$ok of 6 marked, $used queues used"
+	fi
+	# One link reports every end, also of the connections the other
+	# queue's link passed (bob's last, through queue 1).
+	ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "${port:-0}" --orig-port-dst 8080 \
+		>/dev/null 2>&1
+	if lab_wait_log nuauth "user bob: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:8080 ended" 10; then
+		pass "nufw -q 0:1 -C reports the end of a connection queue 1 passed"
+	else
+		fail "nufw -q 0:1 -C reports the end of a connection queue 1 passed"
 	fi
 	$ipt -D FORWARD 2
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
@@ -499,6 +522,36 @@ test_logout_ends_connections() {
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
+# The same while nufw is away: alice logs out with nufw stopped; when nufw
+# is back, nuauth has it end her connection.
+test_logout_while_gateway_away() {
+	local ipt="ip netns exec $NS_G iptables" hpid cpid out
+	lab_login alice-again $ALICE_UID alice alicepw || {
+		fail "a logout while nufw is away ends the connection when it is back" "no login"
+		return
+	}
+	cpid=$LAB_PID
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-away "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
+	hpid=$LAB_PID
+	if lab_wait_log held-away "connected" 5; then
+		lab_stop "$NUFW_PID"
+		mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-before-away.log"
+		lab_stop "$cpid"
+		lab_wait_log nuauth "user alice logs out from .*: ending 1 connection" 5
+		lab_start_nufw
+	fi
+	wait "$hpid"
+	out=$(cat "$LAB_DIR/held-away.log")
+	if grep -q "stalled after" <<<"$out" && grep -q "at nuauth's request" "$LAB_DIR/nufw.log"; then
+		pass "a logout while nufw is away ends the connection when it is back"
+	else
+		fail "a logout while nufw is away ends the connection when it is back" "$out" \
+			"$(tail -3 "$LAB_DIR/nuauth.log")"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
 test_foreign_gateway_certificate() {
 	local p=$LAB_DIR/pki-other pid
 	bash "$here/pki.sh" "$p" other.lab 10.201.0.1 >/dev/null
@@ -566,9 +619,75 @@ test_nuauth_restart() {
 	fi
 }
 
+# ACLs on the client's OS and on the gateway's interfaces, for
+# test_os_and_interfaces.
+os_and_interface_acls() {
+	cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[linux desktops to 7101]
+decision=1
+gid=100
+proto=6
+DstPort=7101
+OS=Linux
+
+[windows desktops to 7102]
+decision=1
+gid=100
+proto=6
+DstPort=7102
+OS=Windows
+
+[leaving by g1 to 7103]
+decision=1
+gid=100
+proto=6
+DstPort=7103
+outdev=g1
+
+[leaving by g0 to 7104]
+decision=1
+gid=100
+proto=6
+DstPort=7104
+outdev=g0
+
+[coming in by g0 to 7105]
+decision=1
+gid=100
+proto=6
+DstPort=7105
+indev=g0
+ACLS
+}
+
+# OS= matches what the client said of its system at login; indev= and
+# outdev= the interfaces the packet crosses on the gateway.
+test_os_and_interfaces() {
+	local port want out
+	lab_start server-7100 "$NS_S" "$NUPROBE" serve 7101 7102 7103 7104 7105
+	lab_wait_log server-7100 "ready"
+	for port in 7101:pass 7102:refused 7103:pass 7104:refused 7105:pass; do
+		want=${port#*:}
+		port=${port%:*}
+		if out=$(lab_connect $ALICE_UID "$port" 1500); then
+			out=pass
+		else
+			out=refused
+		fi
+		if [ "$out" = "$want" ]; then
+			pass "acl [$(grep -o "^\[[^]]* to $port\]" "$LAB_DIR/acls.nufw" | tr -d '[]')]: alice's connection is ${want/pass/accepted}"
+		else
+			fail "acl for port $port: alice's connection should be ${want/pass/accepted}" \
+				"$(grep "$port" "$LAB_DIR/nuauth.log" | tail -2)"
+		fi
+	done
+}
+
 lab_netns
 lab_pki
 lab_nuauth_conf
+os_and_interface_acls
 test_config_errors
 test_least_privilege_start
 lab_rules
@@ -651,6 +770,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_password_hidden
 	test_user_connection
 	test_two_users
+	test_os_and_interfaces
 	test_refusals
 	test_bad_protocol_message
 	test_peer_faults
@@ -664,6 +784,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_reload
 	test_two_queues
 	test_logout_ends_connections
+	test_logout_while_gateway_away
 	test_malformed_from_nuauth
 	test_ct_mark_notice
 	test_unparsable_packets

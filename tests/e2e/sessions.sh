@@ -30,6 +30,7 @@ lab_nuauth_conf
 # carol's password is a sha512-crypt hash.
 carol_hash=$(printf 'carolpw\n' | "$NUAUTHCTL" hash --scheme sha512)
 echo "carol:$carol_hash:1003:100" >> "$LAB_DIR/users.nufw"
+echo "erin:erinpw:1005:100" >> "$LAB_DIR/users.nufw"	# not logged in before the name lock test
 cat >> "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_single_user_client_limit=1
 nuauth_login_failure_limit=5
@@ -42,6 +43,14 @@ if out=$("$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1) && grep -q "configuration 
 	pass "nuauth -t: a good configuration is OK"
 else
 	fail "nuauth -t: a good configuration is OK" "$out"
+fi
+# NuFW's nuauth_acl_cache is known, and said to be needless.
+{ cat "$LAB_DIR/nuauth.conf"; echo "nuauth_acl_cache=1"; } > "$LAB_DIR/acl-cache.conf"
+if out=$("$NUAUTH" -t -c "$LAB_DIR/acl-cache.conf" 2>&1) && grep -q "configuration OK" <<<"$out" &&
+   grep -q "nuauth_acl_cache: ACLs are indexed and need no cache: ignored" <<<"$out"; then
+	pass "nuauth -t: NuFW's nuauth_acl_cache=1 is accepted, with a note"
+else
+	fail "nuauth -t: NuFW's nuauth_acl_cache=1 is accepted, with a note" "$out"
 fi
 sed 's/^nuauth_single_user_client_limit=1$/nuauth_single_user_client_limit=many/' \
 	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad-key.conf"
@@ -138,6 +147,29 @@ if grep -q "too many failed logins" <<<"$out"; then
 	pass "the address stays locked after a reload"
 else
 	fail "the address stays locked after a reload" "$out"
+fi
+
+# Six wrong passwords for bob, each from another address: his name is
+# locked, so his right password is refused from a fresh address too, while
+# erin logs in from it.
+for i in 1 2 3 4 5 6; do
+	ip -n "$NS_C" addr add "10.201.0.7$i/24" dev c0
+	abuse "10.201.0.7$i" login bob wrong >> "$LAB_DIR/wrong-bob.out" 2>&1
+done
+ip -n "$NS_C" addr add 10.201.0.80/24 dev c0
+out=$(abuse 10.201.0.80 login bob bobpw 2>&1)
+if grep -q "too many failed logins" <<<"$out" &&
+   grep -q 'logins of user "bob" locked for 30 s' "$LAB_DIR/nuauth.log"; then
+	pass "after 6 wrong passwords from 6 addresses bob's name is locked everywhere"
+else
+	fail "after 6 wrong passwords from 6 addresses bob's name is locked everywhere" "$out" \
+		"$(cat "$LAB_DIR/wrong-bob.out")"
+fi
+out=$(abuse 10.201.0.80 login erin erinpw 2>&1)
+if grep -q "^ok" <<<"$out"; then
+	pass "another user logs in from that address meanwhile"
+else
+	fail "another user logs in from that address meanwhile" "$out"
 fi
 
 lab_finish

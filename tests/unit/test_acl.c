@@ -10,17 +10,7 @@
 #include "acl.h"
 #include "log.h"
 #include "unit.h"
-
-static char *tmpdir;
-
-static char *write_file(const char *name, const char *text)
-{
-	char *path = g_build_filename(tmpdir, name, NULL);
-
-	if (!g_file_set_contents(path, text, -1, NULL))
-		g_error("cannot write %s", path);
-	return path;
-}
+#include "unit_files.h"
 
 /* Parses an address into the flow form (IPv4 v4-mapped) without flow.c. */
 static void set_addr(struct in6_addr *dst, uint8_t *family, const char *text)
@@ -358,20 +348,39 @@ static void test_matching(void)
 /* Loads text and expects the message "<path>:<suffix>". */
 static bool load_fails(const char *text, const char *suffix)
 {
-	char *path = write_file("bad.nufw", text);
-	char *want = g_strdup_printf("%s:%s", path, suffix);
+	char *path = unit_write_file("bad.nufw", text);
 	GError *error = NULL;
 	struct nu_acl_set *s = nu_acl_load(path, &error);
-	bool ok = !s && error && strcmp(error->message, want) == 0;
+	bool ok = !s && unit_error_is(error, path, suffix);
 
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
 	nu_acl_set_free(s);
 	g_clear_error(&error);
 	g_remove(path);
-	g_free(want);
 	g_free(path);
 	return ok;
+}
+
+/* gid= takes the names of the system's groups too ("root" is 0). */
+static void test_group_names(void)
+{
+	static const uint32_t g0[] = { 0 };
+	const struct nuauth_user wheel = { "w", 4243, g0, 1 };
+	char *path = unit_write_file("names.nufw", "[by name]\ngid=root, 100\nproto=6\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *names = nu_acl_load(path, &error);
+
+	CHECK(names != NULL);
+	set = names;
+	if (set) {
+		CHECK(matches(tcp("192.0.2.1", 80), &wheel, "by name"));
+		CHECK(matches(tcp("192.0.2.1", 80), &alice, "by name"));
+		CHECK(matches(tcp("192.0.2.1", 80), &carol, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(names);
+	set = saved;
+	g_free(path);
 }
 
 static void test_errors(void)
@@ -379,7 +388,7 @@ static void test_errors(void)
 	GError *error = NULL;
 	char *path, *want;
 
-	path = g_build_filename(tmpdir, "missing.nufw", NULL);
+	path = g_build_filename(unit_tmpdir(), "missing.nufw", NULL);
 	CHECK(nu_acl_load(path, &error) == NULL);
 	want = g_strdup_printf("%s: No such file or directory", path);
 	CHECK(error && strcmp(error->message, want) == 0);
@@ -404,9 +413,11 @@ static void test_errors(void)
 	CHECK(load_fails("[a]\nUID=-1\n",
 			 "2: UID: expected a comma list of unsigned 32-bit numbers, got `-1'"));
 	CHECK(load_fails("[a]\ngid=4294967296\n",
-			 "2: gid: expected a comma list of unsigned 32-bit numbers, got `4294967296'"));
+			 "2: gid: expected a comma list of group numbers or names, got `4294967296'"));
 	CHECK(load_fails("[a]\ngid=\n",
-			 "2: gid: expected a comma list of unsigned 32-bit numbers, got `'"));
+			 "2: gid: expected a comma list of group numbers or names, got `'"));
+	CHECK(load_fails("[a]\ngid=100, no-such-group-here\n",
+			 "2: gid: no group `no-such-group-here' in the system's group database"));
 	CHECK(load_fails("[a]\nuid=1\nproto=7\n",
 			 "3: proto: expected protocols among 6 (tcp), 17 (udp), 1 (icmp), 58 (icmpv6), got `7'"));
 	CHECK(load_fails("[a]\nuid=1\ntype=256\n",
@@ -566,7 +577,7 @@ static void test_index_equivalence(void)
 
 	for (round = 0; round < 300; round++) {
 		char *text = rnd_acl_file(r, (unsigned)g_rand_int_range(r, 1, 80));
-		char *path = write_file("random.nufw", text);
+		char *path = unit_write_file("random.nufw", text);
 		GError *error = NULL;
 		struct nu_acl_set *s = nu_acl_load(path, &error);
 
@@ -619,11 +630,8 @@ int main(void)
 	struct nu_acl_set *s;
 
 	nu_log_init("test_acl", false, LOG_WARNING);
-	tmpdir = g_dir_make_tmp("test_acl-XXXXXX", NULL);
-	if (!tmpdir)
-		return 99;
 
-	path = write_file("acls.nufw", acl_text);
+	path = unit_write_file("acls.nufw", acl_text);
 	s = nu_acl_load(path, &error);
 	CHECK(s != NULL);
 	if (!s)
@@ -640,9 +648,9 @@ int main(void)
 	g_free(path);
 
 	test_errors();
+	test_group_names();
 	test_index_equivalence();
 
-	g_rmdir(tmpdir);
-	g_free(tmpdir);
+	unit_files_cleanup();
 	return unit_done("acl");
 }

@@ -7,40 +7,18 @@
 
 #include "conf.h"
 #include "unit.h"
-
-static char *tmpdir;
-static GPtrArray *created;	/* paths to remove, files before folders */
-
-static char *write_file(const char *name, const char *text)
-{
-	char *path = g_build_filename(tmpdir, name, NULL);
-	char *dir = g_path_get_dirname(path);
-
-	if (strcmp(dir, tmpdir) != 0 && !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-		g_mkdir(dir, 0700);
-		g_ptr_array_insert(created, 0, g_strdup(dir));
-	}
-	g_free(dir);
-	if (!g_file_set_contents(path, text, -1, NULL))
-		g_error("cannot write %s", path);
-	g_ptr_array_insert(created, 0, g_strdup(path));
-	return path;
-}
+#include "unit_files.h"
 
 /* Loads text as file name and expects error message "<path>:<suffix>". */
 static bool load_fails(const char *name, const char *text, const char *suffix)
 {
-	char *path = write_file(name, text);
-	char *want = g_strdup_printf("%s:%s", path, suffix);
+	char *path = unit_write_file(name, text);
 	GError *error = NULL;
 	struct nu_conf *conf = nu_conf_load(path, &error);
-	bool ok = !conf && error && strcmp(error->message, want) == 0;
+	bool ok = !conf && unit_error_is(error, path, suffix);
 
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
 	nu_conf_free(conf);
 	g_clear_error(&error);
-	g_free(want);
 	g_free(path);
 	return ok;
 }
@@ -66,7 +44,7 @@ static void test_values(void)
 	struct unused unused = { g_string_new(NULL) };
 	long v;
 
-	main_path = write_file("main.conf",
+	main_path = unit_write_file("main.conf",
 		"# a comment\n"
 		"\n"
 		"   # indented comment\n"
@@ -85,8 +63,8 @@ static void test_values(void)
 		"never_read=1\n"
 		"big=99999999999999999999\n"
 		"quoted_int=\"7\"\n");
-	g_free(write_file("sub/inc.conf", "i=from_inc\ninclude \"inc2.conf\"\nsub_unused=2\n"));
-	g_free(write_file("sub/inc2.conf", "j = deep\n"));
+	g_free(unit_write_file("sub/inc.conf", "i=from_inc\ninclude \"inc2.conf\"\nsub_unused=2\n"));
+	g_free(unit_write_file("sub/inc2.conf", "j = deep\n"));
 
 	conf = nu_conf_load(main_path, &error);
 	CHECK(conf != NULL);
@@ -113,7 +91,7 @@ static void test_values(void)
 	CHECK(strcmp(nu_conf_get_str(conf, "absent", "def"), "def") == 0);
 	CHECK(nu_conf_get_str(conf, "absent", NULL) == NULL);
 	CHECK(nu_conf_where(conf, "absent") == NULL);
-	where = g_strdup_printf("%s/sub/inc2.conf:1", tmpdir);
+	where = g_strdup_printf("%s/sub/inc2.conf:1", unit_tmpdir());
 	CHECK(g_strcmp0(nu_conf_where(conf, "j"), where) == 0);
 	g_free(where);
 
@@ -175,7 +153,7 @@ static void test_errors(void)
 	char *path, *want;
 
 	/* Missing file. */
-	path = g_build_filename(tmpdir, "nonexistent.conf", NULL);
+	path = g_build_filename(unit_tmpdir(), "nonexistent.conf", NULL);
 	CHECK(nu_conf_load(path, &error) == NULL);
 	want = g_strdup_printf("%s: No such file or directory", path);
 	CHECK(error && strcmp(error->message, want) == 0);
@@ -195,19 +173,19 @@ static void test_errors(void)
 	CHECK(load_fails("bad8.conf", "include \"\"\n", "1: include needs a file name"));
 
 	/* Missing include: named with the including line. */
-	path = write_file("incmiss.conf", "a=1\ninclude \"nothere.conf\"\n");
+	path = unit_write_file("incmiss.conf", "a=1\ninclude \"nothere.conf\"\n");
 	CHECK(nu_conf_load(path, &error) == NULL);
-	want = g_strdup_printf("%s:2: %s/nothere.conf: No such file or directory", path, tmpdir);
+	want = g_strdup_printf("%s:2: %s/nothere.conf: No such file or directory", path, unit_tmpdir());
 	CHECK(error && strcmp(error->message, want) == 0);
 	g_clear_error(&error);
 	g_free(want);
 	g_free(path);
 
 	/* Errors inside an included file name that file. */
-	path = write_file("incbad.conf", "include \"sub/bad.conf\"\n");
-	g_free(write_file("sub/bad.conf", "ok=1\n\"oops\n"));
+	path = unit_write_file("incbad.conf", "include \"sub/bad.conf\"\n");
+	g_free(unit_write_file("sub/bad.conf", "ok=1\n\"oops\n"));
 	CHECK(nu_conf_load(path, &error) == NULL);
-	want = g_strdup_printf("%s/sub/bad.conf:2: expected `key=value', got `\"oops'", tmpdir);
+	want = g_strdup_printf("%s/sub/bad.conf:2: expected `key=value', got `\"oops'", unit_tmpdir());
 	CHECK(error && strcmp(error->message, want) == 0);
 	g_clear_error(&error);
 	g_free(want);
@@ -221,11 +199,11 @@ static void test_include_loops(void)
 	int i;
 
 	/* a -> b -> a */
-	path = write_file("loop_a.conf", "x=1\ninclude \"loop_b.conf\"\n");
-	g_free(write_file("loop_b.conf", "include \"./loop_a.conf\"\n"));
+	path = unit_write_file("loop_a.conf", "x=1\ninclude \"loop_b.conf\"\n");
+	g_free(unit_write_file("loop_b.conf", "include \"./loop_a.conf\"\n"));
 	CHECK(nu_conf_load(path, &error) == NULL);
 	want = g_strdup_printf("%s/loop_b.conf:1: include loop: `%s/./loop_a.conf' is already being read",
-			       tmpdir, tmpdir);
+			       unit_tmpdir(), unit_tmpdir());
 	CHECK(error && strcmp(error->message, want) == 0);
 	if (error && strcmp(error->message, want) != 0)
 		fprintf(stderr, "got: %s\n", error->message);
@@ -234,15 +212,15 @@ static void test_include_loops(void)
 	g_free(path);
 
 	/* A file including itself. */
-	path = write_file("self.conf", "include \"self.conf\"\n");
+	path = unit_write_file("self.conf", "include \"self.conf\"\n");
 	CHECK(nu_conf_load(path, &error) == NULL);
 	CHECK(error && strstr(error->message, "self.conf:1: include loop") != NULL);
 	g_clear_error(&error);
 	g_free(path);
 
 	/* The same file included twice, not nested, is fine. */
-	path = write_file("twice.conf", "include \"leaf.conf\"\ninclude \"leaf.conf\"\n");
-	g_free(write_file("leaf.conf", "leaf=1\n"));
+	path = unit_write_file("twice.conf", "include \"leaf.conf\"\ninclude \"leaf.conf\"\n");
+	g_free(unit_write_file("leaf.conf", "leaf=1\n"));
 	{
 		struct nu_conf *conf = nu_conf_load(path, &error);
 
@@ -256,19 +234,19 @@ static void test_include_loops(void)
 	for (i = 0; i < 20; i++) {
 		name = g_strdup_printf("deep%02d.conf", i);
 		text = g_strdup_printf("include \"deep%02d.conf\"\n", i + 1);
-		g_free(write_file(name, text));
+		g_free(unit_write_file(name, text));
 		g_free(name);
 		g_free(text);
 	}
-	g_free(write_file("deep20.conf", "end=1\n"));
-	path = g_build_filename(tmpdir, "deep00.conf", NULL);
+	g_free(unit_write_file("deep20.conf", "end=1\n"));
+	path = g_build_filename(unit_tmpdir(), "deep00.conf", NULL);
 	CHECK(nu_conf_load(path, &error) == NULL);
 	CHECK(error && strstr(error->message, "deep16.conf:1: includes nested more than 16 deep") != NULL);
 	g_clear_error(&error);
 	g_free(path);
 
 	/* Exactly at the limit works. */
-	path = g_build_filename(tmpdir, "deep04.conf", NULL);
+	path = g_build_filename(unit_tmpdir(), "deep04.conf", NULL);
 	{
 		struct nu_conf *conf = nu_conf_load(path, &error);
 
@@ -281,22 +259,11 @@ static void test_include_loops(void)
 
 int main(void)
 {
-	unsigned i;
-
-	tmpdir = g_dir_make_tmp("test_conf-XXXXXX", NULL);
-	if (!tmpdir)
-		return 99;
-	created = g_ptr_array_new_with_free_func(g_free);
-
 	test_values();
 	test_empty();
 	test_errors();
 	test_include_loops();
 
-	for (i = 0; i < created->len; i++)
-		g_remove(g_ptr_array_index(created, i));
-	g_ptr_array_free(created, TRUE);
-	g_rmdir(tmpdir);
-	g_free(tmpdir);
+	unit_files_cleanup();
 	return unit_done("conf");
 }

@@ -8,36 +8,20 @@
 
 #include "mark_field.h"
 #include "unit.h"
+#include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
-
-static char *tmpdir;
-static GPtrArray *created;	/* files to remove */
-
-static char *write_file(const char *name, const char *text)
-{
-	char *path = g_build_filename(tmpdir, name, NULL);
-
-	if (!g_file_set_contents(path, text, -1, NULL))
-		g_error("cannot write %s", path);
-	g_ptr_array_add(created, g_strdup(path));
-	return path;
-}
 
 /* Loading text as a pattern file fails with "<path>:<suffix>". */
 static bool load_fails(const char *text, unsigned nbits, const char *suffix)
 {
-	char *path = write_file("bad-fields", text);
-	char *want = g_strdup_printf("%s:%s", path, suffix);
+	char *path = unit_write_file("bad-fields", text);
 	GError *error = NULL;
 	struct mark_field_table *t = mark_field_table_load(path, nbits, &error);
-	bool ok = !t && error && strcmp(error->message, want) == 0;
+	bool ok = !t && unit_error_is(error, path, suffix);
 
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
 	mark_field_table_free(t);
 	g_clear_error(&error);
-	g_free(want);
 	g_free(path);
 	return ok;
 }
@@ -72,7 +56,7 @@ static void test_glob(void)
 static void test_table(void)
 {
 	GError *error = NULL;
-	char *path = write_file("fields",
+	char *path = unit_write_file("fields",
 				"# mark:pattern\n"
 				"\n"
 				"1:/usr/bin/ssh\n"
@@ -139,7 +123,7 @@ static void *init_text(const char *text, char **path, GError **error)
 	struct nu_conf *conf;
 	void *priv;
 
-	*path = write_file("nuauth.conf", text);
+	*path = unit_write_file("nuauth.conf", text);
 	if (!(conf = nu_conf_load(*path, error)))
 		return NULL;
 	priv = nuauth_module_info()->init(conf, NULL, NULL, error);
@@ -151,19 +135,15 @@ static void *init_text(const char *text, char **path, GError **error)
 static bool init_fails(const char *text, const char *suffix)
 {
 	GError *error = NULL;
-	char *path, *want;
+	char *path;
 	void *priv = init_text(text, &path, &error);
 	bool ok;
 
-	want = g_strdup_printf("%s:%s", path, suffix);
-	ok = !priv && error && strcmp(error->message, want) == 0;
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
+	ok = !priv && unit_error_is(error, path, suffix);
 	if (priv)
 		nuauth_module_info()->deinit(priv);
 	g_clear_error(&error);
 	g_free(path);
-	g_free(want);
 	return ok;
 }
 
@@ -172,8 +152,8 @@ static void test_module(void)
 	const struct nuauth_module *mod = nuauth_module_info();
 	struct nuauth_packet packet;
 	GError *error = NULL;
-	char *apps = write_file("apps", "0x10:/usr/bin/*\n0x20:*\n");
-	char *oses = write_file("oses", "1:Linux\n2:*BSD\n");
+	char *apps = unit_write_file("apps", "0x10:/usr/bin/*\n0x20:*\n");
+	char *oses = unit_write_file("oses", "1:Linux\n2:*BSD\n");
 	char *text, *path, *own;
 	void *a, *b;
 	uint32_t mark;
@@ -197,7 +177,7 @@ static void test_module(void)
 	/* OS names, bits 0..3, in a second instance's own file. */
 	text = g_strdup_printf("mark_field_file=\"%s\"\nmark_field_type=1\nmark_field_nbits=4\n"
 			       "mark_field_default_mark=15\n", oses);
-	own = write_file("own.conf", text);
+	own = unit_write_file("own.conf", text);
 	g_free(text);
 	b = mod->init(NULL, "os", own, &error);
 	CHECK(b && !error);
@@ -260,18 +240,10 @@ static void test_module(void)
 
 int main(void)
 {
-	tmpdir = g_dir_make_tmp("test_mark_field.XXXXXX", NULL);
-	if (!tmpdir)
-		g_error("cannot make a temporary folder");
-	created = g_ptr_array_new_with_free_func(g_free);
 	test_glob();
 	test_table();
 	test_parse_errors();
 	test_module();
-	for (guint i = 0; i < created->len; i++)
-		g_unlink(g_ptr_array_index(created, i));
-	g_ptr_array_free(created, TRUE);
-	g_rmdir(tmpdir);
-	g_free(tmpdir);
+	unit_files_cleanup();
 	return unit_done("mark_field");
 }

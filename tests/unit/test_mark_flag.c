@@ -11,19 +11,9 @@
 #include "mark_flag.h"
 #include "markbits.h"
 #include "unit.h"
+#include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
-
-static char *tmpdir;
-
-static char *write_file(const char *name, const char *text)
-{
-	char *path = g_build_filename(tmpdir, name, NULL);
-
-	if (!g_file_set_contents(path, text, -1, NULL))
-		g_error("cannot write %s", path);
-	return path;
-}
 
 static uint32_t flag_mark(unsigned nbits, unsigned mark_shift, unsigned flag_shift,
 			  uint32_t mark, uint32_t flags)
@@ -40,8 +30,6 @@ static bool check_fails(long nbits, long shift, const char *want)
 	bool ok = !markbits_check("n", nbits, "s", shift, &error) && error &&
 		  strcmp(error->message, want) == 0;
 
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
 	g_clear_error(&error);
 	return ok;
 }
@@ -106,7 +94,7 @@ static void *init_text(const char *name, const char *text, bool conffile, char *
 	struct nu_conf *conf;
 	void *priv;
 
-	*path = write_file(name, text);
+	*path = unit_write_file(name, text);
 	if (conffile) {
 		conf = nu_conf_new_empty();
 		priv = mod->init(conf, "inst", *path, error);
@@ -123,20 +111,16 @@ static void *init_text(const char *name, const char *text, bool conffile, char *
 static bool init_fails(const char *text, const char *suffix)
 {
 	GError *error = NULL;
-	char *path, *want;
+	char *path;
 	void *priv = init_text("bad.conf", text, false, &path, &error);
 	bool ok;
 
-	want = g_strdup_printf("%s:%s", path, suffix);
-	ok = !priv && error && strcmp(error->message, want) == 0;
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
+	ok = !priv && unit_error_is(error, path, suffix);
 	if (priv)
 		nuauth_module_info()->deinit(priv);
 	g_clear_error(&error);
 	g_unlink(path);
 	g_free(path);
-	g_free(want);
 	return ok;
 }
 
@@ -249,13 +233,9 @@ static void test_module(void)
 
 int main(void)
 {
-	tmpdir = g_dir_make_tmp("test_mark_flag.XXXXXX", NULL);
-	if (!tmpdir)
-		g_error("cannot make a temporary folder");
 	test_arithmetic();
 	test_check();
 	test_module();
-	g_rmdir(tmpdir);
-	g_free(tmpdir);
+	unit_files_cleanup();
 	return unit_done("mark_flag");
 }

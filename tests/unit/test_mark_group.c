@@ -10,36 +10,20 @@
 #include "mark_group.h"
 #include "markfile.h"
 #include "unit.h"
+#include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
-
-static char *tmpdir;
-static GPtrArray *created;	/* files to remove */
-
-static char *write_file(const char *name, const char *text)
-{
-	char *path = g_build_filename(tmpdir, name, NULL);
-
-	if (!g_file_set_contents(path, text, -1, NULL))
-		g_error("cannot write %s", path);
-	g_ptr_array_add(created, g_strdup(path));
-	return path;
-}
 
 /* Loading text as a group file fails with "<path>:<suffix>". */
 static bool load_fails(const char *text, unsigned nbits, const char *suffix)
 {
-	char *path = write_file("bad-groups", text);
-	char *want = g_strdup_printf("%s:%s", path, suffix);
+	char *path = unit_write_file("bad-groups", text);
 	GError *error = NULL;
 	struct mark_group_table *t = mark_group_table_load(path, nbits, &error);
-	bool ok = !t && error && strcmp(error->message, want) == 0;
+	bool ok = !t && unit_error_is(error, path, suffix);
 
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
 	mark_group_table_free(t);
 	g_clear_error(&error);
-	g_free(want);
 	g_free(path);
 	return ok;
 }
@@ -71,7 +55,7 @@ static void test_table(void)
 	const uint32_t carol[] = { 300, 400 };
 	const uint32_t dave[] = { 500 };
 	GError *error = NULL;
-	char *path = write_file("groups",
+	char *path = unit_write_file("groups",
 				"# gid[,gid...]:mark\n"
 				"\n"
 				"200:0x20\n"
@@ -99,7 +83,7 @@ static void test_table(void)
 	/* Written into bits 16..23, the other bits kept. */
 	mark_group_table_free(t);
 	g_free(path);
-	path = write_file("groups8", "200:0x20\n100,300:1\n");
+	path = unit_write_file("groups8", "200:0x20\n100,300:1\n");
 	mg.table = t = mark_group_table_load(path, 8, &error);
 	CHECK(t && !error);
 	if (!t)
@@ -119,7 +103,7 @@ static void test_table(void)
 	g_free(path);
 
 	/* An empty file is fine: everyone gets the default. */
-	path = write_file("empty", "# nothing\n\n");
+	path = unit_write_file("empty", "# nothing\n\n");
 	t = mark_group_table_load(path, 32, &error);
 	CHECK(t && !error && mark_group_table_count(t) == 0);
 	if (t)
@@ -130,7 +114,7 @@ static void test_table(void)
 
 static void test_parse_errors(void)
 {
-	char *missing = g_build_filename(tmpdir, "no-such-file", NULL);
+	char *missing = g_build_filename(unit_tmpdir(), "no-such-file", NULL);
 	char *want = g_strdup_printf("%s: No such file or directory", missing);
 	GError *error = NULL;
 
@@ -165,7 +149,7 @@ static void *init_text(const char *text, char **path, GError **error)
 	struct nu_conf *conf;
 	void *priv;
 
-	*path = write_file("nuauth.conf", text);
+	*path = unit_write_file("nuauth.conf", text);
 	if (!(conf = nu_conf_load(*path, error)))
 		return NULL;
 	priv = nuauth_module_info()->init(conf, NULL, NULL, error);
@@ -177,19 +161,15 @@ static void *init_text(const char *text, char **path, GError **error)
 static bool init_fails(const char *text, const char *file, const char *suffix)
 {
 	GError *error = NULL;
-	char *path, *want;
+	char *path;
 	void *priv = init_text(text, &path, &error);
 	bool ok;
 
-	want = g_strdup_printf("%s:%s", file ? file : path, suffix);
-	ok = !priv && error && strcmp(error->message, want) == 0;
-	if (!ok)
-		fprintf(stderr, "want: %s\n got: %s\n", want, error ? error->message : "(no error)");
+	ok = !priv && unit_error_is(error, file ? file : path, suffix);
 	if (priv)
 		nuauth_module_info()->deinit(priv);
 	g_clear_error(&error);
 	g_free(path);
-	g_free(want);
 	return ok;
 }
 
@@ -202,8 +182,8 @@ static void test_module(void)
 	const struct nuauth_user alice = { "alice", 1001, alice_groups, 1 };
 	struct nuauth_packet packet;
 	GError *error = NULL;
-	char *groups = write_file("lab-groups", "200:0x20\n");
-	char *groups2 = write_file("other-groups", "100:0x5\n");
+	char *groups = unit_write_file("lab-groups", "200:0x20\n");
+	char *groups2 = unit_write_file("other-groups", "100:0x5\n");
 	char *text, *path, *own;
 	void *a, *b;
 	uint32_t mark;
@@ -225,7 +205,7 @@ static void test_module(void)
 	/* A second instance with its own conffile and defaults (32 bits). */
 	text = g_strdup_printf("mark_group_group_file = \"%s\"\n"
 			       "mark_group_default_mark = 0xFFFFFFFF\n", groups2);
-	own = write_file("own.conf", text);
+	own = unit_write_file("own.conf", text);
 	g_free(text);
 	b = mod->init(NULL, "second", own, &error);
 	CHECK(b && !error);
@@ -276,10 +256,10 @@ static void test_module(void)
 	g_free(text);
 	/* A missing group file. */
 	{
-		char *want = g_strdup_printf("%s/none: No such file or directory", tmpdir);
+		char *want = g_strdup_printf("%s/none: No such file or directory", unit_tmpdir());
 		char *p;
 
-		text = g_strdup_printf("mark_group_group_file=\"%s/none\"\n", tmpdir);
+		text = g_strdup_printf("mark_group_group_file=\"%s/none\"\n", unit_tmpdir());
 		a = init_text(text, &p, &error);
 		CHECK(!a && error && strcmp(error->message, want) == 0);
 		g_clear_error(&error);
@@ -294,18 +274,10 @@ static void test_module(void)
 
 int main(void)
 {
-	tmpdir = g_dir_make_tmp("test_mark_group.XXXXXX", NULL);
-	if (!tmpdir)
-		g_error("cannot make a temporary folder");
-	created = g_ptr_array_new_with_free_func(g_free);
 	test_parse_u32();
 	test_table();
 	test_parse_errors();
 	test_module();
-	for (guint i = 0; i < created->len; i++)
-		g_unlink(g_ptr_array_index(created, i));
-	g_ptr_array_free(created, TRUE);
-	g_rmdir(tmpdir);
-	g_free(tmpdir);
+	unit_files_cleanup();
 	return unit_done("mark_group");
 }
