@@ -351,6 +351,11 @@ typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flo
 				     const char *gw_id, void *ctx);
 void nuauth_connections_foreach(const struct nuauth_connections *cs,
 				nuauth_connection_fn fn, void *ctx);
+/* Calls fn for the last connections whose end a gateway reported, newest
+ * first. */
+typedef void (*nuauth_conn_ended_fn)(const struct nuauth_conn_end_event *ev, void *ctx);
+void nuauth_connections_foreach_ended(const struct nuauth_connections *cs,
+				      nuauth_conn_ended_fn fn, void *ctx);
 
 /* ---- decide.c ---- */
 struct nuauth_verdict {
