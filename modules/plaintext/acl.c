@@ -31,7 +31,8 @@ struct os_match {
 
 struct nu_acl {
 	char *name;
-	unsigned line;		/* of the [name] header */
+	char *source;		/* the file, or the record (an LDAP entry's URL) */
+	unsigned line;		/* of the [name] header; 0 in a record */
 	GArray *uids, *gids;	/* uint32_t */
 	GArray *protos;		/* uint8_t; empty means TCP */
 	GArray *types;		/* uint8_t; empty means any */
@@ -46,7 +47,7 @@ struct nu_acl {
 	char *log_prefix;
 	char *period;
 	unsigned authquality;	/* enum nuauth_auth_quality: the least */
-	/* Where the single-valued keys were set (0: not set). */
+	/* Where the single-valued keys were set (0: not set; 1 in a record). */
 	unsigned decision_line, flags_line, log_prefix_line, period_line, authquality_line;
 };
 
@@ -67,13 +68,45 @@ struct nu_acl_set {
 	struct idx_map by_proto;	/* proto -> the other ACLs of that protocol */
 };
 
-/* Where the line being parsed comes from. */
+/* Where the value being parsed comes from. */
 struct acl_ctx {
-	const char *file;
-	unsigned line;
-	const char *key;	/* as written */
+	const char *file;	/* or the record */
+	unsigned line;		/* 0 in a record */
+	const char *key;	/* as written (or the record's name for it) */
 	const char *value;	/* as written (quotes removed) */
 };
+
+/* ACLs being read, from a file or from records (nu_acl_builder_*). */
+struct nu_acl_builder {
+	struct nu_acl_set *set;
+	GHashTable *names;	/* name -> struct nu_acl in set */
+	struct nu_acl *cur;	/* the ACL keys go to */
+};
+
+/* An error at source:line, or at source alone when line is 0 (a record
+ * has no lines: its name says where it is). */
+static void set_error(GError **error, const char *source, unsigned line, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
+static void set_error(GError **error, const char *source, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (line)
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX, "%s:%u: %s", source, line, why);
+	else
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX, "%s: %s", source, why);
+	g_free(why);
+}
+
+/* Where acl, or its key set at line, is: "file:line" or the record. */
+static char *acl_where(const struct nu_acl *acl, unsigned line)
+{
+	return acl->line ? g_strdup_printf("%s:%u", acl->source, line) : g_strdup(acl->source);
+}
 
 static void os_match_free(void *p)
 {
@@ -92,6 +125,7 @@ static void acl_free(void *p)
 	if (!acl)
 		return;
 	g_free(acl->name);
+	g_free(acl->source);
 	g_array_free(acl->uids, TRUE);
 	g_array_free(acl->gids, TRUE);
 	g_array_free(acl->protos, TRUE);
@@ -110,11 +144,12 @@ static void acl_free(void *p)
 	g_free(acl);
 }
 
-static struct nu_acl *acl_new(const char *name, unsigned line)
+static struct nu_acl *acl_new(const char *name, const char *source, unsigned line)
 {
 	struct nu_acl *acl = g_new0(struct nu_acl, 1);
 
 	acl->name = g_strdup(name);
+	acl->source = g_strdup(source);
 	acl->line = line;
 	acl->uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	acl->gids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -162,8 +197,15 @@ bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, vo
 {
 	for (guint i = 0; set && i < set->acls->len; i++) {
 		const struct nu_acl *acl = g_ptr_array_index(set->acls, i);
+		char *where;
+		bool go_on;
 
-		if (acl->period && !fn(acl->name, acl->period, acl->period_line, ctx))
+		if (!acl->period)
+			continue;
+		where = acl_where(acl, acl->period_line);
+		go_on = fn(acl->name, acl->period, where, ctx);
+		g_free(where);
+		if (!go_on)
 			return false;
 	}
 	return true;
@@ -173,9 +215,8 @@ bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, vo
 
 static bool bad_value(const struct acl_ctx *ctx, const char *what, GError **error)
 {
-	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-		    "%s:%u: %s: expected %s, got `%s'",
-		    ctx->file, ctx->line, ctx->key, what, ctx->value);
+	set_error(error, ctx->file, ctx->line, "%s: expected %s, got `%s'",
+		  ctx->key, what, ctx->value);
 	return false;
 }
 
@@ -337,13 +378,17 @@ static bool item_net(GArray *dst, const char *s)
 
 static bool only_once(const struct acl_ctx *ctx, unsigned *line, GError **error)
 {
-	if (*line) {
-		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-			    "%s:%u: %s: already set at line %u, got `%s'",
-			    ctx->file, ctx->line, ctx->key, *line, ctx->value);
+	if (*line && ctx->line) {
+		set_error(error, ctx->file, ctx->line, "%s: already set at line %u, got `%s'",
+			  ctx->key, *line, ctx->value);
 		return false;
 	}
-	*line = ctx->line;
+	if (*line) {
+		set_error(error, ctx->file, 0, "%s: a single value expected, got a second one `%s'",
+			  ctx->key, ctx->value);
+		return false;
+	}
+	*line = ctx->line ? ctx->line : 1;
 	return true;
 }
 
@@ -374,9 +419,8 @@ static bool key_gid(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 			continue;
 		}
 		if (getgrnam_r(s, &gr, buf, sizeof(buf), &found) != 0 || !found) {
-			g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-				    "%s:%u: gid: no group `%s' in the system's group database",
-				    c->file, c->line, s);
+			set_error(e, c->file, c->line,
+				  "%s: no group `%s' in the system's group database", c->key, s);
 			g_strfreev(items);
 			return false;
 		}
@@ -566,8 +610,7 @@ static bool key_authquality(const struct acl_ctx *c, struct nu_acl *acl, GError 
  * ignoring them would widen the ACL, so refuse them. */
 static bool key_unsupported(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
-	g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-		    "%s:%u: %s: not supported yet, got `%s'", c->file, c->line, c->key, c->value);
+	set_error(e, c->file, c->line, "%s: not supported yet, got `%s'", c->key, c->value);
 	return false;
 }
 
@@ -720,60 +763,120 @@ static void acl_index_build(struct nu_acl_set *set)
 	g_array_free(protos, TRUE);
 }
 
-/* ---- file ---- */
+/* ---- builder ---- */
 
-static bool acl_finish(const char *file, struct nu_acl *acl, GError **error)
+struct nu_acl_builder *nu_acl_builder_new(void)
+{
+	struct nu_acl_builder *b = g_new0(struct nu_acl_builder, 1);
+
+	b->set = g_new0(struct nu_acl_set, 1);
+	b->set->acls = g_ptr_array_new_with_free_func(acl_free);
+	b->names = g_hash_table_new(g_str_hash, g_str_equal);
+	return b;
+}
+
+void nu_acl_builder_free(struct nu_acl_builder *b)
+{
+	if (!b)
+		return;
+	nu_acl_set_free(b->set);
+	g_hash_table_destroy(b->names);
+	g_free(b);
+}
+
+static bool acl_finish(const struct nu_acl *acl, GError **error)
 {
 	if (acl->uids->len == 0 && acl->gids->len == 0) {
-		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-			    "%s:%u: ACL `%s' has neither uid= nor gid=", file, acl->line, acl->name);
+		set_error(error, acl->source, acl->line, "ACL `%s' has neither uid= nor gid=",
+			  acl->name);
 		return false;
 	}
 	return true;
 }
 
-static bool acl_line(struct nu_acl_set *set, GHashTable *names, struct nu_acl **cur,
-		     const char *file, unsigned line, char *text, GError **error)
+bool nu_acl_builder_begin(struct nu_acl_builder *b, const char *name, const char *source,
+			  unsigned line, GError **error)
 {
-	struct acl_ctx ctx = { .file = file, .line = line };
+	struct nu_acl *prev;
+
+	if (!*name) {
+		set_error(error, source, line, "empty ACL name `[]'");
+		return false;
+	}
+	if ((prev = g_hash_table_lookup(b->names, name))) {
+		if (line && prev->line)
+			set_error(error, source, line, "duplicate ACL `[%s]' (first at line %u)",
+				  name, prev->line);
+		else
+			set_error(error, source, line, "duplicate ACL `%s' (first at %s)",
+				  name, prev->source);
+		return false;
+	}
+	if (b->cur && !acl_finish(b->cur, error))
+		return false;
+	b->cur = acl_new(name, source, line);
+	g_ptr_array_add(b->set->acls, b->cur);
+	g_hash_table_insert(b->names, b->cur->name, b->cur);
+	return true;
+}
+
+bool nu_acl_builder_add(struct nu_acl_builder *b, const char *key, const char *shown,
+			const char *value, unsigned line, GError **error)
+{
+	struct acl_ctx ctx = { .line = line, .key = shown ? shown : key, .value = value };
+	unsigned i;
+
+	if (!b->cur) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+			    "`%s=%s' before any ACL", key, value);
+		return false;
+	}
+	ctx.file = b->cur->source;
+	for (i = 0; i < G_N_ELEMENTS(acl_keys); i++)
+		if (g_ascii_strcasecmp(key, acl_keys[i].name) == 0)
+			return acl_keys[i].parse(&ctx, b->cur, error);
+	/* Refused rather than skipped: a mistyped key (DstPrt=22) would
+	 * otherwise leave an ACL wider than its author meant. */
+	set_error(error, ctx.file, line, "unknown ACL key `%s'", ctx.key);
+	return false;
+}
+
+struct nu_acl_set *nu_acl_builder_finish(struct nu_acl_builder *b, GError **error)
+{
+	struct nu_acl_set *set;
+
+	if (b->cur && !acl_finish(b->cur, error)) {
+		nu_acl_builder_free(b);
+		return NULL;
+	}
+	set = b->set;
+	b->set = NULL;
+	nu_acl_builder_free(b);
+	acl_index_build(set);
+	return set;
+}
+
+/* ---- file ---- */
+
+static bool acl_line(struct nu_acl_builder *b, const char *file, unsigned line, char *text,
+		     GError **error)
+{
 	char *eq, *key, *value;
 	size_t vlen;
-	unsigned i;
 
 	if (*text == '[') {
 		char *end = strchr(text, ']');
-		char *name;
-		struct nu_acl *prev;
 
 		if (!end || end[1]) {
-			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-				    "%s:%u: expected `[name]', got `%s'", file, line, text);
+			set_error(error, file, line, "expected `[name]', got `%s'", text);
 			return false;
 		}
 		*end = '\0';
-		name = g_strstrip(text + 1);
-		if (!*name) {
-			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-				    "%s:%u: empty ACL name `[]'", file, line);
-			return false;
-		}
-		if ((prev = g_hash_table_lookup(names, name))) {
-			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-				    "%s:%u: duplicate ACL `[%s]' (first at line %u)",
-				    file, line, name, prev->line);
-			return false;
-		}
-		if (*cur && !acl_finish(file, *cur, error))
-			return false;
-		*cur = acl_new(name, line);
-		g_ptr_array_add(set->acls, *cur);
-		g_hash_table_insert(names, (*cur)->name, *cur);
-		return true;
+		return nu_acl_builder_begin(b, g_strstrip(text + 1), file, line, error);
 	}
 
 	if (!(eq = strchr(text, '='))) {
-		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-			    "%s:%u: expected `key=value' or `[name]', got `%s'", file, line, text);
+		set_error(error, file, line, "expected `key=value' or `[name]', got `%s'", text);
 		return false;
 	}
 	*eq = '\0';
@@ -784,28 +887,16 @@ static bool acl_line(struct nu_acl_set *set, GHashTable *names, struct nu_acl **
 		value[vlen - 1] = '\0';
 		value++;
 	}
-	ctx.key = key;
-	ctx.value = value;
-	if (!*cur) {
-		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-			    "%s:%u: `%s=%s' outside of any [ACL] section", file, line, key, value);
+	if (!b->cur) {
+		set_error(error, file, line, "`%s=%s' outside of any [ACL] section", key, value);
 		return false;
 	}
-	for (i = 0; i < G_N_ELEMENTS(acl_keys); i++)
-		if (g_ascii_strcasecmp(key, acl_keys[i].name) == 0)
-			return acl_keys[i].parse(&ctx, *cur, error);
-	/* Refused rather than skipped: a mistyped key (DstPrt=22) would
-	 * otherwise leave an ACL wider than its author meant. */
-	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-		    "%s:%u: unknown ACL key `%s'", file, line, key);
-	return false;
+	return nu_acl_builder_add(b, key, NULL, value, line, error);
 }
 
 struct nu_acl_set *nu_acl_load(const char *path, GError **error)
 {
-	struct nu_acl_set *set = g_new0(struct nu_acl_set, 1);
-	GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
-	struct nu_acl *cur = NULL;
+	struct nu_acl_builder *b = nu_acl_builder_new();
 	FILE *f;
 	char *buf = NULL;
 	size_t cap = 0;
@@ -813,7 +904,6 @@ struct nu_acl_set *nu_acl_load(const char *path, GError **error)
 	unsigned line = 0;
 	bool ok = false;
 
-	set->acls = g_ptr_array_new_with_free_func(acl_free);
 	if (!(f = fopen(path, "re"))) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "%s: %s", path, g_strerror(errno));
 		goto out;
@@ -824,12 +914,11 @@ struct nu_acl_set *nu_acl_load(const char *path, GError **error)
 
 		line++;
 		if (strlen(buf) != (size_t)len) {
-			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-				    "%s:%u: line contains a NUL byte", path, line);
+			set_error(error, path, line, "line contains a NUL byte");
 			goto out;
 		}
 		p = g_strstrip(buf);
-		if (*p && *p != '#' && !acl_line(set, names, &cur, path, line, p, error))
+		if (*p && *p != '#' && !acl_line(b, path, line, p, error))
 			goto out;
 		errno = 0;
 	}
@@ -838,20 +927,16 @@ struct nu_acl_set *nu_acl_load(const char *path, GError **error)
 			    g_strerror(errno ? errno : EIO));
 		goto out;
 	}
-	if (cur && !acl_finish(path, cur, error))
-		goto out;
-	acl_index_build(set);
 	ok = true;
 out:
 	if (f)
 		fclose(f);
 	free(buf);
-	g_hash_table_destroy(names);
 	if (!ok) {
-		nu_acl_set_free(set);
+		nu_acl_builder_free(b);
 		return NULL;
 	}
-	return set;
+	return nu_acl_builder_finish(b, error);
 }
 
 /* ---- matching ---- */

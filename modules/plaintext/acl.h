@@ -36,11 +36,28 @@ struct nu_acl_set;
  * logged with log_warnx and ignored. */
 struct nu_acl_set *nu_acl_load(const char *path, GError **error);
 void nu_acl_set_free(struct nu_acl_set *set);
+
+/* The same ACLs from records instead of a file (the ldap module's
+ * entries): begin() starts an ACL, add() gives it one key=value, finish()
+ * checks the last ACL and builds the set's index.  The rules, and the
+ * errors, are the file's; source names where an ACL comes from (a record
+ * has no lines: line 0, and errors then say "source: ...").  shown is
+ * the name errors give key (NULL: key itself).  All return false or NULL
+ * with *error set; finish() frees b in any case. */
+struct nu_acl_builder;
+struct nu_acl_builder *nu_acl_builder_new(void);
+bool nu_acl_builder_begin(struct nu_acl_builder *b, const char *name, const char *source,
+			  unsigned line, GError **error);
+bool nu_acl_builder_add(struct nu_acl_builder *b, const char *key, const char *shown,
+			const char *value, unsigned line, GError **error);
+struct nu_acl_set *nu_acl_builder_finish(struct nu_acl_builder *b, GError **error);
+void nu_acl_builder_free(struct nu_acl_builder *b);
 /* How many ACLs set holds. */
 unsigned nu_acl_count(const struct nu_acl_set *set);
-/* Calls fn(acl name, period, line of period=, ctx) for each ACL that names
- * a period, in file order, until fn returns false; returns false then. */
-typedef bool (*nu_acl_period_fn)(const char *acl, const char *period, unsigned line,
+/* Calls fn(acl name, period, where period= is ("file:line", or the
+ * record's name), ctx) for each ACL that names a period, in file order,
+ * until fn returns false; returns false then. */
+typedef bool (*nu_acl_period_fn)(const char *acl, const char *period, const char *where,
 				 void *ctx);
 bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, void *ctx);
 

@@ -22,7 +22,6 @@
 struct plaintext {
 	struct nu_userdb *users;
 	struct nu_acl_set *acls;
-	char *aclfile;			/* for the errors of check_periods */
 };
 
 static void plaintext_deinit(void *priv)
@@ -33,7 +32,6 @@ static void plaintext_deinit(void *priv)
 		return;
 	nu_userdb_free(pt->users);
 	nu_acl_set_free(pt->acls);
-	g_free(pt->aclfile);
 	g_free(pt);
 }
 
@@ -62,7 +60,6 @@ static void *plaintext_init(struct nu_conf *conf, const char *instance,
 		goto fail;
 	if (!(pt->acls = nu_acl_load(aclfile, error)))
 		goto fail;
-	pt->aclfile = g_strdup(aclfile);
 	log_info("plaintext%s%s: %u users from %s, %u ACLs from %s",
 		 instance ? ":" : "", instance ? instance : "",
 		 nu_userdb_count(pt->users), userfile, nu_acl_count(pt->acls), aclfile);
@@ -116,18 +113,18 @@ static int plaintext_acl_check(void *priv, const struct nuauth_packet *packet,
 struct period_check {
 	bool (*known)(const char *period, void *ctx);
 	void *ctx;
-	const char *file;
 	GError **error;
 };
 
-static bool check_one_period(const char *acl, const char *period, unsigned line, void *ctx)
+static bool check_one_period(const char *acl, const char *period, const char *where,
+			     void *ctx)
 {
 	struct period_check *pc = ctx;
 
 	if (pc->known(period, pc->ctx))
 		return true;
 	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-		    "%s:%u: acl [%s]: unknown period `%s'", pc->file, line, acl, period);
+		    "%s: acl [%s]: unknown period `%s'", where, acl, period);
 	return false;
 }
 
@@ -135,7 +132,7 @@ static bool plaintext_check_periods(void *priv, bool (*known)(const char *period
 				    void *ctx, GError **error)
 {
 	struct plaintext *pt = priv;
-	struct period_check pc = { known, ctx, pt->aclfile, error };
+	struct period_check pc = { known, ctx, error };
 
 	return nu_acl_foreach_period(pt->acls, check_one_period, &pc);
 }
