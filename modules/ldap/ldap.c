@@ -1,13 +1,22 @@
 /* The ldap module: users, their groups and passwords from an LDAP
- * directory (keys in ldapconf.h), through a pool of connections.
+ * directory (keys in ldapconf.h), through a pool of connections; and,
+ * with ldap_acls_base_dn, the ACLs (aclentry.h).
  *
  * nuauth calls user_check on its main loop (sasl_server.c): every request
  * here has a short time limit, and after a failed connect requests fail at
- * once for a second, so a dead directory costs a login little time. */
+ * once for a second, so a dead directory costs a login little time.
+ *
+ * ACLs are never looked up per packet: init reads them all, once, into
+ * the plaintext module's indexed set (acl.c), which acl_check then
+ * matches in memory.  nuauth calls init again at each reload (SIGHUP,
+ * nuauthctl reload) and keeps the running modules when it fails, so the
+ * ACLs change then; an error in them stops a start and is ignored by a
+ * reload, which keeps the ACLs read before. */
 #include "config.h"
 
 #include <nuauth/module.h>
 
+#include "aclload.h"
 #include "ldapconf.h"
 #include "log.h"
 #include "pool.h"
@@ -16,6 +25,7 @@
 struct ldap_module {
 	struct nu_ldap_conf conf;
 	struct nu_ldap_pool *pool;
+	struct nu_acl_set *acls;	/* NULL without ldap_acls_base_dn */
 };
 
 static void ldap_module_deinit(void *priv)
@@ -24,6 +34,7 @@ static void ldap_module_deinit(void *priv)
 
 	if (!lm)
 		return;
+	nu_acl_set_free(lm->acls);
 	nu_ldap_pool_free(lm->pool);
 	nu_ldap_conf_clear(&lm->conf);
 	g_free(lm);
@@ -59,6 +70,14 @@ static void *ldap_module_init(struct nu_conf *conf, const char *instance,
 		 lm->conf.uri, lm->conf.password_check == NU_LDAP_CHECK_BIND ? "bind" : "compare",
 		 lm->conf.pool_size, rc == LDAP_SUCCESS ? "" : ": not reachable now: ",
 		 rc == LDAP_SUCCESS ? "" : ldap_err2string(rc));
+	if (*lm->conf.acls_base_dn) {
+		gint64 start = g_get_monotonic_time();
+
+		if (!(lm->acls = nu_ldap_acls_load(&lm->conf, lm->pool, error)))
+			goto fail;
+		log_info("ldap: %u ACLs under %s (read in %.0f ms)", nu_acl_count(lm->acls),
+			 lm->conf.acls_base_dn, (double)(g_get_monotonic_time() - start) / 1000.0);
+	}
 	return lm;
 fail:
 	nu_conf_free(own);
@@ -83,6 +102,51 @@ static enum nuauth_user_status ldap_module_get_user_groups(void *priv, const cha
 	return nu_ldap_user_groups(&lm->conf, lm->pool, user, uid, groups);
 }
 
+static int ldap_module_acl_check(void *priv, const struct nuauth_packet *packet,
+				 const struct nuauth_user *user, GArray *matches)
+{
+	struct ldap_module *lm = priv;
+
+	nu_acl_match(lm->acls, packet, user, matches);
+	return 0;
+}
+
+struct period_check {
+	bool (*known)(const char *period, void *ctx);
+	void *ctx;
+	GError **error;
+};
+
+static bool check_one_period(const char *acl, const char *period, const char *where,
+			     void *ctx)
+{
+	struct period_check *pc = ctx;
+
+	if (pc->known(period, pc->ctx))
+		return true;
+	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+		    "%s: acl [%s]: unknown period `%s'", where, acl, period);
+	return false;
+}
+
+/* nuauth calls this for the modules of nuauth_acl_check_module only, once
+ * all are loaded: the place to refuse acl_check without ACLs, which would
+ * silently drop every packet. */
+static bool ldap_module_check_periods(void *priv,
+				      bool (*known)(const char *period, void *ctx),
+				      void *ctx, GError **error)
+{
+	struct ldap_module *lm = priv;
+	struct period_check pc = { known, ctx, error };
+
+	if (!lm->acls) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "nuauth_acl_check_module names ldap, but ldap_acls_base_dn is not set");
+		return false;
+	}
+	return nu_acl_foreach_period(lm->acls, check_one_period, &pc);
+}
+
 static const struct nuauth_module ldap_module = {
 	.api_version = NUAUTH_MODULE_API_VERSION,
 	.name = "ldap",
@@ -90,6 +154,8 @@ static const struct nuauth_module ldap_module = {
 	.deinit = ldap_module_deinit,
 	.user_check = ldap_module_user_check,
 	.get_user_groups = ldap_module_get_user_groups,
+	.acl_check = ldap_module_acl_check,
+	.check_periods = ldap_module_check_periods,
 };
 
 const struct nuauth_module *nuauth_module_info(void);
