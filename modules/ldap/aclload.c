@@ -108,6 +108,16 @@ struct nu_acl_set *nu_ldap_acls_load(const struct nu_ldap_conf *conf, struct nu_
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 			    "ldap: ldap_acls_base_dn `%s' does not exist on %s",
 			    conf->acls_base_dn, conf->uri);
+	else if (rc == LDAP_SIZELIMIT_EXCEEDED && *conf->bind_dn)
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "ldap: %s: more ACLs under %s than the directory lets %s read "
+			    "(with slapd: limits dn.exact=\"%s\" size.prtotal=unlimited)",
+			    conf->uri, conf->acls_base_dn, conf->bind_dn, conf->bind_dn);
+	else if (rc == LDAP_SIZELIMIT_EXCEEDED)
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "ldap: %s: more ACLs under %s than the directory lets an anonymous "
+			    "client read (with slapd: limits anonymous size.prtotal=unlimited)",
+			    conf->uri, conf->acls_base_dn);
 	else if (rc != LDAP_SUCCESS)
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO,
 			    "ldap: cannot read the ACLs under %s from %s: %s%s%s",

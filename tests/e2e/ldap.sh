@@ -9,8 +9,11 @@
 # logins with nutcpc (bind and compare), the uid mark and group ACLs, the
 # refusal of wrong passwords and of names with filter metacharacters, a
 # stopped slapd (clean refusals, nuauth keeps running) and a restarted one
-# (the pool reconnects).  Prints one PASS/FAIL line per check and ends
-# with "N passed, N failed".
+# (the pool reconnects).  Then the ACLs from LDAP (the shipped schema,
+# nuauth_acl_check_module="ldap"): accepts, drops and a reject decided by
+# entries, a change in the directory applied at SIGHUP, malformed entries
+# refused with their DN, and 2000 entries read in pages.  Prints one
+# PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
@@ -29,6 +32,7 @@ ALICE_UID=2071
 BOB_UID=2072
 CAROL_UID=2073
 PROBE_UID=2074
+ACL_UID=2075
 
 SUFFIX="dc=lab,dc=nufw"
 LDAP_URI="ldap://127.0.0.1:3389"
@@ -37,6 +41,8 @@ ADMIN_PW=adminpw
 SERVICE_DN="cn=nuauth,$SUFFIX"
 SERVICE_PW=servicepw
 SLAPD_DIR=$LAB_DIR/slapd
+ACL_SCHEMA=$(cd "$here/../../conf/ldap" && pwd)/nufw-acl.schema
+ACLS_DN="ou=acls,$SUFFIX"
 
 # abuse SRC ARGS...: tests/e2e/abuse.py in the client namespace.
 abuse() {
@@ -55,6 +61,7 @@ include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/inetorgperson.schema
+include $ACL_SCHEMA
 pidfile $SLAPD_DIR/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
@@ -64,6 +71,9 @@ suffix "$SUFFIX"
 rootdn "$ADMIN_DN"
 rootpw $ADMIN_PW
 directory $SLAPD_DIR/db
+# slapd answers a search with 500 entries at most: the service account may
+# read any number through the paged results control (the ACLs).
+limits dn.exact="$SERVICE_DN" size.prtotal=unlimited
 access to attrs=userPassword by dn.exact="$SERVICE_DN" read by anonymous auth by * none
 access to * by * read
 CONF
@@ -205,6 +215,13 @@ login_ok() {
 }
 
 # login_refused NAME USER PASSWORD TEXT: nutcpc's login fails, saying TEXT.
+# ldap_admin TOOL [ARGS...]: ldapadd, ldapmodify or ldapdelete as the
+# directory's admin, the LDIF on standard input.
+ldap_admin() {
+	local tool=$1; shift
+	ip netns exec "$NS_G" "$tool" -x -H "$LDAP_URI" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"
+}
+
 login_refused() {
 	local out status
 	out=$(lab_as "$NS_C" $PROBE_UID timeout 20 "$NUTCPC" -H 10.201.0.1 -p 4129 -U "$2" -P "$3" \
@@ -400,6 +417,176 @@ else
 fi
 if ms=$(median_login_ms alice alice-ldap-pw 15); then
 	echo "    login through LDAP (compare): median ${ms} ms of 15"
+fi
+
+# ---- ACLs from LDAP ----
+
+# The schema's cn=config form loads into a cn=config database as well as
+# its slapd.conf form did into the lab's slapd.
+mkdir -p "$SLAPD_DIR/cnconfig"
+{ printf 'dn: cn=config\nobjectClass: olcGlobal\ncn: config\n\n'
+  printf 'dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n'
+  cat /etc/ldap/schema/core.ldif; echo
+  cat "${ACL_SCHEMA%.schema}.ldif"; } > "$SLAPD_DIR/cnconfig.ldif"
+if out=$(slapadd -n0 -F "$SLAPD_DIR/cnconfig" -l "$SLAPD_DIR/cnconfig.ldif" 2>&1) &&
+   [ -f "$SLAPD_DIR/cnconfig/cn=config/cn=schema/cn={1}nufw-acl.ldif" ]; then
+	pass "the schema's cn=config form (nufw-acl.ldif) loads with slapadd -n0"
+else
+	fail "the schema's cn=config form (nufw-acl.ldif) loads with slapadd -n0" "$out"
+fi
+
+# The ACLs, group 100 being alice's: port 80 (but not 8080, which the
+# plaintext file gives group 200), 7070 rejected within the server's /24,
+# and 9090 only to a network the server is not in.
+if ldap_admin ldapadd > "$LAB_DIR/ldapadd-acls.log" 2>&1 <<LDIF
+dn: $ACLS_DN
+objectClass: organizationalUnit
+ou: acls
+
+dn: cn=web from ldap,$ACLS_DN
+objectClass: nufwAcl
+cn: web from ldap
+nufwAclGid: 100
+nufwAclProto: tcp
+nufwAclDstPort: 80
+nufwAclDecision: 1
+nufwAclLogPrefix: ldap-web
+nufwAclOrder: 10
+
+dn: cn=reject 7070,$ACLS_DN
+objectClass: nufwAcl
+cn: reject 7070
+nufwAclGid: 100
+nufwAclDstIP: 10.202.0.0/24
+nufwAclDstPort: 7070
+nufwAclDecision: 3
+nufwAclOrder: 20
+
+dn: cn=elsewhere,$ACLS_DN
+objectClass: nufwAcl
+cn: elsewhere
+nufwAclGid: 100
+nufwAclDstIP: 10.203.0.0/16
+nufwAclDstPort: 9090
+nufwAclDecision: 1
+LDIF
+then
+	pass "slapd takes ACL entries of the shipped schema (nufw-acl.schema)"
+else
+	fail "slapd takes ACL entries of the shipped schema" "$(cat "$LAB_DIR/ldapadd-acls.log")"
+fi
+
+lab_stop "$NUAUTH_PID"
+mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-compare.log"
+ldap_nuauth_conf bind
+echo 'nuauth_acl_check_module="ldap"' >> "$LAB_DIR/nuauth.conf"
+out=$(ip netns exec "$NS_G" "$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1); status=$?
+if [ $status -ne 0 ] && grep -qF "ldap_acls_base_dn is not set" <<<"$out"; then
+	pass "acl_check by ldap without ldap_acls_base_dn stops nuauth -t"
+else
+	fail "acl_check by ldap without ldap_acls_base_dn stops nuauth -t" "status $status: $out"
+fi
+echo "ldap_acls_base_dn=\"$ACLS_DN\"" >> "$LAB_DIR/nuauth.conf"
+lab_start_nuauth || { fail "nuauth starts with ACLs from LDAP"; lab_finish; exit 1; }
+if grep -q "ldap: 3 ACLs under $ACLS_DN" "$LAB_DIR/nuauth.log"; then
+	pass "nuauth reads the 3 ACL entries at start"
+else
+	fail "nuauth reads the 3 ACL entries at start" "$(grep -i acl "$LAB_DIR/nuauth.log")"
+fi
+
+# reject_case NAME LOCAL_UID PORT: connect fails at once with ECONNREFUSED.
+reject_case() {
+	local out start elapsed
+	start=$(date +%s%N)
+	out=$(lab_connect "$2" "$3" 5000)
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	if grep -q "Connection refused" <<<"$out" && [ "$elapsed" -lt 1500 ]; then
+		pass "$1 (${elapsed} ms)"
+	else
+		fail "$1" "$out after ${elapsed} ms"
+	fi
+}
+
+if login_ok "alice logs in, her ACLs coming from LDAP" $ACL_UID alice alice-ldap-pw; then
+	connect_case "an LDAP ACL gives alice port 80 (mark 1101)" $ACL_UID 80 ok 1101
+	connect_case "alice is dropped on 8080: no LDAP ACL (the plaintext file is not read)" \
+		$ACL_UID 8080 refused
+	reject_case "an LDAP ACL with DstIP=10.202.0.0/24 and decision=3 rejects 7070 at once" \
+		$ACL_UID 7070
+	connect_case "an LDAP ACL whose DstIP (10.203.0.0/16) leaves out the server drops 9090" \
+		$ACL_UID 9090 refused
+fi
+
+# A change in the directory applies at SIGHUP: port 80 becomes 8080.
+if ldap_admin ldapmodify > "$LAB_DIR/ldapmodify.log" 2>&1 <<LDIF
+dn: cn=web from ldap,$ACLS_DN
+changetype: modify
+replace: nufwAclDstPort
+nufwAclDstPort: 8080
+LDIF
+then
+	kill -HUP "$NUAUTH_PID"
+	if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded"; then
+		connect_case "after ldapmodify and SIGHUP, the changed LDAP ACL gives 8080" \
+			$ACL_UID 8080 ok 1101
+		connect_case "after ldapmodify and SIGHUP, port 80 is dropped" $ACL_UID 80 refused
+	else
+		fail "nuauth reloads at SIGHUP"
+	fi
+else
+	fail "ldapmodify changes the ACL" "$(cat "$LAB_DIR/ldapmodify.log")"
+fi
+
+# A malformed entry: nuauth -t names its DN and attribute; a reload keeps
+# the ACLs read before.
+BAD_DN="cn=bad port,$ACLS_DN"
+ldap_admin ldapadd > "$LAB_DIR/ldapadd-bad.log" 2>&1 <<LDIF
+dn: $BAD_DN
+objectClass: nufwAcl
+cn: bad port
+nufwAclGid: 100
+nufwAclDstPort: abc
+LDIF
+out=$(ip netns exec "$NS_G" "$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1); status=$?
+want="ldap:///$BAD_DN: nufwAclDstPort: expected a comma list of ports (n or a-b, 0 to 65535), got \`abc'"
+if [ $status -ne 0 ] && grep -qF -- "$want" <<<"$out"; then
+	pass "a malformed ACL entry (DstPort abc) stops nuauth -t naming its DN and attribute"
+else
+	fail "a malformed ACL entry stops nuauth -t naming its DN and attribute" \
+		"status $status, wanted $want in:" "$out"
+fi
+kill -HUP "$NUAUTH_PID"
+if lab_wait_log nuauth "SIGHUP: .*keeping the running configuration"; then
+	grep -F "keeping the running configuration" "$LAB_DIR/nuauth.log" | tail -1 | sed 's/^/    /'
+	connect_case "with a malformed entry, a reload keeps the LDAP ACLs read before (8080)" \
+		$ACL_UID 8080 ok
+else
+	fail "a reload with a malformed entry is refused"
+fi
+ldap_admin ldapdelete "$BAD_DN" > /dev/null 2>&1 || fail "ldapdelete of the bad entry"
+
+# 2000 entries (slapd's size limit for a search is 500: read in pages).
+for i in $(seq 1 2000); do
+	printf 'dn: cn=bulk %d,%s\nobjectClass: nufwAcl\ncn: bulk %d\nnufwAclUid: %d\n' \
+		"$i" "$ACLS_DN" "$i" $((50000 + i))
+	printf 'nufwAclDstIP: 10.%d.%d.0/24\nnufwAclDstPort: %d\nnufwAclOrder: 30\n\n' \
+		$((i / 256)) $((i % 256)) $((1024 + i))
+done > "$SLAPD_DIR/bulk.ldif"
+t0=$(date +%s%N)
+if ldap_admin ldapadd -f "$SLAPD_DIR/bulk.ldif" > "$LAB_DIR/ldapadd-bulk.log" 2>&1; then
+	echo "    ldapadd of 2000 ACL entries: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+	kill -HUP "$NUAUTH_PID"
+	if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded" 30 2 &&
+	   line=$(grep "ldap: 2003 ACLs under $ACLS_DN" "$LAB_DIR/nuauth.log"); then
+		pass "all 2003 ACL entries are read at reload, past slapd's size limit of 500"
+		echo "    ${line##*ldap: }"
+		connect_case "with 2003 LDAP ACLs, alice still gets 8080" $ACL_UID 8080 ok
+	else
+		fail "all 2003 ACL entries are read at reload" \
+			"$(grep -i 'acl\|SIGHUP' "$LAB_DIR/nuauth.log" | tail -5)"
+	fi
+else
+	fail "ldapadd of 2000 ACL entries" "$(tail -5 "$LAB_DIR/ldapadd-bulk.log")"
 fi
 
 lab_finish
