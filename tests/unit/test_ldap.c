@@ -1,12 +1,15 @@
-/* Unit tests for the ldap module's filter escaping, configuration keys and
- * userPassword checks (modules/ldap/filter.c, ldapconf.c, userpassword.c). */
+/* Unit tests for the ldap module's filter escaping, configuration keys,
+ * userPassword checks and ACL entries (modules/ldap/filter.c, ldapconf.c,
+ * userpassword.c, aclentry.c with the plaintext module's acl.c). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "aclentry.h"
 #include "conf.h"
 #include "filter.h"
 #include "ldapconf.h"
@@ -267,12 +270,247 @@ static void test_userpassword(void)
 	CHECK(pw("{SSHA}AAAA", "secret") == NU_LDAP_PW_UNSUPPORTED);
 }
 
+/* ---- ACL entries ---- */
+
+/* entries from a list: "dn: DN" starts an entry, "attr: value" adds a
+ * value (the first ": " separates them), NULL ends the list. */
+static GPtrArray *entries_of(const char *const *lines)
+{
+	GPtrArray *entries = g_ptr_array_new_with_free_func(nu_ldap_acl_entry_free);
+	struct nu_ldap_acl_entry *e = NULL;
+
+	for (; *lines; lines++) {
+		const char *sep = strstr(*lines, ": ");
+		char *attr = g_strndup(*lines, sep - *lines);
+
+		if (strcmp(attr, "dn") == 0) {
+			e = nu_ldap_acl_entry_new(sep + 2);
+			g_ptr_array_add(entries, e);
+		} else {
+			nu_ldap_acl_entry_add(e, attr, sep + 2, strlen(sep + 2));
+		}
+		g_free(attr);
+	}
+	return entries;
+}
+
+static struct nu_acl_set *build(const char *const *lines, GError **error)
+{
+	GPtrArray *entries = entries_of(lines);
+	struct nu_acl_set *set = nu_ldap_acls_build(entries, error);
+
+	g_ptr_array_free(entries, TRUE);
+	return set;
+}
+
+static bool build_fails(const char *const *lines, const char *want)
+{
+	GError *error = NULL;
+	struct nu_acl_set *set = build(lines, &error);
+	bool ok = !set && error && strcmp(error->message, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "entries: want error `%s', got `%s'\n", want,
+			error ? error->message : "(none)");
+	nu_acl_set_free(set);
+	g_clear_error(&error);
+	return ok;
+}
+
+static struct nuauth_packet packet(uint8_t proto, const char *dst, uint16_t dport)
+{
+	struct nuauth_packet p;
+	struct in_addr a;
+
+	memset(&p, 0, sizeof(p));
+	p.flow.proto = proto;
+	p.flow.family = AF_INET;
+	inet_pton(AF_INET, "10.1.1.1", &a);
+	p.flow.saddr.s6_addr[10] = p.flow.saddr.s6_addr[11] = 0xff;
+	memcpy(&p.flow.saddr.s6_addr[12], &a, 4);
+	inet_pton(AF_INET, dst, &a);
+	p.flow.daddr.s6_addr[10] = p.flow.daddr.s6_addr[11] = 0xff;
+	memcpy(&p.flow.daddr.s6_addr[12], &a, 4);
+	p.flow.sport = 40000;
+	p.flow.dport = dport;
+	p.indev = p.outdev = p.app = p.gateway = "";
+	p.os_sysname = p.os_release = p.os_version = "";
+	return p;
+}
+
+/* "name/decision/flags/log_prefix" of each match, comma-separated. */
+static bool matches_are(const struct nu_acl_set *set, struct nuauth_packet p,
+			const struct nuauth_user *u, const char *want)
+{
+	GArray *m = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
+	GString *got = g_string_new(NULL);
+	bool ok;
+
+	nu_acl_match(set, &p, u, m);
+	for (guint i = 0; i < m->len; i++) {
+		const struct nuauth_acl_match *x = &g_array_index(m, struct nuauth_acl_match, i);
+
+		g_string_append_printf(got, "%s%s/%d/%u/%s", i ? "," : "", x->name, x->decision,
+				       x->flags, x->log_prefix);
+	}
+	ok = strcmp(got->str, want) == 0;
+	if (!ok)
+		fprintf(stderr, "matches: want `%s', got `%s'\n", want, got->str);
+	g_string_free(got, TRUE);
+	g_array_free(m, TRUE);
+	return ok;
+}
+
+static bool collect_period(const char *acl, const char *period, const char *where, void *ctx)
+{
+	g_string_append_printf(ctx, "%s|%s|%s;", acl, period, where);
+	return true;
+}
+
+static void test_acl_entries(void)
+{
+	static const uint32_t g100[] = { 100 };
+	static const struct nuauth_user alice = { "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD };
+	static const struct nuauth_user bob = { "bob", 1002, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+	static const char *const good[] = {
+		"dn: cn=web,ou=acls,dc=x",
+		"objectClass: nufwAcl",
+		"cn: web",
+		"description: ignored, as other attributes are",
+		"nufwAclGid: 100",
+		"nufwAclProto: tcp",
+		"nufwAclDstPort: 80",
+		"nufwAclDstPort: 443, 8000-8001",
+		"nufwAclDecision: 1",
+		"nufwAclLogPrefix: web ",
+		"nufwAclOrder: 20",
+		"dn: cn=deny,ou=acls,dc=x",
+		"cn: deny",
+		"NUFWACLUID: 1001",
+		"nufwAclDstIP: 10.9.0.0/16",
+		"nufwAclDecision: 3",
+		"nufwAclFlags: 0x10",
+		"nufwAclOrder: 10",
+		"nufwAclPeriod: office",
+		/* Order 0 (none given), before the others; the DN breaks ties. */
+		"dn: cn=dns b,ou=acls,dc=x",
+		"cn: dns b",
+		"nufwAclGid: 100",
+		"nufwAclProto: udp",
+		"nufwAclDstPort: 53",
+		"dn: cn=dns a,ou=acls,dc=x",
+		"cn: dns a",
+		"nufwAclGid: 100",
+		"nufwAclUid: 1002",
+		"nufwAclProto: 17",
+		"nufwAclDstPort: 53",
+		"nufwAclDecision: 0",
+		NULL,
+	};
+	GError *error = NULL;
+	struct nu_acl_set *set = build(good, &error);
+	GString *periods = g_string_new(NULL);
+
+	CHECK(set && !error);
+	if (!set) {
+		fprintf(stderr, "entries: %s\n", error->message);
+		g_clear_error(&error);
+		g_string_free(periods, TRUE);
+		return;
+	}
+	CHECK(nu_acl_count(set) == 4);
+	CHECK(matches_are(set, packet(IPPROTO_TCP, "10.9.1.1", 80), &alice,
+			  "deny/3/16/,web/1/0/web "));
+	CHECK(matches_are(set, packet(IPPROTO_TCP, "10.8.1.1", 443), &alice, "web/1/0/web "));
+	CHECK(matches_are(set, packet(IPPROTO_TCP, "10.8.1.1", 8001), &alice, "web/1/0/web "));
+	CHECK(matches_are(set, packet(IPPROTO_TCP, "10.8.1.1", 8002), &alice, ""));
+	CHECK(matches_are(set, packet(IPPROTO_TCP, "10.9.1.1", 80), &bob, ""));
+	CHECK(matches_are(set, packet(IPPROTO_UDP, "10.8.1.1", 53), &alice,
+			  "dns a/0/0/,dns b/1/0/"));
+	CHECK(matches_are(set, packet(IPPROTO_UDP, "10.8.1.1", 53), &bob, "dns a/0/0/"));
+	CHECK(nu_acl_foreach_period(set, collect_period, periods));
+	CHECK(strcmp(periods->str, "deny|office|ldap:///cn=deny,ou=acls,dc=x;") == 0);
+	g_string_free(periods, TRUE);
+	nu_acl_set_free(set);
+
+	/* No entries: an empty set. */
+	{
+		static const char *const none[] = { NULL };
+
+		set = build(none, &error);
+		CHECK(set && nu_acl_count(set) == 0);
+		nu_acl_set_free(set);
+	}
+
+	/* Bad entries: the DN and the attribute. */
+	{
+		static const char *const l[] = { "dn: cn=ok,dc=x", "cn: ok", "nufwAclGid: 1",
+			"dn: cn=bad,dc=x", "cn: bad", "nufwAclGid: 1", "nufwAclDstPort: abc", NULL };
+		CHECK(build_fails(l, "ldap:///cn=bad,dc=x: nufwAclDstPort: expected a comma list "
+				  "of ports (n or a-b, 0 to 65535), got `abc'"));
+	}
+	{
+		static const char *const l[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclGid: 1",
+			"nufwAclDecision: 1", "nufwAclDecision: 0", NULL };
+		CHECK(build_fails(l, "ldap:///cn=a,dc=x: nufwAclDecision: a single value "
+				  "expected, got a second one `0'"));
+	}
+	{
+		static const char *const l[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclGid: 1",
+			"nufwAclDstPrt: 22", NULL };
+		CHECK(build_fails(l, "ldap:///cn=a,dc=x: nufwAclDstPrt: unknown attribute"));
+	}
+	{
+		static const char *const l[] = { "dn: ou=a,dc=x", "nufwAclGid: 1", NULL };
+		CHECK(build_fails(l, "ldap:///ou=a,dc=x: no cn to name the ACL"));
+	}
+	{
+		static const char *const l[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclProto: tcp",
+			NULL };
+		CHECK(build_fails(l, "ldap:///cn=a,dc=x: ACL `a' has neither uid= nor gid="));
+	}
+	{
+		static const char *const l[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclGid: 1",
+			"nufwAclOrder: first", NULL };
+		CHECK(build_fails(l, "ldap:///cn=a,dc=x: nufwAclOrder: expected one integer, "
+				  "got `first'"));
+	}
+	{
+		static const char *const l[] = { "dn: cn=a,ou=one,dc=x", "cn: a", "nufwAclGid: 1",
+			"dn: cn=a,ou=two,dc=x", "cn: a", "nufwAclGid: 2", NULL };
+		CHECK(build_fails(l, "ldap:///cn=a,ou=two,dc=x: duplicate ACL `a' "
+				  "(first at ldap:///cn=a,ou=one,dc=x)"));
+	}
+	{
+		static const char *const l[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclGid: 1",
+			"nufwAclDecision: 2", NULL };
+		CHECK(build_fails(l, "ldap:///cn=a,dc=x: nufwAclDecision: expected 0 (drop), "
+				  "1 (accept) or 3 (reject), got `2'"));
+	}
+	/* A NUL byte inside a value would cut it: refused. */
+	{
+		GPtrArray *entries = g_ptr_array_new_with_free_func(nu_ldap_acl_entry_free);
+		struct nu_ldap_acl_entry *e = nu_ldap_acl_entry_new("cn=nul,dc=x");
+
+		nu_ldap_acl_entry_add(e, "cn", "nul", 3);
+		nu_ldap_acl_entry_add(e, "nufwAclGid", "1", 1);
+		nu_ldap_acl_entry_add(e, "nufwAclDstIP", "10.0.0.1\0/8", 11);
+		g_ptr_array_add(entries, e);
+		CHECK(nu_ldap_acls_build(entries, &error) == NULL && error &&
+		      strcmp(error->message,
+			     "ldap:///cn=nul,dc=x: nufwAclDstIP: a value holds a NUL byte") == 0);
+		g_clear_error(&error);
+		g_ptr_array_free(entries, TRUE);
+	}
+}
+
 int main(void)
 {
 	tmpdir = g_dir_make_tmp("test_ldap.XXXXXX", NULL);
 	test_filters();
 	test_conf();
 	test_userpassword();
+	test_acl_entries();
 	{
 		char *path = g_build_filename(tmpdir, "nuauth.conf", NULL);
 		g_unlink(path);
