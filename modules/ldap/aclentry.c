@@ -151,6 +151,31 @@ static int entry_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(x->dn, y->dn);
 }
 
+char *nu_ldap_acl_entries_digest(const GPtrArray *entries)
+{
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	char *hex;
+
+	/* Each string with its NUL, so that no two lists run together. */
+	for (guint i = 0; i < entries->len; i++) {
+		const struct nu_ldap_acl_entry *e = g_ptr_array_index(entries, i);
+
+		g_checksum_update(sum, (const guchar *)e->dn, strlen(e->dn) + 1);
+		for (guint j = 0; j < e->attrs->len; j++) {
+			const char *attr = g_ptr_array_index(e->attrs, j);
+			const char *value = g_ptr_array_index(e->values, j);
+
+			g_checksum_update(sum, (const guchar *)attr, strlen(attr) + 1);
+			if (value)
+				g_checksum_update(sum, (const guchar *)value, strlen(value) + 1);
+		}
+		g_checksum_update(sum, (const guchar *)"\n", 1);
+	}
+	hex = g_strdup(g_checksum_get_string(sum));
+	g_checksum_free(sum);
+	return hex;
+}
+
 struct nu_acl_set *nu_ldap_acls_build(GPtrArray *entries, GError **error)
 {
 	struct nu_acl_builder *b;

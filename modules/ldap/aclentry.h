@@ -37,8 +37,12 @@ void nu_ldap_acl_entry_free(void *entry);
 void nu_ldap_acl_entry_add(struct nu_ldap_acl_entry *entry, const char *attr,
 			   const char *value, size_t len);
 
-/* The ACL set of entries (struct nu_ldap_acl_entry), in the order above.
- * NULL with *error ("ldap:///DN: attribute: why") on a bad entry. */
+/* The ACL set of entries (struct nu_ldap_acl_entry), which it sorts in
+ * the order above.  NULL with *error ("ldap:///DN: attribute: why") on a
+ * bad entry. */
 struct nu_acl_set *nu_ldap_acls_build(GPtrArray *entries, GError **error);
+/* A digest (hex SHA-256) of entries as they are ordered: equal digests,
+ * same ACLs. */
+char *nu_ldap_acl_entries_digest(const GPtrArray *entries);
 
 #endif

@@ -96,7 +96,7 @@ static int search_op(LDAP *ld, bool *rebind, void *ctx)
 }
 
 struct nu_acl_set *nu_ldap_acls_load(const struct nu_ldap_conf *conf, struct nu_ldap_pool *pool,
-				     GError **error)
+				     char **digest, GError **error)
 {
 	struct acl_search s = { .conf = conf };
 	struct nu_acl_set *set = NULL;
@@ -123,8 +123,8 @@ struct nu_acl_set *nu_ldap_acls_load(const struct nu_ldap_conf *conf, struct nu_
 			    "ldap: cannot read the ACLs under %s from %s: %s%s%s",
 			    conf->acls_base_dn, conf->uri, ldap_err2string(rc),
 			    s.why ? ": " : "", s.why ? s.why : "");
-	else
-		set = nu_ldap_acls_build(s.entries, error);
+	else if ((set = nu_ldap_acls_build(s.entries, error)) && digest)
+		*digest = nu_ldap_acl_entries_digest(s.entries);
 	g_ptr_array_free(s.entries, TRUE);
 	g_free(s.why);
 	return set;

@@ -11,12 +11,13 @@
  * matches in memory.  nuauth calls init again at each reload (SIGHUP,
  * nuauthctl reload) and keeps the running modules when it fails, so the
  * ACLs change then; an error in them stops a start and is ignored by a
- * reload, which keeps the ACLs read before. */
+ * reload, which keeps the ACLs read before.  With ldap_acls_refresh they
+ * are also read again on a timer, by a thread (aclstore.h). */
 #include "config.h"
 
 #include <nuauth/module.h>
 
-#include "aclload.h"
+#include "aclstore.h"
 #include "ldapconf.h"
 #include "log.h"
 #include "pool.h"
@@ -25,7 +26,7 @@
 struct ldap_module {
 	struct nu_ldap_conf conf;
 	struct nu_ldap_pool *pool;
-	struct nu_acl_set *acls;	/* NULL without ldap_acls_base_dn */
+	struct nu_ldap_aclstore *acls;	/* NULL without ldap_acls_base_dn */
 };
 
 static void ldap_module_deinit(void *priv)
@@ -34,7 +35,8 @@ static void ldap_module_deinit(void *priv)
 
 	if (!lm)
 		return;
-	nu_acl_set_free(lm->acls);
+	/* First: a refresh under way uses the pool. */
+	nu_ldap_aclstore_free(lm->acls);
 	nu_ldap_pool_free(lm->pool);
 	nu_ldap_conf_clear(&lm->conf);
 	g_free(lm);
@@ -70,14 +72,8 @@ static void *ldap_module_init(struct nu_conf *conf, const char *instance,
 		 lm->conf.uri, lm->conf.password_check == NU_LDAP_CHECK_BIND ? "bind" : "compare",
 		 lm->conf.pool_size, rc == LDAP_SUCCESS ? "" : ": not reachable now: ",
 		 rc == LDAP_SUCCESS ? "" : ldap_err2string(rc));
-	if (*lm->conf.acls_base_dn) {
-		gint64 start = g_get_monotonic_time();
-
-		if (!(lm->acls = nu_ldap_acls_load(&lm->conf, lm->pool, error)))
-			goto fail;
-		log_info("ldap: %u ACLs under %s (read in %.0f ms)", nu_acl_count(lm->acls),
-			 lm->conf.acls_base_dn, (double)(g_get_monotonic_time() - start) / 1000.0);
-	}
+	if (*lm->conf.acls_base_dn && !(lm->acls = nu_ldap_aclstore_new(&lm->conf, lm->pool, error)))
+		goto fail;
 	return lm;
 fail:
 	nu_conf_free(own);
@@ -107,26 +103,8 @@ static int ldap_module_acl_check(void *priv, const struct nuauth_packet *packet,
 {
 	struct ldap_module *lm = priv;
 
-	nu_acl_match(lm->acls, packet, user, matches);
+	nu_acl_match(nu_ldap_aclstore_get(lm->acls), packet, user, matches);
 	return 0;
-}
-
-struct period_check {
-	bool (*known)(const char *period, void *ctx);
-	void *ctx;
-	GError **error;
-};
-
-static bool check_one_period(const char *acl, const char *period, const char *where,
-			     void *ctx)
-{
-	struct period_check *pc = ctx;
-
-	if (pc->known(period, pc->ctx))
-		return true;
-	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-		    "%s: acl [%s]: unknown period `%s'", where, acl, period);
-	return false;
 }
 
 /* nuauth calls this for the modules of nuauth_acl_check_module only, once
@@ -137,14 +115,13 @@ static bool ldap_module_check_periods(void *priv,
 				      void *ctx, GError **error)
 {
 	struct ldap_module *lm = priv;
-	struct period_check pc = { known, ctx, error };
 
 	if (!lm->acls) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 			    "nuauth_acl_check_module names ldap, but ldap_acls_base_dn is not set");
 		return false;
 	}
-	return nu_acl_foreach_period(lm->acls, check_one_period, &pc);
+	return nu_ldap_aclstore_check_periods(lm->acls, known, ctx, error);
 }
 
 static const struct nuauth_module ldap_module = {

@@ -136,8 +136,13 @@ bool nu_ldap_conf_read(struct nu_conf *conf, struct nu_ldap_conf *c, GError **er
 			 &c->group_filter, error) ||
 	    !read_uint(conf, "ldap_request_timeout", 3, 1, 300, &c->request_timeout, error) ||
 	    !read_uint(conf, "ldap_network_timeout", 2, 1, 300, &c->network_timeout, error) ||
-	    !read_uint(conf, "ldap_pool_size", 4, 1, 256, &c->pool_size, error))
+	    !read_uint(conf, "ldap_pool_size", 4, 1, 256, &c->pool_size, error) ||
+	    !read_uint(conf, "ldap_acls_refresh", 0, 0, 86400, &c->acls_refresh, error))
 		goto fail;
+	if (c->acls_refresh && !*c->acls_base_dn) {
+		bad_value(conf, "ldap_acls_refresh", error, "%s", "set without ldap_acls_base_dn");
+		goto fail;
+	}
 	return true;
 fail:
 	nu_ldap_conf_clear(c);

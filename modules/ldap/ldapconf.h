@@ -11,6 +11,8 @@
  *   ldap_users_base_dn    where users are searched (subtree)
  *   ldap_groups_base_dn   where groups are searched (subtree)
  *   ldap_acls_base_dn     where ACLs are read ("": no ACLs from LDAP)
+ *   ldap_acls_refresh     seconds between two readings of the ACLs besides
+ *                         those at start and reload (0: none, the default)
  *   ldap_user_filter      (&(objectClass=posixAccount)(uid=%u))
  *   ldap_group_filter     (|(&(objectClass=posixGroup)(memberUid=%u))
  *                           (&(objectClass=groupOfNames)(member=%d)))
@@ -46,6 +48,7 @@ struct nu_ldap_conf {
 	unsigned request_timeout;	/* s */
 	unsigned network_timeout;	/* s */
 	unsigned pool_size;
+	unsigned acls_refresh;		/* s; 0: never */
 };
 
 /* Reads the keys from conf into *out.  False with *error ("file:line:

@@ -12,7 +12,8 @@
 # (the pool reconnects).  Then the ACLs from LDAP (the shipped schema,
 # nuauth_acl_check_module="ldap"): accepts, drops and a reject decided by
 # entries, a change in the directory applied at SIGHUP, malformed entries
-# refused with their DN, and 2000 entries read in pages.  Prints one
+# refused with their DN, 2000 entries read in pages, and changes picked
+# up without SIGHUP with ldap_acls_refresh.  Prints one
 # PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -33,6 +34,7 @@ BOB_UID=2072
 CAROL_UID=2073
 PROBE_UID=2074
 ACL_UID=2075
+REFRESH_UID=2076
 
 SUFFIX="dc=lab,dc=nufw"
 LDAP_URI="ldap://127.0.0.1:3389"
@@ -587,6 +589,56 @@ if ldap_admin ldapadd -f "$SLAPD_DIR/bulk.ldif" > "$LAB_DIR/ldapadd-bulk.log" 2>
 	fi
 else
 	fail "ldapadd of 2000 ACL entries" "$(tail -5 "$LAB_DIR/ldapadd-bulk.log")"
+fi
+
+# ldap_acls_refresh: changes apply without SIGHUP; a malformed entry is
+# logged once and the running ACLs stay.
+lab_stop "$NUAUTH_PID"
+mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-acls.log"
+echo 'ldap_acls_refresh=1' >> "$LAB_DIR/nuauth.conf"
+lab_start_nuauth || { fail "nuauth starts with ldap_acls_refresh"; lab_finish; exit 1; }
+if login_ok "alice logs in to the nuauth that refreshes its ACLs" $REFRESH_UID alice alice-ldap-pw
+then
+	connect_case "before the change, the LDAP ACL gives 8080" $REFRESH_UID 8080 ok
+	ldap_admin ldapmodify > "$LAB_DIR/ldapmodify-2.log" 2>&1 <<LDIF
+dn: cn=web from ldap,$ACLS_DN
+changetype: modify
+replace: nufwAclDstPort
+nufwAclDstPort: 80
+LDIF
+	if lab_wait_log nuauth "ldap: the ACLs under $ACLS_DN changed: 2003 ACLs now" 10; then
+		pass "ldap_acls_refresh: nuauth sees the change in the directory without SIGHUP"
+		connect_case "after the refresh, the LDAP ACL gives 80" $REFRESH_UID 80 ok 1101
+		connect_case "after the refresh, 8080 is dropped" $REFRESH_UID 8080 refused
+	else
+		fail "ldap_acls_refresh: nuauth sees the change in the directory without SIGHUP"
+	fi
+	ldap_admin ldapadd > "$LAB_DIR/ldapadd-bad2.log" 2>&1 <<LDIF
+dn: $BAD_DN
+objectClass: nufwAcl
+cn: bad port
+nufwAclGid: 100
+nufwAclDstPort: abc
+LDIF
+	if lab_wait_log nuauth "ldap: refreshing the ACLs: ldap:///$BAD_DN: nufwAclDstPort: .*keeping the 2003" 10
+	then
+		pass "a refresh meeting a malformed entry logs its DN and keeps the running ACLs"
+		connect_case "with the malformed entry in the directory, 80 still works" \
+			$REFRESH_UID 80 ok
+	else
+		fail "a refresh meeting a malformed entry logs its DN and keeps the running ACLs"
+	fi
+	ldap_admin ldapdelete "$BAD_DN" > /dev/null 2>&1
+	if lab_wait_log nuauth "ldap: refreshing the ACLs works again" 10; then
+		n=$(grep -c "ldap: refreshing the ACLs: " "$LAB_DIR/nuauth.log")
+		if [ "$n" = 1 ]; then
+			pass "the failing refreshes were logged once, and the recovery too"
+		else
+			fail "the failing refreshes were logged once" "logged $n times"
+		fi
+	else
+		fail "nuauth logs that refreshing works again"
+	fi
 fi
 
 lab_finish

@@ -155,7 +155,7 @@ static void test_conf(void)
 		CHECK(strcmp(c.uri, "ldap://127.0.0.1:389") == 0);
 		CHECK(strcmp(c.users_base_dn, "dc=example,dc=org") == 0);
 		CHECK(strcmp(c.groups_base_dn, "dc=example,dc=org") == 0);
-		CHECK(strcmp(c.acls_base_dn, "") == 0);
+		CHECK(strcmp(c.acls_base_dn, "") == 0 && c.acls_refresh == 0);
 		CHECK(strcmp(c.bind_dn, "") == 0);
 		CHECK(strcmp(c.user_filter, "(&(objectClass=posixAccount)(uid=%u))") == 0);
 		CHECK(strstr(c.group_filter, "(memberUid=%u)") && strstr(c.group_filter, "(member=%d)"));
@@ -216,6 +216,16 @@ static void test_conf(void)
 			 "2: ldap_group_filter: filter `memberUid=%u' is not in parentheses"));
 	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_bind_password=\"pw\"\n",
 			 "2: ldap_bind_password: set without ldap_bind_dn"));
+	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_acls_refresh=60\n",
+			 "2: ldap_acls_refresh: set without ldap_acls_base_dn"));
+	msg = read_conf("ldap_base_dn=\"dc=x\"\nldap_acls_base_dn=\"ou=acls,dc=x\"\n"
+			"ldap_acls_refresh=60\n", &c, NULL);
+	CHECK(msg == NULL);
+	if (!msg) {
+		CHECK(strcmp(c.acls_base_dn, "ou=acls,dc=x") == 0 && c.acls_refresh == 60);
+		nu_ldap_conf_clear(&c);
+	}
+	g_free(msg);
 	CHECK(conf_fails("ldap_base_dn=\"dc=x\"\nldap_server_addr=\"a b\"\n",
 			 "2: ldap_server_addr: `a b' is not a host name or address"));
 	/* nu_conf_get_int's own messages for numbers */
