@@ -117,7 +117,8 @@ static gpointer refresh_thread(gpointer data)
 	st->fresh = set;
 	st->fresh_digest = digest;
 	st->fresh_error = error;
-	st->done = g_idle_add(refresh_done, st);
+	/* Not an idle priority: a busy loop would put the swap off forever. */
+	st->done = g_idle_add_full(G_PRIORITY_DEFAULT, refresh_done, st, NULL);
 	g_mutex_unlock(&st->lock);
 	return NULL;
 }
