@@ -179,7 +179,11 @@ fi
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 phase queued -c "$INFLIGHT" >/dev/null	# warm: ARP, conntrack, caches
 max_direct=$(phase direct -c "$INFLIGHT")
+# The gateway's own cost: nufw's and nuauth's CPU time over the max phase.
+gw_ticks() { awk '{ t += $14 + $15 } END { print t }' "/proc/$NUAUTH_PID/stat" "/proc/$NUFW_PID/stat"; }
+ticks0=$(gw_ticks)
 max_queued=$(phase queued -c "$INFLIGHT")
+ticks1=$(gw_ticks)
 rd=$(field "$max_direct" cps) rq=$(field "$max_queued" cps)
 printf '\nauthenticated connections: %d users, %d in flight each, %d s per figure\n' \
 	"$USERS" "$INFLIGHT" "$SECS"
@@ -188,6 +192,12 @@ printf '%-40s %12s %8s\n' "no queue rule (baseline)" "$rd" "1.00"
 printf '%-40s %12s %8s\n' "queue -> nufw -> nuauth -> user's client" "$rq" \
 	"$(awk "BEGIN { printf \"%.2f\", $rq / ($rd ? $rd : 1) }")"
 printf '  %s\n  %s\n' "queued: $max_queued" "direct: $max_direct"
+# The lab's clients and load generator share the gateway's cores, which a
+# real gateway does not: what nufw and nuauth spend per connect tells what
+# the gateway itself can do.
+awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v n="$(field "$max_queued" completed)" 'BEGIN {
+	if (n > 0 && t > 0) printf "gateway (nufw + nuauth) CPU per authenticated connect: %.0f us (one core: %.0f connects/s)\n",
+		t / hz * 1e6 / n, n / (t / hz) }'
 
 rates=$(for pct in 10 25 50 75 90; do echo $((rq * pct / 100)); done; echo 1000)
 rates=$(sort -n -u <<< "$rates" | awk '$1 > 0')
