@@ -59,7 +59,7 @@ enum nu_attr_type {
 	NU_ATTR_SASL_DATA	= 13,	/* bytes, may be empty */
 	NU_ATTR_RESULT		= 14,	/* u8, enum nu_auth_code */
 	NU_ATTR_USER		= 15,	/* string */
-	NU_ATTR_CONN		= 16,	/* nested: FLOW, optional APP */
+	NU_ATTR_CONN		= 16,	/* nested: FLOW, optional APP and APP_SHA256 */
 	NU_ATTR_APP		= 17,	/* string, full path of the program */
 	NU_ATTR_OS_SYSNAME	= 18,	/* string */
 	NU_ATTR_OS_RELEASE	= 19,	/* string */
@@ -71,6 +71,7 @@ enum nu_attr_type {
 	NU_ATTR_BYTES_IN	= 25,	/* u64 */
 	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
 	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
+	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
 	/* Attribute types stay below 32: decoders keep a bitmask of those seen. */
 };
 
@@ -218,6 +219,9 @@ struct nu_decision {
 	uint8_t verdict;	/* VERDICT, mandatory, enum nu_verdict */
 	bool has_mark;
 	uint32_t mark;		/* MARK, optional: the packet's new mark */
+	bool has_expires;
+	uint32_t expires_in;	/* EXPIRES, optional: seconds until the
+				 * accepted connection must end */
 };
 enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap, const struct nu_decision *m, size_t *out_len);
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len, struct nu_decision *m);
