@@ -101,7 +101,8 @@ lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf"
 NUAUTH_PID=$LAB_PID
 lab_wait_log nuauth ready
 p=$LAB_DIR/pki
-lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m -C -t 5 -T 20000 \
+# -C -M: only the authenticated connections' ends are reported.
+lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m -C -M -t 5 -T 20000 \
 	-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem"
 NUFW_PID=$LAB_PID
 lab_wait_log nufw "connected to nuauth"
@@ -123,6 +124,10 @@ field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" <<< "$1"; }	# field LINE KEY
 phase() {
 	local mode=$1 line syns wrong; shift
 	if [ "$mode" = queued ]; then queue_on; else queue_off; fi
+	# The connections of the phase before sit in TIME_WAIT in the gateway's
+	# conntrack table: a full table drops SYNs (a second's retransmission
+	# each), which would be measured as the next phase's latency.
+	ip netns exec "$NS_G" conntrack -F >/dev/null 2>&1
 	$ipt -t mangle -Z
 	line=$(ip netns exec "$NS_C" "$LOAD" connect -t "$SECS" "$@" $SERVER $PORT $UID0 $UIDN)
 	read -r syns wrong <<< "$(marks_counted)"
