@@ -17,6 +17,7 @@
  *   App=                   glob on the program's full path
  *   OS=                    sysname[;release[;version]], case-insensitive
  *   indev=, outdev=        interface names
+ *   physindev=, physoutdev= bridge port names (bridged packets only)
  *   decision=              0 drop, 1 accept (default), 3 reject
  *   flags=                 unsigned 32-bit number
  *   log_prefix=            text

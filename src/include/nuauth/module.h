@@ -20,7 +20,8 @@
 /* 5: conn_end_log, and the client and OS of a session event. */
 /* 6: scram_verifier (SCRAM-SHA-256 logins). */
 /* 7: the user's auth_quality, the packet's gateway. */
-#define NUAUTH_MODULE_API_VERSION 7
+/* 8: the packet's bridge ports (physindev, physoutdev). */
+#define NUAUTH_MODULE_API_VERSION 8
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -49,6 +50,8 @@ struct nuauth_packet {
 	uint8_t icmp_type;
 	const char *indev;		/* "" when unknown */
 	const char *outdev;
+	const char *physindev;		/* bridge ports on a bridging gateway */
+	const char *physoutdev;		/* (br_netfilter), "" when unknown */
 	const char *app;		/* full program path, "" when unknown */
 	const char *os_sysname;		/* "" when unknown */
 	const char *os_release;
