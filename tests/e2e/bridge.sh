@@ -211,6 +211,30 @@ test_reject_on_bridge() {
 	fi
 }
 
+# Queued before the bridge has chosen the way out (mangle PREROUTING, where
+# nufw-qos queues on a router), a packet has its in-port but no out-port
+# yet: physindev= ACLs still work, physoutdev= ones cannot match.
+test_queue_at_prerouting() {
+	local ipt="ip netns exec $NS_G iptables" out before
+	$ipt -D FORWARD -m physdev --physdev-is-bridged -p tcp --syn -j NFQUEUE --queue-num 0
+	$ipt -t mangle -I PREROUTING 2 -m physdev --physdev-is-in -p tcp --syn \
+		-m addrtype ! --dst-type LOCAL -j NFQUEUE --queue-num 0
+	before=$(grep -c "refused at once from the client port" "$LAB_DIR/nuauth.log")
+	out=$(probe 7070 4000)
+	if grep -q "failed: Connection refused" <<<"$out" &&
+	   [ "$(grep -c "refused at once from the client port" "$LAB_DIR/nuauth.log")" -gt "$before" ]; then
+		pass "queued in PREROUTING, the packet still has its in-port (physindev= matches)"
+	else
+		fail "queued in PREROUTING, the packet still has its in-port (physindev= matches)" "$out"
+	fi
+	out=$(probe 80 1500)
+	if [ $? -ne 0 ] && grep -q "user alice: .*:80 dropped (no acl matched)" "$LAB_DIR/nuauth.log"; then
+		pass "queued in PREROUTING, the packet has no out-port yet (physoutdev= cannot match)"
+	else
+		fail "queued in PREROUTING, the packet has no out-port yet (physoutdev= cannot match)" "$out"
+	fi
+}
+
 bridge_netns
 if ! bridge_rules; then
 	fail "the gateway's physdev and CONNMARK rules load"
@@ -233,6 +257,7 @@ if lab_wait_log alice "logged in" 10; then
 	test_allowed_by_client_port
 	test_refused_by_other_port
 	test_reject_on_bridge
+	test_queue_at_prerouting
 else
 	fail "alice logs in to nuauth on br0's address"
 fi
