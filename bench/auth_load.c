@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io_all.h"
+
 #define MAX_WORKERS 1000
 #define MAX_INFLIGHT 4096	/* per worker: past it, an open-loop connect is skipped */
 #define LATE_NS 1000000		/* a connect started this late counts as late */
@@ -199,40 +201,6 @@ static void run_worker(struct worker *w, unsigned i, unsigned n)
 		for (int k = 0; k < nev; k++)
 			on_ready(w, evs[k].data.fd);
 	}
-}
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -16,6 +16,9 @@
 # mark is the uid): a chain in mangle POSTROUTING counts SYNs whose mark is
 # not the one of their source address's user.  The plot of latency against
 # offered rate goes to $BENCH_PLOT (bench/auth_latency.png; empty: none).
+# With SOAK_MINUTES set, it runs the soak instead: that many minutes at
+# SOAK_RATE (2,000) connects/s, checking every connect's mark and that the
+# file descriptors and memory of nuauth, nufw and the clients stay flat.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../tests/e2e/lab.sh"
@@ -123,6 +126,55 @@ phase() {
 	echo "$mode $line" >> "$LAB_DIR/phases.log"
 	echo "$line"
 }
+
+# usage PID...: "FDS RSS_KB" summed over the processes
+usage() {
+	local pid fds=0 rss=0 n
+	for pid in "$@"; do
+		n=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+		fds=$((fds + n))
+		rss=$((rss + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
+	done
+	echo "$fds $rss"
+}
+
+# The soak: SOAK_MINUTES minutes at SOAK_RATE connects/s, a line a minute
+# with what every connect came to and the file descriptors and memory of
+# nuauth, nufw and the clients, which must stay flat.
+soak() {
+	local m line first_ua first_uw first_uc ua uw uc wrong_total=0 failed_total=0 done_total=0
+	local client_pids=() pid
+	for pid in "${LAB_PIDS[@]}"; do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nutcpc ] && client_pids+=("$pid")
+	done
+	printf 'soak: %d periods of %d s at %d connects/s, %d users\n' "$SOAK_MINUTES" "$SECS" \
+		"$SOAK_RATE" "$USERS"
+	printf '%4s %9s %7s %6s %13s %13s %18s\n' n completed failed wrong \
+		"nuauth fd/kB" "nufw fd/kB" "clients fd/kB"
+	for ((m = 1; m <= SOAK_MINUTES; m++)); do
+		line=$(phase queued -r "$SOAK_RATE")
+		ua=$(usage "$NUAUTH_PID") uw=$(usage "$NUFW_PID") uc=$(usage "${client_pids[@]}")
+		[ $m = 1 ] && first_ua=$ua first_uw=$uw first_uc=$uc
+		done_total=$((done_total + $(field "$line" completed)))
+		failed_total=$((failed_total + $(field "$line" timeouts) + $(field "$line" failed)))
+		wrong_total=$((wrong_total + $(field "$line" wrong_marks)))
+		printf '%4d %9s %7s %6s %13s %13s %18s\n' $m "$(field "$line" completed)" \
+			$(( $(field "$line" timeouts) + $(field "$line" failed) )) "$(field "$line" wrong_marks)" \
+			"${ua/ //}" "${uw/ //}" "${uc/ //}"
+	done
+	echo "soak: $done_total connects, $failed_total failed or timed out, $wrong_total without their user's mark"
+	echo "soak: after period 1 -> after period $SOAK_MINUTES (fds/kB): nuauth ${first_ua/ //} -> ${ua/ //}," \
+		"nufw ${first_uw/ //} -> ${uw/ //}, clients ${first_uc/ //} -> ${uc/ //}"
+	[ "$wrong_total" = 0 ]
+}
+
+if [ -n "${SOAK_MINUTES:-}" ]; then
+	SOAK_RATE=${SOAK_RATE:-2000}
+	SECS=${SOAK_PERIOD:-60}	# one line per period
+	phase queued -c "$INFLIGHT" >/dev/null	# warm
+	soak
+	exit
+fi
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 phase queued -c "$INFLIGHT" >/dev/null	# warm: ARP, conntrack, caches

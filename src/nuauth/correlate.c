@@ -144,7 +144,8 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		nuauth_decide(cor->srv, &pkt, &user, &v);
 	}
 	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
-				     v.verdict == NU_VERDICT_ACCEPT, v.mark);
+				     v.verdict == NU_VERDICT_ACCEPT, v.mark,
+				     v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0);
 	if (v.verdict == NU_VERDICT_ACCEPT) {
 		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
 		nuauth_connections_set_expiry(cor->srv->connections, &ask->flow, v.expires,
@@ -235,7 +236,7 @@ static bool answer_by_ip(struct nuauth_correlator *cor, struct nuauth_gateway *g
 	} else {
 		log_warnx("%s: IP authentication names user `%s', whom no user database knows: dropped",
 			  nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)), name);
-		nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0);
+		nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0, 0);
 	}
 	g_array_unref(su.groups);
 	return true;
@@ -380,7 +381,7 @@ static gboolean on_tick(gpointer data)
 		nuauth_gateway_send_decision(p->gw, p->ask.packet_id,
 					     cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
 										: NU_VERDICT_DROP,
-					     false, 0);
+					     false, 0, 0);
 		packet_forget(cor, p);
 	}
 	g_hash_table_iter_init(&it, cor->announced);

@@ -5,6 +5,7 @@
 #include "nuauth.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -72,13 +73,20 @@ static void send_hello(struct nuauth_gateway *gw)
 }
 
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark)
+				  int verdict, bool has_mark, uint32_t mark, time_t expires)
 {
 	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
 				 .has_mark = has_mark, .mark = mark };
 	uint8_t buf[64];
 	size_t len;
 
+	/* Relative, so that the gateway's clock need not agree with ours. */
+	if (expires) {
+		time_t now = time(NULL);
+
+		d.has_expires = true;
+		d.expires_in = expires > now ? (uint32_t)MIN(expires - now, (time_t)UINT32_MAX) : 0;
+	}
 	if (nu_decision_encode(buf, sizeof(buf), &d, &len) != NU_PROTO_OK)
 		return;
 	nu_msgconn_send(gw->link, buf, len);

@@ -199,8 +199,10 @@ bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 /* ---- gw_session.c ---- */
 void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 			   const struct sockaddr_storage *peer);
+/* expires: the wall-clock time when the gateway must end the accepted
+ * connection (the end of its ACL's period); 0 never. */
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark);
+				  int verdict, bool has_mark, uint32_t mark, time_t expires);
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
 /* Who the gateway is, the same across its links and restarts: its
  * certificate's CN, or its address when the certificate has none. */
@@ -349,6 +351,11 @@ typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flo
 				     const char *gw_id, void *ctx);
 void nuauth_connections_foreach(const struct nuauth_connections *cs,
 				nuauth_connection_fn fn, void *ctx);
+/* Calls fn for the last connections whose end a gateway reported, newest
+ * first. */
+typedef void (*nuauth_conn_ended_fn)(const struct nuauth_conn_end_event *ev, void *ctx);
+void nuauth_connections_foreach_ended(const struct nuauth_connections *cs,
+				      nuauth_conn_ended_fn fn, void *ctx);
 
 /* ---- decide.c ---- */
 struct nuauth_verdict {

@@ -14,6 +14,7 @@
 #include "auth_link.h"
 #include "conntrack.h"
 #include "evloop.h"
+#include "expiry.h"
 #include "ifnames.h"
 #include "log.h"
 #include "packet.h"
@@ -36,6 +37,7 @@ struct nufw_worker {
 	struct nufw_ifnames *ifnames;
 	struct nufw_addrs *addrs;	/* nuauth's, from main.c; NULL until resolved */
 	struct nufw_pending *pending;
+	struct nufw_expiry *expiry;	/* accepted connections that end at a time */
 	struct nufw_link *link;
 	struct nufw_rejecter *rejecter;
 	struct nufw_conntrack *conntrack;	/* NULL when conntrack is unusable */
@@ -199,12 +201,32 @@ static void on_link_down(void *ctx)
 struct answer {
 	struct nufw_worker *w;
 	const struct nu_decision *d;
+	bool expiry_set;
 };
+
+/* An accepted connection that must end in d->expires_in seconds (the end of
+ * its ACL's time period): followed here, so that it ends then even when
+ * nuauth cannot be reached. */
+static void follow_expiry(struct answer *a, const uint8_t *head, size_t head_len)
+{
+	struct nu_packet_info info;
+	char text[NU_FLOW_STRLEN];
+
+	a->expiry_set = true;	/* the group's packets share one flow */
+	if (nu_packet_parse(head, head_len, &info) != NU_PACKET_OK)
+		return;
+	if (!nufw_expiry_add(a->w->expiry, &info.flow,
+			     g_get_monotonic_time() + (gint64)a->d->expires_in * G_USEC_PER_SEC))
+		log_warnx("%u connections with an end time are followed already: %s is left to "
+			  "nuauth", NUFW_EXPIRY_MAX, nu_flow_format(&info.flow, text, sizeof(text)));
+}
 
 static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
 {
 	struct answer *a = ctx;
 
+	if (a->d->verdict == NU_VERDICT_ACCEPT && a->d->has_expires && !a->expiry_set)
+		follow_expiry(a, head, head_len);
 	if (a->d->verdict == NU_VERDICT_REJECT) {
 		a->w->stats.rejected++;
 		if (a->w->rejecter && nufw_reject_send(a->w->rejecter, head, head_len) < 0)
@@ -216,20 +238,21 @@ static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, vo
 static void on_decision(const struct nu_decision *d, void *ctx)
 {
 	struct nufw_worker *w = ctx;
-	struct answer a = { w, d };
+	struct answer a = { w, d, false };
 
 	if (!nufw_pending_answer(w->pending, d->packet_id, apply_decision, &a))
 		log_debug("decision for packet %u, which no longer waits", d->packet_id);
 }
 
-static void on_destroy(const struct nu_flow *flow, void *ctx)
+/* Ends a connection: deletes its conntrack entry, so that its next packet
+ * is new to the kernel and no rule lets it through unasked. */
+static void end_connection(struct nufw_worker *w, const struct nu_flow *flow, const char *why)
 {
-	struct nufw_worker *w = ctx;
 	char text[NU_FLOW_STRLEN];
 
 	nu_flow_format(flow, text, sizeof(text));
 	if (!w->conntrack) {
-		log_warnx("nuauth asked to end %s, but conntrack is unavailable", text);
+		log_warnx("cannot end %s (%s): conntrack is unavailable", text, why);
 		return;
 	}
 	if (nufw_conntrack_destroy(w->conntrack, flow) < 0) {
@@ -238,7 +261,17 @@ static void on_destroy(const struct nu_flow *flow, void *ctx)
 		return;
 	}
 	w->stats.destroyed++;
-	log_info("ended %s at nuauth's request", text);
+	log_info("ended %s %s", text, why);
+}
+
+static void on_destroy(const struct nu_flow *flow, void *ctx)
+{
+	end_connection(ctx, flow, "at nuauth's request");
+}
+
+static void on_expiry(const struct nu_flow *flow, void *ctx)
+{
+	end_connection(ctx, flow, "at the end of its time period");
 }
 
 static void on_conn_end(const struct nu_conn_end *end, void *ctx)
@@ -282,6 +315,7 @@ static gboolean on_tick(gpointer data)
 {
 	struct nufw_worker *w = data;
 	nufw_pending_expire(w->pending, g_get_monotonic_time(), expired, w);
+	nufw_expiry_due(w->expiry, g_get_monotonic_time(), on_expiry, w);
 	/* Verdicts the kernel refused for a moment. */
 	if (nufw_verdicts_due(w->verdicts) && !w->flush_source)
 		nufw_verdicts_flush(w->verdicts);
@@ -340,6 +374,7 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 		g_clear_pointer(err, g_free);
 	}
 	w->pending = nufw_pending_new(opt->max_pending);
+	w->expiry = nufw_expiry_new();
 	w->ctx = g_main_context_new();
 	w->loop = g_main_loop_new(w->ctx, FALSE);
 	return w;
@@ -500,6 +535,7 @@ void nufw_worker_free(struct nufw_worker *w)
 		return;
 	nufw_worker_stop(w);
 	nufw_pending_free(w->pending);
+	nufw_expiry_free(w->expiry);
 	nufw_verdicts_free(w->verdicts);
 	nufw_ifnames_free(w->ifnames);
 	nufw_addrs_unref(w->addrs);

@@ -187,6 +187,8 @@ static enum nu_proto_status encode_sample(int i, uint8_t *buf, size_t cap,
 		d.verdict = NU_VERDICT_ACCEPT;
 		d.has_mark = true;
 		d.mark = 1000;
+		d.has_expires = true;
+		d.expires_in = 3600;
 		return nu_decision_encode(buf, cap, &d, out_len);
 	case 7:
 		memset(&d, 0, sizeof(d));
@@ -535,8 +537,10 @@ static void test_roundtrips(void)
 
 	CHECK(nu_decision_decode(samples[6].buf, samples[6].len, &d) == NU_PROTO_OK);
 	CHECK(d.packet_id == 77 && d.verdict == NU_VERDICT_ACCEPT && d.has_mark && d.mark == 1000);
+	CHECK(d.has_expires && d.expires_in == 3600);
+	CHECK(samples[6].len == 8 + 4 + 1 + 4 + 4 + 4 + 4);
 	CHECK(nu_decision_decode(samples[7].buf, samples[7].len, &d) == NU_PROTO_OK);
-	CHECK(d.packet_id == 78 && d.verdict == NU_VERDICT_REJECT && !d.has_mark);
+	CHECK(d.packet_id == 78 && d.verdict == NU_VERDICT_REJECT && !d.has_mark && !d.has_expires);
 
 	CHECK(nu_auth_decode(samples[8].buf, samples[8].len, &au) == NU_PROTO_OK);
 	CHECK(strcmp(au.mech, "PLAIN") == 0 && au.has_data && au.data_len == 7);
@@ -1251,17 +1255,19 @@ static void test_physdev(void)
 	CHECK(strcmp(b.physoutdev, a.physoutdev) == 0 && b.mark == 1);
 
 	/* A 16-byte name, or the same port twice, is malformed; an attribute
-	 * type the decoder does not know (29) is skipped, as an older nuauth
-	 * skips PHYSINDEV. */
+	 * PACKET_ASK does not use (APP) is skipped, as an older nuauth skips
+	 * PHYSINDEV. */
 	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
-					      0, 30, 0, 16, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
-					      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'));
+					      0, NU_ATTR_PHYSINDEV, 0, 16, 'a', 'a', 'a', 'a', 'a', 'a',
+					      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'));
 	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_BAD_ATTR);
 	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
-					      0, 31, 0, 1, 'a', 0, 31, 0, 1, 'b'));
+					      0, NU_ATTR_PHYSOUTDEV, 0, 1, 'a',
+					      0, NU_ATTR_PHYSOUTDEV, 0, 1, 'b'));
 	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_BAD_ATTR);
 	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
-					      0, 29, 0, 2, 'x', 'y', 0, 31, 0, 2, 'p', '2'));
+					      0, NU_ATTR_APP, 0, 2, 'x', 'y',
+					      0, NU_ATTR_PHYSOUTDEV, 0, 2, 'p', '2'));
 	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_OK);
 	CHECK(b.flow.sport == 1 && b.flow.dport == 2 && b.flow.proto == IPPROTO_TCP);
 	CHECK(b.physindev[0] == '\0' && strcmp(b.physoutdev, "p2") == 0);
