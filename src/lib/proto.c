@@ -95,6 +95,8 @@ const char *nu_msg_type_name(uint8_t type)
 		return "PUSH";
 	case NU_MSG_NOTICE:
 		return "NOTICE";
+	case NU_MSG_NEEDS:
+		return "NEEDS";
 	}
 	return "UNKNOWN";
 }
@@ -432,6 +434,7 @@ enum attr_kind {
 	KIND_STR,	/* char array of size bytes, NUL-terminated */
 	KIND_FLOW,	/* struct nu_flow field */
 	KIND_BYTES,	/* const uint8_t * into the message, length at len_off */
+	KIND_FIXED,	/* uint8_t array of exactly size bytes (a digest) */
 };
 
 enum {
@@ -478,6 +481,11 @@ static bool get_field(const struct attr_row *d, const struct nu_attr *a,
 		       (!(d->flags & ATTR_NONEMPTY) || str[0] != '\0');
 	case KIND_FLOW:
 		return nu_attr_get_flow(a, f);
+	case KIND_FIXED:
+		if (a->len != d->size)
+			return false;
+		memcpy(f, a->value, d->size);
+		return true;
 	case KIND_BYTES:
 		/* no copy: the value stays in the caller's message buffer */
 		if (a->len > d->size)
@@ -600,6 +608,9 @@ static void put_attrs(struct nu_msg_writer *w, const struct attr_row *tab,
 			break;
 		case KIND_FLOW:
 			nu_msg_put_flow(w, d->type, f);
+			break;
+		case KIND_FIXED:
+			nu_msg_put_bytes(w, d->type, f, d->size);
 			break;
 		case KIND_BYTES:	/* decode only: AUTH_* are encoded by hand */
 			w->overflow = true;
@@ -911,10 +922,12 @@ enum nu_proto_status nu_client_info_decode(const uint8_t *msg, size_t len,
 
 /* ---- ANNOUNCE ---- */
 
-/* The value of one CONN attribute: FLOW mandatory, APP optional. */
+/* The value of one CONN attribute: FLOW mandatory, APP and APP_SHA256
+ * optional (the hash is sent when has_app_sha256 says so). */
 static const struct attr_row conn_attrs[] = {
 	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_announce_conn, flow) },
 	{ ROW(NU_ATTR_APP, KIND_STR, 0, struct nu_announce_conn, app) },
+	{ ROW(NU_ATTR_APP_SHA256, KIND_FIXED, ATTR_ASKED, struct nu_announce_conn, app_sha256) },
 	{ .type = 0 }
 };
 
@@ -934,7 +947,7 @@ bool nu_announce_add(struct nu_msg_writer *w, const struct nu_announce_conn *c)
 	if (w->overflow || !attrs_sendable(conn_attrs, c))
 		return false;
 	mark = nu_msg_nest_start(w, NU_ATTR_CONN);
-	put_attrs(w, conn_attrs, c, 0);
+	put_attrs(w, conn_attrs, c, c->has_app_sha256 ? BIT(NU_ATTR_APP_SHA256) : 0);
 	nu_msg_nest_end(w, mark);
 	if (w->overflow || w->len > NU_MSG_MAX_LEN) {
 		w->len = saved;
@@ -976,6 +989,7 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 			it->attrs.pos = NULL;
 			return -1;
 		}
+		c->has_app_sha256 = HAS(seen, NU_ATTR_APP_SHA256);
 		return 1;
 	}
 	return rc;
@@ -1091,4 +1105,24 @@ enum nu_proto_status nu_notice_decode(const uint8_t *msg, size_t len,
 {
 	memset(m, 0, sizeof(*m));
 	return decode_msg(msg, len, NU_MSG_NOTICE, notice_attrs, m, NULL, NULL);
+}
+
+/* ---- NEEDS ---- */
+
+static const struct attr_row needs_attrs[] = {
+	{ .type = NU_ATTR_NEEDS, .kind = KIND_U32, .flags = ATTR_MANDATORY,
+	  .off = 0, .size = sizeof(uint32_t) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_needs_encode(uint8_t *buf, size_t cap, uint32_t needs,
+				     size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_NEEDS, 0, needs_attrs, &needs, 0, out_len);
+}
+
+enum nu_proto_status nu_needs_decode(const uint8_t *msg, size_t len, uint32_t *needs)
+{
+	*needs = 0;
+	return decode_msg(msg, len, NU_MSG_NEEDS, needs_attrs, needs, NULL, NULL);
 }

@@ -38,6 +38,9 @@ static const struct nuauth_user users[] = {
 	{ .name = "many", .uid = 4294967295u, .groups = groups_many, .ngroups = 6 },
 };
 
+static const uint8_t sha_zero[32];
+static const uint8_t sha_ones[32] = { [0] = 0xff, [15] = 0x0f, [31] = 0xf0 };
+
 static void init_packets(void)
 {
 	static bool done;
@@ -73,6 +76,9 @@ static void init_packets(void)
 	make_flow(&packets[6].flow, IPPROTO_TCP, "10.201.0.2", 40001, "10.202.0.2", 22);
 	packets[6].app = "/home/u/\xd5";
 	packets[6].os_sysname = "\xff\xfe";
+	/* an announced SHA-256 (AppSHA256=): all zero bits, and some set */
+	packets[0].app_sha256 = sha_zero;
+	packets[1].app_sha256 = sha_ones;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -147,6 +147,22 @@ static void gen_proto(void)
 	memcpy(stream + s, buf, n);
 	s += n;
 
+	nu_announce_begin(&w, buf, sizeof(buf));
+	memset(&conn, 0, sizeof(conn));
+	conn.flow = flow(IPPROTO_UDP, "10.201.0.2", 40002, "10.202.0.2", 53);
+	strcpy(conn.app, "/usr/bin/dig");
+	conn.has_app_sha256 = true;
+	for (unsigned i = 0; i < NU_SHA256_LEN; i++)
+		conn.app_sha256[i] = (uint8_t)(i * 7 + 1);
+	nu_announce_add(&w, &conn);
+	ok(nu_msg_finish(&w, &n), "announce");
+	put("proto", "announce-sha256", buf, n);
+
+	ok(nu_needs_encode(buf, sizeof(buf), NU_NEEDS_APP | NU_NEEDS_APP_SHA256, &n), "needs");
+	put("proto", "needs", buf, n);
+	memcpy(stream + s, buf, n);
+	s += n;
+
 	f = flow(IPPROTO_UDP, "10.201.0.2", 5353, "10.202.0.53", 53);
 	ok(nu_push_encode(buf, sizeof(buf), &f, &n), "push");
 	put("proto", "push-flow", buf, n);

@@ -508,6 +508,87 @@ static void test_physdev(void)
 			 "3: physoutdev: expected a comma list of interface names, got `'"));
 	CHECK(load_fails("[a]\nuid=1\nPhysInDev=a-name-of-16-chars\n",
 			 "3: PhysInDev: expected a comma list of interface names, got `a-name-of-16-chars'"));
+/* AppSHA256=: the announced hash of the program's file among the ACL's;
+ * and what the ACLs need the client to announce. */
+static void test_app_sha256(void)
+{
+	static const char h1[] = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+	static const char h2[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+	uint8_t d1[32], d2[32], d3[32];
+	char *text = g_strdup_printf("[by hash]\ngid=100\nDstPort=80\nAppSHA256=%s , %s\n"
+				     "[path and hash]\ngid=100\nDstPort=443\nApp=/usr/bin/*\n"
+				     "appsha256=%s\n", h1, h2, h2);
+	char *path = unit_write_file("sha.nufw", text);
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *h = nu_acl_load(path, &error);
+	struct nuauth_packet p = tcp("192.0.2.1", 80);
+
+	for (unsigned i = 0; i < 32; i++) {
+		d1[i] = (uint8_t)(i % 16 * 0x11);
+		d2[i] = (uint8_t)(0xff - i % 16 * 0x11);
+	}
+	memcpy(d3, d1, sizeof(d3));
+	d3[31] ^= 1;
+	CHECK(h != NULL);
+	set = h;
+	if (set) {
+		CHECK(nu_acl_needs(set) == (NUAUTH_NEEDS_APP | NUAUTH_NEEDS_APP_SHA256));
+		CHECK(matches(p, &alice, ""));		/* no hash announced */
+		p.app_sha256 = d1;
+		CHECK(matches(p, &alice, "by hash"));	/* upper or lower case */
+		p.app_sha256 = d2;
+		CHECK(matches(p, &alice, "by hash"));
+		p.app_sha256 = d3;
+		CHECK(matches(p, &alice, ""));		/* one bit off */
+		p = tcp("192.0.2.1", 443);
+		p.app_sha256 = d2;
+		CHECK(matches(p, &alice, ""));		/* the path is needed too */
+		p.app = "/usr/bin/curl";
+		CHECK(matches(p, &alice, "path and hash"));
+		p.app_sha256 = d1;
+		CHECK(matches(p, &alice, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(h);
+	set = saved;
+	g_free(path);
+	g_free(text);
+
+	/* What the ACLs need: nothing, the path, the path and the hash. */
+	path = unit_write_file("needs.nufw", "[plain]\ngid=100\n");
+	h = nu_acl_load(path, &error);
+	CHECK(h && nu_acl_needs(h) == 0);
+	nu_acl_set_free(h);
+	g_free(path);
+	path = unit_write_file("needs.nufw", "[plain]\ngid=100\n[app]\nuid=1\nApp=/bin/*\n");
+	h = nu_acl_load(path, &error);
+	CHECK(h && nu_acl_needs(h) == NUAUTH_NEEDS_APP);
+	nu_acl_set_free(h);
+	g_free(path);
+	CHECK(nu_acl_needs(NULL) == 0);
+	g_clear_error(&error);
+
+	CHECK(load_fails("[a]\ngid=1\nAppSHA256=00ff\n",
+			 "3: AppSHA256: expected a comma list of SHA-256 digests "
+			 "(64 hexadecimal digits each), got `00ff'"));
+	{
+		char *bad[] = { g_strdup_printf("%s,", h1), g_strdup_printf("%.63sg", h1),
+				g_strdup_printf("%s0", h1), g_strdup_printf("%s %s", h1, h2) };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+			char *value = bad[i];
+			char *want = g_strdup_printf("3: AppSHA256: expected a comma list of SHA-256 "
+						     "digests (64 hexadecimal digits each), got `%s'",
+						     value);
+
+			text = g_strdup_printf("[a]\ngid=1\nAppSHA256=%s\n", value);
+			CHECK(load_fails(text, want));
+			g_free(text);
+			g_free(want);
+			g_free(value);
+		}
+	}
 }
 
 static void test_errors(void)
@@ -777,6 +858,7 @@ int main(void)
 	test_authquality();
 	test_gateways();
 	test_physdev();
+	test_app_sha256();
 	test_index_equivalence();
 
 	unit_files_cleanup();

@@ -1271,6 +1271,124 @@ static void test_physdev(void)
 	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_OK);
 	CHECK(b.flow.sport == 1 && b.flow.dport == 2 && b.flow.proto == IPPROTO_TCP);
 	CHECK(b.physindev[0] == '\0' && strcmp(b.physoutdev, "p2") == 0);
+static void test_needs(void)
+{
+	static const uint32_t values[] = { 0, NU_NEEDS_APP, NU_NEEDS_APP | NU_NEEDS_APP_SHA256,
+					   0x80000000u };
+	struct nu_msg_writer w;
+	uint8_t buf[BUFSZ], *exact;
+	uint32_t got;
+	size_t len, n;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		CHECK(nu_needs_encode(buf, sizeof(buf), values[i], &len) == NU_PROTO_OK);
+		CHECK(buf[1] == NU_MSG_NEEDS && len == NU_MSG_HEADER_LEN + 4 + 4);
+		exact = dup_exact(buf, len);
+		got = 12345;
+		CHECK(nu_needs_decode(exact, len, &got) == NU_PROTO_OK && got == values[i]);
+		for (n = 0; n < len; n++)
+			CHECK(nu_needs_decode(exact, n, &got) != NU_PROTO_OK);
+		g_free(exact);
+		for (n = 0; n < len; n++)
+			CHECK(nu_needs_encode(buf, n, values[i], &len) == NU_PROTO_NO_SPACE);
+	}
+	CHECK(strcmp(nu_msg_type_name(NU_MSG_NEEDS), "NEEDS") == 0);
+
+	/* NEEDS missing, of the wrong size, twice; an unknown attribute is skipped */
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_MISSING_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	nu_msg_put_u8(&w, NU_ATTR_NEEDS, 1);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	nu_msg_put_u32(&w, NU_ATTR_NEEDS, 1);
+	nu_msg_put_u32(&w, NU_ATTR_NEEDS, 3);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	nu_msg_put_str(&w, 31, "from a newer nuauth");
+	nu_msg_put_u32(&w, NU_ATTR_NEEDS, NU_NEEDS_APP);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_OK && got == NU_NEEDS_APP);
+	/* another type is not NEEDS, nor NEEDS another type */
+	CHECK(nu_keepalive_encode(buf, sizeof(buf), 7, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	CHECK(nu_needs_encode(buf, sizeof(buf), NU_NEEDS_APP, &len) == NU_PROTO_OK);
+	{
+		bool has_flow;
+		struct nu_flow f;
+
+		CHECK(nu_push_decode(buf, len, &has_flow, &f) != NU_PROTO_OK);
+	}
+}
+
+/* CONN with APP_SHA256: sent only when has_app_sha256, exactly 32 bytes. */
+static void test_announce_sha256(void)
+{
+	struct nu_announce_conn c, got;
+	struct nu_announce_iter it;
+	struct nu_msg_writer w;
+	uint8_t buf[BUFSZ], m[256];
+	size_t len, n, plain_len;
+
+	memset(&c, 0, sizeof(c));
+	c.flow = flow4(IPPROTO_TCP, 40000, 80);
+	strcpy(c.app, "/usr/bin/curl");
+	for (unsigned i = 0; i < NU_SHA256_LEN; i++)
+		c.app_sha256[i] = (uint8_t)(0xa0 + i);
+	/* without the flag, no hash goes out even if the bytes are set */
+	nu_announce_begin(&w, buf, sizeof(buf));
+	CHECK(nu_announce_add(&w, &c));
+	CHECK(nu_msg_finish(&w, &plain_len) == NU_PROTO_OK);
+	CHECK(nu_announce_iter_init(&it, buf, plain_len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == 1 && !got.has_app_sha256);
+	CHECK(got.app_sha256[0] == 0 && got.app_sha256[31] == 0);
+
+	c.has_app_sha256 = true;
+	nu_announce_begin(&w, buf, sizeof(buf));
+	CHECK(nu_announce_add(&w, &c));
+	c.app[0] = '\0';		/* a hash without a path is carried too */
+	CHECK(nu_announce_add(&w, &c));
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(len == 2 * plain_len - NU_MSG_HEADER_LEN + 2 * (4 + NU_SHA256_LEN) - 4 - 13);
+	CHECK(nu_announce_iter_init(&it, buf, len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == 1);
+	CHECK(got.has_app_sha256 && memcmp(got.app_sha256, c.app_sha256, NU_SHA256_LEN) == 0);
+	CHECK(strcmp(got.app, "/usr/bin/curl") == 0);
+	CHECK(nu_announce_next(&it, &got) == 1);
+	CHECK(got.has_app_sha256 && got.app[0] == '\0' &&
+	      memcmp(got.app_sha256, c.app_sha256, NU_SHA256_LEN) == 0);
+	CHECK(nu_announce_next(&it, &got) == 0);
+
+	/* a hash of 31 or 33 bytes, or given twice, is malformed */
+	for (int extra = -1; extra <= 1; extra += 2) {
+		uint8_t conn[4 + 18 + 4 + 33] = { 0, 16, 0, 0 };
+		const uint8_t fl[] = { 0, 6, 0, 14, 4, 6, 0x9c, 0x40, 0, 80,
+				       10, 0, 0, 1, 10, 0, 0, 2 };
+		size_t hlen = (size_t)(NU_SHA256_LEN + extra);
+
+		memcpy(conn + 4, fl, sizeof(fl));
+		conn[4 + 18 + 1] = NU_ATTR_APP_SHA256;
+		conn[4 + 18 + 3] = (uint8_t)hlen;
+		conn[3] = (uint8_t)(18 + 4 + hlen);
+		n = build(m, NU_MSG_ANNOUNCE, conn, 4 + 18 + 4 + hlen);
+		CHECK(nu_announce_iter_init(&it, m, n) == NU_PROTO_OK);
+		CHECK(nu_announce_next(&it, &got) == -1);
+	}
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_ANNOUNCE, 0);
+	{
+		size_t mark = nu_msg_nest_start(&w, NU_ATTR_CONN);
+
+		nu_msg_put_flow(&w, NU_ATTR_FLOW, &c.flow);
+		nu_msg_put_bytes(&w, NU_ATTR_APP_SHA256, c.app_sha256, NU_SHA256_LEN);
+		nu_msg_put_bytes(&w, NU_ATTR_APP_SHA256, c.app_sha256, NU_SHA256_LEN);
+		nu_msg_nest_end(&w, mark);
+	}
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_announce_iter_init(&it, buf, len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == -1);
 }
 
 int main(void)
@@ -1293,5 +1411,7 @@ int main(void)
 	test_connection_messages();
 	test_notice();
 	test_physdev();
+	test_needs();
+	test_announce_sha256();
 	return unit_done("proto");
 }
