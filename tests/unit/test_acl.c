@@ -508,6 +508,8 @@ static void test_physdev(void)
 			 "3: physoutdev: expected a comma list of interface names, got `'"));
 	CHECK(load_fails("[a]\nuid=1\nPhysInDev=a-name-of-16-chars\n",
 			 "3: PhysInDev: expected a comma list of interface names, got `a-name-of-16-chars'"));
+}
+
 /* AppSHA256=: the announced hash of the program's file among the ACL's;
  * and what the ACLs need the client to announce. */
 static void test_app_sha256(void)

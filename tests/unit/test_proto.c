@@ -1271,6 +1271,8 @@ static void test_physdev(void)
 	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_OK);
 	CHECK(b.flow.sport == 1 && b.flow.dport == 2 && b.flow.proto == IPPROTO_TCP);
 	CHECK(b.physindev[0] == '\0' && strcmp(b.physoutdev, "p2") == 0);
+}
+
 static void test_needs(void)
 {
 	static const uint32_t values[] = { 0, NU_NEEDS_APP, NU_NEEDS_APP | NU_NEEDS_APP_SHA256,
