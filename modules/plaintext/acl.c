@@ -41,6 +41,7 @@ struct nu_acl {
 	GArray *app_sha256s;	/* uint8_t[NU_SHA256_LEN] each; empty means any */
 	GPtrArray *oses;	/* struct os_match; empty means any */
 	GPtrArray *indevs, *outdevs;	/* names; empty means any */
+	GPtrArray *physindevs, *physoutdevs;	/* bridge port names; empty: any */
 	GPtrArray *gateways;	/* certificate names; empty means any */
 	int decision;
 	uint32_t flags;
@@ -106,6 +107,8 @@ static void acl_free(void *p)
 	g_ptr_array_free(acl->oses, TRUE);
 	g_ptr_array_free(acl->indevs, TRUE);
 	g_ptr_array_free(acl->outdevs, TRUE);
+	g_ptr_array_free(acl->physindevs, TRUE);
+	g_ptr_array_free(acl->physoutdevs, TRUE);
 	g_ptr_array_free(acl->gateways, TRUE);
 	g_free(acl->log_prefix);
 	g_free(acl->period);
@@ -131,6 +134,8 @@ static struct nu_acl *acl_new(const char *name, unsigned line)
 	acl->oses = g_ptr_array_new_with_free_func(os_match_free);
 	acl->indevs = g_ptr_array_new_with_free_func(g_free);
 	acl->outdevs = g_ptr_array_new_with_free_func(g_free);
+	acl->physindevs = g_ptr_array_new_with_free_func(g_free);
+	acl->physoutdevs = g_ptr_array_new_with_free_func(g_free);
 	acl->gateways = g_ptr_array_new_with_free_func(g_free);
 	acl->decision = NU_VERDICT_ACCEPT;
 	acl->log_prefix = g_strdup("");
@@ -527,6 +532,18 @@ static bool key_outdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return add_devs(c, acl->outdevs, e);
 }
 
+/* Bridge ports: a packet that was not bridged has none, so such an ACL
+ * never matches it. */
+static bool key_physindev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return add_devs(c, acl->physindevs, e);
+}
+
+static bool key_physoutdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return add_devs(c, acl->physoutdevs, e);
+}
+
 /* The gateways (their certificate names) the ACL is for. */
 static bool key_gateway(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
@@ -604,15 +621,6 @@ static bool key_authquality(const struct acl_ctx *c, struct nu_acl *acl, GError 
 	return true;
 }
 
-/* Known in NuFW, but what they restrict is not in struct nuauth_packet:
- * ignoring them would widen the ACL, so refuse them. */
-static bool key_unsupported(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
-{
-	g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-		    "%s:%u: %s: not supported yet, got `%s'", c->file, c->line, c->key, c->value);
-	return false;
-}
-
 static const struct {
 	const char *name;
 	bool (*parse)(const struct acl_ctx *c, struct nu_acl *acl, GError **e);
@@ -630,8 +638,8 @@ static const struct {
 	{ "os", key_os },
 	{ "indev", key_indev },
 	{ "outdev", key_outdev },
-	{ "physindev", key_unsupported },
-	{ "physoutdev", key_unsupported },
+	{ "physindev", key_physindev },
+	{ "physoutdev", key_physoutdev },
 	{ "decision", key_decision },
 	{ "flags", key_flags },
 	{ "log_prefix", key_log_prefix },
@@ -1056,6 +1064,8 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 	    acl->types->len && !u8_in(acl->types, p->icmp_type))
 		return false;
 	return names_match(acl->indevs, p->indev) && names_match(acl->outdevs, p->outdev) &&
+	       names_match(acl->physindevs, p->physindev) &&
+	       names_match(acl->physoutdevs, p->physoutdev) &&
 	       names_match(acl->gateways, p->gateway ? p->gateway : "") &&
 	       apps_match(acl->apps, p->app) && app_sha256_match(acl->app_sha256s, p->app_sha256) &&
 	       oses_match(acl->oses, p);

@@ -20,6 +20,7 @@
  *                          one matches none
  *   OS=                    sysname[;release[;version]], case-insensitive
  *   indev=, outdev=        interface names
+ *   physindev=, physoutdev= bridge port names (bridged packets only)
  *   decision=              0 drop, 1 accept (default), 3 reject
  *   flags=                 unsigned 32-bit number
  *   log_prefix=            text

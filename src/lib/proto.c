@@ -730,6 +730,8 @@ static const struct attr_row packet_ask_attrs[] = {
 	{ ROW(NU_ATTR_ICMP_TYPE, KIND_U8, ATTR_ASKED, struct nu_packet_ask, icmp_type) },
 	{ ROW(NU_ATTR_INDEV, KIND_STR, 0, struct nu_packet_ask, indev) },
 	{ ROW(NU_ATTR_OUTDEV, KIND_STR, 0, struct nu_packet_ask, outdev) },
+	{ ROW(NU_ATTR_PHYSINDEV, KIND_STR, 0, struct nu_packet_ask, physindev) },
+	{ ROW(NU_ATTR_PHYSOUTDEV, KIND_STR, 0, struct nu_packet_ask, physoutdev) },
 	{ .type = 0 }
 };
 

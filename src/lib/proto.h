@@ -69,6 +69,8 @@ enum nu_attr_type {
 	NU_ATTR_BYTES_OUT	= 23,	/* u64 */
 	NU_ATTR_PACKETS_IN	= 24,	/* u64: server to client */
 	NU_ATTR_BYTES_IN	= 25,	/* u64 */
+	NU_ATTR_PHYSINDEV	= 26,	/* string, bridge port the packet came in by */
+	NU_ATTR_PHYSOUTDEV	= 27,	/* string, bridge port it goes out by */
 	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
 	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
@@ -210,6 +212,8 @@ struct nu_packet_ask {
 	uint8_t icmp_type;	/* ICMP_TYPE, optional */
 	char indev[16];		/* INDEV, optional */
 	char outdev[16];	/* OUTDEV, optional */
+	char physindev[16];	/* PHYSINDEV, optional: bridged packets only */
+	char physoutdev[16];	/* PHYSOUTDEV, optional */
 };
 enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap, const struct nu_packet_ask *m, size_t *out_len);
 enum nu_proto_status nu_packet_ask_decode(const uint8_t *msg, size_t len, struct nu_packet_ask *m);

@@ -121,6 +121,8 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		.icmp_type = ask->icmp_type,
 		.indev = ask->indev,
 		.outdev = ask->outdev,
+		.physindev = ask->physindev,
+		.physoutdev = ask->physoutdev,
 		.app = app ? app : "",
 		.os_sysname = su->os_sysname ? su->os_sysname : "",
 		.os_release = su->os_release ? su->os_release : "",
@@ -216,7 +218,8 @@ static bool answer_by_ip(struct nuauth_correlator *cor, struct nuauth_gateway *g
 	struct nuauth_modules *mods = &cor->srv->modules;
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
 				     .icmp_type = ask->icmp_type, .indev = ask->indev,
-				     .outdev = ask->outdev, .app = "", .os_sysname = "",
+				     .outdev = ask->outdev, .physindev = ask->physindev,
+				     .physoutdev = ask->physoutdev, .app = "", .os_sysname = "",
 				     .os_release = "", .os_version = "",
 				     .gateway = nuauth_gateway_id(gw) };
 	char name[NU_NAME_MAX] = "";

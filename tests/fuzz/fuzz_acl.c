@@ -51,6 +51,7 @@ static void init_packets(void)
 	done = true;
 	for (i = 0; i < G_N_ELEMENTS(packets); i++) {
 		packets[i].indev = packets[i].outdev = packets[i].app = "";
+		packets[i].physindev = packets[i].physoutdev = "";
 		packets[i].os_sysname = packets[i].os_release = packets[i].os_version = "";
 	}
 	make_flow(&packets[0].flow, IPPROTO_TCP, "10.201.0.2", 40000, "10.202.0.2", 80);
@@ -69,6 +70,7 @@ static void init_packets(void)
 	packets[4].app = "/opt/app with space/bin";
 	make_flow(&packets[5].flow, IPPROTO_TCP, "::", 1, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 22);
 	packets[5].indev = "wlan0";
+	packets[5].physindev = "veth-c";
 	packets[5].os_sysname = "linux";
 	/* the client sends any bytes but NUL: not always UTF-8 */
 	make_flow(&packets[6].flow, IPPROTO_TCP, "10.201.0.2", 40001, "10.202.0.2", 22);

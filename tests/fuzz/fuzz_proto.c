@@ -192,11 +192,14 @@ static void check_packet_ask(const uint8_t *msg, size_t len)
 		return;
 	use_flow(&a.flow);
 	FUZZ_CHECK(STR_OK(a.indev) && STR_OK(a.outdev));
+	FUZZ_CHECK(STR_OK(a.physindev) && STR_OK(a.physoutdev));
 	again = reencode(enc_packet_ask, &a, &n);
 	FUZZ_CHECK(nu_packet_ask_decode(again, n, &b) == NU_PROTO_OK);
 	FUZZ_CHECK(a.packet_id == b.packet_id && nu_flow_equal(&a.flow, &b.flow));
 	FUZZ_CHECK(a.mark == b.mark);
 	FUZZ_CHECK(strcmp(a.indev, b.indev) == 0 && strcmp(a.outdev, b.outdev) == 0);
+	FUZZ_CHECK(strcmp(a.physindev, b.physindev) == 0 &&
+		   strcmp(a.physoutdev, b.physoutdev) == 0);
 	/* ICMP_TYPE is only sent for ICMP flows. */
 	if (a.flow.proto == IPPROTO_ICMP || a.flow.proto == IPPROTO_ICMPV6)
 		FUZZ_CHECK(a.icmp_type == b.icmp_type);

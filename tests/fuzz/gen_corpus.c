@@ -103,6 +103,13 @@ static void gen_proto(void)
 	strcpy(ask.outdev, "eth1");
 	ok(nu_packet_ask_encode(buf, sizeof(buf), &ask, &n), "packet_ask");
 	put("proto", "packet-ask-icmp6", buf, n);
+	ask.flow = flow(IPPROTO_TCP, "10.203.0.2", 40000, "10.203.0.3", 22);
+	strcpy(ask.indev, "br0");
+	strcpy(ask.outdev, "br0");
+	strcpy(ask.physindev, "veth-c");
+	strcpy(ask.physoutdev, "veth-s");
+	ok(nu_packet_ask_encode(buf, sizeof(buf), &ask, &n), "packet_ask");
+	put("proto", "packet-ask-bridged", buf, n);
 
 	ok(nu_decision_encode(buf, sizeof(buf), &dec, &n), "decision");
 	put("proto", "decision-mark", buf, n);

@@ -1192,6 +1192,87 @@ static void test_notice(void)
 	CHECK(nu_notice_decode(buf, len, &got) != NU_PROTO_OK);
 }
 
+static bool contains(const uint8_t *buf, size_t len, const uint8_t *needle, size_t nlen)
+{
+	for (size_t i = 0; i + nlen <= len; i++)
+		if (memcmp(buf + i, needle, nlen) == 0)
+			return true;
+	return false;
+}
+
+/* PHYSINDEV and PHYSOUTDEV (bridge ports): optional strings of PACKET_ASK,
+ * sent only when known, so that a routed packet's question is the same
+ * bytes as before they existed; a peer that does not know them skips them. */
+static void test_physdev(void)
+{
+	static const uint8_t physin[] = { 0, NU_ATTR_PHYSINDEV, 0, 6, 'v', 'e', 't', 'h', '-', 'c' };
+	static const uint8_t physout[] = { 0, NU_ATTR_PHYSOUTDEV, 0, 6, 'v', 'e', 't', 'h', '-', 's' };
+	uint8_t buf[256], m[256], *exact;
+	struct nu_packet_ask a, b;
+	size_t len, n;
+
+	memset(&a, 0, sizeof(a));
+	a.packet_id = 9;
+	a.flow = flow4(IPPROTO_TCP, 40000, 22);
+	strcpy(a.indev, "br0");
+	strcpy(a.outdev, "br0");
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
+	CHECK(len == 8 + 4 + 14 + 2 * (4 + 3));		/* no bridge port: nothing new */
+
+	strcpy(a.physindev, "veth-c");
+	strcpy(a.physoutdev, "veth-s");
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
+	CHECK(len == 8 + 4 + 14 + 2 * (4 + 3) + 2 * (4 + 6));
+	CHECK(contains(buf, len, physin, sizeof(physin)));
+	CHECK(contains(buf, len, physout, sizeof(physout)));
+	exact = dup_exact(buf, len);
+	CHECK(nu_packet_ask_decode(exact, len, &b) == NU_PROTO_OK);
+	CHECK(strcmp(b.physindev, "veth-c") == 0 && strcmp(b.physoutdev, "veth-s") == 0);
+	CHECK(strcmp(b.indev, "br0") == 0 && strcmp(b.outdev, "br0") == 0);
+	CHECK(b.packet_id == 9 && nu_flow_equal(&b.flow, &a.flow));
+	for (n = 0; n < len; n++)			/* truncated anywhere */
+		CHECK(nu_packet_ask_decode(exact, n, &b) != NU_PROTO_OK);
+	g_free(exact);
+
+	/* One port only (a packet bridged to the host itself has no
+	 * PHYSOUTDEV). */
+	a.physoutdev[0] = '\0';
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
+	CHECK(nu_packet_ask_decode(buf, len, &b) == NU_PROTO_OK);
+	CHECK(strcmp(b.physindev, "veth-c") == 0 && b.physoutdev[0] == '\0');
+
+	/* The largest question nufw sends (IPv6, ICMP type, mark, four
+	 * 15-byte names) fits the 256-byte buffer it encodes into. */
+	memset(&a, 0, sizeof(a));
+	a.flow = flow6(IPPROTO_ICMPV6, 0, 0);
+	a.mark = 1;
+	memset(a.indev, 'i', 15);
+	memset(a.outdev, 'o', 15);
+	memset(a.physindev, 'p', 15);
+	memset(a.physoutdev, 'q', 15);
+	CHECK(nu_packet_ask_encode(buf, 256, &a, &len) == NU_PROTO_OK && len <= 256);
+	CHECK(nu_packet_ask_decode(buf, len, &b) == NU_PROTO_OK);
+	CHECK(strcmp(b.physoutdev, a.physoutdev) == 0 && b.mark == 1);
+
+	/* A 16-byte name, or the same port twice, is malformed; an attribute
+	 * PACKET_ASK does not use (APP) is skipped, as an older nuauth skips
+	 * PHYSINDEV. */
+	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
+					      0, NU_ATTR_PHYSINDEV, 0, 16, 'a', 'a', 'a', 'a', 'a', 'a',
+					      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'));
+	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_BAD_ATTR);
+	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
+					      0, NU_ATTR_PHYSOUTDEV, 0, 1, 'a',
+					      0, NU_ATTR_PHYSOUTDEV, 0, 1, 'b'));
+	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_BAD_ATTR);
+	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
+					      0, NU_ATTR_APP, 0, 2, 'x', 'y',
+					      0, NU_ATTR_PHYSOUTDEV, 0, 2, 'p', '2'));
+	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_OK);
+	CHECK(b.flow.sport == 1 && b.flow.dport == 2 && b.flow.proto == IPPROTO_TCP);
+	CHECK(b.physindev[0] == '\0' && strcmp(b.physoutdev, "p2") == 0);
+}
+
 static void test_needs(void)
 {
 	static const uint32_t values[] = { 0, NU_NEEDS_APP, NU_NEEDS_APP | NU_NEEDS_APP_SHA256,
@@ -1331,6 +1412,7 @@ int main(void)
 	test_fuzz();
 	test_connection_messages();
 	test_notice();
+	test_physdev();
 	test_needs();
 	test_announce_sha256();
 	return unit_done("proto");

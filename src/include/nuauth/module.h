@@ -21,7 +21,8 @@
 /* 6: scram_verifier (SCRAM-SHA-256 logins). */
 /* 7: the user's auth_quality, the packet's gateway. */
 /* 8: needs (what the client must announce), the packet's app_sha256. */
-#define NUAUTH_MODULE_API_VERSION 8
+/* 9: the packet's bridge ports (physindev, physoutdev). */
+#define NUAUTH_MODULE_API_VERSION 9
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -50,6 +51,8 @@ struct nuauth_packet {
 	uint8_t icmp_type;
 	const char *indev;		/* "" when unknown */
 	const char *outdev;
+	const char *physindev;		/* bridge ports on a bridging gateway */
+	const char *physoutdev;		/* (br_netfilter), "" when unknown */
 	const char *app;		/* full program path, "" when unknown */
 	const char *os_sysname;		/* "" when unknown */
 	const char *os_release;
