@@ -74,7 +74,7 @@ enum nu_attr_type {
 	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
 	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
-	/* Attribute types stay below 32: decoders keep a bitmask of those seen. */
+	/* Attribute types stay below 64: decoders keep a bitmask of those seen. */
 };
 
 enum nu_role { NU_ROLE_GATEWAY = 1, NU_ROLE_CLIENT = 2, NU_ROLE_SERVER = 3 };
