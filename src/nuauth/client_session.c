@@ -99,6 +99,19 @@ void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, 
 		nu_msgconn_send(cl->link, buf, len);
 }
 
+void nuauth_client_send_needs(struct nuauth_client *cl)
+{
+	uint8_t buf[NU_MSG_HEADER_LEN + 8];
+	size_t len;
+
+	if (cl->state != CLIENT_READY ||
+	    nu_needs_encode(buf, sizeof(buf), cl->srv->client_needs, &len) != NU_PROTO_OK)
+		return;
+	nu_msgconn_send(cl->link, buf, len);
+	log_info("user %s at %s: NEEDS %s", cl->user.name, cl->addr_text,
+		 nuauth_needs_text(cl->srv->client_needs));
+}
+
 static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
 {
 	struct nu_auth_result r = { .result = result };
@@ -296,6 +309,7 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	cl->srv->stats.logins_ok++;
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
+	nuauth_client_send_needs(cl);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
 		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);

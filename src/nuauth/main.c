@@ -80,6 +80,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
 	nuauth_login_guard_configure(srv);
+	nuauth_client_needs_update(srv, who);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
 	/* Revocations take effect now; others (a new CA, say) at restart. */
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
 		fatalx("%s", error->message);
 	nu_conf_foreach_unused(srv.conf, warn_unused, NULL);
 	nuauth_login_guard_configure(&srv);
+	nuauth_client_needs_update(&srv, "start");
 
 	if (!nu_check_private_file(srv.cfg.tls_key, &err))
 		fatalx("nuauth_tls_key: %s", err);

@@ -12,7 +12,8 @@
  *   modules.c         loads the hook modules with GModule
  *   config.c          nuauth.conf into struct nuauth_config
  *   control.c         the control socket nuauthctl talks to (users, stats...)
- *   login_guard.c     locks addresses and user names after failed logins */
+ *   login_guard.c     locks addresses and user names after failed logins
+ *   client_needs.c    what clients announce beyond the flow (NEEDS) */
 #ifndef NUAUTH_H
 #define NUAUTH_H
 
@@ -79,6 +80,7 @@ struct nuauth_config {
 	unsigned tls_request_cert;	/* 0 none, 1 request, 2 require */
 	unsigned tls_auth_by_cert;	/* 0 no, 1 allowed, 2 required */
 	enum nuauth_cert_field tls_cert_user_field;	/* where the user name is */
+	bool client_send_app_always;	/* nuauth_client_send_app=always */
 };
 
 /* nuauth_log_users bits. */
@@ -174,7 +176,17 @@ struct nuauth_server {
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
 	struct nu_login_guard *login_guard;	/* login_guard.c */
+	uint32_t client_needs;		/* NU_NEEDS_*: what clients announce */
 };
+
+/* ---- client_needs.c ---- */
+/* After the modules were (re)loaded: what the clients must announce with
+ * each connection, from the modules' needs hooks and
+ * nuauth_client_send_app; tells the logged-in clients when it changed.
+ * who names the occasion in the log ("start", "SIGHUP"...). */
+void nuauth_client_needs_update(struct nuauth_server *srv, const char *who);
+/* "flow only", "flow and program path"... */
+const char *nuauth_needs_text(uint32_t needs);
 
 /* ---- main.c ---- */
 /* Reads the configuration again and swaps in a fresh set of modules (SIGHUP
@@ -233,6 +245,8 @@ void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow);
  * (text: which rule decided). */
 void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
 			  const char *app, const char *text);
+/* Sends NEEDS (srv->client_needs) to a logged-in client. */
+void nuauth_client_send_needs(struct nuauth_client *cl);
 const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl);
 /* The client's address as nuauth sees it (v4-mapped for IPv4). */
 const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl);

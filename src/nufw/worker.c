@@ -104,6 +104,10 @@ static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *p
 	G_STATIC_ASSERT(sizeof(ask.indev) == IF_NAMESIZE && sizeof(ask.outdev) == IF_NAMESIZE);
 	nufw_ifnames_get(w->ifnames, pkt->indev, ask.indev, now);
 	nufw_ifnames_get(w->ifnames, pkt->outdev, ask.outdev, now);
+	G_STATIC_ASSERT(sizeof(ask.physindev) == IF_NAMESIZE &&
+			sizeof(ask.physoutdev) == IF_NAMESIZE);
+	nufw_ifnames_get(w->ifnames, pkt->physindev, ask.physindev, now);
+	nufw_ifnames_get(w->ifnames, pkt->physoutdev, ask.physoutdev, now);
 	/* While nuauth is unreachable packets wait (up to -t) and are asked
 	 * about once it is back. */
 	switch (nufw_pending_add(w->pending, &ask, pkt->payload, pkt->payload_len, deadline, up)) {

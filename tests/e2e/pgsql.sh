@@ -113,6 +113,8 @@ pgsql_db_name="nufw"
 pgsql_ssl="disable"
 pgsql_request_timeout=3
 pgsql_reconnect_max_delay=1
+# No ACL here reads the program: the site asks for it to have it logged.
+nuauth_client_send_app=always
 CONF
 }
 
