@@ -34,6 +34,7 @@ static const struct {
 	{ "nufwAclSrcPort", "SrcPort" },
 	{ "nufwAclDstPort", "DstPort" },
 	{ "nufwAclApp", "App" },
+	{ "nufwAclAppSHA256", "AppSHA256" },
 	{ "nufwAclOS", "OS" },
 	{ "nufwAclInDev", "indev" },
 	{ "nufwAclOutDev", "outdev" },

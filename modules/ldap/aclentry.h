@@ -10,6 +10,7 @@
  *   nufwAclDstIP DstIP=      nufwAclGateway gateway=
  *   nufwAclSrcPort SrcPort=  nufwAclAuthQuality authquality=
  *   nufwAclDstPort DstPort=  nufwAclApp App=
+ *   nufwAclAppSHA256 AppSHA256=
  *
  * Each value of an attribute is one key=value line of the file, so the
  * values of a list attribute accumulate and a single-valued key refuses a

@@ -8,6 +8,14 @@
 #include "conf.h"
 #include "log.h"
 
+/* NUAUTH_NEEDS_* of set, the SHA-256 implying the path. */
+static unsigned set_needs(const struct nu_acl_set *set)
+{
+	unsigned n = nu_acl_needs(set);
+
+	return n & NUAUTH_NEEDS_APP_SHA256 ? n | NUAUTH_NEEDS_APP : n;
+}
+
 struct nu_ldap_aclstore {
 	const struct nu_ldap_conf *conf;
 	struct nu_ldap_pool *pool;
@@ -16,6 +24,8 @@ struct nu_ldap_aclstore {
 	bool (*known)(const char *period, void *ctx);	/* NULL: not checked */
 	void *known_ctx;
 	guint timer;			/* GSource id; 0 without refresh */
+	bool needs_told;		/* the needs hook answered ... */
+	unsigned needs;			/* ... this (NUAUTH_NEEDS_*) */
 	bool failing;			/* the last refresh failed (logged) */
 
 	/* A refresh under way: the thread's result, handed to the main loop. */
@@ -77,6 +87,14 @@ static gboolean refresh_done(gpointer data)
 
 	if (fresh && !periods_ok(st, fresh, &error))
 		g_clear_pointer(&fresh, nu_acl_set_free);
+	if (fresh && st->needs_told && (set_needs(fresh) & ~st->needs)) {
+		g_set_error(&error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "the new ACLs read the client's %s, which nuauth did not ask the "
+			    "clients for: reload nuauth (SIGHUP) to apply them",
+			    set_needs(fresh) & ~st->needs & NUAUTH_NEEDS_APP_SHA256
+			    ? "program's SHA-256 (nufwAclAppSHA256)" : "program (nufwAclApp)");
+		g_clear_pointer(&fresh, nu_acl_set_free);
+	}
 	if (!fresh) {
 		if (!st->failing)
 			log_warnx("ldap: refreshing the ACLs: %s: keeping the %u read before "
@@ -182,6 +200,13 @@ void nu_ldap_aclstore_free(struct nu_ldap_aclstore *st)
 const struct nu_acl_set *nu_ldap_aclstore_get(const struct nu_ldap_aclstore *st)
 {
 	return st->acls;
+}
+
+unsigned nu_ldap_aclstore_needs(struct nu_ldap_aclstore *st)
+{
+	st->needs = set_needs(st->acls);
+	st->needs_told = true;
+	return st->needs;
 }
 
 bool nu_ldap_aclstore_check_periods(struct nu_ldap_aclstore *st,

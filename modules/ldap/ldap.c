@@ -124,6 +124,14 @@ static bool ldap_module_check_periods(void *priv,
 	return nu_ldap_aclstore_check_periods(lm->acls, known, ctx, error);
 }
 
+/* What the ACLs read from the client's announcement (App=, AppSHA256=). */
+static unsigned ldap_module_needs(void *priv)
+{
+	struct ldap_module *lm = priv;
+
+	return lm->acls ? nu_ldap_aclstore_needs(lm->acls) : 0;
+}
+
 static const struct nuauth_module ldap_module = {
 	.api_version = NUAUTH_MODULE_API_VERSION,
 	.name = "ldap",
@@ -133,6 +141,7 @@ static const struct nuauth_module ldap_module = {
 	.get_user_groups = ldap_module_get_user_groups,
 	.acl_check = ldap_module_acl_check,
 	.check_periods = ldap_module_check_periods,
+	.needs = ldap_module_needs,
 };
 
 const struct nuauth_module *nuauth_module_info(void);

@@ -641,4 +641,32 @@ LDIF
 	fi
 fi
 
+# A refresh that would need the client's program (App=) is refused: the
+# clients were not asked for it.  SIGHUP applies it, and asks them.
+if [ -n "${NUAUTH_PID:-}" ] && grep -q "refreshing the ACLs works again" "$LAB_DIR/nuauth.log"; then
+	ldap_admin ldapadd > "$LAB_DIR/ldapadd-app.log" 2>&1 <<LDIF
+dn: cn=by program,$ACLS_DN
+objectClass: nufwAcl
+cn: by program
+nufwAclGid: 100
+nufwAclDstPort: 9090
+nufwAclApp: */nuprobe
+LDIF
+	if lab_wait_log nuauth "ldap: refreshing the ACLs: the new ACLs read the client's program (nufwAclApp)" 10
+	then
+		pass "a refresh whose ACLs would need the client's program (App=) is refused"
+		connect_case "meanwhile the App= ACL does not apply (9090 dropped)" $REFRESH_UID 9090 refused
+		kill -HUP "$NUAUTH_PID"
+		if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded"; then
+			connect_case "after SIGHUP, the LDAP ACL with App=*/nuprobe gives 9090" \
+				$REFRESH_UID 9090 ok
+		else
+			fail "nuauth reloads at SIGHUP (App= ACL)"
+		fi
+	else
+		fail "a refresh whose ACLs would need the client's program (App=) is refused" \
+			"$(grep 'ldap: ' "$LAB_DIR/nuauth.log" | tail -3)"
+	fi
+fi
+
 lab_finish

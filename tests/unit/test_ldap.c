@@ -443,6 +443,23 @@ static void test_acl_entries(void)
 	g_string_free(periods, TRUE);
 	nu_acl_set_free(set);
 
+	/* What the ACLs need from the client's announcement. */
+	{
+		static const char *const app[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclGid: 1",
+			"nufwAclApp: /usr/bin/*", NULL };
+		static const char *const sha[] = { "dn: cn=a,dc=x", "cn: a", "nufwAclGid: 1",
+			"nufwAclAppSHA256: "
+			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", NULL };
+
+		set = build(app, &error);
+		CHECK(set && nu_acl_needs(set) == NUAUTH_NEEDS_APP);
+		nu_acl_set_free(set);
+		set = build(sha, &error);
+		CHECK(set && (nu_acl_needs(set) & NUAUTH_NEEDS_APP_SHA256));
+		nu_acl_set_free(set);
+		g_clear_error(&error);
+	}
+
 	/* No entries: an empty set. */
 	{
 		static const char *const none[] = { NULL };
