@@ -12,8 +12,8 @@
 # (the pool reconnects).  Then the ACLs from LDAP (the shipped schema,
 # nuauth_acl_check_module="ldap"): accepts, drops and a reject decided by
 # entries, a change in the directory applied at SIGHUP, malformed entries
-# refused with their DN, 2000 entries read in pages, and changes picked
-# up without SIGHUP with ldap_acls_refresh.  Prints one
+# refused with their DN, 2000 entries (LDAP_BULK_ACLS) read in pages, and
+# changes picked up without SIGHUP with ldap_acls_refresh.  Prints one
 # PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -43,6 +43,7 @@ ADMIN_PW=adminpw
 SERVICE_DN="cn=nuauth,$SUFFIX"
 SERVICE_PW=servicepw
 SLAPD_DIR=$LAB_DIR/slapd
+BULK=${LDAP_BULK_ACLS:-2000}	# ACL entries added for the paging check
 ACL_SCHEMA=$(cd "$here/../../conf/ldap" && pwd)/nufw-acl.schema
 ACLS_DN="ou=acls,$SUFFIX"
 
@@ -567,8 +568,9 @@ else
 fi
 ldap_admin ldapdelete "$BAD_DN" > /dev/null 2>&1 || fail "ldapdelete of the bad entry"
 
-# 2000 entries (slapd's size limit for a search is 500: read in pages).
-for i in $(seq 1 2000); do
+# $BULK more entries (LDAP_BULK_ACLS, 2000): past slapd's size limit of 500
+# for one search, so they are read in pages.
+for i in $(seq 1 "$BULK"); do
 	printf 'dn: cn=bulk %d,%s\nobjectClass: nufwAcl\ncn: bulk %d\nnufwAclUid: %d\n' \
 		"$i" "$ACLS_DN" "$i" $((50000 + i))
 	printf 'nufwAclDstIP: 10.%d.%d.0/24\nnufwAclDstPort: %d\nnufwAclOrder: 30\n\n' \
@@ -576,19 +578,19 @@ for i in $(seq 1 2000); do
 done > "$SLAPD_DIR/bulk.ldif"
 t0=$(date +%s%N)
 if ldap_admin ldapadd -f "$SLAPD_DIR/bulk.ldif" > "$LAB_DIR/ldapadd-bulk.log" 2>&1; then
-	echo "    ldapadd of 2000 ACL entries: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+	echo "    ldapadd of $BULK ACL entries: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 	kill -HUP "$NUAUTH_PID"
 	if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded" 30 2 &&
-	   line=$(grep "ldap: 2003 ACLs under $ACLS_DN" "$LAB_DIR/nuauth.log"); then
-		pass "all 2003 ACL entries are read at reload, past slapd's size limit of 500"
+	   line=$(grep "ldap: $((BULK + 3)) ACLs under $ACLS_DN" "$LAB_DIR/nuauth.log"); then
+		pass "all $((BULK + 3)) ACL entries are read at reload, past slapd's size limit of 500"
 		echo "    ${line##*ldap: }"
-		connect_case "with 2003 LDAP ACLs, alice still gets 8080" $ACL_UID 8080 ok
+		connect_case "with $((BULK + 3)) LDAP ACLs, alice still gets 8080" $ACL_UID 8080 ok
 	else
-		fail "all 2003 ACL entries are read at reload" \
+		fail "all $((BULK + 3)) ACL entries are read at reload" \
 			"$(grep -i 'acl\|SIGHUP' "$LAB_DIR/nuauth.log" | tail -5)"
 	fi
 else
-	fail "ldapadd of 2000 ACL entries" "$(tail -5 "$LAB_DIR/ldapadd-bulk.log")"
+	fail "ldapadd of $BULK ACL entries" "$(tail -5 "$LAB_DIR/ldapadd-bulk.log")"
 fi
 
 # ldap_acls_refresh: changes apply without SIGHUP; a malformed entry is
@@ -606,7 +608,7 @@ changetype: modify
 replace: nufwAclDstPort
 nufwAclDstPort: 80
 LDIF
-	if lab_wait_log nuauth "ldap: the ACLs under $ACLS_DN changed: 2003 ACLs now" 10; then
+	if lab_wait_log nuauth "ldap: the ACLs under $ACLS_DN changed: $((BULK + 3)) ACLs now" 10; then
 		pass "ldap_acls_refresh: nuauth sees the change in the directory without SIGHUP"
 		connect_case "after the refresh, the LDAP ACL gives 80" $REFRESH_UID 80 ok 1101
 		connect_case "after the refresh, 8080 is dropped" $REFRESH_UID 8080 refused
@@ -620,7 +622,7 @@ cn: bad port
 nufwAclGid: 100
 nufwAclDstPort: abc
 LDIF
-	if lab_wait_log nuauth "ldap: refreshing the ACLs: ldap:///$BAD_DN: nufwAclDstPort: .*keeping the 2003" 10
+	if lab_wait_log nuauth "ldap: refreshing the ACLs: ldap:///$BAD_DN: nufwAclDstPort: .*keeping the $((BULK + 3))" 10
 	then
 		pass "a refresh meeting a malformed entry logs its DN and keeps the running ACLs"
 		connect_case "with the malformed entry in the directory, 80 still works" \
