@@ -531,6 +531,140 @@ static void test_acl_entries(void)
 	}
 }
 
+/* Random entries against the same ACLs written as acls.nufw: both load or
+ * neither does, and every packet gets the same matches from both. */
+static void test_acl_entries_as_file(void)
+{
+	static const struct { const char *attr, *key, *values[6]; } pool[] = {
+		{ "nufwAclUid", "uid", { "1001", "1002,1003", "x", NULL } },
+		{ "nufwAclGid", "gid", { "100", "200", "100, 200", NULL } },
+		{ "nufwAclProto", "proto", { "tcp", "udp", "6", "17", "icmp", "99" } },
+		{ "nufwAclType", "type", { "8", "0", "300", NULL } },
+		{ "nufwAclSrcIP", "SrcIP", { "10.201.0.2/32", "10.201.0.0/16", "2001:db8::/32", NULL } },
+		{ "nufwAclDstIP", "DstIP", { "10.202.0.0/24", "10.0.0.0/8", "10.202.0.2",
+					     "2001:db8:1::/48", "300.1.1.1", NULL } },
+		{ "nufwAclSrcPort", "SrcPort", { "40000", "1-1024", "30000-50000", NULL } },
+		{ "nufwAclDstPort", "DstPort", { "80", "80-90", "8080,53", "1-65535", "abc", NULL } },
+		{ "nufwAclApp", "App", { "*/curl", "/usr/bin/*", NULL } },
+		{ "nufwAclDecision", "decision", { "0", "1", "3", "2", NULL } },
+		{ "nufwAclFlags", "flags", { "0x10", "7", NULL } },
+		{ "nufwAclLogPrefix", "log_prefix", { "p1", "p2", NULL } },
+	};
+	static const uint32_t g100[] = { 100 }, g200[] = { 200 }, g100_200[] = { 100, 200 };
+	static const struct nuauth_user users[] = {
+		{ "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD },
+		{ "bob", 1002, g200, 1, NUAUTH_AUTHQ_PASSWORD },
+		{ "carol", 1003, g100_200, 2, NUAUTH_AUTHQ_PASSWORD },
+	};
+	struct nuauth_packet packets[] = {
+		packet(IPPROTO_TCP, "10.202.0.2", 80),
+		packet(IPPROTO_TCP, "10.202.0.9", 8080),
+		packet(IPPROTO_UDP, "10.202.0.2", 53),
+		packet(IPPROTO_TCP, "10.9.9.9", 85),
+		packet(IPPROTO_ICMP, "10.202.0.2", 0),
+	};
+	GRand *rnd = g_rand_new_with_seed(7);
+	char *path = g_build_filename(tmpdir, "acls.nufw", NULL);
+	unsigned loaded = 0, refused = 0, differ = 0, matched = 0;
+
+	packets[0].app = "/usr/bin/curl";
+	packets[4].icmp_type = 8;
+	for (unsigned round = 0; round < 3000; round++) {
+		GPtrArray *entries = g_ptr_array_new_with_free_func(nu_ldap_acl_entry_free);
+		GString *file = g_string_new(NULL);
+		unsigned n = (unsigned)g_rand_int_range(rnd, 1, 5), order[4];
+		struct nu_acl_set *from_ldap, *from_file;
+		GError *e1 = NULL, *e2 = NULL;
+
+		/* Entry i has order order[i]: the file lists them sorted by
+		 * (order, DN), as the entries are. */
+		for (unsigned i = 0; i < n; i++)
+			order[i] = (unsigned)g_rand_int_range(rnd, 0, 3);
+		for (unsigned o = 0; o < 3; o++) {
+			for (unsigned i = 0; i < n; i++) {
+				char dn[32], name[8], ord[4];
+				struct nu_ldap_acl_entry *e;
+				unsigned k = (unsigned)g_rand_int_range(rnd, 1, 6);
+
+				if (order[i] != o)
+					continue;
+				snprintf(name, sizeof(name), "a%u", i);
+				snprintf(dn, sizeof(dn), "cn=%s,dc=x", name);
+				snprintf(ord, sizeof(ord), "%u", o);
+				e = nu_ldap_acl_entry_new(dn);
+				nu_ldap_acl_entry_add(e, "cn", name, strlen(name));
+				nu_ldap_acl_entry_add(e, "nufwAclOrder", ord, strlen(ord));
+				g_string_append_printf(file, "[%s]\n", name);
+				for (unsigned j = 0; j < k; j++) {
+					unsigned a = (unsigned)g_rand_int_range(rnd, 0, G_N_ELEMENTS(pool));
+					unsigned nv = 0;
+					const char *v;
+
+					while (nv < 6 && pool[a].values[nv])
+						nv++;
+					v = pool[a].values[g_rand_int_range(rnd, 0, (gint32)nv)];
+					nu_ldap_acl_entry_add(e, pool[a].attr, v, strlen(v));
+					g_string_append_printf(file, "%s=%s\n", pool[a].key, v);
+				}
+				g_ptr_array_add(entries, e);
+			}
+		}
+		CHECK(g_file_set_contents(path, file->str, -1, NULL));
+		from_ldap = nu_ldap_acls_build(entries, &e1);
+		from_file = nu_acl_load(path, &e2);
+		CHECK(!from_ldap == !from_file);
+		if (!from_ldap != !from_file)
+			fprintf(stderr, "entries vs file: %s / %s\n%s", e1 ? e1->message : "ok",
+				e2 ? e2->message : "ok", file->str);
+		if (from_ldap && from_file) {
+			loaded++;
+			for (unsigned p = 0; p < G_N_ELEMENTS(packets); p++) {
+				for (unsigned u = 0; u < G_N_ELEMENTS(users); u++) {
+					GArray *m1 = g_array_new(FALSE, FALSE,
+								 sizeof(struct nuauth_acl_match));
+					GArray *m2 = g_array_new(FALSE, FALSE,
+								 sizeof(struct nuauth_acl_match));
+					bool same_m;
+
+					nu_acl_match(from_ldap, &packets[p], &users[u], m1);
+					nu_acl_match(from_file, &packets[p], &users[u], m2);
+					same_m = m1->len == m2->len;
+					for (guint i = 0; same_m && i < m1->len; i++) {
+						const struct nuauth_acl_match *x = &g_array_index(
+							m1, struct nuauth_acl_match, i);
+						const struct nuauth_acl_match *y = &g_array_index(
+							m2, struct nuauth_acl_match, i);
+
+						same_m = strcmp(x->name, y->name) == 0 &&
+							 x->decision == y->decision &&
+							 x->flags == y->flags &&
+							 strcmp(x->log_prefix, y->log_prefix) == 0;
+					}
+					differ += !same_m;
+					matched += m1->len > 0;
+					g_array_free(m1, TRUE);
+					g_array_free(m2, TRUE);
+				}
+			}
+		} else {
+			refused++;
+		}
+		CHECK(!from_ldap || !e1);
+		g_clear_error(&e1);
+		g_clear_error(&e2);
+		nu_acl_set_free(from_ldap);
+		nu_acl_set_free(from_file);
+		g_ptr_array_free(entries, TRUE);
+		g_string_free(file, TRUE);
+	}
+	printf("ldap: entries against acls.nufw: %u sets loaded (%u lookups with matches), "
+	       "%u refused by both, %u results differ\n", loaded, matched, refused, differ);
+	CHECK(differ == 0 && loaded > 100 && refused > 100 && matched > 100);
+	g_unlink(path);
+	g_free(path);
+	g_rand_free(rnd);
+}
+
 int main(void)
 {
 	tmpdir = g_dir_make_tmp("test_ldap.XXXXXX", NULL);
@@ -538,6 +672,7 @@ int main(void)
 	test_conf();
 	test_userpassword();
 	test_acl_entries();
+	test_acl_entries_as_file();
 	{
 		char *path = g_build_filename(tmpdir, "nuauth.conf", NULL);
 		g_unlink(path);
