@@ -58,6 +58,23 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
 	return n;
 }
 
+void nuauth_clients_recheck(struct nuauth_server *srv, const char *who)
+{
+	GList *l = srv->clients;
+
+	while (l) {
+		struct nuauth_client *cl = l->data;
+
+		l = l->next;	/* the disconnect may unlink cl */
+		if (nuauth_client_logged_in(cl) && g_strcmp0(cl->user.mechanism, "EXTERNAL") == 0 &&
+		    !nu_tls_peer_still_trusted(nu_msgconn_session(cl->link))) {
+			log_warnx("%s: the certificate user %s logged in with from %s is no longer "
+				  "trusted (revoked?)", who, cl->user.name, cl->addr_text);
+			nuauth_client_disconnect(cl, "your certificate is no longer trusted");
+		}
+	}
+}
+
 void nuauth_client_close(struct nuauth_client *cl, const char *why)
 {
 	nu_msgconn_close(cl->link, why);	/* on_close frees cl */

@@ -94,6 +94,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	}
 	nuauth_connections_recheck_periods(srv->connections, srv);
 	nuauth_gateways_recheck(srv, who);
+	nuauth_clients_recheck(srv, who);
 	log_notice("%s: configuration, users and ACLs reloaded", who);
 	return true;
 }

@@ -222,6 +222,9 @@ const char *nuauth_gateway_id(const struct nuauth_gateway *gw);
 /* After a reload: closes the links of gateways nufw_gw_addr no longer
  * allows, or whose certificate is no longer trusted (a CRL). */
 void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who);
+/* After a reload: logs out the users who logged in with a certificate that
+ * is no longer trusted (a CRL), and ends their connections. */
+void nuauth_clients_recheck(struct nuauth_server *srv, const char *who);
 /* Closes the link (its state is freed, pending packets forgotten). */
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
 struct nuauth_gateway_info {
