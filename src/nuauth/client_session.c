@@ -330,6 +330,8 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	j->in_len = a.data_len;
 	j->has_in = a.has_data;
 	cl->job = j;
+	log_debug("client %s: %s step goes to the worker pool", cl->addr_text,
+		  first ? "first login" : "login");
 	nuauth_workers_submit(cl->srv->workers, login_job_work, login_job_done, j);
 }
 

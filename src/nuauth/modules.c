@@ -226,8 +226,10 @@ struct nuauth_modules *nuauth_modules_ref(struct nuauth_modules *mods)
 
 void nuauth_modules_unref(struct nuauth_modules *mods)
 {
-	if (mods && g_atomic_int_dec_and_test(&mods->refs))
-		modules_free(mods);
+	if (!mods || !g_atomic_int_dec_and_test(&mods->refs))
+		return;
+	log_debug("a set of %u module(s) is no longer used: unloading it", mods->all->len);
+	modules_free(mods);
 }
 
 static void modules_free(struct nuauth_modules *mods)
