@@ -97,4 +97,4 @@ printf '%-34s %12s %8s\n' "nufw + nuauth, 1 queue" "$n1" "$(awk "BEGIN { printf 
 b2=$(baseline 2); n2=$(with_nufw 2)
 printf '%-34s %12s %8s\n' "bare accept loops, 2 queues" "$b2" "1.00"
 printf '%-34s %12s %8s\n' "nufw -q 0:1 + nuauth, 2 queues" "$n2" "$(awk "BEGIN { printf \"%.2f\", $n2 / $b2 }")"
-grep -h "accepted [0-9]*" "$LAB_DIR"/nufw*.log | sed 's/^/  /' >&2
+grep -h -e "accepted [0-9]*" -e "verdict messages" "$LAB_DIR"/nufw*.log | sed 's/^/  /' >&2

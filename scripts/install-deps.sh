@@ -17,6 +17,8 @@ packages=(
 	slapd ldap-utils
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
+	# the benchmarks' plot (bench/auth_load.sh)
+	gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

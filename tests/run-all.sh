@@ -100,6 +100,7 @@ e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
 e2e/pgsql.sh|log_pgsql against a PostgreSQL server of the test's own
 e2e/ldap.sh|users, groups and passwords from LDAP (a slapd of its own)
 e2e/valgrind.sh|nuauth and nufw under valgrind memcheck
+bench-smoke.sh|benchmarks still run and print figures (short smoke run, no targets)
 SUITES
 	fi
 	if [ -x build-asan/src/nuauth/nuauth ]; then

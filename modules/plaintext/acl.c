@@ -40,12 +40,14 @@ struct nu_acl {
 	GPtrArray *apps;	/* glob patterns; empty means any */
 	GPtrArray *oses;	/* struct os_match; empty means any */
 	GPtrArray *indevs, *outdevs;	/* names; empty means any */
+	GPtrArray *gateways;	/* certificate names; empty means any */
 	int decision;
 	uint32_t flags;
 	char *log_prefix;
 	char *period;
+	unsigned authquality;	/* enum nuauth_auth_quality: the least */
 	/* Where the single-valued keys were set (0: not set). */
-	unsigned decision_line, flags_line, log_prefix_line, period_line;
+	unsigned decision_line, flags_line, log_prefix_line, period_line, authquality_line;
 };
 
 /* A sorted map from a 32-bit key to an ascending list of ACL numbers
@@ -102,6 +104,7 @@ static void acl_free(void *p)
 	g_ptr_array_free(acl->oses, TRUE);
 	g_ptr_array_free(acl->indevs, TRUE);
 	g_ptr_array_free(acl->outdevs, TRUE);
+	g_ptr_array_free(acl->gateways, TRUE);
 	g_free(acl->log_prefix);
 	g_free(acl->period);
 	g_free(acl);
@@ -125,6 +128,7 @@ static struct nu_acl *acl_new(const char *name, unsigned line)
 	acl->oses = g_ptr_array_new_with_free_func(os_match_free);
 	acl->indevs = g_ptr_array_new_with_free_func(g_free);
 	acl->outdevs = g_ptr_array_new_with_free_func(g_free);
+	acl->gateways = g_ptr_array_new_with_free_func(g_free);
 	acl->decision = NU_VERDICT_ACCEPT;
 	acl->log_prefix = g_strdup("");
 	return acl;
@@ -191,7 +195,7 @@ static bool parse_uint(const char *s, uint64_t max, bool hex, uint64_t *out)
 	for (; *p; p++) {
 		int d = g_ascii_xdigit_value(*p);
 
-		if (d < 0 || (unsigned)d >= base || v > (max - d) / base)
+		if (d < 0 || (unsigned)d >= base || (uint64_t)d > max || v > (max - d) / base)
 			return false;
 		v = v * base + d;
 	}
@@ -481,6 +485,25 @@ static bool key_outdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return add_devs(c, acl->outdevs, e);
 }
 
+/* The gateways (their certificate names) the ACL is for. */
+static bool key_gateway(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	char **items = g_strsplit(c->value, ",", -1);
+	guint i;
+
+	for (i = 0; items[i]; i++) {
+		char *s = g_strstrip(items[i]);
+
+		if (!*s) {
+			g_strfreev(items);
+			return bad_value(c, "a comma list of gateway certificate names", e);
+		}
+		g_ptr_array_add(acl->gateways, g_strdup(s));
+	}
+	g_strfreev(items);
+	return i > 0 || bad_value(c, "a comma list of gateway certificate names", e);
+}
+
 static bool key_decision(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	uint64_t v;
@@ -525,6 +548,20 @@ static bool key_period(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return true;
 }
 
+/* The least strength of the user's login, on module.h's scale. */
+static bool key_authquality(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	uint64_t v;
+
+	if (!parse_uint(c->value, NUAUTH_AUTHQ_CERTIFICATE, false, &v))
+		return bad_value(c, "0 (any), 1 (IP authentication), 2 (password), "
+				 "3 (password proof, SCRAM) or 4 (certificate)", e);
+	if (!only_once(c, &acl->authquality_line, e))
+		return false;
+	acl->authquality = (unsigned)v;
+	return true;
+}
+
 /* Known in NuFW, but what they restrict is not in struct nuauth_packet:
  * ignoring them would widen the ACL, so refuse them. */
 static bool key_unsupported(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
@@ -556,6 +593,8 @@ static const struct {
 	{ "flags", key_flags },
 	{ "log_prefix", key_log_prefix },
 	{ "period", key_period },
+	{ "authquality", key_authquality },
+	{ "gateway", key_gateway },
 };
 
 /* ---- index ----
@@ -875,14 +914,15 @@ static bool ports_match(const GArray *ports, uint16_t port)
 	return false;
 }
 
-static bool devs_match(const GPtrArray *devs, const char *dev)
+/* An exact name (interface, gateway) among names; none listed: any. */
+static bool names_match(const GPtrArray *names, const char *name)
 {
 	unsigned i;
 
-	if (devs->len == 0)
+	if (names->len == 0)
 		return true;
-	for (i = 0; dev && i < devs->len; i++)
-		if (strcmp(g_ptr_array_index(devs, i), dev) == 0)
+	for (i = 0; name && i < names->len; i++)
+		if (strcmp(g_ptr_array_index(names, i), name) == 0)
 			return true;
 	return false;
 }
@@ -949,7 +989,7 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 
 	if (acl->protos->len ? !u8_in(acl->protos, f->proto) : f->proto != IPPROTO_TCP)
 		return false;
-	if (!user_matches(acl, user))
+	if (!user_matches(acl, user) || user->auth_quality < acl->authquality)
 		return false;
 	if (!nets_match(acl->src, &f->saddr) || !nets_match(acl->dst, &f->daddr))
 		return false;
@@ -960,7 +1000,8 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 	if ((f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) &&
 	    acl->types->len && !u8_in(acl->types, p->icmp_type))
 		return false;
-	return devs_match(acl->indevs, p->indev) && devs_match(acl->outdevs, p->outdev) &&
+	return names_match(acl->indevs, p->indev) && names_match(acl->outdevs, p->outdev) &&
+	       names_match(acl->gateways, p->gateway ? p->gateway : "") &&
 	       apps_match(acl->apps, p->app) && oses_match(acl->oses, p);
 }
 

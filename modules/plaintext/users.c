@@ -118,28 +118,6 @@ static bool parse_u32(const char *s, size_t len, uint32_t *out)
 	return true;
 }
 
-/* Strict base64: the alphabet, '=' padding only at the end, length a
- * multiple of 4.  g_base64_decode() skips what it does not know, so check
- * first. */
-static bool valid_base64(const char *s)
-{
-	size_t len = strlen(s), i, pad = 0;
-
-	if (len == 0 || len % 4)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad || !(g_ascii_isalnum(c) || c == '+' || c == '/'))
-			return false;
-	}
-	return pad <= 2;
-}
-
 /* crypt_r() of password (len bytes, no NUL inside) with setting (a hash
  * or a salt); a g_malloc'ed copy of the result, or NULL when crypt does not
  * know the scheme or the setting is malformed. */
@@ -293,7 +271,7 @@ static bool set_password(struct nu_user *u, const char *file, unsigned line,
 
 	pw += strlen(sc->prefix);
 	/* Passwords and hashes are secrets: messages name the user only. */
-	if (!valid_base64(pw)) {
+	if (!nu_base64_strict(pw, strlen(pw))) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
 			    "%s:%u: user `%s': %s password is not valid base64",
 			    file, line, u->name, sc->prefix);

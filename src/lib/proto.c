@@ -750,6 +750,7 @@ static const struct attr_row decision_attrs[] = {
 	{ ROW(NU_ATTR_VERDICT, KIND_U8, ATTR_MANDATORY, struct nu_decision, verdict),
 	  .allowed = VERDICTS },
 	{ ROW(NU_ATTR_MARK, KIND_U32, ATTR_ASKED, struct nu_decision, mark) },
+	{ ROW(NU_ATTR_EXPIRES, KIND_U32, ATTR_ASKED, struct nu_decision, expires_in) },
 	{ .type = 0 }
 };
 
@@ -759,7 +760,8 @@ enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap,
 {
 	return encode_msg(buf, cap, NU_MSG_DECISION, m->packet_id,
 			  decision_attrs, m,
-			  m->has_mark ? BIT(NU_ATTR_MARK) : 0, out_len);
+			  (m->has_mark ? BIT(NU_ATTR_MARK) : 0) |
+			  (m->has_expires ? BIT(NU_ATTR_EXPIRES) : 0), out_len);
 }
 
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,
@@ -772,6 +774,7 @@ enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,
 	st = decode_msg(msg, len, NU_MSG_DECISION, decision_attrs, m,
 			&m->packet_id, &seen);
 	m->has_mark = HAS(seen, NU_ATTR_MARK);
+	m->has_expires = HAS(seen, NU_ATTR_EXPIRES);
 	return st;
 }
 

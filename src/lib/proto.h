@@ -68,6 +68,7 @@ enum nu_attr_type {
 	NU_ATTR_BYTES_OUT	= 23,	/* u64 */
 	NU_ATTR_PACKETS_IN	= 24,	/* u64: server to client */
 	NU_ATTR_BYTES_IN	= 25,	/* u64 */
+	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
 	/* Attribute types stay below 32: decoders keep a bitmask of those seen. */
 };
 
@@ -215,6 +216,9 @@ struct nu_decision {
 	uint8_t verdict;	/* VERDICT, mandatory, enum nu_verdict */
 	bool has_mark;
 	uint32_t mark;		/* MARK, optional: the packet's new mark */
+	bool has_expires;
+	uint32_t expires_in;	/* EXPIRES, optional: seconds until the
+				 * accepted connection must end */
 };
 enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap, const struct nu_decision *m, size_t *out_len);
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len, struct nu_decision *m);

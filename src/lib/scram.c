@@ -7,18 +7,13 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
-/* Strict base64 of exactly len bytes (s: n characters, no NUL needed). */
-static bool decode_b64(const char *s, size_t n, uint8_t *out, size_t min, size_t max,
-		       size_t *len)
+bool nu_base64_strict(const char *s, size_t n)
 {
-	size_t pad = 0, i;
-	char *copy;
-	guchar *raw;
-	gsize raw_len;
+	size_t pad = 0;
 
 	if (n == 0 || n % 4)
 		return false;
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
 		if (c == '=') {
@@ -28,7 +23,18 @@ static bool decode_b64(const char *s, size_t n, uint8_t *out, size_t min, size_t
 		if (pad || !(g_ascii_isalnum(c) || c == '+' || c == '/'))
 			return false;
 	}
-	if (pad > 2)
+	return pad <= 2;
+}
+
+/* Strict base64 of min to max bytes (s: n characters, no NUL needed). */
+static bool decode_b64(const char *s, size_t n, uint8_t *out, size_t min, size_t max,
+		       size_t *len)
+{
+	char *copy;
+	guchar *raw;
+	gsize raw_len;
+
+	if (!nu_base64_strict(s, n))
 		return false;
 	copy = g_strndup(s, n);
 	raw = g_base64_decode(copy, &raw_len);

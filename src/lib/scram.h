@@ -32,6 +32,11 @@
 #define NU_SCRAM_ITER_MAX 10000000
 #define NU_SCRAM_ITER_DEFAULT 4096
 
+/* Strict base64 (s: n characters): the alphabet, '=' padding only at the
+ * end, a length that is a multiple of 4.  g_base64_decode() skips what it
+ * does not know, so the users file's digests are checked with it too. */
+bool nu_base64_strict(const char *s, size_t n);
+
 struct nu_scram_verifier {
 	uint32_t iterations;
 	uint8_t salt[NU_SCRAM_SALT_MAX];

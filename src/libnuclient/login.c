@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,6 +101,7 @@ static int connect_to(const char *host, const char *port, int family, char **err
 			    ai->ai_protocol);
 		if (fd < 0)
 			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
 		    (errno != EINPROGRESS || !wait_fd(fd, POLLOUT, STEP_TIMEOUT_MS) ||
 		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr)) {

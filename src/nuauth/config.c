@@ -73,6 +73,32 @@ bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct 
 	return false;
 }
 
+/* nufw_gw_names: the certificate names (CN) of the gateways allowed; none
+ * given: any gateway with a certificate from our CA. */
+static void read_gw_names(struct nu_conf *conf, struct nuauth_config *cfg)
+{
+	const char *list = nu_conf_get_str(conf, "nufw_gw_names", NULL);
+	gchar **names;
+	guint n = 0;
+
+	if (!list)
+		return;
+	names = g_strsplit_set(list, " ,\t", -1);
+	for (guint i = 0; names[i]; i++)	/* drop the empty words */
+		if (*names[i])
+			names[n++] = names[i];
+		else
+			g_free(names[i]);
+	names[n] = NULL;
+	cfg->gw_names = names;
+}
+
+bool nuauth_config_allows_gateway_name(const struct nuauth_config *cfg, const char *cn)
+{
+	return !cfg->gw_names || !cfg->gw_names[0] ||
+	       g_strv_contains((const gchar *const *)cfg->gw_names, cn);
+}
+
 /* nuauth_sasl_mechanisms: the password mechanisms nuauth knows. */
 static bool read_mechanisms(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
@@ -195,6 +221,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_gw_addrs(conf, cfg, error))
 		return false;
+	read_gw_names(conf, cfg);
 	cfg->prio_to_nok = (int)prio;
 	/* NuFW could cache ACL answers; with indexed ACLs a lookup costs less
 	 * than a cache's would, so the key is known but has nothing to do. */
@@ -229,6 +256,7 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->session_modify_modules);
 	g_free(cfg->control_socket);
 	g_strfreev(cfg->gw_addrs);
+	g_strfreev(cfg->gw_names);
 	g_free(cfg->sasl_mechanisms);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -18,6 +18,8 @@
 #include "log.h"
 
 #define CONNECTIONS_MAX 65536
+/* Ended connections kept for nuauthctl connections, with their counts. */
+#define RECENT_ENDS_MAX 256
 
 struct conn {
 	struct nu_flow flow;		/* the key: original direction */
@@ -43,7 +45,33 @@ struct nuauth_connections {
 	struct nuauth_server *srv;
 	GHashTable *by_flow;
 	GQueue order;
+	GQueue recent_ends;		/* struct nuauth_conn_end_event, newest first */
 };
+
+static void recent_end_free(gpointer p)
+{
+	struct nuauth_conn_end_event *ev = p;
+
+	g_free((char *)ev->user);
+	g_free(ev);
+}
+
+static void remember_end(struct nuauth_connections *cs, const struct nuauth_conn_end_event *ev)
+{
+	struct nuauth_conn_end_event *copy = g_memdup2(ev, sizeof(*ev));
+
+	copy->user = g_strdup(ev->user);
+	g_queue_push_head(&cs->recent_ends, copy);
+	if (g_queue_get_length(&cs->recent_ends) > RECENT_ENDS_MAX)
+		recent_end_free(g_queue_pop_tail(&cs->recent_ends));
+}
+
+void nuauth_connections_foreach_ended(const struct nuauth_connections *cs,
+				      nuauth_conn_ended_fn fn, void *ctx)
+{
+	for (GList *l = cs->recent_ends.head; l; l = l->next)
+		fn(l->data, ctx);
+}
 
 static void conn_free(gpointer p)
 {
@@ -65,6 +93,7 @@ struct nuauth_connections *nuauth_connections_new(struct nuauth_server *srv)
 	cs->srv = srv;
 	cs->by_flow = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, conn_free);
 	g_queue_init(&cs->order);
+	g_queue_init(&cs->recent_ends);
 	return cs;
 }
 
@@ -73,6 +102,7 @@ void nuauth_connections_free(struct nuauth_connections *cs)
 	if (!cs)
 		return;
 	g_hash_table_destroy(cs->by_flow);
+	g_queue_clear_full(&cs->recent_ends, recent_end_free);
 	g_free(cs);
 }
 
@@ -145,6 +175,7 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 		   (double)(g_get_monotonic_time() - c->start) / G_USEC_PER_SEC,
 		   end->bytes_out, end->packets_out, end->bytes_in, end->packets_in);
 	nuauth_hooks_conn_end(cs->srv, &ev);
+	remember_end(cs, &ev);
 	forget(cs, c);
 }
 

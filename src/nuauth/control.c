@@ -205,6 +205,20 @@ static void cmd_firewalls(struct nuauth_control *ctl, const char *arg, GString *
 	g_string_append(o, "]}");
 }
 
+/* The flow's keys of a connection's object: flow (text), proto, src, sport,
+ * dst, dport. */
+static void json_flow(GString *o, const struct nu_flow *flow)
+{
+	char text[NU_FLOW_STRLEN], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	json_kstr(o, "flow", nu_flow_format(flow, text, sizeof(text)));
+	json_kuint(o, "proto", flow->proto);
+	json_kstr(o, "src", nu_addr_format(&flow->saddr, src, sizeof(src)));
+	json_kuint(o, "sport", flow->sport);
+	json_kstr(o, "dst", nu_addr_format(&flow->daddr, dst, sizeof(dst)));
+	json_kuint(o, "dport", flow->dport);
+}
+
 struct conn_walk {
 	GString *o;
 	bool first;
@@ -216,7 +230,6 @@ static void one_connection(const char *user, const struct nu_flow *flow, gint64 
 {
 	struct conn_walk *w = ctx;
 	struct nuauth_gateway_info gi = { .address = "" };
-	char text[NU_FLOW_STRLEN], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	GString *o = w->o;
 
 	if (gw)
@@ -226,15 +239,30 @@ static void one_connection(const char *user, const struct nu_flow *flow, gint64 
 	w->first = false;
 	g_string_append_c(o, '{');
 	json_kstr(o, "user", user);
-	json_kstr(o, "flow", nu_flow_format(flow, text, sizeof(text)));
-	json_kuint(o, "proto", flow->proto);
-	json_kstr(o, "src", nu_addr_format(&flow->saddr, src, sizeof(src)));
-	json_kuint(o, "sport", flow->sport);
-	json_kstr(o, "dst", nu_addr_format(&flow->daddr, dst, sizeof(dst)));
-	json_kuint(o, "dport", flow->dport);
+	json_flow(o, flow);
 	json_kuint(o, "since", (uint64_t)real_seconds(w->now_real - (w->now_mono - start)));
 	json_kstr(o, "firewall", gi.address);	/* "" while it is away */
 	json_kstr(o, "firewall_id", gw_id);
+	g_string_append_c(o, '}');
+}
+
+static void one_ended(const struct nuauth_conn_end_event *ev, void *ctx)
+{
+	struct conn_walk *w = ctx;
+	GString *o = w->o;
+
+	if (!w->first)
+		g_string_append_c(o, ',');
+	w->first = false;
+	g_string_append_c(o, '{');
+	json_kstr(o, "user", ev->user);
+	json_flow(o, &ev->flow);
+	json_kuint(o, "since", (uint64_t)ev->start);
+	json_kuint(o, "ended", (uint64_t)ev->end);
+	json_kuint(o, "packets_out", ev->packets_out);
+	json_kuint(o, "bytes_out", ev->bytes_out);
+	json_kuint(o, "packets_in", ev->packets_in);
+	json_kuint(o, "bytes_in", ev->bytes_in);
 	g_string_append_c(o, '}');
 }
 
@@ -244,10 +272,13 @@ static void cmd_connections(struct nuauth_control *ctl, const char *arg, GString
 			       .now_mono = g_get_monotonic_time() };
 
 	g_string_append(o, "{\"ok\":true");
-	json_kstr(o, "note", "byte counts are known only when a connection ends "
-		  "(nufw -C): nuauth logs them then");
+	json_kstr(o, "note", "byte counts are known when a connection ends (nufw -C): "
+		  "see the ended ones");
 	g_string_append(o, ",\"connections\":[");
 	nuauth_connections_foreach(ctl->srv->connections, one_connection, &w);
+	g_string_append(o, "],\"ended\":[");
+	w.first = true;
+	nuauth_connections_foreach_ended(ctl->srv->connections, one_ended, &w);
 	g_string_append(o, "]}");
 }
 

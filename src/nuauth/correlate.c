@@ -96,6 +96,18 @@ static const char *verdict_name(int verdict)
 
 /* Decides ask for the user su and answers the gateway.  cl is the client
  * that claimed the flow, NULL for a user found by IP authentication. */
+/* The authquality= scale of a login by mechanism (none: IP authentication). */
+static enum nuauth_auth_quality auth_quality(const char *mechanism)
+{
+	if (!mechanism)
+		return NUAUTH_AUTHQ_IP;
+	if (strcmp(mechanism, "EXTERNAL") == 0)
+		return NUAUTH_AUTHQ_CERTIFICATE;
+	if (g_str_has_prefix(mechanism, "SCRAM-"))
+		return NUAUTH_AUTHQ_PROOF;
+	return NUAUTH_AUTHQ_PASSWORD;
+}
+
 static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 			      const struct nu_packet_ask *ask,
 			      const struct nuauth_session_user *su, struct nuauth_client *cl,
@@ -111,12 +123,14 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		.os_sysname = su->os_sysname ? su->os_sysname : "",
 		.os_release = su->os_release ? su->os_release : "",
 		.os_version = su->os_version ? su->os_version : "",
+		.gateway = nuauth_gateway_id(gw),
 	};
 	struct nuauth_user user = {
 		.name = su->name,
 		.uid = su->uid,
 		.groups = (const uint32_t *)(const void *)su->groups->data,
 		.ngroups = su->groups->len,
+		.auth_quality = auth_quality(su->mechanism),
 	};
 	struct nuauth_verdict v;
 	char flow_text[NU_FLOW_STRLEN];
@@ -128,7 +142,8 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		nuauth_decide(cor->srv, &pkt, &user, &v);
 	}
 	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
-				     v.verdict == NU_VERDICT_ACCEPT, v.mark);
+				     v.verdict == NU_VERDICT_ACCEPT, v.mark,
+				     v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0);
 	if (v.verdict == NU_VERDICT_ACCEPT) {
 		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
 		nuauth_connections_set_expiry(cor->srv->connections, &ask->flow, v.expires,
@@ -147,6 +162,18 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		 conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
 		 conflict ? "" : v.acl_name, v.mark);
 	nuauth_hooks_packet_log(cor->srv, &pkt, &user, v.verdict, v.acl_name);
+}
+
+/* With push, an announcement serves its packet once: a retransmitted SYN
+ * asks the clients again (the socket is still opening, so its owner claims
+ * it again).  Kept, each client's announcements would pile up for
+ * ANNOUNCE_MIN_LIFETIME_S and reach ANNOUNCE_MAX_PER_CLIENT at 136 new
+ * connections per second, after which the user's flows wait in vain.
+ * Without push the client announces a flow only once, so it stays. */
+static void announcement_used(struct nuauth_correlator *cor, struct announcement *a)
+{
+	if (cor->srv->cfg.push_to_client)
+		g_hash_table_remove(cor->announced, &a->flow);
 }
 
 static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
@@ -187,7 +214,7 @@ void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gat
 	else
 		log_warnx("%s: the groups of ip-authenticated user `%s' could not be read "
 			  "(user database unavailable): dropped", flow_text, name);
-	nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0);
+	nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0, 0);
 }
 
 static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow *flow)
@@ -215,6 +242,7 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 
 	if (a) {
 		answer(cor, gw, ask, a->client, a);
+		announcement_used(cor, a);
 		return;
 	}
 	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
@@ -293,6 +321,8 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 	a->expires = g_get_monotonic_time() + lifetime * G_USEC_PER_SEC;
 
 	wf = g_hash_table_lookup(cor->waiting, &conn->flow);
+	if (!wf)
+		return;
 	while (wf) {
 		struct waiting_packet *p = g_ptr_array_index(wf->packets, wf->packets->len - 1);
 		bool last = wf->packets->len == 1;
@@ -302,6 +332,7 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 		if (last)
 			wf = NULL;
 	}
+	announcement_used(cor, a);
 }
 
 static gboolean on_tick(gpointer data)
@@ -327,7 +358,7 @@ static gboolean on_tick(gpointer data)
 		nuauth_gateway_send_decision(p->gw, p->ask.packet_id,
 					     cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
 										: NU_VERDICT_DROP,
-					     false, 0);
+					     false, 0, 0);
 		packet_forget(cor, p);
 	}
 	g_hash_table_iter_init(&it, cor->announced);

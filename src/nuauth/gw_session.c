@@ -5,6 +5,7 @@
 #include "nuauth.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -72,13 +73,20 @@ static void send_hello(struct nuauth_gateway *gw)
 }
 
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark)
+				  int verdict, bool has_mark, uint32_t mark, time_t expires)
 {
 	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
 				 .has_mark = has_mark, .mark = mark };
 	uint8_t buf[64];
 	size_t len;
 
+	/* Relative, so that the gateway's clock need not agree with ours. */
+	if (expires) {
+		time_t now = time(NULL);
+
+		d.has_expires = true;
+		d.expires_in = expires > now ? (uint32_t)MIN(expires - now, (time_t)UINT32_MAX) : 0;
+	}
 	if (nu_decision_encode(buf, sizeof(buf), &d, &len) != NU_PROTO_OK)
 		return;
 	nu_msgconn_send(gw->link, buf, len);
@@ -115,6 +123,12 @@ static void on_ready(struct nu_msgconn *c, void *ctx)
 	g_free(gw->name);
 	gw->name = name;
 	gw->cn = cn ? cn : g_strdup("");
+	if (!nuauth_config_allows_gateway_name(&gw->srv->cfg, gw->cn)) {
+		log_warnx("gateway %s refused: its certificate name is not in nufw_gw_names",
+			  gw->name);
+		nu_msgconn_close(c, "not in nufw_gw_names");
+		return;
+	}
 	log_notice("gateway %s connected", gw->name);
 }
 
@@ -203,6 +217,10 @@ void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
 			log_warnx("%s: gateway %s is no longer in nufw_gw_addr: closing its link",
 				  who, gw->name);
 			nuauth_gateway_close(gw, "no longer in nufw_gw_addr");
+		} else if (gw->cn && !nuauth_config_allows_gateway_name(&srv->cfg, gw->cn)) {
+			log_warnx("%s: gateway %s is no longer in nufw_gw_names: closing its link",
+				  who, gw->name);
+			nuauth_gateway_close(gw, "no longer in nufw_gw_names");
 		} else if (gw->cn && !nu_tls_peer_still_trusted(nu_msgconn_session(gw->link))) {
 			log_warnx("%s: the certificate of gateway %s is no longer trusted (revoked?): "
 				  "closing its link", who, gw->name);

@@ -147,7 +147,8 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
 				     .icmp_type = ask->icmp_type, .indev = ask->indev,
 				     .outdev = ask->outdev, .app = "", .os_sysname = "",
-				     .os_release = "", .os_version = "" };
+				     .os_release = "", .os_version = "",
+				     .gateway = nuauth_gateway_id(gw) };
 	char name[NU_NAME_MAX] = "";
 	struct held_packet held = { .gw = gw, .ask = *ask };
 	struct cached *c;

@@ -3,6 +3,8 @@
 #include "nuauth.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,6 +87,11 @@ bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    /* Inherited by every accepted socket.  Each message goes out in one
+	     * write; Nagle would hold a reply written while the peer has not
+	     * acknowledged the last one (the end of the TLS handshake, then
+	     * HELLO) for the peer's delayed ACK: 40 ms a login. */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, sslen) < 0 ||
 	    listen(fd, 512) < 0) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO,

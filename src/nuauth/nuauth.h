@@ -55,6 +55,7 @@ struct nuauth_config {
 	bool reject_authenticated_drop;	/* a known user's drop is answered as reject */
 	bool reject_after_timeout;	/* an unclaimed packet is rejected, not dropped */
 	char **gw_addrs;		/* nufw_gw_addr: allowed gateways; NULL: any */
+	char **gw_names;		/* nufw_gw_names: allowed certificate CNs; NULL: any */
 	char *module_path;		/* folder of the module .so files */
 	char *run_as;			/* nuauth_run_as: user to become; NULL stays */
 	char *user_check_modules;
@@ -95,6 +96,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 void nuauth_config_clear(struct nuauth_config *cfg);
 /* nufw_gw_addr: may a gateway connect from addr? */
 bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr);
+bool nuauth_config_allows_gateway_name(const struct nuauth_config *cfg, const char *cn);
 
 /* ---- modules.c ---- */
 struct nuauth_module_instance {
@@ -226,8 +228,10 @@ bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 /* ---- gw_session.c ---- */
 void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 			   const struct sockaddr_storage *peer);
+/* expires: the wall-clock time when the gateway must end the accepted
+ * connection (the end of its ACL's period); 0 never. */
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark);
+				  int verdict, bool has_mark, uint32_t mark, time_t expires);
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
 /* Who the gateway is, the same across its links and restarts: its
  * certificate's CN, or its address when the certificate has none. */
@@ -403,6 +407,11 @@ typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flo
 				     const char *gw_id, void *ctx);
 void nuauth_connections_foreach(const struct nuauth_connections *cs,
 				nuauth_connection_fn fn, void *ctx);
+/* Calls fn for the last connections whose end a gateway reported, newest
+ * first. */
+typedef void (*nuauth_conn_ended_fn)(const struct nuauth_conn_end_event *ev, void *ctx);
+void nuauth_connections_foreach_ended(const struct nuauth_connections *cs,
+				      nuauth_conn_ended_fn fn, void *ctx);
 
 /* ---- decide.c ---- */
 struct nuauth_verdict {

@@ -43,7 +43,8 @@ void nuctl_control_usage(FILE *out)
 		"       nuauthctl top [-n N] [-s PATH] [--json]\n"
 		"  users        logged-in sessions: user, uid, groups, address, OS, client\n"
 		"  firewalls    connected nufw gateways: address, certificate CN, decisions\n"
-		"  connections  accepted connections not yet ended: user, flow, since\n"
+		"  connections  accepted connections not yet ended: user, flow, since; and the\n"
+		"               last ones ended, with their bytes (nufw -C)\n"
 		"  disconnect   closes every session of USER and ends its connections\n"
 		"  reload       reads the configuration, users and ACLs again (as SIGHUP)\n"
 		"  stats        decisions, timeouts, pending packets, logins since start\n"
@@ -261,7 +262,20 @@ static void print_connections(const struct json *doc)
 		       fmt_time(json_num(c, "since"), t, sizeof(t)),
 		       json_text(c, "firewall", a, sizeof(a)), json_text(c, "flow", a, sizeof(a)));
 	}
-	printf("(%s)\n", json_text(doc, "note", a, sizeof(a)));
+	l = list_of(doc, "ended");
+	if (!l || l->count == 0)
+		return;
+	printf("\nrecently ended (newest first):\n%-16s %-19s %12s %12s %s\n", "USER", "ENDED",
+	       "BYTES OUT", "BYTES IN", "FLOW");
+	for (size_t i = 0; i < l->count; i++) {
+		const struct json *c = l->items[i];
+		char out[32], in[32];
+
+		printf("%-16s %-19s %12s %12s %s\n", json_text(c, "user", a, sizeof(a)),
+		       fmt_time(json_num(c, "ended"), t, sizeof(t)),
+		       json_text(c, "bytes_out", out, sizeof(out)),
+		       json_text(c, "bytes_in", in, sizeof(in)), json_text(c, "flow", a, sizeof(a)));
+	}
 }
 
 static void print_stats(const struct json *doc)

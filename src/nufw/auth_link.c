@@ -35,8 +35,47 @@ struct nufw_link {
 	GSource *connect_timer;
 	unsigned backoff_ms;
 	char *last_error;	/* to log each distinct failure once */
-	struct addrinfo *addrs;	/* nuauth's addresses, resolved once */
+	struct nufw_addrs *addrs;	/* NULL until main.c resolved the name */
 };
+
+struct nufw_addrs {
+	struct addrinfo *ai;
+};
+
+struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, char **err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai;
+	struct nufw_addrs *a;
+	int ret = getaddrinfo(host, port, &hints, &ai);
+
+	if (ret != 0) {
+		*err = g_strdup_printf("cannot resolve nuauth's name %s: %s", host,
+				       gai_strerror(ret));
+		return NULL;
+	}
+	a = g_atomic_rc_box_new0(struct nufw_addrs);
+	a->ai = ai;
+	return a;
+}
+
+struct nufw_addrs *nufw_addrs_ref(struct nufw_addrs *a)
+{
+	return a ? g_atomic_rc_box_acquire(a) : NULL;
+}
+
+static void addrs_clear(gpointer data)
+{
+	struct nufw_addrs *a = data;
+
+	freeaddrinfo(a->ai);
+}
+
+void nufw_addrs_unref(struct nufw_addrs *a)
+{
+	if (a)
+		g_atomic_rc_box_release_full(a, addrs_clear);
+}
 
 static void start_connect(struct nufw_link *l);
 
@@ -171,23 +210,16 @@ static gboolean on_connect_timeout(gpointer data)
  * TLS handshake (run by msgconn) waits for the connect to finish. */
 static void start_connect(struct nufw_link *l)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	gnutls_session_t tls;
-	int fd = -1, ret;
+	int fd = -1;
 
-	/* The name is resolved once: a slow resolver on every retry would
-	 * stall the packet path, which runs on this thread.  It is looked up
-	 * again only while it has never been found. */
 	if (!l->addrs) {
-		ret = getaddrinfo(l->host, l->port, &hints, &l->addrs);
-		if (ret != 0) {
-			l->addrs = NULL;
-			report_failure(l, gai_strerror(ret));
-			schedule_retry(l);
-			return;
-		}
+		/* main.c retries the name (and logs it) and hands the
+		 * addresses over. */
+		l->state = LINK_IDLE;
+		return;
 	}
-	for (struct addrinfo *ai = l->addrs; ai; ai = ai->ai_next) {
+	for (struct addrinfo *ai = l->addrs->ai; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    ai->ai_protocol);
 		if (fd < 0)
@@ -214,12 +246,13 @@ static void start_connect(struct nufw_link *l)
 	l->connect_timer = nu_timeout(CONNECT_TIMEOUT_S * 1000, on_connect_timeout, l);
 }
 
-struct nufw_link *nufw_link_new(const char *host, const char *port,
+struct nufw_link *nufw_link_new(const char *host, const char *port, struct nufw_addrs *addrs,
 				gnutls_certificate_credentials_t creds, bool check_name,
 				const struct nufw_link_ops *ops, void *ctx)
 {
 	struct nufw_link *l = g_new0(struct nufw_link, 1);
 
+	l->addrs = nufw_addrs_ref(addrs);
 	l->host = g_strdup(host);
 	l->port = g_strdup(port);
 	l->creds = creds;
@@ -241,9 +274,17 @@ void nufw_link_free(struct nufw_link *l)
 	g_free(l->host);
 	g_free(l->port);
 	g_free(l->last_error);
-	if (l->addrs)
-		freeaddrinfo(l->addrs);
+	nufw_addrs_unref(l->addrs);
 	g_free(l);
+}
+
+void nufw_link_set_addrs(struct nufw_link *l, struct nufw_addrs *addrs)
+{
+	if (l->addrs || !addrs)
+		return;
+	l->addrs = nufw_addrs_ref(addrs);
+	if (l->state == LINK_IDLE && !l->retry_timer)
+		start_connect(l);
 }
 
 bool nufw_link_is_up(const struct nufw_link *l)

@@ -17,9 +17,24 @@ struct nufw_link_ops {
 	void (*on_destroy)(const struct nu_flow *flow, void *ctx);
 };
 
-struct nufw_link *nufw_link_new(const char *host, const char *port,
+/* nuauth's addresses.  main.c resolves nuauth's name once per (re)connect
+ * cycle, at start and at each SIGHUP, on its own thread, and every worker's
+ * link shares the result: a slow resolver never stalls a packet path, and
+ * N queues do not mean N look-ups. */
+struct nufw_addrs;
+
+/* NULL with *err (g_strdup'ed) when the name does not resolve. */
+struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, char **err);
+struct nufw_addrs *nufw_addrs_ref(struct nufw_addrs *a);
+void nufw_addrs_unref(struct nufw_addrs *a);
+
+/* host names nuauth's certificate (checked unless !check_name).  addrs
+ * NULL: the link waits for nufw_link_set_addrs. */
+struct nufw_link *nufw_link_new(const char *host, const char *port, struct nufw_addrs *addrs,
 				gnutls_certificate_credentials_t creds, bool check_name,
 				const struct nufw_link_ops *ops, void *ctx);
+/* The addresses, once resolved, of a link that had none: it connects. */
+void nufw_link_set_addrs(struct nufw_link *l, struct nufw_addrs *addrs);
 void nufw_link_free(struct nufw_link *l);
 /* True once HELLO was answered, until the link drops. */
 bool nufw_link_is_up(const struct nufw_link *l);

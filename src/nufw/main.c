@@ -16,8 +16,11 @@
 #include <glib-unix.h>
 #include <linux/capability.h>
 
+#include "auth_link.h"
+#include "evloop.h"
 #include "log.h"
 #include "notify.h"
+#include "queue.h"
 #include "privdrop.h"
 #include "tls.h"
 #include "worker.h"
@@ -27,8 +30,16 @@ struct nufw {
 	struct nufw_worker *workers[NUFW_MAX_QUEUES];
 	unsigned nworkers;
 	GPtrArray *creds;	/* every credential set loaded; the last is current */
+	struct nufw_addrs *addrs;	/* nuauth's, NULL while its name does not resolve */
+	GSource *resolve_timer;
+	unsigned resolve_backoff_s;
+	char *resolve_error;	/* logged once while it lasts */
+	struct nufw_kernel_drops drops[NUFW_MAX_QUEUES];
 	GMainLoop *loop;
 };
+
+#define KERNEL_DROPS_EVERY_S 1
+#define RESOLVE_BACKOFF_MAX_S 30
 
 static void usage(FILE *out)
 {
@@ -96,6 +107,84 @@ static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o,
 	return nu_tls_creds_load(o->ca, o->cert, o->key, o->crl, err);
 }
 
+/* nuauth's name is resolved here, once per (re)connect cycle: at start and
+ * at each SIGHUP.  While it does not resolve, this thread tries again with
+ * a back-off and hands the addresses to the workers once it does. */
+static bool resolve_nuauth(struct nufw *fw)
+{
+	char *err = NULL;
+	struct nufw_addrs *a = nufw_addrs_resolve(fw->opt.nuauth_host, fw->opt.nuauth_port, &err);
+
+	if (!a) {
+		if (g_strcmp0(err, fw->resolve_error) != 0)
+			log_warnx("%s (retrying)", err);
+		g_free(fw->resolve_error);
+		fw->resolve_error = err;
+		return false;
+	}
+	if (fw->resolve_error)
+		log_notice("nuauth's name %s resolves now", fw->opt.nuauth_host);
+	g_clear_pointer(&fw->resolve_error, g_free);
+	nufw_addrs_unref(fw->addrs);
+	fw->addrs = a;
+	return true;
+}
+
+static gboolean on_resolve_retry(gpointer data)
+{
+	struct nufw *fw = data;
+
+	if (!resolve_nuauth(fw)) {
+		fw->resolve_backoff_s = MIN(fw->resolve_backoff_s * 2, RESOLVE_BACKOFF_MAX_S);
+		g_source_unref(fw->resolve_timer);
+		fw->resolve_timer = nu_timeout(fw->resolve_backoff_s * 1000, on_resolve_retry, fw);
+		return G_SOURCE_REMOVE;
+	}
+	g_clear_pointer(&fw->resolve_timer, g_source_unref);
+	for (unsigned i = 0; i < fw->nworkers; i++)
+		nufw_worker_set_addrs(fw->workers[i], fw->addrs);
+	return G_SOURCE_REMOVE;
+}
+
+static void retry_resolve_later(struct nufw *fw)
+{
+	if (fw->resolve_timer)
+		return;
+	fw->resolve_backoff_s = 1;
+	fw->resolve_timer = nu_timeout(fw->resolve_backoff_s * 1000, on_resolve_retry, fw);
+}
+
+/* The kernel's own losses, for every queue in one read of the proc file,
+ * logged when they grow. */
+static void check_kernel_drops(struct nufw *fw)
+{
+	struct nufw_kernel_drops now[NUFW_MAX_QUEUES];
+
+	if (!nufw_queue_kernel_drops(fw->opt.queue_first, fw->opt.queue_last, now))
+		return;
+	for (unsigned i = 0; i < fw->nworkers; i++) {
+		struct nufw_kernel_drops *was = &fw->drops[i];
+
+		if (!now[i].seen)
+			continue;
+		if (was->seen && (now[i].queue_full > was->queue_full ||
+				  now[i].netlink_failed > was->netlink_failed))
+			log_warnx("the kernel lost packets of queue %u: %" G_GUINT64_FORMAT
+				  " more with the queue full (%s), %" G_GUINT64_FORMAT
+				  " more it could not pass to nufw", fw->opt.queue_first + i,
+				  now[i].queue_full - was->queue_full,
+				  fw->opt.fail_open ? "accepted" : "dropped",
+				  now[i].netlink_failed - was->netlink_failed);
+		*was = now[i];
+	}
+}
+
+static gboolean on_kernel_drops_timer(gpointer data)
+{
+	check_kernel_drops(data);
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_quit_signal(gpointer data)
 {
 	struct nufw *fw = data;
@@ -121,8 +210,12 @@ static gboolean on_hup(gpointer data)
 	}
 	log_notice("SIGHUP: certificates reloaded, reconnecting to nuauth");
 	g_ptr_array_add(fw->creds, creds);
+	/* A new cycle: nuauth may have moved.  If the name fails now, the
+	 * links keep the addresses they had. */
+	if (!resolve_nuauth(fw) && !fw->addrs)
+		retry_resolve_later(fw);
 	for (unsigned i = 0; i < fw->nworkers; i++)
-		nufw_worker_reload(fw->workers[i], creds);
+		nufw_worker_reload(fw->workers[i], creds, fw->addrs);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -213,6 +306,10 @@ static void log_totals(struct nufw *fw)
 		t.ends_reported += s->ends_reported;
 		t.ends_lost += s->ends_lost;
 		t.destroyed += s->destroyed;
+		t.verdict_messages += s->verdict_messages;
+		t.batched += s->batched;
+		t.verdicts_refused += s->verdicts_refused;
+		t.verdicts_lost += s->verdicts_lost;
 		overruns += nufw_worker_overruns(fw->workers[i]);
 	}
 	log_notice("asked %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " retransmissions joined)"
@@ -224,6 +321,10 @@ static void log_totals(struct nufw *fw)
 		   "), connections ended for nuauth %" G_GUINT64_FORMAT,
 		   t.asked, t.joined, t.accepted, t.dropped, t.rejected, t.timed_out,
 		   t.table_full, t.unparsable, overruns, t.ends_reported, t.ends_lost, t.destroyed);
+	log_notice("verdict messages %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+		   " packets answered in batches), refused by the kernel for a moment %"
+		   G_GUINT64_FORMAT ", lost %" G_GUINT64_FORMAT, t.verdict_messages, t.batched,
+		   t.verdicts_refused, t.verdicts_lost);
 }
 
 int main(int argc, char **argv)
@@ -249,12 +350,14 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	fw.creds = g_ptr_array_new_with_free_func((GDestroyNotify)gnutls_certificate_free_credentials);
 	g_ptr_array_add(fw.creds, creds);
+	resolve_nuauth(&fw);
 
 	/* Every queue is bound before anything runs, so that a queue another
 	 * process holds stops nufw at start. */
 	for (unsigned q = fw.opt.queue_first; q <= fw.opt.queue_last; q++) {
 		struct nufw_worker *w = nufw_worker_new(&fw.opt, (uint16_t)q,
-							q == fw.opt.queue_first, creds, &err);
+							q == fw.opt.queue_first, creds, fw.addrs,
+							&err);
 		if (!w)
 			fatalx("queue %u: %s", q, err);
 		fw.workers[fw.nworkers++] = w;
@@ -278,6 +381,10 @@ int main(int argc, char **argv)
 	sigaddset(&handled, SIGINT);
 	sigaddset(&handled, SIGHUP);
 	fw.loop = g_main_loop_new(NULL, FALSE);
+	if (!fw.addrs)
+		retry_resolve_later(&fw);
+	check_kernel_drops(&fw);
+	GSource *drops_timer = nu_timeout(KERNEL_DROPS_EVERY_S * 1000, on_kernel_drops_timer, &fw);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &fw);
 	g_unix_signal_add(SIGINT, on_quit_signal, &fw);
 	g_unix_signal_add(SIGHUP, on_hup, &fw);
@@ -300,10 +407,15 @@ int main(int argc, char **argv)
 
 	for (unsigned i = 0; i < fw.nworkers; i++)
 		nufw_worker_stop(fw.workers[i]);
+	check_kernel_drops(&fw);
+	nu_source_cancel(&drops_timer);
+	nu_source_cancel(&fw.resolve_timer);
 	log_totals(&fw);
 	for (unsigned i = 0; i < fw.nworkers; i++)
 		nufw_worker_free(fw.workers[i]);
 	g_ptr_array_free(fw.creds, TRUE);
+	nufw_addrs_unref(fw.addrs);
+	g_free(fw.resolve_error);
 	g_main_loop_unref(fw.loop);
 	return 0;
 }

@@ -3,6 +3,8 @@
  *   main.c       options, signals, one worker thread per queue
  *   worker.c     the packet path of one queue
  *   queue.c      NFQUEUE socket: packets in, verdicts out
+ *   verdicts.c   verdicts recorded and sent together (batch verdicts)
+ *   ifnames.c    interface names by index, cached
  *   pending.c    packets waiting for nuauth's decision, by id and flow
  *   reject.c     the TCP reset or ICMP error that answers a rejected packet
  *   conntrack.c  connection ends (-C) reported to nuauth; deletions on request

@@ -229,11 +229,13 @@ static void drop_during_setup(const struct nufw_queued_packet *pkt, void *ctx)
 }
 
 /* Sends a config message built in mb with NLM_F_ACK and waits for the
- * kernel's answer.  0, or -1 with errno (the kernel's error). */
-static int send_config(struct nufw_queue *q, struct nlmsghdr *nlh)
+ * kernel's answer; packets read meanwhile go to fn (NULL: dropped, during
+ * set-up).  0, or -1 with errno (the kernel's error). */
+static int send_config(struct nufw_queue *q, struct nlmsghdr *nlh,
+			nufw_packet_fn fn, void *ctx)
 {
 	struct read_state st = {
-		.q = q, .fn = drop_during_setup, .ctx = q,
+		.q = q, .fn = fn ? fn : drop_during_setup, .ctx = fn ? ctx : q,
 	};
 	int waited = 0;
 
@@ -340,7 +342,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 
 	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
-	if (send_config(q, nlh) < 0) {
+	if (send_config(q, nlh, NULL, NULL) < 0) {
 		if (errno == EBUSY || errno == EPERM)
 			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: "
 					       "already bound by another process, "
@@ -354,7 +356,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 
 	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_range);
-	if (send_config(q, nlh) < 0) {
+	if (send_config(q, nlh, NULL, NULL) < 0) {
 		*err = g_strdup_printf("nfqueue %u: cannot set copy mode "
 				       "(%u bytes): %s", queue_num, copy_range,
 				       g_strerror(errno));
@@ -364,7 +366,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	if (max_len != 0) {
 		nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
 		nfq_nlmsg_cfg_put_qmaxlen(nlh, max_len);
-		if (send_config(q, nlh) < 0) {
+		if (send_config(q, nlh, NULL, NULL) < 0) {
 			*err = g_strdup_printf("nfqueue %u: cannot set queue "
 					       "length %u: %s", queue_num,
 					       max_len, g_strerror(errno));
@@ -375,7 +377,7 @@ struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
 	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(cfg_flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
-	if (send_config(q, nlh) < 0) {
+	if (send_config(q, nlh, NULL, NULL) < 0) {
 		*err = g_strdup_printf("nfqueue %u: cannot set flags GSO%s: %s",
 				       queue_num, fail_open ? " and FAIL_OPEN" : "",
 				       g_strerror(errno));
@@ -424,35 +426,62 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 	return 0;
 }
 
+int nufw_queue_verdict_batch(struct nufw_queue *q, uint32_t id, bool accept,
+			     bool set_mark, uint32_t mark)
+{
+	union msg_buf mb;
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_VERDICT_BATCH, q->queue_num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	return 0;
+}
+
+int nufw_queue_set_maxlen(struct nufw_queue *q, uint32_t max_len,
+			  nufw_packet_fn fn, void *ctx)
+{
+	union msg_buf mb;
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, q->queue_num);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, max_len);
+	return send_config(q, nlh, fn, ctx);
+}
+
 uint64_t nufw_queue_overruns(const struct nufw_queue *q)
 {
 	return q->overruns;
 }
 
-bool nufw_queue_kernel_drops(const struct nufw_queue *q, uint64_t *queue_full,
-			     uint64_t *netlink_failed)
+bool nufw_queue_kernel_drops(uint16_t first, uint16_t last,
+			     struct nufw_kernel_drops *drops)
 {
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
 	char line[256];
-	bool found = false;
 
 	if (!f)
 		return false;
+	for (unsigned i = 0; i <= (unsigned)(last - first); i++)
+		drops[i].seen = false;
 	/* queue_number peer_portid queue_total copy_mode copy_range
 	 * queue_dropped user_dropped id_sequence 1 */
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		unsigned num, portid, total, mode, range;
 		unsigned long long qdrop, udrop;
 
 		if (sscanf(line, "%u %u %u %u %u %llu %llu", &num, &portid, &total, &mode,
-			   &range, &qdrop, &udrop) == 7 && num == q->queue_num) {
-			*queue_full = qdrop;
-			*netlink_failed = udrop;
-			found = true;
+			   &range, &qdrop, &udrop) == 7 && num >= first && num <= last) {
+			drops[num - first].queue_full = qdrop;
+			drops[num - first].netlink_failed = udrop;
+			drops[num - first].seen = true;
 		}
 	}
 	fclose(f);
-	return found;
+	return true;
 }
 
 bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
@@ -465,7 +494,7 @@ bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
 	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, q->queue_num);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
-	if (send_config(q, nlh) < 0) {
+	if (send_config(q, nlh, NULL, NULL) < 0) {
 		*err = g_strdup_printf("the kernel cannot set connection marks at verdict time (%s)",
 				       g_strerror(errno));
 		return false;

@@ -55,11 +55,31 @@ uint64_t nufw_queue_overruns(const struct nufw_queue *q);
  * the job. */
 bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err);
 
-/* The kernel's own loss counters for this queue (from
- * /proc/net/netfilter/nfnetlink_queue): packets dropped because the queue
- * was full, and because they could not be sent to us.  False when the file
- * or the queue's line cannot be read. */
-bool nufw_queue_kernel_drops(const struct nufw_queue *q, uint64_t *queue_full,
-			     uint64_t *netlink_failed);
+/* A batch verdict: every packet of the queue whose id is id or lower gets
+ * this verdict and mark (NFQNL_MSG_VERDICT_BATCH carries no connection
+ * mark).  See verdicts.h for when that is safe.  0 or -1 with errno. */
+int nufw_queue_verdict_batch(struct nufw_queue *q, uint32_t id, bool accept,
+			     bool set_mark, uint32_t mark);
+
+/* Sets the kernel's queue length (0: with fail_open the kernel accepts
+ * every new packet itself, which nufw uses while it stops).  Packets read
+ * while waiting for the kernel's answer go to fn.  0 or -1 with errno. */
+int nufw_queue_set_maxlen(struct nufw_queue *q, uint32_t max_len,
+			  nufw_packet_fn fn, void *ctx);
+
+/* The kernel's own loss counters of one queue, from
+ * /proc/net/netfilter/nfnetlink_queue: packets dropped (or, fail-open,
+ * accepted) because the queue was full, and packets it could not pass to
+ * the reader.  seen: the queue has a line (it is bound). */
+struct nufw_kernel_drops {
+	uint64_t queue_full;
+	uint64_t netlink_failed;
+	bool seen;
+};
+
+/* Reads the counters of queues first..last into drops[q - first], in one
+ * pass over the file.  False when the file cannot be read. */
+bool nufw_queue_kernel_drops(uint16_t first, uint16_t last,
+			     struct nufw_kernel_drops *drops);
 
 #endif

@@ -14,6 +14,8 @@
 #include "auth_link.h"
 #include "conntrack.h"
 #include "evloop.h"
+#include "expiry.h"
+#include "ifnames.h"
 #include "log.h"
 #include "packet.h"
 #include "pending.h"
@@ -21,9 +23,9 @@
 #include "queue.h"
 #include "reject.h"
 #include "tls.h"
+#include "verdicts.h"
 
 #define TICK_MS 100
-#define KERNEL_STATS_EVERY_MS 1000
 /* Enough for IPv6 with extension headers and the TCP header. */
 #define COPY_RANGE NUFW_PENDING_HEAD_MAX
 
@@ -31,7 +33,11 @@ struct nufw_worker {
 	const struct nufw_options *opt;
 	uint16_t queue_num;
 	struct nufw_queue *queue;
+	struct nufw_verdicts *verdicts;
+	struct nufw_ifnames *ifnames;
+	struct nufw_addrs *addrs;	/* nuauth's, from main.c; NULL until resolved */
 	struct nufw_pending *pending;
+	struct nufw_expiry *expiry;	/* accepted connections that end at a time */
 	struct nufw_link *link;
 	struct nufw_rejecter *rejecter;
 	struct nufw_conntrack *conntrack;	/* NULL when conntrack is unusable */
@@ -39,16 +45,27 @@ struct nufw_worker {
 	GMainContext *ctx;
 	GMainLoop *loop;
 	GThread *thread;
-	GSource *queue_source, *conntrack_source, *tick_source;
-	unsigned ticks;
+	GSource *queue_source, *conntrack_source, *tick_source, *flush_source;
 	struct nufw_worker_stats stats;
-	uint64_t kernel_queue_full, kernel_netlink_failed;
 };
 
+static gboolean on_flush(gpointer data)
+{
+	struct nufw_worker *w = data;
+
+	g_clear_pointer(&w->flush_source, g_source_unref);
+	/* On failure the tick tries again. */
+	nufw_verdicts_flush(w->verdicts);
+	return G_SOURCE_REMOVE;
+}
+
+/* Verdicts are recorded and sent once this turn of the loop is over, so
+ * that those given together can share one message. */
 static void verdict(struct nufw_worker *w, uint32_t id, bool accept, bool has_mark, uint32_t mark)
 {
-	if (nufw_queue_verdict(w->queue, id, accept, has_mark && w->opt->set_mark, mark) < 0)
-		log_warn("verdict for packet %u", id);
+	nufw_verdicts_set(w->verdicts, id, accept, has_mark && w->opt->set_mark, mark);
+	if (!w->flush_source)
+		w->flush_source = nu_idle_high(on_flush, w);
 	if (accept)
 		w->stats.accepted++;
 	else
@@ -81,12 +98,12 @@ static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *p
 	struct nu_packet_ask ask = { .packet_id = pkt->id, .flow = info->flow,
 				     .mark = pkt->mark, .icmp_type = info->icmp_type };
 	bool up = nufw_link_is_up(w->link);
-	gint64 deadline = g_get_monotonic_time() + (gint64)w->opt->packet_timeout * G_USEC_PER_SEC;
+	gint64 now = g_get_monotonic_time();
+	gint64 deadline = now + (gint64)w->opt->packet_timeout * G_USEC_PER_SEC;
 
-	if (pkt->indev)
-		if_indextoname(pkt->indev, ask.indev);
-	if (pkt->outdev)
-		if_indextoname(pkt->outdev, ask.outdev);
+	G_STATIC_ASSERT(sizeof(ask.indev) == IF_NAMESIZE && sizeof(ask.outdev) == IF_NAMESIZE);
+	nufw_ifnames_get(w->ifnames, pkt->indev, ask.indev, now);
+	nufw_ifnames_get(w->ifnames, pkt->outdev, ask.outdev, now);
 	/* While nuauth is unreachable packets wait (up to -t) and are asked
 	 * about once it is back. */
 	switch (nufw_pending_add(w->pending, &ask, pkt->payload, pkt->payload_len, deadline, up)) {
@@ -113,6 +130,7 @@ static void on_packet(const struct nufw_queued_packet *pkt, void *ctx)
 	struct nu_packet_info info;
 	enum nu_packet_status st = nu_packet_parse(pkt->payload, pkt->payload_len, &info);
 
+	nufw_verdicts_received(w->verdicts, pkt->id);
 	if (st != NU_PACKET_OK) {
 		/* Nothing to decide on: never let it through unasked. */
 		w->stats.unparsable++;
@@ -179,12 +197,32 @@ static void on_link_down(void *ctx)
 struct answer {
 	struct nufw_worker *w;
 	const struct nu_decision *d;
+	bool expiry_set;
 };
+
+/* An accepted connection that must end in d->expires_in seconds (the end of
+ * its ACL's time period): followed here, so that it ends then even when
+ * nuauth cannot be reached. */
+static void follow_expiry(struct answer *a, const uint8_t *head, size_t head_len)
+{
+	struct nu_packet_info info;
+	char text[NU_FLOW_STRLEN];
+
+	a->expiry_set = true;	/* the group's packets share one flow */
+	if (nu_packet_parse(head, head_len, &info) != NU_PACKET_OK)
+		return;
+	if (!nufw_expiry_add(a->w->expiry, &info.flow,
+			     g_get_monotonic_time() + (gint64)a->d->expires_in * G_USEC_PER_SEC))
+		log_warnx("%u connections with an end time are followed already: %s is left to "
+			  "nuauth", NUFW_EXPIRY_MAX, nu_flow_format(&info.flow, text, sizeof(text)));
+}
 
 static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
 {
 	struct answer *a = ctx;
 
+	if (a->d->verdict == NU_VERDICT_ACCEPT && a->d->has_expires && !a->expiry_set)
+		follow_expiry(a, head, head_len);
 	if (a->d->verdict == NU_VERDICT_REJECT) {
 		a->w->stats.rejected++;
 		if (a->w->rejecter && nufw_reject_send(a->w->rejecter, head, head_len) < 0)
@@ -196,20 +234,21 @@ static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, vo
 static void on_decision(const struct nu_decision *d, void *ctx)
 {
 	struct nufw_worker *w = ctx;
-	struct answer a = { w, d };
+	struct answer a = { w, d, false };
 
 	if (!nufw_pending_answer(w->pending, d->packet_id, apply_decision, &a))
 		log_debug("decision for packet %u, which no longer waits", d->packet_id);
 }
 
-static void on_destroy(const struct nu_flow *flow, void *ctx)
+/* Ends a connection: deletes its conntrack entry, so that its next packet
+ * is new to the kernel and no rule lets it through unasked. */
+static void end_connection(struct nufw_worker *w, const struct nu_flow *flow, const char *why)
 {
-	struct nufw_worker *w = ctx;
 	char text[NU_FLOW_STRLEN];
 
 	nu_flow_format(flow, text, sizeof(text));
 	if (!w->conntrack) {
-		log_warnx("nuauth asked to end %s, but conntrack is unavailable", text);
+		log_warnx("cannot end %s (%s): conntrack is unavailable", text, why);
 		return;
 	}
 	if (nufw_conntrack_destroy(w->conntrack, flow) < 0) {
@@ -218,7 +257,17 @@ static void on_destroy(const struct nu_flow *flow, void *ctx)
 		return;
 	}
 	w->stats.destroyed++;
-	log_info("ended %s at nuauth's request", text);
+	log_info("ended %s %s", text, why);
+}
+
+static void on_destroy(const struct nu_flow *flow, void *ctx)
+{
+	end_connection(ctx, flow, "at nuauth's request");
+}
+
+static void on_expiry(const struct nu_flow *flow, void *ctx)
+{
+	end_connection(ctx, flow, "at the end of its time period");
 }
 
 static void on_conn_end(const struct nu_conn_end *end, void *ctx)
@@ -258,30 +307,14 @@ static void expired(uint32_t id, const uint8_t *head, size_t head_len, void *ctx
 	undecided(w, id);
 }
 
-/* Reports the kernel's own losses on this queue when they grow. */
-static void check_kernel_drops(struct nufw_worker *w)
-{
-	uint64_t full, failed;
-
-	if (!nufw_queue_kernel_drops(w->queue, &full, &failed))
-		return;
-	if (full > w->kernel_queue_full || failed > w->kernel_netlink_failed)
-		log_warnx("the kernel lost packets of queue %u: %" G_GUINT64_FORMAT
-			  " more with the queue full (%s), %" G_GUINT64_FORMAT
-			  " more it could not pass to nufw", w->queue_num,
-			  full - w->kernel_queue_full,
-			  w->opt->fail_open ? "accepted" : "dropped",
-			  failed - w->kernel_netlink_failed);
-	w->kernel_queue_full = full;
-	w->kernel_netlink_failed = failed;
-}
-
 static gboolean on_tick(gpointer data)
 {
 	struct nufw_worker *w = data;
 	nufw_pending_expire(w->pending, g_get_monotonic_time(), expired, w);
-	if (++w->ticks % (KERNEL_STATS_EVERY_MS / TICK_MS) == 0)
-		check_kernel_drops(w);
+	nufw_expiry_due(w->expiry, g_get_monotonic_time(), on_expiry, w);
+	/* Verdicts the kernel refused for a moment. */
+	if (nufw_verdicts_due(w->verdicts) && !w->flush_source)
+		nufw_verdicts_flush(w->verdicts);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -294,22 +327,30 @@ static const struct nufw_link_ops link_ops = {
 
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
 				    bool report_ends, gnutls_certificate_credentials_t creds,
-				    char **err)
+				    struct nufw_addrs *addrs, char **err)
 {
 	struct nufw_worker *w = g_new0(struct nufw_worker, 1);
+	bool ct_mark = false;
 
 	w->opt = opt;
 	w->queue_num = queue_num;
 	w->creds = creds;
+	w->addrs = nufw_addrs_ref(addrs);
 	w->queue = nufw_queue_open(queue_num, opt->queue_maxlen, COPY_RANGE, opt->fail_open, err);
 	if (!w->queue) {
+		nufw_addrs_unref(w->addrs);
 		g_free(w);
 		return NULL;
 	}
-	if (opt->set_mark && opt->ct_mark && !nufw_queue_enable_ct_mark(w->queue, err)) {
-		log_warnx("queue %u: --ct-mark: %s; keep the CONNMARK rules", queue_num, *err);
-		g_clear_pointer(err, g_free);
+	if (opt->set_mark && opt->ct_mark) {
+		ct_mark = nufw_queue_enable_ct_mark(w->queue, err);
+		if (!ct_mark) {
+			log_warnx("queue %u: --ct-mark: %s; keep the CONNMARK rules", queue_num, *err);
+			g_clear_pointer(err, g_free);
+		}
 	}
+	w->verdicts = nufw_verdicts_new(w->queue, ct_mark);
+	w->ifnames = nufw_ifnames_new();
 	w->rejecter = nufw_rejecter_new(err);
 	if (!w->rejecter) {
 		log_warnx("%s: rejected packets will be dropped silently", *err);
@@ -328,11 +369,42 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 		log_warnx("%s: nuauth will not be able to end connections", *err);
 		g_clear_pointer(err, g_free);
 	}
-	nufw_queue_kernel_drops(w->queue, &w->kernel_queue_full, &w->kernel_netlink_failed);
 	w->pending = nufw_pending_new(opt->max_pending);
+	w->expiry = nufw_expiry_new();
 	w->ctx = g_main_context_new();
 	w->loop = g_main_loop_new(w->ctx, FALSE);
 	return w;
+}
+
+static void accept_at_stop(const struct nufw_queued_packet *pkt, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+
+	nufw_verdicts_received(w->verdicts, pkt->id);
+	verdict(w, pkt->id, true, false, 0);
+}
+
+/* No packet nufw has read stays in the kernel's queue: each gets the
+ * failure policy's verdict.  Closing the socket makes the kernel drop what
+ * is still queued, so with --fail-open the queue length goes to 0 first
+ * (the kernel then accepts new packets itself, NFQA_CFG_F_FAIL_OPEN) and
+ * what is already in the socket is read and accepted. */
+static void answer_all_before_exit(struct nufw_worker *w)
+{
+	if (w->opt->fail_open) {
+		if (nufw_queue_set_maxlen(w->queue, 0, accept_at_stop, w) < 0)
+			log_warn("queue %u: cannot let the kernel accept new packets "
+				 "while nufw stops", w->queue_num);
+		while (nufw_queue_read(w->queue, accept_at_stop, w) > 0)
+			;
+	}
+	nufw_pending_drain(w->pending, expired, w);
+	nu_source_cancel(&w->flush_source);
+	for (int tries = 0; !nufw_verdicts_flush(w->verdicts) && tries < 10; tries++)
+		g_usleep(10000);
+	if (nufw_verdicts_due(w->verdicts))
+		log_warnx("queue %u: the kernel refused the last verdicts: those packets "
+			  "are dropped when the queue closes", w->queue_num);
 }
 
 static gpointer worker_run(gpointer data)
@@ -340,7 +412,7 @@ static gpointer worker_run(gpointer data)
 	struct nufw_worker *w = data;
 
 	g_main_context_push_thread_default(w->ctx);
-	w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->creds,
+	w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->addrs, w->creds,
 				w->opt->check_name, &link_ops, w);
 	w->queue_source = nu_watch_fd(nufw_queue_fd(w->queue), G_IO_IN, on_queue_readable, w);
 	if (w->conntrack && nufw_conntrack_fd(w->conntrack) >= 0)
@@ -349,13 +421,11 @@ static gpointer worker_run(gpointer data)
 	w->tick_source = nu_timeout(TICK_MS, on_tick, w);
 	g_main_loop_run(w->loop);
 
-	/* No packet stays in the kernel's queue: each gets the failure
-	 * policy's verdict. */
-	nufw_pending_drain(w->pending, expired, w);
-	check_kernel_drops(w);
 	nu_source_cancel(&w->queue_source);
 	nu_source_cancel(&w->conntrack_source);
 	nu_source_cancel(&w->tick_source);
+	nu_source_cancel(&w->flush_source);
+	answer_all_before_exit(w);
 	nufw_link_free(w->link);
 	w->link = NULL;
 	g_main_context_pop_thread_default(w->ctx);
@@ -372,7 +442,8 @@ void nufw_worker_start(struct nufw_worker *w)
 
 struct reload {
 	struct nufw_worker *w;
-	gnutls_certificate_credentials_t creds;
+	gnutls_certificate_credentials_t creds;	/* NULL: only new addresses */
+	struct nufw_addrs *addrs;
 };
 
 static gboolean do_reload(gpointer data)
@@ -380,22 +451,43 @@ static gboolean do_reload(gpointer data)
 	struct reload *r = data;
 	struct nufw_worker *w = r->w;
 
-	nufw_link_free(w->link);
-	nufw_pending_forget_questions(w->pending);
-	w->creds = r->creds;
-	w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->creds,
-				w->opt->check_name, &link_ops, w);
+	if (r->addrs) {
+		nufw_addrs_unref(w->addrs);
+		w->addrs = r->addrs;
+	}
+	if (!r->creds) {
+		nufw_link_set_addrs(w->link, w->addrs);
+	} else {
+		nufw_link_free(w->link);
+		nufw_pending_forget_questions(w->pending);
+		w->creds = r->creds;
+		w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->addrs,
+					w->creds, w->opt->check_name, &link_ops, w);
+	}
 	g_free(r);
 	return G_SOURCE_REMOVE;
 }
 
-void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds)
+static void send_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds,
+			struct nufw_addrs *addrs)
 {
 	struct reload *r = g_new(struct reload, 1);
 
 	r->w = w;
 	r->creds = creds;
+	r->addrs = nufw_addrs_ref(addrs);
 	g_main_context_invoke(w->ctx, do_reload, r);
+}
+
+void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds,
+			struct nufw_addrs *addrs)
+{
+	send_reload(w, creds, addrs);
+}
+
+void nufw_worker_set_addrs(struct nufw_worker *w, struct nufw_addrs *addrs)
+{
+	send_reload(w, NULL, addrs);
 }
 
 static gboolean do_quit(gpointer data)
@@ -417,8 +509,14 @@ void nufw_worker_stop(struct nufw_worker *w)
 	w->thread = NULL;
 }
 
-const struct nufw_worker_stats *nufw_worker_stats(const struct nufw_worker *w)
+const struct nufw_worker_stats *nufw_worker_stats(struct nufw_worker *w)
 {
+	const struct nufw_verdict_stats *v = nufw_verdicts_stats(w->verdicts);
+
+	w->stats.verdict_messages = v->messages;
+	w->stats.batched = v->batched;
+	w->stats.verdicts_refused = v->send_failed;
+	w->stats.verdicts_lost = v->lost;
 	return &w->stats;
 }
 
@@ -433,6 +531,10 @@ void nufw_worker_free(struct nufw_worker *w)
 		return;
 	nufw_worker_stop(w);
 	nufw_pending_free(w->pending);
+	nufw_expiry_free(w->expiry);
+	nufw_verdicts_free(w->verdicts);
+	nufw_ifnames_free(w->ifnames);
+	nufw_addrs_unref(w->addrs);
 	nufw_rejecter_free(w->rejecter);
 	nufw_conntrack_close(w->conntrack);
 	nufw_queue_close(w->queue);

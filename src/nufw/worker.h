@@ -22,21 +22,31 @@ struct nufw_worker_stats {
 	uint64_t ends_reported;	/* -C */
 	uint64_t ends_lost;	/* -C while nuauth was unreachable */
 	uint64_t destroyed;	/* connections ended at nuauth's request */
+	uint64_t verdict_messages;	/* sent to the kernel */
+	uint64_t batched;	/* packets answered by batch verdicts */
+	uint64_t verdicts_refused;	/* sends refused for a moment, retried */
+	uint64_t verdicts_lost;	/* given up on (hard socket error) */
 };
+
+struct nufw_addrs;
 
 /* Opens the queue (and conntrack; report_ends: this worker follows
  * conntrack's ends for -C).  NULL with *err. */
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
 				    bool report_ends, gnutls_certificate_credentials_t creds,
-				    char **err);
+				    struct nufw_addrs *addrs, char **err);
 /* Starts the worker's thread: it connects to nuauth and reads its queue. */
 void nufw_worker_start(struct nufw_worker *w);
-/* From any thread: new certificates, and a new link made with them. */
-void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds);
+/* From any thread: new certificates, and a new link made with them to
+ * addrs (NULL: the addresses it has). */
+void nufw_worker_reload(struct nufw_worker *w, gnutls_certificate_credentials_t creds,
+			struct nufw_addrs *addrs);
+/* From any thread: nuauth's addresses, for a worker started without. */
+void nufw_worker_set_addrs(struct nufw_worker *w, struct nufw_addrs *addrs);
 /* Stops the thread; every waiting packet gets the failure policy's verdict. */
 void nufw_worker_stop(struct nufw_worker *w);
 void nufw_worker_free(struct nufw_worker *w);
-const struct nufw_worker_stats *nufw_worker_stats(const struct nufw_worker *w);
+const struct nufw_worker_stats *nufw_worker_stats(struct nufw_worker *w);
 uint64_t nufw_worker_overruns(const struct nufw_worker *w);
 
 #endif

@@ -39,9 +39,18 @@ done
 # Each desktop user owns the keys it uses (mode 0600 stays).
 chown $ALICE_UID "$P/alice-key.pem"
 chown $BOB_UID "$P/dave-key.pem" "$P/mallory-key.pem"
-printf '%s\n' 'crl_next_update = 30' 'crl_number = 1' > "$P/crl.tmpl"
-certtool --generate-crl --load-ca-privkey "$P/ca-key.pem" --load-ca-certificate "$P/cacert.pem" \
-	--load-certificate "$P/dave-cert.pem" --template "$P/crl.tmpl" --outfile "$P/crl.pem" 2>/dev/null
+"$CTL" pki revoke "$P" dave >/dev/null
+# Port 8080 only for logins stronger than a password sent (authquality=3:
+# SCRAM, or 4: a certificate).
+cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[strong logins to 8080]
+decision=1
+gid=100
+proto=6
+DstPort=8080
+authquality=3
+ACLS
 cat >> "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_tls_crl="$P/crl.pem"
 nuauth_tls_request_cert=1
@@ -93,6 +102,11 @@ if [ "$mark" = 1001 ]; then
 else
 	fail "alice's connection after a SCRAM login passes with her mark" "$out" "mark=${mark:-none}"
 fi
+if out=$(lab_connect $ALICE_UID 8080); then
+	pass "authquality=3: alice's SCRAM login reaches port 8080"
+else
+	fail "authquality=3: alice's SCRAM login reaches port 8080" "$out"
+fi
 lab_stop "$LAB_PID"
 
 # --- a wrong password with SCRAM is refused.
@@ -116,6 +130,11 @@ if lab_wait_log bob "logged in" 15 && login_line bob PLAIN; then
 	pass "bob ({SSHA} only) logs in with PLAIN"
 else
 	fail "bob ({SSHA} only) logs in with PLAIN" "$(tail -5 "$LAB_DIR/bob.log")"
+fi
+if out=$(lab_connect $BOB_UID 8080 2000); then
+	fail "authquality=3: bob's PLAIN login does not reach port 8080" "$out"
+else
+	pass "authquality=3: bob's PLAIN login does not reach port 8080"
 fi
 lab_stop "$LAB_PID"
 # Without -M the client tries SCRAM, is told to use another mechanism, and
@@ -162,6 +181,11 @@ if [ "$mark" = 1001 ]; then
 else
 	fail "after a certificate login alice's connection passes with her mark (groups from the store)" \
 		"$out" "mark=${mark:-none}"
+fi
+if out=$(lab_connect $ALICE_UID 8080); then
+	pass "authquality=3: alice's certificate login reaches port 8080"
+else
+	fail "authquality=3: alice's certificate login reaches port 8080" "$out"
 fi
 lab_stop "$LAB_PID"
 

@@ -114,6 +114,24 @@ test_connections_and_stats() {
 	else
 		fail "stats prints a table" "$out"
 	fi
+	# Once nufw -C reports its end (conntrack -D, as the garbage collector
+	# would a minute later), the connection is listed as ended, with its
+	# bytes both ways.
+	ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "$port" --orig-port-dst 80 \
+		>/dev/null 2>&1
+	lab_wait_log nuauth "user alice: tcp 10.201.0.2:$port -> 10.202.0.2:80 ended" 10
+	out=$(ctl connections --json)
+	if json_check "$out" "any(c['user'] == 'alice' and c['sport'] == $port and c['bytes_out'] > 0 and c['bytes_in'] > 0 and c['packets_out'] >= 3 and c['ended'] >= c['since'] for c in d['ended']) and not any(c['sport'] == $port for c in d['connections'])"; then
+		pass "connections shows alice's ended connection with its bytes both ways"
+	else
+		fail "connections shows alice's ended connection with its bytes both ways" "$out"
+	fi
+	out=$(ctl connections)
+	if grep -A3 "^recently ended" <<<"$out" | grep -qE "^alice .* [0-9]+ +[0-9]+ tcp 10.201.0.2:$port -> 10.202.0.2:80"; then
+		pass "connections prints the ended ones with their bytes"
+	else
+		fail "connections prints the ended ones with their bytes" "$out"
+	fi
 }
 
 test_top() {

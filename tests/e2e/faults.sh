@@ -28,6 +28,7 @@ test_bad_gateway_certificates() {
 	chmod 600 "$p/expired-key.pem"
 	"$NUAUTHCTL" pki issue "$p" nufw revoked-gw --out revoked --days 30 >/dev/null
 	"$NUAUTHCTL" pki issue "$p" nufw late-gw --out late --days 30 >/dev/null
+	"$NUAUTHCTL" pki issue "$p" nufw stranger-gw --out stranger --days 30 >/dev/null
 	if "$NUAUTHCTL" pki revoke "$p" revoked > "$LAB_DIR/revoke.out" 2>&1 &&
 	   grep -q "1 revoked" "$LAB_DIR/revoke.out"; then
 		pass "nuauthctl pki revoke makes the CA's CRL"
@@ -36,6 +37,7 @@ test_bad_gateway_certificates() {
 	fi
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/crl.conf"
 	echo "nuauth_tls_crl=\"$p/crl.pem\"" >> "$LAB_DIR/crl.conf"
+	echo 'nufw_gw_names="nufw-gateway, late-gw"' >> "$LAB_DIR/crl.conf"
 	lab_start nuauth-crl "$NS_G" "$NUAUTH" -c "$LAB_DIR/crl.conf" -v
 	pid=$LAB_PID
 	lab_wait_log nuauth-crl ready
@@ -51,6 +53,16 @@ test_bad_gateway_certificates() {
 		fi
 		lab_stop "$LAB_PID"
 	done
+	# From our CA, but not one of nufw_gw_names.
+	lab_start nufw-stranger "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/stranger-key.pem" \
+		-c "$p/stranger-cert.pem" -a "$p/cacert.pem"
+	if lab_wait_log nuauth-crl "gateway .*(stranger-gw) refused: its certificate name is not in nufw_gw_names" 10; then
+		pass "a gateway certificate whose name is not in nufw_gw_names is refused"
+	else
+		fail "a gateway certificate whose name is not in nufw_gw_names is refused" \
+			"$(tail -3 "$LAB_DIR/nuauth-crl.log")"
+	fi
+	lab_stop "$LAB_PID"
 	lab_start nufw-late "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/late-key.pem" \
 		-c "$p/late-cert.pem" -a "$p/cacert.pem"
 	lab_wait_log nufw-late "connected to nuauth" 10

@@ -197,6 +197,33 @@ test_reload_ends_period() {
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
+# --- nufw ends the connection itself when its period ends, even with
+# nuauth gone: the end time came with the decision.
+test_period_end_without_nuauth() {
+	local ipt="ip netns exec $NS_G iptables" hpid out end late
+	end=$(( $(date +%s) + 5 ))
+	write_periods "$end"
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-alone "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 10
+	hpid=$LAB_PID
+	if lab_wait_log held-alone "connected" 5; then
+		lab_stop "$NUAUTH_PID"
+	fi
+	wait "$hpid"
+	late=$(awk -v s="$(date +%s.%N)" -v e="$end" 'BEGIN { printf "%.1f", s - e }')
+	out=$(cat "$LAB_DIR/held-alone.log")
+	if grep -q "stalled after" <<<"$out" && awk -v l="$late" 'BEGIN { exit !(l >= 0 && l <= 2.5) }' &&
+	   grep -q "at the end of its time period" "$LAB_DIR/nufw.log"; then
+		pass "with nuauth stopped, nufw ends the connection when its period ends (${late} s after)"
+	else
+		fail "with nuauth stopped, nufw ends the connection when its period ends" \
+			"$out, ${late} s after the end" "$(tail -3 "$LAB_DIR/nufw.log")"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
 lab_netns
 lab_pki
 periods_conf
@@ -212,6 +239,7 @@ lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	test_window
 	test_reload_ends_period
+	test_period_end_without_nuauth
 else
 	fail "alice logs in"
 fi

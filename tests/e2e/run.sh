@@ -193,6 +193,53 @@ test_reject() {
 	fi
 }
 
+# queue0_total: packets the gateway's queue 0 holds (read by nobody yet, or
+# waiting for their verdict).
+queue0_total() {
+	ip netns exec "$NS_G" awk '$1 == 0 { print $3 }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# server_port9_syns: SYNs to port 9 the server received since the last call.
+server_port9_syns() {
+	ip netns exec "$NS_S" iptables -L INPUT -v -x -n -Z | awk '/dpt:9$/ { print $1 }'
+}
+
+# syn_queued_while_stopping NUFW_PID pass|fail NAME: SYNs reach the queue
+# while nufw is frozen (SIGSTOP), so they are still in its socket, unread,
+# when it gets SIGTERM: one connect, and a burst of 800 raw SYNs (more than
+# one read takes, so some are still in the socket when the worker's loop
+# stops).  The rule has no --queue-bypass, so the connect succeeds, and the
+# server sees the 800 SYNs, only if nufw accepts them on its way out (pass);
+# fail-closed, none may pass (fail).  Stops nufw.
+syn_queued_while_stopping() {
+	local pid=$1 want=$2 name=$3 cpid ok=1 i got
+	ip netns exec "$NS_S" iptables -I INPUT -p tcp --dport 9 -j DROP
+	server_port9_syns > /dev/null
+	kill -STOP "$pid"
+	lab_connect $NOBODY_UID 80 3000 > "$LAB_DIR/stopping-connect.out" 2>&1 &
+	cpid=$!
+	ip netns exec "$NS_C" python3 "$here/syn_burst.py" 10.201.0.2 10.202.0.2 9 800
+	for ((i = 0; i < 100; i++)); do
+		[ "$(queue0_total)" -ge 801 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	kill -CONT "$pid"
+	wait "$pid" 2>/dev/null
+	wait "$cpid" || ok=0
+	got=$(server_port9_syns)
+	ip netns exec "$NS_S" iptables -D INPUT -p tcp --dport 9 -j DROP
+	if [ "$i" -ge 100 ]; then
+		fail "$name" "the SYNs never reached the queue ($(queue0_total) queued)"
+	elif { [ $ok = 1 ] && [ "$got" = 800 ] && [ "$want" = pass ]; } ||
+	     { [ $ok = 0 ] && [ "$got" = 0 ] && [ "$want" = fail ]; }; then
+		pass "$name"
+	else
+		fail "$name" "connect: $(cat "$LAB_DIR/stopping-connect.out")" \
+			"SYNs of the burst that reached the server: $got of 800"
+	fi
+}
+
 # The failure policy when nuauth cannot answer: fail-closed drops, --fail-open
 # accepts once -t has passed; with nufw gone the kernel drops what it queues
 # unless the rule has --queue-bypass.
@@ -212,6 +259,9 @@ test_failure_policy() {
 	else
 		fail "with nufw stopped and --queue-bypass, connections pass" "$out"
 	fi
+	# Without --queue-bypass from here on: what passes once nufw is gone
+	# is what it accepted on its way out.
+	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
 
 	# nufw whose nuauth never answers (nothing listens on port 4999).
 	lab_start nufw-open "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1 --fail-open
@@ -222,7 +272,7 @@ test_failure_policy() {
 	else
 		fail "--fail-open accepts a connection nuauth cannot decide, after -t" "$out"
 	fi
-	lab_stop "$pid"
+	syn_queued_while_stopping "$pid" pass "--fail-open: SYNs still in the socket when nufw stops pass"
 	lab_start nufw-closed "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1
 	pid=$LAB_PID
 	lab_wait_log nufw-closed "fail-closed" 5
@@ -231,7 +281,7 @@ test_failure_policy() {
 	else
 		pass "fail-closed drops a connection nuauth cannot decide"
 	fi
-	lab_stop "$pid"
+	syn_queued_while_stopping "$pid" fail "fail-closed: SYNs still in the socket when nufw stops are dropped"
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
 	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-first.log"
 	lab_start_nufw
@@ -577,8 +627,8 @@ test_nuauth_restart() {
 }
 
 # ACLs on the client's OS and on the gateway's interfaces, for
-# test_os_and_interfaces.
-os_and_interface_acls() {
+# test_os_interfaces_gateways.
+os_interface_gateway_acls() {
 	cat >> "$LAB_DIR/acls.nufw" <<ACLS
 
 [linux desktops to 7101]
@@ -615,16 +665,31 @@ gid=100
 proto=6
 DstPort=7105
 indev=g0
+
+[through another gateway to 7106]
+decision=1
+gid=100
+proto=6
+DstPort=7106
+gateway=branch-gw
+
+[through this gateway to 7107]
+decision=1
+gid=100
+proto=6
+DstPort=7107
+gateway=branch-gw, nufw-gateway
 ACLS
 }
 
 # OS= matches what the client said of its system at login; indev= and
-# outdev= the interfaces the packet crosses on the gateway.
-test_os_and_interfaces() {
+# outdev= the interfaces the packet crosses on the gateway; gateway= the
+# certificate name of the nufw that asks.
+test_os_interfaces_gateways() {
 	local port want out
-	lab_start server-7100 "$NS_S" "$NUPROBE" serve 7101 7102 7103 7104 7105
+	lab_start server-7100 "$NS_S" "$NUPROBE" serve 7101 7102 7103 7104 7105 7106 7107
 	lab_wait_log server-7100 "ready"
-	for port in 7101:pass 7102:refused 7103:pass 7104:refused 7105:pass; do
+	for port in 7101:pass 7102:refused 7103:pass 7104:refused 7105:pass 7106:refused 7107:pass; do
 		want=${port#*:}
 		port=${port%:*}
 		if out=$(lab_connect $ALICE_UID "$port" 1500); then
@@ -644,7 +709,7 @@ test_os_and_interfaces() {
 lab_netns
 lab_pki
 lab_nuauth_conf
-os_and_interface_acls
+os_interface_gateway_acls
 test_config_errors
 test_least_privilege_start
 lab_rules
@@ -727,7 +792,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_password_hidden
 	test_user_connection
 	test_two_users
-	test_os_and_interfaces
+	test_os_interfaces_gateways
 	test_refusals
 	test_bad_protocol_message
 	test_peer_faults

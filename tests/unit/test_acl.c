@@ -42,6 +42,7 @@ static struct nuauth_packet pkt(uint8_t proto, const char *src, uint16_t sport,
 	p.flow.dport = dport;
 	p.indev = p.outdev = p.app = "";
 	p.os_sysname = p.os_release = p.os_version = "";
+	p.gateway = "gw1.example.org";
 	return p;
 }
 
@@ -51,14 +52,14 @@ static struct nuauth_packet tcp(const char *dst, uint16_t dport)
 }
 
 static const uint32_t g100[] = { 100 }, g100_200[] = { 100, 200 }, g999[] = { 999 };
-static const struct nuauth_user alice = { "alice", 1001, g100, 1 };
-static const struct nuauth_user bob = { "bob", 1002, g100_200, 2 };
-static const struct nuauth_user carol = { "carol", 1003, NULL, 0 };
-static const struct nuauth_user gid999 = { "g", 5, g999, 1 };
-static const struct nuauth_user u1005 = { "u1005", 1005, NULL, 0 };
-static const struct nuauth_user u1006 = { "u1006", 1006, NULL, 0 };
-static const struct nuauth_user u1007 = { "u1007", 1007, NULL, 0 };
-static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0 };
+static const struct nuauth_user alice = { "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user bob = { "bob", 1002, g100_200, 2, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user carol = { "carol", 1003, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user gid999 = { "g", 5, g999, 1, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user u1005 = { "u1005", 1005, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user u1006 = { "u1006", 1006, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user u1007 = { "u1007", 1007, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
 
 static const struct nu_acl_set *set;
 
@@ -364,7 +365,7 @@ static bool load_fails(const char *text, const char *suffix)
 static void test_group_names(void)
 {
 	static const uint32_t g0[] = { 0 };
-	const struct nuauth_user wheel = { "w", 4243, g0, 1 };
+	const struct nuauth_user wheel = { "w", 4243, g0, 1, NUAUTH_AUTHQ_PASSWORD };
 	char *path = unit_write_file("names.nufw", "[by name]\ngid=root, 100\nproto=6\n");
 	GError *error = NULL;
 	const struct nu_acl_set *saved = set;
@@ -381,6 +382,68 @@ static void test_group_names(void)
 	nu_acl_set_free(names);
 	set = saved;
 	g_free(path);
+}
+
+/* authquality=: the least strength of the login, on module.h's scale. */
+static void test_authquality(void)
+{
+	char *path = unit_write_file("quality.nufw",
+				     "[strong]\ngid=100\nauthquality=3\n[any]\ngid=100\nDstPort=22\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *q = nu_acl_load(path, &error);
+	struct nuauth_user u = alice;
+
+	CHECK(q != NULL);
+	set = q;
+	if (set) {
+		u.auth_quality = NUAUTH_AUTHQ_PASSWORD;
+		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
+		CHECK(matches(tcp("192.0.2.1", 22), &u, "any"));
+		u.auth_quality = NUAUTH_AUTHQ_PROOF;
+		CHECK(matches(tcp("192.0.2.1", 80), &u, "strong"));
+		u.auth_quality = NUAUTH_AUTHQ_CERTIFICATE;
+		CHECK(matches(tcp("192.0.2.1", 22), &u, "strong,any"));
+		u.auth_quality = NUAUTH_AUTHQ_IP;
+		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(q);
+	set = saved;
+	g_free(path);
+	CHECK(load_fails("[a]\ngid=1\nauthquality=5\n",
+			 "3: authquality: expected 0 (any), 1 (IP authentication), 2 (password), "
+			 "3 (password proof, SCRAM) or 4 (certificate), got `5'"));
+	CHECK(load_fails("[a]\ngid=1\nauthquality=2\nauthquality=3\n",
+			 "4: authquality: already set at line 3, got `3'"));
+}
+
+/* gateway=: the ACL holds for packets these gateways ask about. */
+static void test_gateways(void)
+{
+	char *path = unit_write_file("gateways.nufw",
+				     "[branch]\ngid=100\ngateway=gw2.example.org, gw1.example.org\n"
+				     "[hq]\ngid=100\ngateway=hq.example.org\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *g = nu_acl_load(path, &error);
+	struct nuauth_packet p = tcp("192.0.2.1", 80);
+
+	CHECK(g != NULL);
+	set = g;
+	if (set) {
+		CHECK(matches(p, &alice, "branch"));
+		p.gateway = "hq.example.org";
+		CHECK(matches(p, &alice, "hq"));
+		p.gateway = "gw1";
+		CHECK(matches(p, &alice, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(g);
+	set = saved;
+	g_free(path);
+	CHECK(load_fails("[a]\ngid=1\ngateway=gw1,\n",
+			 "3: gateway: expected a comma list of gateway certificate names, got `gw1,'"));
 }
 
 static void test_errors(void)
@@ -588,7 +651,7 @@ static void test_index_equivalence(void)
 		}
 		for (q = 0; s && q < 200; q++) {
 			uint32_t groups[6];
-			struct nuauth_user u = { "u", 0, groups, 0 };
+			struct nuauth_user u = { "u", 0, groups, 0, NUAUTH_AUTHQ_PASSWORD };
 			struct nuauth_packet p;
 			size_t i;
 
@@ -649,6 +712,8 @@ int main(void)
 
 	test_errors();
 	test_group_names();
+	test_authquality();
+	test_gateways();
 	test_index_equivalence();
 
 	unit_files_cleanup();

@@ -12,7 +12,7 @@ const struct nuauth_module *nuauth_module_info(void);
 int main(void)
 {
 	const struct nuauth_module *mod = nuauth_module_info();
-	const struct nuauth_user user = { "alice", 1001, NULL, 0 };
+	const struct nuauth_user user = { "alice", 1001, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
 	struct nuauth_packet packet;
 	uint32_t mark;
 	void *priv;

@@ -187,6 +187,8 @@ static enum nu_proto_status encode_sample(int i, uint8_t *buf, size_t cap,
 		d.verdict = NU_VERDICT_ACCEPT;
 		d.has_mark = true;
 		d.mark = 1000;
+		d.has_expires = true;
+		d.expires_in = 3600;
 		return nu_decision_encode(buf, cap, &d, out_len);
 	case 7:
 		memset(&d, 0, sizeof(d));
@@ -535,8 +537,10 @@ static void test_roundtrips(void)
 
 	CHECK(nu_decision_decode(samples[6].buf, samples[6].len, &d) == NU_PROTO_OK);
 	CHECK(d.packet_id == 77 && d.verdict == NU_VERDICT_ACCEPT && d.has_mark && d.mark == 1000);
+	CHECK(d.has_expires && d.expires_in == 3600);
+	CHECK(samples[6].len == 8 + 4 + 1 + 4 + 4 + 4 + 4);
 	CHECK(nu_decision_decode(samples[7].buf, samples[7].len, &d) == NU_PROTO_OK);
-	CHECK(d.packet_id == 78 && d.verdict == NU_VERDICT_REJECT && !d.has_mark);
+	CHECK(d.packet_id == 78 && d.verdict == NU_VERDICT_REJECT && !d.has_mark && !d.has_expires);
 
 	CHECK(nu_auth_decode(samples[8].buf, samples[8].len, &au) == NU_PROTO_OK);
 	CHECK(strcmp(au.mech, "PLAIN") == 0 && au.has_data && au.data_len == 7);

@@ -30,15 +30,27 @@
 
 /* 5: conn_end_log, and the client and OS of a session event. */
 /* 6: scram_verifier (SCRAM-SHA-256 logins). */
-#define NUAUTH_MODULE_API_VERSION 6
+/* 7: the user's auth_quality, the packet's gateway. */
+#define NUAUTH_MODULE_API_VERSION 7
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
+/* How the user proved who they are, weakest first: the scale of the ACL
+ * key authquality=. */
+enum nuauth_auth_quality {
+	NUAUTH_AUTHQ_ANY = 0,		/* no requirement */
+	NUAUTH_AUTHQ_IP = 1,		/* IP authentication: the address says who */
+	NUAUTH_AUTHQ_PASSWORD = 2,	/* a password, sent inside TLS (PLAIN) */
+	NUAUTH_AUTHQ_PROOF = 3,		/* proof of the password, never sent (SCRAM) */
+	NUAUTH_AUTHQ_CERTIFICATE = 4,	/* a TLS client certificate (EXTERNAL) */
+};
+
 struct nuauth_user {
 	const char *name;
 	uint32_t uid;			/* from the user database, not the desktop */
 	const uint32_t *groups;
 	size_t ngroups;
+	enum nuauth_auth_quality auth_quality;
 };
 
 /* The connection being decided. */
@@ -52,6 +64,8 @@ struct nuauth_packet {
 	const char *os_sysname;		/* "" when unknown */
 	const char *os_release;
 	const char *os_version;
+	const char *gateway;		/* the certificate name (CN) of the
+					 * gateway that asks, "" when none */
 };
 
 /* One ACL that matched the packet and the user. */

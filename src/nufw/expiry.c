@@ -1,0 +1,87 @@
+/* Connections to end at a time (expiry.h): a sequence sorted by deadline,
+ * and an index by flow so that a flow asked about again is moved, not
+ * added twice. */
+#include "config.h"
+#include "expiry.h"
+
+struct item {
+	struct nu_flow flow;
+	gint64 deadline;
+	GSequenceIter *pos;
+};
+
+struct nufw_expiry {
+	GSequence *by_deadline;		/* struct item, owned */
+	GHashTable *by_flow;		/* &item->flow -> item */
+};
+
+static gint by_deadline(gconstpointer a, gconstpointer b, gpointer data)
+{
+	const struct item *x = a, *y = b;
+
+	(void)data;
+	return x->deadline < y->deadline ? -1 : x->deadline > y->deadline;
+}
+
+struct nufw_expiry *nufw_expiry_new(void)
+{
+	struct nufw_expiry *e = g_new0(struct nufw_expiry, 1);
+
+	e->by_deadline = g_sequence_new(g_free);
+	e->by_flow = g_hash_table_new(nu_flow_ghash, nu_flow_gequal);
+	return e;
+}
+
+void nufw_expiry_free(struct nufw_expiry *e)
+{
+	if (!e)
+		return;
+	g_hash_table_destroy(e->by_flow);
+	g_sequence_free(e->by_deadline);
+	g_free(e);
+}
+
+bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
+{
+	struct item *it = g_hash_table_lookup(e->by_flow, flow);
+
+	if (it) {
+		it->deadline = deadline;
+		g_sequence_sort_changed(it->pos, by_deadline, NULL);
+		return true;
+	}
+	if (g_hash_table_size(e->by_flow) >= NUFW_EXPIRY_MAX)
+		return false;
+	it = g_new(struct item, 1);
+	it->flow = *flow;
+	it->deadline = deadline;
+	it->pos = g_sequence_insert_sorted(e->by_deadline, it, by_deadline, NULL);
+	g_hash_table_insert(e->by_flow, &it->flow, it);
+	return true;
+}
+
+unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
+			 void (*fn)(const struct nu_flow *flow, void *ctx), void *ctx)
+{
+	unsigned n = 0;
+
+	while (g_sequence_get_length(e->by_deadline) > 0) {
+		GSequenceIter *first = g_sequence_get_begin_iter(e->by_deadline);
+		struct item *it = g_sequence_get(first);
+		struct nu_flow flow;
+
+		if (it->deadline > now)
+			break;
+		flow = it->flow;
+		g_hash_table_remove(e->by_flow, &it->flow);
+		g_sequence_remove(first);	/* frees it */
+		fn(&flow, ctx);
+		n++;
+	}
+	return n;
+}
+
+unsigned nufw_expiry_count(const struct nufw_expiry *e)
+{
+	return g_hash_table_size(e->by_flow);
+}

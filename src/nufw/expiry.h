@@ -1,0 +1,29 @@
+/* Connections accepted until a time (the end of the time period of the ACL
+ * that accepted them, sent with nuauth's decision): nufw ends them itself
+ * when it comes, so the period holds even while nuauth is unreachable.
+ * Deadlines are on the monotonic clock; the earliest first. */
+#ifndef NUFW_EXPIRY_H
+#define NUFW_EXPIRY_H
+
+#include <stdbool.h>
+#include <glib.h>
+#include "flow.h"
+
+/* At most this many connections are followed; past it the latest are not
+ * (nuauth ends them as well). */
+#define NUFW_EXPIRY_MAX 65536
+
+struct nufw_expiry;
+
+struct nufw_expiry *nufw_expiry_new(void);
+void nufw_expiry_free(struct nufw_expiry *e);
+
+/* flow must end at deadline (g_get_monotonic_time() units); a flow already
+ * followed gets the new deadline.  false when the table is full. */
+bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline);
+/* Calls fn for, and forgets, every flow whose deadline is <= now. */
+unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
+			 void (*fn)(const struct nu_flow *flow, void *ctx), void *ctx);
+unsigned nufw_expiry_count(const struct nufw_expiry *e);
+
+#endif

@@ -1,0 +1,74 @@
+/* Unit tests for nufw's table of connections that end at a time
+ * (src/nufw/expiry.c): order, a deadline moved, the bound. */
+#include "config.h"
+
+#include <string.h>
+#include <glib.h>
+
+#include "expiry.h"
+#include "unit.h"
+
+static struct nu_flow flow(uint16_t sport)
+{
+	struct nu_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.family = 4;
+	f.proto = 6;
+	f.sport = sport;
+	f.dport = 80;
+	return f;
+}
+
+static GArray *seen;
+
+static void collect(const struct nu_flow *f, void *ctx)
+{
+	(void)ctx;
+	g_array_append_val(seen, f->sport);
+}
+
+int main(void)
+{
+	struct nufw_expiry *e = nufw_expiry_new();
+	struct nu_flow f;
+	unsigned i;
+
+	seen = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	f = flow(1);
+	CHECK(nufw_expiry_add(e, &f, 300));
+	f = flow(2);
+	CHECK(nufw_expiry_add(e, &f, 100));
+	f = flow(3);
+	CHECK(nufw_expiry_add(e, &f, 200));
+	/* Asked about again: the flow moves, it is not followed twice. */
+	f = flow(2);
+	CHECK(nufw_expiry_add(e, &f, 400));
+	CHECK(nufw_expiry_count(e) == 3);
+	CHECK(nufw_expiry_due(e, 99, collect, NULL) == 0);
+	CHECK(nufw_expiry_due(e, 300, collect, NULL) == 2);
+	CHECK(seen->len == 2 && g_array_index(seen, uint16_t, 0) == 3 &&
+	      g_array_index(seen, uint16_t, 1) == 1);
+	CHECK(nufw_expiry_due(e, 1000, collect, NULL) == 1);
+	CHECK(seen->len == 3 && g_array_index(seen, uint16_t, 2) == 2);
+	CHECK(nufw_expiry_count(e) == 0);
+
+	/* Full: the next one is refused, one already there still moves. */
+	for (i = 0; i < NUFW_EXPIRY_MAX; i++) {
+		f = flow((uint16_t)i);
+		f.dport = (uint16_t)(i >> 16);
+		nufw_expiry_add(e, &f, 10 + i);
+	}
+	CHECK(nufw_expiry_count(e) == NUFW_EXPIRY_MAX);
+	f = flow(7);
+	f.dport = 9999;
+	CHECK(!nufw_expiry_add(e, &f, 5));
+	f = flow(7);
+	f.dport = 0;
+	CHECK(nufw_expiry_add(e, &f, 5));
+	g_array_set_size(seen, 0);
+	CHECK(nufw_expiry_due(e, 5, collect, NULL) == 1 && g_array_index(seen, uint16_t, 0) == 7);
+	nufw_expiry_free(e);
+	g_array_free(seen, TRUE);
+	return unit_done("expiry");
+}
