@@ -133,6 +133,7 @@ static void make_queries(GRand *r, const struct gen_acl *acls, GArray **by_group
 		q[i].user.ngroups = (size_t)(u % 5) + 1;
 		memset(p, 0, sizeof(*p));
 		p->indev = p->outdev = p->app = "";
+		p->physindev = p->physoutdev = "";
 		p->os_sysname = p->os_release = p->os_version = "";
 		p->flow.family = AF_INET;
 		p->flow.sport = (uint16_t)g_rand_int_range(r, 32768, 61000);

@@ -42,6 +42,9 @@ lab_netns
 lab_pki >/dev/null
 lab_nuauth_conf
 sed -i 's/^nuauth_packet_timeout=.*/nuauth_packet_timeout=5/' "$LAB_DIR/nuauth.conf"
+# SEND_APP=always: the clients look for every connection's program, as they
+# did before nuauth told them what it needs (the ACL below reads none).
+echo "nuauth_client_send_app=${SEND_APP:-auto}" >> "$LAB_DIR/nuauth.conf"
 {
 	echo "# the benchmark's desktop users: name:password:uid:groups"
 	for ((i = 0; i < USERS; i++)); do
@@ -98,14 +101,17 @@ lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf"
 NUAUTH_PID=$LAB_PID
 lab_wait_log nuauth ready
 p=$LAB_DIR/pki
-lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m -C -t 5 -T 20000 \
+# -C -M: only the authenticated connections' ends are reported.
+lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m -C -M -t 5 -T 20000 \
 	-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem"
 NUFW_PID=$LAB_PID
 lab_wait_log nufw "connected to nuauth"
+CLIENT_PIDS=()
 for ((i = 0; i < USERS; i++)); do
 	n=$(printf '%02d' $((i + 1)))
 	lab_start_as "client$n" "$NS_C" $((UID0 + i)) "$NUTCPC" -H 10.201.0.1 -U "user$n" \
 		-P "pw$n" -A "$p/cacert.pem" -d
+	CLIENT_PIDS+=("$LAB_PID")
 done
 for ((i = 0; i < USERS; i++)); do
 	lab_wait_log "client$(printf '%02d' $((i + 1)))" "logged in" 30 || exit 1
@@ -118,6 +124,10 @@ field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" <<< "$1"; }	# field LINE KEY
 phase() {
 	local mode=$1 line syns wrong; shift
 	if [ "$mode" = queued ]; then queue_on; else queue_off; fi
+	# The connections of the phase before sit in TIME_WAIT in the gateway's
+	# conntrack table: a full table drops SYNs (a second's retransmission
+	# each), which would be measured as the next phase's latency.
+	ip netns exec "$NS_G" conntrack -F >/dev/null 2>&1
 	$ipt -t mangle -Z
 	line=$(ip netns exec "$NS_C" "$LOAD" connect -t "$SECS" "$@" $SERVER $PORT $UID0 $UIDN)
 	read -r syns wrong <<< "$(marks_counted)"
@@ -125,6 +135,16 @@ phase() {
 	[ -n "$line" ] || line="error: no figures"	# auth_load said why
 	echo "$mode $line" >> "$LAB_DIR/phases.log"
 	echo "$line"
+}
+
+# cpu_ticks PID...: user + system time of those processes, in clock ticks
+cpu_ticks() {
+	local pid t=0 f
+	for pid in "$@"; do
+		f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
+		t=$((t + ${f% *} + ${f#* }))
+	done
+	echo $t
 }
 
 # usage PID...: "FDS RSS_KB" summed over the processes
@@ -179,7 +199,14 @@ fi
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 phase queued -c "$INFLIGHT" >/dev/null	# warm: ARP, conntrack, caches
 max_direct=$(phase direct -c "$INFLIGHT")
+cpu_c0=$(cpu_ticks "${CLIENT_PIDS[@]}") cpu_a0=$(cpu_ticks "$NUAUTH_PID") cpu_f0=$(cpu_ticks "$NUFW_PID")
+t0=$(date +%s%N)
 max_queued=$(phase queued -c "$INFLIGHT")
+t1=$(date +%s%N)
+cpu_c1=$(cpu_ticks "${CLIENT_PIDS[@]}") cpu_a1=$(cpu_ticks "$NUAUTH_PID") cpu_f1=$(cpu_ticks "$NUFW_PID")
+# pct T0 T1: ticks over the phase's wall time, in % of one core
+pct() { awk -v d=$(($2 - $1)) -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) \
+	'BEGIN { printf "%.0f", 100 * d / hz / (ns / 1e9) }'; }
 rd=$(field "$max_direct" cps) rq=$(field "$max_queued" cps)
 printf '\nauthenticated connections: %d users, %d in flight each, %d s per figure\n' \
 	"$USERS" "$INFLIGHT" "$SECS"
@@ -188,6 +215,15 @@ printf '%-40s %12s %8s\n' "no queue rule (baseline)" "$rd" "1.00"
 printf '%-40s %12s %8s\n' "queue -> nufw -> nuauth -> user's client" "$rq" \
 	"$(awk "BEGIN { printf \"%.2f\", $rq / ($rd ? $rd : 1) }")"
 printf '  %s\n  %s\n' "queued: $max_queued" "direct: $max_direct"
+printf '  CPU in the queued phase, %% of one core: %d clients %s, nuauth %s, nufw %s (nuauth_client_send_app=%s)\n' \
+	"$USERS" "$(pct "$cpu_c0" "$cpu_c1")" "$(pct "$cpu_a0" "$cpu_a1")" "$(pct "$cpu_f0" "$cpu_f1")" \
+	"${SEND_APP:-auto}"
+# The lab's clients and load generator share the gateway's cores, which a
+# real gateway does not: what nufw and nuauth spend per connect tells what
+# the gateway itself can do.
+awk -v t=$((cpu_a1 - cpu_a0 + cpu_f1 - cpu_f0)) -v hz="$(getconf CLK_TCK)" -v n="$(field "$max_queued" completed)" 'BEGIN {
+	if (n > 0 && t > 0) printf "gateway (nufw + nuauth) CPU per authenticated connect: %.0f us (one core: %.0f connects/s)\n",
+		t / hz * 1e6 / n, n / (t / hz) }'
 
 rates=$(for pct in 10 25 50 75 90; do echo $((rq * pct / 100)); done; echo 1000)
 rates=$(sort -n -u <<< "$rates" | awk '$1 > 0')

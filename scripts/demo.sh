@@ -10,11 +10,15 @@ cd "$top"
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it creates network namespaces)" >&2; exit 1; }
 
 scripts/install-deps.sh
-if [ ! -x build/src/nuauth/nuauth ] || [ ! -x build/tests/e2e/nuprobe ]; then
-	echo "building..."
-	./autogen.sh >/dev/null 2>&1
-	mkdir -p build
-	(cd build && "$top/configure" -q && make -s -j"$(nproc)" && make -s -C tests e2e/nuprobe) >/dev/null
+# Built, or brought up to date when an earlier build is there.
+echo "building..."
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1
+mkdir -p build
+if ! (cd build && { [ -f Makefile ] || "$top/configure" -q; } &&
+      make -s -j"$(nproc)" && make -s -C tests e2e/nuprobe) > build/demo-build.log 2>&1; then
+	echo "demo: the build failed; see build/demo-build.log" >&2
+	tail -20 build/demo-build.log >&2
+	exit 1
 fi
 
 . tests/e2e/lab.sh

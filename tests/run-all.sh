@@ -90,6 +90,7 @@ notify-test.sh|readiness notification to systemd (NOTIFY_SOCKET)
 e2e/run.sh|end-to-end tests in the namespace lab
 e2e/qos.sh|routing and QoS recipes in the namespace lab
 e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
+e2e/bridge.sh|a bridging gateway: physindev=/physoutdev= ACLs, marks on bridged connections
 e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
 e2e/client.sh|the desktop client (libnuclient, nutcpc)

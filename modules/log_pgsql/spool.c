@@ -12,6 +12,7 @@ struct pgsql_spool {
 	unsigned capacity;
 	uint64_t dropped;
 	bool stop;
+	gint64 stop_deadline;		/* monotonic: the writer gives up then */
 };
 
 struct pgsql_spool *pgsql_spool_new(unsigned capacity)
@@ -86,9 +87,21 @@ bool pgsql_spool_sleep(struct pgsql_spool *sp, unsigned ms)
 void pgsql_spool_stop(struct pgsql_spool *sp)
 {
 	g_mutex_lock(&sp->lock);
+	if (!sp->stop)
+		sp->stop_deadline = g_get_monotonic_time() + PGSQL_STOP_GRACE_MS * 1000;
 	sp->stop = true;
 	g_cond_broadcast(&sp->ready);
 	g_mutex_unlock(&sp->lock);
+}
+
+gint64 pgsql_spool_deadline(struct pgsql_spool *sp)
+{
+	gint64 deadline;
+
+	g_mutex_lock(&sp->lock);
+	deadline = sp->stop ? sp->stop_deadline : G_MAXINT64;
+	g_mutex_unlock(&sp->lock);
+	return deadline;
 }
 
 bool pgsql_spool_stopped(struct pgsql_spool *sp)

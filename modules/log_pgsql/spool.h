@@ -25,7 +25,13 @@ size_t pgsql_spool_take(struct pgsql_spool *sp, struct pgsql_record **out, size_
 /* Waits ms milliseconds or until stop; true when stopped. */
 bool pgsql_spool_sleep(struct pgsql_spool *sp, unsigned ms);
 /* Ends the writer's waits; take then drains what is left. */
+/* Stops the spool: the writer has PGSQL_STOP_GRACE_MS more to write what
+ * is queued, so that a reload or an exit never waits long on PostgreSQL
+ * (nuauth's main loop waits for the writer). */
+#define PGSQL_STOP_GRACE_MS 2000
 void pgsql_spool_stop(struct pgsql_spool *sp);
+/* When the writer must give up (monotonic time); G_MAXINT64 until stop. */
+gint64 pgsql_spool_deadline(struct pgsql_spool *sp);
 bool pgsql_spool_stopped(struct pgsql_spool *sp);
 /* Records dropped since the last call (the count restarts at 0). */
 uint64_t pgsql_spool_take_dropped(struct pgsql_spool *sp);

@@ -131,18 +131,21 @@ static bool connect_now(struct pgsql_writer *w)
 	return true;
 }
 
-/* Waits until the socket is ready for events, up to deadline (monotonic). */
-static bool wait_socket(PGconn *c, short events, gint64 deadline)
+/* Waits until the socket is ready for events, up to deadline (monotonic),
+ * or the spool's stop deadline, which a stop may bring nearer meanwhile:
+ * so the wait looks again every 100 ms. */
+static bool wait_socket(PGconn *c, short events, gint64 deadline, struct pgsql_spool *sp)
 {
 	struct pollfd p = { .fd = PQsocket(c), .events = events };
 
 	for (;;) {
-		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+		gint64 until = MIN(deadline, pgsql_spool_deadline(sp));
+		gint64 left_ms = (until - g_get_monotonic_time()) / 1000;
 		int n;
 
 		if (left_ms <= 0 || p.fd < 0)
 			return false;
-		n = poll(&p, 1, (int)MIN(left_ms, G_MAXINT));
+		n = poll(&p, 1, (int)MIN(left_ms, 100));
 		if (n > 0)
 			return true;
 		if (n < 0 && errno != EINTR)
@@ -152,12 +155,12 @@ static bool wait_socket(PGconn *c, short events, gint64 deadline)
 
 /* Sends what libpq holds; reads meanwhile so that the server never waits
  * on us with full buffers. */
-static bool flush_all(PGconn *c, gint64 deadline)
+static bool flush_all(PGconn *c, gint64 deadline, struct pgsql_spool *sp)
 {
 	int f;
 
 	while ((f = PQflush(c)) == 1) {
-		if (!wait_socket(c, POLLOUT | POLLIN, deadline) || !PQconsumeInput(c))
+		if (!wait_socket(c, POLLOUT | POLLIN, deadline, sp) || !PQconsumeInput(c))
 			return false;
 	}
 	return f == 0;
@@ -165,10 +168,10 @@ static bool flush_all(PGconn *c, gint64 deadline)
 
 /* The next result, waiting at most until deadline; NULL with *timed_out
  * or a lost connection when none came. */
-static PGresult *next_result(PGconn *c, gint64 deadline, bool *failed)
+static PGresult *next_result(PGconn *c, gint64 deadline, struct pgsql_spool *sp, bool *failed)
 {
 	while (PQisBusy(c)) {
-		if (!wait_socket(c, POLLIN, deadline) || !PQconsumeInput(c)) {
+		if (!wait_socket(c, POLLIN, deadline, sp) || !PQconsumeInput(c)) {
 			*failed = true;
 			return NULL;
 		}
@@ -193,17 +196,17 @@ static enum batch_result write_batch(struct pgsql_writer *w, struct pgsql_record
 					 (const char *const *)recs[i]->params, NULL, NULL, 0))
 			goto lost;
 	}
-	if (!PQpipelineSync(c) || !flush_all(c, deadline))
+	if (!PQpipelineSync(c) || !flush_all(c, deadline, w->spool))
 		goto lost;
 	for (size_t i = 0; i < n; i++) {
 		/* One result per statement, then NULL. */
-		r = next_result(c, deadline, &failed);
+		r = next_result(c, deadline, w->spool, &failed);
 		if (!r)
 			goto lost;
 		if (PQresultStatus(r) == PGRES_FATAL_ERROR && !*refusal)
 			*refusal = one_line(PQresultErrorMessage(r));
 		PQclear(r);
-		r = next_result(c, deadline, &failed);
+		r = next_result(c, deadline, w->spool, &failed);
 		if (r) {
 			PQclear(r);
 			goto lost;	/* more than one result: not our statements */
@@ -211,7 +214,7 @@ static enum batch_result write_batch(struct pgsql_writer *w, struct pgsql_record
 		if (failed)
 			goto lost;
 	}
-	r = next_result(c, deadline, &failed);
+	r = next_result(c, deadline, w->spool, &failed);
 	if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
 		PQclear(r);
 		goto lost;
@@ -248,6 +251,8 @@ static void write_until_done(struct pgsql_writer *w, struct pgsql_record **recs,
 	for (;;) {
 		char *refusal = NULL, *lost = NULL;
 
+		if (g_get_monotonic_time() >= pgsql_spool_deadline(w->spool))
+			goto give_up;
 		if (!w->conn) {
 			if (w->down_since && pgsql_spool_stopped(w->spool))
 				goto give_up;

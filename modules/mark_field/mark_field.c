@@ -202,12 +202,21 @@ static int mark_field_finalize(void *priv, const struct nuauth_packet *packet,
 	return 0;
 }
 
+/* Marking by application reads the program's path from the client. */
+static unsigned mark_field_needs(void *priv)
+{
+	const struct mark_field *mf = priv;
+
+	return mf->type == MARK_FIELD_APP ? NUAUTH_NEEDS_APP : 0;
+}
+
 static const struct nuauth_module mark_field_module = {
 	.api_version = NUAUTH_MODULE_API_VERSION,
 	.name = "mark_field",
 	.init = mark_field_init,
 	.deinit = mark_field_deinit,
 	.finalize_packet = mark_field_finalize,
+	.needs = mark_field_needs,
 };
 
 const struct nuauth_module *nuauth_module_info(void);

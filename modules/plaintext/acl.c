@@ -38,8 +38,10 @@ struct nu_acl {
 	GArray *src, *dst;	/* struct net; empty means any */
 	GArray *sports, *dports;	/* struct port_range; empty means any */
 	GPtrArray *apps;	/* glob patterns; empty means any */
+	GArray *app_sha256s;	/* uint8_t[NU_SHA256_LEN] each; empty means any */
 	GPtrArray *oses;	/* struct os_match; empty means any */
 	GPtrArray *indevs, *outdevs;	/* names; empty means any */
+	GPtrArray *physindevs, *physoutdevs;	/* bridge port names; empty: any */
 	GPtrArray *gateways;	/* certificate names; empty means any */
 	int decision;
 	uint32_t flags;
@@ -101,9 +103,12 @@ static void acl_free(void *p)
 	g_array_free(acl->sports, TRUE);
 	g_array_free(acl->dports, TRUE);
 	g_ptr_array_free(acl->apps, TRUE);
+	g_array_free(acl->app_sha256s, TRUE);
 	g_ptr_array_free(acl->oses, TRUE);
 	g_ptr_array_free(acl->indevs, TRUE);
 	g_ptr_array_free(acl->outdevs, TRUE);
+	g_ptr_array_free(acl->physindevs, TRUE);
+	g_ptr_array_free(acl->physoutdevs, TRUE);
 	g_ptr_array_free(acl->gateways, TRUE);
 	g_free(acl->log_prefix);
 	g_free(acl->period);
@@ -125,9 +130,12 @@ static struct nu_acl *acl_new(const char *name, unsigned line)
 	acl->sports = g_array_new(FALSE, FALSE, sizeof(struct port_range));
 	acl->dports = g_array_new(FALSE, FALSE, sizeof(struct port_range));
 	acl->apps = g_ptr_array_new_with_free_func(g_free);
+	acl->app_sha256s = g_array_new(FALSE, FALSE, NU_SHA256_LEN);
 	acl->oses = g_ptr_array_new_with_free_func(os_match_free);
 	acl->indevs = g_ptr_array_new_with_free_func(g_free);
 	acl->outdevs = g_ptr_array_new_with_free_func(g_free);
+	acl->physindevs = g_ptr_array_new_with_free_func(g_free);
+	acl->physoutdevs = g_ptr_array_new_with_free_func(g_free);
 	acl->gateways = g_ptr_array_new_with_free_func(g_free);
 	acl->decision = NU_VERDICT_ACCEPT;
 	acl->log_prefix = g_strdup("");
@@ -156,6 +164,21 @@ void nu_acl_set_free(struct nu_acl_set *set)
 unsigned nu_acl_count(const struct nu_acl_set *set)
 {
 	return set ? set->acls->len : 0;
+}
+
+unsigned nu_acl_needs(const struct nu_acl_set *set)
+{
+	unsigned needs = 0;
+
+	for (guint i = 0; set && i < set->acls->len; i++) {
+		const struct nu_acl *acl = g_ptr_array_index(set->acls, i);
+
+		if (acl->apps->len)
+			needs |= NUAUTH_NEEDS_APP;
+		if (acl->app_sha256s->len)
+			needs |= NUAUTH_NEEDS_APP | NUAUTH_NEEDS_APP_SHA256;
+	}
+	return needs;
 }
 
 bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, void *ctx)
@@ -432,6 +455,30 @@ static bool key_app(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 	return true;
 }
 
+/* One SHA-256 in hexadecimal: 64 digits, either case. */
+static bool item_sha256(GArray *dst, const char *s)
+{
+	uint8_t digest[NU_SHA256_LEN];
+
+	if (strlen(s) != 2 * NU_SHA256_LEN)
+		return false;
+	for (unsigned i = 0; i < NU_SHA256_LEN; i++) {
+		int hi = g_ascii_xdigit_value(s[2 * i]), lo = g_ascii_xdigit_value(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		digest[i] = (uint8_t)(hi << 4 | lo);
+	}
+	g_array_append_vals(dst, digest, 1);
+	return true;
+}
+
+static bool key_app_sha256(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return for_each_item(c, "a comma list of SHA-256 digests (64 hexadecimal digits each)",
+			     item_sha256, acl->app_sha256s, e);
+}
+
 static bool key_os(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	char **parts = g_strsplit(c->value, ";", 3);
@@ -483,6 +530,18 @@ static bool key_indev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 static bool key_outdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
 {
 	return add_devs(c, acl->outdevs, e);
+}
+
+/* Bridge ports: a packet that was not bridged has none, so such an ACL
+ * never matches it. */
+static bool key_physindev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return add_devs(c, acl->physindevs, e);
+}
+
+static bool key_physoutdev(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	return add_devs(c, acl->physoutdevs, e);
 }
 
 /* The gateways (their certificate names) the ACL is for. */
@@ -562,15 +621,6 @@ static bool key_authquality(const struct acl_ctx *c, struct nu_acl *acl, GError 
 	return true;
 }
 
-/* Known in NuFW, but what they restrict is not in struct nuauth_packet:
- * ignoring them would widen the ACL, so refuse them. */
-static bool key_unsupported(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
-{
-	g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
-		    "%s:%u: %s: not supported yet, got `%s'", c->file, c->line, c->key, c->value);
-	return false;
-}
-
 static const struct {
 	const char *name;
 	bool (*parse)(const struct acl_ctx *c, struct nu_acl *acl, GError **e);
@@ -584,11 +634,12 @@ static const struct {
 	{ "srcport", key_srcport },
 	{ "dstport", key_dstport },
 	{ "app", key_app },
+	{ "appsha256", key_app_sha256 },
 	{ "os", key_os },
 	{ "indev", key_indev },
 	{ "outdev", key_outdev },
-	{ "physindev", key_unsupported },
-	{ "physoutdev", key_unsupported },
+	{ "physindev", key_physindev },
+	{ "physoutdev", key_physoutdev },
 	{ "decision", key_decision },
 	{ "flags", key_flags },
 	{ "log_prefix", key_log_prefix },
@@ -947,6 +998,18 @@ static bool apps_match(const GPtrArray *apps, const char *app)
 	return found;
 }
 
+/* The file's SHA-256 the client announced among the ACL's; a connection
+ * announced without one matches no AppSHA256= line. */
+static bool app_sha256_match(const GArray *digests, const uint8_t *have)
+{
+	if (digests->len == 0)
+		return true;
+	for (guint i = 0; have && i < digests->len; i++)
+		if (memcmp(digests->data + (size_t)i * NU_SHA256_LEN, have, NU_SHA256_LEN) == 0)
+			return true;
+	return false;
+}
+
 static bool str_eq_nocase(const char *want, const char *have)
 {
 	return !want || (have && g_ascii_strcasecmp(want, have) == 0);
@@ -1001,8 +1064,11 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 	    acl->types->len && !u8_in(acl->types, p->icmp_type))
 		return false;
 	return names_match(acl->indevs, p->indev) && names_match(acl->outdevs, p->outdev) &&
+	       names_match(acl->physindevs, p->physindev) &&
+	       names_match(acl->physoutdevs, p->physoutdev) &&
 	       names_match(acl->gateways, p->gateway ? p->gateway : "") &&
-	       apps_match(acl->apps, p->app) && oses_match(acl->oses, p);
+	       apps_match(acl->apps, p->app) && app_sha256_match(acl->app_sha256s, p->app_sha256) &&
+	       oses_match(acl->oses, p);
 }
 
 static void add_match(GArray *matches, const struct nu_acl *acl)

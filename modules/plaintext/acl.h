@@ -15,8 +15,12 @@
  *                          network only IPv6 ones
  *   SrcPort=, DstPort=     n or a-b, comma lists (TCP and UDP only); default any
  *   App=                   glob on the program's full path
+ *   AppSHA256=             comma list of SHA-256 digests (hex) of the
+ *                          program's file; a connection announced without
+ *                          one matches none
  *   OS=                    sysname[;release[;version]], case-insensitive
  *   indev=, outdev=        interface names
+ *   physindev=, physoutdev= bridge port names (bridged packets only)
  *   decision=              0 drop, 1 accept (default), 3 reject
  *   flags=                 unsigned 32-bit number
  *   log_prefix=            text
@@ -38,6 +42,9 @@ struct nu_acl_set *nu_acl_load(const char *path, GError **error);
 void nu_acl_set_free(struct nu_acl_set *set);
 /* How many ACLs set holds. */
 unsigned nu_acl_count(const struct nu_acl_set *set);
+/* NUAUTH_NEEDS_* for what the ACLs read from the client: the path when one
+ * has App=, the path and SHA-256 when one has AppSHA256=. */
+unsigned nu_acl_needs(const struct nu_acl_set *set);
 /* Calls fn(acl name, period, line of period=, ctx) for each ACL that names
  * a period, in file order, until fn returns false; returns false then. */
 typedef bool (*nu_acl_period_fn)(const char *acl, const char *period, unsigned line,

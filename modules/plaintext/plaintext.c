@@ -113,6 +113,13 @@ static int plaintext_acl_check(void *priv, const struct nuauth_packet *packet,
 	return 0;
 }
 
+static unsigned plaintext_needs(void *priv)
+{
+	struct plaintext *pt = priv;
+
+	return nu_acl_needs(pt->acls);
+}
+
 struct period_check {
 	bool (*known)(const char *period, void *ctx);
 	void *ctx;
@@ -150,6 +157,7 @@ static const struct nuauth_module plaintext_module = {
 	.get_user_groups = plaintext_get_user_groups,
 	.acl_check = plaintext_acl_check,
 	.check_periods = plaintext_check_periods,
+	.needs = plaintext_needs,
 };
 
 const struct nuauth_module *nuauth_module_info(void);

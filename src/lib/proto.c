@@ -95,6 +95,8 @@ const char *nu_msg_type_name(uint8_t type)
 		return "PUSH";
 	case NU_MSG_NOTICE:
 		return "NOTICE";
+	case NU_MSG_NEEDS:
+		return "NEEDS";
 	}
 	return "UNKNOWN";
 }
@@ -403,19 +405,22 @@ static enum nu_proto_status msg_open(const uint8_t *msg, size_t len,
 	return NU_PROTO_OK;
 }
 
-/* Attribute types are below 32, so a set of them fits in a uint32_t. */
-#define BIT(t) (UINT32_C(1) << (t))
-#define HAS(seen, t) (((seen) & BIT(t)) != 0)
+/* A set of small values (roles, verdicts, result codes): below 32. */
+#define BIT(v) (UINT32_C(1) << (v))
+/* A set of attribute types, which are below 64. */
+typedef uint64_t attr_set;
+#define ABIT(t) (UINT64_C(1) << (t))
+#define HAS(seen, t) (((seen) & ABIT(t)) != 0)
 
 /* Records that attribute type t was seen; false when it was seen before (a
  * repeated attribute is ambiguous and rejected). */
-static bool seen_once(uint32_t *seen, uint16_t t)
+static bool seen_once(attr_set *seen, uint16_t t)
 {
-	if (t >= 32)
+	if (t >= 64)
 		return true;
 	if (HAS(*seen, t))
 		return false;
-	*seen |= BIT(t);
+	*seen |= ABIT(t);
 	return true;
 }
 
@@ -432,6 +437,7 @@ enum attr_kind {
 	KIND_STR,	/* char array of size bytes, NUL-terminated */
 	KIND_FLOW,	/* struct nu_flow field */
 	KIND_BYTES,	/* const uint8_t * into the message, length at len_off */
+	KIND_FIXED,	/* uint8_t array of exactly size bytes (a digest) */
 };
 
 enum {
@@ -478,6 +484,11 @@ static bool get_field(const struct attr_row *d, const struct nu_attr *a,
 		       (!(d->flags & ATTR_NONEMPTY) || str[0] != '\0');
 	case KIND_FLOW:
 		return nu_attr_get_flow(a, f);
+	case KIND_FIXED:
+		if (a->len != d->size)
+			return false;
+		memcpy(f, a->value, d->size);
+		return true;
 	case KIND_BYTES:
 		/* no copy: the value stays in the caller's message buffer */
 		if (a->len > d->size)
@@ -495,7 +506,7 @@ static bool get_field(const struct attr_row *d, const struct nu_attr *a,
  * mandatory row must have been seen.  *seen returns the types read. */
 static enum nu_proto_status decode_attrs(struct nu_attr_iter *it,
 					 const struct attr_row *tab, void *base,
-					 uint32_t *seen)
+					 attr_set *seen)
 {
 	const struct attr_row *d;
 	struct nu_attr a;
@@ -523,12 +534,12 @@ static enum nu_proto_status decode_attrs(struct nu_attr_iter *it,
  * and *seen the attribute types read. */
 static enum nu_proto_status decode_msg(const uint8_t *msg, size_t len,
 				       uint8_t type, const struct attr_row *tab,
-				       void *base, uint32_t *id, uint32_t *seen)
+				       void *base, uint32_t *id, attr_set *seen)
 {
 	struct nu_msg_header hdr;
 	struct nu_attr_iter it;
 	enum nu_proto_status st;
-	uint32_t unused;
+	attr_set unused;
 
 	st = msg_open(msg, len, type, type, &hdr, &it);
 	if (st != NU_PROTO_OK)
@@ -561,7 +572,7 @@ static bool attrs_sendable(const struct attr_row *tab, const void *base)
 /* Mandatory rows are always sent and ATTR_ASKED rows when their bit is in
  * asked.  The other optional rows are strings or integers, sent when
  * non-empty or non-zero: the decoder reads an absent one as "" or 0 anyway. */
-static bool row_wanted(const struct attr_row *d, const void *f, uint32_t asked)
+static bool row_wanted(const struct attr_row *d, const void *f, attr_set asked)
 {
 	if (d->flags & ATTR_MANDATORY)
 		return true;
@@ -576,7 +587,7 @@ static bool row_wanted(const struct attr_row *d, const void *f, uint32_t asked)
 
 /* Appends the wanted rows in table order.  Call attrs_sendable first. */
 static void put_attrs(struct nu_msg_writer *w, const struct attr_row *tab,
-		      const void *base, uint32_t asked)
+		      const void *base, attr_set asked)
 {
 	const struct attr_row *d;
 	const void *f;
@@ -601,6 +612,9 @@ static void put_attrs(struct nu_msg_writer *w, const struct attr_row *tab,
 		case KIND_FLOW:
 			nu_msg_put_flow(w, d->type, f);
 			break;
+		case KIND_FIXED:
+			nu_msg_put_bytes(w, d->type, f, d->size);
+			break;
 		case KIND_BYTES:	/* decode only: AUTH_* are encoded by hand */
 			w->overflow = true;
 			break;
@@ -612,7 +626,7 @@ static void put_attrs(struct nu_msg_writer *w, const struct attr_row *tab,
  * sent, NO_SPACE when cap is too small. */
 static enum nu_proto_status encode_msg(uint8_t *buf, size_t cap, uint8_t type,
 				       uint32_t id, const struct attr_row *tab,
-				       const void *base, uint32_t asked,
+				       const void *base, attr_set asked,
 				       size_t *out_len)
 {
 	struct nu_msg_writer w;
@@ -719,6 +733,8 @@ static const struct attr_row packet_ask_attrs[] = {
 	{ ROW(NU_ATTR_ICMP_TYPE, KIND_U8, ATTR_ASKED, struct nu_packet_ask, icmp_type) },
 	{ ROW(NU_ATTR_INDEV, KIND_STR, 0, struct nu_packet_ask, indev) },
 	{ ROW(NU_ATTR_OUTDEV, KIND_STR, 0, struct nu_packet_ask, outdev) },
+	{ ROW(NU_ATTR_PHYSINDEV, KIND_STR, 0, struct nu_packet_ask, physindev) },
+	{ ROW(NU_ATTR_PHYSOUTDEV, KIND_STR, 0, struct nu_packet_ask, physoutdev) },
 	{ .type = 0 }
 };
 
@@ -726,10 +742,10 @@ enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap,
 					  const struct nu_packet_ask *m,
 					  size_t *out_len)
 {
-	uint32_t asked = 0;
+	attr_set asked = 0;
 
 	if (m->flow.proto == IPPROTO_ICMP || m->flow.proto == IPPROTO_ICMPV6)
-		asked |= BIT(NU_ATTR_ICMP_TYPE);
+		asked |= ABIT(NU_ATTR_ICMP_TYPE);
 	return encode_msg(buf, cap, NU_MSG_PACKET_ASK, m->packet_id,
 			  packet_ask_attrs, m, asked, out_len);
 }
@@ -760,15 +776,15 @@ enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap,
 {
 	return encode_msg(buf, cap, NU_MSG_DECISION, m->packet_id,
 			  decision_attrs, m,
-			  (m->has_mark ? BIT(NU_ATTR_MARK) : 0) |
-			  (m->has_expires ? BIT(NU_ATTR_EXPIRES) : 0), out_len);
+			  (m->has_mark ? ABIT(NU_ATTR_MARK) : 0) |
+			  (m->has_expires ? ABIT(NU_ATTR_EXPIRES) : 0), out_len);
 }
 
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,
 					struct nu_decision *m)
 {
 	enum nu_proto_status st;
-	uint32_t seen = 0;
+	attr_set seen = 0;
 
 	memset(m, 0, sizeof(*m));
 	st = decode_msg(msg, len, NU_MSG_DECISION, decision_attrs, m,
@@ -841,7 +857,7 @@ enum nu_proto_status nu_auth_decode(const uint8_t *msg, size_t len,
 	struct nu_msg_header hdr;
 	struct nu_attr_iter it;
 	enum nu_proto_status st;
-	uint32_t seen;
+	attr_set seen;
 
 	memset(m, 0, sizeof(*m));
 	st = msg_open(msg, len, NU_MSG_AUTH_START, NU_MSG_AUTH_STEP, &hdr, &it);
@@ -909,10 +925,12 @@ enum nu_proto_status nu_client_info_decode(const uint8_t *msg, size_t len,
 
 /* ---- ANNOUNCE ---- */
 
-/* The value of one CONN attribute: FLOW mandatory, APP optional. */
+/* The value of one CONN attribute: FLOW mandatory, APP and APP_SHA256
+ * optional (the hash is sent when has_app_sha256 says so). */
 static const struct attr_row conn_attrs[] = {
 	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_announce_conn, flow) },
 	{ ROW(NU_ATTR_APP, KIND_STR, 0, struct nu_announce_conn, app) },
+	{ ROW(NU_ATTR_APP_SHA256, KIND_FIXED, ATTR_ASKED, struct nu_announce_conn, app_sha256) },
 	{ .type = 0 }
 };
 
@@ -932,7 +950,7 @@ bool nu_announce_add(struct nu_msg_writer *w, const struct nu_announce_conn *c)
 	if (w->overflow || !attrs_sendable(conn_attrs, c))
 		return false;
 	mark = nu_msg_nest_start(w, NU_ATTR_CONN);
-	put_attrs(w, conn_attrs, c, 0);
+	put_attrs(w, conn_attrs, c, c->has_app_sha256 ? ABIT(NU_ATTR_APP_SHA256) : 0);
 	nu_msg_nest_end(w, mark);
 	if (w->overflow || w->len > NU_MSG_MAX_LEN) {
 		w->len = saved;
@@ -961,7 +979,7 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 {
 	struct nu_attr_iter conn;
 	struct nu_attr a;
-	uint32_t seen;
+	attr_set seen;
 	int rc;
 
 	while ((rc = nu_attr_next(&it->attrs, &a)) == 1) {
@@ -974,6 +992,7 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 			it->attrs.pos = NULL;
 			return -1;
 		}
+		c->has_app_sha256 = HAS(seen, NU_ATTR_APP_SHA256);
 		return 1;
 	}
 	return rc;
@@ -1053,7 +1072,7 @@ enum nu_proto_status nu_push_decode(const uint8_t *msg, size_t len,
 				    bool *has_flow, struct nu_flow *flow)
 {
 	enum nu_proto_status st;
-	uint32_t seen = 0;
+	attr_set seen = 0;
 
 	memset(flow, 0, sizeof(*flow));
 	st = decode_msg(msg, len, NU_MSG_PUSH, push_attrs, flow, NULL, &seen);
@@ -1089,4 +1108,24 @@ enum nu_proto_status nu_notice_decode(const uint8_t *msg, size_t len,
 {
 	memset(m, 0, sizeof(*m));
 	return decode_msg(msg, len, NU_MSG_NOTICE, notice_attrs, m, NULL, NULL);
+}
+
+/* ---- NEEDS ---- */
+
+static const struct attr_row needs_attrs[] = {
+	{ .type = NU_ATTR_NEEDS, .kind = KIND_U32, .flags = ATTR_MANDATORY,
+	  .off = 0, .size = sizeof(uint32_t) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_needs_encode(uint8_t *buf, size_t cap, uint32_t needs,
+				     size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_NEEDS, 0, needs_attrs, &needs, 0, out_len);
+}
+
+enum nu_proto_status nu_needs_decode(const uint8_t *msg, size_t len, uint32_t *needs)
+{
+	*needs = 0;
+	return decode_msg(msg, len, NU_MSG_NEEDS, needs_attrs, needs, NULL, NULL);
 }

@@ -40,6 +40,7 @@ enum nu_msg_type {
 	NU_MSG_ANNOUNCE		= 48,	/* client -> nuauth: CONN... */
 	NU_MSG_PUSH		= 49,	/* nuauth -> client: optional FLOW */
 	NU_MSG_NOTICE		= 50,	/* nuauth -> client: FLOW, VERDICT, APP, TEXT */
+	NU_MSG_NEEDS		= 51,	/* nuauth -> client: NEEDS (what to announce) */
 };
 
 enum nu_attr_type {
@@ -58,7 +59,7 @@ enum nu_attr_type {
 	NU_ATTR_SASL_DATA	= 13,	/* bytes, may be empty */
 	NU_ATTR_RESULT		= 14,	/* u8, enum nu_auth_code */
 	NU_ATTR_USER		= 15,	/* string */
-	NU_ATTR_CONN		= 16,	/* nested: FLOW, optional APP */
+	NU_ATTR_CONN		= 16,	/* nested: FLOW, optional APP and APP_SHA256 */
 	NU_ATTR_APP		= 17,	/* string, full path of the program */
 	NU_ATTR_OS_SYSNAME	= 18,	/* string */
 	NU_ATTR_OS_RELEASE	= 19,	/* string */
@@ -68,8 +69,12 @@ enum nu_attr_type {
 	NU_ATTR_BYTES_OUT	= 23,	/* u64 */
 	NU_ATTR_PACKETS_IN	= 24,	/* u64: server to client */
 	NU_ATTR_BYTES_IN	= 25,	/* u64 */
+	NU_ATTR_PHYSINDEV	= 26,	/* string, bridge port the packet came in by */
+	NU_ATTR_PHYSOUTDEV	= 27,	/* string, bridge port it goes out by */
+	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
+	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
-	/* Attribute types stay below 32: decoders keep a bitmask of those seen. */
+	/* Attribute types stay below 64: decoders keep a bitmask of those seen. */
 };
 
 enum nu_role { NU_ROLE_GATEWAY = 1, NU_ROLE_CLIENT = 2, NU_ROLE_SERVER = 3 };
@@ -207,6 +212,8 @@ struct nu_packet_ask {
 	uint8_t icmp_type;	/* ICMP_TYPE, optional */
 	char indev[16];		/* INDEV, optional */
 	char outdev[16];	/* OUTDEV, optional */
+	char physindev[16];	/* PHYSINDEV, optional: bridged packets only */
+	char physoutdev[16];	/* PHYSOUTDEV, optional */
 };
 enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap, const struct nu_packet_ask *m, size_t *out_len);
 enum nu_proto_status nu_packet_ask_decode(const uint8_t *msg, size_t len, struct nu_packet_ask *m);
@@ -251,12 +258,25 @@ struct nu_client_info {
 enum nu_proto_status nu_client_info_encode(uint8_t *buf, size_t cap, const struct nu_client_info *m, size_t *out_len);
 enum nu_proto_status nu_client_info_decode(const uint8_t *msg, size_t len, struct nu_client_info *m);
 
+/* NEEDS: what nuauth needs in each CONN beyond the flow, sent after a
+ * login and again when a reload changes it.  A client that never got one
+ * sends the path (what nuauth before NEEDS expected).  APP_SHA256 implies
+ * APP; bits the receiver does not know mean nothing to it. */
+#define NU_NEEDS_APP		0x1u	/* the program's full path */
+#define NU_NEEDS_APP_SHA256	0x2u	/* ... and the SHA-256 of its file */
+enum nu_proto_status nu_needs_encode(uint8_t *buf, size_t cap, uint32_t needs, size_t *out_len);
+enum nu_proto_status nu_needs_decode(const uint8_t *msg, size_t len, uint32_t *needs);
+
+#define NU_SHA256_LEN	32
+
 /* ANNOUNCE: one CONN attribute per connection.  Encode with
  * nu_announce_begin / nu_announce_add / nu_msg_finish; decode by
  * iterating with nu_announce_next. */
 struct nu_announce_conn {
 	struct nu_flow flow;
 	char app[NU_APP_MAX];		/* "" when absent */
+	bool has_app_sha256;		/* APP_SHA256 present */
+	uint8_t app_sha256[NU_SHA256_LEN];
 };
 void nu_announce_begin(struct nu_msg_writer *w, uint8_t *buf, size_t cap);
 /* False (and nothing written) when the connection does not fit: send the

@@ -133,24 +133,56 @@ gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, i
 	return s;
 }
 
-char *nu_tls_peer_cn(gnutls_session_t session)
+/* The peer's certificate, parsed; NULL when it showed none. */
+static gnutls_x509_crt_t peer_crt(gnutls_session_t session)
 {
 	const gnutls_datum_t *chain;
 	unsigned int n = 0;
 	gnutls_x509_crt_t crt;
-	char cn[256];
-	size_t cn_len = sizeof(cn);
-	char *result = NULL;
 
 	chain = gnutls_certificate_get_peers(session, &n);
 	if (!chain || n == 0 || gnutls_x509_crt_init(&crt) < 0)
 		return NULL;
-	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) >= 0 &&
-	    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-					  cn, &cn_len) >= 0)
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+char *nu_tls_peer_cn(gnutls_session_t session)
+{
+	gnutls_x509_crt_t crt = peer_crt(session);
+	char cn[256];
+	size_t cn_len = sizeof(cn);
+	char *result = NULL;
+
+	if (!crt)
+		return NULL;
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cn_len) >= 0)
 		result = g_strndup(cn, cn_len);
 	gnutls_x509_crt_deinit(crt);
 	return result;
+}
+
+bool nu_tls_peer_has_ou(gnutls_session_t session, const char *ou)
+{
+	gnutls_x509_crt_t crt = peer_crt(session);
+	bool found = false;
+
+	if (!crt)
+		return false;
+	for (unsigned i = 0; !found; i++) {
+		char buf[256];
+		size_t len = sizeof(buf);
+
+		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, i, 0,
+						  buf, &len) < 0)
+			break;
+		found = len == strlen(ou) && memcmp(buf, ou, len) == 0;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return found;
 }
 
 char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err)

@@ -39,6 +39,13 @@ gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, i
  * caller; NULL when there is none. */
 char *nu_tls_peer_cn(gnutls_session_t session);
 
+/* Does the subject of the peer's certificate hold the organizational unit
+ * ou?  (nuauthctl pki marks gateways' certificates OU=nufw, users'
+ * OU=users.) */
+bool nu_tls_peer_has_ou(gnutls_session_t session, const char *ou);
+#define NU_TLS_OU_GATEWAY "nufw"
+#define NU_TLS_OU_USER "users"
+
 /* Why the last handshake failed, including certificate verification. */
 char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err);
 

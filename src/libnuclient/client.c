@@ -9,7 +9,13 @@
  *                      that are the user's go in one ANNOUNCE;
  *   the sweep          a dump of the user's SYN_SENT TCP and connected UDP
  *                      sockets; what was not announced yet is.  Its interval
- *                      shrinks when it finds something and grows when not. */
+ *                      shrinks when it finds something and grows when not.
+ *
+ * What goes with each flow is what nuauth's NEEDS asked for on that link:
+ * nothing (the owning process is not even looked for), the program's path
+ * (a walk over /proc/PID/fd), or the path and the SHA-256 of the program's
+ * file (apphash.c).  Until a link gets NEEDS it sends the path, as nuauth
+ * before NEEDS expects. */
 #include "config.h"
 #include "internal.h"
 
@@ -24,6 +30,7 @@
 #include <sys/utsname.h>
 #include <glib.h>
 
+#include "apphash.h"
 #include "conf.h"
 #include "conntable.h"
 #include "evloop.h"
@@ -48,6 +55,7 @@ struct nc_link {
 	unsigned backoff_ms;
 	gint64 last_rx;			/* g_get_monotonic_time() of the last message */
 	char *why_down;
+	uint32_t needs;			/* NU_NEEDS_* from nuauth's last NEEDS */
 };
 
 /* A connection already announced, with the last sweep that saw it. */
@@ -82,6 +90,7 @@ struct nuclient {
 	GSource *keepalive_timer;
 	uint32_t keepalive_id;
 	char *description;
+	struct nc_apphash *apphash;	/* SHA-256 of programs, cached */
 };
 
 static void link_down(struct nc_link *l, const char *why);
@@ -110,6 +119,7 @@ struct nuclient *nuclient_new(void)
 	nc->announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, g_free);
 	nc->pushed = g_array_new(FALSE, FALSE, sizeof(struct nu_flow));
 	nc->sweep_ms = SWEEP_MIN_MS;
+	nc->apphash = nc_apphash_new();
 	return nc;
 }
 
@@ -169,6 +179,7 @@ void nuclient_free(struct nuclient *nc)
 		close(nc->diag_fd);
 	g_hash_table_destroy(nc->announced);
 	g_array_free(nc->pushed, TRUE);
+	nc_apphash_free(nc->apphash);
 	g_free(nc->opt.server);
 	g_free(nc->opt.port);
 	g_free(nc->opt.user);
@@ -445,6 +456,9 @@ static void add_conn(struct nuclient *nc, GArray *batch, const struct nu_local_c
 {
 	struct nu_announce_conn ac;
 	struct announced *known = g_hash_table_lookup(nc->announced, &lc->flow);
+	struct nc_link *l = link_for(nc, lc->flow.family);
+	uint32_t needs = l ? l->needs : NU_NEEDS_APP;
+	pid_t pid;
 
 	memset(&ac, 0, sizeof(ac));
 	ac.flow = lc->flow;
@@ -454,8 +468,12 @@ static void add_conn(struct nuclient *nc, GArray *batch, const struct nu_local_c
 		g_hash_table_insert(nc->announced, &known->flow, known);
 	}
 	known->generation = nc->generation;
-	if (lc->inode)
-		nu_conntable_find_program(nc->uid, lc->inode, ac.app, sizeof(ac.app));
+	/* The walk over /proc is most of a connection's cost here: only
+	 * when nuauth needs the program. */
+	if (lc->inode && (needs & (NU_NEEDS_APP | NU_NEEDS_APP_SHA256)) &&
+	    nu_conntable_find_process(nc->uid, lc->inode, &pid, ac.app, sizeof(ac.app)) &&
+	    (needs & NU_NEEDS_APP_SHA256))
+		ac.has_app_sha256 = nc_apphash_get(nc->apphash, pid, ac.app, ac.app_sha256);
 	g_array_append_val(batch, ac);
 }
 
@@ -628,6 +646,24 @@ static void on_message(struct nu_msgconn *conn, const struct nu_msg_header *hdr,
 		handle_notice(nc, &n);
 		return;
 	}
+	case NU_MSG_NEEDS: {
+		uint32_t needs;
+
+		if (nu_needs_decode(msg, len, &needs) != NU_PROTO_OK) {
+			nu_msgconn_close(conn, "malformed NEEDS from nuauth");
+			return;
+		}
+		if (needs & NU_NEEDS_APP_SHA256)
+			needs |= NU_NEEDS_APP;
+		needs &= NU_NEEDS_APP | NU_NEEDS_APP_SHA256;
+		if (needs != l->needs)
+			log_info("nuauth at %s (%s) needs with each connection: %s", l->host,
+				 family_name(l->family),
+				 needs & NU_NEEDS_APP_SHA256 ? "the program and its SHA-256"
+				 : needs & NU_NEEDS_APP ? "the program" : "nothing but the flow");
+		l->needs = needs;
+		return;
+	}
 	case NU_MSG_KEEPALIVE:
 		return;
 	case NU_MSG_ERROR:
@@ -681,6 +717,7 @@ static enum nuclient_status link_up(struct nc_link *l, char **err)
 		return r;
 	l->conn = nu_msgconn_new(tl.fd, tl.tls, true, &link_ops, l);
 	l->last_rx = g_get_monotonic_time();
+	l->needs = NU_NEEDS_APP;	/* what a nuauth that sends no NEEDS expects */
 	l->backoff_ms = RECONNECT_MIN_MS;
 	g_clear_pointer(&l->why_down, g_free);
 	send_client_info(l);

@@ -755,7 +755,13 @@ static void remember_pid(const char *pid)
 
 bool nu_conntable_find_program(uid_t uid, uint64_t inode, char *path, size_t cap)
 {
+	return nu_conntable_find_process(uid, inode, NULL, path, cap);
+}
+
+bool nu_conntable_find_process(uid_t uid, uint64_t inode, pid_t *pid, char *path, size_t cap)
+{
 	char want[SOCKET_LINK_MAX + 1];
+	const char *owner = NULL;
 	DIR *proc;
 	struct dirent *de;
 	bool found = false;
@@ -768,16 +774,22 @@ bool nu_conntable_find_program(uid_t uid, uint64_t inode, char *path, size_t cap
 	if (proc == NULL)
 		return false;
 	for (unsigned i = 0; i < RECENT_PIDS && !found; i++)
-		if (recent_pids[i][0] != '\0')
-			found = program_of(dirfd(proc), recent_pids[i], uid, want, path, cap);
+		if (recent_pids[i][0] != '\0' &&
+		    program_of(dirfd(proc), recent_pids[i], uid, want, path, cap)) {
+			found = true;
+			owner = recent_pids[i];
+		}
 	while (!found && (de = readdir(proc)) != NULL) {
 		if (!is_pid(de->d_name))
 			continue;
 		if (program_of(dirfd(proc), de->d_name, uid, want, path, cap)) {
 			remember_pid(de->d_name);
 			found = true;
+			owner = de->d_name;
 		}
 	}
+	if (found && pid)
+		*pid = (pid_t)strtol(owner, NULL, 10);
 	closedir(proc);
 	return found;
 }

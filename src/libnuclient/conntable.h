@@ -37,5 +37,7 @@ int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid,
  * writes the full path of its executable into path.  False when not found
  * (the process may have gone). */
 bool nu_conntable_find_program(uid_t uid, uint64_t inode, char *path, size_t cap);
+/* The same, and the process found in *pid (for /proc/PID/exe). */
+bool nu_conntable_find_process(uid_t uid, uint64_t inode, pid_t *pid, char *path, size_t cap);
 
 #endif

@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
+#include "tls.h"
 
 #define NAME_MAX_LEN 255
 
@@ -76,6 +77,12 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 		log_notice("client %s: its certificate does not verify: no certificate login", addr);
 		return NULL;
 	}
+	/* The same CA signs gateways' certificates: none of them names a user. */
+	if (nu_tls_peer_has_ou(tls, NU_TLS_OU_GATEWAY)) {
+		log_warnx("client %s: a gateway's certificate (OU=" NU_TLS_OU_GATEWAY
+			  ") cannot log a user in", addr);
+		return NULL;
+	}
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return NULL;
 	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) >= 0) {
@@ -90,6 +97,13 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 	if (!name || !usable_name(name, strlen(name))) {
 		log_notice("client %s: its certificate has no usable %s for a user name", addr,
 			   field_name(field));
+		g_free(name);
+		return NULL;
+	}
+	if (srv->cfg.gw_names && srv->cfg.gw_names[0] &&
+	    g_strv_contains((const gchar *const *)srv->cfg.gw_names, name)) {
+		log_warnx("client %s: certificate of %s, one of nufw_gw_names: a gateway's "
+			  "certificate cannot log a user in", addr, name);
 		g_free(name);
 		return NULL;
 	}

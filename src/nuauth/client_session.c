@@ -69,6 +69,23 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
 	return n;
 }
 
+void nuauth_clients_recheck(struct nuauth_server *srv, const char *who)
+{
+	GList *l = srv->clients;
+
+	while (l) {
+		struct nuauth_client *cl = l->data;
+
+		l = l->next;	/* the disconnect may unlink cl */
+		if (nuauth_client_logged_in(cl) && g_strcmp0(cl->user.mechanism, "EXTERNAL") == 0 &&
+		    !nu_tls_peer_still_trusted(nu_msgconn_session(cl->link))) {
+			log_warnx("%s: the certificate user %s logged in with from %s is no longer "
+				  "trusted (revoked?)", who, cl->user.name, cl->addr_text);
+			nuauth_client_disconnect(cl, "your certificate is no longer trusted");
+		}
+	}
+}
+
 void nuauth_client_close(struct nuauth_client *cl, const char *why)
 {
 	nu_msgconn_close(cl->link, why);	/* on_close frees cl */
@@ -108,6 +125,19 @@ void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, 
 	g_strlcpy(n.text, text ? text : "", sizeof(n.text));
 	if (nu_notice_encode(buf, sizeof(buf), &n, &len) == NU_PROTO_OK)
 		nu_msgconn_send(cl->link, buf, len);
+}
+
+void nuauth_client_send_needs(struct nuauth_client *cl)
+{
+	uint8_t buf[NU_MSG_HEADER_LEN + 8];
+	size_t len;
+
+	if (cl->state != CLIENT_READY ||
+	    nu_needs_encode(buf, sizeof(buf), cl->srv->client_needs, &len) != NU_PROTO_OK)
+		return;
+	nu_msgconn_send(cl->link, buf, len);
+	log_info("user %s at %s: NEEDS %s", cl->user.name, cl->addr_text,
+		 nuauth_needs_text(cl->srv->client_needs));
 }
 
 static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
@@ -381,6 +411,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	cl->srv->stats.logins_ok++;
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
+	nuauth_client_send_needs(cl);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
 		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);

@@ -164,6 +164,23 @@ static bool read_cert_login(struct nu_conf *conf, struct nuauth_config *cfg, GEr
 	return true;
 }
 
+/* nuauth_client_send_app: auto (the clients send the program only when a
+ * module needs it) or always (for sites that want it in their logs). */
+static bool read_client_send_app(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
+{
+	const char *key = "nuauth_client_send_app";
+	const char *v = nu_conf_get_str(conf, key, "auto");
+
+	if (g_ascii_strcasecmp(v, "auto") && g_ascii_strcasecmp(v, "always")) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: %s: expected auto or always, got `%s'",
+			    nu_conf_where(conf, key), key, v);
+		return false;
+	}
+	cfg->client_send_app_always = g_ascii_strcasecmp(v, "always") == 0;
+	return true;
+}
+
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
@@ -219,6 +236,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		      &cfg->user_groups_cache_ttl, error) ||
 	    !read_cert_login(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
+	    !read_client_send_app(conf, cfg, error) ||
 	    !read_gw_addrs(conf, cfg, error))
 		return false;
 	read_gw_names(conf, cfg);

@@ -113,14 +113,14 @@ static void forget(struct nuauth_connections *cs, struct conn *c)
 }
 
 /* The table is full: forget the oldest connection that nothing will need
- * to end (no period expiry armed); only if every one has an expiry, the
- * oldest of all, said once per occasion. */
+ * to end (no period expiry armed, no end waiting for its gateway); only if
+ * every one has one, the oldest of all, said once per occasion. */
 static void evict_one(struct nuauth_connections *cs)
 {
 	for (GList *l = cs->order.head; l; l = l->next) {
 		struct conn *c = l->data;
 
-		if (!c->expiry_timer) {
+		if (!c->expiry_timer && !c->end_due) {
 			forget(cs, c);
 			return;
 		}
@@ -136,6 +136,8 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, flow);
 
+	if (c && strcmp(c->gw_id, nuauth_gateway_id(gw)) != 0)
+		return;		/* another gateway's (a second firewall on the path) */
 	if (c)
 		forget(cs, c);	/* a retransmitted SYN answered again */
 	if (g_hash_table_size(cs->by_flow) >= CONNECTIONS_MAX)
@@ -241,8 +243,12 @@ void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
 	for (GList *l = cs->order.head; l; l = l->next) {
 		struct conn *c = l->data;
 
-		if (c->gw == gw)
-			c->gw = other;
+		if (c->gw != gw)
+			continue;
+		c->gw = other;
+		/* An end sent on the link that failed may never have left. */
+		if (other && c->ending)
+			nuauth_gateway_send_destroy(other, &c->flow);
 	}
 }
 
@@ -259,8 +265,8 @@ unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
 
 		if (!c->gw && strcmp(c->gw_id, id) == 0) {
 			c->gw = gw;
-			if (c->end_due)
-				end_connection(cs, c);
+			if (c->end_due || c->ending)
+				end_connection(cs, c);	/* again, for an ending one */
 			n++;
 		}
 		l = next;

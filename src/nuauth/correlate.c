@@ -41,6 +41,8 @@ struct announcement {
 	struct nuauth_correlator *cor;
 	struct nuauth_client *client;
 	char *app;
+	bool has_app_sha256;
+	uint8_t app_sha256[NU_SHA256_LEN];
 	gint64 expires;
 	bool conflict;			/* two different users claimed the flow */
 };
@@ -111,7 +113,7 @@ static enum nuauth_auth_quality auth_quality(const char *mechanism)
 static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 			      const struct nu_packet_ask *ask,
 			      const struct nuauth_session_user *su, struct nuauth_client *cl,
-			      const char *app, bool conflict)
+			      const char *app, const uint8_t *app_sha256, bool conflict)
 {
 	struct nuauth_packet pkt = {
 		.flow = ask->flow,
@@ -119,11 +121,14 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		.icmp_type = ask->icmp_type,
 		.indev = ask->indev,
 		.outdev = ask->outdev,
+		.physindev = ask->physindev,
+		.physoutdev = ask->physoutdev,
 		.app = app ? app : "",
 		.os_sysname = su->os_sysname ? su->os_sysname : "",
 		.os_release = su->os_release ? su->os_release : "",
 		.os_version = su->os_version ? su->os_version : "",
 		.gateway = nuauth_gateway_id(gw),
+		.app_sha256 = app_sha256,
 	};
 	struct nuauth_user user = {
 		.name = su->name,
@@ -134,6 +139,7 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 	};
 	struct nuauth_verdict v;
 	char flow_text[NU_FLOW_STRLEN];
+	char sha_text[2 * NU_SHA256_LEN + 1] = "";
 
 	if (conflict) {
 		memset(&v, 0, sizeof(v));
@@ -156,11 +162,16 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 			   v.acl_name);
 		nuauth_client_notice(cl, &ask->flow, v.verdict, pkt.app, why);
 	}
-	log_info("%s %s: %s %s (%s%s), mark 0x%x", cl ? "user" : "ip-authenticated user",
+	if (app_sha256)
+		for (unsigned i = 0; i < NU_SHA256_LEN; i++)
+			g_snprintf(sha_text + 2 * i, 3, "%02x", app_sha256[i]);
+	/* The program only when the client sent it (see client_needs.c). */
+	log_info("%s %s: %s %s (%s%s), mark 0x%x%s%s%s%s", cl ? "user" : "ip-authenticated user",
 		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
 		 verdict_name(v.verdict),
 		 conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
-		 conflict ? "" : v.acl_name, v.mark);
+		 conflict ? "" : v.acl_name, v.mark, *pkt.app ? ", app " : "", pkt.app,
+		 *sha_text ? ", sha256 " : "", sha_text);
 	nuauth_hooks_packet_log(cor->srv, &pkt, &user, v.verdict, v.acl_name);
 }
 
@@ -180,7 +191,8 @@ static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 		   const struct nu_packet_ask *ask, struct nuauth_client *cl,
 		   const struct announcement *a)
 {
-	decide_and_answer(cor, gw, ask, nuauth_client_user(cl), cl, a->app, a->conflict);
+	decide_and_answer(cor, gw, ask, nuauth_client_user(cl), cl, a->app,
+			  a->has_app_sha256 ? a->app_sha256 : NULL, a->conflict);
 }
 
 /* Is a logged-in client there to claim flows from addr? */
@@ -204,7 +216,7 @@ void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gat
 	char flow_text[NU_FLOW_STRLEN];
 
 	if (status == NUAUTH_USER_OK) {
-		decide_and_answer(cor, gw, ask, &su, NULL, NULL, false);
+		decide_and_answer(cor, gw, ask, &su, NULL, NULL, NULL, false);
 		return;
 	}
 	nu_flow_format(&ask->flow, flow_text, sizeof(flow_text));
@@ -314,6 +326,8 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 		a->cor = cor;
 		a->client = cl;
 		a->app = g_strdup(conn->app);
+		a->has_app_sha256 = conn->has_app_sha256;
+		memcpy(a->app_sha256, conn->app_sha256, sizeof(a->app_sha256));
 		g_hash_table_insert(cor->announced, &a->flow, a);
 		log_debug("user %s announced %s (%s)", su->name, flow_text,
 			  *conn->app ? conn->app : "program unknown");

@@ -114,6 +114,36 @@ static void gateway_back(struct nuauth_gateway *gw)
 			   gw->name, n);
 }
 
+/* A gateway is known by its certificate's CN, so it must have one; and the
+ * certificate must be a gateway's, not a user's from the same CA: one of
+ * nufw_gw_names, or, when that is unset, marked OU=nufw (as nuauthctl pki
+ * issue nufw marks them).  Why not, or NULL. */
+static const char *certificate_refusal(const struct nuauth_gateway *gw)
+{
+	const struct nuauth_config *cfg = &gw->srv->cfg;
+
+	if (!gw->cn[0])
+		return "its certificate has no CN";
+	if (cfg->gw_names && cfg->gw_names[0])
+		return nuauth_config_allows_gateway_name(cfg, gw->cn)
+			       ? NULL : "its certificate name is not in nufw_gw_names";
+	if (!nu_tls_peer_has_ou(nu_msgconn_session(gw->link), NU_TLS_OU_GATEWAY))
+		return "its certificate is no gateway's (no OU=" NU_TLS_OU_GATEWAY
+		       "; list the names of certificates from another CA in nufw_gw_names)";
+	return NULL;
+}
+
+static bool gateway_certificate_ok(struct nuauth_gateway *gw, struct nu_msgconn *c)
+{
+	const char *why = certificate_refusal(gw);
+
+	if (!why)
+		return true;
+	log_warnx("gateway %s refused: %s", gw->name, why);
+	nu_msgconn_close(c, why);
+	return false;
+}
+
 static void on_ready(struct nu_msgconn *c, void *ctx)
 {
 	struct nuauth_gateway *gw = ctx;
@@ -123,12 +153,8 @@ static void on_ready(struct nu_msgconn *c, void *ctx)
 	g_free(gw->name);
 	gw->name = name;
 	gw->cn = cn ? cn : g_strdup("");
-	if (!nuauth_config_allows_gateway_name(&gw->srv->cfg, gw->cn)) {
-		log_warnx("gateway %s refused: its certificate name is not in nufw_gw_names",
-			  gw->name);
-		nu_msgconn_close(c, "not in nufw_gw_names");
+	if (!gateway_certificate_ok(gw, c))
 		return;
-	}
 	log_notice("gateway %s connected", gw->name);
 }
 
@@ -208,6 +234,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
 {
 	GList *l = srv->gateways;
+	const char *why;
 
 	while (l) {
 		struct nuauth_gateway *gw = l->data;
@@ -217,10 +244,10 @@ void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who)
 			log_warnx("%s: gateway %s is no longer in nufw_gw_addr: closing its link",
 				  who, gw->name);
 			nuauth_gateway_close(gw, "no longer in nufw_gw_addr");
-		} else if (gw->cn && !nuauth_config_allows_gateway_name(&srv->cfg, gw->cn)) {
-			log_warnx("%s: gateway %s is no longer in nufw_gw_names: closing its link",
-				  who, gw->name);
-			nuauth_gateway_close(gw, "no longer in nufw_gw_names");
+		} else if (gw->cn && (why = certificate_refusal(gw))) {
+			log_warnx("%s: gateway %s is no longer allowed, %s: closing its link",
+				  who, gw->name, why);
+			nuauth_gateway_close(gw, why);
 		} else if (gw->cn && !nu_tls_peer_still_trusted(nu_msgconn_session(gw->link))) {
 			log_warnx("%s: the certificate of gateway %s is no longer trusted (revoked?): "
 				  "closing its link", who, gw->name);

@@ -146,7 +146,8 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
 	GPtrArray *modules = ia->srv->modules->ip_authentication;
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
 				     .icmp_type = ask->icmp_type, .indev = ask->indev,
-				     .outdev = ask->outdev, .app = "", .os_sysname = "",
+				     .outdev = ask->outdev, .physindev = ask->physindev,
+				     .physoutdev = ask->physoutdev, .app = "", .os_sysname = "",
 				     .os_release = "", .os_version = "",
 				     .gateway = nuauth_gateway_id(gw) };
 	char name[NU_NAME_MAX] = "";

@@ -82,6 +82,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	nuauth_login_guard_configure(srv);
 	nuauth_workers_set_threads(srv->workers, srv->cfg.number_authcheckers);
 	nuauth_ipauth_flush(srv->ipauth);
+	nuauth_client_needs_update(srv, who);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
 	/* Revocations take effect now; others (a new CA, say) at restart. */
@@ -95,6 +96,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	}
 	nuauth_connections_recheck_periods(srv->connections, srv);
 	nuauth_gateways_recheck(srv, who);
+	nuauth_clients_recheck(srv, who);
 	log_notice("%s: configuration, users and ACLs reloaded", who);
 	return true;
 }
@@ -207,6 +209,7 @@ int main(int argc, char **argv)
 		fatalx("%s", error->message);
 	nu_conf_foreach_unused(srv.conf, warn_unused, NULL);
 	nuauth_login_guard_configure(&srv);
+	nuauth_client_needs_update(&srv, "start");
 
 	if (!nu_check_private_file(srv.cfg.tls_key, &err))
 		fatalx("nuauth_tls_key: %s", err);

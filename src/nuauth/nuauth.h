@@ -13,6 +13,7 @@
  *   config.c          nuauth.conf into struct nuauth_config
  *   control.c         the control socket nuauthctl talks to (users, stats...)
  *   login_guard.c     locks addresses and user names after failed logins
+ *   client_needs.c    what clients announce beyond the flow (NEEDS)
  *   workers.c         the worker pool: hooks that may wait run there
  *   ipauth.c          IP authentication: the user's groups, cached, from the pool */
 #ifndef NUAUTH_H
@@ -81,6 +82,7 @@ struct nuauth_config {
 	unsigned tls_request_cert;	/* 0 none, 1 request, 2 require */
 	unsigned tls_auth_by_cert;	/* 0 no, 1 allowed, 2 required */
 	enum nuauth_cert_field tls_cert_user_field;	/* where the user name is */
+	bool client_send_app_always;	/* nuauth_client_send_app=always */
 	unsigned number_authcheckers;	/* nuauth_number_authcheckers: pool threads */
 	unsigned user_groups_cache_ttl;	/* nuauth_user_groups_cache_ttl, s; 0 none */
 };
@@ -185,9 +187,19 @@ struct nuauth_server {
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
 	struct nu_login_guard *login_guard;	/* login_guard.c */
+	uint32_t client_needs;		/* NU_NEEDS_*: what clients announce */
 	struct nuauth_workers *workers;	/* workers.c */
 	struct nuauth_ipauth *ipauth;	/* ipauth.c */
 };
+
+/* ---- client_needs.c ---- */
+/* After the modules were (re)loaded: what the clients must announce with
+ * each connection, from the modules' needs hooks and
+ * nuauth_client_send_app; tells the logged-in clients when it changed.
+ * who names the occasion in the log ("start", "SIGHUP"...). */
+void nuauth_client_needs_update(struct nuauth_server *srv, const char *who);
+/* "flow only", "flow and program path"... */
+const char *nuauth_needs_text(uint32_t needs);
 
 /* ---- workers.c ---- */
 /* Runs work(data) on a worker thread, then done(data) on the main loop's
@@ -239,6 +251,9 @@ const char *nuauth_gateway_id(const struct nuauth_gateway *gw);
 /* After a reload: closes the links of gateways nufw_gw_addr no longer
  * allows, or whose certificate is no longer trusted (a CRL). */
 void nuauth_gateways_recheck(struct nuauth_server *srv, const char *who);
+/* After a reload: logs out the users who logged in with a certificate that
+ * is no longer trusted (a CRL), and ends their connections. */
+void nuauth_clients_recheck(struct nuauth_server *srv, const char *who);
 /* Closes the link (its state is freed, pending packets forgotten). */
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why);
 struct nuauth_gateway_info {
@@ -262,6 +277,8 @@ void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow);
  * (text: which rule decided). */
 void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
 			  const char *app, const char *text);
+/* Sends NEEDS (srv->client_needs) to a logged-in client. */
+void nuauth_client_send_needs(struct nuauth_client *cl);
 const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl);
 /* The client's address as nuauth sees it (v4-mapped for IPv4). */
 const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl);

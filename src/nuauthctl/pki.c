@@ -18,6 +18,7 @@
  * written. */
 #include "config.h"
 #include "nuauthctl.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -339,11 +340,11 @@ static bool fill_cert(gnutls_x509_crt_t crt, const struct cert_spec *spec,
 		usage = GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN;
 		break;
 	case KIND_NUFW:
-		ou = "nufw";
+		ou = NU_TLS_OU_GATEWAY;
 		usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
 		break;
 	case KIND_USER:
-		ou = "users";
+		ou = NU_TLS_OU_USER;
 		usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
 		break;
 	case KIND_SERVER:

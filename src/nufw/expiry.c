@@ -60,6 +60,16 @@ bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 d
 	return true;
 }
 
+void nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow)
+{
+	struct item *it = g_hash_table_lookup(e->by_flow, flow);
+
+	if (!it)
+		return;
+	g_hash_table_remove(e->by_flow, &it->flow);
+	g_sequence_remove(it->pos);	/* frees it */
+}
+
 unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
 			 void (*fn)(const struct nu_flow *flow, void *ctx), void *ctx)
 {

@@ -95,6 +95,15 @@ static int read_error_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* An interface index attribute; 0 (no interface) when absent or of the
+ * wrong size. */
+static uint32_t ifindex_attr(const struct nlattr *a)
+{
+	if (a == NULL || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return 0;
+	return ntohl(mnl_attr_get_u32(a));
+}
+
 static int read_packet_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct read_state *st = data;
@@ -147,12 +156,13 @@ static int read_packet_cb(const struct nlmsghdr *nlh, void *data)
 	if (attr[NFQA_MARK] != NULL &&
 	    mnl_attr_validate(attr[NFQA_MARK], MNL_TYPE_U32) >= 0)
 		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
-	if (attr[NFQA_IFINDEX_INDEV] != NULL &&
-	    mnl_attr_validate(attr[NFQA_IFINDEX_INDEV], MNL_TYPE_U32) >= 0)
-		pkt.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
-	if (attr[NFQA_IFINDEX_OUTDEV] != NULL &&
-	    mnl_attr_validate(attr[NFQA_IFINDEX_OUTDEV], MNL_TYPE_U32) >= 0)
-		pkt.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	pkt.indev = ifindex_attr(attr[NFQA_IFINDEX_INDEV]);
+	pkt.outdev = ifindex_attr(attr[NFQA_IFINDEX_OUTDEV]);
+	/* Only a bridged packet that br_netfilter passes through the IP
+	 * hooks has these: the bridge's ports, indev/outdev being the
+	 * bridge itself. */
+	pkt.physindev = ifindex_attr(attr[NFQA_IFINDEX_PHYSINDEV]);
+	pkt.physoutdev = ifindex_attr(attr[NFQA_IFINDEX_PHYSOUTDEV]);
 
 	st->count++;
 	if (st->fn != NULL)

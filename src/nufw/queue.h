@@ -18,6 +18,8 @@ struct nufw_queued_packet {
 	uint32_t mark;		/* 0 when the kernel sent none */
 	uint32_t indev;		/* interface index, 0 when none */
 	uint32_t outdev;
+	uint32_t physindev;	/* bridge ports (br_netfilter), 0 when none */
+	uint32_t physoutdev;
 	const uint8_t *payload;
 	size_t payload_len;
 };

@@ -160,6 +160,11 @@ static int send_verdict(struct nufw_verdicts *v, const struct slot *s, bool batc
 	}
 	v->stats.lost++;
 	log_warn("verdict for packet %u lost", s->id);
+	/* The packet may still be queued: a later batch would give it that
+	 * batch's verdict.  No more batches. */
+	if (v->ordered)
+		log_warnx("verdicts go one by one from now on");
+	v->ordered = false;
 	return 1;
 }
 

@@ -104,6 +104,10 @@ static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *p
 	G_STATIC_ASSERT(sizeof(ask.indev) == IF_NAMESIZE && sizeof(ask.outdev) == IF_NAMESIZE);
 	nufw_ifnames_get(w->ifnames, pkt->indev, ask.indev, now);
 	nufw_ifnames_get(w->ifnames, pkt->outdev, ask.outdev, now);
+	G_STATIC_ASSERT(sizeof(ask.physindev) == IF_NAMESIZE &&
+			sizeof(ask.physoutdev) == IF_NAMESIZE);
+	nufw_ifnames_get(w->ifnames, pkt->physindev, ask.physindev, now);
+	nufw_ifnames_get(w->ifnames, pkt->physoutdev, ask.physoutdev, now);
 	/* While nuauth is unreachable packets wait (up to -t) and are asked
 	 * about once it is back. */
 	switch (nufw_pending_add(w->pending, &ask, pkt->payload, pkt->payload_len, deadline, up)) {
@@ -202,15 +206,23 @@ struct answer {
 
 /* An accepted connection that must end in d->expires_in seconds (the end of
  * its ACL's time period): followed here, so that it ends then even when
- * nuauth cannot be reached. */
+ * nuauth cannot be reached.  A flow decided otherwise is not followed any
+ * more (its 5-tuple was reused, say). */
 static void follow_expiry(struct answer *a, const uint8_t *head, size_t head_len)
 {
 	struct nu_packet_info info;
 	char text[NU_FLOW_STRLEN];
 
 	a->expiry_set = true;	/* the group's packets share one flow */
+	if ((a->d->verdict != NU_VERDICT_ACCEPT || !a->d->has_expires) &&
+	    nufw_expiry_count(a->w->expiry) == 0)
+		return;		/* the common case: nothing to parse */
 	if (nu_packet_parse(head, head_len, &info) != NU_PACKET_OK)
 		return;
+	if (a->d->verdict != NU_VERDICT_ACCEPT || !a->d->has_expires) {
+		nufw_expiry_remove(a->w->expiry, &info.flow);
+		return;
+	}
 	if (!nufw_expiry_add(a->w->expiry, &info.flow,
 			     g_get_monotonic_time() + (gint64)a->d->expires_in * G_USEC_PER_SEC))
 		log_warnx("%u connections with an end time are followed already: %s is left to "
@@ -221,7 +233,7 @@ static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, vo
 {
 	struct answer *a = ctx;
 
-	if (a->d->verdict == NU_VERDICT_ACCEPT && a->d->has_expires && !a->expiry_set)
+	if (!a->expiry_set)
 		follow_expiry(a, head, head_len);
 	if (a->d->verdict == NU_VERDICT_REJECT) {
 		a->w->stats.rejected++;
@@ -276,6 +288,7 @@ static void on_conn_end(const struct nu_conn_end *end, void *ctx)
 	uint8_t buf[256];
 	size_t len;
 
+	nufw_expiry_remove(w->expiry, &end->flow);
 	if (!nufw_link_is_up(w->link)) {
 		w->stats.ends_lost++;
 		return;

@@ -31,14 +31,17 @@ alice:$alice_pw:1001:100
 bob:$bob_pw:1002:100
 carol:$carol_pw:1003:100
 dave:$dave_pw:1004:100
+erin:$dave_pw:1005:100
 USERS
 chmod 600 "$LAB_DIR/users.nufw"
 for u in alice dave mallory; do
 	"$CTL" pki issue "$P" user $u --days 30 >/dev/null
 done
+# A gateway's certificate whose CN is a user's name.
+"$CTL" pki issue "$P" nufw erin --out erin-gw --days 30 >/dev/null
 # Each desktop user owns the keys it uses (mode 0600 stays).
 chown $ALICE_UID "$P/alice-key.pem"
-chown $BOB_UID "$P/dave-key.pem" "$P/mallory-key.pem"
+chown $BOB_UID "$P/dave-key.pem" "$P/mallory-key.pem" "$P/erin-gw-key.pem"
 "$CTL" pki revoke "$P" dave >/dev/null
 # Port 8080 only for logins stronger than a password sent (authquality=3:
 # SCRAM, or 4: a certificate).
@@ -205,6 +208,39 @@ else
 		"$(grep -i "revoked\|dave" "$LAB_DIR/nuauth.log" | tail -3)"
 fi
 
+# --- certificates keep to their role: a gateway's does not log a user in,
+# a user's does not make a gateway.
+out=$(refused $BOB_UID -U erin -C "$P/erin-gw-cert.pem" -K "$P/erin-gw-key.pem")
+if ! grep -q "logged in" <<<"$out" &&
+   grep -q "a gateway's certificate (OU=nufw) cannot log a user in" "$LAB_DIR/nuauth.log"; then
+	pass "a gateway's certificate cannot log its CN in as a user"
+else
+	fail "a gateway's certificate cannot log its CN in as a user" "$out"
+fi
+lab_start nufw-as-alice "$NS_G" "$NUFW" -d 127.0.0.1 -q 7 -k "$P/alice-key.pem" \
+	-c "$P/alice-cert.pem" -a "$P/cacert.pem"
+if lab_wait_log nuauth "gateway .*(alice) refused: its certificate is no gateway's" 10; then
+	pass "a user's certificate is refused on the gateway port"
+else
+	fail "a user's certificate is refused on the gateway port" "$(tail -3 "$LAB_DIR/nuauth.log")"
+fi
+lab_stop "$LAB_PID"
+
+# --- a certificate revoked while its user is logged in: the next reload
+# logs the user out.
+nutcpc_bg alice-revoked $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
+lab_wait_log alice-revoked "logged in" 15
+"$CTL" pki revoke "$P" alice >/dev/null
+kill -HUP "$NUAUTH_PID"
+if lab_wait_log nuauth "SIGHUP: the certificate user alice logged in with from .* is no longer trusted" 10 &&
+   lab_wait_log nuauth "user alice disconnected from .*your certificate is no longer trusted" 5; then
+	pass "revoking a logged-in user's certificate logs her out at the reload"
+else
+	fail "revoking a logged-in user's certificate logs her out at the reload" \
+		"$(tail -3 "$LAB_DIR/nuauth.log")"
+fi
+lab_stop "$LAB_PID"
+
 # --- nuauth_tls_auth_by_cert=2: certificates only.
 lab_stop "$NUAUTH_PID"
 sed -i 's/^nuauth_tls_auth_by_cert=1/nuauth_tls_auth_by_cert=2/' "$LAB_DIR/nuauth.conf"
@@ -216,7 +252,9 @@ if grep -q "log in with a client certificate" <<<"$out"; then
 else
 	fail "with nuauth_tls_auth_by_cert=2 a password login is refused" "$out"
 fi
-nutcpc_bg alice-cert2 $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
+"$CTL" pki issue "$P" user alice --out alice2 --days 30 >/dev/null 2>&1
+chown $ALICE_UID "$P/alice2-key.pem"
+nutcpc_bg alice-cert2 $ALICE_UID -U alice -C "$P/alice2-cert.pem" -K "$P/alice2-key.pem"
 if lab_wait_log alice-cert2 "logged in" 15 && login_line alice EXTERNAL; then
 	pass "with nuauth_tls_auth_by_cert=2 the certificate login works"
 else

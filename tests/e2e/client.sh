@@ -59,6 +59,10 @@ decision=1
 gid=100
 proto=17
 DstPort=5353
+ACLS
+	# No ACL reads the program at start: nuauth asks the clients for the
+	# flow only.  test_app_hint adds these by reloading.
+	cat > "$LAB_DIR/acls-app.nufw" <<ACLS
 
 [one program only]
 decision=1
@@ -66,6 +70,22 @@ gid=100
 proto=6
 DstPort=6060
 App=$LAB_DIR/bin/allowed-*
+ACLS
+	cat > "$LAB_DIR/acls-sha.nufw" <<ACLS
+
+[nuprobe by its hash]
+decision=1
+gid=100
+proto=6
+DstPort=6061
+AppSHA256=$(sha256sum "$NUPROBE" | cut -d' ' -f1)
+
+[another hash]
+decision=1
+gid=100
+proto=6
+DstPort=6062
+AppSHA256=$(sha256sum "$NUTCPC" | cut -d' ' -f1)
 ACLS
 	echo 'nuauth_client_listen_addr="::"' >> "$LAB_DIR/nuauth.conf"
 	local u
@@ -171,6 +191,98 @@ CONF
 		pass "-H overrides nuauth_ip from the file"
 	else
 		fail "-H overrides nuauth_ip from the file" "$out"
+	fi
+}
+
+# decision_line SPORT DPORT: nuauth's log line of the decision on alice's
+# IPv4 TCP connection from SPORT.
+decision_line() {
+	grep -F "user alice: tcp 10.201.0.2:$1 -> 10.202.0.2:$2 " "$LAB_DIR/nuauth.log" | tail -1
+}
+
+# nuauth_reload: SIGHUP, and wait for its line.
+nuauth_reload() {
+	local n
+	n=$(grep -c "SIGHUP: configuration, users and ACLs reloaded" "$LAB_DIR/nuauth.log")
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded" 10 $((n + 1))
+}
+
+# --- what the client announces: nuauth's NEEDS
+test_no_app_hint() {
+	local out line
+	if grep -q "start: clients announce the flow only$" "$LAB_DIR/nuauth.log" &&
+	   grep -q "user alice at 10.201.0.2: NEEDS flow only" "$LAB_DIR/nuauth.log"; then
+		pass "no ACL reads the program: nuauth logs the hint 'flow only' at start and at login"
+	else
+		fail "no ACL reads the program: nuauth logs the hint 'flow only' at start and at login" \
+			"$(grep -E "clients announce|NEEDS" "$LAB_DIR/nuauth.log")"
+	fi
+	if lab_wait_log alice "needs with each connection: nothing but the flow" 5 2; then
+		pass "the client hears it on both links"
+	else
+		fail "the client hears it on both links"
+	fi
+	if out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 80 3000) &&
+	   line=$(decision_line "${out##*:}" 80) && [ -n "$line" ] &&
+	   grep -q "accepted" <<<"$line" && ! grep -q ", app " <<<"$line"; then
+		pass "without the hint the connection passes and nuauth's decision shows no program"
+	else
+		fail "without the hint the connection passes and nuauth's decision shows no program" \
+			"$out" "${line:-no decision line}"
+	fi
+}
+
+test_app_hint() {
+	local out line
+	cat "$LAB_DIR/acls-app.nufw" >> "$LAB_DIR/acls.nufw"
+	if nuauth_reload &&
+	   lab_wait_log nuauth "SIGHUP: clients announce the flow and program path (needed by plaintext); logged-in clients told" 5 &&
+	   lab_wait_log nuauth "user alice at 10.201.0.2: NEEDS flow and program path" 5 &&
+	   lab_wait_log alice "needs with each connection: the program$" 5 2; then
+		pass "a reload adding an App= ACL makes nuauth ask the logged-in clients for the program"
+	else
+		fail "a reload adding an App= ACL makes nuauth ask the logged-in clients for the program"
+	fi
+	if out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 80 3000) &&
+	   line=$(decision_line "${out##*:}" 80) &&
+	   grep -qF "accepted (acl web for staff), mark 0x3e9, app $NUPROBE" <<<"$line"; then
+		pass "the client now sends the program: nuauth's decision shows it"
+	else
+		fail "the client now sends the program: nuauth's decision shows it" "$out" "${line:-}"
+	fi
+}
+
+test_sha256_acl() {
+	local out line sum
+	sum=$(sha256sum "$NUPROBE" | cut -d' ' -f1)
+	cat "$LAB_DIR/acls-sha.nufw" >> "$LAB_DIR/acls.nufw"
+	if nuauth_reload &&
+	   lab_wait_log nuauth "SIGHUP: clients announce the flow, program path and SHA-256 (needed by plaintext); logged-in clients told" 5 &&
+	   lab_wait_log alice "needs with each connection: the program and its SHA-256" 5 2; then
+		pass "a reload adding an AppSHA256= ACL makes nuauth ask for the program's SHA-256"
+	else
+		fail "a reload adding an AppSHA256= ACL makes nuauth ask for the program's SHA-256"
+	fi
+	if out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 6061 3000) &&
+	   line=$(decision_line "${out##*:}" 6061) &&
+	   grep -qF "accepted (acl nuprobe by its hash), mark 0x3e9, app $NUPROBE, sha256 $sum" <<<"$line"; then
+		pass "AppSHA256= with the sha256sum of the program accepts it (nuauth logs the hash)"
+	else
+		fail "AppSHA256= with the sha256sum of the program accepts it (nuauth logs the hash)" \
+			"$out" "${line:-}"
+	fi
+	if out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 6062 2500); then
+		fail "AppSHA256= with another program's hash refuses it" "$out"
+	else
+		pass "AppSHA256= with another program's hash refuses it"
+	fi
+	# A copy under another name has the same hash; the App= ACL on 6060
+	# still tells the names apart.
+	if out=$(as $ALICE_UID / "$LAB_DIR/bin/other-probe" connect 10.202.0.2 6061 3000); then
+		pass "a copy of the program under another path has the same hash and is accepted"
+	else
+		fail "a copy of the program under another path has the same hash and is accepted" "$out"
 	fi
 }
 
@@ -284,7 +396,7 @@ lab_nuauth_conf
 client_lab_conf
 lab_rules
 client_lab_rules
-lab_start server "$NS_S" "$NUPROBE" serve6 80 6060 9090
+lab_start server "$NS_S" "$NUPROBE" serve6 80 6060 6061 6062 9090
 lab_wait_log server "ready"
 lab_start userver "$NS_S" "$NUPROBE" userve 5353
 lab_wait_log userver "ready"
@@ -296,9 +408,12 @@ if client alice $ALICE_UID alice alicepw && ALICE_PID=$LAB_PID &&
    lab_wait_log alice "logged in: .*(IPv4) up, .*(IPv6) up" &&
    client bob $BOB_UID bob bobpw -q && lab_wait_log bob "logged in"; then
 	pass "alice and bob log in over IPv4 and IPv6 (one link each)"
+	test_no_app_hint
 	test_ipv4_udp
 	test_ipv6
+	test_app_hint
 	test_app_acl
+	test_sha256_acl
 	test_quiet
 	test_push_latency
 	test_sighup

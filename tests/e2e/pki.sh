@@ -37,7 +37,7 @@ certtool --generate-certificate --load-privkey nuauth-key.pem --load-ca-certific
 	--load-ca-privkey ca-key.pem --template nuauth.tmpl --outfile nuauth-cert.pem 2>/dev/null
 
 certtool --generate-privkey --key-type=ecdsa --outfile nufw-key.pem 2>/dev/null
-template nufw.tmpl 'cn = "nufw-gateway"' 'tls_www_client' 'signing_key' 'expiration_days = 30'
+template nufw.tmpl 'cn = "nufw-gateway"' 'unit = "nufw"' 'tls_www_client' 'signing_key' 'expiration_days = 30'
 certtool --generate-certificate --load-privkey nufw-key.pem --load-ca-certificate cacert.pem \
 	--load-ca-privkey ca-key.pem --template nufw.tmpl --outfile nufw-cert.pem 2>/dev/null
 

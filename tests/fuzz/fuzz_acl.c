@@ -38,6 +38,9 @@ static const struct nuauth_user users[] = {
 	{ .name = "many", .uid = 4294967295u, .groups = groups_many, .ngroups = 6 },
 };
 
+static const uint8_t sha_zero[32];
+static const uint8_t sha_ones[32] = { [0] = 0xff, [15] = 0x0f, [31] = 0xf0 };
+
 static void init_packets(void)
 {
 	static bool done;
@@ -48,6 +51,7 @@ static void init_packets(void)
 	done = true;
 	for (i = 0; i < G_N_ELEMENTS(packets); i++) {
 		packets[i].indev = packets[i].outdev = packets[i].app = "";
+		packets[i].physindev = packets[i].physoutdev = "";
 		packets[i].os_sysname = packets[i].os_release = packets[i].os_version = "";
 	}
 	make_flow(&packets[0].flow, IPPROTO_TCP, "10.201.0.2", 40000, "10.202.0.2", 80);
@@ -66,11 +70,15 @@ static void init_packets(void)
 	packets[4].app = "/opt/app with space/bin";
 	make_flow(&packets[5].flow, IPPROTO_TCP, "::", 1, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 22);
 	packets[5].indev = "wlan0";
+	packets[5].physindev = "veth-c";
 	packets[5].os_sysname = "linux";
 	/* the client sends any bytes but NUL: not always UTF-8 */
 	make_flow(&packets[6].flow, IPPROTO_TCP, "10.201.0.2", 40001, "10.202.0.2", 22);
 	packets[6].app = "/home/u/\xd5";
 	packets[6].os_sysname = "\xff\xfe";
+	/* an announced SHA-256 (AppSHA256=): all zero bits, and some set */
+	packets[0].app_sha256 = sha_zero;
+	packets[1].app_sha256 = sha_ones;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -192,11 +192,14 @@ static void check_packet_ask(const uint8_t *msg, size_t len)
 		return;
 	use_flow(&a.flow);
 	FUZZ_CHECK(STR_OK(a.indev) && STR_OK(a.outdev));
+	FUZZ_CHECK(STR_OK(a.physindev) && STR_OK(a.physoutdev));
 	again = reencode(enc_packet_ask, &a, &n);
 	FUZZ_CHECK(nu_packet_ask_decode(again, n, &b) == NU_PROTO_OK);
 	FUZZ_CHECK(a.packet_id == b.packet_id && nu_flow_equal(&a.flow, &b.flow));
 	FUZZ_CHECK(a.mark == b.mark);
 	FUZZ_CHECK(strcmp(a.indev, b.indev) == 0 && strcmp(a.outdev, b.outdev) == 0);
+	FUZZ_CHECK(strcmp(a.physindev, b.physindev) == 0 &&
+		   strcmp(a.physoutdev, b.physoutdev) == 0);
 	/* ICMP_TYPE is only sent for ICMP flows. */
 	if (a.flow.proto == IPPROTO_ICMP || a.flow.proto == IPPROTO_ICMPV6)
 		FUZZ_CHECK(a.icmp_type == b.icmp_type);
@@ -324,9 +327,31 @@ static void check_announce(const uint8_t *msg, size_t len)
 		FUZZ_CHECK(nu_announce_next(&it, &a) == 1);
 		FUZZ_CHECK(nu_announce_next(&it2, &b) == 1);
 		FUZZ_CHECK(nu_flow_equal(&a.flow, &b.flow) && strcmp(a.app, b.app) == 0);
+		FUZZ_CHECK(a.has_app_sha256 == b.has_app_sha256);
+		FUZZ_CHECK(memcmp(a.app_sha256, b.app_sha256, NU_SHA256_LEN) == 0);
+		if (!a.has_app_sha256)
+			FUZZ_CHECK(a.app_sha256[0] == 0 && a.app_sha256[NU_SHA256_LEN - 1] == 0);
 	}
 	rc2 = nu_announce_next(&it2, &b);
 	FUZZ_CHECK(rc2 == 0);
+	g_free(again);
+}
+
+static enum nu_proto_status enc_needs(uint8_t *b, size_t c, const void *m, size_t *n)
+{
+	return nu_needs_encode(b, c, *(const uint32_t *)m, n);
+}
+
+static void check_needs(const uint8_t *msg, size_t len)
+{
+	uint32_t a, b;
+	uint8_t *again;
+	size_t n;
+
+	if (nu_needs_decode(msg, len, &a) != NU_PROTO_OK)
+		return;
+	again = reencode(enc_needs, &a, &n);
+	FUZZ_CHECK(nu_needs_decode(again, n, &b) == NU_PROTO_OK && a == b);
 	g_free(again);
 }
 
@@ -423,6 +448,9 @@ static void check_message(const uint8_t *msg, size_t len)
 	case NU_MSG_NOTICE:
 		check_notice(msg, len);
 		break;
+	case NU_MSG_NEEDS:
+		check_needs(msg, len);
+		break;
 	}
 }
 
@@ -444,6 +472,7 @@ static void check_strict(const uint8_t *buf, size_t len)
 	static struct nu_notice notice;
 	bool has_flow;
 	bool whole;
+	uint32_t needs;
 
 	framing = nu_msg_peek_header(buf, len, &hdr);
 	(void)nu_proto_strerror(framing);
@@ -458,6 +487,7 @@ static void check_strict(const uint8_t *buf, size_t len)
 	ONLY_IF(nu_announce_iter_init(&ann, buf, len), NU_MSG_ANNOUNCE);
 	ONLY_IF(nu_push_decode(buf, len, &has_flow, &flow), NU_MSG_PUSH);
 	ONLY_IF(nu_notice_decode(buf, len, &notice), NU_MSG_NOTICE);
+	ONLY_IF(nu_needs_decode(buf, len, &needs), NU_MSG_NEEDS);
 #undef ONLY_IF
 	FUZZ_CHECK(nu_auth_decode(buf, len, &auth) != NU_PROTO_OK ||
 		   (whole && (hdr.type == NU_MSG_AUTH_START || hdr.type == NU_MSG_AUTH_STEP)));

@@ -103,6 +103,13 @@ static void gen_proto(void)
 	strcpy(ask.outdev, "eth1");
 	ok(nu_packet_ask_encode(buf, sizeof(buf), &ask, &n), "packet_ask");
 	put("proto", "packet-ask-icmp6", buf, n);
+	ask.flow = flow(IPPROTO_TCP, "10.203.0.2", 40000, "10.203.0.3", 22);
+	strcpy(ask.indev, "br0");
+	strcpy(ask.outdev, "br0");
+	strcpy(ask.physindev, "veth-c");
+	strcpy(ask.physoutdev, "veth-s");
+	ok(nu_packet_ask_encode(buf, sizeof(buf), &ask, &n), "packet_ask");
+	put("proto", "packet-ask-bridged", buf, n);
 
 	ok(nu_decision_encode(buf, sizeof(buf), &dec, &n), "decision");
 	put("proto", "decision-mark", buf, n);
@@ -137,6 +144,22 @@ static void gen_proto(void)
 	nu_announce_add(&w, &conn);
 	ok(nu_msg_finish(&w, &n), "announce");
 	put("proto", "announce", buf, n);
+	memcpy(stream + s, buf, n);
+	s += n;
+
+	nu_announce_begin(&w, buf, sizeof(buf));
+	memset(&conn, 0, sizeof(conn));
+	conn.flow = flow(IPPROTO_UDP, "10.201.0.2", 40002, "10.202.0.2", 53);
+	strcpy(conn.app, "/usr/bin/dig");
+	conn.has_app_sha256 = true;
+	for (unsigned i = 0; i < NU_SHA256_LEN; i++)
+		conn.app_sha256[i] = (uint8_t)(i * 7 + 1);
+	nu_announce_add(&w, &conn);
+	ok(nu_msg_finish(&w, &n), "announce");
+	put("proto", "announce-sha256", buf, n);
+
+	ok(nu_needs_encode(buf, sizeof(buf), NU_NEEDS_APP | NU_NEEDS_APP_SHA256, &n), "needs");
+	put("proto", "needs", buf, n);
 	memcpy(stream + s, buf, n);
 	s += n;
 

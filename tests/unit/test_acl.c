@@ -41,6 +41,7 @@ static struct nuauth_packet pkt(uint8_t proto, const char *src, uint16_t sport,
 	p.flow.sport = sport;
 	p.flow.dport = dport;
 	p.indev = p.outdev = p.app = "";
+	p.physindev = p.physoutdev = "";
 	p.os_sysname = p.os_release = p.os_version = "";
 	p.gateway = "gw1.example.org";
 	return p;
@@ -446,6 +447,152 @@ static void test_gateways(void)
 			 "3: gateway: expected a comma list of gateway certificate names, got `gw1,'"));
 }
 
+/* physindev=, physoutdev=: the bridge ports of a bridged packet; a packet
+ * that was not bridged (no port, "") never matches an ACL naming one. */
+static void test_physdev(void)
+{
+	char *path = unit_write_file("physdev.nufw",
+				     "[from lan ports]\ngid=100\nphysindev=veth-c, eth2\n"
+				     "[to the dmz port]\ngid=100\nphysoutdev=veth-s\nDstPort=22\n"
+				     "[both]\nuid=1001\nindev=br0\nphysindev=veth-c\n"
+				     "physoutdev=veth-s\nDstPort=443\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *b = nu_acl_load(path, &error);
+	struct nuauth_packet p = tcp("192.0.2.1", 80);
+
+	CHECK(b != NULL);
+	set = b;
+	if (set) {
+		CHECK(matches(p, &alice, ""));			/* routed: no ports */
+		p.physindev = "veth-c";
+		CHECK(matches(p, &alice, "from lan ports"));
+		p.physindev = "eth2";
+		CHECK(matches(p, &alice, "from lan ports"));
+		p.physindev = "veth-s";				/* the other port */
+		CHECK(matches(p, &alice, ""));
+		p.physindev = "veth";				/* exact names, no prefix */
+		CHECK(matches(p, &alice, ""));
+		p.indev = "veth-c";				/* indev is not physindev */
+		p.physindev = "";
+		CHECK(matches(p, &alice, ""));
+
+		p = tcp("192.0.2.1", 22);
+		p.physoutdev = "veth-s";
+		CHECK(matches(p, &alice, "to the dmz port"));
+		p.physoutdev = "veth-c";
+		CHECK(matches(p, &alice, ""));
+		p.physindev = "veth-s";		/* physindev is not physoutdev */
+		p.physoutdev = "";
+		CHECK(matches(p, &alice, ""));
+
+		p = tcp("192.0.2.1", 443);
+		p.indev = "br0";
+		p.physindev = "veth-c";
+		p.physoutdev = "veth-s";
+		CHECK(matches(p, &alice, "from lan ports,both"));
+		CHECK(matches(p, &bob, "from lan ports"));
+		p.indev = "br1";
+		CHECK(matches(p, &alice, "from lan ports"));
+		p.indev = "br0";
+		p.physoutdev = NULL;		/* a module may be handed NULL */
+		CHECK(matches(p, &alice, "from lan ports"));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(b);
+	set = saved;
+	g_free(path);
+	CHECK(load_fails("[a]\nuid=1\nphysindev=veth-c,,veth-s\n",
+			 "3: physindev: expected a comma list of interface names, got `veth-c,,veth-s'"));
+	CHECK(load_fails("[a]\nuid=1\nphysoutdev=\n",
+			 "3: physoutdev: expected a comma list of interface names, got `'"));
+	CHECK(load_fails("[a]\nuid=1\nPhysInDev=a-name-of-16-chars\n",
+			 "3: PhysInDev: expected a comma list of interface names, got `a-name-of-16-chars'"));
+}
+
+/* AppSHA256=: the announced hash of the program's file among the ACL's;
+ * and what the ACLs need the client to announce. */
+static void test_app_sha256(void)
+{
+	static const char h1[] = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+	static const char h2[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+	uint8_t d1[32], d2[32], d3[32];
+	char *text = g_strdup_printf("[by hash]\ngid=100\nDstPort=80\nAppSHA256=%s , %s\n"
+				     "[path and hash]\ngid=100\nDstPort=443\nApp=/usr/bin/*\n"
+				     "appsha256=%s\n", h1, h2, h2);
+	char *path = unit_write_file("sha.nufw", text);
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *h = nu_acl_load(path, &error);
+	struct nuauth_packet p = tcp("192.0.2.1", 80);
+
+	for (unsigned i = 0; i < 32; i++) {
+		d1[i] = (uint8_t)(i % 16 * 0x11);
+		d2[i] = (uint8_t)(0xff - i % 16 * 0x11);
+	}
+	memcpy(d3, d1, sizeof(d3));
+	d3[31] ^= 1;
+	CHECK(h != NULL);
+	set = h;
+	if (set) {
+		CHECK(nu_acl_needs(set) == (NUAUTH_NEEDS_APP | NUAUTH_NEEDS_APP_SHA256));
+		CHECK(matches(p, &alice, ""));		/* no hash announced */
+		p.app_sha256 = d1;
+		CHECK(matches(p, &alice, "by hash"));	/* upper or lower case */
+		p.app_sha256 = d2;
+		CHECK(matches(p, &alice, "by hash"));
+		p.app_sha256 = d3;
+		CHECK(matches(p, &alice, ""));		/* one bit off */
+		p = tcp("192.0.2.1", 443);
+		p.app_sha256 = d2;
+		CHECK(matches(p, &alice, ""));		/* the path is needed too */
+		p.app = "/usr/bin/curl";
+		CHECK(matches(p, &alice, "path and hash"));
+		p.app_sha256 = d1;
+		CHECK(matches(p, &alice, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(h);
+	set = saved;
+	g_free(path);
+	g_free(text);
+
+	/* What the ACLs need: nothing, the path, the path and the hash. */
+	path = unit_write_file("needs.nufw", "[plain]\ngid=100\n");
+	h = nu_acl_load(path, &error);
+	CHECK(h && nu_acl_needs(h) == 0);
+	nu_acl_set_free(h);
+	g_free(path);
+	path = unit_write_file("needs.nufw", "[plain]\ngid=100\n[app]\nuid=1\nApp=/bin/*\n");
+	h = nu_acl_load(path, &error);
+	CHECK(h && nu_acl_needs(h) == NUAUTH_NEEDS_APP);
+	nu_acl_set_free(h);
+	g_free(path);
+	CHECK(nu_acl_needs(NULL) == 0);
+	g_clear_error(&error);
+
+	CHECK(load_fails("[a]\ngid=1\nAppSHA256=00ff\n",
+			 "3: AppSHA256: expected a comma list of SHA-256 digests "
+			 "(64 hexadecimal digits each), got `00ff'"));
+	{
+		char *bad[] = { g_strdup_printf("%s,", h1), g_strdup_printf("%.63sg", h1),
+				g_strdup_printf("%s0", h1), g_strdup_printf("%s %s", h1, h2) };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+			char *value = bad[i];
+			char *want = g_strdup_printf("3: AppSHA256: expected a comma list of SHA-256 "
+						     "digests (64 hexadecimal digits each), got `%s'",
+						     value);
+
+			text = g_strdup_printf("[a]\ngid=1\nAppSHA256=%s\n", value);
+			CHECK(load_fails(text, want));
+			g_free(text);
+			g_free(want);
+			g_free(value);
+		}
+	}
+}
+
 static void test_errors(void)
 {
 	GError *error = NULL;
@@ -516,8 +663,6 @@ static void test_errors(void)
 	CHECK(load_fails("[a]\nuid=1\nApp=\n",
 			 "3: App: expected a glob on the program's path, got `'"));
 	CHECK(load_fails("[a]\nuid=1\nDstPrt=22\n", "3: unknown ACL key `DstPrt'"));
-	CHECK(load_fails("[a]\nuid=1\nphysindev=eth0\n",
-			 "3: physindev: not supported yet, got `eth0'"));
 }
 
 /* ---- the index against the linear scan ---- */
@@ -714,6 +859,8 @@ int main(void)
 	test_group_names();
 	test_authquality();
 	test_gateways();
+	test_physdev();
+	test_app_sha256();
 	test_index_equivalence();
 
 	unit_files_cleanup();

@@ -45,6 +45,12 @@ int main(void)
 	f = flow(2);
 	CHECK(nufw_expiry_add(e, &f, 400));
 	CHECK(nufw_expiry_count(e) == 3);
+	/* Ended, or decided again with no end time: not followed any more. */
+	f = flow(4);
+	CHECK(nufw_expiry_add(e, &f, 150));
+	nufw_expiry_remove(e, &f);
+	nufw_expiry_remove(e, &f);
+	CHECK(nufw_expiry_count(e) == 3);
 	CHECK(nufw_expiry_due(e, 99, collect, NULL) == 0);
 	CHECK(nufw_expiry_due(e, 300, collect, NULL) == 2);
 	CHECK(seen->len == 2 && g_array_index(seen, uint16_t, 0) == 3 &&

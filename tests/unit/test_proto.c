@@ -1192,6 +1192,207 @@ static void test_notice(void)
 	CHECK(nu_notice_decode(buf, len, &got) != NU_PROTO_OK);
 }
 
+static bool contains(const uint8_t *buf, size_t len, const uint8_t *needle, size_t nlen)
+{
+	for (size_t i = 0; i + nlen <= len; i++)
+		if (memcmp(buf + i, needle, nlen) == 0)
+			return true;
+	return false;
+}
+
+/* PHYSINDEV and PHYSOUTDEV (bridge ports): optional strings of PACKET_ASK,
+ * sent only when known, so that a routed packet's question is the same
+ * bytes as before they existed; a peer that does not know them skips them. */
+static void test_physdev(void)
+{
+	static const uint8_t physin[] = { 0, NU_ATTR_PHYSINDEV, 0, 6, 'v', 'e', 't', 'h', '-', 'c' };
+	static const uint8_t physout[] = { 0, NU_ATTR_PHYSOUTDEV, 0, 6, 'v', 'e', 't', 'h', '-', 's' };
+	uint8_t buf[256], m[256], *exact;
+	struct nu_packet_ask a, b;
+	size_t len, n;
+
+	memset(&a, 0, sizeof(a));
+	a.packet_id = 9;
+	a.flow = flow4(IPPROTO_TCP, 40000, 22);
+	strcpy(a.indev, "br0");
+	strcpy(a.outdev, "br0");
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
+	CHECK(len == 8 + 4 + 14 + 2 * (4 + 3));		/* no bridge port: nothing new */
+
+	strcpy(a.physindev, "veth-c");
+	strcpy(a.physoutdev, "veth-s");
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
+	CHECK(len == 8 + 4 + 14 + 2 * (4 + 3) + 2 * (4 + 6));
+	CHECK(contains(buf, len, physin, sizeof(physin)));
+	CHECK(contains(buf, len, physout, sizeof(physout)));
+	exact = dup_exact(buf, len);
+	CHECK(nu_packet_ask_decode(exact, len, &b) == NU_PROTO_OK);
+	CHECK(strcmp(b.physindev, "veth-c") == 0 && strcmp(b.physoutdev, "veth-s") == 0);
+	CHECK(strcmp(b.indev, "br0") == 0 && strcmp(b.outdev, "br0") == 0);
+	CHECK(b.packet_id == 9 && nu_flow_equal(&b.flow, &a.flow));
+	for (n = 0; n < len; n++)			/* truncated anywhere */
+		CHECK(nu_packet_ask_decode(exact, n, &b) != NU_PROTO_OK);
+	g_free(exact);
+
+	/* One port only (a packet bridged to the host itself has no
+	 * PHYSOUTDEV). */
+	a.physoutdev[0] = '\0';
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
+	CHECK(nu_packet_ask_decode(buf, len, &b) == NU_PROTO_OK);
+	CHECK(strcmp(b.physindev, "veth-c") == 0 && b.physoutdev[0] == '\0');
+
+	/* The largest question nufw sends (IPv6, ICMP type, mark, four
+	 * 15-byte names) fits the 256-byte buffer it encodes into. */
+	memset(&a, 0, sizeof(a));
+	a.flow = flow6(IPPROTO_ICMPV6, 0, 0);
+	a.mark = 1;
+	memset(a.indev, 'i', 15);
+	memset(a.outdev, 'o', 15);
+	memset(a.physindev, 'p', 15);
+	memset(a.physoutdev, 'q', 15);
+	CHECK(nu_packet_ask_encode(buf, 256, &a, &len) == NU_PROTO_OK && len <= 256);
+	CHECK(nu_packet_ask_decode(buf, len, &b) == NU_PROTO_OK);
+	CHECK(strcmp(b.physoutdev, a.physoutdev) == 0 && b.mark == 1);
+
+	/* A 16-byte name, or the same port twice, is malformed; an attribute
+	 * PACKET_ASK does not use (APP) is skipped, as an older nuauth skips
+	 * PHYSINDEV. */
+	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
+					      0, NU_ATTR_PHYSINDEV, 0, 16, 'a', 'a', 'a', 'a', 'a', 'a',
+					      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'));
+	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_BAD_ATTR);
+	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
+					      0, NU_ATTR_PHYSOUTDEV, 0, 1, 'a',
+					      0, NU_ATTR_PHYSOUTDEV, 0, 1, 'b'));
+	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_BAD_ATTR);
+	n = build(m, NU_MSG_PACKET_ASK, ATTRS(0, 6, 0, 14, 4, 6, 0, 1, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2,
+					      0, NU_ATTR_APP, 0, 2, 'x', 'y',
+					      0, NU_ATTR_PHYSOUTDEV, 0, 2, 'p', '2'));
+	CHECK(nu_packet_ask_decode(m, n, &b) == NU_PROTO_OK);
+	CHECK(b.flow.sport == 1 && b.flow.dport == 2 && b.flow.proto == IPPROTO_TCP);
+	CHECK(b.physindev[0] == '\0' && strcmp(b.physoutdev, "p2") == 0);
+}
+
+static void test_needs(void)
+{
+	static const uint32_t values[] = { 0, NU_NEEDS_APP, NU_NEEDS_APP | NU_NEEDS_APP_SHA256,
+					   0x80000000u };
+	struct nu_msg_writer w;
+	uint8_t buf[BUFSZ], *exact;
+	uint32_t got;
+	size_t len, n;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		CHECK(nu_needs_encode(buf, sizeof(buf), values[i], &len) == NU_PROTO_OK);
+		CHECK(buf[1] == NU_MSG_NEEDS && len == NU_MSG_HEADER_LEN + 4 + 4);
+		exact = dup_exact(buf, len);
+		got = 12345;
+		CHECK(nu_needs_decode(exact, len, &got) == NU_PROTO_OK && got == values[i]);
+		for (n = 0; n < len; n++)
+			CHECK(nu_needs_decode(exact, n, &got) != NU_PROTO_OK);
+		g_free(exact);
+		for (n = 0; n < len; n++)
+			CHECK(nu_needs_encode(buf, n, values[i], &len) == NU_PROTO_NO_SPACE);
+	}
+	CHECK(strcmp(nu_msg_type_name(NU_MSG_NEEDS), "NEEDS") == 0);
+
+	/* NEEDS missing, of the wrong size, twice; an unknown attribute is skipped */
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_MISSING_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	nu_msg_put_u8(&w, NU_ATTR_NEEDS, 1);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	nu_msg_put_u32(&w, NU_ATTR_NEEDS, 1);
+	nu_msg_put_u32(&w, NU_ATTR_NEEDS, 3);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_NEEDS, 0);
+	nu_msg_put_str(&w, 31, "from a newer nuauth");
+	nu_msg_put_u32(&w, NU_ATTR_NEEDS, NU_NEEDS_APP);
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_OK && got == NU_NEEDS_APP);
+	/* another type is not NEEDS, nor NEEDS another type */
+	CHECK(nu_keepalive_encode(buf, sizeof(buf), 7, &len) == NU_PROTO_OK);
+	CHECK(nu_needs_decode(buf, len, &got) == NU_PROTO_BAD_ATTR);
+	CHECK(nu_needs_encode(buf, sizeof(buf), NU_NEEDS_APP, &len) == NU_PROTO_OK);
+	{
+		bool has_flow;
+		struct nu_flow f;
+
+		CHECK(nu_push_decode(buf, len, &has_flow, &f) != NU_PROTO_OK);
+	}
+}
+
+/* CONN with APP_SHA256: sent only when has_app_sha256, exactly 32 bytes. */
+static void test_announce_sha256(void)
+{
+	struct nu_announce_conn c, got;
+	struct nu_announce_iter it;
+	struct nu_msg_writer w;
+	uint8_t buf[BUFSZ], m[256];
+	size_t len, n, plain_len;
+
+	memset(&c, 0, sizeof(c));
+	c.flow = flow4(IPPROTO_TCP, 40000, 80);
+	strcpy(c.app, "/usr/bin/curl");
+	for (unsigned i = 0; i < NU_SHA256_LEN; i++)
+		c.app_sha256[i] = (uint8_t)(0xa0 + i);
+	/* without the flag, no hash goes out even if the bytes are set */
+	nu_announce_begin(&w, buf, sizeof(buf));
+	CHECK(nu_announce_add(&w, &c));
+	CHECK(nu_msg_finish(&w, &plain_len) == NU_PROTO_OK);
+	CHECK(nu_announce_iter_init(&it, buf, plain_len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == 1 && !got.has_app_sha256);
+	CHECK(got.app_sha256[0] == 0 && got.app_sha256[31] == 0);
+
+	c.has_app_sha256 = true;
+	nu_announce_begin(&w, buf, sizeof(buf));
+	CHECK(nu_announce_add(&w, &c));
+	c.app[0] = '\0';		/* a hash without a path is carried too */
+	CHECK(nu_announce_add(&w, &c));
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(len == 2 * plain_len - NU_MSG_HEADER_LEN + 2 * (4 + NU_SHA256_LEN) - 4 - 13);
+	CHECK(nu_announce_iter_init(&it, buf, len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == 1);
+	CHECK(got.has_app_sha256 && memcmp(got.app_sha256, c.app_sha256, NU_SHA256_LEN) == 0);
+	CHECK(strcmp(got.app, "/usr/bin/curl") == 0);
+	CHECK(nu_announce_next(&it, &got) == 1);
+	CHECK(got.has_app_sha256 && got.app[0] == '\0' &&
+	      memcmp(got.app_sha256, c.app_sha256, NU_SHA256_LEN) == 0);
+	CHECK(nu_announce_next(&it, &got) == 0);
+
+	/* a hash of 31 or 33 bytes, or given twice, is malformed */
+	for (int extra = -1; extra <= 1; extra += 2) {
+		uint8_t conn[4 + 18 + 4 + 33] = { 0, 16, 0, 0 };
+		const uint8_t fl[] = { 0, 6, 0, 14, 4, 6, 0x9c, 0x40, 0, 80,
+				       10, 0, 0, 1, 10, 0, 0, 2 };
+		size_t hlen = (size_t)(NU_SHA256_LEN + extra);
+
+		memcpy(conn + 4, fl, sizeof(fl));
+		conn[4 + 18 + 1] = NU_ATTR_APP_SHA256;
+		conn[4 + 18 + 3] = (uint8_t)hlen;
+		conn[3] = (uint8_t)(18 + 4 + hlen);
+		n = build(m, NU_MSG_ANNOUNCE, conn, 4 + 18 + 4 + hlen);
+		CHECK(nu_announce_iter_init(&it, m, n) == NU_PROTO_OK);
+		CHECK(nu_announce_next(&it, &got) == -1);
+	}
+	nu_msg_begin(&w, buf, sizeof(buf), NU_MSG_ANNOUNCE, 0);
+	{
+		size_t mark = nu_msg_nest_start(&w, NU_ATTR_CONN);
+
+		nu_msg_put_flow(&w, NU_ATTR_FLOW, &c.flow);
+		nu_msg_put_bytes(&w, NU_ATTR_APP_SHA256, c.app_sha256, NU_SHA256_LEN);
+		nu_msg_put_bytes(&w, NU_ATTR_APP_SHA256, c.app_sha256, NU_SHA256_LEN);
+		nu_msg_nest_end(&w, mark);
+	}
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_announce_iter_init(&it, buf, len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == -1);
+}
+
 int main(void)
 {
 	build_samples();
@@ -1211,5 +1412,8 @@ int main(void)
 	test_fuzz();
 	test_connection_messages();
 	test_notice();
+	test_physdev();
+	test_needs();
+	test_announce_sha256();
 	return unit_done("proto");
 }

@@ -31,7 +31,9 @@
 /* 5: conn_end_log, and the client and OS of a session event. */
 /* 6: scram_verifier (SCRAM-SHA-256 logins). */
 /* 7: the user's auth_quality, the packet's gateway. */
-#define NUAUTH_MODULE_API_VERSION 7
+/* 8: needs (what the client must announce), the packet's app_sha256. */
+/* 9: the packet's bridge ports (physindev, physoutdev). */
+#define NUAUTH_MODULE_API_VERSION 9
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -60,13 +62,23 @@ struct nuauth_packet {
 	uint8_t icmp_type;
 	const char *indev;		/* "" when unknown */
 	const char *outdev;
+	const char *physindev;		/* bridge ports on a bridging gateway */
+	const char *physoutdev;		/* (br_netfilter), "" when unknown */
 	const char *app;		/* full program path, "" when unknown */
 	const char *os_sysname;		/* "" when unknown */
 	const char *os_release;
 	const char *os_version;
 	const char *gateway;		/* the certificate name (CN) of the
 					 * gateway that asks, "" when none */
+	const uint8_t *app_sha256;	/* SHA-256 of the program's file (32
+					 * bytes), NULL when the client sent none */
 };
+
+/* The needs hook's answer: what the client must announce with each
+ * connection for the module to decide.  Without it a client sends the flow
+ * alone: app is then "" (the program is not looked for at all). */
+#define NUAUTH_NEEDS_APP	0x1u	/* the program's full path */
+#define NUAUTH_NEEDS_APP_SHA256	0x2u	/* its path and the SHA-256 of its file */
 
 /* One ACL that matched the packet and the user. */
 struct nuauth_acl_match {
@@ -214,6 +226,14 @@ struct nuauth_module {
 	 * ended.  Called for the modules of that key that provide it, when
 	 * nuauth_log_users selects accepts (4) or all (8).  Must not block. */
 	void (*conn_end_log)(void *priv, const struct nuauth_conn_end_event *ev);
+
+	/* Any hook, optional (API 8): NUAUTH_NEEDS_* bits for what this
+	 * instance, as configured, reads from the client's announcement;
+	 * asked once after every load and reload.  nuauth asks the clients
+	 * for the union; a module without it needs only the flow.  A module
+	 * that would merely log the program (user_packet_log) must not ask:
+	 * the site decides with nuauth_client_send_app. */
+	unsigned (*needs)(void *priv);
 };
 
 #endif

@@ -1,0 +1,78 @@
+/* What the clients announce with each connection beyond its flow.
+ *
+ * Finding the program that owns a socket is most of a client's work per
+ * connection (a walk over /proc/PID/fd), and its SHA-256 costs a read of the
+ * file, so nuauth asks for them only when a decision reads them: the union
+ * of the modules' needs hooks (plaintext with App= or AppSHA256= ACLs,
+ * mark_field on the application...), or the path always when
+ * nuauth_client_send_app=always (sites that want it in their logs).  Each
+ * client hears it in a NEEDS message after its login and again when a
+ * reload changes it. */
+#include "config.h"
+#include "nuauth.h"
+
+#include "log.h"
+
+G_STATIC_ASSERT(NUAUTH_NEEDS_APP == NU_NEEDS_APP);
+G_STATIC_ASSERT(NUAUTH_NEEDS_APP_SHA256 == NU_NEEDS_APP_SHA256);
+
+const char *nuauth_needs_text(uint32_t needs)
+{
+	if (needs & NU_NEEDS_APP_SHA256)
+		return "flow, program path and SHA-256";
+	if (needs & NU_NEEDS_APP)
+		return "flow and program path";
+	return "flow only";
+}
+
+/* The union of what the loaded modules need; by lists those that asked. */
+static uint32_t modules_needs(const struct nuauth_modules *mods, GString *by)
+{
+	uint32_t needs = 0;
+
+	for (guint i = 0; mods->all && i < mods->all->len; i++) {
+		const struct nuauth_module_instance *m = g_ptr_array_index(mods->all, i);
+		uint32_t n;
+
+		if (!m->api->needs)
+			continue;
+		n = m->api->needs(m->priv) & (NU_NEEDS_APP | NU_NEEDS_APP_SHA256);
+		if (n & NU_NEEDS_APP_SHA256)
+			n |= NU_NEEDS_APP;
+		if (!n)
+			continue;
+		needs |= n;
+		g_string_append_printf(by, "%s%s", by->len ? ", " : "", m->label);
+	}
+	return needs;
+}
+
+void nuauth_client_needs_update(struct nuauth_server *srv, const char *who)
+{
+	GString *by = g_string_new(NULL);
+	uint32_t needs = modules_needs(srv->modules, by);
+	bool changed;
+	unsigned told = 0;
+
+	if (srv->cfg.client_send_app_always && !(needs & NU_NEEDS_APP)) {
+		needs |= NU_NEEDS_APP;
+		g_string_append_printf(by, "%snuauth_client_send_app=always", by->len ? ", " : "");
+	}
+	changed = needs != srv->client_needs;
+	srv->client_needs = needs;
+	if (changed) {
+		/* Sending never closes a link under us (msgconn.h). */
+		for (GList *l = srv->clients; l; l = l->next) {
+			struct nuauth_client *cl = l->data;
+
+			if (nuauth_client_logged_in(cl)) {
+				nuauth_client_send_needs(cl);
+				told++;
+			}
+		}
+	}
+	log_notice("%s: clients announce the %s%s%s%s%s", who, nuauth_needs_text(needs),
+		   by->len ? " (needed by " : "", by->str, by->len ? ")" : "",
+		   told ? "; logged-in clients told" : "");
+	g_string_free(by, TRUE);
+}
