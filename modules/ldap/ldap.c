@@ -2,9 +2,11 @@
  * directory (keys in ldapconf.h), through a pool of connections; and,
  * with ldap_acls_base_dn, the ACLs (aclentry.h).
  *
- * nuauth calls user_check on its main loop (sasl_server.c): every request
- * here has a short time limit, and after a failed connect requests fail at
- * once for a second, so a dead directory costs a login little time.
+ * nuauth calls user_check and get_user_groups on its worker pool, several
+ * at once: the pool (pool.c) is shared under its lock, and the rest is
+ * read-only after init.  Every request still has a short time limit, and
+ * after a failed connect requests fail at once for a second, so a dead
+ * directory costs a login little time.
  *
  * ACLs are never looked up per packet: init reads them all, once, into
  * the plaintext module's indexed set (acl.c), which acl_check then

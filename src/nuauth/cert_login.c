@@ -111,10 +111,10 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 	return name;
 }
 
-enum nuauth_user_status nuauth_user_groups(struct nuauth_server *srv, const char *name,
+enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
 					   uint32_t *uid, GArray *groups)
 {
-	GPtrArray *chain = srv->modules.get_user_groups;
+	GPtrArray *chain = mods->get_user_groups;
 	enum nuauth_user_status st = NUAUTH_USER_UNKNOWN;
 
 	for (guint i = 0; i < chain->len && st == NUAUTH_USER_UNKNOWN; i++) {

@@ -50,7 +50,7 @@ static uint32_t modules_needs(const struct nuauth_modules *mods, GString *by)
 void nuauth_client_needs_update(struct nuauth_server *srv, const char *who)
 {
 	GString *by = g_string_new(NULL);
-	uint32_t needs = modules_needs(&srv->modules, by);
+	uint32_t needs = modules_needs(srv->modules, by);
 	bool changed;
 	unsigned told = 0;
 

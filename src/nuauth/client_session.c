@@ -1,7 +1,15 @@
 /* One desktop client link: TLS (the client's certificate as
  * nuauth_tls_request_cert says), HELLO with the
  * SASL mechanisms on offer, the SASL conversation, then ANNOUNCE messages
- * from the client and PUSH requests to it. */
+ * from the client and PUSH requests to it.
+ *
+ * Each SASL step runs on the worker pool (its callbacks ask the user_check
+ * modules, which may wait for a directory): the link is busy meanwhile and
+ * an AUTH message arriving then breaks the protocol (the client waits for
+ * each answer).  The result comes back to the main thread, which answers,
+ * counts the login for login_guard and sets up the session.  A link that
+ * closes while its step runs leaves the conversation to the job, which
+ * frees it when the step ends. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -17,8 +25,11 @@
 
 enum client_state { CLIENT_HELLO, CLIENT_AUTH, CLIENT_READY };
 
+struct login_job;
+
 struct nuauth_client {
 	struct nuauth_server *srv;
+	struct login_job *job;		/* the SASL step running on the pool */
 	struct nu_msgconn *link;
 	struct sockaddr_storage peer;
 	struct in6_addr addr;
@@ -259,17 +270,66 @@ static char *session_limit_refusal(const struct nuauth_client *cl)
 	return NULL;
 }
 
+/* One SASL step on the pool.  The fields above "results" are the input,
+ * set on the main thread; the results are written on the worker and read
+ * on the main thread once the job is back. */
+struct login_job {
+	struct nuauth_client *cl;	/* NULL once the link has closed */
+	struct nuauth_sasl *sasl;	/* the client's; the job's once cl is gone */
+	struct nuauth_modules *mods;	/* a reference: a reload cannot unload it */
+	char *mech;			/* first step only */
+	uint8_t *in;
+	size_t in_len;
+	bool has_in;
+	/* results */
+	enum nuauth_sasl_step r;
+	const uint8_t *out;
+	size_t out_len;
+	const char *why;
+};
+
+static void login_job_work(void *data)
+{
+	struct login_job *j = data;
+
+	j->r = nuauth_sasl_step(j->sasl, j->mods, j->mech, j->in, j->in_len, j->has_in,
+				&j->out, &j->out_len, &j->why);
+}
+
+static void login_job_free(struct login_job *j)
+{
+	nuauth_modules_unref(j->mods);
+	g_free(j->mech);
+	g_free(j->in);
+	g_free(j);
+}
+
+static void login_step_done(struct nuauth_client *cl, struct login_job *j);
+
+static void login_job_done(void *data)
+{
+	struct login_job *j = data;
+
+	if (!j->cl) {
+		/* The link closed meanwhile; a failure still counts, so that
+		 * hanging up early does not dodge the failed-login limits. */
+		if (j->r != NUAUTH_SASL_CONTINUE)
+			nuauth_sasl_settle(j->sasl, j->r, NULL);
+		nuauth_sasl_free(j->sasl);
+	} else {
+		j->cl->job = NULL;
+		login_step_done(j->cl, j);
+	}
+	login_job_free(j);
+}
+
 static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hdr,
 			const uint8_t *msg, size_t len)
 {
 	struct nu_auth a;
 	enum nu_proto_status st = nu_auth_decode(msg, len, &a);
-	const uint8_t *out;
-	size_t out_len;
-	const char *why = NULL;
-	char *limit;
 	bool first = hdr->type == NU_MSG_AUTH_START;
-	enum nuauth_sasl_step r;
+	struct login_job *j;
 
 	if (st != NU_PROTO_OK) {
 		nu_msgconn_fail(cl->link, "%s", nu_proto_strerror(st));
@@ -288,15 +348,40 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
-	r = nuauth_sasl_step(cl->sasl, first ? a.mech : NULL, a.data, a.data_len, a.has_data,
-			     &out, &out_len, &cl->user, &why);
+	j = g_new0(struct login_job, 1);
+	j->cl = cl;
+	j->sasl = cl->sasl;
+	j->mods = nuauth_modules_ref(cl->srv->modules);
+	j->mech = first ? g_strdup(a.mech) : NULL;
+	/* Cyrus tells an empty initial response from none: never NULL. */
+	j->in = g_malloc0(a.data_len + 1);
+	if (a.data_len)
+		memcpy(j->in, a.data, a.data_len);
+	j->in_len = a.data_len;
+	j->has_in = a.has_data;
+	cl->job = j;
+	log_debug("client %s: %s step goes to the worker pool", cl->addr_text,
+		  first ? "first login" : "login");
+	nuauth_workers_submit(cl->srv->workers, login_job_work, login_job_done, j);
+}
+
+/* The result of a step, on the main thread. */
+static void login_step_done(struct nuauth_client *cl, struct login_job *j)
+{
+	enum nuauth_sasl_step r = j->r;
+	const char *why = j->why;
+	char *limit;
+
 	if (r == NUAUTH_SASL_CONTINUE) {
+		const uint8_t *out = j->out;
+		size_t out_len = j->out_len;
 		uint8_t buf[NU_MSG_MAX_LEN];
 		size_t n;
 		if (nu_auth_step_encode(buf, sizeof(buf), out, out_len, &n) == NU_PROTO_OK)
 			nu_msgconn_send(cl->link, buf, n);
 		return;
 	}
+	nuauth_sasl_settle(cl->sasl, r, &cl->user);
 	if (r == NUAUTH_SASL_FAILED) {
 		if (nuauth_sasl_locked(cl->sasl))
 			log_debug("client %s: login refused: %s", cl->addr_text, why);
@@ -370,6 +455,12 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		break;
 	case CLIENT_AUTH:
+		if (cl->job) {
+			/* The client waits for the answer to its last step. */
+			nu_msgconn_fail(cl->link, "%s while the last step is being checked",
+					nu_msg_type_name(hdr->type));
+			return;
+		}
 		if (hdr->type == NU_MSG_AUTH_START || hdr->type == NU_MSG_AUTH_STEP) {
 			handle_auth(cl, hdr, msg, len);
 			return;
@@ -425,6 +516,12 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 		g_source_remove(cl->login_timer);
 	if (cl->expiry_timer)
 		g_source_remove(cl->expiry_timer);
+	if (cl->job) {
+		/* The step still runs on a worker: the job frees the
+		 * conversation when it is back. */
+		cl->job->cl = NULL;
+		cl->sasl = NULL;
+	}
 	nuauth_sasl_free(cl->sasl);
 	nu_msgconn_free(cl->link);
 	g_free(cl->user.name);

@@ -230,6 +230,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_uint(conf, "nuauth_log_users", 9, 0, 15, &cfg->log_users, error) ||
 	    !get_uint(conf, "nuauth_tls_request_cert", 0, 0, 2, &cfg->tls_request_cert, error) ||
 	    !get_uint(conf, "nuauth_tls_auth_by_cert", 0, 0, 2, &cfg->tls_auth_by_cert, error) ||
+	    !get_uint(conf, "nuauth_number_authcheckers", 4, 1, 64, &cfg->number_authcheckers,
+		      error) ||
+	    !get_uint(conf, "nuauth_user_groups_cache_ttl", 30, 0, 86400,
+		      &cfg->user_groups_cache_ttl, error) ||
 	    !read_cert_login(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_client_send_app(conf, cfg, error) ||

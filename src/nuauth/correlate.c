@@ -208,48 +208,25 @@ static bool client_at(struct nuauth_correlator *cor, const struct in6_addr *addr
 	return false;
 }
 
-/* nuauth_do_ip_authentication: a packet from a host where no client is
- * logged in gets its user from the ip_authentication modules, and that
- * user's uid and groups from the get_user_groups modules.  False when no
- * module names a user (the packet then waits as usual). */
-static bool answer_by_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
-			 const struct nu_packet_ask *ask)
+void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+				const struct nu_packet_ask *ask, const char *name,
+				enum nuauth_user_status status, uint32_t uid, GArray *groups)
 {
-	struct nuauth_modules *mods = &cor->srv->modules;
-	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
-				     .icmp_type = ask->icmp_type, .indev = ask->indev,
-				     .outdev = ask->outdev, .physindev = ask->physindev,
-				     .physoutdev = ask->physoutdev, .app = "", .os_sysname = "",
-				     .os_release = "", .os_version = "",
-				     .gateway = nuauth_gateway_id(gw) };
-	char name[NU_NAME_MAX] = "";
-	struct nuauth_session_user su = { .name = name };
-	enum nuauth_user_status status = NUAUTH_USER_UNKNOWN;
-	bool found = false;
+	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups };
 	char flow_text[NU_FLOW_STRLEN];
 
-	for (guint i = 0; i < mods->ip_authentication->len && !found; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(mods->ip_authentication, i);
-		found = m->api->ip_authentication(m->priv, &pkt, name, sizeof(name));
-	}
-	if (!found)
-		return false;
-	su.groups = g_array_new(FALSE, FALSE, sizeof(guint32));
-	for (guint i = 0; i < mods->get_user_groups->len && status == NUAUTH_USER_UNKNOWN; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(mods->get_user_groups, i);
-
-		g_array_set_size(su.groups, 0);
-		status = m->api->get_user_groups(m->priv, name, &su.uid, su.groups);
-	}
 	if (status == NUAUTH_USER_OK) {
 		decide_and_answer(cor, gw, ask, &su, NULL, NULL, NULL, false);
-	} else {
-		log_warnx("%s: IP authentication names user `%s', whom no user database knows: dropped",
-			  nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)), name);
-		nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0, 0);
+		return;
 	}
-	g_array_unref(su.groups);
-	return true;
+	nu_flow_format(&ask->flow, flow_text, sizeof(flow_text));
+	if (status == NUAUTH_USER_UNKNOWN)
+		log_warnx("%s: IP authentication names user `%s', whom no user database knows: dropped",
+			  flow_text, name);
+	else
+		log_warnx("%s: the groups of ip-authenticated user `%s' could not be read "
+			  "(user database unavailable): dropped", flow_text, name);
+	nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0, 0);
 }
 
 static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow *flow)
@@ -280,8 +257,10 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 		announcement_used(cor, a);
 		return;
 	}
+	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
+	 * the packet waits as usual when no module names its user. */
 	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
-	    answer_by_ip(cor, gw, ask))
+	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {
@@ -433,6 +412,7 @@ void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_
 {
 	GList *l = cor->order.head;
 
+	nuauth_ipauth_gateway_gone(cor->srv->ipauth, gw);
 	while (l) {
 		GList *next = l->next;
 		struct waiting_packet *p = l->data;

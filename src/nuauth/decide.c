@@ -34,7 +34,7 @@ static const struct nuauth_acl_match *choose(GArray *matches, int prio_to_nok)
 bool nuauth_period_current(struct nuauth_server *srv, const char *period, time_t now,
 			   time_t *ends_at)
 {
-	GPtrArray *periods = srv->modules.periods;
+	GPtrArray *periods = srv->modules->periods;
 
 	*ends_at = 0;
 	for (guint i = 0; i < periods->len; i++) {
@@ -54,7 +54,7 @@ static bool period_current(struct nuauth_server *srv, const struct nuauth_acl_ma
 	*ends_at = 0;
 	if (!m->period || !*m->period)
 		return true;
-	if (!srv->modules.periods->len) {
+	if (!srv->modules->periods->len) {
 		log_warnx("acl %s: period `%s' but no nuauth_periods_module: the ACL does not match",
 			  m->name, m->period);
 		return false;
@@ -87,8 +87,8 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 {
 	GArray *matches = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
 	GArray *ends = g_array_new(FALSE, FALSE, sizeof(time_t));
-	GPtrArray *acl = srv->modules.acl_check;
-	GPtrArray *fin = srv->modules.finalize_packet;
+	GPtrArray *acl = srv->modules->acl_check;
+	GPtrArray *fin = srv->modules->finalize_packet;
 	const struct nuauth_acl_match *chosen;
 
 	memset(out, 0, sizeof(*out));

@@ -164,6 +164,11 @@ size_t nu_login_guard_size(struct nu_login_guard *g, int64_t now)
 
 /* ---- nuauth's use of the table ---- */
 
+/* The table is counted in (failures, successes) on the main thread, after
+ * a login's result; a login job on a worker asks whether its user name is
+ * locked before any module sees the password.  One lock serialises both. */
+static GMutex guard_lock;
+
 static int64_t now_s(void)
 {
 	return g_get_monotonic_time() / G_USEC_PER_SEC;
@@ -180,10 +185,12 @@ void nuauth_login_guard_configure(struct nuauth_server *srv)
 		.max_entries = GUARD_MAX_ENTRIES,
 	};
 
+	g_mutex_lock(&guard_lock);
 	if (srv->login_guard)
 		nu_login_guard_set_params(srv->login_guard, &p);
 	else
 		srv->login_guard = nu_login_guard_new(&p);
+	g_mutex_unlock(&guard_lock);
 }
 
 unsigned nuauth_login_locked(struct nuauth_server *srv, const char *addr, const char *user)
@@ -193,12 +200,14 @@ unsigned nuauth_login_locked(struct nuauth_server *srv, const char *addr, const 
 
 	if (!srv->login_guard)
 		return 0;
+	g_mutex_lock(&guard_lock);
 	g_snprintf(key, sizeof(key), "ip:%s", addr);
 	a = nu_login_guard_locked(srv->login_guard, key, now_s());
 	if (user) {
 		g_snprintf(key, sizeof(key), "user:%s", user);
 		u = nu_login_guard_locked(srv->login_guard, key, now_s());
 	}
+	g_mutex_unlock(&guard_lock);
 	return a > u ? a : u;
 }
 
@@ -210,13 +219,19 @@ void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char
 	if (!srv->login_guard)
 		return;
 	g_snprintf(key, sizeof(key), "ip:%s", addr);
-	if ((lock = nu_login_guard_fail(srv->login_guard, key, now_s())))
+	g_mutex_lock(&guard_lock);
+	lock = nu_login_guard_fail(srv->login_guard, key, now_s());
+	g_mutex_unlock(&guard_lock);
+	if (lock)
 		log_warnx("logins from %s locked for %u s after %u failed logins", addr, lock,
 			  srv->cfg.login_failure_limit);
 	if (!user)
 		return;
 	g_snprintf(key, sizeof(key), "user:%s", user);
-	if ((lock = nu_login_guard_fail(srv->login_guard, key, now_s()))) {
+	g_mutex_lock(&guard_lock);
+	lock = nu_login_guard_fail(srv->login_guard, key, now_s());
+	g_mutex_unlock(&guard_lock);
+	if (lock) {
 		/* The name comes from the client: quoted, escaped. */
 		char *quoted = g_strescape(user, NULL);
 
@@ -233,5 +248,7 @@ void nuauth_login_succeeded(struct nuauth_server *srv, const char *user)
 	if (!srv->login_guard)
 		return;
 	g_snprintf(key, sizeof(key), "user:%s", user);
+	g_mutex_lock(&guard_lock);
 	nu_login_guard_success(srv->login_guard, key);
+	g_mutex_unlock(&guard_lock);
 }

@@ -44,13 +44,12 @@ static void warn_unused(const char *key, const char *file, unsigned line, void *
 bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 {
 	struct nuauth_config cfg = { 0 };
-	struct nuauth_modules mods = { 0 };
+	struct nuauth_modules *mods = NULL;
 	struct nu_conf *conf = nu_conf_load(srv->conf_path, error);
 
 	if (!conf || !nuauth_config_read(conf, &cfg, error) ||
-	    !nuauth_modules_load(&mods, conf, &cfg, error)) {
+	    !(mods = nuauth_modules_load(conf, &cfg, error))) {
 		log_err("%s: %s: keeping the running configuration", who, (*error)->message);
-		nuauth_modules_unload(&mods);
 		nuauth_config_clear(&cfg);
 		nu_conf_free(conf);
 		return false;
@@ -64,9 +63,10 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket))
 		log_warnx("%s: listening addresses, certificates and the control socket change "
 			  "only at restart", who);
-	/* Decisions run to completion on this thread: no module is in use
-	 * while the sets are swapped. */
-	nuauth_modules_unload(&srv->modules);
+	/* Decisions run to completion on this thread; a login job on the
+	 * pool holds a reference on the set it started with, which is
+	 * unloaded when the last such job ends. */
+	nuauth_modules_unref(srv->modules);
 	srv->modules = mods;
 	g_free(cfg.nufw_listen_addr);
 	cfg.nufw_listen_addr = g_strdup(srv->cfg.nufw_listen_addr);
@@ -80,6 +80,8 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
 	nuauth_login_guard_configure(srv);
+	nuauth_workers_set_threads(srv->workers, srv->cfg.number_authcheckers);
+	nuauth_ipauth_flush(srv->ipauth);
 	nuauth_client_needs_update(srv, who);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;
@@ -104,7 +106,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 static int check_config(const char *path)
 {
 	struct nuauth_config cfg = { 0 };
-	struct nuauth_modules mods = { 0 };
+	struct nuauth_modules *mods = NULL;
 	GError *error = NULL;
 	struct nu_conf *conf = nu_conf_load(path, &error);
 	gnutls_certificate_credentials_t creds = NULL;
@@ -112,7 +114,7 @@ static int check_config(const char *path)
 	int status = 1;
 
 	if (!conf || !nuauth_config_read(conf, &cfg, &error) ||
-	    !nuauth_modules_load(&mods, conf, &cfg, &error)) {
+	    !(mods = nuauth_modules_load(conf, &cfg, &error))) {
 		fprintf(stderr, "nuauth: %s\n", error->message);
 		g_error_free(error);
 		goto out;
@@ -132,7 +134,7 @@ static int check_config(const char *path)
 	status = 0;
 out:
 	g_free(err);
-	nuauth_modules_unload(&mods);
+	nuauth_modules_unref(mods);
 	nuauth_config_clear(&cfg);
 	nu_conf_free(conf);
 	return status;
@@ -203,7 +205,7 @@ int main(int argc, char **argv)
 	srv.conf_path = conf_path;
 	srv.conf = nu_conf_load(conf_path, &error);
 	if (!srv.conf || !nuauth_config_read(srv.conf, &srv.cfg, &error) ||
-	    !nuauth_modules_load(&srv.modules, srv.conf, &srv.cfg, &error))
+	    !(srv.modules = nuauth_modules_load(srv.conf, &srv.cfg, &error)))
 		fatalx("%s", error->message);
 	nu_conf_foreach_unused(srv.conf, warn_unused, NULL);
 	nuauth_login_guard_configure(&srv);
@@ -220,6 +222,7 @@ int main(int argc, char **argv)
 
 	srv.loop = g_main_loop_new(NULL, FALSE);
 	srv.correlator = nuauth_correlator_new(&srv);
+	srv.ipauth = nuauth_ipauth_new(&srv);
 	srv.connections = nuauth_connections_new(&srv);
 	if (!nuauth_listen(&srv, srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 			   nuauth_gateway_accept, &error) ||
@@ -249,6 +252,8 @@ int main(int argc, char **argv)
 			fatalx("cannot run in the background: %m");
 		nu_log_init("nuauth", true, verbosity);
 	}
+	/* After the fork of -D: the pool's threads belong to this process. */
+	srv.workers = nuauth_workers_new(srv.cfg.number_authcheckers);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, &srv);
 	g_unix_signal_add(SIGHUP, on_hup, &srv);
@@ -264,11 +269,14 @@ int main(int argc, char **argv)
 		nuauth_client_close(srv.clients->data, "nuauth exits");
 	while (srv.gateways)
 		nuauth_gateway_close(srv.gateways->data, "nuauth exits");
+	/* The jobs still running end (their results are only freed). */
+	nuauth_workers_free(srv.workers);
 
 	nuauth_control_stop(&srv);
+	nuauth_ipauth_free(srv.ipauth);
 	nuauth_correlator_free(srv.correlator);
 	nuauth_connections_free(srv.connections);
-	nuauth_modules_unload(&srv.modules);
+	nuauth_modules_unref(srv.modules);
 	nu_login_guard_free(srv.login_guard);
 	gnutls_certificate_free_credentials(srv.creds);
 	nuauth_config_clear(&srv.cfg);

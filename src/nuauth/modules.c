@@ -153,8 +153,10 @@ static bool check_acl_periods(struct nuauth_modules *mods, GError **error)
 	return true;
 }
 
-bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
-			 const struct nuauth_config *cfg, GError **error)
+static void modules_free(struct nuauth_modules *mods);
+
+static bool load_all(struct nuauth_modules *mods, struct nu_conf *conf,
+		     const struct nuauth_config *cfg, GError **error)
 {
 	mods->all = g_ptr_array_new();
 	mods->user_check = g_ptr_array_new();
@@ -203,10 +205,39 @@ bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
 	       check_acl_periods(mods, error);
 }
 
-void nuauth_modules_unload(struct nuauth_modules *mods)
+struct nuauth_modules *nuauth_modules_load(struct nu_conf *conf,
+					   const struct nuauth_config *cfg, GError **error)
 {
-	if (!mods->all)
+	struct nuauth_modules *mods = g_new0(struct nuauth_modules, 1);
+
+	mods->refs = 1;
+	if (!load_all(mods, conf, cfg, error)) {
+		modules_free(mods);
+		return NULL;
+	}
+	return mods;
+}
+
+struct nuauth_modules *nuauth_modules_ref(struct nuauth_modules *mods)
+{
+	g_atomic_int_inc(&mods->refs);
+	return mods;
+}
+
+void nuauth_modules_unref(struct nuauth_modules *mods)
+{
+	if (!mods || !g_atomic_int_dec_and_test(&mods->refs))
 		return;
+	log_debug("a set of %u module(s) is no longer used: unloading it", mods->all->len);
+	modules_free(mods);
+}
+
+static void modules_free(struct nuauth_modules *mods)
+{
+	if (!mods->all) {
+		g_free(mods);
+		return;
+	}
 	for (guint i = mods->all->len; i-- > 0;) {
 		struct nuauth_module_instance *m = g_ptr_array_index(mods->all, i);
 		if (m->api->deinit)
@@ -225,12 +256,12 @@ void nuauth_modules_unload(struct nuauth_modules *mods)
 	g_ptr_array_free(mods->user_logs, TRUE);
 	g_ptr_array_free(mods->user_session_logs, TRUE);
 	g_ptr_array_free(mods->session_modify, TRUE);
-	memset(mods, 0, sizeof(*mods));
+	g_free(mods);
 }
 
 void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev)
 {
-	GPtrArray *hook = srv->modules.user_session_logs;
+	GPtrArray *hook = srv->modules->user_session_logs;
 
 	if (!(srv->cfg.log_users & NUAUTH_LOG_SESSIONS))
 		return;
@@ -244,7 +275,7 @@ void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_ses
 void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
 			     const struct nuauth_user *user, int verdict, const char *acl_name)
 {
-	GPtrArray *hook = srv->modules.user_logs;
+	GPtrArray *hook = srv->modules->user_logs;
 	unsigned want = srv->cfg.log_users;
 
 	if (!(want & NUAUTH_LOG_ALL) &&
@@ -259,7 +290,7 @@ void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_pack
 
 void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_end_event *ev)
 {
-	GPtrArray *hook = srv->modules.user_logs;
+	GPtrArray *hook = srv->modules->user_logs;
 
 	if (!(srv->cfg.log_users & (NUAUTH_LOG_ACCEPTS | NUAUTH_LOG_ALL)))
 		return;
@@ -274,7 +305,7 @@ void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_e
 gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 				   const struct nuauth_session_event *ev)
 {
-	GPtrArray *hook = srv->modules.session_modify;
+	GPtrArray *hook = srv->modules->session_modify;
 	gint64 expires_at = 0;
 
 	for (guint i = 0; i < hook->len; i++) {

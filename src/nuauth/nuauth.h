@@ -13,7 +13,9 @@
  *   config.c          nuauth.conf into struct nuauth_config
  *   control.c         the control socket nuauthctl talks to (users, stats...)
  *   login_guard.c     locks addresses and user names after failed logins
- *   client_needs.c    what clients announce beyond the flow (NEEDS) */
+ *   client_needs.c    what clients announce beyond the flow (NEEDS)
+ *   workers.c         the worker pool: hooks that may wait run there
+ *   ipauth.c          IP authentication: the user's groups, cached, from the pool */
 #ifndef NUAUTH_H
 #define NUAUTH_H
 
@@ -81,6 +83,8 @@ struct nuauth_config {
 	unsigned tls_auth_by_cert;	/* 0 no, 1 allowed, 2 required */
 	enum nuauth_cert_field tls_cert_user_field;	/* where the user name is */
 	bool client_send_app_always;	/* nuauth_client_send_app=always */
+	unsigned number_authcheckers;	/* nuauth_number_authcheckers: pool threads */
+	unsigned user_groups_cache_ttl;	/* nuauth_user_groups_cache_ttl, s; 0 none */
 };
 
 /* nuauth_log_users bits. */
@@ -115,11 +119,18 @@ struct nuauth_modules {
 	GPtrArray *user_session_logs;	/* user_session_log */
 	GPtrArray *session_modify;
 	GPtrArray *all;			/* owns the instances */
+	gint refs;			/* srv->modules and each job on the pool */
 };
 
-bool nuauth_modules_load(struct nuauth_modules *mods, struct nu_conf *conf,
-			 const struct nuauth_config *cfg, GError **error);
-void nuauth_modules_unload(struct nuauth_modules *mods);
+/* A fresh set (one reference) with every module of cfg loaded; NULL with
+ * *error when one fails (nothing stays loaded). */
+struct nuauth_modules *nuauth_modules_load(struct nu_conf *conf,
+					   const struct nuauth_config *cfg, GError **error);
+/* A job that calls hooks on a worker holds a reference on the set it
+ * started with, so that a reload cannot unload it under the job; the last
+ * unref (on the main thread) unloads the modules. */
+struct nuauth_modules *nuauth_modules_ref(struct nuauth_modules *mods);
+void nuauth_modules_unref(struct nuauth_modules *mods);
 /* The logging and session hooks (nuauth_log_users decides which run). */
 struct nuauth_server;
 void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev);
@@ -166,7 +177,7 @@ struct nuauth_server {
 	const char *conf_path;
 	struct nu_conf *conf;
 	struct nuauth_config cfg;
-	struct nuauth_modules modules;
+	struct nuauth_modules *modules;	/* the running set (one reference) */
 	gnutls_certificate_credentials_t creds;
 	GMainLoop *loop;
 	GList *gateways;		/* struct nuauth_gateway * */
@@ -177,6 +188,8 @@ struct nuauth_server {
 	struct nuauth_control *control;
 	struct nu_login_guard *login_guard;	/* login_guard.c */
 	uint32_t client_needs;		/* NU_NEEDS_*: what clients announce */
+	struct nuauth_workers *workers;	/* workers.c */
+	struct nuauth_ipauth *ipauth;	/* ipauth.c */
 };
 
 /* ---- client_needs.c ---- */
@@ -187,6 +200,22 @@ struct nuauth_server {
 void nuauth_client_needs_update(struct nuauth_server *srv, const char *who);
 /* "flow only", "flow and program path"... */
 const char *nuauth_needs_text(uint32_t needs);
+
+/* ---- workers.c ---- */
+/* Runs work(data) on a worker thread, then done(data) on the main loop's
+ * thread.  work() may call only what is safe from any thread: the hooks
+ * module.h marks so, on a module set it holds a reference on; done() owns
+ * the links and tables again.  done() always runs (at exit too). */
+typedef void (*nuauth_work_fn)(void *data);
+struct nuauth_workers *nuauth_workers_new(unsigned threads);
+void nuauth_workers_set_threads(struct nuauth_workers *w, unsigned threads);
+void nuauth_workers_submit(struct nuauth_workers *w, nuauth_work_fn work, nuauth_work_fn done,
+			   void *data);
+/* Jobs submitted whose done() has not run yet. */
+unsigned nuauth_workers_busy(const struct nuauth_workers *w);
+/* Waits for the running jobs, skips the work of queued ones, runs every
+ * done(); then frees the pool. */
+void nuauth_workers_free(struct nuauth_workers *w);
 
 /* ---- main.c ---- */
 /* Reads the configuration again and swaps in a fresh set of modules (SIGHUP
@@ -290,13 +319,20 @@ bool nuauth_sasl_no_verifier(const struct nuauth_sasl *s);
 bool nuauth_sasl_locked(const struct nuauth_sasl *s);
 #define NUAUTH_LOCKED_TEXT "too many failed logins: try again later"
 enum nuauth_sasl_step { NUAUTH_SASL_CONTINUE, NUAUTH_SASL_DONE, NUAUTH_SASL_FAILED };
-/* One step of the conversation.  mech is non-NULL for the first step.  On
- * CONTINUE, *out and *out_len hold the challenge to send; on DONE the user is
- * filled in; on FAILED *why says why (static or owned by s). */
-enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
-				       const uint8_t *in, size_t in_len, bool has_in,
-				       const uint8_t **out, size_t *out_len,
-				       struct nuauth_session_user *user, const char **why);
+/* One step of the conversation, on a worker (it calls the user_check,
+ * scram_verifier or get_user_groups hooks of mods, on which the caller
+ * holds a reference).  mech is non-NULL for the first step.  On CONTINUE,
+ * *out and *out_len hold the challenge to send (valid until the next
+ * step); on FAILED *why says why (static or owned by s).  Nothing but s
+ * is written (and the login_guard table read, under its lock). */
+enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, struct nuauth_modules *mods,
+				       const char *mech, const uint8_t *in, size_t in_len,
+				       bool has_in, const uint8_t **out, size_t *out_len,
+				       const char **why);
+/* Back on the main thread, after a step that ended the login: counts it
+ * for login_guard; on DONE fills user (when not NULL). */
+void nuauth_sasl_settle(struct nuauth_sasl *s, enum nuauth_sasl_step r,
+			struct nuauth_session_user *user);
 
 /* ---- cert_login.c ---- */
 /* The user named by the client's certificate (nuauth_tls_cert_user_field)
@@ -304,8 +340,8 @@ enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
  * otherwise.  addr: the client's, for the log. */
 char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const char *addr);
 /* uid and groups of a user known by name alone, from the
- * nuauth_get_user_groups_module chain. */
-enum nuauth_user_status nuauth_user_groups(struct nuauth_server *srv, const char *name,
+ * nuauth_get_user_groups_module chain of mods (any thread). */
+enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
 					   uint32_t *uid, GArray *groups);
 
 /* ---- correlate.c ---- */
@@ -322,6 +358,26 @@ void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_
 void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl);
 /* Packets waiting for their user. */
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor);
+/* Decides a packet of an ip-authenticated user (ipauth.c) whose groups
+ * are known (status OK), or drops it (status: why not). */
+void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+				const struct nu_packet_ask *ask, const char *name,
+				enum nuauth_user_status status, uint32_t uid, GArray *groups);
+
+/* ---- ipauth.c ---- */
+struct nuauth_ipauth *nuauth_ipauth_new(struct nuauth_server *srv);
+void nuauth_ipauth_free(struct nuauth_ipauth *ia);
+/* A packet from a host without a client: false when no ip_authentication
+ * module names its user; otherwise the packet is answered now (groups
+ * cached) or once its user's groups are read on the pool. */
+bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
+			  const struct nu_packet_ask *ask);
+/* The gateway's link is gone: its packets waiting for groups are forgotten. */
+void nuauth_ipauth_gateway_gone(struct nuauth_ipauth *ia, struct nuauth_gateway *gw);
+/* A reload: the cached groups are forgotten. */
+void nuauth_ipauth_flush(struct nuauth_ipauth *ia);
+/* Packets waiting for their user's groups. */
+unsigned nuauth_ipauth_waiting(const struct nuauth_ipauth *ia);
 
 /* ---- connections.c ---- */
 /* srv: for the connection-end hooks. */

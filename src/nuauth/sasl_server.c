@@ -11,7 +11,11 @@
  *                  (cert_login.c); uid and groups from get_user_groups.
  *
  * Every callback of a conversation runs inside sasl_server_start/step,
- * on nuauth's main thread. */
+ * which run on a worker of the pool (workers.c; client_session.c submits
+ * each step and handles its result on the main thread).  One conversation
+ * is never on two threads at once: its link takes no AUTH message while a
+ * step runs.  Cyrus' global state (plugin lists, sasl_dispose) is guarded
+ * by the GMutex callbacks installed before sasl_server_init. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -31,6 +35,7 @@
 
 struct nuauth_sasl {
 	struct nuauth_server *srv;
+	struct nuauth_modules *mods;	/* the set the running step asks */
 	sasl_conn_t *conn;
 	sasl_callback_t callbacks[3];
 	char *mechs;			/* offered to this client */
@@ -140,7 +145,7 @@ static struct nuauth_sasl *conn_state(const sasl_utils_t *utils)
 /* The SCRAM verifier of name from the user_check chain; fills s. */
 static char *find_verifier(struct nuauth_sasl *s, const char *name)
 {
-	GPtrArray *chain = s->srv->modules.user_check;
+	GPtrArray *chain = s->mods->user_check;
 	const char *v = NULL;
 	bool any_hook = false, password_only = false;
 
@@ -221,9 +226,42 @@ static int auxprop_init(const sasl_utils_t *utils, int max_version, int *out_ver
 	return SASL_OK;
 }
 
+/* Cyrus' own mutexes do nothing unless the application gives real ones:
+ * steps run on several workers at once. */
+static void *mutex_alloc(void)
+{
+	GMutex *m = g_new0(GMutex, 1);
+
+	g_mutex_init(m);
+	return m;
+}
+
+static int mutex_lock(void *m)
+{
+	g_mutex_lock(m);
+	return SASL_OK;
+}
+
+static int mutex_unlock(void *m)
+{
+	g_mutex_unlock(m);
+	return SASL_OK;
+}
+
+static void mutex_free(void *m)
+{
+	if (!m)
+		return;
+	g_mutex_clear(m);
+	g_free(m);
+}
+
 bool nuauth_sasl_global_init(GError **error)
 {
-	int ret = sasl_server_init(global_callbacks, "nuauth");
+	int ret;
+
+	sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
+	ret = sasl_server_init(global_callbacks, "nuauth");
 
 	if (ret == SASL_OK)
 		ret = sasl_auxprop_add_plugin(AUXPROP_NAME, auxprop_init);
@@ -239,7 +277,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 			unsigned passlen, struct propctx *propctx)
 {
 	struct nuauth_sasl *s = ctx;
-	GPtrArray *chain = s->srv->modules.user_check;
+	GPtrArray *chain = s->mods->user_check;
 	char *name = plain_user_name(conn, user, strlen(user));
 
 	set_tried(s, name);
@@ -268,7 +306,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 /* Does the user_check chain offer hook (user_check or scram_verifier)? */
 static bool chain_has(struct nuauth_server *srv, bool scram)
 {
-	GPtrArray *chain = srv->modules.user_check;
+	GPtrArray *chain = srv->modules->user_check;
 
 	for (guint i = 0; i < chain->len; i++) {
 		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
@@ -466,7 +504,7 @@ static bool finish_login(struct nuauth_sasl *s)
 			return false;
 		}
 		g_array_set_size(s->groups, 0);
-		st = nuauth_user_groups(s->srv, name, &s->uid, s->groups);
+		st = nuauth_user_groups(s->mods, name, &s->uid, s->groups);
 		if (st != NUAUTH_USER_OK) {
 			s->status = st;
 			s->why = g_strdup_printf("certificate user %s is not known here", name);
@@ -484,14 +522,16 @@ static bool finish_login(struct nuauth_sasl *s)
 	return true;
 }
 
-enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
-				       const uint8_t *in, size_t in_len, bool has_in,
-				       const uint8_t **out, size_t *out_len,
-				       struct nuauth_session_user *user, const char **why)
+enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, struct nuauth_modules *mods,
+				       const char *mech, const uint8_t *in, size_t in_len,
+				       bool has_in, const uint8_t **out, size_t *out_len,
+				       const char **why)
 {
 	const char *sout = NULL;
 	unsigned slen = 0;
 	int ret;
+
+	s->mods = mods;
 
 	if (mech) {
 		s->status = NUAUTH_USER_ERROR;
@@ -515,15 +555,29 @@ enum nuauth_sasl_step nuauth_sasl_step(struct nuauth_sasl *s, const char *mech,
 	}
 	if (ret != SASL_OK || !finish_login(s)) {
 		*why = failure_text(s, ret);
+		s->mods = NULL;
+		return NUAUTH_SASL_FAILED;
+	}
+	s->mods = NULL;
+	return NUAUTH_SASL_DONE;
+}
+
+void nuauth_sasl_settle(struct nuauth_sasl *s, enum nuauth_sasl_step r,
+			struct nuauth_session_user *user)
+{
+	if (r == NUAUTH_SASL_FAILED) {
 		/* Counted once per failed login, locks excepted (login_guard.c
 		 * logged those when they began). */
 		if (!s->locked && s->tried && !s->no_verifier)
 			nuauth_login_failed(s->srv, s->addr, s->tried);
-		return NUAUTH_SASL_FAILED;
+		return;
 	}
+	if (r != NUAUTH_SASL_DONE)
+		return;
 	nuauth_login_succeeded(s->srv, s->user);
+	if (!user)
+		return;
 	user->name = g_strdup(s->user);
 	user->uid = s->uid;
 	user->groups = g_array_ref(s->groups);
-	return NUAUTH_SASL_DONE;
 }

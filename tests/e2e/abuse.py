@@ -11,6 +11,9 @@
                                    SADDR (not this client's address)
     abuse.py login USER PASSWORD   one login: prints "ok MS" or
                                    "refused MS: TEXT" (the AUTH_RESULT text)
+    abuse.py burst N P USER PASSWORD
+                                   N PLAIN logins, P at a time: prints
+                                   "ok K of N in MS ms: R logins/s"
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address).
 """
@@ -146,6 +149,39 @@ def login_once(user, password):
     s.close()
 
 
+def burst(n, parallel, user, password):
+    import threading
+    lock = threading.Lock()
+    left = [n]
+    ok = [0]
+
+    def run():
+        while True:
+            with lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
+            s = connect()
+            try:
+                good = login(s, user, password)
+            except (EOFError, OSError):
+                good = False
+            s.close()
+            if good:
+                with lock:
+                    ok[0] += 1
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=run) for _ in range(parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ms = (time.monotonic() - start) * 1000
+    print("ok %d of %d in %d ms: %.0f logins/s" % (ok[0], n, ms, ok[0] * 1000 / ms),
+          flush=True)
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -157,6 +193,8 @@ elif cmd == "stall":
     stall(int(sys.argv[2]), int(sys.argv[3]))
 elif cmd == "announce":
     announce(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4])
+elif cmd == "burst":
+    burst(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].encode(), sys.argv[5].encode())
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:

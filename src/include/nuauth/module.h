@@ -7,7 +7,18 @@
  * nuauth refuses a module whose api_version differs from
  * NUAUTH_MODULE_API_VERSION.  Hooks a module does not provide are NULL.
  * Modules resolve nuauth's own functions (log.h, conf.h, flow.h) from the
- * nuauth executable. */
+ * nuauth executable.
+ *
+ * Threads.  init, deinit and every hook not named below run on nuauth's
+ * main thread, one at a time; they must not block.  user_check,
+ * scram_verifier and get_user_groups may wait (a directory, PBKDF2): they
+ * run on nuauth's worker pool (nuauth_number_authcheckers threads), so
+ * they may be called from several threads at once, with the same priv,
+ * and concurrently with the main thread's hooks of the same instance.
+ * They must therefore only read state that init built, or lock what they
+ * change (log.h is thread-safe).  An instance is never deinit'ed while one
+ * of these calls runs: after a reload the old instances stay until the
+ * last call on them has returned. */
 #ifndef NUAUTH_MODULE_H
 #define NUAUTH_MODULE_H
 
@@ -133,7 +144,8 @@ struct nuauth_module {
 	void (*deinit)(void *priv);
 
 	/* nuauth_user_check_module: checks the password of user; on success
-	 * fills *uid and appends the user's groups to groups (guint32). */
+	 * fills *uid and appends the user's groups to groups (guint32).
+	 * Worker threads, concurrently (see the top of this file). */
 	enum nuauth_user_status (*user_check)(void *priv, const char *user,
 					      const char *password, size_t password_len,
 					      uint32_t *uid, GArray *groups);
@@ -144,7 +156,9 @@ struct nuauth_module {
 	 * On NUAUTH_USER_OK fills *uid and groups as user_check does, and sets
 	 * *verifier (owned by the module, read before its next call) or NULL
 	 * when the user has no verifier for mech.  NUAUTH_USER_UNKNOWN: ask
-	 * the next module; NUAUTH_USER_DISABLED. */
+	 * the next module; NUAUTH_USER_DISABLED.  *verifier must stay valid
+	 * for the calling thread until its next call (concurrent calls must
+	 * not share one buffer).  Worker threads, concurrently. */
 	enum nuauth_user_status (*scram_verifier)(void *priv, const char *user, const char *mech,
 						  const char **verifier, uint32_t *uid,
 						  GArray *groups);
@@ -163,7 +177,8 @@ struct nuauth_module {
 
 	/* nuauth_get_user_groups_module: the uid and groups (appended to
 	 * groups, guint32) of a user known by name alone, e.g. one found by
-	 * IP authentication.  NUAUTH_USER_UNKNOWN: ask the next module. */
+	 * IP authentication or a certificate.  NUAUTH_USER_UNKNOWN: ask the
+	 * next module.  Worker threads, concurrently. */
 	enum nuauth_user_status (*get_user_groups)(void *priv, const char *user,
 						   uint32_t *uid, GArray *groups);
 
