@@ -38,30 +38,10 @@ struct nu_ldap_aclstore {
 	gint64 started;			/* monotonic, µs */
 };
 
-struct period_check {
-	bool (*known)(const char *period, void *ctx);
-	void *ctx;
-	GError **error;
-};
-
-static bool check_one_period(const char *acl, const char *period, const char *where,
-			     void *ctx)
-{
-	struct period_check *pc = ctx;
-
-	if (pc->known(period, pc->ctx))
-		return true;
-	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-		    "%s: acl [%s]: unknown period `%s'", where, acl, period);
-	return false;
-}
-
 static bool periods_ok(const struct nu_ldap_aclstore *st, const struct nu_acl_set *set,
 		       GError **error)
 {
-	struct period_check pc = { st->known, st->known_ctx, error };
-
-	return !st->known || nu_acl_foreach_period(set, check_one_period, &pc);
+	return !st->known || nu_acl_check_periods(set, st->known, st->known_ctx, error);
 }
 
 /* On the main loop: takes the thread's result. */

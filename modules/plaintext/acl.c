@@ -216,6 +216,32 @@ unsigned nu_acl_needs(const struct nu_acl_set *set)
 	return needs;
 }
 
+struct period_check {
+	bool (*known)(const char *period, void *ctx);
+	void *ctx;
+	GError **error;
+};
+
+static bool check_one_period(const char *acl, const char *period, const char *where,
+			     void *ctx)
+{
+	struct period_check *pc = ctx;
+
+	if (pc->known(period, pc->ctx))
+		return true;
+	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+		    "%s: acl [%s]: unknown period `%s'", where, acl, period);
+	return false;
+}
+
+bool nu_acl_check_periods(const struct nu_acl_set *set,
+			  bool (*known)(const char *period, void *ctx), void *ctx, GError **error)
+{
+	struct period_check pc = { known, ctx, error };
+
+	return nu_acl_foreach_period(set, check_one_period, &pc);
+}
+
 bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, void *ctx)
 {
 	for (guint i = 0; set && i < set->acls->len; i++) {

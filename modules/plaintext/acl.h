@@ -67,6 +67,10 @@ unsigned nu_acl_needs(const struct nu_acl_set *set);
 typedef bool (*nu_acl_period_fn)(const char *acl, const char *period, const char *where,
 				 void *ctx);
 bool nu_acl_foreach_period(const struct nu_acl_set *set, nu_acl_period_fn fn, void *ctx);
+/* The module hook check_periods on set: false, with an error naming the
+ * ACL's place, at the first period known() does not know. */
+bool nu_acl_check_periods(const struct nu_acl_set *set,
+			  bool (*known)(const char *period, void *ctx), void *ctx, GError **error);
 
 /* Appends to matches (struct nuauth_acl_match) every ACL, in file order,
  * that matches packet and user (by uid or one of its groups).  The strings

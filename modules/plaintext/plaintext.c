@@ -117,31 +117,12 @@ static unsigned plaintext_needs(void *priv)
 	return nu_acl_needs(pt->acls);
 }
 
-struct period_check {
-	bool (*known)(const char *period, void *ctx);
-	void *ctx;
-	GError **error;
-};
-
-static bool check_one_period(const char *acl, const char *period, const char *where,
-			     void *ctx)
-{
-	struct period_check *pc = ctx;
-
-	if (pc->known(period, pc->ctx))
-		return true;
-	g_set_error(pc->error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-		    "%s: acl [%s]: unknown period `%s'", where, acl, period);
-	return false;
-}
-
 static bool plaintext_check_periods(void *priv, bool (*known)(const char *period, void *ctx),
 				    void *ctx, GError **error)
 {
 	struct plaintext *pt = priv;
-	struct period_check pc = { known, ctx, error };
 
-	return nu_acl_foreach_period(pt->acls, check_one_period, &pc);
+	return nu_acl_check_periods(pt->acls, known, ctx, error);
 }
 
 static const struct nuauth_module plaintext_module = {
