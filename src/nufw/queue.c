@@ -416,17 +416,20 @@ int nufw_queue_fd(const struct nufw_queue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
-		       bool set_mark, uint32_t mark)
+/* One verdict message: for id alone (NFQNL_MSG_VERDICT), or for every
+ * packet up to id (NFQNL_MSG_VERDICT_BATCH, which cannot carry the
+ * connection's mark). */
+static int send_verdict(struct nufw_queue *q, uint16_t type, uint32_t id, bool accept,
+			bool set_mark, uint32_t mark)
 {
 	union msg_buf mb;
 	struct nlmsghdr *nlh;
 
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_VERDICT, q->queue_num);
+	nlh = nfq_nlmsg_put(mb.raw, type, q->queue_num);
 	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
 	if (set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (set_mark && q->ct_mark) {
+	if (set_mark && q->ct_mark && type == NFQNL_MSG_VERDICT) {
 		struct nlattr *ct = mnl_attr_nest_start(nlh, NFQA_CT);
 		mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
 		mnl_attr_nest_end(nlh, ct);
@@ -436,19 +439,16 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 	return 0;
 }
 
+int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
+		       bool set_mark, uint32_t mark)
+{
+	return send_verdict(q, NFQNL_MSG_VERDICT, id, accept, set_mark, mark);
+}
+
 int nufw_queue_verdict_batch(struct nufw_queue *q, uint32_t id, bool accept,
 			     bool set_mark, uint32_t mark)
 {
-	union msg_buf mb;
-	struct nlmsghdr *nlh;
-
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_VERDICT_BATCH, q->queue_num);
-	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
-	if (set_mark)
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	return 0;
+	return send_verdict(q, NFQNL_MSG_VERDICT_BATCH, id, accept, set_mark, mark);
 }
 
 int nufw_queue_set_maxlen(struct nufw_queue *q, uint32_t max_len,
