@@ -69,6 +69,16 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
 	return n;
 }
 
+/* The authquality= scale of a login by its mechanism. */
+static enum nuauth_auth_quality auth_quality(const char *mechanism)
+{
+	if (strcmp(mechanism, "EXTERNAL") == 0)
+		return NUAUTH_AUTHQ_CERTIFICATE;
+	if (g_str_has_prefix(mechanism, "SCRAM-"))
+		return NUAUTH_AUTHQ_PROOF;
+	return NUAUTH_AUTHQ_PASSWORD;
+}
+
 void nuauth_clients_recheck(struct nuauth_server *srv, const char *who)
 {
 	GList *l = srv->clients;
@@ -410,6 +420,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	cl->since = g_get_real_time();
 	cl->srv->stats.logins_ok++;
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
+	cl->user.auth_quality = auth_quality(cl->user.mechanism);
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
 	nuauth_client_send_needs(cl);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,

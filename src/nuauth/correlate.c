@@ -98,18 +98,6 @@ static const char *verdict_name(int verdict)
 
 /* Decides ask for the user su and answers the gateway.  cl is the client
  * that claimed the flow, NULL for a user found by IP authentication. */
-/* The authquality= scale of a login by mechanism (none: IP authentication). */
-static enum nuauth_auth_quality auth_quality(const char *mechanism)
-{
-	if (!mechanism)
-		return NUAUTH_AUTHQ_IP;
-	if (strcmp(mechanism, "EXTERNAL") == 0)
-		return NUAUTH_AUTHQ_CERTIFICATE;
-	if (g_str_has_prefix(mechanism, "SCRAM-"))
-		return NUAUTH_AUTHQ_PROOF;
-	return NUAUTH_AUTHQ_PASSWORD;
-}
-
 static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 			      const struct nu_packet_ask *ask,
 			      const struct nuauth_session_user *su, struct nuauth_client *cl,
@@ -135,7 +123,7 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		.uid = su->uid,
 		.groups = (const uint32_t *)(const void *)su->groups->data,
 		.ngroups = su->groups->len,
-		.auth_quality = auth_quality(su->mechanism),
+		.auth_quality = su->auth_quality,
 	};
 	struct nuauth_verdict v;
 	char flow_text[NU_FLOW_STRLEN];
@@ -212,7 +200,8 @@ void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gat
 				const struct nu_packet_ask *ask, const char *name,
 				enum nuauth_user_status status, uint32_t uid, GArray *groups)
 {
-	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups };
+	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups,
+					  .auth_quality = NUAUTH_AUTHQ_IP };
 	char flow_text[NU_FLOW_STRLEN];
 
 	if (status == NUAUTH_USER_OK) {

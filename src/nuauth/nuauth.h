@@ -151,6 +151,7 @@ struct nuauth_session_user {
 	uint32_t uid;
 	GArray *groups;			/* guint32 */
 	char *mechanism;		/* the SASL mechanism of the login */
+	enum nuauth_auth_quality auth_quality;	/* what that mechanism proves */
 	char *os_sysname;
 	char *os_release;
 	char *os_version;
