@@ -81,6 +81,8 @@ const char *nu_msg_type_name(uint8_t type)
 		return "LOGOUT";
 	case NU_MSG_CONN_DESTROY:
 		return "CONN_DESTROY";
+	case NU_MSG_CONN_EXPIRES:
+		return "CONN_EXPIRES";
 	case NU_MSG_AUTH_START:
 		return "AUTH_START";
 	case NU_MSG_AUTH_STEP:
@@ -1040,6 +1042,31 @@ enum nu_proto_status nu_conn_destroy_decode(const uint8_t *msg, size_t len,
 {
 	memset(flow, 0, sizeof(*flow));
 	return decode_msg(msg, len, NU_MSG_CONN_DESTROY, flow_only_attrs, flow, NULL, NULL);
+}
+
+static const struct attr_row conn_expires_attrs[] = {
+	{ ROW(NU_ATTR_FLOW, KIND_FLOW, ATTR_MANDATORY, struct nu_conn_expires, flow) },
+	{ ROW(NU_ATTR_EXPIRES, KIND_U32, ATTR_ASKED, struct nu_conn_expires, expires_in) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_conn_expires_encode(uint8_t *buf, size_t cap,
+					    const struct nu_conn_expires *m, size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_CONN_EXPIRES, 0, conn_expires_attrs, m,
+			  m->has_expires ? ABIT(NU_ATTR_EXPIRES) : 0, out_len);
+}
+
+enum nu_proto_status nu_conn_expires_decode(const uint8_t *msg, size_t len,
+					    struct nu_conn_expires *m)
+{
+	enum nu_proto_status st;
+	attr_set seen = 0;
+
+	memset(m, 0, sizeof(*m));
+	st = decode_msg(msg, len, NU_MSG_CONN_EXPIRES, conn_expires_attrs, m, NULL, &seen);
+	m->has_expires = HAS(seen, NU_ATTR_EXPIRES);
+	return st;
 }
 
 /* ---- PUSH ---- */

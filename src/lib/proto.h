@@ -27,11 +27,12 @@
 enum nu_msg_type {
 	NU_MSG_HELLO		= 1,	/* both ways, first message on a link */
 	NU_MSG_ERROR		= 2,	/* both ways: TEXT, then the sender closes */
-	NU_MSG_KEEPALIVE	= 3,	/* both ways; id echoed in the answer */
+	NU_MSG_KEEPALIVE	= 3,	/* peer -> nuauth, echoed back with its id */
 	NU_MSG_PACKET_ASK	= 16,	/* nufw -> nuauth: id = packet id */
 	NU_MSG_DECISION		= 17,	/* nuauth -> nufw: id = packet id */
 	NU_MSG_CONN_END		= 18,	/* nufw -> nuauth: a connection ended (-C) */
 	NU_MSG_CONN_DESTROY	= 19,	/* nuauth -> nufw: end this connection */
+	NU_MSG_CONN_EXPIRES	= 20,	/* nuauth -> nufw: its end time moved */
 	NU_MSG_AUTH_START	= 32,	/* client -> nuauth: MECH, optional SASL_DATA */
 	NU_MSG_AUTH_STEP	= 33,	/* both ways during SASL: SASL_DATA */
 	NU_MSG_AUTH_RESULT	= 34,	/* nuauth -> client: RESULT, TEXT, USER */
@@ -306,6 +307,17 @@ enum nu_proto_status nu_conn_end_decode(const uint8_t *msg, size_t len, struct n
  * mandatory. */
 enum nu_proto_status nu_conn_destroy_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow, size_t *out_len);
 enum nu_proto_status nu_conn_destroy_decode(const uint8_t *msg, size_t len, struct nu_flow *flow);
+
+/* CONN_EXPIRES: the end time of an accepted connection changed (a reload
+ * moved its ACL's period): FLOW mandatory; EXPIRES, seconds from now, or
+ * absent when the connection has no end time any more. */
+struct nu_conn_expires {
+	struct nu_flow flow;
+	bool has_expires;
+	uint32_t expires_in;
+};
+enum nu_proto_status nu_conn_expires_encode(uint8_t *buf, size_t cap, const struct nu_conn_expires *m, size_t *out_len);
+enum nu_proto_status nu_conn_expires_decode(const uint8_t *msg, size_t len, struct nu_conn_expires *m);
 
 /* PUSH: optional FLOW (the flow nuauth is asking about). */
 enum nu_proto_status nu_push_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow_or_null, size_t *out_len);

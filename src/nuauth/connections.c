@@ -39,6 +39,8 @@ struct conn {
 	char *expiry_acl;		/* the ACL whose period it is */
 	char *expiry_period;		/* the name of that period */
 	guint expiry_timer;		/* GLib source; 0 none */
+	bool expiry_moved;		/* by a reload, after the decision that
+					 * told the gateway the first end time */
 };
 
 struct nuauth_connections {
@@ -263,13 +265,19 @@ unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
 		GList *next = l->next;
 		struct conn *c = l->data;
 
-		if (!c->gw && strcmp(c->gw_id, id) == 0) {
+		l = next;
+		if (strcmp(c->gw_id, id) != 0)
+			continue;
+		/* The new link may be the one of the worker that follows the
+		 * flow, which may have missed the move while it was away. */
+		if (c->expiry_moved && !c->ending && !c->end_due)
+			nuauth_gateway_send_expires(gw, &c->flow, c->expires, false);
+		if (!c->gw) {
 			c->gw = gw;
 			if (c->end_due || c->ending)
 				end_connection(cs, c);	/* again, for an ending one */
 			n++;
 		}
-		l = next;
 	}
 	return n;
 }
@@ -345,6 +353,13 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			g_source_remove(c->expiry_timer);
 		c->expiry_timer = 0;
 		if (nuauth_period_current(srv, c->expiry_period, now, &ends_at)) {
+			if (ends_at != c->expires) {
+				/* nufw ends it at the time it was given:
+				 * move that too. */
+				c->expiry_moved = true;
+				if (c->gw)
+					nuauth_gateway_send_expires(c->gw, &c->flow, ends_at, true);
+			}
 			c->expires = ends_at;
 			if (ends_at)
 				arm_expiry(c);

@@ -72,6 +72,15 @@ static void send_hello(struct nuauth_gateway *gw)
 		nu_msgconn_send(gw->link, buf, len);
 }
 
+/* An end time as the gateway gets it: seconds from now, so that its clock
+ * need not agree with ours. */
+static uint32_t seconds_left(time_t expires)
+{
+	time_t now = time(NULL);
+
+	return expires > now ? (uint32_t)MIN(expires - now, (time_t)UINT32_MAX) : 0;
+}
+
 void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 				  int verdict, bool has_mark, uint32_t mark, time_t expires)
 {
@@ -80,12 +89,9 @@ void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
 	uint8_t buf[64];
 	size_t len;
 
-	/* Relative, so that the gateway's clock need not agree with ours. */
 	if (expires) {
-		time_t now = time(NULL);
-
 		d.has_expires = true;
-		d.expires_in = expires > now ? (uint32_t)MIN(expires - now, (time_t)UINT32_MAX) : 0;
+		d.expires_in = seconds_left(expires);
 	}
 	if (nu_decision_encode(buf, sizeof(buf), &d, &len) != NU_PROTO_OK)
 		return;
@@ -101,6 +107,29 @@ void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow
 
 	if (nu_conn_destroy_encode(buf, sizeof(buf), flow, &len) == NU_PROTO_OK)
 		nu_msgconn_send(gw->link, buf, len);
+}
+
+void nuauth_gateway_send_expires(struct nuauth_gateway *gw, const struct nu_flow *flow,
+				 time_t expires, bool every_link)
+{
+	struct nu_conn_expires m = { .flow = *flow, .has_expires = expires != 0 };
+	uint8_t buf[128];
+	size_t len;
+
+	if (expires)
+		m.expires_in = seconds_left(expires);
+	if (nu_conn_expires_encode(buf, sizeof(buf), &m, &len) != NU_PROTO_OK)
+		return;
+	if (!every_link) {
+		nu_msgconn_send(gw->link, buf, len);
+		return;
+	}
+	for (GList *l = gw->srv->gateways; l; l = l->next) {
+		struct nuauth_gateway *o = l->data;
+
+		if (o->hello_done && strcmp(nuauth_gateway_id(o), nuauth_gateway_id(gw)) == 0)
+			nu_msgconn_send(o->link, buf, len);
+	}
 }
 
 /* The gateway speaks our protocol now: the connections it passed before a

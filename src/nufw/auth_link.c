@@ -159,6 +159,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			l->ops->on_destroy(&flow, l->ctx);
 		break;
 	}
+	case NU_MSG_CONN_EXPIRES: {
+		struct nu_conn_expires m;
+		st = nu_conn_expires_decode(msg, len, &m);
+		if (st == NU_PROTO_OK && l->state == LINK_UP)
+			l->ops->on_expires(&m, l->ctx);
+		break;
+	}
 	case NU_MSG_KEEPALIVE:
 		return;
 	case NU_MSG_ERROR:

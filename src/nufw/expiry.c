@@ -41,15 +41,23 @@ void nufw_expiry_free(struct nufw_expiry *e)
 	g_free(e);
 }
 
-bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
+bool nufw_expiry_move(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
 {
 	struct item *it = g_hash_table_lookup(e->by_flow, flow);
 
-	if (it) {
-		it->deadline = deadline;
-		g_sequence_sort_changed(it->pos, by_deadline, NULL);
+	if (!it)
+		return false;
+	it->deadline = deadline;
+	g_sequence_sort_changed(it->pos, by_deadline, NULL);
+	return true;
+}
+
+bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
+{
+	struct item *it;
+
+	if (nufw_expiry_move(e, flow, deadline))
 		return true;
-	}
 	if (g_hash_table_size(e->by_flow) >= NUFW_EXPIRY_MAX)
 		return false;
 	it = g_new(struct item, 1);
@@ -60,14 +68,15 @@ bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 d
 	return true;
 }
 
-void nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow)
+bool nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow)
 {
 	struct item *it = g_hash_table_lookup(e->by_flow, flow);
 
 	if (!it)
-		return;
+		return false;
 	g_hash_table_remove(e->by_flow, &it->flow);
 	g_sequence_remove(it->pos);	/* frees it */
+	return true;
 }
 
 unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,

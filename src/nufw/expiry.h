@@ -21,8 +21,11 @@ void nufw_expiry_free(struct nufw_expiry *e);
 /* flow must end at deadline (g_get_monotonic_time() units); a flow already
  * followed gets the new deadline.  false when the table is full. */
 bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline);
-/* Forgets flow (it ended, or was decided again without an end time). */
-void nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow);
+/* Gives flow a new deadline only if it is followed already; false if not. */
+bool nufw_expiry_move(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline);
+/* Forgets flow (it ended, or was decided again without an end time); false
+ * if it was not followed. */
+bool nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow);
 /* Calls fn for, and forgets, every flow whose deadline is <= now. */
 unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
 			 void (*fn)(const struct nu_flow *flow, void *ctx), void *ctx);

@@ -277,6 +277,27 @@ static void on_destroy(const struct nu_flow *flow, void *ctx)
 	end_connection(ctx, flow, "at nuauth's request");
 }
 
+/* A reload on nuauth moved the end of a connection's period.  Each of the
+ * gateway's links hears it; the worker that follows the flow applies it.
+ * One this worker does not follow (nufw restarted since) is left to nuauth,
+ * which ends it at the new time itself. */
+static void on_expires(const struct nu_conn_expires *m, void *ctx)
+{
+	struct nufw_worker *w = ctx;
+	char text[NU_FLOW_STRLEN];
+
+	if (!m->has_expires) {
+		if (nufw_expiry_remove(w->expiry, &m->flow))
+			log_info("%s: no end time any more",
+				 nu_flow_format(&m->flow, text, sizeof(text)));
+		return;
+	}
+	if (nufw_expiry_move(w->expiry, &m->flow,
+			     g_get_monotonic_time() + (gint64)m->expires_in * G_USEC_PER_SEC))
+		log_info("%s: ends in %u s now", nu_flow_format(&m->flow, text, sizeof(text)),
+			 m->expires_in);
+}
+
 static void on_expiry(const struct nu_flow *flow, void *ctx)
 {
 	end_connection(ctx, flow, "at the end of its time period");
@@ -336,6 +357,7 @@ static const struct nufw_link_ops link_ops = {
 	.on_down = on_link_down,
 	.on_decision = on_decision,
 	.on_destroy = on_destroy,
+	.on_expires = on_expires,
 };
 
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,

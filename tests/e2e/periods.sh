@@ -4,7 +4,9 @@
 # An ACL lets alice reach port 5050 only within a window that ends a few
 # seconds after nuauth starts: inside it she connects; when it ends nuauth
 # has nufw end her open transfer, also when nufw restarted meanwhile; after
-# it her new connections are refused.
+# it her new connections are refused.  A reload that ends, lengthens or
+# shortens the period moves the end of her open connection, on nuauth and
+# on nufw (which ends it by itself when nuauth is gone).
 # Also checks that a malformed periods file, an ACL naming an unknown period
 # and an ACL with a period but no periods module stop nuauth with file:line.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
@@ -197,18 +199,53 @@ test_reload_ends_period() {
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
-# --- nufw ends the connection itself when its period ends, even with
-# nuauth gone: the end time came with the decision.
-test_period_end_without_nuauth() {
-	local ipt="ip netns exec $NS_G iptables" hpid out end late
-	end=$(( $(date +%s) + 5 ))
-	write_periods "$end"
+# --- a reload that lengthens the period: nufw, which was given the old end
+# time with the decision, is told the new one (CONN_EXPIRES) and keeps the
+# connection past the old end.
+test_reload_lengthens_period() {
+	local ipt="ip netns exec $NS_G iptables" hpid out old_end
+	old_end=$(( $(date +%s) + 4 ))
+	write_periods "$old_end"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-longer "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
+	hpid=$LAB_PID
+	if lab_wait_log held-longer "connected" 5; then
+		write_periods $(( $(date +%s) + 3600 ))
+		kill -HUP "$NUAUTH_PID"
+		lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 4
+		lab_wait_log nufw "ends in 3[56][0-9][0-9] s now" 5
+	fi
+	wait "$hpid"
+	out=$(cat "$LAB_DIR/held-longer.log")
+	if ! grep -q "stalled after" <<<"$out" && [ "$(date +%s)" -gt $((old_end + 2)) ] &&
+	   grep -q "ends in 3[56][0-9][0-9] s now" "$LAB_DIR/nufw.log"; then
+		pass "a reload that lengthens the period keeps alice's connection past the old end"
+	else
+		fail "a reload that lengthens the period keeps alice's connection past the old end" \
+			"$out" "$(tail -3 "$LAB_DIR/nufw.log")"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
+# --- nufw ends the connection itself when its period ends, even with
+# nuauth gone: the end time came with the decision, and a reload that
+# shortened the period moved it.
+test_period_end_without_nuauth() {
+	local ipt="ip netns exec $NS_G iptables" hpid out end=$(date +%s) late
+	write_periods $(( $(date +%s) + 3600 ))
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 5
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 	lab_start_as held-alone "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 10
 	hpid=$LAB_PID
 	if lab_wait_log held-alone "connected" 5; then
+		end=$(( $(date +%s) + 5 ))
+		write_periods "$end"
+		kill -HUP "$NUAUTH_PID"
+		lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 6
+		lab_wait_log nufw "ends in [0-9] s now" 5
 		lab_stop "$NUAUTH_PID"
 	fi
 	wait "$hpid"
@@ -216,9 +253,9 @@ test_period_end_without_nuauth() {
 	out=$(cat "$LAB_DIR/held-alone.log")
 	if grep -q "stalled after" <<<"$out" && awk -v l="$late" 'BEGIN { exit !(l >= 0 && l <= 2.5) }' &&
 	   grep -q "at the end of its time period" "$LAB_DIR/nufw.log"; then
-		pass "with nuauth stopped, nufw ends the connection when its period ends (${late} s after)"
+		pass "with nuauth stopped, nufw ends the connection when its shortened period ends (${late} s after)"
 	else
-		fail "with nuauth stopped, nufw ends the connection when its period ends" \
+		fail "with nuauth stopped, nufw ends the connection when its shortened period ends" \
 			"$out, ${late} s after the end" "$(tail -3 "$LAB_DIR/nufw.log")"
 	fi
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
@@ -239,6 +276,7 @@ lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	test_window
 	test_reload_ends_period
+	test_reload_lengthens_period
 	test_period_end_without_nuauth
 else
 	fail "alice logs in"

@@ -80,6 +80,21 @@ static enum nu_proto_status enc_decision(uint8_t *b, size_t c, const void *m, si
 	return nu_decision_encode(b, c, m, n);
 }
 
+static enum nu_proto_status enc_conn_end(uint8_t *b, size_t c, const void *m, size_t *n)
+{
+	return nu_conn_end_encode(b, c, m, n);
+}
+
+static enum nu_proto_status enc_conn_destroy(uint8_t *b, size_t c, const void *m, size_t *n)
+{
+	return nu_conn_destroy_encode(b, c, m, n);
+}
+
+static enum nu_proto_status enc_conn_expires(uint8_t *b, size_t c, const void *m, size_t *n)
+{
+	return nu_conn_expires_encode(b, c, m, n);
+}
+
 static enum nu_proto_status enc_auth_start(uint8_t *b, size_t c, const void *m, size_t *n)
 {
 	const struct nu_auth *a = m;
@@ -223,6 +238,54 @@ static void check_decision(const uint8_t *msg, size_t len)
 	FUZZ_CHECK(nu_decision_decode(again, n, &b) == NU_PROTO_OK);
 	FUZZ_CHECK(a.packet_id == b.packet_id && a.verdict == b.verdict);
 	FUZZ_CHECK(a.has_mark == b.has_mark && a.mark == b.mark);
+	g_free(again);
+}
+
+static void check_conn_end(const uint8_t *msg, size_t len)
+{
+	struct nu_conn_end a, b;
+	uint8_t *again;
+	size_t n;
+
+	if (nu_conn_end_decode(msg, len, &a) != NU_PROTO_OK)
+		return;
+	use_flow(&a.flow);
+	again = reencode(enc_conn_end, &a, &n);
+	FUZZ_CHECK(nu_conn_end_decode(again, n, &b) == NU_PROTO_OK);
+	FUZZ_CHECK(nu_flow_equal(&a.flow, &b.flow) && a.mark == b.mark &&
+		   a.packets_out == b.packets_out && a.bytes_out == b.bytes_out &&
+		   a.packets_in == b.packets_in && a.bytes_in == b.bytes_in);
+	g_free(again);
+}
+
+static void check_conn_destroy(const uint8_t *msg, size_t len)
+{
+	struct nu_flow a, b;
+	uint8_t *again;
+	size_t n;
+
+	if (nu_conn_destroy_decode(msg, len, &a) != NU_PROTO_OK)
+		return;
+	use_flow(&a);
+	again = reencode(enc_conn_destroy, &a, &n);
+	FUZZ_CHECK(nu_conn_destroy_decode(again, n, &b) == NU_PROTO_OK && nu_flow_equal(&a, &b));
+	g_free(again);
+}
+
+static void check_conn_expires(const uint8_t *msg, size_t len)
+{
+	struct nu_conn_expires a, b;
+	uint8_t *again;
+	size_t n;
+
+	if (nu_conn_expires_decode(msg, len, &a) != NU_PROTO_OK)
+		return;
+	use_flow(&a.flow);
+	FUZZ_CHECK(a.has_expires || a.expires_in == 0);
+	again = reencode(enc_conn_expires, &a, &n);
+	FUZZ_CHECK(nu_conn_expires_decode(again, n, &b) == NU_PROTO_OK);
+	FUZZ_CHECK(nu_flow_equal(&a.flow, &b.flow) && a.has_expires == b.has_expires &&
+		   a.expires_in == b.expires_in);
 	g_free(again);
 }
 
@@ -429,6 +492,15 @@ static void check_message(const uint8_t *msg, size_t len)
 	case NU_MSG_DECISION:
 		check_decision(msg, len);
 		break;
+	case NU_MSG_CONN_END:
+		check_conn_end(msg, len);
+		break;
+	case NU_MSG_CONN_DESTROY:
+		check_conn_destroy(msg, len);
+		break;
+	case NU_MSG_CONN_EXPIRES:
+		check_conn_expires(msg, len);
+		break;
 	case NU_MSG_AUTH_START:
 	case NU_MSG_AUTH_STEP:
 		check_auth(msg, len, hdr.type);
@@ -470,6 +542,8 @@ static void check_strict(const uint8_t *buf, size_t len)
 	struct nu_announce_iter ann;
 	struct nu_flow flow;
 	static struct nu_notice notice;
+	struct nu_conn_end conn_end;
+	struct nu_conn_expires conn_expires;
 	bool has_flow;
 	bool whole;
 	uint32_t needs;
@@ -488,6 +562,9 @@ static void check_strict(const uint8_t *buf, size_t len)
 	ONLY_IF(nu_push_decode(buf, len, &has_flow, &flow), NU_MSG_PUSH);
 	ONLY_IF(nu_notice_decode(buf, len, &notice), NU_MSG_NOTICE);
 	ONLY_IF(nu_needs_decode(buf, len, &needs), NU_MSG_NEEDS);
+	ONLY_IF(nu_conn_end_decode(buf, len, &conn_end), NU_MSG_CONN_END);
+	ONLY_IF(nu_conn_destroy_decode(buf, len, &flow), NU_MSG_CONN_DESTROY);
+	ONLY_IF(nu_conn_expires_decode(buf, len, &conn_expires), NU_MSG_CONN_EXPIRES);
 #undef ONLY_IF
 	FUZZ_CHECK(nu_auth_decode(buf, len, &auth) != NU_PROTO_OK ||
 		   (whole && (hdr.type == NU_MSG_AUTH_START || hdr.type == NU_MSG_AUTH_STEP)));

@@ -169,6 +169,21 @@ static void gen_proto(void)
 	ok(nu_push_encode(buf, sizeof(buf), NULL, &n), "push");
 	put("proto", "push-empty", buf, n);
 
+	{
+		struct nu_conn_end end = { .mark = 1001, .packets_out = 12, .bytes_out = 4096,
+					   .packets_in = 10, .bytes_in = 90000 };
+		struct nu_conn_expires moved = { .has_expires = true, .expires_in = 3600 };
+
+		end.flow = flow(IPPROTO_TCP, "10.201.0.2", 40000, "10.202.0.2", 80);
+		ok(nu_conn_end_encode(buf, sizeof(buf), &end, &n), "conn_end");
+		put("proto", "conn-end", buf, n);
+		ok(nu_conn_destroy_encode(buf, sizeof(buf), &end.flow, &n), "conn_destroy");
+		put("proto", "conn-destroy", buf, n);
+		moved.flow = end.flow;
+		ok(nu_conn_expires_encode(buf, sizeof(buf), &moved, &n), "conn_expires");
+		put("proto", "conn-expires", buf, n);
+	}
+
 	/* Several messages back to back, as a link reads them. */
 	put("proto", "stream", stream, s);
 }

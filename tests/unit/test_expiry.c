@@ -48,9 +48,15 @@ int main(void)
 	/* Ended, or decided again with no end time: not followed any more. */
 	f = flow(4);
 	CHECK(nufw_expiry_add(e, &f, 150));
-	nufw_expiry_remove(e, &f);
-	nufw_expiry_remove(e, &f);
+	CHECK(nufw_expiry_remove(e, &f));
+	CHECK(!nufw_expiry_remove(e, &f));
 	CHECK(nufw_expiry_count(e) == 3);
+	/* A deadline moved by nuauth: only a flow followed already moves. */
+	CHECK(!nufw_expiry_move(e, &f, 50));
+	CHECK(nufw_expiry_count(e) == 3);
+	f = flow(3);
+	CHECK(nufw_expiry_move(e, &f, 250));
+	CHECK(nufw_expiry_move(e, &f, 200));
 	CHECK(nufw_expiry_due(e, 99, collect, NULL) == 0);
 	CHECK(nufw_expiry_due(e, 300, collect, NULL) == 2);
 	CHECK(seen->len == 2 && g_array_index(seen, uint16_t, 0) == 3 &&

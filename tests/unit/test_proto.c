@@ -1066,7 +1066,8 @@ static void test_fuzz(void)
 	g_rand_free(r);
 }
 
-/* CONN_END, CONN_DESTROY and LOGOUT, and every truncation of them. */
+/* CONN_END, CONN_DESTROY, CONN_EXPIRES and LOGOUT, and every truncation of
+ * them. */
 static void test_connection_messages(void)
 {
 	struct nu_conn_end e = { .mark = 1001, .packets_out = 3, .bytes_out = 0x123456789aULL,
@@ -1103,6 +1104,35 @@ static void test_connection_messages(void)
 	/* a CONN_END is not a CONN_DESTROY */
 	CHECK(nu_conn_end_encode(buf, sizeof(buf), &e, &len) == NU_PROTO_OK);
 	CHECK(nu_conn_destroy_decode(buf, len, &fgot) != NU_PROTO_OK);
+
+	/* CONN_EXPIRES: with a new end time, and with none. */
+	{
+		struct nu_conn_expires x = { .flow = f, .has_expires = true, .expires_in = 3600 };
+		struct nu_conn_expires xgot;
+
+		CHECK(nu_conn_expires_encode(buf, sizeof(buf), &x, &len) == NU_PROTO_OK);
+		CHECK(nu_conn_expires_decode(buf, len, &xgot) == NU_PROTO_OK &&
+		      nu_flow_equal(&xgot.flow, &f) && xgot.has_expires && xgot.expires_in == 3600);
+		for (n = 0; n < len; n++)
+			CHECK(nu_conn_expires_decode(buf, n, &xgot) != NU_PROTO_OK);
+		/* an EXPIRES of the wrong size */
+		buf[len - 4 - 1] = 3;
+		CHECK(nu_conn_expires_decode(buf, len, &xgot) != NU_PROTO_OK);
+		x.has_expires = false;
+		x.expires_in = 77;
+		CHECK(nu_conn_expires_encode(buf, sizeof(buf), &x, &len) == NU_PROTO_OK);
+		CHECK(nu_conn_expires_decode(buf, len, &xgot) == NU_PROTO_OK &&
+		      !xgot.has_expires && xgot.expires_in == 0);
+		/* not a CONN_DESTROY, and FLOW is mandatory */
+		CHECK(nu_conn_destroy_decode(buf, len, &fgot) != NU_PROTO_OK);
+		CHECK(nu_conn_destroy_encode(buf, sizeof(buf), &f, &len) == NU_PROTO_OK);
+		buf[1] = NU_MSG_CONN_EXPIRES;
+		CHECK(nu_conn_expires_decode(buf, len, &xgot) == NU_PROTO_OK && !xgot.has_expires);
+		CHECK(nu_logout_encode(buf, sizeof(buf), &len) == NU_PROTO_OK);
+		buf[1] = NU_MSG_CONN_EXPIRES;
+		CHECK(nu_conn_expires_decode(buf, len, &xgot) != NU_PROTO_OK);
+		CHECK(strcmp(nu_msg_type_name(NU_MSG_CONN_EXPIRES), "CONN_EXPIRES") == 0);
+	}
 
 	CHECK(nu_logout_encode(buf, sizeof(buf), &len) == NU_PROTO_OK && len == NU_MSG_HEADER_LEN);
 	CHECK(buf[1] == NU_MSG_LOGOUT);
