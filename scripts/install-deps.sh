@@ -10,7 +10,7 @@ packages=(
 	libpq-dev	# the log_pgsql module
 	libldap2-dev	# the ldap module
 	# the lab and the tests
-	gnutls-bin iptables conntrack iproute2 util-linux procps python3 iputils-ping
+	gnutls-bin iptables nftables conntrack iproute2 kmod util-linux procps python3 iputils-ping
 	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
 	# tests/e2e/ldap.sh starts its own slapd; the system's (whatever its
 	# postinst set up) is left alone

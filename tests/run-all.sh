@@ -36,6 +36,8 @@ step() { echo; echo "=== $*"; }
 if [ "$(id -u)" = 0 ]; then
 	scripts/install-deps.sh
 else
+	# Counted as a failure below: a run without the lab proves too little
+	# to pass.
 	echo "run-all: not root: skipping the package installation and the lab" >&2
 fi
 
@@ -50,6 +52,18 @@ if build build; then
 else
 	echo "FAIL: build (see build.build.log)"; tail -20 build.build.log
 	failed=$((failed + 1))
+fi
+
+# The build is warning-free (-Wall -Wextra and more, configure.ac): any
+# warning in our code is a failure, not noise to scroll past.
+if [ -f build.build.log ]; then
+	if grep -E "^[^ ]*\.[ch]:[0-9]+:[0-9]+: warning:" build.build.log > build.warnings.log; then
+		echo "FAIL: the build has compiler warnings"; head -20 build.warnings.log
+		failed=$((failed + 1))
+	else
+		echo "PASS: the build has no compiler warnings"
+		passed=$((passed + 1))
+	fi
 fi
 
 step "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
@@ -112,6 +126,11 @@ SUITES
 		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
 			run_counted build-asan.e2e.log tests/e2e/run.sh build-asan
 	fi
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "FAIL: the install test and the namespace lab need root (sudo tests/run-all.sh)"
+	failed=$((failed + 1))
 fi
 
 step "fuzzing every decoder and parser briefly (libFuzzer, clang)"

@@ -10,6 +10,9 @@
 
 /* How deep includes may nest (the top file is depth 0). */
 #define CONF_MAX_DEPTH 16
+/* No setting needs more; a longer line is a file that is not a
+ * configuration (a binary named by mistake), refused before it fills memory. */
+#define CONF_LINE_MAX 65536
 
 /* One key, whatever the number of times it is assigned. */
 struct conf_key {
@@ -270,6 +273,11 @@ static bool conf_read(struct nu_conf *conf, const char *path, struct conf_stack 
 	errno = 0;
 	while ((len = getline(&buf, &cap, f)) >= 0) {
 		line++;
+		if (len > CONF_LINE_MAX) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
+				    "%s:%u: line longer than %d bytes", file, line, CONF_LINE_MAX);
+			goto pop;
+		}
 		if (len > 0 && buf[len - 1] == '\n')
 			buf[--len] = '\0';
 		if (len > 0 && buf[len - 1] == '\r')

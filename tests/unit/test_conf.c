@@ -171,6 +171,47 @@ static void test_errors(void)
 	CHECK(load_fails("bad6.conf", "a=1\n  just_a_key\n", "2: expected `key=value', got `just_a_key'"));
 	CHECK(load_fails("bad7.conf", "a=\"x\\\"\n", "1: unterminated string `\"x\\\"'"));
 	CHECK(load_fails("bad8.conf", "include \"\"\n", "1: include needs a file name"));
+	/* Truncated: the last line has no newline, and its quote no end. */
+	CHECK(load_fails("bad9.conf", "a=1\nb=\"cut", "2: unterminated string `\"cut'"));
+}
+
+/* A NUL byte inside a line, a line over the limit, and a long value under
+ * it that is kept whole. */
+static void test_oversized(void)
+{
+	GError *error = NULL;
+	struct nu_conf *conf;
+	char *path, *big;
+	size_t n = 70000;
+
+	path = g_build_filename(unit_tmpdir(), "nul.conf", NULL);
+	CHECK(g_file_set_contents(path, "a=1\nb=x\0y\n", 10, NULL));
+	CHECK(nu_conf_load(path, &error) == NULL);
+	CHECK(unit_error_is(error, path, "2: line contains a NUL byte"));
+	g_clear_error(&error);
+	g_remove(path);
+	g_free(path);
+
+	big = g_malloc(n + 16);
+	memcpy(big, "a=1\nk=", 6);
+	memset(big + 6, 'v', n);
+	strcpy(big + 6 + n, "\nb=2\n");
+	CHECK(load_fails("long.conf", big, "2: line longer than 65536 bytes"));
+
+	/* 60,000 bytes of value: under the limit, read back whole. */
+	strcpy(big + 6 + 60000, "\n");
+	path = unit_write_file("longok.conf", big);
+	conf = nu_conf_load(path, &error);
+	CHECK(conf && !error);
+	if (conf) {
+		const char *v = nu_conf_get_str(conf, "k", NULL);
+
+		CHECK(v && strlen(v) == 60000 && v[0] == 'v' && v[59999] == 'v');
+		nu_conf_free(conf);
+	}
+	g_clear_error(&error);
+	g_free(path);
+	g_free(big);
 
 	/* Missing include: named with the including line. */
 	path = unit_write_file("incmiss.conf", "a=1\ninclude \"nothere.conf\"\n");
@@ -262,6 +303,7 @@ int main(void)
 	test_values();
 	test_empty();
 	test_errors();
+	test_oversized();
 	test_include_loops();
 
 	unit_files_cleanup();
