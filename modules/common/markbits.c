@@ -88,6 +88,7 @@ bool markbits_conf_fits(struct nu_conf *conf, const char *key, uint32_t value,
 
 static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
 {
+	(void)ctx;
 	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
 }
 

@@ -19,6 +19,7 @@ static void *ipauth_guest_init(struct nu_conf *conf, const char *instance,
 	struct nu_conf *own = NULL;
 	struct ipauth_guest *g;
 
+	(void)instance;
 	if (conffile && !(own = nu_conf_load(conffile, error)))
 		return NULL;
 	g = g_new0(struct ipauth_guest, 1);
@@ -40,6 +41,7 @@ static bool ipauth_guest_authenticate(void *priv, const struct nuauth_packet *pa
 {
 	struct ipauth_guest *g = priv;
 
+	(void)packet;
 	return g_strlcpy(user, g->username, cap) < cap;
 }
 

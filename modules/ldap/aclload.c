@@ -85,6 +85,7 @@ static int search_op(LDAP *ld, bool *rebind, void *ctx)
 	struct berval cookie = { 0, NULL };
 	int rc;
 
+	(void)rebind;
 	/* Run again from the start on a new connection after a failure. */
 	g_ptr_array_set_size(s->entries, 0);
 	g_clear_pointer(&s->why, g_free);

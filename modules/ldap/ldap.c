@@ -46,6 +46,9 @@ static void ldap_module_deinit(void *priv)
 
 static int probe_op(LDAP *ld, bool *rebind, void *ctx)
 {
+	(void)ld;
+	(void)rebind;
+	(void)ctx;
 	return LDAP_SUCCESS;
 }
 

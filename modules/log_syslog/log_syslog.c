@@ -19,6 +19,10 @@ static void *log_syslog_init(struct nu_conf *conf, const char *instance,
 {
 	static int no_state;
 
+	(void)conf;
+	(void)instance;
+	(void)conffile;
+	(void)error;
 	return &no_state;
 }
 
@@ -43,6 +47,7 @@ static void log_syslog_session(void *priv, const struct nuauth_session_event *ev
 {
 	char groups[128];
 
+	(void)priv;
 	if (ev->kind == NUAUTH_SESSION_LOGIN) {
 		format_groups(ev->groups, ev->ngroups, groups, sizeof(groups));
 		log_notice("userlog: user %s logged in from %s (uid %u, groups %s)", ev->name,
@@ -68,6 +73,7 @@ static void log_syslog_packet(void *priv, const struct nuauth_packet *packet,
 {
 	char flow[NU_FLOW_STRLEN];
 
+	(void)priv;
 	if (!nu_log_enabled(LOG_INFO))
 		return;
 	log_info("userlog: %s: %s %s %s%s%s%s", user->name,

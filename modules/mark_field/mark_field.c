@@ -74,6 +74,7 @@ static bool parse_line(char *line, unsigned lineno, void *ctx, GError **error)
 	struct field_line l;
 	char *mark, *pattern;
 
+	(void)lineno;
 	if (!colon) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 			    "expected `mark:pattern', got `%s'", line);
@@ -198,6 +199,8 @@ static int mark_field_finalize(void *priv, const struct nuauth_packet *packet,
 			       const struct nuauth_user *user,
 			       const struct nuauth_acl_match *acl, uint32_t *mark)
 {
+	(void)user;
+	(void)acl;
 	*mark = mark_field_mark(priv, *mark, packet->app, packet->os_sysname);
 	return 0;
 }

@@ -51,6 +51,8 @@ static int mark_flag_finalize(void *priv, const struct nuauth_packet *packet,
 			      const struct nuauth_user *user,
 			      const struct nuauth_acl_match *acl, uint32_t *mark)
 {
+	(void)packet;
+	(void)user;
 	*mark = mark_flag_mark(priv, *mark, acl ? acl->flags : 0);
 	return 0;
 }

@@ -53,6 +53,7 @@ static bool parse_line(char *line, unsigned lineno, void *ctx, GError **error)
 	char **gids = NULL;
 	char *mark;
 
+	(void)lineno;
 	if (!colon) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 			    "expected `gid[,gid...]:mark', got `%s'", text);
@@ -190,6 +191,8 @@ static int mark_group_finalize(void *priv, const struct nuauth_packet *packet,
 {
 	const struct mark_group *mg = priv;
 
+	(void)packet;
+	(void)acl;
 	*mark = mark_group_mark(mg, *mark, user ? user->groups : NULL,
 				user ? user->ngroups : 0);
 	return 0;

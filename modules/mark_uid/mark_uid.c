@@ -15,6 +15,10 @@ static char mark_uid_state;
 static void *mark_uid_init(struct nu_conf *conf, const char *instance,
 			   const char *conffile, GError **error)
 {
+	(void)conf;
+	(void)instance;
+	(void)conffile;
+	(void)error;
 	return &mark_uid_state;
 }
 
@@ -22,6 +26,9 @@ static int mark_uid_finalize(void *priv, const struct nuauth_packet *packet,
 			     const struct nuauth_user *user,
 			     const struct nuauth_acl_match *acl, uint32_t *mark)
 {
+	(void)priv;
+	(void)packet;
+	(void)acl;
 	if (user)
 		*mark = mark_uid_apply(*mark, user->uid);
 	return 0;

@@ -47,6 +47,7 @@ static void *script_init(struct nu_conf *conf, const char *instance,
 	struct nu_conf *own = NULL;
 	struct script *s;
 
+	(void)instance;
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
 			return NULL;

@@ -24,6 +24,7 @@ static void *session_expire_init(struct nu_conf *conf, const char *instance,
 	struct session_expire *se = NULL;
 	long duration;
 
+	(void)instance;
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
 			return NULL;

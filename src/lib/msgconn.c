@@ -281,6 +281,8 @@ static void step(struct nu_msgconn *c, bool writable)
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
+	(void)fd;
+	(void)cond;
 	step(data, false);
 	return G_SOURCE_CONTINUE;	/* a closed link has removed the source */
 }
@@ -289,6 +291,8 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct nu_msgconn *c = data;
 
+	(void)fd;
+	(void)cond;
 	/* Returning REMOVE would leave a stale id: let watch_out do it. */
 	step(c, true);
 	return G_SOURCE_CONTINUE;

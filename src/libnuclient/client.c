@@ -269,6 +269,7 @@ int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *v
 
 static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
 {
+	(void)ctx;
 	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
 }
 

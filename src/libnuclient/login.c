@@ -171,6 +171,8 @@ static int get_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 {
 	struct sasl_secrets *s = ctx;
 
+	(void)conn;
+	(void)id;
 	*out = s->secret;
 	return SASL_OK;
 }

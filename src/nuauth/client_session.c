@@ -451,6 +451,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 {
 	struct nuauth_client *cl = ctx;
 
+	(void)c;
 	if (hdr->type == NU_MSG_KEEPALIVE) {
 		uint8_t buf[NU_MSG_HEADER_LEN];
 		size_t n;
@@ -512,6 +513,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 {
 	struct nuauth_client *cl = ctx;
 
+	(void)c;
 	if (cl->state == CLIENT_READY) {
 		struct nuauth_session_event ev;
 

@@ -186,6 +186,7 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 /* Has the gateway end c now, or when one of its links is back. */
 static void end_connection(struct nuauth_connections *cs, struct conn *c)
 {
+	(void)cs;
 	if (c->gw) {
 		/* Kept for the report of its end, with its byte counts. */
 		nuauth_gateway_send_destroy(c->gw, &c->flow);

@@ -148,6 +148,7 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 {
 	bool first = true;
 
+	(void)arg;
 	g_string_append(o, "{\"ok\":true,\"users\":[");
 	for (GList *l = g_list_last(ctl->srv->clients); l; l = l->prev) {
 		struct nuauth_client *cl = l->data;
@@ -187,6 +188,7 @@ static void cmd_firewalls(struct nuauth_control *ctl, const char *arg, GString *
 {
 	bool first = true;
 
+	(void)arg;
 	g_string_append(o, "{\"ok\":true,\"firewalls\":[");
 	for (GList *l = g_list_last(ctl->srv->gateways); l; l = l->prev) {
 		struct nuauth_gateway_info gi;
@@ -271,6 +273,7 @@ static void cmd_connections(struct nuauth_control *ctl, const char *arg, GString
 	struct conn_walk w = { .o = o, .first = true, .now_real = g_get_real_time(),
 			       .now_mono = g_get_monotonic_time() };
 
+	(void)arg;
 	g_string_append(o, "{\"ok\":true");
 	json_kstr(o, "note", "byte counts are known when a connection ends (nufw -C): "
 		  "see the ended ones");
@@ -314,6 +317,7 @@ static void cmd_reload(struct nuauth_control *ctl, const char *arg, GString *o)
 {
 	GError *error = NULL;
 
+	(void)arg;
 	if (!nuauth_reload(ctl->srv, "reload (nuauthctl)", &error)) {
 		reply_error(o, "%s: the running configuration stays", error->message);
 		g_error_free(error);
@@ -327,6 +331,7 @@ static void cmd_stats(struct nuauth_control *ctl, const char *arg, GString *o)
 	const struct nuauth_stats *st = &ctl->srv->stats;
 	unsigned users = 0;
 
+	(void)arg;
 	for (GList *l = ctl->srv->clients; l; l = l->next)
 		users += nuauth_client_logged_in(l->data);
 	g_string_append(o, "{\"ok\":true");
@@ -493,6 +498,7 @@ static gboolean on_peer(gint fd, GIOCondition cond, gpointer data)
 	struct ctl_peer *p = data;
 	bool alive = true;
 
+	(void)fd;
 	if (cond & G_IO_OUT)
 		alive = peer_write(p);
 	if (alive && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !p->closing) {
@@ -518,6 +524,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 	struct ctl_peer *p;
 	int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+	(void)cond;
 	if (s < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			log_warn("control: accept");

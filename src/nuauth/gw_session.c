@@ -193,6 +193,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 	struct nuauth_gateway *gw = ctx;
 	enum nu_proto_status st = NU_PROTO_OK;
 
+	(void)c;
 	if (!gw->hello_done && hdr->type != NU_MSG_HELLO) {
 		nu_msgconn_fail(gw->link, "the first message must be HELLO");
 		return;
@@ -250,6 +251,7 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 {
 	struct nuauth_gateway *gw = ctx;
 
+	(void)c;
 	log_notice("gateway %s disconnected: %s", gw->name, why);
 	nuauth_correlate_gateway_gone(gw->srv->correlator, gw);
 	nuauth_connections_gateway_gone(gw->srv->connections, gw, other_link(gw));

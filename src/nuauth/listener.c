@@ -33,6 +33,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 {
 	struct listener *l = data;
 
+	(void)cond;
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);

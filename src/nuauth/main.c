@@ -34,6 +34,7 @@ static void usage(FILE *out)
 
 static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
 {
+	(void)ctx;
 	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
 }
 

@@ -56,6 +56,7 @@ struct nuauth_sasl {
 
 static int sasl_log_cb(void *ctx, int level, const char *message)
 {
+	(void)ctx;
 	if (level <= SASL_LOG_WARN)
 		log_info("sasl: %s", message);
 	else
@@ -88,6 +89,8 @@ static int answer_option(const char *mechs, const char *option, const char **res
 static int global_getopt_cb(void *ctx, const char *plugin, const char *option,
 			    const char **result, unsigned *len)
 {
+	(void)ctx;
+	(void)plugin;
 	return answer_option("EXTERNAL " NU_SCRAM_MECH " PLAIN", option, result, len);
 }
 
@@ -97,6 +100,7 @@ static int conn_getopt_cb(void *ctx, const char *plugin, const char *option,
 {
 	struct nuauth_sasl *s = ctx;
 
+	(void)plugin;
 	return answer_option(s->mechs ? s->mechs : "", option, result, len);
 }
 
@@ -186,6 +190,7 @@ static int auxprop_lookup(void *glob, sasl_server_params_t *sparams, unsigned fl
 	const struct propval *pv;
 	char *name, *verifier;
 
+	(void)glob;
 	if (!s || !s->mech || g_ascii_strncasecmp(s->mech, SCRAM_PREFIX, strlen(SCRAM_PREFIX)) ||
 	    (flags & SASL_AUXPROP_AUTHZID))
 		return SASL_OK;
@@ -214,6 +219,8 @@ static int auxprop_lookup(void *glob, sasl_server_params_t *sparams, unsigned fl
 static int auxprop_init(const sasl_utils_t *utils, int max_version, int *out_version,
 			sasl_auxprop_plug_t **plug, const char *plugname)
 {
+	(void)utils;
+	(void)plugname;
 	static sasl_auxprop_plug_t plugin = {
 		.auxprop_lookup = auxprop_lookup,
 		.name = (char *)AUXPROP_NAME,
@@ -280,6 +287,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 	GPtrArray *chain = s->mods->user_check;
 	char *name = plain_user_name(conn, user, strlen(user));
 
+	(void)propctx;
 	set_tried(s, name);
 	/* A locked address or name is refused before any password check. */
 	if (nuauth_login_locked(s->srv, s->addr, name)) {

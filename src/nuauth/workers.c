@@ -55,6 +55,7 @@ static void run_work(gpointer p, gpointer user_data)
 {
 	struct job *j = p;
 
+	(void)user_data;
 	if (!g_atomic_int_get(&j->w->stopping))
 		j->work(j->data);
 	hand_back(j);

@@ -306,6 +306,7 @@ static void print_disconnect(const struct json *doc)
 
 static void print_reload(const struct json *doc)
 {
+	(void)doc;
 	printf("nuauth reloaded its configuration, users and ACLs\n");
 }
 

@@ -46,6 +46,10 @@ struct nufw_pending *nufw_pending_new(unsigned max_entries)
 
 static void noop(uint32_t id, const uint8_t *head, size_t head_len, void *ctx)
 {
+	(void)id;
+	(void)head;
+	(void)head_len;
+	(void)ctx;
 }
 
 void nufw_pending_free(struct nufw_pending *p)

@@ -165,6 +165,8 @@ static gboolean on_queue_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct nufw_worker *w = data;
 
+	(void)fd;
+	(void)cond;
 	if (nufw_queue_read(w->queue, on_packet, w) < 0) {
 		/* Without its queue the worker has nothing to do: nufw stops,
 		 * and the rule's --queue-bypass (or not) decides what passes. */
@@ -324,6 +326,8 @@ static gboolean on_conntrack_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct nufw_worker *w = data;
 
+	(void)fd;
+	(void)cond;
 	if (nufw_conntrack_read(w->conntrack) < 0) {
 		log_warn("reading conntrack events failed: no more connection ends reported");
 		g_clear_pointer(&w->conntrack_source, g_source_unref);
@@ -336,6 +340,8 @@ static void expired(uint32_t id, const uint8_t *head, size_t head_len, void *ctx
 {
 	struct nufw_worker *w = ctx;
 
+	(void)head;
+	(void)head_len;
 	w->stats.timed_out++;
 	log_debug("packet %u: no decision in %u s", id, w->opt->packet_timeout);
 	undecided(w, id);

@@ -289,6 +289,8 @@ static void on_state(enum nuclient_state state, const char *detail, void *ctx)
 {
 	struct app *a = ctx;
 
+	(void)state;
+	(void)detail;
 	lock_write(a->lock_fd, nuclient_describe(a->nc));
 }
 

@@ -173,6 +173,25 @@ static void test_errors(void)
 	CHECK(load_fails("bad8.conf", "include \"\"\n", "1: include needs a file name"));
 	/* Truncated: the last line has no newline, and its quote no end. */
 	CHECK(load_fails("bad9.conf", "a=1\nb=\"cut", "2: unterminated string `\"cut'"));
+
+	/* Missing include: named with the including line. */
+	path = unit_write_file("incmiss.conf", "a=1\ninclude \"nothere.conf\"\n");
+	CHECK(nu_conf_load(path, &error) == NULL);
+	want = g_strdup_printf("%s:2: %s/nothere.conf: No such file or directory", path, unit_tmpdir());
+	CHECK(error && strcmp(error->message, want) == 0);
+	g_clear_error(&error);
+	g_free(want);
+	g_free(path);
+
+	/* Errors inside an included file name that file. */
+	path = unit_write_file("incbad.conf", "include \"sub/bad.conf\"\n");
+	g_free(unit_write_file("sub/bad.conf", "ok=1\n\"oops\n"));
+	CHECK(nu_conf_load(path, &error) == NULL);
+	want = g_strdup_printf("%s/sub/bad.conf:2: expected `key=value', got `\"oops'", unit_tmpdir());
+	CHECK(error && strcmp(error->message, want) == 0);
+	g_clear_error(&error);
+	g_free(want);
+	g_free(path);
 }
 
 /* A NUL byte inside a line, a line over the limit, and a long value under
@@ -212,25 +231,6 @@ static void test_oversized(void)
 	g_clear_error(&error);
 	g_free(path);
 	g_free(big);
-
-	/* Missing include: named with the including line. */
-	path = unit_write_file("incmiss.conf", "a=1\ninclude \"nothere.conf\"\n");
-	CHECK(nu_conf_load(path, &error) == NULL);
-	want = g_strdup_printf("%s:2: %s/nothere.conf: No such file or directory", path, unit_tmpdir());
-	CHECK(error && strcmp(error->message, want) == 0);
-	g_clear_error(&error);
-	g_free(want);
-	g_free(path);
-
-	/* Errors inside an included file name that file. */
-	path = unit_write_file("incbad.conf", "include \"sub/bad.conf\"\n");
-	g_free(unit_write_file("sub/bad.conf", "ok=1\n\"oops\n"));
-	CHECK(nu_conf_load(path, &error) == NULL);
-	want = g_strdup_printf("%s/sub/bad.conf:2: expected `key=value', got `\"oops'", unit_tmpdir());
-	CHECK(error && strcmp(error->message, want) == 0);
-	g_clear_error(&error);
-	g_free(want);
-	g_free(path);
 }
 
 static void test_include_loops(void)

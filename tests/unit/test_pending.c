@@ -12,6 +12,9 @@ static GArray *seen;	/* ids handed to the callback, in order */
 
 static void collect(uint32_t id, const uint8_t *head, size_t len, void *ctx)
 {
+	(void)head;
+	(void)len;
+	(void)ctx;
 	g_array_append_val(seen, id);
 }
 
@@ -20,6 +23,7 @@ static unsigned asks;
 
 static void record_ask(const struct nu_packet_ask *ask, void *ctx)
 {
+	(void)ctx;
 	asked_about = *ask;
 	asks++;
 }
