@@ -44,6 +44,7 @@ static const char *level_name(int level)
 	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_emit(int level, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[1024];

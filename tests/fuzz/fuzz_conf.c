@@ -24,6 +24,10 @@ static void collect(const char *key, const char *file, unsigned line, void *ctx)
 
 static void none_left(const char *key, const char *file, unsigned line, void *ctx)
 {
+	(void)key;
+	(void)file;
+	(void)line;
+	(void)ctx;
 	FUZZ_CHECK(!"a key read back is still reported unused");
 }
 
