@@ -39,8 +39,8 @@ struct conn {
 	char *expiry_acl;		/* the ACL whose period it is */
 	char *expiry_period;		/* the name of that period */
 	guint expiry_timer;		/* GLib source; 0 none */
-	bool expiry_moved;		/* by a reload, after the decision that
-					 * told the gateway the first end time */
+	bool expiry_unsent;		/* moved by a reload while no link of its
+					 * gateway was up: to tell it when back */
 };
 
 struct nuauth_connections {
@@ -267,18 +267,15 @@ unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
 		struct conn *c = l->data;
 
 		l = next;
-		if (strcmp(c->gw_id, id) != 0)
+		if (c->gw || strcmp(c->gw_id, id) != 0)
 			continue;
-		/* The new link may be the one of the worker that follows the
-		 * flow, which may have missed the move while it was away. */
-		if (c->expiry_moved && !c->ending && !c->end_due)
-			nuauth_gateway_send_expires(gw, &c->flow, c->expires, false);
-		if (!c->gw) {
-			c->gw = gw;
-			if (c->end_due || c->ending)
-				end_connection(cs, c);	/* again, for an ending one */
-			n++;
-		}
+		c->gw = gw;
+		if (c->end_due || c->ending)
+			end_connection(cs, c);	/* again, for an ending one */
+		else if (c->expiry_unsent)
+			nuauth_gateway_send_expires(gw, &c->flow, c->expires);
+		c->expiry_unsent = false;
+		n++;
 	}
 	return n;
 }
@@ -357,9 +354,10 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			if (ends_at != c->expires) {
 				/* nufw ends it at the time it was given:
 				 * move that too. */
-				c->expiry_moved = true;
 				if (c->gw)
-					nuauth_gateway_send_expires(c->gw, &c->flow, ends_at, true);
+					nuauth_gateway_send_expires(c->gw, &c->flow, ends_at);
+				else
+					c->expiry_unsent = true;
 			}
 			c->expires = ends_at;
 			if (ends_at)

@@ -110,7 +110,7 @@ void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow
 }
 
 void nuauth_gateway_send_expires(struct nuauth_gateway *gw, const struct nu_flow *flow,
-				 time_t expires, bool every_link)
+				 time_t expires)
 {
 	struct nu_conn_expires m = { .flow = *flow, .has_expires = expires != 0 };
 	uint8_t buf[128];
@@ -118,18 +118,8 @@ void nuauth_gateway_send_expires(struct nuauth_gateway *gw, const struct nu_flow
 
 	if (expires)
 		m.expires_in = seconds_left(expires);
-	if (nu_conn_expires_encode(buf, sizeof(buf), &m, &len) != NU_PROTO_OK)
-		return;
-	if (!every_link) {
+	if (nu_conn_expires_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_OK)
 		nu_msgconn_send(gw->link, buf, len);
-		return;
-	}
-	for (GList *l = gw->srv->gateways; l; l = l->next) {
-		struct nuauth_gateway *o = l->data;
-
-		if (o->hello_done && strcmp(nuauth_gateway_id(o), nuauth_gateway_id(gw)) == 0)
-			nu_msgconn_send(o->link, buf, len);
-	}
 }
 
 /* The gateway speaks our protocol now: the connections it passed before a

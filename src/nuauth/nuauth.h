@@ -266,11 +266,9 @@ struct nuauth_gateway_info {
 void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out);
 /* Asks the gateway to end the connection (delete its conntrack entry). */
 void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow);
-/* Tells the gateway the connection's new end time (0: none): on gw's link,
- * or on every link of its gateway, since the one that follows the flow
- * (nufw's worker that accepted it) is not known here. */
+/* Tells the gateway the connection's new end time (0: none). */
 void nuauth_gateway_send_expires(struct nuauth_gateway *gw, const struct nu_flow *flow,
-				 time_t expires, bool every_link);
+				 time_t expires);
 
 /* ---- client_session.c ---- */
 void nuauth_client_accept(struct nuauth_server *srv, int fd,

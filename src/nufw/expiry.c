@@ -11,8 +11,10 @@ struct item {
 };
 
 struct nufw_expiry {
+	GMutex lock;
 	GSequence *by_deadline;		/* struct item, owned */
 	GHashTable *by_flow;		/* &item->flow -> item */
+	gint count;			/* read without the lock */
 };
 
 static gint by_deadline(gconstpointer a, gconstpointer b, gpointer data)
@@ -29,6 +31,7 @@ struct nufw_expiry *nufw_expiry_new(void)
 
 	e->by_deadline = g_sequence_new(g_free);
 	e->by_flow = g_hash_table_new(nu_flow_ghash, nu_flow_gequal);
+	g_mutex_init(&e->lock);
 	return e;
 }
 
@@ -38,10 +41,12 @@ void nufw_expiry_free(struct nufw_expiry *e)
 		return;
 	g_hash_table_destroy(e->by_flow);
 	g_sequence_free(e->by_deadline);
+	g_mutex_clear(&e->lock);
 	g_free(e);
 }
 
-bool nufw_expiry_move(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
+/* The callers hold the lock. */
+static bool move_locked(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
 {
 	struct item *it = g_hash_table_lookup(e->by_flow, flow);
 
@@ -52,31 +57,58 @@ bool nufw_expiry_move(struct nufw_expiry *e, const struct nu_flow *flow, gint64 
 	return true;
 }
 
+static void forget_locked(struct nufw_expiry *e, struct item *it)
+{
+	g_hash_table_remove(e->by_flow, &it->flow);
+	g_sequence_remove(it->pos);	/* frees it */
+	g_atomic_int_set(&e->count, (gint)g_hash_table_size(e->by_flow));
+}
+
+bool nufw_expiry_move(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
+{
+	bool moved;
+
+	g_mutex_lock(&e->lock);
+	moved = move_locked(e, flow, deadline);
+	g_mutex_unlock(&e->lock);
+	return moved;
+}
+
 bool nufw_expiry_add(struct nufw_expiry *e, const struct nu_flow *flow, gint64 deadline)
 {
 	struct item *it;
+	bool ok = true;
 
-	if (nufw_expiry_move(e, flow, deadline))
-		return true;
-	if (g_hash_table_size(e->by_flow) >= NUFW_EXPIRY_MAX)
-		return false;
+	g_mutex_lock(&e->lock);
+	if (move_locked(e, flow, deadline))
+		goto out;
+	if (g_hash_table_size(e->by_flow) >= NUFW_EXPIRY_MAX) {
+		ok = false;
+		goto out;
+	}
 	it = g_new(struct item, 1);
 	it->flow = *flow;
 	it->deadline = deadline;
 	it->pos = g_sequence_insert_sorted(e->by_deadline, it, by_deadline, NULL);
 	g_hash_table_insert(e->by_flow, &it->flow, it);
-	return true;
+	g_atomic_int_set(&e->count, (gint)g_hash_table_size(e->by_flow));
+out:
+	g_mutex_unlock(&e->lock);
+	return ok;
 }
 
 bool nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow)
 {
-	struct item *it = g_hash_table_lookup(e->by_flow, flow);
+	struct item *it;
 
-	if (!it)
-		return false;
-	g_hash_table_remove(e->by_flow, &it->flow);
-	g_sequence_remove(it->pos);	/* frees it */
-	return true;
+	if (g_atomic_int_get(&e->count) == 0)
+		return false;	/* every connection's end, with -C: no lock */
+	g_mutex_lock(&e->lock);
+	it = g_hash_table_lookup(e->by_flow, flow);
+	if (it)
+		forget_locked(e, it);
+	g_mutex_unlock(&e->lock);
+	return it != NULL;
 }
 
 unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
@@ -84,16 +116,23 @@ unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
 {
 	unsigned n = 0;
 
-	while (g_sequence_get_length(e->by_deadline) > 0) {
-		GSequenceIter *first = g_sequence_get_begin_iter(e->by_deadline);
-		struct item *it = g_sequence_get(first);
+	while (g_atomic_int_get(&e->count) > 0) {
+		struct item *it = NULL;
 		struct nu_flow flow;
 
-		if (it->deadline > now)
+		g_mutex_lock(&e->lock);
+		if (g_sequence_get_length(e->by_deadline) > 0) {
+			it = g_sequence_get(g_sequence_get_begin_iter(e->by_deadline));
+			if (it->deadline <= now) {
+				flow = it->flow;
+				forget_locked(e, it);
+			} else {
+				it = NULL;
+			}
+		}
+		g_mutex_unlock(&e->lock);
+		if (!it)
 			break;
-		flow = it->flow;
-		g_hash_table_remove(e->by_flow, &it->flow);
-		g_sequence_remove(first);	/* frees it */
 		fn(&flow, ctx);
 		n++;
 	}
@@ -102,5 +141,5 @@ unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
 
 unsigned nufw_expiry_count(const struct nufw_expiry *e)
 {
-	return g_hash_table_size(e->by_flow);
+	return (unsigned)g_atomic_int_get(&e->count);
 }

@@ -1,7 +1,12 @@
 /* Connections accepted until a time (the end of the time period of the ACL
  * that accepted them, sent with nuauth's decision): nufw ends them itself
  * when it comes, so the period holds even while nuauth is unreachable.
- * Deadlines are on the monotonic clock; the earliest first. */
+ * Deadlines are on the monotonic clock; the earliest first.
+ *
+ * One table serves every queue's worker (any of them may hear of a flow's
+ * end or of a moved end time, whichever worker accepted it), so every
+ * call takes the table's lock; none is on the path of a packet without an
+ * end time but the count. */
 #ifndef NUFW_EXPIRY_H
 #define NUFW_EXPIRY_H
 
@@ -26,9 +31,11 @@ bool nufw_expiry_move(struct nufw_expiry *e, const struct nu_flow *flow, gint64 
 /* Forgets flow (it ended, or was decided again without an end time); false
  * if it was not followed. */
 bool nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow);
-/* Calls fn for, and forgets, every flow whose deadline is <= now. */
+/* Calls fn for, and forgets, every flow whose deadline is <= now; fn runs
+ * without the lock held. */
 unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
 			 void (*fn)(const struct nu_flow *flow, void *ctx), void *ctx);
+/* Without the lock: a hint, exact when no other thread changes the table. */
 unsigned nufw_expiry_count(const struct nufw_expiry *e);
 
 #endif

@@ -17,6 +17,7 @@
 #include <linux/capability.h>
 
 #include "auth_link.h"
+#include "expiry.h"
 #include "evloop.h"
 #include "log.h"
 #include "notify.h"
@@ -28,6 +29,7 @@
 struct nufw {
 	struct nufw_options opt;
 	struct nufw_worker *workers[NUFW_MAX_QUEUES];
+	struct nufw_expiry *expiry;	/* the workers' connections with an end time */
 	unsigned nworkers;
 	GPtrArray *creds;	/* every credential set loaded; the last is current */
 	struct nufw_addrs *addrs;	/* nuauth's, NULL while its name does not resolve */
@@ -354,10 +356,11 @@ int main(int argc, char **argv)
 
 	/* Every queue is bound before anything runs, so that a queue another
 	 * process holds stops nufw at start. */
+	fw.expiry = nufw_expiry_new();
 	for (unsigned q = fw.opt.queue_first; q <= fw.opt.queue_last; q++) {
 		struct nufw_worker *w = nufw_worker_new(&fw.opt, (uint16_t)q,
 							q == fw.opt.queue_first, creds, fw.addrs,
-							&err);
+							fw.expiry, &err);
 		if (!w)
 			fatalx("queue %u: %s", q, err);
 		fw.workers[fw.nworkers++] = w;
@@ -413,6 +416,7 @@ int main(int argc, char **argv)
 	log_totals(&fw);
 	for (unsigned i = 0; i < fw.nworkers; i++)
 		nufw_worker_free(fw.workers[i]);
+	nufw_expiry_free(fw.expiry);
 	g_ptr_array_free(fw.creds, TRUE);
 	nufw_addrs_unref(fw.addrs);
 	g_free(fw.resolve_error);

@@ -37,7 +37,8 @@ struct nufw_worker {
 	struct nufw_ifnames *ifnames;
 	struct nufw_addrs *addrs;	/* nuauth's, from main.c; NULL until resolved */
 	struct nufw_pending *pending;
-	struct nufw_expiry *expiry;	/* accepted connections that end at a time */
+	struct nufw_expiry *expiry;	/* accepted connections that end at a time:
+					 * main.c's, shared by every worker */
 	struct nufw_link *link;
 	struct nufw_rejecter *rejecter;
 	struct nufw_conntrack *conntrack;	/* NULL when conntrack is unusable */
@@ -368,7 +369,8 @@ static const struct nufw_link_ops link_ops = {
 
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
 				    bool report_ends, gnutls_certificate_credentials_t creds,
-				    struct nufw_addrs *addrs, char **err)
+				    struct nufw_addrs *addrs, struct nufw_expiry *expiry,
+				    char **err)
 {
 	struct nufw_worker *w = g_new0(struct nufw_worker, 1);
 	bool ct_mark = false;
@@ -411,7 +413,7 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 		g_clear_pointer(err, g_free);
 	}
 	w->pending = nufw_pending_new(opt->max_pending);
-	w->expiry = nufw_expiry_new();
+	w->expiry = expiry;
 	w->ctx = g_main_context_new();
 	w->loop = g_main_loop_new(w->ctx, FALSE);
 	return w;
@@ -572,7 +574,6 @@ void nufw_worker_free(struct nufw_worker *w)
 		return;
 	nufw_worker_stop(w);
 	nufw_pending_free(w->pending);
-	nufw_expiry_free(w->expiry);
 	nufw_verdicts_free(w->verdicts);
 	nufw_ifnames_free(w->ifnames);
 	nufw_addrs_unref(w->addrs);
