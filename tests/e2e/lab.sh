@@ -282,13 +282,18 @@ lab_ct_mark() {
 # ---------------------------------------------------------------------------
 # Bulk transfers (tests/e2e/qos.sh).  Nothing above depends on this section.
 
-# lab_start_sink PORT...: a byte counter on the server (nuprobe sink).  The
-# log exists before the program starts, so the wait cannot miss it.
-lab_start_sink() {
-	: > "$LAB_DIR/sink.log"
-	lab_start sink "$NS_S" "$NUPROBE" sink "$@"
-	lab_wait_log sink "ready"
+# lab_start_bulk MODE PORT...: nuprobe MODE on the server, `sink' (counts
+# what each connection sends) or `source' (sends to each connection until it
+# closes).  The log exists before the program starts, so the wait cannot
+# miss it.
+lab_start_bulk() {
+	local mode=$1; shift
+	: > "$LAB_DIR/$mode.log"
+	lab_start "$mode" "$NS_S" "$NUPROBE" "$mode" "$@"
+	lab_wait_log "$mode" "ready"
 }
+
+lab_start_sink() { lab_start_bulk sink "$@"; }	# PORT...
 
 # lab_send LOCAL_UID HOST PORT SECONDS: a desktop program's bulk upload;
 # prints nuprobe's line (from=ADDR:PORT sent=N received=N ms=M bps=R, as
@@ -296,4 +301,12 @@ lab_start_sink() {
 lab_send() {
 	lab_as "$NS_C" "$1" \
 		"$NUPROBE" send "$2" "$3" "$4"
+}
+
+# lab_fetch LOCAL_UID HOST PORT SECONDS: a desktop program's bulk download
+# from a source; prints nuprobe's line (from=ADDR:PORT received=N ms=M
+# bps=R, as measured by the desktop), returns its status.
+lab_fetch() {
+	lab_as "$NS_C" "$1" \
+		"$NUPROBE" fetch "$2" "$3" "$4"
 }
