@@ -238,6 +238,24 @@ plaintext_aclfile="$LAB_DIR/acls.nufw"
 CONF
 }
 
+# lab_mark_group_conf: nuauth.conf gets mark_group after mark_uid, its group
+# file mapping gid 200 to 0x20 in bits 16..23 (bob, in groups 100 and 200,
+# gets 0x2003ea; alice, in 100 only, 0x3e9).  The last assignment of a key
+# wins, so appending overrides lab_nuauth_conf's choices.
+lab_mark_group_conf() {
+	cat > "$LAB_DIR/mark_group.conf" <<GROUPS
+# gid[,gid...]:mark
+300:0x30
+200:0x20
+GROUPS
+	cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_finalize_packet_module="mark_uid mark_group"
+mark_group_group_file="$LAB_DIR/mark_group.conf"
+mark_group_nbits=8
+mark_group_shift=16
+CONF
+}
+
 lab_start_nuauth() {
 	lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf" -vv
 	NUAUTH_PID=$LAB_PID
