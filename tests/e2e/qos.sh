@@ -267,7 +267,8 @@ test_route() {
 # --- Recipe 3: shaping per user or group ---------------------------------------
 # class_case LABEL DEV XFER SLOW=CLASS FAST=CLASS ARGS...: two users (alice,
 # bob) transfer at the same time, XFER `send' (upload to the server, out by
-# g1), with the HTB tree on DEV of `nufw-qos ARGS'.  SLOW's transfer must get between LOW and LIMIT in class
+# g1) or `fetch' (download from it, out by g0), with the HTB tree on DEV of
+# `nufw-qos ARGS'.  SLOW's transfer must get between LOW and LIMIT in class
 # CLASS (of RATE), FAST's more than FREE in the other, and each class must
 # have sent its user's bytes.
 class_case() {
@@ -275,6 +276,10 @@ class_case() {
 	local name=${label// (/-} port=5001 slack=100000 out_s out_f
 	name=${name%)}
 	shift 5
+	# A download's class also sends what the source still had in flight
+	# when the desktop closed: its send buffer (128 KB, 256 KB as the
+	# kernel counts it) at most.
+	[ "$xfer" = fetch ] && port=5002 slack=512000
 	if ! out_s=$(qos_up "$NS_G" "$name" "$@"); then
 		qos_failed "$label" "$NS_G" "$name" "$out_s" "$@"
 		return
@@ -429,21 +434,32 @@ test_ifb() {
 	check_clean "ifb" "$NS_G"
 }
 
+# --- Recipe 5, what can be done: shaping what arrives --------------------------
+# alice and bob download from the server at once.  The server's packets get
+# their connection's mark back in PREROUTING and leave again by g0, the
+# gateway's LAN side, where class 1:11 holds alice's download to RATE; bob's
+# goes by the default class 1:10.
+test_download() {
+	class_case download g0 fetch alice=1:11 bob=1:10 --queue 0 --shape g0 \
+		--class "uid:1001=11:${RATE}mbit"
+}
+
 qos_netns
 lab_pki
 lab_nuauth_conf
 lab_mark_group_conf	# bob's group 200 as 0x20 in bits 16-23 (recipe 3)
 cat >> "$LAB_DIR/acls.nufw" <<ACLS
 
-[bulk uploads for staff]
+[bulk transfers for staff]
 decision=1
 gid=100
 proto=6
-DstPort=5001
+DstPort=5001,5002
 ACLS
 : > "$LAB_DIR/server.log"	# so that lab_wait_log cannot look before it exists
 lab_start_server
 lab_start_sink 5001
+lab_start_bulk source 5002
 lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
 
@@ -455,6 +471,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_
 	test_shape
 	test_dscp
 	test_ifb
+	test_download
 else
 	fail "alice and bob log in"
 fi
