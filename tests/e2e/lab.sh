@@ -238,6 +238,24 @@ plaintext_aclfile="$LAB_DIR/acls.nufw"
 CONF
 }
 
+# lab_mark_group_conf: nuauth.conf gets mark_group after mark_uid, its group
+# file mapping gid 200 to 0x20 in bits 16..23 (bob, in groups 100 and 200,
+# gets 0x2003ea; alice, in 100 only, 0x3e9).  The last assignment of a key
+# wins, so appending overrides lab_nuauth_conf's choices.
+lab_mark_group_conf() {
+	cat > "$LAB_DIR/mark_group.conf" <<GROUPS
+# gid[,gid...]:mark
+300:0x30
+200:0x20
+GROUPS
+	cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_finalize_packet_module="mark_uid mark_group"
+mark_group_group_file="$LAB_DIR/mark_group.conf"
+mark_group_nbits=8
+mark_group_shift=16
+CONF
+}
+
 lab_start_nuauth() {
 	lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf" -vv
 	NUAUTH_PID=$LAB_PID
@@ -282,13 +300,18 @@ lab_ct_mark() {
 # ---------------------------------------------------------------------------
 # Bulk transfers (tests/e2e/qos.sh).  Nothing above depends on this section.
 
-# lab_start_sink PORT...: a byte counter on the server (nuprobe sink).  The
-# log exists before the program starts, so the wait cannot miss it.
-lab_start_sink() {
-	: > "$LAB_DIR/sink.log"
-	lab_start sink "$NS_S" "$NUPROBE" sink "$@"
-	lab_wait_log sink "ready"
+# lab_start_bulk MODE PORT...: nuprobe MODE on the server, `sink' (counts
+# what each connection sends) or `source' (sends to each connection until it
+# closes).  The log exists before the program starts, so the wait cannot
+# miss it.
+lab_start_bulk() {
+	local mode=$1; shift
+	: > "$LAB_DIR/$mode.log"
+	lab_start "$mode" "$NS_S" "$NUPROBE" "$mode" "$@"
+	lab_wait_log "$mode" "ready"
 }
+
+lab_start_sink() { lab_start_bulk sink "$@"; }	# PORT...
 
 # lab_send LOCAL_UID HOST PORT SECONDS: a desktop program's bulk upload;
 # prints nuprobe's line (from=ADDR:PORT sent=N received=N ms=M bps=R, as
@@ -296,4 +319,12 @@ lab_start_sink() {
 lab_send() {
 	lab_as "$NS_C" "$1" \
 		"$NUPROBE" send "$2" "$3" "$4"
+}
+
+# lab_fetch LOCAL_UID HOST PORT SECONDS: a desktop program's bulk download
+# from a source; prints nuprobe's line (from=ADDR:PORT received=N ms=M
+# bps=R, as measured by the desktop), returns its status.
+lab_fetch() {
+	lab_as "$NS_C" "$1" \
+		"$NUPROBE" fetch "$2" "$3" "$4"
 }

@@ -17,21 +17,10 @@ lab_init "${1:-.}"
 ALICE_UID=2001	# desktop uids: not those of nuauth's users file
 BOB_UID=2002
 
-# The lab's nuauth.conf with the mark modules; the last assignment of a key
-# wins, so appending overrides lab_nuauth_conf's choices.
+# The lab's nuauth.conf with the mark modules (lab.sh).
 marks_conf() {
 	lab_nuauth_conf
-	cat > "$LAB_DIR/mark_group.conf" <<GROUPS
-# gid[,gid...]:mark
-300:0x30
-200:0x20
-GROUPS
-	cat >> "$LAB_DIR/nuauth.conf" <<CONF
-nuauth_finalize_packet_module="mark_uid mark_group"
-mark_group_group_file="$LAB_DIR/mark_group.conf"
-mark_group_nbits=8
-mark_group_shift=16
-CONF
+	lab_mark_group_conf
 }
 
 # conf_error_case NAME EXPECTED_TEXT: nuauth on $LAB_DIR/bad.conf must stop

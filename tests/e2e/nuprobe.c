@@ -21,6 +21,14 @@
  *                                    for SECONDS, then print what the sink
  *                                    measured: "from=ADDR:PORT sent=N
  *                                    received=N ms=M bps=R" (R in bit/s)
+ *   nuprobe source PORT...           listen on every port and send each
+ *                                    connection as fast as the path allows
+ *                                    until it closes (60 s at most); prints
+ *                                    "ready" once listening
+ *   nuprobe fetch HOST PORT SECONDS  connect, read for SECONDS from the
+ *                                    first byte, close; prints the rate
+ *                                    measured here: "from=ADDR:PORT
+ *                                    received=N ms=M bps=R"
  *   nuprobe serve6 PORT...           the same as serve (which listens on ::, both families)
  *   nuprobe userve PORT...           echo UDP datagrams on IPv6 and IPv4 (::);
  *                                    prints "ready" once bound
@@ -199,6 +207,24 @@ static int listen_on(const char *port)
 	return fd;
 }
 
+/* Listens on every port (16 at most), one pollfd each from pfd[0], and
+ * prints "ready"; the number of listeners, or -1. */
+static int listen_all(int nports, char **ports, struct pollfd *pfd)
+{
+	if (nports > 16) {
+		fprintf(stderr, "nuprobe: at most 16 ports\n");
+		return -1;
+	}
+	for (int i = 0; i < nports; i++) {
+		if ((pfd[i].fd = listen_on(ports[i])) < 0)
+			return -1;
+		pfd[i].events = POLLIN;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	return nports;
+}
+
 #define SINK_MAX 64
 
 struct sink_conn {
@@ -215,15 +241,10 @@ static int sink_bytes(int nports, char **ports)
 	struct pollfd pfd[16 + SINK_MAX];
 	struct sink_conn conn[SINK_MAX];
 	static char buf[1 << 16];
-	int nl = 0, nc = 0;
+	int nl = listen_all(nports, ports, pfd), nc = 0;
 
-	for (int i = 0; i < nports && nl < 16; i++) {
-		if ((pfd[nl].fd = listen_on(ports[i])) < 0)
-			return 1;
-		pfd[nl++].events = POLLIN;
-	}
-	printf("ready\n");
-	fflush(stdout);
+	if (nl < 0)
+		return 1;
 	for (;;) {
 		for (int i = 0; i < nc; i++) {
 			pfd[nl + i].fd = conn[i].fd;
@@ -286,43 +307,73 @@ static int sink_bytes(int nports, char **ports)
 	}
 }
 
+/* A non-blocking IPv4 connection to HOST:PORT established within ms, with
+ * SO_SNDBUF sndbuf (0: the default).  The socket, its local ADDR:PORT in
+ * from; -2 for a bad address, -1 with the reason printed ("failed: ..."). */
+static int connect_nb(const char *host, const char *port, int ms, int sndbuf,
+		      char *from, size_t fromlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	struct sockaddr_in local;
+	socklen_t llen = sizeof(local), elen;
+	char addr[INET_ADDRSTRLEN];
+	struct pollfd p;
+	int fd, err = 0;
+
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		fprintf(stderr, "nuprobe: bad address %s\n", host);
+		return -2;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		printf("failed: %s\n", strerror(errno));
+		return -1;
+	}
+	if (sndbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+		printf("failed: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	elen = sizeof(err);
+	if (poll(&p, 1, ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+		if (err)
+			printf("failed: %s\n", strerror(err));
+		else
+			printf("failed: no answer in %d ms\n", ms);
+		close(fd);
+		return -1;
+	}
+	getsockname(fd, (struct sockaddr *)&local, &llen);
+	inet_ntop(AF_INET, &local.sin_addr, addr, sizeof(addr));
+	snprintf(from, fromlen, "%s:%u", addr, ntohs(local.sin_port));
+	return fd;
+}
+
 /* The send buffer is kept small, so that little is still queued when the
  * time is up and the sink's clock sees the path's rate, not the buffer's. */
 static int send_for(const char *host, const char *port, int seconds)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
-	struct sockaddr_in local;
-	socklen_t llen = sizeof(local);
 	static char buf[1 << 16];
-	char addr[INET_ADDRSTRLEN], report[128];
-	int fd, sndbuf = 128 * 1024, err = 0;
-	socklen_t elen = sizeof(err);
+	char from[INET_ADDRSTRLEN + 8], report[128];
 	struct pollfd p;
 	uint64_t sent = 0, received;
 	long long ms;
 	int64_t end;
 	size_t have = 0;
 	ssize_t got;
+	int fd;
 
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 || seconds <= 0) {
-		fprintf(stderr, "nuprobe: bad address %s or duration\n", host);
+	if (seconds <= 0) {
+		fprintf(stderr, "nuprobe: bad duration %d\n", seconds);
 		return 2;
 	}
 	memset(buf, 'x', sizeof(buf));
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
-		printf("failed: %s\n", strerror(errno));
-		return 1;
-	}
-	p.fd = fd;
-	p.events = POLLOUT;
-	if (poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
-		printf("failed: %s\n", err ? strerror(err) : "no answer in 5000 ms");
-		return 1;
-	}
-	getsockname(fd, (struct sockaddr *)&local, &llen);
-	inet_ntop(AF_INET, &local.sin_addr, addr, sizeof(addr));
+	if ((fd = connect_nb(host, port, 5000, 128 * 1024, from, sizeof(from))) < 0)
+		return fd == -2 ? 2 : 1;
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	end = now_ms() + (int64_t)seconds * 1000;
 	for (int64_t left; (left = end - now_ms()) > 0;) {
 		ssize_t n;
@@ -354,13 +405,129 @@ static int send_for(const char *host, const char *port, int seconds)
 	}
 	report[have] = '\0';
 	if (sscanf(report, "received=%llu ms=%lld", (unsigned long long *)&received, &ms) != 2 || ms <= 0) {
-		printf("failed: no report from the sink (from=%s:%u sent=%llu)\n", addr,
-		       ntohs(local.sin_port), (unsigned long long)sent);
+		printf("failed: no report from the sink (from=%s sent=%llu)\n", from,
+		       (unsigned long long)sent);
 		return 1;
 	}
-	printf("from=%s:%u sent=%llu received=%llu ms=%lld bps=%llu\n", addr, ntohs(local.sin_port),
+	printf("from=%s sent=%llu received=%llu ms=%lld bps=%llu\n", from,
 	       (unsigned long long)sent, (unsigned long long)received, ms,
 	       (unsigned long long)(received * 8000 / (uint64_t)ms));
+	return 0;
+}
+
+/* ---- Downloads: the server sends, the client measures (qos.sh) ---- */
+
+#define SOURCE_MAX 64
+#define SOURCE_MAX_MS 60000	/* no connection is fed for longer than this */
+
+/* Writes to every connection as fast as its path takes, never blocking,
+ * until the peer closes (or resets) it or SOURCE_MAX_MS have passed.  The
+ * send buffer is small for the reason send_for's is. */
+static int source(int nports, char **ports)
+{
+	struct pollfd pfd[16 + SOURCE_MAX];
+	int64_t since[SOURCE_MAX];
+	static char buf[1 << 16];
+	int nl, nc = 0, sndbuf = 128 * 1024;
+
+	memset(buf, 'x', sizeof(buf));
+	if ((nl = listen_all(nports, ports, pfd)) < 0)
+		return 1;
+	for (;;) {
+		int64_t now;
+
+		if (poll(pfd, (nfds_t)(nl + nc), 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		now = now_ms();
+		for (int i = 0; i < nc; i++) {
+			struct pollfd *p = &pfd[nl + i];
+			bool gone = now - since[i] > SOURCE_MAX_MS;
+
+			if (!gone && (p->revents & (POLLIN | POLLHUP | POLLERR))) {
+				char junk[512];
+				ssize_t got = recv(p->fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+				gone = got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR);
+			}
+			if (!gone && (p->revents & POLLOUT) &&
+			    send(p->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+				gone = errno != EAGAIN && errno != EINTR;
+			if (gone) {	/* the last one takes its place, revents and all */
+				close(p->fd);
+				nc--;
+				*p = pfd[nl + nc];
+				since[i--] = since[nc];
+			}
+		}
+		for (int i = 0; i < nl; i++) {
+			int fd;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept(pfd[i].fd, NULL, NULL);	/* I/O below is MSG_DONTWAIT */
+			if (fd < 0)
+				continue;
+			if (nc == SOURCE_MAX) {
+				close(fd);
+				continue;
+			}
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+			pfd[nl + nc] = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
+			since[nc++] = now;
+		}
+	}
+}
+
+/* Connects, reads for SECONDS from the first byte, then closes (the
+ * source stops at the reset), and prints the rate seen here: "from=ADDR:PORT
+ * received=N ms=M bps=R".  The first byte must come within 5 s. */
+static int fetch(const char *host, const char *port, int seconds)
+{
+	static char buf[1 << 16];
+	char from[INET_ADDRSTRLEN + 8];
+	struct pollfd p;
+	uint64_t received = 0;
+	int64_t first = 0, end, now;
+	int fd;
+
+	if (seconds <= 0) {
+		fprintf(stderr, "nuprobe: bad duration %d\n", seconds);
+		return 2;
+	}
+	if ((fd = connect_nb(host, port, 5000, 0, from, sizeof(from))) < 0)
+		return fd == -2 ? 2 : 1;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	end = now_ms() + 5000;
+	while ((now = now_ms()) < end) {
+		ssize_t got;
+
+		if (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR)
+			break;
+		got = read(fd, buf, sizeof(buf));
+		if (got > 0) {
+			if (first == 0) {
+				first = now_ms();
+				end = first + (int64_t)seconds * 1000;
+			}
+			received += (uint64_t)got;
+		} else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+			printf("failed: %s after %llu bytes (from=%s)\n",
+			       got == 0 ? "closed" : strerror(errno), (unsigned long long)received, from);
+			close(fd);
+			return 1;
+		}
+	}
+	now = now_ms();
+	close(fd);
+	if (first == 0 || now <= first) {
+		printf("failed: nothing in 5000 ms (from=%s)\n", from);
+		return 1;
+	}
+	printf("from=%s received=%llu ms=%lld bps=%llu\n", from, (unsigned long long)received,
+	       (long long)(now - first), (unsigned long long)(received * 8000 / (uint64_t)(now - first)));
 	return 0;
 }
 
@@ -610,6 +777,10 @@ int main(int argc, char **argv)
 		return sink_bytes(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "send") == 0)
 		return send_for(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 3 && strcmp(argv[1], "source") == 0)
+		return source(argc - 2, argv + 2);
+	if (argc == 5 && strcmp(argv[1], "fetch") == 0)
+		return fetch(argv[2], argv[3], atoi(argv[4]));
 	if (argc >= 3 && strcmp(argv[1], "userve") == 0)
 		return userve(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "connect6") == 0)
@@ -620,7 +791,7 @@ int main(int argc, char **argv)
 		return connects(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: nuprobe serve PORT... | connect HOST PORT MS | stream PORT |"
 		" hold HOST PORT SECONDS |\n"
-		"       sink PORT... | send HOST PORT SECONDS |\n"
+		"       sink PORT... | send HOST PORT SECONDS | source PORT... | fetch HOST PORT SECONDS |\n"
 		"       serve6 PORT... | userve PORT... | connect6 HOST PORT MS | udp HOST PORT MS |\n"
 		"       connects HOST PORT N\n");
 	return 2;

@@ -46,6 +46,7 @@ BOB_UID=2002
 RATE=4		# Mbit/s: the class of a limited user
 SECS=3		# seconds of each measured transfer
 LIMIT=$((RATE * 1300000))	# a limited user stays below 1.3 x the class rate
+LOW=$((RATE * 500000))		# and gets more than half of it (not starved)
 FREE=$((RATE * 3000000))	# a free user goes beyond 3 x the class rate
 
 qos_netns() {
@@ -105,6 +106,17 @@ leftovers() {
 	echo "${left[*]}"
 }
 
+# qos_failed WHAT NS NAME OUT ARGS...: `nufw-qos ARGS' stopped at an error
+# (OUT) in NS: report it, remove what it added, and check that nothing is left
+# for the next recipe.
+qos_failed() {
+	local what=$1 ns=$2 name=$3 out=$4
+	shift 4
+	fail "$what: the generated rules apply" "$out"
+	qos_down "$ns" "$name" "$@"
+	check_clean "$what" "$ns"
+}
+
 check_clean() {	# WHAT NS...: the recipe WHAT is gone from every NS
 	local what=$1 ns left all=""
 	shift
@@ -120,14 +132,23 @@ check_clean() {	# WHAT NS...: the recipe WHAT is gone from every NS
 }
 
 tx_bytes() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_bytes"; }
+alice_by() {	# -A|-D: rules of no target counting alice's bytes out g1 and g2
+	local dev
+	for dev in g1 g2; do
+		ip netns exec "$NS_G" iptables -t mangle "$1" POSTROUTING -o $dev \
+			-m mark --mark 0x3e9/0xffff -m comment --comment "alice by $dev"
+	done
+}
 class_bytes() {	# NS DEV CLASSID: bytes sent by that HTB class
 	ip netns exec "$1" tc -s class show dev "$2" classid "$3" | awk '/Sent/ { print $2; exit }'
 }
 # ipt_packets NS IPTABLES PATTERN: packets counted by the rules whose
-# IPTABLES-save line contains PATTERN
-ipt_packets() {
-	ip netns exec "$1" "$2-save" -c | grep -F -- "$3" |
-		sed -n 's/^\[\([0-9]*\):.*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+# IPTABLES-save line contains PATTERN; ipt_bytes, their bytes
+ipt_packets() { ipt_count 1 "$@"; }
+ipt_bytes() { ipt_count 2 "$@"; }
+ipt_count() {	# FIELD NS IPTABLES PATTERN
+	ip netns exec "$2" "$3-save" -c 2>/dev/null | grep -F -- "$4" |
+		sed -n 's/^\[\([0-9]*\):\([0-9]*\)\].*/\'"$1"'/p' | awk '{ s += $1 } END { print s + 0 }'
 }
 field() { sed -n "s/.*\<$2=\([0-9]*\).*/\1/p" <<<"$1"; }	# LINE KEY
 mbit() { awk -v b="$1" 'BEGIN { printf "%.2f Mbit/s", b / 1e6 }'; }
@@ -141,11 +162,21 @@ test_keep_mark() {	# BACKEND
 	local out port mark_a mark_b replies flagged
 	[ "$b" = iptables-legacy ] && ipt="iptables-legacy -w"
 	if ! out=$(qos_up "$NS_G" "keep-$b" "${args[@]}"); then
-		fail "keep ($b): the generated rules apply" "$out"
-		qos_down "$NS_G" "keep-$b" "${args[@]}"
+		qos_failed "keep ($b)" "$NS_G" "keep-$b" "$out" "${args[@]}"
 		return
 	fi
 	local g="ip netns exec $NS_G"
+	# The two iptables runs cover both of its backends.
+	if [ "$b" != nft ]; then
+		local want=nf_tables
+		[ "$b" = iptables-legacy ] && want=legacy
+		out=$($g "$b" -V 2>&1)
+		if grep -qF "($want)" <<<"$out"; then
+			pass "keep ($b): \`$b -V' reports the $want backend ($out)"
+		else
+			fail "keep ($b): \`$b -V' reports the $want backend" "$out"
+		fi
+	fi
 	if [ "$b" = nft ]; then
 		$g nft add rule ip nufw_qos pre tcp dport 8080 meta mark set meta mark or 0x1000000
 		$g nft add chain ip nufw_qos count '{ type filter hook forward priority 0; policy accept; }'
@@ -201,7 +232,7 @@ route_case() {
 	s1=$(ipt_packets "$NS_S" iptables "-i $syn_in ") t1=$(ipt_packets "$NS_S" iptables "-i $syn_other ")
 	local dw=$((w1 - w0)) do=$((o1 - o0)) ds=$((s1 - s0)) dt=$((t1 - t0))
 	if [ -n "$(field "$out" received)" ] && [ $dw -gt 1000000 ] && [ $do -lt 100000 ] &&
-	   [ $ds = 1 ] && [ $dt = 0 ]; then
+	   [ $ds -ge 1 ] && [ $dt = 0 ]; then
 		pass "route: $what (gateway tx $want +$dw B, $other +$do B; SYN seen on server's $syn_in)"
 	else
 		fail "route: $what" "$out" "tx $want +$dw B, $other +$do B; SYNs on $syn_in +$ds, on $syn_other +$dt"
@@ -233,45 +264,75 @@ test_route() {
 	check_clean "route" "$NS_G" "$NS_S"
 }
 
-# --- Recipe 3: shaping per user -----------------------------------------------
-# alice (class 1:11, RATE) and bob (class 1:12, 50mbit, may borrow up to the
-# link) upload at the same time through g1.
-test_shape() {	# BACKEND
-	local b=$1 out_a out_b
-	local args=(--backend "$1" --queue 0 --shape g1 --class "uid:1001=11:${RATE}mbit"
-		    --class uid:1002=12:50mbit:1gbit)
-	if ! out_a=$(qos_up "$NS_G" "shape-$b" "${args[@]}"); then
-		fail "shape ($b): the generated rules apply" "$out_a"
-		qos_down "$NS_G" "shape-$b" "${args[@]}"
+# --- Recipe 3: shaping per user or group ---------------------------------------
+# class_case LABEL DEV XFER SLOW=CLASS FAST=CLASS ARGS...: two users (alice,
+# bob) transfer at the same time, XFER `send' (upload to the server, out by
+# g1) or `fetch' (download from it, out by g0), with the HTB tree on DEV of
+# `nufw-qos ARGS'.  SLOW's transfer must get between LOW and LIMIT in class
+# CLASS (of RATE), FAST's more than FREE in the other, and each class must
+# have sent its user's bytes.
+class_case() {
+	local label=$1 dev=$2 xfer=$3 slow=${4%%=*} sc=${4#*=} fast=${5%%=*} fc=${5#*=}
+	local name=${label// (/-} port=5001 slack=100000 out_s out_f
+	name=${name%)}
+	shift 5
+	# A download's class also sends what the source still had in flight
+	# when the desktop closed: its send buffer (128 KB, 256 KB as the
+	# kernel counts it) at most.
+	[ "$xfer" = fetch ] && port=5002 slack=512000
+	if ! out_s=$(qos_up "$NS_G" "$name" "$@"); then
+		qos_failed "$label" "$NS_G" "$name" "$out_s" "$@"
 		return
 	fi
-	local a0 b0 a1 b1
-	a0=$(class_bytes "$NS_G" g1 1:11) b0=$(class_bytes "$NS_G" g1 1:12)
-	lab_send $ALICE_UID 10.209.0.2 5001 $SECS > "$LAB_DIR/shape-alice.out" &
-	local pa=$!
-	lab_send $BOB_UID 10.209.0.2 5001 $SECS > "$LAB_DIR/shape-bob.out"
-	wait $pa
-	a1=$(class_bytes "$NS_G" g1 1:11) b1=$(class_bytes "$NS_G" g1 1:12)
-	out_a=$(cat "$LAB_DIR/shape-alice.out") out_b=$(cat "$LAB_DIR/shape-bob.out")
-	local ra rb ba bb
-	ra=$(field "$out_a" bps) rb=$(field "$out_b" bps)
-	ba=$(field "$out_a" received) bb=$(field "$out_b" received)
-	if [ -n "$ra" ] && [ -n "$rb" ] && [ "$ra" -lt $LIMIT ] && [ "$rb" -gt $FREE ]; then
-		pass "shape ($b): alice $(mbit "$ra") in her ${RATE} Mbit/s class, bob $(mbit "$rb") at once"
+	local s0 f0 s1 f1
+	s0=$(class_bytes "$NS_G" "$dev" "$sc") f0=$(class_bytes "$NS_G" "$dev" "$fc")
+	"lab_$xfer" "$(desktop_uid "$slow")" 10.209.0.2 $port $SECS > "$LAB_DIR/$name-$slow.out" &
+	local ps=$!
+	"lab_$xfer" "$(desktop_uid "$fast")" 10.209.0.2 $port $SECS > "$LAB_DIR/$name-$fast.out"
+	wait $ps
+	s1=$(class_bytes "$NS_G" "$dev" "$sc") f1=$(class_bytes "$NS_G" "$dev" "$fc")
+	out_s=$(cat "$LAB_DIR/$name-$slow.out") out_f=$(cat "$LAB_DIR/$name-$fast.out")
+	local rs rf bs bf
+	rs=$(field "$out_s" bps) rf=$(field "$out_f" bps)
+	bs=$(field "$out_s" received) bf=$(field "$out_f" received)
+	if [ -n "$rs" ] && [ -n "$rf" ] && [ "$rs" -gt $LOW ] && [ "$rs" -lt $LIMIT ] &&
+	   [ "$rf" -gt $FREE ]; then
+		pass "$label: $slow $(mbit "$rs") in the ${RATE} Mbit/s class $sc of $dev, $fast $(mbit "$rf") at once"
 	else
-		fail "shape ($b): alice under her ${RATE} Mbit/s class (< $(mbit $LIMIT)), bob free (> $(mbit $FREE))" \
-			"alice: $out_a" "bob: $out_b"
+		fail "$label: $slow in the ${RATE} Mbit/s class $sc of $dev ($(mbit $LOW) to $(mbit $LIMIT)), $fast free (> $(mbit $FREE))" \
+			"$slow: $out_s" "$fast: $out_f"
 	fi
-	local da=$((a1 - a0)) db=$((b1 - b0))
-	if [ -n "$ba" ] && [ -n "$bb" ] && [ $da -ge "$ba" ] && [ $da -lt $((ba + ba / 5 + 100000)) ] &&
-	   [ $db -ge "$bb" ]; then
-		pass "shape ($b): class 1:11 sent alice's bytes (+$da B for $ba received), 1:12 bob's (+$db B for $bb)"
+	local ds=$((s1 - s0)) df=$((f1 - f0))
+	if [ -n "$bs" ] && [ -n "$bf" ] && [ $ds -ge "$bs" ] && [ $ds -lt $((bs + bs / 5 + slack)) ] &&
+	   [ $df -ge "$bf" ]; then
+		pass "$label: class $sc sent $slow's bytes (+$ds B for $bs received), $fc $fast's (+$df B for $bf)"
 	else
-		fail "shape ($b): class 1:11 counts alice's bytes, 1:12 bob's" \
-			"1:11 +$da B, 1:12 +$db B; received alice ${ba:-?} B, bob ${bb:-?} B"
+		fail "$label: class $sc of $dev counts $slow's bytes, $fc $fast's" \
+			"$sc +$ds B, $fc +$df B; received $slow ${bs:-?} B, $fast ${bf:-?} B"
 	fi
-	qos_down "$NS_G" "shape-$b" "${args[@]}"
-	check_clean "shape ($b)" "$NS_G"
+	qos_down "$NS_G" "$name" "$@"
+	check_clean "$label" "$NS_G"
+}
+
+desktop_uid() {	# alice|bob: the local uid each logs in from
+	case $1 in
+	alice) echo $ALICE_UID ;;
+	bob) echo $BOB_UID ;;
+	esac
+}
+
+# alice (class 1:11, RATE) and bob (class 1:12, 50mbit, may borrow up to
+# the link), once per backend; then by group: nuauth's mark_group writes bob's
+# group 200 as 0x20 in bits 16-23, which picks class 1:20 (RATE), and alice
+# (no such group) falls into the default class 1:10.
+test_shape() {
+	local b
+	for b in iptables nft; do
+		class_case "shape ($b)" g1 send alice=1:11 bob=1:12 --backend "$b" --queue 0 --shape g1 \
+			--class "uid:1001=11:${RATE}mbit" --class uid:1002=12:50mbit:1gbit
+	done
+	class_case "shape (group)" g1 send bob=1:20 alice=1:10 --queue 0 --group-bits 16:8 --shape g1 \
+		--class "group:0x20=20:${RATE}mbit"
 }
 
 # --- Recipe 4: the user's class across hops, in DSCP --------------------------
@@ -318,23 +379,25 @@ test_dscp() {
 # --- Recipe 5: one limit across two interfaces (IFB) ---------------------------
 # alice uploads through g1 (to 10.209.0.2) and g2 (to 10.203.0.2) at once;
 # both interfaces' egress is redirected into ifbq, whose class 1:11 holds
-# her to RATE in total.  bob uploads at the same time, unlimited.
+# her to RATE in total.  bob uploads at the same time, unlimited.  Rules of
+# the test's own (no target, a comment to find them) count alice's bytes
+# leaving by each interface: the interfaces' own counters carry bob's too.
 test_ifb() {
 	local args=(--queue 0 --shape g1,g2 --ifb ifbq --class "uid:1001=11:${RATE}mbit") out
 	if ! out=$(qos_up "$NS_G" ifb "${args[@]}"); then
-		fail "ifb: the generated rules apply" "$out"
-		qos_down "$NS_G" ifb "${args[@]}"
+		qos_failed "ifb" "$NS_G" ifb "$out" "${args[@]}"
 		return
 	fi
-	local c0 g10 g20 c1 g11 g21
-	c0=$(class_bytes "$NS_G" ifbq 1:11) g10=$(tx_bytes "$NS_G" g1) g20=$(tx_bytes "$NS_G" g2)
+	alice_by -A
+	local c0 c1
+	c0=$(class_bytes "$NS_G" ifbq 1:11)
 	lab_send $ALICE_UID 10.209.0.2 5001 $SECS > "$LAB_DIR/ifb-alice1.out" &
 	local p1=$!
 	lab_send $ALICE_UID 10.203.0.2 5001 $SECS > "$LAB_DIR/ifb-alice2.out" &
 	local p2=$!
 	lab_send $BOB_UID 10.209.0.2 5001 $SECS > "$LAB_DIR/ifb-bob.out"
 	wait $p1 $p2
-	c1=$(class_bytes "$NS_G" ifbq 1:11) g11=$(tx_bytes "$NS_G" g1) g21=$(tx_bytes "$NS_G" g2)
+	c1=$(class_bytes "$NS_G" ifbq 1:11)
 	local o1 o2 ob r1 r2 rb x1 x2 m1 m2 total
 	o1=$(cat "$LAB_DIR/ifb-alice1.out") o2=$(cat "$LAB_DIR/ifb-alice2.out") ob=$(cat "$LAB_DIR/ifb-bob.out")
 	r1=$(field "$o1" bps) r2=$(field "$o2" bps) rb=$(field "$ob" bps)
@@ -349,32 +412,54 @@ test_ifb() {
 		fail "ifb: alice's two uploads stay under ${RATE} Mbit/s together (< $(mbit $LIMIT)), bob free (> $(mbit $FREE))" \
 			"alice by g1: $o1" "alice by g2: $o2" "bob: $ob"
 	fi
-	local dc=$((c1 - c0)) d1=$((g11 - g10)) d2=$((g21 - g20))
-	if [ -n "$x1" ] && [ -n "$x2" ] && [ $dc -ge $((x1 + x2)) ] && [ $dc -lt $(((x1 + x2) * 6 / 5 + 100000)) ] &&
-	   [ $d2 -ge "$x2" ] && [ $d1 -ge "$x1" ]; then
-		pass "ifb: class 1:11 of ifbq sent both of alice's flows (+$dc B); they left by g1 (+$d1 B) and g2 (+$d2 B)"
+	local dc=$((c1 - c0)) a1 a2
+	a1=$(ipt_bytes "$NS_G" iptables "alice by g1") a2=$(ipt_bytes "$NS_G" iptables "alice by g2")
+	alice_by -D
+	if [ -n "$x1" ] && [ -n "$x2" ] && [ $dc -ge $((x1 + x2)) ] && [ $dc -lt $(((x1 + x2) * 6 / 5 + 100000)) ]; then
+		pass "ifb: class 1:11 of ifbq sent both of alice's flows (+$dc B for $x1 + $x2 B received)"
 	else
 		fail "ifb: class 1:11 of ifbq sent both of alice's flows" \
-			"1:11 +$dc B for ${x1:-?} + ${x2:-?} B received; tx g1 +$d1 B, g2 +$d2 B"
+			"1:11 +$dc B for ${x1:-?} + ${x2:-?} B received"
+	fi
+	# Each flow's bytes left by its own interface, and the rules count
+	# nothing but alice's (bob's upload by g1 is a hundred times hers).
+	if [ -n "$x1" ] && [ -n "$x2" ] && [ "$a1" -ge "$x1" ] && [ "$a2" -ge "$x2" ] &&
+	   [ $((a1 + a2)) -lt $((2 * (x1 + x2) + 1000000)) ]; then
+		pass "ifb: alice's marked bytes left by g1 (+$a1 B for $x1 received) and by g2 (+$a2 B for $x2)"
+	else
+		fail "ifb: alice's marked bytes left by g1 and by g2" \
+			"mark 0x3e9/0xffff out g1 $a1 B, out g2 $a2 B; received by g1 ${x1:-?} B, by g2 ${x2:-?} B"
 	fi
 	qos_down "$NS_G" ifb "${args[@]}"
 	check_clean "ifb" "$NS_G"
 }
 
+# --- Recipe 5, what can be done: shaping what arrives --------------------------
+# alice and bob download from the server at once.  The server's packets get
+# their connection's mark back in PREROUTING and leave again by g0, the
+# gateway's LAN side, where class 1:11 holds alice's download to RATE; bob's
+# goes by the default class 1:10.
+test_download() {
+	class_case download g0 fetch alice=1:11 bob=1:10 --queue 0 --shape g0 \
+		--class "uid:1001=11:${RATE}mbit"
+}
+
 qos_netns
 lab_pki
 lab_nuauth_conf
+lab_mark_group_conf	# bob's group 200 as 0x20 in bits 16-23 (recipe 3)
 cat >> "$LAB_DIR/acls.nufw" <<ACLS
 
-[bulk uploads for staff]
+[bulk transfers for staff]
 decision=1
 gid=100
 proto=6
-DstPort=5001
+DstPort=5001,5002
 ACLS
 : > "$LAB_DIR/server.log"	# so that lab_wait_log cannot look before it exists
 lab_start_server
 lab_start_sink 5001
+lab_start_bulk source 5002
 lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
 
@@ -383,10 +468,10 @@ if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_
 		test_keep_mark $backend
 	done
 	test_route
-	test_shape iptables
-	test_shape nft
+	test_shape
 	test_dscp
 	test_ifb
+	test_download
 else
 	fail "alice and bob log in"
 fi
