@@ -204,15 +204,28 @@ static void copy_text(char *dst, const char *src, size_t len, const char *what)
 	dst[len] = '\0';
 }
 
-/* A whole unsigned number in [0, max]; base 0 (decimal, 0x hex, 0 octal)
- * or the given base.  No sign, no trailing junk. */
+/* A whole unsigned number in [0, max]: with base 0, decimal or 0x hex (a
+ * leading 0 before more digits is refused: strtoul, iptables and ip read it
+ * as octal); with base 16, hex with or without 0x; else in the given base.
+ * No sign, no blank, no trailing junk. */
 static bool parse_num(const char *s, int base, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
-	if (*s == '\0' || !isxdigit((unsigned char)*s))
+	if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+	} else if (base == 0) {
+		if (s[0] == '0' && s[1] != '\0')
+			return false;
+		base = 10;
+	}
+	if (*s == '\0')
 		return false;
+	for (const char *p = s; *p; p++)
+		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
+			return false;
 	errno = 0;
 	v = strtoul(s, &end, base);
 	if (errno != 0 || *end != '\0' || v > max)
@@ -271,8 +284,8 @@ static void parse_sel(const struct qos_opts *o, const char *opt, const char *tex
 		if (!f->set)
 			die("%s: `%s' needs --%.*s-bits", opt, sel->text, (int)(n - 1), kinds[i].name);
 		if (!parse_num(sel->text + n, 0, field_mask(f) >> f->off, &v))
-			die("%s: `%s': the value must be a number that fits in %u bits", opt,
-			    sel->text, f->len);
+			die("%s: `%s': the value must be a decimal or 0x hex number that fits in %u bits",
+			    opt, sel->text, f->len);
 		if (v == 0)
 			die("%s: `%s': 0 means no mark; pick another value", opt, sel->text);
 		sel->value = (uint32_t)v << f->off;
@@ -284,8 +297,8 @@ static void parse_sel(const struct qos_opts *o, const char *opt, const char *tex
 		*slash = '\0';
 	if (!parse_num(sel->text, 0, 0xffffffffu, &v) ||
 	    (slash && !parse_num(slash + 1, 0, 0xffffffffu, &m)))
-		die("%s: bad selector `%.*s' (want uid:N, group:N, flag:N or VALUE[/MASK])", opt,
-		    (int)len, text);
+		die("%s: bad selector `%.*s' (want uid:N, group:N, flag:N or VALUE[/MASK], "
+		    "numbers in decimal or 0x hex)", opt, (int)len, text);
 	if (slash)
 		*slash = '/';
 	else
@@ -327,11 +340,13 @@ static int split_colons(const char *opt, const char *s, char parts[][QOS_TEXT], 
 	}
 }
 
+/* A name the kernel takes (IFNAMSIZ, no `/', `:' or blank, not . or ..)
+ * that does not begin with `-', which ip and tc would read as an option. */
 static bool valid_dev(const char *d)
 {
 	size_t n = strlen(d);
 
-	if (n == 0 || n > 15)
+	if (n == 0 || n > 15 || d[0] == '-' || strcmp(d, ".") == 0 || strcmp(d, "..") == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)d[i]) && !strchr("_.-@", d[i]))
@@ -871,6 +886,20 @@ static void print_header(const struct qos_opts *o, int argc, char **argv)
 	printf("\n");
 }
 
+/* 0, or 1 with a message when stdout could not take the output (a full
+ * disk, a closed pipe): a truncated script must not look like a whole one. */
+static int finish_output(void)
+{
+	int err = fflush(stdout) != 0 ? errno : 0;
+
+	if (err != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the output: %s\n", prog,
+			err != 0 ? strerror(err) : "a write failed");
+		return 1;
+	}
+	return 0;
+}
+
 enum {
 	OPT_UID_BITS = 256, OPT_GROUP_BITS, OPT_FLAG_BITS, OPT_BACKEND, OPT_KEEP, OPT_QUEUE,
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
@@ -998,10 +1027,18 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return finish_output();
 		case ':':
 			die("%s needs a value (see --help)", argv[optind - 1]);
 		default:
+			/* optopt: a short option's letter (argv[optind - 1] may be
+			 * the word before a bundle like -xh), a long option's value
+			 * when it was given one it does not take, 0 for an unknown
+			 * or ambiguous long option */
+			if (optopt > 0 && optopt < 256)
+				die("unknown option `-%c' (see --help)", optopt);
+			if (optopt >= 256)
+				die("%s takes no value (see --help)", argv[optind - 1]);
 			die("unknown option `%s' (see --help)", argv[optind - 1]);
 		}
 	}
@@ -1028,5 +1065,5 @@ int main(int argc, char **argv)
 		print_down(&o);
 	else
 		print_up(&o);
-	return 0;
+	return finish_output();
 }

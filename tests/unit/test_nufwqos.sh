@@ -39,6 +39,27 @@ error "unknown option \`--no-such-option'" --no-such-option
 error "needs a value" --route
 error "unexpected argument \`sideways'" sideways --keep
 error "nothing to do"
+# numbers are decimal or 0x hex: 0100 is neither 100 nor octal 64
+error "\`uid:0100': the value must be a decimal or 0x hex number" --route uid:0100=100:10.0.0.1:eth1
+error "bad selector \`0x0x5'" --route 0x0x5=100:10.0.0.1:eth1
+# an interface name that ip or tc would take for an option
+error "\`-eth1' is not an interface name" --shape eth0,-eth1
+error "\`-x' is not an interface name" --dscp uid:1001=ef:-x
+# the unknown letter inside a bundle, not the word before it
+error "unknown option \`-x'" --keep -xh
+error "--keep=1 takes no value" --keep=1
+
+# A write error on stdout (a full disk) is an error, not a short script.
+if [ -w /dev/full ]; then
+	for args in "--keep" "--help"; do
+		out=$("$QOS" $args 2>&1 >/dev/full)
+		status=$?
+		if [ $status -eq 1 ] && printf '%s' "$out" | grep -qF "writing the output"; then ok; else
+			bad "nufw-qos $args >/dev/full: status $status, message: $out"; fi
+	done
+else
+	echo "SKIP: /dev/full is missing: write errors not checked"
+fi
 
 if "$QOS" --help | grep -q -- "--route SEL=TABLE:VIA:DEV"; then ok; else bad "--help"; fi
 
