@@ -119,7 +119,9 @@ static void usage(FILE *out)
 "  --group-bits OFF:LEN   a group number written by a finalize module\n"
 "  --flag-bits OFF:LEN    flag bits (an ACL's or the administrator's)\n"
 "A selector SEL is uid:N, group:N or flag:N (N in that field), or\n"
-"VALUE[/MASK] in raw mark numbers (MASK defaults to 0xffffffff).\n"
+"VALUE[/MASK] in raw mark numbers.  MASK defaults to the kept mask, the\n"
+"union of the layout's fields (0xffff by default), and may not go beyond it:\n"
+"the connection keeps only those bits.  Numbers are decimal or 0x hex.\n"
 "\n"
 "Backend:\n"
 "  --backend iptables|iptables-legacy|nft   (default iptables)\n"
@@ -261,7 +263,24 @@ static bool fields_overlap(const struct qos_field *a, const struct qos_field *b)
 	return a->set && b->set && (field_mask(a) & field_mask(b)) != 0;
 }
 
-/* uid:N, group:N, flag:N or VALUE[/MASK] */
+/* The bits the CONNMARK rules restore and save: the layout's fields. */
+static uint32_t keep_mask(const struct qos_opts *o)
+{
+	uint32_t m = 0;
+
+	if (o->uid.set)
+		m |= field_mask(&o->uid);
+	if (o->group.set)
+		m |= field_mask(&o->group);
+	if (o->flag.set)
+		m |= field_mask(&o->flag);
+	return m ? m : 0xffffffffu;
+}
+
+/* uid:N, group:N, flag:N or VALUE[/MASK]; MASK defaults to the kept bits and
+ * may not go beyond them: a bit that the connection does not keep is the
+ * first packet's only, and a selector using it would split a connection
+ * (its SYN one way, the rest another). */
 static void parse_sel(const struct qos_opts *o, const char *opt, const char *text, size_t len,
 		      struct qos_sel *sel)
 {
@@ -302,7 +321,11 @@ static void parse_sel(const struct qos_opts *o, const char *opt, const char *tex
 	if (slash)
 		*slash = '/';
 	else
-		m = 0xffffffffu;
+		m = keep_mask(o);
+	if ((v | m) & ~keep_mask(o))
+		die("%s: `%s' uses mark bits 0x%lx that the connection does not keep (the kept mask, "
+		    "the layout's fields, is 0x%x): declare them with --group-bits or --flag-bits",
+		    opt, sel->text, (v | m) & ~keep_mask(o), keep_mask(o));
 	if (v & ~m)
 		die("%s: `%s': the value has bits outside the mask", opt, sel->text);
 	if (v == 0)
@@ -568,19 +591,6 @@ static void sel_nft(const struct qos_sel *s, char *buf, size_t size)
 		fmt_into(buf, size, "meta mark 0x%x", s->value);
 	else
 		fmt_into(buf, size, "meta mark & 0x%x == 0x%x", s->mask, s->value);
-}
-
-static uint32_t keep_mask(const struct qos_opts *o)
-{
-	uint32_t m = 0;
-
-	if (o->uid.set)
-		m |= field_mask(&o->uid);
-	if (o->group.set)
-		m |= field_mask(&o->group);
-	if (o->flag.set)
-		m |= field_mask(&o->flag);
-	return m ? m : 0xffffffffu;
 }
 
 static void build_keep(const struct qos_opts *o)

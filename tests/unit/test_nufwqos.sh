@@ -49,6 +49,13 @@ error "\`-x' is not an interface name" --dscp uid:1001=ef:-x
 error "unknown option \`-x'" --keep -xh
 error "--keep=1 takes no value" --keep=1
 
+# A raw selector may use only the bits the CONNMARK rules keep (the layout's
+# fields): bit 16 would be the SYN's alone, splitting the connection.
+error "\`0x10000/0x10000' uses mark bits 0x10000 that the connection does not keep (the kept mask, the layout's fields, is 0xffff)" \
+	--route 0x10000/0x10000=100:10.0.0.1:eth1
+error "\`0x2a/0xffffffff' uses mark bits 0xffff0000" --shape eth1 --class 0x2a/0xffffffff=11:1mbit
+error "kept mask, the layout's fields, is 0xff00ffff" --flag-bits 24:8 --dscp 0x10000=ef
+
 # A write error on stdout (a full disk) is an error, not a short script.
 if [ -w /dev/full ]; then
 	for args in "--keep" "--help"; do
@@ -79,8 +86,12 @@ has "ip rule add priority 1001 fwmark 0x3e900/0xffff00 lookup 100" \
 has "iptables -t mangle -A PREROUTING -j CONNMARK --restore-mark --nfmask 0xff00ffff --ctmask 0xff00ffff" \
 	--flag-bits 24:8 --keep
 has "iptables -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 3" --queue 3 --queue-at forward
-has "		oifname \"eth1\" meta mark 0x2a meta priority set 1:11" \
+has "		oifname \"eth1\" meta mark & 0xffff == 0x2a meta priority set 1:11" \
 	--backend nft --shape eth1 --class 0x2a=11:1mbit
+has "ip rule add priority 1001 fwmark 0x10000/0x10000 lookup 100" \
+	--flag-bits 16:1 --route 0x10000/0x10000=100:10.0.0.1:eth1
+has "ip rule add priority 1001 fwmark 0x2a/0xffffffff lookup 100" \
+	--uid-bits 0:32 --route 0x2a=100:10.0.0.1:eth1
 has "iptables -t mangle -A POSTROUTING -m mark --mark 0x3e9/0xffff -j DSCP --set-dscp 46" \
 	--dscp uid:1001=ef
 has "tc filter add dev eth1 parent 1: protocol ip handle 0x3e9/0xffff fw classid 1:11" \
