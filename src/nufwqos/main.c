@@ -64,6 +64,7 @@ struct qos_opts {
 	bool down;
 	enum qos_backend backend;
 	struct qos_field uid, group, flag;
+	struct qos_field dscp_mark;	/* --dscp-route's local mark */
 	bool keep;
 	int queue;		/* -1: no queue rule */
 	unsigned long rule_prio;
@@ -164,7 +165,11 @@ static void usage(FILE *out)
 "                         cs0..cs7) into SEL's packets (leaving by DEV)\n"
 "  --dscp-route DSCP=TABLE:VIA:DEV\n"
 "                         on an upstream router: packets with that DSCP use\n"
-"                         table TABLE (through a local mark, DSCP in bits 0-5)\n"
+"                         table TABLE, through a local mark\n"
+"  --dscp-mark-bits OFF:LEN\n"
+"                         the local mark's bits (default 0:6, LEN 6 or more);\n"
+"                         with gateway options on the same command line they\n"
+"                         may not overlap the layout's fields\n"
 "\n"
 "  -h, --help             this text\n"
 "\n"
@@ -447,6 +452,66 @@ static void parse_route_target(const char *opt, const char *s, struct qos_route 
 	strcpy(r->dev, parts[2]);
 }
 
+/* Whether the output holds the gateway's part: the CONNMARK rules and the
+ * mappings that need them. */
+static bool keeps_marks(const struct qos_opts *o)
+{
+	return o->keep || o->queue >= 0 || o->nroute || o->nshape || o->ndscp;
+}
+
+/* Each table gets one default route: a table given twice would make the
+ * second `ip route add' fail half-way through the script. */
+static void check_tables(const struct qos_opts *o)
+{
+	const struct qos_route *all[2 * QOS_MAX_ITEMS];
+	int n = 0;
+
+	for (int i = 0; i < o->nroute; i++)
+		all[n++] = &o->route[i];
+	for (int i = 0; i < o->ndscp_route; i++)
+		all[n++] = &o->dscp_route[i];
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (all[i]->table == all[j]->table)
+				die("%s: table %lu is used twice (each --route and --dscp-route needs "
+				    "its own)", i < o->nroute ? "--route" : "--dscp-route", all[i]->table);
+}
+
+/* On a gateway that is also the router reading DSCP, the local mark must
+ * not share bits with the user marks (a uid whose low bits equal the DSCP
+ * would take the DSCP's route).  Suggests the first free place. */
+static void check_dscp_mark(const struct qos_opts *o)
+{
+	const struct qos_field *d = &o->dscp_mark;
+	const struct { const char *name; const struct qos_field *f; } fields[] = {
+		{ "uid", &o->uid }, { "group", &o->group }, { "flag", &o->flag },
+	};
+	uint32_t used = 0;
+	char hint[48] = "";
+
+	if (o->ndscp_route == 0 || !keeps_marks(o))
+		return;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].f->set)
+			used |= field_mask(fields[i].f);
+	if ((field_mask(d) & used) == 0)
+		return;
+	for (unsigned int off = 0; off + d->len <= 32; off++) {
+		struct qos_field f = { .set = true, .off = off, .len = d->len };
+
+		if ((field_mask(&f) & used) == 0) {
+			fmt_into(hint, sizeof(hint), ", e.g. --dscp-mark-bits %u:%u", off, d->len);
+			break;
+		}
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields_overlap(d, fields[i].f))
+			die("--dscp-route: its local mark (bits %u-%u) overlaps the %s field "
+			    "(bits %u-%u) of the marks this command line also keeps: move it with "
+			    "--dscp-mark-bits OFF:LEN%s", d->off, d->off + d->len - 1, fields[i].name,
+			    fields[i].f->off, fields[i].f->off + fields[i].f->len - 1, hint);
+}
+
 static void resolve(struct qos_opts *o)
 {
 	size_t ll;
@@ -462,9 +527,6 @@ static void resolve(struct qos_opts *o)
 		rhs = split_eq("--route", o->route_arg[i], &ll);
 		parse_sel(o, "--route", o->route_arg[i], ll, &r->sel);
 		parse_route_target("--route", rhs, r);
-		for (int j = 0; j < i; j++)
-			if (o->route[j].table == r->table)
-				die("--route: table %lu is used twice", r->table);
 	}
 	for (int i = 0; i < o->nclass; i++) {
 		struct qos_class *c = &o->class[i];
@@ -515,6 +577,8 @@ static void resolve(struct qos_opts *o)
 			die("--dscp-route: DSCP 0 is every untagged packet; pick another");
 		parse_route_target("--dscp-route", rhs, r);
 	}
+	check_tables(o);
+	check_dscp_mark(o);
 	if (o->nclass > 0 && o->nshape == 0)
 		die("--class needs --shape DEV (the interfaces whose egress is shaped)");
 	if (o->ifb[0] && o->nshape == 0)
@@ -764,18 +828,26 @@ static void build_dscp(const struct qos_opts *o)
 
 static void build_dscp_routes(const struct qos_opts *o)
 {
+	const struct qos_field *f = &o->dscp_mark;
+	uint32_t mask = field_mask(f);
+	char text[QOS_LINE];
+
 	if (o->ndscp_route == 0)
 		return;
-	nf_comment("Upstream: the DSCP written by the gateway becomes a local mark (bits 0-5)");
+	fmt_into(text, sizeof(text),
+		 "Upstream: the DSCP written by the gateway becomes a local mark (bits %u-%u)", f->off,
+		 f->off + f->len - 1);
+	nf_comment(text);
 	for (int i = 0; i < o->ndscp_route; i++) {
 		const struct qos_route *r = &o->dscp_route[i];
+		uint32_t value = (uint32_t)r->dscp << f->off;
 		char nft[QOS_LINE], sel[32], why[QOS_LINE];
 
-		fmt_into(nft, sizeof(nft), "ip dscp %u meta mark set meta mark & 0xffffffc0 | 0x%x",
-			 r->dscp, r->dscp);
-		nf_rule("mangle", "PREROUTING", nft, false, "-m dscp --dscp %u -j MARK --set-xmark 0x%x/0x3f",
-			r->dscp, r->dscp);
-		fmt_into(sel, sizeof(sel), "0x%x/0x3f", r->dscp);
+		fmt_into(nft, sizeof(nft), "ip dscp %u meta mark set meta mark & 0x%x | 0x%x", r->dscp,
+			 ~mask, value);
+		nf_rule("mangle", "PREROUTING", nft, false,
+			"-m dscp --dscp %u -j MARK --set-xmark 0x%x/0x%x", r->dscp, value, mask);
+		fmt_into(sel, sizeof(sel), "0x%x/0x%x", value, mask);
 		fmt_into(why, sizeof(why), "Route DSCP %u by table %lu: via %s on %s", r->dscp, r->table,
 			 r->via, r->dev);
 		build_route_steps(o, r, sel, why);
@@ -913,7 +985,7 @@ static int finish_output(void)
 enum {
 	OPT_UID_BITS = 256, OPT_GROUP_BITS, OPT_FLAG_BITS, OPT_BACKEND, OPT_KEEP, OPT_QUEUE,
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
-	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY,
+	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS,
 };
 
 static void add_arg(const char *opt, const char **list, int *n, const char *arg)
@@ -943,6 +1015,7 @@ int main(int argc, char **argv)
 		{ "dscp", required_argument, NULL, OPT_DSCP },
 		{ "dscp-route", required_argument, NULL, OPT_DSCP_ROUTE },
 		{ "rule-priority", required_argument, NULL, OPT_RULE_PRIORITY },
+		{ "dscp-mark-bits", required_argument, NULL, OPT_DSCP_MARK_BITS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -951,6 +1024,7 @@ int main(int argc, char **argv)
 	int c;
 
 	o.uid = (struct qos_field){ .set = true, .off = 0, .len = 16 };
+	o.dscp_mark = (struct qos_field){ .set = true, .off = 0, .len = 6 };
 	o.queue = -1;
 	o.rule_prio = 1000;
 	strcpy(o.link_rate, "1gbit");
@@ -1032,6 +1106,11 @@ int main(int argc, char **argv)
 				die("--rule-priority: `%s' is not a priority (1-32700)", optarg);
 			break;
 		case OPT_DSCP: add_arg("--dscp", o.dscp_arg, &o.ndscp, optarg); break;
+		case OPT_DSCP_MARK_BITS:
+			parse_field("--dscp-mark-bits", optarg, &o.dscp_mark);
+			if (o.dscp_mark.len < 6)
+				die("--dscp-mark-bits: `%s': a DSCP needs 6 bits", optarg);
+			break;
 		case OPT_DSCP_ROUTE:
 			add_arg("--dscp-route", o.dscp_route_arg, &o.ndscp_route, optarg);
 			break;
@@ -1062,7 +1141,7 @@ int main(int argc, char **argv)
 	}
 	resolve(&o);
 
-	if (o.keep || o.queue >= 0 || o.nroute || o.nshape || o.ndscp)
+	if (keeps_marks(&o))
 		build_keep(&o);
 	build_routes(&o);
 	build_shaping(&o);

@@ -56,6 +56,20 @@ error "\`0x10000/0x10000' uses mark bits 0x10000 that the connection does not ke
 error "\`0x2a/0xffffffff' uses mark bits 0xffff0000" --shape eth1 --class 0x2a/0xffffffff=11:1mbit
 error "kept mask, the layout's fields, is 0xff00ffff" --flag-bits 24:8 --dscp 0x10000=ef
 
+# --dscp-route's local mark may not share bits with the marks a gateway keeps
+# on the same command line (uid 10 would take DSCP 10's route); a table is
+# used once across --route and --dscp-route (a second `ip route add' into it
+# would fail half-way).
+error "its local mark (bits 0-5) overlaps the uid field (bits 0-15)" \
+	--route uid:1001=100:10.0.0.1:eth1 --dscp-route 10=10:10.0.0.9:eth4
+error "e.g. --dscp-mark-bits 24:6" --group-bits 16:8 --dscp-mark-bits 20:6 --keep \
+	--dscp-route 10=10:10.0.0.9:eth4
+error "--dscp-route: table 100 is used twice" \
+	--route uid:1001=100:10.0.0.1:eth1 --dscp-route 10=100:10.0.0.9:eth4
+error "--route: table 100 is used twice" \
+	--route uid:1001=100:10.0.0.1:eth1 --route uid:1002=100:10.0.0.2:eth2
+error "a DSCP needs 6 bits" --dscp-mark-bits 8:5 --dscp-route 10=10:10.0.0.9:eth4
+
 # A write error on stdout (a full disk) is an error, not a short script.
 if [ -w /dev/full ]; then
 	for args in "--keep" "--help"; do
@@ -99,11 +113,20 @@ has "tc filter add dev eth1 parent 1: protocol ip handle 0x3e9/0xffff fw classid
 has "iptables-legacy -w -t mangle -A PREROUTING -m dscp --dscp 34 -j MARK --set-xmark 0x22/0x3f" \
 	--backend iptables-legacy --dscp-route af41=10:10.0.0.9:eth4
 
+has "iptables -t mangle -A PREROUTING -m dscp --dscp 10 -j MARK --set-xmark 0xa0000/0x3f0000" \
+	--dscp-mark-bits 16:6 --route uid:1001=100:10.0.0.1:eth1 --dscp-route 10=10:10.0.0.9:eth4
+has "ip rule add priority 1002 fwmark 0xa0000/0x3f0000 lookup 10" \
+	--dscp-mark-bits 16:6 --route uid:1001=100:10.0.0.1:eth1 --dscp-route 10=10:10.0.0.9:eth4
+has "		ip dscp 10 meta mark set meta mark & 0xffc0ffff | 0xa0000" --backend nft \
+	--dscp-mark-bits 16:6 --keep --dscp-route 10=10:10.0.0.9:eth4
+# an upstream router alone: no gateway layout to check the default against
+has "ip rule add priority 1001 fwmark 0xa/0x3f lookup 10" --dscp-route 10=10:10.0.0.9:eth4
+
 # `down' undoes `up': each iptables -A has its -D, each add its del.
 for backend in iptables iptables-legacy nft; do
 	set -- --backend $backend --queue 0 --flag-bits 24:8 --route uid:1001=100:10.0.0.1:eth2 \
 		--shape eth1,eth2 --ifb ifb7 --class uid:1001=11:4mbit --dscp flag:1=af41:eth3 \
-		--dscp-route 34=10:10.0.0.9:eth4
+		--dscp-mark-bits 16:6 --dscp-route 34=10:10.0.0.9:eth4
 	up=$("$QOS" up "$@") && down=$("$QOS" down "$@") || { bad "$backend: up/down failed"; continue; }
 	want=$(printf '%s\n' "$up" | sed -n 's/^\(iptables[-a-z]*\( -w\)\?\( -t [a-z]*\)\?\) -A /\1 -D /p' | sort)
 	got=$(printf '%s\n' "$down" | grep '^iptables' | sort)
