@@ -487,15 +487,10 @@ static void check_dscp_mark(const struct qos_opts *o)
 	const struct { const char *name; const struct qos_field *f; } fields[] = {
 		{ "uid", &o->uid }, { "group", &o->group }, { "flag", &o->flag },
 	};
-	uint32_t used = 0;
+	uint32_t used = keep_mask(o);
 	char hint[48] = "";
 
-	if (o->ndscp_route == 0 || !keeps_marks(o))
-		return;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i].f->set)
-			used |= field_mask(fields[i].f);
-	if ((field_mask(d) & used) == 0)
+	if (o->ndscp_route == 0 || !keeps_marks(o) || (field_mask(d) & used) == 0)
 		return;
 	for (unsigned int off = 0; off + d->len <= 32; off++) {
 		struct qos_field f = { .set = true, .off = off, .len = d->len };
@@ -986,7 +981,7 @@ static int finish_output(void)
 enum {
 	OPT_UID_BITS = 256, OPT_GROUP_BITS, OPT_FLAG_BITS, OPT_BACKEND, OPT_KEEP, OPT_QUEUE,
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
-	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS,
+	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS, OPT_HELP,
 };
 
 static void add_arg(const char *opt, const char **list, int *n, const char *arg)
@@ -1017,7 +1012,7 @@ int main(int argc, char **argv)
 		{ "dscp-route", required_argument, NULL, OPT_DSCP_ROUTE },
 		{ "rule-priority", required_argument, NULL, OPT_RULE_PRIORITY },
 		{ "dscp-mark-bits", required_argument, NULL, OPT_DSCP_MARK_BITS },
-		{ "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, OPT_HELP },	/* every long option's value >= 256 */
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct qos_opts o;
@@ -1116,6 +1111,7 @@ int main(int argc, char **argv)
 			add_arg("--dscp-route", o.dscp_route_arg, &o.ndscp_route, optarg);
 			break;
 		case 'h':
+		case OPT_HELP:
 			usage(stdout);
 			return finish_output();
 		case ':':
@@ -1123,8 +1119,8 @@ int main(int argc, char **argv)
 		default:
 			/* optopt: a short option's letter (argv[optind - 1] may be
 			 * the word before a bundle like -xh), a long option's value
-			 * when it was given one it does not take, 0 for an unknown
-			 * or ambiguous long option */
+			 * (>= 256) when it was given a value it does not take, 0 for
+			 * an unknown or ambiguous long option */
 			if (optopt > 0 && optopt < 256)
 				die("unknown option `-%c' (see --help)", optopt);
 			if (optopt >= 256)

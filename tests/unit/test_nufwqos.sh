@@ -48,6 +48,7 @@ error "\`-x' is not an interface name" --dscp uid:1001=ef:-x
 # the unknown letter inside a bundle, not the word before it
 error "unknown option \`-x'" --keep -xh
 error "--keep=1 takes no value" --keep=1
+error "--help=x takes no value" --help=x
 
 # A raw selector may use only the bits the CONNMARK rules keep (the layout's
 # fields): bit 16 would be the SYN's alone, splitting the connection.
