@@ -27,6 +27,7 @@ fi
 conf=$prefix/etc/nufw
 missing=
 for f in "$prefix/sbin/nuauth" "$prefix/sbin/nufw" "$prefix/bin/nutcpc" "$prefix/sbin/nuauthctl" \
+	 "$prefix/bin/nufw-qos" "$prefix/share/man/man1/nufw-qos.1" \
 	 "$prefix/share/man/man8/nuauth.8" "$prefix/share/man/man5/nuauth.conf.5" \
 	 "$prefix/lib/systemd/system/nuauth.service" \
 	 "$prefix/lib/nuauth/modules/plaintext.so" "$prefix/lib/nuauth/modules/mark_uid.so" \

@@ -64,6 +64,7 @@ struct qos_opts {
 	bool down;
 	enum qos_backend backend;
 	struct qos_field uid, group, flag;
+	struct qos_field dscp_mark;	/* --dscp-route's local mark */
 	bool keep;
 	int queue;		/* -1: no queue rule */
 	unsigned long rule_prio;
@@ -112,14 +113,17 @@ static void usage(FILE *out)
 "Prints the shell commands that route, shape and tag traffic by the user\n"
 "mark nufw -m puts on packets.  Pipe the output to sh on the gateway (or on\n"
 "the upstream router, for --dscp-route).  `up' (the default) sets a recipe\n"
-"up; `down' with the same options removes what `up' added.\n"
+"up; `down' with the same options removes what `up' added.  IPv4 only: the\n"
+"rules are iptables' and nft's table ip, the routes IPv4 routes.\n"
 "\n"
 "Mark layout (bit ranges OFF:LEN of the 32-bit mark, bit 0 the lowest):\n"
 "  --uid-bits OFF:LEN     the user's uid, written by mark_uid (default 0:16)\n"
 "  --group-bits OFF:LEN   a group number written by a finalize module\n"
 "  --flag-bits OFF:LEN    flag bits (an ACL's or the administrator's)\n"
 "A selector SEL is uid:N, group:N or flag:N (N in that field), or\n"
-"VALUE[/MASK] in raw mark numbers (MASK defaults to 0xffffffff).\n"
+"VALUE[/MASK] in raw mark numbers.  MASK defaults to the kept mask, the\n"
+"union of the layout's fields (0xffff by default), and may not go beyond it:\n"
+"the connection keeps only those bits.  Numbers are decimal or 0x hex.\n"
 "\n"
 "Backend:\n"
 "  --backend iptables|iptables-legacy|nft   (default iptables)\n"
@@ -162,7 +166,11 @@ static void usage(FILE *out)
 "                         cs0..cs7) into SEL's packets (leaving by DEV)\n"
 "  --dscp-route DSCP=TABLE:VIA:DEV\n"
 "                         on an upstream router: packets with that DSCP use\n"
-"                         table TABLE (through a local mark, DSCP in bits 0-5)\n"
+"                         table TABLE, through a local mark\n"
+"  --dscp-mark-bits OFF:LEN\n"
+"                         the local mark's bits (default 0:6, LEN 6 or more);\n"
+"                         with gateway options on the same command line they\n"
+"                         may not overlap the layout's fields\n"
 "\n"
 "  -h, --help             this text\n"
 "\n"
@@ -204,15 +212,28 @@ static void copy_text(char *dst, const char *src, size_t len, const char *what)
 	dst[len] = '\0';
 }
 
-/* A whole unsigned number in [0, max]; base 0 (decimal, 0x hex, 0 octal)
- * or the given base.  No sign, no trailing junk. */
+/* A whole unsigned number in [0, max]: with base 0, decimal or 0x hex (a
+ * leading 0 before more digits is refused: strtoul, iptables and ip read it
+ * as octal); with base 16, hex with or without 0x; else in the given base.
+ * No sign, no blank, no trailing junk. */
 static bool parse_num(const char *s, int base, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
-	if (*s == '\0' || !isxdigit((unsigned char)*s))
+	if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+	} else if (base == 0) {
+		if (s[0] == '0' && s[1] != '\0')
+			return false;
+		base = 10;
+	}
+	if (*s == '\0')
 		return false;
+	for (const char *p = s; *p; p++)
+		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
+			return false;
 	errno = 0;
 	v = strtoul(s, &end, base);
 	if (errno != 0 || *end != '\0' || v > max)
@@ -248,7 +269,24 @@ static bool fields_overlap(const struct qos_field *a, const struct qos_field *b)
 	return a->set && b->set && (field_mask(a) & field_mask(b)) != 0;
 }
 
-/* uid:N, group:N, flag:N or VALUE[/MASK] */
+/* The bits the CONNMARK rules restore and save: the layout's fields. */
+static uint32_t keep_mask(const struct qos_opts *o)
+{
+	uint32_t m = 0;
+
+	if (o->uid.set)
+		m |= field_mask(&o->uid);
+	if (o->group.set)
+		m |= field_mask(&o->group);
+	if (o->flag.set)
+		m |= field_mask(&o->flag);
+	return m ? m : 0xffffffffu;
+}
+
+/* uid:N, group:N, flag:N or VALUE[/MASK]; MASK defaults to the kept bits and
+ * may not go beyond them: a bit that the connection does not keep is the
+ * first packet's only, and a selector using it would split a connection
+ * (its SYN one way, the rest another). */
 static void parse_sel(const struct qos_opts *o, const char *opt, const char *text, size_t len,
 		      struct qos_sel *sel)
 {
@@ -271,8 +309,8 @@ static void parse_sel(const struct qos_opts *o, const char *opt, const char *tex
 		if (!f->set)
 			die("%s: `%s' needs --%.*s-bits", opt, sel->text, (int)(n - 1), kinds[i].name);
 		if (!parse_num(sel->text + n, 0, field_mask(f) >> f->off, &v))
-			die("%s: `%s': the value must be a number that fits in %u bits", opt,
-			    sel->text, f->len);
+			die("%s: `%s': the value must be a decimal or 0x hex number that fits in %u bits",
+			    opt, sel->text, f->len);
 		if (v == 0)
 			die("%s: `%s': 0 means no mark; pick another value", opt, sel->text);
 		sel->value = (uint32_t)v << f->off;
@@ -284,12 +322,16 @@ static void parse_sel(const struct qos_opts *o, const char *opt, const char *tex
 		*slash = '\0';
 	if (!parse_num(sel->text, 0, 0xffffffffu, &v) ||
 	    (slash && !parse_num(slash + 1, 0, 0xffffffffu, &m)))
-		die("%s: bad selector `%.*s' (want uid:N, group:N, flag:N or VALUE[/MASK])", opt,
-		    (int)len, text);
+		die("%s: bad selector `%.*s' (want uid:N, group:N, flag:N or VALUE[/MASK], "
+		    "numbers in decimal or 0x hex)", opt, (int)len, text);
 	if (slash)
 		*slash = '/';
 	else
-		m = 0xffffffffu;
+		m = keep_mask(o);
+	if ((v | m) & ~keep_mask(o))
+		die("%s: `%s' uses mark bits 0x%lx that the connection does not keep (the kept mask, "
+		    "the layout's fields, is 0x%x): declare them with --group-bits or --flag-bits",
+		    opt, sel->text, (v | m) & ~keep_mask(o), keep_mask(o));
 	if (v & ~m)
 		die("%s: `%s': the value has bits outside the mask", opt, sel->text);
 	if (v == 0)
@@ -327,11 +369,13 @@ static int split_colons(const char *opt, const char *s, char parts[][QOS_TEXT], 
 	}
 }
 
+/* A name the kernel takes (IFNAMSIZ, no `/', `:' or blank, not . or ..)
+ * that does not begin with `-', which ip and tc would read as an option. */
 static bool valid_dev(const char *d)
 {
 	size_t n = strlen(d);
 
-	if (n == 0 || n > 15)
+	if (n == 0 || n > 15 || d[0] == '-' || strcmp(d, ".") == 0 || strcmp(d, "..") == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)d[i]) && !strchr("_.-@", d[i]))
@@ -409,6 +453,61 @@ static void parse_route_target(const char *opt, const char *s, struct qos_route 
 	strcpy(r->dev, parts[2]);
 }
 
+/* Whether the output holds the gateway's part: the CONNMARK rules and the
+ * mappings that need them. */
+static bool keeps_marks(const struct qos_opts *o)
+{
+	return o->keep || o->queue >= 0 || o->nroute || o->nshape || o->ndscp;
+}
+
+/* Each table gets one default route: a table given twice would make the
+ * second `ip route add' fail half-way through the script. */
+static void check_tables(const struct qos_opts *o)
+{
+	const struct qos_route *all[2 * QOS_MAX_ITEMS];
+	int n = 0;
+
+	for (int i = 0; i < o->nroute; i++)
+		all[n++] = &o->route[i];
+	for (int i = 0; i < o->ndscp_route; i++)
+		all[n++] = &o->dscp_route[i];
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (all[i]->table == all[j]->table)
+				die("%s: table %lu is used twice (each --route and --dscp-route needs "
+				    "its own)", i < o->nroute ? "--route" : "--dscp-route", all[i]->table);
+}
+
+/* On a gateway that is also the router reading DSCP, the local mark must
+ * not share bits with the user marks (a uid whose low bits equal the DSCP
+ * would take the DSCP's route).  Suggests the first free place. */
+static void check_dscp_mark(const struct qos_opts *o)
+{
+	const struct qos_field *d = &o->dscp_mark;
+	const struct { const char *name; const struct qos_field *f; } fields[] = {
+		{ "uid", &o->uid }, { "group", &o->group }, { "flag", &o->flag },
+	};
+	uint32_t used = keep_mask(o);
+	char hint[48] = "";
+
+	if (o->ndscp_route == 0 || !keeps_marks(o) || (field_mask(d) & used) == 0)
+		return;
+	for (unsigned int off = 0; off + d->len <= 32; off++) {
+		struct qos_field f = { .set = true, .off = off, .len = d->len };
+
+		if ((field_mask(&f) & used) == 0) {
+			fmt_into(hint, sizeof(hint), ", e.g. --dscp-mark-bits %u:%u", off, d->len);
+			break;
+		}
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields_overlap(d, fields[i].f))
+			die("--dscp-route: its local mark (bits %u-%u) overlaps the %s field "
+			    "(bits %u-%u) of the marks this command line also keeps: move it with "
+			    "--dscp-mark-bits OFF:LEN%s", d->off, d->off + d->len - 1, fields[i].name,
+			    fields[i].f->off, fields[i].f->off + fields[i].f->len - 1, hint);
+}
+
 static void resolve(struct qos_opts *o)
 {
 	size_t ll;
@@ -424,9 +523,6 @@ static void resolve(struct qos_opts *o)
 		rhs = split_eq("--route", o->route_arg[i], &ll);
 		parse_sel(o, "--route", o->route_arg[i], ll, &r->sel);
 		parse_route_target("--route", rhs, r);
-		for (int j = 0; j < i; j++)
-			if (o->route[j].table == r->table)
-				die("--route: table %lu is used twice", r->table);
 	}
 	for (int i = 0; i < o->nclass; i++) {
 		struct qos_class *c = &o->class[i];
@@ -477,6 +573,8 @@ static void resolve(struct qos_opts *o)
 			die("--dscp-route: DSCP 0 is every untagged packet; pick another");
 		parse_route_target("--dscp-route", rhs, r);
 	}
+	check_tables(o);
+	check_dscp_mark(o);
 	if (o->nclass > 0 && o->nshape == 0)
 		die("--class needs --shape DEV (the interfaces whose egress is shaped)");
 	if (o->ifb[0] && o->nshape == 0)
@@ -553,19 +651,6 @@ static void sel_nft(const struct qos_sel *s, char *buf, size_t size)
 		fmt_into(buf, size, "meta mark 0x%x", s->value);
 	else
 		fmt_into(buf, size, "meta mark & 0x%x == 0x%x", s->mask, s->value);
-}
-
-static uint32_t keep_mask(const struct qos_opts *o)
-{
-	uint32_t m = 0;
-
-	if (o->uid.set)
-		m |= field_mask(&o->uid);
-	if (o->group.set)
-		m |= field_mask(&o->group);
-	if (o->flag.set)
-		m |= field_mask(&o->flag);
-	return m ? m : 0xffffffffu;
 }
 
 static void build_keep(const struct qos_opts *o)
@@ -739,18 +824,26 @@ static void build_dscp(const struct qos_opts *o)
 
 static void build_dscp_routes(const struct qos_opts *o)
 {
+	const struct qos_field *f = &o->dscp_mark;
+	uint32_t mask = field_mask(f);
+	char text[QOS_LINE];
+
 	if (o->ndscp_route == 0)
 		return;
-	nf_comment("Upstream: the DSCP written by the gateway becomes a local mark (bits 0-5)");
+	fmt_into(text, sizeof(text),
+		 "Upstream: the DSCP written by the gateway becomes a local mark (bits %u-%u)", f->off,
+		 f->off + f->len - 1);
+	nf_comment(text);
 	for (int i = 0; i < o->ndscp_route; i++) {
 		const struct qos_route *r = &o->dscp_route[i];
+		uint32_t value = (uint32_t)r->dscp << f->off;
 		char nft[QOS_LINE], sel[32], why[QOS_LINE];
 
-		fmt_into(nft, sizeof(nft), "ip dscp %u meta mark set meta mark & 0xffffffc0 | 0x%x",
-			 r->dscp, r->dscp);
-		nf_rule("mangle", "PREROUTING", nft, false, "-m dscp --dscp %u -j MARK --set-xmark 0x%x/0x3f",
-			r->dscp, r->dscp);
-		fmt_into(sel, sizeof(sel), "0x%x/0x3f", r->dscp);
+		fmt_into(nft, sizeof(nft), "ip dscp %u meta mark set meta mark & 0x%x | 0x%x", r->dscp,
+			 ~mask, value);
+		nf_rule("mangle", "PREROUTING", nft, false,
+			"-m dscp --dscp %u -j MARK --set-xmark 0x%x/0x%x", r->dscp, value, mask);
+		fmt_into(sel, sizeof(sel), "0x%x/0x%x", value, mask);
 		fmt_into(why, sizeof(why), "Route DSCP %u by table %lu: via %s on %s", r->dscp, r->table,
 			 r->via, r->dev);
 		build_route_steps(o, r, sel, why);
@@ -871,10 +964,24 @@ static void print_header(const struct qos_opts *o, int argc, char **argv)
 	printf("\n");
 }
 
+/* 0, or 1 with a message when stdout could not take the output (a full
+ * disk, a closed pipe): a truncated script must not look like a whole one. */
+static int finish_output(void)
+{
+	int err = fflush(stdout) != 0 ? errno : 0;
+
+	if (err != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the output: %s\n", prog,
+			err != 0 ? strerror(err) : "a write failed");
+		return 1;
+	}
+	return 0;
+}
+
 enum {
 	OPT_UID_BITS = 256, OPT_GROUP_BITS, OPT_FLAG_BITS, OPT_BACKEND, OPT_KEEP, OPT_QUEUE,
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
-	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY,
+	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS, OPT_HELP,
 };
 
 static void add_arg(const char *opt, const char **list, int *n, const char *arg)
@@ -904,7 +1011,8 @@ int main(int argc, char **argv)
 		{ "dscp", required_argument, NULL, OPT_DSCP },
 		{ "dscp-route", required_argument, NULL, OPT_DSCP_ROUTE },
 		{ "rule-priority", required_argument, NULL, OPT_RULE_PRIORITY },
-		{ "help", no_argument, NULL, 'h' },
+		{ "dscp-mark-bits", required_argument, NULL, OPT_DSCP_MARK_BITS },
+		{ "help", no_argument, NULL, OPT_HELP },	/* every long option's value >= 256 */
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct qos_opts o;
@@ -912,6 +1020,7 @@ int main(int argc, char **argv)
 	int c;
 
 	o.uid = (struct qos_field){ .set = true, .off = 0, .len = 16 };
+	o.dscp_mark = (struct qos_field){ .set = true, .off = 0, .len = 6 };
 	o.queue = -1;
 	o.rule_prio = 1000;
 	strcpy(o.link_rate, "1gbit");
@@ -993,15 +1102,29 @@ int main(int argc, char **argv)
 				die("--rule-priority: `%s' is not a priority (1-32700)", optarg);
 			break;
 		case OPT_DSCP: add_arg("--dscp", o.dscp_arg, &o.ndscp, optarg); break;
+		case OPT_DSCP_MARK_BITS:
+			parse_field("--dscp-mark-bits", optarg, &o.dscp_mark);
+			if (o.dscp_mark.len < 6)
+				die("--dscp-mark-bits: `%s': a DSCP needs 6 bits", optarg);
+			break;
 		case OPT_DSCP_ROUTE:
 			add_arg("--dscp-route", o.dscp_route_arg, &o.ndscp_route, optarg);
 			break;
 		case 'h':
+		case OPT_HELP:
 			usage(stdout);
-			return 0;
+			return finish_output();
 		case ':':
 			die("%s needs a value (see --help)", argv[optind - 1]);
 		default:
+			/* optopt: a short option's letter (argv[optind - 1] may be
+			 * the word before a bundle like -xh), a long option's value
+			 * (>= 256) when it was given a value it does not take, 0 for
+			 * an unknown or ambiguous long option */
+			if (optopt > 0 && optopt < 256)
+				die("unknown option `-%c' (see --help)", optopt);
+			if (optopt >= 256)
+				die("%s takes no value (see --help)", argv[optind - 1]);
 			die("unknown option `%s' (see --help)", argv[optind - 1]);
 		}
 	}
@@ -1015,7 +1138,7 @@ int main(int argc, char **argv)
 	}
 	resolve(&o);
 
-	if (o.keep || o.queue >= 0 || o.nroute || o.nshape || o.ndscp)
+	if (keeps_marks(&o))
 		build_keep(&o);
 	build_routes(&o);
 	build_shaping(&o);
@@ -1028,5 +1151,5 @@ int main(int argc, char **argv)
 		print_down(&o);
 	else
 		print_up(&o);
-	return 0;
+	return finish_output();
 }

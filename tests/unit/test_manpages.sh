@@ -53,13 +53,14 @@ check_options nuauth.8 "$build/src/nuauth/nuauth" -h
 check_options nutcpc.1 "$build/src/nutcpc/nutcpc" -h
 check_options nuauthctl.8 "$build/src/nuauthctl/nuauthctl" --help
 check_options nuauthctl.8 "$build/src/nuauthctl/nuauthctl" pki --help
+check_options nufw-qos.1 "$build/src/nufwqos/nufw-qos" --help
 
 if ! command -v man >/dev/null 2>&1; then
 	echo "SKIP: man is not installed: pages not rendered"
 	[ $status -eq 0 ] && exit 77
 	exit $status
 fi
-for page in nufw.8 nuauth.8 nutcpc.1 nuauthctl.8 nuauth.conf.5 acls.nufw.5; do
+for page in nufw.8 nuauth.8 nutcpc.1 nufw-qos.1 nuauthctl.8 nuauth.conf.5 acls.nufw.5; do
 	[ -f "$doc/$page" ] || { fail "$doc/$page is missing"; continue; }
 	warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
 		man --warnings -E UTF-8 -l -Tutf8 -Z "$doc/$page" 2>&1 >/dev/null)
