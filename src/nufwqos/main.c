@@ -571,6 +571,10 @@ static void resolve(struct qos_opts *o)
 		r->dscp = parse_dscp("--dscp-route", left);
 		if (r->dscp == 0)
 			die("--dscp-route: DSCP 0 is every untagged packet; pick another");
+		for (int j = 0; j < i; j++)
+			if (o->dscp_route[j].dscp == r->dscp)
+				die("--dscp-route: DSCP %u is given twice (only its first route "
+				    "would be taken)", r->dscp);
 		parse_route_target("--dscp-route", rhs, r);
 	}
 	check_tables(o);

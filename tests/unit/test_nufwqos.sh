@@ -70,6 +70,8 @@ error "--dscp-route: table 100 is used twice" \
 error "--route: table 100 is used twice" \
 	--route uid:1001=100:10.0.0.1:eth1 --route uid:1002=100:10.0.0.2:eth2
 error "a DSCP needs 6 bits" --dscp-mark-bits 8:5 --dscp-route 10=10:10.0.0.9:eth4
+error "--dscp-route: DSCP 10 is given twice" \
+	--dscp-route 10=10:10.0.0.9:eth4 --dscp-route af11=11:10.0.0.8:eth5
 
 # A write error on stdout (a full disk) is an error, not a short script.
 if [ -w /dev/full ]; then
