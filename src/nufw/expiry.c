@@ -100,15 +100,17 @@ out:
 bool nufw_expiry_remove(struct nufw_expiry *e, const struct nu_flow *flow)
 {
 	struct item *it;
+	bool found;
 
 	if (g_atomic_int_get(&e->count) == 0)
 		return false;	/* every connection's end, with -C: no lock */
 	g_mutex_lock(&e->lock);
 	it = g_hash_table_lookup(e->by_flow, flow);
-	if (it)
+	found = it != NULL;
+	if (found)
 		forget_locked(e, it);
 	g_mutex_unlock(&e->lock);
-	return it != NULL;
+	return found;
 }
 
 unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
@@ -117,21 +119,21 @@ unsigned nufw_expiry_due(struct nufw_expiry *e, gint64 now,
 	unsigned n = 0;
 
 	while (g_atomic_int_get(&e->count) > 0) {
-		struct item *it = NULL;
 		struct nu_flow flow;
+		bool due = false;
 
 		g_mutex_lock(&e->lock);
 		if (g_sequence_get_length(e->by_deadline) > 0) {
-			it = g_sequence_get(g_sequence_get_begin_iter(e->by_deadline));
-			if (it->deadline <= now) {
+			struct item *it = g_sequence_get(g_sequence_get_begin_iter(e->by_deadline));
+
+			due = it->deadline <= now;
+			if (due) {
 				flow = it->flow;
 				forget_locked(e, it);
-			} else {
-				it = NULL;
 			}
 		}
 		g_mutex_unlock(&e->lock);
-		if (!it)
+		if (!due)
 			break;
 		fn(&flow, ctx);
 		n++;
