@@ -1,5 +1,6 @@
 /* Unit tests for nufw's table of connections that end at a time
- * (src/nufw/expiry.c): order, a deadline moved, the bound. */
+ * (src/nufw/expiry.c): order, a deadline moved, the bound, and several
+ * threads at once. */
 #include "config.h"
 
 #include <string.h>
@@ -26,6 +27,66 @@ static void collect(const struct nu_flow *f, void *ctx)
 {
 	(void)ctx;
 	g_array_append_val(seen, f->sport);
+}
+
+/* Every queue's worker uses the one table: two threads add flows (and
+ * remove every fourth) while this one takes what is due.  Each flow added
+ * and not removed is taken exactly once. */
+#define RACE_FLOWS 20000
+
+struct adder {
+	struct nufw_expiry *e;
+	uint16_t dport;		/* tells the two adders' flows apart */
+};
+
+static gint race_taken[2][RACE_FLOWS];
+
+static gpointer race_add(gpointer data)
+{
+	const struct adder *a = data;
+
+	for (unsigned i = 0; i < RACE_FLOWS; i++) {
+		struct nu_flow f = flow((uint16_t)i);
+
+		f.dport = a->dport;
+		nufw_expiry_add(a->e, &f, i);
+		if (i % 4 == 3)
+			nufw_expiry_remove(a->e, &f);
+	}
+	return NULL;
+}
+
+static void race_take(const struct nu_flow *f, void *ctx)
+{
+	(void)ctx;
+	g_atomic_int_inc(&race_taken[f->dport - 1][f->sport]);
+}
+
+static void test_shared(void)
+{
+	struct nufw_expiry *e = nufw_expiry_new();
+	struct adder one = { e, 1 }, two = { e, 2 };
+	GThread *a = g_thread_new("add1", race_add, &one);
+	GThread *b = g_thread_new("add2", race_add, &two);
+	unsigned wrong = 0;
+
+	for (unsigned k = 0; k < 200; k++)
+		nufw_expiry_due(e, RACE_FLOWS / 2, race_take, NULL);
+	g_thread_join(a);
+	g_thread_join(b);
+	nufw_expiry_due(e, RACE_FLOWS, race_take, NULL);
+	CHECK(nufw_expiry_count(e) == 0);
+	for (unsigned t = 0; t < 2; t++)
+		for (unsigned i = 0; i < RACE_FLOWS; i++) {
+			/* A removed flow may have been taken before its removal. */
+			gint want = i % 4 == 3 ? -1 : 1;
+			gint got = g_atomic_int_get(&race_taken[t][i]);
+
+			if (want == 1 ? got != 1 : got > 1)
+				wrong++;
+		}
+	CHECK(wrong == 0);
+	nufw_expiry_free(e);
 }
 
 int main(void)
@@ -82,5 +143,6 @@ int main(void)
 	CHECK(nufw_expiry_due(e, 5, collect, NULL) == 1 && g_array_index(seen, uint16_t, 0) == 7);
 	nufw_expiry_free(e);
 	g_array_free(seen, TRUE);
+	test_shared();
 	return unit_done("expiry");
 }
