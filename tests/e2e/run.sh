@@ -15,9 +15,10 @@ BOB_UID=2002
 NOBODY_UID=2003
 
 # --- configuration errors: nuauth stops at start and names file (and line)
+# (in the gateway's namespace: a nuauth that starts after all binds only there)
 conf_error_case() {	# NAME EXPECTED_TEXT: runs nuauth on $LAB_DIR/bad.conf
 	local out
-	out=$(timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
+	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
 	local status=$?
 	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
 		pass "$1"
@@ -65,6 +66,20 @@ test_config_errors() {
 	conf_error_case "missing certificate stops nuauth naming it" "missing-cert.pem"
 	sed "s|users.nufw|no-such-users.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
 	conf_error_case "missing users file stops nuauth naming it" "no-such-users.nufw"
+	sed "s|nuauth-key.pem|missing-key.pem|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "missing key file stops nuauth naming it" "missing-key.pem"
+	sed "s|cacert.pem|missing-ca.pem|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "missing CA file stops nuauth naming it" "missing-ca.pem"
+	# Broken ACL and users files at start (the reload's case is in test_reload).
+	local bad=$(( $(wc -l < "$LAB_DIR/acls.nufw") + 4 ))	# the DstPrt line
+	printf '\n[typo]\ngid=100\nDstPrt=9090\n' | cat "$LAB_DIR/acls.nufw" - > "$LAB_DIR/bad-acls.nufw"
+	sed "s|acls.nufw|bad-acls.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "malformed ACL file stops nuauth with file:line" "$LAB_DIR/bad-acls.nufw:$bad:"
+	bad=$(( $(wc -l < "$LAB_DIR/users.nufw") + 1 ))
+	{ cat "$LAB_DIR/users.nufw"; echo 'carol:carolpw'; } > "$LAB_DIR/bad-users.nufw"
+	chmod 600 "$LAB_DIR/bad-users.nufw"
+	sed "s|users.nufw|bad-users.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "malformed users file stops nuauth with file:line" "$LAB_DIR/bad-users.nufw:$bad:"
 	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_no_such_key=1'; } > "$LAB_DIR/bad.conf"
 	# An unknown key is only a warning: nuauth goes on (the port is free,
 	# the lab's nuauth is not running yet).
@@ -596,9 +611,11 @@ test_server_name_check() {
 	lab_stop "$pid"
 }
 
-# nuauth goes away: nufw drops new connections at once (fail-closed) and
-# says so once; when nuauth is back, nufw and the clients reconnect and
-# alice's connections pass again.
+# nuauth goes away: a new connection's packets wait in nufw for up to its
+# -t (5 s; they are asked about if nuauth is back by then), then get the
+# failure policy's verdict, drop (fail-closed); the connects here give up
+# first.  nufw says so once; when nuauth is back, nufw and the clients
+# reconnect and alice's connections pass again.
 test_nuauth_restart() {
 	local out n
 	lab_stop "$NUAUTH_PID"
