@@ -185,6 +185,83 @@ test_bad_protocol_message() {
 	fi
 }
 
+# gw_abuse ARGS...: tests/e2e/abuse.py on the gateway, against nuauth's
+# loopback ports, with the gateway's certificate at hand.
+gw_abuse() {
+	local p=$LAB_DIR/pki
+	ip netns exec "$NS_G" env NUAUTH=127.0.0.1 CA="$p/cacert.pem" CERT="$p/nufw-cert.pem" \
+		KEY="$p/nufw-key.pem" timeout 30 python3 "$here/abuse.py" "$@"
+}
+
+# connect_marked LOCAL_UID PORT MARK: the connection is accepted and
+# carries MARK in the gateway's conntrack; else prints what was seen.
+connect_marked() {
+	local out port mark
+	out=$(lab_connect "$1" "$2") && port=${out##*:} && mark=$(lab_ct_mark "$port" "$2") &&
+		[ "$mark" = "$3" ] && return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $3"
+	return 1
+}
+
+# still_serving NAME LOST: after a peer nuauth closed, nufw's link is the
+# one it had (LOST "lost the link" lines in its log, as before) and alice's
+# next connection is accepted with her mark.
+still_serving() {
+	local out
+	if [ "$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")" = "$2" ] &&
+	   out=$(connect_marked $ALICE_UID 80 1001); then
+		pass "$1"
+	else
+		fail "$1" "${out:-nufw lost its link}"
+	fi
+}
+
+# Oversized and malformed messages from peers that are in: a logged-in
+# client on 4129, a gateway with a valid certificate on 4128 (abuse.py
+# badframes).  nuauth closes that link and says why; nothing else moves.
+test_bad_frames() {
+	local out lost name
+	lost=$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")
+	for name in client gateway; do
+		if [ $name = client ]; then
+			out=$(gw_abuse badframes client bob bobpw 2>&1)
+		else
+			out=$(gw_abuse badframes gateway 2>&1)
+		fi
+		if [ $? = 0 ]; then
+			pass "nuauth closes a $name's link on lengths 16385 and 65535 and on a malformed attribute"
+		else
+			fail "nuauth closes a $name's link on lengths 16385 and 65535 and on a malformed attribute" "$out"
+		fi
+	done
+	local who=(
+		"user bob logged out from 127.0.0.1: bad message framing: bad message length"
+		"user bob logged out from 127.0.0.1: malformed ANNOUNCE message"
+		"gateway 127.0.0.1 (nufw-gateway) disconnected: bad message framing: bad message length"
+		"gateway 127.0.0.1 (nufw-gateway) disconnected: malformed PACKET_ASK message: malformed attribute")
+	if lab_wait_log nuauth "${who[0]}" 5 2 && lab_wait_log nuauth "${who[1]}" 5 &&
+	   lab_wait_log nuauth "${who[2]}" 5 2 && lab_wait_log nuauth "${who[3]}" 5; then
+		pass "nuauth logs why it closed each of those links"
+	else
+		fail "nuauth logs why it closed each of those links"
+	fi
+	still_serving "after bad messages nufw keeps its link and alice gets through with her mark" "$lost"
+}
+
+# A gateway that shows no certificate at all on 4128 is refused.
+test_gateway_without_certificate() {
+	local out lost refused
+	local line="gateway 127.0.0.1 disconnected: TLS handshake failed: [Cc]ertificate is required"
+	lost=$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")
+	refused=$(grep -c "$line" "$LAB_DIR/nuauth.log")	# a foreign CA's too
+	if out=$(gw_abuse nocert 2>&1) && lab_wait_log nuauth "$line" 5 $((refused + 1)); then
+		pass "nuauth refuses a gateway with no certificate, with a log line"
+	else
+		fail "nuauth refuses a gateway with no certificate, with a log line" "$out"
+	fi
+	still_serving "after a gateway with no certificate nufw keeps its link and alice gets through" "$lost"
+}
+
 test_peer_faults() {
 	local out
 	if out=$(ip netns exec "$NS_G" timeout 30 python3 "$here/peer_faults.py" "$LAB_DIR/pki" \
@@ -812,9 +889,11 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_os_interfaces_gateways
 	test_refusals
 	test_bad_protocol_message
+	test_bad_frames
 	test_peer_faults
 	test_reject
 	test_foreign_gateway_certificate
+	test_gateway_without_certificate
 	test_server_name_check
 	test_connection_end_report
 	test_nuauth_restart
