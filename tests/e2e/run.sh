@@ -667,6 +667,60 @@ test_foreign_gateway_certificate() {
 	lab_stop "$pid"
 }
 
+# side_nufw NAME ARGS...: a second nufw, on queue 6 (where side_queue
+# sends bob's connections to port 8080), with the lab's certificates, -t 2
+# and ARGS; its PID in SIDE_PID.
+side_nufw() {
+	local name=$1 p=$LAB_DIR/pki; shift
+	lab_start "$name" "$NS_G" "$NUFW" -q 6 -k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" \
+		-a "$p/cacert.pem" -t 2 "$@"
+	SIDE_PID=$LAB_PID
+}
+
+side_queue() {	# side_queue -I|-D
+	ip netns exec "$NS_G" iptables "$1" FORWARD -p tcp --syn --dport 8080 -j NFQUEUE --queue-num 6
+}
+
+# nufw checks that nuauth's certificate carries the -d name; -N turns the
+# check off.  localhost is 127.0.0.1, where nuauth listens, but its
+# certificate names nuauth.lab, 10.201.0.1 and 127.0.0.1 only.
+test_nufw_name_check() {
+	local out
+	side_queue -I
+	side_nufw nufw-name -d localhost -m
+	if lab_wait_log nufw-name "cannot reach nuauth at localhost port 4128: .*does not match" 10 &&
+	   ! out=$(lab_connect $BOB_UID 8080 2500) &&
+	   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-name.log"; then
+		pass "nufw refuses a nuauth whose certificate does not carry the -d name, and says why"
+	else
+		fail "nufw refuses a nuauth whose certificate does not carry the -d name, and says why" \
+			"${out:-}" "$(cat "$LAB_DIR/nufw-name.log")"
+	fi
+	lab_stop "$SIDE_PID"
+	side_nufw nufw-noname -d localhost -N -m
+	if lab_wait_log nufw-noname "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 1002); then
+		pass "nufw -N turns the name check off: bob's connection is accepted with his mark"
+	else
+		fail "nufw -N turns the name check off: bob's connection is accepted with his mark" "${out:-}"
+	fi
+	lab_stop "$SIDE_PID"
+	side_queue -D
+}
+
+# nufw without -m accepts plainly: the connection's mark stays 0.
+test_nufw_without_mark() {
+	local out
+	side_queue -I
+	side_nufw nufw-nomark -d 127.0.0.1
+	if lab_wait_log nufw-nomark "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 0); then
+		pass "nufw without -m: bob's accepted connection has mark 0"
+	else
+		fail "nufw without -m: bob's accepted connection has mark 0" "${out:-}"
+	fi
+	lab_stop "$SIDE_PID"
+	side_queue -D
+}
+
 test_server_name_check() {
 	local out
 	# 10.202.0.1 is the gateway too, but nuauth's certificate does not name it.
@@ -895,6 +949,8 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_foreign_gateway_certificate
 	test_gateway_without_certificate
 	test_server_name_check
+	test_nufw_name_check
+	test_nufw_without_mark
 	test_connection_end_report
 	test_nuauth_restart
 	test_nuauth_back_within_timeout
