@@ -677,6 +677,19 @@ side_nufw() {
 	SIDE_PID=$LAB_PID
 }
 
+# side_nufw_passes TEST MARK NAME ARGS...: the side nufw NAME, with ARGS,
+# connects to nuauth and accepts bob's connection to 8080 with MARK.
+side_nufw_passes() {
+	local test=$1 mark=$2 name=$3 out; shift 3
+	side_nufw "$name" "$@"
+	if lab_wait_log "$name" "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 "$mark"); then
+		pass "$test"
+	else
+		fail "$test" "${out:-}"
+	fi
+	lab_stop "$SIDE_PID"
+}
+
 side_queue() {	# side_queue -I|-D
 	ip netns exec "$NS_G" iptables "$1" FORWARD -p tcp --syn --dport 8080 -j NFQUEUE --queue-num 6
 }
@@ -697,27 +710,15 @@ test_nufw_name_check() {
 			"${out:-}" "$(cat "$LAB_DIR/nufw-name.log")"
 	fi
 	lab_stop "$SIDE_PID"
-	side_nufw nufw-noname -d localhost -N -m
-	if lab_wait_log nufw-noname "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 1002); then
-		pass "nufw -N turns the name check off: bob's connection is accepted with his mark"
-	else
-		fail "nufw -N turns the name check off: bob's connection is accepted with his mark" "${out:-}"
-	fi
-	lab_stop "$SIDE_PID"
+	side_nufw_passes "nufw -N turns the name check off: bob's connection is accepted with his mark" \
+		1002 nufw-noname -d localhost -N -m
 	side_queue -D
 }
 
 # nufw without -m accepts plainly: the connection's mark stays 0.
 test_nufw_without_mark() {
-	local out
 	side_queue -I
-	side_nufw nufw-nomark -d 127.0.0.1
-	if lab_wait_log nufw-nomark "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 0); then
-		pass "nufw without -m: bob's accepted connection has mark 0"
-	else
-		fail "nufw without -m: bob's accepted connection has mark 0" "${out:-}"
-	fi
-	lab_stop "$SIDE_PID"
+	side_nufw_passes "nufw without -m: bob's accepted connection has mark 0" 0 nufw-nomark -d 127.0.0.1
 	side_queue -D
 }
 
