@@ -40,11 +40,14 @@ else
 	fail "programs, modules and example configuration are installed" "missing:$missing"
 fi
 
-# The shipped nuauth.conf, with only the site's files pointed elsewhere.
-# The installed nuauthctl makes the certificates.
+# The shipped nuauth.conf, with only the site's files pointed elsewhere,
+# and without nuauth_user_check_module and nuauth_acl_check_module: the
+# installed system runs on their defaults (plaintext), which no other test
+# does.  The installed nuauthctl makes the certificates.
 NUAUTHCTL=$prefix/sbin/nuauthctl bash "$top/tests/e2e/pki.sh" "$work/pki" nuauth.lab 127.0.0.1 >/dev/null
+grep -v '^nuauth_\(user\|acl\)_check_module' "$conf/nuauth.conf" > "$work/defaults.conf"
 cat > "$work/site.conf" <<CONF
-include "$conf/nuauth.conf"
+include "$work/defaults.conf"
 nuauth_tls_key="$work/pki/nuauth-key.pem"
 nuauth_tls_cert="$work/pki/nuauth-cert.pem"
 nuauth_tls_cacert="$work/pki/cacert.pem"
@@ -52,12 +55,38 @@ plaintext_userfile="$conf/users.nufw"
 plaintext_aclfile="$conf/acls.nufw"
 nuauth_control_socket="$work/control"
 CONF
-out=$(unshare -n sh -c "ip link set lo up && timeout 3 '$prefix/sbin/nuauth' -c '$work/site.conf' -v" 2>&1)
+# In a network namespace of its own: the installed nuauth, and alice's
+# login (the demo password of the shipped users.nufw) through the installed
+# nutcpc, which the default user check module has to accept.
+session() {
+	local pid i
+	ip link set lo up
+	"$prefix/sbin/nuauth" -c "$work/site.conf" -v > "$work/nuauth.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q " ready" "$work/nuauth.log" && break
+		sleep 0.05
+	done
+	HOME=$work XDG_RUNTIME_DIR=$work timeout 10 "$prefix/bin/nutcpc" -H 127.0.0.1 -U alice \
+		-P alice-demo -A "$work/pki/cacert.pem" </dev/null > "$work/nutcpc.log" 2>&1 &&
+		HOME=$work XDG_RUNTIME_DIR=$work "$prefix/bin/nutcpc" -k >> "$work/nutcpc.log" 2>&1
+	kill "$pid"
+	wait "$pid"
+}
+export prefix work
+export -f session
+unshare -n bash -c session
+out=$(cat "$work/nuauth.log")
 if grep -q "module plaintext loaded from $prefix/lib/nuauth/modules/plaintext.so" <<<"$out" &&
-   grep -q "ready" <<<"$out"; then
+   grep -q "ready" <<<"$out" && ! grep -q '^[^#]*_check_module' "$work/defaults.conf" "$work/site.conf"; then
 	pass "installed nuauth finds its modules in \$libdir/nuauth/modules"
 else
 	fail "installed nuauth finds its modules in \$libdir/nuauth/modules" "$out"
+fi
+if grep -q "logged in" "$work/nutcpc.log" && grep -q "user alice (uid 1001) logged in from 127.0.0.1" <<<"$out"; then
+	pass "with the default user check module the installed nutcpc logs in"
+else
+	fail "with the default user check module the installed nutcpc logs in" "$(cat "$work/nutcpc.log")" "$out"
 fi
 if ! grep -qE "warning|error" <<<"$out"; then
 	pass "the example configuration loads without a warning"

@@ -456,6 +456,12 @@ int main(int argc, char **argv)
 	printf("nutcpc: %s\n", nuclient_describe(a.nc));
 	fflush(stdout);
 	if (!cli.foreground) {
+		/* When nutcpc leads its terminal's session (a terminal that
+		 * runs it directly, ssh -t), the parent's exit in daemon()
+		 * hangs the terminal up, and the child dies of that SIGHUP
+		 * unless it has its own session by then.  on_hup is set
+		 * below. */
+		signal(SIGHUP, SIG_IGN);
 		if (daemon(0, 0) < 0) {
 			fprintf(stderr, "nutcpc: cannot run in the background: %s\n", g_strerror(errno));
 			ret = 1;

@@ -14,8 +14,19 @@
     abuse.py burst N P USER PASSWORD
                                    N PLAIN logins, P at a time: prints
                                    "ok K of N in MS ms: R logins/s"
+    abuse.py badframes client USER PASSWORD
+    abuse.py badframes gateway     on links that are up (a logged-in client on
+                                   4129, a gateway past HELLO on 4128), one
+                                   bad message each: a length of 16385 (one
+                                   above the maximum), one of 65535, and an
+                                   attribute that runs past its message; prints
+                                   "CASE: closed" (with nuauth's ERROR text if
+                                   it sent one) or "CASE: still open"
+    abuse.py nocert                a gateway with no certificate on 4128:
+                                   prints "closed" or "still open"
 
-Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address).
+Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
+for a gateway CERT and KEY (its certificate and key).
 """
 import os
 import socket
@@ -37,29 +48,52 @@ def msg(kind, body=b""):
     return struct.pack(">BBHI", 1, kind, 8 + len(body), 0) + body
 
 
-def recv_msg(sock):
-    head = b""
-    while len(head) < 8:
-        chunk = sock.recv(8 - len(head))
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
         if not chunk:
             raise EOFError
-        head += chunk
-    _, kind, length, _ = struct.unpack(">BBHI", head)
-    body = b""
-    while len(body) < length - 8:
-        body += sock.recv(length - 8 - len(body))
-    return kind, body
+        data += chunk
+    return data
 
 
-def connect():
+def recv_msg(sock):
+    _, kind, length, _ = struct.unpack(">BBHI", recv_exact(sock, 8))
+    return kind, recv_exact(sock, length - 8)
+
+
+def attrs(body):
+    found, pos = {}, 0
+    while pos + 4 <= len(body):
+        k, n = struct.unpack(">HH", body[pos:pos + 4])
+        found[k] = body[pos + 4:pos + 4 + n]
+        pos += 4 + n
+    return found
+
+
+def connect(port=4129, ctx=CTX):
     raw = socket.socket()
     raw.bind((os.environ.get("SRC", "0.0.0.0"), 0))
     raw.settimeout(10)
-    raw.connect((HOST, 4129))
-    return CTX.wrap_socket(raw, server_hostname="nuauth.lab")
+    raw.connect((HOST, port))
+    return ctx.wrap_socket(raw, server_hostname="nuauth.lab")
 
 
-HELLO = msg(1, attr(1, b"\1") + attr(2, b"\1") + attr(3, b"\2"))
+def gateway_connect(with_cert=True):
+    ctx = ssl.create_default_context(cafile=os.environ["CA"])
+    ctx.check_hostname = False
+    if with_cert:
+        ctx.load_cert_chain(os.environ["CERT"], os.environ["KEY"])
+    return connect(4128, ctx)
+
+
+def hello(role):
+    return msg(1, attr(1, b"\1") + attr(2, b"\1") + attr(3, bytes([role])))
+
+
+HELLO = hello(2)
+GATEWAY_HELLO = hello(1)
 
 
 def login(sock, user, password):
@@ -136,16 +170,12 @@ def login_once(user, password):
     s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0" + password)))
     kind, body = recv_msg(s)
     ms = int((time.monotonic() - start) * 1000)
-    attrs, pos = {}, 0
-    while pos + 4 <= len(body):
-        k, n = struct.unpack(">HH", body[pos:pos + 4])
-        attrs[k] = body[pos + 4:pos + 4 + n]
-        pos += 4 + n
-    if kind == 34 and attrs.get(14) == b"\0":
+    found = attrs(body)
+    if kind == 34 and found.get(14) == b"\0":
         print("ok", ms, flush=True)
         time.sleep(0.2)
     else:
-        print("refused %d: %s" % (ms, attrs.get(5, b"").decode(errors="replace")), flush=True)
+        print("refused %d: %s" % (ms, found.get(5, b"").decode(errors="replace")), flush=True)
     s.close()
 
 
@@ -182,6 +212,59 @@ def burst(n, parallel, user, password):
           flush=True)
 
 
+def after(sock, data):
+    """Sends data, then reads until nuauth closes the link (5 s at most):
+    "closed", with the text of the ERROR it sent first if any, or
+    "still open"."""
+    said = ""
+    try:
+        sock.sendall(data)
+        sock.settimeout(5)
+        while True:
+            kind, body = recv_msg(sock)
+            if kind == 2:
+                said = " (ERROR: %s)" % attrs(body).get(5, b"").decode(errors="replace")
+    except socket.timeout:
+        return "still open"
+    except (EOFError, OSError):
+        return "closed" + said
+    finally:
+        sock.close()
+
+
+def badframes(role, user=None, password=None):
+    # Only the header of the long ones: nuauth must refuse on the length
+    # alone, not wait for a body.  The bad attribute (a client's CONN in an
+    # ANNOUNCE, a gateway's FLOW in a PACKET_ASK) claims 40 bytes; 4 follow.
+    kind, inner = (48, 16) if role == "client" else (16, 6)
+    cases = [("length 16385", struct.pack(">BBHI", 1, kind, 16385, 0)),
+             ("length 65535", struct.pack(">BBHI", 1, kind, 0xFFFF, 0)),
+             ("malformed attribute", msg(kind, struct.pack(">HH", inner, 40) + bytes(4)))]
+    ok = True
+    for name, data in cases:
+        if role == "client":
+            s = connect()
+            if not login(s, user, password):
+                sys.exit("login failed")
+        else:
+            s = gateway_connect()
+            s.sendall(GATEWAY_HELLO)
+            recv_msg(s)
+        result = after(s, data)
+        ok = ok and result.startswith("closed")
+        print("%s: %s" % (name, result), flush=True)
+    sys.exit(0 if ok else 1)
+
+
+def nocert():
+    try:
+        result = after(gateway_connect(with_cert=False), GATEWAY_HELLO)
+    except (ssl.SSLError, OSError) as e:    # refused in the handshake
+        result = "closed (%s)" % e
+    print(result, flush=True)
+    sys.exit(0 if result.startswith("closed") else 1)
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -195,6 +278,12 @@ elif cmd == "announce":
     announce(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4])
 elif cmd == "burst":
     burst(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].encode(), sys.argv[5].encode())
+elif cmd == "badframes" and sys.argv[2] == "client":
+    badframes("client", sys.argv[3].encode(), sys.argv[4].encode())
+elif cmd == "badframes" and sys.argv[2] == "gateway":
+    badframes("gateway")
+elif cmd == "nocert":
+    nocert()
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:

@@ -194,6 +194,41 @@ CONF
 	fi
 }
 
+# --- where the password comes from: -P (above), NUTCPC_PASSWORD, the
+# terminal.  carol's configuration names a nuauth that does not exist by
+# now (-H overrides it).
+test_password_sources() {
+	local home=$LAB_DIR/home-carol out status
+	local login=("$NUTCPC" -H 10.201.0.1 -U alice)
+	out=$(as $CAROL_UID "$home" env NUTCPC_PASSWORD=alicepw timeout 15 "${login[@]}" </dev/null 2>&1)
+	if [ $? -eq 0 ] && grep -q "logged in" <<<"$out" &&
+	   as $CAROL_UID "$home" "$NUTCPC" -k >/dev/null 2>&1; then
+		pass "NUTCPC_PASSWORD gives the password: the client logs in with no -P"
+	else
+		fail "NUTCPC_PASSWORD gives the password: the client logs in with no -P" "$out"
+	fi
+	out=$(as $CAROL_UID "$home" timeout 15 "${login[@]}" </dev/null 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] &&
+	   grep -q "no password: give it with -P, NUTCPC_PASSWORD or on a terminal" <<<"$out"; then
+		pass "with no password and no terminal the client says where one can come from"
+	else
+		fail "with no password and no terminal the client says where one can come from" \
+			"status $status: $out"
+	fi
+	out=$(as $CAROL_UID "$home" timeout 20 python3 "$here/pty_prompt.py" \
+		"Password for alice on 10.201.0.1: " alicepw "${login[@]}" 2>&1)
+	status=$?
+	if [ $status -eq 0 ] && grep -qF "Password for alice on 10.201.0.1: " <<<"$out" &&
+	   ! grep -q alicepw <<<"$out" && grep -q "logged in" <<<"$out" &&
+	   as $CAROL_UID "$home" "$NUTCPC" -k >/dev/null 2>&1; then
+		pass "on a terminal the client asks for the password, does not echo it, and logs in"
+	else
+		fail "on a terminal the client asks for the password, does not echo it, and logs in" \
+			"status $status: $out" "nutcpc -c: $(as $CAROL_UID "$home" "$NUTCPC" -c 2>&1)"
+	fi
+}
+
 # decision_line SPORT DPORT: nuauth's log line of the decision on alice's
 # IPv4 TCP connection from SPORT.
 decision_line() {
@@ -404,6 +439,7 @@ lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed
 lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
 
 test_config_and_lock
+test_password_sources
 if client alice $ALICE_UID alice alicepw && ALICE_PID=$LAB_PID &&
    lab_wait_log alice "logged in: .*(IPv4) up, .*(IPv6) up" &&
    client bob $BOB_UID bob bobpw -q && lab_wait_log bob "logged in"; then

@@ -25,6 +25,10 @@ d = json.loads(sys.argv[1])
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
 }
 
+json_field() {	# json_field JSON KEY: prints d[KEY]
+	python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
+
 # raw_request TEXT: sends TEXT as it is and prints what nuauth answers.
 raw_request() {
 	python3 - "$LAB_DIR/control" "$1" <<'PY'
@@ -75,6 +79,32 @@ test_firewalls() {
 	fi
 }
 
+# A packet no user claims: nuauth answers drop once nuauth_packet_timeout
+# (2 s) has passed, before nufw's own -t (5 s) would decide, and counts it
+# in stats' timeouts.  The connect fails.
+test_unclaimed_packet() {
+	local before after start ms n cpid
+	local line="tcp 10.201.0.2:[0-9]* -> 10.202.0.2:80: no user claimed it in 2 s"
+	local name="nuauth answers drop for a packet no user claims after nuauth_packet_timeout"
+	before=$(ctl stats --json)
+	n=$(grep -c "$line" "$LAB_DIR/nuauth.log")
+	start=$(date +%s%N)
+	lab_connect $NOBODY_UID 80 2500 > "$LAB_DIR/unclaimed.out" 2>&1 &
+	cpid=$!
+	lab_wait_log nuauth "$line" 5 $((n + 1)) && ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	if wait $cpid; then
+		fail "$name" "the connect succeeded: $(cat "$LAB_DIR/unclaimed.out")"
+		return
+	fi
+	after=$(ctl stats --json)
+	if [ "${ms:-0}" -ge 2000 ] && [ "$ms" -lt 5000 ] &&
+	   json_check "$after" "d['timeouts'] > $(json_field "$before" timeouts) and d['dropped'] > $(json_field "$before" dropped)"; then
+		pass "$name (after $ms ms, before nufw's -t)"
+	else
+		fail "$name" "answered after ${ms:-(no log line)} ms" "$before" "$after"
+	fi
+}
+
 test_connections_and_stats() {
 	local out port before after
 	before=$(ctl stats --json)
@@ -97,7 +127,7 @@ test_connections_and_stats() {
 	fi
 	after=$(ctl stats --json)
 	if json_check "$before" 'd["ok"]' &&
-	   json_check "$after" "d['accepted'] == $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["accepted"])' "$before") + 1 and d['logins_ok'] >= 2 and d['decisions_per_second'] > 0 and d['pending'] == 0 and d['sessions'] == 2 and d['firewalls'] == 1"; then
+	   json_check "$after" "d['accepted'] == $(json_field "$before" accepted) + 1 and d['logins_ok'] >= 2 and d['decisions_per_second'] > 0 and d['pending'] == 0 and d['sessions'] == 2 and d['firewalls'] == 1"; then
 		pass "stats counts that accept, the logins and the rate"
 	else
 		fail "stats counts that accept, the logins and the rate" "$before" "$after"
@@ -297,6 +327,7 @@ lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $faile
 
 test_no_nuauth
 test_socket_mode
+test_unclaimed_packet
 if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
    lab_login bob-client $BOB_UID bob bobpw; then
 	pass "alice and bob log in"

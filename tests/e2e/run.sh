@@ -15,9 +15,10 @@ BOB_UID=2002
 NOBODY_UID=2003
 
 # --- configuration errors: nuauth stops at start and names file (and line)
+# (in the gateway's namespace: a nuauth that starts after all binds only there)
 conf_error_case() {	# NAME EXPECTED_TEXT: runs nuauth on $LAB_DIR/bad.conf
 	local out
-	out=$(timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
+	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
 	local status=$?
 	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
 		pass "$1"
@@ -65,6 +66,20 @@ test_config_errors() {
 	conf_error_case "missing certificate stops nuauth naming it" "missing-cert.pem"
 	sed "s|users.nufw|no-such-users.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
 	conf_error_case "missing users file stops nuauth naming it" "no-such-users.nufw"
+	sed "s|nuauth-key.pem|missing-key.pem|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "missing key file stops nuauth naming it" "missing-key.pem"
+	sed "s|cacert.pem|missing-ca.pem|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "missing CA file stops nuauth naming it" "missing-ca.pem"
+	# Broken ACL and users files at start (the reload's case is in test_reload).
+	local bad=$(( $(wc -l < "$LAB_DIR/acls.nufw") + 4 ))	# the DstPrt line
+	printf '\n[typo]\ngid=100\nDstPrt=9090\n' | cat "$LAB_DIR/acls.nufw" - > "$LAB_DIR/bad-acls.nufw"
+	sed "s|acls.nufw|bad-acls.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "malformed ACL file stops nuauth with file:line" "$LAB_DIR/bad-acls.nufw:$bad:"
+	bad=$(( $(wc -l < "$LAB_DIR/users.nufw") + 1 ))
+	{ cat "$LAB_DIR/users.nufw"; echo 'carol:carolpw'; } > "$LAB_DIR/bad-users.nufw"
+	chmod 600 "$LAB_DIR/bad-users.nufw"
+	sed "s|users.nufw|bad-users.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
+	conf_error_case "malformed users file stops nuauth with file:line" "$LAB_DIR/bad-users.nufw:$bad:"
 	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_no_such_key=1'; } > "$LAB_DIR/bad.conf"
 	# An unknown key is only a warning: nuauth goes on (the port is free,
 	# the lab's nuauth is not running yet).
@@ -168,6 +183,83 @@ test_bad_protocol_message() {
 	else
 		fail "nuauth serves users after a malformed message" "${out:-nuauth died}"
 	fi
+}
+
+# gw_abuse ARGS...: tests/e2e/abuse.py on the gateway, against nuauth's
+# loopback ports, with the gateway's certificate at hand.
+gw_abuse() {
+	local p=$LAB_DIR/pki
+	ip netns exec "$NS_G" env NUAUTH=127.0.0.1 CA="$p/cacert.pem" CERT="$p/nufw-cert.pem" \
+		KEY="$p/nufw-key.pem" timeout 30 python3 "$here/abuse.py" "$@"
+}
+
+# connect_marked LOCAL_UID PORT MARK: the connection is accepted and
+# carries MARK in the gateway's conntrack; else prints what was seen.
+connect_marked() {
+	local out port mark
+	out=$(lab_connect "$1" "$2") && port=${out##*:} && mark=$(lab_ct_mark "$port" "$2") &&
+		[ "$mark" = "$3" ] && return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $3"
+	return 1
+}
+
+# still_serving NAME LOST: after a peer nuauth closed, nufw's link is the
+# one it had (LOST "lost the link" lines in its log, as before) and alice's
+# next connection is accepted with her mark.
+still_serving() {
+	local out
+	if [ "$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")" = "$2" ] &&
+	   out=$(connect_marked $ALICE_UID 80 1001); then
+		pass "$1"
+	else
+		fail "$1" "${out:-nufw lost its link}"
+	fi
+}
+
+# Oversized and malformed messages from peers that are in: a logged-in
+# client on 4129, a gateway with a valid certificate on 4128 (abuse.py
+# badframes).  nuauth closes that link and says why; nothing else moves.
+test_bad_frames() {
+	local out lost name
+	lost=$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")
+	for name in client gateway; do
+		if [ $name = client ]; then
+			out=$(gw_abuse badframes client bob bobpw 2>&1)
+		else
+			out=$(gw_abuse badframes gateway 2>&1)
+		fi
+		if [ $? = 0 ]; then
+			pass "nuauth closes a $name's link on lengths 16385 and 65535 and on a malformed attribute"
+		else
+			fail "nuauth closes a $name's link on lengths 16385 and 65535 and on a malformed attribute" "$out"
+		fi
+	done
+	local who=(
+		"user bob logged out from 127.0.0.1: bad message framing: bad message length"
+		"user bob logged out from 127.0.0.1: malformed ANNOUNCE message"
+		"gateway 127.0.0.1 (nufw-gateway) disconnected: bad message framing: bad message length"
+		"gateway 127.0.0.1 (nufw-gateway) disconnected: malformed PACKET_ASK message: malformed attribute")
+	if lab_wait_log nuauth "${who[0]}" 5 2 && lab_wait_log nuauth "${who[1]}" 5 &&
+	   lab_wait_log nuauth "${who[2]}" 5 2 && lab_wait_log nuauth "${who[3]}" 5; then
+		pass "nuauth logs why it closed each of those links"
+	else
+		fail "nuauth logs why it closed each of those links"
+	fi
+	still_serving "after bad messages nufw keeps its link and alice gets through with her mark" "$lost"
+}
+
+# A gateway that shows no certificate at all on 4128 is refused.
+test_gateway_without_certificate() {
+	local out lost refused
+	local line="gateway 127.0.0.1 disconnected: TLS handshake failed: [Cc]ertificate is required"
+	lost=$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")
+	refused=$(grep -c "$line" "$LAB_DIR/nuauth.log")	# a foreign CA's too
+	if out=$(gw_abuse nocert 2>&1) && lab_wait_log nuauth "$line" 5 $((refused + 1)); then
+		pass "nuauth refuses a gateway with no certificate, with a log line"
+	else
+		fail "nuauth refuses a gateway with no certificate, with a log line" "$out"
+	fi
+	still_serving "after a gateway with no certificate nufw keeps its link and alice gets through" "$lost"
 }
 
 test_peer_faults() {
@@ -575,6 +667,61 @@ test_foreign_gateway_certificate() {
 	lab_stop "$pid"
 }
 
+# side_nufw NAME ARGS...: a second nufw, on queue 6 (where side_queue
+# sends bob's connections to port 8080), with the lab's certificates, -t 2
+# and ARGS; its PID in SIDE_PID.
+side_nufw() {
+	local name=$1 p=$LAB_DIR/pki; shift
+	lab_start "$name" "$NS_G" "$NUFW" -q 6 -k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" \
+		-a "$p/cacert.pem" -t 2 "$@"
+	SIDE_PID=$LAB_PID
+}
+
+# side_nufw_passes TEST MARK NAME ARGS...: the side nufw NAME, with ARGS,
+# connects to nuauth and accepts bob's connection to 8080 with MARK.
+side_nufw_passes() {
+	local test=$1 mark=$2 name=$3 out; shift 3
+	side_nufw "$name" "$@"
+	if lab_wait_log "$name" "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 "$mark"); then
+		pass "$test"
+	else
+		fail "$test" "${out:-}"
+	fi
+	lab_stop "$SIDE_PID"
+}
+
+side_queue() {	# side_queue -I|-D
+	ip netns exec "$NS_G" iptables "$1" FORWARD -p tcp --syn --dport 8080 -j NFQUEUE --queue-num 6
+}
+
+# nufw checks that nuauth's certificate carries the -d name; -N turns the
+# check off.  localhost is 127.0.0.1, where nuauth listens, but its
+# certificate names nuauth.lab, 10.201.0.1 and 127.0.0.1 only.
+test_nufw_name_check() {
+	local out
+	side_queue -I
+	side_nufw nufw-name -d localhost -m
+	if lab_wait_log nufw-name "cannot reach nuauth at localhost port 4128: .*does not match" 10 &&
+	   ! out=$(lab_connect $BOB_UID 8080 2500) &&
+	   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-name.log"; then
+		pass "nufw refuses a nuauth whose certificate does not carry the -d name, and says why"
+	else
+		fail "nufw refuses a nuauth whose certificate does not carry the -d name, and says why" \
+			"${out:-}" "$(cat "$LAB_DIR/nufw-name.log")"
+	fi
+	lab_stop "$SIDE_PID"
+	side_nufw_passes "nufw -N turns the name check off: bob's connection is accepted with his mark" \
+		1002 nufw-noname -d localhost -N -m
+	side_queue -D
+}
+
+# nufw without -m accepts plainly: the connection's mark stays 0.
+test_nufw_without_mark() {
+	side_queue -I
+	side_nufw_passes "nufw without -m: bob's accepted connection has mark 0" 0 nufw-nomark -d 127.0.0.1
+	side_queue -D
+}
+
 test_server_name_check() {
 	local out
 	# 10.202.0.1 is the gateway too, but nuauth's certificate does not name it.
@@ -596,9 +743,11 @@ test_server_name_check() {
 	lab_stop "$pid"
 }
 
-# nuauth goes away: nufw drops new connections at once (fail-closed) and
-# says so once; when nuauth is back, nufw and the clients reconnect and
-# alice's connections pass again.
+# nuauth goes away: a new connection's packets wait in nufw for up to its
+# -t (5 s; they are asked about if nuauth is back by then), then get the
+# failure policy's verdict, drop (fail-closed); the connects here give up
+# first.  nufw says so once; when nuauth is back, nufw and the clients
+# reconnect and alice's connections pass again.
 test_nuauth_restart() {
 	local out n
 	lab_stop "$NUAUTH_PID"
@@ -795,10 +944,14 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	test_os_interfaces_gateways
 	test_refusals
 	test_bad_protocol_message
+	test_bad_frames
 	test_peer_faults
 	test_reject
 	test_foreign_gateway_certificate
+	test_gateway_without_certificate
 	test_server_name_check
+	test_nufw_name_check
+	test_nufw_without_mark
 	test_connection_end_report
 	test_nuauth_restart
 	test_nuauth_back_within_timeout
