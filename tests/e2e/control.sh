@@ -103,6 +103,17 @@ test_unclaimed_packet() {
 	else
 		fail "$name" "answered after ${ms:-(no log line)} ms" "$before" "$after"
 	fi
+	# The connect's retransmitted SYN waits in nuauth for its own 2 s:
+	# the later tests count pending packets from zero.
+	local deadline=$((SECONDS + 5))
+	until json_check "$(ctl stats --json)" "d['pending'] == 0"; do
+		if [ $SECONDS -ge $deadline ]; then
+			fail "nuauth has no packet pending 5 s after the unclaimed connect" \
+				"$(ctl stats --json)"
+			break
+		fi
+		sleep 0.1
+	done
 }
 
 test_connections_and_stats() {
