@@ -36,6 +36,12 @@ struct nufw_link {
 	unsigned backoff_ms;
 	char *last_error;	/* to log each distinct failure once */
 	struct nufw_addrs *addrs;	/* NULL until main.c resolved the name */
+	/* A name may resolve to several addresses (localhost: ::1 and
+	 * 127.0.0.1) of which one may not answer: each is tried in turn
+	 * before the back-off, and the failures of the round are logged
+	 * together. */
+	const struct addrinfo *trying;	/* the address of the attempt */
+	GString *round_errors;
 };
 
 struct nufw_addrs {
@@ -77,7 +83,8 @@ void nufw_addrs_unref(struct nufw_addrs *a)
 		g_atomic_rc_box_release_full(a, addrs_clear);
 }
 
-static void start_connect(struct nufw_link *l);
+static void start_connect(struct nufw_link *l, const struct addrinfo *from);
+static void schedule_retry(struct nufw_link *l);
 
 static void report_failure(struct nufw_link *l, const char *why)
 {
@@ -88,12 +95,41 @@ static void report_failure(struct nufw_link *l, const char *why)
 	}
 }
 
+/* Notes why the attempt on l->trying failed, naming the address when the
+ * name has several. */
+static void note_failure(struct nufw_link *l, const struct addrinfo *ai, const char *why)
+{
+	char host[NI_MAXHOST];
+
+	if (l->round_errors->len)
+		g_string_append(l->round_errors, "; ");
+	if (ai && (ai != l->addrs->ai || ai->ai_next) &&
+	    getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST) == 0)
+		g_string_append_printf(l->round_errors, "%s: ", host);
+	g_string_append(l->round_errors, why);
+}
+
+/* The attempt failed: the next address now, or, after the last, the
+ * round's failures logged and a retry after the back-off. */
+static void attempt_failed(struct nufw_link *l, const struct addrinfo *ai, const char *why)
+{
+	note_failure(l, ai, why);
+	if (ai && ai->ai_next) {
+		start_connect(l, ai->ai_next);
+		return;
+	}
+	report_failure(l, l->round_errors->str);
+	g_string_truncate(l->round_errors, 0);
+	schedule_retry(l);
+}
+
 static gboolean on_retry(gpointer data)
 {
 	struct nufw_link *l = data;
 
 	g_clear_pointer(&l->retry_timer, g_source_unref);
-	start_connect(l);
+	start_connect(l, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -139,6 +175,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		l->state = LINK_UP;
 		l->backoff_ms = BACKOFF_MIN_MS;
+		g_string_truncate(l->round_errors, 0);
 		nu_source_cancel(&l->connect_timer);
 		g_clear_pointer(&l->last_error, g_free);
 		log_notice("connected to nuauth at %s port %s", l->host, l->port);
@@ -187,14 +224,16 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 
 	nu_msgconn_free(c);
 	l->conn = NULL;
+	nu_source_cancel(&l->connect_timer);
 	if (was_up) {
 		log_warnx("lost the link to nuauth: %s", why);
+		g_free(l->last_error);
 		l->last_error = g_strdup(why);
 		l->ops->on_down(l->ctx);
-	} else {
-		report_failure(l, why);
+		schedule_retry(l);
+		return;
 	}
-	schedule_retry(l);
+	attempt_failed(l, l->trying, why);
 }
 
 static const struct nu_msgconn_ops link_ops = {
@@ -213,12 +252,13 @@ static gboolean on_connect_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* A non-blocking connect to the first address that accepts a socket; the
- * TLS handshake (run by msgconn) waits for the connect to finish. */
-static void start_connect(struct nufw_link *l)
+/* A non-blocking connect to ai (NULL: the first address); the TLS
+ * handshake (run by msgconn) waits for the connect to finish.  A refused
+ * connect or handshake goes on with the next address (on_close). */
+static void start_connect(struct nufw_link *l, const struct addrinfo *ai)
 {
 	gnutls_session_t tls;
-	int fd = -1;
+	int fd;
 
 	if (!l->addrs) {
 		/* main.c retries the name (and logs it) and hands the
@@ -226,26 +266,26 @@ static void start_connect(struct nufw_link *l)
 		l->state = LINK_IDLE;
 		return;
 	}
-	for (struct addrinfo *ai = l->addrs->ai; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
-			break;
-		close(fd);
-		fd = -1;
-	}
+	if (!ai)
+		ai = l->addrs->ai;
+	l->trying = ai;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
 	if (fd < 0) {
-		report_failure(l, g_strerror(errno));
-		schedule_retry(l);
+		attempt_failed(l, ai, g_strerror(errno));
+		return;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		int err = errno;
+
+		close(fd);
+		attempt_failed(l, ai, g_strerror(err));
 		return;
 	}
 	tls = nu_tls_client_session(l->creds, fd, l->host, l->check_name);
 	if (!tls) {
 		close(fd);
-		report_failure(l, "cannot start TLS");
-		schedule_retry(l);
+		attempt_failed(l, ai, "cannot start TLS");
 		return;
 	}
 	l->state = LINK_CONNECTING;
@@ -267,7 +307,8 @@ struct nufw_link *nufw_link_new(const char *host, const char *port, struct nufw_
 	l->ops = ops;
 	l->ctx = ctx;
 	l->backoff_ms = BACKOFF_MIN_MS;
-	start_connect(l);
+	l->round_errors = g_string_new(NULL);
+	start_connect(l, NULL);
 	return l;
 }
 
@@ -281,6 +322,7 @@ void nufw_link_free(struct nufw_link *l)
 	g_free(l->host);
 	g_free(l->port);
 	g_free(l->last_error);
+	g_string_free(l->round_errors, TRUE);
 	nufw_addrs_unref(l->addrs);
 	g_free(l);
 }
@@ -291,7 +333,7 @@ void nufw_link_set_addrs(struct nufw_link *l, struct nufw_addrs *addrs)
 		return;
 	l->addrs = nufw_addrs_ref(addrs);
 	if (l->state == LINK_IDLE && !l->retry_timer)
-		start_connect(l);
+		start_connect(l, NULL);
 }
 
 bool nufw_link_is_up(const struct nufw_link *l)

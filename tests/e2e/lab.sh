@@ -143,6 +143,15 @@ lab_wait_log() {
 	done
 }
 
+# lab_hosts NS LINE...: the /etc/hosts that programs run with ip netns exec
+# in NS see (iproute2 mounts /etc/netns/NS/hosts over it); lab_down removes
+# it.  Names that resolve as the test needs, whatever the machine's file.
+lab_hosts() {
+	local ns=$1; shift
+	mkdir -p "/etc/netns/$ns"
+	printf '%s\n' "$@" > "/etc/netns/$ns/hosts"
+}
+
 lab_stop() {	# lab_stop PID: ends a process the lab started and reaps it
 	kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
@@ -168,6 +177,8 @@ lab_down() {
 			kill -9 "$pid" 2>/dev/null || true
 		done
 		ip netns del "$ns" 2>/dev/null || true
+		# lab_hosts' file (ip netns exec mounts it over /etc/hosts).
+		[ -d "/etc/netns/$ns" ] && rm -rf "/etc/netns/$ns"
 	done
 	if [ -n "${LAB_KEEP:-}" ]; then
 		echo "lab: logs kept in $LAB_DIR" >&2

@@ -695,13 +695,17 @@ side_queue() {	# side_queue -I|-D
 }
 
 # nufw checks that nuauth's certificate carries the -d name; -N turns the
-# check off.  localhost is 127.0.0.1, where nuauth listens, but its
-# certificate names nuauth.lab, 10.201.0.1 and 127.0.0.1 only.
+# check off.  nuauth-alias.lab resolves, in the gateway, to two addresses
+# where nothing listens and then to 127.0.0.1, where nuauth does, but its
+# certificate names nuauth.lab, 10.201.0.1 and 127.0.0.1 only.  nufw tries
+# each address in turn (as with localhost: ::1, then 127.0.0.1).
 test_nufw_name_check() {
 	local out
+	lab_hosts "$NS_G" "::1 nuauth-alias.lab" "127.0.0.2 nuauth-alias.lab" \
+		"127.0.0.1 nuauth-alias.lab"
 	side_queue -I
-	side_nufw nufw-name -d localhost -m
-	if lab_wait_log nufw-name "cannot reach nuauth at localhost port 4128: .*does not match" 10 &&
+	side_nufw nufw-name -d nuauth-alias.lab -m
+	if lab_wait_log nufw-name "cannot reach nuauth at nuauth-alias.lab port 4128: .*127.0.0.1: .*does not match" 10 &&
 	   ! out=$(lab_connect $BOB_UID 8080 2500) &&
 	   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-name.log"; then
 		pass "nufw refuses a nuauth whose certificate does not carry the -d name, and says why"
@@ -710,8 +714,8 @@ test_nufw_name_check() {
 			"${out:-}" "$(cat "$LAB_DIR/nufw-name.log")"
 	fi
 	lab_stop "$SIDE_PID"
-	side_nufw_passes "nufw -N turns the name check off: bob's connection is accepted with his mark" \
-		1002 nufw-noname -d localhost -N -m
+	side_nufw_passes "nufw -N turns the name check off, and finds nuauth at the name's third address: bob's connection is accepted with his mark" \
+		1002 nufw-noname -d nuauth-alias.lab -N -m
 	side_queue -D
 }
 
