@@ -11,7 +11,8 @@
 /* How deep includes may nest (the top file is depth 0). */
 #define CONF_MAX_DEPTH 16
 /* No setting needs more; a longer line is a file that is not a
- * configuration (a binary named by mistake), refused before it fills memory. */
+ * configuration (a binary named by mistake), refused before it fills
+ * memory.  Bytes, without the end of line. */
 #define CONF_LINE_MAX 65536
 
 /* One key, whatever the number of times it is assigned. */
@@ -236,14 +237,40 @@ static void set_io_error(const char *path, const char *from_file, unsigned from_
 			    path, g_strerror(err));
 }
 
+enum line_read { LINE_OK, LINE_EOF, LINE_ERROR, LINE_TOO_LONG, LINE_NUL };
+
+/* One line into buf (CONF_LINE_MAX + 2 bytes), without its "\n" or
+ * "\r\n", NUL-terminated.  Reads no further than the limit. */
+static enum line_read read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	bool nul = false;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		/* Room for a "\r" past the limit, taken off below. */
+		if (n > CONF_LINE_MAX || (n == CONF_LINE_MAX && c != '\r'))
+			return LINE_TOO_LONG;
+		nul |= c == '\0';
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(f))
+		return LINE_ERROR;
+	if (c == EOF && n == 0)
+		return LINE_EOF;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return nul ? LINE_NUL : LINE_OK;
+}
+
 static bool conf_read(struct nu_conf *conf, const char *path, struct conf_stack *stack,
 		      const char *from_file, unsigned from_line, GError **error)
 {
 	FILE *f = NULL;
 	char *real = NULL, *buf = NULL;
 	char *file;
-	size_t cap = 0;
-	ssize_t len;
+	enum line_read got;
 	unsigned line = 0, i;
 	bool ok = false;
 
@@ -270,19 +297,20 @@ static bool conf_read(struct nu_conf *conf, const char *path, struct conf_stack 
 	file = g_strdup(path);
 	g_ptr_array_add(conf->files, file);
 
+	buf = g_malloc(CONF_LINE_MAX + 2);
 	errno = 0;
-	while ((len = getline(&buf, &cap, f)) >= 0) {
+	while ((got = read_line(f, buf)) != LINE_EOF) {
 		line++;
-		if (len > CONF_LINE_MAX) {
+		if (got == LINE_ERROR) {
+			set_io_error(path, from_file, from_line, errno ? errno : EIO, error);
+			goto pop;
+		}
+		if (got == LINE_TOO_LONG) {
 			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
 				    "%s:%u: line longer than %d bytes", file, line, CONF_LINE_MAX);
 			goto pop;
 		}
-		if (len > 0 && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		if (len > 0 && buf[len - 1] == '\r')
-			buf[--len] = '\0';
-		if (strlen(buf) != (size_t)len) {
+		if (got == LINE_NUL) {
 			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_SYNTAX,
 				    "%s:%u: line contains a NUL byte", file, line);
 			goto pop;
@@ -291,17 +319,13 @@ static bool conf_read(struct nu_conf *conf, const char *path, struct conf_stack 
 			goto pop;
 		errno = 0;
 	}
-	if (ferror(f)) {
-		set_io_error(path, from_file, from_line, errno ? errno : EIO, error);
-		goto pop;
-	}
 	ok = true;
 pop:
 	stack->depth--;
 out:
 	if (f)
 		fclose(f);
-	free(buf);
+	g_free(buf);
 	free(real);
 	return ok;
 }

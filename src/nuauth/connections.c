@@ -34,13 +34,13 @@ struct conn {
 	time_t wall_start;		/* the same, wall clock (for the hooks) */
 	GList link;			/* in order, oldest first */
 	/* Accepted within a time period: ended when it ends. */
-	struct nuauth_connections *owner;
 	time_t expires;			/* wall clock; 0 never */
 	char *expiry_acl;		/* the ACL whose period it is */
 	char *expiry_period;		/* the name of that period */
 	guint expiry_timer;		/* GLib source; 0 none */
-	bool expiry_unsent;		/* moved by a reload while no link of its
-					 * gateway was up: to tell it when back */
+	bool expiry_moved;		/* by a reload since the decision: told
+					 * again on each link it moves to, since a
+					 * link may fail with the news unsent */
 };
 
 struct nuauth_connections {
@@ -184,9 +184,8 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 }
 
 /* Has the gateway end c now, or when one of its links is back. */
-static void end_connection(struct nuauth_connections *cs, struct conn *c)
+static void end_connection(struct conn *c)
 {
-	(void)cs;
 	if (c->gw) {
 		/* Kept for the report of its end, with its byte counts. */
 		nuauth_gateway_send_destroy(c->gw, &c->flow);
@@ -211,7 +210,7 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
 		struct conn *c = l->data;
 
 		if (c->client == client && !c->end_due && !c->ending) {
-			end_connection(cs, c);
+			end_connection(c);
 			n++;
 		}
 		l = next;
@@ -249,9 +248,12 @@ void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
 		if (c->gw != gw)
 			continue;
 		c->gw = other;
-		/* An end sent on the link that failed may never have left. */
+		/* An end or an end time sent on the link that failed may never
+		 * have left. */
 		if (other && c->ending)
 			nuauth_gateway_send_destroy(other, &c->flow);
+		else if (other && c->expiry_moved && !c->end_due)
+			nuauth_gateway_send_expires(other, &c->flow, c->expires);
 	}
 }
 
@@ -271,10 +273,9 @@ unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
 			continue;
 		c->gw = gw;
 		if (c->end_due || c->ending)
-			end_connection(cs, c);	/* again, for an ending one */
-		else if (c->expiry_unsent)
+			end_connection(c);	/* again, for an ending one */
+		else if (c->expiry_moved)
 			nuauth_gateway_send_expires(gw, &c->flow, c->expires);
-		c->expiry_unsent = false;
 		n++;
 	}
 	return n;
@@ -310,7 +311,7 @@ static gboolean on_expiry(gpointer data)
 	log_notice("user %s: %s: the period of acl %s ended: closing the connection%s", c->user,
 		   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_acl,
 		   c->gw ? "" : " when its gateway is back");
-	end_connection(c->owner, c);
+	end_connection(c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -325,7 +326,6 @@ void nuauth_connections_set_expiry(struct nuauth_connections *cs, const struct n
 		g_source_remove(c->expiry_timer);
 	g_free(c->expiry_acl);
 	g_free(c->expiry_period);
-	c->owner = cs;
 	c->expires = expires;
 	c->expiry_acl = g_strdup(acl);
 	c->expiry_period = g_strdup(period);
@@ -354,10 +354,9 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			if (ends_at != c->expires) {
 				/* nufw ends it at the time it was given:
 				 * move that too. */
+				c->expiry_moved = true;
 				if (c->gw)
 					nuauth_gateway_send_expires(c->gw, &c->flow, ends_at);
-				else
-					c->expiry_unsent = true;
 			}
 			c->expires = ends_at;
 			if (ends_at)
@@ -368,7 +367,7 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			   "now: closing the connection", c->user,
 			   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_period,
 			   c->expiry_acl);
-		end_connection(cs, c);
+		end_connection(c);
 		n++;
 	}
 	return n;

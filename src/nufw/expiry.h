@@ -5,8 +5,10 @@
  *
  * One table serves every queue's worker (any of them may hear of a flow's
  * end or of a moved end time, whichever worker accepted it), so every
- * call takes the table's lock; none is on the path of a packet without an
- * end time but the count. */
+ * call takes the table's lock.  While no connection has an end time (no
+ * ACL with a period), the packet path reads only an atomic count; while
+ * some have, a decision without one parses its packet and takes the lock
+ * once, to forget a flow decided again. */
 #ifndef NUFW_EXPIRY_H
 #define NUFW_EXPIRY_H
 

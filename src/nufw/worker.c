@@ -1,7 +1,8 @@
 /* The packet path of one queue: read, parse, ask nuauth, answer the kernel.
  * Each worker owns its queue socket, its link to nuauth, its pending table
- * and its main loop, on a thread of its own: queues share nothing, so that
- * with `--queue-balance` the work spreads over the cores. */
+ * and its main loop, on a thread of its own, so that with `--queue-balance`
+ * the work spreads over the cores.  The queues share only the table of
+ * connections with an end time (expiry.c). */
 #include "config.h"
 #include "worker.h"
 
@@ -280,10 +281,10 @@ static void on_destroy(const struct nu_flow *flow, void *ctx)
 	end_connection(ctx, flow, "at nuauth's request");
 }
 
-/* A reload on nuauth moved the end of a connection's period.  Each of the
- * gateway's links hears it; the worker that follows the flow applies it.
- * One this worker does not follow (nufw restarted since) is left to nuauth,
- * which ends it at the new time itself. */
+/* A reload on nuauth moved the end of a connection's period.  It comes on
+ * any of the links, whichever queue accepted the connection: the table is
+ * shared.  A flow not followed (accepted before nufw restarted) is left to
+ * nuauth, which ends it at the new time itself. */
 static void on_expires(const struct nu_conn_expires *m, void *ctx)
 {
 	struct nufw_worker *w = ctx;

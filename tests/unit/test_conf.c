@@ -194,8 +194,8 @@ static void test_errors(void)
 	g_free(path);
 }
 
-/* A NUL byte inside a line, a line over the limit, and a long value under
- * it that is kept whole. */
+/* A NUL byte inside a line, a line over the limit (65536 bytes without its
+ * end of line), one just at it, and a long value kept whole. */
 static void test_oversized(void)
 {
 	GError *error = NULL;
@@ -216,8 +216,20 @@ static void test_oversized(void)
 	memset(big + 6, 'v', n);
 	strcpy(big + 6 + n, "\nb=2\n");
 	CHECK(load_fails("long.conf", big, "2: line longer than 65536 bytes"));
+	/* k= and 65534 bytes: at the limit, with "\r\n" too; one more is over. */
+	strcpy(big + 6 + 65534, "\r\nb=2\n");
+	path = unit_write_file("limit.conf", big);
+	conf = nu_conf_load(path, &error);
+	CHECK(conf && !error && strlen(nu_conf_get_str(conf, "k", "")) == 65534);
+	if (conf)
+		nu_conf_free(conf);
+	g_clear_error(&error);
+	g_free(path);
+	big[6 + 65534] = 'v';
+	strcpy(big + 6 + 65535, "\nb=2\n");
+	CHECK(load_fails("over.conf", big, "2: line longer than 65536 bytes"));
 
-	/* 60,000 bytes of value: under the limit, read back whole. */
+	/* 60,000 bytes of value, read back whole. */
 	strcpy(big + 6 + 60000, "\n");
 	path = unit_write_file("longok.conf", big);
 	conf = nu_conf_load(path, &error);
