@@ -128,7 +128,9 @@ step "compiler warnings"
 # Every build is warning-free (-Wall -Wextra and more, configure.ac; the
 # fuzz build with clang): a warning in our code is a failure, not noise to
 # scroll past.
-logs=(build.build.log build-asan.build.log build-fuzz/fuzz-build.log)
+# The check logs hold the unit tests' and the lab tools' builds.
+logs=(build.build.log build.check.log build-asan.build.log build-asan.check.log
+	build-fuzz/fuzz-build.log)
 if cat "${logs[@]}" 2>/dev/null | grep -E "^[^ ]*\.[ch]:[0-9]+:[0-9]+: warning:" > build.warnings.log; then
 	echo "FAIL: the builds have compiler warnings"; head -20 build.warnings.log
 	failed=$((failed + 1))

@@ -969,7 +969,8 @@ static void print_header(const struct qos_opts *o, int argc, char **argv)
 }
 
 /* 0, or 1 with a message when stdout could not take the output (a full
- * disk, a closed pipe): a truncated script must not look like a whole one. */
+ * disk): a truncated script must not look like a whole one.  A closed pipe
+ * ends the program by SIGPIPE first, as it does any filter's. */
 static int finish_output(void)
 {
 	int err = fflush(stdout) != 0 ? errno : 0;

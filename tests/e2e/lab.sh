@@ -35,6 +35,20 @@ lab_finish() {
 	[ $failed -eq 0 ]
 }
 
+# conf_error_case NAME EXPECTED_TEXT: nuauth on $LAB_DIR/bad.conf, in the
+# gateway (so that one that starts anyway binds nothing outside), must stop
+# with EXPECTED_TEXT in what it prints.
+conf_error_case() {
+	local out status
+	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
+		pass "$1"
+	else
+		fail "$1" "status $status, wanted \`$2' in:" "$out"
+	fi
+}
+
 lab_init() {	# lab_init BUILD_DIR
 	BUILD=$(cd "$1" && pwd)
 	NUAUTH=$BUILD/src/nuauth/nuauth

@@ -23,19 +23,6 @@ marks_conf() {
 	lab_mark_group_conf
 }
 
-# conf_error_case NAME EXPECTED_TEXT: nuauth on $LAB_DIR/bad.conf must stop
-# at start and say EXPECTED_TEXT.
-conf_error_case() {
-	local out status
-	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
-	status=$?
-	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
-		pass "$1"
-	else
-		fail "$1" "status $status, wanted \`$2' in:" "$out"
-	fi
-}
-
 test_config_errors() {
 	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))	# the line each case adds
 	printf '200:0x20\n\n100;0x10\n' > "$LAB_DIR/bad-groups.conf"

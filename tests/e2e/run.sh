@@ -14,19 +14,6 @@ ALICE_UID=2001	# desktop uids: not those of nuauth's users file
 BOB_UID=2002
 NOBODY_UID=2003
 
-# --- configuration errors: nuauth stops at start and names file (and line)
-# (in the gateway's namespace: a nuauth that starts after all binds only there)
-conf_error_case() {	# NAME EXPECTED_TEXT: runs nuauth on $LAB_DIR/bad.conf
-	local out
-	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
-	local status=$?
-	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
-		pass "$1"
-	else
-		fail "$1" "status $status, wanted \`$2' in:" "$out"
-	fi
-}
-
 test_least_privilege_start() {
 	local out
 	chmod 644 "$LAB_DIR/users.nufw"
@@ -56,6 +43,7 @@ test_least_privilege_start() {
 	lab_stop "$pid"
 }
 
+# --- configuration errors: nuauth stops at start and names file (and line)
 test_config_errors() {
 	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))	# the line each case adds
 	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_packet_timeout=soon'; } > "$LAB_DIR/bad.conf"

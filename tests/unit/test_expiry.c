@@ -40,6 +40,7 @@ struct adder {
 };
 
 static gint race_taken[2][RACE_FLOWS];
+static gint race_adding = 2;	/* adders still at work */
 
 static gpointer race_add(gpointer data)
 {
@@ -53,6 +54,7 @@ static gpointer race_add(gpointer data)
 		if (i % 4 == 3)
 			nufw_expiry_remove(a->e, &f);
 	}
+	g_atomic_int_add(&race_adding, -1);
 	return NULL;
 }
 
@@ -70,7 +72,7 @@ static void test_shared(void)
 	GThread *b = g_thread_new("add2", race_add, &two);
 	unsigned wrong = 0;
 
-	for (unsigned k = 0; k < 200; k++)
+	while (g_atomic_int_get(&race_adding) > 0)
 		nufw_expiry_due(e, RACE_FLOWS / 2, race_take, NULL);
 	g_thread_join(a);
 	g_thread_join(b);
