@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <limits.h>
 
-#include "log.h"
 
 bool markbits_check(const char *nbits_key, long nbits, const char *shift_key, long shift,
 		    GError **error)
@@ -84,16 +83,4 @@ bool markbits_conf_fits(struct nu_conf *conf, const char *key, uint32_t value,
 	if ((where = nu_conf_where(conf, key)))
 		g_prefix_error(error, "%s: ", where);
 	return false;
-}
-
-static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
-{
-	(void)ctx;
-	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
-}
-
-void markbits_warn_unused(struct nu_conf *conf)
-{
-	if (conf)
-		nu_conf_foreach_unused(conf, warn_unused, NULL);
 }

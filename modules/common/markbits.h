@@ -68,8 +68,4 @@ bool markbits_conf_field(struct nu_conf *conf, const char *nbits_key, long nbits
 bool markbits_conf_fits(struct nu_conf *conf, const char *key, uint32_t value,
 			const char *nbits_key, unsigned nbits, GError **error);
 
-/* Warns (file:line) about every key of a module's own conffile that nothing
- * read; conf may be NULL. */
-void markbits_warn_unused(struct nu_conf *conf);
-
 #endif

@@ -186,7 +186,7 @@ static void *mark_field_init(struct nu_conf *conf, const char *instance,
 		 mark_field_table_count(mf->table),
 		 mf->type == MARK_FIELD_OS ? "OS name" : "application", file,
 		 mf->default_mark, mf->shift, mf->shift + mf->nbits - 1);
-	markbits_warn_unused(own);
+	nu_conf_warn_unused(own);
 	nu_conf_free(own);
 	return mf;
 fail:

@@ -38,7 +38,7 @@ static void *mark_flag_init(struct nu_conf *conf, const char *instance,
 		 instance ? ":" : "", instance ? instance : "",
 		 mf->flag_shift, mf->flag_shift + mf->nbits - 1,
 		 mf->mark_shift, mf->mark_shift + mf->nbits - 1);
-	markbits_warn_unused(own);
+	nu_conf_warn_unused(own);
 	nu_conf_free(own);
 	return mf;
 fail:

@@ -175,7 +175,7 @@ static void *mark_group_init(struct nu_conf *conf, const char *instance,
 		 instance ? ":" : "", instance ? instance : "",
 		 mark_group_table_count(mg->table), file, mg->default_mark,
 		 mg->shift, mg->shift + mg->nbits - 1);
-	markbits_warn_unused(own);
+	nu_conf_warn_unused(own);
 	nu_conf_free(own);
 	return mg;
 fail:

@@ -1,6 +1,7 @@
 /* NuFW-style configuration reader; see conf.h for the syntax. */
 #include "config.h"
 #include "conf.h"
+#include "log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -439,4 +440,16 @@ void nu_conf_foreach_unused(struct nu_conf *conf,
 		if (!e->key->used)
 			fn(e->key->name, e->file, e->line, ctx);
 	}
+}
+
+static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
+{
+	(void)ctx;
+	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
+}
+
+void nu_conf_warn_unused(struct nu_conf *conf)
+{
+	if (conf)
+		nu_conf_foreach_unused(conf, warn_unused, NULL);
 }

@@ -41,5 +41,8 @@ const char *nu_conf_where(struct nu_conf *conf, const char *key);
 void nu_conf_foreach_unused(struct nu_conf *conf,
 			    void (*fn)(const char *key, const char *file, unsigned line, void *ctx),
 			    void *ctx);
+/* Logs a warning, file:line, for each of them: a misspelt key must not go
+ * unnoticed. */
+void nu_conf_warn_unused(struct nu_conf *conf);
 
 #endif

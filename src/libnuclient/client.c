@@ -267,12 +267,6 @@ int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *v
 	return -1;
 }
 
-static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
-{
-	(void)ctx;
-	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
-}
-
 int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 {
 	static const struct {
@@ -311,7 +305,7 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 	}
 	if (suppress >= 0)
 		nc->opt.check_name = suppress == 0;
-	nu_conf_foreach_unused(conf, warn_unused, NULL);
+	nu_conf_warn_unused(conf);
 	nu_conf_free(conf);
 	return 0;
 fail:

@@ -32,12 +32,6 @@ static void usage(FILE *out)
 		"set stays when the new one has an error); SIGTERM exits.\n");
 }
 
-static void warn_unused(const char *key, const char *file, unsigned line, void *ctx)
-{
-	(void)ctx;
-	log_warnx("%s:%u: unknown key `%s' ignored", file, line, key);
-}
-
 /* SIGHUP and nuauthctl reload: reads the configuration again and loads a
  * fresh set of modules (users, ACLs, marks).  Only if everything loads does
  * it replace the running set; otherwise nuauth goes on with what it had.
@@ -55,7 +49,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 		nu_conf_free(conf);
 		return false;
 	}
-	nu_conf_foreach_unused(conf, warn_unused, NULL);
+	nu_conf_warn_unused(conf);
 	if (g_strcmp0(cfg.nufw_listen_addr, srv->cfg.nufw_listen_addr) ||
 	    g_strcmp0(cfg.client_listen_addr, srv->cfg.client_listen_addr) ||
 	    cfg.gw_port != srv->cfg.gw_port || cfg.user_port != srv->cfg.user_port ||
@@ -120,7 +114,7 @@ static int check_config(const char *path)
 		g_error_free(error);
 		goto out;
 	}
-	nu_conf_foreach_unused(conf, warn_unused, NULL);
+	nu_conf_warn_unused(conf);
 	if (!nu_check_private_file(cfg.tls_key, &err)) {
 		fprintf(stderr, "nuauth: nuauth_tls_key: %s\n", err);
 		goto out;
@@ -208,7 +202,7 @@ int main(int argc, char **argv)
 	if (!srv.conf || !nuauth_config_read(srv.conf, &srv.cfg, &error) ||
 	    !(srv.modules = nuauth_modules_load(srv.conf, &srv.cfg, &error)))
 		fatalx("%s", error->message);
-	nu_conf_foreach_unused(srv.conf, warn_unused, NULL);
+	nu_conf_warn_unused(srv.conf);
 	nuauth_login_guard_configure(&srv);
 	nuauth_client_needs_update(&srv, "start");
 
