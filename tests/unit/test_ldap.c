@@ -582,7 +582,7 @@ static void test_acl_entries_as_file(void)
 			order[i] = (unsigned)g_rand_int_range(rnd, 0, 3);
 		for (unsigned o = 0; o < 3; o++) {
 			for (unsigned i = 0; i < n; i++) {
-				char dn[32], name[8], ord[4];
+				char dn[48], name[16], ord[16];
 				struct nu_ldap_acl_entry *e;
 				unsigned k = (unsigned)g_rand_int_range(rnd, 1, 6);
 
