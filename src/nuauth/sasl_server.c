@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
+#include <gnutls/crypto.h>
 
 #include "log.h"
 #include "scram.h"
@@ -146,6 +147,43 @@ static struct nuauth_sasl *conn_state(const sasl_utils_t *utils)
 	return ctx;
 }
 
+/* A verifier for a name no store knows: salt and keys derived from a secret
+ * drawn once per process, so the same name gets the same salt each time (as
+ * a real user does) and no password matches.  SCRAM then goes on as for a
+ * known user and fails at the proof, like a wrong password (and counted as
+ * one by login_guard): the first step no longer tells which names exist. */
+static char *decoy_verifier(const char *mech, const char *name)
+{
+	static uint8_t secret[32];
+	static gsize drawn;
+	uint8_t part[3][NU_SCRAM_KEY_LEN];
+	char *b64[3], *v;
+
+	if (g_once_init_enter(&drawn)) {
+		if (gnutls_rnd(GNUTLS_RND_KEY, secret, sizeof(secret)) < 0)
+			fatalx("cannot draw random bytes");
+		g_once_init_leave(&drawn, 1);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, secret, sizeof(secret));
+		gsize len = sizeof(part[i]);
+		uint8_t which = (uint8_t)i;
+
+		g_hmac_update(h, &which, 1);
+		g_hmac_update(h, (const guchar *)name, -1);
+		g_hmac_get_digest(h, part[i], &len);
+		g_hmac_unref(h);
+	}
+	b64[0] = g_base64_encode(part[0], NU_SCRAM_SALT_DEFAULT);
+	b64[1] = g_base64_encode(part[1], NU_SCRAM_KEY_LEN);
+	b64[2] = g_base64_encode(part[2], NU_SCRAM_KEY_LEN);
+	v = g_strdup_printf("%s$%u:%s$%s:%s", mech, NU_SCRAM_ITER_DEFAULT, b64[0], b64[1], b64[2]);
+	for (unsigned i = 0; i < 3; i++)
+		g_free(b64[i]);
+	explicit_bzero(part, sizeof(part));
+	return v;
+}
+
 /* The SCRAM verifier of name from the user_check chain; fills s. */
 static char *find_verifier(struct nuauth_sasl *s, const char *name)
 {
@@ -172,6 +210,8 @@ static char *find_verifier(struct nuauth_sasl *s, const char *name)
 		s->no_verifier = true;
 		return NULL;
 	}
+	if (any_hook && s->status == NUAUTH_USER_UNKNOWN)
+		return decoy_verifier(s->mech, name);
 	if (!any_hook || s->status != NUAUTH_USER_OK)
 		return NULL;
 	if (!v) {

@@ -24,6 +24,10 @@
                                    it sent one) or "CASE: still open"
     abuse.py nocert                a gateway with no certificate on 4128:
                                    prints "closed" or "still open"
+    abuse.py scramfirst USER       the first step of a SCRAM-SHA-256 login:
+                                   prints "step i=ITERATIONS s=SALT" when
+                                   nuauth answers with its challenge, or
+                                   "result CODE: TEXT" when it refuses at once
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
@@ -265,6 +269,24 @@ def nocert():
     sys.exit(0 if result.startswith("closed") else 1)
 
 
+def scramfirst(user):
+    s = connect()
+    s.sendall(HELLO)
+    recv_msg(s)
+    first = b"n,,n=" + user + b",r=0123456789abcdef0123"
+    s.sendall(msg(32, attr(11, b"SCRAM-SHA-256") + attr(13, first)))
+    kind, body = recv_msg(s)
+    found = attrs(body)
+    if kind == 33:      # AUTH_STEP: r=...,s=...,i=...
+        fields = dict(f.split(b"=", 1) for f in found.get(13, b"").split(b",") if b"=" in f)
+        print("step i=%s s=%s" % (fields.get(b"i", b"?").decode(), fields.get(b"s", b"?").decode()),
+              flush=True)
+    else:
+        print("result %d: %s" % (found.get(14, b"\xff")[0],
+                                 found.get(5, b"").decode(errors="replace")), flush=True)
+    s.close()
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -284,6 +306,8 @@ elif cmd == "badframes" and sys.argv[2] == "gateway":
     badframes("gateway")
 elif cmd == "nocert":
     nocert()
+elif cmd == "scramfirst":
+    scramfirst(sys.argv[2].encode())
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:

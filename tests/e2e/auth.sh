@@ -121,6 +121,30 @@ else
 	fail "a wrong password with SCRAM-SHA-256 is refused" "$out"
 fi
 
+# --- a name nuauth does not know: SCRAM goes on as for a known user (a
+# salt and a count, the same salt for the same name each time) and fails
+# at the proof as a wrong password does, so a first step tells no one
+# which names exist.
+scram_first() {	# scram_first USER: abuse.py's first SCRAM step, from the client
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$P/cacert.pem" SRC=10.201.0.2 \
+		python3 "$here/abuse.py" scramfirst "$1"
+}
+known=$(scram_first alice) ghost1=$(scram_first ghost) ghost2=$(scram_first ghost)
+other=$(scram_first phantom)
+if [[ $known == "step i="* && $ghost1 == "step i=4096 s="* ]] && [ "$ghost1" = "$ghost2" ] &&
+   [ "$ghost1" != "$other" ] && [[ $other == "step i=4096 s="* ]]; then
+	pass "an unknown name's SCRAM login goes on as a known one's (same salt for the same name)"
+else
+	fail "an unknown name's SCRAM login goes on as a known one's (same salt for the same name)" \
+		"alice: $known" "ghost: $ghost1 / $ghost2" "phantom: $other"
+fi
+out=$(refused $ALICE_UID -U ghost -P wrongpw -M SCRAM-SHA-256)
+if grep -q "login refused: bad user name or password" <<<"$out"; then
+	pass "an unknown name's SCRAM login is refused as a wrong password is"
+else
+	fail "an unknown name's SCRAM login is refused as a wrong password is" "$out"
+fi
+
 # --- bob has only an {SSHA} digest: no SCRAM, PLAIN works.
 out=$(refused $BOB_UID -U bob -P bobpw -M SCRAM-SHA-256)
 if grep -q "login refused: no SCRAM-SHA-256 verifier is stored for this user" <<<"$out"; then
