@@ -194,23 +194,32 @@ test_reload_ends_period() {
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
+# hold_and_move NAME SECONDS OFFSET PATTERN: alice holds a transfer to port
+# 5050 for SECONDS (HOLD_PID); once it is up, the period's end moves to
+# OFFSET seconds from now (MOVED_END) by a reload, and nufw's log shows
+# PATTERN (the new end time it was told).  False if the transfer did not
+# start.
+hold_and_move() {
+	lab_start_as "$1" "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 "$2"
+	HOLD_PID=$LAB_PID
+	lab_wait_log "$1" "connected" 5 || return 1
+	MOVED_END=$(( $(date +%s) + $3 ))
+	write_periods "$MOVED_END"
+	reload_nuauth
+	lab_wait_log nufw "$4" 5
+}
+
 # --- a reload that lengthens the period: nufw, which was given the old end
 # time with the decision, is told the new one (CONN_EXPIRES) and keeps the
 # connection past the old end.
 test_reload_lengthens_period() {
-	local ipt="ip netns exec $NS_G iptables" hpid out old_end
+	local ipt="ip netns exec $NS_G iptables" out old_end
 	old_end=$(( $(date +%s) + 4 ))
 	write_periods "$old_end"
 	reload_nuauth
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
-	lab_start_as held-longer "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
-	hpid=$LAB_PID
-	if lab_wait_log held-longer "connected" 5; then
-		write_periods $(( $(date +%s) + 3600 ))
-		reload_nuauth
-		lab_wait_log nufw "ends in 3[56][0-9][0-9] s now" 5
-	fi
-	wait "$hpid"
+	hold_and_move held-longer 8 3600 "ends in 3[56][0-9][0-9] s now"
+	wait "$HOLD_PID"
 	out=$(cat "$LAB_DIR/held-longer.log")
 	if ! grep -q "stalled after" <<<"$out" && [ "$(date +%s)" -gt $((old_end + 2)) ] &&
 	   grep -q "ends in 3[56][0-9][0-9] s now" "$LAB_DIR/nufw.log"; then
@@ -226,21 +235,14 @@ test_reload_lengthens_period() {
 # nuauth gone: the end time came with the decision, and a reload that
 # shortened the period moved it.
 test_period_end_without_nuauth() {
-	local ipt="ip netns exec $NS_G iptables" hpid out end=$(date +%s) late
+	local ipt="ip netns exec $NS_G iptables" out late
 	write_periods $(( $(date +%s) + 3600 ))
 	reload_nuauth
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
-	lab_start_as held-alone "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 10
-	hpid=$LAB_PID
-	if lab_wait_log held-alone "connected" 5; then
-		end=$(( $(date +%s) + 5 ))
-		write_periods "$end"
-		reload_nuauth
-		lab_wait_log nufw "ends in [0-9] s now" 5
-		lab_stop "$NUAUTH_PID"
-	fi
-	wait "$hpid"
-	late=$(awk -v s="$(date +%s.%N)" -v e="$end" 'BEGIN { printf "%.1f", s - e }')
+	MOVED_END=$(date +%s)
+	hold_and_move held-alone 10 5 "ends in [0-9] s now" && lab_stop "$NUAUTH_PID"
+	wait "$HOLD_PID"
+	late=$(awk -v s="$(date +%s.%N)" -v e="$MOVED_END" 'BEGIN { printf "%.1f", s - e }')
 	out=$(cat "$LAB_DIR/held-alone.log")
 	if grep -q "stalled after" <<<"$out" && awk -v l="$late" 'BEGIN { exit !(l >= 0 && l <= 2.5) }' &&
 	   grep -q "at the end of its time period" "$LAB_DIR/nufw.log"; then
