@@ -5,22 +5,6 @@
 
 #include "render.h"
 
-void sel_ipt(const struct qos_sel *s, char *buf, size_t size)
-{
-	if (s->mask == 0xffffffffu)
-		fmt_into(buf, size, "-m mark --mark 0x%x", s->value);
-	else
-		fmt_into(buf, size, "-m mark --mark 0x%x/0x%x", s->value, s->mask);
-}
-
-void sel_nft(const struct qos_sel *s, char *buf, size_t size)
-{
-	if (s->mask == 0xffffffffu)
-		fmt_into(buf, size, "meta mark 0x%x", s->value);
-	else
-		fmt_into(buf, size, "meta mark & 0x%x == 0x%x", s->mask, s->value);
-}
-
 static void print_field(const char *sep, const char *name, const struct qos_field *f)
 {
 	if (f->set)

@@ -23,10 +23,6 @@ extern const struct qos_renderer qos_render_iptables, qos_render_iptables_legacy
  * command that appends (add) or deletes it. */
 void ipt_print_rule(const char *ipt_cmd, const struct qos_rule *r, bool add);
 
-/* render.c: "-m mark --mark V/M" and "meta mark & M == V" for a selector. */
-void sel_ipt(const struct qos_sel *s, char *buf, size_t size);
-void sel_nft(const struct qos_sel *s, char *buf, size_t size);
-
 /* render.c: prints the whole script for o's plan (argv: the command line,
  * for the header). */
 void qos_render(const struct qos_opts *o, const struct qos_plan *p, int argc, char **argv);

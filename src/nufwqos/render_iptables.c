@@ -5,6 +5,15 @@
 
 #include "render.h"
 
+/* "-m mark --mark V/M" for a selector. */
+static void sel_ipt(const struct qos_sel *s, char *buf, size_t size)
+{
+	if (s->mask == 0xffffffffu)
+		fmt_into(buf, size, "-m mark --mark 0x%x", s->value);
+	else
+		fmt_into(buf, size, "-m mark --mark 0x%x/0x%x", s->value, s->mask);
+}
+
 /* The rule's match and target: what follows -A CHAIN. */
 static void ipt_rule_text(const struct qos_rule *r, char *buf, size_t size)
 {

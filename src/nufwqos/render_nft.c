@@ -7,6 +7,15 @@
 
 #include "render.h"
 
+/* "meta mark & M == V" for a selector. */
+static void sel_nft(const struct qos_sel *s, char *buf, size_t size)
+{
+	if (s->mask == 0xffffffffu)
+		fmt_into(buf, size, "meta mark 0x%x", s->value);
+	else
+		fmt_into(buf, size, "meta mark & 0x%x == 0x%x", s->mask, s->value);
+}
+
 /* The rule's statement in its chain of table ip nufw_qos. */
 static void nft_rule_text(const struct qos_rule *r, char *buf, size_t size)
 {
