@@ -158,7 +158,44 @@ static bool parse_salt(const char *text, uint8_t *salt, size_t *len)
 	return true;
 }
 
-int nuctl_hash_main(int argc, char **argv)
+/* What the command line asks for. */
+struct hash_opts {
+	const char *scheme;
+	bool with_scram, has_salt;
+	uint8_t salt[NU_SCRAM_SALT_MAX];
+	size_t salt_len;
+	unsigned long iterations;
+};
+
+/* --iterations: a whole number from NU_SCRAM_ITER_MIN to _MAX. */
+static bool parse_iterations(const char *text, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(text, &end, 10);
+	if (errno || end == text || *end || !g_ascii_isdigit(*text) ||
+	    *out < NU_SCRAM_ITER_MIN || *out > NU_SCRAM_ITER_MAX) {
+		nuctl_error("hash: --iterations: expected %d to %d, got `%s'",
+			    NU_SCRAM_ITER_MIN, NU_SCRAM_ITER_MAX, text);
+		return false;
+	}
+	return true;
+}
+
+static bool known_scheme(const char *scheme)
+{
+	static const char *const schemes[] = { "yescrypt", "sha512", "ssha", "scram" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(schemes); i++)
+		if (strcmp(scheme, schemes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Reads the options into *o; false with the command's *status when it ends
+ * there (--help, a bad option or argument). */
+static bool parse_options(int argc, char **argv, struct hash_opts *o, int *status)
 {
 	static const struct option longopts[] = {
 		{ "scheme", required_argument, NULL, 's' },
@@ -168,94 +205,109 @@ int nuctl_hash_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scheme = "yescrypt";
-	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
-	char *hash = NULL, *end;
-	uint8_t salt[NU_SCRAM_SALT_MAX];
-	size_t salt_len = 0;
-	bool with_scram = false, has_salt = false;
-	unsigned long iterations = NU_SCRAM_ITER_DEFAULT;
-	int opt, status = NUCTL_FAILED;
+	int opt;
 
+	*o = (struct hash_opts){ .scheme = "yescrypt", .iterations = NU_SCRAM_ITER_DEFAULT };
+	*status = NUCTL_USAGE;
 	while ((opt = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 's': scheme = optarg; break;
-		case 'S': with_scram = true; break;
+		case 's': o->scheme = optarg; break;
+		case 'S': o->with_scram = true; break;
 		case 'i':
-			errno = 0;
-			iterations = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || !g_ascii_isdigit(*optarg) ||
-			    iterations < NU_SCRAM_ITER_MIN || iterations > NU_SCRAM_ITER_MAX) {
-				nuctl_error("hash: --iterations: expected %d to %d, got `%s'",
-					    NU_SCRAM_ITER_MIN, NU_SCRAM_ITER_MAX, optarg);
-				return NUCTL_USAGE;
-			}
+			if (!parse_iterations(optarg, &o->iterations))
+				return false;
 			break;
 		case 'a':
-			if (!parse_salt(optarg, salt, &salt_len)) {
+			if (!parse_salt(optarg, o->salt, &o->salt_len)) {
 				nuctl_error("hash: --salt: expected base64 of %d to %d bytes, got `%s'",
 					    NU_SCRAM_SALT_MIN, NU_SCRAM_SALT_MAX, optarg);
-				return NUCTL_USAGE;
+				return false;
 			}
-			has_salt = true;
+			o->has_salt = true;
 			break;
-		case 'h': nuctl_hash_usage(stdout); return NUCTL_OK;
-		default: nuctl_hash_usage(stderr); return NUCTL_USAGE;
+		case 'h': nuctl_hash_usage(stdout); *status = NUCTL_OK; return false;
+		default: nuctl_hash_usage(stderr); return false;
 		}
 	}
-	if (strcmp(scheme, "scram") == 0)
-		with_scram = true;
-	if (optind != argc || (strcmp(scheme, "yescrypt") && strcmp(scheme, "sha512") &&
-			       strcmp(scheme, "ssha") && strcmp(scheme, "scram"))) {
+	if (strcmp(o->scheme, "scram") == 0)
+		o->with_scram = true;
+	if (optind != argc || !known_scheme(o->scheme)) {
 		if (optind == argc)
-			nuctl_error("hash: unknown scheme `%s'", scheme);
+			nuctl_error("hash: unknown scheme `%s'", o->scheme);
 		nuctl_hash_usage(stderr);
-		return NUCTL_USAGE;
+		return false;
 	}
-	if (!read_line("Password: ", pw, sizeof(pw))) {
-		nuctl_error("hash: no password on stdin (or longer than %d bytes)",
-			    PASSWORD_MAX - 2);
-		goto out;
+	return true;
+}
+
+/* The password into pw (asked twice on a terminal, the second copy in
+ * again); false with a message when there is none or the copies differ. */
+static bool read_password(char *pw, char *again, size_t cap)
+{
+	if (!read_line("Password: ", pw, cap)) {
+		nuctl_error("hash: no password on stdin (or longer than %zu bytes)", cap - 2);
+		return false;
 	}
 	if (isatty(STDIN_FILENO)) {
-		if (!read_line("Again: ", again, sizeof(again)) || strcmp(pw, again) != 0) {
+		if (!read_line("Again: ", again, cap) || strcmp(pw, again) != 0) {
 			nuctl_error("hash: the passwords differ");
-			goto out;
+			return false;
 		}
 	}
 	if (!*pw) {
 		nuctl_error("hash: empty password");
-		goto out;
+		return false;
 	}
-	if (strcmp(scheme, "scram") == 0)
+	return true;
+}
+
+/* The users file's password field for pw: the scheme's hash, then the
+ * SCRAM verifier when asked for; NULL with a message when it cannot be
+ * made. */
+static char *make_field(const struct hash_opts *o, const char *pw)
+{
+	char *hash, *scram, *both;
+
+	if (strcmp(o->scheme, "scram") == 0)
 		hash = g_strdup("");
-	else if (strcmp(scheme, "ssha") == 0)
+	else if (strcmp(o->scheme, "ssha") == 0)
 		hash = hash_ssha(pw);
 	else
-		hash = hash_crypt(strcmp(scheme, "sha512") == 0 ? "$6$" : "$y$", pw);
+		hash = hash_crypt(strcmp(o->scheme, "sha512") == 0 ? "$6$" : "$y$", pw);
 	if (!hash) {
-		nuctl_error("hash: this system cannot make a %s hash", scheme);
-		goto out;
+		nuctl_error("hash: this system cannot make a %s hash", o->scheme);
+		return NULL;
 	}
-	if (with_scram) {
-		char *scram = hash_scram(pw, has_salt ? salt : NULL, salt_len,
-					 (uint32_t)iterations);
-		char *both;
-
-		if (!scram) {
-			nuctl_error("hash: cannot compute the SCRAM-SHA-256 verifier");
-			goto out;
-		}
-		both = g_strconcat(hash, *hash ? " " : "", scram, NULL);
-		g_free(scram);
+	if (!o->with_scram)
+		return hash;
+	scram = hash_scram(pw, o->has_salt ? o->salt : NULL, o->salt_len, (uint32_t)o->iterations);
+	if (!scram) {
+		nuctl_error("hash: cannot compute the SCRAM-SHA-256 verifier");
 		g_free(hash);
-		hash = both;
+		return NULL;
 	}
-	printf("%s\n", hash);
-	status = NUCTL_OK;
-out:
+	both = g_strconcat(hash, *hash ? " " : "", scram, NULL);
+	g_free(scram);
+	g_free(hash);
+	return both;
+}
+
+int nuctl_hash_main(int argc, char **argv)
+{
+	struct hash_opts o;
+	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
+	char *field = NULL;
+	int status;
+
+	if (!parse_options(argc, argv, &o, &status))
+		return status;
+	status = NUCTL_FAILED;
+	if (read_password(pw, again, sizeof(pw)) && (field = make_field(&o, pw)) != NULL) {
+		printf("%s\n", field);
+		status = NUCTL_OK;
+	}
 	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(again, sizeof(again));
-	g_free(hash);
+	g_free(field);
 	return status;
 }

@@ -7,6 +7,23 @@ checks=0 failures=0
 ok() { checks=$((checks + 1)); }
 bad() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
 
+# The exact output of a few recipes (unit/nufwqos.golden), so that a change
+# to the printed commands is a deliberate one and not a refactor's side
+# effect: golden_out prints the file as this nufw-qos would write it.
+golden=$(dirname "$0")/nufwqos.golden
+golden_out() {
+	sed -n '/^=== /q; p' "$golden"
+	grep '^=== ' "$golden" | while IFS= read -r line; do
+		printf '%s\n' "$line"
+		# shellcheck disable=SC2086 # one word per option
+		"$QOS" ${line#=== } 2>&1
+	done
+}
+if [ "${1-}" = --write-golden ]; then
+	golden_out > "$golden.new" && mv "$golden.new" "$golden" && echo "wrote $golden"
+	exit
+fi
+
 # error TEXT ARGS...: nufw-qos ARGS exits 2 and says TEXT
 error() {
 	text=$1
@@ -180,6 +197,13 @@ else
 		fi
 	done
 fi
+
+out=$(mktemp) || exit 99
+if golden_out > "$out" && cmp -s "$out" "$golden"; then ok; else
+	bad "the output differs from $golden (a deliberate change: rewrite it with $0 --write-golden):"
+	diff -u "$golden" "$out" | sed 's/^/    /'
+fi
+rm -f "$out"
 
 echo "$checks checks, $failures failures"
 [ $failures -eq 0 ]

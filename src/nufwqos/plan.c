@@ -1,0 +1,221 @@
+/* nufw-qos: building the plan (see plan.h): keeping the mark, routing,
+ * shaping, DSCP, and routing by DSCP upstream. */
+#include "config.h"
+
+#include <string.h>
+
+#include "plan.h"
+
+static struct qos_rule *rule_add(struct qos_plan *p, enum qos_rule_kind kind, enum qos_hook hook)
+{
+	struct qos_rule *r;
+
+	if (p->nrules == QOS_MAX_LINES)
+		die("too many rules");
+	r = &p->rules[p->nrules++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->hook = hook;
+	return r;
+}
+
+static void rule_comment(struct qos_plan *p, const char *text)
+{
+	fmt_into(rule_add(p, QOS_RULE_COMMENT, QOS_HOOK_PREROUTING)->text, QOS_LINE, "%s", text);
+}
+
+static struct qos_step *step_add(struct qos_plan *p)
+{
+	if (p->nsteps == QOS_MAX_LINES)
+		die("too many commands");
+	memset(&p->steps[p->nsteps], 0, sizeof(p->steps[0]));
+	return &p->steps[p->nsteps++];
+}
+
+#define STEP_UP(p, ...) fmt_into(step_add(p)->up, QOS_LINE, __VA_ARGS__)
+#define STEP_DOWN(s, ...) fmt_into((s)->down, sizeof((s)->down), __VA_ARGS__)
+
+static void step_comment(struct qos_plan *p, const char *text)
+{
+	STEP_UP(p, "# %s", text);
+}
+
+static void build_keep(const struct qos_opts *o, struct qos_plan *p)
+{
+	uint32_t keep = layout_keep_mask(&o->layout);
+	struct qos_rule *r;
+
+	rule_comment(p, "Keep the mark: give each packet its connection's mark before routing,");
+	rule_comment(p, "store a judged packet's mark in its connection after the verdict.");
+	rule_add(p, QOS_RULE_RESTORE, QOS_HOOK_PREROUTING)->keep = keep;
+	if (o->queue >= 0) {
+		r = rule_add(p, QOS_RULE_QUEUE, o->queue_at == QOS_QUEUE_PREROUTING ?
+			     QOS_HOOK_PREROUTING : QOS_HOOK_FORWARD);
+		r->queue = o->queue;
+	}
+	rule_add(p, QOS_RULE_SAVE, QOS_HOOK_POSTROUTING)->keep = keep;
+}
+
+/* Marked tables hold a default route; the rule at rule_prio, before them,
+ * lets the main table's more specific routes (the LAN, the links) win, so
+ * that replies toward the LAN, which carry the mark too, still go there. */
+static void build_route_steps(const struct qos_opts *o, struct qos_plan *p,
+			      const struct qos_route *r, const char *rule_sel, const char *why)
+{
+	struct qos_step *s;
+
+	if (p->next_prio == 0) {
+		step_comment(p, "The main table's specific routes first (LAN, links); its default route");
+		step_comment(p, "only after the marked tables");
+		s = step_add(p);
+		fmt_into(s->up, sizeof(s->up),
+			 "ip rule add priority %lu lookup main suppress_prefixlength 0", o->rule_prio);
+		STEP_DOWN(s, "ip rule del priority %lu lookup main suppress_prefixlength 0", o->rule_prio);
+		p->next_prio = o->rule_prio + 1;
+	}
+	step_comment(p, why);
+	s = step_add(p);
+	fmt_into(s->up, sizeof(s->up), "ip route add default via %s dev %s table %lu", r->via, r->dev,
+		 r->table);
+	STEP_DOWN(s, "ip route del default via %s dev %s table %lu", r->via, r->dev, r->table);
+	s = step_add(p);
+	fmt_into(s->up, sizeof(s->up), "ip rule add priority %lu fwmark %s lookup %lu", p->next_prio,
+		 rule_sel, r->table);
+	STEP_DOWN(s, "ip rule del priority %lu fwmark %s lookup %lu", p->next_prio, rule_sel, r->table);
+	p->next_prio++;
+}
+
+static void build_routes(const struct qos_opts *o, struct qos_plan *p)
+{
+	for (int i = 0; i < o->nroute; i++) {
+		const struct qos_route *r = &o->route[i];
+		char sel[48], why[QOS_LINE];
+
+		fmt_into(sel, sizeof(sel), "0x%x/0x%x", r->sel.value, r->sel.mask);
+		fmt_into(why, sizeof(why), "Route %s (mark %s) by table %lu: via %s on %s",
+			 r->sel.text, sel, r->table, r->via, r->dev);
+		build_route_steps(o, p, r, sel, why);
+	}
+}
+
+/* The HTB tree on dev: root 1:1, default class 1:10, a class per --class
+ * (and its fw filter when tc picks the class). */
+static void build_htb(const struct qos_opts *o, struct qos_plan *p, const char *dev)
+{
+	struct qos_step *s = step_add(p);
+
+	fmt_into(s->up, sizeof(s->up), "tc qdisc add dev %s root handle 1: htb default %x", dev,
+		 QOS_DEFAULT_MINOR);
+	STEP_DOWN(s, "tc qdisc del dev %s root", dev);
+	STEP_UP(p, "tc class add dev %s parent 1: classid 1:1 htb rate %s", dev, o->link_rate);
+	STEP_UP(p, "tc class add dev %s parent 1:1 classid 1:%x htb rate %s ceil %s", dev,
+		QOS_DEFAULT_MINOR, o->default_rate[0] ? o->default_rate : o->link_rate, o->link_rate);
+	for (int i = 0; i < o->nclass; i++) {
+		const struct qos_class *c = &o->class[i];
+
+		STEP_UP(p, "tc class add dev %s parent 1:1 classid 1:%x htb rate %s ceil %s", dev,
+			c->minor, c->rate, c->ceil);
+		if (o->classifier == QOS_FW)
+			STEP_UP(p, "tc filter add dev %s parent 1: protocol ip handle 0x%x/0x%x fw classid 1:%x",
+				dev, c->sel.value, c->sel.mask, c->minor);
+	}
+}
+
+/* One tree on the IFB device, fed by the egress of every shaped device. */
+static void build_ifb(const struct qos_opts *o, struct qos_plan *p)
+{
+	struct qos_step *s;
+
+	step_comment(p, "One HTB tree on the IFB device; the egress of each shaped interface");
+	step_comment(p, "is redirected into it (the mark and the class survive the redirect).");
+	s = step_add(p);
+	fmt_into(s->up, sizeof(s->up), "ip link add %s type ifb", o->ifb);
+	STEP_DOWN(s, "ip link del %s", o->ifb);
+	STEP_UP(p, "ip link set %s up", o->ifb);
+	build_htb(o, p, o->ifb);
+	for (int i = 0; i < o->nshape; i++) {
+		s = step_add(p);
+		fmt_into(s->up, sizeof(s->up), "tc qdisc add dev %s clsact", o->shape[i]);
+		STEP_DOWN(s, "tc qdisc del dev %s clsact", o->shape[i]);
+		STEP_UP(p, "tc filter add dev %s egress protocol ip u32 match u32 0 0 "
+			"action mirred egress redirect dev %s", o->shape[i], o->ifb);
+	}
+}
+
+static void build_shaping(const struct qos_opts *o, struct qos_plan *p)
+{
+	if (o->nshape == 0)
+		return;
+	if (o->ifb[0]) {
+		build_ifb(o, p);
+	} else {
+		step_comment(p, "An HTB tree on the egress of each shaped interface");
+		for (int i = 0; i < o->nshape; i++)
+			build_htb(o, p, o->shape[i]);
+	}
+	if (o->classifier == QOS_FW || o->nclass == 0)
+		return;
+	rule_comment(p, "Shaping: the mark picks the HTB class");
+	for (int i = 0; i < o->nclass; i++) {
+		for (int j = 0; j < o->nshape; j++) {
+			struct qos_rule *r = rule_add(p, QOS_RULE_CLASSIFY, QOS_HOOK_POSTROUTING);
+
+			r->sel = o->class[i].sel;
+			strcpy(r->dev, o->shape[j]);
+			r->minor = o->class[i].minor;
+		}
+	}
+}
+
+static void build_dscp(const struct qos_opts *o, struct qos_plan *p)
+{
+	if (o->ndscp == 0)
+		return;
+	rule_comment(p, "DSCP from the mark: the user's class travels to the next hops");
+	for (int i = 0; i < o->ndscp; i++) {
+		struct qos_rule *r = rule_add(p, QOS_RULE_SET_DSCP, QOS_HOOK_POSTROUTING);
+
+		r->sel = o->dscp[i].sel;
+		strcpy(r->dev, o->dscp[i].dev);
+		r->dscp = o->dscp[i].dscp;
+	}
+}
+
+static void build_dscp_routes(const struct qos_opts *o, struct qos_plan *p)
+{
+	const struct qos_field *f = &o->dscp_mark;
+	char text[QOS_LINE];
+
+	if (o->ndscp_route == 0)
+		return;
+	fmt_into(text, sizeof(text),
+		 "Upstream: the DSCP written by the gateway becomes a local mark (bits %u-%u)", f->off,
+		 f->off + f->len - 1);
+	rule_comment(p, text);
+	for (int i = 0; i < o->ndscp_route; i++) {
+		const struct qos_route *route = &o->dscp_route[i];
+		struct qos_rule *r = rule_add(p, QOS_RULE_DSCP_MARK, QOS_HOOK_PREROUTING);
+		char sel[32], why[QOS_LINE];
+
+		r->dscp = route->dscp;
+		r->value = (uint32_t)route->dscp << f->off;
+		r->mask = field_mask(f);
+		fmt_into(sel, sizeof(sel), "0x%x/0x%x", r->value, r->mask);
+		fmt_into(why, sizeof(why), "Route DSCP %u by table %lu: via %s on %s", route->dscp,
+			 route->table, route->via, route->dev);
+		build_route_steps(o, p, route, sel, why);
+	}
+}
+
+void qos_plan_build(const struct qos_opts *o, struct qos_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (qos_keeps_marks(o))
+		build_keep(o, p);
+	build_routes(o, p);
+	build_shaping(o, p);
+	build_dscp(o, p);
+	build_dscp_routes(o, p);
+	if (p->nrules == 0 && p->nsteps == 0)
+		die("nothing to do: give --keep, --queue, --route, --shape, --dscp or --dscp-route");
+}
