@@ -121,6 +121,19 @@ enum nu_tls_eku nu_tls_crt_eku(gnutls_x509_crt_t crt, const char *purpose)
 	}
 }
 
+/* GnuTLS's description of a verification status, g_free'd. */
+static char *status_text(unsigned status)
+{
+	gnutls_datum_t out = { NULL, 0 };
+	char *msg;
+
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) < 0)
+		return g_strdup("the certificate does not verify");
+	msg = g_strdup((const char *)out.data);
+	gnutls_free(out.data);
+	return msg;
+}
+
 /* Why the peer's certificate is not acceptable (g_free'd), or NULL: it must
  * verify against the CA and CRL, carry the expected name (client sessions
  * that check one), and be issued for its role: its extended key usage must
@@ -146,22 +159,16 @@ static char *peer_problem(gnutls_session_t session)
 	ret = gnutls_certificate_verify_peers(session, data, n, &status);
 	if (ret < 0)
 		return g_strdup(gnutls_strerror(ret));
-	if (status != 0) {
-		gnutls_datum_t out = { NULL, 0 };
-
-		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
-								 &out, 0) < 0)
-			return g_strdup("the certificate does not verify");
-		msg = g_strdup((const char *)out.data);
-		gnutls_free(out.data);
-		return msg;
-	}
+	/* A wrong purpose is told in our words below, unless a CA of the
+	 * chain, not the peer's own certificate, is the one that lacks it. */
+	if (status & ~(unsigned)(GNUTLS_CERT_INVALID | GNUTLS_CERT_PURPOSE_MISMATCH))
+		return status_text(status);
 	if (!(crt = peer_crt(session)))
 		return g_strdup("no certificate");
 	eku = nu_tls_crt_eku(crt, purpose);
 	gnutls_x509_crt_deinit(crt);
 	if (eku == NU_TLS_EKU_MATCH)
-		return NULL;
+		return status ? status_text(status) : NULL;
 	cn = nu_tls_peer_cn(session);
 	msg = g_strdup_printf(
 		"the certificate of %s %s TLS Web %s Authentication, the role of %s; "
