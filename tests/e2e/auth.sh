@@ -262,6 +262,21 @@ ca_cert() {
 		--template "$P/$name.tmpl" --outfile "$P/$name-cert.pem" 2>/dev/null
 	chmod 600 "$P/$name-key.pem"
 }
+# purposes FILE: the key purposes certtool reads in a certificate, one a line.
+purposes() {
+	certtool -i --infile "$1" 2>/dev/null |
+		awk '/Key Purpose/ { on = 1; next } on && /^\t\t\t/ { print $0; next } { on = 0 }' |
+		sed 's/^[[:space:]]*//; s/\.$//'
+}
+if [ "$(purposes "$P/nuauth-cert.pem")" = "TLS WWW Server" ] &&
+   [ "$(purposes "$P/nufw-cert.pem")" = "TLS WWW Client" ] &&
+   [ "$(purposes "$P/alice-cert.pem")" = "TLS WWW Client" ]; then
+	pass "nuauthctl pki issues nuauth's certificate for serverAuth, a gateway's and a user's for clientAuth"
+else
+	fail "nuauthctl pki issues nuauth's certificate for serverAuth, a gateway's and a user's for clientAuth" \
+		"nuauth: $(purposes "$P/nuauth-cert.pem")" "nufw: $(purposes "$P/nufw-cert.pem")" \
+		"alice: $(purposes "$P/alice-cert.pem")"
+fi
 # A rogue nuauth: a client certificate from the same CA with nuauth's names.
 ca_cert rogue 'cn = "nuauth.lab"' 'dns_name = "nuauth.lab"' 'ip_address = "10.201.0.1"' \
 	'ip_address = "127.0.0.1"' 'tls_www_client'
