@@ -50,6 +50,37 @@ fail:
 	return NULL;
 }
 
+bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_x509_crt_t crt = NULL;
+	enum nu_tls_eku eku;
+	bool client = strcmp(purpose, GNUTLS_KP_TLS_WWW_CLIENT) == 0;
+	int ret;
+
+	if ((ret = gnutls_load_file(path, &pem)) < 0 || (ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
+		*err = g_strdup_printf("%s: cannot read the certificate: %s", path,
+				       gnutls_strerror(ret));
+		eku = NU_TLS_EKU_OTHER;
+		goto out;
+	}
+	eku = nu_tls_crt_eku(crt, purpose);
+	if (eku != NU_TLS_EKU_MATCH)
+		*err = g_strdup_printf("%s: the certificate %s TLS Web %s Authentication, so %s "
+				       "refuses it; issue it again with it (nuauthctl pki issue does)",
+				       path,
+				       eku == NU_TLS_EKU_NONE
+					       ? "has no extended key usage: it does not name"
+					       : "is issued for another role: its extended key usage lacks",
+				       client ? "Client" : "Server", client ? "nuauth" : "nufw and the clients");
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	gnutls_free(pem.data);
+	return eku == NU_TLS_EKU_MATCH;
+}
+
 bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err)
 {
 	int ret = gnutls_certificate_set_x509_crl_file(creds, crl, GNUTLS_X509_FMT_PEM);

@@ -15,6 +15,12 @@ gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *c
 						   const char *key, const char *crl,
 						   char **err);
 
+/* Is the first certificate of the PEM file path issued for purpose
+ * (GNUTLS_KP_TLS_WWW_SERVER for nuauth's own, _CLIENT for a gateway's)?
+ * false with *err (g_strdup'ed, naming the file) when not: a daemon checks
+ * its own certificate at start rather than be refused by every peer. */
+bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err);
+
 /* Adds the revocations of the CRL file crl to creds (for a reload: they
  * add up; a revocation taken back needs new credentials).  false with *err
  * (g_strdup'ed) on failure. */

@@ -307,6 +307,24 @@ else
 fi
 lab_stop "$LAB_PID"
 lab_stop "$rogue"
+# Each daemon checks its own certificate's role at start.
+sed "s|^nuauth_tls_cert=.*|nuauth_tls_cert=\"$P/rogue-cert.pem\"|; s|^nuauth_tls_key=.*|nuauth_tls_key=\"$P/rogue-key.pem\"|" \
+	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/rogue.conf"
+out=$("$NUAUTH" -t -c "$LAB_DIR/rogue.conf" 2>&1)
+if [ $? -ne 0 ] && grep -q "$P/rogue-cert.pem: the certificate is issued for another role: its extended key usage lacks TLS Web Server Authentication" <<<"$out"; then
+	pass "nuauth refuses to start with a client certificate as its own"
+else
+	fail "nuauth refuses to start with a client certificate as its own" "$out"
+fi
+out=$(ip netns exec "$NS_G" timeout 10 "$NUFW" -d 127.0.0.1 -p 4231 -q 9 -k "$P/nuauth-key.pem" \
+	-c "$P/nuauth-cert.pem" -a "$P/cacert.pem" 2>&1)
+status=$?
+if [ $status -ne 0 ] && [ $status -ne 124 ] &&
+   grep -q "$P/nuauth-cert.pem: the certificate is issued for another role: its extended key usage lacks TLS Web Client Authentication" <<<"$out"; then
+	pass "nufw refuses to start with nuauth's (server) certificate as its own"
+else
+	fail "nufw refuses to start with nuauth's (server) certificate as its own" "$out"
+fi
 # A certificate without extended key usage is good for no role here.
 ca_cert noeku 'cn = "alice"'
 chown $ALICE_UID "$P/noeku-key.pem"
