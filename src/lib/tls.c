@@ -68,12 +68,13 @@ bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
 	eku = nu_tls_crt_eku(crt, purpose);
 	if (eku != NU_TLS_EKU_MATCH)
 		*err = g_strdup_printf("%s: the certificate %s TLS Web %s Authentication, so %s "
-				       "refuses it; issue it again with it (nuauthctl pki issue does)",
+				       "it; issue it again with it (nuauthctl pki issue does)",
 				       path,
 				       eku == NU_TLS_EKU_NONE
 					       ? "has no extended key usage: it does not name"
 					       : "is issued for another role: its extended key usage lacks",
-				       client ? "Client" : "Server", client ? "nuauth" : "nufw and the clients");
+				       client ? "Client" : "Server",
+				       client ? "nuauth refuses" : "nufw and the clients refuse");
 out:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
