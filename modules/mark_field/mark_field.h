@@ -12,7 +12,9 @@
  * A pattern is matched against the whole text; `*' matches any run of
  * characters (`/' included), every other character only itself.  The first
  * matching line gives the value.  Marks are decimal or 0x-hexadecimal and
- * must fit in nbits; the pattern is everything after the first `:'. */
+ * must fit in nbits; the pattern is everything after the first `:'.  A
+ * value may be 0 (with mark_uid beside it the mark stays a user's); nuauth
+ * drops an accepted user's connection whose composed mark is 0. */
 #ifndef NU_MARK_FIELD_H
 #define NU_MARK_FIELD_H
 

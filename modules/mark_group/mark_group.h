@@ -9,7 +9,10 @@
  *   mark_group_shift         its lowest bit (0)
  *
  * The first line that lists one of the user's groups gives the value.
- * Numbers are decimal or 0x-hexadecimal; every value must fit in nbits. */
+ * Numbers are decimal or 0x-hexadecimal; every value must fit in nbits.
+ * A value may be 0: with mark_uid beside it the mark stays a user's; a
+ * user whose composed mark is 0 is dropped by nuauth (decide.c), since the
+ * gateway cannot tell that connection from an unmarked one. */
 #ifndef NU_MARK_GROUP_H
 #define NU_MARK_GROUP_H
 

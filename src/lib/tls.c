@@ -50,6 +50,38 @@ fail:
 	return NULL;
 }
 
+bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_x509_crt_t crt = NULL;
+	enum nu_tls_eku eku;
+	bool client = strcmp(purpose, GNUTLS_KP_TLS_WWW_CLIENT) == 0;
+	int ret;
+
+	if ((ret = gnutls_load_file(path, &pem)) < 0 || (ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
+		*err = g_strdup_printf("%s: cannot read the certificate: %s", path,
+				       gnutls_strerror(ret));
+		eku = NU_TLS_EKU_OTHER;
+		goto out;
+	}
+	eku = nu_tls_crt_eku(crt, purpose);
+	if (eku != NU_TLS_EKU_MATCH)
+		*err = g_strdup_printf("%s: the certificate %s TLS Web %s Authentication, so %s "
+				       "it; issue it again with it (nuauthctl pki issue does)",
+				       path,
+				       eku == NU_TLS_EKU_NONE
+					       ? "has no extended key usage: it does not name"
+					       : "is issued for another role: its extended key usage lacks",
+				       client ? "Client" : "Server",
+				       client ? "nuauth refuses" : "nufw and the clients refuse");
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	gnutls_free(pem.data);
+	return eku == NU_TLS_EKU_MATCH;
+}
+
 bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err)
 {
 	int ret = gnutls_certificate_set_x509_crl_file(creds, crl, GNUTLS_X509_FMT_PEM);
@@ -61,11 +93,149 @@ bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *cr
 	return true;
 }
 
+/* The role the peer's certificate must be issued for.  Each session's user
+ * pointer (gnutls_session_set_ptr, owned by this file) tells it: a server
+ * session points at peer_is_client; a client session points at the name
+ * nuauth's certificate must carry, or is NULL when no name is checked. */
+static const char peer_is_client[] = "a client";
+
+static const char *peer_purpose(gnutls_session_t session, const char **hostname)
+{
+	const char *p = gnutls_session_get_ptr(session);
+
+	if (p == peer_is_client) {
+		*hostname = NULL;
+		return GNUTLS_KP_TLS_WWW_CLIENT;
+	}
+	*hostname = p;
+	return GNUTLS_KP_TLS_WWW_SERVER;
+}
+
+/* The peer's certificate, parsed; NULL when it showed none. */
+static gnutls_x509_crt_t peer_crt(gnutls_session_t session)
+{
+	const gnutls_datum_t *chain;
+	unsigned int n = 0;
+	gnutls_x509_crt_t crt;
+
+	chain = gnutls_certificate_get_peers(session, &n);
+	if (!chain || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+enum nu_tls_eku nu_tls_crt_eku(gnutls_x509_crt_t crt, const char *purpose)
+{
+	enum nu_tls_eku found = NU_TLS_EKU_NONE;
+
+	for (unsigned i = 0;; i++) {
+		char oid[128];
+		size_t len = sizeof(oid);
+		int ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len, NULL);
+
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return found;
+		if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+			found = NU_TLS_EKU_OTHER;	/* no OID we know is that long */
+			continue;
+		}
+		if (ret < 0)
+			return NU_TLS_EKU_OTHER;	/* unreadable: fits no role */
+		/* anyExtendedKeyUsage is not a role: it counts as another
+		 * purpose, not as the one asked for. */
+		if (strcmp(oid, purpose) == 0)
+			return NU_TLS_EKU_MATCH;
+		found = NU_TLS_EKU_OTHER;
+	}
+}
+
+/* GnuTLS's description of a verification status, g_free'd. */
+static char *status_text(unsigned status)
+{
+	gnutls_datum_t out = { NULL, 0 };
+	char *msg;
+
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) < 0)
+		return g_strdup("the certificate does not verify");
+	msg = g_strdup((const char *)out.data);
+	gnutls_free(out.data);
+	return msg;
+}
+
+/* Why the peer's certificate is not acceptable (g_free'd), or NULL: it must
+ * verify against the CA and CRL, carry the expected name (client sessions
+ * that check one), and be issued for its role: its extended key usage must
+ * name TLS Web Server Authentication for nuauth, TLS Web Client
+ * Authentication for a gateway or a user.  A certificate without extended
+ * key usage is refused too (doc/security.md, "Marks and certificate roles"). */
+static char *peer_problem(gnutls_session_t session)
+{
+	const char *hostname, *purpose = peer_purpose(session, &hostname);
+	bool client = strcmp(purpose, GNUTLS_KP_TLS_WWW_CLIENT) == 0;
+	gnutls_typed_vdata_st data[2];
+	unsigned n = 0, status = 0;
+	gnutls_x509_crt_t crt;
+	enum nu_tls_eku eku;
+	char *cn, *msg;
+	int ret;
+
+	if (hostname)
+		data[n++] = (gnutls_typed_vdata_st){ GNUTLS_DT_DNS_HOSTNAME,
+						     (unsigned char *)hostname, 0 };
+	data[n++] = (gnutls_typed_vdata_st){ GNUTLS_DT_KEY_PURPOSE_OID,
+					     (unsigned char *)purpose, 0 };
+	ret = gnutls_certificate_verify_peers(session, data, n, &status);
+	if (ret < 0)
+		return g_strdup(gnutls_strerror(ret));
+	/* A wrong purpose is told in our words below, unless a CA of the
+	 * chain, not the peer's own certificate, is the one that lacks it. */
+	if (status & ~(unsigned)(GNUTLS_CERT_INVALID | GNUTLS_CERT_PURPOSE_MISMATCH))
+		return status_text(status);
+	if (!(crt = peer_crt(session)))
+		return g_strdup("no certificate");
+	eku = nu_tls_crt_eku(crt, purpose);
+	gnutls_x509_crt_deinit(crt);
+	if (eku == NU_TLS_EKU_MATCH)
+		return status ? status_text(status) : NULL;
+	cn = nu_tls_peer_cn(session);
+	msg = g_strdup_printf(
+		"the certificate of %s %s TLS Web %s Authentication, the role of %s; "
+		"issue %s with it (nuauthctl pki issue does)",
+		cn ? cn : "(no CN)",
+		eku == NU_TLS_EKU_NONE ? "has no extended key usage, so it does not name"
+				       : "is issued for another role: its extended key usage lacks",
+		client ? "Client" : "Server", client ? "a gateway or a user" : "nuauth",
+		client ? "a client certificate" : "nuauth's certificate");
+	g_free(cn);
+	return msg;
+}
+
 bool nu_tls_peer_still_trusted(gnutls_session_t session)
 {
-	unsigned status = 0;
+	char *why = peer_problem(session);
 
-	return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
+	g_free(why);
+	return why == NULL;
+}
+
+/* The handshake's check of the peer's certificate: one must be shown
+ * (GnuTLS asks a client for one only where the server requests it) and
+ * it must pass peer_problem. */
+static int verify_peer(gnutls_session_t session)
+{
+	unsigned n = 0;
+	char *why;
+
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	if (!(why = peer_problem(session)))
+		return 0;
+	g_free(why);
+	return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
 static gnutls_session_t session_new(gnutls_certificate_credentials_t creds, int fd,
@@ -92,25 +262,24 @@ gnutls_session_t nu_tls_server_session(gnutls_certificate_credentials_t creds, i
 
 	if (!s)
 		return NULL;
+	gnutls_session_set_ptr(s, (void *)peer_is_client);
 	if (require_peer_cert) {
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
-		gnutls_session_set_verify_cert(s, NULL, 0);
+		gnutls_session_set_verify_function(s, verify_peer);
 	}
 	return s;
 }
 
-/* A certificate is optional, but one that is shown must verify.
+/* A certificate is optional, but one that is shown must pass peer_problem
  * (gnutls_session_set_verify_cert would also refuse a peer that shows
- * none.) */
+ * none). */
 static int verify_optional_cert(gnutls_session_t session)
 {
-	unsigned n = 0, status = 0;
+	unsigned n = 0;
 
 	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
 		return 0;
-	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0)
-		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	return 0;
+	return verify_peer(session);
 }
 
 void nu_tls_request_peer_cert(gnutls_session_t session)
@@ -129,25 +298,9 @@ gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, i
 	/* Server name indication only makes sense for names, not addresses. */
 	if (hostname && !g_hostname_is_ip_address(hostname))
 		gnutls_server_name_set(s, GNUTLS_NAME_DNS, hostname, strlen(hostname));
-	gnutls_session_set_verify_cert(s, check_name ? hostname : NULL, 0);
+	gnutls_session_set_ptr(s, (void *)(check_name ? hostname : NULL));
+	gnutls_session_set_verify_function(s, verify_peer);
 	return s;
-}
-
-/* The peer's certificate, parsed; NULL when it showed none. */
-static gnutls_x509_crt_t peer_crt(gnutls_session_t session)
-{
-	const gnutls_datum_t *chain;
-	unsigned int n = 0;
-	gnutls_x509_crt_t crt;
-
-	chain = gnutls_certificate_get_peers(session, &n);
-	if (!chain || n == 0 || gnutls_x509_crt_init(&crt) < 0)
-		return NULL;
-	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
-		gnutls_x509_crt_deinit(crt);
-		return NULL;
-	}
-	return crt;
 }
 
 char *nu_tls_peer_cn(gnutls_session_t session)
@@ -188,19 +341,12 @@ bool nu_tls_peer_has_ou(gnutls_session_t session, const char *ou)
 char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err)
 {
 	if (gnutls_err == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-		gnutls_datum_t out = { NULL, 0 };
-		unsigned status = gnutls_session_get_verify_cert_status(session);
-		gnutls_certificate_type_t type = gnutls_certificate_type_get(session);
-		char *msg;
+		char *why = peer_problem(session), *msg;
 
-		/* Our own verify function (nu_tls_request_peer_cert) leaves
-		 * no status behind: ask again. */
-		if (status == 0)
-			gnutls_certificate_verify_peers2(session, &status);
-		if (gnutls_certificate_verification_status_print(status, type, &out, 0) < 0)
-			return g_strdup("certificate verification failed");
-		msg = g_strdup_printf("certificate verification failed: %s", out.data);
-		gnutls_free(out.data);
+		if (!why)	/* shown none where one was required */
+			return g_strdup("certificate verification failed: no certificate");
+		msg = g_strdup_printf("certificate verification failed: %s", why);
+		g_free(why);
 		return msg;
 	}
 	return g_strdup(gnutls_strerror(gnutls_err));

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 /* Certificates and CA for one side.  cert and key may be NULL (a client
  * with no certificate); crl may be NULL.  NULL with *err (g_strdup'ed text
@@ -14,24 +15,50 @@ gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *c
 						   const char *key, const char *crl,
 						   char **err);
 
+/* Is the first certificate of the PEM file path issued for purpose
+ * (GNUTLS_KP_TLS_WWW_SERVER for nuauth's own, _CLIENT for a gateway's)?
+ * false with *err (g_strdup'ed, naming the file) when not: a daemon checks
+ * its own certificate at start rather than be refused by every peer. */
+bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err);
+
 /* Adds the revocations of the CRL file crl to creds (for a reload: they
  * add up; a revocation taken back needs new credentials).  false with *err
  * (g_strdup'ed) on failure. */
 bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err);
 
 /* Is the peer's certificate of an established session still trusted by its
- * credentials (after a CRL was added)? */
+ * credentials (after a CRL was added), in its role? */
 bool nu_tls_peer_still_trusted(gnutls_session_t session);
 
+/* Certificate roles.  Every handshake checks, besides the CA and the CRL,
+ * that the peer's certificate is issued for its role: its extended key
+ * usage must name TLS Web Server Authentication (id-kp-serverAuth) for
+ * nuauth, TLS Web Client Authentication (id-kp-clientAuth) for a gateway or
+ * a user.  A certificate without extended key usage is refused (RFC 5280
+ * would let it serve every role).  Sessions made here use GnuTLS's session
+ * user pointer (gnutls_session_set_ptr) for this: leave it alone. */
+
+enum nu_tls_eku {
+	NU_TLS_EKU_MATCH,	/* the purpose is listed */
+	NU_TLS_EKU_NONE,	/* no extended key usage at all */
+	NU_TLS_EKU_OTHER,	/* extended key usage without that purpose */
+};
+/* What the extended key usage of crt says of purpose (an OID such as
+ * GNUTLS_KP_TLS_WWW_SERVER).  anyExtendedKeyUsage does not count as a
+ * match. */
+enum nu_tls_eku nu_tls_crt_eku(gnutls_x509_crt_t crt, const char *purpose);
+
 /* A server session on fd.  require_peer_cert: the handshake fails unless
- * the peer shows a certificate signed by the CA. */
+ * the peer shows a certificate signed by the CA, issued for a client. */
 gnutls_session_t nu_tls_server_session(gnutls_certificate_credentials_t creds, int fd,
 				       bool require_peer_cert);
 /* Asks the peer of a server session for a certificate without requiring
- * one; one it shows must verify (CA, CRL) or the handshake fails. */
+ * one; one it shows must verify (CA, CRL, a client's role) or the
+ * handshake fails. */
 void nu_tls_request_peer_cert(gnutls_session_t session);
 /* A client session on fd.  The server's certificate must be signed by the
- * CA; check_name: it must also be issued for hostname. */
+ * CA and issued for a TLS server; check_name: also for hostname, which
+ * must then stay valid as long as the session. */
 gnutls_session_t nu_tls_client_session(gnutls_certificate_credentials_t creds, int fd,
 				       const char *hostname, bool check_name);
 

@@ -66,23 +66,35 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 {
 	enum nuauth_cert_field field = srv->cfg.tls_cert_user_field;
 	const gnutls_datum_t *chain;
-	unsigned n = 0, status = 0;
+	unsigned n = 0;
 	gnutls_x509_crt_t crt;
-	char *name = NULL;
+	char *name = NULL, *cn;
 
 	chain = gnutls_certificate_get_peers(tls, &n);
 	if (!chain || n == 0)
 		return NULL;
-	if (gnutls_certificate_verify_peers2(tls, &status) < 0 || status != 0) {
+	/* The CA, the CRL, and a client's role (extended key usage). */
+	if (!nu_tls_peer_still_trusted(tls)) {
 		log_notice("client %s: its certificate does not verify: no certificate login", addr);
 		return NULL;
 	}
-	/* The same CA signs gateways' certificates: none of them names a user. */
+	/* The same CA signs gateways' certificates: none of them names a user.
+	 * A gateway is known by its certificate's OU and CN, whatever part
+	 * nuauth_tls_cert_user_field takes the user's name from. */
 	if (nu_tls_peer_has_ou(tls, NU_TLS_OU_GATEWAY)) {
 		log_warnx("client %s: a gateway's certificate (OU=" NU_TLS_OU_GATEWAY
 			  ") cannot log a user in", addr);
 		return NULL;
 	}
+	cn = nu_tls_peer_cn(tls);
+	if (cn && srv->cfg.gw_names && srv->cfg.gw_names[0] &&
+	    g_strv_contains((const gchar *const *)srv->cfg.gw_names, cn)) {
+		log_warnx("client %s: certificate CN=%s, one of nufw_gw_names: a gateway's "
+			  "certificate cannot log a user in", addr, cn);
+		g_free(cn);
+		return NULL;
+	}
+	g_free(cn);
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return NULL;
 	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) >= 0) {
@@ -97,13 +109,6 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 	if (!name || !usable_name(name, strlen(name))) {
 		log_notice("client %s: its certificate has no usable %s for a user name", addr,
 			   field_name(field));
-		g_free(name);
-		return NULL;
-	}
-	if (srv->cfg.gw_names && srv->cfg.gw_names[0] &&
-	    g_strv_contains((const gchar *const *)srv->cfg.gw_names, name)) {
-		log_warnx("client %s: certificate of %s, one of nufw_gw_names: a gateway's "
-			  "certificate cannot log a user in", addr, name);
 		g_free(name);
 		return NULL;
 	}

@@ -123,6 +123,14 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 			goto out;
 		}
 	}
+	/* The gateway saves only non-zero marks (-m mark ! --mark 0): an
+	 * accepted user's connection with mark 0 would look like nobody's. */
+	if (fin->len && out->mark == 0) {
+		log_warnx("user %s (uid %u): the mark composed by nuauth_finalize_packet_module "
+			  "is 0, which the gateway cannot tell from an unmarked connection: "
+			  "connection dropped", user->name, (unsigned)user->uid);
+		out->verdict = NU_VERDICT_DROP;
+	}
 	goto out;
 refused:
 	/* The user is known: let their program fail at once rather than

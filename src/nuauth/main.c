@@ -120,6 +120,10 @@ static int check_config(const char *path)
 		goto out;
 	}
 	creds = nu_tls_creds_load(cfg.tls_cacert, cfg.tls_cert, cfg.tls_key, cfg.tls_crl, &err);
+	if (creds && !nu_tls_cert_file_for(cfg.tls_cert, GNUTLS_KP_TLS_WWW_SERVER, &err)) {
+		gnutls_certificate_free_credentials(creds);
+		creds = NULL;
+	}
 	if (!creds) {
 		fprintf(stderr, "nuauth: %s\n", err);
 		goto out;
@@ -212,6 +216,8 @@ int main(int argc, char **argv)
 				      srv.cfg.tls_crl, &err);
 	if (!srv.creds)
 		fatalx("%s", err);
+	if (!nu_tls_cert_file_for(srv.cfg.tls_cert, GNUTLS_KP_TLS_WWW_SERVER, &err))
+		fatalx("nuauth_tls_cert: %s", err);
 	if (!nuauth_sasl_global_init(&error))
 		fatalx("%s", error->message);
 

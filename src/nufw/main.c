@@ -104,9 +104,17 @@ static bool parse_queues(const char *text, struct nufw_options *o)
 	return ok;
 }
 
+/* The gateway's certificate must be a TLS client's, or nuauth refuses it. */
 static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o, char **err)
 {
-	return nu_tls_creds_load(o->ca, o->cert, o->key, o->crl, err);
+	gnutls_certificate_credentials_t creds = nu_tls_creds_load(o->ca, o->cert, o->key,
+								   o->crl, err);
+
+	if (creds && !nu_tls_cert_file_for(o->cert, GNUTLS_KP_TLS_WWW_CLIENT, err)) {
+		gnutls_certificate_free_credentials(creds);
+		return NULL;
+	}
+	return creds;
 }
 
 /* nuauth's name is resolved here, once per (re)connect cycle: at start and

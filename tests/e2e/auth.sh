@@ -250,6 +250,95 @@ else
 fi
 lab_stop "$LAB_PID"
 
+# --- certificates keep to their role (extended key usage): nuauth's must
+# be a TLS server's, a gateway's or a user's a TLS client's.
+# ca_cert NAME TEMPLATE_LINE...: NAME-cert.pem, NAME-key.pem from the lab CA.
+ca_cert() {
+	local name=$1; shift
+	printf '%s\n' "$@" 'signing_key' 'expiration_days = 30' > "$P/$name.tmpl"
+	certtool --generate-privkey --key-type=ecdsa --outfile "$P/$name-key.pem" 2>/dev/null
+	certtool --generate-certificate --load-privkey "$P/$name-key.pem" \
+		--load-ca-certificate "$P/cacert.pem" --load-ca-privkey "$P/ca-key.pem" \
+		--template "$P/$name.tmpl" --outfile "$P/$name-cert.pem" 2>/dev/null
+	chmod 600 "$P/$name-key.pem"
+}
+# purposes FILE: the key purposes certtool reads in a certificate, one a line.
+purposes() {
+	certtool -i --infile "$1" 2>/dev/null |
+		awk '/Key Purpose/ { on = 1; next } on && /^\t\t\t/ { print $0; next } { on = 0 }' |
+		sed 's/^[[:space:]]*//; s/\.$//'
+}
+if [ "$(purposes "$P/nuauth-cert.pem")" = "TLS WWW Server" ] &&
+   [ "$(purposes "$P/nufw-cert.pem")" = "TLS WWW Client" ] &&
+   [ "$(purposes "$P/alice-cert.pem")" = "TLS WWW Client" ]; then
+	pass "nuauthctl pki issues nuauth's certificate for serverAuth, a gateway's and a user's for clientAuth"
+else
+	fail "nuauthctl pki issues nuauth's certificate for serverAuth, a gateway's and a user's for clientAuth" \
+		"nuauth: $(purposes "$P/nuauth-cert.pem")" "nufw: $(purposes "$P/nufw-cert.pem")" \
+		"alice: $(purposes "$P/alice-cert.pem")"
+fi
+# A rogue nuauth: a client certificate from the same CA with nuauth's names.
+ca_cert rogue 'cn = "nuauth.lab"' 'dns_name = "nuauth.lab"' 'ip_address = "10.201.0.1"' \
+	'ip_address = "127.0.0.1"' 'tls_www_client'
+lab_start rogue-for-nutcpc "$NS_G" python3 "$here/fake_nuauth.py" "$P" 4229 \
+	"$P/rogue-cert.pem" "$P/rogue-key.pem" 10.201.0.1
+lab_wait_log rogue-for-nutcpc ready 10
+out=$(lab_as "$NS_C" $ALICE_UID timeout 20 "$NUTCPC" -H 10.201.0.1 -p 4229 \
+	-A "$P/cacert.pem" -d -U alice -P alicepw 2>&1)
+if ! grep -q "logged in" <<<"$out" &&
+   grep -q "certificate of nuauth.lab is issued for another role: its extended key usage lacks TLS Web Server Authentication" <<<"$out"; then
+	pass "nutcpc refuses a client certificate with nuauth's name as nuauth, and says why"
+else
+	fail "nutcpc refuses a client certificate with nuauth's name as nuauth, and says why" "$out"
+fi
+lab_stop "$LAB_PID"
+lab_start rogue-for-nufw "$NS_G" python3 "$here/fake_nuauth.py" "$P" 4230 \
+	"$P/rogue-cert.pem" "$P/rogue-key.pem" 127.0.0.1
+rogue=$LAB_PID
+lab_wait_log rogue-for-nufw ready 10
+lab_start nufw-rogue "$NS_G" "$NUFW" -d 127.0.0.1 -p 4230 -q 8 -k "$P/nufw-key.pem" \
+	-c "$P/nufw-cert.pem" -a "$P/cacert.pem"
+if lab_wait_log nufw-rogue "certificate of nuauth.lab is issued for another role: its extended key usage lacks TLS Web Server Authentication" 10 &&
+   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-rogue.log"; then
+	pass "nufw refuses a client certificate with nuauth's name as nuauth, with a log line"
+else
+	fail "nufw refuses a client certificate with nuauth's name as nuauth, with a log line" \
+		"$(tail -3 "$LAB_DIR/nufw-rogue.log")"
+fi
+lab_stop "$LAB_PID"
+lab_stop "$rogue"
+# Each daemon checks its own certificate's role at start.
+sed "s|^nuauth_tls_cert=.*|nuauth_tls_cert=\"$P/rogue-cert.pem\"|; s|^nuauth_tls_key=.*|nuauth_tls_key=\"$P/rogue-key.pem\"|" \
+	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/rogue.conf"
+out=$("$NUAUTH" -t -c "$LAB_DIR/rogue.conf" 2>&1)
+if [ $? -ne 0 ] && grep -q "$P/rogue-cert.pem: the certificate is issued for another role: its extended key usage lacks TLS Web Server Authentication" <<<"$out"; then
+	pass "nuauth refuses to start with a client certificate as its own"
+else
+	fail "nuauth refuses to start with a client certificate as its own" "$out"
+fi
+out=$(ip netns exec "$NS_G" timeout 10 "$NUFW" -d 127.0.0.1 -p 4231 -q 9 -k "$P/nuauth-key.pem" \
+	-c "$P/nuauth-cert.pem" -a "$P/cacert.pem" 2>&1)
+status=$?
+if [ $status -ne 0 ] && [ $status -ne 124 ] &&
+   grep -q "$P/nuauth-cert.pem: the certificate is issued for another role: its extended key usage lacks TLS Web Client Authentication" <<<"$out"; then
+	pass "nufw refuses to start with nuauth's (server) certificate as its own"
+else
+	fail "nufw refuses to start with nuauth's (server) certificate as its own" "$out"
+fi
+# A certificate without extended key usage is good for no role here.
+ca_cert noeku 'cn = "alice"'
+chown $ALICE_UID "$P/noeku-key.pem"
+out=$(refused $ALICE_UID -U alice -C "$P/noeku-cert.pem" -K "$P/noeku-key.pem")
+if ! grep -q "logged in" <<<"$out" &&
+   grep -q "client .*certificate of alice has no extended key usage" "$LAB_DIR/nuauth.log"; then
+	pass "a user certificate without extended key usage is refused, with a log line"
+else
+	fail "a user certificate without extended key usage is refused, with a log line" "$out" \
+		"$(grep -i "extended key usage" "$LAB_DIR/nuauth.log" | tail -2)"
+fi
+# A gateway's certificate (clientAuth too) still cannot stand for nuauth
+# on the user port: nuauth's own (serverAuth) is what the lab uses above.
+
 # --- a certificate revoked while its user is logged in: the next reload
 # logs the user out.
 nutcpc_bg alice-revoked $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
@@ -284,6 +373,37 @@ if lab_wait_log alice-cert2 "logged in" 15 && login_line alice EXTERNAL; then
 else
 	fail "with nuauth_tls_auth_by_cert=2 the certificate login works" \
 		"$(tail -5 "$LAB_DIR/alice-cert2.log")"
+fi
+lab_stop "$LAB_PID"
+
+# --- nuauth_tls_cert_user_field=UID: the user comes from the UID, and a
+# gateway's certificate listed in nufw_gw_names (by its CN, no OU=nufw)
+# logs no one in, whatever its UID says.
+lab_stop "$NUAUTH_PID"
+cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_tls_cert_user_field=UID
+nufw_gw_names="nufw-gateway, gw-uid"
+CONF
+: > "$LAB_DIR/nuauth.log"
+lab_start_nuauth
+ca_cert gw-uid 'cn = "gw-uid"' 'uid = "alice"' 'tls_www_client'
+ca_cert desk-uid 'cn = "alice-desktop"' 'uid = "alice"' 'tls_www_client'
+chown $ALICE_UID "$P/gw-uid-key.pem" "$P/desk-uid-key.pem"
+out=$(refused $ALICE_UID -U alice -C "$P/gw-uid-cert.pem" -K "$P/gw-uid-key.pem")
+if ! grep -q "logged in" <<<"$out" &&
+   grep -q "certificate CN=gw-uid, one of nufw_gw_names: a gateway's certificate cannot log a user in" \
+	"$LAB_DIR/nuauth.log"; then
+	pass "a gateway certificate in nufw_gw_names with UID=alice cannot log alice in"
+else
+	fail "a gateway certificate in nufw_gw_names with UID=alice cannot log alice in" "$out" \
+		"$(tail -3 "$LAB_DIR/nuauth.log")"
+fi
+nutcpc_bg alice-uid $ALICE_UID -U alice -C "$P/desk-uid-cert.pem" -K "$P/desk-uid-key.pem"
+if lab_wait_log alice-uid "logged in" 15 && login_line alice EXTERNAL; then
+	pass "a user certificate with UID=alice (CN alice-desktop) logs alice in"
+else
+	fail "a user certificate with UID=alice (CN alice-desktop) logs alice in" \
+		"$(tail -5 "$LAB_DIR/alice-uid.log")"
 fi
 lab_stop "$LAB_PID"
 

@@ -4,7 +4,10 @@
 # nuauth runs mark_uid then mark_group, the group file mapping gid 200 to
 # 0x20 in bits 16..23: alice (uid 1001, group 100) gets mark 0x3e9 and bob
 # (uid 1002, groups 100,200) 0x2003ea in the gateway's conntrack.  Also
-# checks that a bad group file or field stops nuauth with file:line.
+# checks that a bad group file or field stops nuauth with file:line, and
+# that users whose uid mark_uid's 16 bits cannot hold (65536, which would
+# be mark 0; 66537, which would be alice's 1001) or whose uid is 0 are
+# refused with a log line, never accepted with a truncated or zero mark.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -16,11 +19,19 @@ lab_init "${1:-.}"
 
 ALICE_UID=2001	# desktop uids: not those of nuauth's users file
 BOB_UID=2002
+BIG_UID=2003
+TWIN_UID=2004
+ZERO_UID=2005
 
 # The lab's nuauth.conf with the mark modules (lab.sh).
 marks_conf() {
 	lab_nuauth_conf
 	lab_mark_group_conf
+	cat >> "$LAB_DIR/users.nufw" <<USERS
+big:bigpw:65536:100
+twin:twinpw:66537:100
+zero:zeropw:0:100
+USERS
 }
 
 test_config_errors() {
@@ -36,6 +47,23 @@ test_config_errors() {
 	{ cat "$LAB_DIR/nuauth.conf"; echo 'mark_group_nbits=4'; } > "$LAB_DIR/bad.conf"
 	conf_error_case "a group mark wider than the field stops nuauth with file:line" \
 		"$LAB_DIR/mark_group.conf:2: mark \`0x30' does not fit in the 4 bits"
+	{ cat "$LAB_DIR/nuauth.conf"; echo 'mark_uid_max_uid=70000'; } > "$LAB_DIR/bad.conf"
+	conf_error_case "a largest uid wider than mark_uid's field stops nuauth with file:line" \
+		"$LAB_DIR/bad.conf:$next: mark_uid_max_uid=0x11170 does not fit in the 16 bits of mark_uid_nbits"
+}
+
+# check_refused NAME LOCAL_UID USER UID: USER, logged in, cannot connect
+# (no connection to port 80 in conntrack with any mark) and nuauth says why.
+check_refused() {
+	local out port
+	if out=$(lab_connect "$2" 80 1500); then
+		port=${out##*:}
+		fail "$1" "connected: $out, mark=$(lab_ct_mark "$port" 80)"
+	elif lab_wait_log nuauth "mark_uid: user $3 has uid $4, .*: connection dropped" 5; then
+		pass "$1"
+	else
+		fail "$1" "$out"
+	fi
 }
 
 # check_mark NAME LOCAL_UID WANTED: a connection to port 80 as LOCAL_UID
@@ -72,6 +100,18 @@ if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_
 		$BOB_UID 0x2003ea
 else
 	fail "alice and bob log in"
+fi
+
+if lab_login big-client $BIG_UID big bigpw && lab_login twin-client $TWIN_UID twin twinpw &&
+   lab_login zero-client $ZERO_UID zero zeropw; then
+	check_refused "uid 65536 (mark 0 in 16 bits) is dropped with a log line, not accepted unmarked" \
+		$BIG_UID big 65536
+	check_refused "uid 66537 (alice's 1001 in 16 bits) is dropped with a log line" \
+		$TWIN_UID twin 66537
+	check_refused "uid 0 (a zero uid field) is dropped with a log line" $ZERO_UID zero 0
+	check_mark "alice keeps her own mark 0x3e9 meanwhile" $ALICE_UID 0x3e9
+else
+	fail "big, twin and zero log in"
 fi
 
 lab_finish
