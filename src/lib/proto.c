@@ -975,9 +975,25 @@ enum nu_proto_status nu_announce_iter_init(struct nu_announce_iter *it,
 	return st;
 }
 
-/* Top-level attributes other than CONN are skipped.  After -1 the iterator
- * keeps answering -1. */
-int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
+bool nu_announce_add_not_mine(struct nu_msg_writer *w, const struct nu_flow *flow)
+{
+	size_t saved = w->len;
+
+	if (w->overflow || (flow->family != AF_INET && flow->family != AF_INET6))
+		return false;
+	nu_msg_put_flow(w, NU_ATTR_NOT_MINE, flow);
+	if (w->overflow || w->len > NU_MSG_MAX_LEN) {
+		w->len = saved;
+		w->overflow = false;
+		return false;
+	}
+	return true;
+}
+
+/* Top-level attributes other than CONN and NOT_MINE are skipped.  After -1
+ * the iterator keeps answering -1. */
+int nu_announce_next_item(struct nu_announce_iter *it, struct nu_announce_conn *c,
+			  bool *not_mine)
 {
 	struct nu_attr_iter conn;
 	struct nu_attr a;
@@ -985,6 +1001,15 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 	int rc;
 
 	while ((rc = nu_attr_next(&it->attrs, &a)) == 1) {
+		if (a.type == NU_ATTR_NOT_MINE) {
+			memset(c, 0, sizeof(*c));
+			if (!nu_attr_get_flow(&a, &c->flow)) {
+				it->attrs.pos = NULL;
+				return -1;
+			}
+			*not_mine = true;
+			return 1;
+		}
 		if (a.type != NU_ATTR_CONN)
 			continue;
 		memset(c, 0, sizeof(*c));
@@ -995,8 +1020,19 @@ int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
 			return -1;
 		}
 		c->has_app_sha256 = HAS(seen, NU_ATTR_APP_SHA256);
+		*not_mine = false;
 		return 1;
 	}
+	return rc;
+}
+
+int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c)
+{
+	bool not_mine;
+	int rc;
+
+	while ((rc = nu_announce_next_item(it, c, &not_mine)) == 1 && not_mine)
+		;
 	return rc;
 }
 

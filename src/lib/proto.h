@@ -75,6 +75,8 @@ enum nu_attr_type {
 	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
 	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
+	NU_ATTR_NOT_MINE	= 40,	/* flow: in ANNOUNCE, a pushed flow that is
+					 * none of the user's sockets */
 	/* Attribute types stay below 64: decoders keep a bitmask of those seen. */
 };
 
@@ -283,12 +285,22 @@ void nu_announce_begin(struct nu_msg_writer *w, uint8_t *buf, size_t cap);
 /* False (and nothing written) when the connection does not fit: send the
  * message and begin another. */
 bool nu_announce_add(struct nu_msg_writer *w, const struct nu_announce_conn *c);
+/* The answer to a PUSH whose flow is none of the user's sockets: a
+ * NOT_MINE attribute (the flow alone) in the same ANNOUNCE as the claims.
+ * False (nothing written) when it does not fit, as nu_announce_add. */
+bool nu_announce_add_not_mine(struct nu_msg_writer *w, const struct nu_flow *flow);
 struct nu_announce_iter {
 	struct nu_attr_iter attrs;
 };
 enum nu_proto_status nu_announce_iter_init(struct nu_announce_iter *it, const uint8_t *msg, size_t len);
-/* 1: *c is the next connection; 0: end; -1: malformed message. */
+/* 1: *c is the next connection; 0: end; -1: malformed message.  NOT_MINE
+ * items are checked (a malformed one is -1) and skipped. */
 int nu_announce_next(struct nu_announce_iter *it, struct nu_announce_conn *c);
+/* Both kinds of items, in message order: 1 with *not_mine false, *c a
+ * claimed connection; 1 with *not_mine true, only c->flow set (the rest
+ * zero); 0: end; -1: malformed message (and -1 from then on). */
+int nu_announce_next_item(struct nu_announce_iter *it, struct nu_announce_conn *c,
+			  bool *not_mine);
 
 /* CONN_END: a connection nufw accepted has ended (conntrack destroyed it);
  * FLOW mandatory (as first seen: client to server), the rest optional. */

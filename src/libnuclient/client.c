@@ -1,15 +1,16 @@
 /* The client: options, one link to nuauth per address family, the loop that
- * answers nuauth's PUSH requests and sweeps the user's new sockets, keep-
- * alives, reconnection, and the notices nuauth sends about refusals.
+ * answers nuauth's PUSH requests, keep-alives, reconnection, and the notices
+ * nuauth sends about refusals.
  *
- * How a connection gets announced:
- *   PUSH with a FLOW   the flow is queued; once the messages read together
- *                      are handled (an idle source), each queued flow is
- *                      looked up in the kernel by its exact tuple, and all
- *                      that are the user's go in one ANNOUNCE;
- *   the sweep          a dump of the user's SYN_SENT TCP and connected UDP
- *                      sockets; what was not announced yet is.  Its interval
- *                      shrinks when it finds something and grows when not.
+ * How a connection gets announced: nuauth asks (PUSH with a FLOW) about a
+ * packet that waits, and takes a claim only for such a packet.  The flow is
+ * queued; once the messages read together are handled (an idle source),
+ * each queued flow is looked up in the kernel by its exact tuple (a dump of
+ * the user's opening sockets where sock_diag cannot say), and every one is
+ * answered, in one ANNOUNCE per link: a CONN for the user's, NOT_MINE for
+ * the others, since nuauth waits for every client at the address to answer
+ * before it gives a flow to one of them.  Nothing is announced unasked: a
+ * claim made before its packet exists does not count.
  *
  * What goes with each flow is what nuauth's NEEDS asked for on that link:
  * nothing (the owning process is not even looked for), the program's path
@@ -40,9 +41,6 @@
 
 #define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 30000
-#define SWEEP_MIN_MS 100
-#define SWEEP_MAX_MS 500		/* until nuauth has shown that it pushes */
-#define SWEEP_MAX_PUSH_MS 2000		/* when it does: the sweep is a safety net */
 #define KEEPALIVE_DEFAULT_S 30
 #define KEEPALIVE_MISSES 3		/* silent intervals before the link counts as dead */
 
@@ -58,10 +56,18 @@ struct nc_link {
 	uint32_t needs;			/* NU_NEEDS_* from nuauth's last NEEDS */
 };
 
-/* A connection already announced, with the last sweep that saw it. */
-struct announced {
+/* A flow nuauth asked about, and the link it asked on (the answer goes
+ * there: nuauth waits for that session's answer). */
+struct pushed {
+	struct nc_link *link;
 	struct nu_flow flow;
-	unsigned generation;
+};
+
+/* An answer to send: a claim (conn) or not_mine (conn.flow only). */
+struct answer {
+	struct nc_link *link;
+	bool not_mine;
+	struct nu_announce_conn conn;
 };
 
 struct nuclient {
@@ -79,14 +85,9 @@ struct nuclient {
 	void *state_ctx;
 	uid_t uid;
 	int diag_fd;
-	GHashTable *announced;		/* struct nu_flow * -> struct announced */
-	unsigned generation;
-	GArray *pushed;			/* struct nu_flow: asked about, not looked up yet */
+	GArray *pushed;			/* struct pushed: asked about, not looked up yet */
 	bool push_all;			/* a PUSH without FLOW came */
 	GSource *push_idle;
-	bool push_seen;
-	GSource *sweep_timer;
-	unsigned sweep_ms;
 	GSource *keepalive_timer;
 	uint32_t keepalive_id;
 	char *description;
@@ -116,9 +117,7 @@ struct nuclient *nuclient_new(void)
 	nc->links = g_ptr_array_new();
 	nc->uid = getuid();
 	nc->diag_fd = -1;
-	nc->announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, g_free);
-	nc->pushed = g_array_new(FALSE, FALSE, sizeof(struct nu_flow));
-	nc->sweep_ms = SWEEP_MIN_MS;
+	nc->pushed = g_array_new(FALSE, FALSE, sizeof(struct pushed));
 	nc->apphash = nc_apphash_new();
 	return nc;
 }
@@ -166,7 +165,6 @@ void nuclient_free(struct nuclient *nc)
 	send_logout(nc);
 	nc->stopped = true;
 	nu_source_cancel(&nc->push_idle);
-	nu_source_cancel(&nc->sweep_timer);
 	nu_source_cancel(&nc->keepalive_timer);
 	for (guint i = 0; i < nc->links->len; i++)
 		link_free(g_ptr_array_index(nc->links, i));
@@ -177,7 +175,6 @@ void nuclient_free(struct nuclient *nc)
 		g_main_loop_unref(nc->loop);
 	if (nc->diag_fd >= 0)
 		close(nc->diag_fd);
-	g_hash_table_destroy(nc->announced);
 	g_array_free(nc->pushed, TRUE);
 	nc_apphash_free(nc->apphash);
 	g_free(nc->opt.server);
@@ -412,9 +409,9 @@ static struct nc_link *link_for(struct nuclient *nc, int family)
 	return any;
 }
 
-/* Sends conns (struct nu_announce_conn), as few ANNOUNCE messages as fit,
- * each on the link of its family. */
-static void send_batch(struct nuclient *nc, GArray *conns)
+/* Sends answers (struct answer), as few ANNOUNCE messages as fit, each on
+ * its link. */
+static void send_answers(struct nuclient *nc, GArray *answers)
 {
 	static uint8_t buf[NU_MSG_MAX_LEN];
 	struct nu_msg_writer w;
@@ -422,149 +419,156 @@ static void send_batch(struct nuclient *nc, GArray *conns)
 
 	for (guint i = 0; i < nc->links->len; i++) {
 		struct nc_link *l = g_ptr_array_index(nc->links, i);
-		unsigned count = 0;
+		unsigned claims = 0, others = 0;
 
 		if (!l->conn)
 			continue;
 		nu_announce_begin(&w, buf, sizeof(buf));
-		for (guint j = 0; j < conns->len; j++) {
-			struct nu_announce_conn *c = &g_array_index(conns, struct nu_announce_conn, j);
+		for (guint j = 0; j < answers->len; j++) {
+			struct answer *a = &g_array_index(answers, struct answer, j);
+			bool fit;
 
-			if (link_for(nc, c->flow.family) != l)
+			if (a->link != l)
 				continue;
-			if (!nu_announce_add(&w, c)) {
+			fit = a->not_mine ? nu_announce_add_not_mine(&w, &a->conn.flow)
+					  : nu_announce_add(&w, &a->conn);
+			if (!fit) {
 				if (nu_msg_finish(&w, &len) == NU_PROTO_OK)
 					nu_msgconn_send(l->conn, buf, len);
 				nu_announce_begin(&w, buf, sizeof(buf));
-				nu_announce_add(&w, c);
+				if (a->not_mine)
+					nu_announce_add_not_mine(&w, &a->conn.flow);
+				else
+					nu_announce_add(&w, &a->conn);
 			}
-			count++;
+			if (a->not_mine)
+				others++;
+			else
+				claims++;
 		}
-		if (count && l->conn && nu_msg_finish(&w, &len) == NU_PROTO_OK)
+		if (claims + others && l->conn && nu_msg_finish(&w, &len) == NU_PROTO_OK)
 			nu_msgconn_send(l->conn, buf, len);
-		if (count)
-			log_debug("announced %u connection(s) over %s", count, family_name(l->family));
+		if (claims + others)
+			log_debug("answered over %s: %u connection(s) claimed, %u not ours",
+				  family_name(l->family), claims, others);
 	}
 }
 
-static void add_conn(struct nuclient *nc, GArray *batch, const struct nu_local_conn *lc)
+/* Appends the claim of lc, with what nuauth's NEEDS asks for on link l. */
+static void add_claim(struct nuclient *nc, GArray *answers, struct nc_link *l,
+		      const struct nu_local_conn *lc)
 {
-	struct nu_announce_conn ac;
-	struct announced *known = g_hash_table_lookup(nc->announced, &lc->flow);
-	struct nc_link *l = link_for(nc, lc->flow.family);
+	struct answer a;
 	uint32_t needs = l ? l->needs : NU_NEEDS_APP;
 	pid_t pid;
 
-	memset(&ac, 0, sizeof(ac));
-	ac.flow = lc->flow;
-	if (!known) {
-		known = g_new(struct announced, 1);
-		known->flow = lc->flow;
-		g_hash_table_insert(nc->announced, &known->flow, known);
-	}
-	known->generation = nc->generation;
+	memset(&a, 0, sizeof(a));
+	a.link = l;
+	a.conn.flow = lc->flow;
 	/* The walk over /proc is most of a connection's cost here: only
 	 * when nuauth needs the program. */
 	if (lc->inode && (needs & (NU_NEEDS_APP | NU_NEEDS_APP_SHA256)) &&
-	    nu_conntable_find_process(nc->uid, lc->inode, &pid, ac.app, sizeof(ac.app)) &&
+	    nu_conntable_find_process(nc->uid, lc->inode, &pid, a.conn.app, sizeof(a.conn.app)) &&
 	    (needs & NU_NEEDS_APP_SHA256))
-		ac.has_app_sha256 = nc_apphash_get(nc->apphash, pid, ac.app, ac.app_sha256);
-	g_array_append_val(batch, ac);
+		a.conn.has_app_sha256 = nc_apphash_get(nc->apphash, pid, a.conn.app,
+						       a.conn.app_sha256);
+	g_array_append_val(answers, a);
 }
 
-/* The sweep: announces what nuauth has not heard of; everything when all. */
-static unsigned sweep(struct nuclient *nc, bool all, GArray *batch)
+static void add_not_mine(GArray *answers, struct nc_link *l, const struct nu_flow *flow)
 {
-	GArray *conns = g_array_new(FALSE, FALSE, sizeof(struct nu_local_conn));
-	unsigned found = 0;
-	GHashTableIter it;
-	struct announced *a;
+	struct answer a;
 
-	if (nu_conntable_scan(nc->uid, conns) < 0) {
+	memset(&a, 0, sizeof(a));
+	a.link = l;
+	a.not_mine = true;
+	a.conn.flow = *flow;
+	g_array_append_val(answers, a);
+}
+
+/* The user's opening sockets (TCP SYN_SENT, connected UDP), by flow; NULL
+ * when no table can be read. */
+static GHashTable *scan_opening(struct nuclient *nc, GArray **conns)
+{
+	GHashTable *by_flow;
+
+	*conns = g_array_new(FALSE, FALSE, sizeof(struct nu_local_conn));
+	if (nu_conntable_scan(nc->uid, *conns) < 0) {
 		log_debug("cannot read the connection tables: %s", g_strerror(errno));
-		g_array_free(conns, TRUE);
-		return 0;
+		g_array_free(*conns, TRUE);
+		*conns = NULL;
+		return NULL;
 	}
-	nc->generation++;
-	for (guint i = 0; i < conns->len; i++) {
-		struct nu_local_conn *lc = &g_array_index(conns, struct nu_local_conn, i);
-		struct announced *known = g_hash_table_lookup(nc->announced, &lc->flow);
+	by_flow = g_hash_table_new(nu_flow_ghash, nu_flow_gequal);
+	for (guint i = 0; i < (*conns)->len; i++) {
+		struct nu_local_conn *lc = &g_array_index(*conns, struct nu_local_conn, i);
 
-		if (known && !all) {
-			known->generation = nc->generation;
-			continue;
-		}
-		add_conn(nc, batch, lc);
-		found++;
+		g_hash_table_insert(by_flow, &lc->flow, lc);
 	}
-	/* Forget the connections that are no longer opening. */
-	g_hash_table_iter_init(&it, nc->announced);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
-		if (a->generation != nc->generation)
-			g_hash_table_iter_remove(&it);
-	g_array_free(conns, TRUE);
-	return found;
+	return by_flow;
 }
 
-static gboolean on_sweep(gpointer data);
-
-static void arm_sweep(struct nuclient *nc)
-{
-	nu_source_cancel(&nc->sweep_timer);
-	nc->sweep_timer = nu_timeout(nc->sweep_ms, on_sweep, nc);
-}
-
-static gboolean on_sweep(gpointer data)
-{
-	struct nuclient *nc = data;
-	GArray *batch = g_array_new(FALSE, FALSE, sizeof(struct nu_announce_conn));
-	unsigned max = nc->push_seen ? SWEEP_MAX_PUSH_MS : SWEEP_MAX_MS;
-
-	g_clear_pointer(&nc->sweep_timer, g_source_unref);
-	if (link_for(nc, AF_INET)) {
-		/* Busy: look again soon; quiet: less and less often. */
-		if (sweep(nc, false, batch))
-			nc->sweep_ms = SWEEP_MIN_MS;
-		else
-			nc->sweep_ms = MIN(nc->sweep_ms * 2, max);
-		send_batch(nc, batch);
-	}
-	g_array_free(batch, TRUE);
-	arm_sweep(nc);
-	return G_SOURCE_REMOVE;
-}
-
-/* Answers the PUSH requests read so far, in one batch. */
+/* Answers the PUSH requests read so far, each one, in one batch per link. */
 static gboolean on_push_idle(gpointer data)
 {
 	struct nuclient *nc = data;
-	GArray *batch = g_array_new(FALSE, FALSE, sizeof(struct nu_announce_conn));
-	bool need_sweep = nc->push_all;
+	GArray *answers = g_array_new(FALSE, FALSE, sizeof(struct answer));
+	GArray *unresolved = g_array_new(FALSE, FALSE, sizeof(struct pushed));
+	GArray *conns = NULL;
+	GHashTable *by_flow = NULL;
 
 	g_clear_pointer(&nc->push_idle, g_source_unref);
 	if (nc->diag_fd < 0)
 		nc->diag_fd = nu_conntable_open();
-	for (guint i = 0; i < nc->pushed->len && !need_sweep; i++) {
-		const struct nu_flow *f = &g_array_index(nc->pushed, struct nu_flow, i);
+	for (guint i = 0; i < nc->pushed->len; i++) {
+		struct pushed *p = &g_array_index(nc->pushed, struct pushed, i);
 		struct nu_local_conn lc;
 		int r;
 
-		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
-			continue;	/* no socket to find (ICMP) */
-		r = nu_conntable_lookup(nc->diag_fd, f, nc->uid, &lc);
-		if (r < 0)
-			need_sweep = true;	/* sock_diag cannot say: dump (or /proc) */
-		else if (r > 0)
-			add_conn(nc, batch, &lc);
+		if (!p->link->conn)
+			continue;	/* that session is gone: nobody waits for it */
+		if (p->flow.proto != IPPROTO_TCP && p->flow.proto != IPPROTO_UDP) {
+			add_not_mine(answers, p->link, &p->flow);	/* no socket (ICMP) */
+			continue;
+		}
+		r = nu_conntable_lookup(nc->diag_fd, &p->flow, nc->uid, &lc);
+		if (r > 0)
+			add_claim(nc, answers, p->link, &lc);
+		else if (r == 0)
+			add_not_mine(answers, p->link, &p->flow);
+		else
+			g_array_append_val(unresolved, *p);	/* sock_diag cannot say */
 	}
-	if (need_sweep) {
-		g_array_set_size(batch, 0);
-		sweep(nc, true, batch);
+	if (unresolved->len || nc->push_all)
+		by_flow = scan_opening(nc, &conns);
+	/* Where no table can be read, nothing is answered: nuauth's timeout
+	 * decides, rather than a "not mine" that may be false. */
+	for (guint i = 0; by_flow && i < unresolved->len; i++) {
+		struct pushed *p = &g_array_index(unresolved, struct pushed, i);
+		struct nu_local_conn *lc = g_hash_table_lookup(by_flow, &p->flow);
+
+		if (lc)
+			add_claim(nc, answers, p->link, lc);
+		else
+			add_not_mine(answers, p->link, &p->flow);
 	}
-	send_batch(nc, batch);
+	/* A PUSH without FLOW (none of ours sends it): every opening socket. */
+	for (guint i = 0; by_flow && nc->push_all && i < conns->len; i++) {
+		struct nu_local_conn *lc = &g_array_index(conns, struct nu_local_conn, i);
+		struct nc_link *l = link_for(nc, lc->flow.family);
+
+		if (l)
+			add_claim(nc, answers, l, lc);
+	}
+	send_answers(nc, answers);
 	g_array_set_size(nc->pushed, 0);
 	nc->push_all = false;
-	g_array_free(batch, TRUE);
+	if (by_flow)
+		g_hash_table_destroy(by_flow);
+	if (conns)
+		g_array_free(conns, TRUE);
+	g_array_free(unresolved, TRUE);
+	g_array_free(answers, TRUE);
 	return G_SOURCE_REMOVE;
 }
 
@@ -621,11 +625,13 @@ static void on_message(struct nu_msgconn *conn, const struct nu_msg_header *hdr,
 			nu_msgconn_close(conn, "malformed PUSH from nuauth");
 			return;
 		}
-		nc->push_seen = true;
-		if (has_flow)
-			g_array_append_val(nc->pushed, flow);
-		else
+		if (has_flow) {
+			struct pushed p = { .link = l, .flow = flow };
+
+			g_array_append_val(nc->pushed, p);
+		} else {
 			nc->push_all = true;
+		}
 		/* Coalesce: the PUSHes read together are answered together. */
 		if (!nc->push_idle)
 			nc->push_idle = nu_idle(on_push_idle, nc);
@@ -716,8 +722,6 @@ static enum nuclient_status link_up(struct nc_link *l, char **err)
 	l->backoff_ms = RECONNECT_MIN_MS;
 	g_clear_pointer(&l->why_down, g_free);
 	send_client_info(l);
-	/* A new session: what was opening is announced again. */
-	g_hash_table_remove_all(nc->announced);
 	return r;
 }
 
@@ -951,12 +955,10 @@ int nuclient_run(struct nuclient *nc)
 	if (!nc->loop)
 		nc->loop = g_main_loop_new(g_main_context_get_thread_default(), FALSE);
 	nc->run_result = 0;
-	arm_sweep(nc);
 	if (!nc->keepalive_timer)
 		nc->keepalive_timer = nu_timeout(nc->opt.keepalive_s * 1000u, on_keepalive, nc);
 	if (nc->state != NUCLIENT_STATE_REFUSED)
 		g_main_loop_run(nc->loop);
-	nu_source_cancel(&nc->sweep_timer);
 	return nc->run_result;
 }
 

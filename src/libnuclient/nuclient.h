@@ -3,9 +3,9 @@
  * A front end (nutcpc, a PAM module, a tray applet) makes a client, sets its
  * options (or reads a nuclient.conf), logs in, then runs the client's loop.
  * The library hides the protocol: it keeps one TLS link to nuauth per
- * address family, answers nuauth's requests (PUSH) with an exact look-up of
- * the socket asked about, sweeps the user's new sockets at an adaptive
- * interval, sends keep-alives, and reconnects with a capped back-off.
+ * address family, answers each of nuauth's requests (PUSH) after an exact
+ * look-up of the socket asked about (a claim when it is the user's, "not
+ * mine" when not), sends keep-alives, and reconnects with a capped back-off.
  *
  * Threads: a client belongs to one thread.  Its sockets and timers are on
  * that thread's thread-default main context (g_main_context_push_thread_default;

@@ -423,6 +423,8 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	cl->user.auth_quality = auth_quality(cl->user.mechanism);
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
 	nuauth_client_send_needs(cl);
+	/* From now on asked about the packets from its address (correlate.c). */
+	nuauth_correlate_client_ready(cl->srv->correlator, cl);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
 		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);
@@ -433,6 +435,7 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 	struct nu_announce_iter it;
 	struct nu_announce_conn conn;
 	enum nu_proto_status st = nu_announce_iter_init(&it, msg, len);
+	bool not_mine;
 	int r;
 
 	if (st != NU_PROTO_OK) {
@@ -440,8 +443,8 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 		return;
 	}
 	/* Correlating never closes this link (sends are deferred, msgconn.h). */
-	while ((r = nu_announce_next(&it, &conn)) == 1)
-		nuauth_correlate_announce(cl->srv->correlator, cl, &conn);
+	while ((r = nu_announce_next_item(&it, &conn, &not_mine)) == 1)
+		nuauth_correlate_announce(cl->srv->correlator, cl, &conn, not_mine);
 	if (r < 0)
 		nu_msgconn_fail(cl->link, "malformed ANNOUNCE message");
 }

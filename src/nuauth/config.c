@@ -184,7 +184,7 @@ static bool read_client_send_app(struct nu_conf *conf, struct nuauth_config *cfg
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
-	bool acl_cache;
+	bool acl_cache, push_to_client;
 
 	cfg->nufw_listen_addr = g_strdup(nu_conf_get_str(conf, "nuauth_nufw_listen_addr", "127.0.0.1"));
 	cfg->client_listen_addr = g_strdup(nu_conf_get_str(conf, "nuauth_client_listen_addr", "0.0.0.0"));
@@ -211,7 +211,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
 	    !get_uint(conf, "nuauth_packet_timeout", 15, 1, 3600, &cfg->packet_timeout, error) ||
 	    !get_uint(conf, "nuauth_prio_to_nok", 1, 0, 2, &prio, error) ||
-	    !get_bool(conf, "nuauth_push_to_client", true, &cfg->push_to_client, error) ||
+	    !get_bool(conf, "nuauth_push_to_client", true, &push_to_client, error) ||
 	    !get_bool(conf, "nuauth_user_check_ip_equality", true, &cfg->user_check_ip_equality, error) ||
 	    !get_bool(conf, "nuauth_reject_authenticated_drop", false,
 		      &cfg->reject_authenticated_drop, error) ||
@@ -247,6 +247,14 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		return false;
 	if (acl_cache)
 		log_notice("nuauth_acl_cache: ACLs are indexed and need no cache: ignored");
+	/* NuFW could wait for the clients' periodic announcements instead of
+	 * asking them.  A claim now counts only when made for a packet that
+	 * waits (correlate.c), so nuauth always asks. */
+	if (nu_conf_where(conf, "nuauth_push_to_client"))
+		log_warnx("%s: nuauth_push_to_client is ignored: nuauth always asks the clients "
+			  "about a packet (push), since only a claim made for a packet that is "
+			  "waiting counts%s", nu_conf_where(conf, "nuauth_push_to_client"),
+			  push_to_client ? "" : " (0 is no longer possible)");
 	/* session_expire ends sessions after nuauth_session_duration. */
 	cfg->session_modify_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_session_modify_module",
 							       cfg->session_duration ? "session_expire" : ""));

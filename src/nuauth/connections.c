@@ -28,7 +28,9 @@ struct conn {
 	bool end_due;			/* to end as soon as gw is back */
 	bool ending;			/* ended by us: its gateway's report of
 					 * the end (nufw -C) is still to come */
-	struct nuauth_client *client;	/* NULL once its link is gone */
+	struct nuauth_client *client;	/* the session whose claim decided it
+					 * (correlate.c): only its LOGOUT or
+					 * disconnect ends it; NULL once gone */
 	char *user;
 	gint64 start;			/* g_get_monotonic_time() */
 	time_t wall_start;		/* the same, wall clock (for the hooks) */

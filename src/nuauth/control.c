@@ -344,6 +344,8 @@ static void cmd_stats(struct nuauth_control *ctl, const char *arg, GString *o)
 	json_kuint(o, "logins_ok", st->logins_ok);
 	json_kuint(o, "logins_failed", st->logins_failed);
 	json_kuint(o, "pushes", st->pushes);
+	json_kuint(o, "announces_unmatched", st->announces_unmatched);
+	json_kuint(o, "claim_conflicts", st->claim_conflicts);
 	json_key(o, "decisions_per_second");
 	g_string_append_printf(o, "%.1f", stats_rate(st));
 	json_kuint(o, "sessions", users);

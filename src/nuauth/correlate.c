@@ -1,12 +1,25 @@
 /* Correlation: a packet from a gateway belongs to the user whose client
- * announced the same flow.  Both sides can come first:
+ * claims it, and a claim counts only when it is made for a packet that is
+ * waiting (doc/security.md, "Claims are made for packets that exist").
  *
- *   packet first:        the packet waits (keyed by flow) and the clients on
- *                        its source address are asked to announce now (PUSH);
- *   announcement first:  the announcement waits (keyed by flow) until the
- *                        packet comes or it expires.
+ *   a packet arrives     it waits (keyed by flow) and every logged-in client
+ *                        at its source address is asked about it (PUSH);
+ *   each asked client    answers with a claim (a CONN in ANNOUNCE) or "not
+ *                        mine" (NOT_MINE); nothing else is stored;
+ *   the decision         is taken once it cannot change: one user claimed
+ *                        and every other asked client said "not mine" (with
+ *                        one client at the address: at its claim), or two
+ *                        users claimed (dropped).
  *
- * A packet no one claims within nuauth_packet_timeout is answered with drop.
+ * An announcement for a flow with no waiting packet is counted
+ * (announces_unmatched) and forgotten: nothing a client says before the
+ * packet exists is kept, so a client can store nothing here by announcing.
+ * A packet that is not decided within nuauth_packet_timeout is answered with
+ * drop (or reject), also when a client never answered: nuauth never decides
+ * on a partial set of answers while another client could still claim.
+ *
+ * Clients are indexed by address (struct addr_entry), with the flows that
+ * wait from that address, so neither a packet nor a login walks all clients.
  * Everything here runs on the main loop's thread. */
 #include "config.h"
 #include "nuauth.h"
@@ -16,12 +29,25 @@
 #include "log.h"
 
 #define TICK_MS 100
-/* An announcement waits at least this long for its packet. */
-#define ANNOUNCE_MIN_LIFETIME_S 30
-/* Announcements one client may have waiting: a desktop opens far fewer
- * connections in ANNOUNCE_MIN_LIFETIME_S; a client announcing more only
- * tries to fill nuauth's memory. */
-#define ANNOUNCE_MAX_PER_CLIENT 4096
+
+enum answer { ANSWER_NONE, ANSWER_MINE, ANSWER_NOT_MINE };
+
+/* One client asked about a flow, and its answer. */
+struct asked {
+	struct nuauth_client *client;
+	enum answer answer;
+	bool foreign;			/* not at the flow's address: it claimed
+					 * unasked (user_check_ip_equality=0) */
+	char *app;			/* with a claim */
+	bool has_app_sha256;
+	uint8_t app_sha256[NU_SHA256_LEN];
+};
+
+struct addr_entry {
+	struct in6_addr addr;		/* the key */
+	GPtrArray *clients;		/* logged-in clients at addr, not owned */
+	GQueue flows;			/* waiting flows from addr */
+};
 
 struct waiting_packet {
 	struct nuauth_gateway *gw;
@@ -33,51 +59,87 @@ struct waiting_packet {
 
 struct waiting_flow {
 	struct nu_flow flow;		/* the key */
-	GPtrArray *packets;		/* struct waiting_packet *, not owned */
-};
-
-struct announcement {
-	struct nu_flow flow;		/* the key */
 	struct nuauth_correlator *cor;
-	struct nuauth_client *client;
-	char *app;
-	bool has_app_sha256;
-	uint8_t app_sha256[NU_SHA256_LEN];
-	gint64 expires;
-	bool conflict;			/* two different users claimed the flow */
+	GPtrArray *packets;		/* struct waiting_packet *, not owned */
+	GArray *asked;			/* struct asked */
+	unsigned unanswered;		/* asked entries still ANSWER_NONE */
+	struct addr_entry *ae;
+	GList ae_link;			/* in ae->flows */
 };
 
 struct nuauth_correlator {
 	struct nuauth_server *srv;
 	GHashTable *waiting;		/* flow -> struct waiting_flow */
-	GHashTable *announced;		/* flow -> struct announcement */
-	GHashTable *per_client;		/* client -> number of its announcements */
+	GHashTable *by_addr;		/* struct in6_addr -> struct addr_entry */
 	GQueue order;			/* waiting packets, oldest first */
+	unsigned foreign;		/* asked entries with foreign set */
 	guint tick;
 };
+
+static guint addr_hash(gconstpointer p)
+{
+	const uint32_t *w = p;
+
+	return w[0] ^ w[1] ^ w[2] ^ (w[3] * 2654435761u);
+}
+
+static gboolean addr_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
+}
+
+static struct addr_entry *addr_get(struct nuauth_correlator *cor, const struct in6_addr *addr)
+{
+	struct addr_entry *ae = g_hash_table_lookup(cor->by_addr, addr);
+
+	if (!ae) {
+		ae = g_new0(struct addr_entry, 1);
+		ae->addr = *addr;
+		ae->clients = g_ptr_array_new();
+		g_queue_init(&ae->flows);
+		g_hash_table_insert(cor->by_addr, &ae->addr, ae);
+	}
+	return ae;
+}
+
+/* Frees ae once nothing is left in it. */
+static void addr_release(struct nuauth_correlator *cor, struct addr_entry *ae)
+{
+	if (ae->clients->len == 0 && ae->flows.length == 0)
+		g_hash_table_remove(cor->by_addr, &ae->addr);
+}
+
+static void addr_entry_free(gpointer p)
+{
+	struct addr_entry *ae = p;
+
+	g_ptr_array_free(ae->clients, TRUE);
+	g_free(ae);
+}
+
+static void asked_clear(struct nuauth_correlator *cor, struct asked *a)
+{
+	if (a->foreign)
+		cor->foreign--;
+	g_free(a->app);
+}
 
 static void waiting_flow_free(gpointer p)
 {
 	struct waiting_flow *wf = p;
+	struct nuauth_correlator *cor = wf->cor;
 
+	for (guint i = 0; i < wf->asked->len; i++)
+		asked_clear(cor, &g_array_index(wf->asked, struct asked, i));
+	g_array_free(wf->asked, TRUE);
 	g_ptr_array_free(wf->packets, TRUE);
+	g_queue_unlink(&wf->ae->flows, &wf->ae_link);
+	addr_release(cor, wf->ae);
 	g_free(wf);
 }
 
-static void announcement_free(gpointer p)
-{
-	struct announcement *a = p;
-	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(a->cor->per_client, a->client));
-
-	if (n > 1)
-		g_hash_table_insert(a->cor->per_client, a->client, GUINT_TO_POINTER(n - 1));
-	else
-		g_hash_table_remove(a->cor->per_client, a->client);
-	g_free(a->app);
-	g_free(a);
-}
-
-/* Removes p from every structure and frees it. */
+/* Removes p from every structure and frees it (and its flow with its last
+ * packet). */
 static void packet_forget(struct nuauth_correlator *cor, struct waiting_packet *p)
 {
 	g_queue_delete_link(&cor->order, p->order_link);
@@ -85,6 +147,14 @@ static void packet_forget(struct nuauth_correlator *cor, struct waiting_packet *
 	if (p->wf->packets->len == 0)
 		g_hash_table_remove(cor->waiting, &p->wf->flow);
 	g_free(p);
+}
+
+/* Forgets every packet of wf, and wf. */
+static void flow_forget(struct nuauth_correlator *cor, struct waiting_flow *wf)
+{
+	while (wf->packets->len > 1)
+		packet_forget(cor, g_ptr_array_index(wf->packets, wf->packets->len - 1));
+	packet_forget(cor, g_ptr_array_index(wf->packets, 0));
 }
 
 static const char *verdict_name(int verdict)
@@ -101,7 +171,7 @@ static const char *verdict_name(int verdict)
 static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 			      const struct nu_packet_ask *ask,
 			      const struct nuauth_session_user *su, struct nuauth_client *cl,
-			      const char *app, const uint8_t *app_sha256, bool conflict)
+			      const char *app, const uint8_t *app_sha256)
 {
 	struct nuauth_packet pkt = {
 		.flow = ask->flow,
@@ -129,20 +199,16 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 	char flow_text[NU_FLOW_STRLEN];
 	char sha_text[2 * NU_SHA256_LEN + 1] = "";
 
-	if (conflict) {
-		memset(&v, 0, sizeof(v));
-		v.verdict = NU_VERDICT_DROP;
-	} else {
-		nuauth_decide(cor->srv, &pkt, &user, &v);
-	}
+	nuauth_decide(cor->srv, &pkt, &user, &v);
 	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
 				     v.verdict == NU_VERDICT_ACCEPT, v.mark,
 				     v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0);
 	if (v.verdict == NU_VERDICT_ACCEPT) {
+		/* Owned by the session that claimed it: only its LOGOUT ends it. */
 		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
 		nuauth_connections_set_expiry(cor->srv->connections, &ask->flow, v.expires,
 					      v.acl_name, v.period);
-	} else if (!conflict && cl) {
+	} else if (cl) {
 		/* The ACL decision is the user's to know: the client shows it. */
 		char why[NU_TEXT_MAX];
 
@@ -156,44 +222,17 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 	/* The program only when the client sent it (see client_needs.c). */
 	log_info("%s %s: %s %s (%s%s), mark 0x%x%s%s%s%s", cl ? "user" : "ip-authenticated user",
 		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
-		 verdict_name(v.verdict),
-		 conflict ? "claimed by two users" : *v.acl_name ? "acl " : "no acl matched",
-		 conflict ? "" : v.acl_name, v.mark, *pkt.app ? ", app " : "", pkt.app,
-		 *sha_text ? ", sha256 " : "", sha_text);
+		 verdict_name(v.verdict), *v.acl_name ? "acl " : "no acl matched", v.acl_name,
+		 v.mark, *pkt.app ? ", app " : "", pkt.app, *sha_text ? ", sha256 " : "", sha_text);
 	nuauth_hooks_packet_log(cor->srv, &pkt, &user, v.verdict, v.acl_name);
-}
-
-/* With push, an announcement serves its packet once: a retransmitted SYN
- * asks the clients again (the socket is still opening, so its owner claims
- * it again).  Kept, each client's announcements would pile up for
- * ANNOUNCE_MIN_LIFETIME_S and reach ANNOUNCE_MAX_PER_CLIENT at 136 new
- * connections per second, after which the user's flows wait in vain.
- * Without push the client announces a flow only once, so it stays. */
-static void announcement_used(struct nuauth_correlator *cor, struct announcement *a)
-{
-	if (cor->srv->cfg.push_to_client)
-		g_hash_table_remove(cor->announced, &a->flow);
-}
-
-static void answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
-		   const struct nu_packet_ask *ask, struct nuauth_client *cl,
-		   const struct announcement *a)
-{
-	decide_and_answer(cor, gw, ask, nuauth_client_user(cl), cl, a->app,
-			  a->has_app_sha256 ? a->app_sha256 : NULL, a->conflict);
 }
 
 /* Is a logged-in client there to claim flows from addr? */
 static bool client_at(struct nuauth_correlator *cor, const struct in6_addr *addr)
 {
-	for (GList *l = cor->srv->clients; l; l = l->next) {
-		struct nuauth_client *cl = l->data;
+	struct addr_entry *ae = g_hash_table_lookup(cor->by_addr, addr);
 
-		if (nuauth_client_user(cl)->name &&
-		    memcmp(nuauth_client_addr(cl), addr, sizeof(*addr)) == 0)
-			return true;
-	}
-	return false;
+	return ae && ae->clients->len > 0;
 }
 
 void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
@@ -205,7 +244,7 @@ void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gat
 	char flow_text[NU_FLOW_STRLEN];
 
 	if (status == NUAUTH_USER_OK) {
-		decide_and_answer(cor, gw, ask, &su, NULL, NULL, NULL, false);
+		decide_and_answer(cor, gw, ask, &su, NULL, NULL, NULL);
 		return;
 	}
 	nu_flow_format(&ask->flow, flow_text, sizeof(flow_text));
@@ -218,34 +257,81 @@ void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gat
 	nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0, 0);
 }
 
-static void push_to_clients(struct nuauth_correlator *cor, const struct nu_flow *flow)
+/* Asks cl about wf: it must answer before wf is decided. */
+static void ask_client(struct nuauth_correlator *cor, struct waiting_flow *wf,
+		       struct nuauth_client *cl)
 {
-	/* Sending never closes a link under us (see msgconn.h), so the list
-	 * stays as it is while we walk it. */
-	for (GList *l = cor->srv->clients; l; l = l->next) {
-		struct nuauth_client *cl = l->data;
+	struct asked a = { .client = cl };
 
-		if (memcmp(nuauth_client_addr(cl), &flow->saddr, sizeof(flow->saddr)) == 0 &&
-		    nuauth_client_logged_in(cl)) {
-			nuauth_client_push(cl, flow);
-			cor->srv->stats.pushes++;
+	g_array_append_val(wf->asked, a);
+	wf->unanswered++;
+	nuauth_client_push(cl, &wf->flow);
+	cor->srv->stats.pushes++;
+}
+
+/* Two sessions of one user (say two clients of the user at one address)
+ * may both claim a flow; two users may not, even with one uid: their
+ * groups may differ. */
+static bool same_user(const struct nuauth_session_user *a, const struct nuauth_session_user *b)
+{
+	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
+}
+
+/* Decides wf when its answers allow it (see the top of the file); else
+ * leaves it waiting.  wf may be freed. */
+static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
+{
+	struct asked *owner = NULL;
+	char flow_text[NU_FLOW_STRLEN];
+
+	for (guint i = 0; i < wf->asked->len; i++) {
+		struct asked *a = &g_array_index(wf->asked, struct asked, i);
+
+		if (a->answer != ANSWER_MINE)
+			continue;
+		if (!owner) {
+			owner = a;
+			continue;
 		}
+		if (same_user(nuauth_client_user(owner->client), nuauth_client_user(a->client)))
+			continue;
+		/* No later answer can make either claim good. */
+		log_warnx("%s claimed by users %s and %s: dropped",
+			  nu_flow_format(&wf->flow, flow_text, sizeof(flow_text)),
+			  nuauth_client_user(owner->client)->name, nuauth_client_user(a->client)->name);
+		cor->srv->stats.claim_conflicts++;
+		for (guint j = 0; j < wf->packets->len; j++) {
+			struct waiting_packet *p = g_ptr_array_index(wf->packets, j);
+
+			nuauth_gateway_send_decision(p->gw, p->ask.packet_id, NU_VERDICT_DROP,
+						     false, 0, 0);
+		}
+		flow_forget(cor, wf);
+		return;
+	}
+	if (!owner || wf->unanswered > 0)
+		return;		/* nobody's yet, or someone may still claim it */
+	/* The newest packet first, as they were answered before. */
+	while (wf) {
+		struct waiting_packet *p = g_ptr_array_index(wf->packets, wf->packets->len - 1);
+		bool last = wf->packets->len == 1;
+
+		decide_and_answer(cor, p->gw, &p->ask, nuauth_client_user(owner->client),
+				  owner->client, owner->app,
+				  owner->has_app_sha256 ? owner->app_sha256 : NULL);
+		packet_forget(cor, p);	/* frees wf with its last packet */
+		if (last)
+			wf = NULL;
 	}
 }
 
 void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 			     const struct nu_packet_ask *ask)
 {
-	struct announcement *a = g_hash_table_lookup(cor->announced, &ask->flow);
 	struct waiting_flow *wf;
 	struct waiting_packet *p;
 	char flow_text[NU_FLOW_STRLEN];
 
-	if (a) {
-		answer(cor, gw, ask, a->client, a);
-		announcement_used(cor, a);
-		return;
-	}
 	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
 	 * the packet waits as usual when no module names its user. */
 	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
@@ -255,13 +341,23 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 	if (!wf) {
 		wf = g_new0(struct waiting_flow, 1);
 		wf->flow = ask->flow;
+		wf->cor = cor;
 		wf->packets = g_ptr_array_new();
+		wf->asked = g_array_new(FALSE, FALSE, sizeof(struct asked));
+		wf->ae = addr_get(cor, &ask->flow.saddr);
+		wf->ae_link.data = wf;
+		g_queue_push_tail_link(&wf->ae->flows, &wf->ae_link);
 		g_hash_table_insert(cor->waiting, &wf->flow, wf);
-		log_debug("waiting for the owner of %s",
-			  nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)));
-		if (cor->srv->cfg.push_to_client)
-			push_to_clients(cor, &ask->flow);
+		log_debug("waiting for the owner of %s (%u client(s) asked)",
+			  nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
+			  wf->ae->clients->len);
+		/* Sending never closes a link under us (see msgconn.h), so the
+		 * array stays as it is while we walk it. */
+		for (guint i = 0; i < wf->ae->clients->len; i++)
+			ask_client(cor, wf, g_ptr_array_index(wf->ae->clients, i));
 	}
+	/* A packet of a flow already waiting (a retransmitted SYN) waits with
+	 * it: the clients were asked, and are not asked again. */
 	p = g_new0(struct waiting_packet, 1);
 	p->gw = gw;
 	p->ask = *ask;
@@ -272,70 +368,149 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 	g_ptr_array_add(wf->packets, p);
 }
 
-/* Two sessions of one user (say its IPv4 and IPv6 links) may both see a
- * flow; two users may not, even with one uid: their groups may differ. */
-static bool same_user(const struct nuauth_session_user *a, const struct nuauth_session_user *b)
+static struct asked *find_asked(struct waiting_flow *wf, const struct nuauth_client *cl)
 {
-	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
+	for (guint i = 0; i < wf->asked->len; i++) {
+		struct asked *a = &g_array_index(wf->asked, struct asked, i);
+
+		if (a->client == cl)
+			return a;
+	}
+	return NULL;
 }
 
 void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
-			       const struct nu_announce_conn *conn)
+			       const struct nu_announce_conn *conn, bool not_mine)
 {
 	const struct nuauth_session_user *su = nuauth_client_user(cl);
-	struct announcement *a;
+	bool at_addr = memcmp(&conn->flow.saddr, nuauth_client_addr(cl),
+			      sizeof(conn->flow.saddr)) == 0;
 	struct waiting_flow *wf;
+	struct asked *a;
 	char flow_text[NU_FLOW_STRLEN];
-	gint64 lifetime = MAX((gint64)cor->srv->cfg.packet_timeout * 2, ANNOUNCE_MIN_LIFETIME_S);
 
+	if (not_mine) {
+		/* Only an asked client's "not mine" means anything. */
+		wf = g_hash_table_lookup(cor->waiting, &conn->flow);
+		if (wf && (a = find_asked(wf, cl)) && a->answer == ANSWER_NONE) {
+			a->answer = ANSWER_NOT_MINE;
+			wf->unanswered--;
+			settle(cor, wf);
+		}
+		return;
+	}
 	nu_flow_format(&conn->flow, flow_text, sizeof(flow_text));
-	if (cor->srv->cfg.user_check_ip_equality &&
-	    memcmp(&conn->flow.saddr, nuauth_client_addr(cl), sizeof(conn->flow.saddr)) != 0) {
+	if (cor->srv->cfg.user_check_ip_equality && !at_addr) {
 		log_warnx("user %s announced %s, which is not from the client's address: ignored",
 			  su->name, flow_text);
 		return;
 	}
-	a = g_hash_table_lookup(cor->announced, &conn->flow);
-	if (a && a->client != cl && !same_user(nuauth_client_user(a->client), su)) {
-		if (!a->conflict)
-			log_warnx("%s claimed by users %s and %s: it will be dropped", flow_text,
-				  nuauth_client_user(a->client)->name, su->name);
-		a->conflict = true;
-	} else if (!a) {
-		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(cor->per_client, cl));
-
-		if (n >= ANNOUNCE_MAX_PER_CLIENT) {
-			log_debug("user %s has %u announcements waiting: %s ignored",
-				  su->name, n, flow_text);
-			return;
-		}
-		g_hash_table_insert(cor->per_client, cl, GUINT_TO_POINTER(n + 1));
-		a = g_new0(struct announcement, 1);
-		a->flow = conn->flow;
-		a->cor = cor;
-		a->client = cl;
-		a->app = g_strdup(conn->app);
-		a->has_app_sha256 = conn->has_app_sha256;
-		memcpy(a->app_sha256, conn->app_sha256, sizeof(a->app_sha256));
-		g_hash_table_insert(cor->announced, &a->flow, a);
-		log_debug("user %s announced %s (%s)", su->name, flow_text,
-			  *conn->app ? conn->app : "program unknown");
-	}
-	a->expires = g_get_monotonic_time() + lifetime * G_USEC_PER_SEC;
-
 	wf = g_hash_table_lookup(cor->waiting, &conn->flow);
-	if (!wf)
+	if (!wf) {
+		/* Early (before its packet), late (after the decision), or for
+		 * nothing: never stored. */
+		cor->srv->stats.announces_unmatched++;
+		log_debug("user %s announced %s, for which no packet waits: ignored",
+			  su->name, flow_text);
 		return;
-	while (wf) {
-		struct waiting_packet *p = g_ptr_array_index(wf->packets, wf->packets->len - 1);
-		bool last = wf->packets->len == 1;
-
-		answer(cor, p->gw, &p->ask, a->client, a);
-		packet_forget(cor, p);	/* frees wf with its last packet */
-		if (last)
-			wf = NULL;
 	}
-	announcement_used(cor, a);
+	a = find_asked(wf, cl);
+	if (!a) {
+		/* Not asked: a client elsewhere (user_check_ip_equality=0).
+		 * Its claim counts as an answer, never as the only one when
+		 * the clients asked have not all said "not mine". */
+		struct asked na = { .client = cl, .foreign = !at_addr };
+
+		g_array_append_val(wf->asked, na);
+		cor->foreign += na.foreign;
+		a = &g_array_index(wf->asked, struct asked, wf->asked->len - 1);
+	} else if (a->answer != ANSWER_NONE) {
+		return;		/* its first answer stands */
+	} else {
+		wf->unanswered--;
+	}
+	a->answer = ANSWER_MINE;
+	a->app = g_strdup(conn->app);
+	a->has_app_sha256 = conn->has_app_sha256;
+	memcpy(a->app_sha256, conn->app_sha256, sizeof(a->app_sha256));
+	log_debug("user %s claims %s (%s)", su->name, flow_text,
+		  *conn->app ? conn->app : "program unknown");
+	settle(cor, wf);
+}
+
+/* A client that logs in while packets from its address wait is asked about
+ * them too, and must answer like those asked at the packet's arrival: its
+ * user may own the flow (the program started before the client), and a
+ * decision taken without asking it could give that flow to whoever else
+ * claims it.  A late client can only delay the decision (to the timeout,
+ * by not answering) or void it (by claiming too), which any client asked
+ * at the arrival can also do. */
+void nuauth_correlate_client_ready(struct nuauth_correlator *cor, struct nuauth_client *cl)
+{
+	struct addr_entry *ae = addr_get(cor, nuauth_client_addr(cl));
+
+	g_ptr_array_add(ae->clients, cl);
+	for (GList *l = ae->flows.head; l; l = l->next)
+		ask_client(cor, l->data, cl);
+}
+
+/* Drops cl's entry from wf (a client that is gone answers nothing), and
+ * decides wf if the others' answers now allow it. */
+static void forget_asked(struct nuauth_correlator *cor, struct waiting_flow *wf,
+			 struct nuauth_client *cl)
+{
+	for (guint i = 0; i < wf->asked->len; i++) {
+		struct asked *a = &g_array_index(wf->asked, struct asked, i);
+
+		if (a->client != cl)
+			continue;
+		if (a->answer == ANSWER_NONE)
+			wf->unanswered--;
+		asked_clear(cor, a);
+		g_array_remove_index(wf->asked, i);
+		settle(cor, wf);
+		return;
+	}
+}
+
+void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl)
+{
+	struct addr_entry *ae = g_hash_table_lookup(cor->by_addr, nuauth_client_addr(cl));
+
+	if (cor->foreign) {
+		/* Rare (user_check_ip_equality=0): it may have claimed a flow
+		 * of another address. */
+		GHashTableIter it;
+		struct waiting_flow *wf;
+		GPtrArray *flows = g_ptr_array_new();
+
+		g_hash_table_iter_init(&it, cor->waiting);
+		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&wf))
+			if (find_asked(wf, cl))
+				g_ptr_array_add(flows, wf);
+		/* settle() may free any of them, so one look-up each */
+		for (guint i = 0; i < flows->len; i++) {
+			wf = g_ptr_array_index(flows, i);
+			if (g_hash_table_lookup(cor->waiting, &wf->flow) == wf)
+				forget_asked(cor, wf, cl);
+		}
+		g_ptr_array_free(flows, TRUE);
+		ae = g_hash_table_lookup(cor->by_addr, nuauth_client_addr(cl));
+	}
+	if (!ae || !g_ptr_array_remove_fast(ae->clients, cl))
+		return;		/* never logged in */
+	/* settle() frees only the flow it decides, and ae only with the
+	 * last flow (ae has no client left to keep it). */
+	for (GList *l = ae->flows.head, *next; l; l = next) {
+		bool last = l->next == NULL;
+
+		next = l->next;
+		forget_asked(cor, l->data, cl);
+		if (last)
+			break;
+	}
+	if (g_hash_table_lookup(cor->by_addr, nuauth_client_addr(cl)) == ae)
+		addr_release(cor, ae);
 }
 
 static gboolean on_tick(gpointer data)
@@ -343,20 +518,36 @@ static gboolean on_tick(gpointer data)
 	struct nuauth_correlator *cor = data;
 	gint64 now = g_get_monotonic_time();
 	gint64 timeout = (gint64)cor->srv->cfg.packet_timeout * G_USEC_PER_SEC;
-	GHashTableIter it;
-	struct announcement *a;
 	char flow_text[NU_FLOW_STRLEN];
 
 	/* Every packet waits as long (the timeout of now, also after a reload
 	 * changed it), so the oldest are at the head. */
 	while (cor->order.head) {
 		struct waiting_packet *p = cor->order.head->data;
+		struct waiting_flow *wf = p->wf;
+		const char *claimer = NULL;
 
 		if (p->arrived + timeout > now)
 			break;
-		log_info("%s: no user claimed it in %u s",
-			 nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text)),
-			 cor->srv->cfg.packet_timeout);
+		for (guint i = 0; i < wf->asked->len; i++) {
+			struct asked *a = &g_array_index(wf->asked, struct asked, i);
+
+			if (a->answer == ANSWER_MINE)
+				claimer = nuauth_client_user(a->client)->name;
+		}
+		nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text));
+		if (claimer)
+			log_info("%s: not decided in %u s: user %s claimed it, %u of %u asked "
+				 "client(s) did not answer", flow_text,
+				 cor->srv->cfg.packet_timeout, claimer, wf->unanswered,
+				 wf->asked->len);
+		else if (wf->unanswered)
+			log_info("%s: no user claimed it in %u s (%u of %u asked client(s) did "
+				 "not answer)", flow_text, cor->srv->cfg.packet_timeout,
+				 wf->unanswered, wf->asked->len);
+		else
+			log_info("%s: no user claimed it in %u s", flow_text,
+				 cor->srv->cfg.packet_timeout);
 		cor->srv->stats.timeouts++;
 		nuauth_gateway_send_decision(p->gw, p->ask.packet_id,
 					     cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
@@ -364,10 +555,6 @@ static gboolean on_tick(gpointer data)
 					     false, 0, 0);
 		packet_forget(cor, p);
 	}
-	g_hash_table_iter_init(&it, cor->announced);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
-		if (a->expires <= now)
-			g_hash_table_iter_remove(&it);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -377,8 +564,7 @@ struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv)
 
 	cor->srv = srv;
 	cor->waiting = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, waiting_flow_free);
-	cor->announced = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, announcement_free);
-	cor->per_client = g_hash_table_new(g_direct_hash, g_direct_equal);
+	cor->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, addr_entry_free);
 	g_queue_init(&cor->order);
 	cor->tick = g_timeout_add(TICK_MS, on_tick, cor);
 	return cor;
@@ -392,8 +578,7 @@ void nuauth_correlator_free(struct nuauth_correlator *cor)
 	while (cor->order.head)
 		packet_forget(cor, cor->order.head->data);
 	g_hash_table_destroy(cor->waiting);
-	g_hash_table_destroy(cor->announced);
-	g_hash_table_destroy(cor->per_client);
+	g_hash_table_destroy(cor->by_addr);
 	g_free(cor);
 }
 
@@ -415,15 +600,4 @@ void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor)
 {
 	return cor->order.length;
-}
-
-void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl)
-{
-	GHashTableIter it;
-	struct announcement *a;
-
-	g_hash_table_iter_init(&it, cor->announced);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&a))
-		if (a->client == cl)
-			g_hash_table_iter_remove(&it);
 }

@@ -51,7 +51,6 @@ struct nuauth_config {
 	char *tls_crl;
 	unsigned packet_timeout;	/* seconds */
 	int prio_to_nok;		/* 0 any accept wins, 1 any drop wins, 2 first match */
-	bool push_to_client;
 	bool user_check_ip_equality;
 	bool reject_authenticated_drop;	/* a known user's drop is answered as reject */
 	bool reject_after_timeout;	/* an unclaimed packet is rejected, not dropped */
@@ -165,6 +164,9 @@ struct nuauth_stats {
 	uint64_t timeouts;		/* of which: no user claimed the packet */
 	uint64_t logins_ok, logins_failed;
 	uint64_t pushes;		/* PUSH messages sent to clients */
+	uint64_t announces_unmatched;	/* claims of a flow no packet waited for:
+					 * dropped, never stored (correlate.c) */
+	uint64_t claim_conflicts;	/* flows two users claimed: dropped */
 	/* Decisions per second of monotonic time, for the recent rate. */
 	gint64 rate_second[NUAUTH_RATE_SECONDS + 1];
 	uint32_t rate_count[NUAUTH_RATE_SECONDS + 1];
@@ -354,9 +356,14 @@ void nuauth_correlator_free(struct nuauth_correlator *cor);
 /* A packet from a gateway to decide. */
 void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
 			     const struct nu_packet_ask *ask);
-/* A connection a logged-in client announced. */
+/* A logged-in client's answer about a flow: a claim (a CONN of ANNOUNCE),
+ * or not_mine (NOT_MINE: only conn->flow is read).  A claim for a flow no
+ * packet waits for is counted and forgotten. */
 void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
-			       const struct nu_announce_conn *conn);
+			       const struct nu_announce_conn *conn, bool not_mine);
+/* A client logged in: it is asked about the flows that wait from its
+ * address, and about every later one. */
+void nuauth_correlate_client_ready(struct nuauth_correlator *cor, struct nuauth_client *cl);
 /* Forget everything tied to a link that is closing. */
 void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw);
 void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl);

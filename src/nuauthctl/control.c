@@ -285,6 +285,8 @@ static void print_stats(const struct json *doc)
 		{ "rejected", "decisions rejected" }, { "timeouts", "of which timeouts" },
 		{ "pending", "packets pending" }, { "logins_ok", "logins ok" },
 		{ "logins_failed", "logins failed" }, { "pushes", "push requests" },
+		{ "announces_unmatched", "claims unmatched" },
+		{ "claim_conflicts", "claim conflicts" },
 		{ "decisions_per_second", "decisions/s (10 s)" }, { "sessions", "sessions" },
 		{ "firewalls", "firewalls" },
 	};

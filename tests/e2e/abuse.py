@@ -28,6 +28,16 @@
                                    prints "step i=ITERATIONS s=SALT" when
                                    nuauth answers with its challenge, or
                                    "result CODE: TEXT" when it refuses at once
+    abuse.py claimer USER PASSWORD SADDR LO HI DADDR DPORT ANSWER
+                                   a hostile desktop user: logs in, then every
+                                   0.5 s announces every TCP flow SADDR:LO..HI
+                                   -> DADDR:DPORT (before any packet exists),
+                                   and answers each PUSH with ANSWER: "claim"
+                                   (a CONN for the flow, whatever it is),
+                                   "notmine" (NOT_MINE) or "silent" (nothing);
+                                   prints "logged in", then "push FLOW" per
+                                   PUSH; on SIGTERM sends LOGOUT, prints
+                                   "logged out" and exits
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
@@ -287,6 +297,94 @@ def scramfirst(user):
     s.close()
 
 
+ATTR_NOT_MINE = 40
+
+
+def flow4(saddr, sport, daddr, dport):
+    return bytes([4, 6]) + struct.pack(">HH", sport, dport) + socket.inet_aton(saddr) \
+        + socket.inet_aton(daddr)
+
+
+def flow_text(value):
+    if len(value) != 14:
+        return value.hex()
+    sport, dport = struct.unpack(">HH", value[2:6])
+    return "%s:%d->%s:%d" % (socket.inet_ntoa(value[6:10]), sport,
+                             socket.inet_ntoa(value[10:14]), dport)
+
+
+def claimer(user, password, saddr, lo, hi, daddr, dport, answer):
+    import select
+    import signal
+    s = connect()
+    if not login(s, user, password):
+        print("login failed", flush=True)
+        sys.exit(1)
+    # CONN attributes of every flow of the range, in ANNOUNCEs that fit
+    # 16384 bytes (22 bytes each).
+    conns = [attr(16, attr(6, flow4(saddr, p, daddr, dport))) for p in range(lo, hi + 1)]
+    batches = [msg(48, b"".join(conns[i:i + 700])) for i in range(0, len(conns), 700)]
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    print("logged in", flush=True)
+    buf = b""
+    next_round = 0.0
+    s.setblocking(False)
+    while not stop:
+        now = time.monotonic()
+        if now >= next_round:
+            for b in batches:
+                s.setblocking(True)
+                s.sendall(b)
+                s.setblocking(False)
+            next_round = now + 0.5
+        if not s.pending():     # bytes TLS already decrypted come first
+            try:
+                ready = select.select([s], [], [], max(0.0, next_round - time.monotonic()))
+            except InterruptedError:
+                continue
+            if not ready[0]:
+                continue
+        try:
+            chunk = s.recv(65536)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            continue
+        if not chunk:
+            print("closed by nuauth", flush=True)
+            sys.exit(1)
+        buf += chunk
+        while len(buf) >= 8:
+            _, kind, length, _ = struct.unpack(">BBHI", buf[:8])
+            if len(buf) < length:
+                break
+            body, buf = buf[8:length], buf[length:]
+            if kind != 49:          # PUSH
+                continue
+            value = attrs(body).get(6)
+            if value is None:
+                continue
+            print("push", flow_text(value), flush=True)
+            reply = None
+            if answer == "claim":
+                reply = msg(48, attr(16, attr(6, value)))
+            elif answer == "notmine":
+                reply = msg(48, attr(ATTR_NOT_MINE, value))
+            if reply:
+                s.setblocking(True)
+                s.sendall(reply)
+                s.setblocking(False)
+    s.setblocking(True)
+    s.sendall(msg(36))              # LOGOUT
+    print("logged out", flush=True)
+    try:
+        s.settimeout(5)
+        while s.recv(65536):
+            pass
+    except (OSError, socket.timeout):
+        pass
+    s.close()
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -308,6 +406,9 @@ elif cmd == "nocert":
     nocert()
 elif cmd == "scramfirst":
     scramfirst(sys.argv[2].encode())
+elif cmd == "claimer":
+    claimer(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4], int(sys.argv[5]),
+            int(sys.argv[6]), sys.argv[7], int(sys.argv[8]), sys.argv[9])
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:

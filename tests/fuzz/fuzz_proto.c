@@ -354,8 +354,10 @@ static void check_client_info(const uint8_t *msg, size_t len)
 	g_free(again);
 }
 
-/* Walks every connection, re-encodes them in a new ANNOUNCE (each must fit:
- * the copy is never longer than the original), then walks both together. */
+/* Walks every item (claimed connections and NOT_MINE flows), re-encodes
+ * them in a new ANNOUNCE (each must fit: the copy is never longer than the
+ * original), then walks both together; nu_announce_next must see the claims
+ * alone. */
 static void check_announce(const uint8_t *msg, size_t len)
 {
 	static struct nu_announce_conn a, b;
@@ -365,38 +367,52 @@ static void check_announce(const uint8_t *msg, size_t len)
 	uint8_t *again;
 	size_t n;
 	int rc, rc2;
-	unsigned count = 0, i;
+	unsigned count = 0, claims = 0, i;
+	bool nm, nm2;
 
 	if (nu_announce_iter_init(&it, msg, len) != NU_PROTO_OK) {
 		FUZZ_CHECK(nu_announce_next(&it, &a) <= 0);
+		FUZZ_CHECK(nu_announce_next_item(&it, &a, &nm) <= 0);
 		return;
 	}
 	nu_announce_begin(&w, buf, sizeof(buf));
-	while ((rc = nu_announce_next(&it, &a)) == 1) {
+	while ((rc = nu_announce_next_item(&it, &a, &nm)) == 1) {
 		use_flow(&a.flow);
 		FUZZ_CHECK(STR_OK(a.app));
-		FUZZ_CHECK(nu_announce_add(&w, &a));
+		if (nm) {
+			FUZZ_CHECK(a.app[0] == 0 && !a.has_app_sha256);
+			FUZZ_CHECK(nu_announce_add_not_mine(&w, &a.flow));
+		} else {
+			FUZZ_CHECK(nu_announce_add(&w, &a));
+			claims++;
+		}
 		count++;
 	}
 	FUZZ_CHECK(rc == 0 || rc == -1);
 	if (rc == -1)
-		FUZZ_CHECK(nu_announce_next(&it, &a) == -1);
+		FUZZ_CHECK(nu_announce_next_item(&it, &a, &nm) == -1);
 	FUZZ_CHECK(nu_msg_finish(&w, &n) == NU_PROTO_OK && n <= len);
 	again = g_memdup2(buf, n);
 
 	FUZZ_CHECK(nu_announce_iter_init(&it, msg, len) == NU_PROTO_OK);
 	FUZZ_CHECK(nu_announce_iter_init(&it2, again, n) == NU_PROTO_OK);
 	for (i = 0; i < count; i++) {
-		FUZZ_CHECK(nu_announce_next(&it, &a) == 1);
-		FUZZ_CHECK(nu_announce_next(&it2, &b) == 1);
+		FUZZ_CHECK(nu_announce_next_item(&it, &a, &nm) == 1);
+		FUZZ_CHECK(nu_announce_next_item(&it2, &b, &nm2) == 1);
+		FUZZ_CHECK(nm == nm2);
 		FUZZ_CHECK(nu_flow_equal(&a.flow, &b.flow) && strcmp(a.app, b.app) == 0);
 		FUZZ_CHECK(a.has_app_sha256 == b.has_app_sha256);
 		FUZZ_CHECK(memcmp(a.app_sha256, b.app_sha256, NU_SHA256_LEN) == 0);
 		if (!a.has_app_sha256)
 			FUZZ_CHECK(a.app_sha256[0] == 0 && a.app_sha256[NU_SHA256_LEN - 1] == 0);
 	}
-	rc2 = nu_announce_next(&it2, &b);
+	rc2 = nu_announce_next_item(&it2, &b, &nm2);
 	FUZZ_CHECK(rc2 == 0);
+	/* the claims alone, in the copy */
+	FUZZ_CHECK(nu_announce_iter_init(&it2, again, n) == NU_PROTO_OK);
+	for (i = 0; i < claims; i++)
+		FUZZ_CHECK(nu_announce_next(&it2, &b) == 1);
+	FUZZ_CHECK(nu_announce_next(&it2, &b) == 0);
 	g_free(again);
 }
 

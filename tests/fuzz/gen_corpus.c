@@ -158,6 +158,20 @@ static void gen_proto(void)
 	ok(nu_msg_finish(&w, &n), "announce");
 	put("proto", "announce-sha256", buf, n);
 
+	/* the answer to three PUSHes: not mine, mine, not mine (IPv6) */
+	nu_announce_begin(&w, buf, sizeof(buf));
+	f = flow(IPPROTO_TCP, "10.201.0.2", 40000, "10.202.0.2", 7006);
+	nu_announce_add_not_mine(&w, &f);
+	memset(&conn, 0, sizeof(conn));
+	conn.flow = flow(IPPROTO_TCP, "10.201.0.2", 40001, "10.202.0.2", 7006);
+	nu_announce_add(&w, &conn);
+	f = flow(IPPROTO_UDP, "2001:db8::1", 5353, "2001:db8::2", 53);
+	nu_announce_add_not_mine(&w, &f);
+	ok(nu_msg_finish(&w, &n), "announce");
+	put("proto", "announce-not-mine", buf, n);
+	memcpy(stream + s, buf, n);
+	s += n;
+
 	ok(nu_needs_encode(buf, sizeof(buf), NU_NEEDS_APP | NU_NEEDS_APP_SHA256, &n), "needs");
 	put("proto", "needs", buf, n);
 	memcpy(stream + s, buf, n);

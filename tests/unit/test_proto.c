@@ -991,6 +991,85 @@ static void test_announce_nested(void)
 	CHECK(nu_announce_iter_init(&it, m, n) == NU_PROTO_BAD_ATTR);
 }
 
+/* NOT_MINE: a client's "none of my user's sockets" for a pushed flow, in
+ * the same ANNOUNCE as its claims, in order. */
+static void test_announce_not_mine(void)
+{
+	static uint8_t big[BUFSZ];
+	uint8_t m[256];
+	struct nu_msg_writer w;
+	struct nu_announce_conn c, got;
+	struct nu_announce_iter it;
+	struct nu_flow f4 = flow4(IPPROTO_TCP, 40001, 7006), f6 = flow6(IPPROTO_UDP, 5353, 53);
+	bool nm = true;
+	size_t len, n;
+	int added = 0, seen = 0, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.flow = flow4(IPPROTO_TCP, 40000, 80);
+	strcpy(c.app, "/usr/bin/curl");
+	nu_announce_begin(&w, big, sizeof(big));
+	CHECK(nu_announce_add_not_mine(&w, &f4));
+	CHECK(nu_announce_add(&w, &c));
+	CHECK(nu_announce_add_not_mine(&w, &f6));
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(len == 8 + (4 + 14) + (4 + 4 + 14 + 4 + 13) + (4 + 38));
+	/* every item, in order */
+	CHECK(nu_announce_iter_init(&it, big, len) == NU_PROTO_OK);
+	CHECK(nu_announce_next_item(&it, &got, &nm) == 1 && nm && nu_flow_equal(&got.flow, &f4));
+	CHECK(got.app[0] == '\0' && !got.has_app_sha256);
+	CHECK(nu_announce_next_item(&it, &got, &nm) == 1 && !nm &&
+	      nu_flow_equal(&got.flow, &c.flow) && strcmp(got.app, "/usr/bin/curl") == 0);
+	CHECK(nu_announce_next_item(&it, &got, &nm) == 1 && nm && nu_flow_equal(&got.flow, &f6));
+	CHECK(nu_announce_next_item(&it, &got, &nm) == 0);
+	/* nu_announce_next gives the claims only */
+	CHECK(nu_announce_iter_init(&it, big, len) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == 1 && nu_flow_equal(&got.flow, &c.flow));
+	CHECK(nu_announce_next(&it, &got) == 0);
+	/* every truncation of the message is refused, never read past */
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *copy = dup_exact(big, cut);
+
+		CHECK(nu_announce_iter_init(&it, cut ? copy : NULL, cut) != NU_PROTO_OK);
+		g_free(copy);
+	}
+
+	/* a bad family is refused, nothing written; the cap rolls back */
+	nu_announce_begin(&w, big, sizeof(big));
+	f4.family = 99;
+	CHECK(!nu_announce_add_not_mine(&w, &f4) && w.len == 8 && !w.overflow);
+	f4.family = AF_INET;
+	nu_announce_begin(&w, m, 8 + 17);
+	CHECK(!nu_announce_add_not_mine(&w, &f4) && w.len == 8 && !w.overflow);
+	nu_announce_begin(&w, big, sizeof(big));
+	while (nu_announce_add_not_mine(&w, &f6))
+		added++;
+	CHECK(!w.overflow && w.len <= NU_MSG_MAX_LEN);
+	CHECK(added == (NU_MSG_MAX_LEN - 8) / (4 + 38));
+	CHECK(nu_msg_finish(&w, &len) == NU_PROTO_OK);
+	CHECK(nu_announce_iter_init(&it, big, len) == NU_PROTO_OK);
+	while ((rc = nu_announce_next_item(&it, &got, &nm)) == 1 && nm)
+		seen++;
+	CHECK(rc == 0 && seen == added);
+
+	/* a NOT_MINE of the wrong size, or with a bad family: malformed, for
+	 * both iterators, and malformed from then on */
+	n = build(m, NU_MSG_ANNOUNCE, ATTRS(0, 40, 0, 13, 4, 6, 0x9c, 0x40, 0, 80,
+					    10, 0, 0, 1, 10, 0, 0));
+	CHECK(nu_announce_iter_init(&it, m, n) == NU_PROTO_OK);
+	CHECK(nu_announce_next_item(&it, &got, &nm) == -1);
+	CHECK(nu_announce_next_item(&it, &got, &nm) == -1);
+	n = build(m, NU_MSG_ANNOUNCE, ATTRS(0, 40, 0, 14, 5, 6, 0x9c, 0x40, 0, 80,
+					    10, 0, 0, 1, 10, 0, 0, 2));
+	CHECK(nu_announce_iter_init(&it, m, n) == NU_PROTO_OK);
+	CHECK(nu_announce_next(&it, &got) == -1);
+	/* one running past the message */
+	n = build(m, NU_MSG_ANNOUNCE, ATTRS(0, 40, 0, 38, 4, 6, 0x9c, 0x40, 0, 80,
+					    10, 0, 0, 1, 10, 0, 0, 2));
+	CHECK(nu_announce_iter_init(&it, m, n) == NU_PROTO_OK);
+	CHECK(nu_announce_next_item(&it, &got, &nm) == -1);
+}
+
 /* ---- Randomized mutations ---------------------------------------------------- */
 
 static void test_fuzz(void)
@@ -1439,6 +1518,7 @@ int main(void)
 	test_attr_rules();
 	test_announce_rollback();
 	test_announce_nested();
+	test_announce_not_mine();
 	test_fuzz();
 	test_connection_messages();
 	test_notice();
