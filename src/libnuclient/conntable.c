@@ -866,6 +866,35 @@ static int diag_lookup_one(int fd, const struct nu_flow *flow, unsigned int flag
 	}
 }
 
+static const char *sock_state_name(uint8_t proto, unsigned int state)
+{
+	static const char *const tcp[] = {
+		[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+		[TCP_SYN_RECV] = "SYN_RECV", [TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_FIN_WAIT2] = "FIN_WAIT2", [TCP_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CLOSE] = "CLOSE", [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
+		[TCP_CLOSING] = "CLOSING",
+	};
+
+	if (proto == IPPROTO_UDP)
+		return state == TCP_ESTABLISHED ? "connected" :
+		       state == TCP_CLOSE ? "unconnected" : "unknown";
+	return state < G_N_ELEMENTS(tcp) && tcp[state] ? tcp[state] : "unknown";
+}
+
+/* Why the socket the kernel found for flow does not prove it (debug). */
+static void log_refused(const struct nu_flow *flow, const struct sock_view *s)
+{
+	char flow_text[NU_FLOW_STRLEN], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	log_debug("not claimed: %s: the kernel's socket for it is %s, uid %u, %s:%u -> %s:%u",
+		  nu_flow_format(flow, flow_text, sizeof(flow_text)),
+		  sock_state_name(flow->proto, s->state), s->uid,
+		  nu_addr_format(&s->src, src, sizeof(src)), s->sport,
+		  nu_addr_format(&s->dst, dst, sizeof(dst)), s->dport);
+}
+
 /* The exact look-up through sock_diag: 1 with *out, 0, -1 with errno. */
 static int diag_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned int flags,
 		       struct nu_local_conn *out)
@@ -881,8 +910,12 @@ static int diag_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned i
 
 		if (r < 0)
 			return -1;
-		if (r == 0 || !sock_from_diag(&s, &m) || !sock_claims(&s, flow, uid, flags))
+		if (r == 0 || !sock_from_diag(&s, &m))
 			continue;
+		if (!sock_claims(&s, flow, uid, flags)) {
+			log_refused(flow, &s);
+			continue;
+		}
 		memset(out, 0, sizeof(*out));
 		out->flow = *flow;
 		out->inode = s.inode;
