@@ -532,26 +532,24 @@ static void sock_from_proc(struct sock_view *s, int family, const struct proc_en
 static int proc_each(const char *file, int family,
 		     bool (*fn)(const struct sock_view *s, void *ctx), void *ctx)
 {
-	char line[PROC_LINE_MAX];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	FILE *fp = fopen(file, "re");
 
 	if (fp == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((n = getline(&line, &cap, fp)) >= 0) {
 		struct proc_entry e;
 		struct sock_view s;
 
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			/* Overlong line: skip the rest of it. */
-			int c;
-
-			while ((c = fgetc(fp)) != EOF && c != '\n')
-				;
-			continue;
-		}
-		if (!proc_parse_line(line, family, &e)) {
+		/* An overlong line, or one with a NUL inside, is no line of
+		 * the kernel's: skipped whole. */
+		if ((size_t)n >= PROC_LINE_MAX || memchr(line, '\0', (size_t)n) != NULL ||
+		    !proc_parse_line(line, family, &e)) {
 			/* the header line is expected; anything else is garbled */
-			if (strstr(line, "local_address") == NULL && !logged_garbled_proc) {
+			if ((size_t)n < PROC_LINE_MAX && strstr(line, "local_address") == NULL &&
+			    !logged_garbled_proc) {
 				logged_garbled_proc = true;
 				log_warnx("%s: unreadable line skipped (logged once): %.80s",
 					  file, line);
@@ -562,6 +560,7 @@ static int proc_each(const char *file, int family,
 		if (fn(&s, ctx))
 			break;
 	}
+	free(line);
 	if (ferror(fp)) {
 		int saved = errno;
 
