@@ -56,37 +56,6 @@ static void conn_map_v4(struct in6_addr *dst, const void *v4_be)
 	nu_addr_from_v4(dst, v4);
 }
 
-/* Fills conn from raw addresses: 4 bytes each for AF_INET, 16 for AF_INET6
- * (a v4-mapped IPv6 address is reported as AF_INET). */
-static void conn_fill_proto(struct nu_local_conn *conn, int family, uint8_t proto,
-			    const void *saddr, const void *daddr,
-			    uint16_t sport, uint16_t dport, uint64_t inode)
-{
-	memset(conn, 0, sizeof(*conn));
-	conn->flow.proto = proto;
-	conn->flow.sport = sport;
-	conn->flow.dport = dport;
-	if (family == AF_INET) {
-		conn->flow.family = AF_INET;
-		conn_map_v4(&conn->flow.saddr, saddr);
-		conn_map_v4(&conn->flow.daddr, daddr);
-	} else {
-		memcpy(&conn->flow.saddr, saddr, sizeof(conn->flow.saddr));
-		memcpy(&conn->flow.daddr, daddr, sizeof(conn->flow.daddr));
-		conn->flow.family = nu_addr_is_v4(&conn->flow.daddr, NULL) ?
-				    AF_INET : AF_INET6;
-	}
-	conn->inode = inode;
-}
-
-G_GNUC_UNUSED
-static void conn_fill(struct nu_local_conn *conn, int family,
-		      const void *saddr, const void *daddr,
-		      uint16_t sport, uint16_t dport, uint64_t inode)
-{
-	conn_fill_proto(conn, family, IPPROTO_TCP, saddr, daddr, sport, dport, inode);
-}
-
 /* One socket as the kernel describes it (a sock_diag answer, a /proc/net
  * line), its addresses in the unified form of struct nu_flow. */
 struct sock_view {
@@ -172,6 +141,24 @@ static void conn_from_sock(struct nu_local_conn *conn, uint8_t proto, const stru
 	conn->flow.saddr = s->src;
 	conn->flow.daddr = s->dst;
 	conn->inode = s->inode;
+}
+
+/* conn from raw addresses (4 bytes each for AF_INET, 16 for AF_INET6), as
+ * TCP: what tests/fuzz/fuzz_proc_tcp makes of a parsed line. */
+G_GNUC_UNUSED
+static void conn_fill(struct nu_local_conn *conn, int family,
+		      const void *saddr, const void *daddr,
+		      uint16_t sport, uint16_t dport, uint64_t inode)
+{
+	struct sock_view s;
+
+	memset(&s, 0, sizeof(s));
+	addr_from_raw(&s.src, family, saddr);
+	addr_from_raw(&s.dst, family, daddr);
+	s.sport = sport;
+	s.dport = dport;
+	s.inode = inode;
+	conn_from_sock(conn, IPPROTO_TCP, &s);
 }
 
 /* What a scan keeps: the protocol, the states (bit 1 << TCP_*), the owner;
