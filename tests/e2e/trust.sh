@@ -133,19 +133,24 @@ forge() {
 # reaches the server, no conntrack entry carries alice's mark, and (WHY)
 # alice's client says why her socket does not prove it.
 forged_refused() {
-	local name=$1 flow n marks got why=${6:-}
+	local name=$1 flow decided n marks got why=${6:-}
 	shift
 	flow=$(flow_text "$@")
-	n=$(grep -cF "$flow: no user claimed it" "$LAB_DIR/nuauth.log")
+	# nuauth's decision on it: a time-out, or (the failure) an acceptance
+	decided="$(literal "$flow")\(: no user claimed it\| accepted\)"
+	n=$(grep -c "$decided" "$LAB_DIR/nuauth.log")
 	forge "$@"
-	if ! lab_wait_log nuauth "$(literal "$flow"): no user claimed it" 10 $((n + 1)) 2>/dev/null; then
-		fail "$name" "nuauth did not time it out:" "$(grep -F "$flow" "$LAB_DIR/nuauth.log")"
+	if ! lab_wait_log nuauth "$decided" 10 $((n + 1)) 2>/dev/null; then
+		fail "$name" "nuauth did not decide on it:" "$(grep -F "$flow" "$LAB_DIR/nuauth.log")"
 		return
 	fi
 	marks=$(ct_marks "$@")
 	got=$(arrived "$1" "$2" "$3")
 	if grep -F "$flow " "$LAB_DIR/nuauth.log" | grep -q "accepted"; then
-		fail "$name" "nuauth accepted it:" "$(grep -F "$flow " "$LAB_DIR/nuauth.log")"
+		fail "$name" "nuauth accepted it:" "$(grep -F "$flow " "$LAB_DIR/nuauth.log")" \
+			"at the server: ${got:-?} packet(s); conntrack marks: $(echo $marks)"
+	elif ! grep -qF "$flow: no user claimed it" "$LAB_DIR/nuauth.log"; then
+		fail "$name" "nuauth did not time it out:" "$(grep -F "$flow" "$LAB_DIR/nuauth.log")"
 	elif [ "${got:-x}" != 0 ]; then
 		fail "$name" "the server received ${got:-?} packet(s) of it"
 	elif grep -qx "$ALICE_MARK" <<<"$marks"; then
