@@ -186,13 +186,14 @@ her_traffic() {
 	fi
 }
 
-# alice_login NAME [OPTION...]: her client on both families, as her uid;
-# its log is $LAB_DIR/$CLIENT.log.
+# alice_login NAME [OPTION...]: her client on both families, as her uid,
+# with her home (and its ~/.nufw/nuclient.conf when there is one); its log
+# is $LAB_DIR/$CLIENT.log.
 alice_login() {
 	local name=$1; shift
 	CLIENT=$name
-	lab_start_as "$name" "$NS_C" $ALICE_UID "$NUTCPC" -H "10.201.0.1,$V6_GW" -U alice \
-		-P alicepw -A "$LAB_DIR/pki/cacert.pem" -N -F -d -vv "$@"
+	lab_start_as "$name" "$NS_C" $ALICE_UID env HOME="$ALICE_HOME" "$NUTCPC" \
+		-H "10.201.0.1,$V6_GW" -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -N -d -vv "$@"
 	ALICE_PID=$LAB_PID
 	lab_wait_log "$name" "logged in: .*(IPv4) up, .*(IPv6) up"
 }
@@ -229,9 +230,10 @@ forged_claimed() {
 	fi
 }
 
+WARNING="udp_unconnected is on: an unconnected UDP socket of yours claims"
+
 test_udp_unconnected() {
-	if grep -q "udp_unconnected is on: an unconnected UDP socket of yours claims" \
-		"$LAB_DIR/alice-udp.log"; then
+	if grep -q "$WARNING" "$LAB_DIR/$CLIENT.log"; then
 		pass "--udp-unconnected: the client warns that forged datagrams from a bound port are claimed"
 	else
 		fail "--udp-unconnected: the client warns that forged datagrams from a bound port are claimed"
@@ -241,6 +243,31 @@ test_udp_unconnected() {
 	forged_refused "--udp-unconnected: a SYN forged from her listening port 8000 is still not hers" \
 		4 tcp 8000 80 "LISTEN, uid $ALICE_UID"
 	her_traffic "with --udp-unconnected"
+}
+
+# The nuclient.conf key: a bad value names file:line; yes turns it on.
+test_udp_unconnected_conf() {
+	local conf=$ALICE_HOME/.nufw/nuclient.conf out status
+	mkdir -p "$ALICE_HOME/.nufw"
+	printf '# alice\nudp_unconnected=maybe\n' > "$conf"
+	chown -R $ALICE_UID:$ALICE_UID "$ALICE_HOME/.nufw"
+	out=$(lab_as "$NS_C" $ALICE_UID env HOME="$ALICE_HOME" timeout 15 "$NUTCPC" \
+		-H 10.201.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -N -d 2>&1)
+	status=$?
+	if [ $status -eq 2 ] && grep -qF "$conf:2: udp_unconnected: \`maybe' is not yes or no" <<<"$out"; then
+		pass "udp_unconnected=maybe in nuclient.conf stops the client with file:line"
+	else
+		fail "udp_unconnected=maybe in nuclient.conf stops the client with file:line" \
+			"status $status: $out"
+	fi
+	printf '# alice\nudp_unconnected=yes\n' > "$conf"
+	if alice_login alice-conf && grep -q "$WARNING" "$LAB_DIR/alice-conf.log"; then
+		pass "udp_unconnected=yes in nuclient.conf turns the option on (the client warns)"
+		forged_claimed "udp_unconnected=yes: the datagram forged from 5353 (IPv6) is claimed as hers" 6
+	else
+		fail "udp_unconnected=yes in nuclient.conf turns the option on (the client warns)"
+	fi
+	lab_stop "$ALICE_PID"
 }
 
 lab_netns
@@ -263,6 +290,8 @@ lab_wait_log listener "ready" || { fail "alice's TCP listener starts"; lab_finis
 lab_start_as bound "$NS_C" $ALICE_UID "$PY_USER" "$FORGE" hold-udp 5353
 lab_wait_log bound "ready" || { fail "alice's bound UDP socket starts"; lab_finish; exit 1; }
 
+ALICE_HOME=$LAB_DIR/home-alice
+mkdir -m 700 "$ALICE_HOME" && chown $ALICE_UID:$ALICE_UID "$ALICE_HOME"
 if alice_login alice; then
 	pass "alice logs in over IPv4 and IPv6"
 	test_forged
@@ -272,6 +301,8 @@ if alice_login alice; then
 	else
 		fail "alice logs in again with --udp-unconnected"
 	fi
+	lab_stop "$ALICE_PID"
+	test_udp_unconnected_conf
 else
 	fail "alice logs in over IPv4 and IPv6"
 fi
