@@ -184,6 +184,16 @@ her_traffic() {
 	else
 		fail "$1: alice's TCP connection and connected UDP over IPv6 pass with her mark" "$out"
 	fi
+	# an IPv6 socket speaking IPv4 (v4-mapped addresses), as dual-stack
+	# programs do
+	if out=$(lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 "::ffff:$V4_S" 80 3000) &&
+	   sport=${out##*:} && [ "$(ct_marks 4 tcp "$sport" 80)" = $ALICE_MARK ] &&
+	   out=$(lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp "::ffff:$V4_S" 5353 3000) &&
+	   sport=${out##*:} && [ "$(ct_marks 4 udp "$sport" 5353)" = $ALICE_MARK ]; then
+		pass "$1: the same from dual-stack IPv6 sockets to an IPv4 address"
+	else
+		fail "$1: the same from dual-stack IPv6 sockets to an IPv4 address" "$out"
+	fi
 }
 
 # alice_login NAME [OPTION...]: her client on both families, as her uid,
