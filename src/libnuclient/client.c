@@ -259,9 +259,33 @@ int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *v
 			break;
 		nc->opt.keepalive_s = value ? (unsigned)v : KEEPALIVE_DEFAULT_S;
 		return 0;
+	case NUCLIENT_OPT_UDP_UNCONNECTED:
+		if (value && !parse_uint(value, 0, 1, &v))
+			break;
+		nc->opt.udp_unconnected = value && v == 1;
+		return 0;
 	}
 	errno = EINVAL;
 	return -1;
+}
+
+/* A yes/no key (also 1/0): *out 1 or 0, -1 when absent.  False with *error
+ * ("file:line: key: ...") for any other value. */
+static bool conf_get_yes_no(struct nu_conf *conf, const char *key, int *out, GError **error)
+{
+	const char *v = nu_conf_get_str(conf, key, NULL);
+
+	*out = -1;
+	if (!v)
+		return true;
+	if (g_ascii_strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: %s: `%s' is not yes or no", nu_conf_where(conf, key), key, v);
+	return *out >= 0;
 }
 
 int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
@@ -280,6 +304,7 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 	GError *error = NULL;
 	struct nu_conf *conf;
 	long port, suppress;
+	int udp_unconnected;
 	char num[16];
 
 	if (access(path, F_OK) < 0 && errno == ENOENT)
@@ -288,7 +313,8 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 	if (!conf)
 		goto fail;
 	if (!nu_conf_get_int(conf, "nuauth_port", 0, 1, 65535, &port, &error) ||
-	    !nu_conf_get_int(conf, "nuauth_suppress_fqdn_verif", -1, 0, 1, &suppress, &error))
+	    !nu_conf_get_int(conf, "nuauth_suppress_fqdn_verif", -1, 0, 1, &suppress, &error) ||
+	    !conf_get_yes_no(conf, "udp_unconnected", &udp_unconnected, &error))
 		goto fail;
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *v = nu_conf_get_str(conf, keys[i].key, NULL);
@@ -302,6 +328,8 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 	}
 	if (suppress >= 0)
 		nc->opt.check_name = suppress == 0;
+	if (udp_unconnected >= 0)
+		nc->opt.udp_unconnected = udp_unconnected == 1;
 	nu_conf_warn_unused(conf);
 	nu_conf_free(conf);
 	return 0;
@@ -531,7 +559,9 @@ static gboolean on_push_idle(gpointer data)
 			add_not_mine(answers, p->link, &p->flow);	/* no socket (ICMP) */
 			continue;
 		}
-		r = nu_conntable_lookup(nc->diag_fd, &p->flow, nc->uid, &lc);
+		r = nu_conntable_lookup(nc->diag_fd, &p->flow, nc->uid,
+					nc->opt.udp_unconnected ? NU_CONNTABLE_UDP_UNCONNECTED : 0,
+					&lc);
 		if (r > 0)
 			add_claim(nc, answers, p->link, &lc);
 		else if (r == 0)
@@ -880,6 +910,9 @@ enum nuclient_status nuclient_login(struct nuclient *nc, char **err)
 		}
 		nc->opt.user = g_strdup(name);
 	}
+	if (nc->opt.udp_unconnected)
+		log_warnx("udp_unconnected is on: an unconnected UDP socket of yours claims "
+			  "every flow from its port, also datagrams others forge from it");
 	if (!nc->creds) {
 		nc->creds = nu_tls_creds_load(nc->opt.ca, nc->opt.cert, nc->opt.key, nc->opt.crl,
 					      &tls_err);

@@ -3,9 +3,17 @@
  * /proc/net/{tcp,udp}{,6}; one socket by its exact tuple; and the program
  * owning a socket, found through /proc/PID/fd.
  *
- * tests/fuzz includes this file (through src/nutcpc/conntable.c) and calls
- * conn_fill, diag_parse, proc_parse_line and proc_scan: their signatures
- * and TCP meaning stay as they are. */
+ * What proves a flow is the user's (sock_claims): a socket of the user's
+ * uid whose own four-tuple is the flow's, in SYN_SENT for TCP, connected
+ * (ESTABLISHED) for UDP.  Whatever the kernel answers is checked against
+ * that, field by field: its exact look-up falls back to listeners (TCP) and
+ * to unconnected sockets (UDP), and answers with them.  An unconnected UDP
+ * socket proves its port only, which anyone on the LAN can forge: it counts
+ * only with NU_CONNTABLE_UDP_UNCONNECTED.
+ *
+ * tests/fuzz and tests/unit include this file (the fuzzers through
+ * src/nutcpc/conntable.c) and call conn_fill, diag_parse, diag_parse_one,
+ * sock_claims, proc_parse_line, proc_scan and proc_lookup_in. */
 #include "config.h"
 #include "conntable.h"
 #include "log.h"
@@ -48,43 +56,124 @@ static void conn_map_v4(struct in6_addr *dst, const void *v4_be)
 	nu_addr_from_v4(dst, v4);
 }
 
-/* Fills conn from raw addresses: 4 bytes each for AF_INET, 16 for AF_INET6
- * (a v4-mapped IPv6 address is reported as AF_INET). */
-static void conn_fill_proto(struct nu_local_conn *conn, int family, uint8_t proto,
-			    const void *saddr, const void *daddr,
-			    uint16_t sport, uint16_t dport, uint64_t inode)
+/* One socket as the kernel describes it (a sock_diag answer, a /proc/net
+ * line), its addresses in the unified form of struct nu_flow. */
+struct sock_view {
+	struct in6_addr src, dst;	/* local, remote (:: or 0.0.0.0: none) */
+	uint16_t sport, dport;		/* host order; dport 0: no remote */
+	unsigned int state;		/* TCP_*; UDP: ESTABLISHED connected, CLOSE not */
+	uint32_t uid;
+	uint64_t inode;
+};
+
+static void addr_from_raw(struct in6_addr *dst, int family, const void *raw)
 {
-	memset(conn, 0, sizeof(*conn));
-	conn->flow.proto = proto;
-	conn->flow.sport = sport;
-	conn->flow.dport = dport;
-	if (family == AF_INET) {
-		conn->flow.family = AF_INET;
-		conn_map_v4(&conn->flow.saddr, saddr);
-		conn_map_v4(&conn->flow.daddr, daddr);
-	} else {
-		memcpy(&conn->flow.saddr, saddr, sizeof(conn->flow.saddr));
-		memcpy(&conn->flow.daddr, daddr, sizeof(conn->flow.daddr));
-		conn->flow.family = nu_addr_is_v4(&conn->flow.daddr, NULL) ?
-				    AF_INET : AF_INET6;
-	}
-	conn->inode = inode;
+	if (family == AF_INET)
+		conn_map_v4(dst, raw);
+	else
+		memcpy(dst, raw, sizeof(*dst));
 }
 
+/* :: or (v4-mapped) 0.0.0.0 */
+static bool addr_is_any(const struct in6_addr *a)
+{
+	uint32_t v4;
+
+	return IN6_IS_ADDR_UNSPECIFIED(a) || (nu_addr_is_v4(a, &v4) && v4 == 0);
+}
+
+/* A socket with both ends: a local port, a remote address and port. */
+static bool sock_has_peer(const struct sock_view *s)
+{
+	return s->sport != 0 && s->dport != 0 && !addr_is_any(&s->dst);
+}
+
+/* An unbound local address (::, or 0.0.0.0 for an IPv4 flow) or the flow's
+ * own source. */
+static bool sock_local_serves(const struct sock_view *s, const struct nu_flow *flow)
+{
+	uint32_t v4;
+
+	if (IN6_ARE_ADDR_EQUAL(&s->src, &flow->saddr) || IN6_IS_ADDR_UNSPECIFIED(&s->src))
+		return true;
+	return nu_addr_is_v4(&s->src, &v4) && v4 == 0 && nu_addr_is_v4(&flow->saddr, NULL);
+}
+
+/* The proof: true when socket s shows that flow is uid's.  TCP: s is in
+ * SYN_SENT with exactly flow's four-tuple.  UDP: s is connected with
+ * exactly flow's four-tuple; with NU_CONNTABLE_UDP_UNCONNECTED also an
+ * unconnected socket bound to flow's source port (and address, or none).
+ * A listener, any other state, another uid's socket, one address or port
+ * off: no. */
+static bool sock_claims(const struct sock_view *s, const struct nu_flow *flow, uid_t uid,
+			unsigned int flags)
+{
+	if (s->uid != (uint32_t)uid || flow->sport == 0 || s->sport != flow->sport)
+		return false;
+	switch (flow->proto) {
+	case IPPROTO_TCP:
+		if (s->state != TCP_SYN_SENT)
+			return false;
+		break;
+	case IPPROTO_UDP:
+		if (s->state == TCP_CLOSE && (flags & NU_CONNTABLE_UDP_UNCONNECTED))
+			return s->dport == 0 && addr_is_any(&s->dst) && flow->dport != 0 &&
+			       !addr_is_any(&flow->daddr) && sock_local_serves(s, flow);
+		if (s->state != TCP_ESTABLISHED)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	return sock_has_peer(s) && s->dport == flow->dport &&
+	       IN6_ARE_ADDR_EQUAL(&s->src, &flow->saddr) &&
+	       IN6_ARE_ADDR_EQUAL(&s->dst, &flow->daddr);
+}
+
+/* conn from socket s of protocol proto (the flow it is opening). */
+static void conn_from_sock(struct nu_local_conn *conn, uint8_t proto, const struct sock_view *s)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->flow.family = nu_addr_is_v4(&s->dst, NULL) ? AF_INET : AF_INET6;
+	conn->flow.proto = proto;
+	conn->flow.sport = s->sport;
+	conn->flow.dport = s->dport;
+	conn->flow.saddr = s->src;
+	conn->flow.daddr = s->dst;
+	conn->inode = s->inode;
+}
+
+/* conn from raw addresses (4 bytes each for AF_INET, 16 for AF_INET6), as
+ * TCP: what tests/fuzz/fuzz_proc_tcp makes of a parsed line. */
 G_GNUC_UNUSED
 static void conn_fill(struct nu_local_conn *conn, int family,
 		      const void *saddr, const void *daddr,
 		      uint16_t sport, uint16_t dport, uint64_t inode)
 {
-	conn_fill_proto(conn, family, IPPROTO_TCP, saddr, daddr, sport, dport, inode);
+	struct sock_view s;
+
+	memset(&s, 0, sizeof(s));
+	addr_from_raw(&s.src, family, saddr);
+	addr_from_raw(&s.dst, family, daddr);
+	s.sport = sport;
+	s.dport = dport;
+	s.inode = inode;
+	conn_from_sock(conn, IPPROTO_TCP, &s);
 }
 
-/* What a scan keeps: the protocol, the states (bit 1 << TCP_*), the owner. */
+/* What a scan keeps: the protocol, the states (bit 1 << TCP_*), the owner;
+ * and only sockets with a remote end (sock_has_peer). */
 struct scan_filter {
 	uint8_t proto;
 	uint32_t states;
 	uid_t uid;
 };
+
+static bool scan_keeps(const struct sock_view *s, const struct scan_filter *f)
+{
+	return s->state < 32 && (f->states & (1U << s->state)) &&
+	       s->uid == (uint32_t)f->uid && sock_has_peer(s);
+}
 
 /* A reading error is logged once per kind, not once per scan. */
 static bool logged_garbled_proc, logged_diag_error;
@@ -122,18 +211,30 @@ static int diag_send_request(int fd, int family, const struct scan_filter *f, ui
 	return 0;
 }
 
+/* s from a sock_diag answer; false when it is of no inet family. */
+static bool sock_from_diag(struct sock_view *s, const struct inet_diag_msg *m)
+{
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return false;
+	memset(s, 0, sizeof(*s));
+	addr_from_raw(&s->src, m->idiag_family, m->id.idiag_src);
+	addr_from_raw(&s->dst, m->idiag_family, m->id.idiag_dst);
+	s->sport = ntohs(m->id.idiag_sport);
+	s->dport = ntohs(m->id.idiag_dport);
+	s->state = m->idiag_state;
+	s->uid = m->idiag_uid;
+	s->inode = m->idiag_inode;
+	return true;
+}
+
 static void diag_take(const struct inet_diag_msg *m, const struct scan_filter *f, GArray *out)
 {
 	struct nu_local_conn conn;
+	struct sock_view s;
 
-	if (m->idiag_state >= 32 || !(f->states & (1U << m->idiag_state)) ||
-	    m->idiag_uid != (uint32_t)f->uid)
+	if (!sock_from_diag(&s, m) || !scan_keeps(&s, f))
 		return;
-	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
-		return;
-	conn_fill_proto(&conn, m->idiag_family, f->proto, m->id.idiag_src, m->id.idiag_dst,
-			ntohs(m->id.idiag_sport), ntohs(m->id.idiag_dport),
-			m->idiag_inode);
+	conn_from_sock(&conn, f->proto, &s);
 	g_array_append_val(out, conn);
 }
 
@@ -400,42 +501,53 @@ static bool proc_parse_line(const char *line, int family, struct proc_entry *e)
 	return true;
 }
 
-static int proc_scan_filter(const char *file, int family, const struct scan_filter *f,
-			    GArray *out)
+static void sock_from_proc(struct sock_view *s, int family, const struct proc_entry *e)
 {
-	char line[PROC_LINE_MAX];
+	memset(s, 0, sizeof(*s));
+	addr_from_raw(&s->src, family, e->saddr);
+	addr_from_raw(&s->dst, family, e->daddr);
+	s->sport = e->sport;
+	s->dport = e->dport;
+	s->state = e->state;
+	s->uid = e->uid;
+	s->inode = e->inode;
+}
+
+/* Calls fn for each socket of file (/proc/net/tcp when family is AF_INET,
+ * tcp6 when AF_INET6; udp alike) until fn returns true.  0, or -1 with
+ * errno when the file cannot be read. */
+static int proc_each(const char *file, int family,
+		     bool (*fn)(const struct sock_view *s, void *ctx), void *ctx)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	FILE *fp = fopen(file, "re");
 
 	if (fp == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((n = getline(&line, &cap, fp)) >= 0) {
 		struct proc_entry e;
-		struct nu_local_conn conn;
+		struct sock_view s;
 
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			/* Overlong line: skip the rest of it. */
-			int c;
-
-			while ((c = fgetc(fp)) != EOF && c != '\n')
-				;
-			continue;
-		}
-		if (!proc_parse_line(line, family, &e)) {
+		/* An overlong line, or one with a NUL inside, is no line of
+		 * the kernel's: skipped whole. */
+		if ((size_t)n >= PROC_LINE_MAX || memchr(line, '\0', (size_t)n) != NULL ||
+		    !proc_parse_line(line, family, &e)) {
 			/* the header line is expected; anything else is garbled */
-			if (strstr(line, "local_address") == NULL && !logged_garbled_proc) {
+			if ((size_t)n < PROC_LINE_MAX && strstr(line, "local_address") == NULL &&
+			    !logged_garbled_proc) {
 				logged_garbled_proc = true;
 				log_warnx("%s: unreadable line skipped (logged once): %.80s",
 					  file, line);
 			}
 			continue;
 		}
-		if (e.state >= 32 || !(f->states & (1U << e.state)) ||
-		    e.uid != (uint32_t)f->uid)
-			continue;
-		conn_fill_proto(&conn, family, f->proto, e.saddr, e.daddr, e.sport, e.dport,
-				e.inode);
-		g_array_append_val(out, conn);
+		sock_from_proc(&s, family, &e);
+		if (fn(&s, ctx))
+			break;
 	}
+	free(line);
 	if (ferror(fp)) {
 		int saved = errno;
 
@@ -447,6 +559,31 @@ static int proc_scan_filter(const char *file, int family, const struct scan_filt
 	return 0;
 }
 
+struct proc_scan_ctx {
+	const struct scan_filter *f;
+	GArray *out;
+};
+
+static bool proc_scan_one(const struct sock_view *s, void *ctx)
+{
+	struct proc_scan_ctx *c = ctx;
+	struct nu_local_conn conn;
+
+	if (scan_keeps(s, c->f)) {
+		conn_from_sock(&conn, c->f->proto, s);
+		g_array_append_val(c->out, conn);
+	}
+	return false;
+}
+
+static int proc_scan_filter(const char *file, int family, const struct scan_filter *f,
+			    GArray *out)
+{
+	struct proc_scan_ctx c = { f, out };
+
+	return proc_each(file, family, proc_scan_one, &c);
+}
+
 /* The TCP SYN_SENT reader (what tests/fuzz/fuzz_proc_tcp calls). */
 G_GNUC_UNUSED
 static int proc_scan(const char *file, int family, uid_t uid, GArray *out)
@@ -454,6 +591,57 @@ static int proc_scan(const char *file, int family, uid_t uid, GArray *out)
 	struct scan_filter f = { IPPROTO_TCP, 1U << TCP_SYN_SENT, uid };
 
 	return proc_scan_filter(file, family, &f, out);
+}
+
+struct proc_lookup_ctx {
+	const struct nu_flow *flow;
+	uid_t uid;
+	unsigned int flags;
+	struct nu_local_conn *out;
+	bool found;
+};
+
+static bool proc_lookup_one(const struct sock_view *s, void *ctx)
+{
+	struct proc_lookup_ctx *c = ctx;
+
+	if (!sock_claims(s, c->flow, c->uid, c->flags))
+		return false;
+	memset(c->out, 0, sizeof(*c->out));
+	c->out->flow = *c->flow;
+	c->out->inode = s->inode;
+	c->found = true;
+	return true;
+}
+
+/* The exact look-up where sock_diag cannot answer: the socket that proves
+ * flow (sock_claims) among dir's tcp/udp (dir is "/proc/net"; tests give
+ * another).  An IPv4 flow may be a dual-stack socket's, listed in the IPv6
+ * file: both are read.  1 with *out, 0 when none proves it, -1 with errno
+ * when no file could be read. */
+static int proc_lookup_in(const char *dir, const struct nu_flow *flow, uid_t uid,
+			  unsigned int flags, struct nu_local_conn *out)
+{
+	struct proc_lookup_ctx c = { flow, uid, flags, out, false };
+	const char *name = flow->proto == IPPROTO_UDP ? "udp" : "tcp";
+	int nread = 0, err = 0;
+
+	for (int v6 = flow->family == AF_INET6; v6 <= 1 && !c.found; v6++) {
+		char *file = g_strdup_printf("%s/%s%s", dir, name, v6 ? "6" : "");
+
+		if (proc_each(file, v6 ? AF_INET6 : AF_INET, proc_lookup_one, &c) == 0)
+			nread++;
+		else
+			err = errno;
+		g_free(file);
+	}
+	if (c.found)
+		return 1;
+	if (nread == 0) {
+		errno = err ? err : EIO;
+		return -1;
+	}
+	return 0;
 }
 
 /* --- public ---------------------------------------------------------------- */
@@ -554,11 +742,62 @@ static void addr_to_diag(uint32_t dst[4], const struct in6_addr *a, int family)
 		memcpy(dst, a, 16);
 }
 
+/* The kernel's answer to one look-up (a datagram of n bytes, request seq):
+ * 1 with *m filled; 0 when the kernel knows no such socket; 2 when the
+ * datagram answers another request (skip it); -1 with errno when it is
+ * malformed or an error. */
+static int diag_parse_one(const uint8_t *buf, size_t n, uint32_t seq, struct inet_diag_msg *m)
+{
+	struct nlmsghdr nlh;
+
+	if (n < sizeof(nlh)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	memcpy(&nlh, buf, sizeof(nlh));
+	if (nlh.nlmsg_len < sizeof(nlh) || nlh.nlmsg_len > n) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (nlh.nlmsg_seq != seq)
+		return 2;	/* the answer to an earlier, abandoned request */
+	if (nlh.nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr err;
+
+		if (nlh.nlmsg_len < NLMSG_HDRLEN + sizeof(err)) {
+			errno = EBADMSG;
+			return -1;
+		}
+		memcpy(&err, buf + NLMSG_HDRLEN, sizeof(err));
+		if (err.error == -ENOENT)
+			return 0;
+		errno = diag_errno(err.error);
+		return -1;
+	}
+	if (nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    nlh.nlmsg_len < NLMSG_HDRLEN + sizeof(*m)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	memcpy(m, buf + NLMSG_HDRLEN, sizeof(*m));
+	return 1;
+}
+
+/* The states a look-up asks for (the kernel's exact look-up does not
+ * filter by them: sock_claims checks the answer). */
+static uint32_t lookup_states(const struct nu_flow *flow, unsigned int flags)
+{
+	if (flow->proto == IPPROTO_TCP)
+		return 1U << TCP_SYN_SENT;
+	return (1U << TCP_ESTABLISHED) |
+	       (flags & NU_CONNTABLE_UDP_UNCONNECTED ? 1U << TCP_CLOSE : 0);
+}
+
 /* One request for one socket.  swapped: the tuple seen from the remote
  * side, as the kernel's UDP look-up reads it.  1 with *m filled, 0 when
  * there is no such socket, -1 with errno. */
-static int diag_lookup_one(int fd, const struct nu_flow *flow, bool swapped,
-			   struct inet_diag_msg *m)
+static int diag_lookup_one(int fd, const struct nu_flow *flow, unsigned int flags,
+			   bool swapped, struct inet_diag_msg *m)
 {
 	static uint32_t seq = 0x10000;
 	struct {
@@ -576,7 +815,7 @@ static int diag_lookup_one(int fd, const struct nu_flow *flow, bool swapped,
 	msg.nlh.nlmsg_seq = ++seq;
 	msg.req.sdiag_family = flow->family;
 	msg.req.sdiag_protocol = flow->proto;
-	msg.req.idiag_states = ~0U;
+	msg.req.idiag_states = lookup_states(flow, flags);
 	msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	if (!swapped) {
@@ -596,76 +835,104 @@ static int diag_lookup_one(int fd, const struct nu_flow *flow, bool swapped,
 	if (n < 0)
 		return -1;
 	for (;;) {
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		int r;
 
 		do {
-			n = recv(fd, buf, sizeof(buf), 0);
+			n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
 		} while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return -1;
-		if ((size_t)n < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
-		    nlh->nlmsg_len > (size_t)n) {
-			errno = EBADMSG;
-			return -1;
-		}
-		if (nlh->nlmsg_seq != seq)
-			continue;	/* the answer to an earlier, abandoned request */
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr err;
-
-			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(err)) {
-				errno = EBADMSG;
-				return -1;
-			}
-			memcpy(&err, buf + NLMSG_HDRLEN, sizeof(err));
-			if (err.error == -ENOENT)
-				return 0;
-			errno = diag_errno(err.error);
-			return -1;
-		}
-		if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*m)) {
-			errno = EBADMSG;
-			return -1;
-		}
-		memcpy(m, buf + NLMSG_HDRLEN, sizeof(*m));
-		return 1;
+		if (fromlen != sizeof(from) || from.nl_pid != 0)
+			continue;	/* not from the kernel */
+		r = diag_parse_one(buf, (size_t)n, seq, m);
+		if (r != 2)
+			return r;
 	}
 }
 
-int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid,
+static const char *sock_state_name(uint8_t proto, unsigned int state)
+{
+	static const char *const tcp[] = {
+		[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+		[TCP_SYN_RECV] = "SYN_RECV", [TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_FIN_WAIT2] = "FIN_WAIT2", [TCP_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CLOSE] = "CLOSE", [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
+		[TCP_CLOSING] = "CLOSING",
+	};
+
+	if (proto == IPPROTO_UDP)
+		return state == TCP_ESTABLISHED ? "connected" :
+		       state == TCP_CLOSE ? "unconnected" : "unknown";
+	return state < G_N_ELEMENTS(tcp) && tcp[state] ? tcp[state] : "unknown";
+}
+
+/* Why the socket the kernel found for flow does not prove it (debug). */
+static void log_refused(const struct nu_flow *flow, const struct sock_view *s)
+{
+	char flow_text[NU_FLOW_STRLEN], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	log_debug("not claimed: %s: the kernel's socket for it is %s, uid %u, %s:%u -> %s:%u",
+		  nu_flow_format(flow, flow_text, sizeof(flow_text)),
+		  sock_state_name(flow->proto, s->state), s->uid,
+		  nu_addr_format(&s->src, src, sizeof(src)), s->sport,
+		  nu_addr_format(&s->dst, dst, sizeof(dst)), s->dport);
+}
+
+/* The exact look-up through sock_diag: 1 with *out, 0, -1 with errno. */
+static int diag_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned int flags,
+		       struct nu_local_conn *out)
+{
+	/* TCP's look-up reads the tuple from this side, UDP's from the
+	 * remote's: that order first, the other second.  Whatever socket
+	 * the kernel answers with must prove the flow itself. */
+	for (int i = 0; i < 2; i++) {
+		bool swapped = (flow->proto == IPPROTO_UDP) != (i == 1);
+		struct inet_diag_msg m;
+		struct sock_view s;
+		int r = diag_lookup_one(fd, flow, flags, swapped, &m);
+
+		if (r < 0)
+			return -1;
+		if (r == 0 || !sock_from_diag(&s, &m))
+			continue;
+		if (!sock_claims(&s, flow, uid, flags)) {
+			log_refused(flow, &s);
+			continue;
+		}
+		memset(out, 0, sizeof(*out));
+		out->flow = *flow;
+		out->inode = s.inode;
+		return 1;
+	}
+	return 0;
+}
+
+int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned int flags,
 			struct nu_local_conn *out)
 {
-	struct inet_diag_msg m;
 	int r;
 
-	if (fd < 0 || (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP)) {
+	if (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	/* TCP's look-up reads the tuple from this side, UDP's from the
-	 * remote's: try that first, the other order second. */
-	r = diag_lookup_one(fd, flow, flow->proto == IPPROTO_UDP, &m);
-	if (r == 0)
-		r = diag_lookup_one(fd, flow, flow->proto != IPPROTO_UDP, &m);
-	if (r <= 0) {
-		if (r < 0 && !logged_diag_error) {
+	if (fd >= 0) {
+		r = diag_lookup(fd, flow, uid, flags, out);
+		if (r >= 0)
+			return r;
+		if (!logged_diag_error) {
 			logged_diag_error = true;
-			log_warnx("sock_diag look-up failed: %s; scanning instead (logged once)",
-				  strerror(errno));
+			log_warnx("sock_diag look-up failed: %s; reading /proc/net instead "
+				  "(logged once)", strerror(errno));
 		}
-		return r;
 	}
-	if (m.idiag_uid != (uint32_t)uid || ntohs(m.id.idiag_sport) != flow->sport)
-		return 0;
-	/* A connected socket must be this very flow; an unconnected UDP socket
-	 * (destination port 0) sends from its port to anyone. */
-	if (m.id.idiag_dport != 0 && ntohs(m.id.idiag_dport) != flow->dport)
-		return 0;
-	memset(out, 0, sizeof(*out));
-	out->flow = *flow;
-	out->inode = m.idiag_inode;
-	return 1;
+	r = proc_lookup_in("/proc/net", flow, uid, flags, out);
+	if (r < 0)
+		log_debug("cannot read /proc/net: %s", strerror(errno));
+	return r;
 }
 
 static bool is_pid(const char *name)

@@ -26,6 +26,7 @@ struct nc_options {
 	char *mechanisms;	/* NULL: any nuauth offers (SCRAM first) */
 	bool check_name;
 	unsigned keepalive_s;
+	bool udp_unconnected;	/* unconnected UDP sockets prove their port */
 };
 
 /* A logged-in TLS link before the main loop takes it. */

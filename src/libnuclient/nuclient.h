@@ -43,6 +43,9 @@ enum nuclient_option {
 	NUCLIENT_OPT_CHECK_NAME,	/* "1" (default): nuauth's certificate must name the server; "0": not */
 	NUCLIENT_OPT_MECHANISMS,	/* SASL mechanisms the client may use, space or comma separated */
 	NUCLIENT_OPT_KEEPALIVE,		/* seconds between keep-alives, default "30" */
+	NUCLIENT_OPT_UDP_UNCONNECTED,	/* "0" (default): only connected UDP sockets prove a flow;
+					 * "1": an unconnected one proves any flow from its port
+					 * (a datagram forged from that port is claimed too) */
 };
 
 enum nuclient_status {

@@ -31,7 +31,7 @@
 struct cli {
 	const char *host, *port, *user, *ca, *cert, *key, *crl, *mechs;
 	char *password;
-	bool no_check_name, foreground, no_config, quiet;
+	bool no_check_name, foreground, no_config, quiet, udp_unconnected;
 	int action;		/* 0 run, 'k' kill, 'c' check */
 	int verbosity;
 };
@@ -46,7 +46,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: nutcpc [-H HOST] [-p PORT] [-U USER] [-P PASSWORD] [-A CA] [-C CERT -K KEY]\n"
-		"              [-R CRL] [-N] [-M MECHS] [-F] [-q] [-d] [-v]...\n"
+		"              [-R CRL] [-N] [-M MECHS] [-F] [-q] [-d] [-v]... [--udp-unconnected]\n"
 		"       nutcpc -k | -c | -V\n"
 		"  -H HOST      nuauth's address or name; a comma-separated list gives one\n"
 		"               address per family (IPv4, IPv6): one link each\n"
@@ -66,6 +66,9 @@ static void usage(FILE *out)
 		"  -k           stop the client running for this user\n"
 		"  -c           tell whether a client runs for this user, and its state\n"
 		"  -v           more verbose (repeat for more)\n"
+		"  --udp-unconnected\n"
+		"               let unconnected UDP sockets claim flows from their port: then\n"
+		"               a datagram anyone forges from that port is claimed as yours\n"
 		"  -V           print the version and exit\n"
 		"Configuration: " SYSTEM_CONF ", then ~/.nufw/nuclient.conf; options override them.\n");
 }
@@ -357,7 +360,13 @@ int main(int argc, char **argv)
 	enum nuclient_status r;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "H:p:U:P:A:C:K:R:NM:FqdkcvVh")) != -1) {
+	static const struct option long_options[] = {
+		{ "udp-unconnected", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "H:p:U:P:A:C:K:R:NM:FqdkcvVh",
+				  long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'H': cli.host = optarg; break;
 		case 'p': cli.port = optarg; break;
@@ -376,6 +385,7 @@ int main(int argc, char **argv)
 		case 'M': cli.mechs = optarg; break;
 		case 'F': cli.no_config = true; break;
 		case 'q': cli.quiet = true; break;
+		case 'u': cli.udp_unconnected = true; break;
 		case 'd': cli.foreground = true; break;
 		case 'k': case 'c': cli.action = opt; break;
 		case 'v': if (cli.verbosity < 7) cli.verbosity++; break;
@@ -415,6 +425,8 @@ int main(int argc, char **argv)
 	apply(a.nc, NUCLIENT_OPT_MECHANISMS, cli.mechs);
 	if (cli.no_check_name)
 		nuclient_set(a.nc, NUCLIENT_OPT_CHECK_NAME, "0");
+	if (cli.udp_unconnected)
+		nuclient_set(a.nc, NUCLIENT_OPT_UDP_UNCONNECTED, "1");
 	if (cli.port && nuclient_set(a.nc, NUCLIENT_OPT_PORT, cli.port) < 0) {
 		fprintf(stderr, "nutcpc: -p %s: not a port number\n", cli.port);
 		goto out;

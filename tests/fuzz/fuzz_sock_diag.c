@@ -4,7 +4,11 @@
  *
  * The input is the sequence number (4 bytes, host order) and the uid
  * (4 bytes) the dump was asked with, then one datagram as recvmsg returns
- * it, copied to a buffer of exactly its size. */
+ * it, copied to a buffer of exactly its size.  The same datagram is also
+ * read as the answer to an exact look-up (diag_parse_one), and the socket
+ * it names is put to the proof (sock_claims) against flows built from it:
+ * only a SYN_SENT or connected socket of that uid with the flow's very
+ * tuple may prove it. */
 #include "../../src/nutcpc/conntable.c"
 
 #include "fuzz.h"
@@ -12,6 +16,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint32_t seq, uid;
+	struct inet_diag_msg m;
+	struct sock_view s;
 	uint8_t *buf;
 	GArray *out;
 	unsigned i;
@@ -19,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)conn_fill;	/* fuzz_proc_tcp's */
 	(void)proc_scan;
+	(void)proc_lookup_in;
 
 	if (size < 8)
 		return 0;
@@ -37,10 +44,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(c->flow.family == AF_INET || c->flow.family == AF_INET6);
 		FUZZ_CHECK(c->flow.proto == IPPROTO_TCP);
+		/* the dump keeps only sockets with both ends */
+		FUZZ_CHECK(c->flow.sport != 0 && c->flow.dport != 0 && !addr_is_any(&c->flow.daddr));
 		nu_flow_format(&c->flow, text, sizeof(text));
 		FUZZ_CHECK(strlen(text) < NU_FLOW_STRLEN);
 	}
 	g_array_free(out, TRUE);
+
+	errno = 0;
+	r = diag_parse_one(buf, size - 8, seq, &m);
+	FUZZ_CHECK(r == 0 || r == 1 || r == 2 || (r == -1 && errno > 0 && errno <= 4095));
+	if (r == 1 && sock_from_diag(&s, &m)) {
+		struct nu_flow f;
+
+		/* the socket's own tuple, as TCP and as UDP */
+		memset(&f, 0, sizeof(f));
+		f.family = nu_addr_is_v4(&s.dst, NULL) ? AF_INET : AF_INET6;
+		f.sport = s.sport;
+		f.dport = s.dport;
+		f.saddr = s.src;
+		f.daddr = s.dst;
+		f.proto = IPPROTO_TCP;
+		FUZZ_CHECK(sock_claims(&s, &f, (uid_t)uid, 0) ==
+			   (s.uid == uid && s.state == TCP_SYN_SENT && sock_has_peer(&s)));
+		f.proto = IPPROTO_UDP;
+		FUZZ_CHECK(sock_claims(&s, &f, (uid_t)uid, 0) ==
+			   (s.uid == uid && s.state == TCP_ESTABLISHED && sock_has_peer(&s)));
+		/* one port off proves nothing */
+		f.dport++;
+		FUZZ_CHECK(!sock_claims(&s, &f, (uid_t)uid, 0));
+		f.proto = IPPROTO_TCP;
+		FUZZ_CHECK(!sock_claims(&s, &f, (uid_t)uid, 0));
+		FUZZ_CHECK(!sock_claims(&s, &f, (uid_t)uid, NU_CONNTABLE_UDP_UNCONNECTED));
+	}
 	g_free(buf);
 	return 0;
 }
