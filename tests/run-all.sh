@@ -13,16 +13,19 @@ cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0
 
-count_unit() {	# count_unit BUILD_DIR: adds make check's results
-	local log=$1/tests/test-suite.log p f
-	p=$(sed -n 's/^# PASS: *//p' "$log" 2>/dev/null | head -1)
-	f=$(sed -n 's/^# FAIL: *//p' "$log" 2>/dev/null | head -1)
-	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-0}))
-	if [ -z "$p" ]; then
-		echo "FAIL: no unit test results in $log"
-		failed=$((failed + 1))
-	fi
+count_unit() {	# count_unit BUILD_DIR: adds make check's results (the unit
+	# tests, then the fuzz corpora's replays)
+	local log p f
+	for log in "$1/tests/test-suite.log" "$1/tests/fuzz/test-suite.log"; do
+		p=$(sed -n 's/^# PASS: *//p' "$log" 2>/dev/null | head -1)
+		f=$(sed -n 's/^# FAIL: *//p' "$log" 2>/dev/null | head -1)
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-0}))
+		if [ -z "$p" ]; then
+			echo "FAIL: no test results in $log"
+			failed=$((failed + 1))
+		fi
+	done
 }
 
 build() {	# build DIR CONFIGURE_ARGS...: configure and build out of tree

@@ -37,6 +37,7 @@ struct nufw {
 	unsigned resolve_backoff_s;
 	char *resolve_error;	/* logged once while it lasts */
 	struct nufw_kernel_drops drops[NUFW_MAX_QUEUES];
+	GSource *drops_timer;	/* check_kernel_drops every KERNEL_DROPS_EVERY_S */
 	GMainLoop *loop;
 };
 
@@ -337,6 +338,106 @@ static void log_totals(struct nufw *fw)
 		   t.verdicts_refused, t.verdicts_lost);
 }
 
+/* The key (a private file), this gateway's certificate and the CA: fatal
+ * when one is missing or does not load.  Returns the credentials, also kept
+ * in fw->creds. */
+static gnutls_certificate_credentials_t load_first_creds(struct nufw *fw)
+{
+	gnutls_certificate_credentials_t creds;
+	char *err = NULL;
+
+	if (!fw->opt.key || !fw->opt.cert || !fw->opt.ca)
+		fatalx("nufw needs its key (-k), its certificate (-c) and the CA (-a)");
+	if (!nu_check_private_file(fw->opt.key, &err))
+		fatalx("-k: %s", err);
+	creds = load_creds(&fw->opt, &err);
+	if (!creds)
+		fatalx("%s", err);
+	fw->creds = g_ptr_array_new_with_free_func((GDestroyNotify)gnutls_certificate_free_credentials);
+	g_ptr_array_add(fw->creds, creds);
+	return creds;
+}
+
+/* One worker per queue.  Every queue is bound before anything runs, so that
+ * a queue another process holds stops nufw at start. */
+static void open_workers(struct nufw *fw, gnutls_certificate_credentials_t creds)
+{
+	char *err = NULL;
+
+	fw->expiry = nufw_expiry_new();
+	for (unsigned q = fw->opt.queue_first; q <= fw->opt.queue_last; q++) {
+		struct nufw_worker *w = nufw_worker_new(&fw->opt, (uint16_t)q,
+							q == fw->opt.queue_first, creds, fw->addrs,
+							fw->expiry, &err);
+		if (!w)
+			fatalx("queue %u: %s", q, err);
+		fw->workers[fw->nworkers++] = w;
+	}
+}
+
+/* The queues, conntrack and raw sockets are open: from here on nufw needs
+ * only CAP_NET_ADMIN (verdicts, conntrack deletions) and CAP_NET_RAW
+ * (reject answers).  The worker threads inherit this. */
+static void drop_capabilities(void)
+{
+	char *err = NULL;
+
+	if (!nu_keep_only_capabilities(UINT64_C(1) << CAP_NET_ADMIN | UINT64_C(1) << CAP_NET_RAW, &err))
+		fatalx("%s", err);
+}
+
+/* The signals are handled here, by GLib: the worker threads start with them
+ * blocked (threads inherit the mask), so that none of their system calls is
+ * interrupted. */
+static void start_workers(struct nufw *fw)
+{
+	sigset_t handled;
+
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGINT);
+	sigaddset(&handled, SIGHUP);
+	g_unix_signal_add(SIGTERM, on_quit_signal, fw);
+	g_unix_signal_add(SIGINT, on_quit_signal, fw);
+	g_unix_signal_add(SIGHUP, on_hup, fw);
+	pthread_sigmask(SIG_BLOCK, &handled, NULL);
+	for (unsigned i = 0; i < fw->nworkers; i++)
+		nufw_worker_start(fw->workers[i]);
+	pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
+}
+
+static void log_started(const struct nufw_options *o)
+{
+	if (o->queue_first == o->queue_last)
+		log_notice("nufw %s reading queue %u%s, %s", PACKAGE_VERSION, o->queue_first,
+			   o->set_mark ? ", marking accepted packets" : "",
+			   o->fail_open ? "fail-open" : "fail-closed");
+	else
+		log_notice("nufw %s reading queues %u to %u%s, %s", PACKAGE_VERSION,
+			   o->queue_first, o->queue_last,
+			   o->set_mark ? ", marking accepted packets" : "",
+			   o->fail_open ? "fail-open" : "fail-closed");
+}
+
+/* After the main loop: every worker answers its waiting packets and ends,
+ * the totals are logged, everything is freed. */
+static void shut_down(struct nufw *fw)
+{
+	for (unsigned i = 0; i < fw->nworkers; i++)
+		nufw_worker_stop(fw->workers[i]);
+	check_kernel_drops(fw);
+	nu_source_cancel(&fw->drops_timer);
+	nu_source_cancel(&fw->resolve_timer);
+	log_totals(fw);
+	for (unsigned i = 0; i < fw->nworkers; i++)
+		nufw_worker_free(fw->workers[i]);
+	nufw_expiry_free(fw->expiry);
+	g_ptr_array_free(fw->creds, TRUE);
+	nufw_addrs_unref(fw->addrs);
+	g_free(fw->resolve_error);
+	g_main_loop_unref(fw->loop);
+}
+
 int main(int argc, char **argv)
 {
 	struct nufw fw = { .opt = {
@@ -346,88 +447,29 @@ int main(int argc, char **argv)
 	int verbosity = LOG_NOTICE;
 	bool daemonize = false;
 	gnutls_certificate_credentials_t creds;
-	char *err = NULL;
 
 	parse_options(argc, argv, &fw.opt, &verbosity, &daemonize);
 	nu_log_init("nufw", false, verbosity);
 	signal(SIGPIPE, SIG_IGN);
-	if (!fw.opt.key || !fw.opt.cert || !fw.opt.ca)
-		fatalx("nufw needs its key (-k), its certificate (-c) and the CA (-a)");
-	if (!nu_check_private_file(fw.opt.key, &err))
-		fatalx("-k: %s", err);
-	creds = load_creds(&fw.opt, &err);
-	if (!creds)
-		fatalx("%s", err);
-	fw.creds = g_ptr_array_new_with_free_func((GDestroyNotify)gnutls_certificate_free_credentials);
-	g_ptr_array_add(fw.creds, creds);
+	creds = load_first_creds(&fw);
 	resolve_nuauth(&fw);
-
-	/* Every queue is bound before anything runs, so that a queue another
-	 * process holds stops nufw at start. */
-	fw.expiry = nufw_expiry_new();
-	for (unsigned q = fw.opt.queue_first; q <= fw.opt.queue_last; q++) {
-		struct nufw_worker *w = nufw_worker_new(&fw.opt, (uint16_t)q,
-							q == fw.opt.queue_first, creds, fw.addrs,
-							fw.expiry, &err);
-		if (!w)
-			fatalx("queue %u: %s", q, err);
-		fw.workers[fw.nworkers++] = w;
-	}
-	/* The queues, conntrack and raw sockets are open: from here on nufw
-	 * needs only CAP_NET_ADMIN (verdicts, conntrack deletions) and
-	 * CAP_NET_RAW (reject answers).  The worker threads inherit this. */
-	if (!nu_keep_only_capabilities(UINT64_C(1) << CAP_NET_ADMIN | UINT64_C(1) << CAP_NET_RAW, &err))
-		fatalx("%s", err);
+	open_workers(&fw, creds);
+	drop_capabilities();
 	if (daemonize) {
 		if (daemon(0, 0) < 0)
 			fatalx("cannot run in the background: %m");
 		nu_log_init("nufw", true, verbosity);
 	}
-	/* The signals are handled here, by GLib: the worker threads start
-	 * with them blocked (threads inherit the mask), so that none of their
-	 * system calls is interrupted. */
-	sigset_t handled;
-	sigemptyset(&handled);
-	sigaddset(&handled, SIGTERM);
-	sigaddset(&handled, SIGINT);
-	sigaddset(&handled, SIGHUP);
 	fw.loop = g_main_loop_new(NULL, FALSE);
 	if (!fw.addrs)
 		retry_resolve_later(&fw);
 	check_kernel_drops(&fw);
-	GSource *drops_timer = nu_timeout(KERNEL_DROPS_EVERY_S * 1000, on_kernel_drops_timer, &fw);
-	g_unix_signal_add(SIGTERM, on_quit_signal, &fw);
-	g_unix_signal_add(SIGINT, on_quit_signal, &fw);
-	g_unix_signal_add(SIGHUP, on_hup, &fw);
-	pthread_sigmask(SIG_BLOCK, &handled, NULL);
-	for (unsigned i = 0; i < fw.nworkers; i++)
-		nufw_worker_start(fw.workers[i]);
-	pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
-	if (fw.opt.queue_first == fw.opt.queue_last)
-		log_notice("nufw %s reading queue %u%s, %s", PACKAGE_VERSION, fw.opt.queue_first,
-			   fw.opt.set_mark ? ", marking accepted packets" : "",
-			   fw.opt.fail_open ? "fail-open" : "fail-closed");
-	else
-		log_notice("nufw %s reading queues %u to %u%s, %s", PACKAGE_VERSION,
-			   fw.opt.queue_first, fw.opt.queue_last,
-			   fw.opt.set_mark ? ", marking accepted packets" : "",
-			   fw.opt.fail_open ? "fail-open" : "fail-closed");
+	fw.drops_timer = nu_timeout(KERNEL_DROPS_EVERY_S * 1000, on_kernel_drops_timer, &fw);
+	start_workers(&fw);
+	log_started(&fw.opt);
 	nu_notify("READY=1");
 	g_main_loop_run(fw.loop);
 	nu_notify("STOPPING=1");
-
-	for (unsigned i = 0; i < fw.nworkers; i++)
-		nufw_worker_stop(fw.workers[i]);
-	check_kernel_drops(&fw);
-	nu_source_cancel(&drops_timer);
-	nu_source_cancel(&fw.resolve_timer);
-	log_totals(&fw);
-	for (unsigned i = 0; i < fw.nworkers; i++)
-		nufw_worker_free(fw.workers[i]);
-	nufw_expiry_free(fw.expiry);
-	g_ptr_array_free(fw.creds, TRUE);
-	nufw_addrs_unref(fw.addrs);
-	g_free(fw.resolve_error);
-	g_main_loop_unref(fw.loop);
+	shut_down(&fw);
 	return 0;
 }

@@ -303,96 +303,136 @@ static void set_rcvbuf(struct nufw_queue *q, uint32_t max_len,
 			  "limited by net.core.rmem_max", q->queue_num);
 }
 
-struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
-				   uint32_t copy_range, bool fail_open, char **err)
+/* The queue's state and its receive buffer, large enough for a packet of
+ * copy_range bytes with its netlink headers; no socket yet. */
+static struct nufw_queue *queue_alloc(uint16_t queue_num, uint32_t copy_range)
 {
-	uint32_t cfg_flags = NFQA_CFG_F_GSO | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
-	struct nufw_queue *q;
-	union msg_buf mb;
-	struct nlmsghdr *nlh;
-	int fd, flags, off = 0;
+	struct nufw_queue *q = g_new0(struct nufw_queue, 1);
 
-	if (copy_range == 0 || copy_range > QUEUE_MAX_COPY_RANGE)
-		copy_range = QUEUE_MAX_COPY_RANGE;
-	/* Padding inside the configuration attributes is sent as it is. */
-	memset(&mb, 0, sizeof(mb));
-
-	q = g_new0(struct nufw_queue, 1);
 	q->queue_num = queue_num;
 	q->buf_len = copy_range + 8192;
 	if (q->buf_len < (size_t)MNL_SOCKET_BUFFER_SIZE)
 		q->buf_len = MNL_SOCKET_BUFFER_SIZE;
 	q->buf = g_malloc(q->buf_len);
+	return q;
+}
+
+/* The netlink socket: non-blocking, closed on exec, bound, with buffer
+ * overruns reported (so that losses are counted). */
+static bool socket_open(struct nufw_queue *q, char **err)
+{
+	int fd, flags, off = 0;
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (q->nl == NULL) {
 		*err = g_strdup_printf("nfqueue %u: cannot open netlink socket: %s",
-				       queue_num, g_strerror(errno));
-		goto fail;
+				       q->queue_num, g_strerror(errno));
+		return false;
 	}
 	fd = mnl_socket_get_fd(q->nl);
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		*err = g_strdup_printf("nfqueue %u: fcntl on netlink socket: %s",
-				       queue_num, g_strerror(errno));
-		goto fail;
+				       q->queue_num, g_strerror(errno));
+		return false;
 	}
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		*err = g_strdup_printf("nfqueue %u: cannot bind netlink socket: %s",
-				       queue_num, g_strerror(errno));
-		goto fail;
+				       q->queue_num, g_strerror(errno));
+		return false;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
-	/* We want ENOBUFS reported so that losses are counted. */
 	if (mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &off,
 				  sizeof(off)) < 0)
-		log_warn("nfqueue %u: cannot clear NETLINK_NO_ENOBUFS", queue_num);
-	set_rcvbuf(q, max_len, copy_range);
+		log_warn("nfqueue %u: cannot clear NETLINK_NO_ENOBUFS", q->queue_num);
+	return true;
+}
 
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+/* A configuration message for q's queue in mb, zeroed first: padding inside
+ * the configuration attributes is sent as it is. */
+static struct nlmsghdr *config_msg(struct nufw_queue *q, union msg_buf *mb)
+{
+	memset(mb, 0, sizeof(*mb));
+	return nfq_nlmsg_put(mb->raw, NFQNL_MSG_CONFIG, q->queue_num);
+}
+
+/* Binds the queue to this socket: refused when another process holds it. */
+static bool queue_bind(struct nufw_queue *q, char **err)
+{
+	union msg_buf mb;
+	struct nlmsghdr *nlh = config_msg(q, &mb);
+
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
-	if (send_config(q, nlh, NULL, NULL) < 0) {
-		if (errno == EBUSY || errno == EPERM)
-			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: "
-					       "already bound by another process, "
-					       "or CAP_NET_ADMIN missing (%s)",
-					       queue_num, g_strerror(errno));
-		else
-			*err = g_strdup_printf("nfqueue %u: cannot bind the queue: %s",
-					       queue_num, g_strerror(errno));
-		goto fail;
-	}
+	if (send_config(q, nlh, NULL, NULL) == 0)
+		return true;
+	if (errno == EBUSY || errno == EPERM)
+		*err = g_strdup_printf("nfqueue %u: cannot bind the queue: "
+				       "already bound by another process, "
+				       "or CAP_NET_ADMIN missing (%s)",
+				       q->queue_num, g_strerror(errno));
+	else
+		*err = g_strdup_printf("nfqueue %u: cannot bind the queue: %s",
+				       q->queue_num, g_strerror(errno));
+	return false;
+}
 
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+/* Packets come with their first copy_range bytes. */
+static bool queue_set_copy(struct nufw_queue *q, uint32_t copy_range, char **err)
+{
+	union msg_buf mb;
+	struct nlmsghdr *nlh = config_msg(q, &mb);
+
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_range);
-	if (send_config(q, nlh, NULL, NULL) < 0) {
-		*err = g_strdup_printf("nfqueue %u: cannot set copy mode "
-				       "(%u bytes): %s", queue_num, copy_range,
-				       g_strerror(errno));
-		goto fail;
-	}
+	if (send_config(q, nlh, NULL, NULL) == 0)
+		return true;
+	*err = g_strdup_printf("nfqueue %u: cannot set copy mode (%u bytes): %s",
+			       q->queue_num, copy_range, g_strerror(errno));
+	return false;
+}
 
-	if (max_len != 0) {
-		nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
-		nfq_nlmsg_cfg_put_qmaxlen(nlh, max_len);
-		if (send_config(q, nlh, NULL, NULL) < 0) {
-			*err = g_strdup_printf("nfqueue %u: cannot set queue "
-					       "length %u: %s", queue_num,
-					       max_len, g_strerror(errno));
-			goto fail;
-		}
-	}
+/* The kernel's queue length, when one is configured (0: its default). */
+static bool queue_set_length(struct nufw_queue *q, uint32_t max_len, char **err)
+{
+	if (max_len == 0 || nufw_queue_set_maxlen(q, max_len, NULL, NULL) == 0)
+		return true;
+	*err = g_strdup_printf("nfqueue %u: cannot set queue length %u: %s",
+			       q->queue_num, max_len, g_strerror(errno));
+	return false;
+}
 
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, queue_num);
+/* GSO packets whole, and with fail_open the kernel accepts what it cannot
+ * queue (the queue full) instead of dropping it. */
+static bool queue_set_flags(struct nufw_queue *q, bool fail_open, char **err)
+{
+	uint32_t cfg_flags = NFQA_CFG_F_GSO | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	union msg_buf mb;
+	struct nlmsghdr *nlh = config_msg(q, &mb);
+
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(cfg_flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
-	if (send_config(q, nlh, NULL, NULL) < 0) {
-		*err = g_strdup_printf("nfqueue %u: cannot set flags GSO%s: %s",
-				       queue_num, fail_open ? " and FAIL_OPEN" : "",
-				       g_strerror(errno));
+	if (send_config(q, nlh, NULL, NULL) == 0)
+		return true;
+	*err = g_strdup_printf("nfqueue %u: cannot set flags GSO%s: %s",
+			       q->queue_num, fail_open ? " and FAIL_OPEN" : "",
+			       g_strerror(errno));
+	return false;
+}
+
+struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
+				   uint32_t copy_range, bool fail_open, char **err)
+{
+	struct nufw_queue *q;
+
+	if (copy_range == 0 || copy_range > QUEUE_MAX_COPY_RANGE)
+		copy_range = QUEUE_MAX_COPY_RANGE;
+	q = queue_alloc(queue_num, copy_range);
+	if (!socket_open(q, err))
 		goto fail;
-	}
+	set_rcvbuf(q, max_len, copy_range);
+	if (!queue_bind(q, err) || !queue_set_copy(q, copy_range, err) ||
+	    !queue_set_length(q, max_len, err) || !queue_set_flags(q, fail_open, err))
+		goto fail;
 	return q;
 
 fail:
@@ -455,9 +495,8 @@ int nufw_queue_set_maxlen(struct nufw_queue *q, uint32_t max_len,
 			  nufw_packet_fn fn, void *ctx)
 {
 	union msg_buf mb;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = config_msg(q, &mb);
 
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, q->queue_num);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, max_len);
 	return send_config(q, nlh, fn, ctx);
 }
@@ -497,11 +536,10 @@ bool nufw_queue_kernel_drops(uint16_t first, uint16_t last,
 bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
 {
 	union msg_buf mb;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = config_msg(q, &mb);
 
 	/* A flag of its own: a kernel without conntrack glue refuses the
 	 * whole configuration message that carries it. */
-	nlh = nfq_nlmsg_put(mb.raw, NFQNL_MSG_CONFIG, q->queue_num);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
 	if (send_config(q, nlh, NULL, NULL) < 0) {
