@@ -78,6 +78,8 @@ struct nuauth_config {
 	unsigned login_failure_limit;	/* failures that lock; 0 never */
 	unsigned login_failure_window;	/* ... within this many seconds */
 	unsigned login_lock_time;	/* first lock, s (doubles, up to 64x) */
+	unsigned login_user_failure_limit;	/* a name's failures from anywhere; 0 never */
+	unsigned login_known_address_time;	/* s a good login exempts its address */
 	char *sasl_mechanisms;		/* nuauth_sasl_mechanisms: password logins */
 	unsigned tls_request_cert;	/* 0 none, 1 request, 2 require */
 	unsigned tls_auth_by_cert;	/* 0 no, 1 allowed, 2 required */
@@ -298,11 +300,15 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why);
 /* ---- login_guard.c, as nuauth uses it (sasl_server.c, client_session.c) ---- */
 /* Limits from srv->cfg (at start and after a reload). */
 void nuauth_login_guard_configure(struct nuauth_server *srv);
-/* Seconds addr (text) or user is locked for; 0 when not (user may be NULL). */
+/* Seconds a login from addr (text) of user is locked for; 0 when not (user
+ * may be NULL).  user: the store's spelling when it knows the name, else
+ * as typed; the guard case-folds it (nuauth_login_guard_name). */
 unsigned nuauth_login_locked(struct nuauth_server *srv, const char *addr, const char *user);
 /* A failed or a good login of user from addr (logs a lock when one starts). */
 void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char *user);
-void nuauth_login_succeeded(struct nuauth_server *srv, const char *user);
+void nuauth_login_succeeded(struct nuauth_server *srv, const char *addr, const char *user);
+/* The guard's key for a user name (g_free it). */
+char *nuauth_login_guard_name(const char *user);
 
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;

@@ -622,7 +622,7 @@ void nuauth_sasl_settle(struct nuauth_sasl *s, enum nuauth_sasl_step r,
 	}
 	if (r != NUAUTH_SASL_DONE)
 		return;
-	nuauth_login_succeeded(s->srv, s->user);
+	nuauth_login_succeeded(s->srv, s->addr, s->user);
 	if (!user)
 		return;
 	user->name = g_strdup(s->user);
