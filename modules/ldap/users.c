@@ -20,12 +20,37 @@ struct lookup {
 	const char *user;
 	const char *password;		/* NULL: no password check */
 	size_t password_len;
+	bool name_only;			/* the entry's uid only: no groups */
 	/* results */
 	enum nuauth_user_status status;
 	uint32_t uid;
 	GArray *groups;			/* guint32 */
 	char *why;			/* when status is NUAUTH_USER_ERROR */
+	char *canonical;		/* the entry's uid as the directory spells it */
 };
+
+/* The last user this thread looked up, and the entry's uid: nuauth asks
+ * for the spelling (canonical_name) right after a check, on the same
+ * thread, which then costs no second search. */
+static _Thread_local struct {
+	const struct nu_ldap_conf *conf;
+	char user[NAME_MAX_LEN + 1];
+	char canonical[NAME_MAX_LEN + 1];
+} last;
+
+/* Of the entry's uid values, the one the user typed (the filter matched it
+ * without regard to case, as uid's syntax says), else the first. */
+static char *entry_uid(struct berval **vals, const char *user)
+{
+	size_t n = strlen(user);
+
+	if (!vals || !vals[0])
+		return NULL;
+	for (size_t i = 0; vals[i]; i++)
+		if (vals[i]->bv_len == n && g_ascii_strncasecmp(vals[i]->bv_val, user, n) == 0)
+			return g_strndup(vals[i]->bv_val, vals[i]->bv_len);
+	return g_strndup(vals[0]->bv_val, vals[0]->bv_len);
+}
 
 static void set_error(struct lookup *lk, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void set_error(struct lookup *lk, const char *fmt, ...)
@@ -202,6 +227,12 @@ static int lookup_op(LDAP *ld, bool *rebind, void *ctx)
 	login_vals = ldap_get_values_len(ld, entry, "uid");
 	login = login_vals && login_vals[0] ? g_strndup(login_vals[0]->bv_val, login_vals[0]->bv_len)
 					    : g_strdup(lk->user);
+	g_free(lk->canonical);
+	lk->canonical = entry_uid(login_vals, lk->user);
+	if (lk->name_only) {
+		lk->status = NUAUTH_USER_OK;
+		goto out;
+	}
 	rc = search_groups(ld, lk, login, dn);
 	if (rc != LDAP_SUCCESS || lk->why)
 		goto out;
@@ -256,9 +287,43 @@ static enum nuauth_user_status lookup(const struct nu_ldap_conf *conf, struct nu
 		if (groups)
 			g_array_append_vals(groups, lk.groups->data, lk.groups->len);
 	}
+	last.conf = NULL;
+	if ((lk.status == NUAUTH_USER_OK || lk.status == NUAUTH_USER_BAD_PASSWORD) &&
+	    lk.canonical && strlen(lk.canonical) <= NAME_MAX_LEN) {
+		last.conf = conf;
+		g_strlcpy(last.user, user, sizeof(last.user));
+		g_strlcpy(last.canonical, lk.canonical, sizeof(last.canonical));
+	}
 	g_array_unref(lk.groups);
 	g_free(lk.why);
+	g_free(lk.canonical);
 	return lk.status;
+}
+
+bool nu_ldap_user_name(const struct nu_ldap_conf *conf, struct nu_ldap_pool *pool,
+		       const char *user, char *name, size_t cap)
+{
+	if (last.conf != conf || strcmp(last.user, user) != 0) {
+		struct lookup lk = { .conf = conf, .user = user, .name_only = true };
+
+		if (!*user || strlen(user) > NAME_MAX_LEN)
+			return false;
+		lk.groups = g_array_new(FALSE, FALSE, sizeof(guint32));
+		lk.status = NUAUTH_USER_ERROR;
+		if (nu_ldap_pool_run(pool, lookup_op, &lk) == LDAP_SUCCESS &&
+		    lk.status == NUAUTH_USER_OK && lk.canonical &&
+		    strlen(lk.canonical) <= NAME_MAX_LEN) {
+			last.conf = conf;
+			g_strlcpy(last.user, user, sizeof(last.user));
+			g_strlcpy(last.canonical, lk.canonical, sizeof(last.canonical));
+		}
+		g_array_unref(lk.groups);
+		g_free(lk.why);
+		g_free(lk.canonical);
+		if (last.conf != conf || strcmp(last.user, user) != 0)
+			return false;
+	}
+	return g_strlcpy(name, last.canonical, cap) < cap;
 }
 
 enum nuauth_user_status nu_ldap_user_check(const struct nu_ldap_conf *conf,

@@ -353,6 +353,14 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
  * nuauth_get_user_groups_module chain of mods (any thread). */
 enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
 					   uint32_t *uid, GArray *groups);
+/* The same, and *canonical (replaced; NULL when none): the store's spelling
+ * of name when it is known (module.h, canonical_name). */
+enum nuauth_user_status nuauth_user_groups_canonical(struct nuauth_modules *mods,
+						     const char *name, uint32_t *uid,
+						     GArray *groups, char **canonical);
+/* Module m's spelling of name (g_free it), NULL when it gives none or an
+ * unusable one (logged); m may be NULL. */
+char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name);
 
 /* ---- correlate.c ---- */
 struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv);
