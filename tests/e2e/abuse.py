@@ -28,6 +28,10 @@
                                    prints "step i=ITERATIONS s=SALT" when
                                    nuauth answers with its challenge, or
                                    "result CODE: TEXT" when it refuses at once
+    abuse.py plaintime N USER      N PLAIN logins of USER with a wrong
+                                   password, each on a new link; times the
+                                   AUTH message to its AUTH_RESULT only:
+                                   prints "mean MS median MS refused K of N"
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
@@ -287,6 +291,25 @@ def scramfirst(user):
     s.close()
 
 
+def plaintime(n, user):
+    times = []
+    refused = 0
+    for _ in range(n):
+        s = connect()
+        s.sendall(HELLO)
+        recv_msg(s)
+        start = time.perf_counter()
+        s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0wrong password")))
+        kind, body = recv_msg(s)
+        times.append((time.perf_counter() - start) * 1000)
+        if kind == 34 and attrs(body).get(14) != b"\0":
+            refused += 1
+        s.close()
+    times.sort()
+    print("mean %.2f median %.2f refused %d of %d"
+          % (sum(times) / n, times[n // 2], refused, n), flush=True)
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -308,6 +331,8 @@ elif cmd == "nocert":
     nocert()
 elif cmd == "scramfirst":
     scramfirst(sys.argv[2].encode())
+elif cmd == "plaintime":
+    plaintime(int(sys.argv[2]), sys.argv[3].encode())
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:
