@@ -317,7 +317,8 @@ void nuauth_login_guard_configure(struct nuauth_server *srv)
 	const struct nuauth_config *cfg = &srv->cfg;
 	struct nu_login_guard_params p = {
 		.max_failures = cfg->login_failure_limit,
-		.name_max_failures = cfg->login_user_failure_limit,
+		/* nuauth_login_failure_limit=0 turns every lock off. */
+		.name_max_failures = cfg->login_failure_limit ? cfg->login_user_failure_limit : 0,
 		.window_s = cfg->login_failure_window,
 		.lock_s = cfg->login_lock_time,
 		.lock_max_s = cfg->login_lock_time << GUARD_MAX_DOUBLINGS,

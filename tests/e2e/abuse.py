@@ -31,7 +31,8 @@
     abuse.py plaintime N USER      N PLAIN logins of USER with a wrong
                                    password, each on a new link; times the
                                    AUTH message to its AUTH_RESULT only:
-                                   prints "mean MS median MS refused K of N"
+                                   prints "mean MS median MS refused K of N:
+                                   TEXT" (the last AUTH_RESULT text)
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
@@ -302,12 +303,14 @@ def plaintime(n, user):
         s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0wrong password")))
         kind, body = recv_msg(s)
         times.append((time.perf_counter() - start) * 1000)
-        if kind == 34 and attrs(body).get(14) != b"\0":
+        found = attrs(body)
+        if kind == 34 and found.get(14) != b"\0":
             refused += 1
+        text = found.get(5, b"").decode(errors="replace")
         s.close()
     times.sort()
-    print("mean %.2f median %.2f refused %d of %d"
-          % (sum(times) / n, times[n // 2], refused, n), flush=True)
+    print("mean %.2f median %.2f refused %d of %d: %s"
+          % (sum(times) / n, times[n // 2], refused, n, text), flush=True)
 
 
 cmd = sys.argv[1]
