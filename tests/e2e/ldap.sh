@@ -39,6 +39,9 @@ PROBE_UID=2074
 ACL_UID=2075
 REFRESH_UID=2076
 GUEST_UID=2077		# its connections leave from 10.201.0.50, a host without client
+UPPER_UID=2078		# alice, typing her name as ALICE
+CTL=$BUILD/src/nuauthctl/nuauthctl
+ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
 CLIENT_PIDS=()
 
 SUFFIX="dc=lab,dc=nufw"
@@ -200,6 +203,7 @@ nuauth_user_check_module="ldap"
 nuauth_get_user_groups_module="ldap"
 nuauth_login_failure_limit=0
 nuauth_do_ip_authentication=1
+nuauth_control_socket="$LAB_DIR/control"
 ldap_uri="$LDAP_URI"
 ldap_bind_dn="$SERVICE_DN"
 ldap_bind_password="$SERVICE_PW"
@@ -374,6 +378,38 @@ if ms=$(median_login_ms alice alice-ldap-pw 15); then
 	fi
 else
 	fail "logins for the latency measurement work"
+fi
+
+# One spelling per user: the directory matches uid without regard to case,
+# so ALICE logs in; the session, the log and nuauthctl say alice (the
+# entry's uid), and `nuauthctl disconnect alice' ends it with her other one.
+logins=$(grep -c "user alice (uid 1101) logged in from" "$LAB_DIR/nuauth.log")
+if login_ok "ALICE logs in with alice's LDAP password" $UPPER_UID ALICE alice-ldap-pw; then
+	UPPER_PID=$LAB_PID
+	out=$(ctl users --json)
+	if [ "$(grep -c "user alice (uid 1101) logged in from" "$LAB_DIR/nuauth.log")" = $((logins + 1)) ] &&
+	   ! grep -q "user ALICE" "$LAB_DIR/nuauth.log" &&
+	   python3 -c 'import json, sys; u = [x["user"] for x in json.loads(sys.argv[1])["users"]]
+sys.exit(not (u.count("alice") == 2 and "ALICE" not in u))' "$out"; then
+		pass "ALICE's session is alice's: in the log and in nuauthctl users"
+	else
+		fail "ALICE's session is alice's: in the log and in nuauthctl users" "$out" \
+			"$(grep -i "alice" "$LAB_DIR/nuauth.log" | tail -3)"
+	fi
+	# That client would log in again by itself: hold it still.
+	kill -STOP "$UPPER_PID"
+	out=$(ctl disconnect alice --json)
+	if python3 -c 'import json, sys; d = json.loads(sys.argv[1])
+sys.exit(not (d["ok"] and d["sessions"] == 2))' "$out" &&
+	   lab_wait_log nuauth "user alice disconnected from 10.201.0.2 (disconnected by the administrator)" 5 2; then
+		pass "nuauthctl disconnect alice ends the session ALICE opened (and her other one)"
+	else
+		fail "nuauthctl disconnect alice ends the session ALICE opened (and her other one)" "$out"
+	fi
+	kill -TERM "$UPPER_PID"; kill -CONT "$UPPER_PID"; lab_stop "$UPPER_PID"
+	# alice's first client logs in again by itself, as alice.
+	lab_wait_log nuauth "user alice (uid 1101) logged in from" 15 $((logins + 2)) ||
+		fail "alice's client logs in again after the disconnect"
 fi
 
 # slapd stops: logins fail cleanly with a logged error; nuauth runs on and
