@@ -41,6 +41,7 @@ static void ldap_module_deinit(void *priv)
 	nu_ldap_aclstore_free(lm->acls);
 	nu_ldap_pool_free(lm->pool);
 	nu_ldap_conf_clear(&lm->conf);
+	nu_ldap_users_forget();
 	g_free(lm);
 }
 

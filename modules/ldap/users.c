@@ -151,10 +151,40 @@ static enum nuauth_user_status check_bind(LDAP *ld, bool *rebind, struct lookup 
 	return NUAUTH_USER_BAD_PASSWORD;
 }
 
+/* The last userPassword value check_compare read (any user's): an
+ * unknown name's password is compared with it, for the time only. */
+static GMutex decoy_lock;
+static char *decoy_pw;
+static size_t decoy_len;
+
+static void keep_decoy(const struct berval *v)
+{
+	g_mutex_lock(&decoy_lock);
+	if (decoy_pw)
+		explicit_bzero(decoy_pw, decoy_len);
+	g_free(decoy_pw);
+	decoy_pw = g_memdup2(v->bv_val, v->bv_len);
+	decoy_len = v->bv_len;
+	g_mutex_unlock(&decoy_lock);
+}
+
+void nu_ldap_users_forget(void)
+{
+	g_mutex_lock(&decoy_lock);
+	if (decoy_pw)
+		explicit_bzero(decoy_pw, decoy_len);
+	g_clear_pointer(&decoy_pw, g_free);
+	decoy_len = 0;
+	g_mutex_unlock(&decoy_lock);
+}
+
 static enum nuauth_user_status check_compare(LDAP *ld, LDAPMessage *entry, struct lookup *lk)
 {
 	struct berval **vals = ldap_get_values_len(ld, entry, "userPassword");
 	enum nuauth_user_status st = NUAUTH_USER_BAD_PASSWORD;
+
+	if (vals && vals[0])
+		keep_decoy(vals[0]);
 
 	if (!vals)
 		log_info("ldap: user `%s': no userPassword that %s may read", lk->user,
@@ -175,6 +205,45 @@ static enum nuauth_user_status check_compare(LDAP *ld, LDAPMessage *entry, struc
 	}
 	ldap_value_free_len(vals);
 	return st;
+}
+
+/* A password for a name the directory does not know: the requests a
+ * known name's check makes (its groups, then the bind or the comparison),
+ * their answers thrown away, so that the time tells less about which names
+ * exist (doc/security.md says what it still tells).  Returns an LDAP
+ * result code: only a broken link is not LDAP_SUCCESS. */
+static int decoy_check(LDAP *ld, bool *rebind, struct lookup *lk)
+{
+	const struct nu_ldap_conf *conf = lk->conf;
+	char *dn = g_strconcat("cn=nuauth-no-such-user,", conf->users_base_dn, NULL);
+	int rc = search_groups(ld, lk, lk->user, dn);
+
+	g_clear_pointer(&lk->why, g_free);
+	g_array_set_size(lk->groups, 0);
+	if (rc == LDAP_SUCCESS && conf->password_check == NU_LDAP_CHECK_BIND) {
+		/* No such entry: slapd answers invalidCredentials. */
+		*rebind = true;
+		rc = nu_ldap_simple_bind(ld, dn, lk->password, lk->password_len,
+					 conf->request_timeout);
+		if (!nu_ldap_rc_is_link_error(rc))
+			rc = LDAP_SUCCESS;
+	} else if (rc == LDAP_SUCCESS) {
+		char *pw;
+		size_t len;
+
+		g_mutex_lock(&decoy_lock);
+		pw = decoy_pw ? g_memdup2(decoy_pw, decoy_len) : NULL;
+		len = decoy_len;
+		g_mutex_unlock(&decoy_lock);
+		if (pw) {
+			(void)nu_ldap_userpassword_check(pw, len, lk->password, lk->password_len);
+			explicit_bzero(pw, len);
+			g_free(pw);
+		}
+	}
+	g_free(dn);
+	lk->status = NUAUTH_USER_UNKNOWN;
+	return rc;
 }
 
 /* The whole look-up on one connection (a nu_ldap_op). */
@@ -213,6 +282,8 @@ static int lookup_op(LDAP *ld, bool *rebind, void *ctx)
 		goto out;
 	if (ldap_count_entries(ld, res) == 0) {
 		lk->status = NUAUTH_USER_UNKNOWN;
+		if (lk->password)
+			rc = decoy_check(ld, rebind, lk);
 		goto out;
 	}
 	entry = ldap_first_entry(ld, res);

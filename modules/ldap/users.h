@@ -37,4 +37,7 @@ enum nuauth_user_status nu_ldap_user_groups(const struct nu_ldap_conf *conf,
 bool nu_ldap_user_name(const struct nu_ldap_conf *conf, struct nu_ldap_pool *pool,
 		       const char *user, char *name, size_t cap);
 
+/* Forgets the userPassword kept for unknown names (a module's deinit). */
+void nu_ldap_users_forget(void);
+
 #endif

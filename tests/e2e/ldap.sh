@@ -216,6 +216,27 @@ ldap_pool_size=2
 CONF
 }
 
+# ldap_timing MODE: 50 wrong PLAIN passwords for bob ({CRYPT} sha512) and
+# for a name the directory lacks (each checked as a known one's is, for
+# the time), mean and median (doc/security.md shows them).  With "check",
+# the unknown name's median must be at least 0.7 times bob's.
+ldap_timing() {
+	local known unknown km um
+	abuse 10.201.0.2 plaintime 10 bob >/dev/null	# warm up
+	known=$(abuse 10.201.0.2 plaintime 50 bob) unknown=$(abuse 10.201.0.2 plaintime 50 ghost)
+	echo "    wrong PLAIN password, LDAP ($1): known name: $known"
+	echo "    wrong PLAIN password, LDAP ($1): unknown name: $unknown"
+	km=$(awk '{print $4}' <<<"$known") um=$(awk '{print $4}' <<<"$unknown")
+	[ "${2:-}" = check ] || return 0
+	if [[ $known == *"refused 50 of 50: bad user name or password" ]] &&
+	   [[ $unknown == *"refused 50 of 50: bad user name or password" ]] &&
+	   awk -v k="$km" -v u="$um" 'BEGIN { exit !(u >= 0.7 * k) }'; then
+		pass "$1: a wrong password costs an unknown name what it costs a known one (median ${um} vs ${km} ms)"
+	else
+		fail "$1: a wrong password costs an unknown name what it costs a known one" "$known" "$unknown"
+	fi
+}
+
 # login_ok NAME LOCAL_UID USER PASSWORD: nutcpc logs in (and stays).
 login_ok() {
 	if lab_login "$2-$1" "$2" "$3" "$4" 15; then
@@ -379,6 +400,8 @@ if ms=$(median_login_ms alice alice-ldap-pw 15); then
 else
 	fail "logins for the latency measurement work"
 fi
+
+ldap_timing bind
 
 # One spelling per user: the directory matches uid without regard to case,
 # so ALICE logs in; the session, the log and nuauthctl say alice (the
@@ -595,6 +618,7 @@ fi
 if ms=$(median_login_ms alice alice-ldap-pw 15); then
 	echo "    login through LDAP (compare): median ${ms} ms of 15"
 fi
+ldap_timing compare check
 
 # ---- ACLs from LDAP ----
 
