@@ -402,6 +402,14 @@ else
 fi
 
 ldap_timing bind
+# With bind, the unknown name's password goes to a DN that does not exist
+# (slapd hashes nothing there: what remains of the difference).
+if grep -q 'BIND dn="cn=nuauth-no-such-user,ou=people,dc=lab,dc=nufw"' "$LAB_DIR/slapd.log"; then
+	pass "bind: an unknown name's password is tried on a DN that does not exist, for the time"
+else
+	fail "bind: an unknown name's password is tried on a DN that does not exist, for the time" \
+		"$(grep -c BIND "$LAB_DIR/slapd.log") binds in slapd.log"
+fi
 
 # One spelling per user: the directory matches uid without regard to case,
 # so ALICE logs in; the session, the log and nuauthctl say alice (the
