@@ -7,7 +7,9 @@
 # loads users and groups with ldapadd, and runs nuauth with
 # nuauth_user_check_module="ldap" and the lab's plaintext ACLs.  Checks
 # logins with nutcpc (bind and compare), the uid mark and group ACLs, the
-# refusal of wrong passwords and of names with filter metacharacters, a
+# refusal of wrong passwords and of names with filter metacharacters, the
+# directory's spelling of a name (ALICE logs in as alice), what a wrong
+# password costs a name the directory lacks and a known one, a
 # stopped slapd (clean refusals, nuauth keeps running) and a restarted one
 # (the pool reconnects), a hung slapd (SIGSTOP: only the logins that ask it
 # wait; other logins and every decision go on, as logins run on nuauth's
