@@ -41,6 +41,7 @@ static void ldap_module_deinit(void *priv)
 	nu_ldap_aclstore_free(lm->acls);
 	nu_ldap_pool_free(lm->pool);
 	nu_ldap_conf_clear(&lm->conf);
+	nu_ldap_users_forget();
 	g_free(lm);
 }
 
@@ -103,6 +104,13 @@ static enum nuauth_user_status ldap_module_get_user_groups(void *priv, const cha
 	return nu_ldap_user_groups(&lm->conf, lm->pool, user, uid, groups);
 }
 
+static bool ldap_module_canonical_name(void *priv, const char *user, char *name, size_t cap)
+{
+	struct ldap_module *lm = priv;
+
+	return nu_ldap_user_name(&lm->conf, lm->pool, user, name, cap);
+}
+
 static int ldap_module_acl_check(void *priv, const struct nuauth_packet *packet,
 				 const struct nuauth_user *user, GArray *matches)
 {
@@ -147,6 +155,7 @@ static const struct nuauth_module ldap_module = {
 	.acl_check = ldap_module_acl_check,
 	.check_periods = ldap_module_check_periods,
 	.needs = ldap_module_needs,
+	.canonical_name = ldap_module_canonical_name,
 };
 
 const struct nuauth_module *nuauth_module_info(void);

@@ -20,12 +20,37 @@ struct lookup {
 	const char *user;
 	const char *password;		/* NULL: no password check */
 	size_t password_len;
+	bool name_only;			/* the entry's uid only: no groups */
 	/* results */
 	enum nuauth_user_status status;
 	uint32_t uid;
 	GArray *groups;			/* guint32 */
 	char *why;			/* when status is NUAUTH_USER_ERROR */
+	char *canonical;		/* the entry's uid as the directory spells it */
 };
+
+/* The last user this thread looked up, and the entry's uid: nuauth asks
+ * for the spelling (canonical_name) right after a check, on the same
+ * thread, which then costs no second search. */
+static _Thread_local struct {
+	const struct nu_ldap_conf *conf;
+	char user[NAME_MAX_LEN + 1];
+	char canonical[NAME_MAX_LEN + 1];
+} last;
+
+/* Of the entry's uid values, the one the user typed (the filter matched it
+ * without regard to case, as uid's syntax says), else the first. */
+static char *entry_uid(struct berval **vals, const char *user)
+{
+	size_t n = strlen(user);
+
+	if (!vals || !vals[0])
+		return NULL;
+	for (size_t i = 0; vals[i]; i++)
+		if (vals[i]->bv_len == n && g_ascii_strncasecmp(vals[i]->bv_val, user, n) == 0)
+			return g_strndup(vals[i]->bv_val, vals[i]->bv_len);
+	return g_strndup(vals[0]->bv_val, vals[0]->bv_len);
+}
 
 static void set_error(struct lookup *lk, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void set_error(struct lookup *lk, const char *fmt, ...)
@@ -126,10 +151,40 @@ static enum nuauth_user_status check_bind(LDAP *ld, bool *rebind, struct lookup 
 	return NUAUTH_USER_BAD_PASSWORD;
 }
 
+/* The last userPassword value check_compare read (any user's): an
+ * unknown name's password is compared with it, for the time only. */
+static GMutex decoy_lock;
+static char *decoy_pw;
+static size_t decoy_len;
+
+static void keep_decoy(const struct berval *v)
+{
+	g_mutex_lock(&decoy_lock);
+	if (decoy_pw)
+		explicit_bzero(decoy_pw, decoy_len);
+	g_free(decoy_pw);
+	decoy_pw = g_memdup2(v->bv_val, v->bv_len);
+	decoy_len = v->bv_len;
+	g_mutex_unlock(&decoy_lock);
+}
+
+void nu_ldap_users_forget(void)
+{
+	g_mutex_lock(&decoy_lock);
+	if (decoy_pw)
+		explicit_bzero(decoy_pw, decoy_len);
+	g_clear_pointer(&decoy_pw, g_free);
+	decoy_len = 0;
+	g_mutex_unlock(&decoy_lock);
+}
+
 static enum nuauth_user_status check_compare(LDAP *ld, LDAPMessage *entry, struct lookup *lk)
 {
 	struct berval **vals = ldap_get_values_len(ld, entry, "userPassword");
 	enum nuauth_user_status st = NUAUTH_USER_BAD_PASSWORD;
+
+	if (vals && vals[0])
+		keep_decoy(vals[0]);
 
 	if (!vals)
 		log_info("ldap: user `%s': no userPassword that %s may read", lk->user,
@@ -150,6 +205,45 @@ static enum nuauth_user_status check_compare(LDAP *ld, LDAPMessage *entry, struc
 	}
 	ldap_value_free_len(vals);
 	return st;
+}
+
+/* A password for a name the directory does not know: the requests a
+ * known name's check makes (its groups, then the bind or the comparison),
+ * their answers thrown away, so that the time tells less about which names
+ * exist (doc/security.md says what it still tells).  Returns an LDAP
+ * result code: only a broken link is not LDAP_SUCCESS. */
+static int decoy_check(LDAP *ld, bool *rebind, struct lookup *lk)
+{
+	const struct nu_ldap_conf *conf = lk->conf;
+	char *dn = g_strconcat("cn=nuauth-no-such-user,", conf->users_base_dn, NULL);
+	int rc = search_groups(ld, lk, lk->user, dn);
+
+	g_clear_pointer(&lk->why, g_free);
+	g_array_set_size(lk->groups, 0);
+	if (rc == LDAP_SUCCESS && conf->password_check == NU_LDAP_CHECK_BIND) {
+		/* No such entry: slapd answers invalidCredentials. */
+		*rebind = true;
+		rc = nu_ldap_simple_bind(ld, dn, lk->password, lk->password_len,
+					 conf->request_timeout);
+		if (!nu_ldap_rc_is_link_error(rc))
+			rc = LDAP_SUCCESS;
+	} else if (rc == LDAP_SUCCESS) {
+		char *pw;
+		size_t len;
+
+		g_mutex_lock(&decoy_lock);
+		pw = decoy_pw ? g_memdup2(decoy_pw, decoy_len) : NULL;
+		len = decoy_len;
+		g_mutex_unlock(&decoy_lock);
+		if (pw) {
+			(void)nu_ldap_userpassword_check(pw, len, lk->password, lk->password_len);
+			explicit_bzero(pw, len);
+			g_free(pw);
+		}
+	}
+	g_free(dn);
+	lk->status = NUAUTH_USER_UNKNOWN;
+	return rc;
 }
 
 /* The whole look-up on one connection (a nu_ldap_op). */
@@ -188,6 +282,8 @@ static int lookup_op(LDAP *ld, bool *rebind, void *ctx)
 		goto out;
 	if (ldap_count_entries(ld, res) == 0) {
 		lk->status = NUAUTH_USER_UNKNOWN;
+		if (lk->password)
+			rc = decoy_check(ld, rebind, lk);
 		goto out;
 	}
 	entry = ldap_first_entry(ld, res);
@@ -202,6 +298,12 @@ static int lookup_op(LDAP *ld, bool *rebind, void *ctx)
 	login_vals = ldap_get_values_len(ld, entry, "uid");
 	login = login_vals && login_vals[0] ? g_strndup(login_vals[0]->bv_val, login_vals[0]->bv_len)
 					    : g_strdup(lk->user);
+	g_free(lk->canonical);
+	lk->canonical = entry_uid(login_vals, lk->user);
+	if (lk->name_only) {
+		lk->status = NUAUTH_USER_OK;
+		goto out;
+	}
 	rc = search_groups(ld, lk, login, dn);
 	if (rc != LDAP_SUCCESS || lk->why)
 		goto out;
@@ -256,9 +358,43 @@ static enum nuauth_user_status lookup(const struct nu_ldap_conf *conf, struct nu
 		if (groups)
 			g_array_append_vals(groups, lk.groups->data, lk.groups->len);
 	}
+	last.conf = NULL;
+	if ((lk.status == NUAUTH_USER_OK || lk.status == NUAUTH_USER_BAD_PASSWORD) &&
+	    lk.canonical && strlen(lk.canonical) <= NAME_MAX_LEN) {
+		last.conf = conf;
+		g_strlcpy(last.user, user, sizeof(last.user));
+		g_strlcpy(last.canonical, lk.canonical, sizeof(last.canonical));
+	}
 	g_array_unref(lk.groups);
 	g_free(lk.why);
+	g_free(lk.canonical);
 	return lk.status;
+}
+
+bool nu_ldap_user_name(const struct nu_ldap_conf *conf, struct nu_ldap_pool *pool,
+		       const char *user, char *name, size_t cap)
+{
+	if (last.conf != conf || strcmp(last.user, user) != 0) {
+		struct lookup lk = { .conf = conf, .user = user, .name_only = true };
+
+		if (!*user || strlen(user) > NAME_MAX_LEN)
+			return false;
+		lk.groups = g_array_new(FALSE, FALSE, sizeof(guint32));
+		lk.status = NUAUTH_USER_ERROR;
+		if (nu_ldap_pool_run(pool, lookup_op, &lk) == LDAP_SUCCESS &&
+		    lk.status == NUAUTH_USER_OK && lk.canonical &&
+		    strlen(lk.canonical) <= NAME_MAX_LEN) {
+			last.conf = conf;
+			g_strlcpy(last.user, user, sizeof(last.user));
+			g_strlcpy(last.canonical, lk.canonical, sizeof(last.canonical));
+		}
+		g_array_unref(lk.groups);
+		g_free(lk.why);
+		g_free(lk.canonical);
+		if (last.conf != conf || strcmp(last.user, user) != 0)
+			return false;
+	}
+	return g_strlcpy(name, last.canonical, cap) < cap;
 }
 
 enum nuauth_user_status nu_ldap_user_check(const struct nu_ldap_conf *conf,

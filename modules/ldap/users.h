@@ -30,4 +30,14 @@ enum nuauth_user_status nu_ldap_user_groups(const struct nu_ldap_conf *conf,
 					    struct nu_ldap_pool *pool, const char *user,
 					    uint32_t *uid, GArray *groups);
 
+/* The entry's uid as the directory spells it (the value the user's name
+ * matched), into name (cap bytes); false when there is no such entry or
+ * the directory cannot answer.  Costs no search right after a check or a
+ * look-up of the same user on the same thread. */
+bool nu_ldap_user_name(const struct nu_ldap_conf *conf, struct nu_ldap_pool *pool,
+		       const char *user, char *name, size_t cap);
+
+/* Forgets the userPassword kept for unknown names (a module's deinit). */
+void nu_ldap_users_forget(void);
+
 #endif

@@ -59,6 +59,7 @@ struct nu_user {
 
 struct nu_userdb {
 	GHashTable *users;	/* name -> struct nu_user (owned) */
+	GPtrArray *decoys;	/* the users with a password, for unknown names */
 };
 
 static void user_free(void *p)
@@ -90,6 +91,8 @@ void nu_userdb_free(struct nu_userdb *db)
 {
 	if (!db)
 		return;
+	if (db->decoys)
+		g_ptr_array_free(db->decoys, TRUE);
 	g_hash_table_destroy(db->users);
 	g_free(db);
 }
@@ -433,6 +436,14 @@ struct nu_userdb *nu_userdb_load(const char *path, GError **error)
 			    g_strerror(errno ? errno : EIO));
 		goto out;
 	}
+	db->decoys = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, db->users);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((struct nu_user *)value)->kind != PW_DISABLED)
+			g_ptr_array_add(db->decoys, value);
 	ok = true;
 out:
 	if (f)
@@ -476,25 +487,15 @@ static int digest_of(const struct pw_scheme *sc, const char *pw, size_t len,
 	return 0;
 }
 
-enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *user,
-					const char *password, size_t password_len,
-					uint32_t *uid, GArray *groups)
+/* Does password match u's (which has one)?  false with *error when the
+ * digest cannot be computed. */
+static bool password_matches(const struct nu_user *u, const char *password, size_t password_len,
+			     bool *error)
 {
-	const struct nu_user *u;
 	uint8_t digest[DIGEST_MAX];
 	bool match;
 
-	u = db && user ? g_hash_table_lookup(db->users, user) : NULL;
-	if (!u || u->kind == PW_DISABLED || !password) {
-		/* Spend about the time of a real check, so that answers do not
-		 * tell which accounts exist. */
-		if (password)
-			digest_of(&clear_scheme, password, password_len, NULL, 0, digest);
-		explicit_bzero(digest, sizeof(digest));
-		if (!u)
-			return NUAUTH_USER_UNKNOWN;
-		return u->kind == PW_DISABLED ? NUAUTH_USER_DISABLED : NUAUTH_USER_BAD_PASSWORD;
-	}
+	*error = false;
 	if (u->kind == PW_SCRAM) {
 		match = nu_scram_check_password(u->scram, password, password_len);
 	} else if (u->kind == PW_CRYPT) {
@@ -509,13 +510,70 @@ enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *
 			g_free(out);
 		}
 	} else {
-		if (digest_of(u->scheme, password, password_len, u->salt, u->salt_len, digest) < 0)
-			return NUAUTH_USER_ERROR;
+		if (digest_of(u->scheme, password, password_len, u->salt, u->salt_len, digest) < 0) {
+			*error = true;
+			return false;
+		}
 		match = equal_ct(digest, u->digest, u->scheme->len);
 		explicit_bzero(digest, sizeof(digest));
 	}
-	if (!match)
-		return NUAUTH_USER_BAD_PASSWORD;
+	return match;
+}
+
+/* The user whose password an unknown name is checked against: picked by
+ * a keyed hash of the name (a secret drawn once per process), so the same
+ * name costs the same each time, and what any name costs is what one of
+ * the file's users costs.  NULL when no user has a password. */
+static const struct nu_user *decoy_for(const struct nu_userdb *db, const char *name)
+{
+	static uint8_t secret[32];
+	static gsize drawn;
+	uint8_t pick[32];
+	gsize len = sizeof(pick);
+	GHmac *h;
+
+	if (!db || !db->decoys || !db->decoys->len)
+		return NULL;
+	if (g_once_init_enter(&drawn)) {
+		if (gnutls_rnd(GNUTLS_RND_KEY, secret, sizeof(secret)) < 0)
+			memset(secret, 0x5a, sizeof(secret));	/* still a fixed cost */
+		g_once_init_leave(&drawn, 1);
+	}
+	h = g_hmac_new(G_CHECKSUM_SHA256, secret, sizeof(secret));
+	g_hmac_update(h, (const guchar *)name, -1);
+	g_hmac_get_digest(h, pick, &len);
+	g_hmac_unref(h);
+	return g_ptr_array_index(db->decoys,
+				 ((uint32_t)pick[0] << 24 | (uint32_t)pick[1] << 16 |
+				  (uint32_t)pick[2] << 8 | pick[3]) % db->decoys->len);
+}
+
+enum nuauth_user_status nu_userdb_check(const struct nu_userdb *db, const char *user,
+					const char *password, size_t password_len,
+					uint32_t *uid, GArray *groups)
+{
+	const struct nu_user *u, *decoy;
+	uint8_t digest[DIGEST_MAX];
+	bool error;
+
+	u = db && user ? g_hash_table_lookup(db->users, user) : NULL;
+	if (!u && password && user && (decoy = decoy_for(db, user))) {
+		/* The check a known name's wrong password costs, with its
+		 * answer thrown away: the time tells no one which names exist. */
+		(void)password_matches(decoy, password, password_len, &error);
+		return NUAUTH_USER_UNKNOWN;
+	}
+	if (!u || u->kind == PW_DISABLED || !password) {
+		/* Spend about the time of a cheap check. */
+		if (password)
+			digest_of(&clear_scheme, password, password_len, NULL, 0, digest);
+		explicit_bzero(digest, sizeof(digest));
+		if (!u)
+			return NUAUTH_USER_UNKNOWN;
+		return u->kind == PW_DISABLED ? NUAUTH_USER_DISABLED : NUAUTH_USER_BAD_PASSWORD;
+	}
+	if (!password_matches(u, password, password_len, &error))
+		return error ? NUAUTH_USER_ERROR : NUAUTH_USER_BAD_PASSWORD;
 	if (uid)
 		*uid = u->uid;
 	if (groups)

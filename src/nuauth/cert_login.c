@@ -116,17 +116,47 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 	return name;
 }
 
-enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
-					   uint32_t *uid, GArray *groups)
+/* A name we accept from a store as its spelling: as from a certificate. */
+char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name)
+{
+	char buf[NAME_MAX_LEN + 2];
+
+	if (!m || !m->api->canonical_name || !m->api->canonical_name(m->priv, name, buf, sizeof(buf)))
+		return NULL;
+	buf[sizeof(buf) - 1] = '\0';
+	if (!usable_name(buf, strlen(buf))) {
+		char *quoted = g_strescape(buf, NULL);
+
+		log_warnx("module %s: its spelling \"%s\" of a user name is not usable: ignored",
+			  m->label, quoted);
+		g_free(quoted);
+		return NULL;
+	}
+	return g_strdup(buf);
+}
+
+enum nuauth_user_status nuauth_user_groups_canonical(struct nuauth_modules *mods,
+						     const char *name, uint32_t *uid,
+						     GArray *groups, char **canonical)
 {
 	GPtrArray *chain = mods->get_user_groups;
 	enum nuauth_user_status st = NUAUTH_USER_UNKNOWN;
+	struct nuauth_module_instance *m = NULL;
 
 	for (guint i = 0; i < chain->len && st == NUAUTH_USER_UNKNOWN; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
-
+		m = g_ptr_array_index(chain, i);
 		g_array_set_size(groups, 0);
 		st = m->api->get_user_groups(m->priv, name, uid, groups);
 	}
+	if (canonical) {
+		g_free(*canonical);
+		*canonical = st == NUAUTH_USER_OK ? nuauth_canonical_name(m, name) : NULL;
+	}
 	return st;
+}
+
+enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
+					   uint32_t *uid, GArray *groups)
+{
+	return nuauth_user_groups_canonical(mods, name, uid, groups, NULL);
 }

@@ -226,6 +226,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_uint(conf, "nuauth_login_failure_window", 60, 1, 86400,
 		      &cfg->login_failure_window, error) ||
 	    !get_uint(conf, "nuauth_login_lock_time", 30, 1, 86400, &cfg->login_lock_time, error) ||
+	    !get_uint(conf, "nuauth_login_user_failure_limit", 20, 0, 1000000,
+		      &cfg->login_user_failure_limit, error) ||
+	    !get_uint(conf, "nuauth_login_known_address_time", 2592000, 0, 31536000,
+		      &cfg->login_known_address_time, error) ||
 	    !get_uint(conf, "nuauth_session_duration", 0, 0, 100000000, &cfg->session_duration, error) ||
 	    !get_uint(conf, "nuauth_log_users", 9, 0, 15, &cfg->log_users, error) ||
 	    !get_uint(conf, "nuauth_tls_request_cert", 0, 0, 2, &cfg->tls_request_cert, error) ||

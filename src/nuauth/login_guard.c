@@ -1,10 +1,10 @@
 /* Failed-login rate limiting (login_guard.h), and how nuauth uses it: one
- * table for addresses ("ip:ADDR") and user names ("user:NAME"), on the
- * monotonic clock. */
+ * table of failures for addresses ("ip:ADDR"), a name from an address
+ * ("pair:ADDR NAME") and names ("user:NAME"), one of the (address, name)
+ * pairs that logged in lately; on the monotonic clock. */
 #include "config.h"
 #include "login_guard.h"
 
-#include <stdbool.h>
 #include <glib.h>
 
 #include "nuauth.h"
@@ -22,10 +22,19 @@ struct entry {
 	unsigned last_lock;	/* length of the last lock, s */
 };
 
+/* An (address, name) pair that logged in. */
+struct known {
+	char *key;
+	GList link;		/* in g->known_order; data is the entry */
+	int64_t until;
+};
+
 struct nu_login_guard {
 	struct nu_login_guard_params p;
 	GHashTable *entries;	/* key -> struct entry (owned) */
 	GQueue order;		/* least recently touched first */
+	GHashTable *known;	/* "ADDR NAME" -> struct known (owned) */
+	GQueue known_order;	/* soonest to expire first */
 };
 
 static void entry_free(void *data)
@@ -36,6 +45,14 @@ static void entry_free(void *data)
 	g_free(e);
 }
 
+static void known_free(void *data)
+{
+	struct known *k = data;
+
+	g_free(k->key);
+	g_free(k);
+}
+
 struct nu_login_guard *nu_login_guard_new(const struct nu_login_guard_params *p)
 {
 	struct nu_login_guard *g = g_new0(struct nu_login_guard, 1);
@@ -43,6 +60,8 @@ struct nu_login_guard *nu_login_guard_new(const struct nu_login_guard_params *p)
 	g->p = *p;
 	g->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, entry_free);
 	g_queue_init(&g->order);
+	g->known = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, known_free);
+	g_queue_init(&g->known_order);
 	return g;
 }
 
@@ -51,6 +70,7 @@ void nu_login_guard_free(struct nu_login_guard *g)
 	if (!g)
 		return;
 	g_hash_table_destroy(g->entries);
+	g_hash_table_destroy(g->known);
 	g_free(g);
 }
 
@@ -104,12 +124,13 @@ unsigned nu_login_guard_locked(struct nu_login_guard *g, const char *key, int64_
 	return (unsigned)(e->locked_until - now);
 }
 
-unsigned nu_login_guard_fail(struct nu_login_guard *g, const char *key, int64_t now)
+/* A failure of key, which locks after limit of them (0: never). */
+static unsigned fail_key(struct nu_login_guard *g, const char *key, unsigned limit, int64_t now)
 {
 	struct entry *e;
 	unsigned lock;
 
-	if (!g->p.max_failures)
+	if (!limit)
 		return 0;
 	expire(g, now);
 	e = find(g, key, now);
@@ -131,7 +152,7 @@ unsigned nu_login_guard_fail(struct nu_login_guard *g, const char *key, int64_t 
 		e->window_start = now;
 		e->failures = 0;
 	}
-	if (++e->failures < g->p.max_failures)
+	if (++e->failures < limit)
 		return 0;
 	lock = e->locked_until ? e->last_lock * 2 : g->p.lock_s;
 	if (lock > g->p.lock_max_s)
@@ -143,6 +164,11 @@ unsigned nu_login_guard_fail(struct nu_login_guard *g, const char *key, int64_t 
 	e->failures = 0;
 	e->window_start = now;
 	return lock;
+}
+
+unsigned nu_login_guard_fail(struct nu_login_guard *g, const char *key, int64_t now)
+{
+	return fail_key(g, key, g->p.max_failures, now);
 }
 
 void nu_login_guard_success(struct nu_login_guard *g, const char *key)
@@ -162,11 +188,123 @@ size_t nu_login_guard_size(struct nu_login_guard *g, int64_t now)
 	return g_hash_table_size(g->entries);
 }
 
+/* ---- one login ---- */
+
+static char *pair_key(const char *prefix, const char *addr, const char *name)
+{
+	/* An address holds no space: the first one ends it. */
+	return g_strconcat(prefix, addr, " ", name, NULL);
+}
+
+static void known_drop(struct nu_login_guard *g, struct known *k)
+{
+	g_queue_unlink(&g->known_order, &k->link);
+	g_hash_table_remove(g->known, k->key);
+}
+
+/* Forgets the pairs whose time has passed (they expire in order: each good
+ * login moves its pair to the end with the latest time). */
+static void known_expire(struct nu_login_guard *g, int64_t now)
+{
+	struct known *k;
+
+	while (g->known_order.head && (k = g->known_order.head->data)->until <= now)
+		known_drop(g, k);
+}
+
+bool nu_login_guard_known(struct nu_login_guard *g, const char *addr, const char *name,
+			  int64_t now)
+{
+	char *key;
+	struct known *k;
+
+	if (!name)
+		return false;
+	known_expire(g, now);
+	key = pair_key("", addr, name);
+	k = g_hash_table_lookup(g->known, key);
+	g_free(key);
+	return k && k->until > now;
+}
+
+unsigned nu_login_guard_check(struct nu_login_guard *g, const char *addr, const char *name,
+			      int64_t now)
+{
+	char *key = g_strconcat("ip:", addr, NULL);
+	unsigned wait = nu_login_guard_locked(g, key, now), w;
+
+	g_free(key);
+	if (!name)
+		return wait;
+	key = pair_key("pair:", addr, name);
+	w = nu_login_guard_locked(g, key, now);
+	g_free(key);
+	wait = w > wait ? w : wait;
+	key = g_strconcat("user:", name, NULL);
+	w = nu_login_guard_locked(g, key, now);
+	g_free(key);
+	/* The name's own lock never keeps it from where it logged in lately. */
+	if (w > wait && !nu_login_guard_known(g, addr, name, now))
+		wait = w;
+	return wait;
+}
+
+void nu_login_guard_failed(struct nu_login_guard *g, const char *addr, const char *name,
+			   int64_t now, struct nu_login_guard_locks *started)
+{
+	char *key;
+
+	*started = (struct nu_login_guard_locks){ 0 };
+	/* Refused without a check: not a guess. */
+	if (nu_login_guard_check(g, addr, name, now))
+		return;
+	key = g_strconcat("ip:", addr, NULL);
+	started->addr = fail_key(g, key, g->p.max_failures, now);
+	g_free(key);
+	if (!name)
+		return;
+	key = pair_key("pair:", addr, name);
+	started->pair = fail_key(g, key, g->p.max_failures, now);
+	g_free(key);
+	key = g_strconcat("user:", name, NULL);
+	started->name = fail_key(g, key, g->p.name_max_failures, now);
+	g_free(key);
+}
+
+void nu_login_guard_succeeded(struct nu_login_guard *g, const char *addr, const char *name,
+			      int64_t now)
+{
+	char *key = pair_key("pair:", addr, name);
+	struct known *k;
+
+	nu_login_guard_success(g, key);
+	g_free(key);
+	/* The name's failures from elsewhere stay counted: a guesser's. */
+	if (!g->p.known_s)
+		return;
+	known_expire(g, now);
+	key = pair_key("", addr, name);
+	if ((k = g_hash_table_lookup(g->known, key))) {
+		g_free(key);
+		g_queue_unlink(&g->known_order, &k->link);
+	} else {
+		while (g->p.max_entries && g_hash_table_size(g->known) >= g->p.max_entries)
+			known_drop(g, g->known_order.head->data);
+		k = g_new0(struct known, 1);
+		k->key = key;
+		k->link.data = k;
+		g_hash_table_insert(g->known, k->key, k);
+	}
+	k->until = now + g->p.known_s;
+	g_queue_push_tail_link(&g->known_order, &k->link);
+}
+
 /* ---- nuauth's use of the table ---- */
 
 /* The table is counted in (failures, successes) on the main thread, after
- * a login's result; a login job on a worker asks whether its user name is
- * locked before any module sees the password.  One lock serialises both. */
+ * a login's result; a login job on a worker asks whether its address and
+ * name are locked before any module sees the password.  One lock
+ * serialises both. */
 static GMutex guard_lock;
 
 static int64_t now_s(void)
@@ -179,9 +317,12 @@ void nuauth_login_guard_configure(struct nuauth_server *srv)
 	const struct nuauth_config *cfg = &srv->cfg;
 	struct nu_login_guard_params p = {
 		.max_failures = cfg->login_failure_limit,
+		/* nuauth_login_failure_limit=0 turns every lock off. */
+		.name_max_failures = cfg->login_failure_limit ? cfg->login_user_failure_limit : 0,
 		.window_s = cfg->login_failure_window,
 		.lock_s = cfg->login_lock_time,
 		.lock_max_s = cfg->login_lock_time << GUARD_MAX_DOUBLINGS,
+		.known_s = cfg->login_known_address_time,
 		.max_entries = GUARD_MAX_ENTRIES,
 	};
 
@@ -193,62 +334,67 @@ void nuauth_login_guard_configure(struct nuauth_server *srv)
 	g_mutex_unlock(&guard_lock);
 }
 
+char *nuauth_login_guard_name(const char *user)
+{
+	/* Case-folded, so that ALICE and alice count as one. */
+	if (g_utf8_validate(user, -1, NULL))
+		return g_utf8_casefold(user, -1);
+	return g_ascii_strdown(user, -1);
+}
+
 unsigned nuauth_login_locked(struct nuauth_server *srv, const char *addr, const char *user)
 {
-	char key[300];
-	unsigned a, u = 0;
+	char *name;
+	unsigned wait;
 
 	if (!srv->login_guard)
 		return 0;
+	name = user ? nuauth_login_guard_name(user) : NULL;
 	g_mutex_lock(&guard_lock);
-	g_snprintf(key, sizeof(key), "ip:%s", addr);
-	a = nu_login_guard_locked(srv->login_guard, key, now_s());
-	if (user) {
-		g_snprintf(key, sizeof(key), "user:%s", user);
-		u = nu_login_guard_locked(srv->login_guard, key, now_s());
-	}
+	wait = nu_login_guard_check(srv->login_guard, addr, name, now_s());
 	g_mutex_unlock(&guard_lock);
-	return a > u ? a : u;
+	g_free(name);
+	return wait;
 }
 
 void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char *user)
 {
-	char key[300];
-	unsigned lock;
+	struct nu_login_guard_locks started;
+	char *name, *quoted;
 
 	if (!srv->login_guard)
 		return;
-	g_snprintf(key, sizeof(key), "ip:%s", addr);
+	name = user ? nuauth_login_guard_name(user) : NULL;
 	g_mutex_lock(&guard_lock);
-	lock = nu_login_guard_fail(srv->login_guard, key, now_s());
+	nu_login_guard_failed(srv->login_guard, addr, name, now_s(), &started);
 	g_mutex_unlock(&guard_lock);
-	if (lock)
-		log_warnx("logins from %s locked for %u s after %u failed logins", addr, lock,
-			  srv->cfg.login_failure_limit);
-	if (!user)
+	g_free(name);
+	if (started.addr)
+		log_warnx("logins from %s locked for %u s after %u failed logins", addr,
+			  started.addr, srv->cfg.login_failure_limit);
+	if (!user || (!started.pair && !started.name))
 		return;
-	g_snprintf(key, sizeof(key), "user:%s", user);
-	g_mutex_lock(&guard_lock);
-	lock = nu_login_guard_fail(srv->login_guard, key, now_s());
-	g_mutex_unlock(&guard_lock);
-	if (lock) {
-		/* The name comes from the client: quoted, escaped. */
-		char *quoted = g_strescape(user, NULL);
-
-		log_warnx("logins of user \"%s\" locked for %u s after %u failed logins",
-			  quoted, lock, srv->cfg.login_failure_limit);
-		g_free(quoted);
-	}
+	/* The name comes from the client: quoted, escaped. */
+	quoted = g_strescape(user, NULL);
+	if (started.pair && !started.addr)
+		log_warnx("logins of user \"%s\" from %s locked for %u s after %u failed logins",
+			  quoted, addr, started.pair, srv->cfg.login_failure_limit);
+	if (started.name)
+		log_warnx("logins of user \"%s\" locked for %u s after %u failed logins, except "
+			  "from the addresses it logged in from lately", quoted, started.name,
+			  srv->cfg.login_user_failure_limit);
+	g_free(quoted);
 }
 
-void nuauth_login_succeeded(struct nuauth_server *srv, const char *user)
+void nuauth_login_succeeded(struct nuauth_server *srv, const char *addr, const char *user)
 {
-	char key[300];
+	char *name;
 
 	if (!srv->login_guard)
 		return;
-	g_snprintf(key, sizeof(key), "user:%s", user);
+	name = nuauth_login_guard_name(user);
 	g_mutex_lock(&guard_lock);
-	nu_login_guard_success(srv->login_guard, key);
+	nu_login_guard_succeeded(srv->login_guard, addr, name, now_s());
 	g_mutex_unlock(&guard_lock);
+	g_free(name);
 }

@@ -77,6 +77,8 @@ struct nuauth_config {
 	unsigned login_failure_limit;	/* failures that lock; 0 never */
 	unsigned login_failure_window;	/* ... within this many seconds */
 	unsigned login_lock_time;	/* first lock, s (doubles, up to 64x) */
+	unsigned login_user_failure_limit;	/* a name's failures from anywhere; 0 never */
+	unsigned login_known_address_time;	/* s a good login exempts its address */
 	char *sasl_mechanisms;		/* nuauth_sasl_mechanisms: password logins */
 	unsigned tls_request_cert;	/* 0 none, 1 request, 2 require */
 	unsigned tls_auth_by_cert;	/* 0 no, 1 allowed, 2 required */
@@ -300,11 +302,15 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why);
 /* ---- login_guard.c, as nuauth uses it (sasl_server.c, client_session.c) ---- */
 /* Limits from srv->cfg (at start and after a reload). */
 void nuauth_login_guard_configure(struct nuauth_server *srv);
-/* Seconds addr (text) or user is locked for; 0 when not (user may be NULL). */
+/* Seconds a login from addr (text) of user is locked for; 0 when not (user
+ * may be NULL).  user: the store's spelling when it knows the name, else
+ * as typed; the guard case-folds it (nuauth_login_guard_name). */
 unsigned nuauth_login_locked(struct nuauth_server *srv, const char *addr, const char *user);
 /* A failed or a good login of user from addr (logs a lock when one starts). */
 void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char *user);
-void nuauth_login_succeeded(struct nuauth_server *srv, const char *user);
+void nuauth_login_succeeded(struct nuauth_server *srv, const char *addr, const char *user);
+/* The guard's key for a user name (g_free it). */
+char *nuauth_login_guard_name(const char *user);
 
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;
@@ -349,6 +355,14 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
  * nuauth_get_user_groups_module chain of mods (any thread). */
 enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
 					   uint32_t *uid, GArray *groups);
+/* The same, and *canonical (replaced; NULL when none): the store's spelling
+ * of name when it is known (module.h, canonical_name). */
+enum nuauth_user_status nuauth_user_groups_canonical(struct nuauth_modules *mods,
+						     const char *name, uint32_t *uid,
+						     GArray *groups, char **canonical);
+/* Module m's spelling of name (g_free it), NULL when it gives none or an
+ * unusable one (logged); m may be NULL. */
+char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name);
 
 /* ---- correlate.c ---- */
 struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv);

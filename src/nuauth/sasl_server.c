@@ -43,6 +43,7 @@ struct nuauth_sasl {
 	char *mech;			/* the one the client chose */
 	char *cert_user;		/* from its verified certificate; NULL none */
 	char *tried;			/* the user name the login is for */
+	char *canonical;		/* its store's spelling; NULL: as typed */
 	/* Filled for the user that logs in (checkpass or the SCRAM lookup). */
 	char *user;
 	uint32_t uid;
@@ -129,6 +130,33 @@ static void set_tried(struct nuauth_sasl *s, char *name)
 {
 	g_free(s->tried);
 	s->tried = name;
+	g_clear_pointer(&s->canonical, g_free);
+}
+
+/* The name login_guard and the session use: the store's spelling. */
+static const char *guard_name(const struct nuauth_sasl *s)
+{
+	return s->canonical ? s->canonical : s->tried;
+}
+
+/* Asks module m, which just answered for name (not UNKNOWN, not ERROR),
+ * for its spelling of it (module.h, canonical_name). */
+static void set_canonical(struct nuauth_sasl *s, struct nuauth_module_instance *m,
+			  const char *name)
+{
+	g_clear_pointer(&s->canonical, g_free);
+	s->canonical = nuauth_canonical_name(m, name);
+}
+
+/* After the store answered: a lock on its spelling of the name, when that
+ * differs from the typed one (the lock on which was checked first). */
+static bool canonical_locked(struct nuauth_sasl *s)
+{
+	if (!s->canonical || strcmp(s->canonical, s->tried) == 0 ||
+	    !nuauth_login_locked(s->srv, s->addr, s->canonical))
+		return false;
+	s->locked = true;
+	return true;
 }
 
 static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const char *pass,
@@ -188,6 +216,7 @@ static char *decoy_verifier(const char *mech, const char *name)
 static char *find_verifier(struct nuauth_sasl *s, const char *name)
 {
 	GPtrArray *chain = s->mods->user_check;
+	struct nuauth_module_instance *answered = NULL;
 	const char *v = NULL;
 	bool any_hook = false, password_only = false;
 
@@ -203,7 +232,10 @@ static char *find_verifier(struct nuauth_sasl *s, const char *name)
 		any_hook = true;
 		g_array_set_size(s->groups, 0);
 		s->status = m->api->scram_verifier(m->priv, name, s->mech, &v, &s->uid, s->groups);
+		answered = m;
 	}
+	if (s->status != NUAUTH_USER_UNKNOWN && s->status != NUAUTH_USER_ERROR)
+		set_canonical(s, answered, name);
 	/* A user no SCRAM store knows may be one of a module that checks
 	 * passwords only (e.g. ldap): PLAIN may work for it. */
 	if (s->status == NUAUTH_USER_UNKNOWN && password_only) {
@@ -246,7 +278,12 @@ static int auxprop_lookup(void *glob, sasl_server_params_t *sparams, unsigned fl
 		s->locked = true;
 		return SASL_OK;
 	}
-	if (!(verifier = find_verifier(s, name)))
+	verifier = find_verifier(s, name);
+	if (canonical_locked(s) && verifier) {
+		explicit_bzero(verifier, strlen(verifier));
+		g_clear_pointer(&verifier, g_free);
+	}
+	if (!verifier)
 		return SASL_OK;
 	if (pv->values)
 		sparams->utils->prop_erase(sparams->propctx, pv->name);
@@ -325,6 +362,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 {
 	struct nuauth_sasl *s = ctx;
 	GPtrArray *chain = s->mods->user_check;
+	struct nuauth_module_instance *answered = NULL;
 	char *name = plain_user_name(conn, user, strlen(user));
 
 	(void)propctx;
@@ -343,11 +381,17 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 			continue;
 		g_array_set_size(s->groups, 0);
 		s->status = m->api->user_check(m->priv, name, pass, passlen, &s->uid, s->groups);
+		answered = m;
+	}
+	if (s->status != NUAUTH_USER_UNKNOWN && s->status != NUAUTH_USER_ERROR) {
+		set_canonical(s, answered, name);
+		if (canonical_locked(s))
+			return SASL_BADAUTH;
 	}
 	if (s->status != NUAUTH_USER_OK)
 		return s->status == NUAUTH_USER_UNKNOWN ? SASL_NOUSER : SASL_BADAUTH;
 	g_free(s->user);
-	s->user = g_strdup(name);
+	s->user = g_strdup(guard_name(s));
 	return SASL_OK;
 }
 
@@ -456,6 +500,7 @@ void nuauth_sasl_free(struct nuauth_sasl *s)
 	g_free(s->mech);
 	g_free(s->cert_user);
 	g_free(s->tried);
+	g_free(s->canonical);
 	g_free(s->user);
 	g_free(s->why);
 	g_array_unref(s->groups);
@@ -552,7 +597,8 @@ static bool finish_login(struct nuauth_sasl *s)
 			return false;
 		}
 		g_array_set_size(s->groups, 0);
-		st = nuauth_user_groups(s->mods, name, &s->uid, s->groups);
+		st = nuauth_user_groups_canonical(s->mods, name, &s->uid, s->groups,
+						  &s->canonical);
 		if (st != NUAUTH_USER_OK) {
 			s->status = st;
 			s->why = g_strdup_printf("certificate user %s is not known here", name);
@@ -566,7 +612,9 @@ static bool finish_login(struct nuauth_sasl *s)
 		return false;
 	}
 	g_free(s->user);
-	s->user = name;
+	/* The store's spelling from now on: one name per user. */
+	s->user = s->canonical ? g_strdup(s->canonical) : g_strdup(name);
+	g_free(name);
 	return true;
 }
 
@@ -617,12 +665,12 @@ void nuauth_sasl_settle(struct nuauth_sasl *s, enum nuauth_sasl_step r,
 		/* Counted once per failed login, locks excepted (login_guard.c
 		 * logged those when they began). */
 		if (!s->locked && s->tried && !s->no_verifier)
-			nuauth_login_failed(s->srv, s->addr, s->tried);
+			nuauth_login_failed(s->srv, s->addr, guard_name(s));
 		return;
 	}
 	if (r != NUAUTH_SASL_DONE)
 		return;
-	nuauth_login_succeeded(s->srv, s->user);
+	nuauth_login_succeeded(s->srv, s->addr, s->user);
 	if (!user)
 		return;
 	user->name = g_strdup(s->user);

@@ -38,6 +38,11 @@
                                    prints "logged in", then "push FLOW" per
                                    PUSH; on SIGTERM sends LOGOUT, prints
                                    "logged out" and exits
+    abuse.py plaintime N USER      N PLAIN logins of USER with a wrong
+                                   password, each on a new link; times the
+                                   AUTH message to its AUTH_RESULT only:
+                                   prints "mean MS median MS refused K of N:
+                                   TEXT" (the last AUTH_RESULT text)
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
@@ -385,6 +390,27 @@ def claimer(user, password, saddr, lo, hi, daddr, dport, answer):
     s.close()
 
 
+def plaintime(n, user):
+    times = []
+    refused = 0
+    for _ in range(n):
+        s = connect()
+        s.sendall(HELLO)
+        recv_msg(s)
+        start = time.perf_counter()
+        s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0wrong password")))
+        kind, body = recv_msg(s)
+        times.append((time.perf_counter() - start) * 1000)
+        found = attrs(body)
+        if kind == 34 and found.get(14) != b"\0":
+            refused += 1
+        text = found.get(5, b"").decode(errors="replace")
+        s.close()
+    times.sort()
+    print("mean %.2f median %.2f refused %d of %d: %s"
+          % (sum(times) / n, times[n // 2], refused, n, text), flush=True)
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -409,6 +435,8 @@ elif cmd == "scramfirst":
 elif cmd == "claimer":
     claimer(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4], int(sys.argv[5]),
             int(sys.argv[6]), sys.argv[7], int(sys.argv[8]), sys.argv[9])
+elif cmd == "plaintime":
+    plaintime(int(sys.argv[2]), sys.argv[3].encode())
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:

@@ -407,6 +407,40 @@ else
 fi
 lab_stop "$LAB_PID"
 
+# --- a wrong PLAIN password costs the same for a name the store does not
+# know as for one it knows: with every password a sha512-crypt hash, an
+# unknown name is checked against one of them.  Mean and median of 50
+# logins each (the AUTH message to its result), as doc/security.md shows.
+lab_stop "$NUAUTH_PID"
+cat > "$LAB_DIR/users-timing.nufw" <<USERS
+dave:$dave_pw:1004:100
+erin:$dave_pw:1005:100
+frank:$dave_pw:1006:100
+USERS
+chmod 600 "$LAB_DIR/users-timing.nufw"
+sed -e "s|^plaintext_userfile=.*|plaintext_userfile=\"$LAB_DIR/users-timing.nufw\"|" \
+	-e 's/^nuauth_tls_auth_by_cert=2/nuauth_tls_auth_by_cert=0/' \
+	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/timing.conf"
+lab_start nuauth-timing "$NS_G" "$NUAUTH" -c "$LAB_DIR/timing.conf" -v
+lab_wait_log nuauth-timing "ready"
+plaintime() {
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$P/cacert.pem" SRC=10.201.0.2 \
+		python3 "$here/abuse.py" plaintime 50 "$1"
+}
+plaintime dave >/dev/null	# warm up
+known=$(plaintime dave) unknown=$(plaintime ghost)
+echo "    wrong PLAIN password, crypt store: known name: $known"
+echo "    wrong PLAIN password, crypt store: unknown name: $unknown"
+km=$(awk '{print $4}' <<<"$known") um=$(awk '{print $4}' <<<"$unknown")
+if [[ $known == *"refused 50 of 50: bad user name or password" ]] &&
+   [[ $unknown == *"refused 50 of 50: bad user name or password" ]] &&
+   awk -v k="$km" -v u="$um" 'BEGIN { exit !(u >= 0.7 * k) }'; then
+	pass "a wrong password costs an unknown name what it costs a known one (median ${um} vs ${km} ms)"
+else
+	fail "a wrong password costs an unknown name what it costs a known one" "$known" "$unknown"
+fi
+lab_stop "$LAB_PID"
+
 # --- configuration errors name the key.
 printf 'nuauth_sasl_mechanisms="SCRAM-SHA-256 DIGEST-MD5"\n' >> "$LAB_DIR/nuauth.conf"
 out=$("$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1)

@@ -155,8 +155,8 @@ else
 	fail "nuauth's memory stays bounded" "RSS ${rss_before} kB before, ${rss_after} after"
 fi
 
-# A client announcing a connection from another address.  (bob: the
-# wrong passwords above have locked alice's name for a while.)
+# A client announcing a connection from another address (as bob; the
+# wrong passwords above locked 10.201.0.50, not alice's name).
 abuse 10.201.0.2 announce bob bobpw 10.201.0.99 > "$LAB_DIR/forged.out" 2>&1
 if lab_wait_log nuauth "announced tcp 10.201.0.99:41000 -> 10.202.0.2:80, which is not from the client's address: ignored" 5; then
 	pass "an announcement for another address is refused and logged"

@@ -7,7 +7,9 @@
 # loads users and groups with ldapadd, and runs nuauth with
 # nuauth_user_check_module="ldap" and the lab's plaintext ACLs.  Checks
 # logins with nutcpc (bind and compare), the uid mark and group ACLs, the
-# refusal of wrong passwords and of names with filter metacharacters, a
+# refusal of wrong passwords and of names with filter metacharacters, the
+# directory's spelling of a name (ALICE logs in as alice), what a wrong
+# password costs a name the directory lacks and a known one, a
 # stopped slapd (clean refusals, nuauth keeps running) and a restarted one
 # (the pool reconnects), a hung slapd (SIGSTOP: only the logins that ask it
 # wait; other logins and every decision go on, as logins run on nuauth's
@@ -39,6 +41,9 @@ PROBE_UID=2074
 ACL_UID=2075
 REFRESH_UID=2076
 GUEST_UID=2077		# its connections leave from 10.201.0.50, a host without client
+UPPER_UID=2078		# alice, typing her name as ALICE
+CTL=$BUILD/src/nuauthctl/nuauthctl
+ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
 CLIENT_PIDS=()
 
 SUFFIX="dc=lab,dc=nufw"
@@ -200,6 +205,7 @@ nuauth_user_check_module="ldap"
 nuauth_get_user_groups_module="ldap"
 nuauth_login_failure_limit=0
 nuauth_do_ip_authentication=1
+nuauth_control_socket="$LAB_DIR/control"
 ldap_uri="$LDAP_URI"
 ldap_bind_dn="$SERVICE_DN"
 ldap_bind_password="$SERVICE_PW"
@@ -210,6 +216,27 @@ ldap_request_timeout=2
 ldap_network_timeout=1
 ldap_pool_size=2
 CONF
+}
+
+# ldap_timing MODE: 50 wrong PLAIN passwords for bob ({CRYPT} sha512) and
+# for a name the directory lacks (each checked as a known one's is, for
+# the time), mean and median (doc/security.md shows them).  With "check",
+# the unknown name's median must be at least 0.7 times bob's.
+ldap_timing() {
+	local known unknown km um
+	abuse 10.201.0.2 plaintime 10 bob >/dev/null	# warm up
+	known=$(abuse 10.201.0.2 plaintime 50 bob) unknown=$(abuse 10.201.0.2 plaintime 50 ghost)
+	echo "    wrong PLAIN password, LDAP ($1): known name: $known"
+	echo "    wrong PLAIN password, LDAP ($1): unknown name: $unknown"
+	km=$(awk '{print $4}' <<<"$known") um=$(awk '{print $4}' <<<"$unknown")
+	[ "${2:-}" = check ] || return 0
+	if [[ $known == *"refused 50 of 50: bad user name or password" ]] &&
+	   [[ $unknown == *"refused 50 of 50: bad user name or password" ]] &&
+	   awk -v k="$km" -v u="$um" 'BEGIN { exit !(u >= 0.7 * k) }'; then
+		pass "$1: a wrong password costs an unknown name what it costs a known one (median ${um} vs ${km} ms)"
+	else
+		fail "$1: a wrong password costs an unknown name what it costs a known one" "$known" "$unknown"
+	fi
 }
 
 # login_ok NAME LOCAL_UID USER PASSWORD: nutcpc logs in (and stays).
@@ -374,6 +401,48 @@ if ms=$(median_login_ms alice alice-ldap-pw 15); then
 	fi
 else
 	fail "logins for the latency measurement work"
+fi
+
+ldap_timing bind
+# With bind, the unknown name's password goes to a DN that does not exist
+# (slapd hashes nothing there: what remains of the difference).
+if grep -q 'BIND dn="cn=nuauth-no-such-user,ou=people,dc=lab,dc=nufw"' "$LAB_DIR/slapd.log"; then
+	pass "bind: an unknown name's password is tried on a DN that does not exist, for the time"
+else
+	fail "bind: an unknown name's password is tried on a DN that does not exist, for the time" \
+		"$(grep -c BIND "$LAB_DIR/slapd.log") binds in slapd.log"
+fi
+
+# One spelling per user: the directory matches uid without regard to case,
+# so ALICE logs in; the session, the log and nuauthctl say alice (the
+# entry's uid), and `nuauthctl disconnect alice' ends it with her other one.
+logins=$(grep -c "user alice (uid 1101) logged in from" "$LAB_DIR/nuauth.log")
+if login_ok "ALICE logs in with alice's LDAP password" $UPPER_UID ALICE alice-ldap-pw; then
+	UPPER_PID=$LAB_PID
+	out=$(ctl users --json)
+	if [ "$(grep -c "user alice (uid 1101) logged in from" "$LAB_DIR/nuauth.log")" = $((logins + 1)) ] &&
+	   ! grep -q "user ALICE" "$LAB_DIR/nuauth.log" &&
+	   python3 -c 'import json, sys; u = [x["user"] for x in json.loads(sys.argv[1])["users"]]
+sys.exit(not (u.count("alice") == 2 and "ALICE" not in u))' "$out"; then
+		pass "ALICE's session is alice's: in the log and in nuauthctl users"
+	else
+		fail "ALICE's session is alice's: in the log and in nuauthctl users" "$out" \
+			"$(grep -i "alice" "$LAB_DIR/nuauth.log" | tail -3)"
+	fi
+	# That client would log in again by itself: hold it still.
+	kill -STOP "$UPPER_PID"
+	out=$(ctl disconnect alice --json)
+	if python3 -c 'import json, sys; d = json.loads(sys.argv[1])
+sys.exit(not (d["ok"] and d["sessions"] == 2))' "$out" &&
+	   lab_wait_log nuauth "user alice disconnected from 10.201.0.2 (disconnected by the administrator)" 5 2; then
+		pass "nuauthctl disconnect alice ends the session ALICE opened (and her other one)"
+	else
+		fail "nuauthctl disconnect alice ends the session ALICE opened (and her other one)" "$out"
+	fi
+	kill -TERM "$UPPER_PID"; kill -CONT "$UPPER_PID"; lab_stop "$UPPER_PID"
+	# alice's first client logs in again by itself, as alice.
+	lab_wait_log nuauth "user alice (uid 1101) logged in from" 15 $((logins + 2)) ||
+		fail "alice's client logs in again after the disconnect"
 fi
 
 # slapd stops: logins fail cleanly with a logged error; nuauth runs on and
@@ -559,6 +628,7 @@ fi
 if ms=$(median_login_ms alice alice-ldap-pw 15); then
 	echo "    login through LDAP (compare): median ${ms} ms of 15"
 fi
+ldap_timing compare check
 
 # ---- ACLs from LDAP ----
 

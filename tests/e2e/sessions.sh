@@ -25,6 +25,7 @@ abuse() {
 lab_netns
 ip -n "$NS_C" addr add 10.201.0.50/24 dev c0	# the address that fails
 ip -n "$NS_C" addr add 10.201.0.60/24 dev c0	# another user's address
+ip -n "$NS_C" addr add 10.201.0.3/24 dev c0	# someone else's, who guesses alice's password
 lab_pki >/dev/null
 lab_nuauth_conf
 # carol's password is a sha512-crypt hash.
@@ -36,6 +37,7 @@ nuauth_single_user_client_limit=1
 nuauth_login_failure_limit=5
 nuauth_login_failure_window=60
 nuauth_login_lock_time=30
+nuauth_login_user_failure_limit=6
 CONF
 
 # nuauth -t: a good configuration, then bad ones (a key, a users file line).
@@ -81,6 +83,7 @@ lab_start_nufw
 
 # nuauth_single_user_client_limit=1: alice's second client is refused.
 lab_login alice-client $ALICE_UID alice alicepw
+ALICE_CLIENT_PID=$LAB_PID
 out=$(lab_as "$NS_C" $ALICE2_UID \
 	timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
 status=$?
@@ -149,9 +152,36 @@ else
 	fail "the address stays locked after a reload" "$out"
 fi
 
-# Six wrong passwords for bob, each from another address: his name is
-# locked, so his right password is refused from a fresh address too, while
-# erin logs in from it.
+# 100 wrong passwords for alice from 10.201.0.3: that address is locked,
+# alice is not: she logs in from her desktop (10.201.0.2) at once.
+lab_stop "$ALICE_CLIENT_PID"
+lab_wait_log nuauth "user alice logged out from 10.201.0.2" 10
+out=$(abuse 10.201.0.3 badlogins 100 alice 2>&1)
+locked=$(abuse 10.201.0.3 login alice alicepw 2>&1)
+start=$(date +%s%N)
+desk=$(abuse 10.201.0.2 login alice alicepw 2>&1)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ "$out" = "refused 100 of 100" ] && grep -q "too many failed logins" <<<"$locked" &&
+   grep -q "^ok" <<<"$desk" && [ "$ms" -lt 2000 ]; then
+	pass "after 100 wrong passwords for alice from another address, she logs in from her desktop at once (${desk#ok } ms, ${ms} ms with the client's start)"
+else
+	fail "after 100 wrong passwords for alice from another address, she logs in from her desktop at once" \
+		"guesser: $out" "guesser's right password: $locked" "desktop: $desk in $ms ms" \
+		"$(grep -i "alice\|10.201.0.3" "$LAB_DIR/nuauth.log" | tail -5)"
+fi
+if grep -q "logins from 10.201.0.3 locked for 30 s" "$LAB_DIR/nuauth.log" &&
+   ! grep -q 'logins of user "alice" locked' "$LAB_DIR/nuauth.log"; then
+	pass "the guesser's address is locked and logged; alice's name is not"
+else
+	fail "the guesser's address is locked and logged; alice's name is not" \
+		"$(grep "locked for" "$LAB_DIR/nuauth.log")"
+fi
+
+# Six wrong passwords for bob, each from another address
+# (nuauth_login_user_failure_limit=6): his name is locked for the addresses
+# he has not logged in from, so his right password is refused from a fresh
+# address, while he logs in from 10.201.0.60 (where he did before) and
+# erin logs in from the fresh address.
 for i in 1 2 3 4 5 6; do
 	ip -n "$NS_C" addr add "10.201.0.7$i/24" dev c0
 	abuse "10.201.0.7$i" login bob wrong >> "$LAB_DIR/wrong-bob.out" 2>&1
@@ -159,11 +189,19 @@ done
 ip -n "$NS_C" addr add 10.201.0.80/24 dev c0
 out=$(abuse 10.201.0.80 login bob bobpw 2>&1)
 if grep -q "too many failed logins" <<<"$out" &&
-   grep -q 'logins of user "bob" locked for 30 s' "$LAB_DIR/nuauth.log"; then
-	pass "after 6 wrong passwords from 6 addresses bob's name is locked everywhere"
+   grep -q 'logins of user "bob" locked for 30 s after 6 failed logins, except from the addresses it logged in from lately' \
+	"$LAB_DIR/nuauth.log"; then
+	pass "after 6 wrong passwords from 6 addresses bob's name is locked for new addresses"
 else
-	fail "after 6 wrong passwords from 6 addresses bob's name is locked everywhere" "$out" \
+	fail "after 6 wrong passwords from 6 addresses bob's name is locked for new addresses" "$out" \
 		"$(cat "$LAB_DIR/wrong-bob.out")"
+fi
+out=$(abuse 10.201.0.60 login bob bobpw 2>&1)
+ms=$(sed -n 's/^ok \([0-9]*\)$/\1/p' <<<"$out")
+if [ -n "$ms" ] && [ "$ms" -lt 1000 ]; then
+	pass "meanwhile bob logs in at once from the address he logged in from before (${ms} ms)"
+else
+	fail "meanwhile bob logs in at once from the address he logged in from before" "$out"
 fi
 out=$(abuse 10.201.0.80 login erin erinpw 2>&1)
 if grep -q "^ok" <<<"$out"; then

@@ -97,6 +97,20 @@ static void test_good(void)
 	CHECK(nu_userdb_check(db, "alice", "secretXX", 6, &uid, groups) == NUAUTH_USER_OK);
 	CHECK(groups->len == 1);
 	g_array_set_size(groups, 0);
+	/* Names are exact: ALICE is not alice, and an unknown name is refused
+	 * even with a password of the user it is checked against (a decoy,
+	 * for the time only), which gives it neither uid nor groups. */
+	uid = 0;
+	CHECK(check(db, "ALICE", "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	CHECK(check(db, "Alice", "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	for (int i = 0; i < 50; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "ghost%d", i);
+		CHECK(check(db, name, "secret", &uid, groups) == NUAUTH_USER_UNKNOWN);
+		CHECK(check(db, name, "password", &uid, groups) == NUAUTH_USER_UNKNOWN);
+	}
+	CHECK(uid == 0 && groups->len == 0);
 	CHECK(groups->len == 0);
 
 	uid = 0;

@@ -33,7 +33,8 @@
 /* 7: the user's auth_quality, the packet's gateway. */
 /* 8: needs (what the client must announce), the packet's app_sha256. */
 /* 9: the packet's bridge ports (physindev, physoutdev). */
-#define NUAUTH_MODULE_API_VERSION 9
+/* 10: canonical_name (one spelling per user). */
+#define NUAUTH_MODULE_API_VERSION 10
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* The user a connection belongs to, as the decision sees it. */
@@ -234,6 +235,19 @@ struct nuauth_module {
 	 * that would merely log the program (user_packet_log) must not ask:
 	 * the site decides with nuauth_client_send_app. */
 	unsigned (*needs)(void *priv);
+
+	/* nuauth_user_check_module, nuauth_get_user_groups_module, optional
+	 * (API 10): the store's own spelling of user, e.g. the directory's
+	 * uid for a name it matched without regard to case.  nuauth asks it
+	 * of the module whose user_check, scram_verifier or get_user_groups
+	 * has just answered for user with anything but UNKNOWN or ERROR, on
+	 * the same worker thread; the session, its limits and locks, log
+	 * lines and nuauthctl then use that spelling.  Writes it into name
+	 * (cap bytes, NUL-terminated) and returns true; false keeps the name
+	 * as the client typed it.  Without the hook the typed name is used:
+	 * a store that matches names exactly needs none.  Worker threads,
+	 * concurrently. */
+	bool (*canonical_name)(void *priv, const char *user, char *name, size_t cap);
 };
 
 #endif
