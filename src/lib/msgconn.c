@@ -44,6 +44,7 @@ struct nu_msgconn {
 	bool deferred;		/* the turn's budget ran out: resume_source reads */
 	char *close_why;	/* a close decided inside send, done later */
 	size_t send_pending;	/* chunk size of a send that returned EAGAIN */
+	size_t max_backlog;	/* bytes queued unsent before the link closes */
 	GByteArray *in;
 	GByteArray *out;
 };
@@ -199,7 +200,7 @@ void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
 {
 	if (c->closed || c->close_why)
 		return;
-	if (c->out->len + len > MSGCONN_MAX_BACKLOG) {
+	if (c->out->len + len > c->max_backlog) {
 		close_later(c, "peer does not read: send backlog full");
 		return;
 	}
@@ -383,6 +384,7 @@ struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handsha
 	c->ops = ops;
 	c->ctx = ctx;
 	c->handshaking = !handshake_done;
+	c->max_backlog = MSGCONN_MAX_BACKLOG;
 	c->in = g_byte_array_new();
 	c->out = g_byte_array_new();
 	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
@@ -451,4 +453,9 @@ int nu_msgconn_fd(const struct nu_msgconn *c)
 size_t nu_msgconn_backlog(const struct nu_msgconn *c)
 {
 	return c->out->len;
+}
+
+void nu_msgconn_set_max_backlog(struct nu_msgconn *c, size_t bytes)
+{
+	c->max_backlog = MAX(bytes, (size_t)NU_MSG_MAX_LEN);
 }

@@ -58,6 +58,9 @@ gnutls_session_t nu_msgconn_session(const struct nu_msgconn *c);
 int nu_msgconn_fd(const struct nu_msgconn *c);
 /* Bytes queued for sending and not yet taken by the socket. */
 size_t nu_msgconn_backlog(const struct nu_msgconn *c);
+/* A peer that leaves more than this many bytes unread (4 MiB unless set;
+ * at least one whole message) has its link closed. */
+void nu_msgconn_set_max_backlog(struct nu_msgconn *c, size_t bytes);
 /* Times, in this process, that a link used up its budget for one turn of
  * the main loop (64 messages, 64 TLS records or 32 KiB read) and its
  * reading was put off to the next turn. */

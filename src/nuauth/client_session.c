@@ -23,6 +23,10 @@
 
 /* A link that has not logged in by then is closed: it only holds memory. */
 #define LOGIN_TIMEOUT_S 30
+/* What nuauth sends a client is small (PUSH, NOTICE, NEEDS, KEEPALIVE
+ * echoes): a client that leaves this much unread is not reading, and its
+ * link closes (a gateway's may hold the default, 4 MiB, of decisions). */
+#define CLIENT_MAX_BACKLOG (256u << 10)
 
 enum client_state { CLIENT_HELLO, CLIENT_AUTH, CLIENT_READY };
 
@@ -668,6 +672,7 @@ void nuauth_client_accept(struct nuauth_server *srv, int fd,
 		nu_tls_request_peer_cert(tls);
 	prelogin_add(cl);
 	cl->link = nu_msgconn_new(fd, tls, false, &client_ops, cl);
+	nu_msgconn_set_max_backlog(cl->link, CLIENT_MAX_BACKLOG);
 	cl->login_timer = g_timeout_add_seconds(LOGIN_TIMEOUT_S, on_login_timeout, cl);
 	srv->clients = g_list_prepend(srv->clients, cl);
 }
