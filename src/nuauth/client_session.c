@@ -61,24 +61,12 @@ static guint prelogin_count(struct nuauth_server *srv, const struct in6_addr *ad
 	return srv->prelogin ? GPOINTER_TO_UINT(g_hash_table_lookup(srv->prelogin, addr)) : 0;
 }
 
-static guint addr_hash(gconstpointer p)
-{
-	const uint32_t *w = p;
-
-	return w[0] * 31u ^ w[1] * 17u ^ w[2] * 13u ^ w[3];
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
-}
-
 static void prelogin_add(struct nuauth_client *cl)
 {
 	struct nuauth_server *srv = cl->srv;
 
 	if (!srv->prelogin)
-		srv->prelogin = g_hash_table_new_full(addr_hash, addr_equal, g_free, NULL);
+		srv->prelogin = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, g_free, NULL);
 	g_hash_table_replace(srv->prelogin, g_memdup2(&cl->addr, sizeof(cl->addr)),
 			     GUINT_TO_POINTER(prelogin_count(srv, &cl->addr) + 1));
 	cl->prelogin_counted = true;

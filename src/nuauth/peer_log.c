@@ -26,14 +26,14 @@ struct nuauth_peer_log {
 	guint timer;
 };
 
-static guint addr_hash(gconstpointer p)
+guint nuauth_addr_hash(gconstpointer p)
 {
 	const uint32_t *w = p;
 
 	return w[0] * 31u ^ w[1] * 17u ^ w[2] * 13u ^ w[3];
 }
 
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
+gboolean nuauth_addr_equal(gconstpointer a, gconstpointer b)
 {
 	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
 }
@@ -53,7 +53,7 @@ struct nuauth_peer_log *nuauth_peer_log_new(unsigned burst, unsigned interval_s,
 
 	pl->burst = burst;
 	pl->interval_us = (gint64)MAX(interval_s, 1u) * G_USEC_PER_SEC;
-	pl->peers = g_hash_table_new_full(addr_hash, addr_equal, NULL, g_free);
+	pl->peers = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, NULL, g_free);
 	/* Summaries come at most one interval late. */
 	if (start_timer)
 		pl->timer = g_timeout_add_seconds(MAX(interval_s, 1u), on_timer, pl);

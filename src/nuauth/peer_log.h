@@ -52,6 +52,10 @@ uint64_t nuauth_peer_log_suppressed(const struct nuauth_peer_log *pl);
 /* Addresses with an interval running. */
 unsigned nuauth_peer_log_peers(const struct nuauth_peer_log *pl);
 
+/* GHashTable functions for struct in6_addr keys. */
+guint nuauth_addr_hash(gconstpointer addr);
+gboolean nuauth_addr_equal(gconstpointer a, gconstpointer b);
+
 #define peer_log_level(pl, peer, level, ...)					\
 	do {									\
 		if (nu_log_enabled(level) && nuauth_peer_log_allow_level(pl, peer, level)) \
