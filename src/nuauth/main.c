@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		fatalx("%s", error->message);
 
 	srv.loop = g_main_loop_new(NULL, FALSE);
-	srv.peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_INTERVAL_S, true);
+	srv.peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_REFILL_S, PEER_LOG_INTERVAL_S, true);
 	srv.correlator = nuauth_correlator_new(&srv);
 	srv.ipauth = nuauth_ipauth_new(&srv);
 	srv.connections = nuauth_connections_new(&srv);

@@ -1,5 +1,5 @@
-/* Log lines about one peer's bad input, rate-limited per address
- * (peer_log.h). */
+/* Log lines about one peer's bad input, rate-limited per address and kind
+ * of line (peer_log.h). */
 #include "config.h"
 #include "peer_log.h"
 
@@ -8,19 +8,25 @@
 
 #include "flow.h"
 
-struct peer {
+struct bucket_key {
 	struct in6_addr addr;
-	gint64 window_start;	/* monotonic, us */
-	unsigned logged;	/* lines written in this window */
-	uint64_t suppressed;	/* lines left out in this window */
+	const char *site;	/* the line's format string */
+};
+
+struct bucket {
+	struct bucket_key key;
+	gint64 tokens_at;	/* monotonic us at which tokens was right */
+	unsigned tokens;
+	gint64 summary_at;	/* last summary (or the bucket's start) */
+	uint64_t suppressed;	/* since the last summary */
 	int level;		/* of the last line left out */
 };
 
 struct nuauth_peer_log {
 	unsigned burst;
-	gint64 interval_us;
-	GHashTable *peers;	/* struct in6_addr * (in struct peer) -> struct peer */
-	struct peer overflow;	/* the addresses beyond PEER_LOG_MAX_PEERS */
+	gint64 refill_us, interval_us;
+	GHashTable *buckets;	/* struct bucket_key * (in the bucket) -> struct bucket */
+	struct bucket overflow;	/* every key beyond PEER_LOG_MAX_PEERS */
 	bool overflow_used;
 	uint64_t suppressed_total;
 	guint timer;
@@ -38,54 +44,82 @@ gboolean nuauth_addr_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
 }
 
+static guint key_hash(gconstpointer p)
+{
+	const struct bucket_key *k = p;
+
+	return nuauth_addr_hash(&k->addr) ^ g_direct_hash(k->site);
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+	const struct bucket_key *x = a, *y = b;
+
+	return x->site == y->site && nuauth_addr_equal(&x->addr, &y->addr);
+}
+
 static gboolean on_timer(gpointer data)
 {
-	struct nuauth_peer_log *pl = data;
-
-	nuauth_peer_log_flush_at(pl, g_get_monotonic_time());
+	nuauth_peer_log_flush_at(data, g_get_monotonic_time());
 	return G_SOURCE_CONTINUE;
 }
 
-struct nuauth_peer_log *nuauth_peer_log_new(unsigned burst, unsigned interval_s,
-					    bool start_timer)
+struct nuauth_peer_log *nuauth_peer_log_new(unsigned burst, unsigned refill_s,
+					    unsigned interval_s, bool start_timer)
 {
 	struct nuauth_peer_log *pl = g_new0(struct nuauth_peer_log, 1);
 
-	pl->burst = burst;
+	pl->burst = MAX(burst, 1u);
+	pl->refill_us = (gint64)MAX(refill_s, 1u) * G_USEC_PER_SEC;
 	pl->interval_us = (gint64)MAX(interval_s, 1u) * G_USEC_PER_SEC;
-	pl->peers = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, NULL, g_free);
+	pl->buckets = g_hash_table_new_full(key_hash, key_equal, NULL, g_free);
 	/* Summaries come at most one interval late. */
 	if (start_timer)
 		pl->timer = g_timeout_add_seconds(MAX(interval_s, 1u), on_timer, pl);
 	return pl;
 }
 
-/* The summary of p's window, if anything was left out. */
-static bool summarize(struct nuauth_peer_log *pl, struct peer *p, bool overflow)
+/* The summary of b's lines left out, if any. */
+static bool summarize(struct nuauth_peer_log *pl, struct bucket *b, bool overflow, gint64 now_us)
 {
+	/* The timer comes at most one interval late (and free() at once). */
+	unsigned seconds = (unsigned)((MIN(now_us, b->summary_at + 2 * pl->interval_us) -
+				       b->summary_at + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
 	char text[INET6_ADDRSTRLEN];
 
-	if (!p->suppressed)
+	b->summary_at = now_us;
+	if (!b->suppressed)
 		return false;
 	if (overflow)
-		nu_log(p->level, "%" G_GUINT64_FORMAT " more lines about other clients left out "
-		       "in the last %u s", p->suppressed, (unsigned)(pl->interval_us / G_USEC_PER_SEC));
+		nu_log(b->level, "%" G_GUINT64_FORMAT " more lines about other clients left out "
+		       "in the last %u s", b->suppressed, seconds);
 	else
-		nu_log(p->level, "%" G_GUINT64_FORMAT " more lines about client %s left out in "
-		       "the last %u s", p->suppressed, nu_addr_format(&p->addr, text, sizeof(text)),
-		       (unsigned)(pl->interval_us / G_USEC_PER_SEC));
-	p->suppressed = 0;
+		nu_log(b->level, "%" G_GUINT64_FORMAT " more lines like this about client %s left "
+		       "out in the last %u s: \"%.60s\"", b->suppressed,
+		       nu_addr_format(&b->key.addr, text, sizeof(text)), seconds, b->key.site);
+	b->suppressed = 0;
 	return true;
+}
+
+/* Tokens back since b was last looked at. */
+static void refill(struct nuauth_peer_log *pl, struct bucket *b, gint64 now_us)
+{
+	gint64 n = (now_us - b->tokens_at) / pl->refill_us;
+
+	if (n <= 0)
+		return;
+	b->tokens = (unsigned)MIN((gint64)pl->burst, b->tokens + n);
+	b->tokens_at = b->tokens == pl->burst ? now_us : b->tokens_at + n * pl->refill_us;
 }
 
 void nuauth_peer_log_free(struct nuauth_peer_log *pl)
 {
 	if (!pl)
 		return;
-	nuauth_peer_log_flush_at(pl, G_MAXINT64);
+	nuauth_peer_log_flush_at(pl, G_MAXINT64 / 2);
 	if (pl->timer)
 		g_source_remove(pl->timer);
-	g_hash_table_destroy(pl->peers);
+	g_hash_table_destroy(pl->buckets);
 	g_free(pl);
 }
 
@@ -95,78 +129,71 @@ unsigned nuauth_peer_log_flush_at(struct nuauth_peer_log *pl, gint64 now_us)
 	gpointer value;
 	unsigned n = 0;
 
-	g_hash_table_iter_init(&it, pl->peers);
+	g_hash_table_iter_init(&it, pl->buckets);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct peer *p = value;
+		struct bucket *b = value;
 
-		if (now_us - p->window_start < pl->interval_us)
+		if (now_us - b->summary_at < pl->interval_us)
 			continue;
-		n += summarize(pl, p, false);
-		g_hash_table_iter_remove(&it);	/* quiet now: forgotten */
+		n += summarize(pl, b, false, now_us);
+		refill(pl, b, now_us);
+		if (b->tokens == pl->burst)
+			g_hash_table_iter_remove(&it);	/* full and quiet: forgotten */
 	}
-	if (pl->overflow_used && now_us - pl->overflow.window_start >= pl->interval_us) {
-		n += summarize(pl, &pl->overflow, true);
+	if (pl->overflow_used && now_us - pl->overflow.summary_at >= pl->interval_us) {
+		n += summarize(pl, &pl->overflow, true, now_us);
 		pl->overflow_used = false;
 	}
 	return n;
 }
 
-/* Starts a new window for p when its last one is over. */
-static void roll(struct nuauth_peer_log *pl, struct peer *p, gint64 now_us, bool overflow)
+bool nuauth_peer_log_allow_at(struct nuauth_peer_log *pl, const struct in6_addr *peer,
+			      const char *site, int level, gint64 now_us)
 {
-	if (now_us - p->window_start < pl->interval_us)
-		return;
-	summarize(pl, p, overflow);
-	p->window_start = now_us;
-	p->logged = 0;
-}
+	struct bucket_key key;
+	struct bucket *b;
 
-static bool allow(struct nuauth_peer_log *pl, const struct in6_addr *addr, int level,
-		  gint64 now_us)
-{
-	struct peer *p = g_hash_table_lookup(pl->peers, addr);
+	memset(&key, 0, sizeof(key));	/* no padding left undefined in a hash key */
+	key.addr = *peer;
+	key.site = site;
+	b = g_hash_table_lookup(pl->buckets, &key);
 	bool overflow = false;
 
-	if (!p && g_hash_table_size(pl->peers) >= PEER_LOG_MAX_PEERS) {
-		p = &pl->overflow;
+	if (!b && g_hash_table_size(pl->buckets) >= PEER_LOG_MAX_PEERS) {
+		b = &pl->overflow;
 		overflow = true;
 		if (!pl->overflow_used) {
-			memset(p, 0, sizeof(*p));
-			p->window_start = now_us;
+			memset(b, 0, sizeof(*b));
+			b->tokens = pl->burst;
+			b->tokens_at = b->summary_at = now_us;
 			pl->overflow_used = true;
 		}
-	} else if (!p) {
-		p = g_new0(struct peer, 1);
-		p->addr = *addr;
-		p->window_start = now_us;
-		g_hash_table_insert(pl->peers, &p->addr, p);
+	} else if (!b) {
+		b = g_new0(struct bucket, 1);
+		b->key = key;
+		b->tokens = pl->burst;
+		b->tokens_at = b->summary_at = now_us;
+		g_hash_table_insert(pl->buckets, &b->key, b);
 	}
-	roll(pl, p, now_us, overflow);
-	if (p->logged < pl->burst) {
-		p->logged++;
+	if (b->suppressed && now_us - b->summary_at >= pl->interval_us)
+		summarize(pl, b, overflow, now_us);
+	refill(pl, b, now_us);
+	if (b->tokens > 0) {
+		b->tokens--;
 		return true;
 	}
-	p->suppressed++;
-	p->level = level;
+	if (!b->suppressed)
+		b->summary_at = now_us;	/* the summary covers from here */
+	b->suppressed++;
+	b->level = level;
 	pl->suppressed_total++;
 	return false;
 }
 
-bool nuauth_peer_log_allow_at(struct nuauth_peer_log *pl, const struct in6_addr *peer,
-			      gint64 now_us)
+bool nuauth_peer_log_allow(struct nuauth_peer_log *pl, const struct in6_addr *peer,
+			   const char *site, int level)
 {
-	return allow(pl, peer, LOG_WARNING, now_us);
-}
-
-bool nuauth_peer_log_allow(struct nuauth_peer_log *pl, const struct in6_addr *peer)
-{
-	return allow(pl, peer, LOG_WARNING, g_get_monotonic_time());
-}
-
-bool nuauth_peer_log_allow_level(struct nuauth_peer_log *pl, const struct in6_addr *peer,
-				 int level)
-{
-	return allow(pl, peer, level, g_get_monotonic_time());
+	return nuauth_peer_log_allow_at(pl, peer, site, level, g_get_monotonic_time());
 }
 
 uint64_t nuauth_peer_log_suppressed(const struct nuauth_peer_log *pl)
@@ -174,7 +201,7 @@ uint64_t nuauth_peer_log_suppressed(const struct nuauth_peer_log *pl)
 	return pl->suppressed_total;
 }
 
-unsigned nuauth_peer_log_peers(const struct nuauth_peer_log *pl)
+unsigned nuauth_peer_log_buckets(const struct nuauth_peer_log *pl)
 {
-	return g_hash_table_size(pl->peers) + (pl->overflow_used ? 1 : 0);
+	return g_hash_table_size(pl->buckets) + (pl->overflow_used ? 1 : 0);
 }

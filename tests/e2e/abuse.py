@@ -43,7 +43,7 @@
                                    for flows from SADDR (not its address);
                                    meanwhile other links send garbage instead
                                    of TLS, an oversized frame before HELLO,
-                                   KEEPALIVE before HELLO, and every 2 s one
+                                   KEEPALIVE before HELLO, and every 5 s one
                                    logs in and sends an oversized frame.
                                    Prints "flooding" when the first ANNOUNCE
                                    is sent, then a summary line
@@ -432,7 +432,7 @@ def flood(user, password, saddr, seconds):
             if time.monotonic() >= next_login:
                 closes(struct.pack(">BBHI", 1, 48, 0xFFFF, 0), logged_in=True)
                 counts["oversized_logged_in"] += 1
-                next_login += 2
+                next_login += 5
 
     threads = [threading.Thread(target=announcer), threading.Thread(target=garbage)]
     for t in threads:
