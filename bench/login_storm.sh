@@ -30,6 +30,8 @@ lab_nuauth_conf
 		echo "s$k:pw$k:$((UID0 + k)):600"
 	done
 } > "$LAB_DIR/users.nufw"
+# All the sessions come from one address: no per-address limits.
+printf 'nuauth_single_ip_client_limit=0\nnuauth_single_ip_prelogin_limit=0\n' >> "$LAB_DIR/nuauth.conf"
 ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 ip netns exec "$NS_G" sysctl -qw net.core.somaxconn=65535
 

@@ -103,6 +103,7 @@ e2e/trust.sh|the client claims only what it can prove: a LAN host forging from a
 e2e/auth.sh|logins: SCRAM-SHA-256, PLAIN, client certificates (EXTERNAL, CRL)
 e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL
 e2e/shared.sh|a shared desktop: claims only for packets that wait, a hostile user's claims
+e2e/flood.sh|fairness and bounds: one user floods, another connects; per-address limits
 e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
 e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
 e2e/pgsql.sh|log_pgsql against a PostgreSQL server of the test's own

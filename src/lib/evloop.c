@@ -241,6 +241,14 @@ GSource *nu_idle_high(GSourceFunc fn, void *data)
 	return attach(s, fn, data);
 }
 
+GSource *nu_soon(GSourceFunc fn, void *data)
+{
+	GSource *s = g_idle_source_new();
+
+	g_source_set_priority(s, G_PRIORITY_DEFAULT);
+	return attach(s, fn, data);
+}
+
 void nu_source_cancel(GSource **src)
 {
 	if (!*src)

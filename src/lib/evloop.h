@@ -15,6 +15,9 @@ GSource *nu_timeout(unsigned ms, GSourceFunc fn, void *data);
 GSource *nu_idle(GSourceFunc fn, void *data);
 /* An idle source that runs before the other sources of the next turn. */
 GSource *nu_idle_high(GSourceFunc fn, void *data);
+/* An idle source at the priority of the fd watches: it runs in the next
+ * turn together with the watches of the fds that are ready then. */
+GSource *nu_soon(GSourceFunc fn, void *data);
 /* Destroys *src (when not NULL) and sets it to NULL. */
 void nu_source_cancel(GSource **src);
 

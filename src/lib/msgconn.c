@@ -16,6 +16,16 @@
  * than grow without bound. */
 #define MSGCONN_MAX_BACKLOG (4u << 20)
 #define MSGCONN_CHUNK 16384
+/* What one peer may have handled per turn of the main loop: then it yields
+ * to the other sources (and links) and goes on at the next turn, so that
+ * one peer sending as fast as it can delays the others by one budget's
+ * work at most.  Whichever runs out first. */
+#define MSGCONN_TURN_MSGS 64
+#define MSGCONN_TURN_BYTES (2 * MSGCONN_CHUNK)
+#define MSGCONN_TURN_RECORDS 64
+
+static uint64_t budget_yields;	/* all links of the process (atomic) */
+static uint64_t framing_errors;	/* likewise */
 
 struct nu_msgconn {
 	int fd;
@@ -30,8 +40,11 @@ struct nu_msgconn {
 	GSource *out_source;	/* NULL when nothing waits for POLLOUT */
 	GSource *later_source;	/* idle source for a deferred close or read */
 	GSource *flush_source;	/* idle source writing what this turn queued */
+	GSource *resume_source;	/* reading goes on at the next turn */
+	bool deferred;		/* the turn's budget ran out: resume_source reads */
 	char *close_why;	/* a close decided inside send, done later */
 	size_t send_pending;	/* chunk size of a send that returned EAGAIN */
+	size_t max_backlog;	/* bytes queued unsent before the link closes */
 	GByteArray *in;
 	GByteArray *out;
 };
@@ -52,6 +65,7 @@ static void really_free(struct nu_msgconn *c)
 {
 	nu_source_cancel(&c->later_source);
 	nu_source_cancel(&c->flush_source);
+	nu_source_cancel(&c->resume_source);
 	g_free(c->close_why);
 	if (c->session)
 		gnutls_deinit(c->session);
@@ -73,6 +87,7 @@ void nu_msgconn_close(struct nu_msgconn *c, const char *why)
 	c->closed = true;
 	nu_source_cancel(&c->in_source);
 	nu_source_cancel(&c->flush_source);
+	nu_source_cancel(&c->resume_source);
 	watch_out(c, false);
 	if (!c->handshaking)
 		gnutls_bye(c->session, GNUTLS_SHUT_WR);	/* best effort, non-blocking */
@@ -91,6 +106,7 @@ void nu_msgconn_free(struct nu_msgconn *c)
 		/* Freed without a close: tear down quietly, no callback. */
 		c->closed = true;
 		nu_source_cancel(&c->in_source);
+		nu_source_cancel(&c->resume_source);
 		watch_out(c, false);
 	}
 	if (c->dispatch_depth > 0)
@@ -99,14 +115,23 @@ void nu_msgconn_free(struct nu_msgconn *c)
 		really_free(c);
 }
 
-static void step(struct nu_msgconn *c, bool writable);
+static void step(struct nu_msgconn *c, bool writable, bool resume);
 
 static gboolean on_later(gpointer data)
 {
 	struct nu_msgconn *c = data;
 
 	g_clear_pointer(&c->later_source, g_source_unref);
-	step(c, false);
+	step(c, false, true);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_resume(gpointer data)
+{
+	struct nu_msgconn *c = data;
+
+	g_clear_pointer(&c->resume_source, g_source_unref);
+	step(c, false, true);
 	return G_SOURCE_REMOVE;
 }
 
@@ -175,7 +200,7 @@ void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
 {
 	if (c->closed || c->close_why)
 		return;
-	if (c->out->len + len > MSGCONN_MAX_BACKLOG) {
+	if (c->out->len + len > c->max_backlog) {
 		close_later(c, "peer does not read: send backlog full");
 		return;
 	}
@@ -191,28 +216,64 @@ void nu_msgconn_send(struct nu_msgconn *c, const uint8_t *msg, size_t len)
 		c->flush_source = nu_idle_high(on_flush, c);
 }
 
-/* Hands every whole message in the input buffer to on_message. */
-static void deliver(struct nu_msgconn *c)
+struct budget {
+	unsigned msgs, records;
+	size_t bytes;
+};
+
+static bool budget_spent(const struct budget *b)
+{
+	return b->msgs == 0 || b->records == 0 || b->bytes == 0;
+}
+
+/* Hands the whole messages in the input buffer to on_message, as many as
+ * the budget allows. */
+static void deliver(struct nu_msgconn *c, struct budget *b)
 {
 	size_t off = 0;
 
-	while (!c->closed && !c->close_why) {
+	while (!c->closed && !c->close_why && b->msgs > 0) {
 		struct nu_msg_header hdr;
 		enum nu_proto_status st = nu_msg_peek_header(c->in->data + off, c->in->len - off, &hdr);
 
 		if (st == NU_PROTO_TRUNCATED)
 			break;
 		if (st != NU_PROTO_OK) {
+			__atomic_fetch_add(&framing_errors, 1, __ATOMIC_RELAXED);
 			nu_msgconn_closef(c, "bad message framing: %s", nu_proto_strerror(st));
 			return;
 		}
 		if (c->in->len - off < hdr.length)
 			break;
+		b->msgs--;
 		c->ops->on_message(c, &hdr, c->in->data + off, hdr.length, c->ctx);
 		off += hdr.length;
 	}
 	if (!c->closed && off > 0)
 		g_byte_array_remove_range(c->in, 0, (guint)off);
+}
+
+/* The budget ran out: stop reading until the next turn.  epoll would tell
+ * again about bytes left in the socket, but not about records GnuTLS has
+ * already read nor about messages waiting in c->in, so an idle source at
+ * the watches' own priority comes back for them; meanwhile the fd's
+ * watches do not read (one budget per turn). */
+static void defer(struct nu_msgconn *c)
+{
+	c->deferred = true;
+	__atomic_fetch_add(&budget_yields, 1, __ATOMIC_RELAXED);
+	if (!c->resume_source)
+		c->resume_source = nu_soon(on_resume, c);
+}
+
+uint64_t nu_msgconn_budget_yields(void)
+{
+	return __atomic_load_n(&budget_yields, __ATOMIC_RELAXED);
+}
+
+uint64_t nu_msgconn_framing_errors(void)
+{
+	return __atomic_load_n(&framing_errors, __ATOMIC_RELAXED);
 }
 
 static void do_handshake(struct nu_msgconn *c)
@@ -240,16 +301,30 @@ static void do_handshake(struct nu_msgconn *c)
 static void do_read(struct nu_msgconn *c)
 {
 	uint8_t buf[MSGCONN_CHUNK];
+	struct budget b = { MSGCONN_TURN_MSGS, MSGCONN_TURN_RECORDS, MSGCONN_TURN_BYTES };
 
+	c->deferred = false;
 	while (!c->closed && !c->close_why) {
-		ssize_t n = gnutls_record_recv(c->session, buf, sizeof(buf));
+		ssize_t n;
 
+		/* Messages left over from the last turn go first; nothing
+		 * more is read while a whole one waits, so c->in stays
+		 * below two messages. */
+		deliver(c, &b);
+		if (c->closed || c->close_why)
+			return;
+		if (budget_spent(&b)) {
+			defer(c);
+			return;
+		}
+		n = gnutls_record_recv(c->session, buf, sizeof(buf));
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			return;
 		if (n == 0) {
 			nu_msgconn_close(c, "closed by peer");
 			return;
 		}
+		b.records--;
 		if (n < 0) {
 			if (!gnutls_error_is_fatal((int)n))
 				continue;
@@ -257,11 +332,11 @@ static void do_read(struct nu_msgconn *c)
 			return;
 		}
 		g_byte_array_append(c->in, buf, (guint)n);
-		deliver(c);
+		b.bytes = (size_t)n < b.bytes ? b.bytes - (size_t)n : 0;
 	}
 }
 
-static void step(struct nu_msgconn *c, bool writable)
+static void step(struct nu_msgconn *c, bool writable, bool resume)
 {
 	c->dispatch_depth++;
 	if (c->handshaking && !c->close_why)
@@ -269,7 +344,8 @@ static void step(struct nu_msgconn *c, bool writable)
 	if (!c->closed && !c->handshaking && !c->close_why) {
 		if (writable)
 			flush(c);
-		if (!c->closed && !c->close_why)
+		/* While deferred, only resume_source reads. */
+		if (!c->closed && !c->close_why && (!c->deferred || resume))
 			do_read(c);
 	}
 	if (c->close_why && !c->closed)
@@ -283,7 +359,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	(void)fd;
 	(void)cond;
-	step(data, false);
+	step(data, false, false);
 	return G_SOURCE_CONTINUE;	/* a closed link has removed the source */
 }
 
@@ -294,7 +370,7 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer data)
 	(void)fd;
 	(void)cond;
 	/* Returning REMOVE would leave a stale id: let watch_out do it. */
-	step(c, true);
+	step(c, true, false);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -308,6 +384,7 @@ struct nu_msgconn *nu_msgconn_new(int fd, gnutls_session_t session, bool handsha
 	c->ops = ops;
 	c->ctx = ctx;
 	c->handshaking = !handshake_done;
+	c->max_backlog = MSGCONN_MAX_BACKLOG;
 	c->in = g_byte_array_new();
 	c->out = g_byte_array_new();
 	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
@@ -376,4 +453,9 @@ int nu_msgconn_fd(const struct nu_msgconn *c)
 size_t nu_msgconn_backlog(const struct nu_msgconn *c)
 {
 	return c->out->len;
+}
+
+void nu_msgconn_set_max_backlog(struct nu_msgconn *c, size_t bytes)
+{
+	c->max_backlog = MAX(bytes, (size_t)NU_MSG_MAX_LEN);
 }

@@ -1,7 +1,8 @@
 /* A protocol link: one TLS session on a non-blocking socket, driven by the
  * GLib main loop.  It completes the handshake, cuts the byte stream into
  * whole messages (see proto.h) and hands each to on_message, and queues
- * what is sent until the socket takes it.  A framing error (bad version,
+ * what is sent until the socket takes it.  Each link reads a bounded
+ * amount per turn of the main loop, then lets the other sources run.  A framing error (bad version,
  * impossible or oversized length) closes the link with a reason; nothing
  * else in the program is touched. */
 #ifndef NU_MSGCONN_H
@@ -57,5 +58,14 @@ gnutls_session_t nu_msgconn_session(const struct nu_msgconn *c);
 int nu_msgconn_fd(const struct nu_msgconn *c);
 /* Bytes queued for sending and not yet taken by the socket. */
 size_t nu_msgconn_backlog(const struct nu_msgconn *c);
+/* A peer that leaves more than this many bytes unread (4 MiB unless set;
+ * at least one whole message) has its link closed. */
+void nu_msgconn_set_max_backlog(struct nu_msgconn *c, size_t bytes);
+/* Times, in this process, that a link used up its budget for one turn of
+ * the main loop (64 messages, 64 TLS records or 32 KiB read) and its
+ * reading was put off to the next turn. */
+uint64_t nu_msgconn_budget_yields(void);
+/* Links of this process closed for bad framing (a bad version or length). */
+uint64_t nu_msgconn_framing_errors(void);
 
 #endif

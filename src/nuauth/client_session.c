@@ -13,6 +13,7 @@
 #include "config.h"
 #include "nuauth.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -22,6 +23,10 @@
 
 /* A link that has not logged in by then is closed: it only holds memory. */
 #define LOGIN_TIMEOUT_S 30
+/* What nuauth sends a client is small (PUSH, NOTICE, NEEDS, KEEPALIVE
+ * echoes): a client that leaves this much unread is not reading, and its
+ * link closes (a gateway's may hold the default, 4 MiB, of decisions). */
+#define CLIENT_MAX_BACKLOG (256u << 10)
 
 enum client_state { CLIENT_HELLO, CLIENT_AUTH, CLIENT_READY };
 
@@ -39,6 +44,7 @@ struct nuauth_client {
 	bool sasl_started;
 	struct nuauth_session_user user;
 	guint login_timer;
+	bool prelogin_counted;		/* in srv->prelogin */
 	char software[NU_NAME_MAX];	/* from HELLO */
 	gint64 since;			/* login, g_get_real_time() */
 	guint expiry_timer;		/* nuauth_user_session_modify_module */
@@ -47,6 +53,55 @@ struct nuauth_client {
 bool nuauth_client_logged_in(const struct nuauth_client *cl)
 {
 	return cl->state == CLIENT_READY;
+}
+
+/* Links from an address that have not logged in (srv->prelogin). */
+static guint prelogin_count(struct nuauth_server *srv, const struct in6_addr *addr)
+{
+	return srv->prelogin ? GPOINTER_TO_UINT(g_hash_table_lookup(srv->prelogin, addr)) : 0;
+}
+
+static void prelogin_add(struct nuauth_client *cl)
+{
+	struct nuauth_server *srv = cl->srv;
+
+	if (!srv->prelogin)
+		srv->prelogin = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, g_free, NULL);
+	g_hash_table_replace(srv->prelogin, g_memdup2(&cl->addr, sizeof(cl->addr)),
+			     GUINT_TO_POINTER(prelogin_count(srv, &cl->addr) + 1));
+	cl->prelogin_counted = true;
+}
+
+/* cl logged in or closed. */
+static void prelogin_remove(struct nuauth_client *cl)
+{
+	struct nuauth_server *srv = cl->srv;
+	guint n = prelogin_count(srv, &cl->addr);
+
+	if (!cl->prelogin_counted)
+		return;
+	cl->prelogin_counted = false;
+	if (n > 1)
+		g_hash_table_replace(srv->prelogin, g_memdup2(&cl->addr, sizeof(cl->addr)),
+				     GUINT_TO_POINTER(n - 1));
+	else
+		g_hash_table_remove(srv->prelogin, &cl->addr);
+}
+
+/* The client broke the protocol: it is told why, the link closes, and the
+ * close is counted (nuauthctl stats: protocol_closes). */
+__attribute__((format(printf, 2, 3)))
+static void protocol_violation(struct nuauth_client *cl, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	cl->srv->stats.protocol_closes++;
+	nu_msgconn_fail(cl->link, "%s", why);
+	g_free(why);
 }
 
 gint64 nuauth_client_since(const struct nuauth_client *cl)
@@ -226,7 +281,7 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 	char *why = NULL;
 
 	if (st != NU_PROTO_OK || h.role != NU_ROLE_CLIENT) {
-		nu_msgconn_fail(cl->link, "bad HELLO");
+		protocol_violation(cl, "bad HELLO");
 		return;
 	}
 	if (h.version_min > NU_PROTO_VERSION || h.version_max < NU_PROTO_VERSION) {
@@ -254,7 +309,7 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 /* nuauth_single_user_client_limit and nuauth_single_ip_client_limit: may
  * cl, whose password was right, open one more session?  NULL if so, else
  * why not (allocated). */
-static char *session_limit_refusal(const struct nuauth_client *cl)
+static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_address)
 {
 	const struct nuauth_config *cfg = &cl->srv->cfg;
 	unsigned same_user = 0, same_addr = 0;
@@ -274,9 +329,11 @@ static char *session_limit_refusal(const struct nuauth_client *cl)
 	if (cfg->single_user_client_limit && same_user >= cfg->single_user_client_limit)
 		return g_strdup_printf("too many sessions for user %s (at most %u)",
 				       cl->user.name, cfg->single_user_client_limit);
-	if (cfg->single_ip_client_limit && same_addr >= cfg->single_ip_client_limit)
+	if (cfg->single_ip_client_limit && same_addr >= cfg->single_ip_client_limit) {
+		*by_address = true;
 		return g_strdup_printf("too many sessions from %s (at most %u)",
 				       cl->addr_text, cfg->single_ip_client_limit);
+	}
 	return NULL;
 }
 
@@ -342,11 +399,11 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	struct login_job *j;
 
 	if (st != NU_PROTO_OK) {
-		nu_msgconn_fail(cl->link, "%s", nu_proto_strerror(st));
+		protocol_violation(cl, "%s", nu_proto_strerror(st));
 		return;
 	}
 	if (first == cl->sasl_started) {
-		nu_msgconn_fail(cl->link, "%s", first ? "AUTH_START sent twice" : "AUTH_STEP before AUTH_START");
+		protocol_violation(cl, "%s", first ? "AUTH_START sent twice" : "AUTH_STEP before AUTH_START");
 		return;
 	}
 	cl->sasl_started = true;
@@ -380,6 +437,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 {
 	enum nuauth_sasl_step r = j->r;
 	const char *why = j->why;
+	bool by_address = false;
 	char *limit;
 
 	if (r == NUAUTH_SASL_CONTINUE) {
@@ -403,10 +461,12 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
-	if ((limit = session_limit_refusal(cl))) {
-		log_notice("client %s: login of user %s refused: %s", cl->addr_text,
-			   cl->user.name, limit);
+	if ((limit = session_limit_refusal(cl, &by_address))) {
+		peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
+				cl->addr_text, cl->user.name, limit);
 		cl->srv->stats.logins_failed++;
+		if (by_address)
+			cl->srv->stats.sessions_refused_address++;
 		send_auth_result(cl, NU_AUTH_FAILED, limit);
 		g_free(limit);
 		nu_msgconn_close(cl->link, "login refused");
@@ -417,6 +477,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 		cl->login_timer = 0;
 	}
 	cl->state = CLIENT_READY;
+	prelogin_remove(cl);
 	cl->since = g_get_real_time();
 	cl->srv->stats.logins_ok++;
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
@@ -439,14 +500,14 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 	int r;
 
 	if (st != NU_PROTO_OK) {
-		nu_msgconn_fail(cl->link, "%s", nu_proto_strerror(st));
+		protocol_violation(cl, "%s", nu_proto_strerror(st));
 		return;
 	}
 	/* Correlating never closes this link (sends are deferred, msgconn.h). */
 	while ((r = nu_announce_next_item(&it, &conn, &not_mine)) == 1)
 		nuauth_correlate_announce(cl->srv->correlator, cl, &conn, not_mine);
 	if (r < 0)
-		nu_msgconn_fail(cl->link, "malformed ANNOUNCE message");
+		protocol_violation(cl, "malformed ANNOUNCE message");
 }
 
 static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
@@ -455,13 +516,9 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 	struct nuauth_client *cl = ctx;
 
 	(void)c;
-	if (hdr->type == NU_MSG_KEEPALIVE) {
-		uint8_t buf[NU_MSG_HEADER_LEN];
-		size_t n;
-		if (nu_keepalive_encode(buf, sizeof(buf), hdr->id, &n) == NU_PROTO_OK)
-			nu_msgconn_send(cl->link, buf, n);
-		return;
-	}
+	/* Before HELLO only HELLO, before the login only its messages
+	 * (KEEPALIVE included: a link that has not logged in has nothing
+	 * to keep alive); anything else closes the link. */
 	switch (cl->state) {
 	case CLIENT_HELLO:
 		if (hdr->type == NU_MSG_HELLO) {
@@ -472,8 +529,8 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 	case CLIENT_AUTH:
 		if (cl->job) {
 			/* The client waits for the answer to its last step. */
-			nu_msgconn_fail(cl->link, "%s while the last step is being checked",
-					nu_msg_type_name(hdr->type));
+			protocol_violation(cl, "%s while the last step is being checked",
+					   nu_msg_type_name(hdr->type));
 			return;
 		}
 		if (hdr->type == NU_MSG_AUTH_START || hdr->type == NU_MSG_AUTH_STEP) {
@@ -482,6 +539,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		break;
 	case CLIENT_READY:
+		if (hdr->type == NU_MSG_KEEPALIVE) {
+			uint8_t buf[NU_MSG_HEADER_LEN];
+			size_t n;
+			if (nu_keepalive_encode(buf, sizeof(buf), hdr->id, &n) == NU_PROTO_OK)
+				nu_msgconn_send(cl->link, buf, n);
+			return;
+		}
 		if (hdr->type == NU_MSG_ANNOUNCE) {
 			handle_announce(cl, msg, len);
 			return;
@@ -496,7 +560,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		if (hdr->type == NU_MSG_CLIENT_INFO) {
 			struct nu_client_info info;
 			if (nu_client_info_decode(msg, len, &info) != NU_PROTO_OK) {
-				nu_msgconn_fail(cl->link, "malformed CLIENT_INFO message");
+				protocol_violation(cl, "malformed CLIENT_INFO message");
 				return;
 			}
 			g_free(cl->user.os_sysname);
@@ -509,7 +573,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		break;
 	}
-	nu_msgconn_fail(cl->link, "unexpected %s message", nu_msg_type_name(hdr->type));
+	protocol_violation(cl, "unexpected %s message", nu_msg_type_name(hdr->type));
 }
 
 static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
@@ -524,7 +588,9 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 		session_event(cl, NUAUTH_SESSION_LOGOUT, why, &ev);
 		nuauth_hooks_session_log(cl->srv, &ev);
 	} else
-		log_info("client %s closed before login: %s", cl->addr_text, why);
+		peer_log_info(cl->srv->peer_log, &cl->addr, "client %s closed before login: %s",
+			      cl->addr_text, why);
+	prelogin_remove(cl);
 	nuauth_correlate_client_gone(cl->srv->correlator, cl);
 	nuauth_connections_client_gone(cl->srv->connections, cl);
 	cl->srv->clients = g_list_remove(cl->srv->clients, cl);
@@ -567,24 +633,37 @@ static const struct nu_msgconn_ops client_ops = {
 void nuauth_client_accept(struct nuauth_server *srv, int fd,
 			  const struct sockaddr_storage *peer)
 {
-	gnutls_session_t tls = nu_tls_server_session(srv->creds, fd,
-						     srv->cfg.tls_request_cert == 2);
-	struct nuauth_client *cl;
+	gnutls_session_t tls;
+	struct nuauth_client *cl = g_new0(struct nuauth_client, 1);
 
-	if (!tls) {
-		log_warnx("cannot start TLS for a client");
-		close(fd);
-		return;
-	}
-	if (srv->cfg.tls_request_cert == 1)
-		nu_tls_request_peer_cert(tls);
-	cl = g_new0(struct nuauth_client, 1);
 	cl->srv = srv;
 	cl->peer = *peer;
 	if (!nu_addr_from_sockaddr((const struct sockaddr *)peer, &cl->addr))
 		memset(&cl->addr, 0, sizeof(cl->addr));
 	nu_addr_format(&cl->addr, cl->addr_text, sizeof(cl->addr_text));
+	if (srv->cfg.single_ip_prelogin_limit &&
+	    prelogin_count(srv, &cl->addr) >= srv->cfg.single_ip_prelogin_limit) {
+		/* Each costs a TLS session: an address gets a bounded number. */
+		srv->stats.links_refused_prelogin++;
+		peer_log_notice(srv->peer_log, &cl->addr, "client %s refused: %u links from it "
+				"have not logged in yet (nuauth_single_ip_prelogin_limit)",
+				cl->addr_text, srv->cfg.single_ip_prelogin_limit);
+		close(fd);
+		g_free(cl);
+		return;
+	}
+	tls = nu_tls_server_session(srv->creds, fd, srv->cfg.tls_request_cert == 2);
+	if (!tls) {
+		log_warnx("cannot start TLS for a client");
+		close(fd);
+		g_free(cl);
+		return;
+	}
+	if (srv->cfg.tls_request_cert == 1)
+		nu_tls_request_peer_cert(tls);
+	prelogin_add(cl);
 	cl->link = nu_msgconn_new(fd, tls, false, &client_ops, cl);
+	nu_msgconn_set_max_backlog(cl->link, CLIENT_MAX_BACKLOG);
 	cl->login_timer = g_timeout_add_seconds(LOGIN_TIMEOUT_S, on_login_timeout, cl);
 	srv->clients = g_list_prepend(srv->clients, cl);
 }

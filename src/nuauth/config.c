@@ -219,8 +219,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_bool(conf, "nuauth_do_ip_authentication", false, &cfg->do_ip_authentication, error) ||
 	    !get_uint(conf, "nuauth_single_user_client_limit", 0, 0, 1000000,
 		      &cfg->single_user_client_limit, error) ||
-	    !get_uint(conf, "nuauth_single_ip_client_limit", 0, 0, 1000000,
-		      &cfg->single_ip_client_limit, error) ||
+	    !get_uint(conf, "nuauth_single_ip_client_limit", NUAUTH_DEFAULT_IP_CLIENT_LIMIT, 0,
+		      1000000, &cfg->single_ip_client_limit, error) ||
+	    !get_uint(conf, "nuauth_single_ip_prelogin_limit", NUAUTH_DEFAULT_IP_PRELOGIN_LIMIT, 0,
+		      1000000, &cfg->single_ip_prelogin_limit, error) ||
 	    !get_uint(conf, "nuauth_login_failure_limit", 5, 0, 1000000,
 		      &cfg->login_failure_limit, error) ||
 	    !get_uint(conf, "nuauth_login_failure_window", 60, 1, 86400,

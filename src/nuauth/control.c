@@ -346,6 +346,11 @@ static void cmd_stats(struct nuauth_control *ctl, const char *arg, GString *o)
 	json_kuint(o, "pushes", st->pushes);
 	json_kuint(o, "announces_unmatched", st->announces_unmatched);
 	json_kuint(o, "claim_conflicts", st->claim_conflicts);
+	json_kuint(o, "budget_yields", nu_msgconn_budget_yields());
+	json_kuint(o, "warnings_suppressed", nuauth_peer_log_suppressed(ctl->srv->peer_log));
+	json_kuint(o, "sessions_refused_address", st->sessions_refused_address);
+	json_kuint(o, "links_refused_prelogin", st->links_refused_prelogin);
+	json_kuint(o, "protocol_closes", st->protocol_closes + nu_msgconn_framing_errors());
 	json_key(o, "decisions_per_second");
 	g_string_append_printf(o, "%.1f", stats_rate(st));
 	json_kuint(o, "sessions", users);

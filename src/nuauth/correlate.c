@@ -401,8 +401,8 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 	}
 	nu_flow_format(&conn->flow, flow_text, sizeof(flow_text));
 	if (cor->srv->cfg.user_check_ip_equality && !at_addr) {
-		log_warnx("user %s announced %s, which is not from the client's address: ignored",
-			  su->name, flow_text);
+		peer_log_warnx(cor->srv->peer_log, nuauth_client_addr(cl), "user %s announced %s, "
+			       "which is not from the client's address: ignored", su->name, flow_text);
 		return;
 	}
 	wf = g_hash_table_lookup(cor->waiting, &conn->flow);

@@ -177,6 +177,13 @@ static void on_ready(struct nu_msgconn *c, void *ctx)
 	log_notice("gateway %s connected", gw->name);
 }
 
+/* The gateway broke the protocol: told why, closed, counted. */
+#define protocol_violation(gw, ...)						\
+	do {									\
+		(gw)->srv->stats.protocol_closes++;				\
+		nu_msgconn_fail((gw)->link, __VA_ARGS__);			\
+	} while (0)
+
 static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		       const uint8_t *msg, size_t len, void *ctx)
 {
@@ -185,7 +192,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 
 	(void)c;
 	if (!gw->hello_done && hdr->type != NU_MSG_HELLO) {
-		nu_msgconn_fail(gw->link, "the first message must be HELLO");
+		protocol_violation(gw, "the first message must be HELLO");
 		return;
 	}
 	switch (hdr->type) {
@@ -195,7 +202,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		if (st != NU_PROTO_OK)
 			break;
 		if (gw->hello_done || h.role != NU_ROLE_GATEWAY) {
-			nu_msgconn_fail(gw->link, "unexpected HELLO");
+			protocol_violation(gw, "unexpected HELLO");
 			return;
 		}
 		if (h.version_min > NU_PROTO_VERSION || h.version_max < NU_PROTO_VERSION) {
@@ -229,12 +236,12 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		return;
 	}
 	default:
-		nu_msgconn_fail(gw->link, "unexpected %s message", nu_msg_type_name(hdr->type));
+		protocol_violation(gw, "unexpected %s message", nu_msg_type_name(hdr->type));
 		return;
 	}
 	if (st != NU_PROTO_OK)
-		nu_msgconn_fail(gw->link, "malformed %s message: %s",
-				nu_msg_type_name(hdr->type), nu_proto_strerror(st));
+		protocol_violation(gw, "malformed %s message: %s",
+				   nu_msg_type_name(hdr->type), nu_proto_strerror(st));
 }
 
 static void on_close(struct nu_msgconn *c, const char *why, void *ctx)

@@ -222,6 +222,7 @@ int main(int argc, char **argv)
 		fatalx("%s", error->message);
 
 	srv.loop = g_main_loop_new(NULL, FALSE);
+	srv.peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_REFILL_S, PEER_LOG_INTERVAL_S, true);
 	srv.correlator = nuauth_correlator_new(&srv);
 	srv.ipauth = nuauth_ipauth_new(&srv);
 	srv.connections = nuauth_connections_new(&srv);
@@ -279,6 +280,9 @@ int main(int argc, char **argv)
 	nuauth_connections_free(srv.connections);
 	nuauth_modules_unref(srv.modules);
 	nu_login_guard_free(srv.login_guard);
+	nuauth_peer_log_free(srv.peer_log);
+	if (srv.prelogin)
+		g_hash_table_destroy(srv.prelogin);
 	gnutls_certificate_free_credentials(srv.creds);
 	nuauth_config_clear(&srv.cfg);
 	nu_conf_free(srv.conf);

@@ -30,6 +30,7 @@
 #include "flow.h"
 #include "proto.h"
 #include "msgconn.h"
+#include "peer_log.h"
 #include "nuauth/module.h"
 
 /* nuauth_tls_cert_user_field: the part of a client certificate that names
@@ -74,6 +75,7 @@ struct nuauth_config {
 	bool control_socket_set;	/* given in the file (an error is then fatal) */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
 	unsigned single_ip_client_limit;	/* sessions per address; 0 any */
+	unsigned single_ip_prelogin_limit;	/* links not logged in per address; 0 any */
 	unsigned login_failure_limit;	/* failures that lock; 0 never */
 	unsigned login_failure_window;	/* ... within this many seconds */
 	unsigned login_lock_time;	/* first lock, s (doubles, up to 64x) */
@@ -87,6 +89,11 @@ struct nuauth_config {
 	unsigned number_authcheckers;	/* nuauth_number_authcheckers: pool threads */
 	unsigned user_groups_cache_ttl;	/* nuauth_user_groups_cache_ttl, s; 0 none */
 };
+
+/* Per client address: sessions (a NAT address may hide many desktops), and
+ * links that have not logged in yet (TLS handshakes and logins under way). */
+#define NUAUTH_DEFAULT_IP_CLIENT_LIMIT 256
+#define NUAUTH_DEFAULT_IP_PRELOGIN_LIMIT 64
 
 /* nuauth_log_users bits. */
 #define NUAUTH_LOG_SESSIONS	1
@@ -169,6 +176,9 @@ struct nuauth_stats {
 	uint64_t announces_unmatched;	/* claims of a flow no packet waited for:
 					 * dropped, never stored (correlate.c) */
 	uint64_t claim_conflicts;	/* flows two users claimed: dropped */
+	uint64_t sessions_refused_address;	/* nuauth_single_ip_client_limit */
+	uint64_t links_refused_prelogin;	/* nuauth_single_ip_prelogin_limit */
+	uint64_t protocol_closes;	/* links closed for breaking the protocol */
 	/* Decisions per second of monotonic time, for the recent rate. */
 	gint64 rate_second[NUAUTH_RATE_SECONDS + 1];
 	uint32_t rate_count[NUAUTH_RATE_SECONDS + 1];
@@ -192,6 +202,8 @@ struct nuauth_server {
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
 	struct nu_login_guard *login_guard;	/* login_guard.c */
+	struct nuauth_peer_log *peer_log;	/* peer_log.c: lines about bad input */
+	GHashTable *prelogin;		/* struct in6_addr * -> links not logged in (client_session.c) */
 	uint32_t client_needs;		/* NU_NEEDS_*: what clients announce */
 	struct nuauth_workers *workers;	/* workers.c */
 	struct nuauth_ipauth *ipauth;	/* ipauth.c */

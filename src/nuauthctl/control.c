@@ -289,6 +289,11 @@ static void print_stats(const struct json *doc)
 		{ "claim_conflicts", "claim conflicts" },
 		{ "decisions_per_second", "decisions/s (10 s)" }, { "sessions", "sessions" },
 		{ "firewalls", "firewalls" },
+		{ "budget_yields", "reads put off" },
+		{ "warnings_suppressed", "log lines left out" },
+		{ "sessions_refused_address", "refused: per address" },
+		{ "links_refused_prelogin", "refused: not logged in" },
+		{ "protocol_closes", "protocol violations" },
 	};
 	char a[32], t[32];
 

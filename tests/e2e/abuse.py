@@ -2,6 +2,8 @@
 """Clients that misuse nuauth's client port, for tests/e2e/faults.sh.
 
     abuse.py idle N SECONDS        N TLS connections that never log in, held
+                                   (those nuauth refuses are counted: "holding
+                                   K of N")
     abuse.py badlogins N USER      N logins with a wrong password
     abuse.py slow SECONDS          HELLO sent one byte a second
     abuse.py stall N SECONDS       N links that stop answering in the middle of
@@ -43,6 +45,22 @@
                                    AUTH message to its AUTH_RESULT only:
                                    prints "mean MS median MS refused K of N:
                                    TEXT" (the last AUTH_RESULT text)
+    abuse.py early                 KEEPALIVE before HELLO, and after HELLO but
+                                   before the login: prints "CASE: closed" or
+                                   "CASE: still open" for each
+    abuse.py sessions N USER PASSWORD
+                                   N logins held at once: prints "logged in K,
+                                   refused R: TEXT" (the last refusal's text)
+    abuse.py flood USER PASSWORD SADDR SECONDS
+                                   for SECONDS, as fast as it can: one logged-in
+                                   link sends full ANNOUNCEs (744 CONNs each)
+                                   for flows from SADDR (not its address);
+                                   meanwhile other links send garbage instead
+                                   of TLS, an oversized frame before HELLO,
+                                   KEEPALIVE before HELLO, and every 5 s one
+                                   logs in and sends an oversized frame.
+                                   Prints "flooding" when the first ANNOUNCE
+                                   is sent, then a summary line
 
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
@@ -99,6 +117,18 @@ def connect(port=4129, ctx=CTX):
     return ctx.wrap_socket(raw, server_hostname="nuauth.lab")
 
 
+def connect_retry():
+    """connect(), tried again for up to 5 s while nuauth refuses the link:
+    links an earlier test held from this address may still count against
+    nuauth_single_ip_prelogin_limit until nuauth has seen them close."""
+    for _ in range(100):
+        try:
+            return connect()
+        except (ssl.SSLError, OSError):
+            time.sleep(0.05)
+    return connect()
+
+
 def gateway_connect(with_cert=True):
     ctx = ssl.create_default_context(cafile=os.environ["CA"])
     ctx.check_hostname = False
@@ -124,8 +154,13 @@ def login(sock, user, password):
 
 
 def idle(n, seconds):
-    held = [connect() for _ in range(n)]
-    print("holding", len(held), flush=True)
+    held = []
+    for _ in range(n):
+        try:
+            held.append(connect())      # a refused link fails its handshake
+        except (ssl.SSLError, OSError):
+            pass
+    print("holding", len(held), "of", n, flush=True)
     time.sleep(seconds)
     for s in held:
         s.close()
@@ -134,7 +169,7 @@ def idle(n, seconds):
 def badlogins(n, user):
     refused = 0
     for _ in range(n):
-        s = connect()
+        s = connect_retry()
         try:
             if not login(s, user, b"not the password"):
                 refused += 1
@@ -145,7 +180,7 @@ def badlogins(n, user):
 
 
 def slow(seconds):
-    s = connect()
+    s = connect_retry()
     for byte in HELLO[:seconds]:
         s.send(bytes([byte]))
         time.sleep(1)
@@ -411,6 +446,130 @@ def plaintime(n, user):
           % (sum(times) / n, times[n // 2], refused, n, text), flush=True)
 
 
+def early():
+    ok = True
+    for name, before in [("KEEPALIVE before HELLO", b""), ("KEEPALIVE before the login", HELLO)]:
+        s = connect()
+        if before:
+            s.sendall(before)
+            recv_msg(s)
+        result = after(s, struct.pack(">BBHI", 1, 3, 8, 7))
+        ok = ok and result.startswith("closed")
+        print("%s: %s" % (name, result), flush=True)
+    sys.exit(0 if ok else 1)
+
+
+def sessions(n, user, password):
+    held, refused, text = [], 0, ""
+    for _ in range(n):
+        s = connect_retry()
+        s.sendall(HELLO)
+        recv_msg(s)
+        s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0" + password)))
+        kind, body = recv_msg(s)
+        found = attrs(body)
+        if kind == 34 and found.get(14) == b"\0":
+            held.append(s)
+        else:
+            refused += 1
+            text = found.get(5, b"").decode(errors="replace")
+            s.close()
+    print("logged in %d, refused %d: %s" % (len(held), refused, text), flush=True)
+    for s in held:
+        s.close()
+
+
+def full_announce(saddr, first_port):
+    """An ANNOUNCE as large as a message may be: 744 CONNs of a FLOW each."""
+    conns = b""
+    port = first_port
+    while 8 + len(conns) + 22 <= 16384:
+        flow = bytes([4, 6]) + struct.pack(">HH", port, 80) + socket.inet_aton(saddr) \
+            + socket.inet_aton("10.202.0.2")
+        conns += attr(16, attr(6, flow))
+        port = port % 60000 + 1024
+    return msg(48, conns)
+
+
+def flood(user, password, saddr, seconds):
+    import threading
+    deadline = time.monotonic() + seconds
+    counts = {"announces": 0, "conns": 0, "relogins": 0, "garbage": 0, "oversized": 0,
+              "early": 0, "oversized_logged_in": 0}
+    announces = [full_announce(saddr, 1024 + k * 744) for k in range(8)]
+    conns_each = (len(announces[0]) - 8) // 22
+    started = threading.Event()
+
+    def announcer():
+        k = 0
+        while time.monotonic() < deadline:
+            try:
+                s = connect()
+                if not login(s, user, password):
+                    time.sleep(0.1)
+                    continue
+                s.settimeout(2)
+                while time.monotonic() < deadline:
+                    s.sendall(announces[k % len(announces)])
+                    k += 1
+                    counts["announces"] += 1
+                    counts["conns"] += conns_each
+                    started.set()
+                s.close()
+            except (ssl.SSLError, OSError, EOFError):
+                counts["relogins"] += 1
+
+    def closes(data, tls=True, logged_in=False):
+        s = None
+        try:
+            if tls:
+                s = connect()
+                if logged_in and not login(s, user, password):
+                    s.close()
+                    return
+            else:
+                s = socket.socket()
+                s.bind((os.environ.get("SRC", "0.0.0.0"), 0))
+                s.settimeout(2)
+                s.connect((HOST, 4129))
+            s.sendall(data)
+            s.settimeout(2)
+            while s.recv(4096):
+                pass
+        except (ssl.SSLError, OSError, EOFError):
+            pass
+        finally:
+            if s:
+                s.close()
+
+    def garbage():
+        junk = bytes(range(256)) * 4
+        next_login = time.monotonic()
+        while time.monotonic() < deadline:
+            closes(junk, tls=False)
+            counts["garbage"] += 1
+            closes(struct.pack(">BBHI", 1, 48, 0xFFFF, 0))
+            counts["oversized"] += 1
+            closes(struct.pack(">BBHI", 1, 3, 8, 1))
+            counts["early"] += 1
+            if time.monotonic() >= next_login:
+                closes(struct.pack(">BBHI", 1, 48, 0xFFFF, 0), logged_in=True)
+                counts["oversized_logged_in"] += 1
+                next_login += 5
+
+    threads = [threading.Thread(target=announcer), threading.Thread(target=garbage)]
+    for t in threads:
+        t.start()
+    if started.wait(10):
+        print("flooding", flush=True)
+    for t in threads:
+        t.join()
+    print("flood: %(announces)d ANNOUNCEs (%(conns)d CONNs), %(relogins)d relogins, "
+          "%(garbage)d garbage links, %(oversized)d oversized frames before HELLO, "
+          "%(early)d KEEPALIVEs before HELLO, %(oversized_logged_in)d oversized frames "
+          "after login" % counts + " in %d s" % seconds, flush=True)
+
+
 cmd = sys.argv[1]
 if cmd == "idle":
     idle(int(sys.argv[2]), int(sys.argv[3]))
@@ -437,6 +596,12 @@ elif cmd == "claimer":
             int(sys.argv[6]), sys.argv[7], int(sys.argv[8]), sys.argv[9])
 elif cmd == "plaintime":
     plaintime(int(sys.argv[2]), sys.argv[3].encode())
+elif cmd == "early":
+    early()
+elif cmd == "sessions":
+    sessions(int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4].encode())
+elif cmd == "flood":
+    flood(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4], int(sys.argv[5]))
 elif cmd == "login":
     login_once(sys.argv[2].encode(), sys.argv[3].encode())
 else:
