@@ -376,6 +376,8 @@ int main(void)
 	decisions = g_array_new(FALSE, FALSE, sizeof(struct sent));
 	srv.cfg.packet_timeout = 1;
 	srv.cfg.user_check_ip_equality = true;
+	srv.peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_REFILL_S, PEER_LOG_INTERVAL_S,
+					   false);
 	client_init(&carol, "carol", 1003, "10.201.0.2");
 	client_init(&carol2, "carol", 1003, "10.201.0.2");
 	client_init(&dave, "dave", 1004, "10.201.0.2");
@@ -391,5 +393,6 @@ int main(void)
 	nuauth_correlator_free(cor);
 	g_array_free(decisions, TRUE);
 	g_array_free(groups, TRUE);
+	nuauth_peer_log_free(srv.peer_log);
 	return unit_done("correlate");
 }
