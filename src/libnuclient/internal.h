@@ -1,8 +1,10 @@
 /* libnuclient's private parts.
  *
- *   client.c     the public API: options, links, the loop, announcements
+ *   client.c     the public API: the object, its state, login, the loop
+ *                (options.c, announce.c, link.c: see client_int.h)
  *   login.c      connect, TLS, HELLO and the SASL login (blocking, bounded)
- *   conntable.c  the user's sockets from the kernel; their programs */
+ *   conntable.c  the user's sockets from the kernel; their programs (its
+ *                readers: see conntable_int.h) */
 #ifndef NUCLIENT_INTERNAL_H
 #define NUCLIENT_INTERNAL_H
 

@@ -236,125 +236,174 @@ static char *choose_mechs(const char *offered, const char *asked, bool cert, boo
 	return g_string_free(ext, FALSE);
 }
 
+/* One SASL login on a link, its steps' shared state. */
+struct sasl_run {
+	const struct nc_tls_link *link;
+	sasl_conn_t *conn;
+	char *mechs;		/* the mechanisms to try, in order */
+	const char *mech;	/* the one started */
+	GString *excluded;	/* see sasl_login */
+};
+
+/* The secret Cyrus asks for (SASL_CB_PASS): a copy of the password. */
+static sasl_secret_t *secret_new(const char *password)
+{
+	size_t pwlen = password ? strlen(password) : 0;
+	sasl_secret_t *secret = g_malloc0(sizeof(sasl_secret_t) + pwlen + 1);
+
+	secret->len = pwlen;
+	if (pwlen)
+		memcpy(secret->data, password, pwlen);
+	return secret;
+}
+
+static void secret_free(sasl_secret_t *secret)
+{
+	memset(secret->data, 0, secret->len);
+	g_free(secret);
+}
+
+/* Whether any mechanism is left to try (mechs, from choose_mechs);
+ * NUCLIENT_REFUSED with *err saying why not. */
+static enum nuclient_status check_mechs(const char *mechs, const struct nc_options *opt,
+					const char *offered, char **err)
+{
+	if (!*mechs && !opt->password) {
+		*err = g_strdup_printf("nuauth does not offer certificate login (EXTERNAL) here, "
+				       "and no password was given; it offers: %s", offered);
+		return NUCLIENT_REFUSED;
+	}
+	if (!*mechs) {
+		*err = g_strdup_printf("nuauth offers none of the login methods asked for (%s); "
+				       "it offers: %s", opt->mechanisms ? opt->mechanisms :
+				       opt->cert ? "certificate or password" : "password", offered);
+		return NUCLIENT_REFUSED;
+	}
+	return NUCLIENT_OK;
+}
+
+/* Starts Cyrus' client on the first of s->mechs that it can start, and
+ * sends AUTH_START. */
+static enum nuclient_status sasl_start(struct sasl_run *s, const struct nc_options *opt,
+				       const char *host, const sasl_callback_t *callbacks,
+				       char **err)
+{
+	sasl_security_properties_t secprops = { .maxbufsize = NU_SASL_DATA_MAX };
+	sasl_ssf_t ssf = nu_tls_ssf(s->link->tls);
+	const char *out = NULL;
+	unsigned out_len = 0;
+	gchar **order;
+	int ret = sasl_client_init(NULL);
+
+	if (ret == SASL_OK)
+		ret = sasl_client_new(NU_SASL_SERVICE, host, NULL, NULL, callbacks, 0, &s->conn);
+	if (ret != SASL_OK) {
+		*err = g_strdup_printf("cannot start SASL: %s", sasl_errstring(ret, NULL, NULL));
+		return NUCLIENT_UNREACHABLE;
+	}
+	sasl_setprop(s->conn, SASL_SEC_PROPS, &secprops);
+	sasl_setprop(s->conn, SASL_SSF_EXTERNAL, &ssf);
+	/* The certificate is the identity for EXTERNAL: the authorization
+	 * name sent is empty, and nuauth takes the user from the certificate. */
+	if (opt->cert)
+		sasl_setprop(s->conn, SASL_AUTH_EXTERNAL, "certificate");
+	/* In our order, not Cyrus' own preference. */
+	ret = SASL_NOMECH;
+	order = g_strsplit(s->mechs, " ", -1);
+	for (gchar **w = order; *w && ret != SASL_OK && ret != SASL_CONTINUE; w++)
+		ret = sasl_client_start(s->conn, *w, NULL, &out, &out_len, &s->mech);
+	g_strfreev(order);
+	if (ret != SASL_OK && ret != SASL_CONTINUE) {
+		*err = g_strdup_printf("no usable login method among %s: %s", s->mechs,
+				       sasl_errdetail(s->conn));
+		return NUCLIENT_REFUSED;
+	}
+	return send_auth(s->link, true, s->mech, out, out_len, out != NULL, err);
+}
+
+/* nuauth's AUTH_RESULT (len bytes at buf). */
+static enum nuclient_status auth_result(struct sasl_run *s, const uint8_t *buf, size_t len,
+					char **err)
+{
+	struct nu_auth_result res;
+
+	if (nu_auth_result_decode(buf, len, &res) != NU_PROTO_OK) {
+		*err = g_strdup("malformed answer from nuauth");
+		return NUCLIENT_UNREACHABLE;
+	}
+	if (res.result == NU_AUTH_OK)
+		return NUCLIENT_OK;
+	/* Another try only when another mechanism is left. */
+	if (res.result == NU_AUTH_OTHER_MECH && s->mech && strchr(s->mechs, ' '))
+		g_string_append_printf(s->excluded, " %s", s->mech);
+	*err = g_strdup_printf("login refused: %s", res.text);
+	return NUCLIENT_REFUSED;
+}
+
+/* nuauth's challenges and our responses, up to its AUTH_RESULT. */
+static enum nuclient_status sasl_exchange(struct sasl_run *s, char **err)
+{
+	uint8_t buf[NU_MSG_MAX_LEN];
+	struct nu_msg_header hdr;
+	enum nuclient_status r = NUCLIENT_OK;
+
+	while (r == NUCLIENT_OK) {
+		struct nu_auth step;
+		const char *out = NULL;
+		unsigned out_len = 0;
+		int ret;
+
+		if (!recv_msg(s->link, buf, sizeof(buf), &hdr)) {
+			*err = g_strdup("nuauth did not answer the login");
+			return NUCLIENT_UNREACHABLE;
+		}
+		if (hdr.type == NU_MSG_AUTH_RESULT)
+			return auth_result(s, buf, hdr.length, err);
+		if (hdr.type != NU_MSG_AUTH_STEP ||
+		    nu_auth_decode(buf, hdr.length, &step) != NU_PROTO_OK) {
+			*err = g_strdup_printf("unexpected %s message during login",
+					       nu_msg_type_name(hdr.type));
+			return NUCLIENT_UNREACHABLE;
+		}
+		ret = sasl_client_step(s->conn, (const char *)step.data, (unsigned)step.data_len,
+				       NULL, &out, &out_len);
+		if (ret != SASL_OK && ret != SASL_CONTINUE) {
+			*err = g_strdup_printf("login failed: %s", sasl_errdetail(s->conn));
+			return NUCLIENT_UNREACHABLE;
+		}
+		r = send_auth(s->link, false, NULL, out, out_len, true, err);
+	}
+	return r;
+}
+
 /* excluded: mechanisms not to try (nuauth said they cannot work for this
  * user); on NU_AUTH_OTHER_MECH the one refused is added to it. */
 static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 				       const struct nc_options *opt, const char *host,
 				       const char *offered, GString *excluded, char **err)
 {
-	size_t pwlen = opt->password ? strlen(opt->password) : 0;
 	struct sasl_secrets secrets = { .opt = opt };
-	sasl_callback_t callbacks[] = {
+	const sasl_callback_t callbacks[] = {
 		{ SASL_CB_USER, (int (*)(void))(void (*)(void))get_user, &secrets },
 		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))get_user, &secrets },
 		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))get_pass, &secrets },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
-	sasl_security_properties_t secprops = { .maxbufsize = NU_SASL_DATA_MAX };
-	enum nuclient_status r = NUCLIENT_UNREACHABLE;
-	sasl_conn_t *conn = NULL;
-	sasl_ssf_t ssf = nu_tls_ssf(link->tls);
-	const char *out = NULL, *mech = NULL;
-	unsigned out_len = 0;
-	uint8_t buf[NU_MSG_MAX_LEN];
-	struct nu_msg_header hdr;
-	char *mechs;
-	gchar **order = NULL;
-	int ret = SASL_NOMECH;
+	struct sasl_run s = { .link = link, .excluded = excluded };
+	enum nuclient_status r;
 
-	mechs = choose_mechs(offered, opt->mechanisms, opt->cert != NULL, opt->password != NULL,
-			     excluded->str);
-	secrets.secret = g_malloc0(sizeof(sasl_secret_t) + pwlen + 1);
-	secrets.secret->len = pwlen;
-	if (pwlen)
-		memcpy(secrets.secret->data, opt->password, pwlen);
-	if (!*mechs && !opt->password) {
-		*err = g_strdup_printf("nuauth does not offer certificate login (EXTERNAL) here, "
-				       "and no password was given; it offers: %s", offered);
-		r = NUCLIENT_REFUSED;
-		goto out;
-	}
-	if (!*mechs) {
-		*err = g_strdup_printf("nuauth offers none of the login methods asked for (%s); "
-				       "it offers: %s", opt->mechanisms ? opt->mechanisms :
-				       opt->cert ? "certificate or password" : "password", offered);
-		r = NUCLIENT_REFUSED;
-		goto out;
-	}
-
-	ret = sasl_client_init(NULL);
-	if (ret == SASL_OK)
-		ret = sasl_client_new(NU_SASL_SERVICE, host, NULL, NULL, callbacks, 0, &conn);
-	if (ret != SASL_OK) {
-		*err = g_strdup_printf("cannot start SASL: %s", sasl_errstring(ret, NULL, NULL));
-		goto out;
-	}
-	sasl_setprop(conn, SASL_SEC_PROPS, &secprops);
-	sasl_setprop(conn, SASL_SSF_EXTERNAL, &ssf);
-	/* The certificate is the identity for EXTERNAL: the authorization
-	 * name sent is empty, and nuauth takes the user from the certificate. */
-	if (opt->cert)
-		sasl_setprop(conn, SASL_AUTH_EXTERNAL, "certificate");
-	/* In our order, not Cyrus' own preference. */
-	ret = SASL_NOMECH;
-	order = g_strsplit(mechs, " ", -1);
-	for (gchar **w = order; *w && ret != SASL_OK && ret != SASL_CONTINUE; w++)
-		ret = sasl_client_start(conn, *w, NULL, &out, &out_len, &mech);
-	if (ret != SASL_OK && ret != SASL_CONTINUE) {
-		*err = g_strdup_printf("no usable login method among %s: %s", mechs,
-				       sasl_errdetail(conn));
-		r = NUCLIENT_REFUSED;
-		goto out;
-	}
-	r = send_auth(link, true, mech, out, out_len, out != NULL, err);
-	while (r == NUCLIENT_OK) {
-		struct nu_auth step;
-
-		r = NUCLIENT_UNREACHABLE;
-		if (!recv_msg(link, buf, sizeof(buf), &hdr)) {
-			*err = g_strdup("nuauth did not answer the login");
-			break;
-		}
-		if (hdr.type == NU_MSG_AUTH_RESULT) {
-			struct nu_auth_result res;
-
-			if (nu_auth_result_decode(buf, hdr.length, &res) != NU_PROTO_OK) {
-				*err = g_strdup("malformed answer from nuauth");
-				break;
-			}
-			if (res.result == NU_AUTH_OK) {
-				r = NUCLIENT_OK;
-			} else {
-				/* Another try only when another mechanism is left. */
-				if (res.result == NU_AUTH_OTHER_MECH && mech &&
-				    strchr(mechs, ' '))
-					g_string_append_printf(excluded, " %s", mech);
-				*err = g_strdup_printf("login refused: %s", res.text);
-				r = NUCLIENT_REFUSED;
-			}
-			break;
-		}
-		if (hdr.type != NU_MSG_AUTH_STEP ||
-		    nu_auth_decode(buf, hdr.length, &step) != NU_PROTO_OK) {
-			*err = g_strdup_printf("unexpected %s message during login",
-					       nu_msg_type_name(hdr.type));
-			break;
-		}
-		ret = sasl_client_step(conn, (const char *)step.data, (unsigned)step.data_len,
-				       NULL, &out, &out_len);
-		if (ret != SASL_OK && ret != SASL_CONTINUE) {
-			*err = g_strdup_printf("login failed: %s", sasl_errdetail(conn));
-			break;
-		}
-		r = send_auth(link, false, NULL, out, out_len, true, err);
-	}
-out:
-	if (conn)
-		sasl_dispose(&conn);
-	memset(secrets.secret->data, 0, pwlen);
-	g_free(secrets.secret);
-	g_free(mechs);
-	g_strfreev(order);
+	s.mechs = choose_mechs(offered, opt->mechanisms, opt->cert != NULL, opt->password != NULL,
+			       excluded->str);
+	secrets.secret = secret_new(opt->password);
+	r = check_mechs(s.mechs, opt, offered, err);
+	if (r == NUCLIENT_OK)
+		r = sasl_start(&s, opt, host, callbacks, err);
+	if (r == NUCLIENT_OK)
+		r = sasl_exchange(&s, err);
+	if (s.conn)
+		sasl_dispose(&s.conn);
+	secret_free(secrets.secret);
+	g_free(s.mechs);
 	return r;
 }
 

@@ -352,141 +352,199 @@ static void apply(struct nuclient *nc, enum nuclient_option o, const char *v)
 		nuclient_set(nc, o, v);
 }
 
-int main(int argc, char **argv)
+/* The command line into *cli.  -1 to go on; else the exit status (-V, -h,
+ * -k, -c, a bad command line). */
+static int parse_args(int argc, char **argv, struct cli *cli)
 {
-	struct cli cli = { .verbosity = 5 /* LOG_NOTICE */ };
-	struct app a = { .cli = &cli, .lock_fd = -1 };
-	char *err = NULL;
-	enum nuclient_status r;
-	int opt, ret;
-
 	static const struct option long_options[] = {
 		{ "udp-unconnected", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "H:p:U:P:A:C:K:R:NM:FqdkcvVh",
 				  long_options, NULL)) != -1) {
 		switch (opt) {
-		case 'H': cli.host = optarg; break;
-		case 'p': cli.port = optarg; break;
-		case 'U': cli.user = optarg; break;
+		case 'H': cli->host = optarg; break;
+		case 'p': cli->port = optarg; break;
+		case 'U': cli->user = optarg; break;
 		case 'P':
 			/* Keep the password out of ps: copy it, blank the argument. */
-			g_free(cli.password);
-			cli.password = g_strdup(optarg);
+			g_free(cli->password);
+			cli->password = g_strdup(optarg);
 			memset(optarg, 'x', strlen(optarg));
 			break;
-		case 'A': cli.ca = optarg; break;
-		case 'C': cli.cert = optarg; break;
-		case 'K': cli.key = optarg; break;
-		case 'R': cli.crl = optarg; break;
-		case 'N': cli.no_check_name = true; break;
-		case 'M': cli.mechs = optarg; break;
-		case 'F': cli.no_config = true; break;
-		case 'q': cli.quiet = true; break;
-		case 'u': cli.udp_unconnected = true; break;
-		case 'd': cli.foreground = true; break;
-		case 'k': case 'c': cli.action = opt; break;
-		case 'v': if (cli.verbosity < 7) cli.verbosity++; break;
+		case 'A': cli->ca = optarg; break;
+		case 'C': cli->cert = optarg; break;
+		case 'K': cli->key = optarg; break;
+		case 'R': cli->crl = optarg; break;
+		case 'N': cli->no_check_name = true; break;
+		case 'M': cli->mechs = optarg; break;
+		case 'F': cli->no_config = true; break;
+		case 'q': cli->quiet = true; break;
+		case 'u': cli->udp_unconnected = true; break;
+		case 'd': cli->foreground = true; break;
+		case 'k': case 'c': cli->action = opt; break;
+		case 'v': if (cli->verbosity < 7) cli->verbosity++; break;
 		case 'V': printf("nutcpc %s (libnuclient %s)\n", PACKAGE_VERSION, nuclient_version()); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc) {
-		forget(&cli.password);
+		forget(&cli->password);
 		fprintf(stderr, "nutcpc: unexpected argument `%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	if (cli.action || (cli.cert == NULL) != (cli.key == NULL)) {
-		forget(&cli.password);
-		if (cli.action == 'k')
+	if (cli->action || (cli->cert == NULL) != (cli->key == NULL)) {
+		forget(&cli->password);
+		if (cli->action == 'k')
 			return do_kill();
-		if (cli.action == 'c')
+		if (cli->action == 'c')
 			return do_check();
 		fprintf(stderr, "nutcpc: a client certificate needs its key: give both -C and -K\n");
 		return 2;
 	}
+	return -1;
+}
 
-	nuclient_log_init("nutcpc", false, cli.verbosity);
-	signal(SIGPIPE, SIG_IGN);
-	a.nc = nuclient_new();
-	ret = 2;
-	if (!cli.no_config && !load_configs(a.nc))
-		goto out;
-	apply(a.nc, NUCLIENT_OPT_SERVER, cli.host);
-	apply(a.nc, NUCLIENT_OPT_USER, cli.user);
-	apply(a.nc, NUCLIENT_OPT_CA, cli.ca);
-	apply(a.nc, NUCLIENT_OPT_CERT, cli.cert);
-	apply(a.nc, NUCLIENT_OPT_KEY, cli.key);
-	apply(a.nc, NUCLIENT_OPT_CRL, cli.crl);
-	apply(a.nc, NUCLIENT_OPT_MECHANISMS, cli.mechs);
-	if (cli.no_check_name)
-		nuclient_set(a.nc, NUCLIENT_OPT_CHECK_NAME, "0");
-	if (cli.udp_unconnected)
-		nuclient_set(a.nc, NUCLIENT_OPT_UDP_UNCONNECTED, "1");
-	if (cli.port && nuclient_set(a.nc, NUCLIENT_OPT_PORT, cli.port) < 0) {
-		fprintf(stderr, "nutcpc: -p %s: not a port number\n", cli.port);
-		goto out;
+/* The configuration files, then the command line over them.  False when
+ * either is wrong (said on stderr). */
+static bool configure(struct nuclient *nc, const struct cli *cli)
+{
+	if (!cli->no_config && !load_configs(nc))
+		return false;
+	apply(nc, NUCLIENT_OPT_SERVER, cli->host);
+	apply(nc, NUCLIENT_OPT_USER, cli->user);
+	apply(nc, NUCLIENT_OPT_CA, cli->ca);
+	apply(nc, NUCLIENT_OPT_CERT, cli->cert);
+	apply(nc, NUCLIENT_OPT_KEY, cli->key);
+	apply(nc, NUCLIENT_OPT_CRL, cli->crl);
+	apply(nc, NUCLIENT_OPT_MECHANISMS, cli->mechs);
+	if (cli->no_check_name)
+		nuclient_set(nc, NUCLIENT_OPT_CHECK_NAME, "0");
+	if (cli->udp_unconnected)
+		nuclient_set(nc, NUCLIENT_OPT_UDP_UNCONNECTED, "1");
+	if (cli->port && nuclient_set(nc, NUCLIENT_OPT_PORT, cli->port) < 0) {
+		fprintf(stderr, "nutcpc: -p %s: not a port number\n", cli->port);
+		return false;
 	}
+	return true;
+}
 
-	a.lock_fd = lock_take(&err);
-	if (a.lock_fd < 0) {
+/* The user's lock, held from now on, saying "logging in". */
+static bool take_lock(struct app *a)
+{
+	char *err = NULL;
+
+	a->lock_fd = lock_take(&err);
+	if (a->lock_fd < 0) {
 		fprintf(stderr, "nutcpc: %s\n", err);
 		g_free(err);
-		ret = 1;
-		goto out;
+		return false;
 	}
-	lock_write(a.lock_fd, "logging in");
+	lock_write(a->lock_fd, "logging in");
+	return true;
+}
 
-	if (!cli.password && g_getenv("NUTCPC_PASSWORD"))
-		cli.password = g_strdup(g_getenv("NUTCPC_PASSWORD"));
+/* The password from -P, NUTCPC_PASSWORD or the terminal, handed to nc and
+ * wiped here.  False when none is to be had and no certificate is given. */
+static bool set_password(struct nuclient *nc, struct cli *cli)
+{
+	if (!cli->password && g_getenv("NUTCPC_PASSWORD"))
+		cli->password = g_strdup(g_getenv("NUTCPC_PASSWORD"));
 	/* With -C the certificate may be the login (EXTERNAL): no password
 	 * is asked for, one given is the fallback. */
-	if (!cli.password && !cli.cert && isatty(STDIN_FILENO))
-		cli.password = ask_password(cli.user ? cli.user : g_get_user_name(),
-					    cli.host ? cli.host : "nuauth");
-	if (!cli.password && !cli.cert) {
+	if (!cli->password && !cli->cert && isatty(STDIN_FILENO))
+		cli->password = ask_password(cli->user ? cli->user : g_get_user_name(),
+					     cli->host ? cli->host : "nuauth");
+	if (!cli->password && !cli->cert) {
 		fprintf(stderr, "nutcpc: no password: give it with -P, NUTCPC_PASSWORD or on a terminal\n");
-		goto out;
+		return false;
 	}
-	if (cli.password)
-		nuclient_set(a.nc, NUCLIENT_OPT_PASSWORD, cli.password);
-	forget(&cli.password);
+	if (cli->password)
+		nuclient_set(nc, NUCLIENT_OPT_PASSWORD, cli->password);
+	forget(&cli->password);
+	return true;
+}
 
-	nuclient_on_notice(a.nc, on_notice, &a);
-	nuclient_on_state(a.nc, on_state, &a);
-	r = nuclient_login(a.nc, &err);
+/* Logs in; the exit status when that fails, else -1. */
+static int log_in(struct app *a)
+{
+	char *err = NULL;
+	enum nuclient_status r;
+
+	nuclient_on_notice(a->nc, on_notice, a);
+	nuclient_on_state(a->nc, on_state, a);
+	r = nuclient_login(a->nc, &err);
 	if (r != NUCLIENT_OK) {
 		fprintf(stderr, "nutcpc: %s\n", err ? err : "login failed");
 		free(err);
-		ret = r == NUCLIENT_BAD_CONFIG ? 2 : 1;
-		goto out;
+		return r == NUCLIENT_BAD_CONFIG ? 2 : 1;
 	}
-	printf("nutcpc: %s\n", nuclient_describe(a.nc));
+	printf("nutcpc: %s\n", nuclient_describe(a->nc));
 	fflush(stdout);
-	if (!cli.foreground) {
-		/* When nutcpc leads its terminal's session (a terminal that
-		 * runs it directly, ssh -t), the parent's exit in daemon()
-		 * hangs the terminal up, and the child dies of that SIGHUP
-		 * unless it has its own session by then.  on_hup is set
-		 * below. */
-		signal(SIGHUP, SIG_IGN);
-		if (daemon(0, 0) < 0) {
-			fprintf(stderr, "nutcpc: cannot run in the background: %s\n", g_strerror(errno));
-			ret = 1;
-			goto out;
-		}
-		nuclient_log_init("nutcpc", true, cli.verbosity);
+	return -1;
+}
+
+static bool go_background(const struct cli *cli)
+{
+	/* When nutcpc leads its terminal's session (a terminal that runs it
+	 * directly, ssh -t), the parent's exit in daemon() hangs the
+	 * terminal up, and the child dies of that SIGHUP unless it has its
+	 * own session by then.  on_hup is set by watch_signals. */
+	signal(SIGHUP, SIG_IGN);
+	if (daemon(0, 0) < 0) {
+		fprintf(stderr, "nutcpc: cannot run in the background: %s\n", g_strerror(errno));
+		return false;
 	}
-	lock_write(a.lock_fd, nuclient_describe(a.nc));
-	g_unix_signal_add(SIGTERM, on_quit_signal, &a);
-	g_unix_signal_add(SIGINT, on_quit_signal, &a);
-	g_unix_signal_add(SIGHUP, on_hup, &a);
-	ret = nuclient_run(a.nc);
-out:
+	nuclient_log_init("nutcpc", true, cli->verbosity);
+	return true;
+}
+
+static void watch_signals(struct app *a)
+{
+	g_unix_signal_add(SIGTERM, on_quit_signal, a);
+	g_unix_signal_add(SIGINT, on_quit_signal, a);
+	g_unix_signal_add(SIGHUP, on_hup, a);
+}
+
+/* Configures, locks, logs in, goes to the background and runs: the exit
+ * status. */
+static int run(struct app *a)
+{
+	struct cli *cli = a->cli;
+	int ret;
+
+	if (!configure(a->nc, cli))
+		return 2;
+	if (!take_lock(a))
+		return 1;
+	if (!set_password(a->nc, cli))
+		return 2;
+	ret = log_in(a);
+	if (ret >= 0)
+		return ret;
+	if (!cli->foreground && !go_background(cli))
+		return 1;
+	lock_write(a->lock_fd, nuclient_describe(a->nc));
+	watch_signals(a);
+	return nuclient_run(a->nc);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .verbosity = 5 /* LOG_NOTICE */ };
+	struct app a = { .cli = &cli, .lock_fd = -1 };
+	int ret = parse_args(argc, argv, &cli);
+
+	if (ret >= 0)
+		return ret;
+	nuclient_log_init("nutcpc", false, cli.verbosity);
+	signal(SIGPIPE, SIG_IGN);
+	a.nc = nuclient_new();
+	ret = run(&a);
 	forget(&cli.password);
 	nuclient_free(a.nc);
 	if (a.lock_fd >= 0)

@@ -1,6 +1,6 @@
-/* libFuzzer harness for nutcpc's /proc/net/tcp{,6} reader
- * (src/libnuclient/conntable.c, included through src/nutcpc/conntable.c so
- * that its static parsers can be called, as wireguard-tools' fuzzers do).
+/* libFuzzer harness for libnuclient's /proc/net/tcp{,6} reader
+ * (src/libnuclient/procnet.c, linked with sockclaim.c and sockdiag.c; their
+ * internal calls are declared in conntable_int.h).
  *
  * The input is the text of the file.  Each line is parsed on its own, as
  * tcp and as tcp6, in a buffer of exactly its size; then the whole input is
@@ -8,7 +8,12 @@
  * each line's flow is looked up through proc_lookup_in as TCP and as UDP
  * (the file is then both tcp and udp): a socket proves its flow only in
  * SYN_SENT (TCP) or connected (UDP), with both ends. */
-#include "../../src/nutcpc/conntable.c"
+#include "config.h"
+#include "conntable_int.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
 
 #include "fuzz.h"
 
@@ -69,9 +74,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	GArray *out;
 	char *path;
 	unsigned i;
-
-	(void)diag_parse;	/* fuzz_sock_diag's */
-	(void)diag_parse_one;
 
 	while (p < end) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));

@@ -1,6 +1,6 @@
-/* libFuzzer harness for nutcpc's sock_diag reply parser
- * (src/libnuclient/conntable.c, included through src/nutcpc/conntable.c so
- * that its static diag_parse can be called, as wireguard-tools' fuzzers do).
+/* libFuzzer harness for libnuclient's sock_diag reply parser
+ * (src/libnuclient/sockdiag.c, linked with sockclaim.c and procnet.c; their
+ * internal calls are declared in conntable_int.h).
  *
  * The input is the sequence number (4 bytes, host order) and the uid
  * (4 bytes) the dump was asked with, then one datagram as recvmsg returns
@@ -9,7 +9,13 @@
  * it names is put to the proof (sock_claims) against flows built from it:
  * only a SYN_SENT or connected socket of that uid with the flow's very
  * tuple may prove it. */
-#include "../../src/nutcpc/conntable.c"
+#include "config.h"
+#include "conntable_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
 
 #include "fuzz.h"
 
@@ -22,10 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	GArray *out;
 	unsigned i;
 	int r;
-
-	(void)conn_fill;	/* fuzz_proc_tcp's */
-	(void)proc_scan;
-	(void)proc_lookup_in;
 
 	if (size < 8)
 		return 0;

@@ -1,8 +1,20 @@
-/* libnuclient's conntable.c: what proves that a flow is the user's.  The
- * proof itself (sock_claims) on sockets the kernel could answer with, and
- * the three readers that feed it: a sock_diag look-up's answer, a
- * sock_diag dump, /proc/net/{tcp,udp}{,6} (files written here). */
-#include "../../src/libnuclient/conntable.c"
+/* libnuclient's conntable: what proves that a flow is the user's.  The
+ * proof itself (sock_claims, sockclaim.c) on sockets the kernel could
+ * answer with, and the three readers that feed it: a sock_diag look-up's
+ * answer, a sock_diag dump (sockdiag.c), /proc/net/{tcp,udp}{,6}
+ * (procnet.c, files written here). */
+#include "config.h"
+#include "conntable_int.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include "unit.h"
 #include "unit_files.h"
