@@ -318,10 +318,16 @@ static void on_conn_end(const struct nu_conn_end *end, void *ctx)
 		w->stats.ends_lost++;
 		return;
 	}
-	if (nu_conn_end_encode(buf, sizeof(buf), end, &len) == NU_PROTO_OK) {
-		nufw_link_send(w->link, buf, len);
-		w->stats.ends_reported++;
+	if (nu_conn_end_encode(buf, sizeof(buf), end, &len) != NU_PROTO_OK) {
+		char text[NU_FLOW_STRLEN];
+
+		log_warnx("cannot encode the end of %s: not reported",
+			  nu_flow_format(&end->flow, text, sizeof(text)));
+		w->stats.ends_lost++;
+		return;
 	}
+	nufw_link_send(w->link, buf, len);
+	w->stats.ends_reported++;
 }
 
 static gboolean on_conntrack_readable(gint fd, GIOCondition cond, gpointer data)
