@@ -30,7 +30,7 @@ static void accept_packet(const struct nufw_queued_packet *pkt, void *ctx)
 int main(int argc, char **argv)
 {
 	struct nufw_queue *q;
-	char *err = NULL;
+	GError *error = NULL;
 	time_t end;
 
 	if (argc != 3) {
@@ -38,9 +38,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nu_log_init("nfq_accept", false, LOG_WARNING);
-	q = nufw_queue_open((uint16_t)atoi(argv[1]), 0, 128, false, &err);
+	q = nufw_queue_open((uint16_t)atoi(argv[1]), 0, 128, false, &error);
 	if (!q) {
-		fprintf(stderr, "nfq_accept: %s\n", err);
+		fprintf(stderr, "nfq_accept: %s\n", error->message);
+		g_error_free(error);
 		return 1;
 	}
 	printf("ready\n");

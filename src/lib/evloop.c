@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 
+#include "log.h"
+
 #define HUB_BATCH 256
 
 struct hub {
@@ -89,7 +91,7 @@ static void hub_update(struct hub *h, int fd, GPtrArray *list, bool was_register
 	else if (errno == EEXIST)
 		epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev);
 	else
-		g_warning("epoll_ctl on fd %d: %s", fd, g_strerror(errno));
+		log_warn("epoll_ctl on fd %d", fd);
 }
 
 /* Takes w out of its hub (its callback will not run again). */
@@ -179,7 +181,7 @@ static struct hub *hub_get(void)
 		int epfd = epoll_create1(EPOLL_CLOEXEC);
 
 		if (epfd < 0)
-			g_error("epoll_create1: %s", g_strerror(errno));
+			fatalx("epoll_create1: %s", g_strerror(errno));
 		h = (struct hub *)g_source_new(&hub_funcs, sizeof(*h));
 		h->ctx = ctx;
 		h->epfd = epfd;

@@ -1,6 +1,7 @@
 /* Logging for all programs: to stderr (foreground) or syslog (daemon).
  * Messages quote the offending value; an error is logged once, where it is
- * handled. */
+ * handled: a function that fails returns a GError (error.h) and does not
+ * log (doc/architecture.md, "STYLE notes"). */
 #ifndef NU_LOG_H
 #define NU_LOG_H
 

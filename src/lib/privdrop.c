@@ -13,23 +13,27 @@
 #include <linux/capability.h>
 #include <glib.h>
 
-bool nu_drop_to_user(const char *user, char **err)
+#include "error.h"
+
+bool nu_become_user(const char *user, GError **error)
 {
 	struct passwd *pw = getpwnam(user);
 
 	if (!pw) {
-		*err = g_strdup_printf("no such user `%s'", user);
+		g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE, "no such user `%s'", user);
 		return false;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
-		*err = g_strdup_printf("cannot become user `%s': %s", user, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE, "cannot become user `%s': %s", user,
+			    g_strerror(errno));
 		return false;
 	}
 	/* A process that could become root again has dropped nothing. */
 	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		*err = g_strdup_printf("still able to become root after switching to `%s'", user);
+		g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE,
+			    "still able to become root after switching to `%s'", user);
 		return false;
 	}
 	return true;
@@ -51,7 +55,7 @@ uint64_t nu_effective_capabilities(void)
 	return (uint64_t)data[1].effective << 32 | data[0].effective;
 }
 
-bool nu_keep_only_capabilities(uint64_t keep, char **err)
+bool nu_keep_only_capabilities(uint64_t keep, GError **error)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
@@ -63,12 +67,13 @@ bool nu_keep_only_capabilities(uint64_t keep, char **err)
 		if ((keep & (UINT64_C(1) << cap)) || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			*err = g_strdup_printf("cannot drop capability %d: %s", cap, g_strerror(errno));
+			g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE, "cannot drop capability %d: %s",
+				    cap, g_strerror(errno));
 			return false;
 		}
 	}
 	if (capget_raw(data) < 0) {
-		*err = g_strdup_printf("capget: %s", g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE, "capget: %s", g_strerror(errno));
 		return false;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -78,26 +83,47 @@ bool nu_keep_only_capabilities(uint64_t keep, char **err)
 		data[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0) {
-		*err = g_strdup_printf("capset: %s", g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE, "capset: %s", g_strerror(errno));
 		return false;
 	}
 	return true;
 }
 
-bool nu_check_private_file(const char *path, char **err)
+bool nu_check_secret_file(const char *path, GError **error)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
-		*err = g_strdup_printf("%s: %s", path, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_IO, "%s: %s", path, g_strerror(errno));
 		return false;
 	}
 	if (st.st_mode & (S_IROTH | S_IWOTH)) {
-		*err = g_strdup_printf("%s: holds secrets but other users can %s it (mode %04o): "
-				       "chmod o-rw %s", path,
-				       (st.st_mode & S_IROTH) ? "read" : "write",
-				       (unsigned)(st.st_mode & 07777), path);
+		g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE,
+			    "%s: holds secrets but other users can %s it (mode %04o): chmod o-rw %s",
+			    path, (st.st_mode & S_IROTH) ? "read" : "write",
+			    (unsigned)(st.st_mode & 07777), path);
 		return false;
 	}
 	return true;
+}
+
+/* The older `char **err' forms (see privdrop.h). */
+bool nu_drop_to_user(const char *user, char **err)
+{
+	GError *error = NULL;
+	bool ok = nu_become_user(user, &error);
+
+	if (!ok)
+		*err = nu_error_take_message(error);
+	return ok;
+}
+
+bool nu_check_private_file(const char *path, char **err)
+{
+	GError *error = NULL;
+	bool ok = nu_check_secret_file(path, &error);
+
+	if (!ok)
+		*err = nu_error_take_message(error);
+	return ok;
 }

@@ -5,21 +5,29 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 
-/* Becomes user (its uid, gid and groups) for good.  False with *err
- * (g_strdup'ed) on any failure: the caller must then stop. */
-bool nu_drop_to_user(const char *user, char **err);
+/* Becomes user (its uid, gid and groups) for good.  False with *error
+ * (NU_ERROR_PRIVILEGE) on any failure: the caller must then stop. */
+bool nu_become_user(const char *user, GError **error);
 
 /* Keeps only the capabilities in keep (bit n = capability n), in the
  * effective, permitted and bounding sets of the calling thread (threads it
- * starts afterwards inherit them).  False with *err. */
-bool nu_keep_only_capabilities(uint64_t keep, char **err);
+ * starts afterwards inherit them).  False with *error (NU_ERROR_PRIVILEGE). */
+bool nu_keep_only_capabilities(uint64_t keep, GError **error);
 
 /* The effective capabilities of the calling thread. */
 uint64_t nu_effective_capabilities(void);
 
-/* False with *err when path holds secrets but can be read or written by
- * users other than its owner and group (mode o+r or o+w). */
+/* False with *error when path holds secrets but can be read or written by
+ * users other than its owner and group (mode o+r or o+w:
+ * NU_ERROR_PRIVILEGE), or cannot be looked at (NU_ERROR_IO). */
+bool nu_check_secret_file(const char *path, GError **error);
+
+/* nu_become_user and nu_check_secret_file with the older convention: *err,
+ * g_strdup'ed, instead of a GError.  Kept for the callers in src/nuauth and
+ * modules/plaintext until they move to the forms above; remove them then. */
+bool nu_drop_to_user(const char *user, char **err);
 bool nu_check_private_file(const char *path, char **err);
 
 #endif

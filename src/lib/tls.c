@@ -6,43 +6,47 @@
 #include <glib.h>
 #include <gnutls/x509.h>
 
+#include "error.h"
+
 /* TLS 1.2 and 1.3 only, GnuTLS's default cipher choices otherwise. */
 static const char tls_priority[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
-gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
+gnutls_certificate_credentials_t nu_tls_load_creds(const char *ca, const char *cert,
 						   const char *key, const char *crl,
-						   char **err)
+						   GError **error)
 {
 	gnutls_certificate_credentials_t creds;
 	int ret;
 
 	if (gnutls_certificate_allocate_credentials(&creds) < 0) {
-		*err = g_strdup("cannot allocate TLS credentials");
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS, "cannot allocate TLS credentials");
 		return NULL;
 	}
 	if (!ca || !*ca) {
-		*err = g_strdup("no CA certificate given");
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS, "no CA certificate given");
 		goto fail;
 	}
 	ret = gnutls_certificate_set_x509_trust_file(creds, ca, GNUTLS_X509_FMT_PEM);
 	if (ret <= 0) {
-		*err = g_strdup_printf("%s: cannot load CA certificate: %s", ca,
-				       ret == 0 ? "no certificate in file" : gnutls_strerror(ret));
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS, "%s: cannot load CA certificate: %s", ca,
+			    ret == 0 ? "no certificate in file" : gnutls_strerror(ret));
 		goto fail;
 	}
 	if (cert && *cert) {
 		if (!key || !*key) {
-			*err = g_strdup_printf("%s: certificate given without its key", cert);
+			g_set_error(error, NU_ERROR, NU_ERROR_TLS,
+				    "%s: certificate given without its key", cert);
 			goto fail;
 		}
 		ret = gnutls_certificate_set_x509_key_file(creds, cert, key, GNUTLS_X509_FMT_PEM);
 		if (ret < 0) {
-			*err = g_strdup_printf("%s, %s: cannot load certificate and key: %s",
-					       cert, key, gnutls_strerror(ret));
+			g_set_error(error, NU_ERROR, NU_ERROR_TLS,
+				    "%s, %s: cannot load certificate and key: %s", cert, key,
+				    gnutls_strerror(ret));
 			goto fail;
 		}
 	}
-	if (crl && *crl && !nu_tls_creds_add_crl(creds, crl, err))
+	if (crl && *crl && !nu_tls_add_crl(creds, crl, error))
 		goto fail;
 	return creds;
 fail:
@@ -50,7 +54,7 @@ fail:
 	return NULL;
 }
 
-bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
+bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **error)
 {
 	gnutls_datum_t pem = { NULL, 0 };
 	gnutls_x509_crt_t crt = NULL;
@@ -60,21 +64,22 @@ bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
 
 	if ((ret = gnutls_load_file(path, &pem)) < 0 || (ret = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (ret = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
-		*err = g_strdup_printf("%s: cannot read the certificate: %s", path,
-				       gnutls_strerror(ret));
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS, "%s: cannot read the certificate: %s",
+			    path, gnutls_strerror(ret));
 		eku = NU_TLS_EKU_OTHER;
 		goto out;
 	}
 	eku = nu_tls_crt_eku(crt, purpose);
 	if (eku != NU_TLS_EKU_MATCH)
-		*err = g_strdup_printf("%s: the certificate %s TLS Web %s Authentication, so %s "
-				       "it; issue it again with it (nuauthctl pki issue does)",
-				       path,
-				       eku == NU_TLS_EKU_NONE
-					       ? "has no extended key usage: it does not name"
-					       : "is issued for another role: its extended key usage lacks",
-				       client ? "Client" : "Server",
-				       client ? "nuauth refuses" : "nufw and the clients refuse");
+		g_set_error(error, NU_ERROR, NU_ERROR_CERT_ROLE,
+			    "%s: the certificate %s TLS Web %s Authentication, so %s "
+			    "it; issue it again with it (nuauthctl pki issue does)",
+			    path,
+			    eku == NU_TLS_EKU_NONE
+				    ? "has no extended key usage: it does not name"
+				    : "is issued for another role: its extended key usage lacks",
+			    client ? "Client" : "Server",
+			    client ? "nuauth refuses" : "nufw and the clients refuse");
 out:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
@@ -82,15 +87,49 @@ out:
 	return eku == NU_TLS_EKU_MATCH;
 }
 
-bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err)
+bool nu_tls_add_crl(gnutls_certificate_credentials_t creds, const char *crl, GError **error)
 {
 	int ret = gnutls_certificate_set_x509_crl_file(creds, crl, GNUTLS_X509_FMT_PEM);
 
 	if (ret < 0) {
-		*err = g_strdup_printf("%s: cannot load CRL: %s", crl, gnutls_strerror(ret));
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS, "%s: cannot load CRL: %s", crl,
+			    gnutls_strerror(ret));
 		return false;
 	}
 	return true;
+}
+
+/* The older `char **err' forms (see tls.h). */
+gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
+						   const char *key, const char *crl,
+						   char **err)
+{
+	GError *error = NULL;
+	gnutls_certificate_credentials_t creds = nu_tls_load_creds(ca, cert, key, crl, &error);
+
+	if (!creds)
+		*err = nu_error_take_message(error);
+	return creds;
+}
+
+bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
+{
+	GError *error = NULL;
+	bool ok = nu_tls_check_cert_file(path, purpose, &error);
+
+	if (!ok)
+		*err = nu_error_take_message(error);
+	return ok;
+}
+
+bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err)
+{
+	GError *error = NULL;
+	bool ok = nu_tls_add_crl(creds, crl, &error);
+
+	if (!ok)
+		*err = nu_error_take_message(error);
+	return ok;
 }
 
 /* The role the peer's certificate must be issued for.  Each session's user

@@ -7,23 +7,34 @@
 #include <stdbool.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <glib.h>
 
 /* Certificates and CA for one side.  cert and key may be NULL (a client
- * with no certificate); crl may be NULL.  NULL with *err (g_strdup'ed text
+ * with no certificate); crl may be NULL.  NULL with *error (NU_ERROR_TLS,
  * naming the file) on failure. */
-gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
+gnutls_certificate_credentials_t nu_tls_load_creds(const char *ca, const char *cert,
 						   const char *key, const char *crl,
-						   char **err);
+						   GError **error);
 
 /* Is the first certificate of the PEM file path issued for purpose
  * (GNUTLS_KP_TLS_WWW_SERVER for nuauth's own, _CLIENT for a gateway's)?
- * false with *err (g_strdup'ed, naming the file) when not: a daemon checks
- * its own certificate at start rather than be refused by every peer. */
-bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err);
+ * false with *error (NU_ERROR_CERT_ROLE, or NU_ERROR_TLS when the file does
+ * not read; naming the file) when not: a daemon checks its own certificate
+ * at start rather than be refused by every peer. */
+bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **error);
 
 /* Adds the revocations of the CRL file crl to creds (for a reload: they
- * add up; a revocation taken back needs new credentials).  false with *err
- * (g_strdup'ed) on failure. */
+ * add up; a revocation taken back needs new credentials).  false with
+ * *error (NU_ERROR_TLS) on failure. */
+bool nu_tls_add_crl(gnutls_certificate_credentials_t creds, const char *crl, GError **error);
+
+/* The same three with the older convention: *err, g_strdup'ed, instead of
+ * a GError.  Kept for the callers in src/nuauth and src/libnuclient until
+ * they move to the forms above; remove them then. */
+gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
+						   const char *key, const char *crl,
+						   char **err);
+bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err);
 bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err);
 
 /* Is the peer's certificate of an established session still trusted by its

@@ -18,6 +18,8 @@
 #include <sys/un.h>
 #include <glib.h>
 
+#include "error.h"
+
 #define CTL_VERSION_LINE "NUCTL 1"
 #define CTL_LINE_MAX 4096
 #define CTL_TIMEOUT_S 10
@@ -72,8 +74,8 @@ static bool ctl_send(struct ctl *c, const char *line)
 	return true;
 }
 
-/* The next line (without its newline, g_free it), or NULL with a message. */
-static char *ctl_read_line(struct ctl *c)
+/* The next line (without its newline, g_free it), or NULL with *error. */
+static char *ctl_read_line(struct ctl *c, GError **error)
 {
 	char buf[65536];
 	char *nl;
@@ -84,12 +86,13 @@ static char *ctl_read_line(struct ctl *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			nuctl_error("no answer from nuauth within %d s (%s)", CTL_TIMEOUT_S,
-				    c->path);
+			g_set_error(error, NU_ERROR, NU_ERROR_IO,
+				    "no answer from nuauth within %d s (%s)", CTL_TIMEOUT_S, c->path);
 			return NULL;
 		}
 		if (n <= 0) {
-			nuctl_error("nuauth closed the control connection (%s)", c->path);
+			g_set_error(error, NU_ERROR, NU_ERROR_IO,
+				    "nuauth closed the control connection (%s)", c->path);
 			return NULL;
 		}
 		g_string_append_len(c->in, buf, n);
@@ -113,7 +116,9 @@ static void ctl_close(struct ctl *c)
 	c->in = NULL;
 }
 
-static bool ctl_open(struct ctl *c, const char *path)
+/* Connects to nuauth's control socket at path and checks its greeting;
+ * false with *error. */
+static bool ctl_open(struct ctl *c, const char *path, GError **error)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = CTL_TIMEOUT_S };
@@ -123,13 +128,13 @@ static bool ctl_open(struct ctl *c, const char *path)
 	c->fd = -1;
 	c->in = g_string_new(NULL);
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		nuctl_error("%s: socket path too long", path);
+		g_set_error(error, NU_ERROR, NU_ERROR_FAILED, "%s: socket path too long", path);
 		return false;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		nuctl_error("socket: %s", strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_IO, "socket: %s", strerror(errno));
 		return false;
 	}
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -138,19 +143,22 @@ static bool ctl_open(struct ctl *c, const char *path)
 		int e = errno;
 
 		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
-			nuctl_error("cannot reach nuauth: is nuauth running? (%s)", path);
+			g_set_error(error, NU_ERROR, NU_ERROR_IO,
+				    "cannot reach nuauth: is nuauth running? (%s)", path);
 		else if (e == EACCES || e == EPERM)
-			nuctl_error("%s: permission denied: only root and nuauth's user may "
+			g_set_error(error, NU_ERROR, NU_ERROR_PRIVILEGE,
+				    "%s: permission denied: only root and nuauth's user may "
 				    "use the control socket", path);
 		else
-			nuctl_error("%s: %s", path, strerror(e));
+			g_set_error(error, NU_ERROR, NU_ERROR_IO, "%s: %s", path, strerror(e));
 		return false;
 	}
-	greeting = ctl_read_line(c);
+	greeting = ctl_read_line(c, error);
 	if (!greeting)
 		return false;
 	if (strcmp(greeting, CTL_VERSION_LINE) != 0) {
-		nuctl_error("%s: not nuauth's control protocol " CTL_VERSION_LINE
+		g_set_error(error, NU_ERROR, NU_ERROR_PROTOCOL,
+			    "%s: not nuauth's control protocol " CTL_VERSION_LINE
 			    " (it says `%.40s')", path, greeting);
 		g_free(greeting);
 		return false;
@@ -162,20 +170,21 @@ static bool ctl_open(struct ctl *c, const char *path)
 }
 
 /* Sends one request; returns the reply line (g_free it) and its parsed
- * form in *doc, or NULL with a message. */
-static char *ctl_request(struct ctl *c, const char *request, struct json **doc)
+ * form in *doc, or NULL with *error. */
+static char *ctl_request(struct ctl *c, const char *request, struct json **doc, GError **error)
 {
 	char *line = g_strdup_printf("%s\n", request);
 	char *reply;
 
 	ctl_send(c, line);	/* a failure shows as no reply */
 	g_free(line);
-	reply = ctl_read_line(c);
+	reply = ctl_read_line(c, error);
 	if (!reply)
 		return NULL;
 	*doc = json_parse(reply);
 	if (!*doc || (*doc)->type != JSON_OBJECT) {
-		nuctl_error("malformed reply from nuauth: %.80s", reply);
+		g_set_error(error, NU_ERROR, NU_ERROR_PROTOCOL, "malformed reply from nuauth: %.80s",
+			    reply);
 		json_free(*doc);
 		*doc = NULL;
 		g_free(reply);
@@ -409,12 +418,15 @@ static int run_top(struct ctl *c, const struct opts *o)
 		struct json *docs[3] = { NULL, NULL, NULL };
 		char *replies[3] = { NULL, NULL, NULL };
 		int status = NUCTL_OK;
+		GError *error = NULL;
 
 		if (n > 0)
 			sleep(1);
 		for (int i = 0; i < 3 && status == NUCTL_OK; i++) {
-			replies[i] = ctl_request(c, requests[i], &docs[i]);
+			replies[i] = ctl_request(c, requests[i], &docs[i], &error);
 			if (!replies[i]) {
+				nuctl_error("%s", error->message);
+				g_clear_error(&error);
 				status = NUCTL_FAILED;
 			} else if (!json_get(docs[i], "ok") || !json_get(docs[i], "ok")->b) {
 				char a[32];
@@ -461,100 +473,126 @@ static const struct control_command control_commands[] = {
 	{ "top", false, NULL },
 };
 
-int nuctl_control_main(int argc, char **argv)
+/* Reads the options and the argument of cmd into *o and *arg; false with
+ * the command's *status when it ends there (--help, a bad option or
+ * argument). */
+static bool parse_options(int argc, char **argv, const struct control_command *cmd,
+			  struct opts *o, const char **arg, int *status)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct control_command *cmd = NULL;
-	struct opts o = { .path = NUAUTH_CONTROL_SOCKET };
-	const char *arg = NULL;
-	struct ctl c = { .fd = -1 };
-	struct json *doc = NULL;
-	char *reply, *request;
-	int opt, status;
+	int opt;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(control_commands); i++)
-		if (strcmp(argv[0], control_commands[i].name) == 0)
-			cmd = &control_commands[i];
-	if (!cmd)
-		return NUCTL_USAGE;
+	*status = NUCTL_USAGE;
 	while ((opt = getopt_long(argc, argv, "s:n:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			o.path = optarg;
+			o->path = optarg;
 			break;
 		case 'j':
-			o.json = true;
+			o->json = true;
 			break;
 		case 'n': {
 			char *end;
 			errno = 0;
-			o.iterations = strtol(optarg, &end, 10);
+			o->iterations = strtol(optarg, &end, 10);
 			if (strcmp(cmd->name, "top") != 0 || *end || end == optarg || errno ||
-			    o.iterations < 1 || o.iterations > 1000000) {
+			    o->iterations < 1 || o->iterations > 1000000) {
 				if (strcmp(cmd->name, "top") != 0)
 					nuctl_error("-n is for top only");
 				else
 					nuctl_error("-n: a number of refreshes from 1 to "
 						    "1000000, not `%s'", optarg);
-				return NUCTL_USAGE;
+				return false;
 			}
 			break;
 		}
 		case 'h':
 			nuctl_control_usage(stdout);
-			return NUCTL_OK;
+			*status = NUCTL_OK;
+			return false;
 		default:
 			nuctl_control_usage(stderr);
-			return NUCTL_USAGE;
+			return false;
 		}
 	}
 	if (cmd->takes_arg) {
 		if (optind >= argc) {
 			nuctl_error("%s needs a user name", cmd->name);
-			return NUCTL_USAGE;
+			return false;
 		}
-		arg = argv[optind++];
-		if (!*arg || strlen(arg) > 256 || strpbrk(arg, " \t\r\n")) {
-			nuctl_error("`%s' is not a user name", arg);
-			return NUCTL_USAGE;
+		*arg = argv[optind++];
+		if (!**arg || strlen(*arg) > 256 || strpbrk(*arg, " \t\r\n")) {
+			nuctl_error("`%s' is not a user name", *arg);
+			return false;
 		}
 	}
 	if (optind < argc) {
 		nuctl_error("%s: unexpected argument `%s'", cmd->name, argv[optind]);
-		return NUCTL_USAGE;
+		return false;
 	}
-	if (!ctl_open(&c, o.path)) {
-		ctl_close(&c);
-		return NUCTL_FAILED;
-	}
-	if (!cmd->print) {
-		status = run_top(&c, &o);
-		ctl_close(&c);
-		return status;
-	}
+	return true;
+}
+
+/* One request and its reply, printed as a table (or as it is, --json). */
+static int run_once(struct ctl *c, const struct control_command *cmd, const char *arg,
+		    const struct opts *o)
+{
+	struct json *doc = NULL;
+	GError *error = NULL;
+	char *reply, *request;
+	int status = NUCTL_OK;
+
 	request = arg ? g_strdup_printf("%s %s", cmd->name, arg) : g_strdup(cmd->name);
-	reply = ctl_request(&c, request, &doc);
+	reply = ctl_request(c, request, &doc, &error);
 	g_free(request);
-	ctl_close(&c);
-	if (!reply)
+	if (!reply) {
+		nuctl_error("%s", error->message);
+		g_error_free(error);
 		return NUCTL_FAILED;
-	status = NUCTL_OK;
+	}
 	if (!json_get(doc, "ok") || !json_get(doc, "ok")->b) {
 		char a[32];
 		nuctl_error("%s", json_text(doc, "error", a, sizeof(a)));
 		status = NUCTL_FAILED;
-		if (o.json)
+		if (o->json)
 			printf("%s\n", reply);
-	} else if (o.json) {
+	} else if (o->json) {
 		printf("%s\n", reply);
 	} else {
 		cmd->print(doc);
 	}
 	json_free(doc);
 	g_free(reply);
+	return status;
+}
+
+int nuctl_control_main(int argc, char **argv)
+{
+	const struct control_command *cmd = NULL;
+	struct opts o = { .path = NUAUTH_CONTROL_SOCKET };
+	const char *arg = NULL;
+	struct ctl c = { .fd = -1 };
+	GError *error = NULL;
+	int status;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(control_commands); i++)
+		if (strcmp(argv[0], control_commands[i].name) == 0)
+			cmd = &control_commands[i];
+	if (!cmd)
+		return NUCTL_USAGE;
+	if (!parse_options(argc, argv, cmd, &o, &arg, &status))
+		return status;
+	if (!ctl_open(&c, o.path, &error)) {
+		nuctl_error("%s", error->message);
+		g_error_free(error);
+		ctl_close(&c);
+		return NUCTL_FAILED;
+	}
+	status = cmd->print ? run_once(&c, cmd, arg, &o) : run_top(&c, &o);
+	ctl_close(&c);
 	return status;
 }

@@ -15,6 +15,7 @@
  * On a terminal the password is asked twice, without echo. */
 #include "config.h"
 #include "nuauthctl.h"
+#include "error.h"
 #include "scram.h"
 
 #include <crypt.h>
@@ -175,11 +176,8 @@ static bool parse_iterations(const char *text, unsigned long *out)
 	errno = 0;
 	*out = strtoul(text, &end, 10);
 	if (errno || end == text || *end || !g_ascii_isdigit(*text) ||
-	    *out < NU_SCRAM_ITER_MIN || *out > NU_SCRAM_ITER_MAX) {
-		nuctl_error("hash: --iterations: expected %d to %d, got `%s'",
-			    NU_SCRAM_ITER_MIN, NU_SCRAM_ITER_MAX, text);
+	    *out < NU_SCRAM_ITER_MIN || *out > NU_SCRAM_ITER_MAX)
 		return false;
-	}
 	return true;
 }
 
@@ -214,8 +212,11 @@ static bool parse_options(int argc, char **argv, struct hash_opts *o, int *statu
 		case 's': o->scheme = optarg; break;
 		case 'S': o->with_scram = true; break;
 		case 'i':
-			if (!parse_iterations(optarg, &o->iterations))
+			if (!parse_iterations(optarg, &o->iterations)) {
+				nuctl_error("hash: --iterations: expected %d to %d, got `%s'",
+					    NU_SCRAM_ITER_MIN, NU_SCRAM_ITER_MAX, optarg);
 				return false;
+			}
 			break;
 		case 'a':
 			if (!parse_salt(optarg, o->salt, &o->salt_len)) {
@@ -241,30 +242,30 @@ static bool parse_options(int argc, char **argv, struct hash_opts *o, int *statu
 }
 
 /* The password into pw (asked twice on a terminal, the second copy in
- * again); false with a message when there is none or the copies differ. */
-static bool read_password(char *pw, char *again, size_t cap)
+ * again); false with *error when there is none or the copies differ. */
+static bool read_password(char *pw, char *again, size_t cap, GError **error)
 {
 	if (!read_line("Password: ", pw, cap)) {
-		nuctl_error("hash: no password on stdin (or longer than %zu bytes)", cap - 2);
+		g_set_error(error, NU_ERROR, NU_ERROR_FAILED,
+			    "hash: no password on stdin (or longer than %zu bytes)", cap - 2);
 		return false;
 	}
 	if (isatty(STDIN_FILENO)) {
 		if (!read_line("Again: ", again, cap) || strcmp(pw, again) != 0) {
-			nuctl_error("hash: the passwords differ");
+			g_set_error(error, NU_ERROR, NU_ERROR_FAILED, "hash: the passwords differ");
 			return false;
 		}
 	}
 	if (!*pw) {
-		nuctl_error("hash: empty password");
+		g_set_error(error, NU_ERROR, NU_ERROR_FAILED, "hash: empty password");
 		return false;
 	}
 	return true;
 }
 
 /* The users file's password field for pw: the scheme's hash, then the
- * SCRAM verifier when asked for; NULL with a message when it cannot be
- * made. */
-static char *make_field(const struct hash_opts *o, const char *pw)
+ * SCRAM verifier when asked for; NULL with *error when it cannot be made. */
+static char *make_field(const struct hash_opts *o, const char *pw, GError **error)
 {
 	char *hash, *scram, *both;
 
@@ -275,14 +276,16 @@ static char *make_field(const struct hash_opts *o, const char *pw)
 	else
 		hash = hash_crypt(strcmp(o->scheme, "sha512") == 0 ? "$6$" : "$y$", pw);
 	if (!hash) {
-		nuctl_error("hash: this system cannot make a %s hash", o->scheme);
+		g_set_error(error, NU_ERROR, NU_ERROR_FAILED, "hash: this system cannot make a %s hash",
+			    o->scheme);
 		return NULL;
 	}
 	if (!o->with_scram)
 		return hash;
 	scram = hash_scram(pw, o->has_salt ? o->salt : NULL, o->salt_len, (uint32_t)o->iterations);
 	if (!scram) {
-		nuctl_error("hash: cannot compute the SCRAM-SHA-256 verifier");
+		g_set_error(error, NU_ERROR, NU_ERROR_FAILED,
+			    "hash: cannot compute the SCRAM-SHA-256 verifier");
 		g_free(hash);
 		return NULL;
 	}
@@ -297,14 +300,19 @@ int nuctl_hash_main(int argc, char **argv)
 	struct hash_opts o;
 	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
 	char *field = NULL;
+	GError *error = NULL;
 	int status;
 
 	if (!parse_options(argc, argv, &o, &status))
 		return status;
 	status = NUCTL_FAILED;
-	if (read_password(pw, again, sizeof(pw)) && (field = make_field(&o, pw)) != NULL) {
+	if (read_password(pw, again, sizeof(pw), &error) &&
+	    (field = make_field(&o, pw, &error)) != NULL) {
 		printf("%s\n", field);
 		status = NUCTL_OK;
+	} else {
+		nuctl_error("%s", error->message);
+		g_error_free(error);
 	}
 	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(again, sizeof(again));

@@ -11,6 +11,7 @@
 #include <glib-unix.h>
 
 #include "evloop.h"
+#include "error.h"
 #include "log.h"
 #include "msgconn.h"
 #include "tls.h"
@@ -48,7 +49,7 @@ struct nufw_addrs {
 	struct addrinfo *ai;
 };
 
-struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, char **err)
+struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, GError **error)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai;
@@ -56,8 +57,9 @@ struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, char *
 	int ret = getaddrinfo(host, port, &hints, &ai);
 
 	if (ret != 0) {
-		*err = g_strdup_printf("cannot resolve nuauth's name %s: %s", host,
-				       gai_strerror(ret));
+		g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE,
+			    "cannot resolve nuauth's name %s: %s", host,
+			    gai_strerror(ret));
 		return NULL;
 	}
 	a = g_atomic_rc_box_new0(struct nufw_addrs);

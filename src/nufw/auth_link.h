@@ -5,6 +5,7 @@
 #define NUFW_AUTH_LINK_H
 
 #include <stdbool.h>
+#include <glib.h>
 #include <gnutls/gnutls.h>
 #include "proto.h"
 
@@ -24,8 +25,8 @@ struct nufw_link_ops {
  * N queues do not mean N look-ups. */
 struct nufw_addrs;
 
-/* NULL with *err (g_strdup'ed) when the name does not resolve. */
-struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, char **err);
+/* NULL with *error (NU_ERROR_RESOLVE) when the name does not resolve. */
+struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, GError **error);
 struct nufw_addrs *nufw_addrs_ref(struct nufw_addrs *a);
 void nufw_addrs_unref(struct nufw_addrs *a);
 

@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
+#include "error.h"
 #include "log.h"
 
 #define ACCT_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_acct"
@@ -93,7 +94,7 @@ static void enable_accounting(void)
 }
 
 struct nufw_conntrack *nufw_conntrack_open(bool follow_ends, bool only_marked,
-					   nufw_conn_end_fn fn, void *ctx, char **err)
+					   nufw_conn_end_fn fn, void *ctx, GError **error)
 {
 	struct nufw_conntrack *ct = g_new0(struct nufw_conntrack, 1);
 
@@ -102,19 +103,22 @@ struct nufw_conntrack *nufw_conntrack_open(bool follow_ends, bool only_marked,
 	ct->ctx = ctx;
 	ct->query = nfct_open(CONNTRACK, 0);
 	if (!ct->query) {
-		*err = g_strdup_printf("cannot open conntrack: %s", g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_KERNEL,
+			    "cannot open conntrack: %s", g_strerror(errno));
 		goto fail;
 	}
 	if (follow_ends) {
 		enable_accounting();
 		ct->events = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_DESTROY);
 		if (!ct->events) {
-			*err = g_strdup_printf("cannot follow conntrack events: %s", g_strerror(errno));
+			g_set_error(error, NU_ERROR, NU_ERROR_KERNEL,
+				    "cannot follow conntrack events: %s", g_strerror(errno));
 			goto fail;
 		}
 		nfct_callback_register(ct->events, NFCT_T_DESTROY, on_event, ct);
 		if (fcntl(nfct_fd(ct->events), F_SETFL, O_NONBLOCK) < 0) {
-			*err = g_strdup_printf("conntrack events: %s", g_strerror(errno));
+			g_set_error(error, NU_ERROR, NU_ERROR_KERNEL,
+				    "conntrack events: %s", g_strerror(errno));
 			goto fail;
 		}
 	}

@@ -6,6 +6,7 @@
 #define NUFW_CONNTRACK_H
 
 #include <stdbool.h>
+#include <glib.h>
 #include "proto.h"
 
 struct nufw_conntrack;
@@ -16,9 +17,9 @@ typedef void (*nufw_conn_end_fn)(const struct nu_conn_end *end, void *ctx);
 /* follow_ends: subscribe to conntrack's destroy events (then fn is called;
  * only_marked: only for connections with a non-zero mark, NuFW's -M).
  * Turns on the kernel's per-connection byte counters (nf_conntrack_acct)
- * when it can.  NULL with *err on failure. */
+ * when it can.  NULL with *error on failure. */
 struct nufw_conntrack *nufw_conntrack_open(bool follow_ends, bool only_marked,
-					   nufw_conn_end_fn fn, void *ctx, char **err);
+					   nufw_conn_end_fn fn, void *ctx, GError **error);
 void nufw_conntrack_close(struct nufw_conntrack *ct);
 /* The event socket to watch (-1 when not following ends). */
 int nufw_conntrack_fd(const struct nufw_conntrack *ct);

@@ -17,6 +17,7 @@
 #include <linux/capability.h>
 
 #include "auth_link.h"
+#include "error.h"
 #include "expiry.h"
 #include "evloop.h"
 #include "log.h"
@@ -106,12 +107,12 @@ static bool parse_queues(const char *text, struct nufw_options *o)
 }
 
 /* The gateway's certificate must be a TLS client's, or nuauth refuses it. */
-static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o, char **err)
+static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o, GError **error)
 {
-	gnutls_certificate_credentials_t creds = nu_tls_creds_load(o->ca, o->cert, o->key,
-								   o->crl, err);
+	gnutls_certificate_credentials_t creds = nu_tls_load_creds(o->ca, o->cert, o->key,
+								   o->crl, error);
 
-	if (creds && !nu_tls_cert_file_for(o->cert, GNUTLS_KP_TLS_WWW_CLIENT, err)) {
+	if (creds && !nu_tls_check_cert_file(o->cert, GNUTLS_KP_TLS_WWW_CLIENT, error)) {
 		gnutls_certificate_free_credentials(creds);
 		return NULL;
 	}
@@ -123,14 +124,15 @@ static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o,
  * a back-off and hands the addresses to the workers once it does. */
 static bool resolve_nuauth(struct nufw *fw)
 {
-	char *err = NULL;
-	struct nufw_addrs *a = nufw_addrs_resolve(fw->opt.nuauth_host, fw->opt.nuauth_port, &err);
+	GError *error = NULL;
+	struct nufw_addrs *a = nufw_addrs_resolve(fw->opt.nuauth_host, fw->opt.nuauth_port,
+						  &error);
 
 	if (!a) {
-		if (g_strcmp0(err, fw->resolve_error) != 0)
-			log_warnx("%s (retrying)", err);
+		if (g_strcmp0(error->message, fw->resolve_error) != 0)
+			log_warnx("%s (retrying)", error->message);
 		g_free(fw->resolve_error);
-		fw->resolve_error = err;
+		fw->resolve_error = nu_error_take_message(error);
 		return false;
 	}
 	if (fw->resolve_error)
@@ -211,12 +213,12 @@ static gboolean on_quit_signal(gpointer data)
 static gboolean on_hup(gpointer data)
 {
 	struct nufw *fw = data;
-	char *err = NULL;
-	gnutls_certificate_credentials_t creds = load_creds(&fw->opt, &err);
+	GError *error = NULL;
+	gnutls_certificate_credentials_t creds = load_creds(&fw->opt, &error);
 
 	if (!creds) {
-		log_warnx("SIGHUP: keeping the current certificates: %s", err);
-		g_free(err);
+		log_warnx("SIGHUP: keeping the current certificates: %s", error->message);
+		g_error_free(error);
 		return G_SOURCE_CONTINUE;
 	}
 	log_notice("SIGHUP: certificates reloaded, reconnecting to nuauth");
@@ -344,15 +346,15 @@ static void log_totals(struct nufw *fw)
 static gnutls_certificate_credentials_t load_first_creds(struct nufw *fw)
 {
 	gnutls_certificate_credentials_t creds;
-	char *err = NULL;
+	GError *error = NULL;
 
 	if (!fw->opt.key || !fw->opt.cert || !fw->opt.ca)
 		fatalx("nufw needs its key (-k), its certificate (-c) and the CA (-a)");
-	if (!nu_check_private_file(fw->opt.key, &err))
-		fatalx("-k: %s", err);
-	creds = load_creds(&fw->opt, &err);
+	if (!nu_check_secret_file(fw->opt.key, &error))
+		fatalx("-k: %s", error->message);
+	creds = load_creds(&fw->opt, &error);
 	if (!creds)
-		fatalx("%s", err);
+		fatalx("%s", error->message);
 	fw->creds = g_ptr_array_new_with_free_func((GDestroyNotify)gnutls_certificate_free_credentials);
 	g_ptr_array_add(fw->creds, creds);
 	return creds;
@@ -362,15 +364,15 @@ static gnutls_certificate_credentials_t load_first_creds(struct nufw *fw)
  * a queue another process holds stops nufw at start. */
 static void open_workers(struct nufw *fw, gnutls_certificate_credentials_t creds)
 {
-	char *err = NULL;
+	GError *error = NULL;
 
 	fw->expiry = nufw_expiry_new();
 	for (unsigned q = fw->opt.queue_first; q <= fw->opt.queue_last; q++) {
 		struct nufw_worker *w = nufw_worker_new(&fw->opt, (uint16_t)q,
 							q == fw->opt.queue_first, creds, fw->addrs,
-							fw->expiry, &err);
+							fw->expiry, &error);
 		if (!w)
-			fatalx("queue %u: %s", q, err);
+			fatalx("queue %u: %s", q, error->message);
 		fw->workers[fw->nworkers++] = w;
 	}
 }
@@ -380,10 +382,11 @@ static void open_workers(struct nufw *fw, gnutls_certificate_credentials_t creds
  * (reject answers).  The worker threads inherit this. */
 static void drop_capabilities(void)
 {
-	char *err = NULL;
+	GError *error = NULL;
 
-	if (!nu_keep_only_capabilities(UINT64_C(1) << CAP_NET_ADMIN | UINT64_C(1) << CAP_NET_RAW, &err))
-		fatalx("%s", err);
+	if (!nu_keep_only_capabilities(UINT64_C(1) << CAP_NET_ADMIN | UINT64_C(1) << CAP_NET_RAW,
+				       &error))
+		fatalx("%s", error->message);
 }
 
 /* The signals are handled here, by GLib: the worker threads start with them

@@ -3,6 +3,7 @@
  * back one packet at a time. */
 #include "config.h"
 #include "queue.h"
+#include "error.h"
 #include "log.h"
 
 #include <errno.h>
@@ -319,27 +320,29 @@ static struct nufw_queue *queue_alloc(uint16_t queue_num, uint32_t copy_range)
 
 /* The netlink socket: non-blocking, closed on exec, bound, with buffer
  * overruns reported (so that losses are counted). */
-static bool socket_open(struct nufw_queue *q, char **err)
+static bool socket_open(struct nufw_queue *q, GError **error)
 {
 	int fd, flags, off = 0;
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (q->nl == NULL) {
-		*err = g_strdup_printf("nfqueue %u: cannot open netlink socket: %s",
-				       q->queue_num, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_IO,
+			    "nfqueue %u: cannot open netlink socket: %s",
+			    q->queue_num, g_strerror(errno));
 		return false;
 	}
 	fd = mnl_socket_get_fd(q->nl);
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-		*err = g_strdup_printf("nfqueue %u: fcntl on netlink socket: %s",
-				       q->queue_num, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_IO, "nfqueue %u: fcntl on netlink socket: %s",
+			    q->queue_num, g_strerror(errno));
 		return false;
 	}
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		*err = g_strdup_printf("nfqueue %u: cannot bind netlink socket: %s",
-				       q->queue_num, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_IO,
+			    "nfqueue %u: cannot bind netlink socket: %s",
+			    q->queue_num, g_strerror(errno));
 		return false;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
@@ -358,7 +361,7 @@ static struct nlmsghdr *config_msg(struct nufw_queue *q, union msg_buf *mb)
 }
 
 /* Binds the queue to this socket: refused when another process holds it. */
-static bool queue_bind(struct nufw_queue *q, char **err)
+static bool queue_bind(struct nufw_queue *q, GError **error)
 {
 	union msg_buf mb;
 	struct nlmsghdr *nlh = config_msg(q, &mb);
@@ -367,18 +370,19 @@ static bool queue_bind(struct nufw_queue *q, char **err)
 	if (send_config(q, nlh, NULL, NULL) == 0)
 		return true;
 	if (errno == EBUSY || errno == EPERM)
-		*err = g_strdup_printf("nfqueue %u: cannot bind the queue: "
-				       "already bound by another process, "
-				       "or CAP_NET_ADMIN missing (%s)",
-				       q->queue_num, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_KERNEL, "nfqueue %u: cannot bind the queue: "
+			    "already bound by another process, "
+			    "or CAP_NET_ADMIN missing (%s)",
+			    q->queue_num, g_strerror(errno));
 	else
-		*err = g_strdup_printf("nfqueue %u: cannot bind the queue: %s",
-				       q->queue_num, g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_KERNEL,
+			    "nfqueue %u: cannot bind the queue: %s",
+			    q->queue_num, g_strerror(errno));
 	return false;
 }
 
 /* Packets come with their first copy_range bytes. */
-static bool queue_set_copy(struct nufw_queue *q, uint32_t copy_range, char **err)
+static bool queue_set_copy(struct nufw_queue *q, uint32_t copy_range, GError **error)
 {
 	union msg_buf mb;
 	struct nlmsghdr *nlh = config_msg(q, &mb);
@@ -386,24 +390,25 @@ static bool queue_set_copy(struct nufw_queue *q, uint32_t copy_range, char **err
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_range);
 	if (send_config(q, nlh, NULL, NULL) == 0)
 		return true;
-	*err = g_strdup_printf("nfqueue %u: cannot set copy mode (%u bytes): %s",
-			       q->queue_num, copy_range, g_strerror(errno));
+	g_set_error(error, NU_ERROR, NU_ERROR_KERNEL,
+		    "nfqueue %u: cannot set copy mode (%u bytes): %s",
+		    q->queue_num, copy_range, g_strerror(errno));
 	return false;
 }
 
 /* The kernel's queue length, when one is configured (0: its default). */
-static bool queue_set_length(struct nufw_queue *q, uint32_t max_len, char **err)
+static bool queue_set_length(struct nufw_queue *q, uint32_t max_len, GError **error)
 {
 	if (max_len == 0 || nufw_queue_set_maxlen(q, max_len, NULL, NULL) == 0)
 		return true;
-	*err = g_strdup_printf("nfqueue %u: cannot set queue length %u: %s",
-			       q->queue_num, max_len, g_strerror(errno));
+	g_set_error(error, NU_ERROR, NU_ERROR_KERNEL, "nfqueue %u: cannot set queue length %u: %s",
+		    q->queue_num, max_len, g_strerror(errno));
 	return false;
 }
 
 /* GSO packets whole, and with fail_open the kernel accepts what it cannot
  * queue (the queue full) instead of dropping it. */
-static bool queue_set_flags(struct nufw_queue *q, bool fail_open, char **err)
+static bool queue_set_flags(struct nufw_queue *q, bool fail_open, GError **error)
 {
 	uint32_t cfg_flags = NFQA_CFG_F_GSO | (fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
 	union msg_buf mb;
@@ -413,25 +418,25 @@ static bool queue_set_flags(struct nufw_queue *q, bool fail_open, char **err)
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
 	if (send_config(q, nlh, NULL, NULL) == 0)
 		return true;
-	*err = g_strdup_printf("nfqueue %u: cannot set flags GSO%s: %s",
-			       q->queue_num, fail_open ? " and FAIL_OPEN" : "",
-			       g_strerror(errno));
+	g_set_error(error, NU_ERROR, NU_ERROR_KERNEL, "nfqueue %u: cannot set flags GSO%s: %s",
+		    q->queue_num, fail_open ? " and FAIL_OPEN" : "",
+		    g_strerror(errno));
 	return false;
 }
 
 struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
-				   uint32_t copy_range, bool fail_open, char **err)
+				   uint32_t copy_range, bool fail_open, GError **error)
 {
 	struct nufw_queue *q;
 
 	if (copy_range == 0 || copy_range > QUEUE_MAX_COPY_RANGE)
 		copy_range = QUEUE_MAX_COPY_RANGE;
 	q = queue_alloc(queue_num, copy_range);
-	if (!socket_open(q, err))
+	if (!socket_open(q, error))
 		goto fail;
 	set_rcvbuf(q, max_len, copy_range);
-	if (!queue_bind(q, err) || !queue_set_copy(q, copy_range, err) ||
-	    !queue_set_length(q, max_len, err) || !queue_set_flags(q, fail_open, err))
+	if (!queue_bind(q, error) || !queue_set_copy(q, copy_range, error) ||
+	    !queue_set_length(q, max_len, error) || !queue_set_flags(q, fail_open, error))
 		goto fail;
 	return q;
 
@@ -533,7 +538,7 @@ bool nufw_queue_kernel_drops(uint16_t first, uint16_t last,
 	return true;
 }
 
-bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
+bool nufw_queue_enable_ct_mark(struct nufw_queue *q, GError **error)
 {
 	union msg_buf mb;
 	struct nlmsghdr *nlh = config_msg(q, &mb);
@@ -543,8 +548,9 @@ bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err)
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
 	if (send_config(q, nlh, NULL, NULL) < 0) {
-		*err = g_strdup_printf("the kernel cannot set connection marks at verdict time (%s)",
-				       g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_KERNEL,
+			    "the kernel cannot set connection marks at verdict time (%s)",
+			    g_strerror(errno));
 		return false;
 	}
 	q->ct_mark = true;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 struct nufw_queue;
 
@@ -29,11 +30,11 @@ typedef void (*nufw_packet_fn)(const struct nufw_queued_packet *pkt, void *ctx);
 /* Binds queue queue_num (copy mode: whole packet up to copy_range bytes),
  * sets the kernel queue length to max_len when non-zero and sizes the
  * socket's receive buffer for it.  fail_open: the kernel accepts packets
- * when the queue is full instead of dropping them.  NULL with *err
+ * when the queue is full instead of dropping them.  NULL with *error
  * (g_strdup'ed text) on failure, e.g. when another process holds the
  * queue. */
 struct nufw_queue *nufw_queue_open(uint16_t queue_num, uint32_t max_len,
-				   uint32_t copy_range, bool fail_open, char **err);
+				   uint32_t copy_range, bool fail_open, GError **error);
 void nufw_queue_close(struct nufw_queue *q);
 int nufw_queue_fd(const struct nufw_queue *q);
 
@@ -52,10 +53,10 @@ int nufw_queue_verdict(struct nufw_queue *q, uint32_t id, bool accept,
 uint64_t nufw_queue_overruns(const struct nufw_queue *q);
 
 /* --ct-mark: verdicts that carry a mark also set the connection's mark
- * (NFQA_CFG_F_CONNTRACK).  False with *err where the kernel cannot (built
+ * (NFQA_CFG_F_CONNTRACK).  False with *error where the kernel cannot (built
  * without CONFIG_NETFILTER_NETLINK_GLUE_CT): the CONNMARK rules then do
  * the job. */
-bool nufw_queue_enable_ct_mark(struct nufw_queue *q, char **err);
+bool nufw_queue_enable_ct_mark(struct nufw_queue *q, GError **error);
 
 /* A batch verdict: every packet of the queue whose id is id or lower gets
  * this verdict and mark (NFQNL_MSG_VERDICT_BATCH carries no connection

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <glib.h>
 
+#include "error.h"
+
 #include "packet.h"
 
 #define IPV4_HLEN 20
@@ -167,7 +169,7 @@ size_t nufw_reject_build(const uint8_t *packet, size_t len, uint8_t *out, size_t
 	return hlen + l4_len;
 }
 
-struct nufw_rejecter *nufw_rejecter_new(char **err)
+struct nufw_rejecter *nufw_rejecter_new(GError **error)
 {
 	struct nufw_rejecter *r = g_new0(struct nufw_rejecter, 1);
 
@@ -175,8 +177,9 @@ struct nufw_rejecter *nufw_rejecter_new(char **err)
 	r->fd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	r->fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (r->fd4 < 0 || r->fd6 < 0) {
-		*err = g_strdup_printf("cannot open raw sockets to answer rejected packets: %s",
-				       g_strerror(errno));
+		g_set_error(error, NU_ERROR, NU_ERROR_IO,
+			    "cannot open raw sockets to answer rejected packets: %s",
+			    g_strerror(errno));
 		nufw_rejecter_free(r);
 		return NULL;
 	}

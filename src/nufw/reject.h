@@ -8,11 +8,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 struct nufw_rejecter;
 
-/* NULL with *err when the raw sockets cannot be opened (CAP_NET_RAW). */
-struct nufw_rejecter *nufw_rejecter_new(char **err);
+/* NULL with *error when the raw sockets cannot be opened (CAP_NET_RAW). */
+struct nufw_rejecter *nufw_rejecter_new(GError **error);
 void nufw_rejecter_free(struct nufw_rejecter *r);
 
 /* Builds the answer to packet (an IPv4 or IPv6 packet as queued) into out;

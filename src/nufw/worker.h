@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 #include <gnutls/gnutls.h>
 #include "nufw.h"
 
@@ -34,11 +35,11 @@ struct nufw_expiry;
 
 /* Opens the queue (and conntrack; report_ends: this worker follows
  * conntrack's ends for -C).  expiry: the connections with an end time,
- * one table for every worker.  NULL with *err. */
+ * one table for every worker.  NULL with *error. */
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
 				    bool report_ends, gnutls_certificate_credentials_t creds,
 				    struct nufw_addrs *addrs, struct nufw_expiry *expiry,
-				    char **err);
+				    GError **error);
 /* Starts the worker's thread: it connects to nuauth and reads its queue. */
 void nufw_worker_start(struct nufw_worker *w);
 /* From any thread: new certificates, and a new link made with them to
