@@ -89,6 +89,14 @@ status_says() {
 	return 1
 }
 
+# matches TEXT PATTERN: TEXT has a line matching PATTERN (grep's); else
+# prints TEXT.
+matches() {
+	grep -q -- "$2" <<<"$1" && return 0
+	echo "$1"
+	return 1
+}
+
 # check_log NAME LOGNAME PATTERN [SECONDS [COUNT]]: passes when LOGNAME's
 # log shows PATTERN COUNT times (1), waiting up to SECONDS (10, as
 # lab_wait_log; 0: as the log is now); else fails with the log's last lines.
@@ -175,6 +183,7 @@ conf_error_case() {
 }
 
 lab_init() {	# lab_init BUILD_DIR [TEST...]: TESTs for lab_tests
+	[ "$(id -u)" = 0 ] || { echo "${0##*/}: the lab needs root" >&2; exit 2; }
 	BUILD=$(cd "$1" && pwd)
 	LAB_ONLY=("${@:2}")
 	NUAUTH=$BUILD/src/nuauth/nuauth
@@ -182,6 +191,7 @@ lab_init() {	# lab_init BUILD_DIR [TEST...]: TESTs for lab_tests
 	NUTCPC=$BUILD/src/nutcpc/nutcpc
 	NUPROBE=$BUILD/tests/e2e/nuprobe
 	MODULES=$BUILD/modules/.libs
+	CTL=$BUILD/src/nuauthctl/nuauthctl	# for ctl
 	# tests/e2e/pki.sh makes the lab's certificates with it (certtool if unset).
 	if [ -x "$BUILD/src/nuauthctl/nuauthctl" ]; then
 		export NUAUTHCTL=$BUILD/src/nuauthctl/nuauthctl
@@ -195,6 +205,10 @@ lab_init() {	# lab_init BUILD_DIR [TEST...]: TESTs for lab_tests
 	trap 'echo "lab: interrupted (SIGINT)" >&2; exit 130' INT
 	trap 'echo "lab: interrupted (SIGTERM)" >&2; exit 143' TERM
 }
+
+# ctl COMMAND [ARGS...]: nuauthctl COMMAND on the lab's control socket
+# (nuauth_control_socket="$LAB_DIR/control").
+ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
 
 lab_netns() {
 	ip netns add "$NS_C"
@@ -412,10 +426,34 @@ mark_group_shift=16
 CONF
 }
 
+# lab_reload_nuauth [SECONDS]: SIGHUP to nuauth, then waits up to SECONDS
+# (10) for this reload's line in its log.
+lab_reload_nuauth() {
+	local line="configuration, users and ACLs reloaded" n
+	n=$(grep -c "$line" "$LAB_DIR/nuauth.log")
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "$line" "${1:-10}" $((n + 1))
+}
+
 lab_start_nuauth() {
 	lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf" -vv
 	NUAUTH_PID=$LAB_PID
 	lab_wait_log nuauth "ready"
+}
+
+# lab_end NAME: a FAIL under NAME, the tally, and the suite ends (when
+# what the rest needs did not start).
+lab_end() {
+	fail "$1"
+	echo "$passed passed, $failed failed"
+	exit 1
+}
+
+# lab_start_gateway: nuauth, then nufw connected to it; the suite ends when
+# either does not come up.
+lab_start_gateway() {
+	lab_start_nuauth || lab_end "nuauth starts"
+	lab_start_nufw || lab_end "nufw connects to nuauth"
 }
 
 lab_start_nufw() {
@@ -483,4 +521,52 @@ lab_send() {
 lab_fetch() {
 	lab_as "$NS_C" "$1" \
 		"$NUPROBE" fetch "$2" "$3" "$4"
+}
+
+# ---------------------------------------------------------------------------
+# The lab's IPv6 half and UDP (tests/e2e/client.sh, trust.sh).
+#
+#   client fd00:201::2 --- fd00:201::1 gateway fd00:202::1 --- fd00:202::2 server
+
+V6_C=fd00:201::2 V6_GW=fd00:201::1 V6_S=fd00:202::2
+
+lab_ipv6() {	# the IPv6 addresses and routes, forwarding in the gateway
+	ip -n "$NS_C" addr add $V6_C/64 dev c0 nodad
+	ip -n "$NS_G" addr add $V6_GW/64 dev g0 nodad
+	ip -n "$NS_G" addr add fd00:202::1/64 dev g1 nodad
+	ip -n "$NS_S" addr add $V6_S/64 dev s0 nodad
+	ip -n "$NS_C" -6 route add default via $V6_GW
+	ip -n "$NS_S" -6 route add default via fd00:202::1
+	ip netns exec "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+# lab_ipv6_udp_rules: lab_rules' queue and marks for IPv6 TCP, and new UDP
+# flows of both families queued too.
+lab_ipv6_udp_rules() {
+	local ipt="ip netns exec $NS_G iptables" ip6t="ip netns exec $NS_G ip6tables"
+	$ipt -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
+	$ip6t -t mangle -A PREROUTING -j CONNMARK --restore-mark
+	$ip6t -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0
+	$ip6t -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
+	$ip6t -t mangle -A POSTROUTING -m mark ! --mark 0 -j CONNMARK --save-mark
+}
+
+# lab_ipv6_udp_acls: staff may reach the server's port 80 over IPv6 and
+# UDP port 5353.
+lab_ipv6_udp_acls() {
+	cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[web over IPv6]
+decision=1
+gid=100
+proto=6
+DstIP=fd00:202::/64
+DstPort=80
+
+[udp echo]
+decision=1
+gid=100
+proto=17
+DstPort=5353
+ACLS
 }
