@@ -79,6 +79,15 @@ refused() {
 login_line() {
 	grep -q "user $1 (uid [0-9]*) logged in from 10.201.0.2 with $2\$" "$LAB_DIR/nuauth.log"
 }
+# check_login NAME CLIENT USER MECHANISM: the client CLIENT (nutcpc_bg)
+# logs in, and nuauth logs USER's login with MECHANISM.
+check_login() {
+	if lab_wait_log "$2" "logged in" 15 && login_line "$3" "$4"; then
+		pass "$1"
+	else
+		fail "$1" "$(tail -5 "$LAB_DIR/$2.log")"
+	fi
+}
 
 # --- SCRAM-SHA-256: the client prefers it, nuauth says it was used.
 nutcpc_bg alice $ALICE_UID -U alice -P alicepw
@@ -94,13 +103,7 @@ if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); u=[x for x in d["user
 else
 	fail "nuauthctl users --json shows alice's mechanism SCRAM-SHA-256" "$json"
 fi
-out=$(lab_connect $ALICE_UID 80)
-mark=$(lab_ct_mark "${out##*:}" 80)
-if [ "$mark" = 1001 ]; then
-	pass "alice's connection after a SCRAM login passes with her mark"
-else
-	fail "alice's connection after a SCRAM login passes with her mark" "$out" "mark=${mark:-none}"
-fi
+check_mark "alice's connection after a SCRAM login passes with her mark" $ALICE_UID 80 1001
 check "authquality=3: alice's SCRAM login reaches port 8080" lab_connect $ALICE_UID 8080
 lab_stop "$LAB_PID"
 
@@ -136,11 +139,7 @@ out=$(refused $BOB_UID -U bob -P bobpw -M SCRAM-SHA-256)
 check "bob ({SSHA} only) cannot log in with SCRAM and is told why" \
 	matches "$out" "login refused: no SCRAM-SHA-256 verifier is stored for this user"
 nutcpc_bg bob $BOB_UID -U bob -P bobpw -M PLAIN
-if lab_wait_log bob "logged in" 15 && login_line bob PLAIN; then
-	pass "bob ({SSHA} only) logs in with PLAIN"
-else
-	fail "bob ({SSHA} only) logs in with PLAIN" "$(tail -5 "$LAB_DIR/bob.log")"
-fi
+check_login "bob ({SSHA} only) logs in with PLAIN" bob bob PLAIN
 check_not "authquality=3: bob's PLAIN login does not reach port 8080" lab_connect $BOB_UID 8080 2000
 lab_stop "$LAB_PID"
 # Without -M the client tries SCRAM, is told to use another mechanism, and
@@ -156,38 +155,20 @@ lab_stop "$LAB_PID"
 
 # --- carol has only a verifier: SCRAM works, and PLAIN is checked against it.
 nutcpc_bg carol $BOB_UID -U carol -P carolpw
-if lab_wait_log carol "logged in" 15 && login_line carol SCRAM-SHA-256; then
-	pass "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256"
-else
-	fail "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256" \
-		"$(tail -5 "$LAB_DIR/carol.log")"
-fi
+check_login "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256" \
+	carol carol SCRAM-SHA-256
 lab_stop "$LAB_PID"
 nutcpc_bg carol2 $BOB_UID -U carol -P carolpw -M PLAIN
-if lab_wait_log carol2 "logged in" 15 && login_line carol PLAIN; then
-	pass "carol (verifier only) logs in with PLAIN, checked against the verifier"
-else
-	fail "carol (verifier only) logs in with PLAIN, checked against the verifier" \
-		"$(tail -5 "$LAB_DIR/carol2.log")"
-fi
+check_login "carol (verifier only) logs in with PLAIN, checked against the verifier" \
+	carol2 carol PLAIN
 lab_stop "$LAB_PID"
 
 # --- certificate login: no password; the user comes from the certificate.
 nutcpc_bg alice-cert $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
-if lab_wait_log alice-cert "logged in" 15 && login_line alice EXTERNAL; then
-	pass "alice logs in with her certificate (EXTERNAL), without a password"
-else
-	fail "alice logs in with her certificate (EXTERNAL), without a password" \
-		"$(tail -5 "$LAB_DIR/alice-cert.log")"
-fi
-out=$(lab_connect $ALICE_UID 80)
-mark=$(lab_ct_mark "${out##*:}" 80)
-if [ "$mark" = 1001 ]; then
-	pass "after a certificate login alice's connection passes with her mark (groups from the store)"
-else
-	fail "after a certificate login alice's connection passes with her mark (groups from the store)" \
-		"$out" "mark=${mark:-none}"
-fi
+check_login "alice logs in with her certificate (EXTERNAL), without a password" \
+	alice-cert alice EXTERNAL
+check_mark "after a certificate login alice's connection passes with her mark (groups from the store)" \
+	$ALICE_UID 80 1001
 check "authquality=3: alice's certificate login reaches port 8080" lab_connect $ALICE_UID 8080
 lab_stop "$LAB_PID"
 
@@ -329,12 +310,7 @@ check "with nuauth_tls_auth_by_cert=2 a password login is refused" \
 "$CTL" pki issue "$P" user alice --out alice2 --days 30 >/dev/null 2>&1
 chown $ALICE_UID "$P/alice2-key.pem"
 nutcpc_bg alice-cert2 $ALICE_UID -U alice -C "$P/alice2-cert.pem" -K "$P/alice2-key.pem"
-if lab_wait_log alice-cert2 "logged in" 15 && login_line alice EXTERNAL; then
-	pass "with nuauth_tls_auth_by_cert=2 the certificate login works"
-else
-	fail "with nuauth_tls_auth_by_cert=2 the certificate login works" \
-		"$(tail -5 "$LAB_DIR/alice-cert2.log")"
-fi
+check_login "with nuauth_tls_auth_by_cert=2 the certificate login works" alice-cert2 alice EXTERNAL
 lab_stop "$LAB_PID"
 
 # --- nuauth_tls_cert_user_field=UID: the user comes from the UID, and a
@@ -360,12 +336,8 @@ else
 		"$(tail -3 "$LAB_DIR/nuauth.log")"
 fi
 nutcpc_bg alice-uid $ALICE_UID -U alice -C "$P/desk-uid-cert.pem" -K "$P/desk-uid-key.pem"
-if lab_wait_log alice-uid "logged in" 15 && login_line alice EXTERNAL; then
-	pass "a user certificate with UID=alice (CN alice-desktop) logs alice in"
-else
-	fail "a user certificate with UID=alice (CN alice-desktop) logs alice in" \
-		"$(tail -5 "$LAB_DIR/alice-uid.log")"
-fi
+check_login "a user certificate with UID=alice (CN alice-desktop) logs alice in" \
+	alice-uid alice EXTERNAL
 lab_stop "$LAB_PID"
 
 # --- a wrong PLAIN password costs the same for a name the store does not

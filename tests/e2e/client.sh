@@ -1,7 +1,7 @@
 #!/bin/bash
 # End-to-end tests of the client (nutcpc on libnuclient) in the namespace
 # lab, IPv6 added (run as root):
-#   tests/e2e/client.sh BUILD_DIR
+#   tests/e2e/client.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per test and ends with "N passed, N failed".
 #
 #   client 10.201.0.2   fd00:201::2 --- gateway fd00:201::1 / fd00:202::1
@@ -10,7 +10,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 # --- the client's ACLs (lab_ipv6_udp_acls, and those of programs)
 client_lab_conf() {
@@ -370,22 +370,22 @@ lab_start userver "$NS_S" "$NUPROBE" userve 5353
 lab_wait_log userver "ready"
 lab_start_gateway
 
-test_config_and_lock
-test_password_sources
+lab_tests test_config_and_lock test_password_sources
 if client alice $ALICE_UID alice alicepw && ALICE_PID=$LAB_PID &&
    lab_wait_log alice "logged in: .*(IPv4) up, .*(IPv6) up" &&
    client bob $BOB_UID bob bobpw -q && lab_wait_log bob "logged in"; then
 	pass "alice and bob log in over IPv4 and IPv6 (one link each)"
-	test_no_app_hint
-	test_ipv4_udp
-	test_ipv6
-	test_app_hint
-	test_app_acl
-	test_sha256_acl
-	test_quiet
-	test_push_latency
-	test_sighup
-	test_nuauth_restart
+	lab_tests \
+		test_no_app_hint \
+		test_ipv4_udp \
+		test_ipv6 \
+		test_app_hint \
+		test_app_acl \
+		test_sha256_acl \
+		test_quiet \
+		test_push_latency \
+		test_sighup \
+		test_nuauth_restart
 else
 	fail "alice and bob log in over IPv4 and IPv6 (one link each)"
 fi

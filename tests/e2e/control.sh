@@ -1,13 +1,13 @@
 #!/bin/bash
 # nuauth's control socket and the nuauthctl commands that use it, in the
 # namespace lab (run as root):
-#   tests/e2e/control.sh BUILD_DIR
+#   tests/e2e/control.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 # json_check JSON PYTHON_EXPRESSION: true when the expression, on the
 # parsed reply d, is true.
@@ -286,20 +286,19 @@ lab_rules
 lab_start_server
 lab_start_gateway
 
-test_no_nuauth
-test_socket_mode
-test_unclaimed_packet
+lab_tests test_no_nuauth test_socket_mode test_unclaimed_packet
 if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
    lab_login bob-client $BOB_UID bob bobpw; then
 	pass "alice and bob log in"
-	test_users
-	test_firewalls
-	test_connections_and_stats
-	test_top
-	test_reload
-	test_refused_users
-	test_bad_requests
-	test_disconnect
+	lab_tests \
+		test_users \
+		test_firewalls \
+		test_connections_and_stats \
+		test_top \
+		test_reload \
+		test_refused_users \
+		test_bad_requests \
+		test_disconnect
 else
 	fail "alice and bob log in"
 fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The session and decision hooks end to end in the namespace lab (run as
-# root):   tests/e2e/hooks.sh BUILD_DIR
+# root):   tests/e2e/hooks.sh BUILD_DIR [TEST...]
 # nuauth runs log_syslog and script as session hooks, log_syslog for
 # decisions, and session_expire with nuauth_session_duration=3.  Checks that
 # the up and down scripts run with the user and address, that log_syslog
@@ -11,7 +11,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 DURATION=3
 
@@ -107,11 +107,11 @@ lab_start_server
 lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
-	test_hooks
+	lab_tests test_hooks
 	# From now on the down script is missing: two more sessions end.
 	rm -f "$LAB_DIR/down.sh"
 	lab_wait_log nuauth "session of user alice from 10.201.0.2 expired" $((3 * DURATION)) 3
-	test_missing_script
+	lab_tests test_missing_script
 	if kill -0 "$NUAUTH_PID" 2>/dev/null; then
 		pass "nuauth is still running"
 	else

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Time periods end to end in the namespace lab (run as root):
-#   tests/e2e/periods.sh BUILD_DIR
+#   tests/e2e/periods.sh BUILD_DIR [TEST...]
 # An ACL lets alice reach port 5050 only within a window that ends a few
 # seconds after nuauth starts: inside it she connects; when it ends nuauth
 # has nufw end her open transfer, also when nufw restarted meanwhile; after
@@ -14,7 +14,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 WINDOW=${PERIODS_WINDOW:-8}	# seconds from nuauth's start to the window's end
 
@@ -231,7 +231,7 @@ test_period_end_without_nuauth() {
 lab_netns
 lab_pki
 periods_conf
-test_config_errors
+lab_tests test_config_errors
 lab_rules
 lab_start_server
 lab_start stream "$NS_S" "$NUPROBE" stream 5050
@@ -241,10 +241,11 @@ write_periods "$WINDOW_END"
 lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
-	test_window
-	test_reload_ends_period
-	test_reload_lengthens_period
-	test_period_end_without_nuauth
+	lab_tests \
+		test_window \
+		test_reload_ends_period \
+		test_reload_lengthens_period \
+		test_period_end_without_nuauth
 else
 	fail "alice logs in"
 fi

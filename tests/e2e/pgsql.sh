@@ -1,6 +1,6 @@
 #!/bin/bash
 # The log_pgsql module against a real PostgreSQL server, in the namespace
-# lab (run as root):   tests/e2e/pgsql.sh BUILD_DIR
+# lab (run as root):   tests/e2e/pgsql.sh BUILD_DIR [TEST...]
 #
 # The test makes a cluster of its own with Debian's PostgreSQL (initdb into
 # the lab's folder, run as the postgres account) and starts it inside the
@@ -22,7 +22,7 @@ here=$(dirname "${BASH_SOURCE[0]}")
 srcdir=$(cd "$here/../.." && pwd)
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PG_DIR=$LAB_DIR/pg
@@ -452,19 +452,16 @@ lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	ALICE_PID=$LAB_PID
-	test_login
-	test_accepted
-	test_transfer
-	test_refused
-	test_logout
+	lab_tests test_login test_accepted test_transfer test_refused test_logout
 	lab_login alice-client2 $ALICE_UID alice alicepw || fail "alice logs in again"
-	test_outage
-	test_hung_server
-	test_reload_with_hung_server
-	test_tiny_queue
-	test_bad_config
-	test_decision_time
-	test_writer_rate
+	lab_tests \
+		test_outage \
+		test_hung_server \
+		test_reload_with_hung_server \
+		test_tiny_queue \
+		test_bad_config \
+		test_decision_time \
+		test_writer_rate
 else
 	fail "alice logs in"
 fi

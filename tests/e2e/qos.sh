@@ -1,7 +1,7 @@
 #!/bin/bash
 # The routing and QoS recipes of README.mark, end to end in the namespace lab
 # (run as root):
-#   tests/e2e/qos.sh BUILD_DIR
+#   tests/e2e/qos.sh BUILD_DIR [TEST...]
 # Each recipe is set up by piping nufw-qos's output into a shell on the
 # machine, measured (route taken, class counters, throughput, DSCP seen
 # upstream), and removed with `nufw-qos down`; then the machine must hold
@@ -24,7 +24,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 QOS=$BUILD/src/nufwqos/nufw-qos
 [ -x "$QOS" ] || { echo "qos.sh: $QOS is not built" >&2; exit 2; }
 
@@ -462,11 +462,7 @@ if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_
 	for backend in iptables iptables-legacy nft; do
 		test_keep_mark $backend
 	done
-	test_route
-	test_shape
-	test_dscp
-	test_ifb
-	test_download
+	lab_tests test_route test_shape test_dscp test_ifb test_download
 else
 	fail "alice and bob log in"
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A desktop shared by several users, one of them hostile, in the namespace
 # lab (run as root):
-#   tests/e2e/shared.sh BUILD_DIR
+#   tests/e2e/shared.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 #
 # carol and alice log in with nutcpc from the desktop (10.201.0.2); dave
@@ -15,7 +15,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 SERVER=10.202.0.2
 
@@ -229,14 +229,15 @@ lab_start stream "$NS_S" "$NUPROBE" stream 7007
 lab_wait_log stream "ready"
 lab_start_gateway
 
-test_push_key_ignored
+lab_tests test_push_key_ignored
 if lab_login carol $CAROL_UID carol carolpw; then
-	test_single_client
+	lab_tests test_single_client
 	if lab_login alice $ALICE_UID alice alicepw; then
-		test_two_honest
-		test_hostile_claimer
-		test_early_announcer
-		test_silent_client
+		lab_tests \
+			test_two_honest \
+			test_hostile_claimer \
+			test_early_announcer \
+			test_silent_client
 	else
 		fail "alice logs in at carol's address"
 	fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The client claims only what it can prove (run as root):
-#   tests/e2e/trust.sh BUILD_DIR
+#   tests/e2e/trust.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per test and ends with "N passed, N failed".
 #
 # alice is logged in from the client namespace and runs, as her uid, a TCP
@@ -19,7 +19,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
 ALICE_MARK=1001		# mark_uid: her uid in the users file
 V4_C=10.201.0.2 V4_S=10.202.0.2
@@ -272,15 +272,15 @@ ALICE_HOME=$LAB_DIR/home-alice
 mkdir -m 700 "$ALICE_HOME" && chown $ALICE_UID:$ALICE_UID "$ALICE_HOME"
 if alice_login alice; then
 	pass "alice logs in over IPv4 and IPv6"
-	test_forged
+	lab_tests test_forged
 	lab_stop "$ALICE_PID"
 	if alice_login alice-udp --udp-unconnected; then
-		test_udp_unconnected
+		lab_tests test_udp_unconnected
 	else
 		fail "alice logs in again with --udp-unconnected"
 	fi
 	lab_stop "$ALICE_PID"
-	test_udp_unconnected_conf
+	lab_tests test_udp_unconnected_conf
 else
 	fail "alice logs in over IPv4 and IPv6"
 fi
