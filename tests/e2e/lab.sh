@@ -108,6 +108,19 @@ check_log() {
 	fi
 }
 
+# check_count NAME LOGNAME PATTERN N: passes when LOGNAME's log has N lines
+# matching PATTERN now (a line logged once, not once per retry); else fails
+# with how many it has.
+check_count() {
+	local n
+	n=$(grep -c -- "$3" "$LAB_DIR/$2.log" 2>/dev/null)
+	if [ "${n:-0}" = "$4" ]; then
+		pass "$1"
+	else
+		fail "$1" "${n:-0} lines of \`$3' in $2.log, wanted $4"
+	fi
+}
+
 # lab_connect_marked LOCAL_UID PORT MARK [MS]: the connection is accepted
 # and carries MARK (a number, 0x... too) in the gateway's conntrack; else
 # prints what was seen.

@@ -790,7 +790,6 @@ test_bulk_acls() {
 }
 
 test_acls_refresh() {
-	local n
 	if login_ok "alice logs in to the nuauth that refreshes its ACLs" $REFRESH_UID alice alice-ldap-pw
 	then
 		connect_case "before the change, the LDAP ACL gives 8080" $REFRESH_UID 8080 ok
@@ -818,12 +817,8 @@ LDIF
 		fi
 		ldap_admin ldapdelete "$BAD_DN" > /dev/null 2>&1
 		if lab_wait_log nuauth "ldap: refreshing the ACLs works again" 10; then
-			n=$(grep -c "ldap: refreshing the ACLs: " "$LAB_DIR/nuauth.log")
-			if [ "$n" = 1 ]; then
-				pass "the failing refreshes were logged once, and the recovery too"
-			else
-				fail "the failing refreshes were logged once" "logged $n times"
-			fi
+			check_count "the failing refreshes were logged once, and the recovery too" \
+				nuauth "ldap: refreshing the ACLs: " 1
 		else
 			fail "nuauth logs that refreshing works again"
 		fi

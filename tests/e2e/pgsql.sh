@@ -256,12 +256,7 @@ test_outage() {
 	check_log "nuauth logs the outage" \
 		nuauth "log_pgsql: cannot write to PostgreSQL: .* queueing up to 10000" 10
 	sleep 3	# retries meanwhile (a second each): the outage is logged once
-	out=$(grep -c "log_pgsql: cannot write to PostgreSQL" "$LAB_DIR/nuauth.log")
-	if [ "$out" = 1 ]; then
-		pass "... once, though it retries"
-	else
-		fail "... once, though it retries" "logged $out times"
-	fi
+	check_count "... once, though it retries" nuauth "log_pgsql: cannot write to PostgreSQL" 1
 	pg_start
 	if out=$(sql_wait "SELECT count(*) FROM ulog WHERE dport = 80 AND sport IN ($(ports_in))" \
 			  3 15); then

@@ -641,7 +641,7 @@ test_server_name_check() {
 # first.  nufw says so once; when nuauth is back, nufw and the clients
 # reconnect and alice's connections pass again.
 test_nuauth_restart() {
-	local out n
+	local out
 	lab_stop "$NUAUTH_PID"
 	lab_wait_log nufw "lost the link to nuauth" 5
 	for _ in 1 2 3; do
@@ -651,12 +651,7 @@ test_nuauth_restart() {
 		fi
 	done
 	pass "with nuauth down, new connections do not pass"
-	n=$(grep -c "nuauth is unreachable" "$LAB_DIR/nufw.log")
-	if [ "$n" = 1 ]; then
-		pass "nufw logs the outage once, not once per packet"
-	else
-		fail "nufw logs the outage once, not once per packet" "$n lines"
-	fi
+	check_count "nufw logs the outage once, not once per packet" nufw "nuauth is unreachable" 1
 	mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-first.log"
 	lab_start_nuauth
 	if lab_wait_log nufw "connected to nuauth" 20 2 && lab_wait_log alice-client "logged in again" 20 && lab_wait_log nuauth "user alice .*logged in" 5 &&
