@@ -306,7 +306,7 @@ test_hung_server() {
 # PGSQL_STOP_GRACE_MS (2 s) to finish, not pgsql_request_timeout (3 s), so
 # nuauth's main loop is not held longer than that.
 test_reload_with_hung_server() {
-	local started took n
+	local started took
 	STOPPED_PID=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'nuauth log_pgsql'")
 	if ! [[ "$STOPPED_PID" =~ ^[0-9]+$ ]]; then
 		fail "nuauth's server process is found again" "$STOPPED_PID"
