@@ -8,11 +8,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "auth.sh: the lab needs root" >&2; exit 2; }
 lab_init "${1:-.}"
-CTL=$BUILD/src/nuauthctl/nuauthctl
-ALICE_UID=2001
-BOB_UID=2002
 P=$LAB_DIR/pki
 
 lab_netns
@@ -83,6 +79,15 @@ refused() {
 login_line() {
 	grep -q "user $1 (uid [0-9]*) logged in from 10.201.0.2 with $2\$" "$LAB_DIR/nuauth.log"
 }
+# check_login NAME CLIENT USER MECHANISM: the client CLIENT (nutcpc_bg)
+# logs in, and nuauth logs USER's login with MECHANISM.
+check_login() {
+	if lab_wait_log "$2" "logged in" 15 && login_line "$3" "$4"; then
+		pass "$1"
+	else
+		fail "$1" "$(tail -5 "$LAB_DIR/$2.log")"
+	fi
+}
 
 # --- SCRAM-SHA-256: the client prefers it, nuauth says it was used.
 nutcpc_bg alice $ALICE_UID -U alice -P alicepw
@@ -98,18 +103,8 @@ if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); u=[x for x in d["user
 else
 	fail "nuauthctl users --json shows alice's mechanism SCRAM-SHA-256" "$json"
 fi
-out=$(lab_connect $ALICE_UID 80)
-mark=$(lab_ct_mark "${out##*:}" 80)
-if [ "$mark" = 1001 ]; then
-	pass "alice's connection after a SCRAM login passes with her mark"
-else
-	fail "alice's connection after a SCRAM login passes with her mark" "$out" "mark=${mark:-none}"
-fi
-if out=$(lab_connect $ALICE_UID 8080); then
-	pass "authquality=3: alice's SCRAM login reaches port 8080"
-else
-	fail "authquality=3: alice's SCRAM login reaches port 8080" "$out"
-fi
+check_mark "alice's connection after a SCRAM login passes with her mark" $ALICE_UID 80 1001
+check "authquality=3: alice's SCRAM login reaches port 8080" lab_connect $ALICE_UID 8080
 lab_stop "$LAB_PID"
 
 # --- a wrong password with SCRAM is refused.
@@ -125,10 +120,7 @@ fi
 # salt and a count, the same salt for the same name each time) and fails
 # at the proof as a wrong password does, so a first step tells no one
 # which names exist.
-scram_first() {	# scram_first USER: abuse.py's first SCRAM step, from the client
-	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$P/cacert.pem" SRC=10.201.0.2 \
-		python3 "$here/abuse.py" scramfirst "$1"
-}
+scram_first() { abuse 10.201.0.2 scramfirst "$1"; }	# USER: abuse.py's first SCRAM step
 known=$(scram_first alice) ghost1=$(scram_first ghost) ghost2=$(scram_first ghost)
 other=$(scram_first phantom)
 if [[ $known == "step i="* && $ghost1 == "step i=4096 s="* ]] && [ "$ghost1" = "$ghost2" ] &&
@@ -139,30 +131,16 @@ else
 		"alice: $known" "ghost: $ghost1 / $ghost2" "phantom: $other"
 fi
 out=$(refused $ALICE_UID -U ghost -P wrongpw -M SCRAM-SHA-256)
-if grep -q "login refused: bad user name or password" <<<"$out"; then
-	pass "an unknown name's SCRAM login is refused as a wrong password is"
-else
-	fail "an unknown name's SCRAM login is refused as a wrong password is" "$out"
-fi
+check "an unknown name's SCRAM login is refused as a wrong password is" \
+	matches "$out" "login refused: bad user name or password"
 
 # --- bob has only an {SSHA} digest: no SCRAM, PLAIN works.
 out=$(refused $BOB_UID -U bob -P bobpw -M SCRAM-SHA-256)
-if grep -q "login refused: no SCRAM-SHA-256 verifier is stored for this user" <<<"$out"; then
-	pass "bob ({SSHA} only) cannot log in with SCRAM and is told why"
-else
-	fail "bob ({SSHA} only) cannot log in with SCRAM and is told why" "$out"
-fi
+check "bob ({SSHA} only) cannot log in with SCRAM and is told why" \
+	matches "$out" "login refused: no SCRAM-SHA-256 verifier is stored for this user"
 nutcpc_bg bob $BOB_UID -U bob -P bobpw -M PLAIN
-if lab_wait_log bob "logged in" 15 && login_line bob PLAIN; then
-	pass "bob ({SSHA} only) logs in with PLAIN"
-else
-	fail "bob ({SSHA} only) logs in with PLAIN" "$(tail -5 "$LAB_DIR/bob.log")"
-fi
-if out=$(lab_connect $BOB_UID 8080 2000); then
-	fail "authquality=3: bob's PLAIN login does not reach port 8080" "$out"
-else
-	pass "authquality=3: bob's PLAIN login does not reach port 8080"
-fi
+check_login "bob ({SSHA} only) logs in with PLAIN" bob bob PLAIN
+check_not "authquality=3: bob's PLAIN login does not reach port 8080" lab_connect $BOB_UID 8080 2000
 lab_stop "$LAB_PID"
 # Without -M the client tries SCRAM, is told to use another mechanism, and
 # logs in again with PLAIN; that is not a failed login.
@@ -177,51 +155,26 @@ lab_stop "$LAB_PID"
 
 # --- carol has only a verifier: SCRAM works, and PLAIN is checked against it.
 nutcpc_bg carol $BOB_UID -U carol -P carolpw
-if lab_wait_log carol "logged in" 15 && login_line carol SCRAM-SHA-256; then
-	pass "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256"
-else
-	fail "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256" \
-		"$(tail -5 "$LAB_DIR/carol.log")"
-fi
+check_login "carol (verifier only, 8192 iterations) logs in with SCRAM-SHA-256" \
+	carol carol SCRAM-SHA-256
 lab_stop "$LAB_PID"
 nutcpc_bg carol2 $BOB_UID -U carol -P carolpw -M PLAIN
-if lab_wait_log carol2 "logged in" 15 && login_line carol PLAIN; then
-	pass "carol (verifier only) logs in with PLAIN, checked against the verifier"
-else
-	fail "carol (verifier only) logs in with PLAIN, checked against the verifier" \
-		"$(tail -5 "$LAB_DIR/carol2.log")"
-fi
+check_login "carol (verifier only) logs in with PLAIN, checked against the verifier" \
+	carol2 carol PLAIN
 lab_stop "$LAB_PID"
 
 # --- certificate login: no password; the user comes from the certificate.
 nutcpc_bg alice-cert $ALICE_UID -U alice -C "$P/alice-cert.pem" -K "$P/alice-key.pem"
-if lab_wait_log alice-cert "logged in" 15 && login_line alice EXTERNAL; then
-	pass "alice logs in with her certificate (EXTERNAL), without a password"
-else
-	fail "alice logs in with her certificate (EXTERNAL), without a password" \
-		"$(tail -5 "$LAB_DIR/alice-cert.log")"
-fi
-out=$(lab_connect $ALICE_UID 80)
-mark=$(lab_ct_mark "${out##*:}" 80)
-if [ "$mark" = 1001 ]; then
-	pass "after a certificate login alice's connection passes with her mark (groups from the store)"
-else
-	fail "after a certificate login alice's connection passes with her mark (groups from the store)" \
-		"$out" "mark=${mark:-none}"
-fi
-if out=$(lab_connect $ALICE_UID 8080); then
-	pass "authquality=3: alice's certificate login reaches port 8080"
-else
-	fail "authquality=3: alice's certificate login reaches port 8080" "$out"
-fi
+check_login "alice logs in with her certificate (EXTERNAL), without a password" \
+	alice-cert alice EXTERNAL
+check_mark "after a certificate login alice's connection passes with her mark (groups from the store)" \
+	$ALICE_UID 80 1001
+check "authquality=3: alice's certificate login reaches port 8080" lab_connect $ALICE_UID 8080
 lab_stop "$LAB_PID"
 
 out=$(refused $BOB_UID -U mallory -C "$P/mallory-cert.pem" -K "$P/mallory-key.pem")
-if grep -q "login refused: certificate user mallory is not known here" <<<"$out"; then
-	pass "a certificate for a user not in the store is refused"
-else
-	fail "a certificate for a user not in the store is refused" "$out"
-fi
+check "a certificate for a user not in the store is refused" \
+	matches "$out" "login refused: certificate user mallory is not known here"
 
 out=$(refused $BOB_UID -U dave -C "$P/dave-cert.pem" -K "$P/dave-key.pem")
 if [ -n "$out" ] && ! grep -q "logged in" <<<"$out" &&
@@ -243,11 +196,8 @@ else
 fi
 lab_start nufw-as-alice "$NS_G" "$NUFW" -d 127.0.0.1 -q 7 -k "$P/alice-key.pem" \
 	-c "$P/alice-cert.pem" -a "$P/cacert.pem"
-if lab_wait_log nuauth "gateway .*(alice) refused: its certificate is no gateway's" 10; then
-	pass "a user's certificate is refused on the gateway port"
-else
-	fail "a user's certificate is refused on the gateway port" "$(tail -3 "$LAB_DIR/nuauth.log")"
-fi
+check_log "a user's certificate is refused on the gateway port" \
+	nuauth "gateway .*(alice) refused: its certificate is no gateway's" 10
 lab_stop "$LAB_PID"
 
 # --- certificates keep to their role (extended key usage): nuauth's must
@@ -318,13 +268,8 @@ else
 fi
 out=$(ip netns exec "$NS_G" timeout 10 "$NUFW" -d 127.0.0.1 -p 4231 -q 9 -k "$P/nuauth-key.pem" \
 	-c "$P/nuauth-cert.pem" -a "$P/cacert.pem" 2>&1)
-status=$?
-if [ $status -ne 0 ] && [ $status -ne 124 ] &&
-   grep -q "$P/nuauth-cert.pem: the certificate is issued for another role: its extended key usage lacks TLS Web Client Authentication" <<<"$out"; then
-	pass "nufw refuses to start with nuauth's (server) certificate as its own"
-else
-	fail "nufw refuses to start with nuauth's (server) certificate as its own" "$out"
-fi
+check "nufw refuses to start with nuauth's (server) certificate as its own" \
+	status_says $? error "$P/nuauth-cert.pem: the certificate is issued for another role: its extended key usage lacks TLS Web Client Authentication" "$out"
 # A certificate without extended key usage is good for no role here.
 ca_cert noeku 'cn = "alice"'
 chown $ALICE_UID "$P/noeku-key.pem"
@@ -360,20 +305,12 @@ sed -i 's/^nuauth_tls_auth_by_cert=1/nuauth_tls_auth_by_cert=2/' "$LAB_DIR/nuaut
 : > "$LAB_DIR/nuauth.log"
 lab_start_nuauth
 out=$(refused $ALICE_UID -U alice -P alicepw)
-if grep -q "log in with a client certificate" <<<"$out"; then
-	pass "with nuauth_tls_auth_by_cert=2 a password login is refused"
-else
-	fail "with nuauth_tls_auth_by_cert=2 a password login is refused" "$out"
-fi
+check "with nuauth_tls_auth_by_cert=2 a password login is refused" \
+	matches "$out" "log in with a client certificate"
 "$CTL" pki issue "$P" user alice --out alice2 --days 30 >/dev/null 2>&1
 chown $ALICE_UID "$P/alice2-key.pem"
 nutcpc_bg alice-cert2 $ALICE_UID -U alice -C "$P/alice2-cert.pem" -K "$P/alice2-key.pem"
-if lab_wait_log alice-cert2 "logged in" 15 && login_line alice EXTERNAL; then
-	pass "with nuauth_tls_auth_by_cert=2 the certificate login works"
-else
-	fail "with nuauth_tls_auth_by_cert=2 the certificate login works" \
-		"$(tail -5 "$LAB_DIR/alice-cert2.log")"
-fi
+check_login "with nuauth_tls_auth_by_cert=2 the certificate login works" alice-cert2 alice EXTERNAL
 lab_stop "$LAB_PID"
 
 # --- nuauth_tls_cert_user_field=UID: the user comes from the UID, and a
@@ -399,12 +336,8 @@ else
 		"$(tail -3 "$LAB_DIR/nuauth.log")"
 fi
 nutcpc_bg alice-uid $ALICE_UID -U alice -C "$P/desk-uid-cert.pem" -K "$P/desk-uid-key.pem"
-if lab_wait_log alice-uid "logged in" 15 && login_line alice EXTERNAL; then
-	pass "a user certificate with UID=alice (CN alice-desktop) logs alice in"
-else
-	fail "a user certificate with UID=alice (CN alice-desktop) logs alice in" \
-		"$(tail -5 "$LAB_DIR/alice-uid.log")"
-fi
+check_login "a user certificate with UID=alice (CN alice-desktop) logs alice in" \
+	alice-uid alice EXTERNAL
 lab_stop "$LAB_PID"
 
 # --- a wrong PLAIN password costs the same for a name the store does not
@@ -423,10 +356,7 @@ sed -e "s|^plaintext_userfile=.*|plaintext_userfile=\"$LAB_DIR/users-timing.nufw
 	"$LAB_DIR/nuauth.conf" > "$LAB_DIR/timing.conf"
 lab_start nuauth-timing "$NS_G" "$NUAUTH" -c "$LAB_DIR/timing.conf" -v
 lab_wait_log nuauth-timing "ready"
-plaintime() {
-	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$P/cacert.pem" SRC=10.201.0.2 \
-		python3 "$here/abuse.py" plaintime 50 "$1"
-}
+plaintime() { abuse 10.201.0.2 plaintime 50 "$1"; }	# USER: 50 wrong PLAIN passwords
 plaintime dave >/dev/null	# warm up
 known=$(plaintime dave) unknown=$(plaintime ghost)
 echo "    wrong PLAIN password, crypt store: known name: $known"
@@ -444,10 +374,7 @@ lab_stop "$LAB_PID"
 # --- configuration errors name the key.
 printf 'nuauth_sasl_mechanisms="SCRAM-SHA-256 DIGEST-MD5"\n' >> "$LAB_DIR/nuauth.conf"
 out=$("$NUAUTH" -t -c "$LAB_DIR/nuauth.conf" 2>&1)
-if grep -q "nuauth.conf:[0-9]*: nuauth_sasl_mechanisms: unknown mechanism \`DIGEST-MD5'" <<<"$out"; then
-	pass "nuauth -t: an unknown SASL mechanism is an error with file:line"
-else
-	fail "nuauth -t: an unknown SASL mechanism is an error with file:line" "$out"
-fi
+check "nuauth -t: an unknown SASL mechanism is an error with file:line" \
+	matches "$out" "nuauth.conf:[0-9]*: nuauth_sasl_mechanisms: unknown mechanism \`DIGEST-MD5'"
 
 lab_finish

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A bridging (transparent) gateway in the namespace lab (run as root):
-#   tests/e2e/bridge.sh BUILD_DIR
+#   tests/e2e/bridge.sh BUILD_DIR [TEST...]
 #
 #   client 10.203.0.2 c0 --- port-c [br0 10.203.0.1] port-s --- s0 10.203.0.3 server
 #
@@ -15,10 +15,8 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "bridge.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-ALICE_UID=2001	# desktop uid: not that of nuauth's users file
 SERVER=10.203.0.3
 BRNF=net/bridge/bridge-nf-call-iptables
 
@@ -176,13 +174,8 @@ test_allowed_by_client_port() {
 		fail "the later packets carry the mark both ways (CONNMARK on the bridge)" \
 			"$(ip netns exec "$NS_G" iptables -L FORWARD -v -x -n)"
 	fi
-	if grep -q "user alice: .*:$port -> .*:80 accepted (acl alice from the client port), mark 0x3e9" \
-		"$LAB_DIR/nuauth.log"; then
-		pass "nuauth's decision log names alice and the physindev ACL"
-	else
-		fail "nuauth's decision log names alice and the physindev ACL" \
-			"$(grep "user alice" "$LAB_DIR/nuauth.log" | tail -3)"
-	fi
+	check_log "nuauth's decision log names alice and the physindev ACL" \
+		nuauth "user alice: .*:$port -> .*:80 accepted (acl alice from the client port), mark 0x3e9" 0
 }
 
 test_refused_by_other_port() {
@@ -254,10 +247,11 @@ lab_start_as alice "$NS_C" $ALICE_UID "$NUTCPC" -H 10.203.0.1 -p 4129 -U alice -
 	-A "$LAB_DIR/pki/cacert.pem" -d -v
 if lab_wait_log alice "logged in" 10; then
 	pass "alice logs in to nuauth on br0's address"
-	test_allowed_by_client_port
-	test_refused_by_other_port
-	test_reject_on_bridge
-	test_queue_at_prerouting
+	lab_tests \
+		test_allowed_by_client_port \
+		test_refused_by_other_port \
+		test_reject_on_bridge \
+		test_queue_at_prerouting
 else
 	fail "alice logs in to nuauth on br0's address"
 fi

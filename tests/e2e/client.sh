@@ -1,7 +1,7 @@
 #!/bin/bash
 # End-to-end tests of the client (nutcpc on libnuclient) in the namespace
 # lab, IPv6 added (run as root):
-#   tests/e2e/client.sh BUILD_DIR
+#   tests/e2e/client.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per test and ends with "N passed, N failed".
 #
 #   client 10.201.0.2   fd00:201::2 --- gateway fd00:201::1 / fd00:202::1
@@ -10,56 +10,15 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "client.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-
-ALICE_UID=2001
-BOB_UID=2002
-CAROL_UID=2003	# a third desktop account, logging in as alice
-V6_GW=fd00:201::1
-V6_SERVER=fd00:202::2
-
-# --- the lab's IPv6 half, its UDP and IPv6 rules, the client's ACLs
-client_lab_ipv6() {
-	ip -n "$NS_C" addr add fd00:201::2/64 dev c0 nodad
-	ip -n "$NS_G" addr add $V6_GW/64 dev g0 nodad
-	ip -n "$NS_G" addr add fd00:202::1/64 dev g1 nodad
-	ip -n "$NS_S" addr add $V6_SERVER/64 dev s0 nodad
-	ip -n "$NS_C" -6 route add default via $V6_GW
-	ip -n "$NS_S" -6 route add default via fd00:202::1
-	ip netns exec "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1
-}
-
-client_lab_rules() {
-	local ipt="ip netns exec $NS_G iptables" ip6t="ip netns exec $NS_G ip6tables"
-	$ipt -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
-	$ip6t -t mangle -A PREROUTING -j CONNMARK --restore-mark
-	$ip6t -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0
-	$ip6t -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
-	$ip6t -t mangle -A POSTROUTING -m mark ! --mark 0 -j CONNMARK --save-mark
-}
-
+# --- the client's ACLs (lab_ipv6_udp_acls, and those of programs)
 client_lab_conf() {
 	mkdir -p "$LAB_DIR/bin"
 	cp "$NUPROBE" "$LAB_DIR/bin/allowed-probe"
 	cp "$NUPROBE" "$LAB_DIR/bin/other-probe"
 	chmod 755 "$LAB_DIR/bin" "$LAB_DIR/bin/"*
-	cat >> "$LAB_DIR/acls.nufw" <<ACLS
-
-[web over IPv6]
-decision=1
-gid=100
-proto=6
-DstIP=fd00:202::/64
-DstPort=80
-
-[udp echo]
-decision=1
-gid=100
-proto=17
-DstPort=5353
-ACLS
+	lab_ipv6_udp_acls
 	# No ACL reads the program at start: nuauth asks the clients for the
 	# flow only.  test_app_hint adds these by reloading.
 	cat > "$LAB_DIR/acls-app.nufw" <<ACLS
@@ -116,8 +75,8 @@ ct_mark() {
 		grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2
 }
 
-# check_mark NAME FAMILY PROTO DPORT WANT OUTPUT
-check_mark() {
+# check_family_mark NAME FAMILY PROTO DPORT WANT OUTPUT
+check_family_mark() {
 	local port=${6##*:} mark
 	mark=$(ct_mark "$2" "$3" "$port" "$4")
 	if [ "$mark" = "$5" ]; then
@@ -187,11 +146,7 @@ CONF
 	echo 'nuauth_ip="10.201.0.99"' >> "$home/.nufw/nuclient.conf"
 	out=$(as $CAROL_UID "$home" timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P alicepw 2>&1) &&
 		as $CAROL_UID "$home" "$NUTCPC" -k >/dev/null 2>&1
-	if grep -q "logged in" <<<"$out"; then
-		pass "-H overrides nuauth_ip from the file"
-	else
-		fail "-H overrides nuauth_ip from the file" "$out"
-	fi
+	check "-H overrides nuauth_ip from the file" matches "$out" "logged in"
 }
 
 # --- where the password comes from: -P (above), NUTCPC_PASSWORD, the
@@ -239,14 +194,6 @@ decision_line() {
 	grep -F "user alice: tcp 10.201.0.2:$1 -> 10.202.0.2:$2 " "$LAB_DIR/nuauth.log" | tail -1
 }
 
-# nuauth_reload: SIGHUP, and wait for its line.
-nuauth_reload() {
-	local n
-	n=$(grep -c "SIGHUP: configuration, users and ACLs reloaded" "$LAB_DIR/nuauth.log")
-	kill -HUP "$NUAUTH_PID"
-	lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded" 10 $((n + 1))
-}
-
 # --- what the client announces: nuauth's NEEDS
 test_no_app_hint() {
 	local out line
@@ -257,11 +204,8 @@ test_no_app_hint() {
 		fail "no ACL reads the program: nuauth logs the hint 'flow only' at start and at login" \
 			"$(grep -E "clients announce|NEEDS" "$LAB_DIR/nuauth.log")"
 	fi
-	if lab_wait_log alice "needs with each connection: nothing but the flow" 5 2; then
-		pass "the client hears it on both links"
-	else
-		fail "the client hears it on both links"
-	fi
+	check_log "the client hears it on both links" \
+		alice "needs with each connection: nothing but the flow" 5 2
 	if out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 80 3000) &&
 	   line=$(decision_line "${out##*:}" 80) && [ -n "$line" ] &&
 	   grep -q "accepted" <<<"$line" && ! grep -q ", app " <<<"$line"; then
@@ -275,7 +219,7 @@ test_no_app_hint() {
 test_app_hint() {
 	local out line
 	cat "$LAB_DIR/acls-app.nufw" >> "$LAB_DIR/acls.nufw"
-	if nuauth_reload &&
+	if lab_reload_nuauth &&
 	   lab_wait_log nuauth "SIGHUP: clients announce the flow and program path (needed by plaintext); logged-in clients told" 5 &&
 	   lab_wait_log nuauth "user alice at 10.201.0.2: NEEDS flow and program path" 5 &&
 	   lab_wait_log alice "needs with each connection: the program$" 5 2; then
@@ -296,7 +240,7 @@ test_sha256_acl() {
 	local out line sum
 	sum=$(sha256sum "$NUPROBE" | cut -d' ' -f1)
 	cat "$LAB_DIR/acls-sha.nufw" >> "$LAB_DIR/acls.nufw"
-	if nuauth_reload &&
+	if lab_reload_nuauth &&
 	   lab_wait_log nuauth "SIGHUP: clients announce the flow, program path and SHA-256 (needed by plaintext); logged-in clients told" 5 &&
 	   lab_wait_log alice "needs with each connection: the program and its SHA-256" 5 2; then
 		pass "a reload adding an AppSHA256= ACL makes nuauth ask for the program's SHA-256"
@@ -311,25 +255,19 @@ test_sha256_acl() {
 		fail "AppSHA256= with the sha256sum of the program accepts it (nuauth logs the hash)" \
 			"$out" "${line:-}"
 	fi
-	if out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 6062 2500); then
-		fail "AppSHA256= with another program's hash refuses it" "$out"
-	else
-		pass "AppSHA256= with another program's hash refuses it"
-	fi
+	check_not "AppSHA256= with another program's hash refuses it" \
+		as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 6062 2500
 	# A copy under another name has the same hash; the App= ACL on 6060
 	# still tells the names apart.
-	if out=$(as $ALICE_UID / "$LAB_DIR/bin/other-probe" connect 10.202.0.2 6061 3000); then
-		pass "a copy of the program under another path has the same hash and is accepted"
-	else
-		fail "a copy of the program under another path has the same hash and is accepted" "$out"
-	fi
+	check "a copy of the program under another path has the same hash and is accepted" \
+		as $ALICE_UID / "$LAB_DIR/bin/other-probe" connect 10.202.0.2 6061 3000
 }
 
 # --- connections
 test_ipv4_udp() {
 	local out
 	if out=$(as $ALICE_UID / "$NUPROBE" udp 10.202.0.2 5353 3000); then
-		check_mark "alice's UDP over IPv4 is accepted with her mark" ipv4 udp 5353 1001 "$out"
+		check_family_mark "alice's UDP over IPv4 is accepted with her mark" ipv4 udp 5353 1001 "$out"
 	else
 		fail "alice's UDP over IPv4 is accepted with her mark" "$out"
 	fi
@@ -337,23 +275,23 @@ test_ipv4_udp() {
 
 test_ipv6() {
 	local out
-	if out=$(as $ALICE_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000); then
-		check_mark "alice's TCP over IPv6 is accepted with her mark" ipv6 tcp 80 1001 "$out"
+	if out=$(as $ALICE_UID / "$NUPROBE" connect6 $V6_S 80 3000); then
+		check_family_mark "alice's TCP over IPv6 is accepted with her mark" ipv6 tcp 80 1001 "$out"
 	else
 		fail "alice's TCP over IPv6 is accepted with her mark" "$out"
 	fi
-	if out=$(as $ALICE_UID / "$NUPROBE" udp $V6_SERVER 5353 3000); then
-		check_mark "alice's UDP over IPv6 is accepted with her mark" ipv6 udp 5353 1001 "$out"
+	if out=$(as $ALICE_UID / "$NUPROBE" udp $V6_S 5353 3000); then
+		check_family_mark "alice's UDP over IPv6 is accepted with her mark" ipv6 udp 5353 1001 "$out"
 	else
 		fail "alice's UDP over IPv6 is accepted with her mark" "$out"
 	fi
-	if out=$(as $BOB_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000); then
-		check_mark "bob on the same desktop gets his own mark over IPv6" ipv6 tcp 80 1002 "$out"
+	if out=$(as $BOB_UID / "$NUPROBE" connect6 $V6_S 80 3000); then
+		check_family_mark "bob on the same desktop gets his own mark over IPv6" ipv6 tcp 80 1002 "$out"
 	else
 		fail "bob on the same desktop gets his own mark over IPv6" "$out"
 	fi
 	if out=$(as $BOB_UID / "$NUPROBE" udp 10.202.0.2 5353 3000); then
-		check_mark "bob on the same desktop gets his own mark over UDP" ipv4 udp 5353 1002 "$out"
+		check_family_mark "bob on the same desktop gets his own mark over UDP" ipv4 udp 5353 1002 "$out"
 	else
 		fail "bob on the same desktop gets his own mark over UDP" "$out"
 	fi
@@ -361,21 +299,12 @@ test_ipv6() {
 
 test_app_acl() {
 	local out
-	if out=$(as $ALICE_UID / "$LAB_DIR/bin/allowed-probe" connect 10.202.0.2 6060 3000); then
-		pass "App ACL: the program it names reaches the destination"
-	else
-		fail "App ACL: the program it names reaches the destination" "$out"
-	fi
-	if out=$(as $ALICE_UID / "$LAB_DIR/bin/other-probe" connect 10.202.0.2 6060 2500); then
-		fail "App ACL: another program is refused the same destination" "$out"
-	else
-		pass "App ACL: another program is refused the same destination"
-	fi
-	if lab_wait_log alice "$LAB_DIR/bin/other-probe to 10.202.0.2 port 6060 (tcp) dropped by nuauth: no acl allows it" 5; then
-		pass "the client shows which program, destination and rule a refusal concerns"
-	else
-		fail "the client shows which program, destination and rule a refusal concerns"
-	fi
+	check "App ACL: the program it names reaches the destination" \
+		as $ALICE_UID / "$LAB_DIR/bin/allowed-probe" connect 10.202.0.2 6060 3000
+	check_not "App ACL: another program is refused the same destination" \
+		as $ALICE_UID / "$LAB_DIR/bin/other-probe" connect 10.202.0.2 6060 2500
+	check_log "the client shows which program, destination and rule a refusal concerns" \
+		alice "$LAB_DIR/bin/other-probe to 10.202.0.2 port 6060 (tcp) dropped by nuauth: no acl allows it" 5
 }
 
 test_quiet() {
@@ -406,7 +335,7 @@ test_sighup() {
 	n=$(grep -c "logged in again" "$LAB_DIR/alice.log")
 	kill -HUP "$ALICE_PID"
 	if lab_wait_log alice "logged in again" 10 $((n + 2)) &&
-	   as $ALICE_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000 >/dev/null; then
+	   as $ALICE_UID / "$NUPROBE" connect6 $V6_S 80 3000 >/dev/null; then
 		pass "SIGHUP reconnects both links at once, and connections pass"
 	else
 		fail "SIGHUP reconnects both links at once, and connections pass"
@@ -421,7 +350,7 @@ test_nuauth_restart() {
 	lab_start_nuauth
 	if lab_wait_log alice "logged in again" 20 $((n + 2)) &&
 	   out=$(as $ALICE_UID / "$NUPROBE" connect 10.202.0.2 80 3000) &&
-	   out=$(as $ALICE_UID / "$NUPROBE" connect6 $V6_SERVER 80 3000); then
+	   out=$(as $ALICE_UID / "$NUPROBE" connect6 $V6_S 80 3000); then
 		pass "the client reconnects after nuauth restarts and the next connections pass"
 	else
 		fail "the client reconnects after nuauth restarts and the next connections pass" "${out:-}"
@@ -429,35 +358,34 @@ test_nuauth_restart() {
 }
 
 lab_netns
-client_lab_ipv6
+lab_ipv6
 lab_pki
 lab_nuauth_conf
 client_lab_conf
 lab_rules
-client_lab_rules
+lab_ipv6_udp_rules
 lab_start server "$NS_S" "$NUPROBE" serve6 80 6060 6061 6062 9090
 lab_wait_log server "ready"
 lab_start userver "$NS_S" "$NUPROBE" userve 5353
 lab_wait_log userver "ready"
-lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
-lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_gateway
 
-test_config_and_lock
-test_password_sources
+lab_tests test_config_and_lock test_password_sources
 if client alice $ALICE_UID alice alicepw && ALICE_PID=$LAB_PID &&
    lab_wait_log alice "logged in: .*(IPv4) up, .*(IPv6) up" &&
    client bob $BOB_UID bob bobpw -q && lab_wait_log bob "logged in"; then
 	pass "alice and bob log in over IPv4 and IPv6 (one link each)"
-	test_no_app_hint
-	test_ipv4_udp
-	test_ipv6
-	test_app_hint
-	test_app_acl
-	test_sha256_acl
-	test_quiet
-	test_push_latency
-	test_sighup
-	test_nuauth_restart
+	lab_tests \
+		test_no_app_hint \
+		test_ipv4_udp \
+		test_ipv6 \
+		test_app_hint \
+		test_app_acl \
+		test_sha256_acl \
+		test_quiet \
+		test_push_latency \
+		test_sighup \
+		test_nuauth_restart
 else
 	fail "alice and bob log in over IPv4 and IPv6 (one link each)"
 fi

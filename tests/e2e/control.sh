@@ -1,21 +1,13 @@
 #!/bin/bash
 # nuauth's control socket and the nuauthctl commands that use it, in the
 # namespace lab (run as root):
-#   tests/e2e/control.sh BUILD_DIR
+#   tests/e2e/control.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "control.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
-
-ALICE_UID=2001	# desktop uids: not those of nuauth's users file
-BOB_UID=2002
-NOBODY_UID=2003
-CTL=$BUILD/src/nuauthctl/nuauthctl
-
-ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
+lab_init "${1:-.}" "${@:2}"
 
 # json_check JSON PYTHON_EXPRESSION: true when the expression, on the
 # parsed reply d, is true.
@@ -24,6 +16,9 @@ json_check() {
 d = json.loads(sys.argv[1])
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
 }
+
+# json_says JSON EXPR: json_check, printing JSON when EXPR is false (for check).
+json_says() { json_check "$1" "$2" || { echo "$1"; return 1; }; }
 
 json_field() {	# json_field JSON KEY: prints d[KEY]
 	python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
@@ -55,11 +50,8 @@ PY
 test_users() {
 	local out
 	out=$(ctl users --json)
-	if json_check "$out" 'd["ok"] and sorted((u["user"], u["uid"]) for u in d["users"]) == [("alice", 1001), ("bob", 1002)] and all(u["address"] == "10.201.0.2" and u["client"] and u["os"] for u in d["users"])'; then
-		pass "users --json lists alice (1001) and bob (1002) with address, OS and client"
-	else
-		fail "users --json lists alice (1001) and bob (1002) with address, OS and client" "$out"
-	fi
+	check "users --json lists alice (1001) and bob (1002) with address, OS and client" \
+		json_says "$out" 'd["ok"] and sorted((u["user"], u["uid"]) for u in d["users"]) == [("alice", 1001), ("bob", 1002)] and all(u["address"] == "10.201.0.2" and u["client"] and u["os"] for u in d["users"])'
 	out=$(ctl users)
 	if grep -q '^USER' <<<"$out" && grep -q '^alice .* 1001 ' <<<"$out" &&
 	   grep -q '^bob .* 1002 .*100,200' <<<"$out"; then
@@ -72,11 +64,8 @@ test_users() {
 test_firewalls() {
 	local out
 	out=$(ctl firewalls --json)
-	if json_check "$out" 'd["ok"] and len(d["firewalls"]) == 1 and d["firewalls"][0]["cn"] == "nufw-gateway" and d["firewalls"][0]["address"] == "127.0.0.1"'; then
-		pass "firewalls lists the gateway with CN nufw-gateway"
-	else
-		fail "firewalls lists the gateway with CN nufw-gateway" "$out"
-	fi
+	check "firewalls lists the gateway with CN nufw-gateway" \
+		json_says "$out" 'd["ok"] and len(d["firewalls"]) == 1 and d["firewalls"][0]["cn"] == "nufw-gateway" and d["firewalls"][0]["address"] == "127.0.0.1"'
 }
 
 # A packet no user claims: nuauth answers drop once nuauth_packet_timeout
@@ -125,17 +114,11 @@ test_connections_and_stats() {
 	fi
 	port=${out##*:}
 	out=$(ctl connections --json)
-	if json_check "$out" "d['ok'] and any(c['user'] == 'alice' and c['src'] == '10.201.0.2' and c['sport'] == $port and c['dst'] == '10.202.0.2' and c['dport'] == 80 for c in d['connections']) and 'byte counts' in d['note']"; then
-		pass "connections shows alice's flow (bytes: only when it ends)"
-	else
-		fail "connections shows alice's flow (bytes: only when it ends)" "$out"
-	fi
+	check "connections shows alice's flow (bytes: only when it ends)" \
+		json_says "$out" "d['ok'] and any(c['user'] == 'alice' and c['src'] == '10.201.0.2' and c['sport'] == $port and c['dst'] == '10.202.0.2' and c['dport'] == 80 for c in d['connections']) and 'byte counts' in d['note']"
 	out=$(ctl connections)
-	if grep -q "^alice .*10.201.0.2:$port -> 10.202.0.2:80" <<<"$out"; then
-		pass "connections prints a table"
-	else
-		fail "connections prints a table" "$out"
-	fi
+	check "connections prints a table" \
+		matches "$out" "^alice .*10.201.0.2:$port -> 10.202.0.2:80"
 	after=$(ctl stats --json)
 	if json_check "$before" 'd["ok"]' &&
 	   json_check "$after" "d['accepted'] == $(json_field "$before" accepted) + 1 and d['logins_ok'] >= 2 and d['decisions_per_second'] > 0 and d['pending'] == 0 and d['sessions'] == 2 and d['firewalls'] == 1"; then
@@ -144,17 +127,10 @@ test_connections_and_stats() {
 		fail "stats counts that accept, the logins and the rate" "$before" "$after"
 	fi
 	out=$(ctl firewalls --json)
-	if json_check "$out" 'd["firewalls"][0]["decisions"] >= 1'; then
-		pass "firewalls counts the gateway's decisions"
-	else
-		fail "firewalls counts the gateway's decisions" "$out"
-	fi
+	check "firewalls counts the gateway's decisions" \
+		json_says "$out" 'd["firewalls"][0]["decisions"] >= 1'
 	out=$(ctl stats)
-	if grep -q '^decisions accepted' <<<"$out"; then
-		pass "stats prints a table"
-	else
-		fail "stats prints a table" "$out"
-	fi
+	check "stats prints a table" matches "$out" '^decisions accepted'
 	# Once nufw -C reports its end (conntrack -D, as the garbage collector
 	# would a minute later), the connection is listed as ended, with its
 	# bytes both ways.
@@ -162,11 +138,8 @@ test_connections_and_stats() {
 		>/dev/null 2>&1
 	lab_wait_log nuauth "user alice: tcp 10.201.0.2:$port -> 10.202.0.2:80 ended" 10
 	out=$(ctl connections --json)
-	if json_check "$out" "any(c['user'] == 'alice' and c['sport'] == $port and c['bytes_out'] > 0 and c['bytes_in'] > 0 and c['packets_out'] >= 3 and c['ended'] >= c['since'] for c in d['ended']) and not any(c['sport'] == $port for c in d['connections'])"; then
-		pass "connections shows alice's ended connection with its bytes both ways"
-	else
-		fail "connections shows alice's ended connection with its bytes both ways" "$out"
-	fi
+	check "connections shows alice's ended connection with its bytes both ways" \
+		json_says "$out" "any(c['user'] == 'alice' and c['sport'] == $port and c['bytes_out'] > 0 and c['bytes_in'] > 0 and c['packets_out'] >= 3 and c['ended'] >= c['since'] for c in d['ended']) and not any(c['sport'] == $port for c in d['connections'])"
 	out=$(ctl connections)
 	if grep -A3 "^recently ended" <<<"$out" | grep -qE "^alice .* [0-9]+ +[0-9]+ tcp 10.201.0.2:$port -> 10.202.0.2:80"; then
 		pass "connections prints the ended ones with their bytes"
@@ -235,23 +208,12 @@ test_refused_users() {
 test_bad_requests() {
 	local out long
 	out=$(raw_request $'NUCTL 1\nfrobnicate\n')
-	if grep -q '"ok":false,"error":"unknown command `frobnicate' <<<"$out"; then
-		pass "an unknown command gets an error"
-	else
-		fail "an unknown command gets an error" "$out"
-	fi
+	check "an unknown command gets an error" \
+		matches "$out" '"ok":false,"error":"unknown command `frobnicate'
 	out=$(raw_request $'NUCTL 2\nusers\n')
-	if grep -q 'unsupported protocol' <<<"$out"; then
-		pass "a wrong protocol version gets an error"
-	else
-		fail "a wrong protocol version gets an error" "$out"
-	fi
+	check "a wrong protocol version gets an error" matches "$out" 'unsupported protocol'
 	out=$(raw_request $'NUCTL 1\nusers extra\n')
-	if grep -q 'takes no argument' <<<"$out"; then
-		pass "a malformed request gets an error"
-	else
-		fail "a malformed request gets an error" "$out"
-	fi
+	check "a malformed request gets an error" matches "$out" 'takes no argument'
 	long=$(head -c 5000 /dev/zero | tr '\0' x)
 	out=$(raw_request $'NUCTL 1\n'"$long"$'\n')
 	if grep -q 'request longer than 4096 bytes' <<<"$out"; then
@@ -284,21 +246,10 @@ test_disconnect() {
 		fail "disconnect alice closes her session" "$out"
 	fi
 	out=$(ctl users --json)
-	if json_check "$out" '[u["user"] for u in d["users"]] == ["bob"]'; then
-		pass "after disconnect, users lists only bob"
-	else
-		fail "after disconnect, users lists only bob" "$out"
-	fi
-	if out=$(lab_connect $ALICE_UID 80 3500); then
-		fail "after disconnect, alice's next connection fails" "$out"
-	else
-		pass "after disconnect, alice's next connection fails"
-	fi
-	if out=$(lab_connect $BOB_UID 80); then
-		pass "after alice's disconnect, bob's connection works"
-	else
-		fail "after alice's disconnect, bob's connection works" "$out"
-	fi
+	check "after disconnect, users lists only bob" \
+		json_says "$out" '[u["user"] for u in d["users"]] == ["bob"]'
+	check_not "after disconnect, alice's next connection fails" lab_connect $ALICE_UID 80 3500
+	check "after alice's disconnect, bob's connection works" lab_connect $BOB_UID 80
 	kill -CONT "$ALICE_CLIENT_PID"
 	if lab_wait_log alice-client "logged in again" 10 && out=$(lab_connect $ALICE_UID 80); then
 		pass "alice's client logs in again by itself and she gets through"
@@ -333,23 +284,21 @@ lab_nuauth_conf
 echo "nuauth_control_socket=\"$LAB_DIR/control\"" >> "$LAB_DIR/nuauth.conf"
 lab_rules
 lab_start_server
-lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
-lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_gateway
 
-test_no_nuauth
-test_socket_mode
-test_unclaimed_packet
+lab_tests test_no_nuauth test_socket_mode test_unclaimed_packet
 if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
    lab_login bob-client $BOB_UID bob bobpw; then
 	pass "alice and bob log in"
-	test_users
-	test_firewalls
-	test_connections_and_stats
-	test_top
-	test_reload
-	test_refused_users
-	test_bad_requests
-	test_disconnect
+	lab_tests \
+		test_users \
+		test_firewalls \
+		test_connections_and_stats \
+		test_top \
+		test_reload \
+		test_refused_users \
+		test_bad_requests \
+		test_disconnect
 else
 	fail "alice and bob log in"
 fi

@@ -12,9 +12,7 @@
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
-[ "$(id -u)" = 0 ] || { echo "flood.sh: the lab needs root" >&2; exit 2; }
 lab_init "${1:-.}"
-ALICE_UID=2001
 FLOOD_SECONDS=${FLOOD_SECONDS:-20}
 P99_LIMIT_MS=${P99_LIMIT_MS:-50}
 LOG_LINES_LIMIT=100
@@ -24,13 +22,8 @@ LOG_LINES_LIMIT=100
 RSS_BOUND_KB=$((256 * 350 + 64 * 160))
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-ctl() { "$NUAUTHCTL" "$@" -s "$LAB_DIR/control" --json; }
 stat_of() {	# stat_of NAME: that member of nuauthctl stats --json
-	ctl stats | python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
-}
-abuse() {	# abuse ARGS...: tests/e2e/abuse.py from 10.201.0.50
-	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" SRC=10.201.0.50 \
-		python3 "$here/abuse.py" "$@"
+	ctl stats --json | python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
 }
 
 lab_netns
@@ -47,7 +40,7 @@ lab_login alice-client $ALICE_UID alice alicepw
 # KEEPALIVE is no login message: before HELLO, or after it but before the
 # login, it closes the link; the closes are counted.
 before=$(stat_of protocol_closes)
-out=$(abuse early 2>&1)
+out=$(abuse 10.201.0.50 early 2>&1)
 status=$?
 after=$(stat_of protocol_closes)
 if [ $status -eq 0 ] && grep -q "KEEPALIVE before HELLO: closed (ERROR: unexpected KEEPALIVE message)" <<<"$out" &&
@@ -60,7 +53,7 @@ else
 fi
 
 # At most 64 links from one address that have not logged in.
-abuse idle 100 2 > "$LAB_DIR/idle.out" 2>&1
+abuse 10.201.0.50 idle 100 2 > "$LAB_DIR/idle.out" 2>&1
 refused=$(stat_of links_refused_prelogin)
 if grep -q "^holding 64 of 100" "$LAB_DIR/idle.out" && [ "$refused" = 36 ] &&
    lab_wait_log nuauth "client 10.201.0.50 refused: 64 links from it have not logged in yet" 5 &&
@@ -73,7 +66,7 @@ fi
 
 # At most 256 sessions from one address (nuauth_single_ip_client_limit's
 # default).
-abuse sessions 260 bob bobpw > "$LAB_DIR/sessions.out" 2>&1
+abuse 10.201.0.50 sessions 260 bob bobpw > "$LAB_DIR/sessions.out" 2>&1
 refused=$(stat_of sessions_refused_address)
 if grep -q "^logged in 256, refused 4: too many sessions from 10.201.0.50 (at most 256)" \
 	"$LAB_DIR/sessions.out" && [ "$refused" = 4 ]; then
@@ -92,7 +85,7 @@ rss_before=$(rss_kb "$NUAUTH_PID")
 lines_before=$(wc -l < "$LAB_DIR/nuauth.log")
 yields_before=$(stat_of budget_yields)
 : > "$LAB_DIR/flood.log"
-abuse flood bob bobpw 10.201.0.2 "$FLOOD_SECONDS" > "$LAB_DIR/flood.log" 2>&1 &
+abuse 10.201.0.50 flood bob bobpw 10.201.0.2 "$FLOOD_SECONDS" > "$LAB_DIR/flood.log" 2>&1 &
 flood_pid=$!
 lab_wait_log flood flooding 10
 rss_max=$rss_before ok=0 n=0

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The session and decision hooks end to end in the namespace lab (run as
-# root):   tests/e2e/hooks.sh BUILD_DIR
+# root):   tests/e2e/hooks.sh BUILD_DIR [TEST...]
 # nuauth runs log_syslog and script as session hooks, log_syslog for
 # decisions, and session_expire with nuauth_session_duration=3.  Checks that
 # the up and down scripts run with the user and address, that log_syslog
@@ -11,10 +11,8 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "hooks.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-ALICE_UID=2071	# a desktop uid of this lab only (2071-2079)
 DURATION=3
 
 hooks_conf() {
@@ -37,51 +35,25 @@ script_down="$LAB_DIR/down.sh"
 CONF
 }
 
-# wait_file FILE PATTERN SECONDS [COUNT]: until FILE has COUNT lines
-# matching PATTERN.
-wait_file() {
-	local deadline=$((SECONDS + $3)) n
-	while n=$(grep -c -- "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "${4:-1}" ]; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.05
-	done
-}
-
-check_log() {	# check_log NAME LOGNAME PATTERN
-	if grep -q -- "$3" "$LAB_DIR/$2.log"; then
-		pass "$1"
-	else
-		fail "$1" "no \`$3' in $2.log:" "$(tail -8 "$LAB_DIR/$2.log")"
-	fi
-}
-
 test_hooks() {
 	local out login_at expired_at took
 
 	login_at=$(date +%s.%N)
-	if wait_file "$LAB_DIR/script.out" "^up alice 10.201.0.2$" 5; then
+	if lab_wait_file "$LAB_DIR/script.out" "^up alice 10.201.0.2$" 5; then
 		pass "script_up runs at login with the user and address"
 	else
 		fail "script_up runs at login with the user and address" \
 			"$(cat "$LAB_DIR/script.out" 2>/dev/null)" "$(tail -5 "$LAB_DIR/nuauth.log")"
 	fi
 	check_log "log_syslog logs the login" nuauth \
-		"userlog: user alice logged in from 10.201.0.2 (uid 1001, groups 100)"
+		"userlog: user alice logged in from 10.201.0.2 (uid 1001, groups 100)" 0
 
-	if out=$(lab_connect $ALICE_UID 80 1500); then
-		pass "alice connects to port 80"
-	else
-		fail "alice connects to port 80" "$out"
-	fi
+	check "alice connects to port 80" lab_connect $ALICE_UID 80 1500
 	check_log "log_syslog logs an accepted connection" nuauth \
-		"userlog: alice: .*10.202.0.2.*80.* accepted by acl web for staff"
-	if out=$(lab_connect $ALICE_UID 7070 1500); then
-		fail "alice's connection to port 7070 is refused" "$out"
-	else
-		pass "alice's connection to port 7070 is refused"
-	fi
+		"userlog: alice: .*10.202.0.2.*80.* accepted by acl web for staff" 0
+	check_not "alice's connection to port 7070 is refused" lab_connect $ALICE_UID 7070 1500
 	check_log "log_syslog logs a refused connection" nuauth \
-		"userlog: alice: .*7070.* rejected by acl port 7070 is refused at once"
+		"userlog: alice: .*7070.* rejected by acl port 7070 is refused at once" 0
 
 	# The session ends DURATION seconds after the login.
 	if lab_wait_log nuauth "session of user alice from 10.201.0.2 expired" $((DURATION + 4)); then
@@ -95,33 +67,25 @@ test_hooks() {
 	else
 		fail "nuauth ends the session after $DURATION s" "$(tail -8 "$LAB_DIR/nuauth.log")"
 	fi
-	if lab_wait_log alice-client "session expired" 3; then
-		pass "nutcpc says that the session expired"
-	else
-		fail "nutcpc says that the session expired"
-	fi
-	if wait_file "$LAB_DIR/script.out" "^down alice 10.201.0.2$" 5; then
+	check_log "nutcpc says that the session expired" alice-client "session expired" 3
+	if lab_wait_file "$LAB_DIR/script.out" "^down alice 10.201.0.2$" 5; then
 		pass "script_down runs at logout with the user and address"
 	else
 		fail "script_down runs at logout with the user and address" \
 			"$(cat "$LAB_DIR/script.out" 2>/dev/null)"
 	fi
 	check_log "log_syslog logs the logout and its reason" nuauth \
-		"userlog: user alice logged out from 10.201.0.2 after [0-9]* s: session expired"
+		"userlog: user alice logged out from 10.201.0.2 after [0-9]* s: session expired" 0
 
 	# nutcpc logs in again by itself: a new session, with its own hooks.
-	if wait_file "$LAB_DIR/script.out" "^up alice 10.201.0.2$" 5 2 &&
+	if lab_wait_file "$LAB_DIR/script.out" "^up alice 10.201.0.2$" 5 2 &&
 	   lab_wait_log nuauth "userlog: user alice logged in from 10.201.0.2" 5 2; then
 		pass "nutcpc logs in again and a new session starts"
 	else
 		fail "nutcpc logs in again and a new session starts" \
 			"$(cat "$LAB_DIR/script.out" 2>/dev/null)" "$(tail -8 "$LAB_DIR/alice-client.log")"
 	fi
-	if out=$(lab_connect $ALICE_UID 80 1500); then
-		pass "in the new session alice connects again"
-	else
-		fail "in the new session alice connects again" "$out"
-	fi
+	check "in the new session alice connects again" lab_connect $ALICE_UID 80 1500
 }
 
 # A script that does not exist is logged once, and nuauth goes on.
@@ -143,11 +107,11 @@ lab_start_server
 lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
-	test_hooks
+	lab_tests test_hooks
 	# From now on the down script is missing: two more sessions end.
 	rm -f "$LAB_DIR/down.sh"
 	lab_wait_log nuauth "session of user alice from 10.201.0.2 expired" $((3 * DURATION)) 3
-	test_missing_script
+	lab_tests test_missing_script
 	if kill -0 "$NUAUTH_PID" 2>/dev/null; then
 		pass "nuauth is still running"
 	else

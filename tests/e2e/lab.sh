@@ -8,11 +8,13 @@
 # ends every process the lab started and removes the namespaces, and runs on
 # any exit once lab_init has been called.
 
+LAB_HERE=$(dirname "${BASH_SOURCE[0]}")	# tests/e2e, for abuse.py and pki.sh
 LAB_ID=$$
 NS_C=nulab-c-$LAB_ID
 NS_G=nulab-g-$LAB_ID
 NS_S=nulab-s-$LAB_ID
 LAB_PIDS=()
+LAB_ONLY=()
 
 # Test bookkeeping shared by the runners: PASS/FAIL lines, and lab_finish
 # for the tally that closes each run.
@@ -20,11 +22,160 @@ passed=0 failed=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; failed=$((failed + 1)); }
 
+# The lab's desktop users: local uids on the client machine, with no
+# account there.  None is a uid of nuauth's users file (1001, 1002, 3000)
+# nor of the lab's directory (1101-1103, 3100), so a mark tells which side
+# it came from.  Labs running side by side may share them: each lab gives
+# each uid its own XDG_RUNTIME_DIR (lab_user_dir), where nutcpc keeps its
+# lock.  Every suite takes its desktop uids from this table.
+ALICE_UID=2001		# logs in as alice
+BOB_UID=2002		# logs in as bob
+NOBODY_UID=2003		# never logs in: its connections are nobody's
+CAROL_UID=2004		# a third account (carol, or alice once more)
+ALICE2_UID=2005		# alice's second desktop account
+BIG_UID=2006		# marks.sh: users whose uid does not fit the mark, ...
+TWIN_UID=2007		# ... shares another's mark ...
+ZERO_UID=2008		# ... or is 0
+PROBE_UID=2009		# short-lived clients that check a login and leave
+ACL_UID=2010		# ldap.sh: alice under the ACLs from LDAP
+REFRESH_UID=2011	# ldap.sh: alice under ldap_acls_refresh
+GUEST_UID=2012		# leaves from a host without client (10.201.0.50)
+UPPER_UID=2013		# alice typing her name as ALICE
+
+# Checks: each prints one PASS or FAIL line under NAME, with what went
+# wrong as the FAIL's detail lines.
+#
+# check NAME COMMAND...: passes when COMMAND succeeds; else fails with its
+# output.
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$out"
+	fi
+}
+
+# check_not NAME COMMAND...: passes when COMMAND fails (a refused
+# connection); else fails with its output.
+check_not() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then
+		fail "$name" "$out"
+	else
+		pass "$name"
+	fi
+}
+
+# same GOT WANT: GOT is the text WANT; else says what it is.
+same() {
+	[ "$1" = "$2" ] && return 0
+	echo "got \`$1', wanted \`$2'"
+	return 1
+}
+
+# status_says STATUS WANT TEXT OUTPUT: a program ended with STATUS, which is
+# WANT (a number, or "error": neither 0 nor timeout's 124), and its OUTPUT
+# holds TEXT; else says what it was.
+status_says() {
+	local ok=0
+	if [ "$2" = error ]; then
+		[ "$1" -ne 0 ] && [ "$1" -ne 124 ] && ok=1
+	else
+		[ "$1" -eq "$2" ] && ok=1
+	fi
+	[ $ok = 1 ] && grep -qF -- "$3" <<<"$4" && return 0
+	printf 'status %s (wanted %s), wanted `%s'"'"' in:\n%s\n' "$1" "$2" "$3" "$4"
+	return 1
+}
+
+# matches TEXT PATTERN: TEXT has a line matching PATTERN (grep's); else
+# prints TEXT.
+matches() {
+	grep -q -- "$2" <<<"$1" && return 0
+	echo "$1"
+	return 1
+}
+
+# check_log NAME LOGNAME PATTERN [SECONDS [COUNT]]: passes when LOGNAME's
+# log shows PATTERN COUNT times (1), waiting up to SECONDS (10, as
+# lab_wait_log; 0: as the log is now); else fails with the log's last lines.
+check_log() {
+	if lab_wait_log "$2" "$3" "${4:-10}" "${5:-1}" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1" "no \`$3' (x${5:-1}) in $2.log:" "$(tail -8 "$LAB_DIR/$2.log" 2>/dev/null)"
+	fi
+}
+
+# check_count NAME LOGNAME PATTERN N: passes when LOGNAME's log has N lines
+# matching PATTERN now (a line logged once, not once per retry); else fails
+# with how many it has.
+check_count() {
+	local n
+	n=$(grep -c -- "$3" "$LAB_DIR/$2.log" 2>/dev/null)
+	if [ "${n:-0}" = "$4" ]; then
+		pass "$1"
+	else
+		fail "$1" "${n:-0} lines of \`$3' in $2.log, wanted $4"
+	fi
+}
+
+# lab_connect_marked LOCAL_UID PORT MARK [MS]: the connection is accepted
+# and carries MARK (a number, 0x... too) in the gateway's conntrack; else
+# prints what was seen.
+lab_connect_marked() {
+	local out port mark
+	out=$(lab_connect "$1" "$2" "${4:-3000}") && port=${out##*:} &&
+		mark=$(lab_ct_mark "$port" "$2") && [ -n "$mark" ] && [ "$mark" -eq "$(($3))" ] &&
+		return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $(($3))"
+	return 1
+}
+
+# check_mark NAME LOCAL_UID PORT MARK [MS]: lab_connect_marked as a check.
+check_mark() {
+	local name=$1; shift
+	check "$name" lab_connect_marked "$@"
+}
+
+# abuse SRC ARGS...: tests/e2e/abuse.py in the client namespace, to the
+# lab's nuauth (10.201.0.1) from the address SRC (0.0.0.0: any), trusting
+# the lab's CA.
+abuse() {
+	local src=$1; shift
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" SRC="$src" \
+		python3 "$LAB_HERE/abuse.py" "$@"
+}
+
+# abuse_start NAME SRC ARGS...: the same in the background (lab_start).
+abuse_start() {
+	local name=$1 src=$2; shift 2
+	lab_start "$name" "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" SRC="$src" \
+		python3 "$LAB_HERE/abuse.py" "$@"
+}
+
+# lab_tests TEST...: runs the test functions TEST in this order; when the
+# suite was given test names after BUILD_DIR (lab_init), only those of
+# them (the lab's set-up around them runs all the same).
+lab_tests() {
+	local t
+	for t in "$@"; do
+		if [ ${#LAB_ONLY[@]} -eq 0 ] || [[ " ${LAB_ONLY[*]} " == *" $t "* ]]; then
+			"$t"
+		fi
+	done
+}
+
 # lab_finish: ends every process (so that sanitizer builds write their
 # reports), checks every log for such a report, prints "N passed, N
 # failed"; its status is the run's.
 lab_finish() {
 	lab_stop_all
+	local t
+	for t in "${LAB_ONLY[@]}"; do
+		declare -F "$t" >/dev/null || fail "$t: no such test in this suite"
+	done
 	if grep -lE "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log >/dev/null 2>&1; then
 		fail "no sanitizer report from any program" \
 			"$(grep -hE -A20 "ERROR: AddressSanitizer|runtime error:" "$LAB_DIR"/*.log | head -60)"
@@ -39,23 +190,21 @@ lab_finish() {
 # gateway (so that one that starts anyway binds nothing outside), must stop
 # with EXPECTED_TEXT in what it prints.
 conf_error_case() {
-	local out status
+	local out
 	out=$(ip netns exec "$NS_G" timeout 10 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
-	status=$?
-	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -qF -- "$2" <<<"$out"; then
-		pass "$1"
-	else
-		fail "$1" "status $status, wanted \`$2' in:" "$out"
-	fi
+	check "$1" status_says $? error "$2" "$out"
 }
 
-lab_init() {	# lab_init BUILD_DIR
+lab_init() {	# lab_init BUILD_DIR [TEST...]: TESTs for lab_tests
+	[ "$(id -u)" = 0 ] || { echo "${0##*/}: the lab needs root" >&2; exit 2; }
 	BUILD=$(cd "$1" && pwd)
+	LAB_ONLY=("${@:2}")
 	NUAUTH=$BUILD/src/nuauth/nuauth
 	NUFW=$BUILD/src/nufw/nufw
 	NUTCPC=$BUILD/src/nutcpc/nutcpc
 	NUPROBE=$BUILD/tests/e2e/nuprobe
 	MODULES=$BUILD/modules/.libs
+	CTL=$BUILD/src/nuauthctl/nuauthctl	# for ctl
 	# tests/e2e/pki.sh makes the lab's certificates with it (certtool if unset).
 	if [ -x "$BUILD/src/nuauthctl/nuauthctl" ]; then
 		export NUAUTHCTL=$BUILD/src/nuauthctl/nuauthctl
@@ -69,6 +218,10 @@ lab_init() {	# lab_init BUILD_DIR
 	trap 'echo "lab: interrupted (SIGINT)" >&2; exit 130' INT
 	trap 'echo "lab: interrupted (SIGTERM)" >&2; exit 143' TERM
 }
+
+# ctl COMMAND [ARGS...]: nuauthctl COMMAND on the lab's control socket
+# (nuauth_control_socket="$LAB_DIR/control").
+ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
 
 lab_netns() {
 	ip netns add "$NS_C"
@@ -102,7 +255,7 @@ lab_rules() {
 }
 
 lab_pki() {
-	bash "$(dirname "${BASH_SOURCE[0]}")/pki.sh" "$LAB_DIR/pki" nuauth.lab 10.201.0.1
+	bash "$LAB_HERE/pki.sh" "$LAB_DIR/pki" nuauth.lab 10.201.0.1
 }
 
 # lab_start NAME NAMESPACE COMMAND...: runs COMMAND in NAMESPACE in the
@@ -141,20 +294,25 @@ lab_as() {
 		ip netns exec "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
 }
 
-# lab_wait_log NAME PATTERN [SECONDS [COUNT]]: waits until the log of NAME
-# shows PATTERN (the program's own readiness line) COUNT times (1); fails
-# when the time is up.
-lab_wait_log() {
-	local log=$LAB_DIR/$1.log pattern=$2 seconds=${3:-10} count=${4:-1}
-	local deadline=$((SECONDS + seconds)) n
-	while n=$(grep -c -- "$pattern" "$log" 2>/dev/null); [ "${n:-0}" -lt "$count" ]; do
-		if [ $SECONDS -ge $deadline ]; then
-			echo "lab: no \`$pattern' (x$count) from $1 in ${seconds}s; its log:" >&2
-			sed 's/^/    /' "$log" >&2
-			return 1
-		fi
+# lab_wait_file FILE PATTERN [SECONDS [COUNT]]: waits until FILE has COUNT
+# (1) lines matching PATTERN; fails when SECONDS (10) are up.
+lab_wait_file() {
+	local deadline=$((SECONDS + ${3:-10})) n
+	while n=$(grep -c -- "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "${4:-1}" ]; do
+		[ $SECONDS -ge $deadline ] && return 1
 		sleep 0.02
 	done
+}
+
+# lab_wait_log NAME PATTERN [SECONDS [COUNT]]: waits until the log of NAME
+# shows PATTERN (the program's own readiness line) COUNT times (1); fails
+# when the time is up, printing the log.
+lab_wait_log() {
+	local seconds=${3:-10} count=${4:-1}
+	lab_wait_file "$LAB_DIR/$1.log" "$2" "$seconds" "$count" && return 0
+	echo "lab: no \`$2' (x$count) from $1 in ${seconds}s; its log:" >&2
+	sed 's/^/    /' "$LAB_DIR/$1.log" >&2
+	return 1
 }
 
 # lab_hosts NS LINE...: the /etc/hosts that programs run with ip netns exec
@@ -281,10 +439,34 @@ mark_group_shift=16
 CONF
 }
 
+# lab_reload_nuauth [SECONDS]: SIGHUP to nuauth, then waits up to SECONDS
+# (10) for this reload's line in its log.
+lab_reload_nuauth() {
+	local line="configuration, users and ACLs reloaded" n
+	n=$(grep -c "$line" "$LAB_DIR/nuauth.log")
+	kill -HUP "$NUAUTH_PID"
+	lab_wait_log nuauth "$line" "${1:-10}" $((n + 1))
+}
+
 lab_start_nuauth() {
 	lab_start nuauth "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth.conf" -vv
 	NUAUTH_PID=$LAB_PID
 	lab_wait_log nuauth "ready"
+}
+
+# lab_end NAME: a FAIL under NAME, the tally, and the suite ends (when
+# what the rest needs did not start).
+lab_end() {
+	fail "$1"
+	echo "$passed passed, $failed failed"
+	exit 1
+}
+
+# lab_start_gateway: nuauth, then nufw connected to it; the suite ends when
+# either does not come up.
+lab_start_gateway() {
+	lab_start_nuauth || lab_end "nuauth starts"
+	lab_start_nufw || lab_end "nufw connects to nuauth"
 }
 
 lab_start_nufw() {
@@ -352,4 +534,52 @@ lab_send() {
 lab_fetch() {
 	lab_as "$NS_C" "$1" \
 		"$NUPROBE" fetch "$2" "$3" "$4"
+}
+
+# ---------------------------------------------------------------------------
+# The lab's IPv6 half and UDP (tests/e2e/client.sh, trust.sh).
+#
+#   client fd00:201::2 --- fd00:201::1 gateway fd00:202::1 --- fd00:202::2 server
+
+V6_C=fd00:201::2 V6_GW=fd00:201::1 V6_S=fd00:202::2
+
+lab_ipv6() {	# the IPv6 addresses and routes, forwarding in the gateway
+	ip -n "$NS_C" addr add $V6_C/64 dev c0 nodad
+	ip -n "$NS_G" addr add $V6_GW/64 dev g0 nodad
+	ip -n "$NS_G" addr add fd00:202::1/64 dev g1 nodad
+	ip -n "$NS_S" addr add $V6_S/64 dev s0 nodad
+	ip -n "$NS_C" -6 route add default via $V6_GW
+	ip -n "$NS_S" -6 route add default via fd00:202::1
+	ip netns exec "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+# lab_ipv6_udp_rules: lab_rules' queue and marks for IPv6 TCP, and new UDP
+# flows of both families queued too.
+lab_ipv6_udp_rules() {
+	local ipt="ip netns exec $NS_G iptables" ip6t="ip netns exec $NS_G ip6tables"
+	$ipt -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
+	$ip6t -t mangle -A PREROUTING -j CONNMARK --restore-mark
+	$ip6t -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0
+	$ip6t -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
+	$ip6t -t mangle -A POSTROUTING -m mark ! --mark 0 -j CONNMARK --save-mark
+}
+
+# lab_ipv6_udp_acls: staff may reach the server's port 80 over IPv6 and
+# UDP port 5353.
+lab_ipv6_udp_acls() {
+	cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[web over IPv6]
+decision=1
+gid=100
+proto=6
+DstIP=fd00:202::/64
+DstPort=80
+
+[udp echo]
+decision=1
+gid=100
+proto=17
+DstPort=5353
+ACLS
 }

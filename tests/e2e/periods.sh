@@ -1,6 +1,6 @@
 #!/bin/bash
 # Time periods end to end in the namespace lab (run as root):
-#   tests/e2e/periods.sh BUILD_DIR
+#   tests/e2e/periods.sh BUILD_DIR [TEST...]
 # An ACL lets alice reach port 5050 only within a window that ends a few
 # seconds after nuauth starts: inside it she connects; when it ends nuauth
 # has nufw end her open transfer, also when nufw restarted meanwhile; after
@@ -14,10 +14,8 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "periods.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-ALICE_UID=2041	# a desktop uid: not that of nuauth's users file, nor of the other labs
 WINDOW=${PERIODS_WINDOW:-8}	# seconds from nuauth's start to the window's end
 
 local_time() {	# local_time EPOCH: the periods file's notation
@@ -55,14 +53,6 @@ end=$(local_time "$1")
 days=1-5
 hours=08:00-18:00
 PERIODS
-}
-
-# reload_nuauth: SIGHUP, then waits for this reload's log line.
-reload_nuauth() {
-	local n
-	n=$(grep -c "configuration, users and ACLs reloaded" "$LAB_DIR/nuauth.log")
-	kill -HUP "$NUAUTH_PID"
-	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 $((n + 1))
 }
 
 # --- configuration errors: nuauth stops at start and names file:line
@@ -142,30 +132,14 @@ test_window() {
 	else
 		fail "the transfer stalls when the window ends" "${late} s after the end" "$out"
 	fi
-	if grep -q "the period of acl stream within the window ended: closing the connection" \
-		"$LAB_DIR/nuauth.log"; then
-		pass "nuauth logs that the period's end closes the connection"
-	else
-		fail "nuauth logs that the period's end closes the connection" \
-			"$(tail -5 "$LAB_DIR/nuauth.log")"
-	fi
-	if grep -q "at nuauth's request" "$LAB_DIR/nufw.log"; then
-		pass "nufw ends the connection at nuauth's request"
-	else
-		fail "nufw ends the connection at nuauth's request" "$(tail -5 "$LAB_DIR/nufw.log")"
-	fi
+	check_log "nuauth logs that the period's end closes the connection" \
+		nuauth "the period of acl stream within the window ended: closing the connection" 0
+	check_log "nufw ends the connection at nuauth's request" nufw "at nuauth's request" 0
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 
-	if out=$(lab_connect $ALICE_UID 5050 2500); then
-		fail "after the window a new connection to 5050 is refused" "$out"
-	else
-		pass "after the window a new connection to 5050 is refused"
-	fi
-	if out=$(lab_connect $ALICE_UID 80); then
-		pass "an ACL without a period still lets alice through"
-	else
-		fail "an ACL without a period still lets alice through" "$out"
-	fi
+	check_not "after the window a new connection to 5050 is refused" \
+		lab_connect $ALICE_UID 5050 2500
+	check "an ACL without a period still lets alice through" lab_connect $ALICE_UID 80
 }
 
 # --- a reload that ends the period: nuauth re-reads the periods and ends
@@ -173,13 +147,13 @@ test_window() {
 test_reload_ends_period() {
 	local ipt="ip netns exec $NS_G iptables" hpid out
 	write_periods $(( $(date +%s) + 3600 ))
-	reload_nuauth
+	lab_reload_nuauth 5
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 	lab_start_as held-reload "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 8
 	hpid=$LAB_PID
 	if lab_wait_log held-reload "connected" 5; then
 		write_periods $(( $(date +%s) - 1 ))
-		reload_nuauth
+		lab_reload_nuauth 5
 	fi
 	wait "$hpid"
 	out=$(cat "$LAB_DIR/held-reload.log")
@@ -205,7 +179,7 @@ hold_and_move() {
 	lab_wait_log "$1" "connected" 5 || return 1
 	MOVED_END=$(( $(date +%s) + $3 ))
 	write_periods "$MOVED_END"
-	reload_nuauth
+	lab_reload_nuauth 5
 	lab_wait_log nufw "$4" 5
 }
 
@@ -216,7 +190,7 @@ test_reload_lengthens_period() {
 	local ipt="ip netns exec $NS_G iptables" out old_end
 	old_end=$(( $(date +%s) + 4 ))
 	write_periods "$old_end"
-	reload_nuauth
+	lab_reload_nuauth 5
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 	hold_and_move held-longer 8 3600 "ends in 3[56][0-9][0-9] s now"
 	wait "$HOLD_PID"
@@ -237,7 +211,7 @@ test_reload_lengthens_period() {
 test_period_end_without_nuauth() {
 	local ipt="ip netns exec $NS_G iptables" out late
 	write_periods $(( $(date +%s) + 3600 ))
-	reload_nuauth
+	lab_reload_nuauth 5
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 	MOVED_END=$(date +%s)
 	hold_and_move held-alone 10 5 "ends in [0-9] s now" && lab_stop "$NUAUTH_PID"
@@ -257,7 +231,7 @@ test_period_end_without_nuauth() {
 lab_netns
 lab_pki
 periods_conf
-test_config_errors
+lab_tests test_config_errors
 lab_rules
 lab_start_server
 lab_start stream "$NS_S" "$NUPROBE" stream 5050
@@ -267,10 +241,11 @@ write_periods "$WINDOW_END"
 lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
-	test_window
-	test_reload_ends_period
-	test_reload_lengthens_period
-	test_period_end_without_nuauth
+	lab_tests \
+		test_window \
+		test_reload_ends_period \
+		test_reload_lengthens_period \
+		test_period_end_without_nuauth
 else
 	fail "alice logs in"
 fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The log_pgsql module against a real PostgreSQL server, in the namespace
-# lab (run as root):   tests/e2e/pgsql.sh BUILD_DIR
+# lab (run as root):   tests/e2e/pgsql.sh BUILD_DIR [TEST...]
 #
 # The test makes a cluster of its own with Debian's PostgreSQL (initdb into
 # the lab's folder, run as the postgres account) and starts it inside the
@@ -22,10 +22,8 @@ here=$(dirname "${BASH_SOURCE[0]}")
 srcdir=$(cd "$here/../.." && pwd)
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "pgsql.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-ALICE_UID=2081	# a desktop uid of this lab only (2081-2089)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PG_DIR=$LAB_DIR/pg
 PG_PORT=5432	# in the gateway namespace, which is the lab's own
@@ -255,18 +253,10 @@ test_outage() {
 			"$(tail -5 "$LAB_DIR/nuauth.log")"
 		return
 	fi
-	if lab_wait_log nuauth "log_pgsql: cannot write to PostgreSQL: .* queueing up to 10000" 10; then
-		pass "nuauth logs the outage"
-	else
-		fail "nuauth logs the outage"
-	fi
+	check_log "nuauth logs the outage" \
+		nuauth "log_pgsql: cannot write to PostgreSQL: .* queueing up to 10000" 10
 	sleep 3	# retries meanwhile (a second each): the outage is logged once
-	out=$(grep -c "log_pgsql: cannot write to PostgreSQL" "$LAB_DIR/nuauth.log")
-	if [ "$out" = 1 ]; then
-		pass "... once, though it retries"
-	else
-		fail "... once, though it retries" "logged $out times"
-	fi
+	check_count "... once, though it retries" nuauth "log_pgsql: cannot write to PostgreSQL" 1
 	pg_start
 	if out=$(sql_wait "SELECT count(*) FROM ulog WHERE dport = 80 AND sport IN ($(ports_in))" \
 			  3 15); then
@@ -275,11 +265,8 @@ test_outage() {
 		fail "PostgreSQL back: the 3 queued connection rows arrive" "$out rows" \
 			"$(tail -5 "$LAB_DIR/nuauth.log")"
 	fi
-	if lab_wait_log nuauth "log_pgsql: PostgreSQL is back after [0-9]* s: 0 records dropped" 5; then
-		pass "nuauth logs that it is back, with no record dropped"
-	else
-		fail "nuauth logs that it is back, with no record dropped"
-	fi
+	check_log "nuauth logs that it is back, with no record dropped" \
+		nuauth "log_pgsql: PostgreSQL is back after [0-9]* s: 0 records dropped" 5
 }
 
 # The server process that serves nuauth stops answering (SIGSTOP): the
@@ -301,11 +288,8 @@ test_hung_server() {
 	else
 		fail "PostgreSQL hung: alice's connections are still accepted"
 	fi
-	if lab_wait_log nuauth "log_pgsql: cannot write to PostgreSQL: no answer within 3 s" 10; then
-		pass "the writer gives a silent server up after pgsql_request_timeout"
-	else
-		fail "the writer gives a silent server up after pgsql_request_timeout"
-	fi
+	check_log "the writer gives a silent server up after pgsql_request_timeout" \
+		nuauth "log_pgsql: cannot write to PostgreSQL: no answer within 3 s" 10
 	# The hung process may store the batch too once it runs again: at
 	# least the 2 rows, then.
 	if out=$(sql_wait "SELECT count(*) >= 2 FROM ulog WHERE dport = 80 AND sport IN ($(ports_in))" \
@@ -322,7 +306,7 @@ test_hung_server() {
 # PGSQL_STOP_GRACE_MS (2 s) to finish, not pgsql_request_timeout (3 s), so
 # nuauth's main loop is not held longer than that.
 test_reload_with_hung_server() {
-	local started took n
+	local started took
 	STOPPED_PID=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'nuauth log_pgsql'")
 	if ! [[ "$STOPPED_PID" =~ ^[0-9]+$ ]]; then
 		fail "nuauth's server process is found again" "$STOPPED_PID"
@@ -331,10 +315,8 @@ test_reload_with_hung_server() {
 	fi
 	kill -STOP "$STOPPED_PID"
 	connect_many 2
-	n=$(grep -c "configuration, users and ACLs reloaded" "$LAB_DIR/nuauth.log")
 	started=$(date +%s%N)
-	kill -HUP "$NUAUTH_PID"
-	lab_wait_log nuauth "configuration, users and ACLs reloaded" 10 $((n + 1))
+	lab_reload_nuauth 10
 	took=$((($(date +%s%N) - started) / 1000000))
 	if [ "$took" -lt 2700 ]; then
 		pass "a reload while PostgreSQL hangs takes ${took} ms (the writer's grace is 2 s)"
@@ -465,19 +447,16 @@ lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	ALICE_PID=$LAB_PID
-	test_login
-	test_accepted
-	test_transfer
-	test_refused
-	test_logout
+	lab_tests test_login test_accepted test_transfer test_refused test_logout
 	lab_login alice-client2 $ALICE_UID alice alicepw || fail "alice logs in again"
-	test_outage
-	test_hung_server
-	test_reload_with_hung_server
-	test_tiny_queue
-	test_bad_config
-	test_decision_time
-	test_writer_rate
+	lab_tests \
+		test_outage \
+		test_hung_server \
+		test_reload_with_hung_server \
+		test_tiny_queue \
+		test_bad_config \
+		test_decision_time \
+		test_writer_rate
 else
 	fail "alice logs in"
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The routing and QoS recipes of README.mark, end to end in the namespace lab
 # (run as root):
-#   tests/e2e/qos.sh BUILD_DIR
+#   tests/e2e/qos.sh BUILD_DIR [TEST...]
 # Each recipe is set up by piping nufw-qos's output into a shell on the
 # machine, measured (route taken, class counters, throughput, DSCP seen
 # upstream), and removed with `nufw-qos down`; then the machine must hold
@@ -24,8 +24,7 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "qos.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 QOS=$BUILD/src/nufwqos/nufw-qos
 [ -x "$QOS" ] || { echo "qos.sh: $QOS is not built" >&2; exit 2; }
 
@@ -40,9 +39,6 @@ qos_lab_down() {
 }
 trap qos_lab_down EXIT
 
-
-ALICE_UID=2001	# desktop uids; nuauth's users file gives alice 1001, bob 1002
-BOB_UID=2002
 RATE=4		# Mbit/s: the class of a limited user
 SECS=3		# seconds of each measured transfer
 LIMIT=$((RATE * 1300000))	# a limited user stays below 1.3 x the class rate
@@ -460,18 +456,13 @@ ACLS
 lab_start_server
 lab_start_sink 5001
 lab_start_bulk source 5002
-lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
-lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_gateway
 
 if lab_login alice-client $ALICE_UID alice alicepw && lab_login bob-client $BOB_UID bob bobpw; then
 	for backend in iptables iptables-legacy nft; do
 		test_keep_mark $backend
 	done
-	test_route
-	test_shape
-	test_dscp
-	test_ifb
-	test_download
+	lab_tests test_route test_shape test_dscp test_ifb test_download
 else
 	fail "alice and bob log in"
 fi

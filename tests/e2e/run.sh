@@ -1,28 +1,21 @@
 #!/bin/bash
 # End-to-end tests in the namespace lab (run as root):
-#   tests/e2e/run.sh BUILD_DIR
-# Prints one PASS/FAIL line per test and ends with "N passed, N failed".
+#   tests/e2e/run.sh BUILD_DIR [TEST...]
+# Prints one PASS/FAIL line per check and ends with "N passed, N failed".
+# The tests are the test_* functions, run in the order of the lists at the
+# bottom; with TEST names, only those run (after the lab's set-up).
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "run.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
-
-
-ALICE_UID=2001	# desktop uids: not those of nuauth's users file
-BOB_UID=2002
-NOBODY_UID=2003
+lab_init "${1:-.}" "${@:2}"
 
 test_least_privilege_start() {
 	local out
 	chmod 644 "$LAB_DIR/users.nufw"
 	out=$(timeout 10 "$NUAUTH" -c "$LAB_DIR/nuauth.conf" 2>&1)
-	if [ $? = 1 ] && grep -q "users.nufw: holds secrets but other users can read it" <<<"$out"; then
-		pass "nuauth refuses a users file others can read"
-	else
-		fail "nuauth refuses a users file others can read" "$out"
-	fi
+	check "nuauth refuses a users file others can read" \
+		status_says $? 1 "users.nufw: holds secrets but other users can read it" "$out"
 	chmod 600 "$LAB_DIR/users.nufw"
 
 	# nuauth_run_as: the ports are bound and the files read as root, then
@@ -35,11 +28,8 @@ test_least_privilege_start() {
 	if lab_wait_log nuauth-run-as "ready" 10; then
 		uid=$(awk '/^Uid:/ { print $2 "/" $3 "/" $4 }' "/proc/$pid/status")
 	fi
-	if [ "${uid:-}" = "$(id -u nobody)/$(id -u nobody)/$(id -u nobody)" ]; then
-		pass "nuauth_run_as: nuauth serves as an unprivileged user"
-	else
-		fail "nuauth_run_as: nuauth serves as an unprivileged user" "uid ${uid:-none}"
-	fi
+	check "nuauth_run_as: nuauth serves as an unprivileged user" \
+		same "${uid:-none}" "$(id -u nobody)/$(id -u nobody)/$(id -u nobody)"
 	lab_stop "$pid"
 }
 
@@ -73,11 +63,8 @@ test_config_errors() {
 	# the lab's nuauth is not running yet).
 	local out
 	out=$(ip netns exec "$NS_G" timeout 2 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
-	if [ $? -eq 124 ] && grep -qF "$LAB_DIR/bad.conf:$next: unknown key \`nuauth_no_such_key'" <<<"$out"; then
-		pass "unknown key is a warning with file:line"
-	else
-		fail "unknown key is a warning with file:line" "$out"
-	fi
+	check "unknown key is a warning with file:line" \
+		status_says $? 124 "$LAB_DIR/bad.conf:$next: unknown key \`nuauth_no_such_key'" "$out"
 }
 
 # --- the path of a logged-in user's connection
@@ -92,7 +79,7 @@ test_password_hidden() {
 }
 
 test_user_connection() {
-	local out port mark
+	local out port
 	if out=$(lab_connect $ALICE_UID 80); then
 		pass "alice reaches the server on a port an ACL allows"
 	else
@@ -100,58 +87,29 @@ test_user_connection() {
 		return
 	fi
 	port=${out##*:}
-	mark=$(lab_ct_mark "$port" 80)
-	if [ "$mark" = 1001 ]; then
-		pass "alice's connection carries mark 1001 in the gateway's conntrack"
-	else
-		fail "alice's connection carries mark 1001 in the gateway's conntrack" "mark=$mark"
-	fi
+	check "alice's connection carries mark 1001 in the gateway's conntrack" \
+		same "$(lab_ct_mark "$port" 80)" 1001
 }
 
 test_two_users() {
-	local out port mark
-	if out=$(lab_connect $BOB_UID 80) && port=${out##*:} && mark=$(lab_ct_mark "$port" 80) &&
-	   [ "$mark" = 1002 ]; then
-		pass "bob on the same desktop gets his own mark (1002)"
-	else
-		fail "bob on the same desktop gets his own mark (1002)" "$out" "mark=${mark:-}"
-	fi
-	if out=$(lab_connect $BOB_UID 8080); then
-		pass "bob's group reaches port 8080"
-	else
-		fail "bob's group reaches port 8080" "$out"
-	fi
-	if out=$(lab_connect $ALICE_UID 8080 2500); then
-		fail "alice is refused port 8080 (only bob's group may)" "$out"
-	else
-		pass "alice is refused port 8080 (only bob's group may)"
-	fi
+	check_mark "bob on the same desktop gets his own mark (1002)" $BOB_UID 80 1002
+	check "bob's group reaches port 8080" lab_connect $BOB_UID 8080
+	check_not "alice is refused port 8080 (only bob's group may)" \
+		lab_connect $ALICE_UID 8080 2500
 }
 
 test_refusals() {
-	local out
-	if out=$(lab_connect $ALICE_UID 9090 2500); then
-		fail "a port no ACL allows is refused" "$out"
-	else
-		pass "a port no ACL allows is refused"
-	fi
-	if out=$(lab_connect $NOBODY_UID 80 3500); then
-		fail "a desktop user with no client logged in is refused" "$out"
-	else
-		pass "a desktop user with no client logged in is refused"
-	fi
+	check_not "a port no ACL allows is refused" lab_connect $ALICE_UID 9090 2500
+	check_not "a desktop user with no client logged in is refused" \
+		lab_connect $NOBODY_UID 80 3500
 }
 
 test_wrong_password() {
-	local out status
+	local out
 	out=$(lab_as "$NS_C" $NOBODY_UID \
 		timeout 15 "$NUTCPC" -H 10.201.0.1 -U alice -P wrongpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
-	status=$?
-	if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -q "login refused: bad user name or password" <<<"$out"; then
-		pass "a wrong password is refused and the client says so"
-	else
-		fail "a wrong password is refused and the client says so" "status $status: $out"
-	fi
+	check "a wrong password is refused and the client says so" \
+		status_says $? error "login refused: bad user name or password" "$out"
 }
 
 test_bad_protocol_message() {
@@ -161,11 +119,8 @@ test_bad_protocol_message() {
 	printf 'this is not a protocol message at all' |
 		ip netns exec "$NS_C" timeout 5 gnutls-cli --x509cafile "$LAB_DIR/pki/cacert.pem" \
 			-p 4129 10.201.0.1 >/dev/null 2>&1
-	if lab_wait_log nuauth "bad message framing" 5 2>/dev/null; then
-		pass "a malformed message closes that link with a log line"
-	else
-		fail "a malformed message closes that link with a log line"
-	fi
+	check_log "a malformed message closes that link with a log line" \
+		nuauth "bad message framing" 5
 	if kill -0 "$NUAUTH_PID" 2>/dev/null && out=$(lab_connect $ALICE_UID 80); then
 		pass "nuauth serves users after a malformed message"
 	else
@@ -181,23 +136,13 @@ gw_abuse() {
 		KEY="$p/nufw-key.pem" timeout 30 python3 "$here/abuse.py" "$@"
 }
 
-# connect_marked LOCAL_UID PORT MARK: the connection is accepted and
-# carries MARK in the gateway's conntrack; else prints what was seen.
-connect_marked() {
-	local out port mark
-	out=$(lab_connect "$1" "$2") && port=${out##*:} && mark=$(lab_ct_mark "$port" "$2") &&
-		[ "$mark" = "$3" ] && return 0
-	echo "connect: $out; mark=${mark:-none}, wanted $3"
-	return 1
-}
-
 # still_serving NAME LOST: after a peer nuauth closed, nufw's link is the
 # one it had (LOST "lost the link" lines in its log, as before) and alice's
 # next connection is accepted with her mark.
 still_serving() {
 	local out
 	if [ "$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")" = "$2" ] &&
-	   out=$(connect_marked $ALICE_UID 80 1001); then
+	   out=$(lab_connect_marked $ALICE_UID 80 1001); then
 		pass "$1"
 	else
 		fail "$1" "${out:-nufw lost its link}"
@@ -208,20 +153,12 @@ still_serving() {
 # client on 4129, a gateway with a valid certificate on 4128 (abuse.py
 # badframes).  nuauth closes that link and says why; nothing else moves.
 test_bad_frames() {
-	local out lost name
+	local lost
 	lost=$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")
-	for name in client gateway; do
-		if [ $name = client ]; then
-			out=$(gw_abuse badframes client bob bobpw 2>&1)
-		else
-			out=$(gw_abuse badframes gateway 2>&1)
-		fi
-		if [ $? = 0 ]; then
-			pass "nuauth closes a $name's link on lengths 16385 and 65535 and on a malformed attribute"
-		else
-			fail "nuauth closes a $name's link on lengths 16385 and 65535 and on a malformed attribute" "$out"
-		fi
-	done
+	check "nuauth closes a client's link on lengths 16385 and 65535 and on a malformed attribute" \
+		gw_abuse badframes client bob bobpw
+	check "nuauth closes a gateway's link on lengths 16385 and 65535 and on a malformed attribute" \
+		gw_abuse badframes gateway
 	local who=(
 		"user bob logged out from 127.0.0.1: bad message framing: bad message length"
 		"user bob logged out from 127.0.0.1: malformed ANNOUNCE message"
@@ -328,17 +265,11 @@ test_failure_policy() {
 	local certs=(-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem")
 
 	lab_stop "$NUFW_PID"
-	if out=$(lab_connect $NOBODY_UID 80 2000); then
-		fail "with nufw stopped, queued connections are dropped" "$out"
-	else
-		pass "with nufw stopped, queued connections are dropped"
-	fi
+	check_not "with nufw stopped, queued connections are dropped" \
+		lab_connect $NOBODY_UID 80 2000
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0 --queue-bypass
-	if out=$(lab_connect $NOBODY_UID 80 2000); then
-		pass "with nufw stopped and --queue-bypass, connections pass"
-	else
-		fail "with nufw stopped and --queue-bypass, connections pass" "$out"
-	fi
+	check "with nufw stopped and --queue-bypass, connections pass" \
+		lab_connect $NOBODY_UID 80 2000
 	# Without --queue-bypass from here on: what passes once nufw is gone
 	# is what it accepted on its way out.
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
@@ -347,20 +278,14 @@ test_failure_policy() {
 	lab_start nufw-open "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1 --fail-open
 	pid=$LAB_PID
 	lab_wait_log nufw-open "fail-open" 5
-	if out=$(lab_connect $NOBODY_UID 80 4000); then
-		pass "--fail-open accepts a connection nuauth cannot decide, after -t"
-	else
-		fail "--fail-open accepts a connection nuauth cannot decide, after -t" "$out"
-	fi
+	check "--fail-open accepts a connection nuauth cannot decide, after -t" \
+		lab_connect $NOBODY_UID 80 4000
 	syn_queued_while_stopping "$pid" pass "--fail-open: SYNs still in the socket when nufw stops pass"
 	lab_start nufw-closed "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 0 -m "${certs[@]}" -t 1
 	pid=$LAB_PID
 	lab_wait_log nufw-closed "fail-closed" 5
-	if out=$(lab_connect $NOBODY_UID 80 4000); then
-		fail "fail-closed drops a connection nuauth cannot decide" "$out"
-	else
-		pass "fail-closed drops a connection nuauth cannot decide"
-	fi
+	check_not "fail-closed drops a connection nuauth cannot decide" \
+		lab_connect $NOBODY_UID 80 4000
 	syn_queued_while_stopping "$pid" fail "fail-closed: SYNs still in the socket when nufw stops are dropped"
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
 	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-first.log"
@@ -460,21 +385,13 @@ test_reload() {
 	printf 'nufw_gw_addr="127.0.0.9"\n' >> "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 3
-	if grep -q "SIGHUP: gateway 127.0.0.1 (nufw-gateway) is no longer in nufw_gw_addr" \
-		"$LAB_DIR/nuauth.log"; then
-		pass "a reload closes the link of a gateway nufw_gw_addr no longer allows"
-	else
-		fail "a reload closes the link of a gateway nufw_gw_addr no longer allows" \
-			"$(tail -3 "$LAB_DIR/nuauth.log")"
-	fi
+	check_log "a reload closes the link of a gateway nufw_gw_addr no longer allows" \
+		nuauth "SIGHUP: gateway 127.0.0.1 (nufw-gateway) is no longer in nufw_gw_addr" 0
 	lab_start nufw-elsewhere "$NS_G" "$NUFW" -d 127.0.0.1 -q 4 -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
 	pid=$LAB_PID
-	if lab_wait_log nuauth "gateway connection from 127.0.0.1 refused: not in nufw_gw_addr" 5; then
-		pass "nufw_gw_addr: a gateway from another address is refused"
-	else
-		fail "nufw_gw_addr: a gateway from another address is refused"
-	fi
+	check_log "nufw_gw_addr: a gateway from another address is refused" \
+		nuauth "gateway connection from 127.0.0.1 refused: not in nufw_gw_addr" 5
 	lab_stop "$pid"
 	cp "$LAB_DIR/nuauth.good" "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
@@ -514,11 +431,8 @@ test_two_queues() {
 	# queue's link passed (bob's last, through queue 1).
 	ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "${port:-0}" --orig-port-dst 8080 \
 		>/dev/null 2>&1
-	if lab_wait_log nuauth "user bob: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:8080 ended" 10; then
-		pass "nufw -q 0:1 -C reports the end of a connection queue 1 passed"
-	else
-		fail "nufw -q 0:1 -C reports the end of a connection queue 1 passed"
-	fi
+	check_log "nufw -q 0:1 -C reports the end of a connection queue 1 passed" \
+		nuauth "user bob: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:8080 ended" 10
 	$ipt -D FORWARD 2
 	$ipt -R FORWARD 1 -p tcp --syn -j NFQUEUE --queue-num 0
 	lab_stop "$NUFW_PID"
@@ -535,11 +449,8 @@ test_malformed_from_nuauth() {
 	lab_start nufw-fake "$NS_G" "$NUFW" -d 127.0.0.1 -p 4999 -q 3 -m -k "$p/nufw-key.pem" \
 		-c "$p/nufw-cert.pem" -a "$p/cacert.pem"
 	pid=$LAB_PID
-	if lab_wait_log nufw-fake "lost the link to nuauth: bad message framing" 10; then
-		pass "a malformed message from nuauth closes nufw's link, with a log line"
-	else
-		fail "a malformed message from nuauth closes nufw's link, with a log line"
-	fi
+	check_log "a malformed message from nuauth closes nufw's link, with a log line" \
+		nufw-fake "lost the link to nuauth: bad message framing" 10
 	lab_stop "$pid"
 }
 
@@ -571,11 +482,7 @@ test_unparsable_packets() {
 	$ipt -D FORWARD -p 253 -j NFQUEUE --queue-num 0
 	$ipt -D FORWARD -p tcp -m length --length 0:30 -j NFQUEUE --queue-num 0
 	lab_stop "$NUFW_PID"
-	if grep -q "unparsable 2)" "$LAB_DIR/nufw.log"; then
-		pass "nufw drops and counts packets it cannot parse"
-	else
-		fail "nufw drops and counts packets it cannot parse" "$(tail -1 "$LAB_DIR/nufw.log")"
-	fi
+	check_log "nufw drops and counts packets it cannot parse" nufw "unparsable 2)" 0
 }
 
 # alice stops her client: nuauth has nufw delete her connections from
@@ -601,11 +508,8 @@ test_logout_ends_connections() {
 	fi
 	# nufw -C reports the end of what nuauth ended, with its bytes.
 	port=$(sed -n 's/^connected from .*://p' <<<"$out")
-	if lab_wait_log nuauth "user alice: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:5050 ended after" 5; then
-		pass "a connection ended at logout is logged with its byte counts"
-	else
-		fail "a connection ended at logout is logged with its byte counts"
-	fi
+	check_log "a connection ended at logout is logged with its byte counts" \
+		nuauth "user alice: tcp 10.201.0.2:${port:-0} -> 10.202.0.2:5050 ended after" 5
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
@@ -670,7 +574,7 @@ side_nufw() {
 side_nufw_passes() {
 	local test=$1 mark=$2 name=$3 out; shift 3
 	side_nufw "$name" "$@"
-	if lab_wait_log "$name" "connected to nuauth" 10 && out=$(connect_marked $BOB_UID 8080 "$mark"); then
+	if lab_wait_log "$name" "connected to nuauth" 10 && out=$(lab_connect_marked $BOB_UID 8080 "$mark"); then
 		pass "$test"
 	else
 		fail "$test" "${out:-}"
@@ -727,11 +631,7 @@ test_server_name_check() {
 	lab_start_as name-check "$NS_C" $NOBODY_UID "$NUTCPC" -H 10.202.0.1 -U alice -P alicepw \
 		-A "$LAB_DIR/pki/cacert.pem" -N -d
 	local pid=$LAB_PID
-	if lab_wait_log name-check "logged in" 10; then
-		pass "-N turns the client's name check off"
-	else
-		fail "-N turns the client's name check off"
-	fi
+	check_log "-N turns the client's name check off" name-check "logged in" 10
 	lab_stop "$pid"
 }
 
@@ -741,7 +641,7 @@ test_server_name_check() {
 # first.  nufw says so once; when nuauth is back, nufw and the clients
 # reconnect and alice's connections pass again.
 test_nuauth_restart() {
-	local out n
+	local out
 	lab_stop "$NUAUTH_PID"
 	lab_wait_log nufw "lost the link to nuauth" 5
 	for _ in 1 2 3; do
@@ -751,12 +651,7 @@ test_nuauth_restart() {
 		fi
 	done
 	pass "with nuauth down, new connections do not pass"
-	n=$(grep -c "nuauth is unreachable" "$LAB_DIR/nufw.log")
-	if [ "$n" = 1 ]; then
-		pass "nufw logs the outage once, not once per packet"
-	else
-		fail "nufw logs the outage once, not once per packet" "$n lines"
-	fi
+	check_count "nufw logs the outage once, not once per packet" nufw "nuauth is unreachable" 1
 	mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-first.log"
 	lab_start_nuauth
 	if lab_wait_log nufw "connected to nuauth" 20 2 && lab_wait_log alice-client "logged in again" 20 && lab_wait_log nuauth "user alice .*logged in" 5 &&
@@ -847,75 +742,38 @@ test_os_interfaces_gateways() {
 	done
 }
 
-lab_netns
-lab_pki
-lab_nuauth_conf
-os_interface_gateway_acls
-test_config_errors
-test_least_privilege_start
-lab_rules
-lab_start_server
-lab_start stream "$NS_S" "$NUPROBE" stream 5050
-lab_wait_log stream "ready"
-lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
-lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
-
 # nufw keeps only CAP_NET_ADMIN and CAP_NET_RAW once its sockets are open.
 test_nufw_capabilities() {
 	local eff
 	eff=$(awk '/^CapEff:/ { print $2 }' "/proc/$NUFW_PID/status")
-	if [ "$eff" = 0000000000003000 ]; then
-		pass "nufw runs with only CAP_NET_ADMIN and CAP_NET_RAW"
-	else
-		fail "nufw runs with only CAP_NET_ADMIN and CAP_NET_RAW" "CapEff $eff"
-	fi
+	check "nufw runs with only CAP_NET_ADMIN and CAP_NET_RAW" same "$eff" 0000000000003000
 }
-test_nufw_capabilities
 
 test_refusals_before_login() {
-	local out
-	if out=$(lab_connect $ALICE_UID 80 3500); then
-		fail "with no client logged in the connection fails" "$out"
-	else
-		pass "with no client logged in the connection fails"
-	fi
+	check_not "with no client logged in the connection fails" lab_connect $ALICE_UID 80 3500
 }
+
 # nuauth_do_ip_authentication: with no client logged in on the desktop, its
 # connections belong to the guest user (ipauth_guest), whose ACLs decide.
 test_ip_authentication() {
-	local out port mark
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth.noip"
 	echo 'nuauth_do_ip_authentication=1' >> "$LAB_DIR/nuauth.conf"
 	kill -HUP "$NUAUTH_PID"
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5
-	if out=$(lab_connect $NOBODY_UID 9090) && port=${out##*:} &&
-	   mark=$(lab_ct_mark "$port" 9090) && [ "$mark" = 3000 ]; then
-		pass "IP authentication: a host with no client gets the guest's ACLs and mark (3000)"
-	else
-		fail "IP authentication: a host with no client gets the guest's ACLs and mark (3000)" \
-			"$out" "mark=${mark:-}"
-	fi
-	if out=$(lab_connect $NOBODY_UID 80 2500); then
-		fail "IP authentication: the guest is refused what its ACLs do not allow" "$out"
-	else
-		pass "IP authentication: the guest is refused what its ACLs do not allow"
-	fi
+	check_mark "IP authentication: a host with no client gets the guest's ACLs and mark (3000)" \
+		$NOBODY_UID 9090 3000
+	check_not "IP authentication: the guest is refused what its ACLs do not allow" \
+		lab_connect $NOBODY_UID 80 2500
 
 	# ICMP echo, decided like any flow: the guest may ping the server
 	# (10.202.0.2), not its second address (10.202.0.3).
 	local ipt="ip netns exec $NS_G iptables"
 	ip -n "$NS_S" addr add 10.202.0.3/24 dev s0
 	$ipt -I FORWARD 1 -p icmp --icmp-type echo-request -j NFQUEUE --queue-num 0
-	if ip netns exec "$NS_C" ping -n -c 1 -W 3 10.202.0.2 >/dev/null 2>&1; then
-		pass "ICMP echo allowed by an ACL (proto=1, type=8) gets through"
-	else
-		fail "ICMP echo allowed by an ACL (proto=1, type=8) gets through"
-	fi
-	if ip netns exec "$NS_C" ping -n -c 1 -W 2 10.202.0.3 >/dev/null 2>&1; then
-		fail "ICMP echo no ACL allows is dropped"
-	else
-		pass "ICMP echo no ACL allows is dropped"
-	fi
+	check "ICMP echo allowed by an ACL (proto=1, type=8) gets through" \
+		ip netns exec "$NS_C" ping -n -c 1 -W 3 10.202.0.2
+	check_not "ICMP echo no ACL allows is dropped" \
+		ip netns exec "$NS_C" ping -n -c 1 -W 2 10.202.0.3
 	$ipt -D FORWARD -p icmp --icmp-type echo-request -j NFQUEUE --queue-num 0
 	ip -n "$NS_S" addr del 10.202.0.3/24 dev s0
 	cp "$LAB_DIR/nuauth.noip" "$LAB_DIR/nuauth.conf"
@@ -923,40 +781,60 @@ test_ip_authentication() {
 	lab_wait_log nuauth "configuration, users and ACLs reloaded" 5 2
 }
 
-test_refusals_before_login
-test_wrong_password
-test_ip_authentication
+# alice and bob log in from the same desktop (alice's client's PID in
+# ALICE_CLIENT_PID), for the tests that need them.
+test_logins() {
+	if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
+	   lab_login bob-client $BOB_UID bob bobpw; then
+		pass "alice and bob log in from the same desktop"
+	else
+		fail "alice and bob log in from the same desktop"
+		return 1
+	fi
+}
 
-if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID &&
-   lab_login bob-client $BOB_UID bob bobpw; then
-	pass "alice and bob log in from the same desktop"
-	test_password_hidden
-	test_user_connection
-	test_two_users
-	test_os_interfaces_gateways
-	test_refusals
-	test_bad_protocol_message
-	test_bad_frames
-	test_peer_faults
-	test_reject
-	test_foreign_gateway_certificate
-	test_gateway_without_certificate
-	test_server_name_check
-	test_nufw_name_check
-	test_nufw_without_mark
-	test_connection_end_report
-	test_nuauth_restart
-	test_nuauth_back_within_timeout
-	test_failure_policy
-	test_reload
-	test_two_queues
-	test_logout_ends_connections
-	test_logout_while_gateway_away
-	test_malformed_from_nuauth
-	test_ct_mark_notice
-	test_unparsable_packets
-else
-	fail "alice and bob log in from the same desktop"
+# --- the suite: set-up, then the tests in order
+lab_netns
+lab_pki
+lab_nuauth_conf
+os_interface_gateway_acls
+lab_tests test_config_errors test_least_privilege_start	# before nuauth runs
+lab_rules
+lab_start_server
+lab_start stream "$NS_S" "$NUPROBE" stream 5050
+lab_wait_log stream "ready"
+lab_start_gateway
+
+lab_tests test_nufw_capabilities test_refusals_before_login test_wrong_password \
+	test_ip_authentication
+# With alice and bob logged in:
+if test_logins; then
+	lab_tests \
+		test_password_hidden \
+		test_user_connection \
+		test_two_users \
+		test_os_interfaces_gateways \
+		test_refusals \
+		test_bad_protocol_message \
+		test_bad_frames \
+		test_peer_faults \
+		test_reject \
+		test_foreign_gateway_certificate \
+		test_gateway_without_certificate \
+		test_server_name_check \
+		test_nufw_name_check \
+		test_nufw_without_mark \
+		test_connection_end_report \
+		test_nuauth_restart \
+		test_nuauth_back_within_timeout \
+		test_failure_policy \
+		test_reload \
+		test_two_queues \
+		test_logout_ends_connections \
+		test_logout_while_gateway_away \
+		test_malformed_from_nuauth \
+		test_ct_mark_notice \
+		test_unparsable_packets
 fi
 
 lab_finish

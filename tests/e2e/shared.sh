@@ -1,7 +1,7 @@
 #!/bin/bash
 # A desktop shared by several users, one of them hostile, in the namespace
 # lab (run as root):
-#   tests/e2e/shared.sh BUILD_DIR
+#   tests/e2e/shared.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 #
 # carol and alice log in with nutcpc from the desktop (10.201.0.2); dave
@@ -15,15 +15,9 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "shared.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-CAROL_UID=2003	# desktop uids (not those of nuauth's users file)
-ALICE_UID=2001
-CTL=$BUILD/src/nuauthctl/nuauthctl
 SERVER=10.202.0.2
-
-ctl() { "$CTL" "$1" -s "$LAB_DIR/control" "${@:2}"; }
 
 stat_field() {	# stat_field KEY: that counter of nuauthctl stats
 	ctl stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
@@ -32,8 +26,7 @@ stat_field() {	# stat_field KEY: that counter of nuauthctl stats
 # dave NAME ANSWER DPORT: dave's hostile client, started in the background
 # (its PID in DAVE_PID), announcing 10.201.0.2:40000-40999 -> server:DPORT.
 dave() {
-	lab_start "$1" "$NS_C" env NUAUTH=10.201.0.1 CA="$LAB_DIR/pki/cacert.pem" \
-		python3 "$here/abuse.py" claimer dave davepw 10.201.0.2 40000 40999 $SERVER "$3" "$2"
+	abuse_start "$1" 0.0.0.0 claimer dave davepw 10.201.0.2 40000 40999 $SERVER "$3" "$2"
 	DAVE_PID=$LAB_PID
 	lab_wait_log "$1" "logged in" 10
 }
@@ -149,12 +142,8 @@ test_hostile_claimer() {
 		fail "dave's early announcements are counted and dropped" "announces_unmatched $before -> $after"
 	fi
 	dave_logout dave-claim
-	if grep -q "user dave logs out from 10.201.0.2: ending 0 connection" "$LAB_DIR/nuauth.log"; then
-		pass "dave's LOGOUT ends no connection (none was his)"
-	else
-		fail "dave's LOGOUT ends no connection (none was his)" \
-			"$(grep "user dave logs out" "$LAB_DIR/nuauth.log")"
-	fi
+	check_log "dave's LOGOUT ends no connection (none was his)" \
+		nuauth "user dave logs out from 10.201.0.2: ending 0 connection" 0
 }
 
 # --- dave announces early and says "not mine" when asked: carol's transfer
@@ -224,13 +213,8 @@ test_silent_client() {
 }
 
 test_push_key_ignored() {
-	if grep -q "nuauth.conf:[0-9]*: nuauth_push_to_client is ignored: nuauth always asks the clients" \
-		"$LAB_DIR/nuauth.log"; then
-		pass "nuauth_push_to_client=0 is accepted, with a warning (file:line) that it is ignored"
-	else
-		fail "nuauth_push_to_client=0 is accepted, with a warning (file:line) that it is ignored" \
-			"$(grep -i push_to_client "$LAB_DIR/nuauth.log")"
-	fi
+	check_log "nuauth_push_to_client=0 is accepted, with a warning (file:line) that it is ignored" \
+		nuauth "nuauth.conf:[0-9]*: nuauth_push_to_client is ignored: nuauth always asks the clients" 0
 }
 
 lab_netns
@@ -243,17 +227,17 @@ lab_start server "$NS_S" "$NUPROBE" serve 7006 7008
 lab_wait_log server "ready"
 lab_start stream "$NS_S" "$NUPROBE" stream 7007
 lab_wait_log stream "ready"
-lab_start_nuauth || { fail "nuauth starts"; echo "$passed passed, $failed failed"; exit 1; }
-lab_start_nufw || { fail "nufw connects to nuauth"; echo "$passed passed, $failed failed"; exit 1; }
+lab_start_gateway
 
-test_push_key_ignored
+lab_tests test_push_key_ignored
 if lab_login carol $CAROL_UID carol carolpw; then
-	test_single_client
+	lab_tests test_single_client
 	if lab_login alice $ALICE_UID alice alicepw; then
-		test_two_honest
-		test_hostile_claimer
-		test_early_announcer
-		test_silent_client
+		lab_tests \
+			test_two_honest \
+			test_hostile_claimer \
+			test_early_announcer \
+			test_silent_client
 	else
 		fail "alice logs in at carol's address"
 	fi

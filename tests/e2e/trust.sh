@@ -1,6 +1,6 @@
 #!/bin/bash
 # The client claims only what it can prove (run as root):
-#   tests/e2e/trust.sh BUILD_DIR
+#   tests/e2e/trust.sh BUILD_DIR [TEST...]
 # Prints one PASS/FAIL line per test and ends with "N passed, N failed".
 #
 # alice is logged in from the client namespace and runs, as her uid, a TCP
@@ -19,13 +19,10 @@ set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
 
-[ "$(id -u)" = 0 ] || { echo "trust.sh: the lab needs root" >&2; exit 2; }
-lab_init "${1:-.}"
+lab_init "${1:-.}" "${@:2}"
 
-ALICE_UID=2001
 ALICE_MARK=1001		# mark_uid: her uid in the users file
 V4_C=10.201.0.2 V4_S=10.202.0.2
-V6_C=fd00:201::2 V6_GW=fd00:201::1 V6_S=fd00:202::2
 FORGE=$here/forge.py
 # alice runs forge.py hold-udp as her uid: a python3 she can execute (not a
 # shim under root's home).
@@ -35,26 +32,11 @@ PY_USER=python3
 FORGED_TUPLES=("4 tcp 8000 80" "4 udp 5353 5353" "4 tcp 8001 80"
 	       "6 tcp 8000 80" "6 udp 5353 5353" "6 tcp 8001 80")
 
-trust_lab_ipv6() {
-	ip -n "$NS_C" addr add $V6_C/64 dev c0 nodad
-	ip -n "$NS_G" addr add $V6_GW/64 dev g0 nodad
-	ip -n "$NS_G" addr add fd00:202::1/64 dev g1 nodad
-	ip -n "$NS_S" addr add $V6_S/64 dev s0 nodad
-	ip -n "$NS_C" -6 route add default via $V6_GW
-	ip -n "$NS_S" -6 route add default via fd00:202::1
-	ip netns exec "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1
-}
-
 # New UDP flows are queued too (IPv4 and IPv6), and new IPv6 TCP ones; the
 # server counts what arrives from each forged tuple.
 trust_rules() {
-	local ipt="ip netns exec $NS_G iptables" ip6t="ip netns exec $NS_G ip6tables" t
-	local fam proto sport dport
-	$ipt -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
-	$ip6t -t mangle -A PREROUTING -j CONNMARK --restore-mark
-	$ip6t -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0
-	$ip6t -A FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0
-	$ip6t -t mangle -A POSTROUTING -m mark ! --mark 0 -j CONNMARK --save-mark
+	local t fam proto sport dport
+	lab_ipv6_udp_rules
 	for t in "${FORGED_TUPLES[@]}"; do
 		read -r fam proto sport dport <<<"$t"
 		if [ "$fam" = 4 ]; then
@@ -68,21 +50,7 @@ trust_rules() {
 }
 
 trust_conf() {
-	cat >> "$LAB_DIR/acls.nufw" <<ACLS
-
-[web over IPv6]
-decision=1
-gid=100
-proto=6
-DstIP=fd00:202::/64
-DstPort=80
-
-[udp echo]
-decision=1
-gid=100
-proto=17
-DstPort=5353
-ACLS
+	lab_ipv6_udp_acls
 	cat >> "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_client_listen_addr="::"
 nuauth_packet_timeout=1
@@ -281,7 +249,7 @@ test_udp_unconnected_conf() {
 }
 
 lab_netns
-trust_lab_ipv6
+lab_ipv6
 lab_pki
 lab_nuauth_conf
 trust_conf
@@ -304,15 +272,15 @@ ALICE_HOME=$LAB_DIR/home-alice
 mkdir -m 700 "$ALICE_HOME" && chown $ALICE_UID:$ALICE_UID "$ALICE_HOME"
 if alice_login alice; then
 	pass "alice logs in over IPv4 and IPv6"
-	test_forged
+	lab_tests test_forged
 	lab_stop "$ALICE_PID"
 	if alice_login alice-udp --udp-unconnected; then
-		test_udp_unconnected
+		lab_tests test_udp_unconnected
 	else
 		fail "alice logs in again with --udp-unconnected"
 	fi
 	lab_stop "$ALICE_PID"
-	test_udp_unconnected_conf
+	lab_tests test_udp_unconnected_conf
 else
 	fail "alice logs in over IPv4 and IPv6"
 fi

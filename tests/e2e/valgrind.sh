@@ -8,7 +8,6 @@
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/lab.sh"
-[ "$(id -u)" = 0 ] || { echo "valgrind.sh: the lab needs root" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
 lab_init "${1:-.}"
 VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
@@ -30,15 +29,15 @@ lab_start nufw "$NS_G" "${VG[@]}" "$NUFW" -d 127.0.0.1 -q 0 -m -C -k "$p/nufw-ke
 NUFW_PID=$LAB_PID
 lab_wait_log nufw "connected to nuauth" 60
 
-lab_as "$NS_C" 2003 \
+lab_as "$NS_C" $NOBODY_UID \
 	timeout 30 "$NUTCPC" -H 10.201.0.1 -U alice -P wrong -A "$p/cacert.pem" -d >/dev/null 2>&1
-lab_login alice-client 2001 alice alicepw 30
+lab_login alice-client $ALICE_UID alice alicepw 30
 ALICE_CLIENT_PID=$LAB_PID
 ok=0
-for i in 1 2 3; do lab_connect 2001 80 5000 >/dev/null && ok=$((ok + 1)); done
-lab_connect 2001 9090 1500 >/dev/null || ok=$((ok + 1))	# no ACL: refused
-lab_connect 2001 7070 5000 >/dev/null || ok=$((ok + 1))	# rejected
-out=$(lab_as "$NS_C" 2001 \
+for i in 1 2 3; do lab_connect $ALICE_UID 80 5000 >/dev/null && ok=$((ok + 1)); done
+lab_connect $ALICE_UID 9090 1500 >/dev/null || ok=$((ok + 1))	# no ACL: refused
+lab_connect $ALICE_UID 7070 5000 >/dev/null || ok=$((ok + 1))	# rejected
+out=$(lab_as "$NS_C" $ALICE_UID \
 	"$NUPROBE" hold 10.202.0.2 5050 1)
 port=$(sed -n 's/^connected from .*://p' <<<"$out")
 ip netns exec "$NS_G" conntrack -D -p tcp --orig-port-src "$port" --orig-port-dst 5050 >/dev/null 2>&1
