@@ -40,10 +40,11 @@
                                    prints "logged in", then "push FLOW" per
                                    PUSH; on SIGTERM sends LOGOUT, prints
                                    "logged out" and exits
-    abuse.py plaintime N USER      N PLAIN logins of USER with a wrong
-                                   password, each on a new link; times the
-                                   AUTH message to its AUTH_RESULT only:
-                                   prints "mean MS median MS refused K of N:
+    abuse.py plaintime N USER...   N PLAIN logins of each USER with a wrong
+                                   password, each on a new link, the users
+                                   taking turns; times the AUTH message to
+                                   its AUTH_RESULT only: prints a line per
+                                   USER, "mean MS median MS refused K of N:
                                    TEXT" (the last AUTH_RESULT text)
     abuse.py early                 KEEPALIVE before HELLO, and after HELLO but
                                    before the login: prints "CASE: closed" or
@@ -425,25 +426,30 @@ def claimer(user, password, saddr, lo, hi, daddr, dport, answer):
     s.close()
 
 
-def plaintime(n, user):
-    times = []
-    refused = 0
+def plaintime(n, users):
+    """The users' logins take turns, so that a load that comes and goes
+    on the machine weighs on each of them alike."""
+    times = {u: [] for u in users}
+    refused = {u: 0 for u in users}
+    text = {u: "" for u in users}
     for _ in range(n):
-        s = connect()
-        s.sendall(HELLO)
-        recv_msg(s)
-        start = time.perf_counter()
-        s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0wrong password")))
-        kind, body = recv_msg(s)
-        times.append((time.perf_counter() - start) * 1000)
-        found = attrs(body)
-        if kind == 34 and found.get(14) != b"\0":
-            refused += 1
-        text = found.get(5, b"").decode(errors="replace")
-        s.close()
-    times.sort()
-    print("mean %.2f median %.2f refused %d of %d: %s"
-          % (sum(times) / n, times[n // 2], refused, n, text), flush=True)
+        for user in users:
+            s = connect()
+            s.sendall(HELLO)
+            recv_msg(s)
+            start = time.perf_counter()
+            s.sendall(msg(32, attr(11, b"PLAIN") + attr(13, b"\0" + user + b"\0wrong password")))
+            kind, body = recv_msg(s)
+            times[user].append((time.perf_counter() - start) * 1000)
+            found = attrs(body)
+            if kind == 34 and found.get(14) != b"\0":
+                refused[user] += 1
+            text[user] = found.get(5, b"").decode(errors="replace")
+            s.close()
+    for user in users:
+        t = sorted(times[user])
+        print("mean %.2f median %.2f refused %d of %d: %s"
+              % (sum(t) / n, t[n // 2], refused[user], n, text[user]), flush=True)
 
 
 def early():
@@ -595,7 +601,7 @@ elif cmd == "claimer":
     claimer(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4], int(sys.argv[5]),
             int(sys.argv[6]), sys.argv[7], int(sys.argv[8]), sys.argv[9])
 elif cmd == "plaintime":
-    plaintime(int(sys.argv[2]), sys.argv[3].encode())
+    plaintime(int(sys.argv[2]), [u.encode() for u in sys.argv[3:]])
 elif cmd == "early":
     early()
 elif cmd == "sessions":
