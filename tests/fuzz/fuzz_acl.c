@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 
 #include "acl.h"
-#include "proto.h"
 #include "fuzz.h"
 
 static void make_flow(struct nu_flow *f, uint8_t proto, const char *src,
@@ -105,9 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 					FUZZ_CHECK(m->name && *m->name && m->log_prefix);
 					(void)strlen(m->log_prefix);
-					FUZZ_CHECK(m->decision == NU_VERDICT_DROP ||
-						   m->decision == NU_VERDICT_ACCEPT ||
-						   m->decision == NU_VERDICT_REJECT);
+					FUZZ_CHECK(m->decision == NUAUTH_VERDICT_DROP ||
+						   m->decision == NUAUTH_VERDICT_ACCEPT ||
+						   m->decision == NUAUTH_VERDICT_REJECT);
 				}
 			}
 		}
