@@ -10,7 +10,7 @@
 #include <string.h>
 #include <nuauth/module.h>
 
-#include "acl.h"
+#include "aclfile.h"
 #include "log.h"
 #include "privdrop.h"
 #include "scram.h"
