@@ -9,7 +9,7 @@
  * directory costs a login little time.
  *
  * ACLs are never looked up per packet: init reads them all, once, into
- * the plaintext module's indexed set (acl.c), which acl_check then
+ * the ACL engine's indexed set (modules/acl), which acl_check then
  * matches in memory.  nuauth calls init again at each reload (SIGHUP,
  * nuauthctl reload) and keeps the running modules when it fails, so the
  * ACLs change then; an error in them stops a start and is ignored by a

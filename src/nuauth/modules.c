@@ -132,7 +132,6 @@ static struct nuauth_module_instance *load_one(struct nuauth_modules *mods,
 		goto out;
 	m = g_new0(struct nuauth_module_instance, 1);
 	copy_description(&m->desc, api);
-	m->api = &m->desc;
 	m->handle = handle;
 	m->label = label;
 	label = NULL;

@@ -133,7 +133,6 @@ extern const size_t nuauth_services_count;
 
 /* ---- modules.c ---- */
 struct nuauth_module_instance {
-	const struct nuauth_module *api;	/* = &desc */
 	struct nuauth_module desc;	/* the module's, at our size: hooks it
 					 * lacks or did not declare are NULL */
 	void *priv;			/* priv_size bytes, zeroed at load */
