@@ -4,6 +4,7 @@
  * finalize_packet modules compose the mark of an accepted packet. */
 #include "config.h"
 #include "nuauth.h"
+#include "hooks.h"
 
 #include <string.h>
 #include <time.h>

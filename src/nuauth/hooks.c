@@ -19,9 +19,12 @@
  * A module is called only for the hooks its services declare (modules.c
  * cleared the others in its copy of the description, so a NULL test is
  * the declared-service test).  The loops walk arrays: no allocation and no
- * lookup per call. */
+ * lookup per call.  The two that run for every decided packet, acl_check
+ * and finalize_packet, are inline in hooks.h, so that the decision pays no
+ * more than the loops decide.c had. */
 #include "config.h"
 #include "nuauth.h"
+#include "hooks.h"
 
 #include <string.h>
 
@@ -92,13 +95,6 @@ const struct nuauth_service_desc nuauth_services[] = {
 };
 const size_t nuauth_services_count = G_N_ELEMENTS(nuauth_services);
 
-/* Runs the statement after it with m each instance of hook h, in order.
- * Leave it by return, never by break (which ends only the inner loop). */
-#define EACH(mods, h, m) \
-	for (guint i_ = 0; i_ < (mods)->hook[h]->len; i_++) \
-		for (struct nuauth_module_instance *m = g_ptr_array_index((mods)->hook[h], i_); \
-		     m; m = NULL)
-
 bool nuauth_hooks_chain_has(const struct nuauth_modules *mods, enum nuauth_hook h,
 			    uint32_t want, uint32_t without)
 {
@@ -109,29 +105,6 @@ bool nuauth_hooks_chain_has(const struct nuauth_modules *mods, enum nuauth_hook 
 }
 
 /* ---- the decision (main thread, per packet) ---- */
-
-bool nuauth_hooks_acl_check(const struct nuauth_modules *mods, const struct nuauth_packet *packet,
-			    const struct nuauth_user *user, GArray *matches)
-{
-	EACH(mods, NUAUTH_HOOK_ACL_CHECK, m)
-		if (m->desc.acl_check(m->priv, packet, user, matches) < 0) {
-			log_warnx("module %s failed to check ACLs: dropping", m->label);
-			return false;
-		}
-	return true;
-}
-
-bool nuauth_hooks_finalize(const struct nuauth_modules *mods, const struct nuauth_packet *packet,
-			   const struct nuauth_user *user, const struct nuauth_acl_match *acl,
-			   uint32_t *mark)
-{
-	EACH(mods, NUAUTH_HOOK_FINALIZE_PACKET, m)
-		if (m->desc.finalize_packet(m->priv, packet, user, acl, mark) < 0) {
-			log_warnx("module %s failed to compute the mark: dropping", m->label);
-			return false;
-		}
-	return true;
-}
 
 bool nuauth_hooks_period_check(const struct nuauth_modules *mods, const char *period,
 			       time_t now, time_t *ends_at)

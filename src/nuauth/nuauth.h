@@ -10,7 +10,7 @@
  *                     and when the time period that allowed them ends
  *   decide.c          ACLs, their time periods, decision policy, mark
  *   modules.c         loads the hook modules with GModule, checks their API
- *   hooks.c           the table of hooks; every call into the modules
+ *   hooks.c, hooks.h  the table of hooks; every call into the modules
  *   config.c          nuauth.conf into struct nuauth_config
  *   control.c         the control socket nuauthctl talks to (users, stats...)
  *   login_guard.c     locks addresses and user names after failed logins
@@ -174,13 +174,7 @@ static inline unsigned nuauth_hooks_count(const struct nuauth_modules *mods, enu
  * none of without? */
 bool nuauth_hooks_chain_has(const struct nuauth_modules *mods, enum nuauth_hook h,
 			    uint32_t want, uint32_t without);
-/* acl_check of every ACL module; false (logged) when one failed. */
-bool nuauth_hooks_acl_check(const struct nuauth_modules *mods, const struct nuauth_packet *packet,
-			    const struct nuauth_user *user, GArray *matches);
-/* finalize_packet of every module in order; false (logged) when one failed. */
-bool nuauth_hooks_finalize(const struct nuauth_modules *mods, const struct nuauth_packet *packet,
-			   const struct nuauth_user *user, const struct nuauth_acl_match *acl,
-			   uint32_t *mark);
+/* acl_check and finalize_packet: hooks.h (inline, per packet). */
 /* period_check chain: true when a periods module says now is inside. */
 bool nuauth_hooks_period_check(const struct nuauth_modules *mods, const char *period,
 			       time_t now, time_t *ends_at);
