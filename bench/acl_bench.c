@@ -1,5 +1,5 @@
 /* acl_bench [SECONDS]: decisions per second of the plaintext module's ACL
- * matching (modules/plaintext/acl.c), indexed against the linear scan.
+ * matching (modules/acl/acl_match.c), indexed against the linear scan.
  *
  * Writes an acls.nufw of 10,000 ACLs over 1,000 groups (one or two gids
  * each, one protocol, a port or a small range, some with a DstIP=
@@ -16,7 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "acl.h"
+#include "aclfile.h"
 #include "log.h"
 
 #define NACLS 10000

@@ -40,6 +40,34 @@ else
 	fail "programs, modules and example configuration are installed" "missing:$missing"
 fi
 
+# A site's module built out of tree against the installed module API
+# (tests/module/site_log.c), with nothing but pkg-config's flags, into the
+# moduledir it names; and the same source declaring another API version:
+# an older minor (11.0's smaller struct), a newer minor, another major.
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+header=$prefix/include/nuauth/module.h
+major=$(sed -n 's/^#define NUAUTH_MODULE_API_MAJOR \([0-9]*\)$/\1/p' "$header" 2>/dev/null)
+minor=$(sed -n 's/^#define NUAUTH_MODULE_API_MINOR \([0-9]*\)$/\1/p' "$header" 2>/dev/null)
+moddir=$(pkg-config --variable=moduledir nuauth-module 2>&1)
+build_module() {
+	local out=$1
+	shift
+	# shellcheck disable=SC2046 # pkg-config's flags are words
+	${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -shared -fPIC \
+		$(pkg-config --cflags nuauth-module) "$@" -o "$moddir/$out.so" \
+		"$top/tests/module/site_log.c"
+}
+if [ -n "$major" ] && [ -n "$minor" ] && [ "$moddir" = "$prefix/lib/nuauth/modules" ] &&
+   build_module site_log > "$work/module.log" 2>&1 &&
+   build_module site_old -DSITE_MINOR=0 >> "$work/module.log" 2>&1 &&
+   build_module site_new -DSITE_MINOR=$((minor + 1)) >> "$work/module.log" 2>&1 &&
+   build_module site_major -DSITE_MAJOR=$((major + 1)) >> "$work/module.log" 2>&1; then
+	pass "a module builds out of tree with pkg-config --cflags nuauth-module"
+else
+	fail "a module builds out of tree with pkg-config --cflags nuauth-module" \
+		"API ${major:-?}.${minor:-?}, moduledir $moddir" "$(cat "$work/module.log" 2>/dev/null)"
+fi
+
 # The shipped nuauth.conf, with only the site's files pointed elsewhere,
 # and without nuauth_user_check_module and nuauth_acl_check_module: the
 # installed system runs on their defaults (plaintext), which no other test
@@ -54,6 +82,7 @@ nuauth_tls_cacert="$work/pki/cacert.pem"
 plaintext_userfile="$conf/users.nufw"
 plaintext_aclfile="$conf/acls.nufw"
 nuauth_control_socket="$work/control"
+nuauth_user_session_logs_module="log_syslog site_log site_old:minor0"
 CONF
 # In a network namespace of its own: the installed nuauth, and alice's
 # login (the demo password of the shipped users.nufw) through the installed
@@ -87,6 +116,30 @@ if grep -q "logged in" "$work/nutcpc.log" && grep -q "user alice (uid 1001) logg
 	pass "with the default user check module the installed nutcpc logs in"
 else
 	fail "with the default user check module the installed nutcpc logs in" "$(cat "$work/nutcpc.log")" "$out"
+fi
+if grep -q "module site_old:minor0 loaded from $moddir/site_old.so (API $major.0)" <<<"$out" &&
+   grep -q "site_log: login 1 of alice (module API $major.$minor)" <<<"$out" &&
+   grep -q "minor0: login 1 of alice (module API $major.0)" <<<"$out"; then
+	pass "the out-of-tree module, and its build for minor 0, log alice's login"
+else
+	fail "the out-of-tree module, and its build for minor 0, log alice's login" "$out"
+fi
+# A newer minor, another major: nuauth refuses them, naming the file.
+refused() {
+	local name=$1 version=$2 err
+	printf 'include "%s"\nnuauth_user_session_logs_module="%s"\n' "$work/site.conf" "$name" \
+		> "$work/$name.conf"
+	if err=$("$prefix/sbin/nuauth" -c "$work/$name.conf" -t 2>&1); then
+		echo "nuauth -t accepted $name: $err"
+		return 1
+	fi
+	grep -qF "module $moddir/$name.so was built for module API $version, which this nuauth (API $major.$minor) cannot load" <<<"$err" ||
+		{ echo "$err"; return 1; }
+}
+if why=$(refused site_new "$major.$((minor + 1))" && refused site_major "$((major + 1)).$minor"); then
+	pass "a module of a newer minor or another major is refused with its file named"
+else
+	fail "a module of a newer minor or another major is refused with its file named" "$why"
 fi
 if ! grep -qE "warning|error" <<<"$out"; then
 	pass "the example configuration loads without a warning"

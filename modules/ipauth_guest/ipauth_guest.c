@@ -13,19 +13,18 @@ struct ipauth_guest {
 	char *username;
 };
 
-static void *ipauth_guest_init(struct nu_conf *conf, const char *instance,
-			       const char *conffile, GError **error)
+static bool ipauth_guest_init(void *priv, struct nu_conf *conf, const char *instance,
+			      const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct ipauth_guest *g;
+	struct ipauth_guest *g = priv;
 
 	(void)instance;
 	if (conffile && !(own = nu_conf_load(conffile, error)))
-		return NULL;
-	g = g_new0(struct ipauth_guest, 1);
+		return false;
 	g->username = g_strdup(nu_conf_get_str(own ? own : conf, "ipauth_guest_username", "guest"));
 	nu_conf_free(own);
-	return g;
+	return true;
 }
 
 static void ipauth_guest_deinit(void *priv)
@@ -33,7 +32,6 @@ static void ipauth_guest_deinit(void *priv)
 	struct ipauth_guest *g = priv;
 
 	g_free(g->username);
-	g_free(g);
 }
 
 static bool ipauth_guest_authenticate(void *priv, const struct nuauth_packet *packet,
@@ -46,8 +44,10 @@ static bool ipauth_guest_authenticate(void *priv, const struct nuauth_packet *pa
 }
 
 static const struct nuauth_module ipauth_guest_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "ipauth_guest",
+	.services = NUAUTH_SVC_IP_AUTHENTICATION,
+	.priv_size = sizeof(struct ipauth_guest),
 	.init = ipauth_guest_init,
 	.deinit = ipauth_guest_deinit,
 	.ip_authentication = ipauth_guest_authenticate,

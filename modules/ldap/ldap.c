@@ -9,7 +9,7 @@
  * directory costs a login little time.
  *
  * ACLs are never looked up per packet: init reads them all, once, into
- * the plaintext module's indexed set (acl.c), which acl_check then
+ * the ACL engine's indexed set (modules/acl), which acl_check then
  * matches in memory.  nuauth calls init again at each reload (SIGHUP,
  * nuauthctl reload) and keeps the running modules when it fails, so the
  * ACLs change then; an error in them stops a start and is ignored by a
@@ -42,7 +42,6 @@ static void ldap_module_deinit(void *priv)
 	nu_ldap_pool_free(lm->pool);
 	nu_ldap_conf_clear(&lm->conf);
 	nu_ldap_users_forget();
-	g_free(lm);
 }
 
 static int probe_op(LDAP *ld, bool *rebind, void *ctx)
@@ -53,11 +52,11 @@ static int probe_op(LDAP *ld, bool *rebind, void *ctx)
 	return LDAP_SUCCESS;
 }
 
-static void *ldap_module_init(struct nu_conf *conf, const char *instance,
-			      const char *conffile, GError **error)
+static bool ldap_module_init(void *priv, struct nu_conf *conf, const char *instance,
+			     const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct ldap_module *lm = g_new0(struct ldap_module, 1);
+	struct ldap_module *lm = priv;
 	int rc;
 
 	if (conffile) {
@@ -80,11 +79,10 @@ static void *ldap_module_init(struct nu_conf *conf, const char *instance,
 		 rc == LDAP_SUCCESS ? "" : ldap_err2string(rc));
 	if (*lm->conf.acls_base_dn && !(lm->acls = nu_ldap_aclstore_new(&lm->conf, lm->pool, error)))
 		goto fail;
-	return lm;
+	return true;
 fail:
 	nu_conf_free(own);
-	ldap_module_deinit(lm);
-	return NULL;
+	return false;
 }
 
 static enum nuauth_user_status ldap_module_user_check(void *priv, const char *user,
@@ -146,8 +144,11 @@ static unsigned ldap_module_needs(void *priv)
 }
 
 static const struct nuauth_module ldap_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "ldap",
+	.services = NUAUTH_SVC_USER_CHECK | NUAUTH_SVC_USER_GROUPS | NUAUTH_SVC_ACL_CHECK |
+		    NUAUTH_SVC_CHECK_PERIODS | NUAUTH_SVC_NEEDS | NUAUTH_SVC_CANONICAL_NAME,
+	.priv_size = sizeof(struct ldap_module),
 	.init = ldap_module_init,
 	.deinit = ldap_module_deinit,
 	.user_check = ldap_module_user_check,

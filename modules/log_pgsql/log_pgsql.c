@@ -62,29 +62,26 @@ static bool conninfo_valid(struct nu_conf *conf, const char *conninfo, GError **
 	return false;
 }
 
-static void *log_pgsql_init(struct nu_conf *conf, const char *instance,
-			    const char *conffile, GError **error)
+static bool log_pgsql_init(void *priv, struct nu_conf *conf, const char *instance,
+			   const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct log_pgsql *lp;
+	struct log_pgsql *lp = priv;
 
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
-			return NULL;
+			return false;
 		conf = own;
 	}
-	lp = g_new0(struct log_pgsql, 1);
 	if (!pgsql_conf_read(conf, &lp->conf, error) ||
 	    !conninfo_valid(conf, lp->conf.conninfo, error)) {
-		pgsql_conf_clear(&lp->conf);
-		g_free(lp);
 		nu_conf_free(own);
-		return NULL;
+		return false;
 	}
 	nu_conf_free(own);
 	lp->label = instance ? g_strdup_printf("log_pgsql:%s", instance) : g_strdup("log_pgsql");
 	lp->spool = pgsql_spool_new(lp->conf.queue_size);
-	return lp;
+	return true;
 }
 
 static void log_pgsql_deinit(void *priv)
@@ -95,7 +92,6 @@ static void log_pgsql_deinit(void *priv)
 	pgsql_spool_free(lp->spool);
 	pgsql_conf_clear(&lp->conf);
 	g_free(lp->label);
-	g_free(lp);
 }
 
 /* Runs on nuauth's thread: queue, start the writer the first time. */
@@ -117,7 +113,8 @@ static void log_pgsql_session(void *priv, const struct nuauth_session_event *ev)
 }
 
 static void log_pgsql_packet(void *priv, const struct nuauth_packet *packet,
-			     const struct nuauth_user *user, int verdict, const char *acl_name)
+			     const struct nuauth_user *user, enum nuauth_verdict verdict,
+			     const char *acl_name)
 {
 	enqueue(priv, pgsql_record_decision(packet, user, verdict, acl_name, g_get_real_time()));
 }
@@ -128,8 +125,10 @@ static void log_pgsql_conn_end(void *priv, const struct nuauth_conn_end_event *e
 }
 
 static const struct nuauth_module log_pgsql_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "log_pgsql",
+	.services = NUAUTH_SVC_SESSION_LOG | NUAUTH_SVC_PACKET_LOG | NUAUTH_SVC_CONN_END_LOG,
+	.priv_size = sizeof(struct log_pgsql),
 	.init = log_pgsql_init,
 	.deinit = log_pgsql_deinit,
 	.user_session_log = log_pgsql_session,

@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 
 #include "flow.h"
-#include "proto.h"
 
 static void add_text(struct pgsql_record *r, const char *s)
 {
@@ -56,11 +55,11 @@ void pgsql_record_free(struct pgsql_record *r)
 	g_free(r);
 }
 
-const char *pgsql_verdict_name(int verdict)
+const char *pgsql_verdict_name(enum nuauth_verdict verdict)
 {
 	switch (verdict) {
-	case NU_VERDICT_ACCEPT: return "accept";
-	case NU_VERDICT_REJECT: return "reject";
+	case NUAUTH_VERDICT_ACCEPT: return "accept";
+	case NUAUTH_VERDICT_REJECT: return "reject";
 	default: return "drop";
 	}
 }
@@ -101,8 +100,9 @@ static void add_flow(struct pgsql_record *r, const struct nu_flow *flow)
 /* Decision: $1 username, $2 uid, $3-$7 tuple, $8 ICMP type (NULL for TCP
  * and UDP), $9 application, $10 OS, $11 decision, $12 ACL, $13 time. */
 struct pgsql_record *pgsql_record_decision(const struct nuauth_packet *packet,
-					   const struct nuauth_user *user, int verdict,
-					   const char *acl_name, gint64 now_us)
+					   const struct nuauth_user *user,
+					   enum nuauth_verdict verdict, const char *acl_name,
+					   gint64 now_us)
 {
 	struct pgsql_record *r = record_new(PGSQL_DECISION);
 	bool icmp = packet->flow.proto == IPPROTO_ICMP || packet->flow.proto == IPPROTO_ICMPV6;

@@ -29,13 +29,14 @@ struct pgsql_record {
  * the time of a decision. */
 struct pgsql_record *pgsql_record_session(const struct nuauth_session_event *ev);
 struct pgsql_record *pgsql_record_decision(const struct nuauth_packet *packet,
-					   const struct nuauth_user *user, int verdict,
-					   const char *acl_name, gint64 now_us);
+					   const struct nuauth_user *user,
+					   enum nuauth_verdict verdict, const char *acl_name,
+					   gint64 now_us);
 struct pgsql_record *pgsql_record_conn_end(const struct nuauth_conn_end_event *ev);
 void pgsql_record_free(struct pgsql_record *r);
 
 /* "accept", "drop" or "reject" (a verdict nuauth does not send: "drop"). */
-const char *pgsql_verdict_name(int verdict);
+const char *pgsql_verdict_name(enum nuauth_verdict verdict);
 
 /* The statement that stores records of kind (allocated), for the tables
  * given as quoted identifiers; its name for PQprepare. */

@@ -12,19 +12,6 @@
 #include <nuauth/module.h>
 
 #include "log.h"
-#include "proto.h"
-
-static void *log_syslog_init(struct nu_conf *conf, const char *instance,
-			     const char *conffile, GError **error)
-{
-	static int no_state;
-
-	(void)conf;
-	(void)instance;
-	(void)conffile;
-	(void)error;
-	return &no_state;
-}
 
 /* "100,200" (the first groups only, as much as fits). */
 static void format_groups(const uint32_t *groups, size_t ngroups, char *dst, size_t cap)
@@ -58,18 +45,19 @@ static void log_syslog_session(void *priv, const struct nuauth_session_event *ev
 	}
 }
 
-static const char *verdict_text(int verdict)
+static const char *verdict_text(enum nuauth_verdict verdict)
 {
 	switch (verdict) {
-	case NU_VERDICT_ACCEPT: return "accepted";
-	case NU_VERDICT_REJECT: return "rejected";
-	case NU_VERDICT_DROP: return "dropped";
+	case NUAUTH_VERDICT_ACCEPT: return "accepted";
+	case NUAUTH_VERDICT_REJECT: return "rejected";
+	case NUAUTH_VERDICT_DROP: return "dropped";
 	default: return "decided";
 	}
 }
 
 static void log_syslog_packet(void *priv, const struct nuauth_packet *packet,
-			      const struct nuauth_user *user, int verdict, const char *acl_name)
+			      const struct nuauth_user *user, enum nuauth_verdict verdict,
+			      const char *acl_name)
 {
 	char flow[NU_FLOW_STRLEN];
 
@@ -83,9 +71,9 @@ static void log_syslog_packet(void *priv, const struct nuauth_packet *packet,
 }
 
 static const struct nuauth_module log_syslog_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "log_syslog",
-	.init = log_syslog_init,
+	.services = NUAUTH_SVC_SESSION_LOG | NUAUTH_SVC_PACKET_LOG,
 	.user_session_log = log_syslog_session,
 	.user_packet_log = log_syslog_packet,
 };

@@ -152,14 +152,13 @@ static void mark_field_deinit(void *priv)
 	if (!mf)
 		return;
 	mark_field_table_free(mf->table);
-	g_free(mf);
 }
 
-static void *mark_field_init(struct nu_conf *conf, const char *instance,
-			     const char *conffile, GError **error)
+static bool mark_field_init(void *priv, struct nu_conf *conf, const char *instance,
+			    const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct mark_field *mf = g_new0(struct mark_field, 1);
+	struct mark_field *mf = priv;
 	const char *file;
 	long type;
 
@@ -188,11 +187,10 @@ static void *mark_field_init(struct nu_conf *conf, const char *instance,
 		 mf->default_mark, mf->shift, mf->shift + mf->nbits - 1);
 	nu_conf_warn_unused(own);
 	nu_conf_free(own);
-	return mf;
+	return true;
 fail:
 	nu_conf_free(own);
-	mark_field_deinit(mf);
-	return NULL;
+	return false;
 }
 
 static int mark_field_finalize(void *priv, const struct nuauth_packet *packet,
@@ -214,8 +212,10 @@ static unsigned mark_field_needs(void *priv)
 }
 
 static const struct nuauth_module mark_field_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "mark_field",
+	.services = NUAUTH_SVC_FINALIZE_PACKET | NUAUTH_SVC_NEEDS,
+	.priv_size = sizeof(struct mark_field),
 	.init = mark_field_init,
 	.deinit = mark_field_deinit,
 	.finalize_packet = mark_field_finalize,

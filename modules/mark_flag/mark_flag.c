@@ -13,16 +13,11 @@ uint32_t mark_flag_mark(const struct mark_flag *mf, uint32_t mark, uint32_t flag
 			    mf->mark_shift);
 }
 
-static void mark_flag_deinit(void *priv)
-{
-	g_free(priv);
-}
-
-static void *mark_flag_init(struct nu_conf *conf, const char *instance,
-			    const char *conffile, GError **error)
+static bool mark_flag_init(void *priv, struct nu_conf *conf, const char *instance,
+			   const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct mark_flag *mf = g_new0(struct mark_flag, 1);
+	struct mark_flag *mf = priv;
 
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
@@ -40,11 +35,10 @@ static void *mark_flag_init(struct nu_conf *conf, const char *instance,
 		 mf->mark_shift, mf->mark_shift + mf->nbits - 1);
 	nu_conf_warn_unused(own);
 	nu_conf_free(own);
-	return mf;
+	return true;
 fail:
 	nu_conf_free(own);
-	mark_flag_deinit(mf);
-	return NULL;
+	return false;
 }
 
 static int mark_flag_finalize(void *priv, const struct nuauth_packet *packet,
@@ -58,10 +52,11 @@ static int mark_flag_finalize(void *priv, const struct nuauth_packet *packet,
 }
 
 static const struct nuauth_module mark_flag_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "mark_flag",
+	.services = NUAUTH_SVC_FINALIZE_PACKET,
+	.priv_size = sizeof(struct mark_flag),
 	.init = mark_flag_init,
-	.deinit = mark_flag_deinit,
 	.finalize_packet = mark_flag_finalize,
 };
 

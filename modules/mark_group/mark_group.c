@@ -146,14 +146,13 @@ static void mark_group_deinit(void *priv)
 	if (!mg)
 		return;
 	mark_group_table_free(mg->table);
-	g_free(mg);
 }
 
-static void *mark_group_init(struct nu_conf *conf, const char *instance,
-			     const char *conffile, GError **error)
+static bool mark_group_init(void *priv, struct nu_conf *conf, const char *instance,
+			    const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct mark_group *mg = g_new0(struct mark_group, 1);
+	struct mark_group *mg = priv;
 	const char *file;
 
 	if (conffile) {
@@ -177,11 +176,10 @@ static void *mark_group_init(struct nu_conf *conf, const char *instance,
 		 mg->shift, mg->shift + mg->nbits - 1);
 	nu_conf_warn_unused(own);
 	nu_conf_free(own);
-	return mg;
+	return true;
 fail:
 	nu_conf_free(own);
-	mark_group_deinit(mg);
-	return NULL;
+	return false;
 }
 
 /* A packet without a user has no groups: it gets the default value. */
@@ -199,8 +197,10 @@ static int mark_group_finalize(void *priv, const struct nuauth_packet *packet,
 }
 
 static const struct nuauth_module mark_group_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "mark_group",
+	.services = NUAUTH_SVC_FINALIZE_PACKET,
+	.priv_size = sizeof(struct mark_group),
 	.init = mark_group_init,
 	.deinit = mark_group_deinit,
 	.finalize_packet = mark_group_finalize,

@@ -19,16 +19,11 @@ enum mark_uid_status mark_uid_put(const struct mark_uid *mu, uint32_t mark, uint
 	return MARK_UID_OK;
 }
 
-static void mark_uid_deinit(void *priv)
-{
-	g_free(priv);
-}
-
-static void *mark_uid_init(struct nu_conf *conf, const char *instance,
-			   const char *conffile, GError **error)
+static bool mark_uid_init(void *priv, struct nu_conf *conf, const char *instance,
+			  const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct mark_uid *mu = g_new0(struct mark_uid, 1);
+	struct mark_uid *mu = priv;
 	uint32_t max_uid;
 
 	if (conffile) {
@@ -53,11 +48,10 @@ static void *mark_uid_init(struct nu_conf *conf, const char *instance,
 		 mu->shift, mu->shift + mu->nbits - 1);
 	nu_conf_warn_unused(conffile ? own : NULL);
 	nu_conf_free(own);
-	return mu;
+	return true;
 fail:
 	nu_conf_free(own);
-	mark_uid_deinit(mu);
-	return NULL;
+	return false;
 }
 
 /* A uid the field cannot hold is a drop, never a truncated mark that
@@ -89,10 +83,11 @@ static int mark_uid_finalize(void *priv, const struct nuauth_packet *packet,
 }
 
 static const struct nuauth_module mark_uid_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "mark_uid",
+	.services = NUAUTH_SVC_FINALIZE_PACKET,
+	.priv_size = sizeof(struct mark_uid),
 	.init = mark_uid_init,
-	.deinit = mark_uid_deinit,
 	.finalize_packet = mark_uid_finalize,
 };
 

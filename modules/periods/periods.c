@@ -14,48 +14,60 @@
 
 #define DEFAULT_PERIODS_FILE SYSCONFDIR "/nufw/periods.conf"
 
-static void *periods_init(struct nu_conf *conf, const char *instance,
-			  const char *conffile, GError **error)
-{
-	struct nu_conf *own = NULL;
+struct periods {
 	struct nu_period_set *set;
+};
+
+static bool periods_init(void *priv, struct nu_conf *conf, const char *instance,
+			 const char *conffile, GError **error)
+{
+	struct periods *p = priv;
+	struct nu_conf *own = NULL;
 	const char *file;
 
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
-			return NULL;
+			return false;
 		conf = own;
 	}
 	file = nu_conf_get_str(conf, "periods_file", DEFAULT_PERIODS_FILE);
-	set = nu_period_load(file, error);
-	if (set)
+	p->set = nu_period_load(file, error);
+	if (p->set)
 		log_info("periods%s%s: %u periods from %s", instance ? ":" : "",
-			 instance ? instance : "", nu_period_count(set), file);
+			 instance ? instance : "", nu_period_count(p->set), file);
 	nu_conf_free(own);
-	return set;
+	return p->set != NULL;
 }
 
 static void periods_deinit(void *priv)
 {
-	nu_period_set_free(priv);
+	struct periods *p = priv;
+
+	nu_period_set_free(p->set);
 }
 
 static bool periods_check(void *priv, const char *period, time_t now, time_t *ends_at)
 {
-	if (!nu_period_matches(priv, period, now))
+	const struct periods *p = priv;
+
+	if (!nu_period_matches(p->set, period, now))
 		return false;
-	*ends_at = nu_period_stretch_end(priv, period, now);
+	*ends_at = nu_period_stretch_end(p->set, period, now);
 	return true;
 }
 
 static bool periods_known(void *priv, const char *period)
 {
-	return nu_period_known(priv, period);
+	const struct periods *p = priv;
+
+	return nu_period_known(p->set, period);
 }
 
 static const struct nuauth_module periods_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "periods",
+	.services = NUAUTH_SVC_PERIOD_CHECK | NUAUTH_SVC_PERIOD_KNOWN,
+	.priv_size = sizeof(struct periods),
 	.init = periods_init,
 	.deinit = periods_deinit,
 	.period_check = periods_check,

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <nuauth/module.h>
 
-#include "acl.h"
+#include "aclfile.h"
 #include "log.h"
 #include "privdrop.h"
 #include "scram.h"
@@ -32,14 +32,13 @@ static void plaintext_deinit(void *priv)
 		return;
 	nu_userdb_free(pt->users);
 	nu_acl_set_free(pt->acls);
-	g_free(pt);
 }
 
-static void *plaintext_init(struct nu_conf *conf, const char *instance,
-			    const char *conffile, GError **error)
+static bool plaintext_init(void *priv, struct nu_conf *conf, const char *instance,
+			   const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct plaintext *pt = g_new0(struct plaintext, 1);
+	struct plaintext *pt = priv;
 	const char *userfile, *aclfile;
 
 	if (conffile) {
@@ -64,11 +63,10 @@ static void *plaintext_init(struct nu_conf *conf, const char *instance,
 		 instance ? ":" : "", instance ? instance : "",
 		 nu_userdb_count(pt->users), userfile, nu_acl_count(pt->acls), aclfile);
 	nu_conf_free(own);
-	return pt;
+	return true;
 fail:
 	nu_conf_free(own);
-	plaintext_deinit(pt);
-	return NULL;
+	return false;
 }
 
 static enum nuauth_user_status plaintext_user_check(void *priv, const char *user,
@@ -126,8 +124,11 @@ static bool plaintext_check_periods(void *priv, bool (*known)(const char *period
 }
 
 static const struct nuauth_module plaintext_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "plaintext",
+	.services = NUAUTH_SVC_USER_CHECK | NUAUTH_SVC_SCRAM_VERIFIER | NUAUTH_SVC_USER_GROUPS |
+		    NUAUTH_SVC_ACL_CHECK | NUAUTH_SVC_CHECK_PERIODS | NUAUTH_SVC_NEEDS,
+	.priv_size = sizeof(struct plaintext),
 	.init = plaintext_init,
 	.deinit = plaintext_deinit,
 	.user_check = plaintext_user_check,

@@ -41,25 +41,24 @@ G_MODULE_EXPORT const gchar *g_module_check_init(GModule *module)
 	return NULL;
 }
 
-static void *script_init(struct nu_conf *conf, const char *instance,
-			 const char *conffile, GError **error)
+static bool script_init(void *priv, struct nu_conf *conf, const char *instance,
+			const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct script *s;
+	struct script *s = priv;
 
 	(void)instance;
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
-			return NULL;
+			return false;
 		conf = own;
 	}
-	s = g_new0(struct script, 1);
 	s->up.key = "script_up";
 	s->up.path = g_strdup(nu_conf_get_str(conf, "script_up", DEFAULT_SCRIPT_UP));
 	s->down.key = "script_down";
 	s->down.path = g_strdup(nu_conf_get_str(conf, "script_down", DEFAULT_SCRIPT_DOWN));
 	nu_conf_free(own);
-	return s;
+	return true;
 }
 
 static void script_deinit(void *priv)
@@ -68,7 +67,6 @@ static void script_deinit(void *priv)
 
 	g_free(s->up.path);
 	g_free(s->down.path);
-	g_free(s);
 }
 
 /* data: "script_up /path (alice)", for the log. */
@@ -123,8 +121,10 @@ static void script_session(void *priv, const struct nuauth_session_event *ev)
 }
 
 static const struct nuauth_module script_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "script",
+	.services = NUAUTH_SVC_SESSION_LOG,
+	.priv_size = sizeof(struct script),
 	.init = script_init,
 	.deinit = script_deinit,
 	.user_session_log = script_session,

@@ -17,32 +17,28 @@ struct session_expire {
 	unsigned long duration;
 };
 
-static void *session_expire_init(struct nu_conf *conf, const char *instance,
-				 const char *conffile, GError **error)
+static bool session_expire_init(void *priv, struct nu_conf *conf, const char *instance,
+				const char *conffile, GError **error)
 {
 	struct nu_conf *own = NULL;
-	struct session_expire *se = NULL;
+	struct session_expire *se = priv;
 	long duration;
+	bool ok;
 
 	(void)instance;
 	if (conffile) {
 		if (!(own = nu_conf_load(conffile, error)))
-			return NULL;
+			return false;
 		conf = own;
 	}
-	if (nu_conf_get_int(conf, "nuauth_session_duration", 0, 0, 100000000, &duration, error)) {
-		se = g_new0(struct session_expire, 1);
+	ok = nu_conf_get_int(conf, "nuauth_session_duration", 0, 0, 100000000, &duration, error);
+	if (ok) {
 		se->duration = (unsigned long)duration;
 		if (!duration)
 			log_notice("session_expire: nuauth_session_duration is 0: sessions do not expire");
 	}
 	nu_conf_free(own);
-	return se;
-}
-
-static void session_expire_deinit(void *priv)
-{
-	g_free(priv);
+	return ok;
 }
 
 static void session_expire_modify(void *priv, const struct nuauth_session_event *ev,
@@ -54,10 +50,11 @@ static void session_expire_modify(void *priv, const struct nuauth_session_event 
 }
 
 static const struct nuauth_module session_expire_module = {
-	.api_version = NUAUTH_MODULE_API_VERSION,
+	NUAUTH_MODULE_HEADER,
 	.name = "session_expire",
+	.services = NUAUTH_SVC_SESSION_MODIFY,
+	.priv_size = sizeof(struct session_expire),
 	.init = session_expire_init,
-	.deinit = session_expire_deinit,
 	.session_modify = session_expire_modify,
 };
 

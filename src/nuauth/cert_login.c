@@ -121,7 +121,7 @@ char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name)
 {
 	char buf[NAME_MAX_LEN + 2];
 
-	if (!m || !m->api->canonical_name || !m->api->canonical_name(m->priv, name, buf, sizeof(buf)))
+	if (!nuauth_hooks_canonical_name(m, name, buf, sizeof(buf)))
 		return NULL;
 	buf[sizeof(buf) - 1] = '\0';
 	if (!usable_name(buf, strlen(buf))) {
@@ -139,15 +139,9 @@ enum nuauth_user_status nuauth_user_groups_canonical(struct nuauth_modules *mods
 						     const char *name, uint32_t *uid,
 						     GArray *groups, char **canonical)
 {
-	GPtrArray *chain = mods->get_user_groups;
-	enum nuauth_user_status st = NUAUTH_USER_UNKNOWN;
-	struct nuauth_module_instance *m = NULL;
+	struct nuauth_module_instance *m;
+	enum nuauth_user_status st = nuauth_hooks_user_groups(mods, name, uid, groups, &m);
 
-	for (guint i = 0; i < chain->len && st == NUAUTH_USER_UNKNOWN; i++) {
-		m = g_ptr_array_index(chain, i);
-		g_array_set_size(groups, 0);
-		st = m->api->get_user_groups(m->priv, name, uid, groups);
-	}
 	if (canonical) {
 		g_free(*canonical);
 		*canonical = st == NUAUTH_USER_OK ? nuauth_canonical_name(m, name) : NULL;

@@ -25,32 +25,10 @@ const char *nuauth_needs_text(uint32_t needs)
 	return "flow only";
 }
 
-/* The union of what the loaded modules need; by lists those that asked. */
-static uint32_t modules_needs(const struct nuauth_modules *mods, GString *by)
-{
-	uint32_t needs = 0;
-
-	for (guint i = 0; mods->all && i < mods->all->len; i++) {
-		const struct nuauth_module_instance *m = g_ptr_array_index(mods->all, i);
-		uint32_t n;
-
-		if (!m->api->needs)
-			continue;
-		n = m->api->needs(m->priv) & (NU_NEEDS_APP | NU_NEEDS_APP_SHA256);
-		if (n & NU_NEEDS_APP_SHA256)
-			n |= NU_NEEDS_APP;
-		if (!n)
-			continue;
-		needs |= n;
-		g_string_append_printf(by, "%s%s", by->len ? ", " : "", m->label);
-	}
-	return needs;
-}
-
 void nuauth_client_needs_update(struct nuauth_server *srv, const char *who)
 {
 	GString *by = g_string_new(NULL);
-	uint32_t needs = modules_needs(srv->modules, by);
+	uint32_t needs = nuauth_hooks_needs(srv->modules, by);
 	bool changed;
 	unsigned told = 0;
 

@@ -194,15 +194,6 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->tls_crl = g_strdup(nu_conf_get_str(conf, "nuauth_tls_crl", ""));
 	cfg->run_as = g_strdup(nu_conf_get_str(conf, "nuauth_run_as", NULL));
 	cfg->module_path = g_strdup(nu_conf_get_str(conf, "nuauth_module_path", MODULEDIR));
-	cfg->user_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_check_module", "plaintext"));
-	cfg->acl_check_modules = g_strdup(nu_conf_get_str(conf, "nuauth_acl_check_module", "plaintext"));
-	cfg->finalize_packet_modules = g_strdup(nu_conf_get_str(conf, "nuauth_finalize_packet_module", "mark_uid"));
-	cfg->ip_authentication_modules = g_strdup(nu_conf_get_str(conf, "nuauth_ip_authentication_module", "ipauth_guest"));
-	cfg->get_user_groups_modules = g_strdup(nu_conf_get_str(conf, "nuauth_get_user_groups_module", "plaintext"));
-	cfg->periods_modules = g_strdup(nu_conf_get_str(conf, "nuauth_periods_module", ""));
-	cfg->user_logs_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_logs_module", "log_syslog"));
-	cfg->user_session_logs_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_session_logs_module",
-								  "log_syslog"));
 	cfg->control_socket_set = nu_conf_get_str(conf, "nuauth_control_socket", NULL) != NULL;
 	cfg->control_socket = g_strdup(nu_conf_get_str(conf, "nuauth_control_socket",
 						       NUAUTH_CONTROL_SOCKET));
@@ -261,9 +252,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 			  "about a packet (push), since only a claim made for a packet that is "
 			  "waiting counts%s", nu_conf_where(conf, "nuauth_push_to_client"),
 			  push_to_client ? "" : " (0 is no longer possible)");
-	/* session_expire ends sessions after nuauth_session_duration. */
-	cfg->session_modify_modules = g_strdup(nu_conf_get_str(conf, "nuauth_user_session_modify_module",
-							       cfg->session_duration ? "session_expire" : ""));
+	/* The module lists (hooks.c: nuauth_hook_kinds). */
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
+		cfg->hook_modules[h] = g_strdup(nu_conf_get_str(conf, nuauth_hook_kinds[h].key,
+								nuauth_hook_default(h, cfg)));
 	return true;
 }
 
@@ -277,15 +269,8 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->tls_crl);
 	g_free(cfg->module_path);
 	g_free(cfg->run_as);
-	g_free(cfg->user_check_modules);
-	g_free(cfg->acl_check_modules);
-	g_free(cfg->finalize_packet_modules);
-	g_free(cfg->ip_authentication_modules);
-	g_free(cfg->get_user_groups_modules);
-	g_free(cfg->periods_modules);
-	g_free(cfg->user_logs_modules);
-	g_free(cfg->user_session_logs_modules);
-	g_free(cfg->session_modify_modules);
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
+		g_free(cfg->hook_modules[h]);
 	g_free(cfg->control_socket);
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);

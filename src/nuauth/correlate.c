@@ -195,7 +195,7 @@ static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gatew
 		.ngroups = su->groups->len,
 		.auth_quality = su->auth_quality,
 	};
-	struct nuauth_verdict v;
+	struct nuauth_decision v;
 	char flow_text[NU_FLOW_STRLEN];
 	char sha_text[2 * NU_SHA256_LEN + 1] = "";
 

@@ -4,6 +4,7 @@
  * finalize_packet modules compose the mark of an accepted packet. */
 #include "config.h"
 #include "nuauth.h"
+#include "hooks.h"
 
 #include <string.h>
 #include <time.h>
@@ -17,15 +18,15 @@ static const struct nuauth_acl_match *choose(GArray *matches, int prio_to_nok)
 
 	for (guint i = 0; i < matches->len; i++) {
 		const struct nuauth_acl_match *m = &g_array_index(matches, struct nuauth_acl_match, i);
-		bool accepts = m->decision == NU_VERDICT_ACCEPT;
+		bool accepts = m->decision == NUAUTH_VERDICT_ACCEPT;
 
 		if (prio_to_nok == 2)		/* the first matching ACL decides */
 			return m;
 		if (!chosen)
 			chosen = m;
-		else if (prio_to_nok == 0 && accepts && chosen->decision != NU_VERDICT_ACCEPT)
+		else if (prio_to_nok == 0 && accepts && chosen->decision != NUAUTH_VERDICT_ACCEPT)
 			chosen = m;		/* any accept wins */
-		else if (prio_to_nok == 1 && !accepts && chosen->decision == NU_VERDICT_ACCEPT)
+		else if (prio_to_nok == 1 && !accepts && chosen->decision == NUAUTH_VERDICT_ACCEPT)
 			chosen = m;		/* any drop or reject wins */
 	}
 	return chosen;
@@ -34,16 +35,7 @@ static const struct nuauth_acl_match *choose(GArray *matches, int prio_to_nok)
 bool nuauth_period_current(struct nuauth_server *srv, const char *period, time_t now,
 			   time_t *ends_at)
 {
-	GPtrArray *periods = srv->modules->periods;
-
-	*ends_at = 0;
-	for (guint i = 0; i < periods->len; i++) {
-		struct nuauth_module_instance *p = g_ptr_array_index(periods, i);
-
-		if (p->api->period_check(p->priv, period, now, ends_at))
-			return true;
-	}
-	return false;
+	return nuauth_hooks_period_check(srv->modules, period, now, ends_at);
 }
 
 /* Is the time period an ACL needs current?  *ends_at: when it stops
@@ -54,7 +46,7 @@ static bool period_current(struct nuauth_server *srv, const struct nuauth_acl_ma
 	*ends_at = 0;
 	if (!m->period || !*m->period)
 		return true;
-	if (!srv->modules->periods->len) {
+	if (!nuauth_hooks_count(srv->modules, NUAUTH_HOOK_PERIODS)) {
 		log_warnx("acl %s: period `%s' but no nuauth_periods_module: the ACL does not match",
 			  m->name, m->period);
 		return false;
@@ -83,29 +75,21 @@ static void filter_periods(struct nuauth_server *srv, GArray *matches, GArray *e
 }
 
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
-		   const struct nuauth_user *user, struct nuauth_verdict *out)
+		   const struct nuauth_user *user, struct nuauth_decision *out)
 {
 	GArray *matches = g_array_new(FALSE, FALSE, sizeof(struct nuauth_acl_match));
 	GArray *ends = g_array_new(FALSE, FALSE, sizeof(time_t));
-	GPtrArray *acl = srv->modules->acl_check;
-	GPtrArray *fin = srv->modules->finalize_packet;
 	const struct nuauth_acl_match *chosen;
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = NU_VERDICT_DROP;
-	for (guint i = 0; i < acl->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(acl, i);
-
-		if (m->api->acl_check(m->priv, packet, user, matches) < 0) {
-			log_warnx("module %s failed to check ACLs: dropping", m->label);
-			goto out;
-		}
-	}
+	if (!nuauth_hooks_acl_check(srv->modules, packet, user, matches))
+		goto out;
 	filter_periods(srv, matches, ends);
 	chosen = choose(matches, srv->cfg.prio_to_nok);
 	if (chosen) {
 		g_strlcpy(out->acl_name, chosen->name, sizeof(out->acl_name));
-		out->verdict = chosen->decision;
+		out->verdict = (int)chosen->decision;
 		out->expires = g_array_index(ends, time_t,
 					     chosen - &g_array_index(matches, struct nuauth_acl_match, 0));
 		if (out->expires)
@@ -114,18 +98,13 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 	if (out->verdict != NU_VERDICT_ACCEPT)
 		goto refused;
 	out->mark = packet->mark;
-	for (guint i = 0; i < fin->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(fin, i);
-
-		if (m->api->finalize_packet(m->priv, packet, user, chosen, &out->mark) < 0) {
-			log_warnx("module %s failed to compute the mark: dropping", m->label);
-			out->verdict = NU_VERDICT_DROP;
-			goto out;
-		}
+	if (!nuauth_hooks_finalize(srv->modules, packet, user, chosen, &out->mark)) {
+		out->verdict = NU_VERDICT_DROP;
+		goto out;
 	}
 	/* The gateway saves only non-zero marks (-m mark ! --mark 0): an
 	 * accepted user's connection with mark 0 would look like nobody's. */
-	if (fin->len && out->mark == 0) {
+	if (nuauth_hooks_count(srv->modules, NUAUTH_HOOK_FINALIZE_PACKET) && out->mark == 0) {
 		log_warnx("user %s (uid %u): the mark composed by nuauth_finalize_packet_module "
 			  "is 0, which the gateway cannot tell from an unmarked connection: "
 			  "connection dropped", user->name, (unsigned)user->uid);

@@ -143,7 +143,6 @@ static void lookup_done(void *data)
 bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
 			  const struct nu_packet_ask *ask)
 {
-	GPtrArray *modules = ia->srv->modules->ip_authentication;
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
 				     .icmp_type = ask->icmp_type, .indev = ask->indev,
 				     .outdev = ask->outdev, .physindev = ask->physindev,
@@ -154,14 +153,8 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
 	struct held_packet held = { .gw = gw, .ask = *ask };
 	struct cached *c;
 	struct lookup *lk;
-	bool found = false;
 
-	for (guint i = 0; i < modules->len && !found; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(modules, i);
-
-		found = m->api->ip_authentication(m->priv, &pkt, name, sizeof(name));
-	}
-	if (!found)
+	if (!nuauth_hooks_ip_user(ia->srv->modules, &pkt, name, sizeof(name)))
 		return false;
 	c = g_hash_table_lookup(ia->cache, name);
 	if (c && c->expires > g_get_monotonic_time()) {

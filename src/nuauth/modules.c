@@ -1,6 +1,9 @@
-/* Loads the modules named by the nuauth_*_module keys.  Each key holds a
- * space-separated list of "name[:instance[:conffile]]"; a module loaded for
- * several hooks with the same instance name is initialised once. */
+/* Loads the modules named by the nuauth_*_module keys (hooks.c's table of
+ * hook kinds).  Each key holds a space-separated list of
+ * "name[:instance[:conffile]]"; a module loaded for several hooks with the
+ * same instance name is initialised once.  A module's description is
+ * checked against this nuauth's API (major, minor, size, services) and
+ * copied; the instance's state (priv_size) is allocated here. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -18,6 +21,71 @@ static struct nuauth_module_instance *find_loaded(struct nuauth_modules *mods,
 			return m;
 	}
 	return NULL;
+}
+
+bool nuauth_module_api_check(const struct nuauth_module *api, const char *file,
+			     GError **error)
+{
+	uint32_t have = 0;
+
+	if (api->api_major != NUAUTH_MODULE_API_MAJOR || api->api_minor > NUAUTH_MODULE_API_MINOR) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "module %s was built for module API %u.%u, which this nuauth (API "
+			    "%u.%u) cannot load: rebuild it against nuauth's module.h", file,
+			    api->api_major, api->api_minor, NUAUTH_MODULE_API_MAJOR,
+			    NUAUTH_MODULE_API_MINOR);
+		return false;
+	}
+	if (api->size < NUAUTH_MODULE_SIZE_11_0 || api->size > sizeof(struct nuauth_module)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "module %s: its description has %u bytes, API %u.%u has %zu to %zu",
+			    file, api->size, NUAUTH_MODULE_API_MAJOR, api->api_minor,
+			    (size_t)NUAUTH_MODULE_SIZE_11_0, sizeof(struct nuauth_module));
+		return false;
+	}
+	for (size_t i = 0; i < nuauth_services_count; i++) {
+		const struct nuauth_service_desc *sv = &nuauth_services[i];
+		bool within = sv->offset + sizeof(void (*)(void)) <= api->size &&
+			      sv->minor <= api->api_minor;
+
+		have |= sv->bit;
+		if (!(api->services & sv->bit))
+			continue;
+		if (!within || !*(void *const *)((const char *)api + sv->offset)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "module %s declares the service %s but %s", file, sv->name,
+				    within ? "has no such hook" : "its API version has no such hook");
+			return false;
+		}
+	}
+	if (api->services & ~have) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "module %s declares unknown services 0x%x", file,
+			    (unsigned)(api->services & ~have));
+		return false;
+	}
+	return true;
+}
+
+/* Our copy of api: the module's fields up to its size, then only the
+ * hooks it declared. */
+static void copy_description(struct nuauth_module *dst, const struct nuauth_module *api)
+{
+	memset(dst, 0, sizeof(*dst));
+	memcpy(dst, api, MIN((size_t)api->size, sizeof(*dst)));
+	for (size_t i = 0; i < nuauth_services_count; i++)
+		if (!(api->services & nuauth_services[i].bit))
+			*(void **)((char *)dst + nuauth_services[i].offset) = NULL;
+}
+
+static void instance_free(struct nuauth_module_instance *m)
+{
+	if (m->desc.deinit)
+		m->desc.deinit(m->priv);
+	g_free(m->priv);
+	g_module_close(m->handle);
+	g_free(m->label);
+	g_free(m);
 }
 
 static struct nuauth_module_instance *load_one(struct nuauth_modules *mods,
@@ -55,29 +123,31 @@ static struct nuauth_module_instance *load_one(struct nuauth_modules *mods,
 		goto out;
 	}
 	api = info();
-	if (!api || api->api_version != NUAUTH_MODULE_API_VERSION) {
+	if (!api) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-			    "module %s (%s) has API version %u, nuauth needs %u", name, file,
-			    api ? api->api_version : 0, NUAUTH_MODULE_API_VERSION);
+			    "module %s (%s): " NUAUTH_MODULE_SYMBOL " returned nothing", name, file);
 		goto out;
 	}
+	if (!nuauth_module_api_check(api, file, error))
+		goto out;
 	m = g_new0(struct nuauth_module_instance, 1);
-	m->api = api;
+	copy_description(&m->desc, api);
 	m->handle = handle;
 	m->label = label;
 	label = NULL;
 	handle = NULL;
-	m->priv = api->init ? api->init(conf, instance, conffile, error) : m;
-	if (!m->priv) {
+	m->priv = m->desc.priv_size ? g_malloc0(m->desc.priv_size) : NULL;
+	if (m->desc.init && !m->desc.init(m->priv, conf, instance, conffile, error)) {
+		if (error && !*error)
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE, "init failed");
 		g_prefix_error(error, "module %s: ", m->label);
-		g_module_close(m->handle);
-		g_free(m->label);
-		g_free(m);
+		instance_free(m);
 		m = NULL;
 		goto out;
 	}
 	g_ptr_array_add(mods->all, m);
-	log_info("module %s loaded from %s", m->label, file);
+	log_info("module %s loaded from %s (API %u.%u)", m->label, file, m->desc.api_major,
+		 m->desc.api_minor);
 out:
 	if (handle)
 		g_module_close(handle);
@@ -87,11 +157,11 @@ out:
 	return m;
 }
 
-/* Loads every module of one hook; the module must provide the hook. */
+/* Loads every module of one hook kind; each must provide its service. */
 static bool load_hook(struct nuauth_modules *mods, struct nu_conf *conf, const char *dir,
-		      const char *key, const char *list, GPtrArray *hook,
-		      size_t hook_offset, GError **error)
+		      enum nuauth_hook h, const char *list, GError **error)
 {
+	const struct nuauth_hook_kind *kind = &nuauth_hook_kinds[h];
 	gchar **specs = g_strsplit_set(list, " \t", -1);
 	bool ok = true;
 
@@ -105,52 +175,16 @@ static bool load_hook(struct nuauth_modules *mods, struct nu_conf *conf, const c
 			ok = false;
 			break;
 		}
-		if (!*(void **)((const char *)m->api + hook_offset)) {
+		if (!(m->desc.services & kind->services)) {
 			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-				    "%s: module %s does not provide this hook", key, m->label);
+				    "%s: module %s does not provide this hook", kind->key, m->label);
 			ok = false;
 			break;
 		}
-		g_ptr_array_add(hook, m);
+		g_ptr_array_add(mods->hook[h], m);
 	}
 	g_strfreev(specs);
 	return ok;
-}
-
-/* check_periods' question: does a periods module define this period? */
-static bool period_known(const char *period, void *ctx)
-{
-	GPtrArray *periods = ctx;
-
-	for (guint i = 0; i < periods->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(periods, i);
-
-		if (!m->api->period_known || m->api->period_known(m->priv, period))
-			return true;
-	}
-	return false;
-}
-
-/* Every period an ACL names must exist, so that a typo stops nuauth at
- * start rather than silently disabling the ACL. */
-static bool check_acl_periods(struct nuauth_modules *mods, GError **error)
-{
-	for (guint i = 0; i < mods->acl_check->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(mods->acl_check, i);
-
-		if (m->api->check_periods &&
-		    !m->api->check_periods(m->priv, period_known, mods->periods, error)) {
-			if (!mods->periods->len && error && *error) {
-				char *msg = g_strdup_printf("%s (nuauth_periods_module is not set)",
-							    (*error)->message);
-
-				g_free((*error)->message);
-				(*error)->message = msg;
-			}
-			return false;
-		}
-	}
-	return true;
 }
 
 static void modules_free(struct nuauth_modules *mods);
@@ -159,50 +193,20 @@ static bool load_all(struct nuauth_modules *mods, struct nu_conf *conf,
 		     const struct nuauth_config *cfg, GError **error)
 {
 	mods->all = g_ptr_array_new();
-	mods->user_check = g_ptr_array_new();
-	mods->acl_check = g_ptr_array_new();
-	mods->finalize_packet = g_ptr_array_new();
-	mods->ip_authentication = g_ptr_array_new();
-	mods->get_user_groups = g_ptr_array_new();
-	mods->periods = g_ptr_array_new();
-	mods->user_logs = g_ptr_array_new();
-	mods->user_session_logs = g_ptr_array_new();
-	mods->session_modify = g_ptr_array_new();
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
+		mods->hook[h] = g_ptr_array_new();
 	if (!g_module_supported()) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "this system cannot load modules");
 		return false;
 	}
-	return load_hook(mods, conf, cfg->module_path, "nuauth_user_check_module",
-			 cfg->user_check_modules, mods->user_check,
-			 G_STRUCT_OFFSET(struct nuauth_module, user_check), error) &&
-	       load_hook(mods, conf, cfg->module_path, "nuauth_acl_check_module",
-			 cfg->acl_check_modules, mods->acl_check,
-			 G_STRUCT_OFFSET(struct nuauth_module, acl_check), error) &&
-	       load_hook(mods, conf, cfg->module_path, "nuauth_finalize_packet_module",
-			 cfg->finalize_packet_modules, mods->finalize_packet,
-			 G_STRUCT_OFFSET(struct nuauth_module, finalize_packet), error) &&
-	       (!cfg->do_ip_authentication ||
-		load_hook(mods, conf, cfg->module_path, "nuauth_ip_authentication_module",
-			  cfg->ip_authentication_modules, mods->ip_authentication,
-			  G_STRUCT_OFFSET(struct nuauth_module, ip_authentication), error)) &&
-	       /* Users found by address or by certificate have no password. */
-	       ((!cfg->do_ip_authentication && !cfg->tls_auth_by_cert) ||
-		load_hook(mods, conf, cfg->module_path, "nuauth_get_user_groups_module",
-			  cfg->get_user_groups_modules, mods->get_user_groups,
-			  G_STRUCT_OFFSET(struct nuauth_module, get_user_groups), error)) &&
-	       load_hook(mods, conf, cfg->module_path, "nuauth_periods_module",
-			 cfg->periods_modules, mods->periods,
-			 G_STRUCT_OFFSET(struct nuauth_module, period_check), error) &&
-	       load_hook(mods, conf, cfg->module_path, "nuauth_user_logs_module",
-			 cfg->user_logs_modules, mods->user_logs,
-			 G_STRUCT_OFFSET(struct nuauth_module, user_packet_log), error) &&
-	       load_hook(mods, conf, cfg->module_path, "nuauth_user_session_logs_module",
-			 cfg->user_session_logs_modules, mods->user_session_logs,
-			 G_STRUCT_OFFSET(struct nuauth_module, user_session_log), error) &&
-	       load_hook(mods, conf, cfg->module_path, "nuauth_user_session_modify_module",
-			 cfg->session_modify_modules, mods->session_modify,
-			 G_STRUCT_OFFSET(struct nuauth_module, session_modify), error) &&
-	       check_acl_periods(mods, error);
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++) {
+		const struct nuauth_hook_kind *kind = &nuauth_hook_kinds[h];
+
+		if ((!kind->wanted || kind->wanted(cfg)) &&
+		    !load_hook(mods, conf, cfg->module_path, h, cfg->hook_modules[h], error))
+			return false;
+	}
+	return nuauth_hooks_check_acl_periods(mods, error);
 }
 
 struct nuauth_modules *nuauth_modules_load(struct nu_conf *conf,
@@ -238,80 +242,10 @@ static void modules_free(struct nuauth_modules *mods)
 		g_free(mods);
 		return;
 	}
-	for (guint i = mods->all->len; i-- > 0;) {
-		struct nuauth_module_instance *m = g_ptr_array_index(mods->all, i);
-		if (m->api->deinit)
-			m->api->deinit(m->priv);
-		g_module_close(m->handle);
-		g_free(m->label);
-		g_free(m);
-	}
+	for (guint i = mods->all->len; i-- > 0;)
+		instance_free(g_ptr_array_index(mods->all, i));
 	g_ptr_array_free(mods->all, TRUE);
-	g_ptr_array_free(mods->user_check, TRUE);
-	g_ptr_array_free(mods->acl_check, TRUE);
-	g_ptr_array_free(mods->finalize_packet, TRUE);
-	g_ptr_array_free(mods->ip_authentication, TRUE);
-	g_ptr_array_free(mods->get_user_groups, TRUE);
-	g_ptr_array_free(mods->periods, TRUE);
-	g_ptr_array_free(mods->user_logs, TRUE);
-	g_ptr_array_free(mods->user_session_logs, TRUE);
-	g_ptr_array_free(mods->session_modify, TRUE);
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
+		g_ptr_array_free(mods->hook[h], TRUE);
 	g_free(mods);
-}
-
-void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev)
-{
-	GPtrArray *hook = srv->modules->user_session_logs;
-
-	if (!(srv->cfg.log_users & NUAUTH_LOG_SESSIONS))
-		return;
-	for (guint i = 0; i < hook->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
-
-		m->api->user_session_log(m->priv, ev);
-	}
-}
-
-void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
-			     const struct nuauth_user *user, int verdict, const char *acl_name)
-{
-	GPtrArray *hook = srv->modules->user_logs;
-	unsigned want = srv->cfg.log_users;
-
-	if (!(want & NUAUTH_LOG_ALL) &&
-	    !(want & (verdict == NU_VERDICT_ACCEPT ? NUAUTH_LOG_ACCEPTS : NUAUTH_LOG_DROPS)))
-		return;
-	for (guint i = 0; i < hook->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
-
-		m->api->user_packet_log(m->priv, packet, user, verdict, acl_name);
-	}
-}
-
-void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_end_event *ev)
-{
-	GPtrArray *hook = srv->modules->user_logs;
-
-	if (!(srv->cfg.log_users & (NUAUTH_LOG_ACCEPTS | NUAUTH_LOG_ALL)))
-		return;
-	for (guint i = 0; i < hook->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
-
-		if (m->api->conn_end_log)
-			m->api->conn_end_log(m->priv, ev);
-	}
-}
-
-gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
-				   const struct nuauth_session_event *ev)
-{
-	GPtrArray *hook = srv->modules->session_modify;
-	gint64 expires_at = 0;
-
-	for (guint i = 0; i < hook->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(hook, i);
-
-		m->api->session_modify(m->priv, ev, &expires_at);
-	}
-	return expires_at;
 }

@@ -9,7 +9,8 @@
  *   connections.c     accepted connections until they end; ended on logout
  *                     and when the time period that allowed them ends
  *   decide.c          ACLs, their time periods, decision policy, mark
- *   modules.c         loads the hook modules with GModule
+ *   modules.c         loads the hook modules with GModule, checks their API
+ *   hooks.c, hooks.h  the table of hooks; every call into the modules
  *   config.c          nuauth.conf into struct nuauth_config
  *   control.c         the control socket nuauthctl talks to (users, stats...)
  *   login_guard.c     locks addresses and user names after failed logins
@@ -41,6 +42,20 @@ enum nuauth_cert_field {
 	NUAUTH_CERT_EMAIL,		/* e-mail address, the part before '@' */
 };
 
+/* ---- hooks.c: the hook kinds, one per nuauth_*_module key ---- */
+enum nuauth_hook {
+	NUAUTH_HOOK_USER_CHECK = 0,	/* nuauth_user_check_module */
+	NUAUTH_HOOK_ACL_CHECK,		/* nuauth_acl_check_module */
+	NUAUTH_HOOK_FINALIZE_PACKET,	/* nuauth_finalize_packet_module */
+	NUAUTH_HOOK_IP_AUTHENTICATION,	/* nuauth_ip_authentication_module */
+	NUAUTH_HOOK_USER_GROUPS,	/* nuauth_get_user_groups_module */
+	NUAUTH_HOOK_PERIODS,		/* nuauth_periods_module */
+	NUAUTH_HOOK_USER_LOGS,		/* nuauth_user_logs_module */
+	NUAUTH_HOOK_SESSION_LOGS,	/* nuauth_user_session_logs_module */
+	NUAUTH_HOOK_SESSION_MODIFY,	/* nuauth_user_session_modify_module */
+	NUAUTH_HOOK_COUNT
+};
+
 struct nuauth_config {
 	char *nufw_listen_addr;
 	unsigned gw_port;
@@ -59,16 +74,8 @@ struct nuauth_config {
 	char **gw_names;		/* nufw_gw_names: allowed certificate CNs; NULL: any */
 	char *module_path;		/* folder of the module .so files */
 	char *run_as;			/* nuauth_run_as: user to become; NULL stays */
-	char *user_check_modules;
-	char *acl_check_modules;
-	char *finalize_packet_modules;
+	char *hook_modules[NUAUTH_HOOK_COUNT];		/* enum nuauth_hook: its key's list */
 	bool do_ip_authentication;	/* nuauth_do_ip_authentication */
-	char *ip_authentication_modules;
-	char *get_user_groups_modules;
-	char *periods_modules;		/* nuauth_periods_module; "" none */
-	char *user_logs_modules;	/* nuauth_user_logs_module */
-	char *user_session_logs_modules;	/* nuauth_user_session_logs_module */
-	char *session_modify_modules;	/* nuauth_user_session_modify_module */
 	unsigned session_duration;	/* nuauth_session_duration, s; 0 none */
 	unsigned log_users;		/* nuauth_log_users: NUAUTH_LOG_* bits */
 	char *control_socket;		/* nuauth_control_socket; "" disables it */
@@ -108,24 +115,41 @@ void nuauth_config_clear(struct nuauth_config *cfg);
 bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr);
 bool nuauth_config_allows_gateway_name(const struct nuauth_config *cfg, const char *cn);
 
+/* ---- hooks.c ---- */
+struct nuauth_hook_kind {
+	const char *key;		/* its nuauth.conf key */
+	const char *fallback;		/* the key's default */
+	uint32_t services;		/* a module listed provides one of these */
+	/* Loaded only when this says so (NULL: always). */
+	bool (*wanted)(const struct nuauth_config *cfg);
+};
+extern const struct nuauth_hook_kind nuauth_hook_kinds[NUAUTH_HOOK_COUNT];
+/* The default list of a key (some depend on other keys). */
+const char *nuauth_hook_default(enum nuauth_hook h, const struct nuauth_config *cfg);
+
+/* One NUAUTH_SVC_* bit: its hook's place in struct nuauth_module and the
+ * minor that brought it. */
+struct nuauth_service_desc {
+	uint32_t bit;
+	size_t offset;
+	const char *name;
+	uint32_t minor;
+};
+extern const struct nuauth_service_desc nuauth_services[];
+extern const size_t nuauth_services_count;
+
 /* ---- modules.c ---- */
 struct nuauth_module_instance {
-	const struct nuauth_module *api;
-	void *priv;
+	struct nuauth_module desc;	/* the module's, at our size: hooks it
+					 * lacks or did not declare are NULL */
+	void *priv;			/* priv_size bytes, zeroed at load */
 	char *label;			/* "name[:instance]" for log lines */
 	GModule *handle;
 };
 
 struct nuauth_modules {
-	GPtrArray *user_check;		/* struct nuauth_module_instance * */
-	GPtrArray *acl_check;
-	GPtrArray *finalize_packet;
-	GPtrArray *ip_authentication;	/* empty unless nuauth_do_ip_authentication */
-	GPtrArray *get_user_groups;
-	GPtrArray *periods;		/* empty unless nuauth_periods_module */
-	GPtrArray *user_logs;		/* user_packet_log */
-	GPtrArray *user_session_logs;	/* user_session_log */
-	GPtrArray *session_modify;
+	/* Per enum nuauth_hook, the instances of its key, in order. */
+	GPtrArray *hook[NUAUTH_HOOK_COUNT];	/* struct nuauth_module_instance * */
 	GPtrArray *all;			/* owns the instances */
 	gint refs;			/* srv->modules and each job on the pool */
 };
@@ -139,8 +163,53 @@ struct nuauth_modules *nuauth_modules_load(struct nu_conf *conf,
  * unref (on the main thread) unloads the modules. */
 struct nuauth_modules *nuauth_modules_ref(struct nuauth_modules *mods);
 void nuauth_modules_unref(struct nuauth_modules *mods);
-/* The logging and session hooks (nuauth_log_users decides which run). */
+/* Checks a module's description (version, size, services) against this
+ * nuauth; false with *error naming file. */
+bool nuauth_module_api_check(const struct nuauth_module *api, const char *file,
+			     GError **error);
+
+/* ---- hooks.c: every call into the modules ----
+ * Chains ask the modules of a key in order until one answers; broadcasts
+ * run them all (see hooks.c).  No allocation, no lookup per call. */
 struct nuauth_server;
+/* How many modules the key of h loaded. */
+static inline unsigned nuauth_hooks_count(const struct nuauth_modules *mods, enum nuauth_hook h)
+{
+	return mods->hook[h]->len;
+}
+/* Is there, in the chain of h, a module with one of the services want and
+ * none of without? */
+bool nuauth_hooks_chain_has(const struct nuauth_modules *mods, enum nuauth_hook h,
+			    uint32_t want, uint32_t without);
+/* acl_check and finalize_packet: hooks.h (inline, per packet). */
+/* period_check chain: true when a periods module says now is inside. */
+bool nuauth_hooks_period_check(const struct nuauth_modules *mods, const char *period,
+			       time_t now, time_t *ends_at);
+/* ip_authentication chain: the user's name in name (cap bytes), or false. */
+bool nuauth_hooks_ip_user(const struct nuauth_modules *mods, const struct nuauth_packet *packet,
+			  char *name, size_t cap);
+/* The user chains (worker threads): the first status other than UNKNOWN,
+ * and in *answered the module that gave it (NULL when none was asked). */
+enum nuauth_user_status nuauth_hooks_user_check(const struct nuauth_modules *mods,
+						const char *name, const char *pass,
+						size_t passlen, uint32_t *uid, GArray *groups,
+						struct nuauth_module_instance **answered);
+enum nuauth_user_status nuauth_hooks_scram_verifier(const struct nuauth_modules *mods,
+						    const char *name, const char *mech,
+						    const char **verifier, uint32_t *uid,
+						    GArray *groups,
+						    struct nuauth_module_instance **answered);
+enum nuauth_user_status nuauth_hooks_user_groups(const struct nuauth_modules *mods,
+						 const char *name, uint32_t *uid, GArray *groups,
+						 struct nuauth_module_instance **answered);
+/* canonical_name of m (NULL or without it: false). */
+bool nuauth_hooks_canonical_name(const struct nuauth_module_instance *m, const char *name,
+				 char *buf, size_t cap);
+/* The union of the modules' needs; by lists those that asked. */
+uint32_t nuauth_hooks_needs(const struct nuauth_modules *mods, GString *by);
+/* After loading: the periods the ACL modules name must be known. */
+bool nuauth_hooks_check_acl_periods(const struct nuauth_modules *mods, GError **error);
+/* The logging and session hooks (nuauth_log_users decides which run). */
 void nuauth_hooks_session_log(struct nuauth_server *srv, const struct nuauth_session_event *ev);
 void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
 			     const struct nuauth_user *user, int verdict, const char *acl_name);
@@ -468,7 +537,7 @@ void nuauth_connections_foreach_ended(const struct nuauth_connections *cs,
 				      nuauth_conn_ended_fn fn, void *ctx);
 
 /* ---- decide.c ---- */
-struct nuauth_verdict {
+struct nuauth_decision {
 	int verdict;			/* enum nu_verdict */
 	uint32_t mark;
 	char acl_name[NU_NAME_MAX];	/* "" when no ACL matched */
@@ -477,7 +546,7 @@ struct nuauth_verdict {
 	char period[NU_NAME_MAX];	/* that period; "" when none */
 };
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
-		   const struct nuauth_user *user, struct nuauth_verdict *out);
+		   const struct nuauth_user *user, struct nuauth_decision *out);
 /* Is now inside the named period, by the periods modules?  *ends_at: when
  * it stops being so (0 never). */
 bool nuauth_period_current(struct nuauth_server *srv, const char *period, time_t now,

@@ -215,25 +215,17 @@ static char *decoy_verifier(const char *mech, const char *name)
 /* The SCRAM verifier of name from the user_check chain; fills s. */
 static char *find_verifier(struct nuauth_sasl *s, const char *name)
 {
-	GPtrArray *chain = s->mods->user_check;
-	struct nuauth_module_instance *answered = NULL;
+	struct nuauth_module_instance *answered;
 	const char *v = NULL;
-	bool any_hook = false, password_only = false;
+	bool any_hook = nuauth_hooks_chain_has(s->mods, NUAUTH_HOOK_USER_CHECK,
+					       NUAUTH_SVC_SCRAM_VERIFIER, 0);
+	bool password_only = nuauth_hooks_chain_has(s->mods, NUAUTH_HOOK_USER_CHECK,
+						    NUAUTH_SVC_USER_CHECK,
+						    NUAUTH_SVC_SCRAM_VERIFIER);
 
-	s->status = NUAUTH_USER_UNKNOWN;
 	s->checked = true;
-	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
-
-		if (!m->api->scram_verifier) {
-			password_only |= m->api->user_check != NULL;
-			continue;
-		}
-		any_hook = true;
-		g_array_set_size(s->groups, 0);
-		s->status = m->api->scram_verifier(m->priv, name, s->mech, &v, &s->uid, s->groups);
-		answered = m;
-	}
+	s->status = nuauth_hooks_scram_verifier(s->mods, name, s->mech, &v, &s->uid, s->groups,
+						&answered);
 	if (s->status != NUAUTH_USER_UNKNOWN && s->status != NUAUTH_USER_ERROR)
 		set_canonical(s, answered, name);
 	/* A user no SCRAM store knows may be one of a module that checks
@@ -361,8 +353,7 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 			unsigned passlen, struct propctx *propctx)
 {
 	struct nuauth_sasl *s = ctx;
-	GPtrArray *chain = s->mods->user_check;
-	struct nuauth_module_instance *answered = NULL;
+	struct nuauth_module_instance *answered;
 	char *name = plain_user_name(conn, user, strlen(user));
 
 	(void)propctx;
@@ -372,17 +363,9 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 		s->locked = true;
 		return SASL_BADAUTH;
 	}
-	s->status = NUAUTH_USER_UNKNOWN;
 	s->checked = true;
-	for (guint i = 0; i < chain->len && s->status == NUAUTH_USER_UNKNOWN; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
-
-		if (!m->api->user_check)
-			continue;
-		g_array_set_size(s->groups, 0);
-		s->status = m->api->user_check(m->priv, name, pass, passlen, &s->uid, s->groups);
-		answered = m;
-	}
+	s->status = nuauth_hooks_user_check(s->mods, name, pass, passlen, &s->uid, s->groups,
+					    &answered);
 	if (s->status != NUAUTH_USER_UNKNOWN && s->status != NUAUTH_USER_ERROR) {
 		set_canonical(s, answered, name);
 		if (canonical_locked(s))
@@ -398,15 +381,8 @@ static int checkpass_cb(sasl_conn_t *conn, void *ctx, const char *user, const ch
 /* Does the user_check chain offer hook (user_check or scram_verifier)? */
 static bool chain_has(struct nuauth_server *srv, bool scram)
 {
-	GPtrArray *chain = srv->modules->user_check;
-
-	for (guint i = 0; i < chain->len; i++) {
-		struct nuauth_module_instance *m = g_ptr_array_index(chain, i);
-
-		if (scram ? m->api->scram_verifier != NULL : m->api->user_check != NULL)
-			return true;
-	}
-	return false;
+	return nuauth_hooks_chain_has(srv->modules, NUAUTH_HOOK_USER_CHECK,
+				      scram ? NUAUTH_SVC_SCRAM_VERIFIER : NUAUTH_SVC_USER_CHECK, 0);
 }
 
 /* The mechanisms to ask Cyrus for: EXTERNAL for a certificate user (alone

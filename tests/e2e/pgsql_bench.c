@@ -15,7 +15,6 @@
 
 #include "flow.h"
 #include "log.h"
-#include "proto.h"
 #include "pgconf.h"
 #include "record.h"
 #include "spool.h"
@@ -53,7 +52,7 @@ int main(int argc, char **argv)
 		nu_addr_from_v4(&pkt.flow.daddr, htonl(0x0acc0001u));
 		pkt.flow.sport = (uint16_t)(i & 0xffff);
 		pkt.flow.dport = 80;
-		pgsql_spool_push(spool, pgsql_record_decision(&pkt, &user, NU_VERDICT_ACCEPT,
+		pgsql_spool_push(spool, pgsql_record_decision(&pkt, &user, NUAUTH_VERDICT_ACCEPT,
 							      "bench", g_get_real_time()));
 	}
 	t0 = g_get_monotonic_time();

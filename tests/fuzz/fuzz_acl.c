@@ -1,5 +1,5 @@
 /* libFuzzer harness for the plaintext module's ACL file
- * (modules/plaintext/acl.c).
+ * (modules/acl/, through modules/plaintext/aclfile.c).
  *
  * The input is written to a file and loaded; a set that loads is matched
  * against a fixed handful of packets and users (IPv4 and IPv6; TCP, UDP,
@@ -11,8 +11,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "acl.h"
-#include "proto.h"
+#include "aclfile.h"
 #include "fuzz.h"
 
 static void make_flow(struct nu_flow *f, uint8_t proto, const char *src,
@@ -105,9 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 					FUZZ_CHECK(m->name && *m->name && m->log_prefix);
 					(void)strlen(m->log_prefix);
-					FUZZ_CHECK(m->decision == NU_VERDICT_DROP ||
-						   m->decision == NU_VERDICT_ACCEPT ||
-						   m->decision == NU_VERDICT_REJECT);
+					FUZZ_CHECK(m->decision == NUAUTH_VERDICT_DROP ||
+						   m->decision == NUAUTH_VERDICT_ACCEPT ||
+						   m->decision == NUAUTH_VERDICT_REJECT);
 				}
 			}
 		}

@@ -1,4 +1,5 @@
-/* Unit tests for the plaintext ACL file (modules/plaintext/acl.c). */
+/* Unit tests for the plaintext ACL file (the ACL engine, modules/acl/, read by
+ * modules/plaintext/aclfile.c). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -7,7 +8,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "acl.h"
+#include "aclfile.h"
 #include "log.h"
 #include "unit.h"
 #include "unit_files.h"

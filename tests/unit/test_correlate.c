@@ -51,7 +51,7 @@ void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, 
 }
 
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
-		   const struct nuauth_user *user, struct nuauth_verdict *out)
+		   const struct nuauth_user *user, struct nuauth_decision *out)
 {
 	(void)srv, (void)packet;
 	memset(out, 0, sizeof(*out));

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "aclentry.h"
+#include "aclfile.h"
 #include "conf.h"
 #include "filter.h"
 #include "ldapconf.h"

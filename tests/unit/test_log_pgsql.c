@@ -190,7 +190,7 @@ static void test_records(void)
 	};
 	struct pgsql_record *r;
 
-	r = pgsql_record_decision(&p, &u, NU_VERDICT_ACCEPT, "web", 1700000000123456LL);
+	r = pgsql_record_decision(&p, &u, NUAUTH_VERDICT_ACCEPT, "web", 1700000000123456LL);
 	CHECK(r->kind == PGSQL_DECISION && r->nparams == 13);
 	CHECK(strcmp(r->params[0], "alice") == 0 && strcmp(r->params[1], "1001") == 0);
 	CHECK(strcmp(r->params[2], "6") == 0);
@@ -209,7 +209,7 @@ static void test_records(void)
 	p.app = "";
 	p.os_sysname = "";
 	u.name = "b\xffob";
-	r = pgsql_record_decision(&p, &u, NU_VERDICT_DROP, "", 0);
+	r = pgsql_record_decision(&p, &u, NUAUTH_VERDICT_DROP, "", 0);
 	CHECK(r->params[8] == NULL && r->params[9] == NULL && r->params[11] == NULL);
 	CHECK(strcmp(r->params[10], "drop") == 0);
 	CHECK(g_utf8_validate(r->params[0], -1, NULL) && g_str_has_prefix(r->params[0], "b"));
@@ -221,7 +221,7 @@ static void test_records(void)
 	p.flow.sport = p.flow.dport = 0;
 	p.icmp_type = 8;
 	u.name = "guest";
-	r = pgsql_record_decision(&p, &u, NU_VERDICT_REJECT, "ping", 0);
+	r = pgsql_record_decision(&p, &u, NUAUTH_VERDICT_REJECT, "ping", 0);
 	CHECK(strcmp(r->params[5], "0") == 0 && strcmp(r->params[6], "0") == 0);
 	CHECK(r->params[7] && strcmp(r->params[7], "8") == 0);
 	CHECK(strcmp(r->params[10], "reject") == 0);
@@ -251,8 +251,8 @@ static void test_records(void)
 	check_statement(r);
 	pgsql_record_free(r);
 
-	CHECK(strcmp(pgsql_verdict_name(NU_VERDICT_ACCEPT), "accept") == 0);
-	CHECK(strcmp(pgsql_verdict_name(42), "drop") == 0);
+	CHECK(strcmp(pgsql_verdict_name(NUAUTH_VERDICT_ACCEPT), "accept") == 0);
+	CHECK(strcmp(pgsql_verdict_name((enum nuauth_verdict)42), "drop") == 0);
 }
 
 static struct pgsql_record *numbered(int i)

@@ -8,6 +8,7 @@
 
 #include "mark_field.h"
 #include "unit.h"
+#include "unit_module.h"
 #include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
@@ -126,7 +127,7 @@ static void *init_text(const char *text, char **path, GError **error)
 	*path = unit_write_file("nuauth.conf", text);
 	if (!(conf = nu_conf_load(*path, error)))
 		return NULL;
-	priv = nuauth_module_info()->init(conf, NULL, NULL, error);
+	priv = unit_module_init(nuauth_module_info(), conf, NULL, NULL, error);
 	nu_conf_free(conf);
 	return priv;
 }
@@ -141,7 +142,7 @@ static bool init_fails(const char *text, const char *suffix)
 
 	ok = !priv && unit_error_is(error, path, suffix);
 	if (priv)
-		nuauth_module_info()->deinit(priv);
+		unit_module_deinit(nuauth_module_info(), priv);
 	g_clear_error(&error);
 	g_free(path);
 	return ok;
@@ -158,9 +159,9 @@ static void test_module(void)
 	void *a, *b;
 	uint32_t mark;
 
-	CHECK(mod->api_version == NUAUTH_MODULE_API_VERSION);
+	CHECK(mod->api_major == NUAUTH_MODULE_API_MAJOR && mod->size == sizeof(*mod));
 	CHECK(strcmp(mod->name, "mark_field") == 0);
-	CHECK(mod->finalize_packet && mod->init && mod->deinit);
+	CHECK(mod->finalize_packet && mod->init && (mod->services & NUAUTH_SVC_FINALIZE_PACKET));
 	CHECK(!mod->user_check && !mod->acl_check);
 	memset(&packet, 0, sizeof(packet));
 	packet.app = "/usr/bin/curl";
@@ -179,7 +180,7 @@ static void test_module(void)
 			       "mark_field_default_mark=15\n", oses);
 	own = unit_write_file("own.conf", text);
 	g_free(text);
-	b = mod->init(NULL, "os", own, &error);
+	b = unit_module_init(mod, NULL, "os", own, &error);
 	CHECK(b && !error);
 	g_clear_error(&error);
 	if (a && b) {
@@ -198,8 +199,8 @@ static void test_module(void)
 		CHECK(mod->finalize_packet(b, &packet, NULL, NULL, &mark) == 0);
 		CHECK(mark == 0x20AA03EF);
 	}
-	mod->deinit(a);
-	mod->deinit(b);
+	unit_module_deinit(mod, a);
+	unit_module_deinit(mod, b);
 
 	/* Errors stop the module, naming file:line. */
 	text = g_strdup_printf("mark_field_file=\"%s\"\nmark_field_type=2\n", apps);

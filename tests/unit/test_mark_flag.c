@@ -11,6 +11,7 @@
 #include "mark_flag.h"
 #include "markbits.h"
 #include "unit.h"
+#include "unit_module.h"
 #include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
@@ -97,11 +98,11 @@ static void *init_text(const char *name, const char *text, bool conffile, char *
 	*path = unit_write_file(name, text);
 	if (conffile) {
 		conf = nu_conf_new_empty();
-		priv = mod->init(conf, "inst", *path, error);
+		priv = unit_module_init(mod, conf, "inst", *path, error);
 	} else {
 		if (!(conf = nu_conf_load(*path, error)))
 			return NULL;
-		priv = mod->init(conf, NULL, NULL, error);
+		priv = unit_module_init(mod, conf, NULL, NULL, error);
 	}
 	nu_conf_free(conf);
 	return priv;
@@ -117,7 +118,7 @@ static bool init_fails(const char *text, const char *suffix)
 
 	ok = !priv && unit_error_is(error, path, suffix);
 	if (priv)
-		nuauth_module_info()->deinit(priv);
+		unit_module_deinit(nuauth_module_info(), priv);
 	g_clear_error(&error);
 	g_unlink(path);
 	g_free(path);
@@ -135,14 +136,14 @@ static void test_module(void)
 	void *priv, *a, *b;
 	uint32_t mark;
 
-	CHECK(mod->api_version == NUAUTH_MODULE_API_VERSION);
+	CHECK(mod->api_major == NUAUTH_MODULE_API_MAJOR && mod->size == sizeof(*mod));
 	CHECK(strcmp(mod->name, "mark_flag") == 0);
-	CHECK(mod->finalize_packet && mod->init && mod->deinit);
+	CHECK(mod->finalize_packet && mod->init && (mod->services & NUAUTH_SVC_FINALIZE_PACKET));
 	CHECK(!mod->user_check && !mod->acl_check);
 	memset(&packet, 0, sizeof(packet));
 
 	/* Defaults: 16 bits, no shifts. */
-	priv = mod->init(empty, NULL, NULL, &error);
+	priv = unit_module_init(mod, empty, NULL, NULL, &error);
 	CHECK(priv && !error);
 	mark = 0xAABBCCDD;
 	CHECK(mod->finalize_packet(priv, &packet, NULL, &acl, &mark) == 0);
@@ -151,7 +152,7 @@ static void test_module(void)
 	mark = 0xAABBCCDD;
 	CHECK(mod->finalize_packet(priv, &packet, NULL, NULL, &mark) == 0);
 	CHECK(mark == 0xAABB0000);
-	mod->deinit(priv);
+	unit_module_deinit(mod, priv);
 
 	/* Two instances, each with its own conffile. */
 	a = init_text("a.conf", "mark_flag_nbits=16\nmark_flag_mark_shift=8\n", true, &p1, &error);
@@ -169,8 +170,8 @@ static void test_module(void)
 		mod->finalize_packet(a, &packet, NULL, NULL, &mark);
 		CHECK(mark == 0xAA0000DD);
 	}
-	mod->deinit(a);
-	mod->deinit(b);
+	unit_module_deinit(mod, a);
+	unit_module_deinit(mod, b);
 	g_unlink(p1);
 	g_unlink(p2);
 	g_free(p1);
@@ -184,7 +185,7 @@ static void test_module(void)
 		mod->finalize_packet(a, &packet, NULL, &acl, &mark);
 		CHECK(mark == 0xAABBCC78);
 	}
-	mod->deinit(a);
+	unit_module_deinit(mod, a);
 	g_unlink(p1);
 	g_free(p1);
 	a = init_text("d.conf", "mark_flag_nbits=1\nmark_flag_flag_shift=31\n"
@@ -196,7 +197,7 @@ static void test_module(void)
 		mod->finalize_packet(a, &packet, NULL, &top, &mark);
 		CHECK(mark == 0xFFFFFFFF);
 	}
-	mod->deinit(a);
+	unit_module_deinit(mod, a);
 	g_unlink(p1);
 	g_free(p1);
 	a = init_text("e.conf", "mark_flag_nbits=32\n", false, &p1, &error);
@@ -206,7 +207,7 @@ static void test_module(void)
 		mod->finalize_packet(a, &packet, NULL, &acl, &mark);
 		CHECK(mark == 0x12345678);
 	}
-	mod->deinit(a);
+	unit_module_deinit(mod, a);
 	g_unlink(p1);
 	g_free(p1);
 

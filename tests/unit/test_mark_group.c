@@ -10,6 +10,7 @@
 #include "mark_group.h"
 #include "markfile.h"
 #include "unit.h"
+#include "unit_module.h"
 #include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
@@ -152,7 +153,7 @@ static void *init_text(const char *text, char **path, GError **error)
 	*path = unit_write_file("nuauth.conf", text);
 	if (!(conf = nu_conf_load(*path, error)))
 		return NULL;
-	priv = nuauth_module_info()->init(conf, NULL, NULL, error);
+	priv = unit_module_init(nuauth_module_info(), conf, NULL, NULL, error);
 	nu_conf_free(conf);
 	return priv;
 }
@@ -167,7 +168,7 @@ static bool init_fails(const char *text, const char *file, const char *suffix)
 
 	ok = !priv && unit_error_is(error, file ? file : path, suffix);
 	if (priv)
-		nuauth_module_info()->deinit(priv);
+		unit_module_deinit(nuauth_module_info(), priv);
 	g_clear_error(&error);
 	g_free(path);
 	return ok;
@@ -188,9 +189,9 @@ static void test_module(void)
 	void *a, *b;
 	uint32_t mark;
 
-	CHECK(mod->api_version == NUAUTH_MODULE_API_VERSION);
+	CHECK(mod->api_major == NUAUTH_MODULE_API_MAJOR && mod->size == sizeof(*mod));
 	CHECK(strcmp(mod->name, "mark_group") == 0);
-	CHECK(mod->finalize_packet && mod->init && mod->deinit);
+	CHECK(mod->finalize_packet && mod->init && (mod->services & NUAUTH_SVC_FINALIZE_PACKET));
 	CHECK(!mod->user_check && !mod->acl_check);
 	memset(&packet, 0, sizeof(packet));
 
@@ -207,7 +208,7 @@ static void test_module(void)
 			       "mark_group_default_mark = 0xFFFFFFFF\n", groups2);
 	own = unit_write_file("own.conf", text);
 	g_free(text);
-	b = mod->init(NULL, "second", own, &error);
+	b = unit_module_init(mod, NULL, "second", own, &error);
 	CHECK(b && !error);
 	g_clear_error(&error);
 	if (a && b) {
@@ -227,8 +228,8 @@ static void test_module(void)
 		CHECK(mod->finalize_packet(b, &packet, NULL, NULL, &mark) == 0);
 		CHECK(mark == 0xFFFFFFFF);
 	}
-	mod->deinit(a);
-	mod->deinit(b);
+	unit_module_deinit(mod, a);
+	unit_module_deinit(mod, b);
 
 	/* Errors stop the module, naming file:line. */
 	text = g_strdup_printf("mark_group_group_file=\"%s\"\nmark_group_nbits=8\n"

@@ -8,6 +8,7 @@
 
 #include "mark_uid.h"
 #include "unit.h"
+#include "unit_module.h"
 #include "unit_files.h"
 
 const struct nuauth_module *nuauth_module_info(void);
@@ -62,11 +63,11 @@ static bool init_fails(const char *text, const char *suffix)
 {
 	char *path = unit_write_file("mark_uid.conf", text);
 	GError *error = NULL;
-	void *priv = nuauth_module_info()->init(NULL, NULL, path, &error);
+	void *priv = unit_module_init(nuauth_module_info(), NULL, NULL, path, &error);
 	bool ok = !priv && unit_error_is(error, path, suffix);
 
 	if (priv)
-		nuauth_module_info()->deinit(priv);
+		unit_module_deinit(nuauth_module_info(), priv);
 	g_clear_error(&error);
 	g_free(path);
 	return ok;
@@ -76,7 +77,7 @@ static void *init_text(const char *text)
 {
 	char *path = unit_write_file("mark_uid.conf", text);
 	GError *error = NULL;
-	void *priv = nuauth_module_info()->init(NULL, NULL, path, &error);
+	void *priv = unit_module_init(nuauth_module_info(), NULL, NULL, path, &error);
 
 	if (error)
 		printf("    unexpected error: %s\n", error->message);
@@ -99,9 +100,9 @@ static void test_load(void)
 	CHECK(init_fails("mark_uid_nbits = 33\n", "1: mark_uid_nbits: expected an integer between 1 and 32, got `33'"));
 	CHECK(init_fails("mark_uid_max_uid = -1\n", "1: mark_uid_max_uid: expected an integer between 0 and 4294967295, got `-1'"));
 	CHECK((priv = init_text("mark_uid_max_uid = 65535\n")) != NULL);
-	nuauth_module_info()->deinit(priv);
+	unit_module_deinit(nuauth_module_info(), priv);
 	CHECK((priv = init_text("mark_uid_nbits = 20\nmark_uid_max_uid = 70000\n")) != NULL);
-	nuauth_module_info()->deinit(priv);
+	unit_module_deinit(nuauth_module_info(), priv);
 }
 
 static void test_module(void)
@@ -116,12 +117,13 @@ static void test_module(void)
 	void *priv;
 
 	CHECK(mod != NULL);
-	CHECK(mod->api_version == NUAUTH_MODULE_API_VERSION);
+	CHECK(mod->api_major == NUAUTH_MODULE_API_MAJOR &&
+	      mod->api_minor == NUAUTH_MODULE_API_MINOR && mod->size == sizeof(*mod));
 	CHECK(strcmp(mod->name, "mark_uid") == 0);
-	CHECK(mod->finalize_packet != NULL && mod->deinit != NULL);
+	CHECK(mod->services == NUAUTH_SVC_FINALIZE_PACKET && mod->finalize_packet != NULL);
 	CHECK(mod->user_check == NULL && mod->acl_check == NULL);
 	/* Without keys: 16 bits at bit 0, as before. */
-	priv = mod->init(NULL, NULL, NULL, NULL);
+	priv = unit_module_init(mod, NULL, NULL, NULL, NULL);
 	CHECK(priv != NULL);
 	memset(&packet, 0, sizeof(packet));
 	packet.mark = 0xAABBCCDD;
@@ -137,7 +139,7 @@ static void test_module(void)
 	CHECK(mod->finalize_packet(priv, &packet, &big, NULL, &mark) < 0);
 	CHECK(mod->finalize_packet(priv, &packet, &twin, NULL, &mark) < 0);
 	CHECK(mod->finalize_packet(priv, &packet, &root, NULL, &mark) < 0);
-	mod->deinit(priv);
+	unit_module_deinit(mod, priv);
 	/* A wider field carries them. */
 	priv = init_text("mark_uid_nbits = 24\nmark_uid_shift = 8\n");
 	CHECK(priv != NULL);
@@ -145,7 +147,7 @@ static void test_module(void)
 	CHECK(mod->finalize_packet(priv, &packet, &big, NULL, &mark) == 0 && mark == 0x010000DD);
 	mark = 0;
 	CHECK(mod->finalize_packet(priv, &packet, &twin, NULL, &mark) == 0 && mark == 0x0103E900);
-	mod->deinit(priv);
+	unit_module_deinit(mod, priv);
 }
 
 int main(void)

@@ -1,41 +1,88 @@
 /* The interface between nuauth and its modules.
  *
- * A module is a shared object in the module folder that exports
+ * A module is a shared object in the module folder ($libdir/nuauth/modules,
+ * pkg-config --variable=moduledir nuauth-module) that exports
  *
  *     const struct nuauth_module *nuauth_module_info(void);
  *
- * nuauth refuses a module whose api_version differs from
- * NUAUTH_MODULE_API_VERSION.  Hooks a module does not provide are NULL.
+ * returning a static description:
+ *
+ *     static const struct nuauth_module my_module = {
+ *             NUAUTH_MODULE_HEADER,
+ *             .name = "my_module",
+ *             .services = NUAUTH_SVC_FINALIZE_PACKET,
+ *             .priv_size = sizeof(struct my_state),
+ *             .init = my_init,
+ *             .finalize_packet = my_finalize,
+ *     };
+ *
+ * Services.  .services declares the hooks the module provides, one
+ * NUAUTH_SVC_* bit per hook; nuauth calls only the hooks declared there
+ * (a pointer set without its bit is never called) and refuses a module that
+ * declares a hook it leaves NULL.  Each nuauth_*_module key wants one
+ * service (the comments below name the key of each hook).
+ *
+ * State.  nuauth allocates .priv_size bytes of zeroed state per instance
+ * ("name:instance"), passes it to init, to every hook and to deinit, and
+ * frees it after deinit; priv is NULL when priv_size is 0.  init fills it
+ * and returns true, or false with *error set; nuauth then calls deinit on
+ * the partly filled state (so deinit must accept zeroed fields) and unloads
+ * the module.  deinit releases what init acquired, never priv itself.
+ *
+ * Versions.  NUAUTH_MODULE_HEADER records the API major and minor the
+ * module was built with and sizeof(struct nuauth_module) then.  A minor
+ * only ever adds fields at the end of the struct and service bits, so
+ * nuauth loads a module of its own major and of any minor up to its own,
+ * and reads no field past the size the module declares: an older module
+ * simply lacks the newer hooks.  A module of another major, or of a newer
+ * minor than nuauth's, is refused with a log line naming its file.
+ *
+ * Building out of tree: make install puts this header (with conf.h,
+ * flow.h and log.h beside it) in $includedir/nuauth and nuauth-module.pc in
+ * $libdir/pkgconfig:
+ *
+ *     cc -shared -fPIC $(pkg-config --cflags nuauth-module) -o my.so my.c
+ *
  * Modules resolve nuauth's own functions (log.h, conf.h, flow.h) from the
- * nuauth executable.
+ * nuauth executable: link nothing of nuauth's.
  *
  * Threads.  init, deinit and every hook not named below run on nuauth's
  * main thread, one at a time; they must not block.  user_check,
- * scram_verifier and get_user_groups may wait (a directory, PBKDF2): they
- * run on nuauth's worker pool (nuauth_number_authcheckers threads), so
- * they may be called from several threads at once, with the same priv,
- * and concurrently with the main thread's hooks of the same instance.
- * They must therefore only read state that init built, or lock what they
- * change (log.h is thread-safe).  An instance is never deinit'ed while one
- * of these calls runs: after a reload the old instances stay until the
- * last call on them has returned. */
+ * scram_verifier, get_user_groups and canonical_name may wait (a directory,
+ * PBKDF2): they run on nuauth's worker pool (nuauth_number_authcheckers
+ * threads), so they may be called from several threads at once, with the
+ * same priv, and concurrently with the main thread's hooks of the same
+ * instance.  They must therefore only read state that init built, or lock
+ * what they change (log.h is thread-safe).  An instance is never deinit'ed
+ * while one of these calls runs: after a reload the old instances stay
+ * until the last call on them has returned. */
 #ifndef NUAUTH_MODULE_H
 #define NUAUTH_MODULE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <glib.h>
 #include "flow.h"
 #include "conf.h"
 
-/* 5: conn_end_log, and the client and OS of a session event. */
-/* 6: scram_verifier (SCRAM-SHA-256 logins). */
-/* 7: the user's auth_quality, the packet's gateway. */
-/* 8: needs (what the client must announce), the packet's app_sha256. */
-/* 9: the packet's bridge ports (physindev, physoutdev). */
-/* 10: canonical_name (one spelling per user). */
-#define NUAUTH_MODULE_API_VERSION 10
+/* Before 11 one number that had to match exactly (10: canonical_name,
+ * 9: bridge ports, 8: needs, app_sha256, 7: auth_quality, gateway...).
+ * 11.0: services, priv_size, major.minor, enum nuauth_verdict; the hooks
+ *       of API 10 but canonical_name.
+ * 11.1: canonical_name. */
+#define NUAUTH_MODULE_API_MAJOR 11
+#define NUAUTH_MODULE_API_MINOR 1
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
+
+/* What nuauth decides for a packet: the verdict of an ACL, of a logged
+ * decision.  The values are those of the wire protocol (protocol.md). */
+enum nuauth_verdict {
+	NUAUTH_VERDICT_DROP = 0,
+	NUAUTH_VERDICT_ACCEPT = 1,
+	NUAUTH_VERDICT_REJECT = 3,
+};
 
 /* The user a connection belongs to, as the decision sees it. */
 /* How the user proved who they are, weakest first: the scale of the ACL
@@ -84,7 +131,7 @@ struct nuauth_packet {
 /* One ACL that matched the packet and the user. */
 struct nuauth_acl_match {
 	const char *name;		/* the ACL's [section]; owned by the module */
-	int decision;			/* enum nu_verdict */
+	enum nuauth_verdict decision;
 	uint32_t flags;
 	const char *log_prefix;		/* "" when none */
 	const char *period;		/* the time period it needs, "" when none */
@@ -132,16 +179,41 @@ enum nuauth_user_status {
 	NUAUTH_USER_ERROR,
 };
 
+/* The hooks a module provides, for .services: one bit per hook below. */
+enum nuauth_service {
+	NUAUTH_SVC_USER_CHECK		= 1u << 0,	/* user_check */
+	NUAUTH_SVC_SCRAM_VERIFIER	= 1u << 1,	/* scram_verifier */
+	NUAUTH_SVC_ACL_CHECK		= 1u << 2,	/* acl_check */
+	NUAUTH_SVC_FINALIZE_PACKET	= 1u << 3,	/* finalize_packet */
+	NUAUTH_SVC_USER_GROUPS		= 1u << 4,	/* get_user_groups */
+	NUAUTH_SVC_IP_AUTHENTICATION	= 1u << 5,	/* ip_authentication */
+	NUAUTH_SVC_PERIOD_CHECK		= 1u << 6,	/* period_check */
+	NUAUTH_SVC_PERIOD_KNOWN		= 1u << 7,	/* period_known */
+	NUAUTH_SVC_CHECK_PERIODS	= 1u << 8,	/* check_periods */
+	NUAUTH_SVC_SESSION_LOG		= 1u << 9,	/* user_session_log */
+	NUAUTH_SVC_PACKET_LOG		= 1u << 10,	/* user_packet_log */
+	NUAUTH_SVC_SESSION_MODIFY	= 1u << 11,	/* session_modify */
+	NUAUTH_SVC_CONN_END_LOG		= 1u << 12,	/* conn_end_log */
+	NUAUTH_SVC_NEEDS		= 1u << 13,	/* needs */
+	NUAUTH_SVC_CANONICAL_NAME	= 1u << 14,	/* canonical_name (11.1) */
+};
+
 struct nuauth_module {
-	uint32_t api_version;
+	/* NUAUTH_MODULE_HEADER fills these three. */
+	uint32_t api_major;
+	uint32_t api_minor;
+	uint32_t size;			/* sizeof(struct nuauth_module) as built */
+
 	const char *name;
+	uint32_t services;		/* enum nuauth_service bits */
+	size_t priv_size;		/* bytes of zeroed state per instance */
 
 	/* Reads the module's keys from conf (instance and conffile come from
-	 * "name[:instance[:conffile]]", NULL when not given).  Returns the
-	 * module's private state, or NULL with *error set; a module with no
-	 * state returns any non-NULL pointer it likes. */
-	void *(*init)(struct nu_conf *conf, const char *instance,
-		      const char *conffile, GError **error);
+	 * "name[:instance[:conffile]]", NULL when not given) into priv.
+	 * true, or false with *error set (deinit then runs on priv). */
+	bool (*init)(void *priv, struct nu_conf *conf, const char *instance,
+		     const char *conffile, GError **error);
+	/* Releases what init acquired (not priv itself); optional. */
 	void (*deinit)(void *priv);
 
 	/* nuauth_user_check_module: checks the password of user; on success
@@ -151,9 +223,9 @@ struct nuauth_module {
 					      const char *password, size_t password_len,
 					      uint32_t *uid, GArray *groups);
 
-	/* nuauth_user_check_module, optional (API 6): the verifier of user for
-	 * the SCRAM mechanism mech ("SCRAM-SHA-256"), in the text form Cyrus
-	 * SASL reads: "ITERATIONS:base64(salt)$base64(StoredKey):base64(ServerKey)".
+	/* nuauth_user_check_module: the verifier of user for the SCRAM
+	 * mechanism mech ("SCRAM-SHA-256"), in the text form Cyrus SASL
+	 * reads: "ITERATIONS:base64(salt)$base64(StoredKey):base64(ServerKey)".
 	 * On NUAUTH_USER_OK fills *uid and groups as user_check does, and sets
 	 * *verifier (owned by the module, read before its next call) or NULL
 	 * when the user has no verifier for mech.  NUAUTH_USER_UNKNOWN: ask
@@ -171,7 +243,8 @@ struct nuauth_module {
 			 const struct nuauth_user *user, GArray *matches);
 
 	/* nuauth_finalize_packet_module: rewrites *mark (its own bits only).
-	 * acl is the ACL that decided, NULL when none. */
+	 * acl is the ACL that decided, NULL when none.  0, or -1 on an
+	 * internal error (the packet is then dropped). */
 	int (*finalize_packet)(void *priv, const struct nuauth_packet *packet,
 			       const struct nuauth_user *user,
 			       const struct nuauth_acl_match *acl, uint32_t *mark);
@@ -194,12 +267,13 @@ struct nuauth_module {
 	 * *ends_at the first time after now when the period stops matching
 	 * (0: never); false outside it, and for a period it does not know. */
 	bool (*period_check)(void *priv, const char *period, time_t now, time_t *ends_at);
-	/* nuauth_periods_module: does it define the named period? */
+	/* nuauth_periods_module: does it define the named period?  Without
+	 * it every period counts as defined. */
 	bool (*period_known)(void *priv, const char *period);
 
-	/* nuauth_acl_check_module, optional: called once every module is
-	 * loaded; checks each period its ACLs name with known(period, ctx).
-	 * false with *error ("file:line: ...") when one is unknown. */
+	/* nuauth_acl_check_module: called once every module is loaded;
+	 * checks each period its ACLs name with known(period, ctx).  false
+	 * with *error ("file:line: ...") when one is unknown. */
 	bool (*check_periods)(void *priv, bool (*known)(const char *period, void *ctx),
 			      void *ctx, GError **error);
 
@@ -209,11 +283,11 @@ struct nuauth_module {
 	void (*user_session_log)(void *priv, const struct nuauth_session_event *ev);
 
 	/* nuauth_user_logs_module (all run): a decision about a user's
-	 * packet (verdict: enum nu_verdict; acl_name "" when no ACL matched),
-	 * for the verdicts nuauth_log_users selects (2 drops, 4 accepts, 8
-	 * all).  Must not block. */
+	 * packet (acl_name "" when no ACL matched), for the verdicts
+	 * nuauth_log_users selects (2 drops, 4 accepts, 8 all).  Must not
+	 * block. */
 	void (*user_packet_log)(void *priv, const struct nuauth_packet *packet,
-				const struct nuauth_user *user, int verdict,
+				const struct nuauth_user *user, enum nuauth_verdict verdict,
 				const char *acl_name);
 
 	/* nuauth_user_session_modify_module (all run, in order) at login:
@@ -223,31 +297,44 @@ struct nuauth_module {
 	void (*session_modify)(void *priv, const struct nuauth_session_event *ev,
 			       gint64 *expires_at);
 
-	/* nuauth_user_logs_module, optional (API 5): an accepted connection
-	 * ended.  Called for the modules of that key that provide it, when
-	 * nuauth_log_users selects accepts (4) or all (8).  Must not block. */
+	/* nuauth_user_logs_module: an accepted connection ended.  Called for
+	 * the modules of that key that provide it, when nuauth_log_users
+	 * selects accepts (4) or all (8).  Must not block. */
 	void (*conn_end_log)(void *priv, const struct nuauth_conn_end_event *ev);
 
-	/* Any hook, optional (API 8): NUAUTH_NEEDS_* bits for what this
-	 * instance, as configured, reads from the client's announcement;
-	 * asked once after every load and reload.  nuauth asks the clients
-	 * for the union; a module without it needs only the flow.  A module
-	 * that would merely log the program (user_packet_log) must not ask:
-	 * the site decides with nuauth_client_send_app. */
+	/* Any module: NUAUTH_NEEDS_* bits for what this instance, as
+	 * configured, reads from the client's announcement; asked once after
+	 * every load and reload.  nuauth asks the clients for the union; a
+	 * module without it needs only the flow.  A module that would merely
+	 * log the program (user_packet_log) must not ask: the site decides
+	 * with nuauth_client_send_app. */
 	unsigned (*needs)(void *priv);
 
-	/* nuauth_user_check_module, nuauth_get_user_groups_module, optional
-	 * (API 10): the store's own spelling of user, e.g. the directory's
-	 * uid for a name it matched without regard to case.  nuauth asks it
-	 * of the module whose user_check, scram_verifier or get_user_groups
-	 * has just answered for user with anything but UNKNOWN or ERROR, on
-	 * the same worker thread; the session, its limits and locks, log
-	 * lines and nuauthctl then use that spelling.  Writes it into name
-	 * (cap bytes, NUL-terminated) and returns true; false keeps the name
-	 * as the client typed it.  Without the hook the typed name is used:
-	 * a store that matches names exactly needs none.  Worker threads,
+	/* ---- 11.1 ---- */
+
+	/* nuauth_user_check_module, nuauth_get_user_groups_module: the
+	 * store's own spelling of user, e.g. the directory's uid for a name
+	 * it matched without regard to case.  nuauth asks it of the module
+	 * whose user_check, scram_verifier or get_user_groups has just
+	 * answered for user with anything but UNKNOWN or ERROR, on the same
+	 * worker thread; the session, its limits and locks, log lines and
+	 * nuauthctl then use that spelling.  Writes it into name (cap bytes,
+	 * NUL-terminated) and returns true; false keeps the name as the
+	 * client typed it.  Without the hook the typed name is used: a store
+	 * that matches names exactly needs none.  Worker threads,
 	 * concurrently. */
 	bool (*canonical_name)(void *priv, const char *user, char *name, size_t cap);
+
+	/* New hooks go here, at the end, with a new minor. */
 };
+
+/* The first fields of every module's description. */
+#define NUAUTH_MODULE_HEADER \
+	.api_major = NUAUTH_MODULE_API_MAJOR, \
+	.api_minor = NUAUTH_MODULE_API_MINOR, \
+	.size = sizeof(struct nuauth_module)
+
+/* The size of the struct at minor 0 (nuauth refuses a smaller one). */
+#define NUAUTH_MODULE_SIZE_11_0 offsetof(struct nuauth_module, canonical_name)
 
 #endif

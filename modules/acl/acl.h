@@ -1,4 +1,9 @@
-/* The plaintext module's ACL file, acls.nufw:
+/* The ACL engine that the plaintext and ldap modules share: an ACL set is
+ * built from records of key=value (acl_parse.c), indexed (acl_index.c) and
+ * matched against a packet and its user (acl_match.c); acl_set.c answers
+ * questions about a set.  The plaintext module reads its records from a
+ * file (plaintext/aclfile.c), the ldap module from directory entries
+ * (ldap/aclentry.c).  The format, as in the plaintext module's acls.nufw:
  *
  *   [web]
  *   gid=100
@@ -27,21 +32,17 @@
  *   period=                a time period of nuauth_periods_module: the ACL
  *                          matches only within it
  * Whole-line comments start with `#'.  A value may be double-quoted. */
-#ifndef NU_PLAINTEXT_ACL_H
-#define NU_PLAINTEXT_ACL_H
+#ifndef NU_ACL_H
+#define NU_ACL_H
 
 #include <glib.h>
 #include <nuauth/module.h>
 
 struct nu_acl_set;
 
-/* Reads path.  NULL with *error set (NU_CONF_ERROR; "file:line: why",
- * or "file: strerror") on a malformed line or value.  Unknown keys are
- * logged with log_warnx and ignored. */
-struct nu_acl_set *nu_acl_load(const char *path, GError **error);
 void nu_acl_set_free(struct nu_acl_set *set);
 
-/* The same ACLs from records instead of a file (the ldap module's
+/* Builds a set from records (a file's [sections], the ldap module's
  * entries): begin() starts an ACL, add() gives it one key=value, finish()
  * checks the last ACL and builds the set's index.  The rules, and the
  * errors, are the file's; source names where an ACL comes from (a record
@@ -56,6 +57,12 @@ bool nu_acl_builder_add(struct nu_acl_builder *b, const char *key, const char *s
 			const char *value, unsigned line, GError **error);
 struct nu_acl_set *nu_acl_builder_finish(struct nu_acl_builder *b, GError **error);
 void nu_acl_builder_free(struct nu_acl_builder *b);
+/* Has begin() started an ACL that keys go to? */
+bool nu_acl_builder_in_acl(const struct nu_acl_builder *b);
+/* The error of a reader of records at source:line ("source: why" when
+ * line is 0), NU_CONF_ERROR_SYNTAX, as the builder words its own. */
+void nu_acl_error(GError **error, const char *source, unsigned line, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
 /* How many ACLs set holds. */
 unsigned nu_acl_count(const struct nu_acl_set *set);
 /* NUAUTH_NEEDS_* for what the ACLs read from the client: the path when one
@@ -76,7 +83,7 @@ bool nu_acl_check_periods(const struct nu_acl_set *set,
  * that matches packet and user (by uid or one of its groups).  The strings
  * in the matches live as long as set.  Only the ACLs filed under the
  * packet's protocol and destination port and under the user's uid or
- * groups are checked (the index is built by nu_acl_load); set is only
+ * groups are checked (the index is built by nu_acl_builder_finish); set is only
  * read, so threads may share it. */
 void nu_acl_match(const struct nu_acl_set *set, const struct nuauth_packet *packet,
 		  const struct nuauth_user *user, GArray *matches);
