@@ -163,6 +163,7 @@ static void test_logout_ends(void)
 {
 	struct nu_flow f = flow(40001), g = flow(40002);
 	struct nuauth_peer *gw, *carol, *dave;
+	nuauth_peer_id dave_id;
 
 	reset();
 	gw = gateway("fw1", "fw1-a");
@@ -176,8 +177,9 @@ static void test_logout_ends(void)
 	CHECK(nuauth_connections_end_user(cs, carol->id) == 0 && sent->len == 1);
 	CHECK(walk().n == 2);
 	/* dave's link is gone: his connection stays, no logout can end it */
-	nuauth_peers_remove(srv.peers, dave->id);
-	CHECK(nuauth_connections_end_user(cs, dave->id) == 0 && sent->len == 1 && walk().n == 2);
+	dave_id = dave->id;
+	nuauth_peers_remove(srv.peers, dave_id);
+	CHECK(nuauth_connections_end_user(cs, dave_id) == 0 && sent->len == 1 && walk().n == 2);
 	/* an ip-authenticated user's connection (no client) is nobody's */
 	CHECK(nuauth_connections_end_user(cs, 0) == 0);
 }
