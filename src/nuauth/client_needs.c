@@ -25,12 +25,26 @@ const char *nuauth_needs_text(uint32_t needs)
 	return "flow only";
 }
 
+struct tell {
+	uint32_t needs;
+	unsigned told;
+};
+
+/* Sends NEEDS to a logged-in client (every client peer is). */
+static void tell_client(struct nuauth_peer *peer, void *ctx)
+{
+	struct tell *t = ctx;
+
+	peer->ops->needs(peer->link, t->needs);
+	t->told++;
+}
+
 void nuauth_client_needs_update(struct nuauth_server *srv, const char *who)
 {
 	GString *by = g_string_new(NULL);
 	uint32_t needs = nuauth_hooks_needs(srv->modules, by);
 	bool changed;
-	unsigned told = 0;
+	struct tell t = { .needs = needs };
 
 	if (srv->cfg.client_send_app_always && !(needs & NU_NEEDS_APP)) {
 		needs |= NU_NEEDS_APP;
@@ -38,19 +52,12 @@ void nuauth_client_needs_update(struct nuauth_server *srv, const char *who)
 	}
 	changed = needs != srv->client_needs;
 	srv->client_needs = needs;
-	if (changed) {
-		/* Sending never closes a link under us (msgconn.h). */
-		for (GList *l = srv->clients; l; l = l->next) {
-			struct nuauth_client *cl = l->data;
-
-			if (nuauth_client_logged_in(cl)) {
-				nuauth_client_send_needs(cl);
-				told++;
-			}
-		}
-	}
+	t.needs = needs;
+	/* Sending never closes a link under us (msgconn.h). */
+	if (changed && srv->peers)
+		nuauth_peers_foreach(srv->peers, NUAUTH_PEER_CLIENT, tell_client, &t);
 	log_notice("%s: clients announce the %s%s%s%s%s", who, nuauth_needs_text(needs),
 		   by->len ? " (needed by " : "", by->str, by->len ? ")" : "",
-		   told ? "; logged-in clients told" : "");
+		   t.told ? "; logged-in clients told" : "");
 	g_string_free(by, TRUE);
 }

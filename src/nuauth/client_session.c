@@ -9,7 +9,11 @@
  * each answer).  The result comes back to the main thread, which answers,
  * counts the login for login_guard and sets up the session.  A link that
  * closes while its step runs leaves the conversation to the job, which
- * frees it when the step ends. */
+ * frees it when the step ends.
+ *
+ * Once logged in the link is a peer (peers.h): the tables send PUSH,
+ * NOTICE and NEEDS through the operations below, and its close is the
+ * peer's "gone" event. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -48,6 +52,7 @@ struct nuauth_client {
 	char software[NU_NAME_MAX];	/* from HELLO */
 	gint64 since;			/* login, g_get_real_time() */
 	guint expiry_timer;		/* nuauth_user_session_modify_module */
+	struct nuauth_peer *self;	/* its peer (peers.h), once logged in */
 };
 
 bool nuauth_client_logged_in(const struct nuauth_client *cl)
@@ -116,7 +121,8 @@ const char *nuauth_client_software(const struct nuauth_client *cl)
 
 unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
 {
-	unsigned n = nuauth_connections_end_user(cl->srv->connections, cl);
+	unsigned n = nuauth_connections_end_user(cl->srv->connections,
+						 cl->self ? cl->self->id : 0);
 
 	log_notice("user %s disconnected from %s (%s): ending %u connection(s)",
 		   cl->user.name, cl->addr_text, why, n);
@@ -166,8 +172,11 @@ const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl)
 	return &cl->addr;
 }
 
-void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow)
+/* ---- the peer operations (peers.h) ---- */
+
+static void send_push(void *link, const struct nu_flow *flow)
 {
+	struct nuauth_client *cl = link;
 	uint8_t buf[128];
 	size_t len;
 
@@ -177,9 +186,10 @@ void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow)
 		nu_msgconn_send(cl->link, buf, len);
 }
 
-void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
-			  const char *app, const char *text)
+static void send_notice(void *link, const struct nu_flow *flow, int verdict, const char *app,
+			const char *text)
 {
+	struct nuauth_client *cl = link;
 	struct nu_notice n = { .flow = *flow, .verdict = (uint8_t)verdict };
 	uint8_t buf[NU_MSG_HEADER_LEN + 64 + NU_APP_MAX + NU_TEXT_MAX];
 	size_t len;
@@ -192,18 +202,25 @@ void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, 
 		nu_msgconn_send(cl->link, buf, len);
 }
 
-void nuauth_client_send_needs(struct nuauth_client *cl)
+static void send_needs(void *link, uint32_t needs)
 {
+	struct nuauth_client *cl = link;
 	uint8_t buf[NU_MSG_HEADER_LEN + 8];
 	size_t len;
 
 	if (cl->state != CLIENT_READY ||
-	    nu_needs_encode(buf, sizeof(buf), cl->srv->client_needs, &len) != NU_PROTO_OK)
+	    nu_needs_encode(buf, sizeof(buf), needs, &len) != NU_PROTO_OK)
 		return;
 	nu_msgconn_send(cl->link, buf, len);
 	log_info("user %s at %s: NEEDS %s", cl->user.name, cl->addr_text,
-		 nuauth_needs_text(cl->srv->client_needs));
+		 nuauth_needs_text(needs));
 }
+
+static const struct nuauth_peer_ops client_peer_ops = {
+	.push = send_push,
+	.notice = send_notice,
+	.needs = send_needs,
+};
 
 static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
 {
@@ -483,9 +500,12 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
 	cl->user.auth_quality = auth_quality(cl->user.mechanism);
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
-	nuauth_client_send_needs(cl);
+	cl->self = nuauth_peers_add(cl->srv->peers, NUAUTH_PEER_CLIENT, &cl->addr, cl->user.name,
+				    &client_peer_ops, cl);
+	cl->self->user = &cl->user;
+	send_needs(cl, cl->srv->client_needs);
 	/* From now on asked about the packets from its address (correlate.c). */
-	nuauth_correlate_client_ready(cl->srv->correlator, cl);
+	nuauth_correlate_client_ready(cl->srv->correlator, cl->self);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
 		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);
@@ -505,7 +525,7 @@ static void handle_announce(struct nuauth_client *cl, const uint8_t *msg, size_t
 	}
 	/* Correlating never closes this link (sends are deferred, msgconn.h). */
 	while ((r = nu_announce_next_item(&it, &conn, &not_mine)) == 1)
-		nuauth_correlate_announce(cl->srv->correlator, cl, &conn, not_mine);
+		nuauth_correlate_announce(cl->srv->correlator, cl->self, &conn, not_mine);
 	if (r < 0)
 		protocol_violation(cl, "malformed ANNOUNCE message");
 }
@@ -551,7 +571,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			return;
 		}
 		if (hdr->type == NU_MSG_LOGOUT) {
-			unsigned n = nuauth_connections_end_user(cl->srv->connections, cl);
+			unsigned n = nuauth_connections_end_user(cl->srv->connections, cl->self->id);
 			log_notice("user %s logs out from %s: ending %u connection(s)",
 				   cl->user.name, cl->addr_text, n);
 			nu_msgconn_close(cl->link, "logged out");
@@ -591,8 +611,9 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 		peer_log_info(cl->srv->peer_log, &cl->addr, "client %s closed before login: %s",
 			      cl->addr_text, why);
 	prelogin_remove(cl);
-	nuauth_correlate_client_gone(cl->srv->correlator, cl);
-	nuauth_connections_client_gone(cl->srv->connections, cl);
+	/* The tables forget its answers; its connections stay, without it. */
+	if (cl->self)
+		nuauth_peers_remove(cl->srv->peers, cl->self->id);
 	cl->srv->clients = g_list_remove(cl->srv->clients, cl);
 	if (cl->login_timer)
 		g_source_remove(cl->login_timer);

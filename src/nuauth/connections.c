@@ -8,7 +8,12 @@
  * link per queue, reports ends on one of them, and comes back on new links
  * after a restart.  So each connection keeps its gateway's identity (the
  * certificate CN) and, while no link of that gateway is up, waits for one:
- * an end due meanwhile (logout, period end) is sent when it is back. */
+ * an end due meanwhile (logout, period end) is sent when it is back.
+ *
+ * Links are peers (peers.h): a connection keeps the ids of its gateway's
+ * link and of the client whose claim decided it, sends CONN_DESTROY and
+ * CONN_EXPIRES through the gateway peer's operations, and hears of a
+ * link's end from the registry's "gone" event. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -23,14 +28,14 @@
 
 struct conn {
 	struct nu_flow flow;		/* the key: original direction */
-	struct nuauth_gateway *gw;	/* a link of its gateway; NULL while none */
-	char *gw_id;			/* nuauth_gateway_id() of the gateway */
+	nuauth_peer_id gw;		/* a link of its gateway; 0 while none */
+	char *gw_id;			/* the gateway's name (its peer's) */
 	bool end_due;			/* to end as soon as gw is back */
 	bool ending;			/* ended by us: its gateway's report of
 					 * the end (nufw -C) is still to come */
-	struct nuauth_client *client;	/* the session whose claim decided it
+	nuauth_peer_id client;		/* the session whose claim decided it
 					 * (correlate.c): only its LOGOUT or
-					 * disconnect ends it; NULL once gone */
+					 * disconnect ends it; 0 once gone */
 	char *user;
 	gint64 start;			/* g_get_monotonic_time() */
 	time_t wall_start;		/* the same, wall clock (for the hooks) */
@@ -40,6 +45,7 @@ struct conn {
 	char *expiry_acl;		/* the ACL whose period it is */
 	char *expiry_period;		/* the name of that period */
 	guint expiry_timer;		/* GLib source; 0 none */
+	struct nuauth_connections *cs;	/* the table, for its timer */
 	bool expiry_moved;		/* by a reload since the decision: told
 					 * again on each link it moves to, since a
 					 * link may fail with the news unsent */
@@ -51,6 +57,8 @@ struct nuauth_connections {
 	GQueue order;
 	GQueue recent_ends;		/* struct nuauth_conn_end_event, newest first */
 };
+
+static void on_peer_gone(const struct nuauth_peer *peer, void *ctx);
 
 static void recent_end_free(gpointer p)
 {
@@ -98,6 +106,7 @@ struct nuauth_connections *nuauth_connections_new(struct nuauth_server *srv)
 	cs->by_flow = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, conn_free);
 	g_queue_init(&cs->order);
 	g_queue_init(&cs->recent_ends);
+	nuauth_peers_subscribe(srv->peers, on_peer_gone, cs);
 	return cs;
 }
 
@@ -105,6 +114,7 @@ void nuauth_connections_free(struct nuauth_connections *cs)
 {
 	if (!cs)
 		return;
+	nuauth_peers_unsubscribe(cs->srv->peers, on_peer_gone, cs);
 	g_hash_table_destroy(cs->by_flow);
 	g_queue_clear_full(&cs->recent_ends, recent_end_free);
 	g_free(cs);
@@ -114,6 +124,12 @@ static void forget(struct nuauth_connections *cs, struct conn *c)
 {
 	g_queue_unlink(&cs->order, &c->link);
 	g_hash_table_remove(cs->by_flow, &c->flow);	/* frees c */
+}
+
+/* The link of c's gateway, or NULL while none is up. */
+static struct nuauth_peer *gateway_of(struct nuauth_connections *cs, const struct conn *c)
+{
+	return c->gw ? nuauth_peers_get(cs->srv->peers, c->gw) : NULL;
 }
 
 /* The table is full: forget the oldest connection that nothing will need
@@ -134,13 +150,12 @@ static void evict_one(struct nuauth_connections *cs)
 	forget(cs, cs->order.head->data);
 }
 
-void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
-			    struct nuauth_client *client, const char *user,
-			    const struct nu_flow *flow)
+void nuauth_connections_add(struct nuauth_connections *cs, const struct nuauth_peer *gw,
+			    nuauth_peer_id client, const char *user, const struct nu_flow *flow)
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, flow);
 
-	if (c && strcmp(c->gw_id, nuauth_gateway_id(gw)) != 0)
+	if (c && strcmp(c->gw_id, gw->name) != 0)
 		return;		/* another gateway's (a second firewall on the path) */
 	if (c)
 		forget(cs, c);	/* a retransmitted SYN answered again */
@@ -148,8 +163,9 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 		evict_one(cs);
 	c = g_new0(struct conn, 1);
 	c->flow = *flow;
-	c->gw = gw;
-	c->gw_id = g_strdup(nuauth_gateway_id(gw));
+	c->cs = cs;
+	c->gw = gw->id;
+	c->gw_id = g_strdup(gw->name);
 	c->client = client;
 	c->user = g_strdup(user);
 	c->start = g_get_monotonic_time();
@@ -159,7 +175,7 @@ void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway
 	g_hash_table_insert(cs->by_flow, &c->flow, c);
 }
 
-void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gateway *gw,
+void nuauth_connections_ended(struct nuauth_connections *cs, const struct nuauth_peer *gw,
 			      const struct nu_conn_end *end)
 {
 	struct conn *c = g_hash_table_lookup(cs->by_flow, &end->flow);
@@ -167,7 +183,7 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 	char text[NU_FLOW_STRLEN];
 
 	/* Only the gateway that passed the connection reports its end. */
-	if (!c || strcmp(c->gw_id, nuauth_gateway_id(gw)) != 0)
+	if (!c || strcmp(c->gw_id, gw->name) != 0)
 		return;		/* not one of ours, or forgotten */
 	ev = (struct nuauth_conn_end_event){
 		.user = c->user, .flow = c->flow, .start = c->wall_start, .end = time(NULL),
@@ -185,12 +201,24 @@ void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gatew
 	forget(cs, c);
 }
 
-/* Has the gateway end c now, or when one of its links is back. */
-static void end_connection(struct conn *c)
+static void send_destroy(struct nuauth_peer *gw, const struct nu_flow *flow)
 {
-	if (c->gw) {
+	gw->ops->destroy(gw->link, flow);
+}
+
+static void send_expires(struct nuauth_peer *gw, const struct nu_flow *flow, time_t expires)
+{
+	gw->ops->expires(gw->link, flow, expires);
+}
+
+/* Has the gateway end c now, or when one of its links is back. */
+static void end_connection(struct nuauth_connections *cs, struct conn *c)
+{
+	struct nuauth_peer *gw = gateway_of(cs, c);
+
+	if (gw) {
 		/* Kept for the report of its end, with its byte counts. */
-		nuauth_gateway_send_destroy(c->gw, &c->flow);
+		send_destroy(gw, &c->flow);
 		c->ending = true;
 		c->end_due = false;
 		if (c->expiry_timer)
@@ -201,8 +229,7 @@ static void end_connection(struct conn *c)
 	}
 }
 
-unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
-				     struct nuauth_client *client)
+unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_id client)
 {
 	GList *l = cs->order.head;
 	unsigned n = 0;
@@ -211,8 +238,8 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
 		GList *next = l->next;
 		struct conn *c = l->data;
 
-		if (c->client == client && !c->end_due && !c->ending) {
-			end_connection(c);
+		if (client && c->client == client && !c->end_due && !c->ending) {
+			end_connection(cs, c);
 			n++;
 		}
 		l = next;
@@ -226,43 +253,54 @@ void nuauth_connections_foreach(const struct nuauth_connections *cs,
 	for (GList *l = cs->order.head; l; l = l->next) {
 		const struct conn *c = l->data;
 
-		fn(c->user, &c->flow, c->start, c->gw, c->gw_id, ctx);
+		fn(c->user, &c->flow, c->start, gateway_of((struct nuauth_connections *)cs, c),
+		   c->gw_id, ctx);
 	}
 }
 
-void nuauth_connections_client_gone(struct nuauth_connections *cs,
-				    struct nuauth_client *client)
+static void client_gone(struct nuauth_connections *cs, nuauth_peer_id client)
 {
 	for (GList *l = cs->order.head; l; l = l->next) {
 		struct conn *c = l->data;
 
 		if (c->client == client)
-			c->client = NULL;
+			c->client = 0;
 	}
 }
 
-void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
-				     struct nuauth_gateway *gw, struct nuauth_gateway *other)
+/* A link of a gateway is gone: its connections move to another link of
+ * the same gateway, or wait for one. */
+static void gateway_gone(struct nuauth_connections *cs, const struct nuauth_peer *gw)
 {
+	struct nuauth_peer *other = nuauth_peers_find_gateway(cs->srv->peers, gw->name, gw->id);
+
 	for (GList *l = cs->order.head; l; l = l->next) {
 		struct conn *c = l->data;
 
-		if (c->gw != gw)
+		if (c->gw != gw->id)
 			continue;
-		c->gw = other;
+		c->gw = other ? other->id : 0;
 		/* An end or an end time sent on the link that failed may never
 		 * have left. */
 		if (other && c->ending)
-			nuauth_gateway_send_destroy(other, &c->flow);
+			send_destroy(other, &c->flow);
 		else if (other && c->expiry_moved && !c->end_due)
-			nuauth_gateway_send_expires(other, &c->flow, c->expires);
+			send_expires(other, &c->flow, c->expires);
 	}
 }
 
-unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
-					 struct nuauth_gateway *gw)
+static void on_peer_gone(const struct nuauth_peer *peer, void *ctx)
 {
-	const char *id = nuauth_gateway_id(gw);
+	if (peer->kind == NUAUTH_PEER_GATEWAY)
+		gateway_gone(ctx, peer);
+	else
+		client_gone(ctx, peer->id);
+}
+
+unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
+					 struct nuauth_peer *gw)
+{
+	const char *id = gw->name;
 	GList *l = cs->order.head;
 	unsigned n = 0;
 
@@ -273,11 +311,11 @@ unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
 		l = next;
 		if (c->gw || strcmp(c->gw_id, id) != 0)
 			continue;
-		c->gw = gw;
+		c->gw = gw->id;
 		if (c->end_due || c->ending)
-			end_connection(c);	/* again, for an ending one */
+			end_connection(cs, c);	/* again, for an ending one */
 		else if (c->expiry_moved)
-			nuauth_gateway_send_expires(gw, &c->flow, c->expires);
+			send_expires(gw, &c->flow, c->expires);
 		n++;
 	}
 	return n;
@@ -313,7 +351,7 @@ static gboolean on_expiry(gpointer data)
 	log_notice("user %s: %s: the period of acl %s ended: closing the connection%s", c->user,
 		   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_acl,
 		   c->gw ? "" : " when its gateway is back");
-	end_connection(c);
+	end_connection(c->cs, c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -356,9 +394,11 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			if (ends_at != c->expires) {
 				/* nufw ends it at the time it was given:
 				 * move that too. */
+				struct nuauth_peer *gw = gateway_of(cs, c);
+
 				c->expiry_moved = true;
-				if (c->gw)
-					nuauth_gateway_send_expires(c->gw, &c->flow, ends_at);
+				if (gw)
+					send_expires(gw, &c->flow, ends_at);
 			}
 			c->expires = ends_at;
 			if (ends_at)
@@ -369,7 +409,7 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			   "now: closing the connection", c->user,
 			   nu_flow_format(&c->flow, text, sizeof(text)), c->expiry_period,
 			   c->expiry_acl);
-		end_connection(c);
+		end_connection(cs, c);
 		n++;
 	}
 	return n;

@@ -51,37 +51,6 @@ struct ctl_peer {
 	bool closing;		/* close once out is written */
 };
 
-/* ---- counters ---- */
-
-void nuauth_stats_decision(struct nuauth_stats *st, int verdict)
-{
-	gint64 sec = g_get_monotonic_time() / G_USEC_PER_SEC;
-	unsigned slot = (unsigned)(sec % (NUAUTH_RATE_SECONDS + 1));
-
-	switch (verdict) {
-	case NU_VERDICT_ACCEPT: st->accepted++; break;
-	case NU_VERDICT_REJECT: st->rejected++; break;
-	default: st->dropped++; break;
-	}
-	if (st->rate_second[slot] != sec) {
-		st->rate_second[slot] = sec;
-		st->rate_count[slot] = 0;
-	}
-	st->rate_count[slot]++;
-}
-
-/* Decisions per second over the last NUAUTH_RATE_SECONDS seconds. */
-static double stats_rate(const struct nuauth_stats *st)
-{
-	gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
-	uint64_t sum = 0;
-
-	for (unsigned i = 0; i <= NUAUTH_RATE_SECONDS; i++)
-		if (st->rate_second[i] > now - NUAUTH_RATE_SECONDS && st->rate_second[i] <= now)
-			sum += st->rate_count[i];
-	return (double)sum / NUAUTH_RATE_SECONDS;
-}
-
 /* ---- JSON output ---- */
 
 static void json_str(GString *o, const char *s)
@@ -228,14 +197,14 @@ struct conn_walk {
 };
 
 static void one_connection(const char *user, const struct nu_flow *flow, gint64 start,
-			   const struct nuauth_gateway *gw, const char *gw_id, void *ctx)
+			   const struct nuauth_peer *gw, const char *gw_id, void *ctx)
 {
 	struct conn_walk *w = ctx;
-	struct nuauth_gateway_info gi = { .address = "" };
+	char address[INET6_ADDRSTRLEN] = "";
 	GString *o = w->o;
 
 	if (gw)
-		nuauth_gateway_info(gw, &gi);
+		nu_addr_format(&gw->addr, address, sizeof(address));
 	if (!w->first)
 		g_string_append_c(o, ',');
 	w->first = false;
@@ -243,7 +212,7 @@ static void one_connection(const char *user, const struct nu_flow *flow, gint64 
 	json_kstr(o, "user", user);
 	json_flow(o, flow);
 	json_kuint(o, "since", (uint64_t)real_seconds(w->now_real - (w->now_mono - start)));
-	json_kstr(o, "firewall", gi.address);	/* "" while it is away */
+	json_kstr(o, "firewall", address);	/* "" while it is away */
 	json_kstr(o, "firewall_id", gw_id);
 	g_string_append_c(o, '}');
 }
@@ -352,7 +321,7 @@ static void cmd_stats(struct nuauth_control *ctl, const char *arg, GString *o)
 	json_kuint(o, "links_refused_prelogin", st->links_refused_prelogin);
 	json_kuint(o, "protocol_closes", st->protocol_closes + nu_msgconn_framing_errors());
 	json_key(o, "decisions_per_second");
-	g_string_append_printf(o, "%.1f", stats_rate(st));
+	g_string_append_printf(o, "%.1f", nuauth_stats_rate(st));
 	json_kuint(o, "sessions", users);
 	json_kuint(o, "firewalls", g_list_length(ctl->srv->gateways));
 	g_string_append_c(o, '}');

@@ -20,7 +20,12 @@
  *
  * Clients are indexed by address (struct addr_entry), with the flows that
  * wait from that address, so neither a packet nor a login walks all clients.
- * Everything here runs on the main loop's thread. */
+ *
+ * This file only matches: it keeps peer ids (peers.h), asks through the
+ * clients' peer operations, learns of a link's end from the registry's
+ * "gone" event, and hands each matched packet to the answer stage
+ * (answer.c), which decides and sends.  Everything here runs on the main
+ * loop's thread. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -34,7 +39,7 @@ enum answer { ANSWER_NONE, ANSWER_MINE, ANSWER_NOT_MINE };
 
 /* One client asked about a flow, and its answer. */
 struct asked {
-	struct nuauth_client *client;
+	nuauth_peer_id client;
 	enum answer answer;
 	bool foreign;			/* not at the flow's address: it claimed
 					 * unasked (user_check_ip_equality=0) */
@@ -45,12 +50,12 @@ struct asked {
 
 struct addr_entry {
 	struct in6_addr addr;		/* the key */
-	GPtrArray *clients;		/* logged-in clients at addr, not owned */
+	GArray *clients;		/* nuauth_peer_id: logged-in clients at addr */
 	GQueue flows;			/* waiting flows from addr */
 };
 
 struct waiting_packet {
-	struct nuauth_gateway *gw;
+	nuauth_peer_id gw;
 	struct nu_packet_ask ask;
 	gint64 arrived;			/* g_get_monotonic_time() */
 	GList *order_link;		/* in cor->order */
@@ -95,7 +100,7 @@ static struct addr_entry *addr_get(struct nuauth_correlator *cor, const struct i
 	if (!ae) {
 		ae = g_new0(struct addr_entry, 1);
 		ae->addr = *addr;
-		ae->clients = g_ptr_array_new();
+		ae->clients = g_array_new(FALSE, FALSE, sizeof(nuauth_peer_id));
 		g_queue_init(&ae->flows);
 		g_hash_table_insert(cor->by_addr, &ae->addr, ae);
 	}
@@ -113,7 +118,7 @@ static void addr_entry_free(gpointer p)
 {
 	struct addr_entry *ae = p;
 
-	g_ptr_array_free(ae->clients, TRUE);
+	g_array_free(ae->clients, TRUE);
 	g_free(ae);
 }
 
@@ -157,74 +162,12 @@ static void flow_forget(struct nuauth_correlator *cor, struct waiting_flow *wf)
 	packet_forget(cor, g_ptr_array_index(wf->packets, 0));
 }
 
-static const char *verdict_name(int verdict)
+/* The user of a client peer the table holds (gone ones are forgotten at
+ * once, so it is there). */
+static const struct nuauth_session_user *user_of(struct nuauth_correlator *cor,
+						 nuauth_peer_id client)
 {
-	switch (verdict) {
-	case NU_VERDICT_ACCEPT: return "accepted";
-	case NU_VERDICT_REJECT: return "rejected";
-	default: return "dropped";
-	}
-}
-
-/* Decides ask for the user su and answers the gateway.  cl is the client
- * that claimed the flow, NULL for a user found by IP authentication. */
-static void decide_and_answer(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
-			      const struct nu_packet_ask *ask,
-			      const struct nuauth_session_user *su, struct nuauth_client *cl,
-			      const char *app, const uint8_t *app_sha256)
-{
-	struct nuauth_packet pkt = {
-		.flow = ask->flow,
-		.mark = ask->mark,
-		.icmp_type = ask->icmp_type,
-		.indev = ask->indev,
-		.outdev = ask->outdev,
-		.physindev = ask->physindev,
-		.physoutdev = ask->physoutdev,
-		.app = app ? app : "",
-		.os_sysname = su->os_sysname ? su->os_sysname : "",
-		.os_release = su->os_release ? su->os_release : "",
-		.os_version = su->os_version ? su->os_version : "",
-		.gateway = nuauth_gateway_id(gw),
-		.app_sha256 = app_sha256,
-	};
-	struct nuauth_user user = {
-		.name = su->name,
-		.uid = su->uid,
-		.groups = (const uint32_t *)(const void *)su->groups->data,
-		.ngroups = su->groups->len,
-		.auth_quality = su->auth_quality,
-	};
-	struct nuauth_decision v;
-	char flow_text[NU_FLOW_STRLEN];
-	char sha_text[2 * NU_SHA256_LEN + 1] = "";
-
-	nuauth_decide(cor->srv, &pkt, &user, &v);
-	nuauth_gateway_send_decision(gw, ask->packet_id, v.verdict,
-				     v.verdict == NU_VERDICT_ACCEPT, v.mark,
-				     v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0);
-	if (v.verdict == NU_VERDICT_ACCEPT) {
-		/* Owned by the session that claimed it: only its LOGOUT ends it. */
-		nuauth_connections_add(cor->srv->connections, gw, cl, user.name, &ask->flow);
-		nuauth_connections_set_expiry(cor->srv->connections, &ask->flow, v.expires,
-					      v.acl_name, v.period);
-	} else if (cl) {
-		/* The ACL decision is the user's to know: the client shows it. */
-		char why[NU_TEXT_MAX];
-
-		g_snprintf(why, sizeof(why), "%s%s", *v.acl_name ? "acl " : "no acl allows it",
-			   v.acl_name);
-		nuauth_client_notice(cl, &ask->flow, v.verdict, pkt.app, why);
-	}
-	if (app_sha256)
-		for (unsigned i = 0; i < NU_SHA256_LEN; i++)
-			g_snprintf(sha_text + 2 * i, 3, "%02x", app_sha256[i]);
-	/* The program only when the client sent it (see client_needs.c). */
-	log_info("%s %s: %s %s (%s%s), mark 0x%x%s%s%s%s", cl ? "user" : "ip-authenticated user",
-		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
-		 verdict_name(v.verdict), *v.acl_name ? "acl " : "no acl matched", v.acl_name,
-		 v.mark, *pkt.app ? ", app " : "", pkt.app, *sha_text ? ", sha256 " : "", sha_text);
-	nuauth_hooks_packet_log(cor->srv, &pkt, &user, v.verdict, v.acl_name);
+	return nuauth_peers_get(cor->srv->peers, client)->user;
 }
 
 /* Is a logged-in client there to claim flows from addr? */
@@ -235,37 +178,16 @@ static bool client_at(struct nuauth_correlator *cor, const struct in6_addr *addr
 	return ae && ae->clients->len > 0;
 }
 
-void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
-				const struct nu_packet_ask *ask, const char *name,
-				enum nuauth_user_status status, uint32_t uid, GArray *groups)
-{
-	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups,
-					  .auth_quality = NUAUTH_AUTHQ_IP };
-	char flow_text[NU_FLOW_STRLEN];
-
-	if (status == NUAUTH_USER_OK) {
-		decide_and_answer(cor, gw, ask, &su, NULL, NULL, NULL);
-		return;
-	}
-	nu_flow_format(&ask->flow, flow_text, sizeof(flow_text));
-	if (status == NUAUTH_USER_UNKNOWN)
-		log_warnx("%s: IP authentication names user `%s', whom no user database knows: dropped",
-			  flow_text, name);
-	else
-		log_warnx("%s: the groups of ip-authenticated user `%s' could not be read "
-			  "(user database unavailable): dropped", flow_text, name);
-	nuauth_gateway_send_decision(gw, ask->packet_id, NU_VERDICT_DROP, false, 0, 0);
-}
-
 /* Asks cl about wf: it must answer before wf is decided. */
 static void ask_client(struct nuauth_correlator *cor, struct waiting_flow *wf,
-		       struct nuauth_client *cl)
+		       nuauth_peer_id client)
 {
-	struct asked a = { .client = cl };
+	struct nuauth_peer *cl = nuauth_peers_get(cor->srv->peers, client);
+	struct asked a = { .client = client };
 
 	g_array_append_val(wf->asked, a);
 	wf->unanswered++;
-	nuauth_client_push(cl, &wf->flow);
+	cl->ops->push(cl->link, &wf->flow);
 	cor->srv->stats.pushes++;
 }
 
@@ -293,18 +215,17 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 			owner = a;
 			continue;
 		}
-		if (same_user(nuauth_client_user(owner->client), nuauth_client_user(a->client)))
+		if (same_user(user_of(cor, owner->client), user_of(cor, a->client)))
 			continue;
 		/* No later answer can make either claim good. */
 		log_warnx("%s claimed by users %s and %s: dropped",
 			  nu_flow_format(&wf->flow, flow_text, sizeof(flow_text)),
-			  nuauth_client_user(owner->client)->name, nuauth_client_user(a->client)->name);
+			  user_of(cor, owner->client)->name, user_of(cor, a->client)->name);
 		cor->srv->stats.claim_conflicts++;
 		for (guint j = 0; j < wf->packets->len; j++) {
 			struct waiting_packet *p = g_ptr_array_index(wf->packets, j);
 
-			nuauth_gateway_send_decision(p->gw, p->ask.packet_id, NU_VERDICT_DROP,
-						     false, 0, 0);
+			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id, NU_VERDICT_DROP);
 		}
 		flow_forget(cor, wf);
 		return;
@@ -316,16 +237,16 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 		struct waiting_packet *p = g_ptr_array_index(wf->packets, wf->packets->len - 1);
 		bool last = wf->packets->len == 1;
 
-		decide_and_answer(cor, p->gw, &p->ask, nuauth_client_user(owner->client),
-				  owner->client, owner->app,
-				  owner->has_app_sha256 ? owner->app_sha256 : NULL);
+		nuauth_answer_user(cor->srv, p->gw, &p->ask, user_of(cor, owner->client),
+				   owner->client, owner->app,
+				   owner->has_app_sha256 ? owner->app_sha256 : NULL);
 		packet_forget(cor, p);	/* frees wf with its last packet */
 		if (last)
 			wf = NULL;
 	}
 }
 
-void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 			     const struct nu_packet_ask *ask)
 {
 	struct waiting_flow *wf;
@@ -354,7 +275,7 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 		/* Sending never closes a link under us (see msgconn.h), so the
 		 * array stays as it is while we walk it. */
 		for (guint i = 0; i < wf->ae->clients->len; i++)
-			ask_client(cor, wf, g_ptr_array_index(wf->ae->clients, i));
+			ask_client(cor, wf, g_array_index(wf->ae->clients, nuauth_peer_id, i));
 	}
 	/* A packet of a flow already waiting (a retransmitted SYN) waits with
 	 * it: the clients were asked, and are not asked again. */
@@ -368,7 +289,7 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gatewa
 	g_ptr_array_add(wf->packets, p);
 }
 
-static struct asked *find_asked(struct waiting_flow *wf, const struct nuauth_client *cl)
+static struct asked *find_asked(struct waiting_flow *wf, nuauth_peer_id cl)
 {
 	for (guint i = 0; i < wf->asked->len; i++) {
 		struct asked *a = &g_array_index(wf->asked, struct asked, i);
@@ -379,12 +300,11 @@ static struct asked *find_asked(struct waiting_flow *wf, const struct nuauth_cli
 	return NULL;
 }
 
-void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
+void nuauth_correlate_announce(struct nuauth_correlator *cor, const struct nuauth_peer *cl,
 			       const struct nu_announce_conn *conn, bool not_mine)
 {
-	const struct nuauth_session_user *su = nuauth_client_user(cl);
-	bool at_addr = memcmp(&conn->flow.saddr, nuauth_client_addr(cl),
-			      sizeof(conn->flow.saddr)) == 0;
+	const struct nuauth_session_user *su = cl->user;
+	bool at_addr = memcmp(&conn->flow.saddr, &cl->addr, sizeof(conn->flow.saddr)) == 0;
 	struct waiting_flow *wf;
 	struct asked *a;
 	char flow_text[NU_FLOW_STRLEN];
@@ -392,7 +312,7 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 	if (not_mine) {
 		/* Only an asked client's "not mine" means anything. */
 		wf = g_hash_table_lookup(cor->waiting, &conn->flow);
-		if (wf && (a = find_asked(wf, cl)) && a->answer == ANSWER_NONE) {
+		if (wf && (a = find_asked(wf, cl->id)) && a->answer == ANSWER_NONE) {
 			a->answer = ANSWER_NOT_MINE;
 			wf->unanswered--;
 			settle(cor, wf);
@@ -401,7 +321,7 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 	}
 	nu_flow_format(&conn->flow, flow_text, sizeof(flow_text));
 	if (cor->srv->cfg.user_check_ip_equality && !at_addr) {
-		peer_log_warnx(cor->srv->peer_log, nuauth_client_addr(cl), "user %s announced %s, "
+		peer_log_warnx(cor->srv->peer_log, &cl->addr, "user %s announced %s, "
 			       "which is not from the client's address: ignored", su->name, flow_text);
 		return;
 	}
@@ -414,12 +334,12 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
 			  su->name, flow_text);
 		return;
 	}
-	a = find_asked(wf, cl);
+	a = find_asked(wf, cl->id);
 	if (!a) {
 		/* Not asked: a client elsewhere (user_check_ip_equality=0).
 		 * Its claim counts as an answer, never as the only one when
 		 * the clients asked have not all said "not mine". */
-		struct asked na = { .client = cl, .foreign = !at_addr };
+		struct asked na = { .client = cl->id, .foreign = !at_addr };
 
 		g_array_append_val(wf->asked, na);
 		cor->foreign += na.foreign;
@@ -445,19 +365,19 @@ void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_clie
  * claims it.  A late client can only delay the decision (to the timeout,
  * by not answering) or void it (by claiming too), which any client asked
  * at the arrival can also do. */
-void nuauth_correlate_client_ready(struct nuauth_correlator *cor, struct nuauth_client *cl)
+void nuauth_correlate_client_ready(struct nuauth_correlator *cor, const struct nuauth_peer *cl)
 {
-	struct addr_entry *ae = addr_get(cor, nuauth_client_addr(cl));
+	struct addr_entry *ae = addr_get(cor, &cl->addr);
 
-	g_ptr_array_add(ae->clients, cl);
+	g_array_append_val(ae->clients, cl->id);
 	for (GList *l = ae->flows.head; l; l = l->next)
-		ask_client(cor, l->data, cl);
+		ask_client(cor, l->data, cl->id);
 }
 
 /* Drops cl's entry from wf (a client that is gone answers nothing), and
  * decides wf if the others' answers now allow it. */
 static void forget_asked(struct nuauth_correlator *cor, struct waiting_flow *wf,
-			 struct nuauth_client *cl)
+			 nuauth_peer_id cl)
 {
 	for (guint i = 0; i < wf->asked->len; i++) {
 		struct asked *a = &g_array_index(wf->asked, struct asked, i);
@@ -473,9 +393,21 @@ static void forget_asked(struct nuauth_correlator *cor, struct waiting_flow *wf,
 	}
 }
 
-void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl)
+/* Removes id from the clients of ae; false when it was not there. */
+static bool addr_remove_client(struct addr_entry *ae, nuauth_peer_id id)
 {
-	struct addr_entry *ae = g_hash_table_lookup(cor->by_addr, nuauth_client_addr(cl));
+	for (guint i = 0; i < ae->clients->len; i++)
+		if (g_array_index(ae->clients, nuauth_peer_id, i) == id) {
+			g_array_remove_index_fast(ae->clients, i);
+			return true;
+		}
+	return false;
+}
+
+static void client_gone(struct nuauth_correlator *cor, const struct nuauth_peer *peer)
+{
+	nuauth_peer_id cl = peer->id;
+	struct addr_entry *ae = g_hash_table_lookup(cor->by_addr, &peer->addr);
 
 	if (cor->foreign) {
 		/* Rare (user_check_ip_equality=0): it may have claimed a flow
@@ -495,9 +427,9 @@ void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_c
 				forget_asked(cor, wf, cl);
 		}
 		g_ptr_array_free(flows, TRUE);
-		ae = g_hash_table_lookup(cor->by_addr, nuauth_client_addr(cl));
+		ae = g_hash_table_lookup(cor->by_addr, &peer->addr);
 	}
-	if (!ae || !g_ptr_array_remove_fast(ae->clients, cl))
+	if (!ae || !addr_remove_client(ae, cl))
 		return;		/* never logged in */
 	/* settle() frees only the flow it decides, and ae only with the
 	 * last flow (ae has no client left to keep it). */
@@ -509,7 +441,7 @@ void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_c
 		if (last)
 			break;
 	}
-	if (g_hash_table_lookup(cor->by_addr, nuauth_client_addr(cl)) == ae)
+	if (g_hash_table_lookup(cor->by_addr, &peer->addr) == ae)
 		addr_release(cor, ae);
 }
 
@@ -533,7 +465,7 @@ static gboolean on_tick(gpointer data)
 			struct asked *a = &g_array_index(wf->asked, struct asked, i);
 
 			if (a->answer == ANSWER_MINE)
-				claimer = nuauth_client_user(a->client)->name;
+				claimer = user_of(cor, a->client)->name;
 		}
 		nu_flow_format(&p->ask.flow, flow_text, sizeof(flow_text));
 		if (claimer)
@@ -549,13 +481,35 @@ static gboolean on_tick(gpointer data)
 			log_info("%s: no user claimed it in %u s", flow_text,
 				 cor->srv->cfg.packet_timeout);
 		cor->srv->stats.timeouts++;
-		nuauth_gateway_send_decision(p->gw, p->ask.packet_id,
-					     cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
-										: NU_VERDICT_DROP,
-					     false, 0, 0);
+		nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id,
+				      cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
+									 : NU_VERDICT_DROP);
 		packet_forget(cor, p);
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+static void gateway_gone(struct nuauth_correlator *cor, const struct nuauth_peer *peer)
+{
+	GList *l = cor->order.head;
+
+	while (l) {
+		GList *next = l->next;
+		struct waiting_packet *p = l->data;
+
+		if (p->gw == peer->id)
+			packet_forget(cor, p);
+		l = next;
+	}
+}
+
+/* A peer is gone (peers.h): its packets or its answers are forgotten. */
+static void on_peer_gone(const struct nuauth_peer *peer, void *ctx)
+{
+	if (peer->kind == NUAUTH_PEER_GATEWAY)
+		gateway_gone(ctx, peer);
+	else
+		client_gone(ctx, peer);
 }
 
 struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv)
@@ -567,6 +521,7 @@ struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv)
 	cor->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, addr_entry_free);
 	g_queue_init(&cor->order);
 	cor->tick = g_timeout_add(TICK_MS, on_tick, cor);
+	nuauth_peers_subscribe(srv->peers, on_peer_gone, cor);
 	return cor;
 }
 
@@ -575,26 +530,12 @@ void nuauth_correlator_free(struct nuauth_correlator *cor)
 	if (!cor)
 		return;
 	g_source_remove(cor->tick);
+	nuauth_peers_unsubscribe(cor->srv->peers, on_peer_gone, cor);
 	while (cor->order.head)
 		packet_forget(cor, cor->order.head->data);
 	g_hash_table_destroy(cor->waiting);
 	g_hash_table_destroy(cor->by_addr);
 	g_free(cor);
-}
-
-void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw)
-{
-	GList *l = cor->order.head;
-
-	nuauth_ipauth_gateway_gone(cor->srv->ipauth, gw);
-	while (l) {
-		GList *next = l->next;
-		struct waiting_packet *p = l->data;
-
-		if (p->gw == gw)
-			packet_forget(cor, p);
-		l = next;
-	}
 }
 
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor)

@@ -1,6 +1,10 @@
 /* One nufw gateway link: mutual TLS (the gateway must show a certificate
  * from our CA), HELLO, then PACKET_ASK in and DECISION out, matched by the
- * packet id the gateway chose. */
+ * packet id the gateway chose.
+ *
+ * After HELLO the link is a peer (peers.h): the tables and the answer stage
+ * send DECISION, CONN_DESTROY and CONN_EXPIRES through the operations
+ * below, and its close is the peer's "gone" event. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -22,6 +26,7 @@ struct nuauth_gateway {
 	char *cn;		/* NULL until the handshake */
 	gint64 since;		/* g_get_real_time() */
 	uint64_t decisions;
+	struct nuauth_peer *peer;	/* after HELLO */
 };
 
 void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out)
@@ -47,18 +52,6 @@ const char *nuauth_gateway_id(const struct nuauth_gateway *gw)
 	return gw->cn && gw->cn[0] ? gw->cn : gw->address;
 }
 
-/* Another link of the same gateway that is up, or NULL. */
-static struct nuauth_gateway *other_link(struct nuauth_gateway *gw)
-{
-	for (GList *l = gw->srv->gateways; l; l = l->next) {
-		struct nuauth_gateway *o = l->data;
-
-		if (o != gw && o->hello_done && strcmp(nuauth_gateway_id(o), nuauth_gateway_id(gw)) == 0)
-			return o;
-	}
-	return NULL;
-}
-
 static void send_hello(struct nuauth_gateway *gw)
 {
 	struct nu_hello h = { .version_min = NU_PROTO_VERSION,
@@ -81,52 +74,79 @@ static uint32_t seconds_left(time_t expires)
 	return expires > now ? (uint32_t)MIN(expires - now, (time_t)UINT32_MAX) : 0;
 }
 
-void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark, time_t expires)
+/* ---- the peer operations (peers.h) ---- */
+
+static bool send_decision(void *link, uint32_t packet_id, int verdict, bool has_mark,
+			  uint32_t mark, time_t expires)
 {
+	struct nuauth_gateway *gw = link;
 	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
 				 .has_mark = has_mark, .mark = mark };
 	uint8_t buf[64];
 	size_t len;
+	enum nu_proto_status st;
 
 	if (expires) {
 		d.has_expires = true;
 		d.expires_in = seconds_left(expires);
 	}
-	if (nu_decision_encode(buf, sizeof(buf), &d, &len) != NU_PROTO_OK)
-		return;
+	st = nu_decision_encode(buf, sizeof(buf), &d, &len);
+	if (st != NU_PROTO_OK) {
+		log_warnx("gateway %s: DECISION for packet %u not sent: %s", gw->name, packet_id,
+			  nu_proto_strerror(st));
+		return false;
+	}
 	nu_msgconn_send(gw->link, buf, len);
 	gw->decisions++;
-	nuauth_stats_decision(&gw->srv->stats, verdict);
+	return true;
 }
 
-void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow)
+static void send_destroy(void *link, const struct nu_flow *flow)
 {
+	struct nuauth_gateway *gw = link;
 	uint8_t buf[128];
 	size_t len;
+	enum nu_proto_status st = nu_conn_destroy_encode(buf, sizeof(buf), flow, &len);
 
-	if (nu_conn_destroy_encode(buf, sizeof(buf), flow, &len) == NU_PROTO_OK)
+	if (st == NU_PROTO_OK)
 		nu_msgconn_send(gw->link, buf, len);
+	else
+		log_warnx("gateway %s: CONN_DESTROY not sent: %s", gw->name, nu_proto_strerror(st));
 }
 
-void nuauth_gateway_send_expires(struct nuauth_gateway *gw, const struct nu_flow *flow,
-				 time_t expires)
+static void send_expires(void *link, const struct nu_flow *flow, time_t expires)
 {
+	struct nuauth_gateway *gw = link;
 	struct nu_conn_expires m = { .flow = *flow, .has_expires = expires != 0 };
 	uint8_t buf[128];
 	size_t len;
+	enum nu_proto_status st;
 
 	if (expires)
 		m.expires_in = seconds_left(expires);
-	if (nu_conn_expires_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_OK)
+	st = nu_conn_expires_encode(buf, sizeof(buf), &m, &len);
+	if (st == NU_PROTO_OK)
 		nu_msgconn_send(gw->link, buf, len);
+	else
+		log_warnx("gateway %s: CONN_EXPIRES not sent: %s", gw->name, nu_proto_strerror(st));
 }
 
-/* The gateway speaks our protocol now: the connections it passed before a
- * restart are its again, and those due to end meanwhile are ended. */
+static const struct nuauth_peer_ops gateway_peer_ops = {
+	.decision = send_decision,
+	.destroy = send_destroy,
+	.expires = send_expires,
+};
+
+/* The gateway speaks our protocol now: it is a peer, the connections it
+ * passed before a restart are its again, and those due to end meanwhile
+ * are ended. */
 static void gateway_back(struct nuauth_gateway *gw)
 {
-	unsigned n = nuauth_connections_gateway_back(gw->srv->connections, gw);
+	unsigned n;
+
+	gw->peer = nuauth_peers_add(gw->srv->peers, NUAUTH_PEER_GATEWAY, &gw->addr,
+				    nuauth_gateway_id(gw), &gateway_peer_ops, gw);
+	n = nuauth_connections_gateway_back(gw->srv->connections, gw->peer);
 
 	if (n)
 		log_notice("gateway %s: %u connections it passed before are followed again",
@@ -218,14 +238,14 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		struct nu_packet_ask ask;
 		st = nu_packet_ask_decode(msg, len, &ask);
 		if (st == NU_PROTO_OK)
-			nuauth_correlate_packet(gw->srv->correlator, gw, &ask);
+			nuauth_correlate_packet(gw->srv->correlator, gw->peer->id, &ask);
 		break;
 	}
 	case NU_MSG_CONN_END: {
 		struct nu_conn_end end;
 		st = nu_conn_end_decode(msg, len, &end);
 		if (st == NU_PROTO_OK)
-			nuauth_connections_ended(gw->srv->connections, gw, &end);
+			nuauth_connections_ended(gw->srv->connections, gw->peer, &end);
 		break;
 	}
 	case NU_MSG_KEEPALIVE: {
@@ -250,8 +270,10 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 
 	(void)c;
 	log_notice("gateway %s disconnected: %s", gw->name, why);
-	nuauth_correlate_gateway_gone(gw->srv->correlator, gw);
-	nuauth_connections_gateway_gone(gw->srv->connections, gw, other_link(gw));
+	/* The tables forget its packets; its connections move to another
+	 * link of the gateway, or wait for one. */
+	if (gw->peer)
+		nuauth_peers_remove(gw->srv->peers, gw->peer->id);
 	gw->srv->gateways = g_list_remove(gw->srv->gateways, gw);
 	nu_msgconn_free(gw->link);
 	g_free(gw->name);

@@ -6,7 +6,8 @@
  * nuauth_user_groups_cache_ttl seconds, and a miss is looked up on the
  * worker pool while its packets wait here (one look-up per name at a time;
  * later packets for the same name join it).  When the groups arrive, the
- * packets are decided (correlate.c).  A reload empties the cache. */
+ * packets are decided (answer.c).  A reload empties the cache; a gateway's
+ * end (peers.h) forgets its packets. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -33,7 +34,7 @@ struct cached {
 };
 
 struct held_packet {
-	struct nuauth_gateway *gw;
+	nuauth_peer_id gw;
 	struct nu_packet_ask ask;
 };
 
@@ -50,6 +51,8 @@ struct lookup {
 	GArray *groups;
 };
 
+static void on_peer_gone(const struct nuauth_peer *peer, void *ctx);
+
 static void cached_free(gpointer p)
 {
 	struct cached *c = p;
@@ -65,6 +68,7 @@ struct nuauth_ipauth *nuauth_ipauth_new(struct nuauth_server *srv)
 	ia->srv = srv;
 	ia->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cached_free);
 	ia->lookups = g_hash_table_new(g_str_hash, g_str_equal);
+	nuauth_peers_subscribe(srv->peers, on_peer_gone, ia);
 	return ia;
 }
 
@@ -73,6 +77,7 @@ void nuauth_ipauth_free(struct nuauth_ipauth *ia)
 {
 	if (!ia)
 		return;
+	nuauth_peers_unsubscribe(ia->srv->peers, on_peer_gone, ia);
 	g_hash_table_destroy(ia->cache);
 	g_hash_table_destroy(ia->lookups);
 	g_free(ia);
@@ -130,8 +135,8 @@ static void lookup_done(void *data)
 	for (guint i = 0; i < lk->packets->len; i++) {
 		struct held_packet *p = &g_array_index(lk->packets, struct held_packet, i);
 
-		nuauth_correlate_answer_ip(ia->srv->correlator, p->gw, &p->ask, lk->name,
-					   lk->status, lk->uid, lk->groups);
+		nuauth_answer_ip(ia->srv, p->gw, &p->ask, lk->name, lk->status, lk->uid,
+				 lk->groups);
 	}
 	nuauth_modules_unref(lk->mods);
 	g_array_unref(lk->packets);
@@ -140,17 +145,18 @@ static void lookup_done(void *data)
 	g_free(lk);
 }
 
-bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
+bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 			  const struct nu_packet_ask *ask)
 {
+	const struct nuauth_peer *gw = nuauth_peers_get(ia->srv->peers, gw_id);
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
 				     .icmp_type = ask->icmp_type, .indev = ask->indev,
 				     .outdev = ask->outdev, .physindev = ask->physindev,
 				     .physoutdev = ask->physoutdev, .app = "", .os_sysname = "",
 				     .os_release = "", .os_version = "",
-				     .gateway = nuauth_gateway_id(gw) };
+				     .gateway = gw->name };
 	char name[NU_NAME_MAX] = "";
-	struct held_packet held = { .gw = gw, .ask = *ask };
+	struct held_packet held = { .gw = gw->id, .ask = *ask };
 	struct cached *c;
 	struct lookup *lk;
 
@@ -158,8 +164,7 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
 		return false;
 	c = g_hash_table_lookup(ia->cache, name);
 	if (c && c->expires > g_get_monotonic_time()) {
-		nuauth_correlate_answer_ip(ia->srv->correlator, gw, ask, name, c->status, c->uid,
-					   c->groups);
+		nuauth_answer_ip(ia->srv, gw->id, ask, name, c->status, c->uid, c->groups);
 		return true;
 	}
 	if (c)
@@ -184,12 +189,16 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
 	return true;
 }
 
-void nuauth_ipauth_gateway_gone(struct nuauth_ipauth *ia, struct nuauth_gateway *gw)
+/* A gateway's link is gone (peers.h): its packets waiting for groups are
+ * forgotten. */
+static void on_peer_gone(const struct nuauth_peer *peer, void *ctx)
 {
+	struct nuauth_ipauth *ia = ctx;
+	nuauth_peer_id gw = peer->id;
 	GHashTableIter it;
 	struct lookup *lk;
 
-	if (!ia)
+	if (peer->kind != NUAUTH_PEER_GATEWAY)
 		return;
 	g_hash_table_iter_init(&it, ia->lookups);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&lk))

@@ -1,22 +1,31 @@
-/* nuauth, the decision server: shared types of its parts.
+/* nuauth, the decision server: shared types of its parts, by floor (a file
+ * calls only files of its floor or below; tests/layers.sh checks it, and
+ * doc/architecture.md walks a packet and a login through them).
  *
- *   listener.c        accepts TCP links on the gateway and client ports
- *   gw_session.c      one nufw link: PACKET_ASK in, DECISION out
- *   client_session.c  one desktop client: login, ANNOUNCE in, PUSH out
- *   sasl_server.c     Cyrus SASL on a client link; passwords via modules
- *   cert_login.c      the user named by a client certificate (EXTERNAL)
- *   correlate.c       matches packets with announced connections
- *   connections.c     accepted connections until they end; ended on logout
+ *  1 peers.c          the links answered through: ids, send operations, "gone"
+ *    hooks.c, hooks.h the table of hooks; every call into the modules
+ *    stats.c          the counters (nuauthctl stats)
+ *    peer_log.c       rate-limited lines about bad input
+ *    config.c         nuauth.conf into struct nuauth_config
+ *    login_guard.c    locks addresses and user names after failed logins
+ *    workers.c        the worker pool: hooks that may wait run there
+ *    listener.c       accepts TCP links on the gateway and client ports
+ *  2 modules.c        loads the hook modules with GModule, checks their API
+ *    decide.c         ACLs, their time periods, decision policy, mark
+ *    cert_login.c     the user named by a client certificate (EXTERNAL);
+ *                     a user's groups from the modules
+ *  3 connections.c    accepted connections until they end; ended on logout
  *                     and when the time period that allowed them ends
- *   decide.c          ACLs, their time periods, decision policy, mark
- *   modules.c         loads the hook modules with GModule, checks their API
- *   hooks.c, hooks.h  the table of hooks; every call into the modules
- *   config.c          nuauth.conf into struct nuauth_config
- *   control.c         the control socket nuauthctl talks to (users, stats...)
- *   login_guard.c     locks addresses and user names after failed logins
- *   client_needs.c    what clients announce beyond the flow (NEEDS)
- *   workers.c         the worker pool: hooks that may wait run there
- *   ipauth.c          IP authentication: the user's groups, cached, from the pool */
+ *    client_needs.c   what clients announce beyond the flow (NEEDS)
+ *  4 answer.c         decides a matched packet and sends the answers
+ *  5 ipauth.c         IP authentication: the user's groups, cached, from the pool
+ *  6 correlate.c      matches packets with the clients' claims
+ *  7 gw_session.c     one nufw link: PACKET_ASK in, DECISION out
+ *    client_session.c one desktop client: login, ANNOUNCE in, PUSH out
+ *    sasl_server.c    Cyrus SASL on a client link; passwords via modules
+ *  8 control.c        the control socket nuauthctl talks to (users, stats...)
+ *    reload.c         SIGHUP and nuauthctl reload
+ *  9 main.c           start-up, signals, the main loop */
 #ifndef NUAUTH_H
 #define NUAUTH_H
 
@@ -32,6 +41,8 @@
 #include "proto.h"
 #include "msgconn.h"
 #include "peer_log.h"
+#include "peers.h"
+#include "stats.h"
 #include "nuauth/module.h"
 
 /* nuauth_tls_cert_user_field: the part of a client certificate that names
@@ -234,25 +245,6 @@ struct nuauth_session_user {
 	char *os_version;
 };
 
-/* ---- counters since start (nuauthctl stats) ---- */
-#define NUAUTH_RATE_SECONDS 10
-struct nuauth_stats {
-	gint64 start;			/* g_get_real_time() */
-	uint64_t accepted, dropped, rejected;	/* decisions sent to gateways */
-	uint64_t timeouts;		/* of which: no user claimed the packet */
-	uint64_t logins_ok, logins_failed;
-	uint64_t pushes;		/* PUSH messages sent to clients */
-	uint64_t announces_unmatched;	/* claims of a flow no packet waited for:
-					 * dropped, never stored (correlate.c) */
-	uint64_t claim_conflicts;	/* flows two users claimed: dropped */
-	uint64_t sessions_refused_address;	/* nuauth_single_ip_client_limit */
-	uint64_t links_refused_prelogin;	/* nuauth_single_ip_prelogin_limit */
-	uint64_t protocol_closes;	/* links closed for breaking the protocol */
-	/* Decisions per second of monotonic time, for the recent rate. */
-	gint64 rate_second[NUAUTH_RATE_SECONDS + 1];
-	uint32_t rate_count[NUAUTH_RATE_SECONDS + 1];
-};
-
 /* ---- server state ---- */
 struct nuauth_control;
 struct nu_login_guard;
@@ -266,6 +258,8 @@ struct nuauth_server {
 	GMainLoop *loop;
 	GList *gateways;		/* struct nuauth_gateway * */
 	GList *clients;			/* struct nuauth_client * */
+	struct nuauth_peers *peers;	/* peers.c: gateways after HELLO, clients
+					 * after their login */
 	struct nuauth_correlator *correlator;
 	struct nuauth_connections *connections;
 	struct nuauth_stats stats;
@@ -303,7 +297,7 @@ unsigned nuauth_workers_busy(const struct nuauth_workers *w);
  * done(); then frees the pool. */
 void nuauth_workers_free(struct nuauth_workers *w);
 
-/* ---- main.c ---- */
+/* ---- reload.c ---- */
 /* Reads the configuration again and swaps in a fresh set of modules (SIGHUP
  * and nuauthctl reload); who names the caller in the log.  False with
  * *error when the new set has an error: the running one stays. */
@@ -313,8 +307,6 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error);
 /* Listens on cfg.control_socket (nothing when ""); false with *error. */
 bool nuauth_control_start(struct nuauth_server *srv, GError **error);
 void nuauth_control_stop(struct nuauth_server *srv);
-/* Counts a decision sent to a gateway (verdict: enum nu_verdict). */
-void nuauth_stats_decision(struct nuauth_stats *st, int verdict);
 
 /* ---- listener.c ---- */
 typedef void (*nuauth_accept_fn)(struct nuauth_server *srv, int fd,
@@ -326,10 +318,6 @@ bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 /* ---- gw_session.c ---- */
 void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
 			   const struct sockaddr_storage *peer);
-/* expires: the wall-clock time when the gateway must end the accepted
- * connection (the end of its ACL's period); 0 never. */
-void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark, time_t expires);
 const char *nuauth_gateway_name(const struct nuauth_gateway *gw);
 /* Who the gateway is, the same across its links and restarts: its
  * certificate's CN, or its address when the certificate has none. */
@@ -349,25 +337,12 @@ struct nuauth_gateway_info {
 	uint64_t decisions;		/* DECISION messages sent to it */
 };
 void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out);
-/* Asks the gateway to end the connection (delete its conntrack entry). */
-void nuauth_gateway_send_destroy(struct nuauth_gateway *gw, const struct nu_flow *flow);
-/* Tells the gateway the connection's new end time (0: none). */
-void nuauth_gateway_send_expires(struct nuauth_gateway *gw, const struct nu_flow *flow,
-				 time_t expires);
 
 /* ---- client_session.c ---- */
 void nuauth_client_accept(struct nuauth_server *srv, int fd,
 			  const struct sockaddr_storage *peer);
 /* Closes the link without ending the user's connections (nuauth exits). */
 void nuauth_client_close(struct nuauth_client *cl, const char *why);
-/* Asks the client to announce now (flow: the one nuauth waits for). */
-void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow);
-/* Tells the client that its user's connection was not accepted, and why
- * (text: which rule decided). */
-void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
-			  const char *app, const char *text);
-/* Sends NEEDS (srv->client_needs) to a logged-in client. */
-void nuauth_client_send_needs(struct nuauth_client *cl);
 const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl);
 /* The client's address as nuauth sees it (v4-mapped for IPv4). */
 const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl);
@@ -446,73 +421,77 @@ enum nuauth_user_status nuauth_user_groups_canonical(struct nuauth_modules *mods
 char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name);
 
 /* ---- correlate.c ---- */
+/* Subscribes to srv->peers' "gone" events: a link's packets or answers are
+ * forgotten when it ends. */
 struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv);
 void nuauth_correlator_free(struct nuauth_correlator *cor);
-/* A packet from a gateway to decide. */
-void nuauth_correlate_packet(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
+/* A packet from a gateway peer to decide. */
+void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 			     const struct nu_packet_ask *ask);
 /* A logged-in client's answer about a flow: a claim (a CONN of ANNOUNCE),
  * or not_mine (NOT_MINE: only conn->flow is read).  A claim for a flow no
  * packet waits for is counted and forgotten. */
-void nuauth_correlate_announce(struct nuauth_correlator *cor, struct nuauth_client *cl,
+void nuauth_correlate_announce(struct nuauth_correlator *cor, const struct nuauth_peer *cl,
 			       const struct nu_announce_conn *conn, bool not_mine);
 /* A client logged in: it is asked about the flows that wait from its
  * address, and about every later one. */
-void nuauth_correlate_client_ready(struct nuauth_correlator *cor, struct nuauth_client *cl);
-/* Forget everything tied to a link that is closing. */
-void nuauth_correlate_gateway_gone(struct nuauth_correlator *cor, struct nuauth_gateway *gw);
-void nuauth_correlate_client_gone(struct nuauth_correlator *cor, struct nuauth_client *cl);
+void nuauth_correlate_client_ready(struct nuauth_correlator *cor, const struct nuauth_peer *cl);
 /* Packets waiting for their user. */
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor);
+
+/* ---- answer.c ---- */
+/* Decides a packet of gateway gw whose user is su (nuauth_decide), sends
+ * the DECISION, follows an accepted connection (connections.c), tells the
+ * client that claimed it (client; 0 for an ip-authenticated user) why it
+ * was not accepted, logs it and runs the packet log hooks. */
+void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw,
+			const struct nu_packet_ask *ask, const struct nuauth_session_user *su,
+			nuauth_peer_id client, const char *app, const uint8_t *app_sha256);
 /* Decides a packet of an ip-authenticated user (ipauth.c) whose groups
  * are known (status OK), or drops it (status: why not). */
-void nuauth_correlate_answer_ip(struct nuauth_correlator *cor, struct nuauth_gateway *gw,
-				const struct nu_packet_ask *ask, const char *name,
-				enum nuauth_user_status status, uint32_t uid, GArray *groups);
+void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
+		      const struct nu_packet_ask *ask, const char *name,
+		      enum nuauth_user_status status, uint32_t uid, GArray *groups);
+/* Answers a packet no user's decision covers (a timeout, a conflict). */
+void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
+			   int verdict);
 
 /* ---- ipauth.c ---- */
+/* Subscribes to srv->peers: a gateway's packets are forgotten at its end. */
 struct nuauth_ipauth *nuauth_ipauth_new(struct nuauth_server *srv);
 void nuauth_ipauth_free(struct nuauth_ipauth *ia);
 /* A packet from a host without a client: false when no ip_authentication
  * module names its user; otherwise the packet is answered now (groups
  * cached) or once its user's groups are read on the pool. */
-bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
+bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw,
 			  const struct nu_packet_ask *ask);
-/* The gateway's link is gone: its packets waiting for groups are forgotten. */
-void nuauth_ipauth_gateway_gone(struct nuauth_ipauth *ia, struct nuauth_gateway *gw);
 /* A reload: the cached groups are forgotten. */
 void nuauth_ipauth_flush(struct nuauth_ipauth *ia);
 /* Packets waiting for their user's groups. */
 unsigned nuauth_ipauth_waiting(const struct nuauth_ipauth *ia);
 
 /* ---- connections.c ---- */
-/* srv: for the connection-end hooks. */
+/* srv: for the connection-end hooks.  Subscribes to srv->peers: a
+ * client's end unties its connections from it; a gateway link's end moves
+ * its connections to another link of that gateway, or they wait for one. */
 struct nuauth_connections *nuauth_connections_new(struct nuauth_server *srv);
 void nuauth_connections_free(struct nuauth_connections *cs);
-/* An accepted connection of user (through client, decided for gw). */
-void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
-			    struct nuauth_client *client, const char *user,
-			    const struct nu_flow *flow);
+/* An accepted connection of user (claimed by client, 0 none; decided for
+ * gateway peer gw). */
+void nuauth_connections_add(struct nuauth_connections *cs, const struct nuauth_peer *gw,
+			    nuauth_peer_id client, const char *user, const struct nu_flow *flow);
 /* A gateway reported the end of a connection: logs it with its counters
  * and runs the connection-end hooks. */
-void nuauth_connections_ended(struct nuauth_connections *cs, struct nuauth_gateway *gw,
+void nuauth_connections_ended(struct nuauth_connections *cs, const struct nuauth_peer *gw,
 			      const struct nu_conn_end *end);
 /* The user of client logged out: has the gateways end its connections.
  * Returns how many. */
-unsigned nuauth_connections_end_user(struct nuauth_connections *cs,
-				     struct nuauth_client *client);
-/* The link is gone (the connections stay, without their client). */
-void nuauth_connections_client_gone(struct nuauth_connections *cs,
-				    struct nuauth_client *client);
-/* A link of a gateway is gone: its connections move to other, another
- * link of the same gateway, or wait for one (other NULL). */
-void nuauth_connections_gateway_gone(struct nuauth_connections *cs,
-				     struct nuauth_gateway *gw, struct nuauth_gateway *other);
+unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_id client);
 /* A link of a gateway is up: the connections that waited for one are its
  * again, and those whose end fell due meanwhile are ended.  Returns how
  * many came back. */
 unsigned nuauth_connections_gateway_back(struct nuauth_connections *cs,
-					 struct nuauth_gateway *gw);
+					 struct nuauth_peer *gw);
 /* The connection of flow ends at expires (wall clock: the end of the time
  * period of acl, which accepted it): nuauth then has its gateway end it. */
 void nuauth_connections_set_expiry(struct nuauth_connections *cs,
@@ -524,9 +503,10 @@ void nuauth_connections_set_expiry(struct nuauth_connections *cs,
 unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 					    struct nuauth_server *srv);
 /* Calls fn for each connection, oldest first (start: g_get_monotonic_time();
- * gw NULL while no link of gateway gw_id is up). */
+ * gw: the peer of its gateway's link, NULL while no link of gateway gw_id
+ * is up). */
 typedef void (*nuauth_connection_fn)(const char *user, const struct nu_flow *flow,
-				     gint64 start, const struct nuauth_gateway *gw,
+				     gint64 start, const struct nuauth_peer *gw,
 				     const char *gw_id, void *ctx);
 void nuauth_connections_foreach(const struct nuauth_connections *cs,
 				nuauth_connection_fn fn, void *ctx);

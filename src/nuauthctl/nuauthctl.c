@@ -2,7 +2,6 @@
 #include "config.h"
 #include "nuauthctl.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +18,6 @@ static const struct nuctl_command commands[] = {
 	{ "stats", nuctl_control_main, nuctl_control_usage, "counters since start" },
 	{ "top", nuctl_control_main, nuctl_control_usage, "per-user view, every second" },
 };
-
-void nuctl_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("nuauthctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *out)
 {

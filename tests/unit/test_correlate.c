@@ -1,7 +1,8 @@
 /* nuauth's correlation (src/nuauth/correlate.c): which claims count, and
- * when a flow is decided, with the rest of nuauth replaced by stubs that
- * record what it would send: pushes to clients, decisions to the gateway,
- * connections and their owners. */
+ * when a flow is decided.  It links correlate.c with its floor and below
+ * (peers.c, peer_log.c): the clients are peers with fake operations that
+ * count the pushes, and the answer stage above (answer.c) is a fake that
+ * records the decisions and their owners. */
 #include "config.h"
 
 #include <string.h>
@@ -10,12 +11,13 @@
 #include "nuauth.h"
 #include "unit.h"
 
-/* ---- stubs ---- */
+/* ---- fake peers and answer stage ---- */
 
 struct nuauth_client {
 	struct nuauth_session_user user;
 	struct in6_addr addr;
 	unsigned pushes;
+	struct nuauth_peer *peer;	/* while "logged in" */
 };
 
 struct sent {
@@ -25,88 +27,49 @@ struct sent {
 };
 
 static GArray *decisions;		/* struct sent */
-static char owner[64];			/* user of the last connection added */
-static const struct nuauth_client *owner_client;
+static char owner[64];			/* user of the last packet accepted */
+static nuauth_peer_id owner_client;
 
-const struct nuauth_session_user *nuauth_client_user(const struct nuauth_client *cl)
+static void fake_push(void *link, const struct nu_flow *flow)
 {
-	return &cl->user;
-}
+	struct nuauth_client *cl = link;
 
-const struct in6_addr *nuauth_client_addr(const struct nuauth_client *cl)
-{
-	return &cl->addr;
-}
-
-void nuauth_client_push(struct nuauth_client *cl, const struct nu_flow *flow)
-{
 	(void)flow;
 	cl->pushes++;
 }
 
-void nuauth_client_notice(struct nuauth_client *cl, const struct nu_flow *flow, int verdict,
-			  const char *app, const char *text)
-{
-	(void)cl, (void)flow, (void)verdict, (void)app, (void)text;
-}
+static const struct nuauth_peer_ops client_ops = { .push = fake_push };
+static const struct nuauth_peer_ops gateway_ops = { 0 };
 
-void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
-		   const struct nuauth_user *user, struct nuauth_decision *out)
+/* The answer stage (answer.c) as correlate.c sees it: what it was asked to
+ * send.  A user's packet is accepted with the uid for mark. */
+void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw,
+			const struct nu_packet_ask *ask, const struct nuauth_session_user *su,
+			nuauth_peer_id client, const char *app, const uint8_t *app_sha256)
 {
-	(void)srv, (void)packet;
-	memset(out, 0, sizeof(*out));
-	out->verdict = NU_VERDICT_ACCEPT;
-	out->mark = user->uid;
-	g_strlcpy(out->acl_name, "test", sizeof(out->acl_name));
-}
+	struct sent s = { .packet_id = ask->packet_id, .verdict = NU_VERDICT_ACCEPT,
+			  .mark = su->uid };
 
-void nuauth_gateway_send_decision(struct nuauth_gateway *gw, uint32_t packet_id,
-				  int verdict, bool has_mark, uint32_t mark, time_t expires)
-{
-	struct sent s = { .packet_id = packet_id, .verdict = verdict, .mark = has_mark ? mark : 0 };
-
-	(void)gw, (void)expires;
+	(void)srv, (void)gw, (void)app, (void)app_sha256;
 	g_array_append_val(decisions, s);
-}
-
-const char *nuauth_gateway_id(const struct nuauth_gateway *gw)
-{
-	(void)gw;
-	return "gw";
-}
-
-void nuauth_connections_add(struct nuauth_connections *cs, struct nuauth_gateway *gw,
-			    struct nuauth_client *client, const char *user,
-			    const struct nu_flow *flow)
-{
-	(void)cs, (void)gw, (void)flow;
-	g_strlcpy(owner, user, sizeof(owner));
+	g_strlcpy(owner, su->name, sizeof(owner));
 	owner_client = client;
 }
 
-void nuauth_connections_set_expiry(struct nuauth_connections *cs,
-				   const struct nu_flow *flow, time_t expires, const char *acl,
-				   const char *period)
+void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
+			   int verdict)
 {
-	(void)cs, (void)flow, (void)expires, (void)acl, (void)period;
+	struct sent s = { .packet_id = packet_id, .verdict = verdict };
+
+	(void)srv, (void)gw;
+	g_array_append_val(decisions, s);
 }
 
-void nuauth_hooks_packet_log(struct nuauth_server *srv, const struct nuauth_packet *packet,
-			     const struct nuauth_user *user, int verdict, const char *acl_name)
-{
-	(void)srv, (void)packet, (void)user, (void)verdict, (void)acl_name;
-}
-
-bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, struct nuauth_gateway *gw,
+bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw,
 			  const struct nu_packet_ask *ask)
 {
 	(void)ia, (void)gw, (void)ask;
 	return false;
-}
-
-void nuauth_ipauth_gateway_gone(struct nuauth_ipauth *ia, struct nuauth_gateway *gw)
-{
-	(void)ia, (void)gw;
 }
 
 /* ---- helpers ---- */
@@ -114,7 +77,7 @@ void nuauth_ipauth_gateway_gone(struct nuauth_ipauth *ia, struct nuauth_gateway 
 static struct nuauth_server srv;
 static struct nuauth_correlator *cor;
 static GArray *groups;
-static struct nuauth_gateway *const GW = (struct nuauth_gateway *)&srv;	/* opaque */
+static struct nuauth_peer *gw;
 static struct nuauth_client carol, dave, alice, carol2, far;
 
 static void client_init(struct nuauth_client *cl, const char *name, uint32_t uid,
@@ -148,7 +111,7 @@ static void packet(uint32_t id, const struct nu_flow *f)
 	memset(&ask, 0, sizeof(ask));
 	ask.packet_id = id;
 	ask.flow = *f;
-	nuauth_correlate_packet(cor, GW, &ask);
+	nuauth_correlate_packet(cor, gw->id, &ask);
 }
 
 static void claim(struct nuauth_client *cl, const struct nu_flow *f)
@@ -157,7 +120,7 @@ static void claim(struct nuauth_client *cl, const struct nu_flow *f)
 
 	memset(&c, 0, sizeof(c));
 	c.flow = *f;
-	nuauth_correlate_announce(cor, cl, &c, false);
+	nuauth_correlate_announce(cor, cl->peer, &c, false);
 }
 
 static void not_mine(struct nuauth_client *cl, const struct nu_flow *f)
@@ -166,7 +129,23 @@ static void not_mine(struct nuauth_client *cl, const struct nu_flow *f)
 
 	memset(&c, 0, sizeof(c));
 	c.flow = *f;
-	nuauth_correlate_announce(cor, cl, &c, true);
+	nuauth_correlate_announce(cor, cl->peer, &c, true);
+}
+
+/* cl logs in: a peer (as client_session.c registers it), then ready. */
+static void ready(struct nuauth_client *cl)
+{
+	cl->peer = nuauth_peers_add(srv.peers, NUAUTH_PEER_CLIENT, &cl->addr, cl->user.name,
+				    &client_ops, cl);
+	cl->peer->user = &cl->user;
+	nuauth_correlate_client_ready(cor, cl->peer);
+}
+
+/* cl's link closes: the registry's "gone" event. */
+static void gone(struct nuauth_client *cl)
+{
+	nuauth_peers_remove(srv.peers, cl->peer->id);
+	cl->peer = NULL;
 }
 
 static void reset(void)
@@ -177,7 +156,7 @@ static void reset(void)
 	g_array_set_size(decisions, 0);
 	memset(&srv.stats, 0, sizeof(srv.stats));
 	owner[0] = '\0';
-	owner_client = NULL;
+	owner_client = 0;
 	carol.pushes = carol2.pushes = dave.pushes = alice.pushes = far.pushes = 0;
 }
 
@@ -200,17 +179,17 @@ static void test_single_client(void)
 	struct nu_flow f = flow("10.201.0.2", 40000);
 
 	reset();
-	nuauth_correlate_client_ready(cor, &carol);
+	ready(&carol);
 	packet(1, &f);
 	CHECK(carol.pushes == 1 && srv.stats.pushes == 1 && decisions->len == 0);
 	claim(&carol, &f);
 	CHECK(decisions->len == 1 && decided(1, NU_VERDICT_ACCEPT, 1003));
-	CHECK(strcmp(owner, "carol") == 0 && owner_client == &carol);
+	CHECK(strcmp(owner, "carol") == 0 && owner_client == carol.peer->id);
 	CHECK(nuauth_correlate_pending(cor) == 0);
 	/* a late answer is an unmatched claim, and stores nothing */
 	claim(&carol, &f);
 	CHECK(decisions->len == 1 && srv.stats.announces_unmatched == 1);
-	nuauth_correlate_client_gone(cor, &carol);
+	gone(&carol);
 }
 
 static void test_early_claims(void)
@@ -218,8 +197,8 @@ static void test_early_claims(void)
 	struct nu_flow f = flow("10.201.0.2", 40001);
 
 	reset();
-	nuauth_correlate_client_ready(cor, &dave);
-	nuauth_correlate_client_ready(cor, &carol);
+	ready(&dave);
+	ready(&carol);
 	/* dave announces before the packet exists: counted, not kept */
 	for (int i = 0; i < 5; i++)
 		claim(&dave, &f);
@@ -232,8 +211,8 @@ static void test_early_claims(void)
 	not_mine(&dave, &f);
 	CHECK(decisions->len == 1 && decided(2, NU_VERDICT_ACCEPT, 1003));
 	CHECK(strcmp(owner, "carol") == 0);
-	nuauth_correlate_client_gone(cor, &dave);
-	nuauth_correlate_client_gone(cor, &carol);
+	gone(&dave);
+	gone(&carol);
 }
 
 static void test_conflict(void)
@@ -241,9 +220,9 @@ static void test_conflict(void)
 	struct nu_flow f = flow("10.201.0.2", 40002), g = flow("10.201.0.2", 40003);
 
 	reset();
-	nuauth_correlate_client_ready(cor, &carol);
-	nuauth_correlate_client_ready(cor, &dave);
-	nuauth_correlate_client_ready(cor, &alice);
+	ready(&carol);
+	ready(&dave);
+	ready(&alice);
 	packet(3, &f);
 	packet(4, &f);		/* a retransmitted SYN waits with it, unasked */
 	CHECK(carol.pushes == 1 && dave.pushes == 1 && alice.pushes == 1);
@@ -264,9 +243,9 @@ static void test_conflict(void)
 	CHECK(decisions->len == 2);
 	claim(&carol, &g);
 	CHECK(decisions->len == 3 && decided(5, NU_VERDICT_ACCEPT, 1003));
-	nuauth_correlate_client_gone(cor, &carol);
-	nuauth_correlate_client_gone(cor, &dave);
-	nuauth_correlate_client_gone(cor, &alice);
+	gone(&carol);
+	gone(&dave);
+	gone(&alice);
 }
 
 static void test_nobody_and_gone(void)
@@ -274,8 +253,8 @@ static void test_nobody_and_gone(void)
 	struct nu_flow f = flow("10.201.0.2", 40004), g = flow("10.201.0.2", 40005);
 
 	reset();
-	nuauth_correlate_client_ready(cor, &carol);
-	nuauth_correlate_client_ready(cor, &dave);
+	ready(&carol);
+	ready(&dave);
 	/* everyone says "not mine": it waits for the timeout */
 	packet(6, &f);
 	not_mine(&carol, &f);
@@ -285,9 +264,9 @@ static void test_nobody_and_gone(void)
 	packet(7, &g);
 	claim(&carol, &g);
 	CHECK(decisions->len == 0);
-	nuauth_correlate_client_gone(cor, &dave);
+	gone(&dave);
 	CHECK(decisions->len == 1 && decided(7, NU_VERDICT_ACCEPT, 1003));
-	nuauth_correlate_client_gone(cor, &carol);
+	gone(&carol);
 	CHECK(nuauth_correlate_pending(cor) == 1);	/* f still waits */
 }
 
@@ -300,17 +279,17 @@ static void test_late_login(void)
 	packet(8, &f);		/* nobody at the address yet */
 	CHECK(decisions->len == 0);
 	before = carol.pushes;
-	nuauth_correlate_client_ready(cor, &carol);
+	ready(&carol);
 	CHECK(carol.pushes == before + 1);
 	before = dave.pushes;
-	nuauth_correlate_client_ready(cor, &dave);
+	ready(&dave);
 	CHECK(dave.pushes == before + 1);
 	claim(&carol, &f);
 	CHECK(decisions->len == 0);	/* dave, asked at his login, must answer */
 	not_mine(&dave, &f);
 	CHECK(decisions->len == 1 && decided(8, NU_VERDICT_ACCEPT, 1003));
-	nuauth_correlate_client_gone(cor, &carol);
-	nuauth_correlate_client_gone(cor, &dave);
+	gone(&carol);
+	gone(&dave);
 }
 
 static void test_same_user_and_address(void)
@@ -318,9 +297,9 @@ static void test_same_user_and_address(void)
 	struct nu_flow f = flow("10.201.0.2", 40007), g = flow("10.201.0.2", 40008);
 
 	reset();
-	nuauth_correlate_client_ready(cor, &carol);
-	nuauth_correlate_client_ready(cor, &carol2);
-	nuauth_correlate_client_ready(cor, &far);
+	ready(&carol);
+	ready(&carol2);
+	ready(&far);
 	/* two sessions of one user both claim: hers */
 	packet(9, &f);
 	CHECK(far.pushes == 0);		/* another address is not asked */
@@ -339,9 +318,9 @@ static void test_same_user_and_address(void)
 	CHECK(decisions->len == 1);
 	claim(&carol, &g);
 	CHECK(decisions->len == 2 && decided(10, NU_VERDICT_DROP, 0));
-	nuauth_correlate_client_gone(cor, &far);
-	nuauth_correlate_client_gone(cor, &carol);
-	nuauth_correlate_client_gone(cor, &carol2);
+	gone(&far);
+	gone(&carol);
+	gone(&carol2);
 	srv.cfg.user_check_ip_equality = true;
 }
 
@@ -357,16 +336,16 @@ static void test_timeout(void)
 	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
 
 	reset();
-	nuauth_correlate_client_ready(cor, &carol);
-	nuauth_correlate_client_ready(cor, &dave);
+	ready(&carol);
+	ready(&dave);
 	packet(11, &f);
 	claim(&carol, &f);		/* dave never answers */
 	g_timeout_add(1300, quit_loop, loop);
 	g_main_loop_run(loop);
 	CHECK(decisions->len == 1 && decided(11, NU_VERDICT_DROP, 0));
 	CHECK(srv.stats.timeouts == 1 && nuauth_correlate_pending(cor) == 0);
-	nuauth_correlate_client_gone(cor, &carol);
-	nuauth_correlate_client_gone(cor, &dave);
+	gone(&carol);
+	gone(&dave);
 	g_main_loop_unref(loop);
 }
 
@@ -376,6 +355,8 @@ int main(void)
 	decisions = g_array_new(FALSE, FALSE, sizeof(struct sent));
 	srv.cfg.packet_timeout = 1;
 	srv.cfg.user_check_ip_equality = true;
+	srv.peers = nuauth_peers_new();
+	gw = nuauth_peers_add(srv.peers, NUAUTH_PEER_GATEWAY, &in6addr_any, "gw", &gateway_ops, NULL);
 	srv.peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_REFILL_S, PEER_LOG_INTERVAL_S,
 					   false);
 	client_init(&carol, "carol", 1003, "10.201.0.2");
@@ -391,6 +372,7 @@ int main(void)
 	test_same_user_and_address();
 	test_timeout();
 	nuauth_correlator_free(cor);
+	nuauth_peers_free(srv.peers);
 	g_array_free(decisions, TRUE);
 	g_array_free(groups, TRUE);
 	nuauth_peer_log_free(srv.peer_log);

@@ -1,0 +1,71 @@
+/* Reloading nuauth (SIGHUP, nuauthctl reload): a fresh configuration and
+ * set of modules, then each part told what changed. */
+#include "config.h"
+#include "nuauth.h"
+
+#include "log.h"
+#include "tls.h"
+
+/* SIGHUP and nuauthctl reload: reads the configuration again and loads a
+ * fresh set of modules (users, ACLs, marks).  Only if everything loads does
+ * it replace the running set; otherwise nuauth goes on with what it had.
+ * Listening addresses, certificates and the control socket take a restart. */
+bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
+{
+	struct nuauth_config cfg = { 0 };
+	struct nuauth_modules *mods = NULL;
+	struct nu_conf *conf = nu_conf_load(srv->conf_path, error);
+
+	if (!conf || !nuauth_config_read(conf, &cfg, error) ||
+	    !(mods = nuauth_modules_load(conf, &cfg, error))) {
+		log_err("%s: %s: keeping the running configuration", who, (*error)->message);
+		nuauth_config_clear(&cfg);
+		nu_conf_free(conf);
+		return false;
+	}
+	nu_conf_warn_unused(conf);
+	if (g_strcmp0(cfg.nufw_listen_addr, srv->cfg.nufw_listen_addr) ||
+	    g_strcmp0(cfg.client_listen_addr, srv->cfg.client_listen_addr) ||
+	    cfg.gw_port != srv->cfg.gw_port || cfg.user_port != srv->cfg.user_port ||
+	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
+	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) ||
+	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket))
+		log_warnx("%s: listening addresses, certificates and the control socket change "
+			  "only at restart", who);
+	/* Decisions run to completion on this thread; a login job on the
+	 * pool holds a reference on the set it started with, which is
+	 * unloaded when the last such job ends. */
+	nuauth_modules_unref(srv->modules);
+	srv->modules = mods;
+	g_free(cfg.nufw_listen_addr);
+	cfg.nufw_listen_addr = g_strdup(srv->cfg.nufw_listen_addr);
+	g_free(cfg.client_listen_addr);
+	cfg.client_listen_addr = g_strdup(srv->cfg.client_listen_addr);
+	cfg.gw_port = srv->cfg.gw_port;
+	cfg.user_port = srv->cfg.user_port;
+	g_free(cfg.control_socket);
+	cfg.control_socket = g_strdup(srv->cfg.control_socket);
+	cfg.control_socket_set = srv->cfg.control_socket_set;
+	nuauth_config_clear(&srv->cfg);
+	srv->cfg = cfg;
+	nuauth_login_guard_configure(srv);
+	nuauth_workers_set_threads(srv->workers, srv->cfg.number_authcheckers);
+	nuauth_ipauth_flush(srv->ipauth);
+	nuauth_client_needs_update(srv, who);
+	nu_conf_free(srv->conf);
+	srv->conf = conf;
+	/* Revocations take effect now; others (a new CA, say) at restart. */
+	if (srv->cfg.tls_crl && *srv->cfg.tls_crl) {
+		char *err = NULL;
+
+		if (!nu_tls_creds_add_crl(srv->creds, srv->cfg.tls_crl, &err)) {
+			log_err("%s: %s: keeping the revocations read before", who, err);
+			g_free(err);
+		}
+	}
+	nuauth_connections_recheck_periods(srv->connections, srv);
+	nuauth_gateways_recheck(srv, who);
+	nuauth_clients_recheck(srv, who);
+	log_notice("%s: configuration, users and ACLs reloaded", who);
+	return true;
+}

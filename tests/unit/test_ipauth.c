@@ -1,0 +1,222 @@
+/* nuauth's IP authentication (src/nuauth/ipauth.c) with its floor and
+ * below (peers.c): which packets it takes, one look-up of a user's groups
+ * at a time (later packets join it), the cache and its flush, and a
+ * gateway's packets forgotten at its end.  The worker pool, the modules
+ * and the answer stage (answer.c) are fakes: the jobs run when the test
+ * says, and the answers are recorded. */
+#include "config.h"
+
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "nuauth.h"
+#include "unit.h"
+
+/* ---- fakes ---- */
+
+struct job {
+	nuauth_work_fn work, done;
+	void *data;
+};
+
+struct answer {
+	nuauth_peer_id gw;
+	uint32_t packet_id;
+	char name[NU_NAME_MAX];
+	enum nuauth_user_status status;
+	uint32_t uid;
+};
+
+static GArray *jobs;			/* struct job */
+static GArray *answers;			/* struct answer */
+static unsigned lookups;		/* nuauth_user_groups calls */
+
+void nuauth_workers_submit(struct nuauth_workers *w, nuauth_work_fn work, nuauth_work_fn done,
+			   void *data)
+{
+	struct job j = { .work = work, .done = done, .data = data };
+
+	(void)w;
+	g_array_append_val(jobs, j);
+}
+
+/* Runs the jobs queued, as the pool would: work, then done. */
+static void run_jobs(void)
+{
+	while (jobs->len) {
+		struct job j = g_array_index(jobs, struct job, 0);
+
+		g_array_remove_index(jobs, 0);
+		j.work(j.data);
+		j.done(j.data);
+	}
+}
+
+struct nuauth_modules *nuauth_modules_ref(struct nuauth_modules *mods)
+{
+	mods->refs++;
+	return mods;
+}
+
+void nuauth_modules_unref(struct nuauth_modules *mods)
+{
+	mods->refs--;
+}
+
+enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const char *name,
+					   uint32_t *uid, GArray *groups)
+{
+	guint32 g = 100;
+
+	(void)mods;
+	lookups++;
+	if (strcmp(name, "guest") != 0)
+		return NUAUTH_USER_UNKNOWN;
+	*uid = 2000;
+	g_array_append_val(groups, g);
+	return NUAUTH_USER_OK;
+}
+
+void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
+		      const struct nu_packet_ask *ask, const char *name,
+		      enum nuauth_user_status status, uint32_t uid, GArray *groups)
+{
+	struct answer a = { .gw = gw, .packet_id = ask->packet_id, .status = status, .uid = uid };
+
+	(void)srv, (void)groups;
+	g_strlcpy(a.name, name, sizeof(a.name));
+	g_array_append_val(answers, a);
+}
+
+/* The module: 10.201.0.7 is guest's host, 10.201.0.8 names a user no
+ * database knows; others are nobody's. */
+static bool fake_ip_authentication(void *priv, const struct nuauth_packet *packet, char *user,
+				   size_t cap)
+{
+	struct in6_addr guest, stranger;
+
+	(void)priv;
+	nu_addr_from_v4(&guest, inet_addr("10.201.0.7"));
+	nu_addr_from_v4(&stranger, inet_addr("10.201.0.8"));
+	if (memcmp(&packet->flow.saddr, &guest, sizeof(guest)) == 0)
+		g_strlcpy(user, "guest", cap);
+	else if (memcmp(&packet->flow.saddr, &stranger, sizeof(stranger)) == 0)
+		g_strlcpy(user, "stranger", cap);
+	else
+		return false;
+	return true;
+}
+
+
+/* ---- helpers ---- */
+
+static struct nuauth_server srv;
+static struct nuauth_modules mods;
+static struct nuauth_module_instance instance = {
+	.desc = {
+		.name = "fake",
+		.services = NUAUTH_SVC_IP_AUTHENTICATION,
+		.ip_authentication = fake_ip_authentication,
+	},
+	.label = "fake",
+};
+static struct nuauth_ipauth *ia;
+static struct nuauth_peer *gw1, *gw2;
+
+static bool packet(struct nuauth_peer *gw, uint32_t id, const char *saddr)
+{
+	struct nu_packet_ask a;
+
+	memset(&a, 0, sizeof(a));
+	a.packet_id = id;
+	a.flow.family = AF_INET;
+	a.flow.proto = IPPROTO_TCP;
+	a.flow.sport = (uint16_t)(40000 + id);
+	a.flow.dport = 80;
+	nu_addr_from_v4(&a.flow.saddr, inet_addr(saddr));
+	nu_addr_from_v4(&a.flow.daddr, inet_addr("10.202.0.2"));
+	return nuauth_ipauth_packet(ia, gw->id, &a);
+}
+
+static const struct answer *answer(guint i)
+{
+	return i < answers->len ? &g_array_index(answers, struct answer, i) : NULL;
+}
+
+/* ---- tests ---- */
+
+static void test_lookup_and_cache(void)
+{
+	CHECK(!packet(gw1, 1, "10.201.0.2") && jobs->len == 0);	/* nobody's host */
+	CHECK(packet(gw1, 2, "10.201.0.7") && jobs->len == 1 && answers->len == 0);
+	/* a second packet of guest's joins the look-up under way */
+	CHECK(packet(gw2, 3, "10.201.0.7") && jobs->len == 1);
+	CHECK(nuauth_ipauth_waiting(ia) == 2 && mods.refs == 1);
+	run_jobs();
+	CHECK(lookups == 1 && answers->len == 2 && mods.refs == 0);
+	CHECK(answer(0)->packet_id == 2 && answer(0)->gw == gw1->id &&
+	      answer(0)->status == NUAUTH_USER_OK && answer(0)->uid == 2000 &&
+	      strcmp(answer(0)->name, "guest") == 0);
+	CHECK(answer(1)->packet_id == 3 && answer(1)->gw == gw2->id);
+	CHECK(nuauth_ipauth_waiting(ia) == 0);
+	/* cached: answered at once */
+	CHECK(packet(gw1, 4, "10.201.0.7") && jobs->len == 0 && answers->len == 3);
+	CHECK(answer(2)->packet_id == 4 && lookups == 1);
+	/* a reload forgets the cache */
+	nuauth_ipauth_flush(ia);
+	CHECK(packet(gw1, 5, "10.201.0.7") && jobs->len == 1);
+	run_jobs();
+	CHECK(lookups == 2 && answers->len == 4);
+}
+
+static void test_unknown_user(void)
+{
+	CHECK(packet(gw1, 6, "10.201.0.8") && jobs->len == 1);
+	run_jobs();
+	CHECK(answers->len == 5 && answer(4)->status == NUAUTH_USER_UNKNOWN);
+	/* "unknown" is cached too */
+	CHECK(packet(gw1, 7, "10.201.0.8") && jobs->len == 0 && answers->len == 6);
+	CHECK(answer(5)->status == NUAUTH_USER_UNKNOWN && lookups == 3);
+}
+
+static void test_gateway_gone(void)
+{
+	nuauth_peer_id gone = gw1->id;
+
+	nuauth_ipauth_flush(ia);
+	CHECK(packet(gw1, 8, "10.201.0.7") && packet(gw2, 9, "10.201.0.7"));
+	CHECK(nuauth_ipauth_waiting(ia) == 2);
+	/* gw1's link ends while the look-up runs: its packet is forgotten */
+	nuauth_peers_remove(srv.peers, gone);
+	CHECK(nuauth_ipauth_waiting(ia) == 1);
+	run_jobs();
+	CHECK(answers->len == 7 && answer(6)->packet_id == 9 && answer(6)->gw == gw2->id);
+}
+
+int main(void)
+{
+	jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
+	answers = g_array_new(FALSE, FALSE, sizeof(struct answer));
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
+		mods.hook[h] = g_ptr_array_new();
+	g_ptr_array_add(mods.hook[NUAUTH_HOOK_IP_AUTHENTICATION], &instance);
+	srv.modules = &mods;
+	srv.cfg.user_groups_cache_ttl = 60;
+	srv.peers = nuauth_peers_new();
+	ia = nuauth_ipauth_new(&srv);
+	srv.ipauth = ia;
+	gw1 = nuauth_peers_add(srv.peers, NUAUTH_PEER_GATEWAY, &in6addr_any, "fw1", NULL,
+			       (void *)"fw1-a");
+	gw2 = nuauth_peers_add(srv.peers, NUAUTH_PEER_GATEWAY, &in6addr_any, "fw2", NULL,
+			       (void *)"fw2-a");
+	test_lookup_and_cache();
+	test_unknown_user();
+	test_gateway_gone();
+	nuauth_ipauth_free(ia);
+	nuauth_peers_free(srv.peers);
+	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
+		g_ptr_array_free(mods.hook[h], TRUE);
+	g_array_free(answers, TRUE);
+	g_array_free(jobs, TRUE);
+	return unit_done("ipauth");
+}
