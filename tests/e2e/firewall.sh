@@ -1,0 +1,342 @@
+#!/bin/bash
+# The shipped firewall (nufw-qos restore, loaded by nufw-firewall, the
+# program nufw-firewall.service runs) in the namespace lab, both families
+# (run as root):
+#   tests/e2e/firewall.sh BUILD_DIR
+# The gateway loads the generated ruleset instead of lab_rules, with
+# OPTIONS="--queue 0 --lan g0 --wan g1": a logged-in user's TCP and UDP
+# flows need her client's claim and an ACL (accepted with her mark), ICMP
+# echo is queued (decided by an ACL for a host without a client under IP
+# authentication, dropped from a host whose client cannot claim it), what
+# nobody claims is dropped, what the queue rules do not match (another
+# protocol, a flow from the WAN side) is dropped by NUFW-FORWARD's policy;
+# `nufw-firewall stop' leaves iptables-save and ip6tables-save as they were.
+# Prints one PASS/FAIL line per test and ends with "N passed, N failed".
+#
+#   client 10.201.0.2   fd00:201::2 --g0-- gateway --g1-- server 10.202.0.2 fd00:202::2
+set -uo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lab.sh"
+
+[ "$(id -u)" = 0 ] || { echo "firewall.sh: the lab needs root" >&2; exit 2; }
+lab_init "${1:-.}"
+QOS=$BUILD/src/nufwqos/nufw-qos
+FIREWALL=$BUILD/conf/nufw-firewall
+for f in "$QOS" "$FIREWALL"; do
+	[ -x "$f" ] || { echo "firewall.sh: $f is not built" >&2; exit 2; }
+done
+
+ALICE_UID=2001
+NOBODY_UID=2099		# a desktop account with no client logged in
+V6_SERVER=fd00:202::2
+
+fw_lab_ipv6() {
+	ip -n "$NS_C" addr add fd00:201::2/64 dev c0 nodad
+	ip -n "$NS_G" addr add fd00:201::1/64 dev g0 nodad
+	ip -n "$NS_G" addr add fd00:202::1/64 dev g1 nodad
+	ip -n "$NS_S" addr add $V6_SERVER/64 dev s0 nodad
+	ip -n "$NS_C" -6 route add default via fd00:201::1
+	ip -n "$NS_S" -6 route add default via fd00:202::1
+	ip netns exec "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+# The administrator's own rules, there before the firewall is loaded: it
+# must add to them and its removal leave them (counting rules, no target).
+fw_admin_rules() {
+	local t
+	for t in iptables ip6tables; do
+		ip netns exec "$NS_G" $t -A FORWARD -m comment --comment admin-own
+		ip netns exec "$NS_G" $t -t mangle -A PREROUTING -m comment --comment admin-own
+		ip netns exec "$NS_G" $t -t mangle -A POSTROUTING -m comment --comment admin-own
+	done
+}
+
+# fw_tables: the gateway's iptables-save and ip6tables-save, counters and
+# comment lines left out.
+fw_tables() {
+	{ ip netns exec "$NS_G" iptables-save; ip netns exec "$NS_G" ip6tables-save; } |
+		grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//'
+}
+
+# fw_run start|stop: nufw-firewall, as the unit runs it, in the gateway.
+fw_run() {
+	ip netns exec "$NS_G" env NUFW_FIREWALL_CONF="$LAB_DIR/firewall.conf" \
+		NUFW_FIREWALL_RUNDIR="$LAB_DIR/fwrun" NUFW_QOS="$QOS" "$FIREWALL" "$1"
+}
+
+# fw_count TOOL CHAIN TEXT: the packet count of the rule of CHAIN (in
+# whichever of mangle and filter holds it) whose iptables -S line holds TEXT.
+fw_count() {
+	local t=mangle
+	[ "$2" = NUFW-FORWARD ] && t=filter
+	ip netns exec "$NS_G" $1 -t $t -L "$2" -v -x -n 2>/dev/null |
+		grep -F -- "$3" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# raw_probe FAMILY: an IP packet of protocol 253 (experimental use: no
+# queue rule matches it) from the client to the server; prints "arrived" or
+# "lost" as the server's raw socket saw it.
+raw_probe() {
+	local fam=$1 dst=10.202.0.2 af=AF_INET
+	[ "$fam" = 6 ] && dst=$V6_SERVER af=AF_INET6
+	ip netns exec "$NS_S" python3 -c "
+import socket, sys
+s = socket.socket(socket.$af, socket.SOCK_RAW, 253)
+s.settimeout(2)
+print('listening', flush=True)
+try:
+    while True:
+        data = s.recv(2048)
+        if b'nufw-fw-probe' in data:
+            print('arrived'); break
+except socket.timeout:
+    print('lost')
+" > "$LAB_DIR/raw.out" 2>&1 &
+	local pid=$!
+	LAB_PIDS+=("$pid")
+	local deadline=$((SECONDS + 5))
+	until grep -q listening "$LAB_DIR/raw.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.02; done
+	ip netns exec "$NS_C" python3 -c "
+import socket
+s = socket.socket(socket.$af, socket.SOCK_RAW, 253)
+for i in range(3):
+    s.sendto(b'nufw-fw-probe', ('$dst', 0))
+"
+	wait "$pid" 2>/dev/null
+	tail -1 "$LAB_DIR/raw.out"
+}
+
+# tcp_from_server FAMILY: a TCP connection from the server (the WAN side,
+# not a --lan interface) to the client; prints nuprobe's result.
+tcp_from_server() {
+	local dst=10.201.0.2
+	[ "$1" = 6 ] && dst=fd00:201::2
+	ip netns exec "$NS_S" "$NUPROBE" connect6 "$dst" 80 1500 2>&1
+}
+
+lab_netns
+fw_lab_ipv6
+lab_pki
+lab_nuauth_conf
+cat >> "$LAB_DIR/acls.nufw" <<ACLS
+
+[web over IPv6]
+decision=1
+gid=100
+proto=6
+DstIP=fd00:202::/64
+DstPort=80
+
+[udp echo]
+decision=1
+gid=100
+proto=17
+DstPort=5353
+
+[staff may ping]
+decision=1
+gid=100
+proto=1
+type=8
+
+[staff may ping over IPv6]
+decision=1
+gid=100
+proto=58
+type=128
+
+[guests may ping the server over IPv6]
+decision=1
+gid=300
+proto=58
+type=128
+DstIP=fd00:202::2
+ACLS
+echo 'nuauth_do_ip_authentication=1' >> "$LAB_DIR/nuauth.conf"
+echo 'nuauth_client_listen_addr="::"' >> "$LAB_DIR/nuauth.conf"
+cat > "$LAB_DIR/firewall.conf" <<CONF
+OPTIONS="--queue 0 --lan g0 --wan g1"
+FAMILIES="ipv4 ipv6"
+CONF
+
+# --- loading
+fw_admin_rules
+before=$(fw_tables)
+if out=$(fw_run start 2>&1) && ip netns exec "$NS_G" iptables -S FORWARD | grep -qx -- "-A FORWARD -j NUFW-FORWARD" &&
+   ip netns exec "$NS_G" ip6tables -S FORWARD | grep -qx -- "-A FORWARD -j NUFW-FORWARD" &&
+   ip netns exec "$NS_G" iptables -S FORWARD | grep -qF admin-own; then
+	pass "nufw-firewall start loads both families next to the administrator's rules"
+else
+	fail "nufw-firewall start loads both families next to the administrator's rules" "$out" \
+		"$(ip netns exec "$NS_G" iptables-save)"
+fi
+if out=$(fw_run start 2>&1); then
+	fail "a second start is refused (already loaded)" "$out"
+else
+	pass "a second start is refused (already loaded)"
+fi
+
+lab_start userver "$NS_S" "$NUPROBE" userve 5353
+lab_wait_log userver "ready"
+lab_start_server
+lab_start client-server "$NS_C" "$NUPROBE" serve 80
+lab_wait_log client-server "ready"
+
+# --- fail closed: rules loaded, no nufw bound to the queue
+if out=$(lab_connect $ALICE_UID 80 1500); then
+	fail "with no nufw the queued SYN is dropped (no --queue-bypass)" "$out"
+else
+	pass "with no nufw the queued SYN is dropped (no --queue-bypass)"
+fi
+
+lab_start_nuauth
+lab_start_nufw
+
+# --- before any login: IP authentication (the guest) decides ICMP by ACL
+if ip netns exec "$NS_C" ping -n -c 1 -W 3 10.202.0.2 >/dev/null 2>&1 &&
+   ip netns exec "$NS_C" ping -n -c 1 -W 3 $V6_SERVER >/dev/null 2>&1; then
+	pass "a host with no client: ICMP and ICMPv6 echo decided by the guest's ACLs (allowed)"
+else
+	fail "a host with no client: ICMP and ICMPv6 echo decided by the guest's ACLs (allowed)"
+fi
+if out=$(lab_connect $NOBODY_UID 80 2000); then
+	fail "a host with no client: the guest is refused TCP its ACLs do not allow" "$out"
+else
+	pass "a host with no client: the guest is refused TCP its ACLs do not allow"
+fi
+
+# alice's client logs in over both families (a session per address of
+# the desktop: nuauth asks the client at the packet's source address).
+lab_start_as alice-client "$NS_C" $ALICE_UID "$NUTCPC" -H "10.201.0.1,fd00:201::1" -p 4129 \
+	-U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -N -d -v
+lab_wait_log alice-client "logged in" 10 || fail "alice logs in"
+lab_wait_log nuauth "alice.*fd00:201::2\|fd00:201::2.*alice" 10 ||
+	echo "firewall.sh: no IPv6 session line for alice in nuauth's log" >&2
+
+# check_flow NAME FAMILY PROTO DPORT WANT_MARK COMMAND...
+check_flow() {
+	local name=$1 fam=$2 proto=$3 dport=$4 want=$5 out port mark
+	shift 5
+	if out=$("$@" 2>&1); then
+		port=${out##*:}
+		mark=$(ip netns exec "$NS_G" conntrack -L -f "$fam" -p "$proto" --sport "$port" \
+			--dport "$dport" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2)
+		if [ "$mark" = "$want" ]; then pass "$name"; else fail "$name" "$out" "mark=${mark:-none}"; fi
+	else
+		fail "$name" "$out"
+	fi
+}
+n0=$(fw_count iptables NUFW-PRE "NFQUEUE") m0=$(fw_count ip6tables NUFW-PRE "NFQUEUE")
+check_flow "alice's TCP over IPv4 is judged and accepted with her mark" ipv4 tcp 80 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 10.202.0.2 80 3000
+check_flow "alice's TCP over IPv6 is judged and accepted with her mark" ipv6 tcp 80 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 $V6_SERVER 80 3000
+check_flow "alice's UDP over IPv4 is judged and accepted with her mark" ipv4 udp 5353 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp 10.202.0.2 5353 3000
+check_flow "alice's UDP over IPv6 is judged and accepted with her mark" ipv6 udp 5353 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp $V6_SERVER 5353 3000
+n1=$(fw_count iptables NUFW-PRE "NFQUEUE") m1=$(fw_count ip6tables NUFW-PRE "NFQUEUE")
+if [ $((n1 - n0)) -ge 2 ] && [ $((m1 - m0)) -ge 2 ]; then
+	pass "those flows went through the queue rules (IPv4 +$((n1 - n0)), IPv6 +$((m1 - m0)) packets)"
+else
+	fail "those flows went through the queue rules" "IPv4 +$((n1 - n0)), IPv6 +$((m1 - m0))"
+fi
+
+for fam in 4 6; do
+	dst=10.202.0.2
+	[ $fam = 6 ] && dst=$V6_SERVER
+	if out=$(lab_as "$NS_C" $NOBODY_UID "$NUPROBE" connect6 $dst 80 2000 2>&1); then
+		fail "IPv$fam: TCP nobody claims is dropped" "$out"
+	else
+		pass "IPv$fam: TCP nobody claims is dropped"
+	fi
+	if out=$(lab_as "$NS_C" $NOBODY_UID "$NUPROBE" udp $dst 5353 2000 2>&1); then
+		fail "IPv$fam: UDP nobody claims is dropped" "$out"
+	else
+		pass "IPv$fam: UDP nobody claims is dropped"
+	fi
+	if out=$(lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 $dst 8080 2000 2>&1); then
+		fail "IPv$fam: alice's TCP no ACL allows is dropped" "$out"
+	else
+		pass "IPv$fam: alice's TCP no ACL allows is dropped"
+	fi
+done
+
+# ICMP from a desktop whose client is logged in: queued, pushed to the
+# client, which cannot name a socket for it (NOT_MINE): dropped, although
+# an ACL allows the group to ping.
+i0=$(fw_count iptables NUFW-PRE "icmptype 8") j0=$(fw_count ip6tables NUFW-PRE "ipv6-icmptype 128")
+if ip netns exec "$NS_C" ping -n -c 1 -W 3 10.202.0.2 >/dev/null 2>&1; then
+	fail "ICMP echo from a desktop with a client is judged and dropped (no socket to claim)"
+else
+	pass "ICMP echo from a desktop with a client is judged and dropped (no socket to claim)"
+fi
+if ip netns exec "$NS_C" ping -n -c 1 -W 3 $V6_SERVER >/dev/null 2>&1; then
+	fail "ICMPv6 echo from a desktop with a client is judged and dropped"
+else
+	pass "ICMPv6 echo from a desktop with a client is judged and dropped"
+fi
+i1=$(fw_count iptables NUFW-PRE "icmptype 8") j1=$(fw_count ip6tables NUFW-PRE "ipv6-icmptype 128")
+if [ "$i1" -gt "$i0" ] && [ "$j1" -gt "$j0" ]; then
+	pass "the echo requests were queued to nufw, not dropped unjudged"
+else
+	fail "the echo requests were queued to nufw, not dropped unjudged" "IPv4 $i0 -> $i1, IPv6 $j0 -> $j1"
+fi
+
+# What no queue rule matches is dropped by NUFW-FORWARD's policy.
+for fam in 4 6; do
+	tool=iptables
+	[ $fam = 6 ] && tool=ip6tables
+	d0=$(fw_count $tool NUFW-FORWARD "DROP")
+	got=$(raw_probe $fam)
+	d1=$(fw_count $tool NUFW-FORWARD "DROP")
+	if [ "$got" = lost ] && [ "$d1" -gt "$d0" ]; then
+		pass "IPv$fam: a packet of another protocol (253) is dropped by the FORWARD policy"
+	else
+		fail "IPv$fam: a packet of another protocol (253) is dropped by the FORWARD policy" \
+			"server: $got; DROP rule $d0 -> $d1"
+	fi
+	q0=$(fw_count $tool NUFW-PRE "NFQUEUE") d0=$(fw_count $tool NUFW-FORWARD "DROP")
+	out=$(tcp_from_server $fam)
+	status=$?
+	q1=$(fw_count $tool NUFW-PRE "NFQUEUE") d1=$(fw_count $tool NUFW-FORWARD "DROP")
+	if [ $status -ne 0 ] && [ "$q1" = "$q0" ] && [ "$d1" -gt "$d0" ]; then
+		pass "IPv$fam: TCP from the WAN side (not --lan) is not queued, dropped by the policy"
+	else
+		fail "IPv$fam: TCP from the WAN side (not --lan) is not queued, dropped by the policy" \
+			"$out" "queued $q0 -> $q1, dropped $d0 -> $d1"
+	fi
+done
+
+# --- removal
+lab_stop "$NUFW_PID"
+if out=$(fw_run stop 2>&1) && after=$(fw_tables) && [ "$before" = "$after" ]; then
+	pass "nufw-firewall stop leaves iptables-save and ip6tables-save as they were"
+else
+	fail "nufw-firewall stop leaves iptables-save and ip6tables-save as they were" "$out" \
+		"$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after"))"
+fi
+got4=$(raw_probe 4) got6=$(raw_probe 6)
+if [ "$got4" = arrived ] && [ "$got6" = arrived ]; then
+	pass "without the firewall the same protocol-253 packets arrive (the policy dropped them)"
+else
+	fail "without the firewall the same protocol-253 packets arrive" "IPv4 $got4, IPv6 $got6"
+fi
+if out=$(fw_run stop 2>&1); then
+	pass "a second stop does nothing and succeeds"
+else
+	fail "a second stop does nothing and succeeds" "$out"
+fi
+
+# --- a refused configuration loads nothing
+echo 'OPTIONS="--queue 0 --lan -bad"' > "$LAB_DIR/firewall.conf"
+before=$(fw_tables)
+if out=$(fw_run start 2>&1); then
+	fail "bad options: start fails and loads nothing" "$out"
+elif [ "$(fw_tables)" = "$before" ] && grep -q "not an interface name" <<<"$out"; then
+	pass "bad options: start fails, says why, loads nothing"
+else
+	fail "bad options: start fails, says why, loads nothing" "$out"
+fi
+
+lab_finish
