@@ -125,6 +125,8 @@ static void build_keep(const struct qos_opts *o, struct qos_plan *p)
 	rule_comment(p, "store a judged packet's mark in its connection after the verdict.");
 	rule_add(p, QOS_RULE_RESTORE, QOS_HOOK_PREROUTING)->keep = keep;
 	if (o->queue >= 0 && !o->restore) {
+		rule_comment(p, "Only new TCP connections are queued here and nothing is dropped: a");
+		rule_comment(p, "gateway's firewall is `nufw-qos restore' (nufw-firewall(8))");
 		r = rule_add(p, QOS_RULE_QUEUE, o->queue_at == QOS_QUEUE_PREROUTING ?
 			     QOS_HOOK_PREROUTING : QOS_HOOK_FORWARD);
 		r->queue = o->queue;
