@@ -49,6 +49,9 @@ fw_admin_rules() {
 		ip netns exec "$NS_G" $t -t mangle -A PREROUTING -m comment --comment admin-own
 		ip netns exec "$NS_G" $t -t mangle -A POSTROUTING -m comment --comment admin-own
 	done
+	# a port forward: the gateway's 10.201.0.1:8081 is the server's port 80
+	ip netns exec "$NS_G" iptables -t nat -A PREROUTING -i g0 -d 10.201.0.1 -p tcp --dport 8081 \
+		-j DNAT --to-destination 10.202.0.2:80
 }
 
 # fw_tables: the gateway's iptables-save and ip6tables-save, counters and
@@ -155,7 +158,7 @@ ACLS
 echo 'nuauth_do_ip_authentication=1' >> "$LAB_DIR/nuauth.conf"
 echo 'nuauth_client_listen_addr="::"' >> "$LAB_DIR/nuauth.conf"
 cat > "$LAB_DIR/firewall.conf" <<CONF
-OPTIONS="--queue 0 --lan g0 --wan g1"
+OPTIONS="--queue 0 --lan g0 --wan g1 --shape g1 --class uid:1001=11:4mbit"
 FAMILIES="ipv4 ipv6"
 CONF
 
@@ -242,6 +245,33 @@ else
 	fail "those flows went through the queue rules" "IPv4 +$((n1 - n0)), IPv6 +$((m1 - m0))"
 fi
 
+# The QoS options compose with the firewall: alice's packets leaving by g1
+# go through her HTB class.
+sent=$(ip netns exec "$NS_G" tc -s class show dev g1 classid 1:11 | awk '/Sent/ { print $2; exit }')
+if [ "${sent:-0}" -gt 0 ]; then
+	pass "the QoS options compose: alice's packets went through class 1:11 on g1 ($sent bytes)"
+else
+	fail "the QoS options compose: alice's packets went through class 1:11 on g1" \
+		"$(ip netns exec "$NS_G" tc -s class show dev g1)"
+fi
+
+# A flow whose destination is the gateway's own in mangle PREROUTING (not
+# queued there) and which DNAT sends on is judged in FORWARD, not let
+# through by the rule for flows judged in PREROUTING.
+k0=$(fw_count iptables NUFW-FORWARD "ctstate DNAT")
+out=$(lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 10.201.0.1 8081 3000 2>&1)
+status=$?
+k1=$(fw_count iptables NUFW-FORWARD "ctstate DNAT")
+# Her client sees its socket's destination (the gateway's 8081), nufw the
+# packet's after DNAT (the server's 80): nobody can claim it, and it is
+# dropped at nuauth_packet_timeout (README: port forwards from the LAN).
+if [ "$k1" -gt "$k0" ] && [ $status -ne 0 ]; then
+	pass "a port-forwarded (DNAT) flow is queued in FORWARD ($((k1 - k0)) packets) and, unclaimable, dropped"
+else
+	fail "a port-forwarded (DNAT) flow is queued in FORWARD and, unclaimable, dropped" \
+		"status $status: $out" "DNAT queue rule: $k0 -> $k1"
+fi
+
 for fam in 4 6; do
 	dst=10.202.0.2
 	[ $fam = 6 ] && dst=$V6_SERVER
@@ -310,11 +340,12 @@ done
 
 # --- removal
 lab_stop "$NUFW_PID"
-if out=$(fw_run stop 2>&1) && after=$(fw_tables) && [ "$before" = "$after" ]; then
-	pass "nufw-firewall stop leaves iptables-save and ip6tables-save as they were"
+if out=$(fw_run stop 2>&1) && after=$(fw_tables) && [ "$before" = "$after" ] &&
+   ! ip netns exec "$NS_G" tc qdisc show dev g1 | grep -q htb; then
+	pass "nufw-firewall stop leaves iptables-save and ip6tables-save as they were, no HTB on g1"
 else
-	fail "nufw-firewall stop leaves iptables-save and ip6tables-save as they were" "$out" \
-		"$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after"))"
+	fail "nufw-firewall stop leaves iptables-save and ip6tables-save as they were, no HTB on g1" \
+		"$out" "$(ip netns exec "$NS_G" tc qdisc show dev g1)" "$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after"))"
 fi
 got4=$(raw_probe 4) got6=$(raw_probe 6)
 if [ "$got4" = arrived ] && [ "$got6" = arrived ]; then
