@@ -11,6 +11,8 @@
 # nobody claims is dropped, what the queue rules do not match (another
 # protocol, a flow from the WAN side) is dropped by NUFW-FORWARD's policy;
 # `nufw-firewall stop' leaves iptables-save and ip6tables-save as they were.
+# A QoS class composes with it; a LAN port forward (DNAT) is judged, not
+# passed.  Then the same with --queue-at forward on iptables-legacy.
 # Prints one PASS/FAIL line per test and ends with "N passed, N failed".
 #
 #   client 10.201.0.2   fd00:201::2 --g0-- gateway --g1-- server 10.202.0.2 fd00:202::2
@@ -57,7 +59,7 @@ fw_admin_rules() {
 # fw_tables: the gateway's iptables-save and ip6tables-save, counters and
 # comment lines left out.
 fw_tables() {
-	{ ip netns exec "$NS_G" iptables-save; ip netns exec "$NS_G" ip6tables-save; } |
+	{ ip netns exec "$NS_G" iptables-save; ip netns exec "$NS_G" ip6tables-save; } 2>/dev/null |
 		grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//'
 }
 
@@ -358,6 +360,59 @@ if out=$(fw_run stop 2>&1); then
 else
 	fail "a second stop does nothing and succeeds" "$out"
 fi
+
+# --- the same with --queue-at forward, on iptables' legacy backend
+fw_tables_legacy() {
+	{ ip netns exec "$NS_G" iptables-legacy-save; ip netns exec "$NS_G" ip6tables-legacy-save; } 2>/dev/null |
+		grep -v '^#' | sed 's/ \[[0-9]*:[0-9]*\]$//'
+}
+for t in iptables-legacy ip6tables-legacy; do
+	ip netns exec "$NS_G" $t -w -A FORWARD -m comment --comment admin-own
+	ip netns exec "$NS_G" $t -w -t mangle -A PREROUTING -m comment --comment admin-own
+	ip netns exec "$NS_G" $t -w -t mangle -A POSTROUTING -m comment --comment admin-own
+done
+cat > "$LAB_DIR/firewall.conf" <<CONF
+OPTIONS="--queue 0 --queue-at forward --lan g0 --wan g1"
+FAMILIES="ipv4 ipv6"
+BACKEND="iptables-legacy"
+CONF
+before_legacy=$(fw_tables_legacy) before=$(fw_tables)
+if out=$(fw_run start 2>&1) &&
+   ip netns exec "$NS_G" iptables-legacy -w -S NUFW-FORWARD | grep -q -- "-p tcp .*-j NFQUEUE" &&
+   ip netns exec "$NS_G" ip6tables-legacy -w -S NUFW-FORWARD | grep -q -- "-j DROP"; then
+	pass "legacy backend, --queue-at forward: both families loaded (queue rules in NUFW-FORWARD)"
+else
+	fail "legacy backend, --queue-at forward: both families loaded" "$out"
+fi
+lab_start_nufw
+check_flow "forward queue: alice's TCP over IPv4 is accepted with her mark" ipv4 tcp 80 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 10.202.0.2 80 3000
+check_flow "forward queue: alice's UDP over IPv6 is accepted with her mark" ipv6 udp 5353 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp $V6_SERVER 5353 3000
+if out=$(lab_as "$NS_C" $NOBODY_UID "$NUPROBE" connect6 10.202.0.2 80 2000 2>&1); then
+	fail "forward queue: TCP nobody claims is dropped" "$out"
+else
+	pass "forward queue: TCP nobody claims is dropped"
+fi
+got4=$(raw_probe 4) got6=$(raw_probe 6)
+if [ "$got4" = lost ] && [ "$got6" = lost ]; then
+	pass "forward queue: protocol-253 packets are dropped by the policy, both families"
+else
+	fail "forward queue: protocol-253 packets are dropped by the policy" "IPv4 $got4, IPv6 $got6"
+fi
+lab_stop "$NUFW_PID"
+if out=$(fw_run stop 2>&1) && [ "$(fw_tables_legacy)" = "$before_legacy" ] &&
+   [ "$(fw_tables)" = "$before" ]; then
+	pass "legacy backend: stop leaves both backends' tables as they were"
+else
+	fail "legacy backend: stop leaves both backends' tables as they were" "$out" \
+		"$(diff <(printf '%s\n' "$before_legacy") <(fw_tables_legacy))"
+fi
+for t in iptables-legacy ip6tables-legacy; do
+	ip netns exec "$NS_G" $t -w -D FORWARD -m comment --comment admin-own
+	ip netns exec "$NS_G" $t -w -t mangle -D PREROUTING -m comment --comment admin-own
+	ip netns exec "$NS_G" $t -w -t mangle -D POSTROUTING -m comment --comment admin-own
+done
 
 # --- a refused configuration loads nothing
 echo 'OPTIONS="--queue 0 --lan -bad"' > "$LAB_DIR/firewall.conf"
