@@ -62,6 +62,9 @@ static void usage(FILE *out)
 "  --icmp queue|accept|drop\n"
 "                         new ICMP (ICMPv6) echo requests: judged by nufw\n"
 "                         (default), passed without a decision, or dropped\n"
+"  --ct-label N           the conntrack label (0-127, default 127) a flow\n"
+"                         queued in PREROUTING gets, by which NUFW-FORWARD\n"
+"                         knows nufw judged it\n"
 "  --forward-policy drop|reject|return\n"
 "                         the end of NUFW-FORWARD for what no rule accepted:\n"
 "                         DROP (default), REJECT, or RETURN to FORWARD's own\n"
@@ -114,7 +117,7 @@ enum {
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
 	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS, OPT_HELP,
 	OPT_QUEUE_BYPASS, OPT_FAMILY, OPT_LAN, OPT_WAN, OPT_ICMP, OPT_FORWARD_POLICY,
-	OPT_NO_NETFILTER,
+	OPT_NO_NETFILTER, OPT_CT_LABEL,
 };
 
 static const struct option longopts[] = {
@@ -143,6 +146,7 @@ static const struct option longopts[] = {
 	{ "icmp", required_argument, NULL, OPT_ICMP },
 	{ "forward-policy", required_argument, NULL, OPT_FORWARD_POLICY },
 	{ "no-netfilter", no_argument, NULL, OPT_NO_NETFILTER },
+	{ "ct-label", required_argument, NULL, OPT_CT_LABEL },
 	{ "help", no_argument, NULL, OPT_HELP },	/* every long option's value >= 256 */
 	{ NULL, 0, NULL, 0 },
 };
@@ -240,6 +244,7 @@ static void take_setting(struct qos_opts *o, int c, const char *arg)
 		{ "classify", QOS_CLASSIFY }, { "fw", QOS_FW },
 	};
 	static const struct choice families[] = { { "ipv4", 0 }, { "ipv6", 1 } };
+	unsigned long v;
 	static const struct choice icmps[] = {
 		{ "queue", QOS_ICMP_QUEUE }, { "accept", QOS_ICMP_ACCEPT }, { "drop", QOS_ICMP_DROP },
 	};
@@ -261,6 +266,11 @@ static void take_setting(struct qos_opts *o, int c, const char *arg)
 		o->backend = CHOOSE("--backend", arg, backends, "iptables, iptables-legacy or nft");
 		break;
 	case OPT_QUEUE: set_queue(o, arg); break;
+	case OPT_CT_LABEL:
+		if (!parse_num(arg, 10, 127, &v))
+			die("--ct-label: `%s' is not a conntrack label (0-127)", arg);
+		o->ct_label = (unsigned int)v;
+		break;
 	case OPT_FAMILY: o->ipv6 = CHOOSE("--family", arg, families, "ipv4 or ipv6"); break;
 	case OPT_ICMP: o->icmp = CHOOSE("--icmp", arg, icmps, "queue, accept or drop"); break;
 	case OPT_FORWARD_POLICY:
@@ -325,6 +335,7 @@ static void set_defaults(struct qos_opts *o)
 	o->dscp_mark = (struct qos_field){ .set = true, .off = 0, .len = 6 };
 	o->queue = o->queue_last = -1;
 	o->rule_prio = 1000;
+	o->ct_label = 127;
 	strcpy(o->link_rate, "1gbit");
 }
 

@@ -58,6 +58,7 @@ struct qos_opts {
 	int nlan, nwan;		/* 0: any interface */
 	enum qos_icmp icmp;
 	enum qos_policy policy;
+	unsigned int ct_label;	/* --ct-label: the connlabel of flows queued in PREROUTING */
 	unsigned long rule_prio;
 	enum qos_queue_at queue_at;
 	enum qos_classifier classifier;

@@ -45,7 +45,7 @@ static void step_comment(struct qos_plan *p, const char *text)
  * queue; with --icmp accept only ICMP, for QOS_RULE_PASS).  out is not
  * known yet in PREROUTING. */
 static void fw_rules(const struct qos_opts *o, struct qos_plan *p, enum qos_rule_kind kind,
-		     enum qos_hook hook, bool dnat)
+		     enum qos_hook hook, int label)
 {
 	int nin = o->nlan ? o->nlan : 1;
 	int nout = o->nwan && hook == QOS_HOOK_FORWARD ? o->nwan : 1;
@@ -62,7 +62,7 @@ static void fw_rules(const struct qos_opts *o, struct qos_plan *p, enum qos_rule
 				r->fw = true;
 				r->v6 = o->ipv6;
 				r->proto = (enum qos_proto)proto;
-				r->dnat = dnat;
+				r->label = label;
 				r->queue = o->queue;
 				r->queue_last = o->queue_last;
 				r->bypass = o->queue_bypass;
@@ -83,7 +83,8 @@ static void build_fw_queue(const struct qos_opts *o, struct qos_plan *p, enum qo
 	rule_comment(p, o->icmp == QOS_ICMP_QUEUE ?
 		     "New flows to nufw: TCP SYNs, new UDP flows, ICMP echo requests" :
 		     "New flows to nufw: TCP SYNs, new UDP flows");
-	fw_rules(o, p, QOS_RULE_QUEUE, hook, false);
+	fw_rules(o, p, QOS_RULE_QUEUE, hook,
+		 hook == QOS_HOOK_PREROUTING ? (int)o->ct_label : -1);
 }
 
 /* filter FORWARD (restore): what passes the gateway. */
@@ -95,17 +96,18 @@ static void build_fw_forward(const struct qos_opts *o, struct qos_plan *p)
 	r = rule_add(p, QOS_RULE_TRACKED, QOS_HOOK_FORWARD);
 	r->fw = true;
 	if (o->queue_at == QOS_QUEUE_PREROUTING) {
-		rule_comment(p, "New flows whose destination was the gateway's own in PREROUTING and");
-		rule_comment(p, "which DNAT sent on: nufw judges them here");
-		fw_rules(o, p, QOS_RULE_QUEUE, QOS_HOOK_FORWARD, true);
-		rule_comment(p, "New flows nufw judged in PREROUTING: a refused one never gets here");
-		fw_rules(o, p, QOS_RULE_JUDGED, QOS_HOOK_FORWARD, false);
+		rule_comment(p, "New flows nufw accepted in PREROUTING (NUFW-PRE labelled them; a");
+		rule_comment(p, "refused one never gets here)");
+		fw_rules(o, p, QOS_RULE_JUDGED, QOS_HOOK_FORWARD, (int)o->ct_label);
+		rule_comment(p, "New flows NUFW-PRE did not queue (DNAT sent them on from the");
+		rule_comment(p, "gateway's own address, or a rule before its jump let them by)");
+		fw_rules(o, p, QOS_RULE_QUEUE, QOS_HOOK_FORWARD, -1);
 	} else {
 		build_fw_queue(o, p, QOS_HOOK_FORWARD);
 	}
 	if (o->icmp == QOS_ICMP_ACCEPT) {
 		rule_comment(p, "--icmp accept: echo requests pass WITHOUT a decision");
-		fw_rules(o, p, QOS_RULE_PASS, QOS_HOOK_FORWARD, false);
+		fw_rules(o, p, QOS_RULE_PASS, QOS_HOOK_FORWARD, -1);
 	}
 	rule_comment(p, o->policy == QOS_POLICY_RETURN ?
 		     "Everything else: back to FORWARD's own rules and policy" :

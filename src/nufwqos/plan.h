@@ -22,7 +22,8 @@ enum qos_rule_kind {
 	QOS_RULE_DSCP_MARK,	/* packets with DSCP dscp get value in the mask's bits */
 	/* the firewall ruleset's (restore): */
 	QOS_RULE_TRACKED,	/* packets of known connections (established, related) pass */
-	QOS_RULE_JUDGED,	/* a new flow of proto (in, out) passes: nufw judged it */
+	QOS_RULE_JUDGED,	/* a new flow of proto (in, out) with the label passes:
+				 * NUFW-PRE queued it and nufw accepted it */
 	QOS_RULE_PASS,		/* a new flow of proto passes without a decision */
 	QOS_RULE_POLICY,	/* the end of the chain: policy */
 };
@@ -50,7 +51,8 @@ struct qos_rule {
 	bool fw;		/* a rule of restore (queue: ctstate NEW, proto) */
 	bool v6;		/* ip6tables' words (ICMPv6) */
 	enum qos_proto proto;	/* queue, judged, pass */
-	bool dnat;		/* queue: only flows DNAT sent on (ctstate DNAT) */
+	int label;		/* >= 0: the connlabel queued flows get (PREROUTING queue:
+				 * set; judged: must have); -1: none */
 	int queue_last;		/* queue: > queue: --queue-balance queue:queue_last */
 	bool bypass;		/* queue: --queue-bypass */
 	char in[QOS_TEXT], out[QOS_TEXT];	/* "": any */

@@ -38,14 +38,18 @@ static void fw_match(const struct qos_rule *r, char *buf, size_t size)
 		[QOS_PROTO_ICMP] = "-p ipv6-icmp --icmpv6-type echo-request",
 	};
 	char in[QOS_TEXT + 8] = "", out[QOS_TEXT + 8] = "";
+	char label[48] = "";
 
 	if (r->in[0])
 		fmt_into(in, sizeof(in), "-i %s ", r->in);
 	if (r->out[0])
 		fmt_into(out, sizeof(out), "-o %s ", r->out);
+	if (r->label >= 0)
+		fmt_into(label, sizeof(label), " -m connlabel --label %d%s", r->label,
+			 r->kind == QOS_RULE_QUEUE ? " --set" : "");
 	fmt_into(buf, size, "%s%s%s -m conntrack --ctstate NEW%s%s", in, out,
-		 (r->v6 ? v6 : v4)[r->proto], r->dnat ? " -m conntrack --ctstate DNAT" : "",
-		 r->hook == QOS_HOOK_PREROUTING ? " -m addrtype ! --dst-type LOCAL" : "");
+		 (r->v6 ? v6 : v4)[r->proto],
+		 r->hook == QOS_HOOK_PREROUTING ? " -m addrtype ! --dst-type LOCAL" : "", label);
 }
 
 static void fw_rule_text(const struct qos_rule *r, char *buf, size_t size)

@@ -260,10 +260,10 @@ fi
 # A flow whose destination is the gateway's own in mangle PREROUTING (not
 # queued there) and which DNAT sends on is judged in FORWARD, not let
 # through by the rule for flows judged in PREROUTING.
-k0=$(fw_count iptables NUFW-FORWARD "ctstate DNAT")
+k0=$(fw_count iptables NUFW-FORWARD "NFQUEUE")
 out=$(lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 10.201.0.1 8081 3000 2>&1)
 status=$?
-k1=$(fw_count iptables NUFW-FORWARD "ctstate DNAT")
+k1=$(fw_count iptables NUFW-FORWARD "NFQUEUE")
 # Her client sees its socket's destination (the gateway's 8081), nufw the
 # packet's after DNAT (the server's 80): nobody can claim it, and it is
 # dropped at nuauth_packet_timeout (README: port forwards from the LAN).
@@ -273,6 +273,26 @@ else
 	fail "a port-forwarded (DNAT) flow is queued in FORWARD and, unclaimable, dropped" \
 		"status $status: $out" "DNAT queue rule: $k0 -> $k1"
 fi
+
+# A rule of the administrator's before NUFW-PRE's jump that ends mangle
+# PREROUTING (ACCEPT) keeps the flow from NUFW-PRE: without its label the
+# flow is queued in NUFW-FORWARD instead of passing unjudged.
+ip netns exec "$NS_G" iptables -t mangle -I PREROUTING 1 -p udp --dport 5353 -j ACCEPT
+k0=$(fw_count iptables NUFW-FORWARD "NFQUEUE")
+if out=$(lab_as "$NS_C" $NOBODY_UID "$NUPROBE" udp 10.202.0.2 5353 2000 2>&1); then
+	fail "a flow let by NUFW-PRE (a rule before its jump) is judged in FORWARD: unclaimed, dropped" "$out"
+else
+	pass "a flow let by NUFW-PRE (a rule before its jump) is judged in FORWARD: unclaimed, dropped"
+fi
+check_flow "... and alice's, judged in FORWARD, is accepted with her mark" ipv4 udp 5353 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp 10.202.0.2 5353 3000
+k1=$(fw_count iptables NUFW-FORWARD "NFQUEUE")
+if [ $((k1 - k0)) -ge 2 ]; then
+	pass "... both queued by NUFW-FORWARD (+$((k1 - k0)) packets)"
+else
+	fail "... both queued by NUFW-FORWARD" "$k0 -> $k1"
+fi
+ip netns exec "$NS_G" iptables -t mangle -D PREROUTING -p udp --dport 5353 -j ACCEPT
 
 for fam in 4 6; do
 	dst=10.202.0.2
