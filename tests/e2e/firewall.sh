@@ -102,10 +102,11 @@ except socket.timeout:
 	local deadline=$((SECONDS + 5))
 	until grep -q listening "$LAB_DIR/raw.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.02; done
 	ip netns exec "$NS_C" python3 -c "
-import socket
+import socket, time
 s = socket.socket(socket.$af, socket.SOCK_RAW, 253)
-for i in range(3):
+for i in range(8):	# spread over 0.8 s: a neighbour resolution on the way may drop the first
     s.sendto(b'nufw-fw-probe', ('$dst', 0))
+    time.sleep(0.1)
 "
 	wait "$pid" 2>/dev/null
 	tail -1 "$LAB_DIR/raw.out"
@@ -168,7 +169,7 @@ CONF
 fw_admin_rules
 before=$(fw_tables)
 if out=$(fw_run start 2>&1) && ip netns exec "$NS_G" iptables -S FORWARD | grep -qx -- "-A FORWARD -j NUFW-FORWARD" &&
-   ip netns exec "$NS_G" ip6tables -S FORWARD | grep -qx -- "-A FORWARD -j NUFW-FORWARD" &&
+   ip netns exec "$NS_G" ip6tables -S FORWARD 2>/dev/null | grep -qx -- "-A FORWARD -j NUFW-FORWARD" &&
    ip netns exec "$NS_G" iptables -S FORWARD | grep -qF admin-own; then
 	pass "nufw-firewall start loads both families next to the administrator's rules"
 else
@@ -359,6 +360,32 @@ for fam in 4 6; do
 			"$out" "queued $q0 -> $q1, dropped $d0 -> $d1"
 	fi
 done
+
+# --- reload: the new rules replace the old in place; refused options
+# leave the old ones
+cp "$LAB_DIR/firewall.conf" "$LAB_DIR/firewall.conf.first"
+sed -i 's/^OPTIONS="/OPTIONS="--icmp drop /' "$LAB_DIR/firewall.conf"
+if out=$(fw_run reload 2>&1) &&
+   [ "$(ip netns exec "$NS_G" iptables -t mangle -S PREROUTING 2>/dev/null | grep -c NUFW-PRE)" = 1 ] &&
+   [ "$(ip netns exec "$NS_G" ip6tables -S FORWARD 2>/dev/null | grep -c NUFW-FORWARD)" = 1 ] &&
+   ! ip netns exec "$NS_G" iptables -t mangle -S NUFW-PRE 2>/dev/null | grep -q icmp &&
+   ! ip netns exec "$NS_G" ip6tables -t mangle -S NUFW-PRE 2>/dev/null | grep -q icmp; then
+	pass "reload replaces the rules in place (--icmp drop: no ICMP queue rule, one jump each)"
+else
+	fail "reload replaces the rules in place" "$out" "$(ip netns exec "$NS_G" iptables-save 2>/dev/null)"
+fi
+check_flow "after the reload alice's TCP is still judged and accepted with her mark" ipv4 tcp 80 1001 \
+	lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 10.202.0.2 80 3000
+echo 'OPTIONS="--queue 0 --wan -bad"' > "$LAB_DIR/firewall.conf"
+rules=$(fw_tables)
+if out=$(fw_run reload 2>&1); then
+	fail "a reload with refused options fails and keeps the loaded rules" "$out"
+elif [ "$(fw_tables)" = "$rules" ]; then
+	pass "a reload with refused options fails and keeps the loaded rules"
+else
+	fail "a reload with refused options fails and keeps the loaded rules" "$out"
+fi
+cp "$LAB_DIR/firewall.conf.first" "$LAB_DIR/firewall.conf"
 
 # --- removal
 lab_stop "$NUFW_PID"
