@@ -74,7 +74,7 @@ fw_run() {
 fw_count() {
 	local t=mangle
 	[ "$2" = NUFW-FORWARD ] && t=filter
-	ip netns exec "$NS_G" $1 -t $t -L "$2" -v -x -n 2>/dev/null |
+	ip netns exec "$NS_G" "$1" -t $t -L "$2" -v -x -n 2>/dev/null |
 		grep -F -- "$3" | awk '{ s += $1 } END { print s + 0 }'
 }
 
