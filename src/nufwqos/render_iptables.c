@@ -26,7 +26,10 @@ static void queue_target(const struct qos_rule *r, char *buf, size_t size)
 }
 
 /* A firewall rule's match (restore): the interfaces, the protocol and the
- * new flows of it nufw judges. */
+ * new flows of it nufw judges.  In PREROUTING, only flows to a unicast
+ * address not the gateway's own: what the gateway itself receives (its
+ * services, a broadcast DHCP request, IPv6 multicast; IPv6's UNICAST
+ * includes its own addresses, hence both matches) is not queued. */
 static void fw_match(const struct qos_rule *r, char *buf, size_t size)
 {
 	static const char *const v4[] = {
@@ -49,7 +52,8 @@ static void fw_match(const struct qos_rule *r, char *buf, size_t size)
 			 r->kind == QOS_RULE_QUEUE ? " --set" : "");
 	fmt_into(buf, size, "%s%s%s -m conntrack --ctstate NEW%s%s", in, out,
 		 (r->v6 ? v6 : v4)[r->proto],
-		 r->hook == QOS_HOOK_PREROUTING ? " -m addrtype ! --dst-type LOCAL" : "", label);
+		 r->hook == QOS_HOOK_PREROUTING ?
+		 " -m addrtype --dst-type UNICAST -m addrtype ! --dst-type LOCAL" : "", label);
 }
 
 static void fw_rule_text(const struct qos_rule *r, char *buf, size_t size)

@@ -188,6 +188,42 @@ lab_start_server
 lab_start client-server "$NS_C" "$NUPROBE" serve 80
 lab_wait_log client-server "ready"
 
+# --- what the gateway itself receives is not queued: a broadcast (a DHCP
+# request's kind) and an IPv6 link-local multicast reach its socket while
+# no nufw is bound to the queue
+ip netns exec "$NS_G" python3 -c "
+import socket, select
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(('0.0.0.0', 6767))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s6.bind(('::', 6767))
+print('ready', flush=True)
+got = set()
+while len(got) < 2:
+    r, _, _ = select.select([s4, s6], [], [], 5)
+    if not r: break
+    for s in r:
+        s.recv(100); got.add(s.family)
+print('got', len(got), flush=True)
+" > "$LAB_DIR/gwlisten.log" 2>&1 &
+gw_pid=$!
+LAB_PIDS+=("$gw_pid")
+lab_wait_log gwlisten ready
+ip netns exec "$NS_C" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.sendto(b'x', ('10.201.0.255', 6767))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.sendto(b'x', ('ff02::1%c0', 6767))
+"
+wait "$gw_pid" 2>/dev/null
+if grep -q "got 2" "$LAB_DIR/gwlisten.log"; then
+	pass "a broadcast and an IPv6 multicast to the gateway itself are not queued (they arrive)"
+else
+	fail "a broadcast and an IPv6 multicast to the gateway itself are not queued" \
+		"$(cat "$LAB_DIR/gwlisten.log")"
+fi
+
 # --- fail closed: rules loaded, no nufw bound to the queue
 if out=$(lab_connect $ALICE_UID 80 1500); then
 	fail "with no nufw the queued SYN is dropped (no --queue-bypass)" "$out"

@@ -153,9 +153,9 @@ has "		ip dscp 10 meta mark set meta mark & 0xffc0ffff | 0xa0000" --backend nft 
 # an upstream router alone: no gateway layout to check the default against
 has "ip rule add priority 1001 fwmark 0xa/0x3f lookup 10" --dscp-route 10=10:10.0.0.9:eth4
 
-has "-A NUFW-PRE -p tcp --syn -m conntrack --ctstate NEW -m addrtype ! --dst-type LOCAL -m connlabel --label 127 --set -j NFQUEUE --queue-num 0" \
+has "-A NUFW-PRE -p tcp --syn -m conntrack --ctstate NEW -m addrtype --dst-type UNICAST -m addrtype ! --dst-type LOCAL -m connlabel --label 127 --set -j NFQUEUE --queue-num 0" \
 	restore --queue 0
-has "-A NUFW-PRE -p ipv6-icmp --icmpv6-type echo-request -m conntrack --ctstate NEW -m addrtype ! --dst-type LOCAL -m connlabel --label 5 --set -j NFQUEUE --queue-balance 0:3" \
+has "-A NUFW-PRE -p ipv6-icmp --icmpv6-type echo-request -m conntrack --ctstate NEW -m addrtype --dst-type UNICAST -m addrtype ! --dst-type LOCAL -m connlabel --label 5 --set -j NFQUEUE --queue-balance 0:3" \
 	restore --family ipv6 --queue 0:3 --ct-label 5
 has "-A NUFW-FORWARD -p udp -m conntrack --ctstate NEW -m connlabel --label 127 -j ACCEPT" restore --queue 0
 has "-A NUFW-FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0" restore --queue 0
