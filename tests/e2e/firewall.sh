@@ -508,4 +508,18 @@ else
 	fail "bad options: start fails, says why, loads nothing" "$out"
 fi
 
+# --- a start whose ip commands fail half-way removes what it loaded
+echo 'OPTIONS="--queue 0 --route uid:1001=100:10.202.0.9:nosuchdev"' > "$LAB_DIR/firewall.conf"
+before=$(fw_tables) rules_before=$(ip -n "$NS_G" rule show)
+if out=$(fw_run start 2>&1); then
+	fail "a start whose route fails removes the rules and ip rules it added" "$out"
+elif grep -q "routing and shaping commands failed" <<<"$out" && [ "$(fw_tables)" = "$before" ] &&
+     [ "$(ip -n "$NS_G" rule show)" = "$rules_before" ] &&
+     { out2=$(fw_run start 2>&1); ! grep -q "already loaded" <<<"$out2"; }; then
+	pass "a start whose route fails removes the rules and ip rules it added (and may be retried)"
+else
+	fail "a start whose route fails removes the rules and ip rules it added" "$out" \
+		"$(ip -n "$NS_G" rule show)" "${out2:-}"
+fi
+
 lab_finish
