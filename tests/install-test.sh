@@ -31,7 +31,9 @@ for f in "$prefix/sbin/nuauth" "$prefix/sbin/nufw" "$prefix/bin/nutcpc" "$prefix
 	 "$prefix/share/man/man8/nuauth.8" "$prefix/share/man/man5/nuauth.conf.5" \
 	 "$prefix/lib/systemd/system/nuauth.service" \
 	 "$prefix/lib/nuauth/modules/plaintext.so" "$prefix/lib/nuauth/modules/mark_uid.so" \
-	 "$conf/nuauth.conf" "$conf/users.nufw" "$conf/acls.nufw"; do
+	 "$conf/nuauth.conf" "$conf/users.nufw" "$conf/acls.nufw" \
+	 "$prefix/sbin/nufw-firewall" "$conf/firewall.conf" \
+	 "$prefix/lib/systemd/system/nufw-firewall.service" "$prefix/share/man/man8/nufw-firewall.8"; do
 	[ -e "$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
@@ -66,6 +68,14 @@ if [ -n "$major" ] && [ -n "$minor" ] && [ "$moddir" = "$prefix/lib/nuauth/modul
 else
 	fail "a module builds out of tree with pkg-config --cflags nuauth-module" \
 		"API ${major:-?}.${minor:-?}, moduledir $moddir" "$(cat "$work/module.log" 2>/dev/null)"
+fi
+# The installed nufw-firewall finds the installed nufw-qos and firewall.conf:
+# `show' prints both families' rulesets (and loads nothing).
+if out=$("$prefix/sbin/nufw-firewall" show 2>&1) &&
+   [ "$(printf '%s\n' "$out" | grep -c '^-A NUFW-FORWARD -j DROP$')" = 2 ]; then
+	pass "the installed nufw-firewall shows the shipped ruleset for both families"
+else
+	fail "the installed nufw-firewall shows the shipped ruleset for both families" "$out"
 fi
 
 # The shipped nuauth.conf, with only the site's files pointed elsewhere,

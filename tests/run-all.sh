@@ -94,6 +94,7 @@ if [ "$(id -u)" = 0 ]; then
 notify-test.sh|readiness notification to systemd (NOTIFY_SOCKET)
 e2e/run.sh|end-to-end tests in the namespace lab
 e2e/qos.sh|routing and QoS recipes in the namespace lab
+e2e/firewall.sh|the shipped firewall (nufw-qos restore, nufw-firewall): both families, FORWARD policy, clean removal
 e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
 e2e/bridge.sh|a bridging gateway: physindev=/physoutdev= ACLs, marks on bridged connections
 e2e/periods.sh|time periods (periods module, connections ended with them)

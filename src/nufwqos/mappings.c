@@ -129,6 +129,28 @@ static void check_dscp_mark(const struct qos_opts *o)
 			    fields[i].f->off, fields[i].f->off + fields[i].f->len - 1, hint);
 }
 
+/* The firewall's options belong to restore and unrestore; those need a
+ * queue, and iptables-restore. */
+static void check_modes(const struct qos_opts *o)
+{
+	if (!o->restore) {
+		/* up --no-netfilter takes nufw-firewall's whole OPTIONS line */
+		if (!o->no_netfilter && (o->nlan || o->nwan || o->ipv6 || o->icmp != QOS_ICMP_QUEUE ||
+		    o->policy != QOS_POLICY_DROP))
+			die("--lan, --wan, --family, --icmp and --forward-policy shape the firewall "
+			    "ruleset: use them with restore or unrestore");
+		return;
+	}
+	if (o->no_netfilter)
+		die("--no-netfilter is for up and down (restore prints only netfilter rules)");
+	if (o->queue < 0)
+		die("restore: the firewall ruleset needs --queue NUM (nufw's queue)");
+	if (o->backend == QOS_NFT)
+		die("restore: the firewall ruleset is iptables-restore input only: nft's queue "
+		    "statement needs CONFIG_NFT_QUEUE, which this kernel lacks (iptables with its "
+		    "nft backend keeps the rules in nftables)");
+}
+
 /* --route SEL=TABLE:VIA:DEV */
 static void resolve_route(const struct qos_opts *o, const char *arg, struct qos_route *r)
 {
@@ -220,4 +242,5 @@ void qos_resolve(struct qos_opts *o)
 		die("--class needs --shape DEV (the interfaces whose egress is shaped)");
 	if (o->ifb[0] && o->nshape == 0)
 		die("--ifb needs --shape DEV (the interfaces redirected into it)");
+	check_modes(o);
 }

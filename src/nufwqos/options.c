@@ -10,12 +10,22 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: %s [up|down] [OPTION]...\n"
-"Prints the shell commands that route, shape and tag traffic by the user\n"
-"mark nufw -m puts on packets.  Pipe the output to sh on the gateway (or on\n"
-"the upstream router, for --dscp-route).  `up' (the default) sets a recipe\n"
-"up; `down' with the same options removes what `up' added.  IPv4 only: the\n"
-"rules are iptables' and nft's table ip, the routes IPv4 routes.\n"
+"Usage: %s [up|down|restore|unrestore] [OPTION]...\n"
+"The gateway's rules for nufw, and the commands that route, shape and tag\n"
+"traffic by the user mark nufw -m puts on packets.\n"
+"  restore     the gateway's firewall ruleset, iptables-restore input (for\n"
+"              --family ipv6, ip6tables-restore input): queue new TCP, UDP\n"
+"              and ICMP echo flows to nufw, keep the mark, drop the rest of\n"
+"              FORWARD; with --route, --class and --dscp, their rules too.\n"
+"              Load it with iptables-restore --noflush: it adds its own\n"
+"              chains (NUFW-PRE, NUFW-POST, NUFW-FORWARD) and the jumps to\n"
+"              them, in one transaction.  Needs --queue.\n"
+"  unrestore   the input that removes exactly what restore added\n"
+"  up          (the default) a shell script: the CONNMARK, classify and DSCP\n"
+"              rules as iptables or nft commands, the ip and tc commands\n"
+"  down        the script that removes what up added (same options)\n"
+"nufw-firewall(8) runs restore and up --no-netfilter at boot.  Routes are\n"
+"IPv4 routes.\n"
 "\n"
 "Mark layout (bit ranges OFF:LEN of the 32-bit mark, bit 0 the lowest):\n"
 "  --uid-bits OFF:LEN     the user's uid, written by mark_uid (default 0:16)\n"
@@ -34,11 +44,32 @@ static void usage(FILE *out)
 "\n"
 "Keeping the mark (printed whenever a gateway mapping is given):\n"
 "  --keep                 only the CONNMARK restore/save rules\n"
-"  --queue NUM            also queue new TCP connections crossing the gateway\n"
-"                         to nufw on NFQUEUE NUM\n"
+"  --queue NUM|FIRST:LAST also queue new TCP connections crossing the gateway\n"
+"                         to nufw on NFQUEUE NUM (FIRST:LAST: --queue-balance\n"
+"                         over nufw -q FIRST:LAST's queues)\n"
+"  --queue-bypass         a queue with no nufw bound lets packets pass (fail\n"
+"                         open) instead of dropping them\n"
 "  --queue-at prerouting|forward\n"
 "                         where to queue (default prerouting: the SYN gets its\n"
 "                         mark before routing, so it follows the user's route)\n"
+"\n"
+"The firewall ruleset (restore, unrestore):\n"
+"  --family ipv4|ipv6     which ruleset (default ipv4)\n"
+"  --lan IF[,IF]...       queue only flows entering by these interfaces\n"
+"                         (default: any); others are dropped in FORWARD\n"
+"  --wan IF[,IF]...       accept judged flows only when they leave by these\n"
+"                         (default: any)\n"
+"  --icmp queue|accept|drop\n"
+"                         new ICMP (ICMPv6) echo requests: judged by nufw\n"
+"                         (default), passed without a decision, or dropped\n"
+"  --ct-label N           the conntrack label (0-127, default 127) a flow\n"
+"                         queued in PREROUTING gets, by which NUFW-FORWARD\n"
+"                         knows nufw judged it\n"
+"  --forward-policy drop|reject|return\n"
+"                         the end of NUFW-FORWARD for what no rule accepted:\n"
+"                         DROP (default), REJECT, or RETURN to FORWARD's own\n"
+"                         rules and policy\n"
+"  --no-netfilter         (up, down) only the ip and tc commands\n"
 "\n"
 "Routing:\n"
 "  --route SEL=TABLE:VIA:DEV   marked packets use table TABLE, whose default\n"
@@ -85,6 +116,8 @@ enum {
 	OPT_UID_BITS = 256, OPT_GROUP_BITS, OPT_FLAG_BITS, OPT_BACKEND, OPT_KEEP, OPT_QUEUE,
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
 	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS, OPT_HELP,
+	OPT_QUEUE_BYPASS, OPT_FAMILY, OPT_LAN, OPT_WAN, OPT_ICMP, OPT_FORWARD_POLICY,
+	OPT_NO_NETFILTER, OPT_CT_LABEL,
 };
 
 static const struct option longopts[] = {
@@ -106,6 +139,14 @@ static const struct option longopts[] = {
 	{ "dscp-route", required_argument, NULL, OPT_DSCP_ROUTE },
 	{ "rule-priority", required_argument, NULL, OPT_RULE_PRIORITY },
 	{ "dscp-mark-bits", required_argument, NULL, OPT_DSCP_MARK_BITS },
+	{ "queue-bypass", no_argument, NULL, OPT_QUEUE_BYPASS },
+	{ "family", required_argument, NULL, OPT_FAMILY },
+	{ "lan", required_argument, NULL, OPT_LAN },
+	{ "wan", required_argument, NULL, OPT_WAN },
+	{ "icmp", required_argument, NULL, OPT_ICMP },
+	{ "forward-policy", required_argument, NULL, OPT_FORWARD_POLICY },
+	{ "no-netfilter", no_argument, NULL, OPT_NO_NETFILTER },
+	{ "ct-label", required_argument, NULL, OPT_CT_LABEL },
 	{ "help", no_argument, NULL, OPT_HELP },	/* every long option's value >= 256 */
 	{ NULL, 0, NULL, 0 },
 };
@@ -136,8 +177,8 @@ static void add_arg(const char *opt, const char **list, int *n, const char *arg)
 	list[(*n)++] = arg;
 }
 
-/* --shape DEV[,DEV]...: each a valid name, none twice. */
-static void add_shapes(struct qos_opts *o, const char *arg)
+/* --shape, --lan, --wan DEV[,DEV]...: each a valid name, none twice. */
+static void add_devs(const char *opt, char list[][QOS_TEXT], int *n, const char *arg)
 {
 	const char *p = arg;
 
@@ -145,18 +186,42 @@ static void add_shapes(struct qos_opts *o, const char *arg)
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 
-		if (o->nshape == QOS_MAX_DEVS)
-			die("--shape: at most %d interfaces", QOS_MAX_DEVS);
-		copy_text(o->shape[o->nshape], p, len, "an interface name");
-		check_dev("--shape", o->shape[o->nshape]);
-		for (int i = 0; i < o->nshape; i++)
-			if (strcmp(o->shape[i], o->shape[o->nshape]) == 0)
-				die("--shape: `%s' is given twice", o->shape[i]);
-		o->nshape++;
+		if (*n == QOS_MAX_DEVS)
+			die("%s: at most %d interfaces", opt, QOS_MAX_DEVS);
+		copy_text(list[*n], p, len, "an interface name");
+		check_dev(opt, list[*n]);
+		for (int i = 0; i < *n; i++)
+			if (strcmp(list[i], list[*n]) == 0)
+				die("%s: `%s' is given twice", opt, list[i]);
+		(*n)++;
 		if (!comma)
 			return;
 		p = comma + 1;
 	}
+}
+
+/* --queue NUM or FIRST:LAST */
+static void set_queue(struct qos_opts *o, const char *arg)
+{
+	char first[16];
+	const char *colon = strchr(arg, ':');
+	unsigned long a, b;
+
+	if (!colon) {
+		if (!parse_num(arg, 10, 65535, &a))
+			die("--queue: `%s' is not a queue number (0-65535)", arg);
+		o->queue = o->queue_last = (int)a;
+		return;
+	}
+	if ((size_t)(colon - arg) >= sizeof(first))
+		die("--queue: `%s' is not a queue number (0-65535) or range FIRST:LAST", arg);
+	memcpy(first, arg, (size_t)(colon - arg));
+	first[colon - arg] = '\0';
+	if (!parse_num(first, 10, 65535, &a) || !parse_num(colon + 1, 10, 65535, &b) || b <= a)
+		die("--queue: `%s' is not a queue number (0-65535) or range FIRST:LAST "
+		    "(FIRST < LAST)", arg);
+	o->queue = (int)a;
+	o->queue_last = (int)b;
 }
 
 static void set_rate(const char *opt, char *dst, const char *arg)
@@ -178,7 +243,15 @@ static void take_setting(struct qos_opts *o, int c, const char *arg)
 	static const struct choice classifiers[] = {
 		{ "classify", QOS_CLASSIFY }, { "fw", QOS_FW },
 	};
+	static const struct choice families[] = { { "ipv4", 0 }, { "ipv6", 1 } };
 	unsigned long v;
+	static const struct choice icmps[] = {
+		{ "queue", QOS_ICMP_QUEUE }, { "accept", QOS_ICMP_ACCEPT }, { "drop", QOS_ICMP_DROP },
+	};
+	static const struct choice policies[] = {
+		{ "drop", QOS_POLICY_DROP }, { "reject", QOS_POLICY_REJECT },
+		{ "return", QOS_POLICY_RETURN },
+	};
 
 	switch (c) {
 	case OPT_UID_BITS: layout_parse_field("--uid-bits", arg, &o->layout.uid); break;
@@ -192,10 +265,16 @@ static void take_setting(struct qos_opts *o, int c, const char *arg)
 	case OPT_BACKEND:
 		o->backend = CHOOSE("--backend", arg, backends, "iptables, iptables-legacy or nft");
 		break;
-	case OPT_QUEUE:
-		if (!parse_num(arg, 10, 65535, &v))
-			die("--queue: `%s' is not a queue number (0-65535)", arg);
-		o->queue = (int)v;
+	case OPT_QUEUE: set_queue(o, arg); break;
+	case OPT_CT_LABEL:
+		if (!parse_num(arg, 10, 127, &v))
+			die("--ct-label: `%s' is not a conntrack label (0-127)", arg);
+		o->ct_label = (unsigned int)v;
+		break;
+	case OPT_FAMILY: o->ipv6 = CHOOSE("--family", arg, families, "ipv4 or ipv6"); break;
+	case OPT_ICMP: o->icmp = CHOOSE("--icmp", arg, icmps, "queue, accept or drop"); break;
+	case OPT_FORWARD_POLICY:
+		o->policy = CHOOSE("--forward-policy", arg, policies, "drop, reject or return");
 		break;
 	case OPT_QUEUE_AT:
 		o->queue_at = CHOOSE("--queue-at", arg, queue_ats, "prerouting or forward");
@@ -215,11 +294,15 @@ static void take_mapping(struct qos_opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_KEEP: o->keep = true; break;
+	case OPT_QUEUE_BYPASS: o->queue_bypass = true; break;
+	case OPT_NO_NETFILTER: o->no_netfilter = true; break;
+	case OPT_LAN: add_devs("--lan", o->lan, &o->nlan, arg); break;
+	case OPT_WAN: add_devs("--wan", o->wan, &o->nwan, arg); break;
 	case OPT_ROUTE: add_arg("--route", o->route_arg, &o->nroute, arg); break;
 	case OPT_CLASS: add_arg("--class", o->class_arg, &o->nclass, arg); break;
 	case OPT_DSCP: add_arg("--dscp", o->dscp_arg, &o->ndscp, arg); break;
 	case OPT_DSCP_ROUTE: add_arg("--dscp-route", o->dscp_route_arg, &o->ndscp_route, arg); break;
-	case OPT_SHAPE: add_shapes(o, arg); break;
+	case OPT_SHAPE: add_devs("--shape", o->shape, &o->nshape, arg); break;
 	case OPT_IFB:
 		copy_text(o->ifb, arg, strlen(arg), "an interface name");
 		check_dev("--ifb", o->ifb);
@@ -250,8 +333,9 @@ static void set_defaults(struct qos_opts *o)
 {
 	o->layout.uid = (struct qos_field){ .set = true, .off = 0, .len = 16 };
 	o->dscp_mark = (struct qos_field){ .set = true, .off = 0, .len = 6 };
-	o->queue = -1;
+	o->queue = o->queue_last = -1;
 	o->rule_prio = 1000;
+	o->ct_label = 127;
 	strcpy(o->link_rate, "1gbit");
 }
 
@@ -271,12 +355,16 @@ bool qos_options_read(int argc, char **argv, struct qos_opts *o)
 		take_mapping(o, c, optarg);
 	}
 	for (; optind < argc; optind++) {
-		if (strcmp(argv[optind], "up") == 0)
-			o->down = false;
-		else if (strcmp(argv[optind], "down") == 0)
-			o->down = true;
-		else
-			die("unexpected argument `%s' (want up or down; see --help)", argv[optind]);
+		static const char *const words[] = { "up", "down", "restore", "unrestore" };
+		size_t w = 0;
+
+		while (w < 4 && strcmp(argv[optind], words[w]) != 0)
+			w++;
+		if (w == 4)
+			die("unexpected argument `%s' (want up, down, restore or unrestore; see --help)",
+			    argv[optind]);
+		o->down = w == 1 || w == 3;
+		o->restore = w >= 2;
 	}
 	qos_resolve(o);
 	return true;

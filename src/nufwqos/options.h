@@ -17,6 +17,10 @@
 enum qos_backend { QOS_IPTABLES, QOS_IPTABLES_LEGACY, QOS_NFT };
 enum qos_queue_at { QOS_QUEUE_PREROUTING, QOS_QUEUE_FORWARD };
 enum qos_classifier { QOS_CLASSIFY, QOS_FW };
+/* The firewall ruleset (restore, unrestore): what becomes of a new ICMP
+ * echo request, and of what no rule of the ruleset accepts in FORWARD. */
+enum qos_icmp { QOS_ICMP_QUEUE, QOS_ICMP_ACCEPT, QOS_ICMP_DROP };
+enum qos_policy { QOS_POLICY_DROP, QOS_POLICY_REJECT, QOS_POLICY_RETURN };
 
 struct qos_route {
 	struct qos_sel sel;	/* unused for --dscp-route */
@@ -40,11 +44,21 @@ struct qos_dscp {
 
 struct qos_opts {
 	bool down;
+	bool restore;		/* restore, unrestore (down): the firewall ruleset */
+	bool ipv6;		/* --family ipv6 (restore, unrestore) */
+	bool no_netfilter;	/* up, down: only the ip and tc commands */
 	enum qos_backend backend;
 	struct qos_layout layout;
 	struct qos_field dscp_mark;	/* --dscp-route's local mark */
 	bool keep;
 	int queue;		/* -1: no queue rule */
+	int queue_last;		/* --queue A:B: B (queue-balance); else queue */
+	bool queue_bypass;
+	char lan[QOS_MAX_DEVS][QOS_TEXT], wan[QOS_MAX_DEVS][QOS_TEXT];
+	int nlan, nwan;		/* 0: any interface */
+	enum qos_icmp icmp;
+	enum qos_policy policy;
+	unsigned int ct_label;	/* --ct-label: the connlabel of flows queued in PREROUTING */
 	unsigned long rule_prio;
 	enum qos_queue_at queue_at;
 	enum qos_classifier classifier;

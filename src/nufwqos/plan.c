@@ -40,6 +40,84 @@ static void step_comment(struct qos_plan *p, const char *text)
 	STEP_UP(p, "# %s", text);
 }
 
+/* The firewall's rules of one kind for every (in, out) pair of --lan and
+ * --wan interfaces and every protocol nufw judges (ICMP with --icmp
+ * queue; with --icmp accept only ICMP, for QOS_RULE_PASS).  out is not
+ * known yet in PREROUTING. */
+static void fw_rules(const struct qos_opts *o, struct qos_plan *p, enum qos_rule_kind kind,
+		     enum qos_hook hook, int label)
+{
+	int nin = o->nlan ? o->nlan : 1;
+	int nout = o->nwan && hook == QOS_HOOK_FORWARD ? o->nwan : 1;
+
+	for (int i = 0; i < nin; i++) {
+		for (int j = 0; j < nout; j++) {
+			for (int proto = QOS_PROTO_TCP; proto <= QOS_PROTO_ICMP; proto++) {
+				struct qos_rule *r;
+
+				if (kind == QOS_RULE_PASS ? proto != QOS_PROTO_ICMP :
+				    proto == QOS_PROTO_ICMP && o->icmp != QOS_ICMP_QUEUE)
+					continue;
+				r = rule_add(p, kind, hook);
+				r->fw = true;
+				r->v6 = o->ipv6;
+				r->proto = (enum qos_proto)proto;
+				r->label = label;
+				r->queue = o->queue;
+				r->queue_last = o->queue_last;
+				r->bypass = o->queue_bypass;
+				if (o->nlan)
+					strcpy(r->in, o->lan[i]);
+				if (o->nwan && hook == QOS_HOOK_FORWARD)
+					strcpy(r->out, o->wan[j]);
+			}
+		}
+	}
+}
+
+/* The queue rules where --queue-at puts them (restore). */
+static void build_fw_queue(const struct qos_opts *o, struct qos_plan *p, enum qos_hook hook)
+{
+	if ((hook == QOS_HOOK_PREROUTING) != (o->queue_at == QOS_QUEUE_PREROUTING))
+		return;
+	rule_comment(p, o->icmp == QOS_ICMP_QUEUE ?
+		     "New flows to nufw: TCP SYNs, new UDP flows, ICMP echo requests" :
+		     "New flows to nufw: TCP SYNs, new UDP flows");
+	fw_rules(o, p, QOS_RULE_QUEUE, hook,
+		 hook == QOS_HOOK_PREROUTING ? (int)o->ct_label : -1);
+}
+
+/* filter FORWARD (restore): what passes the gateway. */
+static void build_fw_forward(const struct qos_opts *o, struct qos_plan *p)
+{
+	struct qos_rule *r;
+
+	rule_comment(p, "Packets of the connections already allowed (and their ICMP errors)");
+	r = rule_add(p, QOS_RULE_TRACKED, QOS_HOOK_FORWARD);
+	r->fw = true;
+	if (o->queue_at == QOS_QUEUE_PREROUTING) {
+		rule_comment(p, "New flows nufw accepted in PREROUTING (NUFW-PRE labelled them; a");
+		rule_comment(p, "refused one never gets here)");
+		fw_rules(o, p, QOS_RULE_JUDGED, QOS_HOOK_FORWARD, (int)o->ct_label);
+		rule_comment(p, "New flows NUFW-PRE did not queue (DNAT sent them on from the");
+		rule_comment(p, "gateway's own address, or a rule before its jump let them by)");
+		fw_rules(o, p, QOS_RULE_QUEUE, QOS_HOOK_FORWARD, -1);
+	} else {
+		build_fw_queue(o, p, QOS_HOOK_FORWARD);
+	}
+	if (o->icmp == QOS_ICMP_ACCEPT) {
+		rule_comment(p, "--icmp accept: echo requests pass WITHOUT a decision");
+		fw_rules(o, p, QOS_RULE_PASS, QOS_HOOK_FORWARD, -1);
+	}
+	rule_comment(p, o->policy == QOS_POLICY_RETURN ?
+		     "Everything else: back to FORWARD's own rules and policy" :
+		     "Everything else crossing the gateway is refused");
+	r = rule_add(p, QOS_RULE_POLICY, QOS_HOOK_FORWARD);
+	r->fw = true;
+	r->v6 = o->ipv6;
+	r->policy = o->policy;
+}
+
 static void build_keep(const struct qos_opts *o, struct qos_plan *p)
 {
 	uint32_t keep = layout_keep_mask(&o->layout);
@@ -48,11 +126,17 @@ static void build_keep(const struct qos_opts *o, struct qos_plan *p)
 	rule_comment(p, "Keep the mark: give each packet its connection's mark before routing,");
 	rule_comment(p, "store a judged packet's mark in its connection after the verdict.");
 	rule_add(p, QOS_RULE_RESTORE, QOS_HOOK_PREROUTING)->keep = keep;
-	if (o->queue >= 0) {
+	if (o->queue >= 0 && !o->restore) {
+		rule_comment(p, "Only new TCP connections are queued here and nothing is dropped: a");
+		rule_comment(p, "gateway's firewall is `nufw-qos restore' (nufw-firewall(8))");
 		r = rule_add(p, QOS_RULE_QUEUE, o->queue_at == QOS_QUEUE_PREROUTING ?
 			     QOS_HOOK_PREROUTING : QOS_HOOK_FORWARD);
 		r->queue = o->queue;
+		r->queue_last = o->queue_last;
+		r->bypass = o->queue_bypass;
 	}
+	if (o->restore)
+		build_fw_queue(o, p, QOS_HOOK_PREROUTING);
 	rule_add(p, QOS_RULE_SAVE, QOS_HOOK_POSTROUTING)->keep = keep;
 }
 
@@ -212,10 +296,12 @@ void qos_plan_build(const struct qos_opts *o, struct qos_plan *p)
 	memset(p, 0, sizeof(*p));
 	if (qos_keeps_marks(o))
 		build_keep(o, p);
+	if (o->restore)
+		build_fw_forward(o, p);
 	build_routes(o, p);
 	build_shaping(o, p);
 	build_dscp(o, p);
 	build_dscp_routes(o, p);
-	if (p->nrules == 0 && p->nsteps == 0)
+	if (p->nrules == 0 && p->nsteps == 0 && !o->no_netfilter)
 		die("nothing to do: give --keep, --queue, --route, --shape, --dscp or --dscp-route");
 }

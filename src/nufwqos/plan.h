@@ -20,7 +20,18 @@ enum qos_rule_kind {
 	QOS_RULE_CLASSIFY,	/* sel's packets leaving by dev into class 1:minor */
 	QOS_RULE_SET_DSCP,	/* DSCP dscp into sel's packets (leaving by dev, if any) */
 	QOS_RULE_DSCP_MARK,	/* packets with DSCP dscp get value in the mask's bits */
+	/* the firewall ruleset's (restore): */
+	QOS_RULE_TRACKED,	/* packets of known connections (established, related) pass */
+	QOS_RULE_JUDGED,	/* a new flow of proto (in, out) with the label passes:
+				 * NUFW-PRE queued it and nufw accepted it */
+	QOS_RULE_PASS,		/* a new flow of proto passes without a decision */
+	QOS_RULE_POLICY,	/* the end of the chain: policy */
 };
+
+/* The flows the firewall sends to nufw: a TCP SYN, a new UDP flow, an ICMP
+ * (ICMPv6) echo request.  (The queue rule of up and down, fw false, is the
+ * TCP SYN's alone, with no state match, as it always was.) */
+enum qos_proto { QOS_PROTO_TCP, QOS_PROTO_UDP, QOS_PROTO_ICMP };
 
 /* Where a rule hooks: mangle PREROUTING or POSTROUTING, filter FORWARD. */
 enum qos_hook { QOS_HOOK_PREROUTING, QOS_HOOK_FORWARD, QOS_HOOK_POSTROUTING };
@@ -36,6 +47,16 @@ struct qos_rule {
 	unsigned int minor;	/* classify */
 	unsigned int dscp;	/* set DSCP, DSCP to mark */
 	uint32_t value, mask;	/* DSCP to mark */
+	/* the firewall ruleset's */
+	bool fw;		/* a rule of restore (queue: ctstate NEW, proto) */
+	bool v6;		/* ip6tables' words (ICMPv6) */
+	enum qos_proto proto;	/* queue, judged, pass */
+	int label;		/* >= 0: the connlabel queued flows get (PREROUTING queue:
+				 * set; judged: must have); -1: none */
+	int queue_last;		/* queue: > queue: --queue-balance queue:queue_last */
+	bool bypass;		/* queue: --queue-bypass */
+	char in[QOS_TEXT], out[QOS_TEXT];	/* "": any */
+	enum qos_policy policy;
 };
 
 /* One ip or tc command and the command that undoes it (may be empty). */

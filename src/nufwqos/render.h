@@ -19,6 +19,18 @@ struct qos_renderer {
 
 extern const struct qos_renderer qos_render_iptables, qos_render_iptables_legacy, qos_render_nft;
 
+/* render_iptables.c: one rule (not a comment) in iptables' words: what
+ * follows -A CHAIN. */
+void ipt_rule_text(const struct qos_rule *r, char *buf, size_t size);
+
+/* render_restore.c: the firewall ruleset (restore) or its removal
+ * (unrestore), iptables-restore input; argv: the command line. */
+void qos_render_restore(const struct qos_opts *o, const struct qos_plan *p, int argc,
+			char **argv);
+
+/* render.c: the header every output starts with. */
+void qos_print_header(const struct qos_layout *l, int argc, char **argv);
+
 /* render_iptables.c: prints one rule (not a comment) as an iptables
  * command that appends (add) or deletes it. */
 void ipt_print_rule(const char *ipt_cmd, const struct qos_rule *r, bool add);

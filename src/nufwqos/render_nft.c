@@ -50,6 +50,10 @@ static void nft_rule_text(const struct qos_rule *r, char *buf, size_t size)
 		break;
 	case QOS_RULE_QUEUE:		/* iptables' (nft_by_iptables) */
 	case QOS_RULE_COMMENT:
+	case QOS_RULE_TRACKED:		/* the firewall's: restore refuses nft */
+	case QOS_RULE_JUDGED:
+	case QOS_RULE_PASS:
+	case QOS_RULE_POLICY:
 		buf[0] = '\0';
 		break;
 	}

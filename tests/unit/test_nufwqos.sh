@@ -67,6 +67,17 @@ error "unknown option \`-x'" --keep -xh
 error "--keep=1 takes no value" --keep=1
 error "--help=x takes no value" --help=x
 
+# The firewall ruleset (restore, unrestore) and its options.
+error "restore: the firewall ruleset needs --queue NUM" restore --lan eth0
+error "nft's queue statement needs CONFIG_NFT_QUEUE" restore --backend nft --queue 0
+error "--lan, --wan, --family, --icmp and --forward-policy shape the firewall ruleset" --queue 0 --lan eth0
+error "--no-netfilter is for up and down" restore --queue 0 --no-netfilter
+error "\`3:1' is not a queue number (0-65535) or range FIRST:LAST" --queue 3:1
+error "\`ping' is not queue, accept or drop" restore --queue 0 --icmp ping
+error "\`ipv5' is not ipv4 or ipv6" restore --queue 0 --family ipv5
+error "--ct-label: \`128' is not a conntrack label (0-127)" restore --queue 0 --ct-label 128
+error "\`-eth0' is not an interface name" restore --queue 0 --lan eth1,-eth0
+error "--wan: \`eth1' is given twice" restore --queue 0 --wan eth1,eth1
 # A raw selector may use only the bits the CONNMARK rules keep (the layout's
 # fields): bit 16 would be the SYN's alone, splitting the connection.
 error "\`0x10000/0x10000' uses mark bits 0x10000 that the connection does not keep (the kept mask, the layout's fields, is 0xffff)" \
@@ -142,6 +153,16 @@ has "		ip dscp 10 meta mark set meta mark & 0xffc0ffff | 0xa0000" --backend nft 
 # an upstream router alone: no gateway layout to check the default against
 has "ip rule add priority 1001 fwmark 0xa/0x3f lookup 10" --dscp-route 10=10:10.0.0.9:eth4
 
+has "-A NUFW-PRE -p tcp --syn -m conntrack --ctstate NEW -m addrtype --dst-type UNICAST -m addrtype ! --dst-type LOCAL -m connlabel --label 127 --set -j NFQUEUE --queue-num 0" \
+	restore --queue 0
+has "-A NUFW-PRE -p ipv6-icmp --icmpv6-type echo-request -m conntrack --ctstate NEW -m addrtype --dst-type UNICAST -m addrtype ! --dst-type LOCAL -m connlabel --label 5 --set -j NFQUEUE --queue-balance 0:3" \
+	restore --family ipv6 --queue 0:3 --ct-label 5
+has "-A NUFW-FORWARD -p udp -m conntrack --ctstate NEW -m connlabel --label 127 -j ACCEPT" restore --queue 0
+has "-A NUFW-FORWARD -p udp -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0" restore --queue 0
+has "-A NUFW-FORWARD -j DROP" restore --queue 0
+has "iptables -t mangle -A PREROUTING -p tcp --syn -m addrtype ! --dst-type LOCAL -j NFQUEUE --queue-balance 1:2 --queue-bypass" \
+	--queue 1:2 --queue-bypass
+
 # `down' undoes `up': the same commands in reverse order, each iptables -A
 # turned into its -D, each add into its del, the nft table deleted last.
 undo_of_up() {
@@ -195,6 +216,36 @@ else
 		else
 			bad "nufw-qos --backend nft $args: nft -c refuses the ruleset" "$out"
 		fi
+	done
+fi
+
+# restore then unrestore, loaded with --noflush in a network namespace of
+# their own: the first adds the three chains and their jumps, the second
+# leaves the tables with no rule and no NUFW chain.
+if [ -n "$netns" ] && command -v iptables-restore >/dev/null 2>&1; then
+	for fam in ipv4 ipv6; do
+		restore=iptables-restore save=iptables-save
+		[ $fam = ipv6 ] && restore=ip6tables-restore save=ip6tables-save
+		set -- --family $fam --queue 0:1 --lan eth0 --wan eth1 --flag-bits 24:8 \
+			--shape eth1 --class uid:1001=11:4mbit --dscp uid:1001=ef
+		dir=$(mktemp -d) || exit 99
+		"$QOS" restore "$@" > "$dir/restore" && "$QOS" unrestore "$@" > "$dir/unrestore" ||
+			bad "$fam: restore/unrestore failed"
+		# shellcheck disable=SC2016 # $1..$3 are the inner shell's
+		out=$(XTABLES_LOCKFILE=$dir/lock $netns sh -c '
+			$1 --noflush < "$3/restore" || exit 3
+			n=$($2 | grep -c -e "-j NUFW-" -e "^:NUFW-")
+			$1 --noflush < "$3/unrestore" || exit 4
+			echo "loaded=$n"; $2 | grep -e "^-A" -e "^:NUFW"' sh "$restore" "$save" "$dir" 2>&1 |
+			grep -v "connlabel.conf: No such file")	# the label by number, named nowhere
+		if [ "$(printf '%s\n' "$out" | head -1)" = "loaded=6" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then
+			ok
+		elif printf '%s' "$out" | grep -q "Operation not permitted\|Permission denied"; then
+			echo "SKIP: $restore refused here: $out"
+		else
+			bad "$fam: restore then unrestore in a namespace: $out"
+		fi
+		rm -rf "$dir"
 	done
 fi
 
