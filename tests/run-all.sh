@@ -92,6 +92,7 @@ if [ "$(id -u)" = 0 ]; then
 			run_counted "build.$(basename "$script" .sh).log" "tests/$script" build </dev/null
 		done <<'SUITES'
 notify-test.sh|readiness notification to systemd (NOTIFY_SOCKET)
+deb-test.sh|Debian packages: built, lintian, installed with dpkg -i and run in the lab, removed, purged
 e2e/run.sh|end-to-end tests in the namespace lab
 e2e/qos.sh|routing and QoS recipes in the namespace lab
 e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
