@@ -82,6 +82,9 @@ run_counted() {
 	fi
 }
 
+step "client-only build (configure --disable-gateway)"
+run_counted build.client.log tests/client-build-test.sh
+
 if [ "$(id -u)" = 0 ]; then
 	step "install into a prefix"
 	run_counted build.install.log tests/install-test.sh
