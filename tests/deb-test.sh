@@ -187,13 +187,15 @@ else
 		"logins_failed: ${failed_logins:-none}"
 fi
 
-# The documented way (users.nufw's comments, README.Debian): a hash line,
-# then a reload.
-echo "alice:$(printf 'alice-pw\n' | "$NUAUTHCTL" hash --scram):1001:100" >> /etc/nufw/users.nufw
-if "$NUAUTHCTL" reload -s "$ctl" > "$work/reload.log" 2>&1; then
-	pass "alice added to /etc/nufw/users.nufw with nuauthctl hash; nuauthctl reload"
+# The documented way (users.nufw's comments, README.Debian): nuauthctl user
+# add, then a reload.  The file keeps its owner, group and mode.
+if printf 'alice-pw\n' | "$NUAUTHCTL" user add alice 1001 100 > "$work/reload.log" 2>&1 &&
+   "$NUAUTHCTL" reload -s "$ctl" >> "$work/reload.log" 2>&1 &&
+   [ "$(stat -c '%U:%G %a' /etc/nufw/users.nufw)" = "root:nuauth 640" ]; then
+	pass "alice added with nuauthctl user add (users.nufw still 0640 root:nuauth); nuauthctl reload"
 else
-	fail "alice added to /etc/nufw/users.nufw with nuauthctl hash; nuauthctl reload" "$(cat "$work/reload.log")"
+	fail "alice added with nuauthctl user add (users.nufw still 0640 root:nuauth); nuauthctl reload" \
+		"$(cat "$work/reload.log")" "$(ls -l /etc/nufw/users.nufw)"
 fi
 if lab_login alice 2001 alice alice-pw; then
 	out=$(lab_connect 2001 80)
