@@ -109,7 +109,7 @@ grep -q '^[^#]' /etc/nufw/users.nufw && problems+=("users.nufw has users: $(grep
 grep -q '^alice:alice-demo:' /usr/share/doc/nuauth/examples/users.nufw ||
 	problems+=("no example accounts in /usr/share/doc/nuauth/examples/users.nufw")
 for page in nuauth.8 nuauthctl.8 nuauth.conf.5 acls.nufw.5 nufw.8 nufw-qos.1 nutcpc.1 libnuclient.3; do
-	man -w "${page%.*}" >/dev/null 2>&1 || problems+=("no manual $page")
+	[ -f "/usr/share/man/man${page##*.}/$page.gz" ] || problems+=("no manual $page")
 done
 for f in /lib/systemd/system/nuauth.service /lib/systemd/system/nufw.service \
 	/usr/lib/x86_64-linux-gnu/pkgconfig/libnuclient.pc /usr/include/nuclient.h; do
