@@ -138,6 +138,7 @@ fi
 # installed configuration (its modules from the installed path), the lab's
 # certificates (made by the installed nuauthctl) and a control socket of
 # this lab's own; the installed nufw and nutcpc.
+# shellcheck disable=SC2034	# lab.sh's functions use them
 NUAUTH=/usr/sbin/nuauth NUFW=/usr/sbin/nufw NUTCPC=/usr/bin/nutcpc
 export NUAUTHCTL=/usr/sbin/nuauthctl
 lab_netns
@@ -159,7 +160,6 @@ lab_rules
 lab_start_server
 lab_start nuauth "$NS_G" setpriv --reuid=nuauth --regid=nuauth --init-groups -- \
 	"$NUAUTH" -c "$LAB_DIR/site.conf" -v
-NUAUTH_PID=$LAB_PID
 if lab_wait_log nuauth "ready" && lab_start_nufw; then
 	mods=$(grep -o "module plaintext loaded from [^ ]*" "$LAB_DIR/nuauth.log")
 	if [[ $mods == *"/usr/lib/"*"/nuauth/modules/plaintext.so" ]] && ! grep -qE "warning|error" "$LAB_DIR/nuauth.log"; then
@@ -233,7 +233,8 @@ done
 getent passwd nuauth >/dev/null && left+=("user nuauth")
 getent group nuauth >/dev/null && left+=("group nuauth")
 [ -n "$(installed)" ] && left+=("dpkg knows: $(installed | tr '\n' ' ')")
-ls /var/lib/systemd/deb-systemd-helper-enabled/ 2>/dev/null | grep -qE 'nuauth|nufw' && left+=("deb-systemd-helper state")
+[ -n "$(find /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \
+	\( -name '*nuauth*' -o -name '*nufw*' \) 2>/dev/null)" ] && left+=("deb-systemd-helper state")
 if [ $status -eq 0 ] && [ ${#left[@]} -eq 0 ]; then
 	pass "dpkg -P leaves nothing: no /etc/nufw, no user or group nuauth, no /run/nuauth, no files"
 else
