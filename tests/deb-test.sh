@@ -38,12 +38,14 @@ done
 lab_init "$build"
 work=$LAB_DIR
 # The machine as it was: the packages purged, whatever failed.
+# The lab goes first: purge cannot delete the user nuauth while a nuauth
+# runs as it.
 restore() {
 	local left
+	lab_down
 	left=$(installed)
 	# shellcheck disable=SC2086
 	[ -n "$left" ] && dpkg -P $left >/dev/null 2>&1
-	lab_down
 }
 trap restore EXIT
 
