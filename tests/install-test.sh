@@ -71,6 +71,7 @@ CONF
 session() {
 	local pid i
 	ip link set lo up
+	: > "$work/nuauth.log"	# there before the loop below reads it
 	"$prefix/sbin/nuauth" -c "$work/site.conf" -v > "$work/nuauth.log" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
