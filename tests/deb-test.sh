@@ -67,6 +67,13 @@ else
 	lab_finish
 	exit
 fi
+# The packages' build has its own flags (dpkg-buildflags: -O2, fortify,
+# hardening=+all): no warning there either.
+if ! grep -E "^[^ ]*\.[ch]:[0-9]+:[0-9]+: warning:" "$work/build.log"; then
+	pass "the package build prints no compiler warning (dpkg-buildflags, hardening=+all)"
+else
+	fail "the package build prints no compiler warning (dpkg-buildflags, hardening=+all)"
+fi
 debs=()
 for p in "${PKGS[@]}"; do
 	debs+=("$(ls "$work/src/${p}_"*.deb)")
