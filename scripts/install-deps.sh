@@ -17,6 +17,8 @@ packages=(
 	slapd ldap-utils
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
+	# the Debian packages (debian/, tests/deb-test.sh)
+	debhelper lintian fakeroot dpkg-dev
 	# the benchmarks' plot (bench/auth_load.sh)
 	gnuplot-nox
 )

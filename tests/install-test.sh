@@ -33,7 +33,8 @@ for f in "$prefix/sbin/nuauth" "$prefix/sbin/nufw" "$prefix/bin/nutcpc" "$prefix
 	 "$prefix/lib/nuauth/modules/plaintext.so" "$prefix/lib/nuauth/modules/mark_uid.so" \
 	 "$conf/nuauth.conf" "$conf/users.nufw" "$conf/acls.nufw" \
 	 "$prefix/sbin/nufw-firewall" "$conf/firewall.conf" \
-	 "$prefix/lib/systemd/system/nufw-firewall.service" "$prefix/share/man/man8/nufw-firewall.8"; do
+	 "$prefix/lib/systemd/system/nufw-firewall.service" "$prefix/share/man/man8/nufw-firewall.8" \
+	 "$prefix/share/doc/nufw/examples/users.nufw"; do
 	[ -e "$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
@@ -77,6 +78,14 @@ if out=$("$prefix/sbin/nufw-firewall" show 2>&1) &&
 else
 	fail "the installed nufw-firewall shows the shipped ruleset for both families" "$out"
 fi
+# The live users file starts with no user (the demonstration accounts are
+# only among the examples); alice is added the way its comments say.
+if ! grep -q '^[^#]' "$conf/users.nufw" && grep -q '^alice:alice-demo:' "$prefix/share/doc/nufw/examples/users.nufw"; then
+	pass "the installed users file has no user; the demo accounts are examples"
+else
+	fail "the installed users file has no user; the demo accounts are examples" "$(grep -v '^#' "$conf/users.nufw")"
+fi
+echo "alice:$(printf 'alice-pw\n' | "$prefix/sbin/nuauthctl" hash --scram):1001:100" >> "$conf/users.nufw"
 
 # The shipped nuauth.conf, with only the site's files pointed elsewhere,
 # and without nuauth_user_check_module and nuauth_acl_check_module: the
@@ -95,11 +104,12 @@ nuauth_control_socket="$work/control"
 nuauth_user_session_logs_module="log_syslog site_log site_old:minor0"
 CONF
 # In a network namespace of its own: the installed nuauth, and alice's
-# login (the demo password of the shipped users.nufw) through the installed
+# login (the password given to nuauthctl hash above) through the installed
 # nutcpc, which the default user check module has to accept.
 session() {
 	local pid i
 	ip link set lo up
+	: > "$work/nuauth.log"	# there before the loop below reads it
 	"$prefix/sbin/nuauth" -c "$work/site.conf" -v > "$work/nuauth.log" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
@@ -107,7 +117,7 @@ session() {
 		sleep 0.05
 	done
 	HOME=$work XDG_RUNTIME_DIR=$work timeout 10 "$prefix/bin/nutcpc" -H 127.0.0.1 -U alice \
-		-P alice-demo -A "$work/pki/cacert.pem" </dev/null > "$work/nutcpc.log" 2>&1 &&
+		-P alice-pw -A "$work/pki/cacert.pem" </dev/null > "$work/nutcpc.log" 2>&1 &&
 		HOME=$work XDG_RUNTIME_DIR=$work "$prefix/bin/nutcpc" -k >> "$work/nutcpc.log" 2>&1
 	kill "$pid"
 	wait "$pid"

@@ -82,6 +82,9 @@ run_counted() {
 	fi
 }
 
+step "client-only build (configure --disable-gateway)"
+run_counted build.client.log tests/client-build-test.sh
+
 if [ "$(id -u)" = 0 ]; then
 	step "install into a prefix"
 	run_counted build.install.log tests/install-test.sh
@@ -92,6 +95,7 @@ if [ "$(id -u)" = 0 ]; then
 			run_counted "build.$(basename "$script" .sh).log" "tests/$script" build </dev/null
 		done <<'SUITES'
 notify-test.sh|readiness notification to systemd (NOTIFY_SOCKET)
+deb-test.sh|Debian packages: built, lintian, installed with dpkg -i and run in the lab, removed, purged
 e2e/run.sh|end-to-end tests in the namespace lab
 e2e/qos.sh|routing and QoS recipes in the namespace lab
 e2e/firewall.sh|the shipped firewall (nufw-qos restore, nufw-firewall): both families, FORWARD policy, clean removal

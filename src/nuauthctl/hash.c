@@ -319,3 +319,17 @@ int nuctl_hash_main(int argc, char **argv)
 	g_free(field);
 	return status;
 }
+
+char *nuctl_hash_read_field(void)
+{
+	struct hash_opts o = { .scheme = "yescrypt", .with_scram = true,
+			       .iterations = NU_SCRAM_ITER_DEFAULT };
+	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
+	char *field = NULL;
+
+	if (read_password(pw, again, sizeof(pw)))
+		field = make_field(&o, pw);
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(again, sizeof(again));
+	return field;
+}

@@ -9,6 +9,7 @@ static const struct nuctl_command commands[] = {
 	{ "pki", nuctl_pki_main, nuctl_pki_usage,
 	  "the CA and the certificates of nuauth, nufw and users" },
 	{ "hash", nuctl_hash_main, nuctl_hash_usage, "hashes a password for the users file" },
+	{ "user", nuctl_user_main, nuctl_user_usage, "adds a user to the users file" },
 	{ "users", nuctl_control_main, nuctl_control_usage, "logged-in users (nuauth)" },
 	{ "firewalls", nuctl_control_main, nuctl_control_usage, "connected nufw gateways" },
 	{ "connections", nuctl_control_main, nuctl_control_usage, "accepted connections" },

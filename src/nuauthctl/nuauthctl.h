@@ -31,6 +31,13 @@ void nuctl_pki_usage(FILE *out);
 /* hash.c */
 int nuctl_hash_main(int argc, char **argv);
 void nuctl_hash_usage(FILE *out);
+/* A password read as nuauthctl hash reads it, and its users-file field as
+ * nuauthctl hash --scram prints it (g_free'd); NULL with a message. */
+char *nuctl_hash_read_field(void);
+
+/* user.c */
+int nuctl_user_main(int argc, char **argv);
+void nuctl_user_usage(FILE *out);
 
 /* control.c: the commands that talk to nuauth's control socket; argv[0]
  * names the command. */
