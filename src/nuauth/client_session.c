@@ -607,7 +607,15 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 		log_notice("user %s logged out from %s: %s", cl->user.name, cl->addr_text, why);
 		session_event(cl, NUAUTH_SESSION_LOGOUT, why, &ev);
 		nuauth_hooks_session_log(cl->srv, &ev);
-	} else
+	} else if (strstr(why, "certificate"))
+		/* A bucket of their own: what an administrator looks for when
+		 * a user cannot log in, and each cost the peer a handshake
+		 * with a certificate; the flood of a peer that sends garbage
+		 * or idles must not hide them. */
+		peer_log_notice(cl->srv->peer_log, &cl->addr,
+				"client %s closed before login, its certificate refused: %s",
+				cl->addr_text, why);
+	else
 		peer_log_info(cl->srv->peer_log, &cl->addr, "client %s closed before login: %s",
 			      cl->addr_text, why);
 	prelogin_remove(cl);

@@ -326,9 +326,13 @@ char *nuctl_hash_read_field(void)
 			       .iterations = NU_SCRAM_ITER_DEFAULT };
 	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
 	char *field = NULL;
+	GError *error = NULL;
 
-	if (read_password(pw, again, sizeof(pw)))
-		field = make_field(&o, pw);
+	if (!read_password(pw, again, sizeof(pw), &error) ||
+	    (field = make_field(&o, pw, &error)) == NULL) {
+		nuctl_error("%s", error->message);
+		g_error_free(error);
+	}
 	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(again, sizeof(again));
 	return field;
