@@ -351,8 +351,9 @@ bool nc_links_make(struct nuclient *nc, char **err)
 }
 
 /* Logs in every link that is down: how many came up, *refused when nuauth
- * refused one; *err the first error (a refusal's before any other). */
-static guint links_login(struct nuclient *nc, bool *refused, char **err)
+ * refused one, *untrusted when a certificate did not verify; *err the
+ * first error (a refusal's before any other). */
+static guint links_login(struct nuclient *nc, bool *refused, bool *untrusted, char **err)
 {
 	guint up = 0;
 
@@ -370,6 +371,8 @@ static guint links_login(struct nuclient *nc, bool *refused, char **err)
 		}
 		if (r == NUCLIENT_REFUSED)
 			*refused = true;
+		if (r == NUCLIENT_UNTRUSTED)
+			*untrusted = true;
 		l->why_down = g_strdup(e);
 		if (!*err || r == NUCLIENT_REFUSED) {
 			g_free(*err);
@@ -383,8 +386,8 @@ static guint links_login(struct nuclient *nc, bool *refused, char **err)
 
 enum nuclient_status nc_links_up(struct nuclient *nc, char **err)
 {
-	bool refused = false;
-	guint up = links_login(nc, &refused, err);
+	bool refused = false, untrusted = false;
+	guint up = links_login(nc, &refused, &untrusted, err);
 
 	if (refused) {
 		for (guint i = 0; i < nc->links->len; i++) {
@@ -395,7 +398,7 @@ enum nuclient_status nc_links_up(struct nuclient *nc, char **err)
 		return NUCLIENT_REFUSED;
 	}
 	if (up == 0)
-		return NUCLIENT_UNREACHABLE;
+		return untrusted ? NUCLIENT_UNTRUSTED : NUCLIENT_UNREACHABLE;
 	/* The links that failed are retried by the loop. */
 	for (guint i = 0; i < nc->links->len; i++) {
 		struct nc_link *l = g_ptr_array_index(nc->links, i);

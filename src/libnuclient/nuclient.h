@@ -58,6 +58,9 @@ enum nuclient_status {
 	NUCLIENT_REFUSED,	/* nuauth refused the login: trying again will not help */
 	NUCLIENT_UNREACHABLE,	/* network, TLS or protocol trouble: try again later */
 	NUCLIENT_BAD_CONFIG,	/* an option is missing or wrong */
+	NUCLIENT_UNTRUSTED,	/* nuauth's certificate was not accepted (the CA, the
+				 * name, the CRL): a first login ends there; a link
+				 * that drops later is retried as if unreachable */
 };
 
 enum nuclient_state {
@@ -118,7 +121,9 @@ void nuclient_on_state(struct nuclient *nc, nuclient_state_fn fn, void *ctx);
  * option gives, blocking (each step has a 10 s time-out).  NUCLIENT_OK when
  * at least one link is logged in; the others are retried by the loop.  On
  * failure *err (if err is not NULL) is a sentence for the user.
- * NUCLIENT_UNREACHABLE leaves the client trying again on its back-off
+ * NUCLIENT_UNREACHABLE (nothing answered, or not as nuauth; not a
+ * certificate that fails to verify: NUCLIENT_UNTRUSTED) leaves the client
+ * trying again on its back-off
  * (state RECONNECTING): nuclient_run() goes on until a login succeeds or is
  * refused (a front end that would rather give up frees the client). */
 enum nuclient_status nuclient_login(struct nuclient *nc, char **err);
