@@ -11,7 +11,9 @@
 # notified; that 200 clients (bench/login_storm -r) cut off by a nuauth
 # restart come back spread over the back-off window, all within the cap;
 # that a client started while nuauth is down keeps trying, says so in the
-# desktop, and logs in once nuauth starts.
+# desktop, and logs in once nuauth starts; that desktop_notify=no and
+# --no-notify turn notifications off; that a client without a session bus
+# works as before; that a refused login still ends the client.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -183,6 +185,43 @@ test_started_while_down() {
 		"^Notify.*body=logged in to nuauth again" 5
 }
 
+test_notify_off() {
+	local home before out
+	home=$(lab_user_dir $ALICE_UID)
+	lab_stop "$ALICE_PID"
+	mkdir -p "$home/.nufw"
+	printf '# alice: no desktop notifications\ndesktop_notify=no\n' > "$home/.nufw/nuclient.conf"
+	chown -R $ALICE_UID:$ALICE_UID "$home/.nufw"
+	alice_client alice3
+	lab_wait_log alice3 "logged in" 10 || { fail "alice logs in with desktop_notify=no"; return; }
+	out=$(as_alice gdbus call --session --dest org.nufw.Client1 --object-path /org/nufw/Client1 \
+		--method org.freedesktop.DBus.Properties.Get org.nufw.Client1 Notifications 2>&1)
+	check "desktop_notify=no in nuclient.conf turns notifications off" matches "$out" "<false>"
+	before=$(notifies)
+	lab_connect $ALICE_UID 7070 2000 >/dev/null 2>&1
+	lab_wait_log alice3 "rejected by nuauth: acl port 7070 is refused at once" 10
+	# No notification comes: one would have come 1 s after the refusal.
+	sleep 2
+	check "with notifications off a refusal makes none" same "$(notifies)" "$before"
+	rm -f "$home/.nufw/nuclient.conf"
+	lab_stop "$ALICE_PID"
+	alice_client alice4 --no-notify
+	lab_wait_log alice4 "logged in" 10 || { fail "alice logs in with --no-notify"; return; }
+	out=$(as_alice gdbus call --session --dest org.nufw.Client1 --object-path /org/nufw/Client1 \
+		--method org.freedesktop.DBus.Properties.Get org.nufw.Client1 Notifications 2>&1)
+	check "--no-notify turns notifications off" matches "$out" "<false>"
+}
+
+test_no_bus() {
+	local out
+	# bob has no session bus: nutcpc logs in and works all the same.
+	lab_start_as bob "$NS_C" $BOB_UID env -u DBUS_SESSION_BUS_ADDRESS "$NUTCPC" \
+		-H 10.201.0.1 -p 4129 -U bob -P bobpw -A "$LAB_DIR/pki/cacert.pem" -d -vv
+	check_log "without a session bus the client logs in" bob "logged in" 10
+	check_log "... and says so at debug level only" bob "no session bus" 5
+	check "... and bob's connections pass" lab_connect $BOB_UID 80
+}
+
 test_refused_login_ends() {
 	local out
 	out=$(lab_as "$NS_C" $BOB_UID timeout 20 "$NUTCPC" -H 10.201.0.1 -p 4129 -U bob \
@@ -210,12 +249,29 @@ desktop_conf
 lab_rules
 lab_start_server
 lab_start_gateway
-lab_start_as session "$NS_C" $ALICE_UID dbus-run-session -- "$SINK"
+# Her session bus listens in her runtime folder (as a user manager's does):
+# nothing is left in /tmp when the lab goes.
+cat > "$LAB_DIR/session.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$(lab_user_dir $ALICE_UID)/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+lab_start_as session "$NS_C" $ALICE_UID dbus-run-session --config-file="$LAB_DIR/session.conf" \
+	-- "$SINK"
 lab_wait_log session "^ready" 10 || lab_end "alice's session bus and notification server start"
 BUS=$(sed -n 's/^bus=//p' "$LAB_DIR/session.log" | head -1)
 alice_client alice
 lab_wait_log alice "logged in" 10 || lab_end "alice logs in, on her session bus"
 
 lab_tests test_notify_burst test_status test_admin_logout test_reconnect_storm \
-	test_started_while_down test_refused_login_ends
+	test_started_while_down test_notify_off test_no_bus test_refused_login_ends
 lab_finish
