@@ -5,7 +5,8 @@
  * for GATHER_QUIET_MS, or for GATHER_MAX_MS in all, then each group (one
  * program, destination and rule) becomes one notification, at most
  * MAX_GROUPS_SHOWN of them, the rest summed up in one more.  A group seen
- * again within REPLACE_S replaces its previous notification. */
+ * again within REPLACE_S replaces its previous notification.  At most
+ * MAX_GROUPS groups are kept; refusals beyond are only counted. */
 #include "config.h"
 #include "desktop.h"
 
@@ -25,6 +26,7 @@
 #define GATHER_QUIET_MS 1000
 #define GATHER_MAX_MS 5000
 #define MAX_GROUPS_SHOWN 3
+#define MAX_GROUPS 256		/* kept (a scan of many destinations); more are counted */
 #define REPLACE_S 60
 #define LAST_REFUSALS 20
 #define UNREACHABLE_NOTICE_S 15	/* nuauth unreachable this long: say so */
@@ -69,6 +71,7 @@ struct desktop {
 	GSource *gather_timer;
 	gint64 gather_start;	/* monotonic us of the first refusal gathered */
 	guint32 more_id;	/* the "and N more" notification */
+	unsigned overflow;	/* refusals gathered beyond MAX_GROUPS */
 	guint32 state_id;	/* the login's notification */
 	GSource *unreachable_timer;
 	gint64 down_since;	/* real time us, 0 while logged in */
@@ -194,7 +197,7 @@ static void flush_groups(struct desktop *d)
 	GHashTableIter it;
 	gpointer value;
 	gint64 now = g_get_monotonic_time();
-	unsigned more = 0, more_groups = 0;
+	unsigned more = d->overflow, more_groups = d->overflow ? 1 : 0;
 
 	g_hash_table_iter_init(&it, d->groups);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
@@ -231,6 +234,7 @@ static void flush_groups(struct desktop *d)
 		g->pending = 0;
 		g_free(text);
 	}
+	d->overflow = 0;
 	if (more) {
 		char *text = g_strdup_printf("and %u more connection%s refused (%u program%s or "
 					     "destination%s); nutcpc -c or the log tells which",
@@ -300,6 +304,14 @@ void desktop_notice(struct desktop *d, const struct nuclient_notice *n)
 		: g_strdup_printf("%s (%s)", n->destination, n->protocol);
 	key = g_strdup_printf("%s\n%s\n%s", program, dest, r->reason);
 	g = g_hash_table_lookup(d->groups, key);
+	if (!g && g_hash_table_size(d->groups) >= MAX_GROUPS) {
+		g_free(program);
+		g_free(dest);
+		g_free(key);
+		d->overflow++;
+		gather(d);
+		return;
+	}
 	if (!g) {
 		g = g_new0(struct group, 1);
 		g->program = program;
