@@ -2,7 +2,7 @@
  * libnuclient, log in to nuauth as fast as they can and then stay logged
  * in, idle, until the storm is told to end.
  *
- *   login_storm [-n N] [-w WORKERS] [-M MECH] [-u PREFIX] [-i FIRST] -H HOST -A CA
+ *   login_storm [-n N] [-w WORKERS] [-M MECH] [-u PREFIX] [-i FIRST] [-r] -H HOST -A CA
  *
  * Client k (FIRST <= k < FIRST + N) logs in as PREFIXk with the password
  * pwk (bench/login_storm.sh writes such a users file).  WORKERS (4)
@@ -10,7 +10,10 @@
  * blocks), so WORKERS logins are in flight.  Prints
  *   "logged in N of N in S s: R logins/s, p50 X ms, p99 Y ms"
  * then "holding", and keeps every session until it gets SIGTERM (its
- * workers end when its end of their pipe closes).  Each worker raises its open files limit to the hard
+ * workers end when its end of their pipe closes).  With -r the workers run
+ * their clients' loop while holding, so that clients whose link drops log
+ * in again on the library's back-off (tests/e2e/desktop.sh restarts nuauth
+ * under 200 of them).  Each worker raises its open files limit to the hard
  * limit: one descriptor per session. */
 #include "config.h"
 
@@ -27,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
+#include <glib-unix.h>
+
 #include "nuclient.h"
 #include "io_all.h"
 
@@ -35,6 +41,7 @@
 struct opts {
 	unsigned n, workers, first;
 	const char *mech, *prefix, *host, *ca;
+	bool run_loop;		/* -r */
 };
 
 /* What a worker tells the parent once its share is logged in, followed by
@@ -60,6 +67,13 @@ static void raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+static gboolean on_hold_closed(int fd, GIOCondition cond, gpointer loop)
+{
+	(void)fd, (void)cond;
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
 }
 
 static struct nuclient *make_client(const struct opts *o, unsigned k)
@@ -115,6 +129,13 @@ static void worker(const struct opts *o, unsigned first, unsigned count, int go,
 	}
 	if (!write_all(out, &r, sizeof(r)) || !write_all(out, times, r.ok * sizeof(*times)))
 		_exit(1);
+	if (o->run_loop) {
+		GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+
+		g_unix_fd_add(hold, G_IO_IN | G_IO_HUP | G_IO_ERR, on_hold_closed, loop);
+		g_main_loop_run(loop);	/* EOF: the storm ends */
+		_exit(0);
+	}
 	while (read(hold, &c, 1) < 0 && errno == EINTR)
 		;			/* EOF: the storm ends */
 	_exit(0);
@@ -136,7 +157,7 @@ static double pct_ms(const uint32_t *v, size_t n, double p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: login_storm [-n N] [-w WORKERS] [-M MECH] [-u PREFIX] [-i FIRST] "
+	fprintf(stderr, "usage: login_storm [-n N] [-w WORKERS] [-M MECH] [-u PREFIX] [-i FIRST] [-r] "
 		"-H HOST -A CA\n");
 }
 
@@ -149,7 +170,7 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	double secs;
 
-	while ((opt = getopt(argc, argv, "n:w:M:u:i:H:A:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:M:u:i:H:A:r")) != -1) {
 		switch (opt) {
 		case 'n': o.n = (unsigned)atoi(optarg); break;
 		case 'w': o.workers = (unsigned)atoi(optarg); break;
@@ -158,6 +179,7 @@ int main(int argc, char **argv)
 		case 'i': o.first = (unsigned)atoi(optarg); break;
 		case 'H': o.host = optarg; break;
 		case 'A': o.ca = optarg; break;
+		case 'r': o.run_loop = true; break;
 		default: usage(); return 2;
 		}
 	}

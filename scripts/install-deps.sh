@@ -15,6 +15,8 @@ packages=(
 	# tests/e2e/ldap.sh starts its own slapd; the system's (whatever its
 	# postinst set up) is left alone
 	slapd ldap-utils
+	# tests/e2e/desktop.sh: a session bus (dbus-run-session), gdbus, busctl
+	dbus-daemon libglib2.0-bin systemd
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

@@ -183,11 +183,14 @@ enum nuclient_status nuclient_login(struct nuclient *nc, char **err)
 	result = login_prepare(nc, &first_err);
 	if (result == NUCLIENT_OK)
 		result = nc_links_up(nc, &first_err);
-	if (result == NUCLIENT_OK) {
+	if (result == NUCLIENT_OK || result == NUCLIENT_UNREACHABLE) {
 		nc->stopped = false;
 		nc->logged_out = false;
-		nc_update_state(nc, "logged in");
 	}
+	if (result == NUCLIENT_OK)
+		nc_update_state(nc, "logged in");
+	else if (result == NUCLIENT_UNREACHABLE)
+		nc_links_retry(nc);	/* nuclient_run keeps trying */
 	if (first_err) {
 		if (err)
 			*err = strdup(first_err);

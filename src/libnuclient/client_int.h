@@ -16,9 +16,13 @@
 
 #include "internal.h"
 #include "flow.h"
+#include "backoff.h"
 
-#define RECONNECT_MIN_MS 250
+/* The reconnection back-off (backoff.h): the first window, the cap, the
+ * shortest delay. */
+#define RECONNECT_BASE_MS 1000
 #define RECONNECT_MAX_MS 30000
+#define RECONNECT_FLOOR_MS 100
 #define KEEPALIVE_DEFAULT_S 30
 #define KEEPALIVE_MISSES 3		/* silent intervals before the link counts as dead */
 
@@ -31,7 +35,8 @@ struct nc_link {
 	char *host;			/* as given: address or name */
 	struct nu_msgconn *conn;	/* NULL while down */
 	GSource *reconnect_timer;
-	unsigned backoff_ms;
+	struct nc_backoff backoff;
+	gint64 down_since;		/* g_get_real_time() when it went down, 0 while up */
 	gint64 last_rx;			/* g_get_monotonic_time() of the last message */
 	char *why_down;
 	uint32_t needs;			/* NU_NEEDS_* from nuauth's last NEEDS */
@@ -93,6 +98,9 @@ bool nc_links_make(struct nuclient *nc, char **err);
  * are retried by the loop); else why, with *err (g_malloc'ed). */
 enum nuclient_status nc_links_up(struct nuclient *nc, char **err);
 void nc_link_free(struct nc_link *l);
+/* After a first login found nuauth unreachable: every link that is down
+ * tries again on the back-off, and the state says reconnecting. */
+void nc_links_retry(struct nuclient *nc);
 /* Sends LOGOUT on every link that is up, once. */
 void nc_send_logout(struct nuclient *nc);
 /* Starts the keep-alive timer (once). */

@@ -29,6 +29,8 @@ struct nc_options {
 	bool check_name;
 	unsigned keepalive_s;
 	bool udp_unconnected;	/* unconnected UDP sockets prove their port */
+	bool desktop_notify;	/* for the front end: notices in the desktop */
+	char keepalive_str[16];	/* nuclient_get's answer for the keep-alive */
 };
 
 /* A logged-in TLS link before the main loop takes it. */

@@ -2,7 +2,7 @@
  * connects and logs in; the link then reads and writes through a
  * nu_msgconn), the messages nuauth sends (PUSH and NEEDS go to the
  * announcer, NOTICE to the application), keep-alives, and reconnection
- * with a back-off that doubles up to RECONNECT_MAX_MS. */
+ * on a capped exponential back-off with full jitter (backoff.h). */
 #include "config.h"
 #include "client_int.h"
 
@@ -171,7 +171,10 @@ static enum nuclient_status link_up(struct nc_link *l, char **err)
 	l->conn = nu_msgconn_new(tl.fd, tl.tls, true, &link_ops, l);
 	l->last_rx = g_get_monotonic_time();
 	l->needs = NU_NEEDS_APP;	/* what a nuauth that sends no NEEDS expects */
-	l->backoff_ms = RECONNECT_MIN_MS;
+	nc_backoff_reset(&l->backoff);
+	l->down_since = 0;
+	/* A login of nuclient_login while a retry was pending. */
+	nu_source_cancel(&l->reconnect_timer);
 	g_clear_pointer(&l->why_down, g_free);
 	send_client_info(l);
 	return r;
@@ -186,7 +189,8 @@ static void link_down(struct nc_link *l, const char *why)
 	if (nc->stopped)
 		return;
 	log_warnx("disconnected from nuauth at %s (%s): %s", l->host, nc_family_name(l->family), why);
-	l->backoff_ms = RECONNECT_MIN_MS;
+	nc_backoff_reset(&l->backoff);
+	l->down_since = g_get_real_time();
 	schedule_reconnect(l);
 	nc_update_state(nc, why);
 }
@@ -199,6 +203,8 @@ static gboolean on_reconnect(gpointer data)
 	enum nuclient_status r;
 
 	g_clear_pointer(&l->reconnect_timer, g_source_unref);
+	if (l->conn)
+		return G_SOURCE_REMOVE;
 	r = link_up(l, &err);
 	if (r == NUCLIENT_OK) {
 		log_notice("logged in again to %s (%s) as %s", l->host, nc_family_name(l->family),
@@ -214,7 +220,6 @@ static gboolean on_reconnect(gpointer data)
 		log_debug("reconnecting to %s failed: %s", l->host, err);
 		g_free(l->why_down);
 		l->why_down = g_strdup(err);
-		l->backoff_ms = MIN(l->backoff_ms * 2, RECONNECT_MAX_MS);
 		schedule_reconnect(l);
 	}
 	g_free(err);
@@ -223,8 +228,28 @@ static gboolean on_reconnect(gpointer data)
 
 static void schedule_reconnect(struct nc_link *l)
 {
-	if (!l->reconnect_timer)
-		l->reconnect_timer = nu_timeout(l->backoff_ms, on_reconnect, l);
+	unsigned delay;
+
+	if (l->reconnect_timer)
+		return;
+	delay = nc_backoff_next(&l->backoff, g_random_int());
+	log_debug("next attempt to reach nuauth at %s (%s) in %u ms (attempt %u)", l->host,
+		  nc_family_name(l->family), delay, l->backoff.attempts);
+	l->reconnect_timer = nu_timeout(delay, on_reconnect, l);
+}
+
+void nc_links_retry(struct nuclient *nc)
+{
+	for (guint i = 0; i < nc->links->len; i++) {
+		struct nc_link *l = g_ptr_array_index(nc->links, i);
+
+		if (l->conn)
+			continue;
+		if (!l->down_since)
+			l->down_since = g_get_real_time();
+		schedule_reconnect(l);
+	}
+	nc_set_state(nc, NUCLIENT_STATE_RECONNECTING, "nuauth unreachable: trying again");
 }
 
 static gboolean on_keepalive(gpointer data)
@@ -312,7 +337,8 @@ bool nc_links_make(struct nuclient *nc, char **err)
 			l->nc = nc;
 			l->family = fams[i];
 			l->host = g_strdup(*h);
-			l->backoff_ms = RECONNECT_MIN_MS;
+			nc_backoff_init(&l->backoff, RECONNECT_BASE_MS, RECONNECT_MAX_MS,
+					RECONNECT_FLOOR_MS);
 			g_ptr_array_add(nc->links, l);
 		}
 	}
@@ -325,8 +351,9 @@ bool nc_links_make(struct nuclient *nc, char **err)
 }
 
 /* Logs in every link that is down: how many came up, *refused when nuauth
- * refused one; *err the first error (a refusal's before any other). */
-static guint links_login(struct nuclient *nc, bool *refused, char **err)
+ * refused one, *untrusted when a certificate did not verify; *err the
+ * first error (a refusal's before any other). */
+static guint links_login(struct nuclient *nc, bool *refused, bool *untrusted, char **err)
 {
 	guint up = 0;
 
@@ -344,6 +371,8 @@ static guint links_login(struct nuclient *nc, bool *refused, char **err)
 		}
 		if (r == NUCLIENT_REFUSED)
 			*refused = true;
+		if (r == NUCLIENT_UNTRUSTED)
+			*untrusted = true;
 		l->why_down = g_strdup(e);
 		if (!*err || r == NUCLIENT_REFUSED) {
 			g_free(*err);
@@ -357,8 +386,8 @@ static guint links_login(struct nuclient *nc, bool *refused, char **err)
 
 enum nuclient_status nc_links_up(struct nuclient *nc, char **err)
 {
-	bool refused = false;
-	guint up = links_login(nc, &refused, err);
+	bool refused = false, untrusted = false;
+	guint up = links_login(nc, &refused, &untrusted, err);
 
 	if (refused) {
 		for (guint i = 0; i < nc->links->len; i++) {
@@ -369,7 +398,7 @@ enum nuclient_status nc_links_up(struct nuclient *nc, char **err)
 		return NUCLIENT_REFUSED;
 	}
 	if (up == 0)
-		return NUCLIENT_UNREACHABLE;
+		return untrusted ? NUCLIENT_UNTRUSTED : NUCLIENT_UNREACHABLE;
 	/* The links that failed are retried by the loop. */
 	for (guint i = 0; i < nc->links->len; i++) {
 		struct nc_link *l = g_ptr_array_index(nc->links, i);
@@ -377,6 +406,7 @@ enum nuclient_status nc_links_up(struct nuclient *nc, char **err)
 		if (!l->conn) {
 			log_warnx("nuauth at %s (%s) unreachable for now: %s", l->host,
 				  nc_family_name(l->family), l->why_down ? l->why_down : "");
+			l->down_since = g_get_real_time();
 			schedule_reconnect(l);
 		}
 	}
@@ -393,7 +423,7 @@ void nuclient_reconnect(struct nuclient *nc)
 			nu_msgconn_close(l->conn, "reconnecting now, as asked");
 		/* Now, and with the back-off starting afresh. */
 		nu_source_cancel(&l->reconnect_timer);
-		l->backoff_ms = RECONNECT_MIN_MS;
+		nc_backoff_reset(&l->backoff);
 		l->reconnect_timer = nu_timeout(0, on_reconnect, l);
 	}
 }

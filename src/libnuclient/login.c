@@ -455,7 +455,8 @@ static enum nuclient_status login_once(const struct nc_options *opt, const char 
 		char *why = nu_tls_handshake_error(link->tls, ret);
 		*err = g_strdup_printf("TLS with %s failed: %s", host, why);
 		g_free(why);
-		r = NUCLIENT_UNREACHABLE;
+		r = ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ? NUCLIENT_UNTRUSTED
+			: NUCLIENT_UNREACHABLE;
 		goto fail;
 	}
 	r = hello(link, mechs, sizeof(mechs), err);

@@ -5,7 +5,9 @@
  * The library hides the protocol: it keeps one TLS link to nuauth per
  * address family, answers each of nuauth's requests (PUSH) after an exact
  * look-up of the socket asked about (a claim when it is the user's, "not
- * mine" when not), sends keep-alives, and reconnects with a capped back-off.
+ * mine" when not), sends keep-alives, and reconnects on a capped exponential
+ * back-off with full jitter (1 s first window, doubling to 30 s), so that
+ * many clients cut off together do not all come back in the same second.
  *
  * Threads: a client belongs to one thread.  Its sockets and timers are on
  * that thread's thread-default main context (g_main_context_push_thread_default;
@@ -46,6 +48,9 @@ enum nuclient_option {
 	NUCLIENT_OPT_UDP_UNCONNECTED,	/* "0" (default): only connected UDP sockets prove a flow;
 					 * "1": an unconnected one proves any flow from its port
 					 * (a datagram forged from that port is claimed too) */
+	NUCLIENT_OPT_DESKTOP_NOTIFY,	/* "1" (default): the front end tells the user in the
+					 * desktop about refusals (nutcpc: D-Bus notifications);
+					 * "0": not.  The library only keeps it. */
 };
 
 enum nuclient_status {
@@ -53,6 +58,9 @@ enum nuclient_status {
 	NUCLIENT_REFUSED,	/* nuauth refused the login: trying again will not help */
 	NUCLIENT_UNREACHABLE,	/* network, TLS or protocol trouble: try again later */
 	NUCLIENT_BAD_CONFIG,	/* an option is missing or wrong */
+	NUCLIENT_UNTRUSTED,	/* nuauth's certificate was not accepted (the CA, the
+				 * name, the CRL): a first login ends there; a link
+				 * that drops later is retried as if unreachable */
 };
 
 enum nuclient_state {
@@ -90,6 +98,11 @@ void nuclient_free(struct nuclient *nc);
  * malformed value. */
 int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *value);
 
+/* An option's value: strings as set (the user once logged in: the login
+ * name when none was set), flags "1" or "0", NULL when unset; never the
+ * password.  Valid until the option changes. */
+const char *nuclient_get(const struct nuclient *nc, enum nuclient_option option);
+
 /* Reads a nuclient.conf (key=value lines, see libnuclient(3)) and sets the
  * options it names; options set later override it.  Returns 0 when read,
  * 1 when the file does not exist, -1 on error with *err ("file:line: why")
@@ -107,7 +120,12 @@ void nuclient_on_state(struct nuclient *nc, nuclient_state_fn fn, void *ctx);
 /* Connects to nuauth and logs in on every address family the server
  * option gives, blocking (each step has a 10 s time-out).  NUCLIENT_OK when
  * at least one link is logged in; the others are retried by the loop.  On
- * failure *err (if err is not NULL) is a sentence for the user. */
+ * failure *err (if err is not NULL) is a sentence for the user.
+ * NUCLIENT_UNREACHABLE (nothing answered, or not as nuauth; not a
+ * certificate that fails to verify: NUCLIENT_UNTRUSTED) leaves the client
+ * trying again on its back-off
+ * (state RECONNECTING): nuclient_run() goes on until a login succeeds or is
+ * refused (a front end that would rather give up frees the client). */
 enum nuclient_status nuclient_login(struct nuclient *nc, char **err);
 
 /* Runs the client until nuclient_stop() or a refused login.  Returns 0, or

@@ -23,6 +23,8 @@ void nc_options_init(struct nc_options *opt)
 	opt->port = g_strdup("4129");
 	opt->check_name = true;
 	opt->keepalive_s = KEEPALIVE_DEFAULT_S;
+	g_snprintf(opt->keepalive_str, sizeof(opt->keepalive_str), "%u", opt->keepalive_s);
+	opt->desktop_notify = true;
 }
 
 void nc_options_free(struct nc_options *opt)
@@ -104,15 +106,44 @@ int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *v
 		if (value && !parse_uint(value, 1, 3600, &v))
 			break;
 		nc->opt.keepalive_s = value ? (unsigned)v : KEEPALIVE_DEFAULT_S;
+		g_snprintf(nc->opt.keepalive_str, sizeof(nc->opt.keepalive_str), "%u",
+			   nc->opt.keepalive_s);
 		return 0;
 	case NUCLIENT_OPT_UDP_UNCONNECTED:
 		if (value && !parse_uint(value, 0, 1, &v))
 			break;
 		nc->opt.udp_unconnected = value && v == 1;
 		return 0;
+	case NUCLIENT_OPT_DESKTOP_NOTIFY:
+		if (value && !parse_uint(value, 0, 1, &v))
+			break;
+		nc->opt.desktop_notify = !value || v == 1;
+		return 0;
 	}
 	errno = EINVAL;
 	return -1;
+}
+
+const char *nuclient_get(const struct nuclient *nc, enum nuclient_option option)
+{
+	const struct nc_options *o = &nc->opt;
+
+	switch (option) {
+	case NUCLIENT_OPT_SERVER: return o->server;
+	case NUCLIENT_OPT_PORT: return o->port;
+	case NUCLIENT_OPT_USER: return o->user;
+	case NUCLIENT_OPT_PASSWORD: return NULL;
+	case NUCLIENT_OPT_CA: return o->ca;
+	case NUCLIENT_OPT_CERT: return o->cert;
+	case NUCLIENT_OPT_KEY: return o->key;
+	case NUCLIENT_OPT_CRL: return o->crl;
+	case NUCLIENT_OPT_CHECK_NAME: return o->check_name ? "1" : "0";
+	case NUCLIENT_OPT_MECHANISMS: return o->mechanisms;
+	case NUCLIENT_OPT_KEEPALIVE: return o->keepalive_str;
+	case NUCLIENT_OPT_UDP_UNCONNECTED: return o->udp_unconnected ? "1" : "0";
+	case NUCLIENT_OPT_DESKTOP_NOTIFY: return o->desktop_notify ? "1" : "0";
+	}
+	return NULL;
 }
 
 /* A yes/no key (also 1/0): *out 1 or 0, -1 when absent.  False with *error
@@ -150,7 +181,7 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 	GError *error = NULL;
 	struct nu_conf *conf;
 	long port, suppress;
-	int udp_unconnected;
+	int udp_unconnected, desktop_notify;
 	char num[16];
 
 	if (access(path, F_OK) < 0 && errno == ENOENT)
@@ -160,7 +191,8 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 		goto fail;
 	if (!nu_conf_get_int(conf, "nuauth_port", 0, 1, 65535, &port, &error) ||
 	    !nu_conf_get_int(conf, "nuauth_suppress_fqdn_verif", -1, 0, 1, &suppress, &error) ||
-	    !conf_get_yes_no(conf, "udp_unconnected", &udp_unconnected, &error))
+	    !conf_get_yes_no(conf, "udp_unconnected", &udp_unconnected, &error) ||
+	    !conf_get_yes_no(conf, "desktop_notify", &desktop_notify, &error))
 		goto fail;
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *v = nu_conf_get_str(conf, keys[i].key, NULL);
@@ -176,6 +208,8 @@ int nuclient_load_config(struct nuclient *nc, const char *path, char **err)
 		nc->opt.check_name = suppress == 0;
 	if (udp_unconnected >= 0)
 		nc->opt.udp_unconnected = udp_unconnected == 1;
+	if (desktop_notify >= 0)
+		nc->opt.desktop_notify = desktop_notify == 1;
 	nu_conf_warn_unused(conf);
 	nu_conf_free(conf);
 	return 0;

@@ -23,6 +23,7 @@
 #include <glib-unix.h>
 
 #include "nuclient.h"
+#include "desktop.h"
 
 #define SYSTEM_CONF SYSCONFDIR "/nufw/nuclient.conf"
 #define LOCK_NAME "nutcpc.lock"
@@ -32,6 +33,7 @@ struct cli {
 	const char *host, *port, *user, *ca, *cert, *key, *crl, *mechs;
 	char *password;
 	bool no_check_name, foreground, no_config, quiet, udp_unconnected;
+	bool no_notify;		/* --no-notify */
 	int action;		/* 0 run, 'k' kill, 'c' check */
 	int verbosity;
 };
@@ -40,6 +42,7 @@ struct app {
 	struct nuclient *nc;
 	struct cli *cli;
 	int lock_fd;
+	struct desktop *desktop;	/* notifications, org.nufw.Client1 */
 };
 
 static void usage(FILE *out)
@@ -47,6 +50,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: nutcpc [-H HOST] [-p PORT] [-U USER] [-P PASSWORD] [-A CA] [-C CERT -K KEY]\n"
 		"              [-R CRL] [-N] [-M MECHS] [-F] [-q] [-d] [-v]... [--udp-unconnected]\n"
+		"              [--no-notify]\n"
 		"       nutcpc -k | -c | -V\n"
 		"  -H HOST      nuauth's address or name; a comma-separated list gives one\n"
 		"               address per family (IPv4, IPv6): one link each\n"
@@ -69,6 +73,7 @@ static void usage(FILE *out)
 		"  --udp-unconnected\n"
 		"               let unconnected UDP sockets claim flows from their port: then\n"
 		"               a datagram anyone forges from that port is claimed as yours\n"
+		"  --no-notify  no desktop notifications (refusals, login trouble)\n"
 		"  -V           print the version and exit\n"
 		"Configuration: " SYSTEM_CONF ", then ~/.nufw/nuclient.conf; options override them.\n");
 }
@@ -280,6 +285,7 @@ static void on_notice(const struct nuclient_notice *n, void *ctx)
 {
 	struct app *a = ctx;
 
+	desktop_notice(a->desktop, n);
 	if (a->cli->quiet)
 		return;
 	if (a->cli->foreground)
@@ -292,9 +298,8 @@ static void on_state(enum nuclient_state state, const char *detail, void *ctx)
 {
 	struct app *a = ctx;
 
-	(void)state;
-	(void)detail;
 	lock_write(a->lock_fd, nuclient_describe(a->nc));
+	desktop_state(a->desktop, state, detail);
 }
 
 static gboolean on_quit_signal(gpointer data)
@@ -358,6 +363,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 {
 	static const struct option long_options[] = {
 		{ "udp-unconnected", no_argument, NULL, 'u' },
+		{ "no-notify", no_argument, NULL, 'n' << 8 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -383,6 +389,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case 'F': cli->no_config = true; break;
 		case 'q': cli->quiet = true; break;
 		case 'u': cli->udp_unconnected = true; break;
+		case 'n' << 8: cli->no_notify = true; break;
 		case 'd': cli->foreground = true; break;
 		case 'k': case 'c': cli->action = opt; break;
 		case 'v': if (cli->verbosity < 7) cli->verbosity++; break;
@@ -426,6 +433,8 @@ static bool configure(struct nuclient *nc, const struct cli *cli)
 		nuclient_set(nc, NUCLIENT_OPT_CHECK_NAME, "0");
 	if (cli->udp_unconnected)
 		nuclient_set(nc, NUCLIENT_OPT_UDP_UNCONNECTED, "1");
+	if (cli->no_notify)
+		nuclient_set(nc, NUCLIENT_OPT_DESKTOP_NOTIFY, "0");
 	if (cli->port && nuclient_set(nc, NUCLIENT_OPT_PORT, cli->port) < 0) {
 		fprintf(stderr, "nutcpc: -p %s: not a port number\n", cli->port);
 		return false;
@@ -478,6 +487,13 @@ static int log_in(struct app *a)
 	nuclient_on_notice(a->nc, on_notice, a);
 	nuclient_on_state(a->nc, on_state, a);
 	r = nuclient_login(a->nc, &err);
+	if (r == NUCLIENT_UNREACHABLE) {
+		/* A laptop whose network is not up yet, nuauth restarting: keep
+		 * trying on the back-off; only a refused login ends the client. */
+		fprintf(stderr, "nutcpc: %s; trying again\n", err ? err : "nuauth unreachable");
+		free(err);
+		return -1;
+	}
 	if (r != NUCLIENT_OK) {
 		fprintf(stderr, "nutcpc: %s\n", err ? err : "login failed");
 		free(err);
@@ -529,6 +545,9 @@ static int run(struct app *a)
 	if (!cli->foreground && !go_background(cli))
 		return 1;
 	lock_write(a->lock_fd, nuclient_describe(a->nc));
+	/* After daemon(): GDBus runs a thread. */
+	a->desktop = desktop_new(a->nc, strcmp(nuclient_get(a->nc, NUCLIENT_OPT_DESKTOP_NOTIFY),
+					       "1") == 0, cli->verbosity, !cli->foreground);
 	watch_signals(a);
 	return nuclient_run(a->nc);
 }
@@ -545,6 +564,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	a.nc = nuclient_new();
 	ret = run(&a);
+	desktop_free(a.desktop);
 	forget(&cli.password);
 	nuclient_free(a.nc);
 	if (a.lock_fd >= 0)

@@ -108,9 +108,10 @@ lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
 lab_start_nufw || { fail "nufw connects to nuauth"; lab_finish; exit 1; }
 if lab_login alice-client $ALICE_UID alice alicepw; then
 	lab_tests test_hooks
-	# From now on the down script is missing: two more sessions end.
+	# From now on the down script is missing: two more sessions end (each
+	# DURATION, then nutcpc's first reconnection delay, up to 1 s).
 	rm -f "$LAB_DIR/down.sh"
-	lab_wait_log nuauth "session of user alice from 10.201.0.2 expired" $((3 * DURATION)) 3
+	lab_wait_log nuauth "session of user alice from 10.201.0.2 expired" $((4 * DURATION)) 3
 	lab_tests test_missing_script
 	if kill -0 "$NUAUTH_PID" 2>/dev/null; then
 		pass "nuauth is still running"
