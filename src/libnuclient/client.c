@@ -1,7 +1,7 @@
-/* The client: the object, its state, the login hand-off and the loop.  Its
- * other concerns have files of their own (see client_int.h): the options,
- * the announcer that answers nuauth's PUSH requests, and the links, one to
- * nuauth per address family. */
+/* The client: the object, the login hand-off and the loop.  Its other
+ * concerns have files of their own (see client_int.h): the options, the
+ * state, the announcer that answers nuauth's PUSH requests, and the links,
+ * one to nuauth per address family; they never call back into this file. */
 #include "config.h"
 #include "client_int.h"
 
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
 
 #include "apphash.h"
 #include "evloop.h"
@@ -93,11 +92,6 @@ enum nuclient_state nuclient_get_state(const struct nuclient *nc)
 	return nc->state;
 }
 
-const char *nc_family_name(int family)
-{
-	return family == AF_INET6 ? "IPv6" : "IPv4";
-}
-
 const char *nuclient_describe(struct nuclient *nc)
 {
 	GString *s = g_string_new(nuclient_state_name(nc->state));
@@ -115,27 +109,6 @@ const char *nuclient_describe(struct nuclient *nc)
 	g_free(nc->description);
 	nc->description = g_string_free(s, FALSE);
 	return nc->description;
-}
-
-void nc_set_state(struct nuclient *nc, enum nuclient_state state, const char *detail)
-{
-	if (nc->state == state)
-		return;
-	nc->state = state;
-	if (nc->state_fn)
-		nc->state_fn(state, detail ? detail : "", nc->state_ctx);
-}
-
-void nc_update_state(struct nuclient *nc, const char *detail)
-{
-	bool all_up = nc->links->len > 0;
-
-	if (nc->stopped || nc->state == NUCLIENT_STATE_REFUSED)
-		return;
-	for (guint i = 0; i < nc->links->len; i++)
-		if (!((struct nc_link *)g_ptr_array_index(nc->links, i))->conn)
-			all_up = false;
-	nc_set_state(nc, all_up ? NUCLIENT_STATE_LOGGED_IN : NUCLIENT_STATE_RECONNECTING, detail);
 }
 
 /* ---- login ---- */

@@ -1,6 +1,7 @@
 /* The client's private parts, shared by its files.
  *
- *   client.c    the object, its state and the login hand-off
+ *   client.c    the object, the login hand-off and the loop (on top)
+ *   state.c     its state (below link.c and announce.c, which change it)
  *   options.c   nuclient_set, nuclient.conf
  *   announce.c  answering nuauth's PUSH: look-ups, claims and NOT_MINE in
  *               batches, NEEDS, the program and its hash
@@ -73,7 +74,7 @@ struct nuclient {
 	struct nc_apphash *apphash;	/* SHA-256 of programs, cached */
 };
 
-/* client.c */
+/* state.c */
 const char *nc_family_name(int family);
 void nc_set_state(struct nuclient *nc, enum nuclient_state state, const char *detail);
 /* Logged in when every link is up, else reconnecting (unless stopped or

@@ -24,7 +24,7 @@ struct nuctl_command {
 /* Prints "nuauthctl: " and the message to stderr. */
 void nuctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* pki.c */
+/* pki.c; its usage: pki_opts.c */
 int nuctl_pki_main(int argc, char **argv);
 void nuctl_pki_usage(FILE *out);
 

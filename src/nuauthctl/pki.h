@@ -1,6 +1,7 @@
 /* nuauthctl pki's private parts, shared by its files.
  *
- *   pki.c         the command: its usage, its subcommands, their options
+ *   pki.c         the command: its subcommands (on top of the other files)
+ *   pki_opts.c    its usage, the subcommands' options
  *   pki_files.c   the files written: never overwritten, removed on failure
  *   pki_gnutls.c  keys, certificates and the CA, with GnuTLS
  *   pki_init.c    pki init: the CA and nuauth's certificate
@@ -81,7 +82,7 @@ struct revoked {
 	time_t when;
 };
 
-/* pki.c */
+/* pki_opts.c (and nuctl_pki_usage, nuauthctl.h) */
 /* Parses argv (argv[0]: the subcommand's name) with longopts; options may
  * come before or after the operands, which end in argv[optind..argc).
  * False after printing why. */
