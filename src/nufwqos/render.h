@@ -28,7 +28,7 @@ void ipt_rule_text(const struct qos_rule *r, char *buf, size_t size);
 void qos_render_restore(const struct qos_opts *o, const struct qos_plan *p, int argc,
 			char **argv);
 
-/* render.c: the header every output starts with. */
+/* render_header.c: the header every output starts with. */
 void qos_print_header(const struct qos_layout *l, int argc, char **argv);
 
 /* render_iptables.c: prints one rule (not a comment) as an iptables
