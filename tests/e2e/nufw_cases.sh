@@ -4,9 +4,11 @@
 #   test_composed_mark   mark_uid, mark_field and mark_flag compose one mark
 #                        in the gateway's conntrack entry; a mangle rule
 #                        drops on the flag bit (NuFW's test_mark_flag.py)
-#   test_icmp            ICMP and ICMPv6 echo ACLs by type: allowed for the
-#                        user of a host without client, refused for a
-#                        logged-in user (no client can prove an echo)
+#   test_icmp            ICMP and ICMPv6 echo ACLs by type: a user's ping
+#                        (a ping socket, claimed by the echo's identifier)
+#                        allowed for alice, refused for dave; an echo from
+#                        a raw socket nobody's; a host without client's
+#                        decided by the guest's ACLs
 #   test_two_gateways    two nufw with different certificates at once, each
 #                        with its own decisions and its own gateway= ACLs
 #   test_syslog          nuauth -D through a syslog socket of the test's own
@@ -28,6 +30,7 @@ HOST_V4=10.201.0.50 HOST_V6=fd00:201::50	# a host without client
 
 cases_conf() {
 	lab_nuauth_conf
+	echo 'dave:davepw:1004:500' >> "$LAB_DIR/users.nufw"
 	cat > "$LAB_DIR/mark_field.conf" <<FIELDS
 # mark:pattern (the program's full path)
 5:*/nuprobe
@@ -131,21 +134,67 @@ test_composed_mark() {
 	$ipt -D "${rule[@]}"
 }
 
-# ping FAMILY SOURCE DESTINATION [SECONDS]: one echo request, as root in the
-# client namespace.
+# ping_from FAMILY SOURCE DESTINATION [SECONDS]: one echo request, as root
+# in the client namespace: iputils' ping has CAP_NET_RAW there and sends
+# from a raw socket, which no client can name.
 ping_from() {
 	ip netns exec "$NS_C" ping -"$1" -n -c 1 -W "${4:-2}" -I "$2" "$3"
 }
 
+# ping_as LOCAL_UID FAMILY DESTINATION [SECONDS]: one echo request from a
+# desktop user's ping, which sends from a ping socket (the client
+# namespace's net.ipv4.ping_group_range lets every group open one).
+ping_as() {
+	lab_as "$NS_C" "$1" ping -"$2" -n -c 1 -W "${4:-2}" "$3"
+}
+
+# icmp_marked FAMILY SOURCE DESTINATION MARK: the echo's conntrack entry in
+# the gateway has MARK.
+icmp_marked() {
+	local proto=icmp mark
+	[ "$1" = 6 ] && proto=icmpv6
+	mark=$(ip netns exec "$NS_G" conntrack -L -f "ipv$1" -p $proto --orig-src "$2" \
+		--orig-dst "$3" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2)
+	same "${mark:-none}" "$(($4))"
+}
+
 # --- ICMP and ICMPv6
-# The host without client is guest's (IP authentication): its ACLs allow
-# echo requests (ICMP type 8, ICMPv6 type 128) to the server, not to the
-# second address (only type 13 there).  alice's ACLs allow echo too, but
-# her desktop has a client: nuauth asks it, and no client can prove an
-# echo (it comes from no socket the client can name), so her client says
-# "not mine" and the echo is nobody's: dropped, as NuFW's client, which
-# announced TCP and UDP only, left it.
+# Echo requests (ICMP type 8, ICMPv6 type 128) of both families, decided
+# by ACLs on their type:
+# - alice, logged in, pings the server: her ping socket's identifier is the
+#   echo's, her client claims it, her ACL (staff may ping) accepts it with
+#   her mark;
+# - dave, logged in on the same desktop, pings it: his client claims it
+#   and no ACL of his allows an echo;
+# - root on that desktop pings from a raw socket (as a LAN host forging
+#   from alice's address would): no client can prove it, nobody's;
+# - the host without client is guest's (IP authentication): echo to the
+#   server allowed, not to the second address (only type 13 there).
 test_icmp() {
+	ip netns exec "$NS_C" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	check "ICMP: alice's ping (a ping socket of hers) is accepted by her ACL (type=8)" \
+		ping_as $ALICE_UID 4 10.202.0.2 3
+	check "ICMP: the echo's conntrack entry carries her mark (0x3e9)" \
+		icmp_marked 4 10.201.0.2 10.202.0.2 0x3e9
+	check_log "nuauth logs alice's echo as claimed by her ping" nuauth \
+		"user alice: icmp 10.201.0.2 -> 10.202.0.2 accepted (acl staff may ping the server), mark 0x3e9, app /usr/bin/ping" 5
+	check "ICMPv6: alice's ping is accepted by her ACL (type=128)" \
+		ping_as $ALICE2_UID 6 fd00:202::2 3
+	check "ICMPv6: the echo's conntrack entry carries her mark (0x3e9)" \
+		icmp_marked 6 $V6_C fd00:202::2 0x3e9
+	ip netns exec "$NS_G" conntrack -D -p icmp >/dev/null 2>&1
+	check_not "ICMP: dave's ping is refused: no ACL of his allows an echo" \
+		ping_as $DAVE_UID 4 10.202.0.2
+	check_log "nuauth logs dave's echo as his, dropped" nuauth \
+		"user dave: icmp 10.201.0.2 -> 10.202.0.2 dropped (no acl matched)" 5
+	check_not "ICMP: an echo from a raw socket on alice's desktop is refused, her ACL notwithstanding" \
+		ping_from 4 10.201.0.2 10.202.0.2
+	check_not "ICMPv6: an echo from a raw socket on her desktop is refused the same" \
+		ping_from 6 $V6_C fd00:202::2
+	check_log "nuauth says that no user claimed the raw socket's ICMP echo" nuauth \
+		"icmp 10.201.0.2 -> 10.202.0.2: no user claimed it" 5
+	check_log "nuauth says that no user claimed the raw socket's ICMPv6 echo" nuauth \
+		"icmpv6 fd00:201::2 -> fd00:202::2: no user claimed it" 5
 	check "ICMP: echo allowed by type (type=8) for the guest host's user passes" \
 		ping_from 4 $HOST_V4 10.202.0.2 3
 	check "ICMPv6: echo allowed by type (type=128) for the guest host's user passes" \
@@ -154,15 +203,6 @@ test_icmp() {
 		ping_from 4 $HOST_V4 10.202.0.3
 	check_not "ICMPv6: echo with no ACL for that destination is dropped" \
 		ping_from 6 $HOST_V6 fd00:202::3
-	check_not "ICMP: a logged-in user's echo is refused (her client cannot prove it), her ACL notwithstanding" \
-		ping_from 4 10.201.0.2 10.202.0.2
-	check_not "ICMPv6: a logged-in user's echo is refused the same" \
-		ping_from 6 $V6_C fd00:202::2
-	check_log "nuauth says that no user claimed her ICMP echo" nuauth \
-		"icmp 10.201.0.2 -> 10.202.0.2: no user claimed it" 5
-	check_log "nuauth says that no user claimed her ICMPv6 echo" nuauth \
-		"icmpv6 fd00:201::2 -> fd00:202::2: no user claimed it" 5
-	check "ICMP: the guest host's echo passes still" ping_from 4 $HOST_V4 10.202.0.2 3
 }
 
 # --- two gateways
@@ -278,12 +318,14 @@ test_syslog() {
 
 # alice logs in from the desktop at 10.201.0.2, and (from her second
 # account) at fd00:201::2, whose echo requests her clients are then asked
-# about.  nuauth's certificate does not name fd00:201::1: -N.
+# about; nuauth's certificate does not name fd00:201::1: -N.  dave logs in
+# on the same desktop.
 alice_login() {
 	lab_login alice-client $ALICE_UID alice alicepw || lab_end "alice logs in"
 	lab_start_as alice6-client "$NS_C" $ALICE2_UID "$NUTCPC" -H $V6_GW -p 4129 -U alice \
 		-P alicepw -A "$LAB_DIR/pki/cacert.pem" -N -d -v
 	lab_wait_log alice6-client "logged in" || lab_end "alice logs in over IPv6"
+	lab_login dave-client $DAVE_UID dave davepw || lab_end "dave logs in"
 }
 
 lab_netns
