@@ -45,8 +45,9 @@ enum {
  * is flow's (flags may add unconnected ones); ICMP and ICMPv6 (an echo
  * request, its identifier in flow's sport): a ping socket of uid's whose
  * port is that identifier, read from /proc/net/icmp{,6} (sock_diag lists
- * none).  A listener or any other state proves nothing.  1: proven (*out filled); 0: not; -1 with errno:
- * neither sock_diag nor /proc/net could be read. */
+ * none).  A listener or any other state proves nothing.  1: proven (*out
+ * filled); 0: not; -1 with errno: neither sock_diag nor /proc/net could be
+ * read. */
 int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned int flags,
 			struct nu_local_conn *out);
 
