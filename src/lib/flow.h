@@ -12,7 +12,8 @@
 struct nu_flow {
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
-	uint16_t sport;		/* host byte order; 0 for ICMP */
+	uint16_t sport;		/* host byte order; ICMP: an echo request's
+				 * identifier, else 0 */
 	uint16_t dport;		/* host byte order; 0 for ICMP */
 	struct in6_addr saddr;
 	struct in6_addr daddr;

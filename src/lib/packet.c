@@ -21,6 +21,8 @@
 #define TCP_FLAGS_NEED 14	/* ports .. flags byte */
 #define UDP_HEADER_LEN 8
 #define ICMP_HEADER_LEN 8
+#define ICMP_ECHO_REQUEST_TYPE 8
+#define ICMP6_ECHO_REQUEST_TYPE 128
 
 /* IPv6 next-header values for the extension headers we walk. */
 #define EXT_HOPOPTS 0
@@ -89,6 +91,10 @@ static enum nu_packet_status parse_transport(const uint8_t *buf,
 			return st;
 		out->icmp_type = p[0];
 		out->icmp_code = p[1];
+		/* An echo request's identifier, which names the ping socket
+		 * that sent it (the client's proof, sockclaim.c). */
+		if (p[0] == (v6 ? ICMP6_ECHO_REQUEST_TYPE : ICMP_ECHO_REQUEST_TYPE))
+			out->flow.sport = get16(p + 4);
 		return NU_PACKET_OK;
 	default:
 		return NU_PACKET_UNSUPPORTED;

@@ -164,8 +164,9 @@ static void answer_looked_up(struct nuclient *nc, GArray *answers, GArray *unres
 
 		if (!p->link->conn)
 			continue;	/* that session is gone: nobody waits for it */
-		if (p->flow.proto != IPPROTO_TCP && p->flow.proto != IPPROTO_UDP) {
-			add_not_mine(answers, p->link, &p->flow);	/* no socket (ICMP) */
+		if (p->flow.proto != IPPROTO_TCP && p->flow.proto != IPPROTO_UDP &&
+		    p->flow.proto != IPPROTO_ICMP && p->flow.proto != IPPROTO_ICMPV6) {
+			add_not_mine(answers, p->link, &p->flow);	/* no socket */
 			continue;
 		}
 		r = nu_conntable_lookup(nc->diag_fd, &p->flow, nc->uid,

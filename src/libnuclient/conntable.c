@@ -104,11 +104,16 @@ int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned 
 {
 	int r;
 
-	if (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP) {
+	if (flow->proto == IPPROTO_ICMP || flow->proto == IPPROTO_ICMPV6) {
+		/* No echo identifier (not an echo request): nothing proves it. */
+		if (flow->sport == 0)
+			return 0;
+	} else if (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (fd >= 0) {
+	/* sock_diag lists no ping socket: /proc/net/icmp{,6} does. */
+	if (fd >= 0 && (flow->proto == IPPROTO_TCP || flow->proto == IPPROTO_UDP)) {
 		r = diag_lookup(fd, flow, uid, flags, out);
 		if (r >= 0)
 			return r;

@@ -1,6 +1,7 @@
 /* The user's connections as the kernel knows them: netlink sock_diag
  * (inet_diag) for TCP and UDP over IPv4 and IPv6, /proc/net/{tcp,udp}{,6}
- * where sock_diag is missing; and the program that owns a socket. */
+ * where sock_diag is missing, /proc/net/icmp{,6} for ping sockets; and the
+ * program that owns a socket. */
 #ifndef NUCLIENT_CONNTABLE_H
 #define NUCLIENT_CONNTABLE_H
 
@@ -41,9 +42,12 @@ enum {
  * (one hash look-up, no dump; /proc/net where sock_diag fails or fd is
  * -1) and checks the answer.  TCP: a socket of uid's in SYN_SENT whose
  * four-tuple is flow's; UDP: a connected socket of uid's whose four-tuple
- * is flow's (flags may add unconnected ones).  A listener or any other
- * state proves nothing.  1: proven (*out filled); 0: not; -1 with errno:
- * neither sock_diag nor /proc/net could be read. */
+ * is flow's (flags may add unconnected ones); ICMP and ICMPv6 (an echo
+ * request, its identifier in flow's sport): a ping socket of uid's whose
+ * port is that identifier, read from /proc/net/icmp{,6} (sock_diag lists
+ * none).  A listener or any other state proves nothing.  1: proven (*out
+ * filled); 0: not; -1 with errno: neither sock_diag nor /proc/net could be
+ * read. */
 int nu_conntable_lookup(int fd, const struct nu_flow *flow, uid_t uid, unsigned int flags,
 			struct nu_local_conn *out);
 

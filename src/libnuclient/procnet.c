@@ -258,8 +258,9 @@ static bool proc_lookup_one(const struct sock_view *s, void *ctx)
 	return true;
 }
 
-/* The exact look-up where sock_diag cannot answer: the socket that proves
- * flow (sock_claims) among dir's tcp/udp (dir is "/proc/net"; tests give
+/* The exact look-up where sock_diag cannot answer (and for ICMP, whose
+ * ping sockets sock_diag does not list): the socket that proves flow
+ * (sock_claims) among dir's tcp/udp/icmp (dir is "/proc/net"; tests give
  * another).  An IPv4 flow may be a dual-stack socket's, listed in the IPv6
  * file: both are read.  1 with *out, 0 when none proves it, -1 with errno
  * when no file could be read. */
@@ -268,9 +269,15 @@ int proc_lookup_in(const char *dir, const struct nu_flow *flow, uid_t uid,
 {
 	struct proc_lookup_ctx c = { flow, uid, flags, out, false };
 	const char *name = flow->proto == IPPROTO_UDP ? "udp" : "tcp";
+	/* Ping sockets: an ICMP echo is an IPv4 one's (icmp), an ICMPv6 echo
+	 * an IPv6 one's (icmp6); neither is ever dual-stack. */
+	bool icmp = flow->proto == IPPROTO_ICMP || flow->proto == IPPROTO_ICMPV6;
+	int last = icmp ? flow->proto == IPPROTO_ICMPV6 : 1;
 	int nread = 0, err = 0;
 
-	for (int v6 = flow->family == AF_INET6; v6 <= 1 && !c.found; v6++) {
+	if (icmp)
+		name = "icmp";
+	for (int v6 = flow->family == AF_INET6; v6 <= last && !c.found; v6++) {
 		char *file = g_strdup_printf("%s/%s%s", dir, name, v6 ? "6" : "");
 
 		if (proc_each(file, v6 ? AF_INET6 : AF_INET, proc_lookup_one, &c) == 0)

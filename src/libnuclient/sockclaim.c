@@ -6,7 +6,8 @@
  * look-up falls back to listeners (TCP) and to unconnected sockets (UDP),
  * and answers with them.  An unconnected UDP socket proves its port only,
  * which anyone on the LAN can forge: it counts only with
- * NU_CONNTABLE_UDP_UNCONNECTED. */
+ * NU_CONNTABLE_UDP_UNCONNECTED.  An ICMP or ICMPv6 echo request is proven
+ * by the user's ping socket whose port is the echo's identifier. */
 #include "config.h"
 #include "conntable_int.h"
 
@@ -64,6 +65,16 @@ bool sock_claims(const struct sock_view *s, const struct nu_flow *flow, uid_t ui
 		if (s->state != TCP_SYN_SENT)
 			return false;
 		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		/* A ping socket (SOCK_DGRAM, IPPROTO_ICMP{,V6}): the kernel
+		 * writes its port into each echo request as the identifier, so
+		 * the flow's identifier names it.  Unconnected or connected to
+		 * the flow's destination; bound to the flow's source or to
+		 * none.  (Raw sockets are listed elsewhere: never a proof.) */
+		return (s->state == TCP_CLOSE || s->state == TCP_ESTABLISHED) &&
+		       (addr_is_any(&s->dst) || IN6_ARE_ADDR_EQUAL(&s->dst, &flow->daddr)) &&
+		       sock_local_serves(s, flow);
 	case IPPROTO_UDP:
 		if (s->state == TCP_CLOSE && (flags & NU_CONNTABLE_UDP_UNCONNECTED))
 			return s->dport == 0 && addr_is_any(&s->dst) && flow->dport != 0 &&

@@ -45,7 +45,12 @@ static bool flow_of(const struct nf_conntrack *c, struct nu_flow *f)
 	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP) {
 		f->sport = ntohs(nfct_get_attr_u16(c, ATTR_ORIG_PORT_SRC));
 		f->dport = ntohs(nfct_get_attr_u16(c, ATTR_ORIG_PORT_DST));
-	} else if (f->proto != IPPROTO_ICMP && f->proto != IPPROTO_ICMPV6) {
+	} else if (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) {
+		/* An echo's identifier, as in the flow nufw asked about
+		 * (nu_packet_parse). */
+		if (nfct_get_attr_u8(c, ATTR_ICMP_TYPE) == (f->proto == IPPROTO_ICMP ? 8 : 128))
+			f->sport = ntohs(nfct_get_attr_u16(c, ATTR_ICMP_ID));
+	} else {
 		return false;
 	}
 	return true;

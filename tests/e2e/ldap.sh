@@ -15,7 +15,8 @@
 # wait; other logins and every decision go on, as logins run on nuauth's
 # worker pool), reloads while logins run.  Then the ACLs from LDAP (the
 # shipped schema, nuauth_acl_check_module="ldap"): accepts, drops and a
-# reject decided by entries, a change in the directory applied at SIGHUP,
+# reject decided by entries, entries by user, program, OS and outgoing
+# interface (as NuFW's test_ldap_acl.py), a change applied at SIGHUP,
 # malformed entries refused with their DN, 2000 entries (LDAP_BULK_ACLS)
 # read in pages, and changes picked up without SIGHUP with
 # ldap_acls_refresh.  Prints one PASS/FAIL line per check and ends with
@@ -716,6 +717,60 @@ test_ldap_acls() {
 	fi
 }
 
+# The cases of the plaintext file (run.sh, client.sh), from LDAP, as NuFW's
+# test_ldap_acl.py ran its test_acl.py on LDAP: by user (uid), by
+# application (the program's path), by OS and by outgoing interface, each
+# matching and not matching.  The entries go at the end, as they came.
+ACL_KINDS=("by uid 1101:7401:nufwAclUid: 1101" "by uid 1102:7402:nufwAclUid: 1102"
+	   "app nuprobe:7403:nufwAclGid: 100:nufwAclApp: $NUPROBE"
+	   "app other:7404:nufwAclGid: 100:nufwAclApp: ${NUPROBE}xxx"
+	   "os linux:7405:nufwAclGid: 100:nufwAclOS: Linux"
+	   "os other:7406:nufwAclGid: 100:nufwAclOS: Linuxxxx"
+	   "out by g1:7407:nufwAclGid: 100:nufwAclOutDev: g1"
+	   "out by bad0:7408:nufwAclGid: 100:nufwAclOutDev: bad0")
+test_acl_kinds() {
+	local k name port attrs client="$ACL_UID-alice logs in, her ACLs coming from LDAP" pid
+	for k in "${ACL_KINDS[@]}"; do
+		name=${k%%:*} k=${k#*:} port=${k%%:*} attrs=${k#*:}
+		printf 'dn: cn=%s,%s\nobjectClass: nufwAcl\ncn: %s\nnufwAclProto: tcp\n' \
+			"$name" "$ACLS_DN" "$name"
+		printf 'nufwAclDstPort: %s\nnufwAclDecision: 1\n' "$port"
+		sed 's/:nufwAcl/\nnufwAcl/' <<<"$attrs"
+		echo
+	done > "$SLAPD_DIR/kinds.ldif"
+	if ! ldap_admin ldapadd -f "$SLAPD_DIR/kinds.ldif" > "$LAB_DIR/ldapadd-kinds.log" 2>&1; then
+		fail "ldapadd of the ACLs by user, program, OS and interface" \
+			"$(cat "$LAB_DIR/ldapadd-kinds.log")"
+		return
+	fi
+	lab_start server-74 "$NS_S" "$NUPROBE" serve 7401 7402 7403 7404 7405 7406 7407 7408
+	pid=$LAB_PID
+	if lab_reload_nuauth &&
+	   lab_wait_log "$client" "needs with each connection: the program$" 5 &&
+	   lab_wait_log server-74 "ready"; then
+		connect_case "LDAP ACL by user: uid 1101 (alice) gets 7401 (mark 1101)" $ACL_UID 7401 ok 1101
+		connect_case "LDAP ACL by user: uid 1102's port 7402 is dropped for alice" $ACL_UID 7402 refused
+		connect_case "LDAP ACL by application: nufwAclApp naming the program gets 7403" \
+			$ACL_UID 7403 ok 1101
+		connect_case "LDAP ACL by application: another program's path drops 7404" \
+			$ACL_UID 7404 refused
+		connect_case "LDAP ACL by OS: nufwAclOS Linux gets 7405" $ACL_UID 7405 ok 1101
+		connect_case "LDAP ACL by OS: another OS's name drops 7406" $ACL_UID 7406 refused
+		connect_case "LDAP ACL by outgoing interface: nufwAclOutDev g1 (the server's side) gets 7407" \
+			$ACL_UID 7407 ok 1101
+		connect_case "LDAP ACL by outgoing interface: bad0 drops 7408" $ACL_UID 7408 refused
+	else
+		fail "nuauth reloads the ACLs by user, program, OS and interface, and asks the client for the program"
+	fi
+	# Gone again: the tests after count the entries.
+	for k in "${ACL_KINDS[@]}"; do
+		ldap_admin ldapdelete "cn=${k%%:*},$ACLS_DN" >/dev/null 2>&1 ||
+			fail "ldapdelete cn=${k%%:*}"
+	done
+	lab_reload_nuauth || fail "nuauth reloads without them"
+	lab_stop "$pid"
+}
+
 # A change in the directory applies at SIGHUP: port 80 becomes 8080.
 test_acl_change_at_sighup() {
 	if ldap_admin ldapmodify > "$LAB_DIR/ldapmodify.log" 2>&1 <<LDIF
@@ -725,8 +780,7 @@ replace: nufwAclDstPort
 nufwAclDstPort: 8080
 LDIF
 	then
-		kill -HUP "$NUAUTH_PID"
-		if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded"; then
+		if lab_reload_nuauth; then
 			connect_case "after ldapmodify and SIGHUP, the changed LDAP ACL gives 8080" \
 				$ACL_UID 8080 ok 1101
 			connect_case "after ldapmodify and SIGHUP, port 80 is dropped" $ACL_UID 80 refused
@@ -775,8 +829,7 @@ test_bulk_acls() {
 	t0=$(date +%s%N)
 	if ldap_admin ldapadd -f "$SLAPD_DIR/bulk.ldif" > "$LAB_DIR/ldapadd-bulk.log" 2>&1; then
 		echo "    ldapadd of $BULK ACL entries: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-		kill -HUP "$NUAUTH_PID"
-		if lab_wait_log nuauth "SIGHUP: configuration, users and ACLs reloaded" 30 2 &&
+		if lab_reload_nuauth 30 &&
 		   line=$(grep "ldap: $((BULK + 3)) ACLs under $ACLS_DN" "$LAB_DIR/nuauth.log"); then
 			pass "all $((BULK + 3)) ACL entries are read at reload, past slapd's size limit of 500"
 			echo "    ${line##*ldap: }"
@@ -950,6 +1003,7 @@ nuauth_start_or_end "with ACLs from LDAP"
 lab_tests \
 	test_acls_at_start \
 	test_ldap_acls \
+	test_acl_kinds \
 	test_acl_change_at_sighup \
 	test_malformed_acl_entry \
 	test_bulk_acls

@@ -29,12 +29,15 @@ static void check_info(const struct nu_packet_info *p)
 		FUZZ_CHECK(p->icmp_type == 0 && p->icmp_code == 0);
 		break;
 	case IPPROTO_ICMP:
+		/* sport: an echo request's identifier, 0 for other types */
 		FUZZ_CHECK(p->flow.family == AF_INET);
-		FUZZ_CHECK(p->flow.sport == 0 && p->flow.dport == 0 && p->tcp_flags == 0);
+		FUZZ_CHECK((p->icmp_type == 8 || p->flow.sport == 0) && p->flow.dport == 0 &&
+			   p->tcp_flags == 0);
 		break;
 	case IPPROTO_ICMPV6:
 		FUZZ_CHECK(p->flow.family == AF_INET6);
-		FUZZ_CHECK(p->flow.sport == 0 && p->flow.dport == 0 && p->tcp_flags == 0);
+		FUZZ_CHECK((p->icmp_type == 128 || p->flow.sport == 0) && p->flow.dport == 0 &&
+			   p->tcp_flags == 0);
 		break;
 	default:
 		FUZZ_CHECK(!"a transport the parser does not support was accepted");

@@ -1,8 +1,8 @@
 /* libnuclient's conntable: what proves that a flow is the user's.  The
  * proof itself (sock_claims, sockclaim.c) on sockets the kernel could
  * answer with, and the three readers that feed it: a sock_diag look-up's
- * answer, a sock_diag dump (sockdiag.c), /proc/net/{tcp,udp}{,6}
- * (procnet.c, files written here). */
+ * answer, a sock_diag dump (sockdiag.c), /proc/net/{tcp,udp,icmp}{,6}
+ * (procnet.c, files written here); ping sockets proving ICMP echoes. */
 #include "config.h"
 #include "conntable_int.h"
 #include "log.h"
@@ -179,6 +179,43 @@ static void test_udp_proofs(void)
 	CHECK(sock_claims(&s, &f6, UID, 0));
 	s = sock(TCP_ESTABLISHED, "fd00:201::2", 5353, "fd00:202::3", 53, UID);
 	CHECK(!sock_claims(&s, &f6, UID, 0));
+}
+
+/* ICMP and ICMPv6 echo requests: the flow's source "port" is the echo's
+ * identifier, and a ping socket of the uid's whose port it is proves it. */
+static void test_icmp_proofs(void)
+{
+	struct nu_flow f = flow(IPPROTO_ICMP, "10.201.0.2", 0x45fd, "10.202.0.2", 0);
+	struct nu_flow f6 = flow(IPPROTO_ICMPV6, "fd00:201::2", 0x45fd, "fd00:202::2", 0);
+	struct sock_view s;
+
+	/* unbound and unconnected, as ping leaves it */
+	s = sock(TCP_CLOSE, "0.0.0.0", 0x45fd, "0.0.0.0", 0, UID);
+	CHECK(sock_claims(&s, &f, UID, 0));
+	CHECK(!sock_claims(&s, &f, OTHER_UID, 0));	/* another uid's */
+	CHECK(!sock_claims(&s, &f6, UID, 0));	/* an IPv4 socket, an ICMPv6 echo */
+	s = sock(TCP_CLOSE, "0.0.0.0", 0x45fe, "0.0.0.0", 0, UID);
+	CHECK(!sock_claims(&s, &f, UID, 0));	/* another identifier */
+	/* bound to the source, connected to the destination */
+	s = sock(TCP_ESTABLISHED, "10.201.0.2", 0x45fd, "10.202.0.2", 0, UID);
+	CHECK(sock_claims(&s, &f, UID, 0));
+	s = sock(TCP_ESTABLISHED, "10.201.0.2", 0x45fd, "10.202.0.3", 0, UID);
+	CHECK(!sock_claims(&s, &f, UID, 0));	/* connected elsewhere */
+	s = sock(TCP_CLOSE, "10.201.0.5", 0x45fd, "0.0.0.0", 0, UID);
+	CHECK(!sock_claims(&s, &f, UID, 0));	/* bound to another address */
+	/* no identifier (not an echo request): nothing proves it */
+	s = sock(TCP_CLOSE, "0.0.0.0", 0, "0.0.0.0", 0, UID);
+	f.sport = 0;
+	CHECK(!sock_claims(&s, &f, UID, 0));
+	/* IPv6 */
+	s = sock(TCP_CLOSE, "::", 0x45fd, "::", 0, UID);
+	CHECK(sock_claims(&s, &f6, UID, 0));
+	s = sock(TCP_ESTABLISHED, "fd00:201::2", 0x45fd, "fd00:202::2", 0, UID);
+	CHECK(sock_claims(&s, &f6, UID, 0));
+	/* the same identifier on a TCP or UDP flow proves nothing */
+	f = flow(IPPROTO_UDP, "10.201.0.2", 0x45fd, "10.202.0.2", 53);
+	s = sock(TCP_CLOSE, "0.0.0.0", 0x45fd, "0.0.0.0", 0, UID);
+	CHECK(!sock_claims(&s, &f, UID, 0));
 }
 
 /* An inet_diag_msg as the kernel writes it. */
@@ -360,6 +397,7 @@ static void test_proc(void)
 {
 	GString *tcp = g_string_new(PROC_HEADER), *tcp6 = g_string_new(PROC_HEADER);
 	GString *udp = g_string_new(PROC_HEADER), *udp6 = g_string_new(PROC_HEADER);
+	GString *icmp = g_string_new(PROC_HEADER), *icmp6 = g_string_new(PROC_HEADER);
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct nu_local_conn));
 	struct nu_local_conn c;
 	struct nu_flow f;
@@ -381,6 +419,11 @@ static void test_proc(void)
 	g_free(unit_write_file("net/tcp6", tcp6->str));
 	g_free(unit_write_file("net/udp", udp->str));
 	g_free(unit_write_file("net/udp6", udp6->str));
+	proc_line(icmp, "0.0.0.0", 0x45fd, "0.0.0.0", 0, TCP_CLOSE, UID, 51);
+	proc_line(icmp, "0.0.0.0", 0x45fe, "0.0.0.0", 0, TCP_CLOSE, OTHER_UID, 52);
+	proc_line(icmp6, "::", 0x45ff, "::", 0, TCP_CLOSE, UID, 61);
+	g_free(unit_write_file("net/icmp", icmp->str));
+	g_free(unit_write_file("net/icmp6", icmp6->str));
 	dir = g_build_filename(unit_tmpdir(), "net", NULL);
 
 	/* the sweep's reader: SYN_SENT of the uid's with a remote end */
@@ -431,6 +474,18 @@ static void test_proc(void)
 	CHECK(proc_lookup_in(dir, &f, UID, NU_CONNTABLE_UDP_UNCONNECTED, &c) == 1 && c.inode == 41);
 	f = flow(IPPROTO_UDP, "fd00:201::2", 5356, "fd00:202::2", 53);
 	CHECK(proc_lookup_in(dir, &f, UID, 0, &c) == 1 && c.inode == 42);
+	/* ping sockets: an echo in icmp, an ICMPv6 echo in icmp6 only */
+	f = flow(IPPROTO_ICMP, "10.201.0.2", 0x45fd, "10.202.0.2", 0);
+	CHECK(proc_lookup_in(dir, &f, UID, 0, &c) == 1 && c.inode == 51);
+	CHECK(proc_lookup_in(dir, &f, OTHER_UID, 0, &c) == 0);
+	f = flow(IPPROTO_ICMP, "10.201.0.2", 0x45fe, "10.202.0.2", 0);
+	CHECK(proc_lookup_in(dir, &f, UID, 0, &c) == 0);	/* another uid's */
+	f = flow(IPPROTO_ICMP, "10.201.0.2", 0x45ff, "10.202.0.2", 0);
+	CHECK(proc_lookup_in(dir, &f, UID, 0, &c) == 0);	/* an IPv6 socket's id */
+	f = flow(IPPROTO_ICMPV6, "fd00:201::2", 0x45ff, "fd00:202::2", 0);
+	CHECK(proc_lookup_in(dir, &f, UID, 0, &c) == 1 && c.inode == 61);
+	f = flow(IPPROTO_ICMPV6, "fd00:201::2", 0x45fd, "fd00:202::2", 0);
+	CHECK(proc_lookup_in(dir, &f, UID, 0, &c) == 0);	/* an IPv4 socket's id */
 	/* no table at all */
 	errno = 0;
 	CHECK(proc_lookup_in("/nonexistent", &f, UID, 0, &c) == -1 && errno == ENOENT);
@@ -441,6 +496,8 @@ static void test_proc(void)
 	g_string_free(tcp6, TRUE);
 	g_string_free(udp, TRUE);
 	g_string_free(udp6, TRUE);
+	g_string_free(icmp, TRUE);
+	g_string_free(icmp6, TRUE);
 }
 
 /* A socket of type on 127.0.0.1 (any port), connected to 127.0.0.2:9
@@ -464,6 +521,39 @@ static int loopback_socket(int type, bool connected, struct nu_flow *f)
 	*f = flow(type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP, "127.0.0.1",
 		  ntohs(sin.sin_port), "127.0.0.2", 9);
 	return fd;
+}
+
+/* A ping socket of ours, connected to 127.0.0.2: it proves the echo whose
+ * identifier is its port, through /proc/net/icmp, whatever fd says.
+ * Skipped where net.ipv4.ping_group_range leaves our group out. */
+static void test_kernel_ping(void)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1) };
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct nu_local_conn c;
+	struct nu_flow f;
+	int fd = nu_conntable_open();
+	int p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+	if (p < 0 || connect(p, (struct sockaddr *)&peer, sizeof(peer)) < 0 ||
+	    getsockname(p, (struct sockaddr *)&sin, &len) < 0) {
+		printf("test_conntable: no ping socket (net.ipv4.ping_group_range): kernel ping test skipped\n");
+	} else {
+		f = flow(IPPROTO_ICMP, "127.0.0.1", ntohs(sin.sin_port), "127.0.0.2", 0);
+		CHECK(nu_conntable_lookup(fd, &f, getuid(), 0, &c) == 1 && c.inode != 0);
+		CHECK(nu_conntable_lookup(-1, &f, getuid(), 0, &c) == 1);
+		CHECK(nu_conntable_lookup(fd, &f, getuid() + 1, 0, &c) == 0);
+		f.sport ^= 1;
+		CHECK(nu_conntable_lookup(fd, &f, getuid(), 0, &c) == 0);
+		f.sport = 0;
+		CHECK(nu_conntable_lookup(fd, &f, getuid(), 0, &c) == 0);
+	}
+	if (p >= 0)
+		close(p);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The real kernel, through sock_diag and through /proc/net (fd -1): our
@@ -501,6 +591,7 @@ static void test_kernel(void)
 		if (x >= 0)
 			close(x);
 	}
+	test_kernel_ping();
 }
 
 int main(void)
@@ -508,6 +599,7 @@ int main(void)
 	nu_log_init("test_conntable", false, 3);
 	test_tcp_proofs();
 	test_udp_proofs();
+	test_icmp_proofs();
 	test_diag_answers();
 	test_diag_dump();
 	test_diag_one();

@@ -217,20 +217,27 @@ static void test_v4_udp_icmp(void)
 	check_truncations(&k, 28);
 
 	off = v4_hdr(&k, 5, IPPROTO_ICMP);
-	off += icmp_hdr(k.b + off, 8, 0);
+	icmp_hdr(k.b + off, 8, 0);
+	k.b[off + 4] = 0x45;	/* the echo identifier, 0x45fd */
+	k.b[off + 5] = 0xfd;
+	off += 8;
 	v4_finish(&k, off + 56);
 	CHECK(parse_exact(k.b, k.len, &in) == NU_PACKET_OK);
 	check_v4_addrs(&in);
 	CHECK(in.flow.proto == IPPROTO_ICMP);
-	CHECK(in.flow.sport == 0 && in.flow.dport == 0);
+	/* an echo request's identifier in sport (what a ping socket proves) */
+	CHECK(in.flow.sport == 0x45fd && in.flow.dport == 0);
 	CHECK(in.icmp_type == 8 && in.icmp_code == 0);
 	check_truncations(&k, 28);
 
 	off = v4_hdr(&k, 5, IPPROTO_ICMP);
-	off += icmp_hdr(k.b + off, 3, 13);
+	icmp_hdr(k.b + off, 3, 13);
+	k.b[off + 4] = 0x45;	/* not an echo: these bytes are no identifier */
+	off += 8;
 	v4_finish(&k, off);
 	CHECK(parse_exact(k.b, k.len, &in) == NU_PACKET_OK);
 	CHECK(in.icmp_type == 3 && in.icmp_code == 13);
+	CHECK(in.flow.sport == 0);
 }
 
 static void test_v4_bad(void)
@@ -350,13 +357,15 @@ static void test_v6_basic(void)
 	check_truncations(&k, 48);
 
 	off = v6_hdr(&k, IPPROTO_ICMPV6);
-	off += icmp_hdr(k.b + off, 128, 0);
+	icmp_hdr(k.b + off, 128, 0);
+	k.b[off + 5] = 0x07;	/* the echo identifier, 7 */
+	off += 8;
 	v6_finish(&k, off + 32);
 	CHECK(parse_exact(k.b, k.len, &in) == NU_PACKET_OK);
 	check_v6_addrs(&in);
 	CHECK(in.flow.proto == IPPROTO_ICMPV6);
 	CHECK(in.icmp_type == 128 && in.icmp_code == 0);
-	CHECK(in.flow.sport == 0 && in.flow.dport == 0);
+	CHECK(in.flow.sport == 7 && in.flow.dport == 0);
 	check_truncations(&k, 48);
 
 	/* ICMP (v4 number) inside IPv6, no next header, ESP */
