@@ -423,6 +423,28 @@ char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err)
 	return g_strdup(gnutls_strerror(gnutls_err));
 }
 
+void nu_tls_send_refusal(gnutls_session_t session, int gnutls_err)
+{
+	gnutls_alert_description_t alert = GNUTLS_A_BAD_CERTIFICATE;
+	unsigned status = 0;
+
+	if (gnutls_err != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		gnutls_alert_send_appropriate(session, gnutls_err);
+		return;
+	}
+	/* The verification's status, without the role and name (told as a
+	 * bad certificate). */
+	if (gnutls_certificate_verify_peers2(session, &status) < 0)
+		status = 0;
+	if (status & GNUTLS_CERT_REVOKED)
+		alert = GNUTLS_A_CERTIFICATE_REVOKED;
+	else if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+		alert = GNUTLS_A_CERTIFICATE_EXPIRED;
+	else if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		alert = GNUTLS_A_UNKNOWN_CA;
+	gnutls_alert_send(session, GNUTLS_AL_FATAL, alert);
+}
+
 unsigned nu_tls_ssf(gnutls_session_t session)
 {
 	size_t key = gnutls_cipher_get_key_size(gnutls_cipher_get(session));

@@ -87,6 +87,12 @@ bool nu_tls_peer_has_ou(gnutls_session_t session, const char *ou);
 /* Why the last handshake failed, including certificate verification. */
 char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err);
 
+/* Tells the peer why its handshake failed, best effort (non-blocking): for
+ * a refused certificate the TLS alert that names the reason (revoked,
+ * expired, unknown CA, else bad certificate), so that its program can say
+ * so. */
+void nu_tls_send_refusal(gnutls_session_t session, int gnutls_err);
+
 /* Security strength of the session in bits (for SASL's external SSF). */
 unsigned nu_tls_ssf(gnutls_session_t session);
 
