@@ -63,11 +63,13 @@ test_client_foreign_ca() {
 # at the handshake; nuauth logs why, and the client says it was refused.
 test_client_certificates() {
 	local c n
+	local -A alert=([foreign]="CA is unknown" [expired]="Certificate is expired"
+		[revoked]="Certificate was revoked")
 	n=$(grep -c "client .*TLS handshake failed: certificate verification failed" "$LAB_DIR/nuauth.log")
 	for c in foreign expired revoked; do
 		n=$((n + 1))
-		refused_says "a user certificate that is $c is refused: the client says so" \
-			"nuauth refused the TLS connection: " \
+		refused_says "a user certificate that is $c is refused: the client says so (${alert[$c]})" \
+			"nuauth refused the TLS connection: ${alert[$c]}" \
 			$ALICE_UID -U alice -C "$P/alice-$c-cert.pem" -K "$P/alice-$c-key.pem" -A "$P/cacert.pem"
 		check_log "a user certificate that is $c is refused: nuauth logs the failed verification" \
 			nuauth "client .*TLS handshake failed: certificate verification failed" 5 $n
