@@ -84,9 +84,9 @@ test_client_certificates() {
 # NuFW testClientInvalidCRL: nutcpc -R with a CRL it cannot read, or cannot
 # parse, stops at once naming the file.
 test_client_bad_crl() {
-	refused_says "nutcpc -R with a missing CRL stops, naming the file" "$LAB_DIR/no-such-crl.pem" \
+	refused_says "nutcpc -R with a missing CRL stops, naming the file" "$LAB_DIR/no-such-crl.pem: cannot load CRL" \
 		$PROBE_UID -U alice -P alicepw -A "$P/cacert.pem" -R "$LAB_DIR/no-such-crl.pem"
-	refused_says "nutcpc -R with a CRL that does not parse stops, naming the file" "$LAB_DIR/garbage-crl.pem" \
+	refused_says "nutcpc -R with a CRL that does not parse stops, naming the file" "$LAB_DIR/garbage-crl.pem: cannot load CRL" \
 		$PROBE_UID -U alice -P alicepw -A "$P/cacert.pem" -R "$LAB_DIR/garbage-crl.pem"
 }
 
@@ -131,15 +131,15 @@ test_nuauth_start() {
 	sed "s|^nuauth_tls_cert=.*|nuauth_tls_cert=\"$P/nuauth-expired-cert.pem\"|; s|^nuauth_tls_key=.*|nuauth_tls_key=\"$P/nuauth-expired-key.pem\"|" \
 		"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
 	conf_error_case "nuauth does not start with an expired certificate, and names it" \
-		"$P/nuauth-expired-cert.pem"
+		"$P/nuauth-expired-cert.pem: the certificate expired on 2021-01-01 00:00 UTC"
 	sed "s|^nuauth_tls_key=.*|nuauth_tls_key=\"$P/nufw-key.pem\"|" \
 		"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
 	conf_error_case "nuauth does not start with a key that is not its certificate's, and names them" \
-		"$P/nufw-key.pem"
+		"$P/nuauth-cert.pem, $P/nufw-key.pem: cannot load certificate and key: The certificate and the given key do not match."
 	sed "s|^nuauth_tls_crl=.*|nuauth_tls_crl=\"$LAB_DIR/garbage-crl.pem\"|" \
 		"$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
 	conf_error_case "nuauth does not start with a CRL that does not parse, and names it" \
-		"$LAB_DIR/garbage-crl.pem"
+		"$LAB_DIR/garbage-crl.pem: cannot load CRL"
 }
 
 # Gateway certificates (moved here from faults.sh): revoked (NuFW
@@ -246,7 +246,8 @@ test_nufw_foreign_ca() {
 	start=$SECONDS
 	check_log "nufw trusting another CA refuses nuauth, and says it is nuauth's certificate" \
 		nufw-other-ca "cannot reach nuauth at 127.0.0.1 port 4128: .*certificate" 10
-	sleep $((10 - (SECONDS - start)))	# the span over which the lines are counted
+	# The span over which the lines are counted: 10 s from nufw's start.
+	[ $((SECONDS - start)) -lt 10 ] && sleep $((10 - (SECONDS - start)))
 	n=$(wc -l < "$LAB_DIR/nufw-other-ca.log")
 	tries=$(( $(grep -c "gateway .*TLS handshake failed" "$LAB_DIR/nuauth.log") - tries ))
 	if [ "$n" -le 8 ] && [ "$tries" -ge 2 ] && ! grep -q "connected to nuauth" "$LAB_DIR/nufw-other-ca.log" && kill -0 "$pid"; then
