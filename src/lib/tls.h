@@ -19,8 +19,9 @@ gnutls_certificate_credentials_t nu_tls_load_creds(const char *ca, const char *c
 /* Is the first certificate of the PEM file path issued for purpose
  * (GNUTLS_KP_TLS_WWW_SERVER for nuauth's own, _CLIENT for a gateway's),
  * and valid now?  false with *error (NU_ERROR_CERT_ROLE, or NU_ERROR_TLS
- * when the file does not read or the certificate expired; naming the file) when not: a daemon checks its own certificate
- * at start rather than be refused by every peer. */
+ * when the file does not read or the certificate is out of its dates;
+ * naming the file) when not: a daemon checks its own certificate at start
+ * rather than be refused by every peer. */
 bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **error);
 
 /* Adds the revocations of the CRL file crl to creds (for a reload: they
