@@ -107,7 +107,9 @@ e2e/client.sh|the desktop client (libnuclient, nutcpc)
 e2e/desktop.sh|the desktop: notifications, org.nufw.Client1 on the session bus, reconnection back-off
 e2e/trust.sh|the client claims only what it can prove: a LAN host forging from a user's address
 e2e/auth.sh|logins: SCRAM-SHA-256, PLAIN, client certificates (EXTERNAL, CRL)
-e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL
+e2e/faults.sh|faults and abuse: idle crowds, failed logins, SIGKILL
+e2e/packets.sh|the packet path: reject kinds, reject after timeout, logins per address, non-first TCP packets, nufw -C -M
+e2e/tls.sh|TLS: certificates from another CA, expired, revoked, bad keys and CRLs, seen by nutcpc, nuauth and nufw
 e2e/shared.sh|a shared desktop: claims only for packets that wait, a hostile user's claims
 e2e/flood.sh|fairness and bounds: one user floods, another connects; per-address limits
 e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)

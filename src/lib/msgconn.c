@@ -287,6 +287,9 @@ static void do_handshake(struct nu_msgconn *c)
 	watch_out(c, false);
 	if (ret < 0) {
 		char *err = nu_tls_handshake_error(c->session, ret);
+		/* Tell the peer (a refused certificate: its client says so
+		 * rather than that nobody answered). */
+		nu_tls_send_refusal(c->session, ret);
 		nu_msgconn_closef(c, "TLS handshake failed: %s", err);
 		g_free(err);
 		return;

@@ -3,6 +3,7 @@
 #include "tls.h"
 
 #include <string.h>
+#include <time.h>
 #include <glib.h>
 #include <gnutls/x509.h>
 
@@ -54,6 +55,33 @@ fail:
 	return NULL;
 }
 
+/* A daemon's own certificate must be valid now: every peer would refuse
+ * an expired one (or one not yet valid) at each handshake, so the daemon
+ * says so at start, with the date, rather than run refused by all. */
+static bool cert_in_date(gnutls_x509_crt_t crt, const char *path, GError **error)
+{
+	time_t now = time(NULL), from = gnutls_x509_crt_get_activation_time(crt),
+	       until = gnutls_x509_crt_get_expiration_time(crt);
+	char when[64] = "";
+	struct tm tm;
+
+	if (until != (time_t)-1 && until < now) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&until, &tm));
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS,
+			    "%s: the certificate expired on %s; renew it (nuauthctl pki issue)",
+			    path, when);
+		return false;
+	}
+	if (from != (time_t)-1 && from > now) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&from, &tm));
+		g_set_error(error, NU_ERROR, NU_ERROR_TLS,
+			    "%s: the certificate is not valid before %s (is the clock right?)",
+			    path, when);
+		return false;
+	}
+	return true;
+}
+
 bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **error)
 {
 	gnutls_datum_t pem = { NULL, 0 };
@@ -70,6 +98,10 @@ bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **erro
 		goto out;
 	}
 	eku = nu_tls_crt_eku(crt, purpose);
+	if (eku == NU_TLS_EKU_MATCH && !cert_in_date(crt, path, error)) {
+		eku = NU_TLS_EKU_OTHER;
+		goto out;
+	}
 	if (eku != NU_TLS_EKU_MATCH)
 		g_set_error(error, NU_ERROR, NU_ERROR_CERT_ROLE,
 			    "%s: the certificate %s TLS Web %s Authentication, so %s "
@@ -389,6 +421,28 @@ char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err)
 		return msg;
 	}
 	return g_strdup(gnutls_strerror(gnutls_err));
+}
+
+void nu_tls_send_refusal(gnutls_session_t session, int gnutls_err)
+{
+	gnutls_alert_description_t alert = GNUTLS_A_BAD_CERTIFICATE;
+	unsigned status = 0;
+
+	if (gnutls_err != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		gnutls_alert_send_appropriate(session, gnutls_err);
+		return;
+	}
+	/* The verification's status, without the role and name (told as a
+	 * bad certificate). */
+	if (gnutls_certificate_verify_peers2(session, &status) < 0)
+		status = 0;
+	if (status & GNUTLS_CERT_REVOKED)
+		alert = GNUTLS_A_CERTIFICATE_REVOKED;
+	else if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+		alert = GNUTLS_A_CERTIFICATE_EXPIRED;
+	else if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		alert = GNUTLS_A_UNKNOWN_CA;
+	gnutls_alert_send(session, GNUTLS_AL_FATAL, alert);
 }
 
 unsigned nu_tls_ssf(gnutls_session_t session)

@@ -17,10 +17,11 @@ gnutls_certificate_credentials_t nu_tls_load_creds(const char *ca, const char *c
 						   GError **error);
 
 /* Is the first certificate of the PEM file path issued for purpose
- * (GNUTLS_KP_TLS_WWW_SERVER for nuauth's own, _CLIENT for a gateway's)?
- * false with *error (NU_ERROR_CERT_ROLE, or NU_ERROR_TLS when the file does
- * not read; naming the file) when not: a daemon checks its own certificate
- * at start rather than be refused by every peer. */
+ * (GNUTLS_KP_TLS_WWW_SERVER for nuauth's own, _CLIENT for a gateway's),
+ * and valid now?  false with *error (NU_ERROR_CERT_ROLE, or NU_ERROR_TLS
+ * when the file does not read or the certificate is out of its dates;
+ * naming the file) when not: a daemon checks its own certificate at start
+ * rather than be refused by every peer. */
 bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **error);
 
 /* Adds the revocations of the CRL file crl to creds (for a reload: they
@@ -86,6 +87,12 @@ bool nu_tls_peer_has_ou(gnutls_session_t session, const char *ou);
 
 /* Why the last handshake failed, including certificate verification. */
 char *nu_tls_handshake_error(gnutls_session_t session, int gnutls_err);
+
+/* Tells the peer why its handshake failed, best effort (non-blocking): for
+ * a refused certificate the TLS alert that names the reason (revoked,
+ * expired, unknown CA, else bad certificate), so that its program can say
+ * so. */
+void nu_tls_send_refusal(gnutls_session_t session, int gnutls_err);
 
 /* Security strength of the session in bits (for SASL's external SSF). */
 unsigned nu_tls_ssf(gnutls_session_t session);

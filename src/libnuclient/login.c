@@ -53,9 +53,11 @@ static bool send_msg(const struct nc_tls_link *link, const uint8_t *msg, size_t 
 	return true;
 }
 
-/* Reads one whole message into buf (cap >= NU_MSG_MAX_LEN). */
+/* Reads one whole message into buf (cap >= NU_MSG_MAX_LEN).  When nuauth
+ * closed the link with a TLS alert (its refusal of our certificate arrives
+ * with the first reply), *alert is the alert's name if alert is not NULL. */
 static bool recv_msg(const struct nc_tls_link *link, uint8_t *buf, size_t cap,
-		     struct nu_msg_header *hdr)
+		     struct nu_msg_header *hdr, const char **alert)
 {
 	size_t have = 0, need = NU_MSG_HEADER_LEN;
 
@@ -69,6 +71,8 @@ static bool recv_msg(const struct nc_tls_link *link, uint8_t *buf, size_t cap,
 				return false;
 			continue;
 		}
+		if (n == GNUTLS_E_FATAL_ALERT_RECEIVED && alert)
+			*alert = gnutls_alert_get_name(gnutls_alert_get(link->tls));
 		if (n <= 0)
 			return false;
 		have += (size_t)n;
@@ -124,12 +128,21 @@ static enum nuclient_status hello(const struct nc_tls_link *link, char *mechs,
 			      .role = NU_ROLE_CLIENT };
 	uint8_t buf[NU_MSG_MAX_LEN];
 	struct nu_msg_header hdr;
+	const char *alert = NULL;
+	bool sent;
 	size_t len;
 
 	g_strlcpy(h.software, "libnuclient " PACKAGE_VERSION, sizeof(h.software));
-	if (nu_hello_encode(buf, sizeof(buf), &h, &len) != NU_PROTO_OK ||
-	    !send_msg(link, buf, len) || !recv_msg(link, buf, sizeof(buf), &hdr)) {
-		*err = g_strdup("nuauth did not answer");
+	if (nu_hello_encode(buf, sizeof(buf), &h, &len) != NU_PROTO_OK) {
+		*err = g_strdup("cannot build the HELLO message");
+		return NUCLIENT_UNREACHABLE;
+	}
+	sent = send_msg(link, buf, len);
+	/* Read even when sending failed: nuauth's alert refusing our
+	 * certificate may be waiting, and it says why. */
+	if (!recv_msg(link, buf, sizeof(buf), &hdr, &alert) || !sent) {
+		*err = alert ? g_strdup_printf("nuauth refused the TLS connection: %s", alert)
+			     : g_strdup("nuauth did not answer");
 		return NUCLIENT_UNREACHABLE;
 	}
 	if (hdr.type == NU_MSG_ERROR) {
@@ -353,7 +366,7 @@ static enum nuclient_status sasl_exchange(struct sasl_run *s, char **err)
 		unsigned out_len = 0;
 		int ret;
 
-		if (!recv_msg(s->link, buf, sizeof(buf), &hdr)) {
+		if (!recv_msg(s->link, buf, sizeof(buf), &hdr, NULL)) {
 			*err = g_strdup("nuauth did not answer the login");
 			return NUCLIENT_UNREACHABLE;
 		}

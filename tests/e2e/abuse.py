@@ -63,6 +63,10 @@
                                    Prints "flooding" when the first ANNOUNCE
                                    is sent, then a summary line
 
+    abuse.py gwcert PORT           a gateway's TLS link to PORT with CERT and
+                                   KEY, HELLO sent: "closed" when nuauth
+                                   refuses it, exit 0
+
 Environment: NUAUTH (address), CA (nuauth's CA file), SRC (source address);
 for a gateway CERT and KEY (its certificate and key).
 """
@@ -314,6 +318,20 @@ def badframes(role, user=None, password=None):
 def nocert():
     try:
         result = after(gateway_connect(with_cert=False), GATEWAY_HELLO)
+    except (ssl.SSLError, OSError) as e:    # refused in the handshake
+        result = "closed (%s)" % e
+    print(result, flush=True)
+    sys.exit(0 if result.startswith("closed") else 1)
+
+
+def gwcert(port):
+    """A gateway showing CERT and KEY (which nufw itself would not use: an
+    expired one) on nuauth's gateway port PORT: "closed" when refused."""
+    ctx = ssl.create_default_context(cafile=os.environ["CA"])
+    ctx.check_hostname = False
+    ctx.load_cert_chain(os.environ["CERT"], os.environ["KEY"])
+    try:
+        result = after(connect(port, ctx), GATEWAY_HELLO)
     except (ssl.SSLError, OSError) as e:    # refused in the handshake
         result = "closed (%s)" % e
     print(result, flush=True)
@@ -595,6 +613,8 @@ elif cmd == "badframes" and sys.argv[2] == "gateway":
     badframes("gateway")
 elif cmd == "nocert":
     nocert()
+elif cmd == "gwcert":
+    gwcert(int(sys.argv[2]))
 elif cmd == "scramfirst":
     scramfirst(sys.argv[2].encode())
 elif cmd == "claimer":

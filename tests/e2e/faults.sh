@@ -1,7 +1,7 @@
 #!/bin/bash
 # Faults and abuse in the namespace lab (run as root):
 #   tests/e2e/faults.sh BUILD_DIR
-# Revoked and expired gateway certificates, a crowd of idle TLS connections,
+# A crowd of idle TLS connections (the certificate cases are in tls.sh),
 # links stalled mid-handshake, thousands of failed logins, a slow client, a forged announcement, and
 # nuauth killed with SIGKILL under a stream of new connections: nuauth goes
 # on serving the honest users with bounded memory, and no connection is let
@@ -13,77 +13,12 @@ lab_init "${1:-.}"
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-# A gateway certificate signed by the lab's CA but revoked (nuauth_tls_crl,
-# made by nuauthctl pki revoke), or expired: refused at the handshake.  A
-# gateway revoked while connected is cut off by the next reload.
-test_bad_gateway_certificates() {
-	local p=$LAB_DIR/pki pid n=0 c
-	printf 'cn = "expired-gw"\ntls_www_client\nsigning_key\nactivation_date = "2020-01-01 00:00:00"\nexpiration_date = "2021-01-01 00:00:00"\n' > "$p/expired.tmpl"
-	certtool --generate-privkey --key-type=ecdsa --outfile "$p/expired-key.pem" 2>/dev/null
-	certtool --generate-certificate --load-privkey "$p/expired-key.pem" \
-		--load-ca-certificate "$p/cacert.pem" --load-ca-privkey "$p/ca-key.pem" \
-		--template "$p/expired.tmpl" --outfile "$p/expired-cert.pem" 2>/dev/null
-	chmod 600 "$p/expired-key.pem"
-	"$NUAUTHCTL" pki issue "$p" nufw revoked-gw --out revoked --days 30 >/dev/null
-	"$NUAUTHCTL" pki issue "$p" nufw late-gw --out late --days 30 >/dev/null
-	"$NUAUTHCTL" pki issue "$p" nufw stranger-gw --out stranger --days 30 >/dev/null
-	if "$NUAUTHCTL" pki revoke "$p" revoked > "$LAB_DIR/revoke.out" 2>&1 &&
-	   grep -q "1 revoked" "$LAB_DIR/revoke.out"; then
-		pass "nuauthctl pki revoke makes the CA's CRL"
-	else
-		fail "nuauthctl pki revoke makes the CA's CRL" "$(cat "$LAB_DIR/revoke.out")"
-	fi
-	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/crl.conf"
-	echo "nuauth_tls_crl=\"$p/crl.pem\"" >> "$LAB_DIR/crl.conf"
-	echo 'nufw_gw_names="nufw-gateway, late-gw"' >> "$LAB_DIR/crl.conf"
-	lab_start nuauth-crl "$NS_G" "$NUAUTH" -c "$LAB_DIR/crl.conf" -v
-	pid=$LAB_PID
-	lab_wait_log nuauth-crl ready
-	for c in revoked expired; do
-		n=$((n + 1))
-		lab_start "nufw-$c" "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/$c-key.pem" \
-			-c "$p/$c-cert.pem" -a "$p/cacert.pem"
-		if lab_wait_log nuauth-crl "gateway .*TLS handshake failed: certificate verification failed" 10 $n &&
-		   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-$c.log"; then
-			pass "a gateway certificate that is $c is refused"
-		else
-			fail "a gateway certificate that is $c is refused" "$(tail -3 "$LAB_DIR/nuauth-crl.log")"
-		fi
-		lab_stop "$LAB_PID"
-	done
-	# From our CA, but not one of nufw_gw_names.
-	lab_start nufw-stranger "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/stranger-key.pem" \
-		-c "$p/stranger-cert.pem" -a "$p/cacert.pem"
-	if lab_wait_log nuauth-crl "gateway .*(stranger-gw) refused: its certificate name is not in nufw_gw_names" 10; then
-		pass "a gateway certificate whose name is not in nufw_gw_names is refused"
-	else
-		fail "a gateway certificate whose name is not in nufw_gw_names is refused" \
-			"$(tail -3 "$LAB_DIR/nuauth-crl.log")"
-	fi
-	lab_stop "$LAB_PID"
-	lab_start nufw-late "$NS_G" "$NUFW" -d 127.0.0.1 -q 6 -k "$p/late-key.pem" \
-		-c "$p/late-cert.pem" -a "$p/cacert.pem"
-	lab_wait_log nufw-late "connected to nuauth" 10
-	"$NUAUTHCTL" pki revoke "$p" late >/dev/null
-	kill -HUP "$pid"
-	if lab_wait_log nuauth-crl "SIGHUP: the certificate of gateway .*(late-gw) is no longer trusted" 10 &&
-	   lab_wait_log nuauth-crl "gateway .*TLS handshake failed: certificate verification failed" 10 3; then
-		pass "a gateway revoked while connected is cut off at the reload, and stays out"
-	else
-		fail "a gateway revoked while connected is cut off at the reload, and stays out" \
-			"$(tail -3 "$LAB_DIR/nuauth-crl.log")"
-	fi
-	lab_stop "$LAB_PID"
-	lab_stop "$pid"
-}
-
 lab_netns
 ip -n "$NS_C" addr add 10.201.0.50/24 dev c0	# where the abuse comes from
 lab_pki >/dev/null
 lab_nuauth_conf
 lab_rules
 lab_start_server
-test_bad_gateway_certificates
 lab_start_nuauth
 lab_start_nufw
 lab_login alice-client $ALICE_UID alice alicepw

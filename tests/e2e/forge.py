@@ -5,6 +5,8 @@ victim's bound UDP socket that receives and answers nothing.
 
     forge.py syn SRC SPORT DST DPORT     one TCP SYN
     forge.py udp SRC SPORT DST DPORT     one UDP datagram ("forged")
+    forge.py tcp SRC SPORT DST DPORT FLAGS  one TCP segment with FLAGS, of
+                                         S (SYN), A (ACK), F (FIN), P (PSH)
     forge.py hold-udp PORT               binds UDP PORT on :: (IPv4 too),
                                          prints "ready", then only waits
 """
@@ -23,17 +25,22 @@ def checksum(data):
     return ~total & 0xffff
 
 
-def segment(proto, sport, dport):
+TCP_FLAGS = {"F": 0x01, "S": 0x02, "P": 0x08, "A": 0x10}
+
+
+def segment(proto, sport, dport, flags="S"):
     """The transport header (and payload), checksum field zero."""
     if proto == socket.IPPROTO_TCP:
-        # seq 1, SYN, window 65535, a 20-byte header
-        return struct.pack(">HHIIHHHH", sport, dport, 1, 0, 0x5002, 65535, 0, 0), 16
+        # seq 1 (ack 1 with ACK), FLAGS, window 65535, a 20-byte header
+        bits = sum(TCP_FLAGS[f] for f in flags)
+        ack = 1 if bits & 0x10 else 0
+        return struct.pack(">HHIIHHHH", sport, dport, 1, ack, 0x5000 | bits, 65535, 0, 0), 16
     payload = b"forged"
     return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload, 6
 
 
-def send(proto, src, sport, dst, dport):
-    body, csum_at = segment(proto, sport, dport)
+def send(proto, src, sport, dst, dport, flags="S"):
+    body, csum_at = segment(proto, sport, dport, flags)
     if ":" in src:
         s, d = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
         pseudo = s + d + struct.pack(">IxxxB", len(body), proto)
@@ -67,6 +74,9 @@ def main(argv):
     if len(argv) == 6 and argv[1] in ("syn", "udp"):
         proto = socket.IPPROTO_TCP if argv[1] == "syn" else socket.IPPROTO_UDP
         send(proto, argv[2], int(argv[3]), argv[4], int(argv[5]))
+        return 0
+    if len(argv) == 7 and argv[1] == "tcp":
+        send(socket.IPPROTO_TCP, argv[2], int(argv[3]), argv[4], int(argv[5]), argv[6])
         return 0
     if len(argv) == 3 and argv[1] == "hold-udp":
         hold_udp(int(argv[2]))

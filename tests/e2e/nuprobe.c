@@ -729,11 +729,20 @@ static int udp_probe(const char *host, const char *port, int ms)
 			break;
 		}
 		p = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, ms - waited < 500 ? ms - waited : 500) == 1 &&
-		    recv(fd, buf, sizeof(buf), 0) == 4) {
-			print_local("udp", fd);
-			close(fd);
-			return 0;
+		if (poll(&p, 1, ms - waited < 500 ? ms - waited : 500) == 1) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+			if (n == 4) {
+				print_local("udp", fd);
+				close(fd);
+				return 0;
+			}
+			if (n < 0 && errno == ECONNREFUSED) {
+				/* an ICMP port unreachable: a reject */
+				perror("nuprobe: udp");
+				close(fd);
+				return 1;
+			}
 		}
 	}
 	fprintf(stderr, "nuprobe: no UDP echo\n");

@@ -543,22 +543,6 @@ test_logout_while_gateway_away() {
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
-test_foreign_gateway_certificate() {
-	local p=$LAB_DIR/pki-other pid
-	bash "$here/pki.sh" "$p" other.lab 10.201.0.1 >/dev/null
-	lab_start nufw-foreign "$NS_G" "$NUFW" -d 127.0.0.1 -q 1 -m -k "$p/nufw-key.pem" \
-		-c "$p/nufw-cert.pem" -a "$LAB_DIR/pki/cacert.pem"
-	pid=$LAB_PID
-	if lab_wait_log nufw-foreign "cannot reach nuauth" 10 &&
-	   lab_wait_log nuauth "gateway .*TLS handshake failed" 5 &&
-	   ! grep -q "connected to nuauth" "$LAB_DIR/nufw-foreign.log"; then
-		pass "nuauth refuses a gateway whose certificate is from another CA"
-	else
-		fail "nuauth refuses a gateway whose certificate is from another CA"
-	fi
-	lab_stop "$pid"
-}
-
 # side_nufw NAME ARGS...: a second nufw, on queue 6 (where side_queue
 # sends bob's connections to port 8080), with the lab's certificates, -t 2
 # and ARGS; its PID in SIDE_PID.
@@ -616,23 +600,6 @@ test_nufw_without_mark() {
 	side_queue -I
 	side_nufw_passes "nufw without -m: bob's accepted connection has mark 0" 0 nufw-nomark -d 127.0.0.1
 	side_queue -D
-}
-
-test_server_name_check() {
-	local out
-	# 10.202.0.1 is the gateway too, but nuauth's certificate does not name it.
-	out=$(lab_as "$NS_C" $NOBODY_UID \
-		timeout 15 "$NUTCPC" -H 10.202.0.1 -U alice -P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
-	if [ $? -eq 1 ] && grep -q "certificate" <<<"$out"; then
-		pass "the client refuses a nuauth whose certificate does not name it"
-	else
-		fail "the client refuses a nuauth whose certificate does not name it" "$out"
-	fi
-	lab_start_as name-check "$NS_C" $NOBODY_UID "$NUTCPC" -H 10.202.0.1 -U alice -P alicepw \
-		-A "$LAB_DIR/pki/cacert.pem" -N -d
-	local pid=$LAB_PID
-	check_log "-N turns the client's name check off" name-check "logged in" 10
-	lab_stop "$pid"
 }
 
 # nuauth goes away: a new connection's packets wait in nufw for up to its
@@ -819,9 +786,7 @@ if test_logins; then
 		test_bad_frames \
 		test_peer_faults \
 		test_reject \
-		test_foreign_gateway_certificate \
 		test_gateway_without_certificate \
-		test_server_name_check \
 		test_nufw_name_check \
 		test_nufw_without_mark \
 		test_connection_end_report \

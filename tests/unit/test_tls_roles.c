@@ -1,7 +1,7 @@
 /* Unit tests for the certificate roles of src/lib/tls.c: what a
  * certificate's extended key usage says of a purpose (nu_tls_crt_eku), and
  * the start-time check of a daemon's own certificate file
- * (nu_tls_cert_file_for). */
+ * (nu_tls_cert_file_for): its role and its dates. */
 #include "config.h"
 
 #include <string.h>
@@ -52,6 +52,32 @@ static char *write_crt(gnutls_x509_crt_t crt, const char *name)
 	g_free(text);
 	gnutls_free(pem.data);
 	return path;
+}
+
+/* crt valid from `from' until `until' only, signed again. */
+static void redate(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, time_t from, time_t until)
+{
+	if (gnutls_x509_crt_set_activation_time(crt, from) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt, until) < 0 ||
+	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0)
+		g_error("cannot date a certificate");
+}
+
+/* nu_tls_check_cert_file refuses crt, out of its dates, with an error of
+ * code NU_ERROR_TLS that names the file and contains want. */
+static bool refused_by_date(gnutls_x509_crt_t crt, const char *want)
+{
+	char *path = write_crt(crt, "dated-cert.pem");
+	GError *error = NULL;
+	bool good = !nu_tls_check_cert_file(path, GNUTLS_KP_TLS_WWW_SERVER, &error) &&
+		    g_error_matches(error, NU_ERROR, NU_ERROR_TLS) && strstr(error->message, want) &&
+		    strstr(error->message, path);
+
+	if (!good)
+		printf("    wanted refused `%s', got `%s'\n", want, error ? error->message : "ok");
+	g_clear_error(&error);
+	g_free(path);
+	return good;
 }
 
 /* nu_tls_check_cert_file on crt: its answer, and the error (of code
@@ -120,6 +146,17 @@ int main(void)
 	CHECK(file_check(c_none, GNUTLS_KP_TLS_WWW_CLIENT, false,
 			 ": the certificate has no extended key usage: it does not name TLS Web "
 			 "Client Authentication"));
+	/* A daemon's own certificate must be valid now (tests/e2e/tls.sh
+	 * found nuauth and nufw starting with an expired one). */
+	{
+		gnutls_x509_crt_t dated = make_crt(key, "nuauth.lab", server);
+
+		redate(dated, key, 1577836800, 1609459200);	/* 2020-01-01 .. 2021-01-01 */
+		CHECK(refused_by_date(dated, ": the certificate expired on 2021-01-01 00:00 UTC"));
+		redate(dated, key, time(NULL) + 86400, time(NULL) + 2 * 86400);
+		CHECK(refused_by_date(dated, ": the certificate is not valid before "));
+		gnutls_x509_crt_deinit(dated);
+	}
 	CHECK(!nu_tls_check_cert_file("/nonexistent/cert.pem", GNUTLS_KP_TLS_WWW_CLIENT, &error) &&
 	      g_error_matches(error, NU_ERROR, NU_ERROR_TLS) &&
 	      strstr(error->message, "/nonexistent/cert.pem: cannot read the certificate"));
