@@ -9,12 +9,15 @@ packages=(
 	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules libcrypt-dev
 	libpq-dev	# the log_pgsql module
 	libldap2-dev	# the ldap module
+	libpam0g-dev	# the pam_nufw module
 	# the lab and the tests
 	gnutls-bin iptables nftables conntrack iproute2 kmod util-linux procps python3 iputils-ping
 	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
 	# tests/e2e/ldap.sh starts its own slapd; the system's (whatever its
 	# postinst set up) is left alone
 	slapd ldap-utils
+	# tests/e2e/pam.sh drives pam_nufw with pamtester
+	pamtester
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the benchmarks' plot (bench/auth_load.sh)

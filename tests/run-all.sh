@@ -99,6 +99,7 @@ e2e/bridge.sh|a bridging gateway: physindev=/physoutdev= ACLs, marks on bridged 
 e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
 e2e/client.sh|the desktop client (libnuclient, nutcpc)
+e2e/pam.sh|pam_nufw: the session starts the client with the login password (pamtester)
 e2e/trust.sh|the client claims only what it can prove: a LAN host forging from a user's address
 e2e/auth.sh|logins: SCRAM-SHA-256, PLAIN, client certificates (EXTERNAL, CRL)
 e2e/faults.sh|faults and abuse: bad certificates, idle crowds, failed logins, SIGKILL

@@ -41,6 +41,7 @@ ACL_UID=2010		# ldap.sh: alice under the ACLs from LDAP
 REFRESH_UID=2011	# ldap.sh: alice under ldap_acls_refresh
 GUEST_UID=2012		# leaves from a host without client (10.201.0.50)
 UPPER_UID=2013		# alice typing her name as ALICE
+PAM_UID=2014		# pam.sh: the desktop user pam_nufw logs in (a passwd entry of the test's own)
 
 # Checks: each prints one PASS or FAIL line under NAME, with what went
 # wrong as the FAIL's detail lines.
