@@ -41,7 +41,9 @@ ACL_UID=2010		# ldap.sh: alice under the ACLs from LDAP
 REFRESH_UID=2011	# ldap.sh: alice under ldap_acls_refresh
 GUEST_UID=2012		# leaves from a host without client (10.201.0.50)
 UPPER_UID=2013		# alice typing her name as ALICE
-PAM_UID=2014		# pam.sh: the desktop user pam_nufw logs in (a passwd entry of the test's own)
+PAM_UID=2099		# pam.sh: the user pam_nufw logs in; a passwd entry of the test's own
+			# for this uid sends every nutcpc of it to that home, so no other
+			# suite may use it (far from the table's next numbers)
 
 # Checks: each prints one PASS or FAIL line under NAME, with what went
 # wrong as the FAIL's detail lines.

@@ -275,12 +275,13 @@ test_wrong_password() {
 # client stopped, within the bound too.
 test_unreachable() {
 	local ms
+	local st
 	pam_start unreachable "$PAM_PW"
 	pam_finish
-	local st=$?
+	st=$?
 	ms=$(($(date +%s%3N) - START_MS))
 	check "nuauth unreachable: the session opens and closes (pamtester's status 0)" \
-		test "$st" -eq 0
+		status_says "$st" 0 "" "$PAM_OUT"
 	# open: 1 s; close: SIGTERM (SIGKILL after 1 s).
 	check "nuauth unreachable: the login is held at most timeout=1 s (the whole session: ${ms} ms)" \
 		within "$ms" $((2000 + MARGIN_MS))
