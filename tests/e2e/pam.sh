@@ -302,6 +302,24 @@ test_skipped() {
 	done
 }
 
+# nutcpc --password-fd: a descriptor that is not open, or that gives no
+# password, is said so (exit status 2) before any login.
+test_password_fd_errors() {
+	local out st
+	out=$(lab_as "$NS_C" "$PAM_UID" "$NUTCPC" -F -H 10.201.0.1 -d --password-fd 9 2>&1)
+	st=$?
+	check "nutcpc --password-fd on a closed descriptor says so" \
+		status_says "$st" 2 "--password-fd 9: Bad file descriptor" "$out"
+	out=$(lab_as "$NS_C" "$PAM_UID" "$NUTCPC" -F -H 10.201.0.1 -d --password-fd 0 2>&1 </dev/null)
+	st=$?
+	check "nutcpc --password-fd on an empty pipe says there is no password" \
+		status_says "$st" 2 "--password-fd 0: no password" "$out"
+	out=$(lab_as "$NS_C" "$PAM_UID" "$NUTCPC" -F -H 10.201.0.1 -d --password-fd x 2>&1)
+	st=$?
+	check "nutcpc --password-fd x: not a file descriptor" \
+		status_says "$st" 2 "not a file descriptor" "$out"
+}
+
 # The user unit and the autostart entry that make install puts in place;
 # systemd-analyze verify on the unit (its ExecStart pointed at the
 # installed nutcpc, its man pages at the installed ones).
@@ -348,5 +366,6 @@ pam_service unreachable no "server=10.201.0.99 port=4129 timeout=1"
 pam_service skip-users yes "server=10.201.0.1 timeout=$PAM_BOUND skip_users=root,$PAM_USER"
 pam_service skip-groups yes "server=10.201.0.1 timeout=$PAM_BOUND skip_groups=wheel,users"
 
-lab_tests test_correct_password test_wrong_password test_unreachable test_skipped test_user_unit
+lab_tests test_correct_password test_wrong_password test_unreachable test_skipped \
+	test_password_fd_errors test_user_unit
 lab_finish
