@@ -105,6 +105,7 @@ e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
 e2e/client.sh|the desktop client (libnuclient, nutcpc)
 e2e/desktop.sh|the desktop: notifications, org.nufw.Client1 on the session bus, reconnection back-off
+e2e/pam.sh|pam_nufw: the session starts the client with the login password (pamtester)
 e2e/trust.sh|the client claims only what it can prove: a LAN host forging from a user's address
 e2e/auth.sh|logins: SCRAM-SHA-256, PLAIN, client certificates (EXTERNAL, CRL)
 e2e/faults.sh|faults and abuse: idle crowds, failed logins, SIGKILL

@@ -15,6 +15,7 @@
 #include <sasl/sasl.h>
 
 #include "tls.h"
+#include "secret.h"
 
 #define STEP_TIMEOUT_MS 10000
 #define NU_SASL_SERVICE "nufw"
@@ -262,7 +263,7 @@ struct sasl_run {
 static sasl_secret_t *secret_new(const char *password)
 {
 	size_t pwlen = password ? strlen(password) : 0;
-	sasl_secret_t *secret = g_malloc0(sizeof(sasl_secret_t) + pwlen + 1);
+	sasl_secret_t *secret = nc_secret_alloc(sizeof(sasl_secret_t) + pwlen + 1);
 
 	secret->len = pwlen;
 	if (pwlen)
@@ -272,8 +273,7 @@ static sasl_secret_t *secret_new(const char *password)
 
 static void secret_free(sasl_secret_t *secret)
 {
-	memset(secret->data, 0, secret->len);
-	g_free(secret);
+	nc_secret_free(secret);	/* wiped */
 }
 
 /* Whether any mechanism is left to try (mechs, from choose_mechs);

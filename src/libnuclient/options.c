@@ -9,14 +9,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		g_free(s);
-	}
-}
+#include "secret.h"
 
 void nc_options_init(struct nc_options *opt)
 {
@@ -32,7 +25,7 @@ void nc_options_free(struct nc_options *opt)
 	g_free(opt->server);
 	g_free(opt->port);
 	g_free(opt->user);
-	wipe_free(opt->password);
+	nc_secret_free(opt->password);
 	g_free(opt->ca);
 	g_free(opt->cert);
 	g_free(opt->key);
@@ -79,8 +72,9 @@ int nuclient_set(struct nuclient *nc, enum nuclient_option option, const char *v
 		replace(&nc->opt.user, value);
 		return 0;
 	case NUCLIENT_OPT_PASSWORD:
-		wipe_free(nc->opt.password);
-		nc->opt.password = value ? g_strdup(value) : NULL;
+		/* In locked pages of its own, wiped when replaced or freed. */
+		nc_secret_free(nc->opt.password);
+		nc->opt.password = nc_secret_strdup(value);
 		return 0;
 	case NUCLIENT_OPT_CA:
 		replace(&nc->opt.ca, value);

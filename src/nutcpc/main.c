@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <glib.h>
@@ -28,10 +30,13 @@
 #define SYSTEM_CONF SYSCONFDIR "/nufw/nuclient.conf"
 #define LOCK_NAME "nutcpc.lock"
 #define KILL_WAIT_MS 5000
+#define PASSWORD_MAX 1024	/* --password-fd reads at most this */
+#define OPT_PASSWORD_FD 256	/* --password-fd's getopt value */
 
 struct cli {
 	const char *host, *port, *user, *ca, *cert, *key, *crl, *mechs;
 	char *password;
+	int password_fd;	/* --password-fd; -1 when not given */
 	bool no_check_name, foreground, no_config, quiet, udp_unconnected;
 	bool no_notify;		/* --no-notify */
 	int action;		/* 0 run, 'k' kill, 'c' check */
@@ -48,15 +53,18 @@ struct app {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: nutcpc [-H HOST] [-p PORT] [-U USER] [-P PASSWORD] [-A CA] [-C CERT -K KEY]\n"
-		"              [-R CRL] [-N] [-M MECHS] [-F] [-q] [-d] [-v]... [--udp-unconnected]\n"
-		"              [--no-notify]\n"
+		"usage: nutcpc [-H HOST] [-p PORT] [-U USER] [-P PASSWORD | --password-fd FD]\n"
+		"              [-A CA] [-C CERT -K KEY] [-R CRL] [-N] [-M MECHS] [-F] [-q] [-d] [-v]...\n"
+		"              [--udp-unconnected] [--no-notify]\n"
 		"       nutcpc -k | -c | -V\n"
 		"  -H HOST      nuauth's address or name; a comma-separated list gives one\n"
 		"               address per family (IPv4, IPv6): one link each\n"
 		"  -p PORT      nuauth's client port (default 4129)\n"
 		"  -U USER      user name (default: your login name)\n"
 		"  -P PASSWORD  password (else NUTCPC_PASSWORD, else asked on the terminal)\n"
+		"  --password-fd FD\n"
+		"               read the password from file descriptor FD, up to a newline\n"
+		"               or its end (a pipe from pam_nufw or a keyring helper)\n"
 		"  -A CA        CA certificate that signed nuauth's certificate\n"
 		"  -C CERT      client certificate to present (with -K KEY); it logs in\n"
 		"               without a password where nuauth allows certificate login\n"
@@ -101,7 +109,7 @@ static char *ask_password(const char *user, const char *host)
 		return NULL;
 	line[strcspn(line, "\r\n")] = '\0';
 	char *pw = g_strdup(line);
-	memset(line, 0, sizeof(line));
+	explicit_bzero(line, sizeof(line));
 	return pw;
 }
 
@@ -345,7 +353,7 @@ static bool load_configs(struct nuclient *nc)
 static void forget(char **password)
 {
 	if (*password) {
-		memset(*password, 0, strlen(*password));
+		explicit_bzero(*password, strlen(*password));
 		g_free(*password);
 		*password = NULL;
 	}
@@ -364,9 +372,11 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	static const struct option long_options[] = {
 		{ "udp-unconnected", no_argument, NULL, 'u' },
 		{ "no-notify", no_argument, NULL, 'n' << 8 },
+		{ "password-fd", required_argument, NULL, OPT_PASSWORD_FD },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
+	char *end;
 
 	while ((opt = getopt_long(argc, argv, "H:p:U:P:A:C:K:R:NM:FqdkcvVh",
 				  long_options, NULL)) != -1) {
@@ -390,6 +400,19 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case 'q': cli->quiet = true; break;
 		case 'u': cli->udp_unconnected = true; break;
 		case 'n' << 8: cli->no_notify = true; break;
+		case OPT_PASSWORD_FD: {
+			long fd;
+
+			errno = 0;
+			fd = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || fd < 0 || fd > INT_MAX) {
+				forget(&cli->password);
+				fprintf(stderr, "nutcpc: --password-fd %s: not a file descriptor\n", optarg);
+				return 2;
+			}
+			cli->password_fd = (int)fd;
+			break;
+		}
 		case 'd': cli->foreground = true; break;
 		case 'k': case 'c': cli->action = opt; break;
 		case 'v': if (cli->verbosity < 7) cli->verbosity++; break;
@@ -457,10 +480,57 @@ static bool take_lock(struct app *a)
 	return true;
 }
 
-/* The password from -P, NUTCPC_PASSWORD or the terminal, handed to nc and
- * wiped here.  False when none is to be had and no certificate is given. */
+/* The password from fd (--password-fd), up to a newline or the end, read
+ * into a locked buffer, handed to nc (which keeps it locked) and wiped
+ * here; fd is closed.  False (said on stderr) when none could be read. */
+static bool password_from_fd(struct nuclient *nc, int fd)
+{
+	char buf[PASSWORD_MAX + 1];
+	size_t len = 0;
+	ssize_t n = 0;
+	bool ok;
+
+	if (fcntl(fd, F_GETFD) < 0) {
+		fprintf(stderr, "nutcpc: --password-fd %d: %s\n", fd, g_strerror(errno));
+		return false;
+	}
+	(void)mlock(buf, sizeof(buf));	/* best effort, as libnuclient's */
+	while (len < sizeof(buf) && !memchr(buf, '\n', len)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	ok = n >= 0 && len > 0 && (len < sizeof(buf) || memchr(buf, '\n', len));
+	if (ok) {
+		buf[len < sizeof(buf) ? len : sizeof(buf) - 1] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		ok = *buf != '\0';
+	}
+	if (ok)
+		nuclient_set(nc, NUCLIENT_OPT_PASSWORD, buf);
+	else if (n < 0)
+		fprintf(stderr, "nutcpc: --password-fd %d: %s\n", fd, g_strerror(errno));
+	else
+		fprintf(stderr, "nutcpc: --password-fd %d: %s\n", fd,
+			len ? "longer than " G_STRINGIFY(PASSWORD_MAX) " bytes" : "no password");
+	explicit_bzero(buf, sizeof(buf));
+	(void)munlock(buf, sizeof(buf));
+	return ok;
+}
+
+/* The password from --password-fd, -P, NUTCPC_PASSWORD or the terminal,
+ * handed to nc and wiped here.  False when none is to be had and no
+ * certificate is given. */
 static bool set_password(struct nuclient *nc, struct cli *cli)
 {
+	if (cli->password_fd >= 0) {
+		forget(&cli->password);
+		return password_from_fd(nc, cli->password_fd);
+	}
 	if (!cli->password && g_getenv("NUTCPC_PASSWORD"))
 		cli->password = g_strdup(g_getenv("NUTCPC_PASSWORD"));
 	/* With -C the certificate may be the login (EXTERNAL): no password
@@ -554,7 +624,7 @@ static int run(struct app *a)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { .verbosity = 5 /* LOG_NOTICE */ };
+	struct cli cli = { .verbosity = 5 /* LOG_NOTICE */, .password_fd = -1 };
 	struct app a = { .cli = &cli, .lock_fd = -1 };
 	int ret = parse_args(argc, argv, &cli);
 

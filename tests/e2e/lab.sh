@@ -42,6 +42,9 @@ REFRESH_UID=2011	# ldap.sh: alice under ldap_acls_refresh
 GUEST_UID=2012		# leaves from a host without client (10.201.0.50)
 UPPER_UID=2013		# alice typing her name as ALICE
 DAVE_UID=2014		# nufw_cases.sh: dave, whom no ACL lets ping
+PAM_UID=2099		# pam.sh: the user pam_nufw logs in; a passwd entry of the test's own
+			# for this uid sends every nutcpc of it to that home, so no other
+			# suite may use it (far from the table's next numbers)
 
 # Checks: each prints one PASS or FAIL line under NAME, with what went
 # wrong as the FAIL's detail lines.

@@ -60,7 +60,7 @@ if ! command -v man >/dev/null 2>&1; then
 	[ $status -eq 0 ] && exit 77
 	exit $status
 fi
-for page in nufw.8 nuauth.8 nutcpc.1 nufw-qos.1 nufw-firewall.8 nuauthctl.8 nuauth.conf.5 acls.nufw.5; do
+for page in nufw.8 nuauth.8 nutcpc.1 nufw-qos.1 nufw-firewall.8 nuauthctl.8 nuauth.conf.5 acls.nufw.5 pam_nufw.8; do
 	[ -f "$doc/$page" ] || { fail "$doc/$page is missing"; continue; }
 	warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
 		man --warnings -E UTF-8 -l -Tutf8 -Z "$doc/$page" 2>&1 >/dev/null)
