@@ -229,6 +229,10 @@ void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_e
 /* When the session must end (wall clock, s), 0 never. */
 gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 				   const struct nuauth_session_event *ev);
+/* The session_check of nuauth_user_session_modify_module: may this login
+ * open a session?  false with why (cap bytes) when a module refuses. */
+bool nuauth_hooks_session_check(struct nuauth_server *srv, const struct nuauth_session_event *ev,
+				char *why, size_t cap);
 
 /* ---- the logged-in user of a client link ---- */
 struct nuauth_client;
