@@ -528,6 +528,7 @@ struct nuauth_decision {
 	time_t expires;			/* accepted within a period: when it
 					 * ends (wall clock); 0 never */
 	char period[NU_NAME_MAX];	/* that period; "" when none */
+	char log_prefix[NU_NAME_MAX];	/* the deciding ACL's log_prefix, "" if none */
 };
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
 		   const struct nuauth_user *user, struct nuauth_decision *out);
