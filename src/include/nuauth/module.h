@@ -269,8 +269,11 @@ struct nuauth_module {
 				  char *user, size_t cap);
 
 	/* nuauth_periods_module: is now inside the named period?  true with
-	 * *ends_at the first time after now when the period stops matching
-	 * (0: never); false outside it, and for a period it does not know. */
+	 * *ends_at the first time after now when the period stops matching,
+	 * or when a connection accepted at now must end, whichever is first
+	 * (0: never); false outside it, and for a period it does not know.
+	 * At a reload nuauth asks again, with now and with each connection's
+	 * acceptance time, and keeps the earlier end. */
 	bool (*period_check)(void *priv, const char *period, time_t now, time_t *ends_at);
 	/* nuauth_periods_module: does it define the named period?  Without
 	 * it every period counts as defined. */
