@@ -114,6 +114,7 @@ e2e/tls.sh|TLS: certificates from another CA, expired, revoked, bad keys and CRL
 e2e/shared.sh|a shared desktop: claims only for packets that wait, a hostile user's claims
 e2e/flood.sh|fairness and bounds: one user floods, another connects; per-address limits
 e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
+e2e/authtype.sh|session_authtype: logins allowed or refused by group and by how the user logged in
 e2e/nufw_cases.sh|NuFW's cases: composed marks and flags, ICMP ACLs, two gateways, syslog
 e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
 e2e/pgsql.sh|log_pgsql against a PostgreSQL server of the test's own

@@ -22,7 +22,9 @@ struct period {
 	GArray *hours;			/* struct tod_range; NULL: any time of day */
 	bool has_start, has_end;
 	time_t start, end;		/* start included, end excluded */
+	unsigned long duration;		/* s a connection may last; 0: no limit */
 	unsigned days_line, hours_line, start_line, end_line;	/* 0: not set */
+	unsigned duration_line;
 };
 
 struct nu_period_set {
@@ -270,6 +272,28 @@ static bool key_end(const struct ctx *c, struct period *p, GError **e)
 	return true;
 }
 
+/* duration=3600: a connection accepted within the period lasts at most
+ * that many seconds (NuFW's <duration>). */
+static bool key_duration(const struct ctx *c, struct period *p, GError **e)
+{
+	const char *s = c->value;
+	unsigned long v = 0;
+
+	if (!*s)
+		return bad_value(c, c->value, "a number of seconds (1 to 315360000)", e);
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 315360000u)
+			return bad_value(c, c->value, "a number of seconds (1 to 315360000)", e);
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < 1 || v > 315360000u)
+		return bad_value(c, c->value, "a number of seconds (1 to 315360000)", e);
+	if (!only_once(c, &p->duration_line, e))
+		return false;
+	p->duration = v;
+	return true;
+}
+
 static const struct {
 	const char *key;
 	bool (*parse)(const struct ctx *c, struct period *p, GError **e);
@@ -278,6 +302,7 @@ static const struct {
 	{ "hours", key_hours },
 	{ "start", key_start },
 	{ "end", key_end },
+	{ "duration", key_duration },
 };
 
 /* ---- the file ---- */
@@ -285,9 +310,10 @@ static const struct {
 /* A period is complete: its keys agree with each other. */
 static bool period_finish(const char *file, const struct period *p, GError **e)
 {
-	if (!p->days_line && !p->hours_line && !p->start_line && !p->end_line) {
+	if (!p->days_line && !p->hours_line && !p->start_line && !p->end_line &&
+	    !p->duration_line) {
 		g_set_error(e, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-			    "%s:%u: period `%s' sets none of days=, hours=, start=, end=",
+			    "%s:%u: period `%s' sets none of days=, hours=, start=, end=, duration=",
 			    file, p->line, p->name);
 		return false;
 	}
@@ -495,6 +521,13 @@ static time_t next_boundary(const struct period *p, time_t t)
 		}
 	}
 	return next > t ? next : t + 1;
+}
+
+unsigned long nu_period_duration(const struct nu_period_set *set, const char *name)
+{
+	const struct period *p = lookup(set, name);
+
+	return p ? p->duration : 0;
 }
 
 time_t nu_period_stretch_end(const struct nu_period_set *set, const char *name, time_t t)

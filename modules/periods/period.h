@@ -6,6 +6,11 @@
  *   [maintenance]
  *   start=2026-12-01T00:00:00    # absolute window in local time; start
  *   end=2026-12-01T06:00:00      # included, end excluded; either optional
+ *   [one hour]
+ *   duration=3600                # a connection accepted within the period
+ *                                # lasts at most that many seconds (NuFW's
+ *                                # <duration>); alone, the period always
+ *                                # matches
  *
  * A period matches a time when every key it gives matches.  Each key is
  * checked on its own: an hours range may cross midnight (22:00-06:00 is
@@ -35,5 +40,7 @@ bool nu_period_matches(const struct nu_period_set *set, const char *name, time_t
 /* For t inside the named period: the first time after t when it stops
  * matching, or 0 when it never does.  For t outside it: t. */
 time_t nu_period_stretch_end(const struct nu_period_set *set, const char *name, time_t t);
+/* The named period's duration= in seconds, 0 when it has none. */
+unsigned long nu_period_duration(const struct nu_period_set *set, const char *name);
 
 #endif

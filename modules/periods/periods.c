@@ -50,9 +50,16 @@ static bool periods_check(void *priv, const char *period, time_t now, time_t *en
 {
 	const struct periods *p = priv;
 
+	unsigned long duration;
+
 	if (!nu_period_matches(p->set, period, now))
 		return false;
 	*ends_at = nu_period_stretch_end(p->set, period, now);
+	/* duration=: counted from now, the connection's acceptance (nuauth
+	 * asks again at a reload with the acceptance time: connections.c). */
+	duration = nu_period_duration(p->set, period);
+	if (duration && (*ends_at == 0 || now + (time_t)duration < *ends_at))
+		*ends_at = now + (time_t)duration;
 	return true;
 }
 

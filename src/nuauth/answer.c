@@ -113,10 +113,12 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 		for (unsigned i = 0; i < NU_SHA256_LEN; i++)
 			g_snprintf(sha_text + 2 * i, 3, "%02x", app_sha256[i]);
 	/* The program only when the client sent it (see client_needs.c). */
-	log_info("%s %s: %s %s (%s%s), mark 0x%x%s%s%s%s",
+	/* The ACL's log_prefix, as NuFW wrote it with the decision. */
+	log_info("%s %s: %s %s (%s%s%s%s%s), mark 0x%x%s%s%s%s",
 		 client_id ? "user" : "ip-authenticated user",
 		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
 		 verdict_name(v.verdict), *v.acl_name ? "acl " : "no acl matched", v.acl_name,
+		 *v.log_prefix ? ", log_prefix \"" : "", v.log_prefix, *v.log_prefix ? "\"" : "",
 		 v.mark, *pkt.app ? ", app " : "", pkt.app, *sha_text ? ", sha256 " : "", sha_text);
 	nuauth_hooks_packet_log(srv, &pkt, &user, v.verdict, v.acl_name);
 }

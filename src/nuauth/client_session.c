@@ -254,6 +254,7 @@ static void session_event(const struct nuauth_client *cl, enum nuauth_session_ki
 	ev->os_sysname = cl->user.os_sysname ? cl->user.os_sysname : "";
 	ev->os_release = cl->user.os_release ? cl->user.os_release : "";
 	ev->os_version = cl->user.os_version ? cl->user.os_version : "";
+	ev->auth_quality = cl->user.auth_quality;
 }
 
 static gboolean on_session_expired(gpointer data)
@@ -449,6 +450,24 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	nuauth_workers_submit(cl->srv->workers, login_job_work, login_job_done, j);
 }
 
+/* The session_check hooks (e.g. session_authtype): true when one refused
+ * the login, which is then answered and closed. */
+static bool session_refused(struct nuauth_client *cl)
+{
+	struct nuauth_session_event ev;
+	char why[NU_TEXT_MAX];
+
+	session_event(cl, NUAUTH_SESSION_LOGIN, NULL, &ev);
+	if (nuauth_hooks_session_check(cl->srv, &ev, why, sizeof(why)))
+		return false;
+	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s (%s) refused: %s",
+			cl->addr_text, cl->user.name, cl->user.mechanism, why);
+	cl->srv->stats.logins_failed++;
+	send_auth_result(cl, NU_AUTH_FAILED, why);
+	nu_msgconn_close(cl->link, "login refused");
+	return true;
+}
+
 /* The result of a step, on the main thread. */
 static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 {
@@ -489,16 +508,18 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
+	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
+	cl->user.auth_quality = auth_quality(cl->user.mechanism);
+	cl->since = g_get_real_time();
+	if (session_refused(cl))
+		return;
 	if (cl->login_timer) {
 		g_source_remove(cl->login_timer);
 		cl->login_timer = 0;
 	}
 	cl->state = CLIENT_READY;
 	prelogin_remove(cl);
-	cl->since = g_get_real_time();
 	cl->srv->stats.logins_ok++;
-	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
-	cl->user.auth_quality = auth_quality(cl->user.mechanism);
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
 	cl->self = nuauth_peers_add(cl->srv->peers, NUAUTH_PEER_CLIENT, &cl->addr, cl->user.name,
 				    &client_peer_ops, cl);

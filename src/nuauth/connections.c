@@ -391,6 +391,16 @@ unsigned nuauth_connections_recheck_periods(struct nuauth_connections *cs,
 			g_source_remove(c->expiry_timer);
 		c->expiry_timer = 0;
 		if (nuauth_period_current(srv, c->expiry_period, now, &ends_at)) {
+			time_t from_start;
+
+			/* A period that limits how long a connection lasts
+			 * (duration=) counts from its acceptance, not from
+			 * the reload: the earlier of the two ends. */
+			if (c->wall_start < now &&
+			    nuauth_period_current(srv, c->expiry_period, c->wall_start,
+						  &from_start) &&
+			    from_start && (!ends_at || from_start < ends_at))
+				ends_at = from_start;
 			if (ends_at != c->expires) {
 				/* nufw ends it at the time it was given:
 				 * move that too. */

@@ -89,6 +89,8 @@ void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet
 	chosen = choose(matches, srv->cfg.prio_to_nok);
 	if (chosen) {
 		g_strlcpy(out->acl_name, chosen->name, sizeof(out->acl_name));
+		if (chosen->log_prefix)
+			g_strlcpy(out->log_prefix, chosen->log_prefix, sizeof(out->log_prefix));
 		out->verdict = (int)chosen->decision;
 		out->expires = g_array_index(ends, time_t,
 					     chosen - &g_array_index(matches, struct nuauth_acl_match, 0));

@@ -12,6 +12,8 @@
  *              key in order and stop at the first that answers: a status
  *              other than NUAUTH_USER_UNKNOWN, or true.  The runner returns
  *              that answer (UNKNOWN or false when nobody answered).
+ *   session_check asks the modules in order and stops at the first that
+ *              refuses (returns false).
  *   broadcasts (acl_check, finalize_packet, the logs, session_modify) run
  *              every module of their key in order.  A hook returning -1
  *              stops the broadcast; the runner logs it, naming the module,
@@ -63,7 +65,8 @@ const struct nuauth_hook_kind nuauth_hook_kinds[NUAUTH_HOOK_COUNT] = {
 	[NUAUTH_HOOK_SESSION_LOGS] = { "nuauth_user_session_logs_module", "log_syslog",
 				       NUAUTH_SVC_SESSION_LOG, NULL },
 	[NUAUTH_HOOK_SESSION_MODIFY] = { "nuauth_user_session_modify_module", "",
-					 NUAUTH_SVC_SESSION_MODIFY, NULL },
+					 NUAUTH_SVC_SESSION_MODIFY | NUAUTH_SVC_SESSION_CHECK,
+					 NULL },
 };
 
 const char *nuauth_hook_default(enum nuauth_hook h, const struct nuauth_config *cfg)
@@ -92,6 +95,7 @@ const struct nuauth_service_desc nuauth_services[] = {
 	SERVICE(NUAUTH_SVC_CONN_END_LOG, conn_end_log, 0),
 	SERVICE(NUAUTH_SVC_NEEDS, needs, 0),
 	SERVICE(NUAUTH_SVC_CANONICAL_NAME, canonical_name, 1),
+	SERVICE(NUAUTH_SVC_SESSION_CHECK, session_check, 2),
 };
 const size_t nuauth_services_count = G_N_ELEMENTS(nuauth_services);
 
@@ -284,6 +288,23 @@ gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 	gint64 expires_at = 0;
 
 	EACH(srv->modules, NUAUTH_HOOK_SESSION_MODIFY, m)
-		m->desc.session_modify(m->priv, ev, &expires_at);
+		if (m->desc.session_modify)
+			m->desc.session_modify(m->priv, ev, &expires_at);
 	return expires_at;
+}
+
+bool nuauth_hooks_session_check(struct nuauth_server *srv, const struct nuauth_session_event *ev,
+				char *why, size_t cap)
+{
+	EACH(srv->modules, NUAUTH_HOOK_SESSION_MODIFY, m) {
+		if (!m->desc.session_check)
+			continue;
+		why[0] = '\0';
+		if (!m->desc.session_check(m->priv, ev, why, cap)) {
+			if (!why[0])
+				g_snprintf(why, cap, "refused by %s", m->label);
+			return false;
+		}
+	}
+	return true;
 }

@@ -229,6 +229,10 @@ void nuauth_hooks_conn_end(struct nuauth_server *srv, const struct nuauth_conn_e
 /* When the session must end (wall clock, s), 0 never. */
 gint64 nuauth_hooks_session_expiry(struct nuauth_server *srv,
 				   const struct nuauth_session_event *ev);
+/* The session_check of nuauth_user_session_modify_module: may this login
+ * open a session?  false with why (cap bytes) when a module refuses. */
+bool nuauth_hooks_session_check(struct nuauth_server *srv, const struct nuauth_session_event *ev,
+				char *why, size_t cap);
 
 /* ---- the logged-in user of a client link ---- */
 struct nuauth_client;
@@ -524,6 +528,7 @@ struct nuauth_decision {
 	time_t expires;			/* accepted within a period: when it
 					 * ends (wall clock); 0 never */
 	char period[NU_NAME_MAX];	/* that period; "" when none */
+	char log_prefix[NU_NAME_MAX];	/* the deciding ACL's log_prefix, "" if none */
 };
 void nuauth_decide(struct nuauth_server *srv, const struct nuauth_packet *packet,
 		   const struct nuauth_user *user, struct nuauth_decision *out);

@@ -708,6 +708,8 @@ test_acls_at_start() {
 test_ldap_acls() {
 	if login_ok "alice logs in, her ACLs coming from LDAP" $ACL_UID alice alice-ldap-pw; then
 		connect_case "an LDAP ACL gives alice port 80 (mark 1101)" $ACL_UID 80 ok 1101
+		check_log "nuauth's decision line carries the LDAP ACL's log_prefix (nufwAclLogPrefix)" \
+			nuauth "accepted (acl web from ldap, log_prefix \"ldap-web\")" 5
 		connect_case "alice is dropped on 8080: no LDAP ACL (the plaintext file is not read)" \
 			$ACL_UID 8080 refused
 		reject_case "an LDAP ACL with DstIP=10.202.0.0/24 and decision=3 rejects 7070 at once" \

@@ -9,6 +9,8 @@
 #                        allowed for alice, refused for dave; an echo from
 #                        a raw socket nobody's; a host without client's
 #                        decided by the guest's ACLs
+#   test_log_prefix      an ACL's log_prefix in nuauth's decision line
+#                        (NuFW's MysqlLogPacket.testFilter, oob_prefix)
 #   test_two_gateways    two nufw with different certificates at once, each
 #                        with its own decisions and its own gateway= ACLs
 #   test_syslog          nuauth -D through a syslog socket of the test's own
@@ -43,6 +45,7 @@ gid=100
 proto=6
 DstPort=7301
 flags=0x100
+log_prefix=FLAGGED 7301:
 
 [guests may ping the server over IPv6]
 decision=1
@@ -132,6 +135,17 @@ test_composed_mark() {
 		lab_connect $ALICE_UID 7301 2000
 	check "the same rule lets the unflagged connection through" lab_connect $ALICE_UID 80 3000
 	$ipt -D "${rule[@]}"
+}
+
+# --- log_prefix: the deciding ACL's prefix is written with the decision,
+# quoted; a decision by an ACL without one has none.
+test_log_prefix() {
+	check "alice connects to port 7301 (its ACL has log_prefix)" lab_connect $ALICE_UID 7301
+	check_log "nuauth's decision line carries the ACL's log_prefix" nuauth \
+		"accepted (acl flagged 7301, log_prefix \"FLAGGED 7301:\"), mark 0x10503e9" 5
+	check "alice connects to port 80 (its ACL has none)" lab_connect $ALICE_UID 80
+	check_log "a decision by an ACL without log_prefix has none in its line" nuauth \
+		":80 accepted (acl web for staff), mark 0x503e9" 5
 }
 
 # ping_from FAMILY SOURCE DESTINATION [SECONDS]: one echo request, as root
@@ -337,5 +351,5 @@ lab_start server "$NS_S" "$NUPROBE" serve 80 7301
 lab_wait_log server "ready"
 lab_start_gateway
 alice_login
-lab_tests test_composed_mark test_icmp test_two_gateways test_syslog
+lab_tests test_composed_mark test_log_prefix test_icmp test_two_gateways test_syslog
 lab_finish

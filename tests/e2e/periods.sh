@@ -7,6 +7,9 @@
 # it her new connections are refused.  A reload that ends, lengthens or
 # shortens the period moves the end of her open connection, on nuauth and
 # on nufw (which ends it by itself when nuauth is gone).
+# A period with duration= (NuFW's <duration>) ends a connection that many
+# seconds after it was accepted, a reload meanwhile notwithstanding, while
+# a connection under no period keeps going.
 # Also checks that a malformed periods file, an ACL naming an unknown period
 # and an ACL with a period but no periods module stop nuauth with file:line.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
@@ -17,6 +20,8 @@ here=$(dirname "${BASH_SOURCE[0]}")
 lab_init "${1:-.}" "${@:2}"
 
 WINDOW=${PERIODS_WINDOW:-8}	# seconds from nuauth's start to the window's end
+DURATION=${PERIODS_DURATION:-6}	# duration= of the period `a while' (a reload
+				# halfway that restarted it would be 3 s late)
 
 local_time() {	# local_time EPOCH: the periods file's notation
 	date -d "@$1" +%Y-%m-%dT%H:%M:%S
@@ -35,6 +40,19 @@ gid=100
 proto=6
 DstPort=5050
 period=window
+
+[stream for a while]
+decision=1
+gid=100
+proto=6
+DstPort=5051
+period=a while
+
+[stream without a period]
+decision=1
+gid=100
+proto=6
+DstPort=5052
 ACLS
 	cat >> "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_periods_module="periods"
@@ -52,6 +70,10 @@ end=$(local_time "$1")
 [workhours]
 days=1-5
 hours=08:00-18:00
+
+# NuFW's <duration>: from the connection's acceptance
+[a while]
+duration=$DURATION
 PERIODS
 }
 
@@ -228,6 +250,55 @@ test_period_end_without_nuauth() {
 	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
 }
 
+# --- duration=: alice's transfer to 5051 (period `a while') stalls
+# DURATION s after it was accepted, though nuauth reloads halfway (which
+# must not start the count again); her transfer to 5052 (no period) keeps
+# going past it.
+test_duration() {
+	local ipt="ip netns exec $NS_G iptables" hpid fpid out free late accepted
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-free "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5052 $((DURATION + 4))
+	fpid=$LAB_PID
+	lab_start_as held-while "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5051 $((DURATION + 4))
+	hpid=$LAB_PID
+	if ! lab_wait_log held-while "connected" 5 || ! lab_wait_log held-free "connected" 5; then
+		fail "alice connects to 5051 (period \`a while') and 5052 (no period)" \
+			"$(cat "$LAB_DIR/held-while.log" "$LAB_DIR/held-free.log")" \
+			"$(tail -5 "$LAB_DIR/nuauth.log")"
+		lab_stop "$hpid"; lab_stop "$fpid"
+		$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+		return
+	fi
+	accepted=$(date +%s.%N)
+	pass "alice connects to 5051 (period \`a while') and 5052 (no period)"
+	check_log "nuauth accepts it by the ACL with period \`a while'" nuauth \
+		":5051 accepted (acl stream for a while)" 5
+	sleep $((DURATION / 2))	# halfway: no event to wait for
+	lab_reload_nuauth 5
+	wait "$hpid"
+	late=$(awk -v s="$(date +%s.%N)" -v a="$accepted" -v d="$DURATION" \
+		'BEGIN { printf "%.1f", s - a - d }')
+	out=$(cat "$LAB_DIR/held-while.log")
+	if grep -q "stalled after" <<<"$out" && awk -v l="$late" 'BEGIN { exit !(l >= -1 && l <= 2.5) }'; then
+		pass "the transfer under duration=$DURATION stalls $DURATION s after it was accepted, a reload halfway notwithstanding (${late} s late)"
+	else
+		fail "the transfer under duration=$DURATION stalls $DURATION s after it was accepted" \
+			"${late} s late" "$out" "$(grep "a while\|5051" "$LAB_DIR/nuauth.log" | tail -5)"
+	fi
+	check_log "nuauth logs that the period's end closes the connection" nuauth \
+		"the period of acl stream for a while ended: closing the connection" 0
+	wait "$fpid"
+	free=$(cat "$LAB_DIR/held-free.log")
+	if grep -q "^held [0-9]* bytes" <<<"$free"; then
+		pass "meanwhile the transfer under no period keeps going ($(grep -o '^held [0-9]* bytes' <<<"$free"))"
+	else
+		fail "meanwhile the transfer under no period keeps going" "$free"
+	fi
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	check "a new connection under duration= is accepted again" \
+		matches "$(lab_as "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5051 1)" "^held"
+}
+
 lab_netns
 lab_pki
 periods_conf
@@ -236,6 +307,10 @@ lab_rules
 lab_start_server
 lab_start stream "$NS_S" "$NUPROBE" stream 5050
 lab_wait_log stream "ready"
+lab_start stream-while "$NS_S" "$NUPROBE" stream 5051
+lab_wait_log stream-while "ready"
+lab_start stream-free "$NS_S" "$NUPROBE" stream 5052
+lab_wait_log stream-free "ready"
 WINDOW_END=$(( $(date +%s) + WINDOW ))
 write_periods "$WINDOW_END"
 lab_start_nuauth || { fail "nuauth starts"; lab_finish; exit 1; }
@@ -245,6 +320,7 @@ if lab_login alice-client $ALICE_UID alice alicepw; then
 		test_window \
 		test_reload_ends_period \
 		test_reload_lengthens_period \
+		test_duration \
 		test_period_end_without_nuauth
 else
 	fail "alice logs in"

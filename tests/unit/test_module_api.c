@@ -21,6 +21,15 @@ static bool canonical(void *priv, const char *user, char *name, size_t cap)
 	return true;
 }
 
+static bool session_check(void *priv, const struct nuauth_session_event *ev, char *why,
+			  size_t cap)
+{
+	(void)priv;
+	(void)ev;
+	g_strlcpy(why, "no", cap);
+	return false;
+}
+
 static enum nuauth_user_status user_check(void *priv, const char *user, const char *password,
 					  size_t password_len, uint32_t *uid, GArray *groups)
 {
@@ -91,6 +100,24 @@ int main(void)
 	CHECK(accepted(&m));
 	copy_description(&copy, &m);
 	CHECK(copy.canonical_name == canonical);
+
+	/* 11.2: session_check.  A minor 1 module, of the 11.1 size, has no
+	 * such hook: a pointer past its size is not read... */
+	m = current;
+	m.api_minor = 1;
+	m.size = NUAUTH_MODULE_SIZE_11_1;
+	m.session_check = session_check;
+	CHECK(accepted(&m));
+	copy_description(&copy, &m);
+	CHECK(copy.session_check == NULL);
+	/* ... nor may it declare it; a minor 2 module may. */
+	m.services |= NUAUTH_SVC_SESSION_CHECK;
+	CHECK(refused(&m, "declares the service session_check but its API version has no such hook"));
+	m.api_minor = 2;
+	m.size = sizeof(m);
+	CHECK(accepted(&m));
+	copy_description(&copy, &m);
+	CHECK(copy.session_check == session_check);
 
 	/* A newer minor, another major (older or newer). */
 	m = current;

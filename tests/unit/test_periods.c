@@ -242,6 +242,27 @@ static void test_file(void)
 	g_clear_error(&e);
 }
 
+/* duration=: kept for the module (which counts it from the connection's
+ * acceptance); alone the period always matches and never ends. */
+static void test_duration(void)
+{
+	struct nu_period_set *set = parse("[short]\nduration=5\n"
+					  "[short at work]\ndays=1-5\nduration=3600\n");
+	time_t t = at(2026, 11, 23, 9, 0, 0);
+
+	CHECK(set != NULL);
+	CHECK(nu_period_duration(set, "short") == 5);
+	CHECK(nu_period_matches(set, "short", t) && nu_period_stretch_end(set, "short", t) == 0);
+	CHECK(nu_period_duration(set, "short at work") == 3600);
+	CHECK(!nu_period_matches(set, "short at work", at(2026, 11, 29, 9, 0, 0)));
+	CHECK(nu_period_duration(set, "nosuch") == 0);
+	nu_period_set_free(set);
+	CHECK(fails_with("[p]\nduration=0\n", "p.conf:2: duration: `0' is not a number of seconds"));
+	CHECK(fails_with("[p]\nduration=5m\n", "p.conf:2: duration: `5m' is not"));
+	CHECK(fails_with("[p]\nduration=99999999999999999999\n", "is not a number of seconds"));
+	CHECK(fails_with("[p]\nduration=5\nduration=6\n", "p.conf:3: duration: already set at line 2"));
+}
+
 int main(void)
 {
 	setenv("TZ", "Europe/Paris", 1);
@@ -251,6 +272,7 @@ int main(void)
 	test_windows();
 	test_errors();
 	test_file();
+	test_duration();
 	/* The same answers in another zone: the rules are in local time. */
 	setenv("TZ", "UTC", 1);
 	tzset();

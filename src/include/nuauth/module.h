@@ -71,9 +71,10 @@
  * 9: bridge ports, 8: needs, app_sha256, 7: auth_quality, gateway...).
  * 11.0: services, priv_size, major.minor, enum nuauth_verdict; the hooks
  *       of API 10 but canonical_name.
- * 11.1: canonical_name. */
+ * 11.1: canonical_name.
+ * 11.2: session_check; auth_quality in struct nuauth_session_event. */
 #define NUAUTH_MODULE_API_MAJOR 11
-#define NUAUTH_MODULE_API_MINOR 1
+#define NUAUTH_MODULE_API_MINOR 2
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* What nuauth decides for a packet: the verdict of an ACL, of a logged
@@ -157,6 +158,9 @@ struct nuauth_session_event {
 	const char *os_sysname;		/* the client's OS (CLIENT_INFO); "" until */
 	const char *os_release;		/* it is known, which is usually after the */
 	const char *os_version;		/* login hooks ran */
+	/* 11.2: how the user logged in (an older nuauth, which would not
+	 * fill it, refuses a module of 11.2). */
+	enum nuauth_auth_quality auth_quality;
 };
 
 /* A connection nuauth accepted has ended: its gateway reported the end
@@ -196,6 +200,7 @@ enum nuauth_service {
 	NUAUTH_SVC_CONN_END_LOG		= 1u << 12,	/* conn_end_log */
 	NUAUTH_SVC_NEEDS		= 1u << 13,	/* needs */
 	NUAUTH_SVC_CANONICAL_NAME	= 1u << 14,	/* canonical_name (11.1) */
+	NUAUTH_SVC_SESSION_CHECK	= 1u << 15,	/* session_check (11.2) */
 };
 
 struct nuauth_module {
@@ -264,8 +269,11 @@ struct nuauth_module {
 				  char *user, size_t cap);
 
 	/* nuauth_periods_module: is now inside the named period?  true with
-	 * *ends_at the first time after now when the period stops matching
-	 * (0: never); false outside it, and for a period it does not know. */
+	 * *ends_at the first time after now when the period stops matching,
+	 * or when a connection accepted at now must end, whichever is first
+	 * (0: never); false outside it, and for a period it does not know.
+	 * At a reload nuauth asks again, with now and with each connection's
+	 * acceptance time, and keeps the earlier end. */
 	bool (*period_check)(void *priv, const char *period, time_t now, time_t *ends_at);
 	/* nuauth_periods_module: does it define the named period?  Without
 	 * it every period counts as defined. */
@@ -325,6 +333,19 @@ struct nuauth_module {
 	 * concurrently. */
 	bool (*canonical_name)(void *priv, const char *user, char *name, size_t cap);
 
+	/* ---- 11.2 ---- */
+
+	/* nuauth_user_session_modify_module (in order, until one refuses):
+	 * may the user of ev (kind LOGIN), whose proof was right, open a
+	 * session?  Runs after the password or certificate was checked and
+	 * before the session starts (before user_session_log and
+	 * session_modify).  true allows; false refuses the login, with the
+	 * reason written into why (cap bytes, NUL-terminated): nuauth sends it
+	 * to the client with the failed result, logs it and counts a failed
+	 * login.  Main thread: must not block. */
+	bool (*session_check)(void *priv, const struct nuauth_session_event *ev, char *why,
+			      size_t cap);
+
 	/* New hooks go here, at the end, with a new minor. */
 };
 
@@ -336,5 +357,7 @@ struct nuauth_module {
 
 /* The size of the struct at minor 0 (nuauth refuses a smaller one). */
 #define NUAUTH_MODULE_SIZE_11_0 offsetof(struct nuauth_module, canonical_name)
+/* ... and at minor 1. */
+#define NUAUTH_MODULE_SIZE_11_1 offsetof(struct nuauth_module, session_check)
 
 #endif
