@@ -42,6 +42,7 @@ nuauth_tls_cacert="$work/pki/cacert.pem"
 nuauth_module_path="$build/modules/.libs"
 plaintext_userfile="$work/users.nufw"
 plaintext_aclfile="$top/conf/acls.nufw"
+nuauth_control_socket="$work/control"
 CONF
 install -m 600 "$top/conf/users.nufw" "$work/users.nufw"
 

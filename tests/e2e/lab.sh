@@ -379,7 +379,9 @@ lab_down() {
 }
 
 # nuauth.conf for the lab: the plaintext users and ACLs below, modules from
-# the build tree, a short packet timeout so that refusals show fast.
+# the build tree, a short packet timeout so that refusals show fast, the
+# control socket in the lab's directory (never the machine's /run/nuauth,
+# which nuauth would otherwise make).
 lab_nuauth_conf() {
 	cat > "$LAB_DIR/users.nufw" <<USERS
 # name:password:uid:groups
@@ -437,6 +439,7 @@ nuauth_acl_check_module="plaintext"
 nuauth_finalize_packet_module="mark_uid"
 plaintext_userfile="$LAB_DIR/users.nufw"
 plaintext_aclfile="$LAB_DIR/acls.nufw"
+nuauth_control_socket="$LAB_DIR/control"
 CONF
 }
 

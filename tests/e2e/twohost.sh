@@ -107,7 +107,6 @@ nuauth_nufw_listen_addr="$AUTH"
 nuauth_client_listen_addr="$AUTH"
 nufw_gw_addr="10.203.0.1"
 nufw_gw_names="nufw-gateway"
-nuauth_control_socket="$LAB_DIR/control"
 CONF
 lab_rules
 # The clients' logins cross the gateway to nuauth: not for nufw to judge.
