@@ -94,7 +94,7 @@ if [ "$(id -u)" = 0 ]; then
 			step "$title"
 			run_counted "build.$(basename "$script" .sh).log" "tests/$script" build </dev/null
 		done <<'SUITES'
-notify-test.sh|readiness notification to systemd (NOTIFY_SOCKET)
+notify-test.sh|systemd: readiness (NOTIFY_SOCKET), watchdog, journald priorities (JOURNAL_STREAM)
 deb-test.sh|Debian packages: built, lintian, installed with dpkg -i and run in the lab, removed, purged
 e2e/run.sh|end-to-end tests in the namespace lab
 e2e/qos.sh|routing and QoS recipes in the namespace lab
@@ -103,6 +103,7 @@ e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
 e2e/bridge.sh|a bridging gateway: physindev=/physoutdev= ACLs, marks on bridged connections
 e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
+e2e/twohost.sh|nuauth and nufw on different hosts: nufw -d by address, name checks both ways
 e2e/client.sh|the desktop client (libnuclient, nutcpc)
 e2e/desktop.sh|the desktop: notifications, org.nufw.Client1 on the session bus, reconnection back-off
 e2e/pam.sh|pam_nufw: the session starts the client with the login password (pamtester)

@@ -1,4 +1,7 @@
-/* Logging to stderr or syslog, with one threshold for all messages. */
+/* Logging to stderr or syslog, with one threshold for all messages.  When
+ * stderr is the journal (systemd's $JOURNAL_STREAM names its device and
+ * inode), each line starts with its syslog priority, "<4>", and has no
+ * timestamp: journald files it at that priority and stamps it itself. */
 #include "config.h"
 #include "log.h"
 
@@ -9,8 +12,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 static bool log_to_syslog;
+static bool log_to_journal;
 static int log_max_level = LOG_NOTICE;
 static const char *log_ident = "nufw";
 
@@ -19,8 +24,22 @@ void nu_log_init(const char *ident, bool to_syslog, int max_level)
 	log_ident = ident;
 	log_to_syslog = to_syslog;
 	log_max_level = max_level;
+	log_to_journal = !to_syslog && nu_log_stderr_is_journal();
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+bool nu_log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!v || sscanf(v, "%llu:%llu%n", &dev, &ino, &end) != 2 || v[end] != '\0')
+		return false;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
 }
 
 void nu_log_set_level(int max_level)
@@ -54,6 +73,11 @@ static void log_emit(int level, const char *fmt, va_list ap, const char *suffix)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_to_syslog) {
 		syslog(level, "%s%s%s", msg, suffix ? ": " : "", suffix ? suffix : "");
+		return;
+	}
+	if (log_to_journal) {
+		fprintf(stderr, "<%d>%s: %s%s%s\n", level & LOG_PRIMASK, level_name(level), msg,
+			suffix ? ": " : "", suffix ? suffix : "");
 		return;
 	}
 	struct timespec ts;

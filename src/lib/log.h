@@ -9,7 +9,12 @@
 #include <syslog.h>
 
 /* Levels are syslog's: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG. */
+/* Lines go to syslog, or to stderr: "HH:MM:SS.mmm ident[pid] level: text",
+ * or "<N>level: text" when stderr is the journal (nu_log_stderr_is_journal). */
 void nu_log_init(const char *ident, bool to_syslog, int max_level);
+/* True when $JOURNAL_STREAM ("DEV:INODE", set by systemd) matches stderr's
+ * device and inode: stderr is a stream to journald. */
+bool nu_log_stderr_is_journal(void);
 void nu_log_set_level(int max_level);
 bool nu_log_enabled(int level);
 void nu_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -3,13 +3,17 @@
 #include "notify.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "evloop.h"
 #include "log.h"
 
 /* Fills *sun from $NOTIFY_SOCKET's value; the length to pass to sendto(),
@@ -58,4 +62,42 @@ int nu_notify(const char *state)
 	}
 	close(fd);
 	return ret;
+}
+
+static gboolean on_watchdog(gpointer data)
+{
+	(void)data;
+	nu_notify("WATCHDOG=1");
+	return G_SOURCE_CONTINUE;
+}
+
+GSource *nu_notify_watchdog_start(void)
+{
+	const char *usec_s = getenv("WATCHDOG_USEC"), *pid_s = getenv("WATCHDOG_PID");
+	uintmax_t usec, pid;
+	unsigned ms;
+	int end = 0;
+
+	if (!usec_s || !*usec_s)
+		return NULL;
+	/* WATCHDOG_PID: the watchdog is for that process only (not for a
+	 * child that inherited the environment). */
+	if (pid_s && *pid_s &&
+	    (sscanf(pid_s, "%" SCNuMAX "%n", &pid, &end) != 1 || pid_s[end] ||
+	     pid != (uintmax_t)getpid()))
+		return NULL;
+	end = 0;
+	if (usec_s[0] == '-' || sscanf(usec_s, "%" SCNuMAX "%n", &usec, &end) != 1 ||
+	    usec_s[end] || usec == 0) {
+		log_warnx("WATCHDOG_USEC: `%s' is not a number of microseconds", usec_s);
+		return NULL;
+	}
+	/* Half the interval, as sd_watchdog_enabled(3) advises. */
+	usec /= 2;
+	ms = usec >= UINT_MAX / 2 * (uintmax_t)1000 ? UINT_MAX / 2 : (unsigned)(usec / 1000);
+	if (ms == 0)
+		ms = 1;
+	log_info("watchdog: WATCHDOG=1 every %u ms", ms);
+	nu_notify("WATCHDOG=1");
+	return nu_timeout(ms, on_watchdog, NULL);
 }

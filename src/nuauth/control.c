@@ -586,6 +586,38 @@ static bool fail_errno(GError **error, const char *what, const char *path)
 	return false;
 }
 
+/* The socket's directory (/run/nuauth by default), made when it is missing
+ * as systemd's RuntimeDirectory= would: mode 0750, owned by the user nuauth
+ * runs as (nuauth_run_as), so that nuauthctl also reaches a nuauth started
+ * by hand.  Only the last component is made. */
+static bool make_runtime_dir(const char *path, const char *run_as, GError **error)
+{
+	char *dir = g_path_get_dirname(path);
+	struct passwd *pw = NULL;
+	struct stat st;
+	bool ok = true;
+
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		goto out;
+	if (mkdir(dir, 0750) < 0) {
+		if (errno != EEXIST)
+			ok = fail_errno(error, "cannot make the directory", dir);
+		goto out;
+	}
+	if (run_as && geteuid() == 0 && (pw = getpwnam(run_as)) &&
+	    chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("control: chown %s", dir);
+	if (!pw)
+		pw = getpwuid(geteuid());
+	if (chmod(dir, 0750) < 0)
+		log_warn("control: chmod %s", dir);
+	log_notice("control: made the runtime directory %s (mode 0750, owner %s)", dir,
+		   pw ? pw->pw_name : "?");
+out:
+	g_free(dir);
+	return ok;
+}
+
 bool nuauth_control_start(struct nuauth_server *srv, GError **error)
 {
 	const char *path = srv->cfg.control_socket;
@@ -603,7 +635,7 @@ bool nuauth_control_start(struct nuauth_server *srv, GError **error)
 		return false;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
-	if (!clear_stale(path, &sun, error))
+	if (!make_runtime_dir(path, srv->cfg.run_as, error) || !clear_stale(path, &sun, error))
 		return false;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <glib-unix.h>
 
+#include "evloop.h"
 #include "log.h"
 #include "login_guard.h"
 #include "notify.h"
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 	int verbosity = LOG_NOTICE;
 	bool daemonize = false, check_only = false;
 	GError *error = NULL;
+	GSource *watchdog;
 	char *err = NULL;
 	int opt;
 
@@ -200,7 +202,9 @@ int main(int argc, char **argv)
 		   srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
 		   srv.cfg.client_listen_addr, srv.cfg.user_port);
 	nu_notify("READY=1");
+	watchdog = nu_notify_watchdog_start();
 	g_main_loop_run(srv.loop);
+	nu_source_cancel(&watchdog);
 	nu_notify("STOPPING=1");
 	/* The peers see their link end and reconnect to the next nuauth; the
 	 * users' connections stay (an exit is not a logout). */

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <glib.h>
 
 static const struct nuctl_command commands[] = {
 	{ "pki", nuctl_pki_main, nuctl_pki_usage,
@@ -23,7 +24,7 @@ static const struct nuctl_command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: nuauthctl COMMAND [ARGUMENTS]\n"
+		"usage: nuauthctl [--json] [-s PATH] COMMAND [ARGUMENTS]\n"
 		"       nuauthctl -h | --help | -V | --version\n"
 		"  -h, --help     print this help (nuauthctl COMMAND --help: the command's)\n"
 		"  -V, --version  print the version and exit\n"
@@ -35,9 +36,43 @@ static void usage(FILE *out)
 			commands[i].usage(out);
 }
 
+/* The control commands' options may come before the command too
+ * (nuauthctl --json -s PATH users): moves "--json", "-s PATH" and "-sPATH"
+ * found before the first other argument to just after it, in a copy of argv
+ * (g_free it) put in *argvp.  Returns the new argc (argc when nothing moved). */
+static int hoist_options(int argc, char ***argvp)
+{
+	char **argv = *argvp, **out;
+	int i = 1, n;
+
+	while (i < argc) {
+		if (strcmp(argv[i], "--json") == 0 || (strncmp(argv[i], "-s", 2) == 0 && argv[i][2]))
+			i++;
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			i += 2;
+		else
+			break;
+	}
+	if (i == 1 || i >= argc)
+		return argc;
+	out = g_new0(char *, (size_t)argc + 1);
+	out[0] = argv[0];
+	out[1] = argv[i];
+	n = 2;
+	for (int j = 1; j < i; j++)
+		out[n++] = argv[j];
+	for (int j = i + 1; j < argc; j++)
+		out[n++] = argv[j];
+	*argvp = out;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
-	const char *name = argc > 1 ? argv[1] : NULL;
+	char **args = argv;
+	int nargs = hoist_options(argc, &args);
+	int status;
+	const char *name = nargs > 1 ? args[1] : NULL;
 
 	if (!name) {
 		usage(stderr);
@@ -52,8 +87,12 @@ int main(int argc, char **argv)
 		return NUCTL_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(name, commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(name, commands[i].name) == 0) {
+			status = commands[i].run(nargs - 1, args + 1);
+			if (args != argv)
+				g_free(args);
+			return status;
+		}
 	nuctl_error("unknown command `%s'", name);
 	usage(stderr);
 	return NUCTL_USAGE;

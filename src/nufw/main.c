@@ -450,6 +450,7 @@ int main(int argc, char **argv)
 	int verbosity = LOG_NOTICE;
 	bool daemonize = false;
 	gnutls_certificate_credentials_t creds;
+	GSource *watchdog;
 
 	parse_options(argc, argv, &fw.opt, &verbosity, &daemonize);
 	nu_log_init("nufw", false, verbosity);
@@ -471,7 +472,9 @@ int main(int argc, char **argv)
 	start_workers(&fw);
 	log_started(&fw.opt);
 	nu_notify("READY=1");
+	watchdog = nu_notify_watchdog_start();
 	g_main_loop_run(fw.loop);
+	nu_source_cancel(&watchdog);
 	nu_notify("STOPPING=1");
 	shut_down(&fw);
 	return 0;

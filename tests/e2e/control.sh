@@ -181,6 +181,23 @@ test_reload() {
 		fail "reload reports a broken ACL file and keeps the running set" "$out"
 	fi
 	cp "$LAB_DIR/acls.good" "$LAB_DIR/acls.nufw"
+	# The unit's ExecReload is that command: systemctl reload fails with it.
+	local unit=$BUILD/conf/systemd/nuauth.service
+	if grep -qx 'ExecReload=/[^ ]*/nuauthctl reload' "$unit" && ! grep -q 'kill -HUP' "$unit"; then
+		pass "nuauth.service: ExecReload=nuauthctl reload (not kill -HUP)"
+	else
+		fail "nuauth.service: ExecReload=nuauthctl reload (not kill -HUP)" \
+			"$(grep -n ExecReload "$unit")"
+	fi
+	if command -v systemd-analyze >/dev/null; then
+		# The paths in the unit are the install's; only its syntax counts.
+		out=$(systemd-analyze verify "$unit" 2>&1 | grep -i "unknown\|invalid\|failed to parse")
+		if [ -z "$out" ]; then
+			pass "systemd-analyze verify finds no error in nuauth.service's keys"
+		else
+			fail "systemd-analyze verify finds no error in nuauth.service's keys" "$out"
+		fi
+	fi
 }
 
 test_refused_users() {
@@ -268,6 +285,61 @@ test_no_nuauth() {
 	fi
 }
 
+# --json and -s before the command as after it.
+test_json_first() {
+	local out
+	out=$("$CTL" --json users -s "$LAB_DIR/control")
+	check "nuauthctl --json users prints the JSON reply" \
+		json_says "$out" 'd["ok"] and sorted(u["user"] for u in d["users"]) == ["alice", "bob"]'
+	out=$("$CTL" --json -s "$LAB_DIR/control" users)
+	check "nuauthctl --json -s PATH users: both options before the command" \
+		json_says "$out" 'd["ok"] and len(d["users"]) == 2'
+	out=$("$CTL" users --json -s "$LAB_DIR/control")
+	check "nuauthctl users --json (after the command) still works" \
+		json_says "$out" 'd["ok"] and len(d["users"]) == 2'
+	out=$("$CTL" --json 2>&1)
+	if [ $? = 2 ] && grep -q "unknown command .--json'" <<<"$out"; then
+		pass "nuauthctl --json alone is a usage error"
+	else
+		fail "nuauthctl --json alone is a usage error" "$out"
+	fi
+}
+
+# A second nuauth started by hand (in the server's namespace, other ports)
+# whose control socket's directory does not exist: nuauth makes it as
+# systemd's RuntimeDirectory= would (mode 0750, owned by nuauth_run_as) and
+# nuauthctl reaches it.
+test_runtime_dir() {
+	local run=$LAB_DIR/run-nuauth out pid mode owner
+	sed -e '/^nuauth_control_socket=/d' "$LAB_DIR/nuauth.conf" > "$LAB_DIR/byhand.conf"
+	cat >> "$LAB_DIR/byhand.conf" <<CONF
+nuauth_control_socket="$run/control"
+nuauth_gw_packet_port=5128
+nuauth_user_packet_port=5129
+nuauth_run_as="nobody"
+CONF
+	lab_start byhand "$NS_S" "$NUAUTH" -c "$LAB_DIR/byhand.conf" -v
+	pid=$LAB_PID
+	if ! lab_wait_log byhand "ready"; then
+		fail "nuauth started by hand makes its missing runtime directory"
+		lab_stop "$pid"
+		return
+	fi
+	mode=$(stat -c '%a %U' "$run" 2>/dev/null)
+	if [ "$mode" = "750 nobody" ] && grep -q "made the runtime directory $run (mode 0750, owner nobody)" "$LAB_DIR/byhand.log"; then
+		pass "nuauth started by hand makes its missing runtime directory (0750, owner nuauth_run_as)"
+	else
+		fail "nuauth started by hand makes its missing runtime directory (0750, owner nuauth_run_as)" \
+			"${mode:-no directory}" "$(cat "$LAB_DIR/byhand.log")"
+	fi
+	out=$("$CTL" --json users -s "$run/control" 2>&1)
+	check "nuauthctl users works against the nuauth started by hand" \
+		json_says "$out" 'd["ok"] and d["users"] == []'
+	out=$("$CTL" users -s "$run/control" 2>&1)
+	check "nuauthctl users (a table) works against it too" matches "$out" '^USER'
+	lab_stop "$pid"
+}
+
 test_socket_mode() {
 	local mode
 	mode=$(stat -c %a "$LAB_DIR/control" 2>/dev/null)
@@ -292,6 +364,8 @@ if lab_login alice-client $ALICE_UID alice alicepw && ALICE_CLIENT_PID=$LAB_PID 
 	pass "alice and bob log in"
 	lab_tests \
 		test_users \
+		test_json_first \
+		test_runtime_dir \
 		test_firewalls \
 		test_connections_and_stats \
 		test_top \

@@ -13,6 +13,7 @@ LAB_ID=$$
 NS_C=nulab-c-$LAB_ID
 NS_G=nulab-g-$LAB_ID
 NS_S=nulab-s-$LAB_ID
+NS_A=nulab-a-$LAB_ID	# lab_auth_host's, when a suite makes it
 LAB_PIDS=()
 LAB_ONLY=()
 
@@ -249,6 +250,23 @@ lab_netns() {
 	ip netns exec "$NS_G" sysctl -qw net.ipv4.ip_forward=1
 }
 
+# lab_auth_host: a fourth host, NS_A, for a nuauth of its own (10.203.0.2),
+# reached from the gateway (10.203.0.1) over a link of its own; its default
+# route is the gateway, so the client (10.201.0.2) reaches it through it.
+#   client --- gateway --- server
+#                 |
+#            10.203.0.1 --- 10.203.0.2 auth
+lab_auth_host() {
+	ip netns add "$NS_A"
+	ip link add a0 netns "$NS_A" type veth peer name g2 netns "$NS_G"
+	ip -n "$NS_A" addr add 10.203.0.2/24 dev a0
+	ip -n "$NS_G" addr add 10.203.0.1/24 dev g2
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_A" link set a0 up
+	ip -n "$NS_G" link set g2 up
+	ip -n "$NS_A" route add default via 10.203.0.1
+}
+
 # The gateway's rules: queue every new TCP connection crossing it, keep the
 # verdict's mark in the connection, and put it back on every later packet.
 lab_rules() {
@@ -348,7 +366,7 @@ lab_down() {
 	local pid ns
 	lab_stop_all
 	# Anything still inside our namespaces was started by this lab.
-	for ns in "$NS_C" "$NS_G" "$NS_S"; do
+	for ns in "$NS_C" "$NS_G" "$NS_S" "$NS_A"; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null || true
 		done
@@ -364,7 +382,9 @@ lab_down() {
 }
 
 # nuauth.conf for the lab: the plaintext users and ACLs below, modules from
-# the build tree, a short packet timeout so that refusals show fast.
+# the build tree, a short packet timeout so that refusals show fast, the
+# control socket in the lab's directory (never the machine's /run/nuauth,
+# which nuauth would otherwise make).
 lab_nuauth_conf() {
 	cat > "$LAB_DIR/users.nufw" <<USERS
 # name:password:uid:groups
@@ -422,6 +442,7 @@ nuauth_acl_check_module="plaintext"
 nuauth_finalize_packet_module="mark_uid"
 plaintext_userfile="$LAB_DIR/users.nufw"
 plaintext_aclfile="$LAB_DIR/acls.nufw"
+nuauth_control_socket="$LAB_DIR/control"
 CONF
 }
 
@@ -487,9 +508,10 @@ lab_start_server() {
 }
 
 # lab_login NAME LOCAL_UID USER PASSWORD [SECONDS]: a client logged in as USER,
-# running as LOCAL_UID on the client machine.
+# running as LOCAL_UID on the client machine, to the nuauth at
+# $LAB_NUAUTH_ADDR (10.201.0.1, the gateway, when unset).
 lab_login() {
-	lab_start_as "$1" "$NS_C" "$2" "$NUTCPC" -H 10.201.0.1 -p 4129 -U "$3" -P "$4" \
+	lab_start_as "$1" "$NS_C" "$2" "$NUTCPC" -H "${LAB_NUAUTH_ADDR:-10.201.0.1}" -p 4129 -U "$3" -P "$4" \
 		-A "$LAB_DIR/pki/cacert.pem" -d -v
 	lab_wait_log "$1" "logged in" "${5:-10}"
 }

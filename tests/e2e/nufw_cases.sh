@@ -290,6 +290,8 @@ test_syslog() {
 		-e 's/^nuauth_user_packet_port=.*/nuauth_user_packet_port=4139/' \
 		-e '/^nuauth_control_socket=/d' "$LAB_DIR/nuauth.conf" > "$LAB_DIR/nuauth-syslog.conf"
 	echo 'nuauth_log_users=1' >> "$LAB_DIR/nuauth-syslog.conf"
+	# No control socket: the default would make the machine's /run/nuauth.
+	echo 'nuauth_control_socket=""' >> "$LAB_DIR/nuauth-syslog.conf"
 	: > "$LAB_DIR/syslog.log"
 	lab_start syslogd "$NS_G" python3 "$here/syslogd.py" "$dev/log" "$LAB_DIR/syslog.out"
 	lab_wait_log syslogd "ready" || { fail "the test's syslog daemon starts"; return; }
