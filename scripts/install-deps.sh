@@ -17,6 +17,8 @@ packages=(
 	slapd ldap-utils
 	# tests/e2e/desktop.sh: a session bus (dbus-run-session), gdbus, busctl
 	dbus-daemon libglib2.0-bin systemd
+	# tests/e2e/pair.sh: a gateway pair (VRRP, conntrack sync)
+	keepalived conntrackd
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

@@ -121,8 +121,8 @@ pair_pki() {
 	mkdir -p "$p"
 	"$NUAUTHCTL" pki init "$p" --nuauth-name nuauth.lab --nuauth-ip 10.211.0.5 \
 		--nuauth-ip 10.214.0.1 --days 30 --ca-days 30 >/dev/null &&
-	"$NUAUTHCTL" pki issue "$p" nufw gw-a --out gwa --days 30 >/dev/null &&
-	"$NUAUTHCTL" pki issue "$p" nufw gw-b --out gwb --days 30 >/dev/null
+	"$NUAUTHCTL" pki issue "$p" nufw gw-a --out gwa --days 29 >/dev/null &&
+	"$NUAUTHCTL" pki issue "$p" nufw gw-b --out gwb --days 29 >/dev/null
 }
 
 pair_nuauth_conf() {
@@ -313,9 +313,9 @@ login() {	# login NAME UID USER PASSWORD
 }
 
 # drip NAME [STALL_MS]: a desktop program reading the server's stream for a
-# long time (alice's); its PID in DRIP_PID, its source port in DRIP_PORT.
+# long time (alice's; it gives up after STALL_MS, 9 s, of silence); its PID in DRIP_PID, its source port in DRIP_PORT.
 drip() {
-	lab_start_as "$1" "$NS_C" $ALICE_UID "$NUPROBE" drip $SERVER $PORT 170 "${2:-20000}"
+	lab_start_as "$1" "$NS_C" $ALICE_UID "$NUPROBE" drip $SERVER $PORT 170 "${2:-9000}"
 	DRIP_PID=$LAB_PID
 	lab_wait_log "$1" "connected from" 5 || return 1
 	DRIP_PORT=$(grep -o "connected from .*" "$LAB_DIR/$1.log" | head -1)
@@ -473,7 +473,7 @@ test_logout_after_takeover() {
 	flowing held 15 >/dev/null || { fail "the transfer runs through gwB before the logout"; return; }
 	kill "$LOGIN_PID"
 	lab_wait_log alice "logged out" 5 >/dev/null 2>&1
-	if lab_wait_file "$LAB_DIR/held.log" "stalled after\|closed after" 10; then
+	if lab_wait_file "$LAB_DIR/held.log" "stalled after\|closed after" 20; then
 		pass "alice logs out after the takeover: her transfer through gwB ends ($(grep -o 'stalled after.*\|closed after.*' "$LAB_DIR/held.log"))"
 	else
 		fail "alice logs out after the takeover: her transfer through gwB ends" \
