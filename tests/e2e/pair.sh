@@ -30,7 +30,8 @@ NS_B=nulab-gb-$LAB_ID		# gwB
 NS_SW=nulab-sw-$LAB_ID		# the bridges
 NS_N=nulab-n-$LAB_ID		# nuauth
 NS_A=$NS_G
-HA_NOTIFY=$(cd "$here/../../conf/ha" && pwd)/nufw-ha-notify
+CONF_HA=$(cd "$here/../../conf/ha" && pwd)	# the shipped examples
+HA_NOTIFY=$CONF_HA/nufw-ha-notify
 SERVER=10.212.0.2
 PORT=5050
 TAKEOVERS=${PAIR_TAKEOVERS:-5}
@@ -142,52 +143,17 @@ nuauth_control_socket="$LAB_DIR/control"
 CONF
 }
 
-# conntrackd's configuration for gateway G (a or b), from the shipped
-# example's shape, with its socket, lock and log in the lab.
+# conntrackd's configuration for gateway G (a or b): the shipped example,
+# with its socket, lock and log in the lab (and gwB's addresses swapped).
 conntrackd_conf() {
-	local g=$1 me peer
-	if [ "$g" = a ]; then me=10.213.0.1 peer=10.213.0.2; else me=10.213.0.2 peer=10.213.0.1; fi
-	cat > "$LAB_DIR/conntrackd-$g.conf" <<CONF
-Sync {
-	Mode FTFW {
-		DisableExternalCache Off
-		CommitTimeout 1800
-		PurgeTimeout 5
-	}
-	UDP {
-		IPv4_address $me
-		IPv4_Destination_Address $peer
-		Port 3780
-		Interface sync
-		SndSocketBuffer 1249280
-		RcvSocketBuffer 1249280
-		Checksum on
-	}
-}
-General {
-	Systemd off
-	HashSize 8192
-	HashLimit 65535
-	LogFile $LAB_DIR/conntrackd-$g.file.log
-	Syslog off
-	LockFile $LAB_DIR/conntrackd-$g.lock
-	UNIX {
-		Path $LAB_DIR/conntrackd-$g.ctl
-	}
-	NetlinkBufferSize 2097152
-	NetlinkBufferSizeMaxGrowth 8388608
-	Filter From Userspace {
-		Protocol Accept {
-			TCP
-		}
-		Address Ignore {
-			IPv4_address 127.0.0.1
-			IPv4_address 10.213.0.0/30
-			IPv4_address 10.214.0.0/24
-		}
-	}
-}
-CONF
+	local g=$1 me=10.213.0.1 peer=10.213.0.2
+	[ "$g" = b ] && me=10.213.0.2 peer=10.213.0.1
+	sed -e "s|^\(\s*IPv4_address\) 10.213.0.1\$|\1 $me|" \
+	    -e "s|^\(\s*IPv4_Destination_Address\) 10.213.0.2\$|\1 $peer|" \
+	    -e "s|^\(\s*\)Syslog on\$|\1Syslog off\n\1LogFile $LAB_DIR/conntrackd-$g.file.log|" \
+	    -e "s|^\(\s*LockFile\) .*|\1 $LAB_DIR/conntrackd-$g.lock|" \
+	    -e "s|^\(\s*Path\) /var/run/conntrackd.ctl\$|\1 $LAB_DIR/conntrackd-$g.ctl|" \
+	    "$CONF_HA/conntrackd.conf" > "$LAB_DIR/conntrackd-$g.conf"
 }
 
 # keepalived's configuration for gateway G: the shipped example's, with
@@ -359,6 +325,14 @@ test_pair_up() {
 		bash -c "out=\$($CTL firewalls -s $LAB_DIR/control); grep -q ' gw-a ' <<<\"\$out\" && grep -q ' gw-b ' <<<\"\$out\" || { echo \"\$out\"; false; }"
 }
 
+# --- the shipped examples: the lab's conntrackd runs on conf/ha's (above);
+# keepalived's configuration test accepts conf/ha's keepalived.conf
+test_shipped_keepalived_conf() {
+	local out
+	out=$(ip netns exec "$NS_A" keepalived -t -f "$CONF_HA/keepalived.conf" 2>&1)
+	check "keepalived -t accepts conf/ha/keepalived.conf on a gateway" status_says $? 0 "" "$out"
+}
+
 # --- a long transfer across a takeover (gwA's keepalived stops)
 test_takeover_keeps_transfer() {
 	local mark n
@@ -482,6 +456,12 @@ test_logout_after_takeover() {
 	check_log "gwB's nufw ended it at nuauth's request" nufw-b "ended tcp 10.211.0.2:$DRIP_PORT .* at nuauth's request" 5
 	out=$(ct_mark b "$DRIP_PORT")
 	check "no entry of it is left on gwB" same "${out:-none}" none
+	# Its owner, gwA, reports the end; gwB's report does not count.
+	if lab_wait_log nuauth "alice: tcp 10.211.0.2:$DRIP_PORT -> .* ended after" 10 >/dev/null 2>&1; then
+		check_count "nuauth logs the transfer's end once" nuauth "tcp 10.211.0.2:$DRIP_PORT -> .* ended after" 1
+	else
+		fail "nuauth logs the transfer's end once" "$(tail -5 "$LAB_DIR/nuauth.log")"
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -509,6 +489,6 @@ lab_start server "$NS_S" "$NUPROBE" serve 80
 lab_wait_log server "ready" || lab_end "the server starts"
 login alice $ALICE_UID alice alicepw || lab_end "alice logs in"
 
-lab_tests test_pair_up test_takeover_keeps_transfer test_new_connection_on_backup \
+lab_tests test_shipped_keepalived_conf test_pair_up test_takeover_keeps_transfer test_new_connection_on_backup \
 	test_old_master_back test_nufw_dies test_takeover_time test_logout_after_takeover
 lab_finish
