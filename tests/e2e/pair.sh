@@ -385,6 +385,10 @@ test_old_master_back() {
 	check "alice's transfer still runs after gwA is back" flowing held 15
 	mark=$(ct_mark a "$DRIP_PORT")
 	check "its entry on gwA still carries alice's mark (1001)" same "${mark:-none}" 1001
+	# gwA's commit replaced its own old entry (a deletion in conntrack's
+	# events): nufw, told by the notify script, reported no end.
+	check_count "nuauth still follows it: no end reported by the commits" \
+		nuauth "tcp 10.211.0.2:$DRIP_PORT -> .* ended after" 0
 }
 
 # --- killing nufw on the master fails the pair over
