@@ -20,6 +20,8 @@ packages=(
 	dbus-daemon libglib2.0-bin systemd
 	# tests/e2e/pam.sh drives pam_nufw with pamtester
 	pamtester
+	# tests/e2e/pair.sh: a gateway pair (VRRP, conntrack sync)
+	keepalived conntrackd
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

@@ -206,6 +206,31 @@ static void send_destroy(struct nuauth_peer *gw, const struct nu_flow *flow)
 	gw->ops->destroy(gw->link, flow);
 }
 
+struct destroy_elsewhere {
+	const char *owner;
+	const struct nu_flow *flow;
+};
+
+static void destroy_on_other(struct nuauth_peer *peer, void *ctx)
+{
+	const struct destroy_elsewhere *d = ctx;
+
+	if (strcmp(peer->name, d->owner) != 0)
+		send_destroy(peer, d->flow);
+}
+
+/* A gateway pair (doc/gateway-pair.md): after a takeover the connection
+ * runs through the other gateway of the pair, whose conntrack entry came
+ * from conntrackd, and which nuauth cannot tell from a stranger.  So an
+ * end goes to every gateway link; one without the flow finds nothing to
+ * delete and says nothing.  Only the owner's report of the end counts. */
+static void send_destroy_elsewhere(struct nuauth_connections *cs, const struct conn *c)
+{
+	struct destroy_elsewhere d = { .owner = c->gw_id, .flow = &c->flow };
+
+	nuauth_peers_foreach(cs->srv->peers, NUAUTH_PEER_GATEWAY, destroy_on_other, &d);
+}
+
 static void send_expires(struct nuauth_peer *gw, const struct nu_flow *flow, time_t expires)
 {
 	gw->ops->expires(gw->link, flow, expires);
@@ -219,12 +244,14 @@ static void end_connection(struct nuauth_connections *cs, struct conn *c)
 	if (gw) {
 		/* Kept for the report of its end, with its byte counts. */
 		send_destroy(gw, &c->flow);
+		send_destroy_elsewhere(cs, c);
 		c->ending = true;
 		c->end_due = false;
 		if (c->expiry_timer)
 			g_source_remove(c->expiry_timer);
 		c->expiry_timer = 0;
 	} else {
+		send_destroy_elsewhere(cs, c);
 		c->end_due = true;
 	}
 }

@@ -56,12 +56,19 @@ static bool flow_of(const struct nf_conntrack *c, struct nu_flow *f)
 	return true;
 }
 
+static gint ends_paused;	/* g_atomic_int */
+
+void nufw_conntrack_pause_ends(bool paused)
+{
+	g_atomic_int_set(&ends_paused, paused ? 1 : 0);
+}
+
 static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *c, void *data)
 {
 	struct nufw_conntrack *ct = data;
 	struct nu_conn_end end = { 0 };
 
-	if (type != NFCT_T_DESTROY || !flow_of(c, &end.flow))
+	if (type != NFCT_T_DESTROY || g_atomic_int_get(&ends_paused) || !flow_of(c, &end.flow))
 		return NFCT_CB_CONTINUE;
 	end.mark = nfct_attr_is_set(c, ATTR_MARK) ? nfct_get_attr_u32(c, ATTR_MARK) : 0;
 	if (ct->only_marked && end.mark == 0)

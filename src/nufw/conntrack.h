@@ -27,6 +27,11 @@ int nufw_conntrack_fd(const struct nufw_conntrack *ct);
 int nufw_conntrack_read(struct nufw_conntrack *ct);
 /* Deletes the connection whose original direction is flow.  0, or -1 with
  * errno (ENOENT: no such connection). */
+/* A gateway pair's backup (doc/gateway-pair.md): while paused, no
+ * connection end is reported, by any worker; what conntrack deletes then
+ * is a copy's churn (conntrackd's commit, an old master's stale entries),
+ * not a user's connection ending.  Safe from any thread. */
+void nufw_conntrack_pause_ends(bool paused);
 int nufw_conntrack_destroy(struct nufw_conntrack *ct, const struct nu_flow *flow);
 
 #endif

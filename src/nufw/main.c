@@ -3,6 +3,7 @@
  * the options, starts one worker per queue and handles the signals. */
 #include "config.h"
 #include "nufw.h"
+#include "conntrack.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -75,7 +76,9 @@ static void usage(FILE *out)
 		"  -D           run in the background, log to syslog\n"
 		"  -V           print the version and exit\n"
 		"Signals: SIGHUP reloads the certificates and reconnects to nuauth;\n"
-		"SIGTERM answers every waiting packet (failure policy) and exits.\n");
+		"SIGTERM answers every waiting packet (failure policy) and exits.\n"
+		"SIGUSR1 stops reporting connection ends (-C) on a pair's backup, SIGUSR2\n"
+		"reports them again (doc/gateway-pair.md).\n");
 }
 
 static bool parse_uint(const char *text, unsigned long max, unsigned long *out)
@@ -204,6 +207,25 @@ static gboolean on_quit_signal(gpointer data)
 
 	log_notice("exiting on signal");
 	g_main_loop_quit(fw->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* SIGUSR1 and SIGUSR2: a gateway pair's notify script (conf/ha) says this
+ * gateway is a backup (ends of connections are no longer reported: its
+ * table is a copy) or the master (they are again). */
+static gboolean on_usr1(gpointer data)
+{
+	(void)data;
+	nufw_conntrack_pause_ends(true);
+	log_notice("SIGUSR1: backup of a pair, connection ends not reported");
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_usr2(gpointer data)
+{
+	(void)data;
+	nufw_conntrack_pause_ends(false);
+	log_notice("SIGUSR2: master of a pair, connection ends reported");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -400,9 +422,13 @@ static void start_workers(struct nufw *fw)
 	sigaddset(&handled, SIGTERM);
 	sigaddset(&handled, SIGINT);
 	sigaddset(&handled, SIGHUP);
+	sigaddset(&handled, SIGUSR1);
+	sigaddset(&handled, SIGUSR2);
 	g_unix_signal_add(SIGTERM, on_quit_signal, fw);
 	g_unix_signal_add(SIGINT, on_quit_signal, fw);
 	g_unix_signal_add(SIGHUP, on_hup, fw);
+	g_unix_signal_add(SIGUSR1, on_usr1, fw);
+	g_unix_signal_add(SIGUSR2, on_usr2, fw);
 	pthread_sigmask(SIG_BLOCK, &handled, NULL);
 	for (unsigned i = 0; i < fw->nworkers; i++)
 		nufw_worker_start(fw->workers[i]);

@@ -13,6 +13,14 @@
  *                                    "held N bytes", exit 0, or "stalled after
  *                                    N bytes" when nothing came for a second
  *                                    (or "closed after N bytes"), exit 1
+ *   nuprobe drip HOST PORT SECONDS STALL_MS
+ *                                    connect to a stream, read it for SECONDS;
+ *                                    prints "connected from ADDR:PORT", then
+ *                                    "bytes N" each half second and "gap M ms"
+ *                                    after each silence longer than 200 ms;
+ *                                    ends with "held N bytes", exit 0, or
+ *                                    "stalled after N bytes" (nothing came for
+ *                                    STALL_MS) or "closed after N bytes", exit 1
  *   nuprobe sink PORT...             listen on every port and swallow what
  *                                    comes; prints "ready" once listening; at
  *                                    a connection's end, tells the sender and
@@ -192,6 +200,66 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* hold for a gateway pair's takeover: silences are measured, not fatal,
+ * up to STALL_MS. */
+static int drip(const char *host, const char *port, int seconds, int stall_ms)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	struct sockaddr_in local;
+	socklen_t llen = sizeof(local);
+	char addr[INET_ADDRSTRLEN], buf[4096];
+	long long total = 0;
+	int64_t end, last, told;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = 3 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		printf("failed: %s\n", strerror(errno));
+		return 1;
+	}
+	getsockname(fd, (struct sockaddr *)&local, &llen);
+	inet_ntop(AF_INET, &local.sin_addr, addr, sizeof(addr));
+	printf("connected from %s:%u\n", addr, ntohs(local.sin_port));
+	fflush(stdout);
+	last = told = now_ms();
+	end = last + (int64_t)seconds * 1000;
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+		int64_t t;
+
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			break;
+		t = now_ms();
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (t - last > stall_ms) {
+				printf("stalled after %lld bytes\n", total);
+				return 1;
+			}
+			continue;
+		}
+		got = read(fd, buf, sizeof(buf));
+		if (got <= 0) {
+			printf("closed after %lld bytes\n", total);
+			return 1;
+		}
+		if (t - last > 200)
+			printf("gap %lld ms\n", (long long)(t - last));
+		total += got;
+		last = t;
+		if (t - told >= 500) {
+			printf("bytes %lld\n", total);
+			told = t;
+		}
+		fflush(stdout);
+	}
+	printf("held %lld bytes\n", total);
+	close(fd);
+	return 0;
 }
 
 static int listen_on(const char *port)
@@ -782,6 +850,8 @@ int main(int argc, char **argv)
 		return stream(argv[2]);
 	if (argc == 5 && strcmp(argv[1], "hold") == 0)
 		return hold(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 6 && strcmp(argv[1], "drip") == 0)
+		return drip(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
 	if (argc >= 3 && strcmp(argv[1], "sink") == 0)
 		return sink_bytes(argc - 2, argv + 2);
 	if (argc == 5 && strcmp(argv[1], "send") == 0)
@@ -800,6 +870,7 @@ int main(int argc, char **argv)
 		return connects(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: nuprobe serve PORT... | connect HOST PORT MS | stream PORT |"
 		" hold HOST PORT SECONDS |\n"
+		"       drip HOST PORT SECONDS STALL_MS |\n"
 		"       sink PORT... | send HOST PORT SECONDS | source PORT... | fetch HOST PORT SECONDS |\n"
 		"       serve6 PORT... | userve PORT... | connect6 HOST PORT MS | udp HOST PORT MS |\n"
 		"       connects HOST PORT N\n");

@@ -246,6 +246,38 @@ static void test_period_end(void)
 	CHECK(sent->len == 3 && was_sent(2, 'd', "fw1-a", &g));
 }
 
+/* A gateway pair (doc/gateway-pair.md): after a takeover the connection
+ * runs through the other gateway, so an end goes to every gateway's links;
+ * only the owner's report of the end counts. */
+static void test_pair(void)
+{
+	struct nu_flow f = flow(40007), g = flow(40008);
+	struct nuauth_peer *a, *b, *carol;
+	struct nu_conn_end end = { .flow = f, .bytes_in = 99 };
+
+	reset();
+	a = gateway("gw-a", "gw-a-1");
+	b = gateway("gw-b", "gw-b-1");
+	carol = client("carol");
+	nuauth_connections_add(cs, a, carol->id, "carol", &f);
+	CHECK(nuauth_connections_end_user(cs, carol->id) == 1);
+	CHECK(sent->len == 2 && was_sent(0, 'd', "gw-a-1", &f) && was_sent(1, 'd', "gw-b-1", &f));
+	/* gw-b's report of the end (it carried it last) is not counted */
+	nuauth_connections_ended(cs, b, &end);
+	CHECK(ends_logged == 0 && walk().n == 1);
+	nuauth_connections_ended(cs, a, &end);
+	CHECK(ends_logged == 1 && walk().n == 0);
+
+	/* gw-a is down: the end reaches gw-b at once, gw-a when it is back */
+	g_array_set_size(sent, 0);
+	nuauth_connections_add(cs, a, carol->id, "carol", &g);
+	nuauth_peers_remove(srv.peers, a->id);
+	CHECK(nuauth_connections_end_user(cs, carol->id) == 1);
+	CHECK(sent->len == 1 && was_sent(0, 'd', "gw-b-1", &g));
+	gateway("gw-a", "gw-a-2");
+	CHECK(sent->len >= 2 && was_sent(1, 'd', "gw-a-2", &g));
+}
+
 int main(void)
 {
 	sent = g_array_new(FALSE, FALSE, sizeof(struct sent));
@@ -253,6 +285,7 @@ int main(void)
 	test_logout_ends();
 	test_gateway_links();
 	test_period_end();
+	test_pair();
 	nuauth_connections_free(cs);
 	nuauth_peers_free(srv.peers);
 	g_array_free(sent, TRUE);
