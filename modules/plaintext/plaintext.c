@@ -49,12 +49,8 @@ static bool plaintext_init(void *priv, struct nu_conf *conf, const char *instanc
 	userfile = nu_conf_get_str(conf, "plaintext_userfile", DEFAULT_USERFILE);
 	aclfile = nu_conf_get_str(conf, "plaintext_aclfile", DEFAULT_ACLFILE);
 	/* The users file holds passwords or their digests. */
-	char *why = NULL;
-	if (!nu_check_private_file(userfile, &why)) {
-		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_IO, "%s", why);
-		g_free(why);
+	if (!nu_check_secret_file(userfile, error))
 		goto fail;
-	}
 	if (!(pt->users = nu_userdb_load(userfile, error)))
 		goto fail;
 	if (!(pt->acls = nu_acl_load(aclfile, error)))

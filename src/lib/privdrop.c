@@ -106,24 +106,3 @@ bool nu_check_secret_file(const char *path, GError **error)
 	}
 	return true;
 }
-
-/* The older `char **err' forms (see privdrop.h). */
-bool nu_drop_to_user(const char *user, char **err)
-{
-	GError *error = NULL;
-	bool ok = nu_become_user(user, &error);
-
-	if (!ok)
-		*err = nu_error_take_message(error);
-	return ok;
-}
-
-bool nu_check_private_file(const char *path, char **err)
-{
-	GError *error = NULL;
-	bool ok = nu_check_secret_file(path, &error);
-
-	if (!ok)
-		*err = nu_error_take_message(error);
-	return ok;
-}

@@ -24,10 +24,4 @@ uint64_t nu_effective_capabilities(void);
  * NU_ERROR_PRIVILEGE), or cannot be looked at (NU_ERROR_IO). */
 bool nu_check_secret_file(const char *path, GError **error);
 
-/* nu_become_user and nu_check_secret_file with the older convention: *err,
- * g_strdup'ed, instead of a GError.  Kept for the callers in src/nuauth and
- * modules/plaintext until they move to the forms above; remove them then. */
-bool nu_drop_to_user(const char *user, char **err);
-bool nu_check_private_file(const char *path, char **err);
-
 #endif

@@ -131,39 +131,6 @@ bool nu_tls_add_crl(gnutls_certificate_credentials_t creds, const char *crl, GEr
 	return true;
 }
 
-/* The older `char **err' forms (see tls.h). */
-gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
-						   const char *key, const char *crl,
-						   char **err)
-{
-	GError *error = NULL;
-	gnutls_certificate_credentials_t creds = nu_tls_load_creds(ca, cert, key, crl, &error);
-
-	if (!creds)
-		*err = nu_error_take_message(error);
-	return creds;
-}
-
-bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err)
-{
-	GError *error = NULL;
-	bool ok = nu_tls_check_cert_file(path, purpose, &error);
-
-	if (!ok)
-		*err = nu_error_take_message(error);
-	return ok;
-}
-
-bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err)
-{
-	GError *error = NULL;
-	bool ok = nu_tls_add_crl(creds, crl, &error);
-
-	if (!ok)
-		*err = nu_error_take_message(error);
-	return ok;
-}
-
 /* The role the peer's certificate must be issued for.  Each session's user
  * pointer (gnutls_session_set_ptr, owned by this file) tells it: a server
  * session points at peer_is_client; a client session points at the name

@@ -29,15 +29,6 @@ bool nu_tls_check_cert_file(const char *path, const char *purpose, GError **erro
  * *error (NU_ERROR_TLS) on failure. */
 bool nu_tls_add_crl(gnutls_certificate_credentials_t creds, const char *crl, GError **error);
 
-/* The same three with the older convention: *err, g_strdup'ed, instead of
- * a GError.  Kept for the callers in src/nuauth and src/libnuclient until
- * they move to the forms above; remove them then. */
-gnutls_certificate_credentials_t nu_tls_creds_load(const char *ca, const char *cert,
-						   const char *key, const char *crl,
-						   char **err);
-bool nu_tls_cert_file_for(const char *path, const char *purpose, char **err);
-bool nu_tls_creds_add_crl(gnutls_certificate_credentials_t creds, const char *crl, char **err);
-
 /* Is the peer's certificate of an established session still trusted by its
  * credentials (after a CRL was added), in its role? */
 bool nu_tls_peer_still_trusted(gnutls_session_t session);

@@ -13,6 +13,7 @@
 #include "apphash.h"
 #include "evloop.h"
 #include "log.h"
+#include "error.h"
 #include "tls.h"
 
 const char *nuclient_version(void)
@@ -136,10 +137,15 @@ static enum nuclient_status login_prepare(struct nuclient *nc, char **err)
 		log_warnx("udp_unconnected is on: an unconnected UDP socket of yours claims "
 			  "every flow from its port, also datagrams others forge from it");
 	if (!nc->creds) {
-		nc->creds = nu_tls_creds_load(nc->opt.ca, nc->opt.cert, nc->opt.key, nc->opt.crl,
-					      err);
-		if (!nc->creds)
+		GError *error = NULL;
+
+		/* The library's own convention is *err (programs without GLib). */
+		nc->creds = nu_tls_load_creds(nc->opt.ca, nc->opt.cert, nc->opt.key, nc->opt.crl,
+					      &error);
+		if (!nc->creds) {
+			*err = nu_error_take_message(error);
 			return NUCLIENT_BAD_CONFIG;
+		}
 	}
 	if (nc->links->len == 0 && !nc_links_make(nc, err))
 		return NUCLIENT_BAD_CONFIG;

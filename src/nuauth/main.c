@@ -33,46 +33,61 @@ static void usage(FILE *out)
 		"set stays when the new one has an error); SIGTERM exits.\n");
 }
 
+/* nuauth's own key, certificate (its role: TLS Web Server), CA and CRL, as
+ * a start needs them; NULL with *error naming the key or file. */
+static gnutls_certificate_credentials_t load_tls(const struct nuauth_config *cfg,
+						 GError **error)
+{
+	gnutls_certificate_credentials_t creds;
+
+	if (!nu_check_secret_file(cfg->tls_key, error)) {
+		g_prefix_error(error, "nuauth_tls_key: ");
+		return NULL;
+	}
+	creds = nu_tls_load_creds(cfg->tls_cacert, cfg->tls_cert, cfg->tls_key, cfg->tls_crl,
+				  error);
+	if (creds && !nu_tls_check_cert_file(cfg->tls_cert, GNUTLS_KP_TLS_WWW_SERVER, error)) {
+		g_prefix_error(error, "nuauth_tls_cert: ");
+		gnutls_certificate_free_credentials(creds);
+		return NULL;
+	}
+	return creds;
+}
+
+/* nuauth.conf with its modules (and their users, ACLs and periods files)
+ * into srv's conf, cfg and modules; false with *error. */
+static bool load_config(struct nuauth_server *srv, const char *path, GError **error)
+{
+	srv->conf_path = path;
+	if (!(srv->conf = nu_conf_load(path, error)) ||
+	    !nuauth_config_read(srv->conf, &srv->cfg, error) ||
+	    !(srv->modules = nuauth_modules_load(srv->conf, &srv->cfg, error)))
+		return false;
+	nu_conf_warn_unused(srv->conf);
+	return true;
+}
+
 /* nuauth -t: loads everything a start would (keys, modules with their
  * users, ACLs and periods files, certificates), binds nothing. */
 static int check_config(const char *path)
 {
-	struct nuauth_config cfg = { 0 };
-	struct nuauth_modules *mods = NULL;
+	struct nuauth_server srv = { 0 };
 	GError *error = NULL;
-	struct nu_conf *conf = nu_conf_load(path, &error);
 	gnutls_certificate_credentials_t creds = NULL;
-	char *err = NULL;
 	int status = 1;
 
-	if (!conf || !nuauth_config_read(conf, &cfg, &error) ||
-	    !(mods = nuauth_modules_load(conf, &cfg, &error))) {
+	if (load_config(&srv, path, &error) && (creds = load_tls(&srv.cfg, &error))) {
+		printf("%s: configuration OK\n", path);
+		status = 0;
+	} else {
 		fprintf(stderr, "nuauth: %s\n", error->message);
 		g_error_free(error);
-		goto out;
 	}
-	nu_conf_warn_unused(conf);
-	if (!nu_check_private_file(cfg.tls_key, &err)) {
-		fprintf(stderr, "nuauth: nuauth_tls_key: %s\n", err);
-		goto out;
-	}
-	creds = nu_tls_creds_load(cfg.tls_cacert, cfg.tls_cert, cfg.tls_key, cfg.tls_crl, &err);
-	if (creds && !nu_tls_cert_file_for(cfg.tls_cert, GNUTLS_KP_TLS_WWW_SERVER, &err)) {
+	if (creds)
 		gnutls_certificate_free_credentials(creds);
-		creds = NULL;
-	}
-	if (!creds) {
-		fprintf(stderr, "nuauth: %s\n", err);
-		goto out;
-	}
-	gnutls_certificate_free_credentials(creds);
-	printf("%s: configuration OK\n", path);
-	status = 0;
-out:
-	g_free(err);
-	nuauth_modules_unref(mods);
-	nuauth_config_clear(&cfg);
-	nu_conf_free(conf);
+	nuauth_modules_unref(srv.modules);
+	nuauth_config_clear(&srv.cfg);
+	nu_conf_free(srv.conf);
 	return status;
 }
 
@@ -107,23 +122,19 @@ static gboolean on_quit_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-int main(int argc, char **argv)
+/* The command line into *conf_path, *verbosity, *daemonize and
+ * *check_only; -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, const char **conf_path, int *verbosity,
+		      bool *daemonize, bool *check_only)
 {
-	const char *conf_path = DEFAULT_CONF;
-	struct nuauth_server srv = { 0 };
-	int verbosity = LOG_NOTICE;
-	bool daemonize = false, check_only = false;
-	GError *error = NULL;
-	GSource *watchdog;
-	char *err = NULL;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "c:tvDVh")) != -1) {
 		switch (opt) {
-		case 'c': conf_path = optarg; break;
-		case 't': check_only = true; break;
-		case 'v': if (verbosity < LOG_DEBUG) verbosity++; break;
-		case 'D': daemonize = true; break;
+		case 'c': *conf_path = optarg; break;
+		case 't': *check_only = true; break;
+		case 'v': if (*verbosity < LOG_DEBUG) (*verbosity)++; break;
+		case 'D': *daemonize = true; break;
 		case 'V': printf("nuauth %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -133,101 +144,131 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* The tables, the listening ports and the control socket; false with
+ * *error when a port cannot be bound. */
+static bool open_server(struct nuauth_server *srv, GError **error)
+{
+	srv->loop = g_main_loop_new(NULL, FALSE);
+	srv->peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_REFILL_S,
+					    PEER_LOG_INTERVAL_S, true);
+	srv->correlator = nuauth_correlator_new(srv);
+	srv->ipauth = nuauth_ipauth_new(srv);
+	srv->connections = nuauth_connections_new(srv);
+	if (!nuauth_listen(srv, srv->cfg.nufw_listen_addr, srv->cfg.gw_port,
+			   nuauth_gateway_accept, error) ||
+	    !nuauth_listen(srv, srv->cfg.client_listen_addr, srv->cfg.user_port,
+			   nuauth_client_accept, error))
+		return false;
+	srv->stats.start = g_get_real_time();
+	if (!nuauth_control_start(srv, error)) {
+		if (srv->cfg.control_socket_set) {
+			g_prefix_error(error, "nuauth_control_socket: ");
+			return false;
+		}
+		log_warnx("nuauth_control_socket: %s: nuauthctl cannot reach this nuauth",
+			  (*error)->message);
+		g_clear_error(error);
+	}
+	return true;
+}
+
+/* Ports are bound and certificates read: nothing left that needs root.
+ * (A SIGHUP later reads the users and ACLs as that user.) */
+static void drop_root(const struct nuauth_server *srv)
+{
+	GError *error = NULL;
+
+	if (srv->cfg.run_as) {
+		if (!nu_become_user(srv->cfg.run_as, &error))
+			fatalx("nuauth_run_as: %s", error->message);
+		log_info("running as user %s", srv->cfg.run_as);
+	} else if (geteuid() == 0) {
+		log_notice("running as root: set nuauth_run_as to a user of its own");
+	}
+}
+
+/* The main loop, until SIGTERM or SIGINT. */
+static void run(struct nuauth_server *srv)
+{
+	GSource *watchdog;
+
+	/* After the fork of -D: the pool's threads belong to this process. */
+	srv->workers = nuauth_workers_new(srv->cfg.number_authcheckers);
+	g_unix_signal_add(SIGTERM, on_quit_signal, srv);
+	g_unix_signal_add(SIGINT, on_quit_signal, srv);
+	g_unix_signal_add(SIGHUP, on_hup, srv);
+	log_notice("nuauth %s ready: gateways on %s:%u, clients on %s:%u", PACKAGE_VERSION,
+		   srv->cfg.nufw_listen_addr, srv->cfg.gw_port,
+		   srv->cfg.client_listen_addr, srv->cfg.user_port);
+	nu_notify("READY=1");
+	watchdog = nu_notify_watchdog_start();
+	g_main_loop_run(srv->loop);
+	nu_source_cancel(&watchdog);
+	nu_notify("STOPPING=1");
+}
+
+static void shut_down(struct nuauth_server *srv)
+{
+	/* The peers see their link end and reconnect to the next nuauth; the
+	 * users' connections stay (an exit is not a logout). */
+	while (srv->clients)
+		nuauth_client_close(srv->clients->data, "nuauth exits");
+	while (srv->gateways)
+		nuauth_gateway_close(srv->gateways->data, "nuauth exits");
+	/* The jobs still running end (their results are only freed). */
+	nuauth_workers_free(srv->workers);
+
+	nuauth_control_stop(srv);
+	nuauth_ipauth_free(srv->ipauth);
+	nuauth_correlator_free(srv->correlator);
+	nuauth_connections_free(srv->connections);
+	nuauth_peers_free(srv->peers);
+	nuauth_modules_unref(srv->modules);
+	nu_login_guard_free(srv->login_guard);
+	nuauth_peer_log_free(srv->peer_log);
+	if (srv->prelogin)
+		g_hash_table_destroy(srv->prelogin);
+	gnutls_certificate_free_credentials(srv->creds);
+	nuauth_config_clear(&srv->cfg);
+	nu_conf_free(srv->conf);
+	g_main_loop_unref(srv->loop);
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = DEFAULT_CONF;
+	struct nuauth_server srv = { 0 };
+	int verbosity = LOG_NOTICE, status;
+	bool daemonize = false, check_only = false;
+	GError *error = NULL;
+
+	status = parse_args(argc, argv, &conf_path, &verbosity, &daemonize, &check_only);
+	if (status >= 0)
+		return status;
 	nu_log_init("nuauth", false, verbosity);
 	if (check_only)
 		return check_config(conf_path);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	srv.conf_path = conf_path;
-	srv.conf = nu_conf_load(conf_path, &error);
-	if (!srv.conf || !nuauth_config_read(srv.conf, &srv.cfg, &error) ||
-	    !(srv.modules = nuauth_modules_load(srv.conf, &srv.cfg, &error)))
+	if (!load_config(&srv, conf_path, &error))
 		fatalx("%s", error->message);
-	nu_conf_warn_unused(srv.conf);
 	nuauth_login_guard_configure(&srv);
 	srv.peers = nuauth_peers_new();
 	nuauth_client_needs_update(&srv, "start");
-
-	if (!nu_check_private_file(srv.cfg.tls_key, &err))
-		fatalx("nuauth_tls_key: %s", err);
-	srv.creds = nu_tls_creds_load(srv.cfg.tls_cacert, srv.cfg.tls_cert, srv.cfg.tls_key,
-				      srv.cfg.tls_crl, &err);
-	if (!srv.creds)
-		fatalx("%s", err);
-	if (!nu_tls_cert_file_for(srv.cfg.tls_cert, GNUTLS_KP_TLS_WWW_SERVER, &err))
-		fatalx("nuauth_tls_cert: %s", err);
-	if (!nuauth_sasl_global_init(&error))
+	if (!(srv.creds = load_tls(&srv.cfg, &error)) || !nuauth_sasl_global_init(&error) ||
+	    !open_server(&srv, &error))
 		fatalx("%s", error->message);
-
-	srv.loop = g_main_loop_new(NULL, FALSE);
-	srv.peer_log = nuauth_peer_log_new(PEER_LOG_BURST, PEER_LOG_REFILL_S, PEER_LOG_INTERVAL_S, true);
-	srv.correlator = nuauth_correlator_new(&srv);
-	srv.ipauth = nuauth_ipauth_new(&srv);
-	srv.connections = nuauth_connections_new(&srv);
-	if (!nuauth_listen(&srv, srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
-			   nuauth_gateway_accept, &error) ||
-	    !nuauth_listen(&srv, srv.cfg.client_listen_addr, srv.cfg.user_port,
-			   nuauth_client_accept, &error))
-		fatalx("%s", error->message);
-	srv.stats.start = g_get_real_time();
-	if (!nuauth_control_start(&srv, &error)) {
-		if (srv.cfg.control_socket_set)
-			fatalx("nuauth_control_socket: %s", error->message);
-		log_warnx("nuauth_control_socket: %s: nuauthctl cannot reach this nuauth",
-			  error->message);
-		g_clear_error(&error);
-	}
-	/* Ports are bound and certificates read: nothing left that needs
-	 * root.  (A SIGHUP later reads the users and ACLs as that user.) */
-	if (srv.cfg.run_as) {
-		if (!nu_drop_to_user(srv.cfg.run_as, &err))
-			fatalx("nuauth_run_as: %s", err);
-		log_info("running as user %s", srv.cfg.run_as);
-	} else if (geteuid() == 0) {
-		log_notice("running as root: set nuauth_run_as to a user of its own");
-	}
-
+	drop_root(&srv);
 	if (daemonize) {
 		if (daemon(0, 0) < 0)
 			fatalx("cannot run in the background: %m");
 		nu_log_init("nuauth", true, verbosity);
 	}
-	/* After the fork of -D: the pool's threads belong to this process. */
-	srv.workers = nuauth_workers_new(srv.cfg.number_authcheckers);
-	g_unix_signal_add(SIGTERM, on_quit_signal, &srv);
-	g_unix_signal_add(SIGINT, on_quit_signal, &srv);
-	g_unix_signal_add(SIGHUP, on_hup, &srv);
-	log_notice("nuauth %s ready: gateways on %s:%u, clients on %s:%u", PACKAGE_VERSION,
-		   srv.cfg.nufw_listen_addr, srv.cfg.gw_port,
-		   srv.cfg.client_listen_addr, srv.cfg.user_port);
-	nu_notify("READY=1");
-	watchdog = nu_notify_watchdog_start();
-	g_main_loop_run(srv.loop);
-	nu_source_cancel(&watchdog);
-	nu_notify("STOPPING=1");
-	/* The peers see their link end and reconnect to the next nuauth; the
-	 * users' connections stay (an exit is not a logout). */
-	while (srv.clients)
-		nuauth_client_close(srv.clients->data, "nuauth exits");
-	while (srv.gateways)
-		nuauth_gateway_close(srv.gateways->data, "nuauth exits");
-	/* The jobs still running end (their results are only freed). */
-	nuauth_workers_free(srv.workers);
-
-	nuauth_control_stop(&srv);
-	nuauth_ipauth_free(srv.ipauth);
-	nuauth_correlator_free(srv.correlator);
-	nuauth_connections_free(srv.connections);
-	nuauth_peers_free(srv.peers);
-	nuauth_modules_unref(srv.modules);
-	nu_login_guard_free(srv.login_guard);
-	nuauth_peer_log_free(srv.peer_log);
-	if (srv.prelogin)
-		g_hash_table_destroy(srv.prelogin);
-	gnutls_certificate_free_credentials(srv.creds);
-	nuauth_config_clear(&srv.cfg);
-	nu_conf_free(srv.conf);
-	g_main_loop_unref(srv.loop);
+	run(&srv);
+	shut_down(&srv);
 	return 0;
 }

@@ -56,11 +56,12 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	srv->conf = conf;
 	/* Revocations take effect now; others (a new CA, say) at restart. */
 	if (srv->cfg.tls_crl && *srv->cfg.tls_crl) {
-		char *err = NULL;
+		GError *crl_error = NULL;
 
-		if (!nu_tls_creds_add_crl(srv->creds, srv->cfg.tls_crl, &err)) {
-			log_err("%s: %s: keeping the revocations read before", who, err);
-			g_free(err);
+		if (!nu_tls_add_crl(srv->creds, srv->cfg.tls_crl, &crl_error)) {
+			log_err("%s: %s: keeping the revocations read before", who,
+				crl_error->message);
+			g_error_free(crl_error);
 		}
 	}
 	nuauth_connections_recheck_periods(srv->connections, srv);

@@ -1,7 +1,7 @@
 /* Unit tests for the certificate roles of src/lib/tls.c: what a
  * certificate's extended key usage says of a purpose (nu_tls_crt_eku), and
  * the start-time check of a daemon's own certificate file
- * (nu_tls_cert_file_for): its role and its dates. */
+ * (nu_tls_check_cert_file): its role and its dates. */
 #include "config.h"
 
 #include <string.h>
@@ -111,7 +111,6 @@ int main(void)
 	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t c_server, c_client, c_both, c_any, c_other, c_none;
 	GError *error = NULL;
-	char *err = NULL;
 
 	if (gnutls_x509_privkey_init(&key) < 0 ||
 	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
@@ -168,11 +167,6 @@ int main(void)
 		      g_error_matches(error, NU_ERROR, NU_ERROR_TLS) &&
 		      strstr(error->message, "cannot read the certificate"));
 		g_clear_error(&error);
-		/* The older form, kept for src/nuauth and src/libnuclient: the
-		 * same message, g_strdup'ed. */
-		CHECK(!nu_tls_cert_file_for(path, GNUTLS_KP_TLS_WWW_SERVER, &err) && err &&
-		      strstr(err, "cannot read the certificate") && strstr(err, path));
-		g_free(err);
 		g_free(path);
 	}
 
