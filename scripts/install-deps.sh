@@ -9,6 +9,7 @@ packages=(
 	libglib2.0-dev libgnutls28-dev libsasl2-dev libsasl2-modules libcrypt-dev
 	libpq-dev	# the log_pgsql module
 	libldap2-dev	# the ldap module
+	libmicrohttpd-dev	# nuauth's metrics (nuauth_metrics_listen)
 	# the lab and the tests
 	gnutls-bin iptables nftables conntrack iproute2 kmod util-linux procps python3 iputils-ping
 	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
@@ -17,6 +18,9 @@ packages=(
 	slapd ldap-utils
 	# tests/e2e/desktop.sh: a session bus (dbus-run-session), gdbus, busctl
 	dbus-daemon libglib2.0-bin systemd
+	# tests/e2e/metrics.sh: curl scrapes, promtool (Debian's prometheus
+	# package: about 30 s to install) checks the scrape
+	curl prometheus
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

@@ -176,6 +176,8 @@ int main(int argc, char **argv)
 			  error->message);
 		g_clear_error(&error);
 	}
+	if (!nuauth_metrics_bind(&srv, &error))
+		fatalx("%s", error->message);
 	/* Ports are bound and certificates read: nothing left that needs
 	 * root.  (A SIGHUP later reads the users and ACLs as that user.) */
 	if (srv.cfg.run_as) {
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
 	}
 	/* After the fork of -D: the pool's threads belong to this process. */
 	srv.workers = nuauth_workers_new(srv.cfg.number_authcheckers);
+	if (!nuauth_metrics_start(&srv, &error))
+		fatalx("%s", error->message);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, &srv);
 	g_unix_signal_add(SIGHUP, on_hup, &srv);
@@ -212,6 +216,7 @@ int main(int argc, char **argv)
 	nuauth_workers_free(srv.workers);
 
 	nuauth_control_stop(&srv);
+	nuauth_metrics_stop(&srv);
 	nuauth_ipauth_free(srv.ipauth);
 	nuauth_correlator_free(srv.correlator);
 	nuauth_connections_free(srv.connections);

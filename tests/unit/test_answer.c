@@ -157,7 +157,7 @@ static void test_accept(void)
 	time_t ends = time(NULL) + 3600;
 
 	decide_next(NU_VERDICT_ACCEPT, 0x3eb, "ssh", ends);
-	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "/usr/bin/ssh", NULL);
+	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "/usr/bin/ssh", NULL, 0);
 	CHECK(decides == 1 && strcmp(decided_gateway, "fw1") == 0);
 	CHECK(decisions->len == 1 && strcmp(last()->link, "fw1-a") == 0 && last()->packet_id == 1);
 	CHECK(last()->verdict == NU_VERDICT_ACCEPT && last()->has_mark && last()->mark == 0x3eb &&
@@ -174,13 +174,13 @@ static void test_drop_told(void)
 	struct nu_packet_ask a = ask(2, 40001);
 
 	decide_next(NU_VERDICT_DROP, 0, "deny-all", 0);
-	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL);
+	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL, 0);
 	CHECK(decisions->len == 2 && last()->verdict == NU_VERDICT_DROP && !last()->has_mark);
 	CHECK(srv.stats.dropped == 1 && connections() == 1);
 	CHECK(notices == 1 && strcmp(notice_text, "acl deny-all") == 0);
 	/* no ACL matched: said so */
 	decide_next(NU_VERDICT_REJECT, 0, "", 0);
-	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL);
+	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL, 0);
 	CHECK(notices == 2 && strcmp(notice_text, "no acl allows it") == 0);
 	CHECK(srv.stats.rejected == 1 && packet_logs == 3);
 }
@@ -191,12 +191,12 @@ static void test_ip_user(void)
 
 	/* no client to tell */
 	decide_next(NU_VERDICT_DROP, 0, "deny-all", 0);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_OK, 2000, groups);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_OK, 2000, groups, 0);
 	CHECK(decides == 4 && decisions->len == 4 && notices == 2);
 	/* an unknown user: dropped without a decision */
-	nuauth_answer_ip(&srv, gw->id, &a, "nobody", NUAUTH_USER_UNKNOWN, 0, groups);
+	nuauth_answer_ip(&srv, gw->id, &a, "nobody", NUAUTH_USER_UNKNOWN, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 5 && last()->verdict == NU_VERDICT_DROP);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_ERROR, 0, groups);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_ERROR, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 6 && srv.stats.dropped == 4);
 }
 
@@ -205,13 +205,13 @@ static void test_verdict_and_failures(void)
 	struct nuauth_peer *gone;
 	uint64_t counted;
 
-	nuauth_answer_verdict(&srv, gw->id, 4, NU_VERDICT_REJECT);
+	nuauth_answer_verdict(&srv, gw->id, 4, NU_VERDICT_REJECT, 0);
 	CHECK(decisions->len == 7 && last()->packet_id == 4 && last()->verdict == NU_VERDICT_REJECT);
 	CHECK(srv.stats.rejected == 2);
 	/* a decision that could not be encoded is not counted as sent */
 	counted = srv.stats.dropped;
 	encode_fails = true;
-	nuauth_answer_verdict(&srv, gw->id, 5, NU_VERDICT_DROP);
+	nuauth_answer_verdict(&srv, gw->id, 5, NU_VERDICT_DROP, 0);
 	encode_fails = false;
 	CHECK(decisions->len == 7 && srv.stats.dropped == counted);
 	/* a gateway that is gone gets nothing (and nothing breaks) */
@@ -221,7 +221,7 @@ static void test_verdict_and_failures(void)
 		nuauth_peer_id id = gone->id;
 
 		nuauth_peers_remove(srv.peers, id);
-		nuauth_answer_verdict(&srv, id, 6, NU_VERDICT_DROP);
+		nuauth_answer_verdict(&srv, id, 6, NU_VERDICT_DROP, 0);
 		CHECK(decisions->len == 7 && srv.stats.dropped == counted);
 	}
 }
