@@ -103,6 +103,7 @@ e2e/marks.sh|composed marks (mark_uid and mark_group) in the namespace lab
 e2e/bridge.sh|a bridging gateway: physindev=/physoutdev= ACLs, marks on bridged connections
 e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
+e2e/metrics.sh|Prometheus metrics: promtool passes on a scrape, counters match the traffic, GW_STATS
 e2e/client.sh|the desktop client (libnuclient, nutcpc)
 e2e/desktop.sh|the desktop: notifications, org.nufw.Client1 on the session bus, reconnection back-off
 e2e/trust.sh|the client claims only what it can prove: a LAN host forging from a user's address

@@ -10,7 +10,7 @@
 #define NUAUTH_RATE_SECONDS 10
 /* The decision latency histogram's upper bounds, in microseconds (the
  * metrics show them in seconds); one more bucket counts the rest. */
-#define NUAUTH_LATENCY_BUCKETS 14
+#define NUAUTH_LATENCY_BUCKETS 16
 extern const uint32_t nuauth_latency_bounds_us[NUAUTH_LATENCY_BUCKETS];
 /* Logins counted by mechanism: the first this many names nuauth offered;
  * any other is counted as "other". */
