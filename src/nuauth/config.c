@@ -98,6 +98,7 @@ static bool read_metrics_listen(struct nu_conf *conf, struct nuauth_config *cfg,
 		return false;
 	}
 #ifndef HAVE_MICROHTTPD
+	(void)cfg;
 	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
 		    "%s: nuauth_metrics_listen: this nuauth was built without libmicrohttpd "
 		    "(apt-get install libmicrohttpd-dev, then configure again)",
