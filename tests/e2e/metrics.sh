@@ -137,6 +137,32 @@ test_http() {
 		ip netns exec "$NS_G" curl -sS --max-time 3 -o /dev/null http://10.201.0.1:9477/metrics
 }
 
+# A second link with the gateway's certificate (abuse.py gwstats): malformed
+# GW_STATS close their link; a good one with every counter at 2^64-1 shows
+# as its own queue, and the scrape stays valid.
+test_gw_stats_abuse() {
+	local p=$LAB_DIR/pki top=18446744073709551615
+	lab_start gwstats "$NS_G" env NUAUTH=127.0.0.1 CA="$p/cacert.pem" \
+		CERT="$p/nufw-cert.pem" KEY="$p/nufw-key.pem" timeout 60 \
+		python3 "$LAB_HERE/abuse.py" gwstats 30
+	local pid=$LAB_PID
+	check_log "a GW_STATS without QUEUE closes its link" gwstats \
+		"no QUEUE: closed (ERROR: malformed GW_STATS message"
+	check_log "a GW_STATS with a 7-byte counter closes its link" gwstats \
+		"a 7-byte counter: closed (ERROR: malformed GW_STATS message"
+	check_log "a good GW_STATS leaves its link open" gwstats \
+		"queue 77, every counter 2^64-1: still open"
+	if wait_value "nufw_packets_asked_total{gateway=\"$GW\",queue=\"77\"}" $top 10; then
+		pass "a counter at 2^64-1 is shown whole"
+	else
+		fail "a counter at 2^64-1 is shown whole" "$(cat "$LAB_DIR/scrape.txt")"
+	fi
+	check_value "the gateway has two links" "nuauth_gateway_links{gateway=\"$GW\"}" 2
+	check "promtool check metrics passes with them" \
+		sh -c "promtool check metrics < '$LAB_DIR/scrape.txt'"
+	lab_stop "$pid"
+}
+
 test_link_down() {
 	lab_stop "$NUFW_PID"
 	if wait_value "nuauth_gateway_up{gateway=\"$GW\"}" 0 10; then
@@ -158,5 +184,5 @@ lab_start_server || lab_end "the server starts"
 lab_start_gateway
 check_log "nuauth says where the metrics are" nuauth "metrics on $URL" 0
 lab_login alice-client $ALICE_UID alice alicepw || lab_end "alice logs in"
-lab_tests test_traffic test_scrape test_http test_link_down
+lab_tests test_traffic test_scrape test_http test_gw_stats_abuse test_link_down
 lab_finish
