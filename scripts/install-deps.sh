@@ -10,6 +10,7 @@ packages=(
 	libpq-dev	# the log_pgsql module
 	libldap2-dev	# the ldap module
 	libpam0g-dev	# the pam_nufw module
+	libmicrohttpd-dev	# nuauth's metrics (nuauth_metrics_listen)
 	# the lab and the tests
 	gnutls-bin iptables nftables conntrack iproute2 kmod util-linux procps python3 iputils-ping
 	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
@@ -22,6 +23,9 @@ packages=(
 	pamtester
 	# tests/e2e/pair.sh: a gateway pair (VRRP, conntrack sync)
 	keepalived conntrackd
+	# tests/e2e/metrics.sh: curl scrapes, promtool (Debian's prometheus
+	# package: about 30 s to install) checks the scrape
+	curl prometheus
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

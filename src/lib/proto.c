@@ -83,6 +83,8 @@ const char *nu_msg_type_name(uint8_t type)
 		return "CONN_DESTROY";
 	case NU_MSG_CONN_EXPIRES:
 		return "CONN_EXPIRES";
+	case NU_MSG_GW_STATS:
+		return "GW_STATS";
 	case NU_MSG_AUTH_START:
 		return "AUTH_START";
 	case NU_MSG_AUTH_STEP:
@@ -1103,6 +1105,35 @@ enum nu_proto_status nu_conn_expires_decode(const uint8_t *msg, size_t len,
 	st = decode_msg(msg, len, NU_MSG_CONN_EXPIRES, conn_expires_attrs, m, NULL, &seen);
 	m->has_expires = HAS(seen, NU_ATTR_EXPIRES);
 	return st;
+}
+
+/* ---- GW_STATS ---- */
+
+static const struct attr_row gw_stats_attrs[] = {
+	{ ROW(NU_ATTR_QUEUE, KIND_U32, ATTR_MANDATORY, struct nu_gw_stats, queue) },
+	{ ROW(NU_ATTR_STAT_ASKED, KIND_U64, 0, struct nu_gw_stats, asked) },
+	{ ROW(NU_ATTR_STAT_ACCEPTED, KIND_U64, 0, struct nu_gw_stats, accepted) },
+	{ ROW(NU_ATTR_STAT_DROPPED, KIND_U64, 0, struct nu_gw_stats, dropped) },
+	{ ROW(NU_ATTR_STAT_REJECTED, KIND_U64, 0, struct nu_gw_stats, rejected) },
+	{ ROW(NU_ATTR_STAT_TIMEOUTS, KIND_U64, 0, struct nu_gw_stats, timeouts) },
+	{ ROW(NU_ATTR_STAT_OVERRUNS, KIND_U64, 0, struct nu_gw_stats, overruns) },
+	{ ROW(NU_ATTR_STAT_KERNEL_QUEUE_FULL, KIND_U64, 0, struct nu_gw_stats,
+	      kernel_queue_full) },
+	{ ROW(NU_ATTR_STAT_KERNEL_FAILED, KIND_U64, 0, struct nu_gw_stats, kernel_failed) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_gw_stats_encode(uint8_t *buf, size_t cap,
+					const struct nu_gw_stats *m, size_t *out_len)
+{
+	return encode_msg(buf, cap, NU_MSG_GW_STATS, 0, gw_stats_attrs, m, 0, out_len);
+}
+
+enum nu_proto_status nu_gw_stats_decode(const uint8_t *msg, size_t len,
+					struct nu_gw_stats *m)
+{
+	memset(m, 0, sizeof(*m));
+	return decode_msg(msg, len, NU_MSG_GW_STATS, gw_stats_attrs, m, NULL, NULL);
 }
 
 /* ---- PUSH ---- */

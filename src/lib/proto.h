@@ -33,6 +33,7 @@ enum nu_msg_type {
 	NU_MSG_CONN_END		= 18,	/* nufw -> nuauth: a connection ended (-C) */
 	NU_MSG_CONN_DESTROY	= 19,	/* nuauth -> nufw: end this connection */
 	NU_MSG_CONN_EXPIRES	= 20,	/* nuauth -> nufw: its end time moved */
+	NU_MSG_GW_STATS		= 24,	/* nufw -> nuauth: a queue's counters */
 	NU_MSG_AUTH_START	= 32,	/* client -> nuauth: MECH, optional SASL_DATA */
 	NU_MSG_AUTH_STEP	= 33,	/* both ways during SASL: SASL_DATA */
 	NU_MSG_AUTH_RESULT	= 34,	/* nuauth -> client: RESULT, TEXT, USER */
@@ -77,6 +78,15 @@ enum nu_attr_type {
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
 	NU_ATTR_NOT_MINE	= 40,	/* flow: in ANNOUNCE, a pushed flow that is
 					 * none of the user's sockets */
+	NU_ATTR_QUEUE		= 50,	/* u32: NFQUEUE number (GW_STATS) */
+	NU_ATTR_STAT_ASKED	= 51,	/* u64: packets asked about */
+	NU_ATTR_STAT_ACCEPTED	= 52,	/* u64: packets accepted */
+	NU_ATTR_STAT_DROPPED	= 53,	/* u64: packets dropped (rejected included) */
+	NU_ATTR_STAT_REJECTED	= 54,	/* u64: of which answered with RST/ICMP */
+	NU_ATTR_STAT_TIMEOUTS	= 55,	/* u64: undecided in time (failure policy) */
+	NU_ATTR_STAT_OVERRUNS	= 56,	/* u64: nufw's receive buffer overruns */
+	NU_ATTR_STAT_KERNEL_QUEUE_FULL = 57,	/* u64: the kernel's queue_dropped */
+	NU_ATTR_STAT_KERNEL_FAILED = 58,	/* u64: the kernel's user_dropped */
 	/* Attribute types stay below 64: decoders keep a bitmask of those seen. */
 };
 
@@ -330,6 +340,22 @@ struct nu_conn_expires {
 };
 enum nu_proto_status nu_conn_expires_encode(uint8_t *buf, size_t cap, const struct nu_conn_expires *m, size_t *out_len);
 enum nu_proto_status nu_conn_expires_decode(const uint8_t *msg, size_t len, struct nu_conn_expires *m);
+
+/* GW_STATS: one queue's counters since nufw started (nufw -> nuauth, every
+ * few seconds): QUEUE mandatory, each counter optional (absent: 0). */
+struct nu_gw_stats {
+	uint32_t queue;
+	uint64_t asked;
+	uint64_t accepted;
+	uint64_t dropped;
+	uint64_t rejected;
+	uint64_t timeouts;
+	uint64_t overruns;
+	uint64_t kernel_queue_full;
+	uint64_t kernel_failed;
+};
+enum nu_proto_status nu_gw_stats_encode(uint8_t *buf, size_t cap, const struct nu_gw_stats *m, size_t *out_len);
+enum nu_proto_status nu_gw_stats_decode(const uint8_t *msg, size_t len, struct nu_gw_stats *m);
 
 /* PUSH: optional FLOW (the flow nuauth is asking about). */
 enum nu_proto_status nu_push_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow_or_null, size_t *out_len);

@@ -29,11 +29,13 @@ static const char *verdict_name(int verdict)
 
 /* Sends a DECISION to gw and counts it; false when it was not sent. */
 static bool send_decision(struct nuauth_server *srv, struct nuauth_peer *gw, uint32_t packet_id,
-			  int verdict, bool has_mark, uint32_t mark, time_t expires)
+			  int verdict, bool has_mark, uint32_t mark, time_t expires,
+			  gint64 arrived)
 {
 	if (!gw->ops->decision(gw->link, packet_id, verdict, has_mark, mark, expires))
 		return false;	/* logged by the session */
 	nuauth_stats_decision(&srv->stats, verdict);
+	nuauth_stats_latency(&srv->stats, arrived);
 	return true;
 }
 
@@ -50,17 +52,18 @@ static struct nuauth_peer *gateway_of(struct nuauth_server *srv, nuauth_peer_id 
 }
 
 void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw_id, uint32_t packet_id,
-			   int verdict)
+			   int verdict, gint64 arrived)
 {
 	struct nuauth_peer *gw = gateway_of(srv, gw_id, packet_id);
 
 	if (gw)
-		send_decision(srv, gw, packet_id, verdict, false, 0, 0);
+		send_decision(srv, gw, packet_id, verdict, false, 0, 0, arrived);
 }
 
 void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 			const struct nu_packet_ask *ask, const struct nuauth_session_user *su,
-			nuauth_peer_id client_id, const char *app, const uint8_t *app_sha256)
+			nuauth_peer_id client_id, const char *app, const uint8_t *app_sha256,
+			gint64 arrived)
 {
 	struct nuauth_peer *gw = gateway_of(srv, gw_id, ask->packet_id);
 	struct nuauth_packet pkt = {
@@ -93,7 +96,7 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 	pkt.gateway = gw->name;
 	nuauth_decide(srv, &pkt, &user, &v);
 	send_decision(srv, gw, ask->packet_id, v.verdict, v.verdict == NU_VERDICT_ACCEPT, v.mark,
-		      v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0);
+		      v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0, arrived);
 	if (v.verdict == NU_VERDICT_ACCEPT) {
 		/* Owned by the session that claimed it: only its LOGOUT ends it. */
 		nuauth_connections_add(srv->connections, gw, client_id, user.name, &ask->flow);
@@ -125,14 +128,15 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
 		      const struct nu_packet_ask *ask, const char *name,
-		      enum nuauth_user_status status, uint32_t uid, GArray *groups)
+		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
+		      gint64 arrived)
 {
 	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups,
 					  .auth_quality = NUAUTH_AUTHQ_IP };
 	char flow_text[NU_FLOW_STRLEN];
 
 	if (status == NUAUTH_USER_OK) {
-		nuauth_answer_user(srv, gw, ask, &su, 0, NULL, NULL);
+		nuauth_answer_user(srv, gw, ask, &su, 0, NULL, NULL, arrived);
 		return;
 	}
 	nu_flow_format(&ask->flow, flow_text, sizeof(flow_text));
@@ -142,5 +146,5 @@ void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
 	else
 		log_warnx("%s: the groups of ip-authenticated user `%s' could not be read "
 			  "(user database unavailable): dropped", flow_text, name);
-	nuauth_answer_verdict(srv, gw, ask->packet_id, NU_VERDICT_DROP);
+	nuauth_answer_verdict(srv, gw, ask->packet_id, NU_VERDICT_DROP, arrived);
 }

@@ -428,7 +428,7 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	if (first && nuauth_login_locked(cl->srv, cl->addr_text, NULL)) {
 		/* Logged once, when the lock began (login_guard.c). */
 		log_debug("client %s: login refused: address locked", cl->addr_text);
-		cl->srv->stats.logins_failed++;
+		nuauth_stats_login(&cl->srv->stats, a.mech, nuauth_sasl_mechs(cl->sasl), false);
 		send_auth_result(cl, NU_AUTH_FAILED, NUAUTH_LOCKED_TEXT);
 		nu_msgconn_close(cl->link, "login refused");
 		return;
@@ -462,7 +462,8 @@ static bool session_refused(struct nuauth_client *cl)
 		return false;
 	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s (%s) refused: %s",
 			cl->addr_text, cl->user.name, cl->user.mechanism, why);
-	cl->srv->stats.logins_failed++;
+	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+			   nuauth_sasl_mechs(cl->sasl), false);
 	send_auth_result(cl, NU_AUTH_FAILED, why);
 	nu_msgconn_close(cl->link, "login refused");
 	return true;
@@ -491,7 +492,8 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 			log_debug("client %s: login refused: %s", cl->addr_text, why);
 		else
 			log_notice("client %s: login refused: %s", cl->addr_text, why);
-		cl->srv->stats.logins_failed++;
+		nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+				   nuauth_sasl_mechs(cl->sasl), false);
 		send_auth_result(cl, nuauth_sasl_no_verifier(cl->sasl) ? NU_AUTH_OTHER_MECH
 								 : NU_AUTH_FAILED, why);
 		nu_msgconn_close(cl->link, "login refused");
@@ -500,7 +502,8 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	if ((limit = session_limit_refusal(cl, &by_address))) {
 		peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
 				cl->addr_text, cl->user.name, limit);
-		cl->srv->stats.logins_failed++;
+		nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+				   nuauth_sasl_mechs(cl->sasl), false);
 		if (by_address)
 			cl->srv->stats.sessions_refused_address++;
 		send_auth_result(cl, NU_AUTH_FAILED, limit);
@@ -519,7 +522,8 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	}
 	cl->state = CLIENT_READY;
 	prelogin_remove(cl);
-	cl->srv->stats.logins_ok++;
+	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+			   nuauth_sasl_mechs(cl->sasl), true);
 	send_auth_result(cl, NU_AUTH_OK, "welcome");
 	cl->self = nuauth_peers_add(cl->srv->peers, NUAUTH_PEER_CLIENT, &cl->addr, cl->user.name,
 				    &client_peer_ops, cl);

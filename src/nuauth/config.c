@@ -3,6 +3,8 @@
 #include "config.h"
 #include "nuauth.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -56,6 +58,58 @@ static bool read_gw_addrs(struct nu_conf *conf, struct nuauth_config *cfg, GErro
 	}
 	cfg->gw_addrs = addrs;
 	return true;
+}
+
+/* nuauth_metrics_listen = ADDR:PORT ([ADDR]:PORT for IPv6): where the
+ * Prometheus metrics are served (metrics.c); unset or empty: nowhere. */
+static bool read_metrics_listen(struct nu_conf *conf, struct nuauth_config *cfg,
+				GError **error)
+{
+	const char *v = nu_conf_get_str(conf, "nuauth_metrics_listen", NULL);
+	const char *colon, *host_start, *host_end;
+	struct in6_addr parsed;
+	uint8_t family;
+	char *host = NULL, *end = NULL;
+	unsigned long port = 0;
+
+	if (!v || !*v)
+		return true;
+	if (v[0] == '[') {
+		host_start = v + 1;
+		host_end = strchr(v, ']');
+		colon = host_end && host_end[1] == ':' ? host_end + 1 : NULL;
+	} else {
+		host_start = v;
+		colon = strrchr(v, ':');
+		host_end = colon;
+	}
+	if (colon && host_end > host_start) {
+		host = g_strndup(host_start, (gsize)(host_end - host_start));
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+	}
+	if (!host || !colon[1] || *end || errno || port < 1 || port > 65535 ||
+	    !nu_addr_parse(host, &parsed, &family)) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_metrics_listen: `%s' is not ADDRESS:PORT (an IP address and a "
+			    "port from 1 to 65535; [ADDRESS]:PORT for IPv6)",
+			    nu_conf_where(conf, "nuauth_metrics_listen"), v);
+		g_free(host);
+		return false;
+	}
+#ifndef HAVE_MICROHTTPD
+	(void)cfg;
+	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+		    "%s: nuauth_metrics_listen: this nuauth was built without libmicrohttpd "
+		    "(apt-get install libmicrohttpd-dev, then configure again)",
+		    nu_conf_where(conf, "nuauth_metrics_listen"));
+	g_free(host);
+	return false;
+#else
+	cfg->metrics_addr = host;
+	cfg->metrics_port = (unsigned)port;
+	return true;
+#endif
 }
 
 bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr)
@@ -234,7 +288,8 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !read_cert_login(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_client_send_app(conf, cfg, error) ||
-	    !read_gw_addrs(conf, cfg, error))
+	    !read_gw_addrs(conf, cfg, error) ||
+	    !read_metrics_listen(conf, cfg, error))
 		return false;
 	read_gw_names(conf, cfg);
 	cfg->prio_to_nok = (int)prio;
@@ -272,6 +327,7 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
 		g_free(cfg->hook_modules[h]);
 	g_free(cfg->control_socket);
+	g_free(cfg->metrics_addr);
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);
 	g_free(cfg->sasl_mechanisms);

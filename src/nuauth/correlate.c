@@ -225,7 +225,8 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 		for (guint j = 0; j < wf->packets->len; j++) {
 			struct waiting_packet *p = g_ptr_array_index(wf->packets, j);
 
-			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id, NU_VERDICT_DROP);
+			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id, NU_VERDICT_DROP,
+					      p->arrived);
 		}
 		flow_forget(cor, wf);
 		return;
@@ -239,7 +240,7 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 
 		nuauth_answer_user(cor->srv, p->gw, &p->ask, user_of(cor, owner->client),
 				   owner->client, owner->app,
-				   owner->has_app_sha256 ? owner->app_sha256 : NULL);
+				   owner->has_app_sha256 ? owner->app_sha256 : NULL, p->arrived);
 		packet_forget(cor, p);	/* frees wf with its last packet */
 		if (last)
 			wf = NULL;
@@ -483,7 +484,8 @@ static gboolean on_tick(gpointer data)
 		cor->srv->stats.timeouts++;
 		nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id,
 				      cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
-									 : NU_VERDICT_DROP);
+									 : NU_VERDICT_DROP,
+				      p->arrived);
 		packet_forget(cor, p);
 	}
 	return G_SOURCE_CONTINUE;

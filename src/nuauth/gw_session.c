@@ -27,6 +27,8 @@ struct nuauth_gateway {
 	gint64 since;		/* g_get_real_time() */
 	uint64_t decisions;
 	struct nuauth_peer *peer;	/* after HELLO */
+	struct nu_gw_stats stats;	/* its last GW_STATS (the metrics) */
+	bool has_stats;
 };
 
 void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out)
@@ -35,6 +37,8 @@ void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_
 	out->cn = gw->cn ? gw->cn : "";
 	out->since = gw->since;
 	out->decisions = gw->decisions;
+	out->up = gw->hello_done;
+	out->stats = gw->has_stats ? &gw->stats : NULL;
 }
 
 void nuauth_gateway_close(struct nuauth_gateway *gw, const char *why)
@@ -246,6 +250,15 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		st = nu_conn_end_decode(msg, len, &end);
 		if (st == NU_PROTO_OK)
 			nuauth_connections_ended(gw->srv->connections, gw->peer, &end);
+		break;
+	}
+	case NU_MSG_GW_STATS: {
+		struct nu_gw_stats gs;
+		st = nu_gw_stats_decode(msg, len, &gs);
+		if (st == NU_PROTO_OK) {
+			gw->stats = gs;
+			gw->has_stats = true;
+		}
 		break;
 	}
 	case NU_MSG_KEEPALIVE: {

@@ -36,6 +36,7 @@ struct cached {
 struct held_packet {
 	nuauth_peer_id gw;
 	struct nu_packet_ask ask;
+	gint64 arrived;			/* g_get_monotonic_time() */
 };
 
 /* A get_user_groups look-up on the pool. */
@@ -136,7 +137,7 @@ static void lookup_done(void *data)
 		struct held_packet *p = &g_array_index(lk->packets, struct held_packet, i);
 
 		nuauth_answer_ip(ia->srv, p->gw, &p->ask, lk->name, lk->status, lk->uid,
-				 lk->groups);
+				 lk->groups, p->arrived);
 	}
 	nuauth_modules_unref(lk->mods);
 	g_array_unref(lk->packets);
@@ -156,7 +157,8 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 				     .os_release = "", .os_version = "",
 				     .gateway = gw->name };
 	char name[NU_NAME_MAX] = "";
-	struct held_packet held = { .gw = gw->id, .ask = *ask };
+	struct held_packet held = { .gw = gw->id, .ask = *ask,
+				    .arrived = g_get_monotonic_time() };
 	struct cached *c;
 	struct lookup *lk;
 
@@ -164,7 +166,8 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 		return false;
 	c = g_hash_table_lookup(ia->cache, name);
 	if (c && c->expires > g_get_monotonic_time()) {
-		nuauth_answer_ip(ia->srv, gw->id, ask, name, c->status, c->uid, c->groups);
+		nuauth_answer_ip(ia->srv, gw->id, ask, name, c->status, c->uid, c->groups,
+				 held.arrived);
 		return true;
 	}
 	if (c)

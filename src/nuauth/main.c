@@ -172,7 +172,8 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 			  (*error)->message);
 		g_clear_error(error);
 	}
-	return true;
+	/* Bound now (it may be a privileged port), served from run(). */
+	return nuauth_metrics_bind(srv, error);
 }
 
 /* Ports are bound and certificates read: nothing left that needs root.
@@ -194,9 +195,13 @@ static void drop_root(const struct nuauth_server *srv)
 static void run(struct nuauth_server *srv)
 {
 	GSource *watchdog;
+	GError *error = NULL;
 
 	/* After the fork of -D: the pool's threads belong to this process. */
 	srv->workers = nuauth_workers_new(srv->cfg.number_authcheckers);
+	/* Its thread too. */
+	if (!nuauth_metrics_start(srv, &error))
+		fatalx("%s", error->message);
 	g_unix_signal_add(SIGTERM, on_quit_signal, srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, srv);
 	g_unix_signal_add(SIGHUP, on_hup, srv);
@@ -222,6 +227,7 @@ static void shut_down(struct nuauth_server *srv)
 	nuauth_workers_free(srv->workers);
 
 	nuauth_control_stop(srv);
+	nuauth_metrics_stop(srv);
 	nuauth_ipauth_free(srv->ipauth);
 	nuauth_correlator_free(srv->correlator);
 	nuauth_connections_free(srv->connections);

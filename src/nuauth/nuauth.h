@@ -24,6 +24,7 @@
  *    client_session.c one desktop client: login, ANNOUNCE in, PUSH out
  *    sasl_server.c    Cyrus SASL on a client link; passwords via modules
  *  8 control.c        the control socket nuauthctl talks to (users, stats...)
+ *    metrics.c        the Prometheus metrics over HTTP (libmicrohttpd)
  *    reload.c         SIGHUP and nuauthctl reload
  *  9 main.c           start-up, signals, the main loop */
 #ifndef NUAUTH_H
@@ -91,6 +92,8 @@ struct nuauth_config {
 	unsigned log_users;		/* nuauth_log_users: NUAUTH_LOG_* bits */
 	char *control_socket;		/* nuauth_control_socket; "" disables it */
 	bool control_socket_set;	/* given in the file (an error is then fatal) */
+	char *metrics_addr;		/* nuauth_metrics_listen's address; NULL: off */
+	unsigned metrics_port;		/* and its port */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
 	unsigned single_ip_client_limit;	/* sessions per address; 0 any */
 	unsigned single_ip_prelogin_limit;	/* links not logged in per address; 0 any */
@@ -268,6 +271,7 @@ struct nuauth_server {
 	struct nuauth_connections *connections;
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
+	struct nuauth_metrics *metrics;	/* metrics.c; NULL: not served */
 	struct nu_login_guard *login_guard;	/* login_guard.c */
 	struct nuauth_peer_log *peer_log;	/* peer_log.c: lines about bad input */
 	GHashTable *prelogin;		/* struct in6_addr * -> links not logged in (client_session.c) */
@@ -307,6 +311,17 @@ void nuauth_workers_free(struct nuauth_workers *w);
  * *error when the new set has an error: the running one stays. */
 bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error);
 
+/* ---- metrics.c ---- */
+/* Binds nuauth_metrics_listen (nothing when unset): before the privileges
+ * are dropped.  False with *error (file:line). */
+bool nuauth_metrics_bind(struct nuauth_server *srv, GError **error);
+/* Starts the HTTP server's thread and the main loop's rendering (after
+ * -D's fork).  False with *error. */
+bool nuauth_metrics_start(struct nuauth_server *srv, GError **error);
+/* Renders the counters into the snapshot the HTTP thread serves (main loop). */
+void nuauth_metrics_render(struct nuauth_server *srv);
+void nuauth_metrics_stop(struct nuauth_server *srv);
+
 /* ---- control.c ---- */
 /* Listens on cfg.control_socket (nothing when ""); false with *error. */
 bool nuauth_control_start(struct nuauth_server *srv, GError **error);
@@ -339,6 +354,8 @@ struct nuauth_gateway_info {
 	const char *cn;			/* "" before the handshake or without CN */
 	gint64 since;			/* g_get_real_time() at connection */
 	uint64_t decisions;		/* DECISION messages sent to it */
+	bool up;			/* HELLO exchanged */
+	const struct nu_gw_stats *stats;	/* its last GW_STATS; NULL: none yet */
 };
 void nuauth_gateway_info(const struct nuauth_gateway *gw, struct nuauth_gateway_info *out);
 
@@ -444,21 +461,25 @@ void nuauth_correlate_client_ready(struct nuauth_correlator *cor, const struct n
 unsigned nuauth_correlate_pending(const struct nuauth_correlator *cor);
 
 /* ---- answer.c ---- */
+/* arrived: the monotonic time the packet's PACKET_ASK came (the decision
+ * latency histogram of the metrics; 0: unknown, not counted). */
 /* Decides a packet of gateway gw whose user is su (nuauth_decide), sends
  * the DECISION, follows an accepted connection (connections.c), tells the
  * client that claimed it (client; 0 for an ip-authenticated user) why it
  * was not accepted, logs it and runs the packet log hooks. */
 void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw,
 			const struct nu_packet_ask *ask, const struct nuauth_session_user *su,
-			nuauth_peer_id client, const char *app, const uint8_t *app_sha256);
+			nuauth_peer_id client, const char *app, const uint8_t *app_sha256,
+			gint64 arrived);
 /* Decides a packet of an ip-authenticated user (ipauth.c) whose groups
  * are known (status OK), or drops it (status: why not). */
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
 		      const struct nu_packet_ask *ask, const char *name,
-		      enum nuauth_user_status status, uint32_t uid, GArray *groups);
+		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
+		      gint64 arrived);
 /* Answers a packet no user's decision covers (a timeout, a conflict). */
 void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
-			   int verdict);
+			   int verdict, gint64 arrived);
 
 /* ---- ipauth.c ---- */
 /* Subscribes to srv->peers: a gateway's packets are forgotten at its end. */

@@ -29,9 +29,11 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    cfg.gw_port != srv->cfg.gw_port || cfg.user_port != srv->cfg.user_port ||
 	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
 	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) ||
-	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket))
-		log_warnx("%s: listening addresses, certificates and the control socket change "
-			  "only at restart", who);
+	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket) ||
+	    g_strcmp0(cfg.metrics_addr, srv->cfg.metrics_addr) ||
+	    cfg.metrics_port != srv->cfg.metrics_port)
+		log_warnx("%s: listening addresses, certificates, the control socket and the "
+			  "metrics address change only at restart", who);
 	/* Decisions run to completion on this thread; a login job on the
 	 * pool holds a reference on the set it started with, which is
 	 * unloaded when the last such job ends. */
@@ -46,6 +48,9 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	g_free(cfg.control_socket);
 	cfg.control_socket = g_strdup(srv->cfg.control_socket);
 	cfg.control_socket_set = srv->cfg.control_socket_set;
+	g_free(cfg.metrics_addr);
+	cfg.metrics_addr = g_strdup(srv->cfg.metrics_addr);
+	cfg.metrics_port = srv->cfg.metrics_port;
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
 	nuauth_login_guard_configure(srv);

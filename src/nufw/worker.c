@@ -27,6 +27,8 @@
 #include "verdicts.h"
 
 #define TICK_MS 100
+/* GW_STATS to nuauth (its metrics): this often, and when the link is up. */
+#define GW_STATS_EVERY_MS 2000
 /* Enough for IPv6 with extension headers and the TCP header. */
 #define COPY_RANGE NUFW_PENDING_HEAD_MAX
 
@@ -48,6 +50,7 @@ struct nufw_worker {
 	GMainLoop *loop;
 	GThread *thread;
 	GSource *queue_source, *conntrack_source, *tick_source, *flush_source;
+	GSource *stats_source;	/* send_stats every GW_STATS_EVERY_MS */
 	struct nufw_worker_stats stats;
 };
 
@@ -180,6 +183,40 @@ static gboolean on_queue_readable(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* GW_STATS: this queue's counters, and the kernel's losses on it, for
+ * nuauth's metrics.  Nothing when the link is down (the next one carries
+ * the totals: they are counted since nufw started). */
+static void send_stats(struct nufw_worker *w)
+{
+	struct nufw_kernel_drops kd = { 0 };
+	struct nu_gw_stats m = {
+		.queue = w->queue_num,
+		.asked = w->stats.asked,
+		.accepted = w->stats.accepted,
+		.dropped = w->stats.dropped,
+		.rejected = w->stats.rejected,
+		.timeouts = w->stats.timed_out,
+		.overruns = nufw_queue_overruns(w->queue),
+	};
+	uint8_t buf[256];
+	size_t len;
+
+	if (!nufw_link_is_up(w->link))
+		return;
+	if (nufw_queue_kernel_drops(w->queue_num, w->queue_num, &kd) && kd.seen) {
+		m.kernel_queue_full = kd.queue_full;
+		m.kernel_failed = kd.netlink_failed;
+	}
+	if (nu_gw_stats_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_OK)
+		nufw_link_send(w->link, buf, len);
+}
+
+static gboolean on_stats_timer(gpointer data)
+{
+	send_stats(data);
+	return G_SOURCE_CONTINUE;
+}
+
 static void on_link_up(void *ctx)
 {
 	struct nufw_worker *w = ctx;
@@ -187,6 +224,7 @@ static void on_link_up(void *ctx)
 
 	if (n)
 		log_notice("asking nuauth again about %u waiting connection(s)", n);
+	send_stats(w);
 }
 
 static void on_link_down(void *ctx)
@@ -469,11 +507,13 @@ static gpointer worker_run(gpointer data)
 		w->conntrack_source = nu_watch_fd(nufw_conntrack_fd(w->conntrack), G_IO_IN,
 						  on_conntrack_readable, w);
 	w->tick_source = nu_timeout(TICK_MS, on_tick, w);
+	w->stats_source = nu_timeout(GW_STATS_EVERY_MS, on_stats_timer, w);
 	g_main_loop_run(w->loop);
 
 	nu_source_cancel(&w->queue_source);
 	nu_source_cancel(&w->conntrack_source);
 	nu_source_cancel(&w->tick_source);
+	nu_source_cancel(&w->stats_source);
 	nu_source_cancel(&w->flush_source);
 	answer_all_before_exit(w);
 	nufw_link_free(w->link);

@@ -24,6 +24,12 @@
                                    attribute that runs past its message; prints
                                    "CASE: closed" (with nuauth's ERROR text if
                                    it sent one) or "CASE: still open"
+    abuse.py gwstats SECONDS       as a gateway (CERT, KEY): GW_STATS without
+                                   QUEUE, with a 7-byte counter (both must be
+                                   closed), and one for queue 77 with every
+                                   counter 2^64-1 (must stay open; held
+                                   SECONDS); prints "CASE: closed (...)" or
+                                   "CASE: still open"
     abuse.py nocert                a gateway with no certificate on 4128:
                                    prints "closed" or "still open"
     abuse.py scramfirst USER       the first step of a SCRAM-SHA-256 login:
@@ -312,6 +318,45 @@ def badframes(role, user=None, password=None):
         result = after(s, data)
         ok = ok and result.startswith("closed")
         print("%s: %s" % (name, result), flush=True)
+    sys.exit(0 if ok else 1)
+
+
+def gwstats(hold):
+    """GW_STATS (24) on gateway links past HELLO: without QUEUE (50), and
+    with a counter of the wrong size, nuauth must close the link; a good
+    one for queue 77 with every counter at 2^64-1 must leave it open.  The
+    good link stays open (its counters in the metrics) hold seconds, or
+    until the test ends the process."""
+    top = struct.pack(">Q", 2 ** 64 - 1)
+    counters = b"".join(attr(k, top) for k in range(51, 59))
+    cases = [("no QUEUE", msg(24, counters), "closed"),
+             ("a 7-byte counter", msg(24, attr(50, struct.pack(">I", 77)) + attr(51, bytes(7))),
+              "closed"),
+             ("queue 77, every counter 2^64-1",
+              msg(24, attr(50, struct.pack(">I", 77)) + counters), "still open")]
+    ok = True
+    for name, data, want in cases:
+        s = gateway_connect()
+        s.sendall(GATEWAY_HELLO)
+        recv_msg(s)
+        if want == "still open":
+            s.sendall(data)
+            s.sendall(msg(3))                   # KEEPALIVE: answered when the link lives
+            s.settimeout(5)
+            try:
+                kind, _ = recv_msg(s)
+                result = "still open" if kind == 3 else "closed"
+            except (EOFError, OSError):
+                result = "closed"
+            print("%s: %s" % (name, result), flush=True)
+            ok = ok and result == want
+            if ok:
+                time.sleep(hold)                # while the test scrapes
+            s.close()
+        else:
+            result = after(s, data)
+            print("%s: %s" % (name, result), flush=True)
+            ok = ok and result.startswith(want)
     sys.exit(0 if ok else 1)
 
 
@@ -615,6 +660,8 @@ elif cmd == "nocert":
     nocert()
 elif cmd == "gwcert":
     gwcert(int(sys.argv[2]))
+elif cmd == "gwstats":
+    gwstats(int(sys.argv[2]))
 elif cmd == "scramfirst":
     scramfirst(sys.argv[2].encode())
 elif cmd == "claimer":

@@ -95,6 +95,11 @@ static enum nu_proto_status enc_conn_expires(uint8_t *b, size_t c, const void *m
 	return nu_conn_expires_encode(b, c, m, n);
 }
 
+static enum nu_proto_status enc_gw_stats(uint8_t *b, size_t c, const void *m, size_t *n)
+{
+	return nu_gw_stats_encode(b, c, m, n);
+}
+
 static enum nu_proto_status enc_auth_start(uint8_t *b, size_t c, const void *m, size_t *n)
 {
 	const struct nu_auth *a = m;
@@ -286,6 +291,20 @@ static void check_conn_expires(const uint8_t *msg, size_t len)
 	FUZZ_CHECK(nu_conn_expires_decode(again, n, &b) == NU_PROTO_OK);
 	FUZZ_CHECK(nu_flow_equal(&a.flow, &b.flow) && a.has_expires == b.has_expires &&
 		   a.expires_in == b.expires_in);
+	g_free(again);
+}
+
+static void check_gw_stats(const uint8_t *msg, size_t len)
+{
+	struct nu_gw_stats a, b;
+	uint8_t *again;
+	size_t n;
+
+	if (nu_gw_stats_decode(msg, len, &a) != NU_PROTO_OK)
+		return;
+	again = reencode(enc_gw_stats, &a, &n);
+	FUZZ_CHECK(nu_gw_stats_decode(again, n, &b) == NU_PROTO_OK);
+	FUZZ_CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 	g_free(again);
 }
 
@@ -517,6 +536,9 @@ static void check_message(const uint8_t *msg, size_t len)
 	case NU_MSG_CONN_EXPIRES:
 		check_conn_expires(msg, len);
 		break;
+	case NU_MSG_GW_STATS:
+		check_gw_stats(msg, len);
+		break;
 	case NU_MSG_AUTH_START:
 	case NU_MSG_AUTH_STEP:
 		check_auth(msg, len, hdr.type);
@@ -560,6 +582,7 @@ static void check_strict(const uint8_t *buf, size_t len)
 	static struct nu_notice notice;
 	struct nu_conn_end conn_end;
 	struct nu_conn_expires conn_expires;
+	struct nu_gw_stats gw_stats;
 	bool has_flow;
 	bool whole;
 	uint32_t needs;
@@ -581,6 +604,7 @@ static void check_strict(const uint8_t *buf, size_t len)
 	ONLY_IF(nu_conn_end_decode(buf, len, &conn_end), NU_MSG_CONN_END);
 	ONLY_IF(nu_conn_destroy_decode(buf, len, &flow), NU_MSG_CONN_DESTROY);
 	ONLY_IF(nu_conn_expires_decode(buf, len, &conn_expires), NU_MSG_CONN_EXPIRES);
+	ONLY_IF(nu_gw_stats_decode(buf, len, &gw_stats), NU_MSG_GW_STATS);
 #undef ONLY_IF
 	FUZZ_CHECK(nu_auth_decode(buf, len, &auth) != NU_PROTO_OK ||
 		   (whole && (hdr.type == NU_MSG_AUTH_START || hdr.type == NU_MSG_AUTH_STEP)));

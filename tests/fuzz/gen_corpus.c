@@ -197,6 +197,14 @@ static void gen_proto(void)
 		ok(nu_conn_expires_encode(buf, sizeof(buf), &moved, &n), "conn_expires");
 		put("proto", "conn-expires", buf, n);
 	}
+	{
+		struct nu_gw_stats gs = { .queue = 0, .asked = 7, .accepted = 4, .dropped = 3,
+					  .rejected = 1, .timeouts = 1, .overruns = 2,
+					  .kernel_queue_full = 5, .kernel_failed = 6 };
+
+		ok(nu_gw_stats_encode(buf, sizeof(buf), &gs, &n), "gw_stats");
+		put("proto", "gw-stats", buf, n);
+	}
 
 	/* Several messages back to back, as a link reads them. */
 	put("proto", "stream", stream, s);

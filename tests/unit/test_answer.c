@@ -157,7 +157,14 @@ static void test_accept(void)
 	time_t ends = time(NULL) + 3600;
 
 	decide_next(NU_VERDICT_ACCEPT, 0x3eb, "ssh", ends);
-	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "/usr/bin/ssh", NULL);
+	/* Its PACKET_ASK came 3 ms ago: above the histogram's 2.5 ms bucket
+	 * (in the 5 ms one unless the machine stalls). */
+	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "/usr/bin/ssh", NULL,
+			   g_get_monotonic_time() - 3000);
+	CHECK(srv.stats.latency_count == 1 && srv.stats.latency_sum_us >= 3000);
+	CHECK(nuauth_latency_bounds_us[5] == 2500);
+	for (unsigned b = 0; b <= 5; b++)
+		CHECK(srv.stats.latency_bucket[b] == 0);
 	CHECK(decides == 1 && strcmp(decided_gateway, "fw1") == 0);
 	CHECK(decisions->len == 1 && strcmp(last()->link, "fw1-a") == 0 && last()->packet_id == 1);
 	CHECK(last()->verdict == NU_VERDICT_ACCEPT && last()->has_mark && last()->mark == 0x3eb &&
@@ -174,13 +181,13 @@ static void test_drop_told(void)
 	struct nu_packet_ask a = ask(2, 40001);
 
 	decide_next(NU_VERDICT_DROP, 0, "deny-all", 0);
-	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL);
+	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL, 0);
 	CHECK(decisions->len == 2 && last()->verdict == NU_VERDICT_DROP && !last()->has_mark);
 	CHECK(srv.stats.dropped == 1 && connections() == 1);
 	CHECK(notices == 1 && strcmp(notice_text, "acl deny-all") == 0);
 	/* no ACL matched: said so */
 	decide_next(NU_VERDICT_REJECT, 0, "", 0);
-	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL);
+	nuauth_answer_user(&srv, gw->id, &a, &carol, carol_peer->id, "", NULL, 0);
 	CHECK(notices == 2 && strcmp(notice_text, "no acl allows it") == 0);
 	CHECK(srv.stats.rejected == 1 && packet_logs == 3);
 }
@@ -191,12 +198,12 @@ static void test_ip_user(void)
 
 	/* no client to tell */
 	decide_next(NU_VERDICT_DROP, 0, "deny-all", 0);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_OK, 2000, groups);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_OK, 2000, groups, 0);
 	CHECK(decides == 4 && decisions->len == 4 && notices == 2);
 	/* an unknown user: dropped without a decision */
-	nuauth_answer_ip(&srv, gw->id, &a, "nobody", NUAUTH_USER_UNKNOWN, 0, groups);
+	nuauth_answer_ip(&srv, gw->id, &a, "nobody", NUAUTH_USER_UNKNOWN, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 5 && last()->verdict == NU_VERDICT_DROP);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_ERROR, 0, groups);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_ERROR, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 6 && srv.stats.dropped == 4);
 }
 
@@ -205,13 +212,13 @@ static void test_verdict_and_failures(void)
 	struct nuauth_peer *gone;
 	uint64_t counted;
 
-	nuauth_answer_verdict(&srv, gw->id, 4, NU_VERDICT_REJECT);
+	nuauth_answer_verdict(&srv, gw->id, 4, NU_VERDICT_REJECT, 0);
 	CHECK(decisions->len == 7 && last()->packet_id == 4 && last()->verdict == NU_VERDICT_REJECT);
 	CHECK(srv.stats.rejected == 2);
 	/* a decision that could not be encoded is not counted as sent */
 	counted = srv.stats.dropped;
 	encode_fails = true;
-	nuauth_answer_verdict(&srv, gw->id, 5, NU_VERDICT_DROP);
+	nuauth_answer_verdict(&srv, gw->id, 5, NU_VERDICT_DROP, 0);
 	encode_fails = false;
 	CHECK(decisions->len == 7 && srv.stats.dropped == counted);
 	/* a gateway that is gone gets nothing (and nothing breaks) */
@@ -221,9 +228,41 @@ static void test_verdict_and_failures(void)
 		nuauth_peer_id id = gone->id;
 
 		nuauth_peers_remove(srv.peers, id);
-		nuauth_answer_verdict(&srv, id, 6, NU_VERDICT_DROP);
+		nuauth_answer_verdict(&srv, id, 6, NU_VERDICT_DROP, 0);
 		CHECK(decisions->len == 7 && srv.stats.dropped == counted);
 	}
+}
+
+/* Decisions without an arrival time are not in the histogram; logins are
+ * counted by the mechanisms offered, any other name as "other". */
+static void test_stats(void)
+{
+	struct nuauth_stats st = { 0 };
+	uint64_t count = srv.stats.latency_count;
+
+	nuauth_answer_verdict(&srv, gw->id, 9, NU_VERDICT_DROP, 0);
+	CHECK(srv.stats.latency_count == count);
+	nuauth_stats_latency(&st, g_get_monotonic_time() - 60 * G_USEC_PER_SEC);
+	CHECK(st.latency_bucket[NUAUTH_LATENCY_BUCKETS] == 1);
+	nuauth_stats_login(&st, "PLAIN", "SCRAM-SHA-256 PLAIN", true);
+	nuauth_stats_login(&st, "PLAIN", "SCRAM-SHA-256 PLAIN", false);
+	nuauth_stats_login(&st, "SCRAM-SHA-256", "SCRAM-SHA-256 PLAIN", true);
+	nuauth_stats_login(&st, "", "SCRAM-SHA-256 PLAIN", false);
+	for (int i = 0; i < 100; i++) {
+		char name[16];
+
+		g_snprintf(name, sizeof(name), "X%d", i);
+		nuauth_stats_login(&st, name, "SCRAM-SHA-256 PLAIN", false);
+	}
+	nuauth_stats_login(&st, "PLAI", "SCRAM-SHA-256 PLAIN", false);
+	CHECK(st.logins_ok == 2 && st.logins_failed == 103);
+	CHECK(strcmp(st.logins[0].mech, "PLAIN") == 0 && st.logins[0].ok == 1 &&
+	      st.logins[0].failed == 1);
+	CHECK(strcmp(st.logins[1].mech, "SCRAM-SHA-256") == 0 && st.logins[1].ok == 1);
+	CHECK(strcmp(st.logins[2].mech, "none") == 0 && st.logins[2].failed == 1);
+	CHECK(st.logins[3].mech[0] == '\0');
+	CHECK(strcmp(st.logins[NUAUTH_LOGIN_MECHS].mech, "other") == 0 &&
+	      st.logins[NUAUTH_LOGIN_MECHS].failed == 101);
 }
 
 int main(void)
@@ -243,6 +282,7 @@ int main(void)
 	test_drop_told();
 	test_ip_user();
 	test_verdict_and_failures();
+	test_stats();
 	nuauth_connections_free(srv.connections);
 	nuauth_peers_free(srv.peers);
 	g_array_free(groups, TRUE);

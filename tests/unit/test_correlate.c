@@ -45,23 +45,26 @@ static const struct nuauth_peer_ops gateway_ops = { 0 };
  * send.  A user's packet is accepted with the uid for mark. */
 void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw,
 			const struct nu_packet_ask *ask, const struct nuauth_session_user *su,
-			nuauth_peer_id client, const char *app, const uint8_t *app_sha256)
+			nuauth_peer_id client, const char *app, const uint8_t *app_sha256,
+			gint64 arrived)
 {
 	struct sent s = { .packet_id = ask->packet_id, .verdict = NU_VERDICT_ACCEPT,
 			  .mark = su->uid };
 
 	(void)srv, (void)gw, (void)app, (void)app_sha256;
+	CHECK(arrived > 0);
 	g_array_append_val(decisions, s);
 	g_strlcpy(owner, su->name, sizeof(owner));
 	owner_client = client;
 }
 
 void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
-			   int verdict)
+			   int verdict, gint64 arrived)
 {
 	struct sent s = { .packet_id = packet_id, .verdict = verdict };
 
 	(void)srv, (void)gw;
+	CHECK(arrived > 0);
 	g_array_append_val(decisions, s);
 }
 

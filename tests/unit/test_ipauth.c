@@ -79,11 +79,13 @@ enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const ch
 
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
 		      const struct nu_packet_ask *ask, const char *name,
-		      enum nuauth_user_status status, uint32_t uid, GArray *groups)
+		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
+		      gint64 arrived)
 {
 	struct answer a = { .gw = gw, .packet_id = ask->packet_id, .status = status, .uid = uid };
 
 	(void)srv, (void)groups;
+	CHECK(arrived > 0);
 	g_strlcpy(a.name, name, sizeof(a.name));
 	g_array_append_val(answers, a);
 }

@@ -1145,6 +1145,57 @@ static void test_fuzz(void)
 	g_rand_free(r);
 }
 
+static bool gw_stats_equal(const struct nu_gw_stats *a, const struct nu_gw_stats *b)
+{
+	return a->queue == b->queue && a->asked == b->asked && a->accepted == b->accepted &&
+	       a->dropped == b->dropped && a->rejected == b->rejected &&
+	       a->timeouts == b->timeouts && a->overruns == b->overruns &&
+	       a->kernel_queue_full == b->kernel_queue_full && a->kernel_failed == b->kernel_failed;
+}
+
+/* GW_STATS: every counter round-trips, every truncation fails, QUEUE is
+ * mandatory, a counter of the wrong size is malformed. */
+static void test_gw_stats(void)
+{
+	struct nu_gw_stats s = { .queue = 3, .asked = 10, .accepted = 6, .dropped = 4,
+				 .rejected = 1, .timeouts = 2, .overruns = 0x100000000ULL,
+				 .kernel_queue_full = 5, .kernel_failed = 9 };
+	struct nu_gw_stats got;
+	struct nu_flow f = { .family = AF_INET, .proto = IPPROTO_TCP };
+	uint8_t buf[256];
+	size_t len, n;
+
+	CHECK(nu_gw_stats_encode(buf, sizeof(buf), &s, &len) == NU_PROTO_OK);
+	CHECK(nu_gw_stats_decode(buf, len, &got) == NU_PROTO_OK);
+	CHECK(gw_stats_equal(&s, &got));
+	for (n = 0; n < len; n++)
+		CHECK(nu_gw_stats_decode(buf, n, &got) != NU_PROTO_OK);
+	for (n = NU_MSG_HEADER_LEN; n < len; n++)
+		CHECK(nu_gw_stats_encode(buf, n, &s, &len) == NU_PROTO_NO_SPACE);
+	CHECK(nu_gw_stats_encode(buf, sizeof(buf), &s, &len) == NU_PROTO_OK);
+	/* the last counter (kernel_failed) made 7 bytes long */
+	buf[len - 8 - 1] = 7;
+	CHECK(nu_gw_stats_decode(buf, len, &got) != NU_PROTO_OK);
+	/* zero counters are left out and come back as 0; QUEUE 0 is sent */
+	memset(&s, 0, sizeof(s));
+	CHECK(nu_gw_stats_encode(buf, sizeof(buf), &s, &len) == NU_PROTO_OK);
+	CHECK(len == NU_MSG_HEADER_LEN + 4 + 4);
+	CHECK(nu_gw_stats_decode(buf, len, &got) == NU_PROTO_OK && gw_stats_equal(&s, &got));
+	/* without QUEUE: malformed */
+	CHECK(nu_conn_destroy_encode(buf, sizeof(buf), &f, &len) == NU_PROTO_OK);
+	buf[1] = NU_MSG_GW_STATS;
+	CHECK(nu_gw_stats_decode(buf, len, &got) != NU_PROTO_OK);
+	/* a GW_STATS is not a CONN_END */
+	{
+		struct nu_conn_end e;
+
+		s.queue = 1;
+		CHECK(nu_gw_stats_encode(buf, sizeof(buf), &s, &len) == NU_PROTO_OK);
+		CHECK(nu_conn_end_decode(buf, len, &e) != NU_PROTO_OK);
+	}
+	CHECK(strcmp(nu_msg_type_name(NU_MSG_GW_STATS), "GW_STATS") == 0);
+}
+
 /* CONN_END, CONN_DESTROY, CONN_EXPIRES and LOGOUT, and every truncation of
  * them. */
 static void test_connection_messages(void)
@@ -1521,6 +1572,7 @@ int main(void)
 	test_announce_not_mine();
 	test_fuzz();
 	test_connection_messages();
+	test_gw_stats();
 	test_notice();
 	test_physdev();
 	test_needs();
