@@ -51,6 +51,7 @@ static const struct attr_row decision_attrs[] = {
 	  .allowed = VERDICTS },
 	{ ROW(NU_ATTR_MARK, KIND_U32, ATTR_ASKED, struct nu_decision, mark) },
 	{ ROW(NU_ATTR_EXPIRES, KIND_U32, ATTR_ASKED, struct nu_decision, expires_in) },
+	{ ROW(NU_ATTR_NOT_OWNER, KIND_U8, 0, struct nu_decision, not_owner), .allowed = 0x3 },
 	{ .type = 0 }
 };
 

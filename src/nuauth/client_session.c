@@ -531,6 +531,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	send_needs(cl, cl->srv->client_needs);
 	/* From now on asked about the packets from its address (correlate.c). */
 	nuauth_correlate_client_ready(cl->srv->correlator, cl->self);
+	nuauth_cluster_session_up(cl->srv->cluster, cl->self, cl->user.mechanism, cl->since);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
 		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);
