@@ -226,6 +226,7 @@ static void learn(struct nuauth_cluster *c, const struct etcd_kv *kv)
 		return;
 	}
 	dir_add(c, kv->key, s.node, s.user, &addr);
+	log_info("cluster: user %s at %s on node %s", s.user, s.address, s.node);
 	etcd_session_clear(&s);
 }
 
@@ -255,8 +256,11 @@ static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 		 * own logins, also while etcd is out of reach. */
 		if (g_str_has_prefix(kv->key, c->mine))
 			continue;
-		if (kv->deleted)
+		if (kv->deleted) {
+			if (g_hash_table_contains(c->by_key, kv->key))
+				log_info("cluster: %s left the directory", kv->key);
 			dir_remove(c, kv->key);
+		}
 		else
 			learn(c, kv);
 	}
