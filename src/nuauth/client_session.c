@@ -334,6 +334,9 @@ static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_addr
 
 	if (!cfg->single_user_client_limit && !cfg->single_ip_client_limit)
 		return NULL;
+	/* In a cluster the limits count every node's sessions. */
+	nuauth_cluster_count_elsewhere(cl->srv->cluster, cl->user.name, &cl->addr, &same_user,
+				       &same_addr);
 	for (GList *l = cl->srv->clients; l; l = l->next) {
 		const struct nuauth_client *o = l->data;
 

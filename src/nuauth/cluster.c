@@ -42,6 +42,7 @@ struct nuauth_cluster {
 	char *mine;			/* PREFIX/sessions/NODE/ */
 	GHashTable *by_key;		/* key -> struct dir_entry */
 	GHashTable *by_addr;		/* struct in6_addr -> struct dir_addr */
+	GHashTable *others_by_user;	/* user -> other nodes' sessions (count) */
 	bool lease_up;
 #ifdef HAVE_CLUSTER
 	struct etcd_client *etcd;
@@ -64,6 +65,31 @@ bool nuauth_cluster_owned_elsewhere(const struct nuauth_cluster *c, const struct
 			return true;
 	}
 	return false;
+}
+
+void nuauth_cluster_count_elsewhere(const struct nuauth_cluster *c, const char *user,
+				    const struct in6_addr *addr, unsigned *users, unsigned *addrs)
+{
+	struct dir_addr *da;
+
+	*users = *addrs = 0;
+	if (!c)
+		return;
+	*users = GPOINTER_TO_UINT(g_hash_table_lookup(c->others_by_user, user));
+	da = g_hash_table_lookup(c->by_addr, addr);
+	/* The user's session at this very address on another node is this
+	 * client's before a failover (its node died, its lease has not ended
+	 * yet): it counts for neither limit. */
+	for (guint i = 0; da && i < da->entries->len; i++) {
+		const struct dir_entry *e = g_ptr_array_index(da->entries, i);
+
+		if (strcmp(e->node, c->node) == 0)
+			continue;
+		if (strcmp(e->user, user) == 0)
+			(*users)--;
+		else
+			(*addrs)++;
+	}
 }
 
 unsigned nuauth_cluster_sessions(const struct nuauth_cluster *c)
@@ -133,6 +159,15 @@ static void dir_remove(struct nuauth_cluster *c, const char *key)
 
 	if (!e)
 		return;
+	if (strcmp(e->node, c->node) != 0) {
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(c->others_by_user, e->user));
+
+		if (n > 1)
+			g_hash_table_insert(c->others_by_user, g_strdup(e->user),
+					    GUINT_TO_POINTER(n - 1));
+		else
+			g_hash_table_remove(c->others_by_user, e->user);
+	}
 	da = g_hash_table_lookup(c->by_addr, &e->addr);
 	if (da) {
 		g_ptr_array_remove_fast(da->entries, e);
@@ -154,6 +189,10 @@ static void dir_add(struct nuauth_cluster *c, const char *key, const char *node,
 	e->user = g_strdup(user);
 	e->addr = *addr;
 	g_hash_table_insert(c->by_key, e->key, e);
+	if (strcmp(node, c->node) != 0)
+		g_hash_table_insert(c->others_by_user, g_strdup(user),
+				    GUINT_TO_POINTER(GPOINTER_TO_UINT(
+					g_hash_table_lookup(c->others_by_user, user)) + 1));
 	da = g_hash_table_lookup(c->by_addr, addr);
 	if (!da) {
 		da = g_new0(struct dir_addr, 1);
@@ -302,6 +341,7 @@ bool nuauth_cluster_start(struct nuauth_server *srv, GError **error)
 	c->mine = g_strconcat(c->sessions, c->node, "/", NULL);
 	c->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, dir_entry_free);
 	c->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, dir_addr_free);
+	c->others_by_user = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	nuauth_peers_subscribe(srv->peers, on_peer_gone, c);
 	c->etcd = etcd_client_new(&ec, c->sessions, g_main_context_default(), on_update, on_lease,
 				  c);
@@ -321,6 +361,7 @@ void nuauth_cluster_stop(struct nuauth_server *srv)
 	etcd_client_free(c->etcd);
 	g_hash_table_destroy(c->by_addr);
 	g_hash_table_destroy(c->by_key);
+	g_hash_table_destroy(c->others_by_user);
 	g_free(c->node);
 	g_free(c->sessions);
 	g_free(c->mine);

@@ -467,6 +467,13 @@ void nuauth_cluster_session_up(struct nuauth_cluster *c, const struct nuauth_pee
  * c NULL. */
 bool nuauth_cluster_owned_elsewhere(const struct nuauth_cluster *c, const struct in6_addr *addr);
 bool nuauth_cluster_enabled(const struct nuauth_cluster *c);
+/* Other nodes' sessions of user, and at addr, by the directory (what the
+ * watch brought so far: two logins on two nodes within its delay both
+ * pass; doc/cluster.md).  The user's own sessions at addr on other nodes
+ * count for neither (a client failing over from a dead node).  0 and 0
+ * with c NULL. */
+void nuauth_cluster_count_elsewhere(const struct nuauth_cluster *c, const char *user,
+				    const struct in6_addr *addr, unsigned *users, unsigned *addrs);
 const char *nuauth_cluster_node(const struct nuauth_cluster *c);
 unsigned nuauth_cluster_sessions(const struct nuauth_cluster *c);
 typedef void (*nuauth_cluster_fn)(const char *node, const char *user,

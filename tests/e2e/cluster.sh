@@ -6,7 +6,11 @@
 #     alice -H nuauth.lab        10.201.0.11 nuauth node a
 #       (nuauth.lab: .11, .12)   10.201.0.12 nuauth node b
 #     bob   -H 10.201.0.12       etcd e1 e2 e3 on the gateway's loopback
+#   desktop 10.203.0.2 (a second login of alice or bob)
 #                                (127.0.0.1:2379x, data in the lab's directory)
+#
+# nuauth_single_user_client_limit=1 on both nodes: a second login of a
+# user on the other node is refused.
 #
 # Both desktops share the client's address: a node holds a client there
 # either way, so "not mine" must come from the directory, not from an
@@ -20,6 +24,9 @@ ENDPOINTS=http://127.0.0.1:23791,http://127.0.0.1:23792,http://127.0.0.1:23793
 
 lab_netns
 lab_rules
+# A second desktop, 10.203.0.2 (the lab's fourth host), for a second login
+# of a user from another address.
+lab_auth_host
 ip -n "$NS_G" addr add 10.201.0.11/24 dev g0
 ip -n "$NS_G" addr add 10.201.0.12/24 dev g0
 # One certificate for both nodes: the name the desktops use and each address.
@@ -57,6 +64,7 @@ nuauth_control_socket="$LAB_DIR/control-$1"
 nuauth_cluster_etcd_endpoints="$ENDPOINTS"
 nuauth_cluster_node_name="$1"
 nuauth_cluster_lease_ttl=3
+nuauth_single_user_client_limit=1
 CONF
 }
 
@@ -77,7 +85,7 @@ start_node a || lab_end "nuauth node a starts and joins the directory"
 start_node b || lab_end "nuauth node b starts and joins the directory"
 p=$LAB_DIR/pki
 lab_start nufw "$NS_G" "$NUFW" -d 10.201.0.11,10.201.0.12 -p 4128 -q 0 -m \
-	-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -C -v
+	-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -C -v -v
 NUFW_PID=$LAB_PID
 lab_wait_log nufw "connected to nuauth at 10.201.0.11" && lab_wait_log nufw "connected to nuauth at 10.201.0.12" ||
 	lab_end "nufw connects to both nodes"
@@ -108,6 +116,21 @@ test_each_node_decides() {
 	# mine", so nufw drops it; no node decides for a user it does not hold.
 	check_not "a desktop user without a client is refused by both nodes" \
 		lab_connect "$NOBODY_UID" 80 3000
+}
+
+# nuauth_single_user_client_limit=1 on both nodes counts the other node's
+# sessions (by the directory): a second login from the second desktop.
+test_single_login() {
+	local out
+	out=$(lab_as "$NS_A" "$ALICE2_UID" timeout 15 "$NUTCPC" -H 10.201.0.11 -p 4129 -U bob \
+		-P bobpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	check "a second login of bob (logged in on node b) is refused on node a" \
+		status_says $? error "login refused: too many sessions for user bob" "$out"
+	out=$(lab_as "$NS_A" "$ALICE2_UID" timeout 15 "$NUTCPC" -H 10.201.0.12 -p 4129 -U alice \
+		-P alicepw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	check "a second login of alice (logged in on node a) is refused on node b" \
+		status_says $? error "login refused: too many sessions for user alice" "$out"
+	check_mark "bob's session on node b still works" "$BOB_UID" 80 1002
 }
 
 # steady UID NAME: connects every 0.1 s until $LAB_DIR/stop exists; each
@@ -213,5 +236,5 @@ test_totals() {
 		"undecided in time 0"
 }
 
-lab_tests test_directory test_each_node_decides test_failover test_totals
+lab_tests test_directory test_each_node_decides test_single_login test_failover test_totals
 lab_finish
