@@ -293,7 +293,8 @@ static void on_link_down(void *ctx)
 	 * them, those asked of no other node wait for the next link up. */
 	nufw_pending_node_down(w->pending, 1u << lc->node, apply_settled, w);
 	n = nufw_pending_count(w->pending);
-	if (any_link_up(w)) {
+	/* (this link still reads as up while it reports its end) */
+	if (links_up(w) & ~(1u << lc->node)) {
 		log_notice("nuauth node %s is unreachable: the other nodes decide",
 			   w->nodes[lc->node]);
 		return;

@@ -41,11 +41,33 @@ lab_hosts "$NS_C" "127.0.0.1 localhost" "10.201.0.11 nuauth.lab" "10.201.0.12 nu
 # after 5 s (resolv.conf's default) on the machine's name server.
 echo "nameserver 127.0.0.1" > "/etc/netns/$NS_C/resolv.conf"
 
+# etcd's own PKI: a CA, etcd's certificate (127.0.0.1) and a client
+# certificate for nuauth; member e3 also serves clients over TLS with
+# client certificates on 127.0.0.1:23794.  etcd's certificate is for both
+# ends (its JSON gateway speaks to its own gRPC server with it), so certtool
+# makes it.
+"$NUAUTHCTL" pki init "$LAB_DIR/etcdpki" --nuauth-name etcd.lab --nuauth-ip 127.0.0.1 \
+	--days 30 --ca-days 30 >/dev/null &&
+	"$NUAUTHCTL" pki issue "$LAB_DIR/etcdpki" nufw nuauth-node --out client --days 30 >/dev/null &&
+	printf '%s\n' 'cn = "etcd.lab"' 'ip_address = "127.0.0.1"' tls_www_server tls_www_client \
+		signing_key encryption_key 'expiration_days = 30' > "$LAB_DIR/etcdpki/etcd.tmpl" &&
+	certtool --generate-privkey --key-type=ecdsa --outfile "$LAB_DIR/etcdpki/etcd-key.pem" \
+		2>/dev/null &&
+	certtool --generate-certificate --load-privkey "$LAB_DIR/etcdpki/etcd-key.pem" \
+		--load-ca-certificate "$LAB_DIR/etcdpki/cacert.pem" \
+		--load-ca-privkey "$LAB_DIR/etcdpki/ca-key.pem" --template "$LAB_DIR/etcdpki/etcd.tmpl" \
+		--outfile "$LAB_DIR/etcdpki/etcd-cert.pem" 2>/dev/null ||
+	lab_end "etcd's PKI"
+
 start_etcd() {	# start_etcd N: member eN, ports 2379N (clients) and 2380N (peers)
 	local n=$1 cluster=e1=http://127.0.0.1:23801,e2=http://127.0.0.1:23802,e3=http://127.0.0.1:23803
+	local urls=http://127.0.0.1:2379$n e=$LAB_DIR/etcdpki tls=()
+	[ "$n" = 3 ] && urls=$urls,https://127.0.0.1:23794 &&
+		tls=(--cert-file "$e/etcd-cert.pem" --key-file "$e/etcd-key.pem"
+		     --trusted-ca-file "$e/cacert.pem" --client-cert-auth)
 	mkdir -m 700 "$LAB_DIR/etcd$n"
-	lab_start "etcd$n" "$NS_G" "$ETCD" --name "e$n" --data-dir "$LAB_DIR/etcd$n" \
-		--listen-client-urls "http://127.0.0.1:2379$n" \
+	lab_start "etcd$n" "$NS_G" "$ETCD" --name "e$n" --data-dir "$LAB_DIR/etcd$n" "${tls[@]}" \
+		--listen-client-urls "$urls" \
 		--advertise-client-urls "http://127.0.0.1:2379$n" \
 		--listen-peer-urls "http://127.0.0.1:2380$n" \
 		--initial-advertise-peer-urls "http://127.0.0.1:2380$n" \
@@ -116,6 +138,26 @@ test_each_node_decides() {
 	# mine", so nufw drops it; no node decides for a user it does not hold.
 	check_not "a desktop user without a client is refused by both nodes" \
 		lab_connect "$NOBODY_UID" 80 3000
+}
+
+# Bad cluster keys stop nuauth with file:line and what is wrong.
+test_config() {
+	bad_conf() {	# bad_conf LINE...: node a's configuration, then LINEs
+		cp "$LAB_DIR/nuauth-a.conf" "$LAB_DIR/bad.conf"
+		printf '%s\n' "$@" >> "$LAB_DIR/bad.conf"
+	}
+	bad_conf 'nuauth_cluster_etcd_endpoints="127.0.0.1:2379"'
+	conf_error_case "an endpoint that is not a URL is refused" \
+		"bad.conf:$(wc -l < "$LAB_DIR/bad.conf"): nuauth_cluster_etcd_endpoints: \`127.0.0.1:2379' is not http(s)://HOST:PORT"
+	bad_conf 'nuauth_cluster_node_name="a/b"'
+	conf_error_case "a node name with / is refused" "nuauth_cluster_node_name: \`a/b' must be"
+	bad_conf "nuauth_cluster_etcd_cert=\"$LAB_DIR/pki/nuauth-cert.pem\""
+	conf_error_case "an etcd client certificate without its key is refused" \
+		"nuauth_cluster_etcd_cert and nuauth_cluster_etcd_key go together"
+	bad_conf 'nuauth_cluster_etcd_ca="/nonexistent/ca.pem"'
+	conf_error_case "a missing etcd CA file is refused" "no file \`/nonexistent/ca.pem'"
+	bad_conf 'nuauth_cluster_lease_ttl=1'
+	conf_error_case "a lease shorter than 2 s is refused" "nuauth_cluster_lease_ttl"
 }
 
 # nuauth_single_user_client_limit=1 on both nodes counts the other node's
@@ -227,6 +269,28 @@ wait_steady() {
 	done
 }
 
+# A third node speaks to etcd over TLS only, with a client certificate: it
+# joins the directory and learns the others' sessions; stopped, it revokes
+# its lease.
+test_etcd_tls() {
+	local e=$LAB_DIR/etcdpki
+	ip -n "$NS_G" addr add 10.201.0.13/24 dev g0
+	node_conf c 10.201.0.13
+	cat >> "$LAB_DIR/nuauth-c.conf" <<CONF
+nuauth_cluster_etcd_endpoints="https://127.0.0.1:23794"
+nuauth_cluster_etcd_ca="$e/cacert.pem"
+nuauth_cluster_etcd_cert="$e/client-cert.pem"
+nuauth_cluster_etcd_key="$e/client-key.pem"
+CONF
+	start_node c
+	check_log "node c joins the directory over TLS with a client certificate" nuauth-c \
+		"node c is in the directory" 0
+	check_log "node c learns bob's session on node b" nuauth-c \
+		"cluster: user bob at 10.201.0.2 on node b"
+	lab_stop "$NODE_C_PID"
+	check_log "node c, stopped, revokes its lease" nuauth-c "etcd lease [0-9a-f]* revoked" 0
+}
+
 # No packet was left to nufw's failure policy (-t) while a node died: the
 # surviving node, or the "not mine" answers, settled each one (nufw -vv
 # logs each packet its time-out answers; those still waiting now are not).
@@ -234,5 +298,6 @@ test_totals() {
 	check_count "no packet waited for nufw's own time-out" nufw "no decision in" 0
 }
 
-lab_tests test_directory test_each_node_decides test_single_login test_failover test_totals
+lab_tests test_config test_directory test_each_node_decides test_single_login test_etcd_tls \
+	test_failover test_totals
 lab_finish
