@@ -302,6 +302,20 @@ def after(sock, data):
         sock.close()
 
 
+def link_up(role, user=None, password=None):
+    """A link that is in: a client's logged in as USER, or a gateway's
+    (with CERT and KEY) past HELLO."""
+    if role == "client":
+        s = connect()
+        if not login(s, user, password):
+            sys.exit("login failed")
+        return s
+    s = gateway_connect()
+    s.sendall(GATEWAY_HELLO)
+    recv_msg(s)
+    return s
+
+
 def unknowntype(role, user=None, password=None):
     """A well-framed message of type 200 (no version knows it) on a link
     that is up, then KEEPALIVE id 9: "ignored" when nuauth echoes the
@@ -309,14 +323,7 @@ def unknowntype(role, user=None, password=None):
     login the same message must close the link (only login messages may
     come there)."""
     strange = msg(200, attr(5, b"from a newer peer"))
-    if role == "client":
-        s = connect()
-        if not login(s, user, password):
-            sys.exit("login failed")
-    else:
-        s = gateway_connect()
-        s.sendall(GATEWAY_HELLO)
-        recv_msg(s)
+    s = link_up(role, user, password)
     s.sendall(strange + struct.pack(">BBHI", 1, 3, 8, 9))
     s.settimeout(5)
     try:
@@ -348,15 +355,7 @@ def badframes(role, user=None, password=None):
              ("malformed attribute", msg(kind, struct.pack(">HH", inner, 40) + bytes(4)))]
     ok = True
     for name, data in cases:
-        if role == "client":
-            s = connect()
-            if not login(s, user, password):
-                sys.exit("login failed")
-        else:
-            s = gateway_connect()
-            s.sendall(GATEWAY_HELLO)
-            recv_msg(s)
-        result = after(s, data)
+        result = after(link_up(role, user, password), data)
         ok = ok and result.startswith("closed")
         print("%s: %s" % (name, result), flush=True)
     sys.exit(0 if ok else 1)

@@ -85,28 +85,34 @@ test_single_ip_limit() {
 # A rejecting ACL (decision=3) as each program sees it: TCP gets a reset
 # (ECONNREFUSED), UDP an ICMP / ICMPv6 port unreachable (ECONNREFUSED on a
 # connected socket), at once, over both families.
-test_reject_kinds() {
-	refused_within "TCP over IPv4, rejected: a reset, connect fails with ECONNREFUSED" 1000 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect 10.202.0.2 7070 5000
-	refused_within "TCP over IPv6, rejected: a reset, connect fails with ECONNREFUSED" 1000 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 $V6_S 7070 5000
-	refused_within "UDP over IPv4, rejected: ICMP port unreachable, ECONNREFUSED" 1500 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp 10.202.0.2 5354 5000
-	refused_within "UDP over IPv6, rejected: ICMPv6 port unreachable, ECONNREFUSED" 1500 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp $V6_S 5354 5000
+# rejected_four HOW TCP4 TCP6 UDP4 UDP6: alice's TCP connect and UDP
+# exchange, over each family, each fail at once with the error named
+# (strerror's text), the reject being HOW.
+rejected_four() {
+	local how=$1 i
+	local -a name=("TCP over IPv4" "TCP over IPv6" "UDP over IPv4" "UDP over IPv6")
+	local -a probe=("connect 10.202.0.2 7070" "connect6 $V6_S 7070" "udp 10.202.0.2 5354"
+		"udp $V6_S 5354")
+	shift
+	for i in 0 1 2 3; do
+		# shellcheck disable=SC2086
+		refused_within "${name[$i]}, rejected $how: $1" $((i < 2 ? 1000 : 1500)) \
+			"$1" lab_as "$NS_C" $ALICE_UID "$NUPROBE" ${probe[$i]} 5000
+		shift
+	done
+}
 
+test_reject_kinds() {
+	# By default as the destination host would: a reset for TCP, a port
+	# unreachable for UDP; ECONNREFUSED each time.
+	rejected_four "(a reset for TCP, a port unreachable for UDP)" "Connection refused" \
+		"Connection refused" "Connection refused" "Connection refused"
 	# nufw --reject-with icmp-admin-prohibited: what a firewall says, for
 	# every protocol; Linux gives EHOSTUNREACH (IPv4) and EACCES (IPv6).
 	restart_nufw reject-admin --reject-with icmp-admin-prohibited ||
 		{ fail "nufw --reject-with icmp-admin-prohibited reconnects to nuauth"; return; }
-	refused_within "--reject-with icmp-admin-prohibited: TCP over IPv4, connect fails with EHOSTUNREACH" 1000 \
-		"No route to host" lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect 10.202.0.2 7070 5000
-	refused_within "--reject-with icmp-admin-prohibited: TCP over IPv6, connect fails with EACCES" 1000 \
-		"Permission denied" lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 $V6_S 7070 5000
-	refused_within "--reject-with icmp-admin-prohibited: UDP over IPv4, EHOSTUNREACH" 1500 \
-		"No route to host" lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp 10.202.0.2 5354 5000
-	refused_within "--reject-with icmp-admin-prohibited: UDP over IPv6, EACCES" 1500 \
-		"Permission denied" lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp $V6_S 5354 5000
+	rejected_four "with ICMP administratively prohibited" "No route to host" \
+		"Permission denied" "No route to host" "Permission denied"
 	restart_nufw reject-admin-done || fail "nufw reconnects to nuauth"
 }
 
