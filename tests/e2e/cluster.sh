@@ -10,7 +10,8 @@
 #                                (127.0.0.1:2379x, data in the lab's directory)
 #
 # nuauth_single_user_client_limit=1 on both nodes: a second login of a
-# user on the other node is refused.
+# user on the other node is refused.  Node a reaches etcd by 127.0.1.1
+# (the members listen there too), which test_partition cuts.
 #
 # Both desktops share the client's address: a node holds a client there
 # either way, so "not mine" must come from the directory, not from an
@@ -21,6 +22,9 @@ lab_init "$@"
 
 ETCD=$(command -v etcd) || { echo "cluster.sh: etcd is not installed (etcd-server)" >&2; exit 2; }
 ENDPOINTS=http://127.0.0.1:23791,http://127.0.0.1:23792,http://127.0.0.1:23793
+# Node a reaches the same members by 127.0.1.1, so that a rule can cut it
+# (and only it) off from etcd.
+ENDPOINTS_A=http://127.0.1.1:23791,http://127.0.1.1:23792,http://127.0.1.1:23793
 
 lab_netns
 lab_rules
@@ -61,7 +65,7 @@ echo "nameserver 127.0.0.1" > "/etc/netns/$NS_C/resolv.conf"
 
 start_etcd() {	# start_etcd N: member eN, ports 2379N (clients) and 2380N (peers)
 	local n=$1 cluster=e1=http://127.0.0.1:23801,e2=http://127.0.0.1:23802,e3=http://127.0.0.1:23803
-	local urls=http://127.0.0.1:2379$n e=$LAB_DIR/etcdpki tls=()
+	local urls=http://127.0.0.1:2379$n,http://127.0.1.1:2379$n e=$LAB_DIR/etcdpki tls=()
 	[ "$n" = 3 ] && urls=$urls,https://127.0.0.1:23794 &&
 		tls=(--cert-file "$e/etcd-cert.pem" --key-file "$e/etcd-key.pem"
 		     --trusted-ca-file "$e/cacert.pem" --client-cert-auth)
@@ -102,6 +106,7 @@ for n in 1 2 3; do
 done
 lab_nuauth_conf
 node_conf a 10.201.0.11
+echo "nuauth_cluster_etcd_endpoints=\"$ENDPOINTS_A\"" >> "$LAB_DIR/nuauth-a.conf"
 node_conf b 10.201.0.12
 start_node a || lab_end "nuauth node a starts and joins the directory"
 start_node b || lab_end "nuauth node b starts and joins the directory"
@@ -173,6 +178,29 @@ test_single_login() {
 	check "a second login of alice (logged in on node a) is refused on node b" \
 		status_says $? error "login refused: too many sessions for user alice" "$out"
 	check_mark "bob's session on node b still works" "$BOB_UID" 80 1002
+}
+
+# Node a cut off from etcd (a rule drops its packets to the members) does
+# what doc/cluster.md says: it keeps deciding for the client it holds; its
+# lease ends and node b forgets its sessions; once etcd answers again it gets
+# a new lease and writes its sessions again.
+test_partition() {
+	local nft="ip netns exec $NS_G nft"
+	$nft add table ip nulab_cut
+	$nft add chain ip nulab_cut out '{ type filter hook output priority 0; }'
+	$nft add rule ip nulab_cut out ip daddr 127.0.1.1 tcp dport 23791-23793 drop
+	check_log "node a cannot reach etcd (a keep-alive fails)" nuauth-a \
+		"etcd lease keep-alive: .*127.0.1.1" 10
+	check_log "node b forgets node a's sessions when node a's lease ends" nuauth-b \
+		"/nufw/sessions/a/.* left the directory" 10
+	check_mark "alice, on node a, still connects with her mark (node a decides)" \
+		"$ALICE_UID" 80 1001
+	check_mark "bob, on node b, still connects with his mark" "$BOB_UID" 80 1002
+	check_not "nobody is still refused" lab_connect "$NOBODY_UID" 80 3000
+	$nft delete table ip nulab_cut
+	check_log "etcd back, node a gets a new lease" nuauth-a "node a is in the directory" 15 2
+	check_log "and writes its sessions again: node b learns alice's again" nuauth-b \
+		"cluster: user alice at 10.201.0.2 on node a" 10 2
 }
 
 # steady UID NAME: connects every 0.1 s until $LAB_DIR/stop exists; each
@@ -299,5 +327,5 @@ test_totals() {
 }
 
 lab_tests test_config test_directory test_each_node_decides test_single_login test_etcd_tls \
-	test_failover test_totals
+	test_partition test_failover test_totals
 lab_finish
