@@ -213,7 +213,9 @@ static void http_ok(struct http *h)
 }
 
 /* One POST to the endpoint h->endpoint; false with *error on a transport
- * failure or an HTTP status but 200 (body then holds etcd's error). */
+ * failure or an HTTP status but 200 (body then holds etcd's error):
+ * NU_ERROR_IO when another member may do better, NU_ERROR_PROTOCOL when
+ * etcd refused the request itself. */
 static bool post_once(struct http *h, const char *path, const char *body, GString *out,
 		      long timeout_ms, curl_write_callback write, void *write_data,
 		      GError **error)
@@ -246,8 +248,12 @@ static bool post_once(struct http *h, const char *path, const char *body, GStrin
 		return false;
 	}
 	if (status != 200) {
-		g_set_error(error, NU_ERROR, NU_ERROR_PROTOCOL, "%s: HTTP %ld: %.200s", url,
-			    status, out->str);
+		/* A member that is going away, or has lost its own cluster
+		 * (408, 5xx), is left for the next one; the rest is etcd's
+		 * answer to the request. */
+		g_set_error(error, NU_ERROR,
+			    status == 408 || status >= 500 ? NU_ERROR_IO : NU_ERROR_PROTOCOL,
+			    "%s: HTTP %ld: %.200s", url, status, out->str);
 		g_free(url);
 		return false;
 	}

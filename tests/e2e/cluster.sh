@@ -77,6 +77,7 @@ start_etcd() {	# start_etcd N: member eN, ports 2379N (clients) and 2380N (peers
 		--initial-advertise-peer-urls "http://127.0.0.1:2380$n" \
 		--initial-cluster "$cluster" --initial-cluster-token "nulab-$LAB_ID" \
 		--initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000
+	eval "ETCD${n}_PID=$LAB_PID"
 }
 
 # node_conf NAME ADDRESS: nuauth-NAME.conf, the lab's with its own
@@ -247,6 +248,12 @@ test_failover() {
 	# a few good connects of each before the kill
 	lab_wait_file "$LAB_DIR/alice.steady" ' ok' 10 3 && lab_wait_file "$LAB_DIR/bob.steady" ' ok' 10 3 ||
 		fail "steady connects start" "$(tail -3 "$LAB_DIR/alice.steady" "$LAB_DIR/bob.steady")"
+	# etcd member e1, every node's first endpoint, dies first: the nodes'
+	# requests and watches move to the other members.
+	kill -9 "$ETCD1_PID"
+	wait "$ETCD1_PID" 2>/dev/null
+	check_log "etcd member e1 killed: node b's watch moves to another member" nuauth-b \
+		"etcd answers again (http://127.0.0.1:2379[23])" 10
 	# alice's download, accepted by node a, runs across the kill
 	lab_start_as stream-alice "$NS_C" "$ALICE_UID" "$NUPROBE" hold 10.202.0.2 5050 6
 	lab_wait_log stream-alice "connected from" ||
