@@ -285,18 +285,19 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	struct waiting_packet *p;
 	char flow_text[NU_FLOW_STRLEN];
 
-	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
-	 * the packet waits as usual when no module names its user. */
-	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
-	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
-		return;
-	/* Another node holds the clients there: it answers. */
+	/* Another node holds the clients there: it answers (and IP
+	 * authentication is for hosts with no client on any node). */
 	if (!client_at(cor, &ask->flow.saddr) &&
 	    nuauth_cluster_owned_elsewhere(cor->srv->cluster, &ask->flow.saddr)) {
 		nuauth_answer_not_mine(cor->srv, gw, ask->packet_id, unclaimed_verdict(cor),
 				       g_get_monotonic_time());
 		return;
 	}
+	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
+	 * the packet waits as usual when no module names its user. */
+	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
+	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
+		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {
 		wf = g_new0(struct waiting_flow, 1);
