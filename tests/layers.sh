@@ -29,6 +29,9 @@ config 1
 login_guard 1
 workers 1
 listener 1
+cluster 1
+cluster_etcd 1
+etcd_json 1
 modules 2
 decide 2
 cert_login 2
