@@ -130,6 +130,26 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
 	return n;
 }
 
+unsigned nuauth_clients_disconnect_user(struct nuauth_server *srv, const char *user,
+					const char *why, unsigned *sessions)
+{
+	GPtrArray *found = g_ptr_array_new();
+	unsigned conns = 0;
+
+	for (GList *l = srv->clients; l; l = l->next) {
+		struct nuauth_client *cl = l->data;
+
+		if (nuauth_client_logged_in(cl) && strcmp(cl->user.name, user) == 0)
+			g_ptr_array_add(found, cl);
+	}
+	/* Each close frees only its own client: the others stay valid. */
+	for (guint i = 0; i < found->len; i++)
+		conns += nuauth_client_disconnect(g_ptr_array_index(found, i), why);
+	*sessions = found->len;
+	g_ptr_array_free(found, TRUE);
+	return conns;
+}
+
 /* The authquality= scale of a login by its mechanism. */
 static enum nuauth_auth_quality auth_quality(const char *mechanism)
 {
@@ -331,8 +351,14 @@ static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_addr
 {
 	const struct nuauth_config *cfg = &cl->srv->cfg;
 	unsigned same_user = 0, same_addr = 0;
+	bool limited = cfg->single_user_client_limit || cfg->single_ip_client_limit;
+	char *cut_off = nuauth_cluster_login_refusal(cl->srv->cluster, limited);
 
-	if (!cfg->single_user_client_limit && !cfg->single_ip_client_limit)
+	/* A node cut off from etcd cannot count the other nodes' sessions
+	 * (nuauth_cluster_partition_logins). */
+	if (cut_off)
+		return cut_off;
+	if (!limited)
 		return NULL;
 	/* In a cluster the limits count every node's sessions. */
 	nuauth_cluster_count_elsewhere(cl->srv->cluster, cl->user.name, &cl->addr, &same_user,

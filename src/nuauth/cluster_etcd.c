@@ -46,12 +46,13 @@ struct item {
 	bool flag;			/* reset, or lease up */
 };
 
-enum op_kind { OP_PUT, OP_DELETE, OP_STOP };
+enum op_kind { OP_PUT, OP_PUT_ONCE, OP_DELETE, OP_STOP };
 
 struct op {
 	enum op_kind kind;
 	char *key;
 	GBytes *value;
+	unsigned ttl;			/* OP_PUT_ONCE: its own lease's, s */
 };
 
 /* One thread's HTTP side. */
@@ -71,6 +72,10 @@ struct etcd_client {
 	gint stop;			/* atomic */
 	gint restart_watch;		/* atomic: the request thread lost etcd */
 	GThread *req_thread, *watch_thread;
+	/* what the main loop reads of the threads' health */
+	GMutex health;
+	gint64 req_ok_at;		/* the request thread's last answer (0: none) */
+	gint64 snapshot_at;		/* when the last good range was asked */
 	/* request thread only */
 	struct http req;
 	int64_t lease;			/* 0: none */
@@ -281,8 +286,14 @@ static bool post(struct http *h, const char *path, const char *body, GString *ou
 			continue;
 		}
 		g_clear_error(&e);
-		if (post_once(h, path, body, out, REQUEST_TIMEOUT_MS, NULL, NULL, &e))
+		if (post_once(h, path, body, out, REQUEST_TIMEOUT_MS, NULL, NULL, &e)) {
+			if (h == &h->c->req) {
+				g_mutex_lock(&h->c->health);
+				h->c->req_ok_at = g_get_monotonic_time();
+				g_mutex_unlock(&h->c->health);
+			}
 			return true;
+		}
 		if (e->code == NU_ERROR_PROTOCOL) {
 			/* etcd answered: an expired token is asked for again, the
 			 * rest is the answer */
@@ -434,6 +445,31 @@ static bool keepalive(struct etcd_client *c, GString *out)
 	return true;
 }
 
+/* A key under a lease of its own (op->ttl), not kept: a command to
+ * another node, which deletes it once done; unsent when etcd does not
+ * answer (logged). */
+static void put_once(struct etcd_client *c, struct op *op, GString *out)
+{
+	char *body = etcd_json_lease_grant(op->ttl);
+	int64_t lease = 0, ttl = 0;
+	GError *e = NULL;
+	gsize len;
+	const void *data = g_bytes_get_data(op->value, &len);
+	bool ok = c->lease && post(&c->req, "/v3/lease/grant", body, out, &e) &&
+		  etcd_json_read_lease(out->str, out->len, &lease, &ttl, &e);
+
+	g_free(body);
+	if (ok) {
+		body = etcd_json_put(op->key, data, len, lease);
+		ok = post(&c->req, "/v3/kv/put", body, out, &e);
+		g_free(body);
+	}
+	if (!ok)
+		log_warnx("cluster: etcd put of %s: %s: not sent", op->key,
+			  e ? e->message : "etcd is not reached");
+	g_clear_error(&e);
+}
+
 static void apply_op(struct etcd_client *c, struct op *op, GString *out)
 {
 	switch (op->kind) {
@@ -450,6 +486,9 @@ static void apply_op(struct etcd_client *c, struct op *op, GString *out)
 			c->dirty = true;
 		}
 		break;
+	case OP_PUT_ONCE:
+		put_once(c, op, out);
+		break;
 	case OP_STOP:
 		break;
 	}
@@ -459,7 +498,7 @@ static gpointer request_thread(gpointer data)
 {
 	struct etcd_client *c = data;
 	GString *out = g_string_new(NULL);
-	gint64 interval = MAX((gint64)c->cfg.ttl * G_USEC_PER_SEC / 3, 300000);
+	gint64 interval = etcd_client_keepalive_interval(&c->cfg);
 	gint64 next_keepalive = 0;
 
 	while (!g_atomic_int_get(&c->stop)) {
@@ -571,6 +610,7 @@ static size_t on_stream(char *data, size_t size, size_t n, void *user)
 static bool read_snapshot(struct etcd_client *c, GString *out)
 {
 	char *body = etcd_json_range(c->prefix);
+	gint64 asked = g_get_monotonic_time();
 	GPtrArray *kvs = g_ptr_array_new_with_free_func(etcd_kv_free);
 	GError *e = NULL;
 	bool ok = post(&c->watch, "/v3/kv/range", body, out, &e) &&
@@ -584,6 +624,9 @@ static bool read_snapshot(struct etcd_client *c, GString *out)
 		return false;
 	}
 	http_ok(&c->watch);
+	g_mutex_lock(&c->health);
+	c->snapshot_at = asked;
+	g_mutex_unlock(&c->health);
 	post_update(c, kvs, true);
 	return true;
 }
@@ -655,6 +698,7 @@ struct etcd_client *etcd_client_new(const struct etcd_client_config *cfg, const 
 	c->mb->lease = lease;
 	c->mb->ctx = ctx;
 	c->ops = g_async_queue_new();
+	g_mutex_init(&c->health);
 	c->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)g_bytes_unref);
 	c->to_delete = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -688,6 +732,48 @@ void etcd_client_delete(struct etcd_client *c, const char *key)
 	push_op(c, OP_DELETE, key, NULL, 0);
 }
 
+void etcd_client_put_once(struct etcd_client *c, const char *key, const void *value,
+			  size_t len, unsigned ttl)
+{
+	struct op *op = g_new0(struct op, 1);
+
+	op->kind = OP_PUT_ONCE;
+	op->key = g_strdup(key);
+	op->value = g_bytes_new(value, len);
+	op->ttl = ttl;
+	g_async_queue_push(c->ops, op);
+}
+
+gint64 etcd_client_silence(struct etcd_client *c, gint64 now)
+{
+	gint64 ok_at;
+
+	g_mutex_lock(&c->health);
+	ok_at = c->req_ok_at;
+	g_mutex_unlock(&c->health);
+	return ok_at ? now - ok_at : G_MAXINT64;
+}
+
+gint64 etcd_client_snapshot_at(struct etcd_client *c)
+{
+	gint64 at;
+
+	g_mutex_lock(&c->health);
+	at = c->snapshot_at;
+	g_mutex_unlock(&c->health);
+	return at;
+}
+
+void etcd_client_restart_watch(struct etcd_client *c)
+{
+	g_atomic_int_set(&c->restart_watch, 1);
+}
+
+gint64 etcd_client_keepalive_interval(const struct etcd_client_config *cfg)
+{
+	return MAX((gint64)cfg->ttl * G_USEC_PER_SEC / 3, 300000);
+}
+
 void etcd_client_free(struct etcd_client *c)
 {
 	struct op *op;
@@ -704,6 +790,7 @@ void etcd_client_free(struct etcd_client *c)
 	while ((op = g_async_queue_try_pop(c->ops)))
 		op_free(op);
 	g_async_queue_unref(c->ops);
+	g_mutex_clear(&c->health);
 	g_mutex_lock(&c->mb->lock);
 	c->mb->closed = true;
 	g_mutex_unlock(&c->mb->lock);

@@ -33,6 +33,21 @@ struct etcd_client *etcd_client_new(const struct etcd_client_config *cfg, const 
  * lease is granted or a request failed meanwhile. */
 void etcd_client_put(struct etcd_client *c, const char *key, const void *value, size_t len);
 void etcd_client_delete(struct etcd_client *c, const char *key);
+/* key = value under a lease of its own of ttl s, put once (not again with
+ * a new lease): a command another node deletes once done.  Not sent
+ * (logged) while etcd does not answer. */
+void etcd_client_put_once(struct etcd_client *c, const char *key, const void *value,
+			  size_t len, unsigned ttl);
+/* How long (us, at monotonic time now) the request thread has had no
+ * answer from etcd; G_MAXINT64 before its first. */
+gint64 etcd_client_silence(struct etcd_client *c, gint64 now);
+/* The monotonic time the last full read of the prefix was asked (0:
+ * none yet): the watch's news after it are complete. */
+gint64 etcd_client_snapshot_at(struct etcd_client *c);
+/* The watch starts again with a full read (after etcd was lost). */
+void etcd_client_restart_watch(struct etcd_client *c);
+/* The lease's keep-alive period, us. */
+gint64 etcd_client_keepalive_interval(const struct etcd_client_config *cfg);
 /* Stops the threads and revokes the lease (the node's keys go at once);
  * each request bounded by its time-out. */
 void etcd_client_free(struct etcd_client *c);

@@ -295,7 +295,10 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	}
 	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
 	 * the packet waits as usual when no module names its user. */
+	/* A node cut off from etcd does not know whether another node now
+	 * holds a client there: no IP authentication until it is back. */
 	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
+	    nuauth_cluster_synced(cor->srv->cluster) &&
 	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);

@@ -506,3 +506,45 @@ void etcd_session_clear(struct etcd_session *s)
 	g_free(s->mechanism);
 	memset(s, 0, sizeof(*s));
 }
+
+/* ---- the commands to a node ---- */
+
+char *etcd_json_command(const struct etcd_command *cmd)
+{
+	JsonBuilder *b = start();
+
+	add_str(b, "command", cmd->command);
+	add_str(b, "user", cmd->user);
+	add_str(b, "from", cmd->from);
+	return finish(b);
+}
+
+bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *cmd,
+			    GError **error)
+{
+	JsonObject *root;
+	JsonParser *p = parse(body, len, &root, error);
+	bool ok;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (!p)
+		return false;
+	cmd->command = dup_str(root, "command");
+	cmd->user = dup_str(root, "user");
+	cmd->from = dup_str(root, "from");
+	g_object_unref(p);
+	ok = cmd->command && cmd->user && cmd->from && *cmd->command;
+	if (!ok) {
+		etcd_command_clear(cmd);
+		return bad_answer(error, "command record");
+	}
+	return true;
+}
+
+void etcd_command_clear(struct etcd_command *cmd)
+{
+	g_free(cmd->command);
+	g_free(cmd->user);
+	g_free(cmd->from);
+	memset(cmd, 0, sizeof(*cmd));
+}

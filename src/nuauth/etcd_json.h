@@ -67,4 +67,15 @@ bool etcd_json_read_session(const char *body, size_t len, struct etcd_session *s
 			    GError **error);
 void etcd_session_clear(struct etcd_session *s);
 
+/* A command to the node that holds a session (doc/cluster.md): the value
+ * of PREFIX/commands/NODE/ID, a JSON object; "disconnect" ends every
+ * session of user on NODE. */
+struct etcd_command {
+	char *command, *user, *from;	/* from: the node that sent it */
+};
+char *etcd_json_command(const struct etcd_command *cmd);
+bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *cmd,
+			    GError **error);
+void etcd_command_clear(struct etcd_command *cmd);
+
 #endif

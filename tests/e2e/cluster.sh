@@ -98,7 +98,8 @@ CONF
 start_node() {	# start_node NAME: nuauth node NAME, ready and in the directory
 	lab_start "nuauth-$1" "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth-$1.conf" -vv
 	eval "NODE_${1^^}_PID=$LAB_PID"
-	lab_wait_log "nuauth-$1" "ready" && lab_wait_log "nuauth-$1" "node $1 is in the directory"
+	lab_wait_log "nuauth-$1" "ready" && lab_wait_log "nuauth-$1" "node $1 is in the directory" &&
+		lab_wait_log "nuauth-$1" "node $1 is in sync with etcd"
 }
 
 for n in 1 2 3; do start_etcd $n; done
@@ -144,6 +145,85 @@ test_each_node_decides() {
 	# mine", so nufw drops it; no node decides for a user it does not hold.
 	check_not "a desktop user without a client is refused by both nodes" \
 		lab_connect "$NOBODY_UID" 80 3000
+}
+
+# ctl_node NODE COMMAND ARGS...: nuauthctl on node NODE's control socket.
+ctl_node() { "$CTL" "$2" -s "$LAB_DIR/control-$1" "${@:3}"; }
+
+# Cluster-wide administration: node b lists every node's sessions, and its
+# disconnect of alice (held by node a) reaches node a through etcd, which
+# ends her session and her open transfer through the gateway.
+test_cluster_admin() {
+	local ipt="ip netns exec $NS_G iptables" out port n hpid
+	out=$(ctl_node b users --json)
+	check "users on node b lists alice's session on node a (--json)" \
+		matches "$out" '"user":"alice"[^}]*"node":"a"'
+	check "... and bob's own, with node b" matches "$out" '"user":"bob"[^}]*"node":"b"'
+	out=$(ctl_node b users)
+	check "users on node b: a NODE column, alice on a (no uid known there)" \
+		matches "$out" "^a  *alice  *- "
+	check "... bob on b, with his uid" matches "$out" "^b  *bob  *1002 "
+	out=$(ctl_node a users)
+	check "users on node a lists bob's session on node b" matches "$out" "^b  *bob "
+	out=$(ctl_node b disconnect nosuchuser 2>&1)
+	check "disconnect of a user nobody holds is still an error" \
+		matches "$out" "user \`nosuchuser' has no session"
+	# What conntrack sees as new but is no SYN cannot open a connection.
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	n=$(grep -c "logged in again" "$LAB_DIR/alice.log")
+	lab_start_as held-dc "$NS_C" "$ALICE_UID" "$NUPROBE" hold 10.202.0.2 5050 20
+	hpid=$LAB_PID
+	if lab_wait_log held-dc "connected from" 5; then
+		port=$(sed -n 's/^connected from .*://p' "$LAB_DIR/held-dc.log")
+		check "alice's transfer (accepted by node a) is in conntrack with her mark" \
+			same "$(lab_ct_mark "$port" 5050)" 1001
+		out=$(ctl_node b disconnect alice)
+		check "disconnect alice on node b asks node a" \
+			matches "$out" "alice: node a asked to close its session"
+		check_log "node a runs node b's command" nuauth-a \
+			"cluster: node b asks to disconnect user alice: 1 session(s) closed, [1-9][0-9]* connection(s) ended" 5
+		echo "    command: node b's request to node a's run: $(log_gap nuauth-b \
+			"cluster: asks node a to disconnect user alice" nuauth-a \
+			"cluster: node b asks to disconnect user alice") ms"
+		check_log "node a closes alice's session" nuauth-a \
+			"user alice disconnected from 10.201.0.2 (disconnected by the administrator (from node b))" 0
+		check_log "nufw ends alice's transfer at node a's request" nufw \
+			"ended tcp 10.201.0.2:$port .* at nuauth's request" 5
+		check "alice's transfer stops (the desktop sees it stall)" \
+			lab_wait_file "$LAB_DIR/held-dc.log" "stalled after\|closed after" 10
+		check "its conntrack entry is gone" same "$(lab_ct_mark "$port" 5050)" ""
+	else
+		fail "alice's transfer through node a starts" "$(cat "$LAB_DIR/held-dc.log")"
+	fi
+	lab_stop "$hpid"
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	check "node a deleted the command key" etcd_empty /nufw/commands/
+	check_log "alice's nutcpc logs in again (to node a)" alice "logged in again" 15 $((n + 1))
+	check_mark "alice connects again with her mark" "$ALICE_UID" 80 1001
+	check_mark "bob is untouched" "$BOB_UID" 80 1002
+}
+
+# log_gap LOG1 PATTERN1 LOG2 PATTERN2: ms from the first line of LOG1
+# matching PATTERN1 to the first of LOG2 matching PATTERN2 (the logs'
+# HH:MM:SS.mmm stamps).
+log_gap() {
+	local a b
+	a=$(grep -m1 -- "$2" "$LAB_DIR/$1.log" | cut -d' ' -f1)
+	b=$(grep -m1 -- "$4" "$LAB_DIR/$3.log" | cut -d' ' -f1)
+	awk -v a="$a" -v b="$b" 'function ms(t, p) { split(t, p, ":");
+		return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
+		BEGIN { printf "%d", ms(b) - ms(a) }'
+}
+
+# etcd_empty PREFIX: no key under PREFIX in etcd (member e2); else says
+# what is there.
+etcd_empty() {
+	local out
+	out=$(ip netns exec "$NS_G" env ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:23792 \
+		get --prefix "$1" 2>&1)
+	[ -z "$out" ] && return 0
+	echo "$out"
+	return 1
 }
 
 # Bad cluster keys stop nuauth with file:line and what is wrong.
@@ -333,6 +413,7 @@ test_totals() {
 	check_count "no packet waited for nufw's own time-out" nufw "no decision in" 0
 }
 
-lab_tests test_config test_directory test_each_node_decides test_single_login test_etcd_tls \
+lab_tests test_config test_directory test_each_node_decides test_single_login test_cluster_admin \
+	test_etcd_tls \
 	test_partition test_failover test_totals
 lab_finish
