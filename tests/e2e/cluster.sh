@@ -107,6 +107,8 @@ for n in 1 2 3; do
 	lab_wait_log "etcd$n" "ready to serve client requests" 20 || lab_end "etcd member e$n starts"
 done
 lab_nuauth_conf
+# carol: logs in from the second desktop (test_partition)
+echo "carol:carolpw:1003:100" >> "$LAB_DIR/users.nufw"
 node_conf a 10.201.0.11
 echo "nuauth_cluster_etcd_endpoints=\"$ENDPOINTS_A\"" >> "$LAB_DIR/nuauth-a.conf"
 node_conf b 10.201.0.12
@@ -204,16 +206,8 @@ test_cluster_admin() {
 }
 
 # log_gap LOG1 PATTERN1 LOG2 PATTERN2: ms from the first line of LOG1
-# matching PATTERN1 to the first of LOG2 matching PATTERN2 (the logs'
-# HH:MM:SS.mmm stamps).
-log_gap() {
-	local a b
-	a=$(grep -m1 -- "$2" "$LAB_DIR/$1.log" | cut -d' ' -f1)
-	b=$(grep -m1 -- "$4" "$LAB_DIR/$3.log" | cut -d' ' -f1)
-	awk -v a="$a" -v b="$b" 'function ms(t, p) { split(t, p, ":");
-		return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
-		BEGIN { printf "%d", ms(b) - ms(a) }'
-}
+# matching PATTERN1 to the first of LOG2 matching PATTERN2.
+log_gap() { stamp_gap "$(log_stamp "$1" "$2")" "$(log_stamp "$3" "$4")"; }
 
 # etcd_empty PREFIX: no key under PREFIX in etcd (member e2); else says
 # what is there.
@@ -262,26 +256,97 @@ test_single_login() {
 }
 
 # Node a cut off from etcd (a rule drops its packets to the members) does
-# what doc/cluster.md says: it keeps deciding for the client it holds; its
-# lease ends and node b forgets its sessions; once etcd answers again it gets
-# a new lease and writes its sessions again.
+# what doc/cluster.md ("Partitions") says.  It notices within two keep-alive
+# periods (before its lease ends and node b forgets its sessions) and logs
+# it once; it keeps deciding for alice, whose link it holds; under
+# nuauth_single_user_client_limit (the default
+# nuauth_cluster_partition_logins=limited) it refuses a new login, with the
+# reason given to nutcpc; carol, who logs in on node b meanwhile from the
+# second desktop, gets her connections from node b only.  When etcd answers
+# again node a reads the directory again (it learns carol), writes its
+# sessions again, counts carol's session for the limit and takes logins.
 test_partition() {
-	local nft="ip netns exec $NS_G nft"
+	local nft="ip netns exec $NS_G nft" cut out gap left
+	left=$(grep -c "/nufw/sessions/a/.* left the directory" "$LAB_DIR/nuauth-b.log")
+	cut=$(date +%H:%M:%S.%3N)
 	$nft add table ip nulab_cut
 	$nft add chain ip nulab_cut out '{ type filter hook output priority 0; }'
 	$nft add rule ip nulab_cut out ip daddr 127.0.1.1 tcp dport 23791-23793 drop
-	check_log "node a cannot reach etcd (a keep-alive fails)" nuauth-a \
-		"etcd lease keep-alive: .*127.0.1.1" 10
+	check_log "node a sees it is cut off from etcd" nuauth-a \
+		"cluster: node a is cut off from etcd (no answer for [0-9]* ms).*new logins under a cluster-wide limit are refused" 10
+	gap=$(stamp_gap "$cut" "$(log_stamp nuauth-a "node a is cut off from etcd")")
+	echo "    partition: node a saw it was cut off ${gap} ms after the rule (lease 3 s)"
+	check "... within 3 s of the cut (the lease's time)" test "$gap" -lt 3000
+	out=$(lab_as "$NS_A" "$ALICE2_UID" timeout 15 "$NUTCPC" -H 10.201.0.11 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	check "a new login on node a, cut off, is refused with the reason" status_says $? error \
+		"login refused: node a is cut off from the cluster (etcd): it takes no new limited login until it is back" "$out"
 	check_log "node b forgets node a's sessions when node a's lease ends" nuauth-b \
-		"/nufw/sessions/a/.* left the directory" 10
+		"/nufw/sessions/a/.* left the directory" 10 $((left + 1))
+	gap=$(stamp_gap "$(log_stamp nuauth-a "node a is cut off from etcd")" \
+		"$(log_stamp nuauth-b "/nufw/sessions/a/.* left the directory" "$cut")")
+	echo "    partition: node a knew ${gap} ms before node b forgot its sessions"
+	check "node a knew it was cut off before node b forgot its sessions" test "$gap" -gt 0
 	check_mark "alice, on node a, still connects with her mark (node a decides)" \
 		"$ALICE_UID" 80 1001
 	check_mark "bob, on node b, still connects with his mark" "$BOB_UID" 80 1002
 	check_not "nobody is still refused" lab_connect "$NOBODY_UID" 80 3000
+	# carol logs in on node b from the second desktop: node a cannot know
+	lab_start_as carol "$NS_A" "$ALICE2_UID" "$NUTCPC" -H 10.201.0.12 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+	CAROL_PID=$LAB_PID
+	check_log "carol logs in on node b meanwhile" carol "logged in" 10
+	check "carol's connection carries her mark (node b decides; node a, which does not know her, does not)" \
+		desk_connect_marked "$ALICE2_UID" 80 1003
+	check_count "node a logged the loss once" nuauth-a "node a is cut off from etcd" 1
 	$nft delete table ip nulab_cut
-	check_log "etcd back, node a gets a new lease" nuauth-a "node a is in the directory" 15 2
-	check_log "and writes its sessions again: node b learns alice's again" nuauth-b \
+	check_log "etcd back, node a says so once it read the directory again" nuauth-a \
+		"node a reaches etcd again after [0-9]* ms, its directory read again: new logins are taken" 15
+	check_log "node a learns carol's session on node b" nuauth-a \
+		"cluster: user carol at 10.203.0.2 on node b" 0
+	check_log "node a writes its sessions again: node b learns alice's again" nuauth-b \
 		"cluster: user alice at 10.201.0.2 on node a" 10 2
+	# (from the first desktop: carol's own session at the same address is
+	# a failover, which no limit refuses)
+	out=$(lab_as "$NS_C" "$CAROL_UID" timeout 15 "$NUTCPC" -H 10.201.0.11 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	check "node a counts carol's session on node b again: a second login refused" \
+		status_says $? error "login refused: too many sessions for user carol" "$out"
+	left=$(grep -c "/nufw/sessions/b/.* left the directory" "$LAB_DIR/nuauth-a.log")
+	lab_stop "$CAROL_PID"
+	check_log "carol's logout on node b reaches node a" nuauth-a \
+		"/nufw/sessions/b/.* left the directory" 10 $((left + 1))
+	lab_start_as carol-a "$NS_A" "$ALICE2_UID" "$NUTCPC" -H 10.201.0.11 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+	check_log "a new login on node a works again" carol-a "logged in" 10
+	check "carol's connection through node a now carries her mark" \
+		desk_connect_marked "$ALICE2_UID" 80 1003
+	lab_stop "$LAB_PID"
+}
+
+# desk_connect_marked LOCAL_UID PORT MARK: from the second desktop
+# (10.203.0.2), accepted with MARK; else says what was seen.
+desk_connect_marked() {
+	local out port mark
+	out=$(lab_as "$NS_A" "$1" "$NUPROBE" connect 10.202.0.2 "$2" 3000) && port=${out##*:} &&
+		mark=$(ip netns exec "$NS_G" conntrack -L -p tcp --orig-src 10.203.0.2 --sport "$port" \
+			--dport "$2" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2) &&
+		[ "$mark" = "$3" ] && return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $3"
+	return 1
+}
+
+# log_stamp LOG PATTERN [AFTER]: the HH:MM:SS.mmm stamp of LOG's first line
+# matching PATTERN (stamped AFTER or later).
+log_stamp() {
+	grep -- "$2" "$LAB_DIR/$1.log" | awk -v t="${3:-}" '$1 >= t { print $1; exit }'
+}
+
+# stamp_gap T1 T2: ms from HH:MM:SS.mmm T1 to T2.
+stamp_gap() {
+	awk -v a="$1" -v b="$2" 'function ms(t, p) { split(t, p, ":");
+		return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
+		BEGIN { printf "%d", ms(b) - ms(a) }'
 }
 
 # steady UID NAME: connects every 0.1 s until $LAB_DIR/stop exists; each
@@ -321,7 +386,8 @@ no_failure() {
 }
 
 test_failover() {
-	local kill_t back_t ms ready
+	local kill_t back_t ms ready left
+	left=$(grep -c "/nufw/sessions/a/.* left the directory" "$LAB_DIR/nuauth-b.log")
 	rm -f "$LAB_DIR/stop"
 	steady "$ALICE_UID" alice & LAB_PIDS+=($!)
 	steady "$BOB_UID" bob & LAB_PIDS+=($!)
@@ -370,7 +436,7 @@ test_failover() {
 	check_log "alice's stream accepted by node a runs on across its death, no second stalled" \
 		stream-alice "held [0-9]* bytes" 10
 	check_log "node b forgets node a's sessions when its lease ends" nuauth-b \
-		"/nufw/sessions/a/.* left the directory" 10
+		"/nufw/sessions/a/.* left the directory" 10 $((left + 1))
 	check_not "nobody is still refused after the failover" lab_connect "$NOBODY_UID" 80 3000
 	check_mark "alice connects with her mark on node b" "$ALICE_UID" 80 1001
 }
