@@ -236,6 +236,9 @@ test_config() {
 		"nuauth_cluster_etcd_cert and nuauth_cluster_etcd_key go together"
 	bad_conf 'nuauth_cluster_etcd_ca="/nonexistent/ca.pem"'
 	conf_error_case "a missing etcd CA file is refused" "no file \`/nonexistent/ca.pem'"
+	bad_conf 'nuauth_cluster_partition_logins=maybe'
+	conf_error_case "an unknown partition setting is refused" \
+		"bad.conf:$(wc -l < "$LAB_DIR/bad.conf"): nuauth_cluster_partition_logins: \`maybe' is not refuse, limited or allow"
 	bad_conf 'nuauth_cluster_lease_ttl=1'
 	conf_error_case "a lease shorter than 2 s is refused" "nuauth_cluster_lease_ttl"
 }
