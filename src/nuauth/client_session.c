@@ -53,6 +53,10 @@ struct nuauth_client {
 	gint64 since;			/* login, g_get_real_time() */
 	guint expiry_timer;		/* nuauth_user_session_modify_module */
 	struct nuauth_peer *self;	/* its peer (peers.h), once logged in */
+	/* In a cluster, nuauth_single_user_client_limit's slot in etcd: being
+	 * claimed (the login waits), then held until the session ends. */
+	struct nuauth_cluster_claim *claim;
+	char *slot;
 };
 
 bool nuauth_client_logged_in(const struct nuauth_client *cl)
@@ -352,7 +356,8 @@ static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_addr
 	const struct nuauth_config *cfg = &cl->srv->cfg;
 	unsigned same_user = 0, same_addr = 0;
 	bool limited = cfg->single_user_client_limit || cfg->single_ip_client_limit;
-	char *cut_off = nuauth_cluster_login_refusal(cl->srv->cluster, limited);
+	char *cut_off = nuauth_cluster_login_refusal(cl->srv->cluster, limited, cl->user.name,
+						     &cl->addr);
 
 	/* A node cut off from etcd cannot count the other nodes' sessions
 	 * (nuauth_cluster_partition_logins). */
@@ -498,6 +503,9 @@ static bool session_refused(struct nuauth_client *cl)
 	return true;
 }
 
+static void login_ready(struct nuauth_client *cl);
+static void on_claimed(const char *slot, const char *why, void *ctx);
+
 /* The result of a step, on the main thread. */
 static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 {
@@ -545,6 +553,51 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	cl->since = g_get_real_time();
 	if (session_refused(cl))
 		return;
+	/* In a cluster the single-login limit is a slot taken in etcd by
+	 * transaction (two logins on two nodes at once: one wins). */
+	cl->claim = nuauth_cluster_claim_login(cl->srv->cluster, cl->user.name, &cl->addr,
+					       cl->srv->cfg.single_user_client_limit, on_claimed, cl);
+	if (!cl->claim)
+		login_ready(cl);
+}
+
+/* The cluster's answer to the claim of a slot (nuauth_cluster_claim_login). */
+static void on_claimed(const char *slot, const char *why, void *ctx)
+{
+	struct nuauth_client *cl = ctx;
+	char *text;
+
+	cl->claim = NULL;
+	if (slot) {
+		cl->slot = g_strdup(slot);
+		login_ready(cl);
+		return;
+	}
+	if (*why && nuauth_cluster_is_failover(cl->srv->cluster, cl->user.name, &cl->addr)) {
+		/* The client of a dead node's session: not kept out because
+		 * etcd is away (doc/cluster.md, "Partitions"). */
+		log_warnx("client %s: user %s logs in again after its node died; the single-login "
+			  "slot is not taken (%s)", cl->addr_text, cl->user.name, why);
+		login_ready(cl);
+		return;
+	}
+	if (*why)
+		text = g_strdup_printf("the session limit cannot be checked (%s)", why);
+	else
+		text = g_strdup_printf("too many sessions for user %s (at most %u, across the cluster)",
+				       cl->user.name, cl->srv->cfg.single_user_client_limit);
+	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
+			cl->addr_text, cl->user.name, text);
+	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+			   nuauth_sasl_mechs(cl->sasl), false);
+	send_auth_result(cl, NU_AUTH_FAILED, text);
+	g_free(text);
+	nu_msgconn_close(cl->link, "login refused");
+}
+
+/* Every check passed: the session starts. */
+static void login_ready(struct nuauth_client *cl)
+{
 	if (cl->login_timer) {
 		g_source_remove(cl->login_timer);
 		cl->login_timer = 0;
@@ -602,7 +655,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		break;
 	case CLIENT_AUTH:
-		if (cl->job) {
+		if (cl->job || cl->claim) {
 			/* The client waits for the answer to its last step. */
 			protocol_violation(cl, "%s while the last step is being checked",
 					   nu_msg_type_name(hdr->type));
@@ -694,6 +747,9 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 		cl->sasl = NULL;
 	}
 	nuauth_sasl_free(cl->sasl);
+	nuauth_cluster_claim_cancel(cl->claim);
+	nuauth_cluster_release(cl->srv->cluster, cl->slot);
+	g_free(cl->slot);
 	nu_msgconn_free(cl->link);
 	g_free(cl->user.name);
 	g_free(cl->user.mechanism);

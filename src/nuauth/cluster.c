@@ -152,13 +152,33 @@ bool nuauth_cluster_synced(const struct nuauth_cluster *c)
 	return !c || c->synced;
 }
 
-char *nuauth_cluster_login_refusal(const struct nuauth_cluster *c, bool limited)
+bool nuauth_cluster_is_failover(const struct nuauth_cluster *c, const char *user,
+				const struct in6_addr *addr)
+{
+	struct dir_addr *da = c ? g_hash_table_lookup(c->by_addr, addr) : NULL;
+
+	for (guint i = 0; da && i < da->entries->len; i++) {
+		const struct dir_entry *e = g_ptr_array_index(da->entries, i);
+
+		if (strcmp(e->node, c->node) != 0 && strcmp(e->user, user) == 0)
+			return true;
+	}
+	return false;
+}
+
+char *nuauth_cluster_login_refusal(const struct nuauth_cluster *c, bool limited,
+				   const char *user, const struct in6_addr *addr)
 {
 	enum nuauth_partition_logins mode;
 
 	if (!c || c->synced)
 		return NULL;
 	mode = c->srv->cfg.cluster_partition_logins;
+	/* The client of a session another node held at this address logs in
+	 * again (its node died): its count was settled at its first login,
+	 * and the limits do not count that session. */
+	if (limited && nuauth_cluster_is_failover(c, user, addr))
+		limited = false;
 	if (mode == NUAUTH_PARTITION_ALLOW || (mode == NUAUTH_PARTITION_LIMITED && !limited))
 		return NULL;
 	return g_strdup_printf("node %s is cut off from the cluster (etcd): it takes no new %slogin "
@@ -464,6 +484,90 @@ static gboolean health_tick(gpointer p)
 	return G_SOURCE_CONTINUE;
 }
 
+/* ---- the single-login limit by transaction ---- */
+
+struct nuauth_cluster_claim {
+	struct nuauth_cluster *c;
+	nuauth_cluster_claim_fn fn;
+	void *ctx;
+	bool cancelled;
+};
+
+/* A slot's value: who holds it (a session of user at addr on node). */
+static char *slot_value(const char *node, const char *user, const struct in6_addr *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	return g_strdup_printf("%s\n%s\n%s", node, user, nu_addr_format(addr, text, sizeof(text)));
+}
+
+static void claim_done(const char *slot, bool answered, void *ctx)
+{
+	struct nuauth_cluster_claim *cl = ctx;
+
+	if (cl->cancelled) {
+		if (slot)
+			etcd_client_release(cl->c->etcd, slot);
+	}
+	else
+		cl->fn(slot, slot ? NULL : answered ? "" : "etcd did not answer", cl->ctx);
+	g_free(cl);
+}
+
+struct nuauth_cluster_claim *nuauth_cluster_claim_login(struct nuauth_cluster *c,
+							const char *user,
+							const struct in6_addr *addr,
+							unsigned limit,
+							nuauth_cluster_claim_fn fn, void *ctx)
+{
+	struct nuauth_cluster_claim *cl;
+	GPtrArray *slots, *takeover;
+	char *escaped, *mine;
+	GHashTableIter it;
+	struct dir_entry *e;
+
+	if (!c || limit == 0 || limit > NUAUTH_CLUSTER_SLOTS_MAX)
+		return NULL;
+	cl = g_new0(struct nuauth_cluster_claim, 1);
+	cl->c = c;
+	cl->fn = fn;
+	cl->ctx = ctx;
+	escaped = g_uri_escape_string(user, NULL, FALSE);
+	slots = g_ptr_array_new_with_free_func(g_free);
+	for (unsigned i = 0; i < limit; i++)
+		g_ptr_array_add(slots, g_strdup_printf("%slimits/user/%s/%u", c->root, escaped, i));
+	g_ptr_array_add(slots, NULL);
+	/* The user's own sessions at this address on other nodes: a client
+	 * failing over from a dead node takes its slot over. */
+	takeover = g_ptr_array_new_with_free_func(g_free);
+	g_hash_table_iter_init(&it, c->by_key);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
+		if (strcmp(e->node, c->node) != 0 && strcmp(e->user, user) == 0 &&
+		    memcmp(&e->addr, addr, sizeof(*addr)) == 0)
+			g_ptr_array_add(takeover, slot_value(e->node, user, addr));
+	g_ptr_array_add(takeover, NULL);
+	mine = slot_value(c->node, user, addr);
+	etcd_client_claim(c->etcd, (char **)slots->pdata, (char **)takeover->pdata, mine,
+			  claim_done, cl);
+	g_free(mine);
+	g_free(escaped);
+	g_ptr_array_free(slots, TRUE);
+	g_ptr_array_free(takeover, TRUE);
+	return cl;
+}
+
+void nuauth_cluster_claim_cancel(struct nuauth_cluster_claim *cl)
+{
+	if (cl)
+		cl->cancelled = true;
+}
+
+void nuauth_cluster_release(struct nuauth_cluster *c, const char *slot)
+{
+	if (c && slot)
+		etcd_client_release(c->etcd, slot);
+}
+
 char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user)
 {
 	GPtrArray *nodes = g_ptr_array_new();
@@ -603,6 +707,26 @@ char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user)
 	(void)c;
 	(void)user;
 	return g_new0(char *, 1);
+}
+
+struct nuauth_cluster_claim *nuauth_cluster_claim_login(struct nuauth_cluster *c,
+							const char *user,
+							const struct in6_addr *addr,
+							unsigned limit,
+							nuauth_cluster_claim_fn fn, void *ctx)
+{
+	(void)c, (void)user, (void)addr, (void)limit, (void)fn, (void)ctx;
+	return NULL;
+}
+
+void nuauth_cluster_claim_cancel(struct nuauth_cluster_claim *cl)
+{
+	(void)cl;
+}
+
+void nuauth_cluster_release(struct nuauth_cluster *c, const char *slot)
+{
+	(void)c, (void)slot;
 }
 
 #endif

@@ -38,6 +38,17 @@ void etcd_client_delete(struct etcd_client *c, const char *key);
  * (logged) while etcd does not answer. */
 void etcd_client_put_once(struct etcd_client *c, const char *key, const void *value,
 			  size_t len, unsigned ttl);
+/* Called on the main context with the slot won (NULL: none; answered:
+ * etcd said so, rather than not answering). */
+typedef void (*etcd_claim_fn)(const char *slot, bool answered, void *ctx);
+/* Takes one of slots (keys, NULL-terminated) for value mine under the
+ * node's lease, by transaction: a slot that does not exist, else one whose
+ * value is one of takeover (NULL-terminated).  A slot won is kept (taken
+ * again with a new lease) until etcd_client_release. */
+void etcd_client_claim(struct etcd_client *c, char **slots, char **takeover, const char *mine,
+		       etcd_claim_fn fn, void *ctx);
+/* Deletes a slot won, if it still holds our value. */
+void etcd_client_release(struct etcd_client *c, const char *key);
 /* How long (us, at monotonic time now) the request thread has had no
  * answer from etcd; G_MAXINT64 before its first. */
 gint64 etcd_client_silence(struct etcd_client *c, gint64 now);

@@ -507,13 +507,38 @@ char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user);
 typedef unsigned (*nuauth_cluster_disconnect_fn)(struct nuauth_server *srv, const char *user,
 						 const char *why, unsigned *sessions);
 void nuauth_cluster_on_disconnect(struct nuauth_cluster *c, nuauth_cluster_disconnect_fn fn);
+/* nuauth_single_user_client_limit across the cluster by etcd transaction
+ * (doc/cluster.md, "Session limits"): a login takes one of the user's
+ * limit slots (PREFIX/limits/user/NAME/0..limit-1, under the node's
+ * lease), a free one or one that the same user's session at the same
+ * address on another node holds (a failover).  fn is called on the main
+ * loop with the slot won (the session keeps it until
+ * nuauth_cluster_release), or NULL and why ("" when every slot is taken).
+ * Returns NULL when no claim is made (no cluster, no limit, or a limit
+ * over NUAUTH_CLUSTER_SLOTS_MAX: counted from the directory only). */
+#define NUAUTH_CLUSTER_SLOTS_MAX 16
+struct nuauth_cluster_claim;
+typedef void (*nuauth_cluster_claim_fn)(const char *slot, const char *why, void *ctx);
+struct nuauth_cluster_claim *nuauth_cluster_claim_login(struct nuauth_cluster *c,
+							const char *user,
+							const struct in6_addr *addr,
+							unsigned limit,
+							nuauth_cluster_claim_fn fn, void *ctx);
+/* The login is gone: fn is not called, a slot won is released. */
+void nuauth_cluster_claim_cancel(struct nuauth_cluster_claim *cl);
+void nuauth_cluster_release(struct nuauth_cluster *c, const char *slot);
 /* Does etcd answer, and was the directory read since it last did not?
  * True with c NULL. */
 bool nuauth_cluster_synced(const struct nuauth_cluster *c);
-/* Why a new login is refused while the node is cut off from etcd
- * (nuauth_cluster_partition_logins; limited: a cluster-wide limit applies
- * to it), or NULL; g_free. */
-char *nuauth_cluster_login_refusal(const struct nuauth_cluster *c, bool limited);
+/* Why a new login of user at addr is refused while the node is cut off
+ * from etcd (nuauth_cluster_partition_logins; limited: a cluster-wide
+ * limit applies to it; a failover is not limited), or NULL; g_free. */
+char *nuauth_cluster_login_refusal(const struct nuauth_cluster *c, bool limited,
+				   const char *user, const struct in6_addr *addr);
+/* Does the directory show a session of user at addr on another node (a
+ * client logging in again after its node died)? */
+bool nuauth_cluster_is_failover(const struct nuauth_cluster *c, const char *user,
+				const struct in6_addr *addr);
 
 /* ---- correlate.c ---- */
 /* Subscribes to srv->peers' "gone" events: a link's packets or answers are

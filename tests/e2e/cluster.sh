@@ -149,6 +149,51 @@ test_each_node_decides() {
 		lab_connect "$NOBODY_UID" 80 3000
 }
 
+# Two logins of carol at once, on node a from the second desktop and on
+# node b from the first, under nuauth_single_user_client_limit=1: the limit
+# is a slot taken in etcd by transaction, so exactly one wins (the
+# directory alone lets both through when they come within the watch's
+# delay).  Five rounds; the winner logs out before the next.
+test_concurrent_login() {
+	local round won refused pa pb
+	for round in 1 2 3 4 5; do
+		lab_start_as "race-a$round" "$NS_A" "$ALICE2_UID" "$NUTCPC" -H 10.201.0.11 -p 4129 \
+			-U carol -P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+		pa=$LAB_PID
+		lab_start_as "race-b$round" "$NS_C" "$CAROL_UID" "$NUTCPC" -H 10.201.0.12 -p 4129 \
+			-U carol -P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+		pb=$LAB_PID
+		lab_wait_file "$LAB_DIR/race-a$round.log" "logged in\|login refused" 15
+		lab_wait_file "$LAB_DIR/race-b$round.log" "logged in\|login refused" 15
+		won=$(grep -l "logged in" "$LAB_DIR/race-a$round.log" "$LAB_DIR/race-b$round.log" | wc -l)
+		refused=$(grep -l "too many sessions for user carol" "$LAB_DIR/race-a$round.log" \
+			"$LAB_DIR/race-b$round.log" | wc -l)
+		check "round $round: two logins of carol at once on two nodes, exactly one wins" \
+			same "$won won, $refused refused" "1 won, 1 refused"
+		lab_stop "$pa"
+		lab_stop "$pb"
+		check "round $round: the winner's logout frees the slot, both nodes forget her" \
+			gone_everywhere carol
+	done
+	check "carol holds no slot once logged out" etcd_empty /nufw/limits/user/carol/
+	echo "    races: $(cat "$LAB_DIR"/nuauth-[ab].log | grep -c \
+		"carol refused: too many sessions for user carol (at most 1, across the cluster)") of 5 settled by the transaction, the others by the directory"
+}
+
+# gone_everywhere USER: no node lists a session of USER and no slot of
+# USER is left in etcd (waits up to 10 s).
+gone_everywhere() {
+	local i
+	for i in $(seq 100); do
+		! ctl_node a users --json | grep -q "\"user\":\"$1\"" &&
+			! ctl_node b users --json | grep -q "\"user\":\"$1\"" &&
+			etcd_empty "/nufw/limits/user/$1/" >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "$1 is still listed or holds a slot"
+	return 1
+}
+
 # ctl_node NODE COMMAND ARGS...: nuauthctl on node NODE's control socket.
 ctl_node() { "$CTL" "$2" -s "$LAB_DIR/control-$1" "${@:3}"; }
 
@@ -389,8 +434,9 @@ no_failure() {
 }
 
 test_failover() {
-	local kill_t back_t ms ready left
+	local kill_t back_t ms ready left again
 	left=$(grep -c "/nufw/sessions/a/.* left the directory" "$LAB_DIR/nuauth-b.log")
+	again=$(grep -c "logged in again to nuauth.lab" "$LAB_DIR/alice.log")
 	rm -f "$LAB_DIR/stop"
 	steady "$ALICE_UID" alice & LAB_PIDS+=($!)
 	steady "$BOB_UID" bob & LAB_PIDS+=($!)
@@ -411,7 +457,7 @@ test_failover() {
 	kill -9 "$NODE_A_PID"
 	wait "$NODE_A_PID" 2>/dev/null
 	check_log "alice's nutcpc logs in again, to node b, without a password asked" alice \
-		"logged in again to nuauth.lab" 15
+		"logged in again to nuauth.lab" 15 $((again + 1))
 	check_log "node b holds alice's session" nuauth-b "user alice (uid 1001) logged in from 10.201.0.2" 5
 	# alice's first good connect after the kill
 	ready=0
@@ -482,7 +528,8 @@ test_totals() {
 	check_count "no packet waited for nufw's own time-out" nufw "no decision in" 0
 }
 
-lab_tests test_config test_directory test_each_node_decides test_single_login test_cluster_admin \
+lab_tests test_config test_directory test_each_node_decides test_single_login test_concurrent_login \
+	test_cluster_admin \
 	test_etcd_tls \
 	test_partition test_failover test_totals
 lab_finish
