@@ -573,11 +573,13 @@ static void on_claimed(const char *slot, const char *why, void *ctx)
 		login_ready(cl);
 		return;
 	}
-	if (*why && nuauth_cluster_is_failover(cl->srv->cluster, cl->user.name, &cl->addr)) {
-		/* The client of a dead node's session: not kept out because
-		 * etcd is away (doc/cluster.md, "Partitions"). */
-		log_warnx("client %s: user %s logs in again after its node died; the single-login "
-			  "slot is not taken (%s)", cl->addr_text, cl->user.name, why);
+	if (*why && (nuauth_cluster_is_failover(cl->srv->cluster, cl->user.name, &cl->addr) ||
+		     cl->srv->cfg.cluster_partition_logins == NUAUTH_PARTITION_ALLOW)) {
+		/* The client of a dead node's session, or a site that prefers
+		 * logins to its limits: not kept out because etcd is away
+		 * (doc/cluster.md, "Partitions"). */
+		log_warnx("client %s: user %s logs in without a single-login slot (%s)",
+			  cl->addr_text, cl->user.name, why);
 		login_ready(cl);
 		return;
 	}
