@@ -29,6 +29,7 @@ config 1
 login_guard 1
 workers 1
 listener 1
+ipsession 1
 modules 2
 decide 2
 cert_login 2

@@ -285,6 +285,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		      error) ||
 	    !get_uint(conf, "nuauth_user_groups_cache_ttl", 30, 0, 86400,
 		      &cfg->user_groups_cache_ttl, error) ||
+	    !get_uint(conf, "nuauth_ip_session_idle_timeout", 900, 0, 604800,
+		      &cfg->ip_session_idle, error) ||
+	    !get_uint(conf, "nuauth_ip_session_max_duration", 28800, 0, 31536000,
+		      &cfg->ip_session_max, error) ||
 	    !read_cert_login(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_client_send_app(conf, cfg, error) ||

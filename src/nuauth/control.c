@@ -113,6 +113,31 @@ static gint64 real_seconds(gint64 real_us)
 
 /* ---- commands ---- */
 
+/* An address session as a line of `users' (origin radius or portal). */
+struct users_out {
+	GString *o;
+	bool first;
+};
+
+static void one_ip_session(const struct nuauth_ipsession *e, void *ctx)
+{
+	struct users_out *w = ctx;
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!w->first)
+		g_string_append_c(w->o, ',');
+	w->first = false;
+	g_string_append_c(w->o, '{');
+	json_kstr(w->o, "user", e->user);
+	json_kstr(w->o, "uid", "");
+	json_kstr(w->o, "address", nu_addr_format(&e->addr, addr, sizeof(addr)));
+	json_kuint(w->o, "since", (uint64_t)real_seconds(e->since));
+	json_kstr(w->o, "os", "");
+	json_kstr(w->o, "client", "");
+	json_kstr(w->o, "origin", e->origin);
+	g_string_append_c(w->o, '}');
+}
+
 static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 {
 	bool first = true;
@@ -148,9 +173,55 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 		json_kstr(o, "os_version", u->os_version ? u->os_version : "");
 		json_kstr(o, "client", nuauth_client_software(cl));
 		json_kstr(o, "mechanism", u->mechanism ? u->mechanism : "");
+		json_kstr(o, "origin", "client");
 		g_string_append_c(o, '}');
 	}
+	{
+		struct users_out w = { o, first };
+
+		nuauth_ipsessions_foreach(ctl->srv->ipsessions, one_ip_session, &w);
+	}
 	g_string_append(o, "]}");
+}
+
+/* nuauthctl ip-session start|update|stop USER ADDRESS (FreeRADIUS'
+ * accounting, doc/devices.md). */
+static void cmd_ip_session(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	gchar **w = g_strsplit(arg, " ", 0);
+	struct in6_addr addr;
+	uint8_t family;
+	GError *error = NULL;
+	bool ok;
+
+	if (g_strv_length(w) != 3 || !nu_addr_parse(w[2], &addr, &family)) {
+		reply_error(o, "ip-session needs start|update|stop USER ADDRESS");
+		g_strfreev(w);
+		return;
+	}
+	if (strcmp(w[0], "start") == 0)
+		ok = nuauth_ipsession_start(ctl->srv->ipsessions, w[1], &addr, "radius", &error);
+	else if (strcmp(w[0], "update") == 0)
+		ok = nuauth_ipsession_update(ctl->srv->ipsessions, w[1], &addr, "radius", &error);
+	else if (strcmp(w[0], "stop") == 0)
+		ok = nuauth_ipsession_stop(ctl->srv->ipsessions, w[1], &addr, &error);
+	else {
+		reply_error(o, "ip-session: `%s' is not start, update or stop", w[0]);
+		g_strfreev(w);
+		return;
+	}
+	if (!ok) {
+		reply_error(o, "ip-session %s: %s", w[0], error->message);
+		g_error_free(error);
+	} else {
+		log_notice("address session of %s at %s: %s (radius)", w[1], w[2], w[0]);
+		g_string_append(o, "{\"ok\":true");
+		json_kstr(o, "user", w[1]);
+		json_kstr(o, "address", w[2]);
+		json_kstr(o, "action", w[0]);
+		g_string_append_c(o, '}');
+	}
+	g_strfreev(w);
 }
 
 static void cmd_firewalls(struct nuauth_control *ctl, const char *arg, GString *o)
@@ -336,6 +407,7 @@ static const struct {
 	{ "firewalls", false, cmd_firewalls },
 	{ "connections", false, cmd_connections },
 	{ "disconnect", true, cmd_disconnect },
+	{ "ip-session", true, cmd_ip_session },
 	{ "reload", false, cmd_reload },
 	{ "stats", false, cmd_stats },
 };

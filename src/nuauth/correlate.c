@@ -254,9 +254,10 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	struct waiting_packet *p;
 	char flow_text[NU_FLOW_STRLEN];
 
-	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
-	 * the packet waits as usual when no module names its user. */
-	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
+	/* A host without a client (ipauth.c: its address session, or
+	 * nuauth_do_ip_authentication); the packet waits as usual when
+	 * neither names its user. */
+	if (!client_at(cor, &ask->flow.saddr) &&
 	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);

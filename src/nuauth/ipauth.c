@@ -1,5 +1,6 @@
-/* IP authentication (nuauth_do_ip_authentication): a packet from a host
- * where no client is logged in gets its user from the ip_authentication
+/* IP authentication: a packet from a host where no client is logged in
+ * gets its user from the address's session (ipsession.c: RADIUS, the login
+ * page) or, under nuauth_do_ip_authentication, from the ip_authentication
  * modules (on the main thread: they answer from the packet alone), and
  * that user's uid and groups from the get_user_groups modules, which may
  * ask a directory.  So the answers are cached per user name for
@@ -162,7 +163,15 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 	struct cached *c;
 	struct lookup *lk;
 
-	if (!nuauth_hooks_ip_user(ia->srv->modules, &pkt, name, sizeof(name)))
+	const struct nuauth_ipsession *ses = ia->srv->ipsessions ?
+		nuauth_ipsession_use(ia->srv->ipsessions, &ask->flow.saddr) : NULL;
+
+	/* An address session (ipsession.c) names the user first; then the
+	 * ip_authentication modules, under nuauth_do_ip_authentication. */
+	if (ses)
+		g_strlcpy(name, ses->user, sizeof(name));
+	else if (!ia->srv->cfg.do_ip_authentication ||
+		 !nuauth_hooks_ip_user(ia->srv->modules, &pkt, name, sizeof(name)))
 		return false;
 	c = g_hash_table_lookup(ia->cache, name);
 	if (c && c->expires > g_get_monotonic_time()) {

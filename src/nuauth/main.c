@@ -156,6 +156,9 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 					    PEER_LOG_INTERVAL_S, true);
 	srv->correlator = nuauth_correlator_new(srv);
 	srv->ipauth = nuauth_ipauth_new(srv);
+	srv->ipsessions = nuauth_ipsessions_new();
+	nuauth_ipsessions_set_limits(srv->ipsessions, srv->cfg.ip_session_idle,
+				     srv->cfg.ip_session_max);
 	srv->connections = nuauth_connections_new(srv);
 	if (!nuauth_listen(srv, srv->cfg.nufw_listen_addr, srv->cfg.gw_port,
 			   nuauth_gateway_accept, error) ||
@@ -229,6 +232,7 @@ static void shut_down(struct nuauth_server *srv)
 	nuauth_control_stop(srv);
 	nuauth_metrics_stop(srv);
 	nuauth_ipauth_free(srv->ipauth);
+	nuauth_ipsessions_free(srv->ipsessions);
 	nuauth_correlator_free(srv->correlator);
 	nuauth_connections_free(srv->connections);
 	nuauth_peers_free(srv->peers);

@@ -10,6 +10,7 @@
  *    login_guard.c    locks addresses and user names after failed logins
  *    workers.c        the worker pool: hooks that may wait run there
  *    listener.c       accepts TCP links on the gateway and client ports
+ *    ipsession.c      address sessions: an address's user without a client
  *  2 modules.c        loads the hook modules with GModule, checks their API
  *    decide.c         ACLs, their time periods, decision policy, mark
  *    cert_login.c     the user named by a client certificate (EXTERNAL);
@@ -109,6 +110,8 @@ struct nuauth_config {
 	bool client_send_app_always;	/* nuauth_client_send_app=always */
 	unsigned number_authcheckers;	/* nuauth_number_authcheckers: pool threads */
 	unsigned user_groups_cache_ttl;	/* nuauth_user_groups_cache_ttl, s; 0 none */
+	unsigned ip_session_idle;	/* nuauth_ip_session_idle_timeout, s; 0 none */
+	unsigned ip_session_max;	/* nuauth_ip_session_max_duration, s; 0 none */
 };
 
 /* Per client address: sessions (a NAT address may hide many desktops), and
@@ -278,7 +281,38 @@ struct nuauth_server {
 	uint32_t client_needs;		/* NU_NEEDS_*: what clients announce */
 	struct nuauth_workers *workers;	/* workers.c */
 	struct nuauth_ipauth *ipauth;	/* ipauth.c */
+	struct nuauth_ipsessions *ipsessions;	/* ipsession.c */
 };
+
+/* ---- ipsession.c ---- */
+/* An address's user known without a client (doc/devices.md). */
+struct nuauth_ipsession {
+	struct in6_addr addr;
+	char user[NU_NAME_MAX];
+	char origin[16];		/* "radius", "portal" */
+	gint64 started, last;		/* monotonic, us */
+	gint64 since;			/* real time of the start, us */
+};
+struct nuauth_ipsessions *nuauth_ipsessions_new(void);
+void nuauth_ipsessions_free(struct nuauth_ipsessions *s);
+/* The idle timeout and hard limit in seconds (0: none), from nuauth.conf. */
+void nuauth_ipsessions_set_limits(struct nuauth_ipsessions *s, unsigned idle, unsigned max);
+/* Opens (or replaces) the session of addr; false with *error on a bad
+ * name or a full table. */
+bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
+			    const struct in6_addr *addr, const char *origin, GError **error);
+/* Refreshes the idle timer of user's session at addr; opens it if unknown. */
+bool nuauth_ipsession_update(struct nuauth_ipsessions *s, const char *user,
+			     const struct in6_addr *addr, const char *origin, GError **error);
+/* Ends the session of addr (of user, unless NULL); false if there is none. */
+bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
+			   const struct in6_addr *addr, GError **error);
+/* The live session of addr, its idle timer refreshed; NULL if none. */
+const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
+						    const struct in6_addr *addr);
+void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
+			       void (*fn)(const struct nuauth_ipsession *e, void *ctx), void *ctx);
+unsigned nuauth_ipsessions_count(const struct nuauth_ipsessions *s);
 
 /* ---- client_needs.c ---- */
 /* After the modules were (re)loaded: what the clients must announce with

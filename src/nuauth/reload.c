@@ -56,6 +56,8 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	nuauth_login_guard_configure(srv);
 	nuauth_workers_set_threads(srv->workers, srv->cfg.number_authcheckers);
 	nuauth_ipauth_flush(srv->ipauth);
+	nuauth_ipsessions_set_limits(srv->ipsessions, srv->cfg.ip_session_idle,
+				     srv->cfg.ip_session_max);
 	nuauth_client_needs_update(srv, who);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;

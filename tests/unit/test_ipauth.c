@@ -195,6 +195,57 @@ static void test_gateway_gone(void)
 	CHECK(answers->len == 7 && answer(6)->packet_id == 9 && answer(6)->gw == gw2->id);
 }
 
+/* Address sessions (ipsession.c): a session names the address's user
+ * before the modules, and with nuauth_do_ip_authentication off; it ends on
+ * stop and after its idle timeout. */
+static void test_address_sessions(void)
+{
+	struct in6_addr a2, a7;
+	GError *error = NULL;
+	guint n;
+
+	nu_addr_from_v4(&a2, inet_addr("10.201.0.2"));
+	nu_addr_from_v4(&a7, inet_addr("10.201.0.7"));
+	srv.cfg.do_ip_authentication = false;
+	CHECK(!packet(gw2, 20, "10.201.0.7"));		/* the module is off */
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, "radius", &error));
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "stranger", &a7, "portal", &error));
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 2);
+	n = answers->len;
+	CHECK(packet(gw2, 21, "10.201.0.2"));
+	run_jobs();
+	CHECK(answers->len == n + 1 && strcmp(answer(n)->name, "guest") == 0);
+	/* the session wins over the module's answer for the address */
+	srv.cfg.do_ip_authentication = true;
+	CHECK(packet(gw2, 22, "10.201.0.7"));
+	run_jobs();
+	CHECK(answers->len == n + 2 && strcmp(answer(n + 1)->name, "stranger") == 0);
+	/* stop: another user's stop is refused, the user's ends it */
+	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "bob", &a2, &error));
+	g_clear_error(&error);
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, &error));
+	srv.cfg.do_ip_authentication = false;
+	CHECK(!packet(gw2, 23, "10.201.0.2"));
+	CHECK(!nuauth_ipsession_start(srv.ipsessions, "", &a2, "radius", &error));
+	g_clear_error(&error);
+	/* idle timeout: 1 s without use ends it; an update keeps it */
+	nuauth_ipsessions_set_limits(srv.ipsessions, 1, 0);
+	CHECK(nuauth_ipsession_update(srv.ipsessions, "guest", &a2, "radius", &error));
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) != NULL);
+	g_usleep(1100 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) == NULL);
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 0);
+	/* hard limit: ends it even in use */
+	nuauth_ipsessions_set_limits(srv.ipsessions, 0, 1);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, "radius", &error));
+	g_usleep(600 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) != NULL);
+	g_usleep(600 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) == NULL);
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 0);	/* a7's ended too */
+	srv.cfg.do_ip_authentication = true;
+}
+
 int main(void)
 {
 	jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
@@ -204,6 +255,8 @@ int main(void)
 	g_ptr_array_add(mods.hook[NUAUTH_HOOK_IP_AUTHENTICATION], &instance);
 	srv.modules = &mods;
 	srv.cfg.user_groups_cache_ttl = 60;
+	srv.cfg.do_ip_authentication = true;
+	srv.ipsessions = nuauth_ipsessions_new();
 	srv.peers = nuauth_peers_new();
 	ia = nuauth_ipauth_new(&srv);
 	srv.ipauth = ia;
@@ -213,8 +266,10 @@ int main(void)
 			       (void *)"fw2-a");
 	test_lookup_and_cache();
 	test_unknown_user();
+	test_address_sessions();
 	test_gateway_gone();
 	nuauth_ipauth_free(ia);
+	nuauth_ipsessions_free(srv.ipsessions);
 	nuauth_peers_free(srv.peers);
 	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
 		g_ptr_array_free(mods.hook[h], TRUE);

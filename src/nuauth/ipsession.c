@@ -1,0 +1,171 @@
+/* Address sessions (doc/devices.md): an address whose user is known
+ * without a client, from a RADIUS accounting record (nuauthctl ip-session,
+ * called by FreeRADIUS) or a login page.  One session per address; it ends
+ * when stopped, after nuauth_ip_session_idle_timeout seconds without use
+ * or update, and nuauth_ip_session_max_duration seconds after its start.
+ * Expired sessions are dropped when met (look-up, listing, a new start). */
+#include "config.h"
+#include "nuauth.h"
+
+#include <string.h>
+
+#include "log.h"
+
+/* Sessions kept at most: a campus' worth of addresses. */
+#define IPSESSION_MAX 65536
+
+struct nuauth_ipsessions {
+	GHashTable *by_addr;		/* struct in6_addr * -> struct nuauth_ipsession */
+	unsigned idle;			/* s, 0 none */
+	unsigned max;			/* s, 0 none */
+};
+
+static guint addr_hash(gconstpointer p)
+{
+	const uint32_t *w = p;
+
+	return w[0] ^ (w[1] * 31u) ^ (w[2] * 131u) ^ (w[3] * 1031u);
+}
+
+static gboolean addr_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
+}
+
+struct nuauth_ipsessions *nuauth_ipsessions_new(void)
+{
+	struct nuauth_ipsessions *s = g_new0(struct nuauth_ipsessions, 1);
+
+	s->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, g_free);
+	return s;
+}
+
+void nuauth_ipsessions_free(struct nuauth_ipsessions *s)
+{
+	if (!s)
+		return;
+	g_hash_table_destroy(s->by_addr);
+	g_free(s);
+}
+
+void nuauth_ipsessions_set_limits(struct nuauth_ipsessions *s, unsigned idle, unsigned max)
+{
+	s->idle = idle;
+	s->max = max;
+}
+
+static bool expired(const struct nuauth_ipsessions *s, const struct nuauth_ipsession *e,
+		    gint64 now)
+{
+	return (s->idle && now - e->last >= (gint64)s->idle * G_USEC_PER_SEC) ||
+	       (s->max && now - e->started >= (gint64)s->max * G_USEC_PER_SEC);
+}
+
+static void prune(struct nuauth_ipsessions *s, gint64 now)
+{
+	GHashTableIter it;
+	struct nuauth_ipsession *e;
+
+	g_hash_table_iter_init(&it, s->by_addr);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
+		if (expired(s, e, now)) {
+			log_info("address session of %s ended (%s timeout)", e->user,
+				 s->idle && now - e->last >= (gint64)s->idle * G_USEC_PER_SEC ?
+				 "idle" : "hard");
+			g_hash_table_iter_remove(&it);
+		}
+}
+
+bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
+			    const struct in6_addr *addr, const char *origin, GError **error)
+{
+	gint64 now = g_get_monotonic_time();
+	struct nuauth_ipsession *e;
+
+	if (!*user || strlen(user) >= sizeof(e->user)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "`%s' is not a user name",
+			    user);
+		return false;
+	}
+	prune(s, now);
+	e = g_hash_table_lookup(s->by_addr, addr);
+	if (!e && g_hash_table_size(s->by_addr) >= IPSESSION_MAX) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOSPC,
+			    "%u address sessions already", IPSESSION_MAX);
+		return false;
+	}
+	if (!e) {
+		e = g_new0(struct nuauth_ipsession, 1);
+		e->addr = *addr;
+		g_hash_table_insert(s->by_addr, &e->addr, e);
+	}
+	/* A start for another user, or again, is a new session. */
+	g_strlcpy(e->user, user, sizeof(e->user));
+	g_strlcpy(e->origin, origin, sizeof(e->origin));
+	e->started = e->last = now;
+	e->since = g_get_real_time();
+	return true;
+}
+
+bool nuauth_ipsession_update(struct nuauth_ipsessions *s, const char *user,
+			     const struct in6_addr *addr, const char *origin, GError **error)
+{
+	gint64 now = g_get_monotonic_time();
+	struct nuauth_ipsession *e;
+
+	prune(s, now);
+	e = g_hash_table_lookup(s->by_addr, addr);
+	/* An interim update of a session nuauth does not know (nuauth
+	 * restarted after the start) opens it. */
+	if (!e || strcmp(e->user, user) != 0)
+		return nuauth_ipsession_start(s, user, addr, origin, error);
+	e->last = now;
+	return true;
+}
+
+bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
+			   const struct in6_addr *addr, GError **error)
+{
+	struct nuauth_ipsession *e = g_hash_table_lookup(s->by_addr, addr);
+
+	if (!e || (user && strcmp(e->user, user) != 0)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+			    "no address session of %s there", user ? user : "anyone");
+		return false;
+	}
+	g_hash_table_remove(s->by_addr, addr);
+	return true;
+}
+
+const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
+						    const struct in6_addr *addr)
+{
+	gint64 now = g_get_monotonic_time();
+	struct nuauth_ipsession *e = g_hash_table_lookup(s->by_addr, addr);
+
+	if (!e)
+		return NULL;
+	if (expired(s, e, now)) {
+		prune(s, now);
+		return NULL;
+	}
+	e->last = now;
+	return e;
+}
+
+void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
+			       void (*fn)(const struct nuauth_ipsession *e, void *ctx), void *ctx)
+{
+	GHashTableIter it;
+	struct nuauth_ipsession *e;
+
+	prune(s, g_get_monotonic_time());
+	g_hash_table_iter_init(&it, s->by_addr);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
+		fn(e, ctx);
+}
+
+unsigned nuauth_ipsessions_count(const struct nuauth_ipsessions *s)
+{
+	return g_hash_table_size(s->by_addr);
+}
