@@ -1,8 +1,8 @@
 #!/bin/bash
 # The client-only build: ./configure --disable-gateway, in a scratch
 # directory, with a pkg-config that knows none of the gateway's libraries
-# (netfilter, libpq, libldap), builds and installs libnuclient, nutcpc and
-# nuauthctl and nothing of the gateway, and nutcpc links no netfilter
+# (netfilter, libpq, libldap), builds and installs libnuclient, nutcpc,
+# nuauthctl (and pam_nufw where libpam is) and nothing of the gateway, and nutcpc links no netfilter
 # library.
 #   tests/client-build-test.sh [BUILD_DIR]   (BUILD_DIR is not used)
 # Prints PASS/FAIL lines and "N passed, N failed".
@@ -54,6 +54,8 @@ while read -r f; do
 	usr/bin/nutcpc|usr/sbin/nuauthctl|usr/include/nuclient.h|usr/lib/libnuclient.*|\
 	usr/lib/pkgconfig/libnuclient.pc|usr/share/man/man1/nutcpc.1|usr/share/man/man3/libnuclient.3|\
 	usr/share/man/man8/nuauthctl.8) ;;
+	# pam_nufw is the desktop's too (built where libpam0g-dev is).
+	usr/lib/security/pam_nufw.so|usr/share/man/man8/pam_nufw.8) ;;
 	*) extra+=("$f") ;;
 	esac
 done <<<"$installed"

@@ -122,6 +122,25 @@ static int connect_to(const char *host, const char *port, int family, char **err
 	return fd;
 }
 
+/* The alerts by which nuauth refuses our certificate itself: foreign,
+ * expired, revoked.  Until the user has another certificate, trying again
+ * gets the same answer, so the client stops and says so. */
+static bool refuses_our_certificate(gnutls_alert_description_t alert)
+{
+	switch (alert) {
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_ACCESS_DENIED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static enum nuclient_status hello(const struct nc_tls_link *link, char *mechs,
 				  size_t mechs_cap, char **err)
 {
@@ -142,9 +161,13 @@ static enum nuclient_status hello(const struct nc_tls_link *link, char *mechs,
 	/* Read even when sending failed: nuauth's alert refusing our
 	 * certificate may be waiting, and it says why. */
 	if (!recv_msg(link, buf, sizeof(buf), &hdr, &alert) || !sent) {
-		*err = alert ? g_strdup_printf("nuauth refused the TLS connection: %s", alert)
-			     : g_strdup("nuauth did not answer");
-		return NUCLIENT_UNREACHABLE;
+		if (!alert) {
+			*err = g_strdup("nuauth did not answer");
+			return NUCLIENT_UNREACHABLE;
+		}
+		*err = g_strdup_printf("nuauth refused the TLS connection: %s", alert);
+		return refuses_our_certificate(gnutls_alert_get(link->tls)) ? NUCLIENT_REFUSED
+									    : NUCLIENT_UNREACHABLE;
 	}
 	if (hdr.type == NU_MSG_ERROR) {
 		char text[NU_TEXT_MAX] = "";

@@ -124,20 +124,8 @@ lab_netns
 fw_lab_ipv6
 lab_pki
 lab_nuauth_conf
+lab_ipv6_udp_acls
 cat >> "$LAB_DIR/acls.nufw" <<ACLS
-
-[web over IPv6]
-decision=1
-gid=100
-proto=6
-DstIP=fd00:202::/64
-DstPort=80
-
-[udp echo]
-decision=1
-gid=100
-proto=17
-DstPort=5353
 
 [staff may ping]
 decision=1

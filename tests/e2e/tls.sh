@@ -160,6 +160,8 @@ test_bad_gateway_certificates() {
 	fi
 	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/crl.conf"
 	echo 'nufw_gw_names="nufw-gateway, late-gw"' >> "$LAB_DIR/crl.conf"
+	# The lab's nuauth holds the lab's control socket.
+	echo "nuauth_control_socket=\"$LAB_DIR/control-crl\"" >> "$LAB_DIR/crl.conf"
 	sed -i 's/^nuauth_gw_packet_port=.*/nuauth_gw_packet_port=4138/' "$LAB_DIR/crl.conf"
 	sed -i 's/^nuauth_user_packet_port=.*/nuauth_user_packet_port=4139/' "$LAB_DIR/crl.conf"
 	lab_start nuauth-crl "$NS_G" "$NUAUTH" -c "$LAB_DIR/crl.conf" -v
