@@ -86,6 +86,7 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 		.groups = (const uint32_t *)(const void *)su->groups->data,
 		.ngroups = su->groups->len,
 		.auth_quality = su->auth_quality,
+		.origin = su->origin ? su->origin : "client",
 	};
 	struct nuauth_decision v;
 	char flow_text[NU_FLOW_STRLEN];
@@ -117,9 +118,11 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 			g_snprintf(sha_text + 2 * i, 3, "%02x", app_sha256[i]);
 	/* The program only when the client sent it (see client_needs.c). */
 	/* The ACL's log_prefix, as NuFW wrote it with the decision. */
-	log_info("%s %s: %s %s (%s%s%s%s%s), mark 0x%x%s%s%s%s",
-		 client_id ? "user" : "ip-authenticated user",
-		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
+	/* An address's user says where the name came from (radius...). */
+	log_info("%s %s%s%s%s: %s %s (%s%s%s%s%s), mark 0x%x%s%s%s%s",
+		 client_id ? "user" : "ip-authenticated user", user.name,
+		 client_id ? "" : " (", client_id ? "" : user.origin, client_id ? "" : ")",
+		 nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
 		 verdict_name(v.verdict), *v.acl_name ? "acl " : "no acl matched", v.acl_name,
 		 *v.log_prefix ? ", log_prefix \"" : "", v.log_prefix, *v.log_prefix ? "\"" : "",
 		 v.mark, *pkt.app ? ", app " : "", pkt.app, *sha_text ? ", sha256 " : "", sha_text);
@@ -127,12 +130,12 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 }
 
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
-		      const struct nu_packet_ask *ask, const char *name,
+		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
 		      gint64 arrived)
 {
 	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups,
-					  .auth_quality = NUAUTH_AUTHQ_IP };
+					  .auth_quality = NUAUTH_AUTHQ_IP, .origin = origin };
 	char flow_text[NU_FLOW_STRLEN];
 
 	if (status == NUAUTH_USER_OK) {

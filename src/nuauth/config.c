@@ -251,6 +251,9 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->control_socket_set = nu_conf_get_str(conf, "nuauth_control_socket", NULL) != NULL;
 	cfg->control_socket = g_strdup(nu_conf_get_str(conf, "nuauth_control_socket",
 						       NUAUTH_CONTROL_SOCKET));
+	cfg->accounting_socket = g_strdup(nu_conf_get_str(conf, "nuauth_accounting_socket", ""));
+	cfg->accounting_group = g_strdup(nu_conf_get_str(conf, "nuauth_accounting_socket_group",
+							 NULL));
 
 	if (!get_uint(conf, "nuauth_gw_packet_port", 4128, 1, 65535, &cfg->gw_port, error) ||
 	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
@@ -331,6 +334,8 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
 		g_free(cfg->hook_modules[h]);
 	g_free(cfg->control_socket);
+	g_free(cfg->accounting_socket);
+	g_free(cfg->accounting_group);
 	g_free(cfg->metrics_addr);
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);

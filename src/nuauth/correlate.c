@@ -199,6 +199,29 @@ static bool same_user(const struct nuauth_session_user *a, const struct nuauth_s
 	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
 }
 
+/* Every client asked about wf said "not mine": a claim would have won,
+ * but the address's session (ipsession.c; a portal or RADIUS user on a
+ * host shared with a client) may still name the user.  Else it waits for
+ * its timeout, as before.  wf may be freed. */
+static void disowned(struct nuauth_correlator *cor, struct waiting_flow *wf)
+{
+	struct waiting_packet *p = g_ptr_array_index(wf->packets, 0);
+	guint n = wf->packets->len;
+
+	if (!nuauth_ipauth_packet(cor->srv->ipauth, p->gw, &p->ask, true))
+		return;
+	packet_forget(cor, p);
+	/* The others of the flow (retransmissions) the same way; the last
+	 * one frees wf. */
+	while (--n > 0) {
+		p = g_ptr_array_index(wf->packets, 0);
+		if (!nuauth_ipauth_packet(cor->srv->ipauth, p->gw, &p->ask, true))
+			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id, NU_VERDICT_DROP,
+					      p->arrived);
+		packet_forget(cor, p);
+	}
+}
+
 /* Decides wf when its answers allow it (see the top of the file); else
  * leaves it waiting.  wf may be freed. */
 static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
@@ -231,6 +254,12 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 		flow_forget(cor, wf);
 		return;
 	}
+	if (!owner && wf->unanswered == 0 && !wf->asked->len)
+		return;		/* its clients left: it waits for its timeout */
+	if (!owner && wf->unanswered == 0) {
+		disowned(cor, wf);
+		return;
+	}
 	if (!owner || wf->unanswered > 0)
 		return;		/* nobody's yet, or someone may still claim it */
 	/* The newest packet first, as they were answered before. */
@@ -258,7 +287,7 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	 * nuauth_do_ip_authentication); the packet waits as usual when
 	 * neither names its user. */
 	if (!client_at(cor, &ask->flow.saddr) &&
-	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
+	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask, false))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {

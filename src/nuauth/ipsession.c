@@ -1,9 +1,12 @@
 /* Address sessions (doc/devices.md): an address whose user is known
- * without a client, from a RADIUS accounting record (nuauthctl ip-session,
- * called by FreeRADIUS) or a login page.  One session per address; it ends
- * when stopped, after nuauth_ip_session_idle_timeout seconds without use
- * or update, and nuauth_ip_session_max_duration seconds after its start.
- * Expired sessions are dropped when met (look-up, listing, a new start). */
+ * without a client, from a RADIUS accounting record (nuauthctl ip-session
+ * on the accounting socket, called by FreeRADIUS), an administrator's
+ * nuauthctl ip-session, or a login page.  One session per address; it ends
+ * when stopped, after nuauth_ip_session_idle_timeout seconds without a
+ * packet or an update, and nuauth_ip_session_max_duration seconds after
+ * its start.  Expired sessions are dropped when met (look-up, listing, a
+ * new start).  ipauth.c gives a session's packets their user; a client's
+ * claim on a connection wins over it (correlate.c). */
 #include "config.h"
 #include "nuauth.h"
 
@@ -19,6 +22,16 @@ struct nuauth_ipsessions {
 	unsigned idle;			/* s, 0 none */
 	unsigned max;			/* s, 0 none */
 };
+
+const char *nuauth_origin(const char *text)
+{
+	static const char *const names[] = { "client", "ipauth", "radius", "portal", "admin" };
+
+	for (size_t i = 0; text && i < G_N_ELEMENTS(names); i++)
+		if (strcmp(text, names[i]) == 0)
+			return names[i];
+	return NULL;
+}
 
 static guint addr_hash(gconstpointer p)
 {
@@ -65,13 +78,16 @@ static void prune(struct nuauth_ipsessions *s, gint64 now)
 {
 	GHashTableIter it;
 	struct nuauth_ipsession *e;
+	char text[INET6_ADDRSTRLEN];
 
 	g_hash_table_iter_init(&it, s->by_addr);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
 		if (expired(s, e, now)) {
-			log_info("address session of %s ended (%s timeout)", e->user,
-				 s->idle && now - e->last >= (gint64)s->idle * G_USEC_PER_SEC ?
-				 "idle" : "hard");
+			bool idle = s->idle && now - e->last >= (gint64)s->idle * G_USEC_PER_SEC;
+
+			log_notice("address session of %s at %s (%s) ended: %s", e->user,
+				   nu_addr_format(&e->addr, text, sizeof(text)), e->origin,
+				   idle ? "idle timeout" : "hard limit");
 			g_hash_table_iter_remove(&it);
 		}
 }
@@ -101,7 +117,7 @@ bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
 	}
 	/* A start for another user, or again, is a new session. */
 	g_strlcpy(e->user, user, sizeof(e->user));
-	g_strlcpy(e->origin, origin, sizeof(e->origin));
+	e->origin = origin;
 	e->started = e->last = now;
 	e->since = g_get_real_time();
 	return true;

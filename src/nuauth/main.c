@@ -175,6 +175,8 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 			  (*error)->message);
 		g_clear_error(error);
 	}
+	if (!nuauth_accounting_start(srv, error))
+		return false;
 	/* Bound now (it may be a privileged port), served from run(). */
 	return nuauth_metrics_bind(srv, error);
 }

@@ -93,6 +93,8 @@ struct nuauth_config {
 	unsigned log_users;		/* nuauth_log_users: NUAUTH_LOG_* bits */
 	char *control_socket;		/* nuauth_control_socket; "" disables it */
 	bool control_socket_set;	/* given in the file (an error is then fatal) */
+	char *accounting_socket;	/* nuauth_accounting_socket; "" none */
+	char *accounting_group;		/* nuauth_accounting_socket_group; NULL none */
 	char *metrics_addr;		/* nuauth_metrics_listen's address; NULL: off */
 	unsigned metrics_port;		/* and its port */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
@@ -250,6 +252,7 @@ struct nuauth_session_user {
 	GArray *groups;			/* guint32 */
 	char *mechanism;		/* the SASL mechanism of the login */
 	enum nuauth_auth_quality auth_quality;	/* what that mechanism proves */
+	const char *origin;		/* nuauth_origin(): "client" for a login */
 	char *os_sysname;
 	char *os_release;
 	char *os_version;
@@ -274,6 +277,7 @@ struct nuauth_server {
 	struct nuauth_connections *connections;
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
+	struct nuauth_control *accounting;	/* ip-session only (FreeRADIUS) */
 	struct nuauth_metrics *metrics;	/* metrics.c; NULL: not served */
 	struct nu_login_guard *login_guard;	/* login_guard.c */
 	struct nuauth_peer_log *peer_log;	/* peer_log.c: lines about bad input */
@@ -285,11 +289,18 @@ struct nuauth_server {
 };
 
 /* ---- ipsession.c ---- */
+/* Where a user's identity comes from (the ACL key origin=, nuauthctl
+ * users): "client" (a client's login), "ipauth" (an ip_authentication
+ * module), "radius" (RADIUS accounting through FreeRADIUS), "portal" (the
+ * login page), "admin" (nuauthctl ip-session on the control socket).  The
+ * canonical static string of text, or NULL when text names none. */
+const char *nuauth_origin(const char *text);
+
 /* An address's user known without a client (doc/devices.md). */
 struct nuauth_ipsession {
 	struct in6_addr addr;
 	char user[NU_NAME_MAX];
-	char origin[16];		/* "radius", "portal" */
+	const char *origin;		/* nuauth_origin(): radius, portal, admin */
 	gint64 started, last;		/* monotonic, us */
 	gint64 since;			/* real time of the start, us */
 };
@@ -297,11 +308,13 @@ struct nuauth_ipsessions *nuauth_ipsessions_new(void);
 void nuauth_ipsessions_free(struct nuauth_ipsessions *s);
 /* The idle timeout and hard limit in seconds (0: none), from nuauth.conf. */
 void nuauth_ipsessions_set_limits(struct nuauth_ipsessions *s, unsigned idle, unsigned max);
-/* Opens (or replaces) the session of addr; false with *error on a bad
- * name or a full table. */
+/* Opens (or replaces: another user's start at the address is a new
+ * session) the session of addr; origin is nuauth_origin()'s.  False with
+ * *error on a bad name or a full table. */
 bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
 			    const struct in6_addr *addr, const char *origin, GError **error);
-/* Refreshes the idle timer of user's session at addr; opens it if unknown. */
+/* Refreshes the idle timer of user's session at addr; opens it if unknown
+ * (nuauth restarted since the start). */
 bool nuauth_ipsession_update(struct nuauth_ipsessions *s, const char *user,
 			     const struct in6_addr *addr, const char *origin, GError **error);
 /* Ends the session of addr (of user, unless NULL); false if there is none. */
@@ -310,6 +323,7 @@ bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
 /* The live session of addr, its idle timer refreshed; NULL if none. */
 const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
 						    const struct in6_addr *addr);
+/* Each live session, in no order (the expired ones are dropped first). */
 void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
 			       void (*fn)(const struct nuauth_ipsession *e, void *ctx), void *ctx);
 unsigned nuauth_ipsessions_count(const struct nuauth_ipsessions *s);
@@ -359,6 +373,10 @@ void nuauth_metrics_stop(struct nuauth_server *srv);
 /* ---- control.c ---- */
 /* Listens on cfg.control_socket (nothing when ""); false with *error. */
 bool nuauth_control_start(struct nuauth_server *srv, GError **error);
+/* Listens on cfg.accounting_socket (nothing when ""): ip-session only, for
+ * FreeRADIUS, mode 0660 and group cfg.accounting_group (0600 without);
+ * false with *error (an unknown group, a path in use). */
+bool nuauth_accounting_start(struct nuauth_server *srv, GError **error);
 void nuauth_control_stop(struct nuauth_server *srv);
 
 /* ---- listener.c ---- */
@@ -506,9 +524,10 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw,
 			nuauth_peer_id client, const char *app, const uint8_t *app_sha256,
 			gint64 arrived);
 /* Decides a packet of an ip-authenticated user (ipauth.c) whose groups
- * are known (status OK), or drops it (status: why not). */
+ * are known (status OK), or drops it (status: why not).  origin: where the
+ * name came from (nuauth_origin()). */
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
-		      const struct nu_packet_ask *ask, const char *name,
+		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
 		      gint64 arrived);
 /* Answers a packet no user's decision covers (a timeout, a conflict). */
@@ -519,11 +538,16 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_
 /* Subscribes to srv->peers: a gateway's packets are forgotten at its end. */
 struct nuauth_ipauth *nuauth_ipauth_new(struct nuauth_server *srv);
 void nuauth_ipauth_free(struct nuauth_ipauth *ia);
-/* A packet from a host without a client: false when no ip_authentication
- * module names its user; otherwise the packet is answered now (groups
- * cached) or once its user's groups are read on the pool. */
+/* A packet no client claims: false when neither the address's session
+ * (ipsession.c) nor, unless session_only, an ip_authentication module
+ * names its user; otherwise the packet is answered now (groups cached) or
+ * once its user's groups are read on the pool.  session_only: a client
+ * at the address disowned it (correlate.c). */
 bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw,
-			  const struct nu_packet_ask *ask);
+			  const struct nu_packet_ask *ask, bool session_only);
+/* The uid and groups of name if cached (for nuauthctl users); false if not. */
+bool nuauth_ipauth_cached(const struct nuauth_ipauth *ia, const char *name, uint32_t *uid,
+			  const GArray **groups);
 /* A reload: the cached groups are forgotten. */
 void nuauth_ipauth_flush(struct nuauth_ipauth *ia);
 /* Packets waiting for their user's groups. */
@@ -546,6 +570,10 @@ void nuauth_connections_ended(struct nuauth_connections *cs, const struct nuauth
 /* The user of client logged out: has the gateways end its connections.
  * Returns how many. */
 unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_id client);
+/* Ends (as nuauth_connections_end_user) the connections of user from addr
+ * that no client's claim decided: an address session's, at its end. */
+unsigned nuauth_connections_end_address(struct nuauth_connections *cs, const char *user,
+					const struct in6_addr *addr);
 /* A link of a gateway is up: the connections that waited for one are its
  * again, and those whose end fell due meanwhile are ended.  Returns how
  * many came back. */

@@ -30,10 +30,12 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
 	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) ||
 	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket) ||
+	    g_strcmp0(cfg.accounting_socket, srv->cfg.accounting_socket) ||
+	    g_strcmp0(cfg.accounting_group, srv->cfg.accounting_group) ||
 	    g_strcmp0(cfg.metrics_addr, srv->cfg.metrics_addr) ||
 	    cfg.metrics_port != srv->cfg.metrics_port)
-		log_warnx("%s: listening addresses, certificates, the control socket and the "
-			  "metrics address change only at restart", who);
+		log_warnx("%s: listening addresses, certificates, the control and accounting "
+			  "sockets and the metrics address change only at restart", who);
 	/* Decisions run to completion on this thread; a login job on the
 	 * pool holds a reference on the set it started with, which is
 	 * unloaded when the last such job ends. */
@@ -48,6 +50,10 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	g_free(cfg.control_socket);
 	cfg.control_socket = g_strdup(srv->cfg.control_socket);
 	cfg.control_socket_set = srv->cfg.control_socket_set;
+	g_free(cfg.accounting_socket);
+	cfg.accounting_socket = g_strdup(srv->cfg.accounting_socket);
+	g_free(cfg.accounting_group);
+	cfg.accounting_group = g_strdup(srv->cfg.accounting_group);
 	g_free(cfg.metrics_addr);
 	cfg.metrics_addr = g_strdup(srv->cfg.metrics_addr);
 	cfg.metrics_port = srv->cfg.metrics_port;

@@ -49,7 +49,8 @@ void nuctl_control_usage(FILE *out)
 		"  connections  accepted connections not yet ended: user, flow, since; and the\n"
 		"               last ones ended, with their bytes (nufw -C)\n"
 		"  disconnect   closes every session of USER and ends its connections\n"
-		"  ip-session   opens, refreshes or ends USER's address session (RADIUS)\n"
+		"  ip-session   opens, refreshes or ends USER's session at ADDRESS (a host\n"
+		"               without a client; FreeRADIUS' accounting uses it too)\n"
 		"  reload       reads the configuration, users and ACLs again (as SIGHUP)\n"
 		"  stats        decisions, timeouts, pending packets, logins since start\n"
 		"  top          a per-user view refreshed every second\n"
@@ -247,10 +248,14 @@ static void print_users(const struct json *doc)
 
 static void print_ip_session(const struct json *doc)
 {
-	char a[64], u[64], w[16];
+	char a[64], u[64], w[16], o[16];
 
-	printf("address session of %s at %s: %s\n", json_text(doc, "user", u, sizeof(u)),
-	       json_text(doc, "address", a, sizeof(a)), json_text(doc, "action", w, sizeof(w)));
+	printf("address session of %s at %s (%s): %s", json_text(doc, "user", u, sizeof(u)),
+	       json_text(doc, "address", a, sizeof(a)), json_text(doc, "origin", o, sizeof(o)),
+	       json_text(doc, "action", w, sizeof(w)));
+	if (json_num(doc, "connections_ended") > 0)
+		printf(", %.0f connection(s) ended", json_num(doc, "connections_ended"));
+	putchar('\n');
 }
 
 static void print_firewalls(const struct json *doc)
@@ -531,10 +536,9 @@ static bool parse_options(int argc, char **argv, const struct control_command *c
 			return false;
 		}
 	}
-	if (cmd->nargs == 3 && (optind + 3 > argc ||
-				(strcmp(argv[optind], "start") != 0 &&
-				 strcmp(argv[optind], "update") != 0 &&
-				 strcmp(argv[optind], "stop") != 0))) {
+	/* ip-session's action is checked by nuauth (which also takes the
+	 * RADIUS Acct-Status-Type names FreeRADIUS passes). */
+	if (cmd->nargs == 3 && optind + 3 > argc) {
 		nuctl_error("%s needs start|update|stop USER ADDRESS", cmd->name);
 		return false;
 	}
@@ -547,7 +551,9 @@ static bool parse_options(int argc, char **argv, const struct control_command *c
 		}
 		w = argv[optind++];
 		if (!*w || strlen(w) > 256 || strpbrk(w, " \t\r\n")) {
-			nuctl_error("`%s' is not a user name", w);
+			nuctl_error("`%s' is not a %s", w,
+				    cmd->nargs == 3 && i == 2 ? "network address" :
+				    cmd->nargs == 3 && i == 0 ? "start, update or stop" : "user name");
 			return false;
 		}
 		if (*arg) {

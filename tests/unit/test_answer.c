@@ -198,12 +198,12 @@ static void test_ip_user(void)
 
 	/* no client to tell */
 	decide_next(NU_VERDICT_DROP, 0, "deny-all", 0);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_OK, 2000, groups, 0);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", "ipauth", NUAUTH_USER_OK, 2000, groups, 0);
 	CHECK(decides == 4 && decisions->len == 4 && notices == 2);
 	/* an unknown user: dropped without a decision */
-	nuauth_answer_ip(&srv, gw->id, &a, "nobody", NUAUTH_USER_UNKNOWN, 0, groups, 0);
+	nuauth_answer_ip(&srv, gw->id, &a, "nobody", "ipauth", NUAUTH_USER_UNKNOWN, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 5 && last()->verdict == NU_VERDICT_DROP);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_ERROR, 0, groups, 0);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", "ipauth", NUAUTH_USER_ERROR, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 6 && srv.stats.dropped == 4);
 }
 
