@@ -4,6 +4,7 @@
 #include "nuauth.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +236,26 @@ static bool read_client_send_app(struct nu_conf *conf, struct nuauth_config *cfg
 	return true;
 }
 
+/* nuauth_accounting_socket_group: a group of this host. */
+static bool read_accounting_group(struct nu_conf *conf, struct nuauth_config *cfg,
+				  GError **error)
+{
+	struct group *gr;
+
+	if (!cfg->accounting_group || !*cfg->accounting_group)
+		return true;
+	gr = getgrnam(cfg->accounting_group);
+	if (!gr) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_accounting_socket_group: no group `%s' on this host",
+			    nu_conf_where(conf, "nuauth_accounting_socket_group"),
+			    cfg->accounting_group);
+		return false;
+	}
+	cfg->accounting_gid = gr->gr_gid;
+	return true;
+}
+
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
@@ -254,6 +275,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->accounting_socket = g_strdup(nu_conf_get_str(conf, "nuauth_accounting_socket", ""));
 	cfg->accounting_group = g_strdup(nu_conf_get_str(conf, "nuauth_accounting_socket_group",
 							 NULL));
+	cfg->accounting_gid = (gid_t)-1;
 
 	if (!get_uint(conf, "nuauth_gw_packet_port", 4128, 1, 65535, &cfg->gw_port, error) ||
 	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
@@ -293,6 +315,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !get_uint(conf, "nuauth_ip_session_max_duration", 28800, 0, 31536000,
 		      &cfg->ip_session_max, error) ||
 	    !read_cert_login(conf, cfg, error) ||
+	    !read_accounting_group(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_client_send_app(conf, cfg, error) ||
 	    !read_gw_addrs(conf, cfg, error) ||

@@ -243,6 +243,15 @@ static void cmd_ip_session(struct nuauth_control *ctl, const char *arg, GString 
 		reply_error(o, "ip-session: `%s' is not an address", w[2]);
 		goto out;
 	}
+	/* Without them its packets would be dropped: say so now. */
+	if (strcmp(action, "stop") != 0 &&
+	    !nuauth_hooks_chain_has(ctl->srv->modules, NUAUTH_HOOK_USER_GROUPS,
+				    NUAUTH_SVC_USER_GROUPS, 0)) {
+		reply_error(o, "ip-session: no get_user_groups module is loaded to give the "
+			    "user's groups (they are with nuauth_accounting_socket, "
+			    "nuauth_do_ip_authentication or nuauth_tls_auth_by_cert)");
+		goto out;
+	}
 	if (strcmp(action, "start") == 0) {
 		ok = nuauth_ipsession_start(ctl->srv->ipsessions, w[1], &addr, origin, &error);
 	} else if (strcmp(action, "update") == 0) {
@@ -844,22 +853,10 @@ bool nuauth_control_start(struct nuauth_server *srv, GError **error)
 bool nuauth_accounting_start(struct nuauth_server *srv, GError **error)
 {
 	const char *path = srv->cfg.accounting_socket;
-	const char *group = srv->cfg.accounting_group;
-	gid_t gid = (gid_t)-1;
 
 	if (!path || !*path)
 		return true;
-	if (group && *group) {
-		struct group *gr = getgrnam(group);
-
-		if (!gr) {
-			g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-				    "nuauth_accounting_socket_group: no group `%s'", group);
-			return false;
-		}
-		gid = gr->gr_gid;
-	}
-	srv->accounting = control_listen(srv, path, true, gid, error);
+	srv->accounting = control_listen(srv, path, true, srv->cfg.accounting_gid, error);
 	if (!srv->accounting)
 		g_prefix_error(error, "nuauth_accounting_socket: ");
 	return srv->accounting != NULL;

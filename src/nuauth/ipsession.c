@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "peer_log.h"
 
 /* Sessions kept at most: a campus' worth of addresses. */
 #define IPSESSION_MAX 65536
@@ -33,23 +34,11 @@ const char *nuauth_origin(const char *text)
 	return NULL;
 }
 
-static guint addr_hash(gconstpointer p)
-{
-	const uint32_t *w = p;
-
-	return w[0] ^ (w[1] * 31u) ^ (w[2] * 131u) ^ (w[3] * 1031u);
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
-}
-
 struct nuauth_ipsessions *nuauth_ipsessions_new(void)
 {
 	struct nuauth_ipsessions *s = g_new0(struct nuauth_ipsessions, 1);
 
-	s->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, g_free);
+	s->by_addr = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, NULL, g_free);
 	return s;
 }
 

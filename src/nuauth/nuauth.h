@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <netinet/in.h>
 #include <glib.h>
 #include <gmodule.h>
@@ -95,6 +96,7 @@ struct nuauth_config {
 	bool control_socket_set;	/* given in the file (an error is then fatal) */
 	char *accounting_socket;	/* nuauth_accounting_socket; "" none */
 	char *accounting_group;		/* nuauth_accounting_socket_group; NULL none */
+	gid_t accounting_gid;		/* that group's; (gid_t)-1 none */
 	char *metrics_addr;		/* nuauth_metrics_listen's address; NULL: off */
 	unsigned metrics_port;		/* and its port */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */

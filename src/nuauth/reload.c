@@ -54,6 +54,7 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	cfg.accounting_socket = g_strdup(srv->cfg.accounting_socket);
 	g_free(cfg.accounting_group);
 	cfg.accounting_group = g_strdup(srv->cfg.accounting_group);
+	cfg.accounting_gid = srv->cfg.accounting_gid;
 	g_free(cfg.metrics_addr);
 	cfg.metrics_addr = g_strdup(srv->cfg.metrics_addr);
 	cfg.metrics_port = srv->cfg.metrics_port;

@@ -14,6 +14,7 @@ NS_C=nulab-c-$LAB_ID
 NS_G=nulab-g-$LAB_ID
 NS_S=nulab-s-$LAB_ID
 NS_A=nulab-a-$LAB_ID	# lab_auth_host's, when a suite makes it
+LAB_EXTRA_NS=()		# a suite's own namespaces, removed with the lab's
 LAB_PIDS=()
 LAB_ONLY=()
 
@@ -366,7 +367,7 @@ lab_down() {
 	local pid ns
 	lab_stop_all
 	# Anything still inside our namespaces was started by this lab.
-	for ns in "$NS_C" "$NS_G" "$NS_S" "$NS_A"; do
+	for ns in "$NS_C" "$NS_G" "$NS_S" "$NS_A" "${LAB_EXTRA_NS[@]}"; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null || true
 		done
@@ -523,10 +524,10 @@ lab_connect() {
 		"$NUPROBE" connect 10.202.0.2 "$2" "${3:-3000}"
 }
 
-# lab_ct_mark SPORT DPORT: the mark of that connection in the gateway's
-# conntrack table.
+# lab_ct_mark SPORT DPORT [SRC]: the mark of that connection from SRC
+# (10.201.0.2, the client) in the gateway's conntrack table.
 lab_ct_mark() {
-	ip netns exec "$NS_G" conntrack -L -p tcp --orig-src 10.201.0.2 --sport "$1" \
+	ip netns exec "$NS_G" conntrack -L -p tcp --orig-src "${3:-10.201.0.2}" --sport "$1" \
 		--dport "$2" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2
 }
 
