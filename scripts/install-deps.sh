@@ -29,6 +29,8 @@ packages=(
 	# tests/e2e/radius.sh: FreeRADIUS (started by the suite, its own
 	# configuration) and radclient playing the NAS
 	freeradius freeradius-utils
+	# tests/e2e/portal.sh: a headless browser on the login page
+	chromium
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

@@ -43,6 +43,7 @@ client_session 7
 sasl_server 7
 control 8
 metrics 8
+portal 8
 reload 8
 main 9
 '

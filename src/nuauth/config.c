@@ -61,12 +61,13 @@ static bool read_gw_addrs(struct nu_conf *conf, struct nuauth_config *cfg, GErro
 	return true;
 }
 
-/* nuauth_metrics_listen = ADDR:PORT ([ADDR]:PORT for IPv6): where the
- * Prometheus metrics are served (metrics.c); unset or empty: nowhere. */
-static bool read_metrics_listen(struct nu_conf *conf, struct nuauth_config *cfg,
-				GError **error)
+/* KEY = ADDR:PORT ([ADDR]:PORT for IPv6), a libmicrohttpd server's
+ * address: nuauth_metrics_listen (metrics.c), nuauth_portal_listen
+ * (portal.c); unset or empty: nowhere (*addr stays NULL). */
+static bool read_http_listen(struct nu_conf *conf, const char *key, char **addr,
+			     unsigned *port_out, GError **error)
 {
-	const char *v = nu_conf_get_str(conf, "nuauth_metrics_listen", NULL);
+	const char *v = nu_conf_get_str(conf, key, NULL);
 	const char *colon, *host_start, *host_end;
 	struct in6_addr parsed;
 	uint8_t family;
@@ -92,23 +93,23 @@ static bool read_metrics_listen(struct nu_conf *conf, struct nuauth_config *cfg,
 	if (!host || !colon[1] || *end || errno || port < 1 || port > 65535 ||
 	    !nu_addr_parse(host, &parsed, &family)) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-			    "%s: nuauth_metrics_listen: `%s' is not ADDRESS:PORT (an IP address and a "
+			    "%s: %s: `%s' is not ADDRESS:PORT (an IP address and a "
 			    "port from 1 to 65535; [ADDRESS]:PORT for IPv6)",
-			    nu_conf_where(conf, "nuauth_metrics_listen"), v);
+			    nu_conf_where(conf, key), key, v);
 		g_free(host);
 		return false;
 	}
 #ifndef HAVE_MICROHTTPD
-	(void)cfg;
+	(void)addr, (void)port_out;
 	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-		    "%s: nuauth_metrics_listen: this nuauth was built without libmicrohttpd "
+		    "%s: %s: this nuauth was built without libmicrohttpd "
 		    "(apt-get install libmicrohttpd-dev, then configure again)",
-		    nu_conf_where(conf, "nuauth_metrics_listen"));
+		    nu_conf_where(conf, key), key);
 	g_free(host);
 	return false;
 #else
-	cfg->metrics_addr = host;
-	cfg->metrics_port = (unsigned)port;
+	*addr = host;
+	*port_out = (unsigned)port;
 	return true;
 #endif
 }
@@ -319,7 +320,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_client_send_app(conf, cfg, error) ||
 	    !read_gw_addrs(conf, cfg, error) ||
-	    !read_metrics_listen(conf, cfg, error))
+	    !read_http_listen(conf, "nuauth_metrics_listen", &cfg->metrics_addr,
+			      &cfg->metrics_port, error) ||
+	    !read_http_listen(conf, "nuauth_portal_listen", &cfg->portal_addr, &cfg->portal_port,
+			      error))
 		return false;
 	read_gw_names(conf, cfg);
 	cfg->prio_to_nok = (int)prio;
@@ -360,6 +364,7 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->accounting_socket);
 	g_free(cfg->accounting_group);
 	g_free(cfg->metrics_addr);
+	g_free(cfg->portal_addr);
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);
 	g_free(cfg->sasl_mechanisms);

@@ -177,8 +177,9 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 	}
 	if (!nuauth_accounting_start(srv, error))
 		return false;
-	/* Bound now (it may be a privileged port), served from run(). */
-	return nuauth_metrics_bind(srv, error);
+	/* Bound now (it may be a privileged port), served from run(); the
+	 * login page's certificate and key read now too. */
+	return nuauth_metrics_bind(srv, error) && nuauth_portal_bind(srv, error);
 }
 
 /* Ports are bound and certificates read: nothing left that needs root.
@@ -205,7 +206,7 @@ static void run(struct nuauth_server *srv)
 	/* After the fork of -D: the pool's threads belong to this process. */
 	srv->workers = nuauth_workers_new(srv->cfg.number_authcheckers);
 	/* Its thread too. */
-	if (!nuauth_metrics_start(srv, &error))
+	if (!nuauth_metrics_start(srv, &error) || !nuauth_portal_start(srv, &error))
 		fatalx("%s", error->message);
 	g_unix_signal_add(SIGTERM, on_quit_signal, srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, srv);
@@ -233,6 +234,7 @@ static void shut_down(struct nuauth_server *srv)
 
 	nuauth_control_stop(srv);
 	nuauth_metrics_stop(srv);
+	nuauth_portal_stop(srv);
 	nuauth_ipauth_free(srv->ipauth);
 	nuauth_ipsessions_free(srv->ipsessions);
 	nuauth_correlator_free(srv->correlator);

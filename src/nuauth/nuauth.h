@@ -99,6 +99,8 @@ struct nuauth_config {
 	gid_t accounting_gid;		/* that group's; (gid_t)-1 none */
 	char *metrics_addr;		/* nuauth_metrics_listen's address; NULL: off */
 	unsigned metrics_port;		/* and its port */
+	char *portal_addr;		/* nuauth_portal_listen's address; NULL: off */
+	unsigned portal_port;		/* and its port */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
 	unsigned single_ip_client_limit;	/* sessions per address; 0 any */
 	unsigned single_ip_prelogin_limit;	/* links not logged in per address; 0 any */
@@ -281,6 +283,7 @@ struct nuauth_server {
 	struct nuauth_control *control;
 	struct nuauth_control *accounting;	/* ip-session only (FreeRADIUS) */
 	struct nuauth_metrics *metrics;	/* metrics.c; NULL: not served */
+	struct nuauth_portal *portal;	/* portal.c; NULL: not served */
 	struct nu_login_guard *login_guard;	/* login_guard.c */
 	struct nuauth_peer_log *peer_log;	/* peer_log.c: lines about bad input */
 	GHashTable *prelogin;		/* struct in6_addr * -> links not logged in (client_session.c) */
@@ -361,6 +364,14 @@ void nuauth_workers_free(struct nuauth_workers *w);
  * *error when the new set has an error: the running one stays. */
 bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error);
 
+/* ---- portal.c ---- */
+/* Binds nuauth_portal_listen and reads nuauth's certificate and key
+ * (nothing when unset): before the privileges are dropped. */
+bool nuauth_portal_bind(struct nuauth_server *srv, GError **error);
+/* libmicrohttpd's thread, serving the login page over HTTPS. */
+bool nuauth_portal_start(struct nuauth_server *srv, GError **error);
+void nuauth_portal_stop(struct nuauth_server *srv);
+
 /* ---- metrics.c ---- */
 /* Binds nuauth_metrics_listen (nothing when unset): before the privileges
  * are dropped.  False with *error (file:line). */
@@ -387,6 +398,10 @@ typedef void (*nuauth_accept_fn)(struct nuauth_server *srv, int fd,
 /* Binds addr:port and calls fn for each accepted socket; false with *error. */
 bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 		   nuauth_accept_fn fn, GError **error);
+/* A listening TCP socket on addr:port for a libmicrohttpd server (key: the
+ * nuauth.conf key that named it, for the error); -1 with *error. */
+int nuauth_bind_http(struct nuauth_server *srv, const char *key, const char *addr,
+		     unsigned port, GError **error);
 
 /* ---- gw_session.c ---- */
 void nuauth_gateway_accept(struct nuauth_server *srv, int fd,

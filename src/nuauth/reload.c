@@ -33,9 +33,12 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    g_strcmp0(cfg.accounting_socket, srv->cfg.accounting_socket) ||
 	    g_strcmp0(cfg.accounting_group, srv->cfg.accounting_group) ||
 	    g_strcmp0(cfg.metrics_addr, srv->cfg.metrics_addr) ||
+	    g_strcmp0(cfg.portal_addr, srv->cfg.portal_addr) ||
+	    cfg.portal_port != srv->cfg.portal_port ||
 	    cfg.metrics_port != srv->cfg.metrics_port)
 		log_warnx("%s: listening addresses, certificates, the control and accounting "
-			  "sockets and the metrics address change only at restart", who);
+			  "sockets, the metrics address and the login page's change only at "
+			  "restart", who);
 	/* Decisions run to completion on this thread; a login job on the
 	 * pool holds a reference on the set it started with, which is
 	 * unloaded when the last such job ends. */
@@ -57,6 +60,9 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	cfg.accounting_gid = srv->cfg.accounting_gid;
 	g_free(cfg.metrics_addr);
 	cfg.metrics_addr = g_strdup(srv->cfg.metrics_addr);
+	g_free(cfg.portal_addr);
+	cfg.portal_addr = g_strdup(srv->cfg.portal_addr);
+	cfg.portal_port = srv->cfg.portal_port;
 	cfg.metrics_port = srv->cfg.metrics_port;
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;

@@ -532,6 +532,43 @@ lab_ct_mark() {
 }
 
 # ---------------------------------------------------------------------------
+# A desktop without a client (tests/e2e/radius.sh, portal.sh): a namespace
+# of its own behind the gateway, whose user nuauth learns from the network.
+#
+#   desktop 10.204.0.2 --- 10.204.0.1 gateway
+
+NS_D=nulab-d-$LAB_ID
+DESK=10.204.0.2
+
+lab_desktop() {
+	LAB_EXTRA_NS+=("$NS_D")
+	ip netns add "$NS_D"
+	ip link add d0 netns "$NS_D" type veth peer name g3 netns "$NS_G"
+	ip -n "$NS_D" addr add $DESK/24 dev d0
+	ip -n "$NS_G" addr add 10.204.0.1/24 dev g3
+	ip -n "$NS_D" link set lo up
+	ip -n "$NS_D" link set d0 up
+	ip -n "$NS_G" link set g3 up
+	ip -n "$NS_D" route add default via 10.204.0.1
+}
+
+# desk_connect PORT: a connection from the desktop to the server; prints
+# nuprobe's line ("connected from ADDR:PORT").
+desk_connect() {
+	ip netns exec "$NS_D" "$NUPROBE" connect 10.202.0.2 "$1" 3000
+}
+
+# desk_marked PORT MARK: the desktop's connection is accepted and carries
+# MARK in the gateway's conntrack.
+desk_marked() {
+	local out sport mark
+	out=$(desk_connect "$1") && sport=${out##*:} && mark=$(lab_ct_mark "$sport" "$1" $DESK) &&
+		[ "$mark" = "$(($2))" ] && return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $(($2))"
+	return 1
+}
+
+# ---------------------------------------------------------------------------
 # Bulk transfers (tests/e2e/qos.sh).  Nothing above depends on this section.
 
 # lab_start_bulk MODE PORT...: nuprobe MODE on the server, `sink' (counts

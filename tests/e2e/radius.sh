@@ -27,41 +27,10 @@ for tool in freeradius radclient; do
 		{ echo "radius.sh: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
 
-NS_D=nulab-d-$LAB_ID		# the desktop without a client
-DESK=10.204.0.2
 SECRET=labsecret
 ACCT=$LAB_DIR/acct/socket	# nuauth_accounting_socket
 GROUP=nogroup			# nuauth_accounting_socket_group (a group every Debian has)
 CONF_SRC=$(cd "$here/../../conf/freeradius" && pwd)
-
-# The desktop's namespace, behind the gateway on a link of its own.
-lab_desktop() {
-	LAB_EXTRA_NS+=("$NS_D")
-	ip netns add "$NS_D"
-	ip link add d0 netns "$NS_D" type veth peer name g3 netns "$NS_G"
-	ip -n "$NS_D" addr add $DESK/24 dev d0
-	ip -n "$NS_G" addr add 10.204.0.1/24 dev g3
-	ip -n "$NS_D" link set lo up
-	ip -n "$NS_D" link set d0 up
-	ip -n "$NS_G" link set g3 up
-	ip -n "$NS_D" route add default via 10.204.0.1
-}
-
-# desk_connect PORT: a connection from the desktop to the server; prints
-# nuprobe's line ("connected from ADDR:PORT").
-desk_connect() {
-	ip netns exec "$NS_D" "$NUPROBE" connect 10.202.0.2 "$1" 3000
-}
-
-# desk_marked PORT MARK: the desktop's connection is accepted and carries
-# MARK in the gateway's conntrack.
-desk_marked() {
-	local out sport mark
-	out=$(desk_connect "$1") && sport=${out##*:} && mark=$(lab_ct_mark "$sport" "$1" $DESK) &&
-		[ "$mark" = "$(($2))" ] && return 0
-	echo "connect: $out; mark=${mark:-none}, wanted $(($2))"
-	return 1
-}
 
 # acct STATUS USER ADDRESS: an Accounting-Request from the NAS (the client
 # namespace); radclient's status is 0 when FreeRADIUS answered.
