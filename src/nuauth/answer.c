@@ -129,6 +129,32 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 	nuauth_hooks_packet_log(srv, &pkt, &user, v.verdict, v.acl_name);
 }
 
+bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw_id,
+			  const struct nu_packet_ask *ask, gint64 arrived)
+{
+	const struct nu_flow *f = &ask->flow;
+	struct nuauth_peer *gw;
+	char flow_text[NU_FLOW_STRLEN];
+	bool http;
+
+	if (!srv->cfg.portal_mark || f->proto != IPPROTO_TCP ||
+	    (f->dport != 80 && f->dport != 443))
+		return false;
+	gw = gateway_of(srv, gw_id, ask->packet_id);
+	if (!gw)
+		return true;
+	/* HTTP goes to the login page (the gateway's rule for the mark); a
+	 * TLS connection cannot be answered by the page without a certificate
+	 * error, so it is refused at once (a reset) rather than left to time
+	 * out. */
+	http = f->dport == 80;
+	send_decision(srv, gw, ask->packet_id, http ? NU_VERDICT_ACCEPT : NU_VERDICT_REJECT, http,
+		      http ? srv->cfg.portal_mark : 0, 0, arrived);
+	log_info("%s: no user at the address: %s", nu_flow_format(f, flow_text, sizeof(flow_text)),
+		 http ? "sent to the login page" : "refused (HTTPS before the login page)");
+	return true;
+}
+
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
 		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,

@@ -315,6 +315,7 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		      &cfg->ip_session_idle, error) ||
 	    !get_uint(conf, "nuauth_ip_session_max_duration", 28800, 0, 31536000,
 		      &cfg->ip_session_max, error) ||
+	    !get_uint(conf, "nuauth_portal_mark", 0, 0, 0x7fffffff, &cfg->portal_mark, error) ||
 	    !read_cert_login(conf, cfg, error) ||
 	    !read_accounting_group(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
@@ -323,8 +324,29 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !read_http_listen(conf, "nuauth_metrics_listen", &cfg->metrics_addr,
 			      &cfg->metrics_port, error) ||
 	    !read_http_listen(conf, "nuauth_portal_listen", &cfg->portal_addr, &cfg->portal_port,
-			      error))
+			      error) ||
+	    !read_http_listen(conf, "nuauth_portal_redirect_listen", &cfg->redirect_addr,
+			      &cfg->redirect_port, error))
 		return false;
+	/* Where the redirect sends browsers: the login page by default. */
+	if (cfg->portal_addr)
+		cfg->portal_url = g_strdup_printf("https://%s%s%s:%u/",
+						  strchr(cfg->portal_addr, ':') ? "[" : "",
+						  cfg->portal_addr,
+						  strchr(cfg->portal_addr, ':') ? "]" : "",
+						  cfg->portal_port);
+	if (nu_conf_get_str(conf, "nuauth_portal_url", NULL)) {
+		g_free(cfg->portal_url);
+		cfg->portal_url = g_strdup(nu_conf_get_str(conf, "nuauth_portal_url", NULL));
+	}
+	if (cfg->redirect_addr && (!cfg->portal_url || !g_str_has_prefix(cfg->portal_url, "https://") ||
+				   strpbrk(cfg->portal_url, " \t\r\n\"<>"))) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_portal_redirect_listen: it needs nuauth_portal_url, an https:// "
+			    "URL (or nuauth_portal_listen)",
+			    nu_conf_where(conf, "nuauth_portal_redirect_listen"));
+		return false;
+	}
 	read_gw_names(conf, cfg);
 	cfg->prio_to_nok = (int)prio;
 	/* NuFW could cache ACL answers; with indexed ACLs a lookup costs less
@@ -365,6 +387,8 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->accounting_group);
 	g_free(cfg->metrics_addr);
 	g_free(cfg->portal_addr);
+	g_free(cfg->redirect_addr);
+	g_free(cfg->portal_url);
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);
 	g_free(cfg->sasl_mechanisms);

@@ -284,10 +284,12 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	char flow_text[NU_FLOW_STRLEN];
 
 	/* A host without a client (ipauth.c: its address session, or
-	 * nuauth_do_ip_authentication); the packet waits as usual when
-	 * neither names its user. */
+	 * nuauth_do_ip_authentication); when neither names its user, its web
+	 * traffic may go to the login page (nuauth_portal_mark); else the
+	 * packet waits as usual (for its timeout). */
 	if (!client_at(cor, &ask->flow.saddr) &&
-	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask, false))
+	    (nuauth_ipauth_packet(cor->srv->ipauth, gw, ask, false) ||
+	     nuauth_answer_portal(cor->srv, gw, ask, g_get_monotonic_time())))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {

@@ -101,6 +101,10 @@ struct nuauth_config {
 	unsigned metrics_port;		/* and its port */
 	char *portal_addr;		/* nuauth_portal_listen's address; NULL: off */
 	unsigned portal_port;		/* and its port */
+	char *redirect_addr;		/* nuauth_portal_redirect_listen; NULL: off */
+	unsigned redirect_port;
+	char *portal_url;		/* nuauth_portal_url: where it redirects */
+	unsigned portal_mark;		/* nuauth_portal_mark; 0 off */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
 	unsigned single_ip_client_limit;	/* sessions per address; 0 any */
 	unsigned single_ip_prelogin_limit;	/* links not logged in per address; 0 any */
@@ -547,6 +551,13 @@ void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
 		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
 		      gint64 arrived);
+/* A packet from an address with no user at all (no client, no address
+ * session), under nuauth_portal_mark: HTTP is accepted with that mark (the
+ * gateway's rule sends it to the login page's redirect), HTTPS refused
+ * with a reset.  False (nothing sent) for other packets, or without the
+ * key. */
+bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw,
+			  const struct nu_packet_ask *ask, gint64 arrived);
 /* Answers a packet no user's decision covers (a timeout, a conflict). */
 void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
 			   int verdict, gint64 arrived);

@@ -12,7 +12,12 @@
  * hands the request to the main loop (g_main_context_invoke); the main
  * loop (and the pool, for the password) answers, puts the page in the
  * request and resumes the connection, whose thread sends it.  A request
- * is shared by both threads: a reference each, the last one frees it. */
+ * is shared by both threads: a reference each, the last one frees it.
+ *
+ * The redirect (nuauth_portal_redirect_listen): plain HTTP answering any
+ * request with a 302 to nuauth_portal_url.  The gateway sends it the web
+ * connections of hosts with no user (nuauth_portal_mark, answer.c, and a
+ * REDIRECT rule for that mark; doc/devices.md).  It reads no state. */
 #include "config.h"
 #include "nuauth.h"
 
@@ -37,10 +42,12 @@
 struct nuauth_portal {
 	struct nuauth_server *srv;
 	int fd;				/* the bound socket, until MHD owns it */
+	int redirect_fd;		/* the same for the redirect; -1 none */
 	char *cert, *key;		/* PEM, read before dropping root */
 	GMainContext *main_ctx;
 #ifdef HAVE_MICROHTTPD
 	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *redirect;
 #endif
 	GMutex lock;
 	GList *waiting;			/* struct preq * suspended, under lock */
@@ -394,6 +401,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return MHD_YES;
 }
 
+/* The redirect's thread: every request, a 302 to the login page. */
+static enum MHD_Result on_redirect(void *cls, struct MHD_Connection *conn, const char *url,
+				   const char *method, const char *version,
+				   const char *upload_data, size_t *upload_data_size, void **req)
+{
+	struct nuauth_portal *p = cls;
+	const char *to = p->srv->cfg.portal_url;
+	char *html = g_markup_printf_escaped("<!DOCTYPE html>\n<html><head><title>Log in</title>"
+					     "</head><body><p>Log in to the network: "
+					     "<a href=\"%s\">%s</a></p></body></html>\n", to, to);
+	char *body = strdup(html);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	(void)url, (void)method, (void)version, (void)upload_data;
+	g_free(html);
+	*upload_data_size = 0;	/* a body is never read */
+	if (!*req) {		/* the headers: answer once they are read */
+		*req = p;
+		free(body);
+		return MHD_YES;
+	}
+	resp = body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE) :
+		NULL;
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, to);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, MHD_HTTP_FOUND, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req,
 			 enum MHD_RequestTerminationCode why)
 {
@@ -409,31 +452,41 @@ bool nuauth_portal_bind(struct nuauth_server *srv, GError **error)
 {
 	struct nuauth_portal *p;
 	char *cert = NULL, *key = NULL;
-	int fd;
+	int fd = -1, rfd = -1;
 
-	if (!srv->cfg.portal_addr)
+	if (!srv->cfg.portal_addr && !srv->cfg.redirect_addr)
 		return true;
-	if (!g_file_get_contents(srv->cfg.tls_cert, &cert, NULL, error) ||
-	    !g_file_get_contents(srv->cfg.tls_key, &key, NULL, error)) {
+	if (srv->cfg.portal_addr &&
+	    (!g_file_get_contents(srv->cfg.tls_cert, &cert, NULL, error) ||
+	     !g_file_get_contents(srv->cfg.tls_key, &key, NULL, error))) {
 		g_prefix_error(error, "nuauth_portal_listen: ");
-		g_free(cert);
-		return false;
+		goto fail;
 	}
-	fd = nuauth_bind_http(srv, "nuauth_portal_listen", srv->cfg.portal_addr,
-			      srv->cfg.portal_port, error);
-	if (fd < 0) {
-		g_free(cert);
-		g_free(key);
-		return false;
-	}
+	if (srv->cfg.portal_addr &&
+	    (fd = nuauth_bind_http(srv, "nuauth_portal_listen", srv->cfg.portal_addr,
+				   srv->cfg.portal_port, error)) < 0)
+		goto fail;
+	if (srv->cfg.redirect_addr &&
+	    (rfd = nuauth_bind_http(srv, "nuauth_portal_redirect_listen", srv->cfg.redirect_addr,
+				    srv->cfg.redirect_port, error)) < 0)
+		goto fail;
 	p = g_new0(struct nuauth_portal, 1);
 	p->srv = srv;
 	p->fd = fd;
+	p->redirect_fd = rfd;
 	p->cert = cert;
 	p->key = key;
 	g_mutex_init(&p->lock);
 	srv->portal = p;
 	return true;
+fail:
+	if (fd >= 0)
+		close(fd);
+	g_free(cert);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	g_free(key);
+	return false;
 }
 
 bool nuauth_portal_start(struct nuauth_server *srv, GError **error)
@@ -444,6 +497,26 @@ bool nuauth_portal_start(struct nuauth_server *srv, GError **error)
 		return true;
 	p->main_ctx = g_main_context_ref(g_main_loop_get_context(srv->loop));
 #ifdef HAVE_MICROHTTPD
+	if (p->redirect_fd >= 0) {
+		p->redirect = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0,
+					       NULL, NULL, on_redirect, p,
+					       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)p->redirect_fd,
+					       MHD_OPTION_CONNECTION_LIMIT, (unsigned)BROWSERS_MAX,
+					       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
+					       MHD_OPTION_CONNECTION_TIMEOUT,
+					       (unsigned)BROWSER_TIMEOUT_S,
+					       MHD_OPTION_END);
+		if (!p->redirect) {
+			g_set_error(error, NU_ERROR, NU_ERROR_IO, "nuauth_portal_redirect_listen: "
+				    "libmicrohttpd cannot start its server");
+			return false;
+		}
+		p->redirect_fd = -1;
+		log_info("redirect to %s on http://%s:%u/", srv->cfg.portal_url,
+			 srv->cfg.redirect_addr, srv->cfg.redirect_port);
+	}
+	if (p->fd < 0)
+		return true;
 	p->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_TLS |
 				  MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, p,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)p->fd,
@@ -478,6 +551,8 @@ void nuauth_portal_stop(struct nuauth_server *srv)
 	if (!p)
 		return;
 #ifdef HAVE_MICROHTTPD
+	if (p->redirect)
+		MHD_stop_daemon(p->redirect);
 	if (p->mhd) {
 		/* A request still waiting for the main loop is answered here;
 		 * libmicrohttpd refuses to stop with a connection suspended. */
@@ -496,6 +571,8 @@ void nuauth_portal_stop(struct nuauth_server *srv)
 #endif
 	if (p->fd >= 0)
 		close(p->fd);
+	if (p->redirect_fd >= 0)
+		close(p->redirect_fd);
 	if (p->main_ctx)
 		g_main_context_unref(p->main_ctx);
 	g_mutex_clear(&p->lock);

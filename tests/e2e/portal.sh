@@ -23,6 +23,20 @@ command -v curl >/dev/null || { echo "portal.sh: curl is missing (scripts/instal
 PORTAL=https://nuauth.lab:8443
 SHOTS=${PORTAL_SHOTS:-$LAB_DIR/shots}
 IDLE=4		# nuauth_ip_session_idle_timeout, s
+PORTAL_MARK=119	# nuauth_portal_mark (0x77): web traffic of hosts with no user
+
+# The desktop's new connections are judged in PREROUTING, before the
+# gateway's NAT, so that the portal's mark can send HTTP to the redirect
+# (as the rule doc/devices.md gives); those to the gateway itself (the
+# login page) are not queued.
+portal_rules() {
+	local ipt="ip netns exec $NS_G iptables"
+	$ipt -t mangle -A PREROUTING -i g3 -p tcp --syn -m addrtype ! --dst-type LOCAL \
+		-j NFQUEUE --queue-num 0
+	$ipt -I FORWARD -i g3 -p tcp --syn -j ACCEPT	# judged already
+	$ipt -t nat -A PREROUTING -i g3 -p tcp --dport 80 -m mark --mark $PORTAL_MARK \
+		-j REDIRECT --to-ports 8080
+}
 
 # web ARGS...: curl from the desktop to the login page, trusting the lab's
 # CA for nuauth's certificate (name nuauth.lab, at 10.204.0.1); prints the
@@ -61,10 +75,14 @@ HTML
 lab_netns
 lab_desktop
 lab_rules
+portal_rules
 lab_pki
 lab_nuauth_conf
 cat >> "$LAB_DIR/nuauth.conf" <<CONF
 nuauth_portal_listen="10.204.0.1:8443"
+nuauth_portal_url="https://nuauth.lab:8443/"
+nuauth_portal_redirect_listen="10.204.0.1:8080"
+nuauth_portal_mark=$PORTAL_MARK
 nuauth_ip_session_idle_timeout=$IDLE
 nuauth_login_failure_limit=5
 nuauth_login_failure_window=60
@@ -82,12 +100,16 @@ test_config_errors() {
 
 lab_tests test_config_errors
 lab_start_server || lab_end "the server listens"
+lab_start server5050 "$NS_S" "$NUPROBE" serve 5050
+lab_wait_log server5050 "ready" || lab_end "the server listens on 5050"
 lab_start_gateway
 lab_wait_log nuauth "login page on https://10.204.0.1:8443/" 0 || lab_end "nuauth serves the login page"
+lab_wait_log nuauth "redirect to https://nuauth.lab:8443/ on http://10.204.0.1:8080/" 0 ||
+	lab_end "nuauth serves the redirect"
 
 test_page() {
 	local out
-	check_not "before logging in the desktop is refused" desk_connect 80
+	check_not "before logging in the desktop is refused" desk_connect 5050
 	out=$(web "$PORTAL/")
 	check "the page (HTTPS, nuauth's certificate) asks for a login" \
 		bash -c 'grep -q "is not logged in" <<<"$1" && grep -q "HTTP 200" <<<"$1" || { echo "$1"; exit 1; }' _ "$out"
@@ -95,6 +117,21 @@ test_page() {
 	check "plain HTTP on its port gets no page" status_says $? error "" "$out"
 	out=$(web -X DELETE "$PORTAL/")
 	check "other methods are refused (405)" matches "$out" "HTTP 405"
+}
+
+test_redirect() {
+	local out t0 status ms
+	out=$(ip netns exec "$NS_D" curl -sS --max-time 10 -o /dev/null \
+		-w '%{http_code} %{redirect_url}' http://10.202.0.2/some/page 2>&1)
+	check "an HTTP request to the server goes to the login page (302)" \
+		same "$out" "302 https://nuauth.lab:8443/"
+	check_log "nuauth logs it" nuauth "10.204.0.2:[0-9]* -> 10.202.0.2:80: no user at the address: sent to the login page"
+	t0=$(date +%s%N)
+	out=$(ip netns exec "$NS_D" curl -sS --max-time 10 https://10.202.0.2/ 2>&1)
+	status=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	check "HTTPS to the server is refused at once (a reset in $ms ms), no certificate error" \
+		status_says $status 7 "Couldn't connect to server" "$out"
 }
 
 test_wrong_password() {
@@ -106,7 +143,7 @@ test_wrong_password() {
 	check_log "nuauth logs the refusal" nuauth "portal: login of \`alice' from $DESK refused: wrong user name or password"
 	check "it counts as a failed login (nuauthctl stats)" same \
 		"$(ctl stats --json | grep -o '"logins_failed":[0-9]*' | cut -d: -f2)" $((before + 1))
-	check_not "the desktop is still refused" desk_connect 80
+	check_not "the desktop is still refused" desk_connect 5050
 }
 
 test_throttle() {
@@ -132,7 +169,8 @@ test_login() {
 		bash -c 'grep -q "is <b>alice</b>.s, since .* (portal)" <<<"$1" && grep -q "HTTP 200" <<<"$1" || { echo "$1"; exit 1; }' _ "$out"
 	check_log "nuauth opens alice's address session (portal)" nuauth \
 		"address session of alice at $DESK (portal): start"
-	check "the desktop's connection carries alice's mark (1001)" desk_marked 80 1001
+	check "the desktop's connection carries alice's mark (1001)" desk_marked 5050 1001
+	check "its HTTP reaches the server now, with her mark" desk_marked 80 1001
 	out=$(ctl users)
 	check "nuauthctl users lists alice at $DESK with origin portal" \
 		matches "$out" "^alice  *1001 .*$DESK .* portal"
@@ -142,18 +180,18 @@ test_login() {
 	check "logging out shows the login page" matches "$out" "You are logged out"
 	check_log "nuauth ends the session and its connections" nuauth \
 		"address session of alice at $DESK (portal): stop (logout), [1-9][0-9]* connection(s) ended"
-	check_not "after logging out the desktop is refused" desk_connect 80
+	check_not "after logging out the desktop is refused" desk_connect 5050
 }
 
 test_idle() {
 	local out
 	out=$(web --data-urlencode user=alice --data-urlencode password=alicepw "$PORTAL/login")
 	check "alice logs in again" matches "$out" "HTTP 200"
-	check "the desktop is alice's" desk_marked 80 1001
+	check "the desktop is alice's" desk_marked 5050 1001
 	# The idle timeout runs from the last packet: nothing may pass for
 	# IDLE seconds (no readiness signal exists for an absence).
 	sleep $((IDLE + 1))
-	check_not "after ${IDLE} s idle the desktop's next connection is refused" desk_connect 80
+	check_not "after ${IDLE} s idle the desktop's next connection is refused" desk_connect 5050
 	check_log "nuauth logs the idle timeout" nuauth \
 		"address session of alice at $DESK (portal) ended: idle timeout"
 	out=$(web "$PORTAL/")
@@ -163,8 +201,8 @@ test_idle() {
 test_chromium() {
 	local out
 	command -v chromium >/dev/null || { fail "chromium is installed (scripts/install-deps.sh)"; return; }
-	browser login "$PORTAL/"
-	check "Chromium shows the login page (login.png)" \
+	browser login "http://10.202.0.2/"
+	check "Chromium opening http://10.202.0.2/ lands on the login page (login.png)" \
 		bash -c 'grep -q "id=\"password\"" "$1" && [ -s "$2" ] || { cat "$3"; exit 1; }' _ \
 		"$LAB_DIR/login.html" "$SHOTS/login.png" "$LAB_DIR/login.chromium.log"
 	browser wrong "$(form wrong carol nope)"
@@ -175,12 +213,12 @@ test_chromium() {
 	check "Chromium: alice's login shows who is here (welcome.png)" \
 		bash -c 'grep -q "alice</b>.s, since" "$1" && [ -s "$2" ] || { cat "$1" "$3"; exit 1; }' _ \
 		"$LAB_DIR/welcome.html" "$SHOTS/welcome.png" "$LAB_DIR/welcome.chromium.log"
-	check "then the desktop's connection carries alice's mark (1001)" desk_marked 80 1001
+	check "then the desktop's connection carries alice's mark (1001)" desk_marked 5050 1001
 	browser who "$PORTAL/"
 	check "Chromium: the page says who is logged in (who.png)" \
 		bash -c 'grep -q "id=\"logout\"" "$1" && [ -s "$2" ]' _ "$LAB_DIR/who.html" "$SHOTS/who.png"
 	echo "screenshots: $SHOTS"
 }
 
-lab_tests test_page test_wrong_password test_login test_idle test_chromium test_throttle
+lab_tests test_page test_redirect test_wrong_password test_login test_idle test_chromium test_throttle
 lab_finish

@@ -68,6 +68,13 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_
 	g_array_append_val(decisions, s);
 }
 
+bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw,
+			  const struct nu_packet_ask *ask, gint64 arrived)
+{
+	(void)srv, (void)gw, (void)ask, (void)arrived;
+	return false;
+}
+
 /* ipauth.c as correlate.c sees it: an address session names "sessuser"
  * at session_addr (when set); session_only says whether a client disowned
  * the packet.  Taken packets are accepted with mark 4242. */
