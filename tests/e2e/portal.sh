@@ -163,9 +163,11 @@ test_throttle() {
 }
 
 test_login() {
-	local out
+	local out t0 ms
+	t0=$(date +%s%N)
 	out=$(web --data-urlencode user=alice --data-urlencode password=alicepw "$PORTAL/login")
-	check "alice logs in (the page says so)" \
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	check "alice logs in (the page says so; $ms ms with the TLS handshake)" \
 		bash -c 'grep -q "is <b>alice</b>.s, since .* (portal)" <<<"$1" && grep -q "HTTP 200" <<<"$1" || { echo "$1"; exit 1; }' _ "$out"
 	check_log "nuauth opens alice's address session (portal)" nuauth \
 		"address session of alice at $DESK (portal): start"
