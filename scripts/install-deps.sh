@@ -19,6 +19,8 @@ packages=(
 	slapd ldap-utils
 	# tests/e2e/desktop.sh: a session bus (dbus-run-session), gdbus, busctl
 	dbus-daemon libglib2.0-bin systemd
+	# ... and the user unit's keyring recipe: the Secret Service, secret-tool
+	gnome-keyring libsecret-tools
 	# tests/e2e/pam.sh drives pam_nufw with pamtester
 	pamtester
 	# tests/e2e/pair.sh: a gateway pair (VRRP, conntrack sync)

@@ -64,7 +64,8 @@ const char *nu_proto_strerror(enum nu_proto_status status)
 	return "unknown protocol status";
 }
 
-const char *nu_msg_type_name(uint8_t type)
+/* NULL for a type this version does not know. */
+static const char *known_type_name(uint8_t type)
 {
 	switch (type) {
 	case NU_MSG_HELLO:
@@ -104,7 +105,19 @@ const char *nu_msg_type_name(uint8_t type)
 	case NU_MSG_NEEDS:
 		return "NEEDS";
 	}
-	return "UNKNOWN";
+	return NULL;
+}
+
+const char *nu_msg_type_name(uint8_t type)
+{
+	const char *name = known_type_name(type);
+
+	return name ? name : "UNKNOWN";
+}
+
+bool nu_msg_type_known(uint8_t type)
+{
+	return known_type_name(type) != NULL;
 }
 
 enum nu_proto_status nu_msg_peek_header(const uint8_t *buf, size_t len,

@@ -110,6 +110,10 @@ enum nu_proto_status {
 };
 const char *nu_proto_strerror(enum nu_proto_status status);
 const char *nu_msg_type_name(uint8_t type);
+/* Whether this version knows the type: a peer ignores a well-framed
+ * message of a type it does not know, once the link is up, so that a newer
+ * peer may send new kinds of message (GW_STATS was one). */
+bool nu_msg_type_known(uint8_t type);
 
 struct nu_msg_header {
 	uint8_t version;

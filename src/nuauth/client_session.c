@@ -617,6 +617,11 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			cl->user.os_version = g_strdup(info.version);
 			return;
 		}
+		if (!nu_msg_type_known(hdr->type)) {
+			log_debug("user %s at %s: ignoring a message of unknown type %u",
+				  cl->user.name, cl->addr_text, hdr->type);
+			return;
+		}
 		break;
 	}
 	protocol_violation(cl, "unexpected %s message", nu_msg_type_name(hdr->type));

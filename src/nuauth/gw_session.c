@@ -269,6 +269,11 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		return;
 	}
 	default:
+		if (!nu_msg_type_known(hdr->type)) {
+			log_debug("gateway %s: ignoring a message of unknown type %u", gw->name,
+				  hdr->type);
+			return;
+		}
 		protocol_violation(gw, "unexpected %s message", nu_msg_type_name(hdr->type));
 		return;
 	}

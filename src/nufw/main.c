@@ -51,7 +51,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: nufw [-d HOST] [-p PORT] [-q QUEUE|FIRST:LAST] [-m] -k KEY -c CERT -a CA\n"
 		"            [-r CRL] [-N] [-t SECONDS] [-T MAX] [-L LEN] [-C [-M]] [--fail-open]\n"
-		"            [--ct-mark]\n"
+		"            [--ct-mark] [--reject-with tcp-reset|icmp-admin-prohibited]\n"
 		"            [-v]... [-D] [-V]\n"
 		"  -d HOST      nuauth's address or name (default 127.0.0.1)\n"
 		"  -p PORT      nuauth's gateway port (default 4128)\n"
@@ -72,6 +72,10 @@ static void usage(FILE *out)
 		"  -M           with -C, only connections with a non-zero mark\n"
 		"  --fail-open  accept, rather than drop, what cannot be decided: packets past\n"
 		"               -t, packets that find the table or the kernel queue full\n"
+		"  --reject-with KIND  how a rejected packet's sender is told: tcp-reset\n"
+		"               (default: a TCP reset, ICMP port unreachable for the rest, as\n"
+		"               the destination would) or icmp-admin-prohibited (ICMP\n"
+		"               administratively prohibited for every protocol)\n"
 		"  -v           more verbose (repeat for more)\n"
 		"  -D           run in the background, log to syslog\n"
 		"  -V           print the version and exit\n"
@@ -260,6 +264,7 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 	static const struct option longopts[] = {
 		{ "fail-open", no_argument, NULL, 'F' },
 		{ "ct-mark", no_argument, NULL, 'K' },
+		{ "reject-with", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -303,6 +308,11 @@ static void parse_options(int argc, char **argv, struct nufw_options *o, int *ve
 			break;
 		case 'F': o->fail_open = true; break;
 		case 'K': o->ct_mark = true; break;
+		case 'R':
+			if (!nufw_reject_kind_parse(optarg, &o->reject_with))
+				fatalx("--reject-with: expected tcp-reset or icmp-admin-prohibited, got `%s'",
+				       optarg);
+			break;
 		case 'C': o->follow_conntrack = true; break;
 		case 'M': o->only_marked = true; break;
 		case 'v': if (*verbosity < LOG_DEBUG) (*verbosity)++; break;

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "reject.h"
+
 /* Queues one nufw reads at most (one thread each). */
 #define NUFW_MAX_QUEUES 64
 
@@ -36,6 +38,7 @@ struct nufw_options {
 	bool ct_mark;			/* --ct-mark */
 	bool follow_conntrack;		/* -C */
 	bool only_marked;		/* -M */
+	enum nufw_reject_kind reject_with;	/* --reject-with */
 };
 
 #endif

@@ -25,6 +25,7 @@
 struct nufw_rejecter {
 	int fd4;
 	int fd6;
+	enum nufw_reject_kind kind;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -101,78 +102,109 @@ static const uint8_t *addr_bytes(bool v6, const struct in6_addr *a)
 	return v6 ? a->s6_addr : a->s6_addr + 12;
 }
 
-size_t nufw_reject_build(const uint8_t *packet, size_t len, uint8_t *out, size_t cap)
+/* The TCP reset that answers packet as its destination would. */
+static size_t build_reset(const uint8_t *packet, size_t len, const struct nu_packet_info *info,
+			  uint8_t *out, size_t cap)
 {
-	struct nu_packet_info info;
-	bool v6;
-	size_t hlen, l4_len;
+	bool v6 = info->flow.family == AF_INET6;
+	size_t hlen = v6 ? IPV6_HLEN : IPV4_HLEN;
+	size_t off = (size_t)(v6 ? IPV6_HLEN : (packet[0] & 0x0f) * 4);
+	uint32_t seq, ack;
 	uint8_t *l4;
 
-	if (nu_packet_parse(packet, len, &info) != NU_PACKET_OK)
+	/* v6 extension headers are not walked here, so only a plain
+	 * TCP-after-header packet is answered. */
+	if ((v6 && packet[6] != IPPROTO_TCP) || len < off + TCP_HLEN || cap < hlen + TCP_HLEN)
 		return 0;
-	v6 = info.flow.family == AF_INET6;
-	hlen = v6 ? IPV6_HLEN : IPV4_HLEN;
-
-	if (info.flow.proto == IPPROTO_TCP) {
-		size_t off = (size_t)(v6 ? IPV6_HLEN : (packet[0] & 0x0f) * 4);
-		uint32_t seq, ack;
-
-		/* Never answer a reset; v6 extension headers are not walked
-		 * here, so only a plain TCP-after-header packet is answered. */
-		if ((info.tcp_flags & NU_TCP_RST) || (v6 && packet[6] != IPPROTO_TCP) ||
-		    len < off + TCP_HLEN || cap < hlen + TCP_HLEN)
-			return 0;
-		l4 = out + hlen;
-		memset(l4, 0, TCP_HLEN);
-		put16(l4, info.flow.dport);
-		put16(l4 + 2, info.flow.sport);
-		seq = (uint32_t)packet[off + 4] << 24 | (uint32_t)packet[off + 5] << 16 |
-		      (uint32_t)packet[off + 6] << 8 | packet[off + 7];
-		if (info.tcp_flags & NU_TCP_ACK) {
-			/* Answer an ACK with the sequence number it acknowledges. */
-			memcpy(l4 + 4, packet + off + 8, 4);
-			l4[13] = NU_TCP_RST;
-		} else {
-			ack = seq + ((info.tcp_flags & NU_TCP_SYN) ? 1 : 0) +
-			      ((info.tcp_flags & NU_TCP_FIN) ? 1 : 0);
-			put32(l4 + 8, ack);
-			l4[13] = NU_TCP_RST | NU_TCP_ACK;
-		}
-		l4[12] = (TCP_HLEN / 4) << 4;
-		l4_len = TCP_HLEN;
-		put_ip_header(v6, &info.flow, IPPROTO_TCP, l4_len, out);
-		put16(l4 + 16, l4_checksum(v6, addr_bytes(v6, &info.flow.daddr),
-					   addr_bytes(v6, &info.flow.saddr), IPPROTO_TCP, l4, l4_len));
-		return hlen + l4_len;
+	l4 = out + hlen;
+	memset(l4, 0, TCP_HLEN);
+	put16(l4, info->flow.dport);
+	put16(l4 + 2, info->flow.sport);
+	seq = (uint32_t)packet[off + 4] << 24 | (uint32_t)packet[off + 5] << 16 |
+	      (uint32_t)packet[off + 6] << 8 | packet[off + 7];
+	if (info->tcp_flags & NU_TCP_ACK) {
+		/* Answer an ACK with the sequence number it acknowledges. */
+		memcpy(l4 + 4, packet + off + 8, 4);
+		l4[13] = NU_TCP_RST;
+	} else {
+		ack = seq + ((info->tcp_flags & NU_TCP_SYN) ? 1 : 0) +
+		      ((info->tcp_flags & NU_TCP_FIN) ? 1 : 0);
+		put32(l4 + 8, ack);
+		l4[13] = NU_TCP_RST | NU_TCP_ACK;
 	}
+	l4[12] = (TCP_HLEN / 4) << 4;
+	put_ip_header(v6, &info->flow, IPPROTO_TCP, TCP_HLEN, out);
+	put16(l4 + 16, l4_checksum(v6, addr_bytes(v6, &info->flow.daddr),
+				   addr_bytes(v6, &info->flow.saddr), IPPROTO_TCP, l4, TCP_HLEN));
+	return hlen + TCP_HLEN;
+}
 
-	/* ICMP errors are never answered with ICMP errors. */
-	if (info.flow.proto == IPPROTO_ICMP && info.icmp_type != 8 && info.icmp_type != 13)
-		return 0;
-	if (info.flow.proto == IPPROTO_ICMPV6 && info.icmp_type < 128)
-		return 0;
+/* An ICMP (ICMPv6) destination unreachable of that code, quoting packet. */
+static size_t build_unreachable(const uint8_t *packet, size_t len,
+				const struct nu_packet_info *info, uint8_t code,
+				uint8_t *out, size_t cap)
+{
+	bool v6 = info->flow.family == AF_INET6;
+	size_t hlen = v6 ? IPV6_HLEN : IPV4_HLEN;
 	size_t quote = MIN(len, v6 ? ICMP6_QUOTE_MAX : ICMP4_QUOTE_MAX);
-	if (cap < hlen + ICMP_HLEN + quote)
+	size_t l4_len = ICMP_HLEN + quote;
+	uint8_t *l4;
+
+	if (cap < hlen + l4_len)
 		return 0;
 	l4 = out + hlen;
 	memset(l4, 0, ICMP_HLEN);
 	l4[0] = v6 ? 1 : 3;			/* destination unreachable */
-	l4[1] = v6 ? 4 : 3;			/* port unreachable */
+	l4[1] = code;
 	memcpy(l4 + ICMP_HLEN, packet, quote);
-	l4_len = ICMP_HLEN + quote;
-	put_ip_header(v6, &info.flow, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, l4_len, out);
+	put_ip_header(v6, &info->flow, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, l4_len, out);
 	if (v6)
-		put16(l4 + 2, l4_checksum(true, info.flow.daddr.s6_addr, info.flow.saddr.s6_addr,
+		put16(l4 + 2, l4_checksum(true, info->flow.daddr.s6_addr, info->flow.saddr.s6_addr,
 					  IPPROTO_ICMPV6, l4, l4_len));
 	else
 		put16(l4 + 2, fold(sum_bytes(0, l4, l4_len)));
 	return hlen + l4_len;
 }
 
-struct nufw_rejecter *nufw_rejecter_new(GError **error)
+size_t nufw_reject_build(const uint8_t *packet, size_t len, enum nufw_reject_kind kind,
+			 uint8_t *out, size_t cap)
+{
+	struct nu_packet_info info;
+	bool v6;
+
+	if (nu_packet_parse(packet, len, &info) != NU_PACKET_OK)
+		return 0;
+	v6 = info.flow.family == AF_INET6;
+	/* Never answer a reset, nor an ICMP error with an ICMP error. */
+	if (info.flow.proto == IPPROTO_TCP && (info.tcp_flags & NU_TCP_RST))
+		return 0;
+	if (info.flow.proto == IPPROTO_ICMP && info.icmp_type != 8 && info.icmp_type != 13)
+		return 0;
+	if (info.flow.proto == IPPROTO_ICMPV6 && info.icmp_type < 128)
+		return 0;
+	if (kind == NUFW_REJECT_ADMIN_PROHIBITED)
+		return build_unreachable(packet, len, &info, v6 ? 1 : 13, out, cap);
+	if (info.flow.proto == IPPROTO_TCP)
+		return build_reset(packet, len, &info, out, cap);
+	return build_unreachable(packet, len, &info, v6 ? 4 : 3, out, cap);	/* port */
+}
+
+bool nufw_reject_kind_parse(const char *name, enum nufw_reject_kind *kind)
+{
+	if (strcmp(name, "tcp-reset") == 0)
+		*kind = NUFW_REJECT_AS_HOST;
+	else if (strcmp(name, "icmp-admin-prohibited") == 0)
+		*kind = NUFW_REJECT_ADMIN_PROHIBITED;
+	else
+		return false;
+	return true;
+}
+
+struct nufw_rejecter *nufw_rejecter_new(enum nufw_reject_kind kind, GError **error)
 {
 	struct nufw_rejecter *r = g_new0(struct nufw_rejecter, 1);
 
+	r->kind = kind;
 	/* IPPROTO_RAW sockets send whole packets, IP header included. */
 	r->fd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	r->fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
@@ -200,7 +232,7 @@ void nufw_rejecter_free(struct nufw_rejecter *r)
 int nufw_reject_send(struct nufw_rejecter *r, const uint8_t *packet, size_t len)
 {
 	uint8_t out[1280];
-	size_t n = nufw_reject_build(packet, len, out, sizeof(out));
+	size_t n = nufw_reject_build(packet, len, r->kind, out, sizeof(out));
 
 	if (n == 0)
 		return 0;

@@ -441,7 +441,7 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 	}
 	w->verdicts = nufw_verdicts_new(w->queue, ct_mark);
 	w->ifnames = nufw_ifnames_new();
-	w->rejecter = nufw_rejecter_new(&e);
+	w->rejecter = nufw_rejecter_new(opt->reject_with, &e);
 	if (!w->rejecter) {
 		log_warnx("%s: rejected packets will be dropped silently", e->message);
 		g_clear_error(&e);

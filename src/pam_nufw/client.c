@@ -260,34 +260,13 @@ static int reap(pid_t pid, bool block)
 	}
 }
 
-enum pn_outcome pn_client_start(pam_handle_t *pamh, const struct pn_options *opt,
-				const struct passwd *pw, const char *password,
-				struct pn_client *client, char *last_line, size_t cap)
+/* nutcpc's command line into argv (MAX_ARGS): in the foreground, as the
+ * user, with the module's server, port and CA, the password on fd_arg. */
+static void client_argv(const struct pn_options *opt, const struct passwd *pw,
+			const char *fd_arg, const char **argv)
 {
-	long long deadline = now_ms() + opt->timeout_ms;
-	gid_t groups[MAX_GROUPS];
-	int ngroups = MAX_GROUPS;
-	int pw_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 }, null_fd;
-	const char *argv[MAX_ARGS];
-	int argc = 0, status;
-	char fd_arg[16];
-	char **envp;
-	bool become = geteuid() == 0;
-	enum pn_outcome outcome;
-	pid_t pid;
+	int argc = 0;
 
-	*last_line = '\0';
-	client->pid = -1;
-	client->pidfd = -1;
-	if (!become && getuid() != pw->pw_uid) {
-		pam_syslog(pamh, LOG_ERR, "not root: cannot start the client as %s", pw->pw_name);
-		return PN_FAILED;
-	}
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0) {
-		pam_syslog(pamh, LOG_ERR, "%s is in more than %d groups", pw->pw_name, MAX_GROUPS);
-		return PN_FAILED;
-	}
-	snprintf(fd_arg, sizeof(fd_arg), "%d", PASSWORD_FD);
 	argv[argc++] = opt->nutcpc;
 	argv[argc++] = "-d";	/* in the foreground: its pid is the one to stop */
 	argv[argc++] = "-U";
@@ -307,16 +286,17 @@ enum pn_outcome pn_client_start(pam_handle_t *pamh, const struct pn_options *opt
 	argv[argc++] = "--password-fd";
 	argv[argc++] = fd_arg;
 	argv[argc] = NULL;
+}
 
-	envp = client_env(pamh, pw);
-	if (!envp) {
-		pam_syslog(pamh, LOG_CRIT, "out of memory");
-		return PN_FAILED;
-	}
-	null_fd = move_high(open("/dev/null", O_RDWR | O_CLOEXEC));
-	if (pipe2(pw_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0 || null_fd < 0) {
+/* The client's two pipes and /dev/null, all above the descriptors the
+ * child sets up (move_high); false, with a line, when one cannot be made
+ * (those made stay in the arrays for the caller to close). */
+static bool open_pipes(pam_handle_t *pamh, int pw_pipe[2], int out_pipe[2], int *null_fd)
+{
+	*null_fd = move_high(open("/dev/null", O_RDWR | O_CLOEXEC));
+	if (pipe2(pw_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0 || *null_fd < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot make the client's pipes: %m");
-		goto fail;
+		return false;
 	}
 	for (int i = 0; i < 2; i++) {
 		pw_pipe[i] = move_high(pw_pipe[i]);
@@ -324,8 +304,70 @@ enum pn_outcome pn_client_start(pam_handle_t *pamh, const struct pn_options *opt
 	}
 	if (pw_pipe[0] < 0 || pw_pipe[1] < 0 || out_pipe[0] < 0 || out_pipe[1] < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot make the client's pipes: %m");
-		goto fail;
+		return false;
 	}
+	return true;
+}
+
+/* The password and a newline into fd: far below a pipe's buffer, so this
+ * does not block; the caller closes fd at once (the end of the password). */
+static void hand_password(pam_handle_t *pamh, const struct pn_options *opt, int fd,
+			  const char *password)
+{
+	size_t len = strlen(password), done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, password + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done == len && write(fd, "\n", 1) != 1)
+		done = 0;
+	if (done < len && opt->debug)
+		pam_syslog(pamh, LOG_DEBUG, "the client took no password");
+}
+
+enum pn_outcome pn_client_start(pam_handle_t *pamh, const struct pn_options *opt,
+				const struct passwd *pw, const char *password,
+				struct pn_client *client, char *last_line, size_t cap)
+{
+	long long deadline = now_ms() + opt->timeout_ms;
+	gid_t groups[MAX_GROUPS];
+	int ngroups = MAX_GROUPS;
+	int pw_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 }, null_fd;
+	const char *argv[MAX_ARGS];
+	int status;
+	char fd_arg[16];
+	char **envp;
+	bool become = geteuid() == 0;
+	enum pn_outcome outcome;
+	pid_t pid;
+
+	*last_line = '\0';
+	client->pid = -1;
+	client->pidfd = -1;
+	if (!become && getuid() != pw->pw_uid) {
+		pam_syslog(pamh, LOG_ERR, "not root: cannot start the client as %s", pw->pw_name);
+		return PN_FAILED;
+	}
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s is in more than %d groups", pw->pw_name, MAX_GROUPS);
+		return PN_FAILED;
+	}
+	snprintf(fd_arg, sizeof(fd_arg), "%d", PASSWORD_FD);
+	client_argv(opt, pw, fd_arg, argv);
+
+	envp = client_env(pamh, pw);
+	if (!envp) {
+		pam_syslog(pamh, LOG_CRIT, "out of memory");
+		return PN_FAILED;
+	}
+	if (!open_pipes(pamh, pw_pipe, out_pipe, &null_fd))
+		goto fail;
 	pid = fork();
 	if (pid < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot start the client: fork: %m");
@@ -343,25 +385,7 @@ enum pn_outcome pn_client_start(pam_handle_t *pamh, const struct pn_options *opt
 	env_free(envp);
 	envp = NULL;
 
-	/* The password and a newline: far below a pipe's buffer, so this does
-	 * not block; the end of the pipe follows at once. */
-	{
-		size_t len = strlen(password), done = 0;
-
-		while (done < len) {
-			ssize_t n = write(pw_pipe[1], password + done, len - done);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			done += (size_t)n;
-		}
-		if (done == len && write(pw_pipe[1], "\n", 1) != 1)
-			done = 0;
-		if (done < len && opt->debug)
-			pam_syslog(pamh, LOG_DEBUG, "the client took no password");
-	}
+	hand_password(pamh, opt, pw_pipe[1], password);
 	close(pw_pipe[1]);
 	pw_pipe[1] = -1;
 

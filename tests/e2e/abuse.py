@@ -55,6 +55,11 @@
     abuse.py early                 KEEPALIVE before HELLO, and after HELLO but
                                    before the login: prints "CASE: closed" or
                                    "CASE: still open" for each
+    abuse.py unknowntype client USER PASSWORD | unknowntype gateway
+                                   a message of a type no version knows on a
+                                   link that is up: "ignored" (KEEPALIVE
+                                   still echoed); for a client, also before
+                                   the login, where it must be "closed"
     abuse.py sessions N USER PASSWORD
                                    N logins held at once: prints "logged in K,
                                    refused R: TEXT" (the last refusal's text)
@@ -297,6 +302,49 @@ def after(sock, data):
         sock.close()
 
 
+def link_up(role, user=None, password=None):
+    """A link that is in: a client's logged in as USER, or a gateway's
+    (with CERT and KEY) past HELLO."""
+    if role == "client":
+        s = connect()
+        if not login(s, user, password):
+            sys.exit("login failed")
+        return s
+    s = gateway_connect()
+    s.sendall(GATEWAY_HELLO)
+    recv_msg(s)
+    return s
+
+
+def unknowntype(role, user=None, password=None):
+    """A well-framed message of type 200 (no version knows it) on a link
+    that is up, then KEEPALIVE id 9: "ignored" when nuauth echoes the
+    KEEPALIVE (the link stays), else "closed".  On a client link before the
+    login the same message must close the link (only login messages may
+    come there)."""
+    strange = msg(200, attr(5, b"from a newer peer"))
+    s = link_up(role, user, password)
+    s.sendall(strange + struct.pack(">BBHI", 1, 3, 8, 9))
+    s.settimeout(5)
+    try:
+        while True:
+            kind, body = recv_msg(s)
+            if kind == 3:
+                print("%s, logged in: ignored" % role, flush=True)
+                break
+    except (EOFError, OSError):
+        sys.exit("%s, logged in: closed" % role)
+    s.close()
+    if role != "client":
+        return
+    s = connect()
+    s.sendall(HELLO)
+    recv_msg(s)
+    result = after(s, strange)
+    print("client, before the login: %s" % result, flush=True)
+    sys.exit(0 if result.startswith("closed") else 1)
+
+
 def badframes(role, user=None, password=None):
     # Only the header of the long ones: nuauth must refuse on the length
     # alone, not wait for a body.  The bad attribute (a client's CONN in an
@@ -307,15 +355,7 @@ def badframes(role, user=None, password=None):
              ("malformed attribute", msg(kind, struct.pack(">HH", inner, 40) + bytes(4)))]
     ok = True
     for name, data in cases:
-        if role == "client":
-            s = connect()
-            if not login(s, user, password):
-                sys.exit("login failed")
-        else:
-            s = gateway_connect()
-            s.sendall(GATEWAY_HELLO)
-            recv_msg(s)
-        result = after(s, data)
+        result = after(link_up(role, user, password), data)
         ok = ok and result.startswith("closed")
         print("%s: %s" % (name, result), flush=True)
     sys.exit(0 if ok else 1)
@@ -656,6 +696,10 @@ elif cmd == "badframes" and sys.argv[2] == "client":
     badframes("client", sys.argv[3].encode(), sys.argv[4].encode())
 elif cmd == "badframes" and sys.argv[2] == "gateway":
     badframes("gateway")
+elif cmd == "unknowntype" and sys.argv[2] == "client":
+    unknowntype("client", sys.argv[3].encode(), sys.argv[4].encode())
+elif cmd == "unknowntype" and sys.argv[2] == "gateway":
+    unknowntype("gateway")
 elif cmd == "nocert":
     nocert()
 elif cmd == "gwcert":

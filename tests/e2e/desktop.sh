@@ -13,7 +13,8 @@
 # that a client started while nuauth is down keeps trying, says so in the
 # desktop, and logs in once nuauth starts; that desktop_notify=no and
 # --no-notify turn notifications off; that a client without a session bus
-# works as before; that a refused login still ends the client.
+# works as before; that a refused login still ends the client; that the
+# user unit's keyring recipe logs in with the password GNOME's keyring holds.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -30,8 +31,10 @@ BUS=
 for f in "$SINK" "$STORM"; do
 	[ -x "$f" ] || { echo "desktop.sh: $f is not built (make check)" >&2; exit 2; }
 done
-command -v dbus-run-session >/dev/null && command -v gdbus >/dev/null ||
-	{ echo "desktop.sh: needs dbus-run-session and gdbus (scripts/install-deps.sh)" >&2; exit 2; }
+for c in dbus-run-session gdbus gnome-keyring-daemon secret-tool; do
+	command -v $c >/dev/null ||
+		{ echo "desktop.sh: needs $c (scripts/install-deps.sh)" >&2; exit 2; }
+done
 
 desktop_conf() {
 	lab_nuauth_conf
@@ -229,6 +232,64 @@ test_refused_login_ends() {
 	check "a refused login still ends the client" status_says $? 1 "nutcpc:" "$out"
 }
 
+# The user unit's keyring recipe (conf/systemd/user/nutcpc.service.in),
+# as shipped: carol's desktop account (its login name alice, as at a site
+# where desktop and NuFW names agree) has a session of its own with GNOME's
+# keyring as the Secret Service (gnome-keyring-daemon, unlocked as at a
+# graphical login); the password is stored once with secret-tool; the
+# unit's ExecStart line, taken from the unit, with its server and CA in
+# ~/.nufw/nuclient.conf, logs her in with it, and it is in no argument,
+# environment or file of hers in clear.
+test_keyring() {
+	local home line out pid gk
+	home=$(lab_user_dir $CAROL_UID)
+	line=$(sed -n 's/^#[[:space:]]*ExecStart=\(.*secret-tool.*\)$/\1/p' \
+		"$here/../../conf/systemd/user/nutcpc.service.in")
+	if [ -z "$line" ]; then
+		fail "the user unit shows the keyring recipe (ExecStart with secret-tool)"
+		return
+	fi
+	line=${line//@bindir@\/nutcpc/$NUTCPC}
+	mkdir -p "$home/.nufw"
+	printf 'nuauth_ip="10.201.0.1"\nnuauth_port=4129\nnuauth_tls_ca="%s"\n' \
+		"$LAB_DIR/pki/cacert.pem" > "$home/.nufw/nuclient.conf"
+	cat > "$LAB_DIR/keyring-session.sh" <<EOS
+#!/bin/sh
+# carol's session: the keyring daemon (its pid in keyring.pid), the
+# password stored once, then the unit's ExecStart.
+export HOME=$home
+printf 'unlock-secret' | gnome-keyring-daemon --foreground --unlock --components=secrets \
+	> "\$HOME/keyring.log" 2>&1 &
+echo \$! > "\$HOME/keyring.pid"
+gdbus wait --session --timeout 10 org.freedesktop.secrets || { echo "no Secret Service"; exit 1; }
+printf alicepw | secret-tool store --label=NuFW service nufw || exit 1
+echo "password stored"
+exec $line
+EOS
+	chown -R $CAROL_UID:$CAROL_UID "$home"
+	lab_start_as keyring "$NS_C" $CAROL_UID env HOME="$home" dbus-run-session -- sh "$LAB_DIR/keyring-session.sh"
+	if lab_wait_log keyring "password stored" 15 && lab_wait_log keyring "logged in" 10; then
+		pass "the user unit's keyring recipe logs in with the password the session keyring holds"
+	else
+		fail "the user unit's keyring recipe logs in with the password the session keyring holds" \
+			"$(tail -5 "$LAB_DIR/keyring.log")" "$(cat "$home/keyring.log" 2>/dev/null)"
+	fi
+	gk=$(cat "$home/keyring.pid" 2>/dev/null)
+	out=$(lab_connect $CAROL_UID 80) && port=${out##*:}
+	check "... and that desktop's connection is alice's (mark 1001)" \
+		same "$(lab_ct_mark "${port:-0}" 80)" 1001
+	pid=$(pgrep -u $CAROL_UID "nutcpc$" | head -1)
+	if [ -n "$pid" ] && ! tr '\0' '\n' < "/proc/$pid/cmdline" | grep -q alicepw &&
+	   ! tr '\0' '\n' < "/proc/$pid/environ" | grep -q alicepw &&
+	   ! grep -rqa alicepw "$home"; then
+		pass "... and the password is in no argument, environment or file of hers in clear"
+	else
+		fail "... and the password is in no argument, environment or file of hers in clear" \
+			"nutcpc pid ${pid:-none}" "$(grep -rla alicepw "$home")"
+	fi
+	[ -n "$gk" ] && kill "$gk" 2>/dev/null
+}
+
 # dbus-daemon wants the user in the password database: the client
 # namespace's programs see /etc/passwd and /etc/group with alice's desktop
 # account added (ip netns exec mounts /etc/netns/NS/FILE over /etc/FILE;
@@ -237,9 +298,13 @@ desktop_account() {
 	local home
 	home=$(lab_user_dir $ALICE_UID)
 	mkdir -p "/etc/netns/$NS_C"
-	{ cat /etc/passwd; echo "alicedesk:x:$ALICE_UID:$ALICE_UID::$home:/bin/sh"; } \
-		> "/etc/netns/$NS_C/passwd"
-	{ cat /etc/group; echo "alicedesk:x:$ALICE_UID:"; } > "/etc/netns/$NS_C/group"
+	{
+		cat /etc/passwd
+		echo "alicedesk:x:$ALICE_UID:$ALICE_UID::$home:/bin/sh"
+		echo "alice:x:$CAROL_UID:$CAROL_UID::$(lab_user_dir $CAROL_UID):/bin/sh"
+	} > "/etc/netns/$NS_C/passwd"
+	{ cat /etc/group; echo "alicedesk:x:$ALICE_UID:"; echo "alice:x:$CAROL_UID:"; } \
+		> "/etc/netns/$NS_C/group"
 }
 
 lab_netns
@@ -273,5 +338,5 @@ alice_client alice
 lab_wait_log alice "logged in" 10 || lab_end "alice logs in, on her session bus"
 
 lab_tests test_notify_burst test_status test_admin_logout test_reconnect_storm \
-	test_started_while_down test_notify_off test_no_bus test_refused_login_ends
+	test_started_while_down test_notify_off test_no_bus test_refused_login_ends test_keyring
 lab_finish

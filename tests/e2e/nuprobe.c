@@ -775,6 +775,21 @@ static int connect6(const char *host, const char *port, int ms)
 	return r;
 }
 
+/* The errors a connected UDP socket reports for an ICMP error, i.e. a
+ * reject: port unreachable (ECONNREFUSED), administratively prohibited
+ * (EHOSTUNREACH over IPv4, EACCES over IPv6). */
+static bool icmp_refusal(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == EACCES;
+}
+
+static int udp_refused(int fd)
+{
+	perror("nuprobe: udp");
+	close(fd);
+	return 1;
+}
+
 static int udp_probe(const char *host, const char *port, int ms)
 {
 	struct sockaddr_storage ss;
@@ -792,7 +807,10 @@ static int udp_probe(const char *host, const char *port, int ms)
 	}
 	/* A datagram held by the gateway may be dropped: ask again each 500 ms. */
 	for (int waited = 0; waited < ms; waited += 500) {
-		if (send(fd, "ping", 4, 0) < 0 && errno != ECONNREFUSED) {
+		if (send(fd, "ping", 4, 0) < 0) {
+			/* The ICMP error of an earlier datagram may surface here. */
+			if (icmp_refusal(errno))
+				return udp_refused(fd);
 			perror("nuprobe: send");
 			break;
 		}
@@ -805,12 +823,8 @@ static int udp_probe(const char *host, const char *port, int ms)
 				close(fd);
 				return 0;
 			}
-			if (n < 0 && errno == ECONNREFUSED) {
-				/* an ICMP port unreachable: a reject */
-				perror("nuprobe: udp");
-				close(fd);
-				return 1;
-			}
+			if (n < 0 && icmp_refusal(errno))
+				return udp_refused(fd);
 		}
 	}
 	fprintf(stderr, "nuprobe: no UDP echo\n");

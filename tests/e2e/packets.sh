@@ -85,15 +85,35 @@ test_single_ip_limit() {
 # A rejecting ACL (decision=3) as each program sees it: TCP gets a reset
 # (ECONNREFUSED), UDP an ICMP / ICMPv6 port unreachable (ECONNREFUSED on a
 # connected socket), at once, over both families.
+# rejected_four HOW TCP4 TCP6 UDP4 UDP6: alice's TCP connect and UDP
+# exchange, over each family, each fail at once with the error named
+# (strerror's text), the reject being HOW.
+rejected_four() {
+	local how=$1 i
+	local -a name=("TCP over IPv4" "TCP over IPv6" "UDP over IPv4" "UDP over IPv6")
+	local -a probe=("connect 10.202.0.2 7070" "connect6 $V6_S 7070" "udp 10.202.0.2 5354"
+		"udp $V6_S 5354")
+	shift
+	for i in 0 1 2 3; do
+		# shellcheck disable=SC2086
+		refused_within "${name[$i]}, rejected $how: $1" $((i < 2 ? 1000 : 1500)) \
+			"$1" lab_as "$NS_C" $ALICE_UID "$NUPROBE" ${probe[$i]} 5000
+		shift
+	done
+}
+
 test_reject_kinds() {
-	refused_within "TCP over IPv4, rejected: a reset, connect fails with ECONNREFUSED" 1000 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect 10.202.0.2 7070 5000
-	refused_within "TCP over IPv6, rejected: a reset, connect fails with ECONNREFUSED" 1000 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" connect6 $V6_S 7070 5000
-	refused_within "UDP over IPv4, rejected: ICMP port unreachable, ECONNREFUSED" 1500 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp 10.202.0.2 5354 5000
-	refused_within "UDP over IPv6, rejected: ICMPv6 port unreachable, ECONNREFUSED" 1500 \
-		"Connection refused" lab_as "$NS_C" $ALICE_UID "$NUPROBE" udp $V6_S 5354 5000
+	# By default as the destination host would: a reset for TCP, a port
+	# unreachable for UDP; ECONNREFUSED each time.
+	rejected_four "(a reset for TCP, a port unreachable for UDP)" "Connection refused" \
+		"Connection refused" "Connection refused" "Connection refused"
+	# nufw --reject-with icmp-admin-prohibited: what a firewall says, for
+	# every protocol; Linux gives EHOSTUNREACH (IPv4) and EACCES (IPv6).
+	restart_nufw reject-admin --reject-with icmp-admin-prohibited ||
+		{ fail "nufw --reject-with icmp-admin-prohibited reconnects to nuauth"; return; }
+	rejected_four "with ICMP administratively prohibited" "No route to host" \
+		"Permission denied" "No route to host" "Permission denied"
+	restart_nufw reject-admin-done || fail "nufw reconnects to nuauth"
 }
 
 # NuFW testDrop, testRejectTimedout: a connection nobody claims is dropped
@@ -207,13 +227,23 @@ test_not_first_packets() {
 
 # --- nufw -C -M (NuFW test_conntrack's mark) -----------------------------------
 
-# start_nufw: nufw with -m -C -M on queue 0; its PID in NUFW_PID.
+# start_nufw [OPTION...]: nufw with -m -C -M on queue 0, and OPTIONs; its
+# PID in NUFW_PID.
 start_nufw() {
 	local p=$LAB_DIR/pki
 	lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m -C -M \
-		-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -v
+		-k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -v "$@"
 	NUFW_PID=$LAB_PID
 	lab_wait_log nufw "connected to nuauth"
+}
+
+# restart_nufw NAME [OPTION...]: the running nufw stopped (its log kept as
+# nufw-NAME.log), then start_nufw OPTION...
+restart_nufw() {
+	local name=$1; shift
+	lab_stop "$NUFW_PID"
+	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-$name.log"
+	start_nufw "$@"
 }
 
 # end_conn PORT SPORT: the gateway's conntrack forgets that connection (as
@@ -228,9 +258,7 @@ end_conn() {
 # counts 1 report when it stops.
 test_only_marked_ends() {
 	local out port=0 other=0 n
-	lab_stop "$NUFW_PID"
-	mv "$LAB_DIR/nufw.log" "$LAB_DIR/nufw-before.log"
-	start_nufw || { fail "nufw -m -C -M reconnects to nuauth"; return; }
+	restart_nufw before || { fail "nufw -m -C -M reconnects to nuauth"; return; }
 	out=$(lab_connect $ALICE_UID 80) && port=${out##*:}
 	check "nufw -m -C -M: alice's connection has her mark (1001) in conntrack" \
 		same "$(lab_ct_mark "$port" 80)" 1001

@@ -34,6 +34,8 @@ CONF_HA=$(cd "$here/../../conf/ha" && pwd)	# the shipped examples
 HA_NOTIFY=$CONF_HA/nufw-ha-notify
 SERVER=10.212.0.2
 PORT=5050
+PERIOD_PORT=5053	# a stream under the period `a while'
+PERIOD_S=${PAIR_PERIOD_S:-10}	# its duration=
 TAKEOVERS=${PAIR_TAKEOVERS:-5}
 
 for prog in keepalived conntrackd conntrack; do
@@ -136,8 +138,19 @@ gid=100
 proto=6
 DstIP=10.212.0.0/24
 DstPort=$PORT,80
+
+[the pair's server for a while]
+decision=1
+gid=100
+proto=6
+DstIP=10.212.0.0/24
+DstPort=$PERIOD_PORT
+period=a while
 ACLS
+	printf '[a while]\nduration=%s\n' "$PERIOD_S" > "$LAB_DIR/periods.conf"
 	cat >> "$LAB_DIR/nuauth.conf" <<CONF
+nuauth_periods_module="periods"
+periods_file="$LAB_DIR/periods.conf"
 nuauth_nufw_listen_addr="10.214.0.1"
 nuauth_control_socket="$LAB_DIR/control"
 CONF
@@ -278,10 +291,12 @@ login() {	# login NAME UID USER PASSWORD
 	lab_wait_log "$1" "logged in" 10
 }
 
-# drip NAME [STALL_MS]: a desktop program reading the server's stream for a
-# long time (alice's; it gives up after STALL_MS, 9 s, of silence); its PID in DRIP_PID, its source port in DRIP_PORT.
+# drip NAME [STALL_MS [PORT]]: a desktop program reading the server's
+# stream (on PORT, $PORT) for a long time (alice's; it gives up after
+# STALL_MS, 9 s, of silence); its PID in DRIP_PID, its source port in
+# DRIP_PORT.
 drip() {
-	lab_start_as "$1" "$NS_C" $ALICE_UID "$NUPROBE" drip $SERVER $PORT 170 "${2:-9000}"
+	lab_start_as "$1" "$NS_C" $ALICE_UID "$NUPROBE" drip $SERVER "${3:-$PORT}" 170 "${2:-9000}"
 	DRIP_PID=$LAB_PID
 	lab_wait_log "$1" "connected from" 5 || return 1
 	DRIP_PORT=$(grep -o "connected from .*" "$LAB_DIR/$1.log" | head -1)
@@ -413,6 +428,55 @@ test_nufw_dies() {
 	check "alice's transfer still runs" flowing held 15
 }
 
+# --- a period's end after a takeover: alice's transfer under the period
+# `a while' (duration=PERIOD_S) was accepted through gwA; gwB takes over
+# (gwA's keepalived stops, a fast takeover); nuauth's timer still ends it
+# PERIOD_S s after its acceptance, on gwB, and its end is counted once.
+test_period_after_takeover() {
+	local held_pid=$DRIP_PID held_port=$DRIP_PORT accepted late n port
+	wait_master a 20 || { fail "gwA is master before the transfer under a period"; return; }
+	if ! drip while 2000 $PERIOD_PORT; then
+		fail "alice's transfer under a period starts through gwA" "$(cat "$LAB_DIR/while.log")"
+		DRIP_PID=$held_pid DRIP_PORT=$held_port
+		return
+	fi
+	accepted=$(date +%s.%N)
+	port=$DRIP_PORT
+	check_log "nuauth accepts it by the ACL with the period" nuauth \
+		":$PERIOD_PORT accepted (acl the pair's server for a while)" 5
+	n=$(commits b)
+	lab_stop "$KA_a"
+	if wait_master b 15 && master_notified b $((n + 1)) && flowing while 15 >/dev/null; then
+		pass "gwB takes over; the transfer under a period runs on through gwB"
+	else
+		fail "gwB takes over; the transfer under a period runs on through gwB" \
+			"$(tail -3 "$LAB_DIR/while.log")"
+	fi
+	if lab_wait_log nufw-b "ended tcp 10.211.0.2:$port .* at nuauth's request" $((PERIOD_S + 10)); then
+		late=$(awk -v s="$(date +%s.%N)" -v a="$accepted" -v d="$PERIOD_S" \
+			'BEGIN { printf "%.1f", s - a - d }')
+		if awk -v l="$late" 'BEGIN { exit !(l >= -1 && l <= 2.5) }'; then
+			pass "the period ends it on gwB $PERIOD_S s after its acceptance through gwA (${late} s late)"
+		else
+			fail "the period ends it on gwB $PERIOD_S s after its acceptance through gwA" "${late} s late"
+		fi
+	else
+		fail "the period ends it on gwB $PERIOD_S s after its acceptance through gwA" \
+			"$(tail -3 "$LAB_DIR/nufw-b.log")" "$(grep ":$port " "$LAB_DIR/nuauth.log" | tail -3)"
+	fi
+	check "... and the transfer stops (the desktop sees it stall)" \
+		lab_wait_file "$LAB_DIR/while.log" "stalled after\|closed after" 10
+	if lab_wait_log nuauth "alice: tcp 10.211.0.2:$port -> .* ended after" 10 >/dev/null 2>&1; then
+		check_count "nuauth logs its end once" nuauth "tcp 10.211.0.2:$port -> .* ended after" 1
+	else
+		fail "nuauth logs its end once" "$(grep ":$port " "$LAB_DIR/nuauth.log" | tail -3)"
+	fi
+	DRIP_PID=$held_pid DRIP_PORT=$held_port
+	start_keepalived a
+	wait_master a 20 && flowing held 15 >/dev/null ||
+		fail "gwA is master again, alice's first transfer goes on" "$(tail -3 "$LAB_DIR/held.log")"
+}
+
 # --- takeover times: gwA's LAN link goes down (its sync group goes to
 # FAULT); time from then to the first byte through gwB, as the desktop saw
 # the silence in its stream (a chunk every 20 ms)
@@ -489,10 +553,13 @@ start_keepalived b
 wait_master a 20 || lab_end "gwA becomes master" "$(cat "$LAB_DIR/keepalived-a.log")"
 lab_start stream "$NS_S" "$NUPROBE" stream $PORT
 lab_wait_log stream "ready" || lab_end "the server's stream starts"
+lab_start stream-while "$NS_S" "$NUPROBE" stream $PERIOD_PORT
+lab_wait_log stream-while "ready" || lab_end "the server's second stream starts"
 lab_start server "$NS_S" "$NUPROBE" serve 80
 lab_wait_log server "ready" || lab_end "the server starts"
 login alice $ALICE_UID alice alicepw || lab_end "alice logs in"
 
 lab_tests test_shipped_keepalived_conf test_pair_up test_takeover_keeps_transfer test_new_connection_on_backup \
-	test_old_master_back test_nufw_dies test_takeover_time test_logout_after_takeover
+	test_old_master_back test_nufw_dies test_period_after_takeover test_takeover_time \
+	test_logout_after_takeover
 lab_finish

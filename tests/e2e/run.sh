@@ -173,6 +173,19 @@ test_bad_frames() {
 	still_serving "after bad messages nufw keeps its link and alice gets through with her mark" "$lost"
 }
 
+# protocol.md: a peer ignores a well-framed message of a type it does not
+# know once the link is up (a newer nufw's or client's new message), and
+# before the login only login messages may come.
+test_unknown_message_type() {
+	local lost
+	lost=$(grep -c "lost the link to nuauth" "$LAB_DIR/nufw.log")
+	check "a message of unknown type on a logged-in client's link is ignored; before the login it closes" \
+		gw_abuse unknowntype client bob bobpw
+	check "a message of unknown type on a gateway's link is ignored, the link stays" \
+		gw_abuse unknowntype gateway
+	still_serving "after messages of unknown type nufw keeps its link and alice gets through with her mark" "$lost"
+}
+
 # A gateway that shows no certificate at all on 4128 is refused.
 test_gateway_without_certificate() {
 	local out lost refused
@@ -783,7 +796,7 @@ if test_logins; then
 		test_os_interfaces_gateways \
 		test_refusals \
 		test_bad_protocol_message \
-		test_bad_frames \
+		test_bad_frames test_unknown_message_type \
 		test_peer_faults \
 		test_reject \
 		test_gateway_without_certificate \

@@ -58,7 +58,7 @@ static size_t v4_syn(uint8_t *p, uint8_t flags)
 static void test_tcp_reset_v4(void)
 {
 	uint8_t in[64], out[1500];
-	size_t n = nufw_reject_build(in, v4_syn(in, NU_TCP_SYN), out, sizeof(out));
+	size_t n = nufw_reject_build(in, v4_syn(in, NU_TCP_SYN), NUFW_REJECT_AS_HOST, out, sizeof(out));
 	struct nu_packet_info info;
 
 	CHECK(n == 40);
@@ -72,9 +72,9 @@ static void test_tcp_reset_v4(void)
 	CHECK(csum_fold(sum16(out, 20)) == 0xffff);			/* IP header */
 	CHECK(l4_sum_ok(out, n));
 	/* A reset is never answered. */
-	CHECK(nufw_reject_build(in, v4_syn(in, NU_TCP_RST), out, sizeof(out)) == 0);
+	CHECK(nufw_reject_build(in, v4_syn(in, NU_TCP_RST), NUFW_REJECT_AS_HOST, out, sizeof(out)) == 0);
 	/* Too small an output buffer: no answer, no overflow. */
-	CHECK(nufw_reject_build(in, v4_syn(in, NU_TCP_SYN), out, 39) == 0);
+	CHECK(nufw_reject_build(in, v4_syn(in, NU_TCP_SYN), NUFW_REJECT_AS_HOST, out, 39) == 0);
 }
 
 static void test_udp_unreachable_v4(void)
@@ -85,7 +85,7 @@ static void test_udp_unreachable_v4(void)
 		0x30, 0x39, 0, 53, 0, 8, 0, 0,
 	};
 	uint8_t out[1500];
-	size_t n = nufw_reject_build(in, sizeof(in), out, sizeof(out));
+	size_t n = nufw_reject_build(in, sizeof(in), NUFW_REJECT_AS_HOST, out, sizeof(out));
 
 	CHECK(n == 20 + 8 + sizeof(in));
 	CHECK(out[9] == IPPROTO_ICMP && out[20] == 3 && out[21] == 3);
@@ -103,7 +103,7 @@ static void test_ipv6(void)
 	in[24] = 0xfd; in[25] = 1; in[39] = 2;
 	in[40] = 0x9c; in[41] = 0x40; in[43] = 22;	/* 40000 -> 22 */
 	in[52] = 0x50; in[53] = NU_TCP_SYN;
-	n = nufw_reject_build(in, sizeof(in), out, sizeof(out));
+	n = nufw_reject_build(in, sizeof(in), NUFW_REJECT_AS_HOST, out, sizeof(out));
 	CHECK(n == 60);
 	CHECK(out[6] == IPPROTO_TCP && out[40 + 13] == (NU_TCP_RST | NU_TCP_ACK));
 	CHECK(memcmp(out + 8, in + 24, 16) == 0 && memcmp(out + 24, in + 8, 16) == 0);
@@ -111,7 +111,7 @@ static void test_ipv6(void)
 
 	in[6] = 17;			/* the same as UDP */
 	in[44] = 0; in[45] = 8;
-	n = nufw_reject_build(in, 48, out, sizeof(out));
+	n = nufw_reject_build(in, 48, NUFW_REJECT_AS_HOST, out, sizeof(out));
 	CHECK(n == 40 + 8 + 48 && out[6] == IPPROTO_ICMPV6 && out[40] == 1 && out[41] == 4);
 	CHECK(l4_sum_ok(out, n));
 }
@@ -125,11 +125,42 @@ static void test_no_answer(void)
 	};
 	uint8_t out[1500];
 
-	CHECK(nufw_reject_build(in, sizeof(in), out, sizeof(out)) == 0);
+	CHECK(nufw_reject_build(in, sizeof(in), NUFW_REJECT_AS_HOST, out, sizeof(out)) == 0);
 	in[20] = 8;			/* echo request: answered */
-	CHECK(nufw_reject_build(in, sizeof(in), out, sizeof(out)) > 0);
+	CHECK(nufw_reject_build(in, sizeof(in), NUFW_REJECT_AS_HOST, out, sizeof(out)) > 0);
 	for (size_t len = 0; len < sizeof(in); len++)	/* truncated input */
-		CHECK(nufw_reject_build(in, len, out, sizeof(out)) == 0);
+		CHECK(nufw_reject_build(in, len, NUFW_REJECT_AS_HOST, out, sizeof(out)) == 0);
+}
+
+/* --reject-with icmp-admin-prohibited: TCP and UDP alike get ICMP
+ * destination unreachable, administratively prohibited (code 13), ICMPv6
+ * destination unreachable, administratively prohibited (code 1); a reset
+ * and an ICMP error still get nothing. */
+static void test_admin_prohibited(void)
+{
+	uint8_t in[64], out[1500], v6[48] = { 0x60, 0, 0, 0, 0, 8, 17, 64 };
+	size_t n, len = v4_syn(in, NU_TCP_SYN);
+	enum nufw_reject_kind kind = NUFW_REJECT_AS_HOST;
+
+	n = nufw_reject_build(in, len, NUFW_REJECT_ADMIN_PROHIBITED, out, sizeof(out));
+	CHECK(n == 20 + 8 + len);
+	CHECK(out[9] == IPPROTO_ICMP && out[20] == 3 && out[21] == 13);
+	CHECK(memcmp(out + 12, in + 16, 4) == 0 && memcmp(out + 16, in + 12, 4) == 0);
+	CHECK(memcmp(out + 28, in, len) == 0);
+	CHECK(l4_sum_ok(out, n));
+	CHECK(nufw_reject_build(in, v4_syn(in, NU_TCP_RST), NUFW_REJECT_ADMIN_PROHIBITED, out,
+				sizeof(out)) == 0);
+
+	v6[8] = 0xfd; v6[23] = 2; v6[24] = 0xfd; v6[25] = 1; v6[39] = 2;
+	v6[40] = 0x9c; v6[41] = 0x40; v6[43] = 53; v6[45] = 8;
+	n = nufw_reject_build(v6, sizeof(v6), NUFW_REJECT_ADMIN_PROHIBITED, out, sizeof(out));
+	CHECK(n == 40 + 8 + sizeof(v6) && out[6] == IPPROTO_ICMPV6 && out[40] == 1 && out[41] == 1);
+	CHECK(l4_sum_ok(out, n));
+
+	CHECK(nufw_reject_kind_parse("icmp-admin-prohibited", &kind) &&
+	      kind == NUFW_REJECT_ADMIN_PROHIBITED);
+	CHECK(nufw_reject_kind_parse("tcp-reset", &kind) && kind == NUFW_REJECT_AS_HOST);
+	CHECK(!nufw_reject_kind_parse("icmp-host-prohibited", &kind) && kind == NUFW_REJECT_AS_HOST);
 }
 
 int main(void)
@@ -138,5 +169,6 @@ int main(void)
 	test_udp_unreachable_v4();
 	test_ipv6();
 	test_no_answer();
+	test_admin_prohibited();
 	return unit_done("reject");
 }
