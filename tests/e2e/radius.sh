@@ -49,7 +49,7 @@ actl() { "$CTL" "$1" -s "$ACCT" "${@:2}"; }
 radius_conf() {
 	local d=$LAB_DIR/radius
 	mkdir -p "$d"
-	sed -e "s|/usr/sbin/nuauthctl|$CTL|" -e "s|/run/nuauth-accounting/socket|$ACCT|" \
+	sed -e "s|/usr/sbin/nuauthctl|$CTL|g" -e "s|/run/nuauth-accounting/socket|$ACCT|g" \
 		"$CONF_SRC/nuauth-module" > "$d/nuauth-module"
 	cp "$CONF_SRC/nuauth-policy" "$d/nuauth-policy"
 	cat > "$d/radiusd.conf" <<CONF
@@ -217,6 +217,22 @@ test_update_cost() {
 		same "$n" 20
 }
 
+# A dual-stack record: both addresses get the user's session (the lab has
+# no IPv6 path: nuauthctl users shows them).
+test_ipv6() {
+	local out
+	out=$(printf 'Acct-Status-Type = Start\nUser-Name = "bob"\nFramed-IP-Address = 10.204.0.7\nFramed-IPv6-Address = fd00:204::7\nAcct-Session-Id = "v6"\n' |
+		ip netns exec "$NS_C" timeout 20 radclient -r 1 -t 4 10.201.0.1:1813 acct $SECRET 2>&1)
+	check "FreeRADIUS answers a dual-stack Start" matches "$out" "Received Accounting-Response"
+	out=$(ctl users)
+	check "bob has sessions at 10.204.0.7 and fd00:204::7 (radius)" \
+		bash -c 'grep -q "^bob .*10.204.0.7 .* radius" <<<"$1" && grep -q "^bob .*fd00:204::7 .* radius" <<<"$1" || { echo "$1"; exit 1; }' _ "$out"
+	out=$(printf 'Acct-Status-Type = Stop\nUser-Name = "bob"\nFramed-IP-Address = 10.204.0.7\nFramed-IPv6-Address = fd00:204::7\nAcct-Session-Id = "v6"\n' |
+		ip netns exec "$NS_C" timeout 20 radclient -r 1 -t 4 10.201.0.1:1813 acct $SECRET 2>&1)
+	out=$(ctl users)
+	check_not "a dual-stack Stop closes both" matches "$out" "^bob "
+}
+
 test_refused_record() {
 	local out
 	out=$(acct Start 'eve space' 10.204.0.9)
@@ -263,6 +279,6 @@ test_stop() {
 	check "a second Stop is answered all the same" matches "$out" "Received Accounting-Response"
 }
 
-lab_tests test_socket test_start test_update_cost test_refused_record test_client_precedence \
+lab_tests test_socket test_start test_update_cost test_ipv6 test_refused_record test_client_precedence \
 	test_stop
 lab_finish
