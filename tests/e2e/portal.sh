@@ -25,17 +25,16 @@ SHOTS=${PORTAL_SHOTS:-$LAB_DIR/shots}
 IDLE=4		# nuauth_ip_session_idle_timeout, s
 PORTAL_MARK=119	# nuauth_portal_mark (0x77): web traffic of hosts with no user
 
-# The desktop's new connections are judged in PREROUTING, before the
-# gateway's NAT, so that the portal's mark can send HTTP to the redirect
-# (as the rule doc/devices.md gives); those to the gateway itself (the
-# login page) are not queued.
+# The shipped firewall for the desktop's side (nufw-qos restore, as
+# nufw-firewall loads it): new flows entering by g3 are judged in
+# PREROUTING, before NAT, so that the portal's mark sends HTTP to the
+# redirect (NUFW-PORTAL in nat); the gateway's own addresses (the login
+# page) are not queued; what does not come from g3 goes on to the lab's
+# rules (--forward-policy return).
 portal_rules() {
-	local ipt="ip netns exec $NS_G iptables"
-	$ipt -t mangle -A PREROUTING -i g3 -p tcp --syn -m addrtype ! --dst-type LOCAL \
-		-j NFQUEUE --queue-num 0
-	$ipt -I FORWARD -i g3 -p tcp --syn -j ACCEPT	# judged already
-	$ipt -t nat -A PREROUTING -i g3 -p tcp --dport 80 -m mark --mark $PORTAL_MARK \
-		-j REDIRECT --to-ports 8080
+	"$BUILD/src/nufwqos/nufw-qos" restore --queue 0 --lan g3 --forward-policy return \
+		--portal-redirect $PORTAL_MARK:8080 > "$LAB_DIR/firewall.rules" &&
+		ip netns exec "$NS_G" iptables-restore --noflush "$LAB_DIR/firewall.rules"
 }
 
 # web ARGS...: curl from the desktop to the login page, trusting the lab's
@@ -75,7 +74,7 @@ HTML
 lab_netns
 lab_desktop
 lab_rules
-portal_rules
+portal_rules || lab_end "the shipped firewall with --portal-redirect loads"
 lab_pki
 lab_nuauth_conf
 cat >> "$LAB_DIR/nuauth.conf" <<CONF
