@@ -339,11 +339,12 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		g_free(cfg->portal_url);
 		cfg->portal_url = g_strdup(nu_conf_get_str(conf, "nuauth_portal_url", NULL));
 	}
-	if (cfg->redirect_addr && (!cfg->portal_url || !g_str_has_prefix(cfg->portal_url, "https://") ||
-				   strpbrk(cfg->portal_url, " \t\r\n\"<>"))) {
+	if (cfg->redirect_addr &&
+	    (!cfg->portal_url || !g_str_has_prefix(cfg->portal_url, "https://") ||
+	     strpbrk(cfg->portal_url, " \t\r\n\"<>"))) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-			    "%s: nuauth_portal_redirect_listen: it needs nuauth_portal_url, an https:// "
-			    "URL (or nuauth_portal_listen)",
+			    "%s: nuauth_portal_redirect_listen: it needs nuauth_portal_url, an "
+			    "https:// URL (or nuauth_portal_listen)",
 			    nu_conf_where(conf, "nuauth_portal_redirect_listen"));
 		return false;
 	}

@@ -328,7 +328,8 @@ static bool client_addr(struct MHD_Connection *conn, struct preq *r)
 	if (!sa)
 		return false;
 	if (sa->sa_family == AF_INET)
-		nu_addr_from_v4(&r->addr, ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+		nu_addr_from_v4(&r->addr,
+				((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
 	else if (sa->sa_family == AF_INET6)
 		r->addr = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 	else

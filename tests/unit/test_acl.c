@@ -61,7 +61,8 @@ static const struct nuauth_user gid999 = { "g", 5, g999, 1, NUAUTH_AUTHQ_PASSWOR
 static const struct nuauth_user u1005 = { "u1005", 1005, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
 static const struct nuauth_user u1006 = { "u1006", 1006, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
 static const struct nuauth_user u1007 = { "u1007", 1007, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
-static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0, NUAUTH_AUTHQ_PASSWORD,
+					      "client" };
 
 static const struct nu_acl_set *set;
 
