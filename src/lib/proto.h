@@ -76,6 +76,7 @@ enum nu_attr_type {
 	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
 	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
+	NU_ATTR_SRC_MAC		= 32,	/* 6 bytes: the packet's source MAC address */
 	NU_ATTR_NOT_MINE	= 40,	/* flow: in ANNOUNCE, a pushed flow that is
 					 * none of the user's sockets */
 	NU_ATTR_QUEUE		= 50,	/* u32: NFQUEUE number (GW_STATS) */
@@ -231,6 +232,8 @@ struct nu_packet_ask {
 	char outdev[16];	/* OUTDEV, optional */
 	char physindev[16];	/* PHYSINDEV, optional: bridged packets only */
 	char physoutdev[16];	/* PHYSOUTDEV, optional */
+	bool has_src_mac;
+	uint8_t src_mac[6];	/* SRC_MAC, optional: when the gateway sees it */
 };
 enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap, const struct nu_packet_ask *m, size_t *out_len);
 enum nu_proto_status nu_packet_ask_decode(const uint8_t *msg, size_t len, struct nu_packet_ask *m);

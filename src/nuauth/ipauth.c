@@ -165,7 +165,8 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 	struct held_packet held = { .gw = gw->id, .ask = *ask,
 				    .arrived = g_get_monotonic_time() };
 	const struct nuauth_ipsession *ses =
-		nuauth_ipsession_use(ia->srv->ipsessions, &ask->flow.saddr);
+		nuauth_ipsession_use_mac(ia->srv->ipsessions, &ask->flow.saddr,
+					 ask->has_src_mac ? ask->src_mac : NULL);
 	struct cached *c;
 	struct lookup *lk;
 

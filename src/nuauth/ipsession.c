@@ -107,6 +107,7 @@ bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
 	/* A start for another user, or again, is a new session. */
 	g_strlcpy(e->user, user, sizeof(e->user));
 	e->origin = origin;
+	e->has_mac = false;	/* a new session: its host's MAC is learnt anew */
 	e->started = e->last = now;
 	e->since = g_get_real_time();
 	return true;
@@ -145,14 +146,38 @@ bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
 const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
 						    const struct in6_addr *addr)
 {
+	return nuauth_ipsession_use_mac(s, addr, NULL);
+}
+
+const struct nuauth_ipsession *nuauth_ipsession_use_mac(struct nuauth_ipsessions *s,
+							const struct in6_addr *addr,
+							const uint8_t *mac)
+{
 	gint64 now = g_get_monotonic_time();
 	struct nuauth_ipsession *e = g_hash_table_lookup(s->by_addr, addr);
+	char text[INET6_ADDRSTRLEN];
 
 	if (!e)
 		return NULL;
 	if (expired(s, e, now)) {
 		prune(s, now);
 		return NULL;
+	}
+	/* The first packet the gateway saw the MAC address of ties the
+	 * session to it; another MAC address at the address is another
+	 * host (a spoofer, or the address given to someone else). */
+	if (mac && e->has_mac && memcmp(mac, e->mac, sizeof(e->mac)) != 0) {
+		log_notice("address session of %s at %s (%s) ended: seen with another MAC address "
+			   "(%02x:%02x:%02x:%02x:%02x:%02x, the session's %02x:%02x:%02x:%02x:%02x:%02x)",
+			   e->user, nu_addr_format(&e->addr, text, sizeof(text)), e->origin,
+			   mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], e->mac[0], e->mac[1],
+			   e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+		g_hash_table_remove(s->by_addr, addr);
+		return NULL;
+	}
+	if (mac && !e->has_mac) {
+		memcpy(e->mac, mac, sizeof(e->mac));
+		e->has_mac = true;
 	}
 	e->last = now;
 	return e;

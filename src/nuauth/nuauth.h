@@ -310,6 +310,8 @@ struct nuauth_ipsession {
 	struct in6_addr addr;
 	char user[NU_NAME_MAX];
 	const char *origin;		/* nuauth_origin(): radius, portal, admin */
+	bool has_mac;			/* the MAC address of its first packet that */
+	uint8_t mac[6];			/* had one (the gateway saw it) */
 	gint64 started, last;		/* monotonic, us */
 	gint64 since;			/* real time of the start, us */
 };
@@ -332,6 +334,12 @@ bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
 /* The live session of addr, its idle timer refreshed; NULL if none. */
 const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
 						    const struct in6_addr *addr);
+/* The same for a packet from MAC address mac (6 bytes; NULL: unknown): the
+ * session learns its host's MAC address from its first such packet, and
+ * ends (NULL) when the address is seen with another. */
+const struct nuauth_ipsession *nuauth_ipsession_use_mac(struct nuauth_ipsessions *s,
+							const struct in6_addr *addr,
+							const uint8_t *mac);
 /* Each live session, in no order (the expired ones are dropped first). */
 void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
 			       void (*fn)(const struct nuauth_ipsession *e, void *ctx), void *ctx);

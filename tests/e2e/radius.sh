@@ -266,6 +266,21 @@ test_client_precedence() {
 	lab_stop "$client"
 }
 
+# Another host takes the desktop's address: nufw sends the packet's source
+# MAC address (SRC_MAC), and the session, tied to the MAC address of its
+# first packet, ends.  An Interim-Update opens it again, for the new one.
+test_mac() {
+	local out
+	check "the desktop is alice's (its MAC address learnt)" desk_marked 80 1001
+	ip -n "$NS_D" link set d0 address 02:00:00:20:04:99
+	ip -n "$NS_G" neigh flush dev g3
+	check_not "from another MAC address at $DESK the connection is refused" desk_connect 80
+	check_log "nuauth ends the session: seen with another MAC address" nuauth \
+		"address session of alice at $DESK (radius) ended: seen with another MAC address (02:00:00:20:04:99, "
+	out=$(acct Interim-Update alice $DESK)
+	check "an Interim-Update opens it again for the new host" desk_marked 80 1001
+}
+
 test_stop() {
 	local out
 	out=$(acct Stop alice $DESK)
@@ -280,5 +295,5 @@ test_stop() {
 }
 
 lab_tests test_socket test_start test_update_cost test_ipv6 test_refused_record test_client_precedence \
-	test_stop
+	test_mac test_stop
 lab_finish

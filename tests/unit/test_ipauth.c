@@ -262,6 +262,27 @@ static void test_address_sessions(void)
 	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 1);
 	CHECK(strcmp(nuauth_ipsession_use(srv.ipsessions, &a7)->user, "guest") == 0);
 	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a7, &error));
+	/* MAC address: learnt from the first packet that has one, kept by
+	 * packets without one and by an update; another ends the session;
+	 * a new start learns it anew */
+	{
+		static const uint8_t m1[6] = { 2, 0, 0, 0, 0, 1 }, m2[6] = { 2, 0, 0, 0, 0, 2 };
+
+		CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+					     &error));
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, NULL) != NULL);
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m1) != NULL);
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, NULL) != NULL);
+		CHECK(nuauth_ipsession_update(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+					      &error));
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m1) != NULL);
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m2) == NULL);
+		CHECK(nuauth_ipsession_use(srv.ipsessions, &a7) == NULL);	/* ended */
+		CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+					     &error));
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m2) != NULL);
+		CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a7, &error));
+	}
 	/* idle timeout: 1 s without use ends it; an update or a packet
 	 * keeps it */
 	nuauth_ipsessions_set_limits(srv.ipsessions, 1, 0);
