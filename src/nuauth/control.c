@@ -210,37 +210,91 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
  * Acct-Status-Type FreeRADIUS passes as it is; NULL for others. */
 static const char *ip_session_action(const char *w)
 {
-	if (!g_ascii_strcasecmp(w, "start"))
-		return "start";
-	if (!g_ascii_strcasecmp(w, "update") || !g_ascii_strcasecmp(w, "interim-update") ||
-	    !g_ascii_strcasecmp(w, "alive"))
-		return "update";
-	if (!g_ascii_strcasecmp(w, "stop"))
-		return "stop";
+	static const struct {
+		const char *word, *action;
+	} words[] = {
+		{ "start", "start" }, { "update", "update" }, { "interim-update", "update" },
+		{ "alive", "update" }, { "stop", "stop" },
+		{ "accounting-on", "nas-restart" }, { "accounting-off", "nas-restart" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
+		if (!g_ascii_strcasecmp(w, words[i].word))
+			return words[i].action;
 	return NULL;
 }
 
-/* nuauthctl ip-session start|update|stop USER ADDRESS: an address session
- * opened, refreshed or closed by FreeRADIUS' accounting (the accounting
- * socket: origin radius) or an administrator (origin admin); a stop ends
- * the connections it opened (doc/devices.md). */
+struct ended_nas {
+	struct nuauth_server *srv;
+	unsigned connections;
+};
+
+static void end_nas_session(const struct nuauth_ipsession *e, void *ctx)
+{
+	struct ended_nas *en = ctx;
+	char text[INET6_ADDRSTRLEN];
+
+	en->connections += nuauth_connections_end_address(en->srv->connections, e->user, &e->addr);
+	log_notice("address session of %s at %s (%s) ended: its NAS restarted", e->user,
+		   nu_addr_format(&e->addr, text, sizeof(text)), e->origin);
+}
+
+/* ip-session Accounting-On|Accounting-Off - NAS: the NAS restarted, its
+ * sessions are over. */
+static void ip_session_nas_restart(struct nuauth_control *ctl, const char *nas_text,
+				   GString *o)
+{
+	struct ended_nas en = { ctl->srv, 0 };
+	struct in6_addr nas;
+	uint8_t family;
+	unsigned n;
+
+	if (!nu_addr_parse(nas_text, &nas, &family)) {
+		reply_error(o, "ip-session: `%s' is not an address", nas_text);
+		return;
+	}
+	n = nuauth_ipsessions_end_nas(ctl->srv->ipsessions, &nas, end_nas_session, &en);
+	log_notice("NAS %s restarted: %u address session(s) ended", nas_text, n);
+	g_string_append(o, "{\"ok\":true");
+	json_kstr(o, "action", "nas-restart");
+	json_kstr(o, "nas", nas_text);
+	json_kuint(o, "sessions_ended", n);
+	json_kuint(o, "connections_ended", en.connections);
+	g_string_append_c(o, '}');
+}
+
+/* nuauthctl ip-session start|update|stop USER ADDRESS [NAS]: an address
+ * session opened, refreshed or closed by FreeRADIUS' accounting (the
+ * accounting socket: origin radius; NAS, the RADIUS client, for its
+ * Accounting-On) or an administrator (origin admin); a stop ends the
+ * connections it opened (doc/devices.md).  Accounting-On|Accounting-Off -
+ * NAS ends every session of that NAS. */
 static void cmd_ip_session(struct nuauth_control *ctl, const char *arg, GString *o)
 {
 	gchar **w = g_strsplit(arg, " ", 0);
+	guint nw = g_strv_length(w);
 	const char *origin = nuauth_origin(ctl->accounting ? "radius" : "admin");
-	const char *action = g_strv_length(w) == 3 ? ip_session_action(w[0]) : NULL;
-	struct in6_addr addr;
+	const char *action = nw == 3 || nw == 4 ? ip_session_action(w[0]) : NULL;
+	struct in6_addr addr, nas;
 	uint8_t family;
 	GError *error = NULL;
 	unsigned ended = 0;
 	bool ok;
 
 	if (!action) {
-		reply_error(o, "ip-session needs start|update|stop USER ADDRESS");
+		reply_error(o, "ip-session needs start|update|stop USER ADDRESS [NAS]");
+		goto out;
+	}
+	if (strcmp(action, "nas-restart") == 0) {
+		ip_session_nas_restart(ctl, nw == 4 ? w[3] : w[2], o);
 		goto out;
 	}
 	if (!nu_addr_parse(w[2], &addr, &family)) {
 		reply_error(o, "ip-session: `%s' is not an address", w[2]);
+		goto out;
+	}
+	if (nw == 4 && !nu_addr_parse(w[3], &nas, &family)) {
+		reply_error(o, "ip-session: `%s' is not a NAS address", w[3]);
 		goto out;
 	}
 	/* Without them its packets would be dropped: say so now. */
@@ -266,6 +320,8 @@ static void cmd_ip_session(struct nuauth_control *ctl, const char *arg, GString 
 		g_error_free(error);
 		goto out;
 	}
+	if (nw == 4 && strcmp(action, "stop") != 0)
+		nuauth_ipsession_set_nas(ctl->srv->ipsessions, &addr, &nas);
 	log_notice("address session of %s at %s (%s): %s%s", w[1], w[2], origin, action,
 		   ended ? ", its connections ended" : "");
 	g_string_append(o, "{\"ok\":true");

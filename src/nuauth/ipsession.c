@@ -108,6 +108,7 @@ bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
 	g_strlcpy(e->user, user, sizeof(e->user));
 	e->origin = origin;
 	e->has_mac = false;	/* a new session: its host's MAC is learnt anew */
+	e->has_nas = false;
 	e->started = e->last = now;
 	e->since = g_get_real_time();
 	return true;
@@ -198,4 +199,33 @@ void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
 unsigned nuauth_ipsessions_count(const struct nuauth_ipsessions *s)
 {
 	return g_hash_table_size(s->by_addr);
+}
+
+void nuauth_ipsession_set_nas(struct nuauth_ipsessions *s, const struct in6_addr *addr,
+			      const struct in6_addr *nas)
+{
+	struct nuauth_ipsession *e = g_hash_table_lookup(s->by_addr, addr);
+
+	if (e) {
+		e->nas = *nas;
+		e->has_nas = true;
+	}
+}
+
+unsigned nuauth_ipsessions_end_nas(struct nuauth_ipsessions *s, const struct in6_addr *nas,
+				   void (*fn)(const struct nuauth_ipsession *e, void *ctx),
+				   void *ctx)
+{
+	GHashTableIter it;
+	struct nuauth_ipsession *e;
+	unsigned n = 0;
+
+	g_hash_table_iter_init(&it, s->by_addr);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
+		if (e->has_nas && memcmp(&e->nas, nas, sizeof(*nas)) == 0) {
+			fn(e, ctx);
+			g_hash_table_iter_remove(&it);
+			n++;
+		}
+	return n;
 }

@@ -312,6 +312,8 @@ struct nuauth_ipsession {
 	const char *origin;		/* nuauth_origin(): radius, portal, admin */
 	bool has_mac;			/* the MAC address of its first packet that */
 	uint8_t mac[6];			/* had one (the gateway saw it) */
+	bool has_nas;			/* the RADIUS client (NAS) that opened it */
+	struct in6_addr nas;
 	gint64 started, last;		/* monotonic, us */
 	gint64 since;			/* real time of the start, us */
 };
@@ -344,6 +346,14 @@ const struct nuauth_ipsession *nuauth_ipsession_use_mac(struct nuauth_ipsessions
 void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
 			       void (*fn)(const struct nuauth_ipsession *e, void *ctx), void *ctx);
 unsigned nuauth_ipsessions_count(const struct nuauth_ipsessions *s);
+/* The NAS (RADIUS client) that opened or refreshed addr's session. */
+void nuauth_ipsession_set_nas(struct nuauth_ipsessions *s, const struct in6_addr *addr,
+			      const struct in6_addr *nas);
+/* A NAS restarted (Accounting-On, -Off): ends every session it opened,
+ * calling fn on each first; returns how many. */
+unsigned nuauth_ipsessions_end_nas(struct nuauth_ipsessions *s, const struct in6_addr *nas,
+				   void (*fn)(const struct nuauth_ipsession *e, void *ctx),
+				   void *ctx);
 
 /* ---- client_needs.c ---- */
 /* After the modules were (re)loaded: what the clients must announce with

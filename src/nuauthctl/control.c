@@ -41,7 +41,7 @@ void nuctl_control_usage(FILE *out)
 	fprintf(out,
 		"usage: nuauthctl users|firewalls|connections|stats [-s PATH] [--json]\n"
 		"       nuauthctl disconnect USER [-s PATH] [--json]\n"
-		"       nuauthctl ip-session start|update|stop USER ADDRESS [-s PATH] [--json]\n"
+		"       nuauthctl ip-session start|update|stop USER ADDRESS [NAS] [-s PATH] [--json]\n"
 		"       nuauthctl reload [-s PATH] [--json]\n"
 		"       nuauthctl top [-n N] [-s PATH] [--json]\n"
 		"  users        logged-in sessions: user, uid, groups, address, OS, client\n"
@@ -249,6 +249,12 @@ static void print_users(const struct json *doc)
 static void print_ip_session(const struct json *doc)
 {
 	char a[64], u[64], w[16], o[16];
+
+	if (json_num(doc, "sessions_ended") > 0 || json_get(doc, "nas")) {
+		printf("NAS %s restarted: %.0f address session(s) ended\n",
+		       json_text(doc, "nas", a, sizeof(a)), json_num(doc, "sessions_ended"));
+		return;
+	}
 
 	printf("address session of %s at %s (%s): %s", json_text(doc, "user", u, sizeof(u)),
 	       json_text(doc, "address", a, sizeof(a)), json_text(doc, "origin", o, sizeof(o)),
@@ -496,6 +502,7 @@ static const struct control_command control_commands[] = {
 static bool parse_options(int argc, char **argv, const struct control_command *cmd,
 			  struct opts *o, char **arg, int *status)
 {
+	unsigned words;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -539,10 +546,12 @@ static bool parse_options(int argc, char **argv, const struct control_command *c
 	/* ip-session's action is checked by nuauth (which also takes the
 	 * RADIUS Acct-Status-Type names FreeRADIUS passes). */
 	if (cmd->nargs == 3 && optind + 3 > argc) {
-		nuctl_error("%s needs start|update|stop USER ADDRESS", cmd->name);
+		nuctl_error("%s needs start|update|stop USER ADDRESS [NAS]", cmd->name);
 		return false;
 	}
-	for (unsigned i = 0; i < cmd->nargs; i++) {
+	/* ip-session's fourth word: the NAS (RADIUS client) */
+	words = cmd->nargs + (cmd->nargs == 3 && argc - optind == 4);
+	for (unsigned i = 0; i < words; i++) {
 		const char *w;
 
 		if (optind >= argc) {
@@ -552,7 +561,7 @@ static bool parse_options(int argc, char **argv, const struct control_command *c
 		w = argv[optind++];
 		if (!*w || strlen(w) > 256 || strpbrk(w, " \t\r\n")) {
 			nuctl_error("`%s' is not a %s", w,
-				    cmd->nargs == 3 && i == 2 ? "network address" :
+				    cmd->nargs == 3 && i >= 2 ? "network address" :
 				    cmd->nargs == 3 && i == 0 ? "start, update or stop" : "user name");
 			return false;
 		}

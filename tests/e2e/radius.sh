@@ -294,6 +294,21 @@ test_stop() {
 	check "a second Stop is answered all the same" matches "$out" "Received Accounting-Response"
 }
 
+# A NAS that restarts (Accounting-On) ends the sessions it opened.
+test_nas_restart() {
+	local out
+	out=$(acct Start bob 10.204.0.8)
+	check "bob's session opens (the NAS 10.201.0.2 recorded)" matches "$(ctl users)" "^bob .*10.204.0.8 .* radius"
+	out=$(printf 'Acct-Status-Type = Accounting-On\nNAS-IP-Address = 10.201.0.2\nAcct-Session-Id = "on"\n' |
+		ip netns exec "$NS_C" timeout 20 radclient -r 1 -t 4 10.201.0.1:1813 acct $SECRET 2>&1)
+	check "FreeRADIUS answers the NAS's Accounting-On" matches "$out" "Received Accounting-Response"
+	check_log "nuauth ends the NAS's sessions" nuauth "NAS 10.201.0.2 restarted: 1 address session(s) ended"
+	check_not "bob's session is gone" matches "$(ctl users)" "^bob "
+	out=$(ctl ip-session start bob 10.204.0.8 10.201.0.2 && ctl ip-session accounting-on - 10.201.0.9)
+	check "another NAS's restart ends none of them" matches "$out" "NAS 10.201.0.9 restarted: 0 address session(s) ended"
+	ctl ip-session stop bob 10.204.0.8 >/dev/null
+}
+
 lab_tests test_socket test_start test_update_cost test_ipv6 test_refused_record test_client_precedence \
-	test_mac test_stop
+	test_mac test_stop test_nas_restart
 lab_finish
