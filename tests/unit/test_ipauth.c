@@ -199,6 +199,39 @@ static void test_gateway_gone(void)
 	CHECK(answers->len == 7 && answer(6)->packet_id == 9 && answer(6)->gw == gw2->id);
 }
 
+static void count_session(const struct nuauth_ipsession *e, void *ctx)
+{
+	(void)e;
+	(*(unsigned *)ctx)++;
+}
+
+/* A NAS's restart ends the sessions it opened, and only those. */
+static void test_nas_restart(void)
+{
+	struct in6_addr a2, a7, a8, n1, n2;
+	GError *error = NULL;
+	unsigned called = 0;
+
+	nu_addr_from_v4(&a2, inet_addr("10.201.0.2"));
+	nu_addr_from_v4(&a7, inet_addr("10.201.0.7"));
+	nu_addr_from_v4(&a8, inet_addr("10.201.0.8"));
+	nu_addr_from_v4(&n1, inet_addr("10.203.0.1"));
+	nu_addr_from_v4(&n2, inet_addr("10.203.0.2"));
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, nuauth_origin("radius"), &error));
+	nuauth_ipsession_set_nas(srv.ipsessions, &a2, &n1);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "bob", &a7, nuauth_origin("radius"), &error));
+	nuauth_ipsession_set_nas(srv.ipsessions, &a7, &n1);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("radius"), &error));
+	nuauth_ipsession_set_nas(srv.ipsessions, &a8, &n2);
+	CHECK(nuauth_ipsessions_end_nas(srv.ipsessions, &n1, count_session, &called) == 2);
+	CHECK(called == 2 && nuauth_ipsessions_count(srv.ipsessions) == 1);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a8) != NULL);
+	/* a new start forgets the NAS of the address's last session */
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("admin"), &error));
+	CHECK(nuauth_ipsessions_end_nas(srv.ipsessions, &n2, count_session, &called) == 0);
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a8, &error));
+}
+
 /* Address sessions (ipsession.c): a session names the address's user
  * before the modules, and with nuauth_do_ip_authentication off; its origin
  * goes with the answer; it ends on stop, after its idle timeout and at its
@@ -330,6 +363,7 @@ int main(void)
 	test_unknown_user();
 	test_gateway_gone();
 	test_address_sessions();
+	test_nas_restart();
 	nuauth_ipauth_free(ia);
 	nuauth_ipsessions_free(srv.ipsessions);
 	nuauth_peers_free(srv.peers);
