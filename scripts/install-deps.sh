@@ -11,6 +11,7 @@ packages=(
 	libldap2-dev	# the ldap module
 	libpam0g-dev	# the pam_nufw module
 	libmicrohttpd-dev	# nuauth's metrics (nuauth_metrics_listen)
+	libcurl4-gnutls-dev libjson-glib-dev	# nuauth's cluster (etcd's JSON gateway)
 	# the lab and the tests
 	gnutls-bin iptables nftables conntrack iproute2 kmod util-linux procps python3 iputils-ping
 	postgresql	# the server tests/e2e/pgsql.sh starts (its own cluster)
@@ -25,6 +26,8 @@ packages=(
 	pamtester
 	# tests/e2e/pair.sh: a gateway pair (VRRP, conntrack sync)
 	keepalived conntrackd
+	# tests/e2e/cluster.sh: three etcd members of its own
+	etcd-server etcd-client
 	# tests/e2e/metrics.sh: curl scrapes, promtool (Debian's prometheus
 	# package: about 30 s to install) checks the scrape
 	curl prometheus

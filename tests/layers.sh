@@ -30,6 +30,9 @@ login_guard 1
 workers 1
 listener 1
 ipsession 1
+cluster 1
+cluster_etcd 1
+etcd_json 1
 modules 2
 decide 2
 cert_login 2

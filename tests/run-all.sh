@@ -121,6 +121,7 @@ e2e/hooks.sh|session and decision hooks (log_syslog, session_expire, script)
 e2e/authtype.sh|session_authtype: logins allowed or refused by group and by how the user logged in
 e2e/nufw_cases.sh|NuFW's cases: composed marks and flags, ICMP ACLs, two gateways, syslog
 e2e/pair.sh|a gateway pair: keepalived and conntrackd, takeovers keep connections and marks
+e2e/cluster.sh|a nuauth cluster: three etcd members, two nodes, kill -9 of one under steady connects
 e2e/sessions.sh|session limits, failed-login locks, crypt passwords, nuauth -t
 e2e/pgsql.sh|log_pgsql against a PostgreSQL server of the test's own
 e2e/ldap.sh|users, groups, passwords and ACLs from LDAP (a slapd of its own)

@@ -76,7 +76,9 @@ enum nu_attr_type {
 	NU_ATTR_NEEDS		= 28,	/* u32, NU_NEEDS_* bits */
 	NU_ATTR_APP_SHA256	= 29,	/* 32 bytes: SHA-256 of the program's file */
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
-	NU_ATTR_SRC_MAC		= 32,	/* 6 bytes: the packet's source MAC address */
+	NU_ATTR_NOT_OWNER	= 32,	/* u8, 1: in DECISION, a cluster's node that
+					 * holds no client owning the packet */
+	NU_ATTR_SRC_MAC		= 33,	/* 6 bytes: the packet's source MAC address */
 	NU_ATTR_NOT_MINE	= 40,	/* flow: in ANNOUNCE, a pushed flow that is
 					 * none of the user's sockets */
 	NU_ATTR_QUEUE		= 50,	/* u32: NFQUEUE number (GW_STATS) */
@@ -246,6 +248,8 @@ struct nu_decision {
 	bool has_expires;
 	uint32_t expires_in;	/* EXPIRES, optional: seconds until the
 				 * accepted connection must end */
+	uint8_t not_owner;	/* NOT_OWNER, sent when 1: the verdict is the
+				 * node's for a packet no node owns (cluster) */
 };
 enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap, const struct nu_decision *m, size_t *out_len);
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len, struct nu_decision *m);

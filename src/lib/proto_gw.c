@@ -59,6 +59,8 @@ static const struct attr_row decision_attrs[] = {
 	  .allowed = VERDICTS },
 	{ ROW(NU_ATTR_MARK, KIND_U32, ATTR_ASKED, struct nu_decision, mark) },
 	{ ROW(NU_ATTR_EXPIRES, KIND_U32, ATTR_ASKED, struct nu_decision, expires_in) },
+	{ ROW(NU_ATTR_NOT_OWNER, KIND_U8, ATTR_ASKED, struct nu_decision, not_owner),
+	  .allowed = 0x3 },
 	{ .type = 0 }
 };
 
@@ -69,7 +71,8 @@ enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap,
 	return proto_encode_msg(buf, cap, NU_MSG_DECISION, m->packet_id,
 				decision_attrs, m,
 				(m->has_mark ? ABIT(NU_ATTR_MARK) : 0) |
-				(m->has_expires ? ABIT(NU_ATTR_EXPIRES) : 0), out_len);
+				(m->has_expires ? ABIT(NU_ATTR_EXPIRES) : 0) |
+				(m->not_owner ? ABIT(NU_ATTR_NOT_OWNER) : 0), out_len);
 }
 
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,

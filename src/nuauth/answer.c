@@ -60,6 +60,16 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw_id, uint
 		send_decision(srv, gw, packet_id, verdict, false, 0, 0, arrived);
 }
 
+void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw_id, uint32_t packet_id,
+			    int verdict, gint64 arrived)
+{
+	struct nuauth_peer *gw = gateway_of(srv, gw_id, packet_id);
+
+	(void)arrived;
+	if (gw && gw->ops->not_mine(gw->link, packet_id, verdict))
+		srv->stats.not_mine++;
+}
+
 void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 			const struct nu_packet_ask *ask, const struct nuauth_session_user *su,
 			nuauth_peer_id client_id, const char *app, const uint8_t *app_sha256,

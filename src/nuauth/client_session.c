@@ -334,6 +334,9 @@ static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_addr
 
 	if (!cfg->single_user_client_limit && !cfg->single_ip_client_limit)
 		return NULL;
+	/* In a cluster the limits count every node's sessions. */
+	nuauth_cluster_count_elsewhere(cl->srv->cluster, cl->user.name, &cl->addr, &same_user,
+				       &same_addr);
 	for (GList *l = cl->srv->clients; l; l = l->next) {
 		const struct nuauth_client *o = l->data;
 
@@ -532,6 +535,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	send_needs(cl, cl->srv->client_needs);
 	/* From now on asked about the packets from its address (correlate.c). */
 	nuauth_correlate_client_ready(cl->srv->correlator, cl->self);
+	nuauth_cluster_session_up(cl->srv->cluster, cl->self, cl->user.mechanism, cl->since);
 	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
 		   cl->addr_text, cl->user.mechanism);
 	session_started(cl);

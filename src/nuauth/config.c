@@ -114,6 +114,107 @@ static bool read_http_listen(struct nu_conf *conf, const char *key, char **addr,
 #endif
 }
 
+/* nuauth_cluster_etcd_endpoints = URL[,URL...] (http:// or https://) and the
+ * keys that go with it (doc/cluster.md). */
+static bool read_cluster(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
+{
+	const char *list = nu_conf_get_str(conf, "nuauth_cluster_etcd_endpoints", NULL);
+	const char *node = nu_conf_get_str(conf, "nuauth_cluster_node_name", NULL);
+	const char *prefix = nu_conf_get_str(conf, "nuauth_cluster_etcd_prefix", "/nufw");
+	static const char *const files[] = { "nuauth_cluster_etcd_ca", "nuauth_cluster_etcd_cert",
+					     "nuauth_cluster_etcd_key" };
+	char **urls;
+
+	if (!get_uint(conf, "nuauth_cluster_lease_ttl", 5, 2, 3600, &cfg->cluster_lease_ttl,
+		      error))
+		return false;
+	if (!list || !*list)
+		return true;
+#ifndef HAVE_CLUSTER
+	(void)node;
+	(void)prefix;
+	(void)files;
+	(void)urls;
+	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+		    "%s: nuauth_cluster_etcd_endpoints: this nuauth was built without the cluster "
+		    "(apt-get install libcurl4-gnutls-dev libjson-glib-dev, then configure again)",
+		    nu_conf_where(conf, "nuauth_cluster_etcd_endpoints"));
+	return false;
+#else
+	urls = g_strsplit_set(list, " ,\t", -1);
+	{
+		/* drop the empty pieces of ", " */
+		char **w = urls;
+
+		for (char **r = urls; *r; r++) {
+			if (**r)
+				*w++ = *r;
+			else
+				g_free(*r);
+		}
+		*w = NULL;
+	}
+	for (char **u = urls; *u; u++) {
+		const char *host = strstr(*u, "//");
+
+		if ((!g_str_has_prefix(*u, "http://") && !g_str_has_prefix(*u, "https://")) ||
+		    !host[2] || strchr(host + 2, '/')) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s: nuauth_cluster_etcd_endpoints: `%s' is not "
+				    "http(s)://HOST:PORT",
+				    nu_conf_where(conf, "nuauth_cluster_etcd_endpoints"), *u);
+			g_strfreev(urls);
+			return false;
+		}
+	}
+	if (!urls[0]) {
+		g_strfreev(urls);
+		return true;
+	}
+	if (node && (!*node || strpbrk(node, "/ \t"))) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_cluster_node_name: `%s' must be a non-empty name "
+			    "without `/' or blanks", nu_conf_where(conf, "nuauth_cluster_node_name"),
+			    node);
+		g_strfreev(urls);
+		return false;
+	}
+	if (*prefix != '/' || g_str_has_suffix(prefix, "/") || strlen(prefix) < 2) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_cluster_etcd_prefix: `%s' must start with `/' and not "
+			    "end with one", nu_conf_where(conf, "nuauth_cluster_etcd_prefix"), prefix);
+		g_strfreev(urls);
+		return false;
+	}
+	cfg->cluster_endpoints = urls;
+	cfg->cluster_node = g_strdup(node ? node : g_get_host_name());
+	cfg->cluster_prefix = g_strdup(prefix);
+	cfg->cluster_ca = g_strdup(nu_conf_get_str(conf, files[0], NULL));
+	cfg->cluster_cert = g_strdup(nu_conf_get_str(conf, files[1], NULL));
+	cfg->cluster_key = g_strdup(nu_conf_get_str(conf, files[2], NULL));
+	for (unsigned i = 0; i < G_N_ELEMENTS(files); i++) {
+		const char *f = nu_conf_get_str(conf, files[i], NULL);
+
+		if (f && !g_file_test(f, G_FILE_TEST_IS_REGULAR)) {
+			g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+				    "%s: %s: no file `%s'", nu_conf_where(conf, files[i]),
+				    files[i], f);
+			return false;
+		}
+	}
+	if (!cfg->cluster_cert != !cfg->cluster_key) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_cluster_etcd_cert and nuauth_cluster_etcd_key go together",
+			    nu_conf_where(conf, cfg->cluster_cert ? files[1] : files[2]));
+		return false;
+	}
+	cfg->cluster_user = g_strdup(nu_conf_get_str(conf, "nuauth_cluster_etcd_user", NULL));
+	cfg->cluster_password = g_strdup(nu_conf_get_str(conf, "nuauth_cluster_etcd_password",
+							 NULL));
+	return true;
+#endif
+}
+
 bool nuauth_config_allows_gateway(const struct nuauth_config *cfg, const struct in6_addr *addr)
 {
 	if (!cfg->gw_addrs)
@@ -326,7 +427,8 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	    !read_http_listen(conf, "nuauth_portal_listen", &cfg->portal_addr, &cfg->portal_port,
 			      error) ||
 	    !read_http_listen(conf, "nuauth_portal_redirect_listen", &cfg->redirect_addr,
-			      &cfg->redirect_port, error))
+			      &cfg->redirect_port, error) ||
+	    !read_cluster(conf, cfg, error))
 		return false;
 	/* Where the redirect sends browsers: the login page by default. */
 	if (cfg->portal_addr)
@@ -393,5 +495,13 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);
 	g_free(cfg->sasl_mechanisms);
+	g_strfreev(cfg->cluster_endpoints);
+	g_free(cfg->cluster_node);
+	g_free(cfg->cluster_prefix);
+	g_free(cfg->cluster_ca);
+	g_free(cfg->cluster_cert);
+	g_free(cfg->cluster_key);
+	g_free(cfg->cluster_user);
+	g_free(cfg->cluster_password);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -21,6 +21,13 @@
  * Clients are indexed by address (struct addr_entry), with the flows that
  * wait from that address, so neither a packet nor a login walks all clients.
  *
+ * In a cluster (doc/cluster.md) the gateway asks every node.  A node that
+ * holds no client owning the packet answers "not mine" (NOT_OWNER) instead
+ * of dropping it: at once when the directory (cluster.c) shows another
+ * node holding a client at the address and none of this node's clients
+ * claims it, else at the timeout.  It never accepts for an address whose
+ * client it does not hold.
+ *
  * This file only matches: it keeps peer ids (peers.h), asks through the
  * clients' peer operations, learns of a link's end from the registry's
  * "gone" event, and hands each matched packet to the answer stage
@@ -199,6 +206,24 @@ static bool same_user(const struct nuauth_session_user *a, const struct nuauth_s
 	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
 }
 
+/* What a packet nobody claimed gets. */
+static int unclaimed_verdict(const struct nuauth_correlator *cor)
+{
+	return cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT : NU_VERDICT_DROP;
+}
+
+/* In a cluster, "not mine" for every packet of wf, which is forgotten. */
+static void flow_not_mine(struct nuauth_correlator *cor, struct waiting_flow *wf)
+{
+	for (guint j = 0; j < wf->packets->len; j++) {
+		struct waiting_packet *p = g_ptr_array_index(wf->packets, j);
+
+		nuauth_answer_not_mine(cor->srv, p->gw, p->ask.packet_id, unclaimed_verdict(cor),
+				       p->arrived);
+	}
+	flow_forget(cor, wf);
+}
+
 /* Every client asked about wf said "not mine": a claim would have won,
  * but the address's session (ipsession.c; a portal or RADIUS user on a
  * host shared with a client) may still name the user.  Else it waits for
@@ -254,9 +279,14 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 		flow_forget(cor, wf);
 		return;
 	}
-	if (!owner && wf->unanswered == 0 && !wf->asked->len)
-		return;		/* its clients left: it waits for its timeout */
-	if (!owner && wf->unanswered == 0) {
+	if (!owner && wf->unanswered == 0 && wf->asked->len > 0 &&
+	    nuauth_cluster_owned_elsewhere(cor->srv->cluster, &wf->flow.saddr)) {
+		/* Every client here said "not mine"; another node's may own it. */
+		flow_not_mine(cor, wf);
+		return;
+	}
+	if (!owner && wf->unanswered == 0 && wf->asked->len > 0) {
+		/* Every client here said "not mine": the address's session. */
 		disowned(cor, wf);
 		return;
 	}
@@ -283,6 +313,14 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	struct waiting_packet *p;
 	char flow_text[NU_FLOW_STRLEN];
 
+	/* Another node holds the clients there: it answers (and IP
+	 * authentication is for hosts with no client on any node). */
+	if (!client_at(cor, &ask->flow.saddr) &&
+	    nuauth_cluster_owned_elsewhere(cor->srv->cluster, &ask->flow.saddr)) {
+		nuauth_answer_not_mine(cor->srv, gw, ask->packet_id, unclaimed_verdict(cor),
+				       g_get_monotonic_time());
+		return;
+	}
 	/* A host without a client (ipauth.c: its address session, or
 	 * nuauth_do_ip_authentication); when neither names its user, its web
 	 * traffic may go to the login page (nuauth_portal_mark); else the
@@ -514,10 +552,13 @@ static gboolean on_tick(gpointer data)
 			log_info("%s: no user claimed it in %u s", flow_text,
 				 cor->srv->cfg.packet_timeout);
 		cor->srv->stats.timeouts++;
-		nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id,
-				      cor->srv->cfg.reject_after_timeout ? NU_VERDICT_REJECT
-									 : NU_VERDICT_DROP,
-				      p->arrived);
+		if (!claimer && nuauth_cluster_enabled(cor->srv->cluster))
+			/* another node may own it: the gateway decides */
+			nuauth_answer_not_mine(cor->srv, p->gw, p->ask.packet_id,
+					       unclaimed_verdict(cor), p->arrived);
+		else
+			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id,
+					      unclaimed_verdict(cor), p->arrived);
 		packet_forget(cor, p);
 	}
 	return G_SOURCE_CONTINUE;

@@ -105,6 +105,24 @@ static bool send_decision(void *link, uint32_t packet_id, int verdict, bool has_
 	return true;
 }
 
+static bool send_not_mine(void *link, uint32_t packet_id, int verdict)
+{
+	struct nuauth_gateway *gw = link;
+	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
+				 .not_owner = 1 };
+	uint8_t buf[64];
+	size_t len;
+	enum nu_proto_status st = nu_decision_encode(buf, sizeof(buf), &d, &len);
+
+	if (st != NU_PROTO_OK) {
+		log_warnx("gateway %s: DECISION (not mine) for packet %u not sent: %s", gw->name,
+			  packet_id, nu_proto_strerror(st));
+		return false;
+	}
+	nu_msgconn_send(gw->link, buf, len);
+	return true;
+}
+
 static void send_destroy(void *link, const struct nu_flow *flow)
 {
 	struct nuauth_gateway *gw = link;
@@ -137,6 +155,7 @@ static void send_expires(void *link, const struct nu_flow *flow, time_t expires)
 
 static const struct nuauth_peer_ops gateway_peer_ops = {
 	.decision = send_decision,
+	.not_mine = send_not_mine,
 	.destroy = send_destroy,
 	.expires = send_expires,
 };

@@ -208,6 +208,9 @@ static void run(struct nuauth_server *srv)
 	/* Its thread too. */
 	if (!nuauth_metrics_start(srv, &error) || !nuauth_portal_start(srv, &error))
 		fatalx("%s", error->message);
+	/* And the etcd client's. */
+	if (!nuauth_cluster_start(srv, &error))
+		fatalx("%s", error->message);
 	g_unix_signal_add(SIGTERM, on_quit_signal, srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, srv);
 	g_unix_signal_add(SIGHUP, on_hup, srv);
@@ -231,6 +234,9 @@ static void shut_down(struct nuauth_server *srv)
 		nuauth_gateway_close(srv->gateways->data, "nuauth exits");
 	/* The jobs still running end (their results are only freed). */
 	nuauth_workers_free(srv->workers);
+	/* The sessions' deletes were queued as the clients closed; the lease
+	 * goes last. */
+	nuauth_cluster_stop(srv);
 
 	nuauth_control_stop(srv);
 	nuauth_metrics_stop(srv);

@@ -122,6 +122,14 @@ struct nuauth_config {
 	unsigned user_groups_cache_ttl;	/* nuauth_user_groups_cache_ttl, s; 0 none */
 	unsigned ip_session_idle;	/* nuauth_ip_session_idle_timeout, s; 0 none */
 	unsigned ip_session_max;	/* nuauth_ip_session_max_duration, s; 0 none */
+	/* The cluster (cluster.c, doc/cluster.md); NULL endpoints: a single
+	 * node, as without etcd. */
+	char **cluster_endpoints;	/* nuauth_cluster_etcd_endpoints: URLs */
+	char *cluster_node;		/* nuauth_cluster_node_name (the host's name) */
+	char *cluster_prefix;		/* nuauth_cluster_etcd_prefix (/nufw) */
+	char *cluster_ca, *cluster_cert, *cluster_key;	/* nuauth_cluster_etcd_ca/cert/key */
+	char *cluster_user, *cluster_password;	/* nuauth_cluster_etcd_user/password */
+	unsigned cluster_lease_ttl;	/* nuauth_cluster_lease_ttl, s */
 };
 
 /* Per client address: sessions (a NAT address may hide many desktops), and
@@ -295,6 +303,7 @@ struct nuauth_server {
 	struct nuauth_workers *workers;	/* workers.c */
 	struct nuauth_ipauth *ipauth;	/* ipauth.c */
 	struct nuauth_ipsessions *ipsessions;	/* ipsession.c */
+	struct nuauth_cluster *cluster;	/* cluster.c; NULL: a single node */
 };
 
 /* ---- ipsession.c ---- */
@@ -532,6 +541,36 @@ enum nuauth_user_status nuauth_user_groups_canonical(struct nuauth_modules *mods
  * unusable one (logged); m may be NULL. */
 char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name);
 
+/* ---- cluster.c ---- */
+/* The session directory shared through etcd (doc/cluster.md).  Nothing
+ * here waits for etcd: the map is in memory, fed by a watch. */
+struct nuauth_cluster;
+/* Starts the etcd client when nuauth_cluster_etcd_endpoints is set (after
+ * -D's fork: it runs threads); srv->cluster stays NULL otherwise. */
+bool nuauth_cluster_start(struct nuauth_server *srv, GError **error);
+/* Revokes the node's lease (its sessions leave the directory at once). */
+void nuauth_cluster_stop(struct nuauth_server *srv);
+/* A client logged in: its record goes to etcd (the peer's gone event
+ * takes it out). */
+void nuauth_cluster_session_up(struct nuauth_cluster *c, const struct nuauth_peer *cl,
+			       const char *mechanism, gint64 since);
+/* Does another node hold a client at addr (by the directory)?  False with
+ * c NULL. */
+bool nuauth_cluster_owned_elsewhere(const struct nuauth_cluster *c, const struct in6_addr *addr);
+bool nuauth_cluster_enabled(const struct nuauth_cluster *c);
+/* Other nodes' sessions of user, and at addr, by the directory (what the
+ * watch brought so far: two logins on two nodes within its delay both
+ * pass; doc/cluster.md).  The user's own sessions at addr on other nodes
+ * count for neither (a client failing over from a dead node).  0 and 0
+ * with c NULL. */
+void nuauth_cluster_count_elsewhere(const struct nuauth_cluster *c, const char *user,
+				    const struct in6_addr *addr, unsigned *users, unsigned *addrs);
+const char *nuauth_cluster_node(const struct nuauth_cluster *c);
+unsigned nuauth_cluster_sessions(const struct nuauth_cluster *c);
+typedef void (*nuauth_cluster_fn)(const char *node, const char *user,
+				  const struct in6_addr *addr, void *ctx);
+void nuauth_cluster_foreach(const struct nuauth_cluster *c, nuauth_cluster_fn fn, void *ctx);
+
 /* ---- correlate.c ---- */
 /* Subscribes to srv->peers' "gone" events: a link's packets or answers are
  * forgotten when it ends. */
@@ -579,6 +618,11 @@ bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw,
 /* Answers a packet no user's decision covers (a timeout, a conflict). */
 void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
 			   int verdict, gint64 arrived);
+/* In a cluster: this node holds no client that owns the packet (NOT_OWNER
+ * in the DECISION, doc/protocol.md); verdict is what the gateway applies
+ * when no node owns it. */
+void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
+			    int verdict, gint64 arrived);
 
 /* ---- ipauth.c ---- */
 /* Subscribes to srv->peers: a gateway's packets are forgotten at its end. */

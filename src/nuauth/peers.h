@@ -33,6 +33,9 @@ struct nuauth_peer_ops {
 	 * it could not be encoded (logged by the session). */
 	bool (*decision)(void *link, uint32_t packet_id, int verdict, bool has_mark,
 			 uint32_t mark, time_t expires);
+	/* DECISION with NOT_OWNER (a cluster's node that owns no client at
+	 * the packet's address): verdict applies when no node owns it. */
+	bool (*not_mine)(void *link, uint32_t packet_id, int verdict);
 	/* CONN_DESTROY: end the connection. */
 	void (*destroy)(void *link, const struct nu_flow *flow);
 	/* CONN_EXPIRES: the connection's new end time (0: none). */

@@ -39,6 +39,14 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 		log_warnx("%s: listening addresses, certificates, the control and accounting "
 			  "sockets, the metrics address and the login page's change only at "
 			  "restart", who);
+	/* The cluster's etcd client keeps what it was started with. */
+	if (!cfg.cluster_endpoints != !srv->cfg.cluster_endpoints ||
+	    (cfg.cluster_endpoints &&
+	     (!g_strv_equal((const char *const *)cfg.cluster_endpoints,
+			    (const char *const *)srv->cfg.cluster_endpoints) ||
+	      g_strcmp0(cfg.cluster_node, srv->cfg.cluster_node) ||
+	      g_strcmp0(cfg.cluster_prefix, srv->cfg.cluster_prefix))))
+		log_warnx("%s: the nuauth_cluster_* keys change only at restart", who);
 	/* Decisions run to completion on this thread; a login job on the
 	 * pool holds a reference on the set it started with, which is
 	 * unloaded when the last such job ends. */

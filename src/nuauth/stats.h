@@ -30,6 +30,7 @@ struct nuauth_stats {
 	uint64_t pushes;		/* PUSH messages sent to clients */
 	uint64_t announces_unmatched;	/* claims of a flow no packet waited for:
 					 * dropped, never stored (correlate.c) */
+	uint64_t not_mine;		/* cluster: "not mine" answers (NOT_OWNER) */
 	uint64_t claim_conflicts;	/* flows two users claimed: dropped */
 	uint64_t sessions_refused_address;	/* nuauth_single_ip_client_limit */
 	uint64_t links_refused_prelogin;	/* nuauth_single_ip_prelogin_limit */

@@ -37,6 +37,7 @@ struct nufw_link {
 	unsigned backoff_ms;
 	char *last_error;	/* to log each distinct failure once */
 	struct nufw_addrs *addrs;	/* NULL until main.c resolved the name */
+	unsigned node;			/* this link's node in addrs */
 	/* A name may resolve to several addresses (localhost: ::1 and
 	 * 127.0.0.1) of which one may not answer: each is tried in turn
 	 * before the back-off, and the failures of the round are logged
@@ -45,25 +46,61 @@ struct nufw_link {
 	GString *round_errors;
 };
 
+/* One list of addresses per node of -d (doc/cluster.md). */
 struct nufw_addrs {
-	struct addrinfo *ai;
+	unsigned n;
+	struct addrinfo *ai[NUFW_NODES_MAX];
 };
+
+char **nufw_nodes_split(const char *list, GError **error)
+{
+	char **nodes = g_strsplit(list, ",", -1);
+	unsigned n = 0;
+
+	for (char **p = nodes; *p; p++) {
+		g_strstrip(*p);
+		if (!**p || ++n > NUFW_NODES_MAX) {
+			g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE,
+				    !**p ? "-d %s: an empty node name" :
+				    "-d %s: more than " G_STRINGIFY(NUFW_NODES_MAX) " nodes",
+				    list);
+			g_strfreev(nodes);
+			return NULL;
+		}
+	}
+	if (n == 0) {
+		g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE, "-d: no node given");
+		g_strfreev(nodes);
+		return NULL;
+	}
+	return nodes;
+}
+
+static void addrs_clear(gpointer data);
 
 struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, GError **error)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai;
 	struct nufw_addrs *a;
-	int ret = getaddrinfo(host, port, &hints, &ai);
+	char **nodes = nufw_nodes_split(host, error);
 
-	if (ret != 0) {
-		g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE,
-			    "cannot resolve nuauth's name %s: %s", host,
-			    gai_strerror(ret));
+	if (!nodes)
 		return NULL;
-	}
 	a = g_atomic_rc_box_new0(struct nufw_addrs);
-	a->ai = ai;
+	for (char **p = nodes; *p; p++) {
+		int ret = getaddrinfo(*p, port, &hints, &a->ai[a->n]);
+
+		if (ret != 0) {
+			g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE,
+				    "cannot resolve nuauth's name %s: %s", *p,
+				    gai_strerror(ret));
+			g_strfreev(nodes);
+			g_atomic_rc_box_release_full(a, addrs_clear);
+			return NULL;
+		}
+		a->n++;
+	}
+	g_strfreev(nodes);
 	return a;
 }
 
@@ -76,7 +113,8 @@ static void addrs_clear(gpointer data)
 {
 	struct nufw_addrs *a = data;
 
-	freeaddrinfo(a->ai);
+	for (unsigned i = 0; i < a->n; i++)
+		freeaddrinfo(a->ai[i]);
 }
 
 void nufw_addrs_unref(struct nufw_addrs *a)
@@ -105,7 +143,7 @@ static void note_failure(struct nufw_link *l, const struct addrinfo *ai, const c
 
 	if (l->round_errors->len)
 		g_string_append(l->round_errors, "; ");
-	if (ai && (ai != l->addrs->ai || ai->ai_next) &&
+	if (ai && (ai != l->addrs->ai[l->node] || ai->ai_next) &&
 	    getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), NULL, 0,
 			NI_NUMERICHOST) == 0)
 		g_string_append_printf(l->round_errors, "%s: ", host);
@@ -262,14 +300,14 @@ static void start_connect(struct nufw_link *l, const struct addrinfo *ai)
 	gnutls_session_t tls;
 	int fd;
 
-	if (!l->addrs) {
+	if (!l->addrs || l->node >= l->addrs->n) {
 		/* main.c retries the name (and logs it) and hands the
 		 * addresses over. */
 		l->state = LINK_IDLE;
 		return;
 	}
 	if (!ai)
-		ai = l->addrs->ai;
+		ai = l->addrs->ai[l->node];
 	l->trying = ai;
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -296,10 +334,12 @@ static void start_connect(struct nufw_link *l, const struct addrinfo *ai)
 }
 
 struct nufw_link *nufw_link_new(const char *host, const char *port, struct nufw_addrs *addrs,
-				gnutls_certificate_credentials_t creds, bool check_name,
-				const struct nufw_link_ops *ops, void *ctx)
+				unsigned node, gnutls_certificate_credentials_t creds,
+				bool check_name, const struct nufw_link_ops *ops, void *ctx)
 {
 	struct nufw_link *l = g_new0(struct nufw_link, 1);
+
+	l->node = node;
 
 	l->addrs = nufw_addrs_ref(addrs);
 	l->host = g_strdup(host);

@@ -25,16 +25,26 @@ struct nufw_link_ops {
  * N queues do not mean N look-ups. */
 struct nufw_addrs;
 
-/* NULL with *error (NU_ERROR_RESOLVE) when the name does not resolve. */
+/* -d names up to this many nuauth nodes, comma-separated; nufw keeps a
+ * link to each (doc/cluster.md). */
+#define NUFW_NODES_MAX 8
+
+/* The node names of -d, stripped (g_strfreev); NULL with *error when the
+ * list is empty, has an empty name or too many. */
+char **nufw_nodes_split(const char *list, GError **error);
+
+/* Every node of the list host resolved: NULL with *error (NU_ERROR_RESOLVE)
+ * when a name does not resolve. */
 struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, GError **error);
 struct nufw_addrs *nufw_addrs_ref(struct nufw_addrs *a);
 void nufw_addrs_unref(struct nufw_addrs *a);
 
-/* host names nuauth's certificate (checked unless !check_name).  addrs
- * NULL: the link waits for nufw_link_set_addrs. */
+/* A link to the node-th node of addrs; host is that node's name, which
+ * its certificate names (checked unless !check_name).  addrs NULL: the
+ * link waits for nufw_link_set_addrs. */
 struct nufw_link *nufw_link_new(const char *host, const char *port, struct nufw_addrs *addrs,
-				gnutls_certificate_credentials_t creds, bool check_name,
-				const struct nufw_link_ops *ops, void *ctx);
+				unsigned node, gnutls_certificate_credentials_t creds,
+				bool check_name, const struct nufw_link_ops *ops, void *ctx);
 /* The addresses, once resolved, of a link that had none: it connects. */
 void nufw_link_set_addrs(struct nufw_link *l, struct nufw_addrs *addrs);
 void nufw_link_free(struct nufw_link *l);

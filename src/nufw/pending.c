@@ -22,6 +22,9 @@ struct group {
 	GQueue entries;			/* struct entry, oldest first */
 	bool asked;			/* asked_id is in p->by_question */
 	uint32_t asked_id;
+	uint32_t nodes;			/* asked of these nodes (bits) */
+	uint32_t not_owner;		/* of which these said "not mine" */
+	uint8_t not_owner_verdict;	/* the last "not mine" answer's */
 };
 
 struct nufw_pending {
@@ -69,13 +72,16 @@ static void set_asked(struct nufw_pending *p, struct group *g, bool asked, uint3
 		g_hash_table_remove(p->by_question, GUINT_TO_POINTER(g->asked_id));
 	g->asked = asked;
 	g->asked_id = id;
+	g->not_owner = 0;
+	if (!asked)
+		g->nodes = 0;
 	if (asked)
 		g_hash_table_insert(p->by_question, GUINT_TO_POINTER(id), g);
 }
 
 enum nufw_pending_add nufw_pending_add(struct nufw_pending *p, const struct nu_packet_ask *ask,
 				       const uint8_t *packet, size_t len,
-				       gint64 deadline, bool asked)
+				       gint64 deadline, uint32_t asked)
 {
 	struct group *g;
 	struct entry *e;
@@ -91,8 +97,10 @@ enum nufw_pending_add nufw_pending_add(struct nufw_pending *p, const struct nu_p
 		g->ask = *ask;
 		g_queue_init(&g->entries);
 		g_hash_table_insert(p->by_flow, &g->ask.flow, g);
-		if (asked)
+		if (asked) {
 			set_asked(p, g, true, ask->packet_id);
+			g->nodes = asked;
+		}
 		new_flow = true;
 	}
 	e = g_new0(struct entry, 1);
@@ -129,14 +137,13 @@ static void remove_entry(struct nufw_pending *p, struct entry *e)
 	g_free(e);
 }
 
-unsigned nufw_pending_answer(struct nufw_pending *p, uint32_t id, nufw_pending_fn fn, void *ctx)
+/* fn for every packet of g, which leaves the table. */
+static unsigned answer_group(struct nufw_pending *p, struct group *g, nufw_pending_fn fn,
+			     void *ctx)
 {
-	struct group *g = g_hash_table_lookup(p->by_question, GUINT_TO_POINTER(id));
 	unsigned n = 0;
 	bool last;
 
-	if (!g)
-		return 0;
 	do {
 		struct entry *e = g->entries.head->data;
 
@@ -146,6 +153,73 @@ unsigned nufw_pending_answer(struct nufw_pending *p, uint32_t id, nufw_pending_f
 		n++;
 	} while (!last);
 	return n;
+}
+
+unsigned nufw_pending_answer(struct nufw_pending *p, uint32_t id, nufw_pending_fn fn, void *ctx)
+{
+	struct group *g = g_hash_table_lookup(p->by_question, GUINT_TO_POINTER(id));
+
+	return g ? answer_group(p, g, fn, ctx) : 0;
+}
+
+unsigned nufw_pending_not_owner(struct nufw_pending *p, uint32_t id, uint32_t node,
+				uint8_t verdict, nufw_pending_fn fn, void *ctx)
+{
+	struct group *g = g_hash_table_lookup(p->by_question, GUINT_TO_POINTER(id));
+
+	if (!g || !(g->nodes & node))
+		return 0;
+	g->not_owner |= node;
+	g->not_owner_verdict = verdict;
+	if ((g->not_owner & g->nodes) != g->nodes)
+		return 0;
+	return answer_group(p, g, fn, ctx);
+}
+
+struct settle_ctx {
+	nufw_pending_settled_fn fn;
+	void *ctx;
+	uint8_t verdict;
+};
+
+static void settle_one(uint32_t id, const uint8_t *head, size_t head_len, void *data)
+{
+	struct settle_ctx *s = data;
+
+	s->fn(id, head, head_len, s->verdict, s->ctx);
+}
+
+unsigned nufw_pending_node_down(struct nufw_pending *p, uint32_t node,
+				nufw_pending_settled_fn fn, void *ctx)
+{
+	GHashTableIter it;
+	struct group *g;
+	GPtrArray *settled = g_ptr_array_new();
+	unsigned again = 0;
+
+	g_hash_table_iter_init(&it, p->by_flow);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&g)) {
+		if (!g->asked || !(g->nodes & node))
+			continue;
+		g->nodes &= ~node;
+		g->not_owner &= ~node;
+		if (!g->nodes) {
+			set_asked(p, g, false, 0);
+			again++;
+		} else if ((g->not_owner & g->nodes) == g->nodes) {
+			g_ptr_array_add(settled, g);
+		}
+	}
+	/* answered outside the walk: it frees the groups */
+	for (guint i = 0; i < settled->len; i++) {
+		struct settle_ctx s = { fn, ctx, 0 };
+
+		g = g_ptr_array_index(settled, i);
+		s.verdict = g->not_owner_verdict;
+		answer_group(p, g, settle_one, &s);
+	}
+	g_ptr_array_free(settled, TRUE);
+	return again;
 }
 
 unsigned nufw_pending_expire(struct nufw_pending *p, gint64 now, nufw_pending_fn fn, void *ctx)
@@ -174,7 +248,8 @@ void nufw_pending_forget_questions(struct nufw_pending *p)
 		set_asked(p, g, false, 0);
 }
 
-unsigned nufw_pending_ask_all(struct nufw_pending *p, nufw_pending_ask_fn ask, void *ctx)
+unsigned nufw_pending_ask_all(struct nufw_pending *p, uint32_t node, nufw_pending_ask_fn ask,
+			      void *ctx)
 {
 	GHashTableIter it;
 	struct group *g;
@@ -185,6 +260,7 @@ unsigned nufw_pending_ask_all(struct nufw_pending *p, nufw_pending_ask_fn ask, v
 		if (g->asked)
 			continue;
 		set_asked(p, g, true, g->ask.packet_id);
+		g->nodes = node;
 		ask(&g->ask, ctx);
 		n++;
 	}

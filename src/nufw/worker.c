@@ -42,7 +42,17 @@ struct nufw_worker {
 	struct nufw_pending *pending;
 	struct nufw_expiry *expiry;	/* accepted connections that end at a time:
 					 * main.c's, shared by every worker */
-	struct nufw_link *link;
+	/* One link per nuauth node of -d (doc/cluster.md): a question goes to
+	 * every node whose link is up; the node that owns the packet's address
+	 * decides, the others answer "not mine" (NOT_OWNER), and a packet
+	 * every asked node disowns gets their verdict (drop or reject). */
+	char **nodes;
+	unsigned n_links;
+	struct nufw_link *links[NUFW_NODES_MAX];
+	struct link_ctx {
+		struct nufw_worker *w;
+		unsigned node;
+	} link_ctx[NUFW_NODES_MAX];
 	struct nufw_rejecter *rejecter;
 	struct nufw_conntrack *conntrack;	/* NULL when conntrack is unusable */
 	gnutls_certificate_credentials_t creds;
@@ -83,9 +93,34 @@ static void undecided(struct nufw_worker *w, uint32_t id)
 	verdict(w, id, w->opt->fail_open, false, 0);
 }
 
-static void send_ask(const struct nu_packet_ask *ask, void *ctx)
+/* The nodes whose link is up, a bit each. */
+static uint32_t links_up(const struct nufw_worker *w)
 {
-	struct nufw_worker *w = ctx;
+	uint32_t up = 0;
+
+	for (unsigned i = 0; i < w->n_links; i++)
+		if (nufw_link_is_up(w->links[i]))
+			up |= 1u << i;
+	return up;
+}
+
+static bool any_link_up(const struct nufw_worker *w)
+{
+	return links_up(w) != 0;
+}
+
+/* msg to every node whose link is up. */
+static void send_to_all(struct nufw_worker *w, const uint8_t *msg, size_t len)
+{
+	for (unsigned i = 0; i < w->n_links; i++)
+		if (nufw_link_is_up(w->links[i]))
+			nufw_link_send(w->links[i], msg, len);
+}
+
+/* only: the one link to ask (a node that came up), or NULL: all. */
+static void send_ask_to(struct nufw_worker *w, struct nufw_link *only,
+			const struct nu_packet_ask *ask)
+{
 	uint8_t buf[256];
 	size_t len;
 
@@ -94,7 +129,15 @@ static void send_ask(const struct nu_packet_ask *ask, void *ctx)
 		return;	/* the packet expires with the failure policy */
 	}
 	w->stats.asked++;
-	nufw_link_send(w->link, buf, len);
+	if (only)
+		nufw_link_send(only, buf, len);
+	else
+		send_to_all(w, buf, len);
+}
+
+static void send_ask(const struct nu_packet_ask *ask, void *ctx)
+{
+	send_ask_to(ctx, NULL, ask);
 }
 
 static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *pkt,
@@ -102,7 +145,7 @@ static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *p
 {
 	struct nu_packet_ask ask = { .packet_id = pkt->id, .flow = info->flow,
 				     .mark = pkt->mark, .icmp_type = info->icmp_type };
-	bool up = nufw_link_is_up(w->link);
+	uint32_t up = links_up(w);
 	gint64 now = g_get_monotonic_time();
 	gint64 deadline = now + (gint64)w->opt->packet_timeout * G_USEC_PER_SEC;
 
@@ -203,14 +246,14 @@ static void send_stats(struct nufw_worker *w)
 	uint8_t buf[256];
 	size_t len;
 
-	if (!nufw_link_is_up(w->link))
+	if (!any_link_up(w))
 		return;
 	if (nufw_queue_kernel_drops(w->queue_num, w->queue_num, &kd) && kd.seen) {
 		m.kernel_queue_full = kd.queue_full;
 		m.kernel_failed = kd.netlink_failed;
 	}
 	if (nu_gw_stats_encode(buf, sizeof(buf), &m, &len) == NU_PROTO_OK)
-		nufw_link_send(w->link, buf, len);
+		send_to_all(w, buf, len);
 }
 
 static gboolean on_stats_timer(gpointer data)
@@ -219,23 +262,45 @@ static gboolean on_stats_timer(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void ask_one(const struct nu_packet_ask *ask, void *ctx)
+{
+	struct link_ctx *lc = ctx;
+
+	send_ask_to(lc->w, lc->w->links[lc->node], ask);
+}
+
+/* Questions not asked yet (every link was down) go to the node that came
+ * up; those asked already stay with the nodes that have them. */
 static void on_link_up(void *ctx)
 {
-	struct nufw_worker *w = ctx;
-	unsigned n = nufw_pending_ask_all(w->pending, send_ask, w);
+	struct link_ctx *lc = ctx;
+	struct nufw_worker *w = lc->w;
+	unsigned n = nufw_pending_ask_all(w->pending, 1u << lc->node, ask_one, lc);
 
 	if (n)
 		log_notice("asking nuauth again about %u waiting connection(s)", n);
 	send_stats(w);
 }
 
+static void apply_settled(uint32_t id, const uint8_t *head, size_t head_len, uint8_t verdict,
+			  void *ctx);
+
 static void on_link_down(void *ctx)
 {
-	struct nufw_worker *w = ctx;
-	unsigned n = nufw_pending_count(w->pending);
+	struct link_ctx *lc = ctx;
+	struct nufw_worker *w = lc->w;
+	unsigned n;
 
-	/* The questions are lost with the link: ask again once it is back. */
-	nufw_pending_forget_questions(w->pending);
+	/* Its questions are lost with the link: the other nodes asked answer
+	 * them, those asked of no other node wait for the next link up. */
+	nufw_pending_node_down(w->pending, 1u << lc->node, apply_settled, w);
+	n = nufw_pending_count(w->pending);
+	/* (this link still reads as up while it reports its end) */
+	if (links_up(w) & ~(1u << lc->node)) {
+		log_notice("nuauth node %s is unreachable: the other nodes decide",
+			   w->nodes[lc->node]);
+		return;
+	}
 	log_warnx("nuauth is unreachable: new connections wait up to %u s, then are %s",
 		  w->opt->packet_timeout, w->opt->fail_open ? "accepted (fail-open)" : "dropped");
 	if (n)
@@ -287,11 +352,31 @@ static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, vo
 	verdict(a->w, id, a->d->verdict == NU_VERDICT_ACCEPT, a->d->has_mark, a->d->mark);
 }
 
+/* A group every asked node disowned, settled when the last of the others
+ * went away. */
+static void apply_settled(uint32_t id, const uint8_t *head, size_t head_len, uint8_t verdict,
+			  void *ctx)
+{
+	struct nu_decision d = { .packet_id = id, .verdict = verdict };
+	struct answer a = { ctx, &d, false };
+
+	apply_decision(id, head, head_len, &a);
+}
+
 static void on_decision(const struct nu_decision *d, void *ctx)
 {
-	struct nufw_worker *w = ctx;
+	struct link_ctx *lc = ctx;
+	struct nufw_worker *w = lc->w;
 	struct answer a = { w, d, false };
 
+	if (d->not_owner) {
+		/* Another node may own it: only the last asked node's "not
+		 * mine" settles it.  Late ones (the owner decided) are the
+		 * common case and mean nothing. */
+		nufw_pending_not_owner(w->pending, d->packet_id, 1u << lc->node, d->verdict,
+				       apply_decision, &a);
+		return;
+	}
 	if (!nufw_pending_answer(w->pending, d->packet_id, apply_decision, &a))
 		log_debug("decision for packet %u, which no longer waits", d->packet_id);
 }
@@ -318,7 +403,7 @@ static void end_connection(struct nufw_worker *w, const struct nu_flow *flow, co
 
 static void on_destroy(const struct nu_flow *flow, void *ctx)
 {
-	end_connection(ctx, flow, "at nuauth's request");
+	end_connection(((struct link_ctx *)ctx)->w, flow, "at nuauth's request");
 }
 
 /* A reload on nuauth moved the end of a connection's period.  It comes on
@@ -327,7 +412,7 @@ static void on_destroy(const struct nu_flow *flow, void *ctx)
  * nuauth, which ends it at the new time itself. */
 static void on_expires(const struct nu_conn_expires *m, void *ctx)
 {
-	struct nufw_worker *w = ctx;
+	struct nufw_worker *w = ((struct link_ctx *)ctx)->w;
 	char text[NU_FLOW_STRLEN];
 
 	if (!m->has_expires) {
@@ -354,7 +439,7 @@ static void on_conn_end(const struct nu_conn_end *end, void *ctx)
 	size_t len;
 
 	nufw_expiry_remove(w->expiry, &end->flow);
-	if (!nufw_link_is_up(w->link)) {
+	if (!any_link_up(w)) {
 		w->stats.ends_lost++;
 		return;
 	}
@@ -366,7 +451,8 @@ static void on_conn_end(const struct nu_conn_end *end, void *ctx)
 		w->stats.ends_lost++;
 		return;
 	}
-	nufw_link_send(w->link, buf, len);
+	/* Every node: the one that decided the connection follows it. */
+	send_to_all(w, buf, len);
 	w->stats.ends_reported++;
 }
 
@@ -426,10 +512,17 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 	w->opt = opt;
 	w->queue_num = queue_num;
 	w->creds = creds;
+	w->nodes = nufw_nodes_split(opt->nuauth_host, error);
+	if (!w->nodes) {
+		g_free(w);
+		return NULL;
+	}
+	w->n_links = g_strv_length(w->nodes);
 	w->addrs = nufw_addrs_ref(addrs);
 	w->queue = nufw_queue_open(queue_num, opt->queue_maxlen, COPY_RANGE, opt->fail_open, error);
 	if (!w->queue) {
 		nufw_addrs_unref(w->addrs);
+		g_strfreev(w->nodes);
 		g_free(w);
 		return NULL;
 	}
@@ -497,13 +590,30 @@ static void answer_all_before_exit(struct nufw_worker *w)
 			  "are dropped when the queue closes", w->queue_num);
 }
 
+static void links_new(struct nufw_worker *w)
+{
+	for (unsigned i = 0; i < w->n_links; i++) {
+		w->link_ctx[i] = (struct link_ctx){ w, i };
+		w->links[i] = nufw_link_new(w->nodes[i], w->opt->nuauth_port, w->addrs, i,
+					    w->creds, w->opt->check_name, &link_ops,
+					    &w->link_ctx[i]);
+	}
+}
+
+static void links_free(struct nufw_worker *w)
+{
+	for (unsigned i = 0; i < w->n_links; i++) {
+		nufw_link_free(w->links[i]);
+		w->links[i] = NULL;
+	}
+}
+
 static gpointer worker_run(gpointer data)
 {
 	struct nufw_worker *w = data;
 
 	g_main_context_push_thread_default(w->ctx);
-	w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->addrs, w->creds,
-				w->opt->check_name, &link_ops, w);
+	links_new(w);
 	w->queue_source = nu_watch_fd(nufw_queue_fd(w->queue), G_IO_IN, on_queue_readable, w);
 	if (w->conntrack && nufw_conntrack_fd(w->conntrack) >= 0)
 		w->conntrack_source = nu_watch_fd(nufw_conntrack_fd(w->conntrack), G_IO_IN,
@@ -518,8 +628,7 @@ static gpointer worker_run(gpointer data)
 	nu_source_cancel(&w->stats_source);
 	nu_source_cancel(&w->flush_source);
 	answer_all_before_exit(w);
-	nufw_link_free(w->link);
-	w->link = NULL;
+	links_free(w);
 	g_main_context_pop_thread_default(w->ctx);
 	return NULL;
 }
@@ -548,13 +657,13 @@ static gboolean do_reload(gpointer data)
 		w->addrs = r->addrs;
 	}
 	if (!r->creds) {
-		nufw_link_set_addrs(w->link, w->addrs);
+		for (unsigned i = 0; i < w->n_links; i++)
+			nufw_link_set_addrs(w->links[i], w->addrs);
 	} else {
-		nufw_link_free(w->link);
+		links_free(w);
 		nufw_pending_forget_questions(w->pending);
 		w->creds = r->creds;
-		w->link = nufw_link_new(w->opt->nuauth_host, w->opt->nuauth_port, w->addrs,
-					w->creds, w->opt->check_name, &link_ops, w);
+		links_new(w);
 	}
 	g_free(r);
 	return G_SOURCE_REMOVE;
@@ -633,5 +742,6 @@ void nufw_worker_free(struct nufw_worker *w)
 		g_main_loop_unref(w->loop);
 	if (w->ctx)
 		g_main_context_unref(w->ctx);
+	g_strfreev(w->nodes);
 	g_free(w);
 }

@@ -2,7 +2,8 @@
  * when a flow is decided.  It links correlate.c with its floor and below
  * (peers.c, peer_log.c): the clients are peers with fake operations that
  * count the pushes, and the answer stage above (answer.c) is a fake that
- * records the decisions and their owners. */
+ * records the decisions and their owners.  The cluster's directory
+ * (cluster.c) is a fake too: the addresses another node holds. */
 #include "config.h"
 
 #include <string.h>
@@ -24,6 +25,7 @@ struct sent {
 	uint32_t packet_id;
 	int verdict;
 	uint32_t mark;
+	bool not_mine;
 };
 
 static GArray *decisions;		/* struct sent */
@@ -66,6 +68,33 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_
 	(void)srv, (void)gw;
 	CHECK(arrived > 0);
 	g_array_append_val(decisions, s);
+}
+
+void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
+			    int verdict, gint64 arrived)
+{
+	struct sent s = { .packet_id = packet_id, .verdict = verdict, .not_mine = true };
+
+	(void)srv, (void)gw;
+	CHECK(arrived > 0);
+	g_array_append_val(decisions, s);
+}
+
+/* The directory: in a cluster (cluster_on), elsewhere holds the address
+ * another node has a client at. */
+static bool cluster_on;
+static struct in6_addr elsewhere;
+
+bool nuauth_cluster_enabled(const struct nuauth_cluster *c)
+{
+	(void)c;
+	return cluster_on;
+}
+
+bool nuauth_cluster_owned_elsewhere(const struct nuauth_cluster *c, const struct in6_addr *addr)
+{
+	(void)c;
+	return cluster_on && memcmp(addr, &elsewhere, sizeof(*addr)) == 0;
 }
 
 bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw,
@@ -193,7 +222,7 @@ static bool decided(uint32_t id, int verdict, uint32_t mark)
 		struct sent *s = &g_array_index(decisions, struct sent, i);
 
 		if (s->packet_id == id)
-			return s->verdict == verdict && s->mark == mark;
+			return s->verdict == verdict && s->mark == mark && !s->not_mine;
 	}
 	return false;
 }
@@ -412,6 +441,59 @@ static void test_timeout(void)
 	g_main_loop_unref(loop);
 }
 
+/* "not mine" for packet id, with verdict. */
+static bool said_not_mine(uint32_t id, int verdict)
+{
+	for (guint i = 0; i < decisions->len; i++) {
+		struct sent *s = &g_array_index(decisions, struct sent, i);
+
+		if (s->packet_id == id)
+			return s->not_mine && s->verdict == verdict;
+	}
+	return false;
+}
+
+/* A cluster: a node never decides for an address it holds no client at;
+ * it says "not mine" (at once when another node holds the address). */
+static void test_cluster(void)
+{
+	struct nu_flow f = flow("10.201.0.9", 40010), g = flow("10.201.0.2", 40011);
+	struct nu_flow h = flow("10.201.0.7", 40012), k = flow("10.201.0.2", 40013);
+	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+
+	reset();
+	cluster_on = true;
+	nu_addr_from_v4(&elsewhere, inet_addr("10.201.0.9"));
+	/* frank's desktop is another node's: not mine at once */
+	packet(20, &f);
+	CHECK(decisions->len == 1 && said_not_mine(20, NU_VERDICT_DROP));
+	CHECK(nuauth_correlate_pending(cor) == 0);
+	/* carol is here: her claim is decided here as ever */
+	ready(&carol);
+	packet(21, &g);
+	claim(&carol, &g);
+	CHECK(decisions->len == 2 && decided(21, NU_VERDICT_ACCEPT, 1003));
+	/* a shared address (carol here, someone on another node): carol
+	 * says not mine, so the other node's user may own it */
+	nu_addr_from_v4(&elsewhere, inet_addr("10.201.0.2"));
+	packet(22, &k);
+	CHECK(decisions->len == 2);
+	not_mine(&carol, &k);
+	CHECK(decisions->len == 3 && said_not_mine(22, NU_VERDICT_DROP));
+	/* nobody anywhere: it waits (a client may log in here), then "not
+	 * mine" with the timeout's verdict, never a decision of its own */
+	srv.cfg.reject_after_timeout = true;
+	packet(23, &h);
+	CHECK(decisions->len == 3 && nuauth_correlate_pending(cor) == 1);
+	g_timeout_add(1300, quit_loop, loop);
+	g_main_loop_run(loop);
+	CHECK(decisions->len == 4 && said_not_mine(23, NU_VERDICT_REJECT));
+	srv.cfg.reject_after_timeout = false;
+	gone(&carol);
+	cluster_on = false;
+	g_main_loop_unref(loop);
+}
+
 int main(void)
 {
 	groups = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -435,6 +517,7 @@ int main(void)
 	test_late_login();
 	test_same_user_and_address();
 	test_timeout();
+	test_cluster();
 	nuauth_correlator_free(cor);
 	nuauth_peers_free(srv.peers);
 	g_array_free(decisions, TRUE);

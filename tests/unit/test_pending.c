@@ -1,5 +1,6 @@
 /* nufw's pending table: groups by flow, answers by question id, expiry in
- * arrival order, re-asking after the link was lost. */
+ * arrival order, re-asking after the link was lost; with several nuauth
+ * nodes, "not mine" answers and a node's link lost. */
 #include "config.h"
 
 #include <string.h>
@@ -117,9 +118,9 @@ static void test_link_lost(void)
 	nufw_pending_forget_questions(p);
 	CHECK(nufw_pending_answer(p, 1, collect, NULL) == 0);	/* a lost question */
 	asks = 0;
-	CHECK(nufw_pending_ask_all(p, record_ask, NULL) == 2);
+	CHECK(nufw_pending_ask_all(p, 1, record_ask, NULL) == 2);
 	CHECK(asks == 2);
-	CHECK(nufw_pending_ask_all(p, record_ask, NULL) == 0);	/* asked now */
+	CHECK(nufw_pending_ask_all(p, 1, record_ask, NULL) == 0);	/* asked now */
 	CHECK(nufw_pending_answer(p, 5, collect, NULL) == 1);
 	CHECK(seen_is((uint32_t[]){ 5 }, 1));
 	/* Packet 1 expires before the link comes back: flow 1000 is asked
@@ -128,10 +129,73 @@ static void test_link_lost(void)
 	CHECK(nufw_pending_expire(p, 150, collect, NULL) == 1);
 	CHECK(seen_is((uint32_t[]){ 1 }, 1));
 	asks = 0;
-	CHECK(nufw_pending_ask_all(p, record_ask, NULL) == 1);
+	CHECK(nufw_pending_ask_all(p, 1, record_ask, NULL) == 1);
 	CHECK(asks == 1 && asked_about.packet_id == 2 && asked_about.flow.sport == 1000);
 	CHECK(nufw_pending_answer(p, 2, collect, NULL) == 1);
 	CHECK(seen_is((uint32_t[]){ 2 }, 1));
+	nufw_pending_free(p);
+}
+
+static uint8_t settled_verdict;
+
+static void collect_settled(uint32_t id, const uint8_t *head, size_t len, uint8_t verdict,
+			    void *ctx)
+{
+	settled_verdict = verdict;
+	collect(id, head, len, ctx);
+}
+
+/* Three nodes (bits 1, 2, 4): a real decision settles a group at once; a
+ * group is dropped only when every node asked has disowned it. */
+static void test_nodes(void)
+{
+	struct nufw_pending *p = nufw_pending_new(10);
+
+	add(p, 1, 1000, 100, false);
+	/* a group asked at a link up is asked of that node only */
+	CHECK(nufw_pending_ask_all(p, 1, record_ask, NULL) == 1);
+	nufw_pending_free(p);
+	p = nufw_pending_new(10);
+	{
+		struct nu_packet_ask a = ask_for(1, 1000), b = ask_for(2, 2000),
+				     c = ask_for(3, 3000);
+		uint8_t head[4] = { 0x45, 0, 0, 1 };
+
+		nufw_pending_add(p, &a, head, sizeof(head), 100, 1 | 2 | 4);
+		nufw_pending_add(p, &b, head, sizeof(head), 100, 1 | 2);
+		nufw_pending_add(p, &c, head, sizeof(head), 100, 1 | 2);
+	}
+	/* flow 1000: node 1 disowns it, node 0 owns it and decides */
+	CHECK(nufw_pending_not_owner(p, 1, 2, 0, collect, NULL) == 0);
+	CHECK(nufw_pending_answer(p, 1, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 1 }, 1));
+	/* a late "not mine" means nothing */
+	CHECK(nufw_pending_not_owner(p, 1, 4, 0, collect, NULL) == 0);
+	/* an answer from a node that was not asked counts for nothing */
+	CHECK(nufw_pending_not_owner(p, 2, 4, 3, collect, NULL) == 0);
+	/* flow 2000: both asked disown it: settled with their verdict */
+	CHECK(nufw_pending_not_owner(p, 2, 1, 3, collect, NULL) == 0);
+	CHECK(nufw_pending_not_owner(p, 2, 2, 3, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 2 }, 1));
+	/* flow 3000: node 1 disowns it, then node 0 (the owner) dies before
+	 * answering: only node 1 is left asked and it said "not mine" */
+	CHECK(nufw_pending_not_owner(p, 3, 2, 3, collect, NULL) == 0);
+	CHECK(nufw_pending_node_down(p, 1, collect_settled, NULL) == 0);
+	CHECK(seen_is((uint32_t[]){ 3 }, 1) && settled_verdict == 3);
+	/* a group asked of one node only waits for the next link up */
+	{
+		struct nu_packet_ask d = ask_for(4, 4000);
+		uint8_t head[4] = { 0x45, 0, 0, 4 };
+
+		nufw_pending_add(p, &d, head, sizeof(head), 100, 2);
+	}
+	CHECK(nufw_pending_node_down(p, 2, collect_settled, NULL) == 1 && seen->len == 0);
+	CHECK(nufw_pending_answer(p, 4, collect, NULL) == 0);	/* a lost question */
+	asks = 0;
+	CHECK(nufw_pending_ask_all(p, 4, record_ask, NULL) == 1 && asks == 1);
+	CHECK(nufw_pending_not_owner(p, 4, 4, 0, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 4 }, 1));
+	CHECK(nufw_pending_count(p) == 0);
 	nufw_pending_free(p);
 }
 
@@ -156,6 +220,7 @@ int main(void)
 	test_full();
 	test_expiry_keeps_question();
 	test_link_lost();
+	test_nodes();
 	test_drain();
 	g_array_free(seen, TRUE);
 	return unit_done("pending");

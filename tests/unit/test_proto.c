@@ -541,6 +541,21 @@ static void test_roundtrips(void)
 	CHECK(samples[6].len == 8 + 4 + 1 + 4 + 4 + 4 + 4);
 	CHECK(nu_decision_decode(samples[7].buf, samples[7].len, &d) == NU_PROTO_OK);
 	CHECK(d.packet_id == 78 && d.verdict == NU_VERDICT_REJECT && !d.has_mark && !d.has_expires);
+	CHECK(d.not_owner == 0);
+	{
+		/* a cluster node's "not mine" (NOT_OWNER): 5 more bytes, and
+		 * only 0 or 1 */
+		struct nu_decision nm = { .packet_id = 79, .verdict = NU_VERDICT_DROP,
+					  .not_owner = 1 };
+		uint8_t b[64];
+		size_t n;
+
+		CHECK(nu_decision_encode(b, sizeof(b), &nm, &n) == NU_PROTO_OK && n == 8 + 5 + 5);
+		CHECK(nu_decision_decode(b, n, &d) == NU_PROTO_OK && d.not_owner == 1 &&
+		      d.packet_id == 79 && d.verdict == NU_VERDICT_DROP && !d.has_mark);
+		b[n - 1] = 2;
+		CHECK(nu_decision_decode(b, n, &d) == NU_PROTO_BAD_ATTR);
+	}
 
 	CHECK(nu_auth_decode(samples[8].buf, samples[8].len, &au) == NU_PROTO_OK);
 	CHECK(strcmp(au.mech, "PLAIN") == 0 && au.has_data && au.data_len == 7);

@@ -1,0 +1,70 @@
+/* The JSON of etcd's v3 gateway (POST /v3/...): requests built, answers
+ * read.  Keys and values travel in base64; 64-bit numbers come as strings
+ * ("ID":"7587...") and are read in either form.  Pure functions, no I/O:
+ * cluster_etcd.c sends and receives, the unit tests (test_etcd_json) feed
+ * these with the answers a real etcd 3.4 gave. */
+#ifndef NUAUTH_ETCD_JSON_H
+#define NUAUTH_ETCD_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+/* One key and its value (empty for a DELETE event). */
+struct etcd_kv {
+	char *key;
+	GBytes *value;
+	bool deleted;			/* a watch event of type DELETE */
+};
+void etcd_kv_free(gpointer kv);
+
+/* The end of the range of every key under prefix (the prefix with its last
+ * byte incremented, shorter when it ends in 0xff bytes; "\0" for all keys). */
+char *etcd_prefix_end(const char *prefix, size_t *len);
+
+/* Request bodies (g_free). */
+char *etcd_json_put(const char *key, const void *value, size_t len, int64_t lease);
+char *etcd_json_delete(const char *key);
+char *etcd_json_range(const char *prefix);
+char *etcd_json_watch(const char *prefix, int64_t start_revision);
+char *etcd_json_lease_grant(unsigned ttl);
+char *etcd_json_lease_id(int64_t id);	/* keepalive and revoke */
+char *etcd_json_auth(const char *user, const char *password);
+/* A transaction putting key (with lease) only while fewer than limit keys
+ * exist under count_prefix: etcd compares one key's version, so the
+ * counter is a key per slot: count_prefix/0 .. /limit-1, and key is the
+ * first free slot the caller picked (see cluster.c). */
+char *etcd_json_put_if_absent(const char *key, const void *value, size_t len,
+			      int64_t lease);
+
+/* Answers.  Each returns false with *error (NU_ERROR_PROTOCOL) when the
+ * body is not what etcd sends, or carries an "error". */
+/* lease/grant (ID and TTL at the top) and lease/keepalive (inside
+ * "result"): *ttl 0 means the lease is gone. */
+bool etcd_json_read_lease(const char *body, size_t len, int64_t *id, int64_t *ttl,
+			  GError **error);
+/* kv/range: the revision of the snapshot and its keys (struct etcd_kv *). */
+bool etcd_json_read_range(const char *body, size_t len, int64_t *revision, GPtrArray *kvs,
+			  GError **error);
+/* One message of a watch stream: its events appended to kvs, *revision
+ * the header's; *canceled when etcd ended the watch (compacted...). */
+bool etcd_json_read_watch(const char *body, size_t len, int64_t *revision, GPtrArray *kvs,
+			  bool *canceled, GError **error);
+/* kv/txn: whether the comparison held. */
+bool etcd_json_read_txn(const char *body, size_t len, bool *succeeded, GError **error);
+/* auth/authenticate: the token (g_free). */
+char *etcd_json_read_token(const char *body, size_t len, GError **error);
+
+/* A session of the directory (doc/cluster.md): the value of
+ * PREFIX/sessions/NODE/ID, a JSON object. */
+struct etcd_session {
+	char *id, *user, *address, *node, *mechanism;
+	int64_t login_time;		/* Unix time */
+};
+char *etcd_json_session(const struct etcd_session *s);
+/* False with *error when a member is missing or of the wrong type. */
+bool etcd_json_read_session(const char *body, size_t len, struct etcd_session *s,
+			    GError **error);
+void etcd_session_clear(struct etcd_session *s);
+
+#endif
