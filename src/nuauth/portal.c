@@ -319,6 +319,28 @@ static enum MHD_Result send_page(struct MHD_Connection *conn, unsigned status, c
 	return ret;
 }
 
+/* A form posted from a page of another site: login CSRF (a page elsewhere
+ * making the browser log this address in under the attacker's name, whose
+ * ACLs and mark its traffic would then carry, or log it out).  Browsers
+ * say where a POST comes from: Sec-Fetch-Site (same-origin for our own
+ * form, none for a typed request) and Origin, which must be this page's
+ * (https and the Host the browser asked for; "null" is a sandboxed or
+ * privacy-stripped page).  A request that says neither is no browser's
+ * cross-site post (curl, a script on the host itself) and is let through. */
+static bool cross_site_post(struct MHD_Connection *conn)
+{
+	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+	if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+		return true;
+	if (!origin)
+		return false;
+	return !host || !g_str_has_prefix(origin, "https://") ||
+	       g_ascii_strcasecmp(origin + strlen("https://"), host) != 0;
+}
+
 static bool client_addr(struct MHD_Connection *conn, struct preq *r)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -354,6 +376,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 					 strdup("only GET and POST\n"));
 		if (post && strcmp(url, "/login") != 0 && strcmp(url, "/logout") != 0)
 			return send_page(conn, MHD_HTTP_NOT_FOUND, strdup("not found\n"));
+		if (post && cross_site_post(conn))
+			return send_page(conn, MHD_HTTP_FORBIDDEN,
+					 strdup("a form from another site is refused\n"));
 		r = g_new0(struct preq, 1);
 		r->refs = 1;		/* MHD's, dropped when the request completes */
 		r->p = p;

@@ -9,9 +9,11 @@
 # origin portal, after which the desktop's connections through the gateway
 # carry alice's mark; the page then says who is logged in; logging out
 # ends the session and the connections; the idle timeout ends it too.
-# A headless Chromium (Debian's chromium) in the desktop's namespace fills
-# the form and logs in; screenshots of the pages go to $PORTAL_SHOTS (the
-# lab's directory when unset, kept with LAB_KEEP=1).
+# A headless Chromium (Debian's chromium) in the desktop's namespace,
+# driven over DevTools (browse.py), types into the form and logs in;
+# screenshots of the pages go to $PORTAL_SHOTS (BUILD_DIR/portal-shots when
+# unset, kept after the run).  A form posted from another site (login
+# CSRF) is refused.
 # Prints one PASS/FAIL line per check and ends with "N passed, N failed".
 set -uo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -21,7 +23,7 @@ lab_init "${1:-.}" "${@:2}"
 command -v curl >/dev/null || { echo "portal.sh: curl is missing (scripts/install-deps.sh)" >&2; exit 2; }
 
 PORTAL=https://nuauth.lab:8443
-SHOTS=${PORTAL_SHOTS:-$LAB_DIR/shots}
+SHOTS=${PORTAL_SHOTS:-$BUILD/portal-shots}
 IDLE=4		# nuauth_ip_session_idle_timeout, s
 PORTAL_MARK=119	# nuauth_portal_mark (0x77): web traffic of hosts with no user
 
@@ -45,30 +47,17 @@ web() {
 		--resolve nuauth.lab:8443:10.204.0.1 -w '\nHTTP %{http_code}\n' "$@"
 }
 
-# browser NAME URL: headless Chromium in the desktop's namespace loads URL
-# (a file of the lab's, whose script may submit a form) and saves a
-# screenshot as $SHOTS/NAME.png, then the page's DOM to $LAB_DIR/NAME.html.
+# browser NAME URL [USER PASSWORD]: headless Chromium in the desktop's
+# namespace, driven over DevTools (browse.py), opens URL; with USER and
+# PASSWORD, types them into the page's form and submits it, as a person
+# would.  Saves a screenshot as $SHOTS/NAME.png and the page's DOM as
+# $LAB_DIR/NAME.html; its messages in $LAB_DIR/NAME.chromium.log.
 browser() {
 	local args=(--headless --no-sandbox --disable-gpu --no-first-run
 		--user-data-dir="$LAB_DIR/chromium" --ignore-certificate-errors
-		--host-resolver-rules="MAP nuauth.lab 10.204.0.1" --virtual-time-budget=5000
-		--window-size=800,600)
-	ip netns exec "$NS_D" timeout 60 chromium "${args[@]}" --screenshot="$SHOTS/$1.png" "$2" \
-		> "$LAB_DIR/$1.chromium.log" 2>&1
-	ip netns exec "$NS_D" timeout 60 chromium "${args[@]}" --dump-dom "$2" \
-		> "$LAB_DIR/$1.html" 2>> "$LAB_DIR/$1.chromium.log"
-}
-
-# form NAME USER PASSWORD: a page of the lab's that fills the login form
-# and submits it, as a person would (the browser then shows the answer).
-form() {
-	cat > "$LAB_DIR/$1-form.html" <<HTML
-<!DOCTYPE html><html><body>
-<form id="f" method="post" action="$PORTAL/login">
-<input name="user" value="$2"><input name="password" type="password" value="$3">
-</form><script>document.getElementById('f').submit();</script></body></html>
-HTML
-	echo "file://$LAB_DIR/$1-form.html"
+		--host-resolver-rules="MAP nuauth.lab 10.204.0.1" --window-size=800,600)
+	ip netns exec "$NS_D" timeout 90 python3 "$here/browse.py" "$SHOTS/$1.png" \
+		"$LAB_DIR/$1.html" "$2" "${@:3}" -- "${args[@]}" > "$LAB_DIR/$1.chromium.log" 2>&1
 }
 
 lab_netns
@@ -184,6 +173,34 @@ test_login() {
 	check_not "after logging out the desktop is refused" desk_connect 5050
 }
 
+# Login CSRF: a page elsewhere posting the form (the browser says so with
+# Origin and Sec-Fetch-Site) must not log the desktop in under the
+# attacker's name, nor log it out; the page's own origin is accepted.
+test_cross_site() {
+	local out
+	out=$(web -H "Origin: https://evil.example" --data-urlencode user=bob \
+		--data-urlencode password=bobpw "$PORTAL/login")
+	check "a login posted from another site's page (Origin) is refused (403)" \
+		matches "$out" "HTTP 403"
+	out=$(web -H "Sec-Fetch-Site: cross-site" --data-urlencode user=bob \
+		--data-urlencode password=bobpw "$PORTAL/login")
+	check "a login posted cross-site (Sec-Fetch-Site) is refused (403)" matches "$out" "HTTP 403"
+	out=$(web -H "Origin: null" --data-urlencode user=bob --data-urlencode password=bobpw \
+		"$PORTAL/login")
+	check "a login posted from an opaque origin (Origin: null) is refused (403)" \
+		matches "$out" "HTTP 403"
+	out=$(ctl users)
+	check_not "no session was opened for bob by them" matches "$out" "^bob "
+	out=$(web -H "Origin: https://nuauth.lab:8443" -H "Sec-Fetch-Site: same-origin" \
+		--data-urlencode user=alice --data-urlencode password=alicepw "$PORTAL/login")
+	check "the page's own form (same origin) logs alice in" matches "$out" "HTTP 200"
+	out=$(web -X POST -H "Origin: https://evil.example" "$PORTAL/logout")
+	check "a logout posted from another site is refused (403)" matches "$out" "HTTP 403"
+	check "alice's session is still there" desk_marked 5050 1001
+	out=$(web -X POST -H "Origin: https://nuauth.lab:8443" "$PORTAL/logout")
+	check "her own logout works" matches "$out" "You are logged out"
+}
+
 test_idle() {
 	local out
 	out=$(web --data-urlencode user=alice --data-urlencode password=alicepw "$PORTAL/login")
@@ -206,11 +223,11 @@ test_chromium() {
 	check "Chromium opening http://10.202.0.2/ lands on the login page (login.png)" \
 		bash -c 'grep -q "id=\"password\"" "$1" && [ -s "$2" ] || { cat "$3"; exit 1; }' _ \
 		"$LAB_DIR/login.html" "$SHOTS/login.png" "$LAB_DIR/login.chromium.log"
-	browser wrong "$(form wrong carol nope)"
+	browser wrong "$PORTAL/" carol nope
 	check "Chromium: a wrong password gets the message (wrong.png)" \
 		bash -c 'grep -q "Wrong user name or password" "$1" && [ -s "$2" ] || { cat "$1" "$3"; exit 1; }' _ \
 		"$LAB_DIR/wrong.html" "$SHOTS/wrong.png" "$LAB_DIR/wrong.chromium.log"
-	browser welcome "$(form welcome alice alicepw)"
+	browser welcome "$PORTAL/" alice alicepw
 	check "Chromium: alice's login shows who is here (welcome.png)" \
 		bash -c 'grep -q "alice</b>.s, since" "$1" && [ -s "$2" ] || { cat "$1" "$3"; exit 1; }' _ \
 		"$LAB_DIR/welcome.html" "$SHOTS/welcome.png" "$LAB_DIR/welcome.chromium.log"
@@ -221,5 +238,6 @@ test_chromium() {
 	echo "screenshots: $SHOTS"
 }
 
-lab_tests test_page test_redirect test_wrong_password test_login test_idle test_chromium test_throttle
+lab_tests test_page test_redirect test_wrong_password test_login test_cross_site test_idle \
+	test_chromium test_throttle
 lab_finish
