@@ -34,8 +34,9 @@ packages=(
 	# tests/e2e/radius.sh: FreeRADIUS (started by the suite, its own
 	# configuration) and radclient playing the NAS
 	freeradius freeradius-utils
-	# tests/e2e/portal.sh: a headless browser on the login page
-	chromium
+	# tests/e2e/portal.sh: a headless browser on the login page, and
+	# certutil to make it trust the lab's CA
+	chromium libnss3-tools
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

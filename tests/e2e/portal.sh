@@ -54,10 +54,22 @@ web() {
 # $LAB_DIR/NAME.html; its messages in $LAB_DIR/NAME.chromium.log.
 browser() {
 	local args=(--headless --no-sandbox --disable-gpu --no-first-run
-		--user-data-dir="$LAB_DIR/chromium" --ignore-certificate-errors
+		--user-data-dir="$LAB_DIR/chromium"
 		--host-resolver-rules="MAP nuauth.lab 10.204.0.1" --window-size=800,600)
-	ip netns exec "$NS_D" timeout 90 python3 "$here/browse.py" "$SHOTS/$1.png" \
-		"$LAB_DIR/$1.html" "$2" "${@:3}" -- "${args[@]}" > "$LAB_DIR/$1.chromium.log" 2>&1
+	HOME=$BROWSER_HOME ip netns exec "$NS_D" timeout 90 python3 "$here/browse.py" \
+		"$SHOTS/$1.png" "$LAB_DIR/$1.html" "$2" "${@:3}" -- "${args[@]}" \
+		> "$LAB_DIR/$1.chromium.log" 2>&1
+}
+
+# The desktop's browser trusts the site's CA, as a managed desktop would
+# (Chromium on Linux reads ~/.pki/nssdb): it then checks nuauth's
+# certificate and name like any site's, with no exception.
+browser_trusts_ca() {
+	BROWSER_HOME=$LAB_DIR/browser-home
+	mkdir -p "$BROWSER_HOME/.pki/nssdb"
+	certutil -N -d "sql:$BROWSER_HOME/.pki/nssdb" --empty-password &&
+		certutil -A -d "sql:$BROWSER_HOME/.pki/nssdb" -n "NuFW lab CA" -t "C,," \
+			-i "$LAB_DIR/pki/cacert.pem"
 }
 
 lab_netns
@@ -214,11 +226,17 @@ test_idle() {
 		"address session of alice at $DESK (portal) ended: idle timeout"
 	out=$(web "$PORTAL/")
 	check "and the page asks for a login again" matches "$out" "is not logged in"
+	out=$(ip netns exec "$NS_D" curl -sS --max-time 10 -o /dev/null \
+		-w '%{http_code} %{redirect_url}' http://10.202.0.2/ 2>&1)
+	check "and the desktop's next web connection goes to the login page again (302)" \
+		same "$out" "302 https://nuauth.lab:8443/"
 }
 
 test_chromium() {
 	local out
-	command -v chromium >/dev/null || { fail "chromium is installed (scripts/install-deps.sh)"; return; }
+	command -v chromium >/dev/null && command -v certutil >/dev/null ||
+		{ fail "chromium and certutil are installed (scripts/install-deps.sh)"; return; }
+	browser_trusts_ca || { fail "the browser's NSS database trusts the lab's CA"; return; }
 	browser login "http://10.202.0.2/"
 	check "Chromium opening http://10.202.0.2/ lands on the login page (login.png)" \
 		bash -c 'grep -q "id=\"password\"" "$1" && [ -s "$2" ] || { cat "$3"; exit 1; }' _ \
