@@ -31,6 +31,12 @@ packages=(
 	# tests/e2e/metrics.sh: curl scrapes, promtool (Debian's prometheus
 	# package: about 30 s to install) checks the scrape
 	curl prometheus
+	# tests/e2e/radius.sh: FreeRADIUS (started by the suite, its own
+	# configuration) and radclient playing the NAS
+	freeradius freeradius-utils
+	# tests/e2e/portal.sh: a headless browser on the login page, and
+	# certutil to make it trust the lab's CA
+	chromium libnss3-tools
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

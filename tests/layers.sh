@@ -29,6 +29,7 @@ config 1
 login_guard 1
 workers 1
 listener 1
+ipsession 1
 cluster 1
 cluster_etcd 1
 etcd_json 1
@@ -45,6 +46,7 @@ client_session 7
 sasl_server 7
 control 8
 metrics 8
+portal 8
 reload 8
 main 9
 '

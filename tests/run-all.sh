@@ -105,6 +105,8 @@ e2e/periods.sh|time periods (periods module, connections ended with them)
 e2e/control.sh|the control socket and nuauthctl
 e2e/twohost.sh|nuauth and nufw on different hosts: nufw -d by address, name checks both ways
 e2e/metrics.sh|Prometheus metrics: promtool passes on a scrape, counters match the traffic, GW_STATS
+e2e/radius.sh|identity from RADIUS accounting (FreeRADIUS, radclient): address sessions, origin=, a client's claims first
+e2e/portal.sh|the login page (HTTPS, libmicrohttpd): login, throttles, logout, idle timeout, headless Chromium screenshots
 e2e/client.sh|the desktop client (libnuclient, nutcpc)
 e2e/desktop.sh|the desktop: notifications, org.nufw.Client1 on the session bus, reconnection back-off
 e2e/pam.sh|pam_nufw: the session starts the client with the login password (pamtester)

@@ -29,6 +29,12 @@ struct os_match {
 	char *version;		/* NULL: any */
 };
 
+/* The key origin=: where the user's name comes from (module.h's
+ * struct nuauth_user origin), one bit each, in nu_acl_origin_names' order. */
+extern const char *const nu_acl_origin_names[5];
+/* The bit of origin (a user's), 0 when unknown. */
+unsigned nu_acl_origin_bit(const char *origin);
+
 struct nu_acl {
 	char *name;
 	char *source;		/* the file, or the record (an LDAP entry's URL) */
@@ -49,8 +55,10 @@ struct nu_acl {
 	char *log_prefix;
 	char *period;
 	unsigned authquality;	/* enum nuauth_auth_quality: the least */
+	unsigned origins;	/* NU_ACL_ORIGIN_* the user's name may come from; 0 any */
 	/* Where the single-valued keys were set (0: not set; 1 in a record). */
 	unsigned decision_line, flags_line, log_prefix_line, period_line, authquality_line;
+	unsigned origin_line;
 };
 
 /* A sorted map from a 32-bit key to an ascending list of ACL numbers

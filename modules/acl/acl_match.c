@@ -151,6 +151,8 @@ static bool acl_matches(const struct nu_acl *acl, const struct nuauth_packet *p,
 		return false;
 	if (!user_matches(acl, user) || user->auth_quality < acl->authquality)
 		return false;
+	if (acl->origins && !(acl->origins & nu_acl_origin_bit(user->origin)))
+		return false;
 	if (!nets_match(acl->src, &f->saddr) || !nets_match(acl->dst, &f->daddr))
 		return false;
 	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP) {

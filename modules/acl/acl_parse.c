@@ -528,6 +528,42 @@ static bool key_authquality(const struct acl_ctx *c, struct nu_acl *acl, GError 
 	return true;
 }
 
+const char *const nu_acl_origin_names[5] = { "client", "ipauth", "radius", "portal", "admin" };
+
+unsigned nu_acl_origin_bit(const char *origin)
+{
+	for (unsigned i = 0; origin && i < G_N_ELEMENTS(nu_acl_origin_names); i++)
+		if (strcmp(origin, nu_acl_origin_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/* Where the user's name may come from: a comma list of origins. */
+static bool key_origin(const struct acl_ctx *c, struct nu_acl *acl, GError **e)
+{
+	static const char want[] = "a comma list of client, ipauth, radius, portal, admin";
+	char **items = g_strsplit(c->value, ",", -1);
+	unsigned bits = 0;
+	guint i;
+
+	for (i = 0; items[i]; i++) {
+		unsigned bit = nu_acl_origin_bit(g_strstrip(items[i]));
+
+		if (!bit) {
+			g_strfreev(items);
+			return bad_value(c, want, e);
+		}
+		bits |= bit;
+	}
+	g_strfreev(items);
+	if (!bits)
+		return bad_value(c, want, e);
+	if (!only_once(c, &acl->origin_line, e))
+		return false;
+	acl->origins = bits;
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*parse)(const struct acl_ctx *c, struct nu_acl *acl, GError **e);
@@ -552,6 +588,7 @@ static const struct {
 	{ "log_prefix", key_log_prefix },
 	{ "period", key_period },
 	{ "authquality", key_authquality },
+	{ "origin", key_origin },
 	{ "gateway", key_gateway },
 };
 

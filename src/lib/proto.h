@@ -78,6 +78,7 @@ enum nu_attr_type {
 	NU_ATTR_EXPIRES		= 31,	/* u32: seconds until the connection must end */
 	NU_ATTR_NOT_OWNER	= 32,	/* u8, 1: in DECISION, a cluster's node that
 					 * holds no client owning the packet */
+	NU_ATTR_SRC_MAC		= 33,	/* 6 bytes: the packet's source MAC address */
 	NU_ATTR_NOT_MINE	= 40,	/* flow: in ANNOUNCE, a pushed flow that is
 					 * none of the user's sockets */
 	NU_ATTR_QUEUE		= 50,	/* u32: NFQUEUE number (GW_STATS) */
@@ -233,6 +234,8 @@ struct nu_packet_ask {
 	char outdev[16];	/* OUTDEV, optional */
 	char physindev[16];	/* PHYSINDEV, optional: bridged packets only */
 	char physoutdev[16];	/* PHYSOUTDEV, optional */
+	bool has_src_mac;
+	uint8_t src_mac[6];	/* SRC_MAC, optional: when the gateway sees it */
 };
 enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap, const struct nu_packet_ask *m, size_t *out_len);
 enum nu_proto_status nu_packet_ask_decode(const uint8_t *msg, size_t len, struct nu_packet_ask *m);

@@ -19,6 +19,7 @@ static const struct attr_row packet_ask_attrs[] = {
 	{ ROW(NU_ATTR_OUTDEV, KIND_STR, 0, struct nu_packet_ask, outdev) },
 	{ ROW(NU_ATTR_PHYSINDEV, KIND_STR, 0, struct nu_packet_ask, physindev) },
 	{ ROW(NU_ATTR_PHYSOUTDEV, KIND_STR, 0, struct nu_packet_ask, physoutdev) },
+	{ ROW(NU_ATTR_SRC_MAC, KIND_FIXED, ATTR_ASKED, struct nu_packet_ask, src_mac) },
 	{ .type = 0 }
 };
 
@@ -30,6 +31,8 @@ enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap,
 
 	if (m->flow.proto == IPPROTO_ICMP || m->flow.proto == IPPROTO_ICMPV6)
 		asked |= ABIT(NU_ATTR_ICMP_TYPE);
+	if (m->has_src_mac)
+		asked |= ABIT(NU_ATTR_SRC_MAC);
 	return proto_encode_msg(buf, cap, NU_MSG_PACKET_ASK, m->packet_id,
 				packet_ask_attrs, m, asked, out_len);
 }
@@ -37,9 +40,14 @@ enum nu_proto_status nu_packet_ask_encode(uint8_t *buf, size_t cap,
 enum nu_proto_status nu_packet_ask_decode(const uint8_t *msg, size_t len,
 					  struct nu_packet_ask *m)
 {
+	attr_set seen = 0;
+	enum nu_proto_status st;
+
 	memset(m, 0, sizeof(*m));
-	return proto_decode_msg(msg, len, NU_MSG_PACKET_ASK, packet_ask_attrs, m,
-				&m->packet_id, NULL);
+	st = proto_decode_msg(msg, len, NU_MSG_PACKET_ASK, packet_ask_attrs, m, &m->packet_id,
+			      &seen);
+	m->has_src_mac = st == NU_PROTO_OK && HAS(seen, NU_ATTR_SRC_MAC);
+	return st;
 }
 
 /* An unknown verdict value is BAD_ATTR: a gateway must never guess.  MARK is

@@ -96,6 +96,7 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 		.groups = (const uint32_t *)(const void *)su->groups->data,
 		.ngroups = su->groups->len,
 		.auth_quality = su->auth_quality,
+		.origin = su->origin ? su->origin : "client",
 	};
 	struct nuauth_decision v;
 	char flow_text[NU_FLOW_STRLEN];
@@ -127,22 +128,50 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 			g_snprintf(sha_text + 2 * i, 3, "%02x", app_sha256[i]);
 	/* The program only when the client sent it (see client_needs.c). */
 	/* The ACL's log_prefix, as NuFW wrote it with the decision. */
-	log_info("%s %s: %s %s (%s%s%s%s%s), mark 0x%x%s%s%s%s",
-		 client_id ? "user" : "ip-authenticated user",
-		 user.name, nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
+	/* An address's user says where the name came from (radius...). */
+	log_info("%s %s%s%s%s: %s %s (%s%s%s%s%s), mark 0x%x%s%s%s%s",
+		 client_id ? "user" : "ip-authenticated user", user.name,
+		 client_id ? "" : " (", client_id ? "" : user.origin, client_id ? "" : ")",
+		 nu_flow_format(&ask->flow, flow_text, sizeof(flow_text)),
 		 verdict_name(v.verdict), *v.acl_name ? "acl " : "no acl matched", v.acl_name,
 		 *v.log_prefix ? ", log_prefix \"" : "", v.log_prefix, *v.log_prefix ? "\"" : "",
 		 v.mark, *pkt.app ? ", app " : "", pkt.app, *sha_text ? ", sha256 " : "", sha_text);
 	nuauth_hooks_packet_log(srv, &pkt, &user, v.verdict, v.acl_name);
 }
 
+bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw_id,
+			  const struct nu_packet_ask *ask, gint64 arrived)
+{
+	const struct nu_flow *f = &ask->flow;
+	struct nuauth_peer *gw;
+	char flow_text[NU_FLOW_STRLEN];
+	bool http;
+
+	if (!srv->cfg.portal_mark || f->proto != IPPROTO_TCP ||
+	    (f->dport != 80 && f->dport != 443))
+		return false;
+	gw = gateway_of(srv, gw_id, ask->packet_id);
+	if (!gw)
+		return true;
+	/* HTTP goes to the login page (the gateway's rule for the mark); a
+	 * TLS connection cannot be answered by the page without a certificate
+	 * error, so it is refused at once (a reset) rather than left to time
+	 * out. */
+	http = f->dport == 80;
+	send_decision(srv, gw, ask->packet_id, http ? NU_VERDICT_ACCEPT : NU_VERDICT_REJECT, http,
+		      http ? srv->cfg.portal_mark : 0, 0, arrived);
+	log_info("%s: no user at the address: %s", nu_flow_format(f, flow_text, sizeof(flow_text)),
+		 http ? "sent to the login page" : "refused (HTTPS before the login page)");
+	return true;
+}
+
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
-		      const struct nu_packet_ask *ask, const char *name,
+		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
 		      gint64 arrived)
 {
 	struct nuauth_session_user su = { .name = (char *)name, .uid = uid, .groups = groups,
-					  .auth_quality = NUAUTH_AUTHQ_IP };
+					  .auth_quality = NUAUTH_AUTHQ_IP, .origin = origin };
 	char flow_text[NU_FLOW_STRLEN];
 
 	if (status == NUAUTH_USER_OK) {

@@ -550,6 +550,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	}
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
 	cl->user.auth_quality = auth_quality(cl->user.mechanism);
+	cl->user.origin = nuauth_origin("client");
 	cl->since = g_get_real_time();
 	if (session_refused(cl))
 		return;

@@ -4,6 +4,7 @@
 #include "nuauth.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,12 +61,13 @@ static bool read_gw_addrs(struct nu_conf *conf, struct nuauth_config *cfg, GErro
 	return true;
 }
 
-/* nuauth_metrics_listen = ADDR:PORT ([ADDR]:PORT for IPv6): where the
- * Prometheus metrics are served (metrics.c); unset or empty: nowhere. */
-static bool read_metrics_listen(struct nu_conf *conf, struct nuauth_config *cfg,
-				GError **error)
+/* KEY = ADDR:PORT ([ADDR]:PORT for IPv6), a libmicrohttpd server's
+ * address: nuauth_metrics_listen (metrics.c), nuauth_portal_listen
+ * (portal.c); unset or empty: nowhere (*addr stays NULL). */
+static bool read_http_listen(struct nu_conf *conf, const char *key, char **addr,
+			     unsigned *port_out, GError **error)
 {
-	const char *v = nu_conf_get_str(conf, "nuauth_metrics_listen", NULL);
+	const char *v = nu_conf_get_str(conf, key, NULL);
 	const char *colon, *host_start, *host_end;
 	struct in6_addr parsed;
 	uint8_t family;
@@ -91,23 +93,23 @@ static bool read_metrics_listen(struct nu_conf *conf, struct nuauth_config *cfg,
 	if (!host || !colon[1] || *end || errno || port < 1 || port > 65535 ||
 	    !nu_addr_parse(host, &parsed, &family)) {
 		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-			    "%s: nuauth_metrics_listen: `%s' is not ADDRESS:PORT (an IP address and a "
+			    "%s: %s: `%s' is not ADDRESS:PORT (an IP address and a "
 			    "port from 1 to 65535; [ADDRESS]:PORT for IPv6)",
-			    nu_conf_where(conf, "nuauth_metrics_listen"), v);
+			    nu_conf_where(conf, key), key, v);
 		g_free(host);
 		return false;
 	}
 #ifndef HAVE_MICROHTTPD
-	(void)cfg;
+	(void)addr, (void)port_out;
 	g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
-		    "%s: nuauth_metrics_listen: this nuauth was built without libmicrohttpd "
+		    "%s: %s: this nuauth was built without libmicrohttpd "
 		    "(apt-get install libmicrohttpd-dev, then configure again)",
-		    nu_conf_where(conf, "nuauth_metrics_listen"));
+		    nu_conf_where(conf, key), key);
 	g_free(host);
 	return false;
 #else
-	cfg->metrics_addr = host;
-	cfg->metrics_port = (unsigned)port;
+	*addr = host;
+	*port_out = (unsigned)port;
 	return true;
 #endif
 }
@@ -356,6 +358,26 @@ static bool read_client_send_app(struct nu_conf *conf, struct nuauth_config *cfg
 	return true;
 }
 
+/* nuauth_accounting_socket_group: a group of this host. */
+static bool read_accounting_group(struct nu_conf *conf, struct nuauth_config *cfg,
+				  GError **error)
+{
+	struct group *gr;
+
+	if (!cfg->accounting_group || !*cfg->accounting_group)
+		return true;
+	gr = getgrnam(cfg->accounting_group);
+	if (!gr) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_accounting_socket_group: no group `%s' on this host",
+			    nu_conf_where(conf, "nuauth_accounting_socket_group"),
+			    cfg->accounting_group);
+		return false;
+	}
+	cfg->accounting_gid = gr->gr_gid;
+	return true;
+}
+
 bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError **error)
 {
 	unsigned prio;
@@ -372,6 +394,10 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 	cfg->control_socket_set = nu_conf_get_str(conf, "nuauth_control_socket", NULL) != NULL;
 	cfg->control_socket = g_strdup(nu_conf_get_str(conf, "nuauth_control_socket",
 						       NUAUTH_CONTROL_SOCKET));
+	cfg->accounting_socket = g_strdup(nu_conf_get_str(conf, "nuauth_accounting_socket", ""));
+	cfg->accounting_group = g_strdup(nu_conf_get_str(conf, "nuauth_accounting_socket_group",
+							 NULL));
+	cfg->accounting_gid = (gid_t)-1;
 
 	if (!get_uint(conf, "nuauth_gw_packet_port", 4128, 1, 65535, &cfg->gw_port, error) ||
 	    !get_uint(conf, "nuauth_user_packet_port", 4129, 1, 65535, &cfg->user_port, error) ||
@@ -406,13 +432,44 @@ bool nuauth_config_read(struct nu_conf *conf, struct nuauth_config *cfg, GError 
 		      error) ||
 	    !get_uint(conf, "nuauth_user_groups_cache_ttl", 30, 0, 86400,
 		      &cfg->user_groups_cache_ttl, error) ||
+	    !get_uint(conf, "nuauth_ip_session_idle_timeout", 900, 0, 604800,
+		      &cfg->ip_session_idle, error) ||
+	    !get_uint(conf, "nuauth_ip_session_max_duration", 28800, 0, 31536000,
+		      &cfg->ip_session_max, error) ||
+	    !get_uint(conf, "nuauth_portal_mark", 0, 0, 0x7fffffff, &cfg->portal_mark, error) ||
 	    !read_cert_login(conf, cfg, error) ||
+	    !read_accounting_group(conf, cfg, error) ||
 	    !read_mechanisms(conf, cfg, error) ||
 	    !read_client_send_app(conf, cfg, error) ||
 	    !read_gw_addrs(conf, cfg, error) ||
-	    !read_metrics_listen(conf, cfg, error) ||
+	    !read_http_listen(conf, "nuauth_metrics_listen", &cfg->metrics_addr,
+			      &cfg->metrics_port, error) ||
+	    !read_http_listen(conf, "nuauth_portal_listen", &cfg->portal_addr, &cfg->portal_port,
+			      error) ||
+	    !read_http_listen(conf, "nuauth_portal_redirect_listen", &cfg->redirect_addr,
+			      &cfg->redirect_port, error) ||
 	    !read_cluster(conf, cfg, error))
 		return false;
+	/* Where the redirect sends browsers: the login page by default. */
+	if (cfg->portal_addr)
+		cfg->portal_url = g_strdup_printf("https://%s%s%s:%u/",
+						  strchr(cfg->portal_addr, ':') ? "[" : "",
+						  cfg->portal_addr,
+						  strchr(cfg->portal_addr, ':') ? "]" : "",
+						  cfg->portal_port);
+	if (nu_conf_get_str(conf, "nuauth_portal_url", NULL)) {
+		g_free(cfg->portal_url);
+		cfg->portal_url = g_strdup(nu_conf_get_str(conf, "nuauth_portal_url", NULL));
+	}
+	if (cfg->redirect_addr &&
+	    (!cfg->portal_url || !g_str_has_prefix(cfg->portal_url, "https://") ||
+	     strpbrk(cfg->portal_url, " \t\r\n\"<>"))) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_portal_redirect_listen: it needs nuauth_portal_url, an "
+			    "https:// URL (or nuauth_portal_listen)",
+			    nu_conf_where(conf, "nuauth_portal_redirect_listen"));
+		return false;
+	}
 	read_gw_names(conf, cfg);
 	cfg->prio_to_nok = (int)prio;
 	/* NuFW could cache ACL answers; with indexed ACLs a lookup costs less
@@ -449,7 +506,12 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
 		g_free(cfg->hook_modules[h]);
 	g_free(cfg->control_socket);
+	g_free(cfg->accounting_socket);
+	g_free(cfg->accounting_group);
 	g_free(cfg->metrics_addr);
+	g_free(cfg->portal_addr);
+	g_free(cfg->redirect_addr);
+	g_free(cfg->portal_url);
 	g_strfreev(cfg->gw_addrs);
 	g_strfreev(cfg->gw_names);
 	g_free(cfg->sasl_mechanisms);

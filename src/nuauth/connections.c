@@ -274,6 +274,26 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_
 	return n;
 }
 
+unsigned nuauth_connections_end_address(struct nuauth_connections *cs, const char *user,
+					const struct in6_addr *addr)
+{
+	GList *l = cs->order.head;
+	unsigned n = 0;
+
+	while (l) {
+		GList *next = l->next;
+		struct conn *c = l->data;
+
+		if (!c->client && !c->end_due && !c->ending && strcmp(c->user, user) == 0 &&
+		    memcmp(&c->flow.saddr, addr, sizeof(*addr)) == 0) {
+			end_connection(cs, c);
+			n++;
+		}
+		l = next;
+	}
+	return n;
+}
+
 void nuauth_connections_foreach(const struct nuauth_connections *cs,
 				nuauth_connection_fn fn, void *ctx)
 {

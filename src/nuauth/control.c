@@ -5,11 +5,18 @@
  * (doc/protocol.md, "Control socket"): "NUCTL 1" both ways, then one
  * request line "COMMAND [ARG]" and one JSON object line per reply.
  * Everything runs on the main loop, non-blocking; a request line is at most
- * CTL_LINE_MAX bytes. */
+ * CTL_LINE_MAX bytes.
+ *
+ * The accounting socket (nuauth_accounting_socket, doc/devices.md) speaks
+ * the same protocol for FreeRADIUS' exec module: mode 0660, group
+ * nuauth_accounting_socket_group, peers root, nuauth's uid or a member of
+ * that group, and ip-session the only command (its sessions' origin is
+ * "radius"; on the control socket "admin"). */
 #include "config.h"
 #include "nuauth.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
@@ -36,6 +43,8 @@ struct nuauth_control {
 	ino_t ino;
 	GSource *watch;
 	GList *peers;		/* struct ctl_peer * */
+	bool accounting;	/* the accounting socket: ip-session only */
+	gid_t gid;		/* its group; (gid_t)-1 none */
 };
 
 struct ctl_peer {
@@ -113,6 +122,44 @@ static gint64 real_seconds(gint64 real_us)
 
 /* ---- commands ---- */
 
+/* An address session as a line of `users' (origin radius or portal). */
+struct users_out {
+	struct nuauth_server *srv;
+	GString *o;
+	bool first;
+};
+
+static void one_ip_session(const struct nuauth_ipsession *e, void *ctx)
+{
+	struct users_out *w = ctx;
+	char addr[INET6_ADDRSTRLEN];
+	const GArray *groups = NULL;
+	uint32_t uid = 0;
+	bool known = nuauth_ipauth_cached(w->srv->ipauth, e->user, &uid, &groups);
+
+	if (!w->first)
+		g_string_append_c(w->o, ',');
+	w->first = false;
+	g_string_append_c(w->o, '{');
+	json_kstr(w->o, "user", e->user);
+	/* uid and groups once a packet made ipauth.c read them */
+	if (known)
+		json_kuint(w->o, "uid", uid);
+	json_key(w->o, "groups");
+	g_string_append_c(w->o, '[');
+	for (guint i = 0; known && i < groups->len; i++)
+		g_string_append_printf(w->o, "%s%u", i ? "," : "",
+				       g_array_index(groups, guint32, i));
+	g_string_append_c(w->o, ']');
+	json_kstr(w->o, "address", nu_addr_format(&e->addr, addr, sizeof(addr)));
+	json_kuint(w->o, "since", (uint64_t)real_seconds(e->since));
+	json_kstr(w->o, "os", "");
+	json_kstr(w->o, "client", "");
+	json_kstr(w->o, "mechanism", "");
+	json_kstr(w->o, "origin", e->origin);
+	g_string_append_c(w->o, '}');
+}
+
 /* Another node's session, from the directory: what etcd has of it (no
  * uid, groups, OS or client). */
 static void other_node_user(const struct nuauth_cluster_session *s, void *ctx)
@@ -172,9 +219,15 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 		json_kstr(o, "os_version", u->os_version ? u->os_version : "");
 		json_kstr(o, "client", nuauth_client_software(cl));
 		json_kstr(o, "mechanism", u->mechanism ? u->mechanism : "");
+		json_kstr(o, "origin", "client");
 		if (node)
 			json_kstr(o, "node", node);
 		g_string_append_c(o, '}');
+	}
+	{
+		struct users_out w = { ctl->srv, o, first };
+
+		nuauth_ipsessions_foreach(ctl->srv->ipsessions, one_ip_session, &w);
 	}
 	nuauth_cluster_foreach_other(ctl->srv->cluster, other_node_user, o);
 	g_string_append_c(o, ']');
@@ -185,6 +238,135 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 				  "sessions are as it last knew them");
 	}
 	g_string_append_c(o, '}');
+}
+
+/* The action of an ip-session request: ours, or the RADIUS
+ * Acct-Status-Type FreeRADIUS passes as it is; NULL for others. */
+static const char *ip_session_action(const char *w)
+{
+	static const struct {
+		const char *word, *action;
+	} words[] = {
+		{ "start", "start" }, { "update", "update" }, { "interim-update", "update" },
+		{ "alive", "update" }, { "stop", "stop" },
+		{ "accounting-on", "nas-restart" }, { "accounting-off", "nas-restart" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
+		if (!g_ascii_strcasecmp(w, words[i].word))
+			return words[i].action;
+	return NULL;
+}
+
+struct ended_nas {
+	struct nuauth_server *srv;
+	unsigned connections;
+};
+
+static void end_nas_session(const struct nuauth_ipsession *e, void *ctx)
+{
+	struct ended_nas *en = ctx;
+	char text[INET6_ADDRSTRLEN];
+
+	en->connections += nuauth_connections_end_address(en->srv->connections, e->user, &e->addr);
+	log_notice("address session of %s at %s (%s) ended: its NAS restarted", e->user,
+		   nu_addr_format(&e->addr, text, sizeof(text)), e->origin);
+}
+
+/* ip-session Accounting-On|Accounting-Off - NAS: the NAS restarted, its
+ * sessions are over. */
+static void ip_session_nas_restart(struct nuauth_control *ctl, const char *nas_text,
+				   GString *o)
+{
+	struct ended_nas en = { ctl->srv, 0 };
+	struct in6_addr nas;
+	uint8_t family;
+	unsigned n;
+
+	if (!nu_addr_parse(nas_text, &nas, &family)) {
+		reply_error(o, "ip-session: `%s' is not an address", nas_text);
+		return;
+	}
+	n = nuauth_ipsessions_end_nas(ctl->srv->ipsessions, &nas, end_nas_session, &en);
+	log_notice("NAS %s restarted: %u address session(s) ended", nas_text, n);
+	g_string_append(o, "{\"ok\":true");
+	json_kstr(o, "action", "nas-restart");
+	json_kstr(o, "nas", nas_text);
+	json_kuint(o, "sessions_ended", n);
+	json_kuint(o, "connections_ended", en.connections);
+	g_string_append_c(o, '}');
+}
+
+/* nuauthctl ip-session start|update|stop USER ADDRESS [NAS]: an address
+ * session opened, refreshed or closed by FreeRADIUS' accounting (the
+ * accounting socket: origin radius; NAS, the RADIUS client, for its
+ * Accounting-On) or an administrator (origin admin); a stop ends the
+ * connections it opened (doc/devices.md).  Accounting-On|Accounting-Off -
+ * NAS ends every session of that NAS. */
+static void cmd_ip_session(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	gchar **w = g_strsplit(arg, " ", 0);
+	guint nw = g_strv_length(w);
+	const char *origin = nuauth_origin(ctl->accounting ? "radius" : "admin");
+	const char *action = nw == 3 || nw == 4 ? ip_session_action(w[0]) : NULL;
+	struct in6_addr addr, nas;
+	uint8_t family;
+	GError *error = NULL;
+	unsigned ended = 0;
+	bool ok;
+
+	if (!action) {
+		reply_error(o, "ip-session needs start|update|stop USER ADDRESS [NAS]");
+		goto out;
+	}
+	if (strcmp(action, "nas-restart") == 0) {
+		ip_session_nas_restart(ctl, nw == 4 ? w[3] : w[2], o);
+		goto out;
+	}
+	if (!nu_addr_parse(w[2], &addr, &family)) {
+		reply_error(o, "ip-session: `%s' is not an address", w[2]);
+		goto out;
+	}
+	if (nw == 4 && !nu_addr_parse(w[3], &nas, &family)) {
+		reply_error(o, "ip-session: `%s' is not a NAS address", w[3]);
+		goto out;
+	}
+	/* Without them its packets would be dropped: say so now. */
+	if (strcmp(action, "stop") != 0 &&
+	    !nuauth_hooks_chain_has(ctl->srv->modules, NUAUTH_HOOK_USER_GROUPS,
+				    NUAUTH_SVC_USER_GROUPS, 0)) {
+		reply_error(o, "ip-session: no get_user_groups module is loaded to give the "
+			    "user's groups (they are with nuauth_accounting_socket, "
+			    "nuauth_do_ip_authentication or nuauth_tls_auth_by_cert)");
+		goto out;
+	}
+	if (strcmp(action, "start") == 0) {
+		ok = nuauth_ipsession_start(ctl->srv->ipsessions, w[1], &addr, origin, &error);
+	} else if (strcmp(action, "update") == 0) {
+		ok = nuauth_ipsession_update(ctl->srv->ipsessions, w[1], &addr, origin, &error);
+	} else {
+		ok = nuauth_ipsession_stop(ctl->srv->ipsessions, w[1], &addr, &error);
+		if (ok)
+			ended = nuauth_connections_end_address(ctl->srv->connections, w[1], &addr);
+	}
+	if (!ok) {
+		reply_error(o, "ip-session %s: %s", action, error->message);
+		g_error_free(error);
+		goto out;
+	}
+	if (nw == 4 && strcmp(action, "stop") != 0)
+		nuauth_ipsession_set_nas(ctl->srv->ipsessions, &addr, &nas);
+	log_notice("address session of %s at %s (%s): %s%s", w[1], w[2], origin, action,
+		   ended ? ", its connections ended" : "");
+	g_string_append(o, "{\"ok\":true");
+	json_kstr(o, "user", w[1]);
+	json_kstr(o, "address", w[2]);
+	json_kstr(o, "action", action);
+	json_kstr(o, "origin", origin);
+	json_kuint(o, "connections_ended", ended);
+	g_string_append_c(o, '}');
+out:
+	g_strfreev(w);
 }
 
 static void cmd_firewalls(struct nuauth_control *ctl, const char *arg, GString *o)
@@ -371,14 +553,16 @@ static void cmd_stats(struct nuauth_control *ctl, const char *arg, GString *o)
 static const struct {
 	const char *name;
 	bool takes_arg;
+	bool accounting;	/* allowed on the accounting socket */
 	void (*run)(struct nuauth_control *ctl, const char *arg, GString *o);
 } commands[] = {
-	{ "users", false, cmd_users },
-	{ "firewalls", false, cmd_firewalls },
-	{ "connections", false, cmd_connections },
-	{ "disconnect", true, cmd_disconnect },
-	{ "reload", false, cmd_reload },
-	{ "stats", false, cmd_stats },
+	{ "users", false, false, cmd_users },
+	{ "firewalls", false, false, cmd_firewalls },
+	{ "connections", false, false, cmd_connections },
+	{ "disconnect", true, false, cmd_disconnect },
+	{ "ip-session", true, true, cmd_ip_session },
+	{ "reload", false, false, cmd_reload },
+	{ "stats", false, false, cmd_stats },
 };
 
 static void handle_request(struct ctl_peer *p, char *line)
@@ -391,13 +575,15 @@ static void handle_request(struct ctl_peer *p, char *line)
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
 		if (strcmp(line, commands[i].name) != 0)
 			continue;
-		if (commands[i].takes_arg && (!arg || !*arg))
+		if (p->ctl->accounting && !commands[i].accounting)
+			reply_error(o, "%s: the accounting socket takes ip-session only", line);
+		else if (commands[i].takes_arg && (!arg || !*arg))
 			reply_error(o, "%s needs an argument", line);
 		else if (!commands[i].takes_arg && arg)
 			reply_error(o, "%s takes no argument", line);
 		else {
-			log_info("control: uid %u: %s%s%s", p->uid, line, arg ? " " : "",
-				 arg ? arg : "");
+			log_info("%s: uid %u: %s%s%s", p->ctl->accounting ? "accounting" : "control",
+				 p->uid, line, arg ? " " : "", arg ? arg : "");
 			commands[i].run(p->ctl, arg, o);
 		}
 		g_string_append_c(o, '\n');
@@ -533,6 +719,34 @@ static gboolean on_peer(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static const char *ctl_name(const struct nuauth_control *ctl)
+{
+	return ctl->accounting ? "accounting" : "control";
+}
+
+/* Root and nuauth's own uid; on the accounting socket also a member of
+ * its group (primary, or supplementary as the user database says). */
+static bool peer_allowed(const struct nuauth_control *ctl, const struct ucred *cred)
+{
+	struct passwd *pw;
+	gid_t groups[128];
+	int n = G_N_ELEMENTS(groups);
+
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return true;
+	if (!ctl->accounting || ctl->gid == (gid_t)-1)
+		return false;
+	if (cred->gid == ctl->gid)
+		return true;
+	pw = getpwuid(cred->uid);
+	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == ctl->gid)
+			return true;
+	return false;
+}
+
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 {
 	struct nuauth_control *ctl = data;
@@ -560,15 +774,17 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 	p->in = g_string_new(NULL);
 	p->out = g_string_new(CTL_VERSION_LINE "\n");
 	ctl->peers = g_list_prepend(ctl->peers, p);
-	if (cred.uid != 0 && cred.uid != geteuid()) {
-		log_warnx("control: uid %u (pid %d) refused: only root and uid %u may",
-			  p->uid, p->pid, (unsigned)geteuid());
-		reply_error(p->out, "permission denied: uid %u may not use nuauth's control "
-			    "socket (root and uid %u only)", p->uid, (unsigned)geteuid());
+	if (!peer_allowed(ctl, &cred)) {
+		log_warnx("%s: uid %u (pid %d) refused: only root, uid %u%s may", ctl_name(ctl),
+			  p->uid, p->pid, (unsigned)geteuid(),
+			  ctl->accounting ? " and the socket's group" : "");
+		reply_error(p->out, "permission denied: uid %u may not use nuauth's %s "
+			    "socket (root and uid %u%s only)", p->uid, ctl_name(ctl),
+			    (unsigned)geteuid(), ctl->accounting ? " and the socket's group" : "");
 		g_string_append_c(p->out, '\n');
 		p->closing = true;
 	} else if (g_list_length(ctl->peers) > CTL_PEERS_MAX) {
-		log_warnx("control: uid %u (pid %d) refused: %d connections already",
+		log_warnx("%s: uid %u (pid %d) refused: %d connections already", ctl_name(ctl),
 			  p->uid, p->pid, CTL_PEERS_MAX);
 		reply_error(p->out, "too many control connections (%d)", CTL_PEERS_MAX);
 		g_string_append_c(p->out, '\n');
@@ -631,7 +847,7 @@ static bool fail_errno(GError **error, const char *what, const char *path)
  * as systemd's RuntimeDirectory= would: mode 0750, owned by the user nuauth
  * runs as (nuauth_run_as), so that nuauthctl also reaches a nuauth started
  * by hand.  Only the last component is made. */
-static bool make_runtime_dir(const char *path, const char *run_as, GError **error)
+static bool make_runtime_dir(const char *path, const char *run_as, gid_t gid, GError **error)
 {
 	char *dir = g_path_get_dirname(path);
 	struct passwd *pw = NULL;
@@ -646,7 +862,9 @@ static bool make_runtime_dir(const char *path, const char *run_as, GError **erro
 		goto out;
 	}
 	if (run_as && geteuid() == 0 && (pw = getpwnam(run_as)) &&
-	    chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+	    chown(dir, pw->pw_uid, gid != (gid_t)-1 ? gid : pw->pw_gid) < 0)
+		log_warn("control: chown %s", dir);
+	else if (!pw && gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) < 0)
 		log_warn("control: chown %s", dir);
 	if (!pw)
 		pw = getpwuid(geteuid());
@@ -659,45 +877,52 @@ out:
 	return ok;
 }
 
-bool nuauth_control_start(struct nuauth_server *srv, GError **error)
+/* Listens on path: the control socket (mode 0600) or the accounting one
+ * (0660, group gid); NULL with *error. */
+static struct nuauth_control *control_listen(struct nuauth_server *srv, const char *path,
+					     bool accounting, gid_t gid, GError **error)
 {
-	const char *path = srv->cfg.control_socket;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t mode = accounting && gid != (gid_t)-1 ? 0660 : 0600;
 	struct nuauth_control *ctl;
 	struct stat st;
 	mode_t old_umask;
 	int fd, r;
 
-	if (!path || !*path)
-		return true;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NAMETOOLONG,
 			    "%s: longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
-		return false;
+		return NULL;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
-	if (!make_runtime_dir(path, srv->cfg.run_as, error) || !clear_stale(path, &sun, error))
-		return false;
+	if (!make_runtime_dir(path, srv->cfg.run_as, accounting ? gid : (gid_t)-1, error) ||
+	    !clear_stale(path, &sun, error))
+		return NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return fail_errno(error, "cannot make the socket", path);
+	if (fd < 0) {
+		fail_errno(error, "cannot make the socket", path);
+		return NULL;
+	}
 	old_umask = umask(0177);
 	r = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
 	umask(old_umask);
-	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, CTL_PEERS_MAX) < 0 ||
+	if (r < 0 || chmod(path, mode) < 0 || listen(fd, CTL_PEERS_MAX) < 0 ||
 	    stat(path, &st) < 0) {
 		fail_errno(error, "cannot listen on", path);
 		if (r == 0)
 			unlink(path);
 		close(fd);
-		return false;
+		return NULL;
 	}
-	/* nuauth_run_as: the socket belongs to the user nuauth becomes. */
-	if (srv->cfg.run_as) {
-		struct passwd *pw = getpwnam(srv->cfg.run_as);
+	/* nuauth_run_as: the socket belongs to the user nuauth becomes; the
+	 * accounting socket to the group FreeRADIUS runs in. */
+	{
+		struct passwd *pw = srv->cfg.run_as ? getpwnam(srv->cfg.run_as) : NULL;
 
-		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
-			log_warn("control: chown %s", path);
+		if ((pw || mode == 0660) &&
+		    chown(path, pw ? pw->pw_uid : (uid_t)-1,
+			  mode == 0660 ? gid : pw ? pw->pw_gid : (gid_t)-1) < 0)
+			log_warn("%s: chown %s", accounting ? "accounting" : "control", path);
 	}
 	ctl = g_new0(struct nuauth_control, 1);
 	ctl->srv = srv;
@@ -705,15 +930,37 @@ bool nuauth_control_start(struct nuauth_server *srv, GError **error)
 	ctl->fd = fd;
 	ctl->dev = st.st_dev;
 	ctl->ino = st.st_ino;
+	ctl->accounting = accounting;
+	ctl->gid = gid;
 	ctl->watch = nu_watch_fd(fd, G_IO_IN, on_accept, ctl);
-	srv->control = ctl;
-	log_info("control socket on %s", path);
-	return true;
+	log_info("%s socket on %s (mode %04o)", ctl_name(ctl), path, (unsigned)mode);
+	return ctl;
 }
 
-void nuauth_control_stop(struct nuauth_server *srv)
+bool nuauth_control_start(struct nuauth_server *srv, GError **error)
 {
-	struct nuauth_control *ctl = srv->control;
+	const char *path = srv->cfg.control_socket;
+
+	if (!path || !*path)
+		return true;
+	srv->control = control_listen(srv, path, false, (gid_t)-1, error);
+	return srv->control != NULL;
+}
+
+bool nuauth_accounting_start(struct nuauth_server *srv, GError **error)
+{
+	const char *path = srv->cfg.accounting_socket;
+
+	if (!path || !*path)
+		return true;
+	srv->accounting = control_listen(srv, path, true, srv->cfg.accounting_gid, error);
+	if (!srv->accounting)
+		g_prefix_error(error, "nuauth_accounting_socket: ");
+	return srv->accounting != NULL;
+}
+
+static void control_close(struct nuauth_control *ctl)
+{
 	struct stat st;
 
 	if (!ctl)
@@ -727,5 +974,12 @@ void nuauth_control_stop(struct nuauth_server *srv)
 		unlink(ctl->path);
 	g_free(ctl->path);
 	g_free(ctl);
+}
+
+void nuauth_control_stop(struct nuauth_server *srv)
+{
+	control_close(srv->control);
 	srv->control = NULL;
+	control_close(srv->accounting);
+	srv->accounting = NULL;
 }

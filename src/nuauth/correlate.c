@@ -224,6 +224,29 @@ static void flow_not_mine(struct nuauth_correlator *cor, struct waiting_flow *wf
 	flow_forget(cor, wf);
 }
 
+/* Every client asked about wf said "not mine": a claim would have won,
+ * but the address's session (ipsession.c; a portal or RADIUS user on a
+ * host shared with a client) may still name the user.  Else it waits for
+ * its timeout, as before.  wf may be freed. */
+static void disowned(struct nuauth_correlator *cor, struct waiting_flow *wf)
+{
+	struct waiting_packet *p = g_ptr_array_index(wf->packets, 0);
+	guint n = wf->packets->len;
+
+	if (!nuauth_ipauth_packet(cor->srv->ipauth, p->gw, &p->ask, true))
+		return;
+	packet_forget(cor, p);
+	/* The others of the flow (retransmissions) the same way; the last
+	 * one frees wf. */
+	while (--n > 0) {
+		p = g_ptr_array_index(wf->packets, 0);
+		if (!nuauth_ipauth_packet(cor->srv->ipauth, p->gw, &p->ask, true))
+			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id, NU_VERDICT_DROP,
+					      p->arrived);
+		packet_forget(cor, p);
+	}
+}
+
 /* Decides wf when its answers allow it (see the top of the file); else
  * leaves it waiting.  wf may be freed. */
 static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
@@ -262,6 +285,11 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 		flow_not_mine(cor, wf);
 		return;
 	}
+	if (!owner && wf->unanswered == 0 && wf->asked->len > 0) {
+		/* Every client here said "not mine": the address's session. */
+		disowned(cor, wf);
+		return;
+	}
 	if (!owner || wf->unanswered > 0)
 		return;		/* nobody's yet, or someone may still claim it */
 	/* The newest packet first, as they were answered before. */
@@ -293,13 +321,18 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 				       g_get_monotonic_time());
 		return;
 	}
-	/* nuauth_do_ip_authentication: a host without a client (ipauth.c);
-	 * the packet waits as usual when no module names its user. */
-	/* A node cut off from etcd does not know whether another node now
-	 * holds a client there: no IP authentication until it is back. */
-	if (cor->srv->cfg.do_ip_authentication && !client_at(cor, &ask->flow.saddr) &&
-	    nuauth_cluster_synced(cor->srv->cluster) &&
-	    nuauth_ipauth_packet(cor->srv->ipauth, gw, ask))
+	/* A host without a client (ipauth.c: its address session, or
+	 * nuauth_do_ip_authentication); when neither names its user, its web
+	 * traffic may go to the login page (nuauth_portal_mark); else the
+	 * packet waits as usual (for its timeout).  A node cut off from etcd
+	 * does not know whether another node now holds a client there: only
+	 * its own address sessions decide, no IP authentication module and
+	 * no login page until it is back. */
+	if (!client_at(cor, &ask->flow.saddr) &&
+	    (nuauth_ipauth_packet(cor->srv->ipauth, gw, ask,
+				  !nuauth_cluster_synced(cor->srv->cluster)) ||
+	     (nuauth_cluster_synced(cor->srv->cluster) &&
+	      nuauth_answer_portal(cor->srv, gw, ask, g_get_monotonic_time()))))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {

@@ -41,10 +41,13 @@ static bool want_ip_authentication(const struct nuauth_config *cfg)
 	return cfg->do_ip_authentication;
 }
 
-/* Users found by address or by certificate have no password. */
+/* Users found by address (IP authentication, address sessions fed by
+ * RADIUS accounting or the login page) or by certificate have no password
+ * to give their groups. */
 static bool want_user_groups(const struct nuauth_config *cfg)
 {
-	return cfg->do_ip_authentication || cfg->tls_auth_by_cert;
+	return cfg->do_ip_authentication || cfg->tls_auth_by_cert ||
+	       (cfg->accounting_socket && *cfg->accounting_socket) || cfg->portal_addr;
 }
 
 const struct nuauth_hook_kind nuauth_hook_kinds[NUAUTH_HOOK_COUNT] = {

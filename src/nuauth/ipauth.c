@@ -1,6 +1,10 @@
-/* IP authentication (nuauth_do_ip_authentication): a packet from a host
- * where no client is logged in gets its user from the ip_authentication
- * modules (on the main thread: they answer from the packet alone), and
+/* IP authentication: a packet from a host where no client is logged in
+ * gets its user from the address's session (ipsession.c: RADIUS, the login
+ * page, an administrator) or, under nuauth_do_ip_authentication, from the
+ * ip_authentication modules (on the main thread: they answer from the
+ * packet alone); a packet every client at its address disowned, from the
+ * address's session only (correlate.c).  Then that user's uid and groups
+ * come from the get_user_groups modules (those of the clients' logins), and
  * that user's uid and groups from the get_user_groups modules, which may
  * ask a directory.  So the answers are cached per user name for
  * nuauth_user_groups_cache_ttl seconds, and a miss is looked up on the
@@ -37,6 +41,7 @@ struct held_packet {
 	nuauth_peer_id gw;
 	struct nu_packet_ask ask;
 	gint64 arrived;			/* g_get_monotonic_time() */
+	const char *origin;		/* nuauth_origin() */
 };
 
 /* A get_user_groups look-up on the pool. */
@@ -136,8 +141,8 @@ static void lookup_done(void *data)
 	for (guint i = 0; i < lk->packets->len; i++) {
 		struct held_packet *p = &g_array_index(lk->packets, struct held_packet, i);
 
-		nuauth_answer_ip(ia->srv, p->gw, &p->ask, lk->name, lk->status, lk->uid,
-				 lk->groups, p->arrived);
+		nuauth_answer_ip(ia->srv, p->gw, &p->ask, lk->name, p->origin, lk->status,
+				 lk->uid, lk->groups, p->arrived);
 	}
 	nuauth_modules_unref(lk->mods);
 	g_array_unref(lk->packets);
@@ -147,7 +152,7 @@ static void lookup_done(void *data)
 }
 
 bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
-			  const struct nu_packet_ask *ask)
+			  const struct nu_packet_ask *ask, bool session_only)
 {
 	const struct nuauth_peer *gw = nuauth_peers_get(ia->srv->peers, gw_id);
 	struct nuauth_packet pkt = { .flow = ask->flow, .mark = ask->mark,
@@ -159,15 +164,27 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 	char name[NU_NAME_MAX] = "";
 	struct held_packet held = { .gw = gw->id, .ask = *ask,
 				    .arrived = g_get_monotonic_time() };
+	const struct nuauth_ipsession *ses =
+		nuauth_ipsession_use_mac(ia->srv->ipsessions, &ask->flow.saddr,
+					 ask->has_src_mac ? ask->src_mac : NULL);
 	struct cached *c;
 	struct lookup *lk;
 
-	if (!nuauth_hooks_ip_user(ia->srv->modules, &pkt, name, sizeof(name)))
+	/* An address session (ipsession.c) names the user first; then the
+	 * ip_authentication modules, under nuauth_do_ip_authentication. */
+	if (ses) {
+		g_strlcpy(name, ses->user, sizeof(name));
+		held.origin = ses->origin;
+	} else if (!session_only && ia->srv->cfg.do_ip_authentication &&
+		   nuauth_hooks_ip_user(ia->srv->modules, &pkt, name, sizeof(name))) {
+		held.origin = nuauth_origin("ipauth");
+	} else {
 		return false;
+	}
 	c = g_hash_table_lookup(ia->cache, name);
 	if (c && c->expires > g_get_monotonic_time()) {
-		nuauth_answer_ip(ia->srv, gw->id, ask, name, c->status, c->uid, c->groups,
-				 held.arrived);
+		nuauth_answer_ip(ia->srv, gw->id, ask, name, held.origin, c->status, c->uid,
+				 c->groups, held.arrived);
 		return true;
 	}
 	if (c)
@@ -189,6 +206,18 @@ bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw_id,
 	g_hash_table_insert(ia->lookups, lk->name, lk);
 	log_debug("groups of ip-authenticated user %s: looking them up", name);
 	nuauth_workers_submit(ia->srv->workers, lookup_work, lookup_done, lk);
+	return true;
+}
+
+bool nuauth_ipauth_cached(const struct nuauth_ipauth *ia, const char *name, uint32_t *uid,
+			  const GArray **groups)
+{
+	const struct cached *c = g_hash_table_lookup(ia->cache, name);
+
+	if (!c || c->status != NUAUTH_USER_OK || c->expires <= g_get_monotonic_time())
+		return false;
+	*uid = c->uid;
+	*groups = c->groups;
 	return true;
 }
 

@@ -3,6 +3,7 @@
 #include "nuauth.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
+#include "error.h"
 #include "log.h"
 
 struct listener {
@@ -108,4 +110,42 @@ bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 	l->source = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
 	log_info("listening on %s port %u", addr, port);
 	return true;
+}
+
+int nuauth_bind_http(struct nuauth_server *srv, const char *key, const char *addr,
+		     unsigned port, GError **error)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int fd, one = 1;
+
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, NU_ERROR, NU_ERROR_IO, "%s: %s: cannot listen on %s port %u: %s",
+			    nu_conf_where(srv->conf, key), key, addr, port, g_strerror(e));
+		return -1;
+	}
+	return fd;
 }

@@ -156,6 +156,9 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 					    PEER_LOG_INTERVAL_S, true);
 	srv->correlator = nuauth_correlator_new(srv);
 	srv->ipauth = nuauth_ipauth_new(srv);
+	srv->ipsessions = nuauth_ipsessions_new();
+	nuauth_ipsessions_set_limits(srv->ipsessions, srv->cfg.ip_session_idle,
+				     srv->cfg.ip_session_max);
 	srv->connections = nuauth_connections_new(srv);
 	if (!nuauth_listen(srv, srv->cfg.nufw_listen_addr, srv->cfg.gw_port,
 			   nuauth_gateway_accept, error) ||
@@ -172,8 +175,11 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 			  (*error)->message);
 		g_clear_error(error);
 	}
-	/* Bound now (it may be a privileged port), served from run(). */
-	return nuauth_metrics_bind(srv, error);
+	if (!nuauth_accounting_start(srv, error))
+		return false;
+	/* Bound now (it may be a privileged port), served from run(); the
+	 * login page's certificate and key read now too. */
+	return nuauth_metrics_bind(srv, error) && nuauth_portal_bind(srv, error);
 }
 
 /* Ports are bound and certificates read: nothing left that needs root.
@@ -200,7 +206,7 @@ static void run(struct nuauth_server *srv)
 	/* After the fork of -D: the pool's threads belong to this process. */
 	srv->workers = nuauth_workers_new(srv->cfg.number_authcheckers);
 	/* Its thread too. */
-	if (!nuauth_metrics_start(srv, &error))
+	if (!nuauth_metrics_start(srv, &error) || !nuauth_portal_start(srv, &error))
 		fatalx("%s", error->message);
 	/* And the etcd client's. */
 	if (!nuauth_cluster_start(srv, &error))
@@ -235,7 +241,9 @@ static void shut_down(struct nuauth_server *srv)
 
 	nuauth_control_stop(srv);
 	nuauth_metrics_stop(srv);
+	nuauth_portal_stop(srv);
 	nuauth_ipauth_free(srv->ipauth);
+	nuauth_ipsessions_free(srv->ipsessions);
 	nuauth_correlator_free(srv->correlator);
 	nuauth_connections_free(srv->connections);
 	nuauth_peers_free(srv->peers);

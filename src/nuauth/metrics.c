@@ -234,42 +234,14 @@ static gboolean on_render_timer(gpointer data)
 bool nuauth_metrics_bind(struct nuauth_server *srv, GError **error)
 {
 	struct nuauth_metrics *m;
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
-	int fd, one = 1;
+	int fd;
 
 	if (!srv->cfg.metrics_addr)
 		return true;
-	if (strchr(srv->cfg.metrics_addr, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)srv->cfg.metrics_port);
-		inet_pton(AF_INET6, srv->cfg.metrics_addr, &s6->sin6_addr);
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)srv->cfg.metrics_port);
-		inet_pton(AF_INET, srv->cfg.metrics_addr, &s4->sin_addr);
-		sl = sizeof(*s4);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 16) < 0) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, NU_ERROR, NU_ERROR_IO,
-			    "%s: nuauth_metrics_listen: cannot listen on %s port %u: %s",
-			    nu_conf_where(srv->conf, "nuauth_metrics_listen"),
-			    srv->cfg.metrics_addr, srv->cfg.metrics_port, g_strerror(e));
+	fd = nuauth_bind_http(srv, "nuauth_metrics_listen", srv->cfg.metrics_addr,
+			      srv->cfg.metrics_port, error);
+	if (fd < 0)
 		return false;
-	}
 	m = g_new0(struct nuauth_metrics, 1);
 	m->fd = fd;
 	g_mutex_init(&m->lock);

@@ -10,6 +10,7 @@
  *    login_guard.c    locks addresses and user names after failed logins
  *    workers.c        the worker pool: hooks that may wait run there
  *    listener.c       accepts TCP links on the gateway and client ports
+ *    ipsession.c      address sessions: an address's user without a client
  *  2 modules.c        loads the hook modules with GModule, checks their API
  *    decide.c         ACLs, their time periods, decision policy, mark
  *    cert_login.c     the user named by a client certificate (EXTERNAL);
@@ -32,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <netinet/in.h>
 #include <glib.h>
 #include <gmodule.h>
@@ -92,8 +94,17 @@ struct nuauth_config {
 	unsigned log_users;		/* nuauth_log_users: NUAUTH_LOG_* bits */
 	char *control_socket;		/* nuauth_control_socket; "" disables it */
 	bool control_socket_set;	/* given in the file (an error is then fatal) */
+	char *accounting_socket;	/* nuauth_accounting_socket; "" none */
+	char *accounting_group;		/* nuauth_accounting_socket_group; NULL none */
+	gid_t accounting_gid;		/* that group's; (gid_t)-1 none */
 	char *metrics_addr;		/* nuauth_metrics_listen's address; NULL: off */
 	unsigned metrics_port;		/* and its port */
+	char *portal_addr;		/* nuauth_portal_listen's address; NULL: off */
+	unsigned portal_port;		/* and its port */
+	char *redirect_addr;		/* nuauth_portal_redirect_listen; NULL: off */
+	unsigned redirect_port;
+	char *portal_url;		/* nuauth_portal_url: where it redirects */
+	unsigned portal_mark;		/* nuauth_portal_mark; 0 off */
 	unsigned single_user_client_limit;	/* sessions per user name; 0 any */
 	unsigned single_ip_client_limit;	/* sessions per address; 0 any */
 	unsigned single_ip_prelogin_limit;	/* links not logged in per address; 0 any */
@@ -109,6 +120,8 @@ struct nuauth_config {
 	bool client_send_app_always;	/* nuauth_client_send_app=always */
 	unsigned number_authcheckers;	/* nuauth_number_authcheckers: pool threads */
 	unsigned user_groups_cache_ttl;	/* nuauth_user_groups_cache_ttl, s; 0 none */
+	unsigned ip_session_idle;	/* nuauth_ip_session_idle_timeout, s; 0 none */
+	unsigned ip_session_max;	/* nuauth_ip_session_max_duration, s; 0 none */
 	/* The cluster (cluster.c, doc/cluster.md); NULL endpoints: a single
 	 * node, as without etcd. */
 	char **cluster_endpoints;	/* nuauth_cluster_etcd_endpoints: URLs */
@@ -262,6 +275,7 @@ struct nuauth_session_user {
 	GArray *groups;			/* guint32 */
 	char *mechanism;		/* the SASL mechanism of the login */
 	enum nuauth_auth_quality auth_quality;	/* what that mechanism proves */
+	const char *origin;		/* nuauth_origin(): "client" for a login */
 	char *os_sysname;
 	char *os_release;
 	char *os_version;
@@ -286,15 +300,76 @@ struct nuauth_server {
 	struct nuauth_connections *connections;
 	struct nuauth_stats stats;
 	struct nuauth_control *control;
+	struct nuauth_control *accounting;	/* ip-session only (FreeRADIUS) */
 	struct nuauth_metrics *metrics;	/* metrics.c; NULL: not served */
+	struct nuauth_portal *portal;	/* portal.c; NULL: not served */
 	struct nu_login_guard *login_guard;	/* login_guard.c */
 	struct nuauth_peer_log *peer_log;	/* peer_log.c: lines about bad input */
 	GHashTable *prelogin;		/* struct in6_addr * -> links not logged in (client_session.c) */
 	uint32_t client_needs;		/* NU_NEEDS_*: what clients announce */
 	struct nuauth_workers *workers;	/* workers.c */
 	struct nuauth_ipauth *ipauth;	/* ipauth.c */
+	struct nuauth_ipsessions *ipsessions;	/* ipsession.c */
 	struct nuauth_cluster *cluster;	/* cluster.c; NULL: a single node */
 };
+
+/* ---- ipsession.c ---- */
+/* Where a user's identity comes from (the ACL key origin=, nuauthctl
+ * users): "client" (a client's login), "ipauth" (an ip_authentication
+ * module), "radius" (RADIUS accounting through FreeRADIUS), "portal" (the
+ * login page), "admin" (nuauthctl ip-session on the control socket).  The
+ * canonical static string of text, or NULL when text names none. */
+const char *nuauth_origin(const char *text);
+
+/* An address's user known without a client (doc/devices.md). */
+struct nuauth_ipsession {
+	struct in6_addr addr;
+	char user[NU_NAME_MAX];
+	const char *origin;		/* nuauth_origin(): radius, portal, admin */
+	bool has_mac;			/* the MAC address of its first packet that */
+	uint8_t mac[6];			/* had one (the gateway saw it) */
+	bool has_nas;			/* the RADIUS client (NAS) that opened it */
+	struct in6_addr nas;
+	gint64 started, last;		/* monotonic, us */
+	gint64 since;			/* real time of the start, us */
+};
+struct nuauth_ipsessions *nuauth_ipsessions_new(void);
+void nuauth_ipsessions_free(struct nuauth_ipsessions *s);
+/* The idle timeout and hard limit in seconds (0: none), from nuauth.conf. */
+void nuauth_ipsessions_set_limits(struct nuauth_ipsessions *s, unsigned idle, unsigned max);
+/* Opens (or replaces: another user's start at the address is a new
+ * session) the session of addr; origin is nuauth_origin()'s.  False with
+ * *error on a bad name or a full table. */
+bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
+			    const struct in6_addr *addr, const char *origin, GError **error);
+/* Refreshes the idle timer of user's session at addr; opens it if unknown
+ * (nuauth restarted since the start). */
+bool nuauth_ipsession_update(struct nuauth_ipsessions *s, const char *user,
+			     const struct in6_addr *addr, const char *origin, GError **error);
+/* Ends the session of addr (of user, unless NULL); false if there is none. */
+bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
+			   const struct in6_addr *addr, GError **error);
+/* The live session of addr, its idle timer refreshed; NULL if none. */
+const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
+						    const struct in6_addr *addr);
+/* The same for a packet from MAC address mac (6 bytes; NULL: unknown): the
+ * session learns its host's MAC address from its first such packet, and
+ * ends (NULL) when the address is seen with another. */
+const struct nuauth_ipsession *nuauth_ipsession_use_mac(struct nuauth_ipsessions *s,
+							const struct in6_addr *addr,
+							const uint8_t *mac);
+/* Each live session, in no order (the expired ones are dropped first). */
+void nuauth_ipsessions_foreach(struct nuauth_ipsessions *s,
+			       void (*fn)(const struct nuauth_ipsession *e, void *ctx), void *ctx);
+unsigned nuauth_ipsessions_count(const struct nuauth_ipsessions *s);
+/* The NAS (RADIUS client) that opened or refreshed addr's session. */
+void nuauth_ipsession_set_nas(struct nuauth_ipsessions *s, const struct in6_addr *addr,
+			      const struct in6_addr *nas);
+/* A NAS restarted (Accounting-On, -Off): ends every session it opened,
+ * calling fn on each first; returns how many. */
+unsigned nuauth_ipsessions_end_nas(struct nuauth_ipsessions *s, const struct in6_addr *nas,
+				   void (*fn)(const struct nuauth_ipsession *e, void *ctx),
+				   void *ctx);
 
 /* ---- client_needs.c ---- */
 /* After the modules were (re)loaded: what the clients must announce with
@@ -327,6 +402,14 @@ void nuauth_workers_free(struct nuauth_workers *w);
  * *error when the new set has an error: the running one stays. */
 bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error);
 
+/* ---- portal.c ---- */
+/* Binds nuauth_portal_listen and reads nuauth's certificate and key
+ * (nothing when unset): before the privileges are dropped. */
+bool nuauth_portal_bind(struct nuauth_server *srv, GError **error);
+/* libmicrohttpd's thread, serving the login page over HTTPS. */
+bool nuauth_portal_start(struct nuauth_server *srv, GError **error);
+void nuauth_portal_stop(struct nuauth_server *srv);
+
 /* ---- metrics.c ---- */
 /* Binds nuauth_metrics_listen (nothing when unset): before the privileges
  * are dropped.  False with *error (file:line). */
@@ -341,6 +424,10 @@ void nuauth_metrics_stop(struct nuauth_server *srv);
 /* ---- control.c ---- */
 /* Listens on cfg.control_socket (nothing when ""); false with *error. */
 bool nuauth_control_start(struct nuauth_server *srv, GError **error);
+/* Listens on cfg.accounting_socket (nothing when ""): ip-session only, for
+ * FreeRADIUS, mode 0660 and group cfg.accounting_group (0600 without);
+ * false with *error (an unknown group, a path in use). */
+bool nuauth_accounting_start(struct nuauth_server *srv, GError **error);
 void nuauth_control_stop(struct nuauth_server *srv);
 
 /* ---- listener.c ---- */
@@ -349,6 +436,10 @@ typedef void (*nuauth_accept_fn)(struct nuauth_server *srv, int fd,
 /* Binds addr:port and calls fn for each accepted socket; false with *error. */
 bool nuauth_listen(struct nuauth_server *srv, const char *addr, unsigned port,
 		   nuauth_accept_fn fn, GError **error);
+/* A listening TCP socket on addr:port for a libmicrohttpd server (key: the
+ * nuauth.conf key that named it, for the error); -1 with *error. */
+int nuauth_bind_http(struct nuauth_server *srv, const char *key, const char *addr,
+		     unsigned port, GError **error);
 
 /* ---- gw_session.c ---- */
 void nuauth_gateway_accept(struct nuauth_server *srv, int fd,
@@ -571,11 +662,19 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw,
 			nuauth_peer_id client, const char *app, const uint8_t *app_sha256,
 			gint64 arrived);
 /* Decides a packet of an ip-authenticated user (ipauth.c) whose groups
- * are known (status OK), or drops it (status: why not). */
+ * are known (status OK), or drops it (status: why not).  origin: where the
+ * name came from (nuauth_origin()). */
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
-		      const struct nu_packet_ask *ask, const char *name,
+		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
 		      gint64 arrived);
+/* A packet from an address with no user at all (no client, no address
+ * session), under nuauth_portal_mark: HTTP is accepted with that mark (the
+ * gateway's rule sends it to the login page's redirect), HTTPS refused
+ * with a reset.  False (nothing sent) for other packets, or without the
+ * key. */
+bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw,
+			  const struct nu_packet_ask *ask, gint64 arrived);
 /* Answers a packet no user's decision covers (a timeout, a conflict). */
 void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
 			   int verdict, gint64 arrived);
@@ -589,11 +688,16 @@ void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw, uint32
 /* Subscribes to srv->peers: a gateway's packets are forgotten at its end. */
 struct nuauth_ipauth *nuauth_ipauth_new(struct nuauth_server *srv);
 void nuauth_ipauth_free(struct nuauth_ipauth *ia);
-/* A packet from a host without a client: false when no ip_authentication
- * module names its user; otherwise the packet is answered now (groups
- * cached) or once its user's groups are read on the pool. */
+/* A packet no client claims: false when neither the address's session
+ * (ipsession.c) nor, unless session_only, an ip_authentication module
+ * names its user; otherwise the packet is answered now (groups cached) or
+ * once its user's groups are read on the pool.  session_only: a client
+ * at the address disowned it (correlate.c). */
 bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw,
-			  const struct nu_packet_ask *ask);
+			  const struct nu_packet_ask *ask, bool session_only);
+/* The uid and groups of name if cached (for nuauthctl users); false if not. */
+bool nuauth_ipauth_cached(const struct nuauth_ipauth *ia, const char *name, uint32_t *uid,
+			  const GArray **groups);
 /* A reload: the cached groups are forgotten. */
 void nuauth_ipauth_flush(struct nuauth_ipauth *ia);
 /* Packets waiting for their user's groups. */
@@ -616,6 +720,10 @@ void nuauth_connections_ended(struct nuauth_connections *cs, const struct nuauth
 /* The user of client logged out: has the gateways end its connections.
  * Returns how many. */
 unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_id client);
+/* Ends (as nuauth_connections_end_user) the connections of user from addr
+ * that no client's claim decided: an address session's, at its end. */
+unsigned nuauth_connections_end_address(struct nuauth_connections *cs, const char *user,
+					const struct in6_addr *addr);
 /* A link of a gateway is up: the connections that waited for one are its
  * again, and those whose end fell due meanwhile are ended.  Returns how
  * many came back. */

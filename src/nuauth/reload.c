@@ -30,10 +30,15 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    g_strcmp0(cfg.tls_cert, srv->cfg.tls_cert) || g_strcmp0(cfg.tls_key, srv->cfg.tls_key) ||
 	    g_strcmp0(cfg.tls_cacert, srv->cfg.tls_cacert) ||
 	    g_strcmp0(cfg.control_socket, srv->cfg.control_socket) ||
+	    g_strcmp0(cfg.accounting_socket, srv->cfg.accounting_socket) ||
+	    g_strcmp0(cfg.accounting_group, srv->cfg.accounting_group) ||
 	    g_strcmp0(cfg.metrics_addr, srv->cfg.metrics_addr) ||
+	    g_strcmp0(cfg.portal_addr, srv->cfg.portal_addr) ||
+	    cfg.portal_port != srv->cfg.portal_port ||
 	    cfg.metrics_port != srv->cfg.metrics_port)
-		log_warnx("%s: listening addresses, certificates, the control socket and the "
-			  "metrics address change only at restart", who);
+		log_warnx("%s: listening addresses, certificates, the control and accounting "
+			  "sockets, the metrics address and the login page's change only at "
+			  "restart", who);
 	/* The cluster's etcd client keeps what it was started with. */
 	if (!cfg.cluster_endpoints != !srv->cfg.cluster_endpoints ||
 	    (cfg.cluster_endpoints &&
@@ -56,14 +61,24 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	g_free(cfg.control_socket);
 	cfg.control_socket = g_strdup(srv->cfg.control_socket);
 	cfg.control_socket_set = srv->cfg.control_socket_set;
+	g_free(cfg.accounting_socket);
+	cfg.accounting_socket = g_strdup(srv->cfg.accounting_socket);
+	g_free(cfg.accounting_group);
+	cfg.accounting_group = g_strdup(srv->cfg.accounting_group);
+	cfg.accounting_gid = srv->cfg.accounting_gid;
 	g_free(cfg.metrics_addr);
 	cfg.metrics_addr = g_strdup(srv->cfg.metrics_addr);
+	g_free(cfg.portal_addr);
+	cfg.portal_addr = g_strdup(srv->cfg.portal_addr);
+	cfg.portal_port = srv->cfg.portal_port;
 	cfg.metrics_port = srv->cfg.metrics_port;
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
 	nuauth_login_guard_configure(srv);
 	nuauth_workers_set_threads(srv->workers, srv->cfg.number_authcheckers);
 	nuauth_ipauth_flush(srv->ipauth);
+	nuauth_ipsessions_set_limits(srv->ipsessions, srv->cfg.ip_session_idle,
+				     srv->cfg.ip_session_max);
 	nuauth_client_needs_update(srv, who);
 	nu_conf_free(srv->conf);
 	srv->conf = conf;

@@ -41,6 +41,7 @@ void nuctl_control_usage(FILE *out)
 	fprintf(out,
 		"usage: nuauthctl users|firewalls|connections|stats [-s PATH] [--json]\n"
 		"       nuauthctl disconnect USER [-s PATH] [--json]\n"
+		"       nuauthctl ip-session start|update|stop USER ADDRESS [NAS] [-s PATH] [--json]\n"
 		"       nuauthctl reload [-s PATH] [--json]\n"
 		"       nuauthctl top [-n N] [-s PATH] [--json]\n"
 		"  users        logged-in sessions: user, uid, groups, address, OS, client\n"
@@ -50,6 +51,8 @@ void nuctl_control_usage(FILE *out)
 		"               last ones ended, with their bytes (nufw -C)\n"
 		"  disconnect   closes every session of USER and ends its connections\n"
 		"               (a cluster: asks each node holding one, through etcd)\n"
+		"  ip-session   opens, refreshes or ends USER's session at ADDRESS (a host\n"
+		"               without a client; FreeRADIUS' accounting uses it too)\n"
 		"  reload       reads the configuration, users and ACLs again (as SIGHUP)\n"
 		"  stats        decisions, timeouts, pending packets, logins since start\n"
 		"  top          a per-user view refreshed every second\n"
@@ -227,33 +230,54 @@ static const struct json *list_of(const struct json *doc, const char *key)
 }
 
 /* In a cluster (the reply names its node) a NODE column: every node's
- * sessions are listed, the other nodes' from the directory (no uid, OS
- * or client: "-"). */
+ * sessions are listed, the other nodes' from the directory (no uid,
+ * origin, OS or client: "-"). */
 static void print_users(const struct json *doc)
 {
 	const struct json *l = list_of(doc, "users");
 	bool cluster = json_get(doc, "node") != NULL;
-	char a[32], b[32], g[128], t[32];
+	char a[32], b[32], g[128], t[32], o[16];
 
 	if (json_get(doc, "warning"))
 		fprintf(stderr, "nuauthctl: %s\n", json_text(doc, "warning", a, sizeof(a)));
 	if (cluster)
 		printf("%-12s ", "NODE");
-	printf("%-16s %7s %-16s %-39s %-19s %-20s %s\n", "USER", "UID", "GROUPS", "ADDRESS",
-	       "SINCE", "OS", "CLIENT");
+	printf("%-16s %7s %-16s %-39s %-19s %-7s %-20s %s\n", "USER", "UID", "GROUPS",
+	       "ADDRESS", "SINCE", "ORIGIN", "OS", "CLIENT");
 	for (size_t i = 0; l && i < l->count; i++) {
 		const struct json *u = l->items[i];
+		/* another node's session (from the directory) */
+		bool remote = json_get(u, "session") != NULL;
 
 		if (cluster)
 			printf("%-12s ", json_text(u, "node", a, sizeof(a)));
-		printf("%-16s %7s %-16s %-39s %-19s %-20s %s\n", json_text(u, "user", a, sizeof(a)),
-		       json_get(u, "uid") ? json_text(u, "uid", b, sizeof(b)) : "-",
-		       fmt_groups(u, g, sizeof(g)),
-		       json_text(u, "address", a, sizeof(a)),
+		printf("%-16s %7s %-16s %-39s %-19s %-7s %-20s %s\n",
+		       json_text(u, "user", a, sizeof(a)),
+		       remote ? "-" : json_text(u, "uid", b, sizeof(b)),
+		       fmt_groups(u, g, sizeof(g)), json_text(u, "address", a, sizeof(a)),
 		       fmt_time(json_num(u, "since"), t, sizeof(t)),
-		       json_get(u, "os") ? json_text(u, "os", a, sizeof(a)) : "-",
-		       json_get(u, "client") ? json_text(u, "client", a, sizeof(a)) : "-");
+		       remote ? "-" : json_text(u, "origin", o, sizeof(o)),
+		       remote ? "-" : json_text(u, "os", a, sizeof(a)),
+		       remote ? "-" : json_text(u, "client", a, sizeof(a)));
 	}
+}
+
+static void print_ip_session(const struct json *doc)
+{
+	char a[64], u[64], w[16], o[16];
+
+	if (json_num(doc, "sessions_ended") > 0 || json_get(doc, "nas")) {
+		printf("NAS %s restarted: %.0f address session(s) ended\n",
+		       json_text(doc, "nas", a, sizeof(a)), json_num(doc, "sessions_ended"));
+		return;
+	}
+
+	printf("address session of %s at %s (%s): %s", json_text(doc, "user", u, sizeof(u)),
+	       json_text(doc, "address", a, sizeof(a)), json_text(doc, "origin", o, sizeof(o)),
+	       json_text(doc, "action", w, sizeof(w)));
+	if (json_num(doc, "connections_ended") > 0)
+		printf(", %.0f connection(s) ended", json_num(doc, "connections_ended"));
+	putchar('\n');
 }
 
 static void print_firewalls(const struct json *doc)
@@ -480,26 +504,28 @@ static int run_top(struct ctl *c, const struct opts *o)
 
 struct control_command {
 	const char *name;
-	bool takes_arg;
+	unsigned nargs;			/* words after the command */
 	void (*print)(const struct json *doc);
 };
 
 static const struct control_command control_commands[] = {
-	{ "users", false, print_users },
-	{ "firewalls", false, print_firewalls },
-	{ "connections", false, print_connections },
-	{ "disconnect", true, print_disconnect },
-	{ "reload", false, print_reload },
-	{ "stats", false, print_stats },
-	{ "top", false, NULL },
+	{ "users", 0, print_users },
+	{ "firewalls", 0, print_firewalls },
+	{ "connections", 0, print_connections },
+	{ "disconnect", 1, print_disconnect },
+	{ "ip-session", 3, print_ip_session },
+	{ "reload", 0, print_reload },
+	{ "stats", 0, print_stats },
+	{ "top", 0, NULL },
 };
 
 /* Reads the options and the argument of cmd into *o and *arg; false with
  * the command's *status when it ends there (--help, a bad option or
  * argument). */
 static bool parse_options(int argc, char **argv, const struct control_command *cmd,
-			  struct opts *o, const char **arg, int *status)
+			  struct opts *o, char **arg, int *status)
 {
+	unsigned words;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -540,15 +566,35 @@ static bool parse_options(int argc, char **argv, const struct control_command *c
 			return false;
 		}
 	}
-	if (cmd->takes_arg) {
+	/* ip-session's action is checked by nuauth (which also takes the
+	 * RADIUS Acct-Status-Type names FreeRADIUS passes). */
+	if (cmd->nargs == 3 && optind + 3 > argc) {
+		nuctl_error("%s needs start|update|stop USER ADDRESS [NAS]", cmd->name);
+		return false;
+	}
+	/* ip-session's fourth word: the NAS (RADIUS client) */
+	words = cmd->nargs + (cmd->nargs == 3 && argc - optind == 4);
+	for (unsigned i = 0; i < words; i++) {
+		const char *w;
+
 		if (optind >= argc) {
 			nuctl_error("%s needs a user name", cmd->name);
 			return false;
 		}
-		*arg = argv[optind++];
-		if (!**arg || strlen(*arg) > 256 || strpbrk(*arg, " \t\r\n")) {
-			nuctl_error("`%s' is not a user name", *arg);
+		w = argv[optind++];
+		if (!*w || strlen(w) > 256 || strpbrk(w, " \t\r\n")) {
+			nuctl_error("`%s' is not a %s", w,
+				    cmd->nargs == 3 && i >= 2 ? "network address" :
+				    cmd->nargs == 3 && i == 0 ? "start, update or stop" : "user name");
 			return false;
+		}
+		if (*arg) {
+			char *j = g_strdup_printf("%s %s", *arg, w);
+
+			g_free(*arg);
+			*arg = j;
+		} else {
+			*arg = g_strdup(w);
 		}
 	}
 	if (optind < argc) {
@@ -595,7 +641,7 @@ int nuctl_control_main(int argc, char **argv)
 {
 	const struct control_command *cmd = NULL;
 	struct opts o = { .path = NUAUTH_CONTROL_SOCKET };
-	const char *arg = NULL;
+	char *arg = NULL;
 	struct ctl c = { .fd = -1 };
 	GError *error = NULL;
 	int status;
@@ -605,15 +651,19 @@ int nuctl_control_main(int argc, char **argv)
 			cmd = &control_commands[i];
 	if (!cmd)
 		return NUCTL_USAGE;
-	if (!parse_options(argc, argv, cmd, &o, &arg, &status))
+	if (!parse_options(argc, argv, cmd, &o, &arg, &status)) {
+		g_free(arg);
 		return status;
+	}
 	if (!ctl_open(&c, o.path, &error)) {
 		nuctl_error("%s", error->message);
 		g_error_free(error);
 		ctl_close(&c);
+		g_free(arg);
 		return NUCTL_FAILED;
 	}
 	status = cmd->print ? run_once(&c, cmd, arg, &o) : run_top(&c, &o);
 	ctl_close(&c);
+	g_free(arg);
 	return status;
 }

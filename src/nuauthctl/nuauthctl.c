@@ -15,6 +15,8 @@ static const struct nuctl_command commands[] = {
 	{ "firewalls", nuctl_control_main, nuctl_control_usage, "connected nufw gateways" },
 	{ "connections", nuctl_control_main, nuctl_control_usage, "accepted connections" },
 	{ "disconnect", nuctl_control_main, nuctl_control_usage, "logs a user out" },
+	{ "ip-session", nuctl_control_main, nuctl_control_usage,
+	  "an address's user without a client (RADIUS accounting)" },
 	{ "reload", nuctl_control_main, nuctl_control_usage,
 	  "reads the configuration, users and ACLs again" },
 	{ "stats", nuctl_control_main, nuctl_control_usage, "counters since start" },

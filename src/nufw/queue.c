@@ -164,6 +164,17 @@ static int read_packet_cb(const struct nlmsghdr *nlh, void *data)
 	 * bridge itself. */
 	pkt.physindev = ifindex_attr(attr[NFQA_IFINDEX_PHYSINDEV]);
 	pkt.physoutdev = ifindex_attr(attr[NFQA_IFINDEX_PHYSOUTDEV]);
+	/* The source MAC address, where the input device has one: nuauth
+	 * ends an address session when its address shows another. */
+	if (attr[NFQA_HWADDR] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_HWADDR]) >= sizeof(struct nfqnl_msg_packet_hw)) {
+		const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(attr[NFQA_HWADDR]);
+
+		if (ntohs(hw->hw_addrlen) == sizeof(pkt.src_mac)) {
+			memcpy(pkt.src_mac, hw->hw_addr, sizeof(pkt.src_mac));
+			pkt.has_src_mac = true;
+		}
+	}
 
 	st->count++;
 	if (st->fn != NULL)

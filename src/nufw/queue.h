@@ -21,6 +21,8 @@ struct nufw_queued_packet {
 	uint32_t outdev;
 	uint32_t physindev;	/* bridge ports (br_netfilter), 0 when none */
 	uint32_t physoutdev;
+	bool has_src_mac;	/* NFQA_HWADDR: an Ethernet source address */
+	uint8_t src_mac[6];
 	const uint8_t *payload;
 	size_t payload_len;
 };

@@ -156,6 +156,8 @@ static void ask_nuauth(struct nufw_worker *w, const struct nufw_queued_packet *p
 			sizeof(ask.physoutdev) == IF_NAMESIZE);
 	nufw_ifnames_get(w->ifnames, pkt->physindev, ask.physindev, now);
 	nufw_ifnames_get(w->ifnames, pkt->physoutdev, ask.physoutdev, now);
+	ask.has_src_mac = pkt->has_src_mac;
+	memcpy(ask.src_mac, pkt->src_mac, sizeof(ask.src_mac));
 	/* While nuauth is unreachable packets wait (up to -t) and are asked
 	 * about once it is back. */
 	switch (nufw_pending_add(w->pending, &ask, pkt->payload, pkt->payload_len, deadline, up)) {

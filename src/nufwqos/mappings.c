@@ -136,15 +136,18 @@ static void check_modes(const struct qos_opts *o)
 	if (!o->restore) {
 		/* up --no-netfilter takes nufw-firewall's whole OPTIONS line */
 		if (!o->no_netfilter && (o->nlan || o->nwan || o->ipv6 || o->icmp != QOS_ICMP_QUEUE ||
-		    o->policy != QOS_POLICY_DROP))
-			die("--lan, --wan, --family, --icmp and --forward-policy shape the firewall "
-			    "ruleset: use them with restore or unrestore");
+		    o->policy != QOS_POLICY_DROP || o->portal_mark))
+			die("--lan, --wan, --family, --icmp, --portal-redirect and --forward-policy "
+			    "shape the firewall ruleset: use them with restore or unrestore");
 		return;
 	}
 	if (o->no_netfilter)
 		die("--no-netfilter is for up and down (restore prints only netfilter rules)");
 	if (o->queue < 0)
 		die("restore: the firewall ruleset needs --queue NUM (nufw's queue)");
+	if (o->portal_mark && o->queue_at != QOS_QUEUE_PREROUTING)
+		die("--portal-redirect needs --queue-at prerouting: nufw's mark must be on the "
+		    "packet before nat PREROUTING");
 	if (o->backend == QOS_NFT)
 		die("restore: the firewall ruleset is iptables-restore input only: nft's queue "
 		    "statement needs CONFIG_NFT_QUEUE, which this kernel lacks (iptables with its "

@@ -65,6 +65,12 @@ static void usage(FILE *out)
 "  --ct-label N           the conntrack label (0-127, default 127) a flow\n"
 "                         queued in PREROUTING gets, by which NUFW-FORWARD\n"
 "                         knows nufw judged it\n"
+"  --portal-redirect MARK:PORT\n"
+"                         new HTTP connections nuauth gave MARK\n"
+"                         (nuauth_portal_mark: hosts with no user) go to the\n"
+"                         gateway's PORT (nuauth_portal_redirect_listen), a\n"
+"                         REDIRECT in nat PREROUTING; needs --queue-at\n"
+"                         prerouting\n"
 "  --forward-policy drop|reject|return\n"
 "                         the end of NUFW-FORWARD for what no rule accepted:\n"
 "                         DROP (default), REJECT, or RETURN to FORWARD's own\n"
@@ -117,7 +123,7 @@ enum {
 	OPT_QUEUE_AT, OPT_ROUTE, OPT_SHAPE, OPT_IFB, OPT_CLASS, OPT_LINK_RATE, OPT_DEFAULT_RATE,
 	OPT_CLASSIFIER, OPT_DSCP, OPT_DSCP_ROUTE, OPT_RULE_PRIORITY, OPT_DSCP_MARK_BITS, OPT_HELP,
 	OPT_QUEUE_BYPASS, OPT_FAMILY, OPT_LAN, OPT_WAN, OPT_ICMP, OPT_FORWARD_POLICY,
-	OPT_NO_NETFILTER, OPT_CT_LABEL,
+	OPT_NO_NETFILTER, OPT_CT_LABEL, OPT_PORTAL_REDIRECT,
 };
 
 static const struct option longopts[] = {
@@ -147,6 +153,7 @@ static const struct option longopts[] = {
 	{ "forward-policy", required_argument, NULL, OPT_FORWARD_POLICY },
 	{ "no-netfilter", no_argument, NULL, OPT_NO_NETFILTER },
 	{ "ct-label", required_argument, NULL, OPT_CT_LABEL },
+	{ "portal-redirect", required_argument, NULL, OPT_PORTAL_REDIRECT },
 	{ "help", no_argument, NULL, OPT_HELP },	/* every long option's value >= 256 */
 	{ NULL, 0, NULL, 0 },
 };
@@ -224,6 +231,25 @@ static void set_queue(struct qos_opts *o, const char *arg)
 	o->queue_last = (int)b;
 }
 
+/* --portal-redirect MARK:PORT, MARK decimal or 0x hex, not 0. */
+static void set_portal(struct qos_opts *o, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char mark[16];
+	size_t ml = colon ? (size_t)(colon - arg) : 0;
+	bool hex = ml > 2 && arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X');
+
+	if (!colon || ml == 0 || ml >= sizeof(mark))
+		die("--portal-redirect: `%s' is not MARK:PORT", arg);
+	memcpy(mark, arg, ml);
+	mark[ml] = '\0';
+	if (!parse_num(hex ? mark + 2 : mark, hex ? 16 : 10, 0xffffffffUL, &o->portal_mark) ||
+	    o->portal_mark == 0)
+		die("--portal-redirect: `%s': the mark is a decimal or 0x hex number, not 0", arg);
+	if (!parse_num(colon + 1, 10, 65535, &o->portal_port) || o->portal_port == 0)
+		die("--portal-redirect: `%s': the port is 1-65535", arg);
+}
+
 static void set_rate(const char *opt, char *dst, const char *arg)
 {
 	check_rate(opt, arg);
@@ -271,6 +297,7 @@ static void take_setting(struct qos_opts *o, int c, const char *arg)
 			die("--ct-label: `%s' is not a conntrack label (0-127)", arg);
 		o->ct_label = (unsigned int)v;
 		break;
+	case OPT_PORTAL_REDIRECT: set_portal(o, arg); break;
 	case OPT_FAMILY: o->ipv6 = CHOOSE("--family", arg, families, "ipv4 or ipv6"); break;
 	case OPT_ICMP: o->icmp = CHOOSE("--icmp", arg, icmps, "queue, accept or drop"); break;
 	case OPT_FORWARD_POLICY:

@@ -59,6 +59,10 @@ struct qos_opts {
 	enum qos_icmp icmp;
 	enum qos_policy policy;
 	unsigned int ct_label;	/* --ct-label: the connlabel of flows queued in PREROUTING */
+	/* --portal-redirect MARK:PORT (restore): HTTP nuauth marked for the
+	 * login page goes to nuauth's redirect on the gateway's PORT */
+	unsigned long portal_mark;	/* 0: none */
+	unsigned long portal_port;
 	unsigned long rule_prio;
 	enum qos_queue_at queue_at;
 	enum qos_classifier classifier;

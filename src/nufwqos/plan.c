@@ -291,13 +291,33 @@ static void build_dscp_routes(const struct qos_opts *o, struct qos_plan *p)
 	}
 }
 
+/* nat PREROUTING (restore, --portal-redirect): a new HTTP connection
+ * nuauth marked for the login page goes to its redirect on the gateway. */
+static void build_portal(const struct qos_opts *o, struct qos_plan *p)
+{
+	if (!o->portal_mark)
+		return;
+	rule_comment(p, "HTTP of hosts with no user (nuauth_portal_mark) to nuauth's redirect");
+	for (int i = 0; i < (o->nlan ? o->nlan : 1); i++) {
+		struct qos_rule *r = rule_add(p, QOS_RULE_PORTAL, QOS_HOOK_NAT_PREROUTING);
+
+		r->fw = true;
+		r->value = (uint32_t)o->portal_mark;
+		r->minor = (unsigned int)o->portal_port;
+		if (o->nlan)
+			strcpy(r->in, o->lan[i]);
+	}
+}
+
 void qos_plan_build(const struct qos_opts *o, struct qos_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (qos_keeps_marks(o))
 		build_keep(o, p);
-	if (o->restore)
+	if (o->restore) {
 		build_fw_forward(o, p);
+		build_portal(o, p);
+	}
 	build_routes(o, p);
 	build_shaping(o, p);
 	build_dscp(o, p);

@@ -26,6 +26,7 @@ enum qos_rule_kind {
 				 * NUFW-PRE queued it and nufw accepted it */
 	QOS_RULE_PASS,		/* a new flow of proto passes without a decision */
 	QOS_RULE_POLICY,	/* the end of the chain: policy */
+	QOS_RULE_PORTAL,	/* new HTTP with mark value: REDIRECT to port minor */
 };
 
 /* The flows the firewall sends to nufw: a TCP SYN, a new UDP flow, an ICMP
@@ -34,7 +35,8 @@ enum qos_rule_kind {
 enum qos_proto { QOS_PROTO_TCP, QOS_PROTO_UDP, QOS_PROTO_ICMP };
 
 /* Where a rule hooks: mangle PREROUTING or POSTROUTING, filter FORWARD. */
-enum qos_hook { QOS_HOOK_PREROUTING, QOS_HOOK_FORWARD, QOS_HOOK_POSTROUTING };
+enum qos_hook { QOS_HOOK_PREROUTING, QOS_HOOK_FORWARD, QOS_HOOK_POSTROUTING,
+	QOS_HOOK_NAT_PREROUTING };
 
 struct qos_rule {
 	enum qos_rule_kind kind;

@@ -64,6 +64,15 @@ static void fw_rule_text(const struct qos_rule *r, char *buf, size_t size)
 	case QOS_RULE_TRACKED:
 		fmt_into(buf, size, "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT");
 		return;
+	case QOS_RULE_PORTAL: {
+		char in[QOS_TEXT + 8] = "";
+
+		if (r->in[0])
+			fmt_into(in, sizeof(in), "-i %s ", r->in);
+		fmt_into(buf, size, "%s-p tcp --dport 80 -m conntrack --ctstate NEW -m mark "
+			 "--mark 0x%x -j REDIRECT --to-ports %u", in, r->value, r->minor);
+		return;
+	}
 	case QOS_RULE_POLICY:
 		fmt_into(buf, size, "-j %s", r->policy == QOS_POLICY_DROP ? "DROP" :
 			 r->policy == QOS_POLICY_RETURN ? "RETURN" :
@@ -130,6 +139,7 @@ void ipt_rule_text(const struct qos_rule *r, char *buf, size_t size)
 	case QOS_RULE_JUDGED:
 	case QOS_RULE_PASS:
 	case QOS_RULE_POLICY:
+	case QOS_RULE_PORTAL:
 		buf[0] = '\0';
 		break;
 	}

@@ -54,6 +54,7 @@ static void nft_rule_text(const struct qos_rule *r, char *buf, size_t size)
 	case QOS_RULE_JUDGED:
 	case QOS_RULE_PASS:
 	case QOS_RULE_POLICY:
+	case QOS_RULE_PORTAL:
 		buf[0] = '\0';
 		break;
 	}

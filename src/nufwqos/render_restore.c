@@ -4,7 +4,8 @@
  * PREROUTING, POSTROUTING and FORWARD: loaded with --noflush, the file adds
  * them to whatever the tables hold, in one transaction per table, and the
  * removal (unrestore) deletes the three jumps and the three chains, leaving
- * the administrator's rules as they were. */
+ * the administrator's rules as they were.  With --portal-redirect, a fourth
+ * chain, NUFW-PORTAL in nat, jumped to from nat PREROUTING. */
 #include "config.h"
 
 #include <stdio.h>
@@ -21,6 +22,7 @@ static const struct fw_chain chains[] = {
 	{ "mangle", "NUFW-PRE", "PREROUTING", QOS_HOOK_PREROUTING },
 	{ "mangle", "NUFW-POST", "POSTROUTING", QOS_HOOK_POSTROUTING },
 	{ "filter", "NUFW-FORWARD", "FORWARD", QOS_HOOK_FORWARD },
+	{ "nat", "NUFW-PORTAL", "PREROUTING", QOS_HOOK_NAT_PREROUTING },	/* --portal-redirect */
 };
 #define NCHAINS (sizeof(chains) / sizeof(chains[0]))
 
@@ -82,8 +84,12 @@ void qos_render_restore(const struct qos_opts *o, const struct qos_plan *p, int 
 
 	qos_print_header(&o->layout, argc, argv);
 	printf("# %s: load with `%s --noflush FILE'%s\n", o->ipv6 ? "IPv6" : "IPv4", cmd,
-	       o->down ? "; it removes the chains NUFW-PRE, NUFW-POST, NUFW-FORWARD" :
+	       o->down ? (o->portal_mark ?
+			  "; it removes the chains NUFW-PRE, NUFW-POST, NUFW-FORWARD, NUFW-PORTAL" :
+			  "; it removes the chains NUFW-PRE, NUFW-POST, NUFW-FORWARD") :
 	       "; remove with the unrestore file");
 	print_table(p, "mangle", o->down);
 	print_table(p, "filter", o->down);
+	if (o->portal_mark)
+		print_table(p, "nat", o->down);
 }

@@ -14,6 +14,7 @@ NS_C=nulab-c-$LAB_ID
 NS_G=nulab-g-$LAB_ID
 NS_S=nulab-s-$LAB_ID
 NS_A=nulab-a-$LAB_ID	# lab_auth_host's, when a suite makes it
+LAB_EXTRA_NS=()		# a suite's own namespaces, removed with the lab's
 LAB_PIDS=()
 LAB_ONLY=()
 
@@ -366,7 +367,7 @@ lab_down() {
 	local pid ns
 	lab_stop_all
 	# Anything still inside our namespaces was started by this lab.
-	for ns in "$NS_C" "$NS_G" "$NS_S" "$NS_A"; do
+	for ns in "$NS_C" "$NS_G" "$NS_S" "$NS_A" "${LAB_EXTRA_NS[@]}"; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null || true
 		done
@@ -523,11 +524,48 @@ lab_connect() {
 		"$NUPROBE" connect 10.202.0.2 "$2" "${3:-3000}"
 }
 
-# lab_ct_mark SPORT DPORT: the mark of that connection in the gateway's
-# conntrack table.
+# lab_ct_mark SPORT DPORT [SRC]: the mark of that connection from SRC
+# (10.201.0.2, the client) in the gateway's conntrack table.
 lab_ct_mark() {
-	ip netns exec "$NS_G" conntrack -L -p tcp --orig-src 10.201.0.2 --sport "$1" \
+	ip netns exec "$NS_G" conntrack -L -p tcp --orig-src "${3:-10.201.0.2}" --sport "$1" \
 		--dport "$2" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2
+}
+
+# ---------------------------------------------------------------------------
+# A desktop without a client (tests/e2e/radius.sh, portal.sh): a namespace
+# of its own behind the gateway, whose user nuauth learns from the network.
+#
+#   desktop 10.204.0.2 --- 10.204.0.1 gateway
+
+NS_D=nulab-d-$LAB_ID
+DESK=10.204.0.2
+
+lab_desktop() {
+	LAB_EXTRA_NS+=("$NS_D")
+	ip netns add "$NS_D"
+	ip link add d0 netns "$NS_D" type veth peer name g3 netns "$NS_G"
+	ip -n "$NS_D" addr add $DESK/24 dev d0
+	ip -n "$NS_G" addr add 10.204.0.1/24 dev g3
+	ip -n "$NS_D" link set lo up
+	ip -n "$NS_D" link set d0 up
+	ip -n "$NS_G" link set g3 up
+	ip -n "$NS_D" route add default via 10.204.0.1
+}
+
+# desk_connect PORT: a connection from the desktop to the server; prints
+# nuprobe's line ("connected from ADDR:PORT").
+desk_connect() {
+	ip netns exec "$NS_D" "$NUPROBE" connect 10.202.0.2 "$1" 3000
+}
+
+# desk_marked PORT MARK: the desktop's connection is accepted and carries
+# MARK in the gateway's conntrack.
+desk_marked() {
+	local out sport mark
+	out=$(desk_connect "$1") && sport=${out##*:} && mark=$(lab_ct_mark "$sport" "$1" $DESK) &&
+		[ "$mark" = "$(($2))" ] && return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $(($2))"
+	return 1
 }
 
 # ---------------------------------------------------------------------------

@@ -54,14 +54,15 @@ static struct nuauth_packet tcp(const char *dst, uint16_t dport)
 }
 
 static const uint32_t g100[] = { 100 }, g100_200[] = { 100, 200 }, g999[] = { 999 };
-static const struct nuauth_user alice = { "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user bob = { "bob", 1002, g100_200, 2, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user carol = { "carol", 1003, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user gid999 = { "g", 5, g999, 1, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user u1005 = { "u1005", 1005, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user u1006 = { "u1006", 1006, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user u1007 = { "u1007", 1007, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+static const struct nuauth_user alice = { "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user bob = { "bob", 1002, g100_200, 2, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user carol = { "carol", 1003, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user gid999 = { "g", 5, g999, 1, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user u1005 = { "u1005", 1005, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user u1006 = { "u1006", 1006, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user u1007 = { "u1007", 1007, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+static const struct nuauth_user stranger = { "stranger", 4242, NULL, 0, NUAUTH_AUTHQ_PASSWORD,
+					      "client" };
 
 static const struct nu_acl_set *set;
 
@@ -367,7 +368,7 @@ static bool load_fails(const char *text, const char *suffix)
 static void test_group_names(void)
 {
 	static const uint32_t g0[] = { 0 };
-	const struct nuauth_user wheel = { "w", 4243, g0, 1, NUAUTH_AUTHQ_PASSWORD };
+	const struct nuauth_user wheel = { "w", 4243, g0, 1, NUAUTH_AUTHQ_PASSWORD, "client" };
 	char *path = unit_write_file("names.nufw", "[by name]\ngid=root, 100\nproto=6\n");
 	GError *error = NULL;
 	const struct nu_acl_set *saved = set;
@@ -384,6 +385,45 @@ static void test_group_names(void)
 	nu_acl_set_free(names);
 	set = saved;
 	g_free(path);
+}
+
+/* origin=: where the user's name comes from (module.h's origin). */
+static void test_origin(void)
+{
+	char *path = unit_write_file("origin.nufw",
+				     "[devices]\ngid=100\norigin=radius, portal\n"
+				     "[clients]\ngid=100\norigin=client\nDstPort=22\n");
+	GError *error = NULL;
+	const struct nu_acl_set *saved = set;
+	struct nu_acl_set *q = nu_acl_load(path, &error);
+	struct nuauth_user u = alice;
+
+	CHECK(q != NULL);
+	set = q;
+	if (set) {
+		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
+		CHECK(matches(tcp("192.0.2.1", 22), &u, "clients"));
+		u.origin = "radius";
+		CHECK(matches(tcp("192.0.2.1", 80), &u, "devices"));
+		CHECK(matches(tcp("192.0.2.1", 22), &u, "devices"));
+		u.origin = "portal";
+		CHECK(matches(tcp("192.0.2.1", 80), &u, "devices"));
+		u.origin = "admin";
+		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
+		u.origin = "ipauth";
+		CHECK(matches(tcp("192.0.2.1", 22), &u, ""));
+	}
+	g_clear_error(&error);
+	nu_acl_set_free(q);
+	set = saved;
+	g_free(path);
+	CHECK(load_fails("[a]\ngid=1\norigin=radius,wifi\n",
+			 "3: origin: expected a comma list of client, ipauth, radius, portal, "
+			 "admin, got `radius,wifi'"));
+	CHECK(load_fails("[a]\ngid=1\norigin=,\n", "3: origin: expected a comma list of "
+			 "client, ipauth, radius, portal, admin, got `,'"));
+	CHECK(load_fails("[a]\ngid=1\norigin=client\norigin=radius\n",
+			 "4: origin: already set at line 3, got `radius'"));
 }
 
 /* authquality=: the least strength of the login, on module.h's scale. */
@@ -797,7 +837,7 @@ static void test_index_equivalence(void)
 		}
 		for (q = 0; s && q < 200; q++) {
 			uint32_t groups[6];
-			struct nuauth_user u = { "u", 0, groups, 0, NUAUTH_AUTHQ_PASSWORD };
+			struct nuauth_user u = { "u", 0, groups, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
 			struct nuauth_packet p;
 			size_t i;
 
@@ -859,6 +899,7 @@ int main(void)
 	test_errors();
 	test_group_names();
 	test_authquality();
+	test_origin();
 	test_gateways();
 	test_physdev();
 	test_app_sha256();

@@ -198,13 +198,40 @@ static void test_ip_user(void)
 
 	/* no client to tell */
 	decide_next(NU_VERDICT_DROP, 0, "deny-all", 0);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_OK, 2000, groups, 0);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", "ipauth", NUAUTH_USER_OK, 2000, groups, 0);
 	CHECK(decides == 4 && decisions->len == 4 && notices == 2);
 	/* an unknown user: dropped without a decision */
-	nuauth_answer_ip(&srv, gw->id, &a, "nobody", NUAUTH_USER_UNKNOWN, 0, groups, 0);
+	nuauth_answer_ip(&srv, gw->id, &a, "nobody", "ipauth", NUAUTH_USER_UNKNOWN, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 5 && last()->verdict == NU_VERDICT_DROP);
-	nuauth_answer_ip(&srv, gw->id, &a, "guest", NUAUTH_USER_ERROR, 0, groups, 0);
+	nuauth_answer_ip(&srv, gw->id, &a, "guest", "ipauth", NUAUTH_USER_ERROR, 0, groups, 0);
 	CHECK(decides == 4 && decisions->len == 6 && srv.stats.dropped == 4);
+}
+
+/* nuauth_portal_mark: a host with no user; HTTP accepted with the mark
+ * (for the gateway's redirect), HTTPS rejected, the rest left alone; no
+ * connection followed, nothing decided by the ACLs. */
+static void test_portal(void)
+{
+	struct nu_packet_ask a = ask(5, 40003);
+	guint n = decisions->len;
+	unsigned conns = connections();
+
+	a.flow.dport = 80;
+	CHECK(!nuauth_answer_portal(&srv, gw->id, &a, 0));	/* off */
+	srv.cfg.portal_mark = 0x77;
+	CHECK(nuauth_answer_portal(&srv, gw->id, &a, 0));
+	CHECK(decisions->len == n + 1 && last()->verdict == NU_VERDICT_ACCEPT &&
+	      last()->has_mark && last()->mark == 0x77);
+	a.flow.dport = 443;
+	CHECK(nuauth_answer_portal(&srv, gw->id, &a, 0));
+	CHECK(decisions->len == n + 2 && last()->verdict == NU_VERDICT_REJECT && !last()->has_mark);
+	a.flow.dport = 22;
+	CHECK(!nuauth_answer_portal(&srv, gw->id, &a, 0));
+	a.flow.dport = 80;
+	a.flow.proto = IPPROTO_UDP;
+	CHECK(!nuauth_answer_portal(&srv, gw->id, &a, 0));
+	CHECK(decisions->len == n + 2 && connections() == conns && decides == 4);
+	srv.cfg.portal_mark = 0;
 }
 
 static void test_verdict_and_failures(void)
@@ -283,6 +310,7 @@ int main(void)
 	test_ip_user();
 	test_verdict_and_failures();
 	test_stats();
+	test_portal();
 	nuauth_connections_free(srv.connections);
 	nuauth_peers_free(srv.peers);
 	g_array_free(groups, TRUE);

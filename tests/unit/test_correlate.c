@@ -103,11 +103,34 @@ bool nuauth_cluster_owned_elsewhere(const struct nuauth_cluster *c, const struct
 	return cluster_on && memcmp(addr, &elsewhere, sizeof(*addr)) == 0;
 }
 
-bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw,
-			  const struct nu_packet_ask *ask)
+bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw,
+			  const struct nu_packet_ask *ask, gint64 arrived)
 {
-	(void)ia, (void)gw, (void)ask;
+	(void)srv, (void)gw, (void)ask, (void)arrived;
 	return false;
+}
+
+/* ipauth.c as correlate.c sees it: an address session names "sessuser"
+ * at session_addr (when set); session_only says whether a client disowned
+ * the packet.  Taken packets are accepted with mark 4242. */
+static struct in6_addr session_addr;
+static unsigned ipauth_calls, ipauth_session_only;
+
+bool nuauth_ipauth_packet(struct nuauth_ipauth *ia, nuauth_peer_id gw,
+			  const struct nu_packet_ask *ask, bool session_only)
+{
+	struct sent s = { .packet_id = ask->packet_id, .verdict = NU_VERDICT_ACCEPT,
+			  .mark = 4242 };
+
+	(void)ia, (void)gw;
+	ipauth_calls++;
+	ipauth_session_only += session_only;
+	if (memcmp(&ask->flow.saddr, &session_addr, sizeof(session_addr)) != 0)
+		return false;
+	g_array_append_val(decisions, s);
+	g_strlcpy(owner, "sessuser", sizeof(owner));
+	owner_client = 0;
+	return true;
 }
 
 /* ---- helpers ---- */
@@ -308,6 +331,43 @@ static void test_nobody_and_gone(void)
 	CHECK(nuauth_correlate_pending(cor) == 1);	/* f still waits */
 }
 
+/* An address session on a host with clients (ipsession.c): a client's
+ * claim wins, and ipauth is not even asked; a flow every client disowned
+ * goes to the session's user; without a session it waits as before. */
+static void test_address_session(void)
+{
+	struct nu_flow f = flow("10.201.0.2", 40020), g = flow("10.201.0.2", 40021);
+	struct nu_flow h = flow("10.201.0.9", 40022);
+
+	reset();
+	nu_addr_from_v4(&session_addr, inet_addr("10.201.0.2"));
+	ipauth_calls = ipauth_session_only = 0;
+	ready(&carol);
+	ready(&dave);
+	packet(30, &f);
+	CHECK(ipauth_calls == 0 && carol.pushes == 1 && dave.pushes == 1);
+	claim(&carol, &f);
+	not_mine(&dave, &f);
+	CHECK(decided(30, NU_VERDICT_ACCEPT, 1003) && strcmp(owner, "carol") == 0);
+	CHECK(ipauth_calls == 0);
+	/* nobody's: the session's, after the last "not mine" only */
+	packet(31, &g);
+	packet(32, &g);			/* a retransmission waits with it */
+	not_mine(&carol, &g);
+	CHECK(ipauth_calls == 0 && !decided(31, NU_VERDICT_ACCEPT, 4242));
+	not_mine(&dave, &g);
+	CHECK(decided(31, NU_VERDICT_ACCEPT, 4242) && decided(32, NU_VERDICT_ACCEPT, 4242));
+	CHECK(strcmp(owner, "sessuser") == 0 && ipauth_session_only == 2);
+	CHECK(nuauth_correlate_pending(cor) == 0);
+	/* a host without a client: ipauth first (session or modules) */
+	packet(33, &h);
+	CHECK(ipauth_calls == 3 && ipauth_session_only == 2);
+	CHECK(nuauth_correlate_pending(cor) == 1);	/* no session there */
+	memset(&session_addr, 0, sizeof(session_addr));
+	gone(&carol);
+	gone(&dave);
+}
+
 static void test_late_login(void)
 {
 	struct nu_flow f = flow("10.201.0.2", 40006);
@@ -459,6 +519,7 @@ int main(void)
 	test_early_claims();
 	test_conflict();
 	test_nobody_and_gone();
+	test_address_session();
 	test_late_login();
 	test_same_user_and_address();
 	test_timeout();

@@ -25,7 +25,10 @@ struct answer {
 	char name[NU_NAME_MAX];
 	enum nuauth_user_status status;
 	uint32_t uid;
+	const char *origin;
 };
+
+static bool session_only;		/* packet(): as correlate.c after NOT_MINEs */
 
 static GArray *jobs;			/* struct job */
 static GArray *answers;			/* struct answer */
@@ -78,11 +81,12 @@ enum nuauth_user_status nuauth_user_groups(struct nuauth_modules *mods, const ch
 }
 
 void nuauth_answer_ip(struct nuauth_server *srv, nuauth_peer_id gw,
-		      const struct nu_packet_ask *ask, const char *name,
+		      const struct nu_packet_ask *ask, const char *name, const char *origin,
 		      enum nuauth_user_status status, uint32_t uid, GArray *groups,
 		      gint64 arrived)
 {
-	struct answer a = { .gw = gw, .packet_id = ask->packet_id, .status = status, .uid = uid };
+	struct answer a = { .gw = gw, .packet_id = ask->packet_id, .status = status, .uid = uid,
+			    .origin = origin };
 
 	(void)srv, (void)groups;
 	CHECK(arrived > 0);
@@ -137,7 +141,7 @@ static bool packet(struct nuauth_peer *gw, uint32_t id, const char *saddr)
 	a.flow.dport = 80;
 	nu_addr_from_v4(&a.flow.saddr, inet_addr(saddr));
 	nu_addr_from_v4(&a.flow.daddr, inet_addr("10.202.0.2"));
-	return nuauth_ipauth_packet(ia, gw->id, &a);
+	return nuauth_ipauth_packet(ia, gw->id, &a, session_only);
 }
 
 static const struct answer *answer(guint i)
@@ -195,6 +199,148 @@ static void test_gateway_gone(void)
 	CHECK(answers->len == 7 && answer(6)->packet_id == 9 && answer(6)->gw == gw2->id);
 }
 
+static void count_session(const struct nuauth_ipsession *e, void *ctx)
+{
+	(void)e;
+	(*(unsigned *)ctx)++;
+}
+
+/* A NAS's restart ends the sessions it opened, and only those. */
+static void test_nas_restart(void)
+{
+	struct in6_addr a2, a7, a8, n1, n2;
+	GError *error = NULL;
+	unsigned called = 0;
+
+	nu_addr_from_v4(&a2, inet_addr("10.201.0.2"));
+	nu_addr_from_v4(&a7, inet_addr("10.201.0.7"));
+	nu_addr_from_v4(&a8, inet_addr("10.201.0.8"));
+	nu_addr_from_v4(&n1, inet_addr("10.203.0.1"));
+	nu_addr_from_v4(&n2, inet_addr("10.203.0.2"));
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, nuauth_origin("radius"), &error));
+	nuauth_ipsession_set_nas(srv.ipsessions, &a2, &n1);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "bob", &a7, nuauth_origin("radius"), &error));
+	nuauth_ipsession_set_nas(srv.ipsessions, &a7, &n1);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("radius"), &error));
+	nuauth_ipsession_set_nas(srv.ipsessions, &a8, &n2);
+	CHECK(nuauth_ipsessions_end_nas(srv.ipsessions, &n1, count_session, &called) == 2);
+	CHECK(called == 2 && nuauth_ipsessions_count(srv.ipsessions) == 1);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a8) != NULL);
+	/* a new start forgets the NAS of the address's last session */
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("admin"), &error));
+	CHECK(nuauth_ipsessions_end_nas(srv.ipsessions, &n2, count_session, &called) == 0);
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a8, &error));
+}
+
+/* Address sessions (ipsession.c): a session names the address's user
+ * before the modules, and with nuauth_do_ip_authentication off; its origin
+ * goes with the answer; it ends on stop, after its idle timeout and at its
+ * hard limit; a packet a client disowned (session_only) gets the session's
+ * user but never a module's. */
+static void test_address_sessions(void)
+{
+	struct in6_addr a2, a7;
+	GError *error = NULL;
+	const GArray *groups;
+	uint32_t uid;
+	guint n;
+
+	nu_addr_from_v4(&a2, inet_addr("10.201.0.2"));
+	nu_addr_from_v4(&a7, inet_addr("10.201.0.7"));
+	CHECK(nuauth_origin("radius") && nuauth_origin("portal") && nuauth_origin("client"));
+	CHECK(!nuauth_origin("RADIUS") && !nuauth_origin("") && !nuauth_origin(NULL));
+	srv.cfg.do_ip_authentication = false;
+	CHECK(!packet(gw2, 20, "10.201.0.7"));		/* the module is off */
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, nuauth_origin("radius"),
+				     &error));
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "stranger", &a7, nuauth_origin("portal"),
+				     &error));
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 2);
+	n = answers->len;
+	CHECK(packet(gw2, 21, "10.201.0.2"));
+	run_jobs();
+	CHECK(answers->len == n + 1 && strcmp(answer(n)->name, "guest") == 0);
+	CHECK(strcmp(answer(n)->origin, "radius") == 0);
+	CHECK(nuauth_ipauth_cached(ia, "guest", &uid, &groups) && uid == 2000 &&
+	      groups->len == 1);
+	CHECK(!nuauth_ipauth_cached(ia, "stranger", &uid, &groups));
+	/* the session wins over the module's answer for the address */
+	srv.cfg.do_ip_authentication = true;
+	CHECK(packet(gw2, 22, "10.201.0.7"));
+	run_jobs();
+	CHECK(answers->len == n + 2 && strcmp(answer(n + 1)->name, "stranger") == 0);
+	CHECK(strcmp(answer(n + 1)->origin, "portal") == 0);
+	/* a packet disowned by a client: the session's user, never a
+	 * module's (10.201.0.8 is the module's "stranger") */
+	session_only = true;
+	CHECK(packet(gw2, 23, "10.201.0.2"));
+	CHECK(!packet(gw2, 24, "10.201.0.8"));
+	session_only = false;
+	CHECK(answers->len == n + 3 && strcmp(answer(n + 2)->name, "guest") == 0);
+	/* stop: another user's stop is refused, the user's ends it */
+	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "bob", &a2, &error));
+	CHECK(error && strstr(error->message, "bob"));
+	g_clear_error(&error);
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, &error));
+	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, &error));
+	g_clear_error(&error);
+	srv.cfg.do_ip_authentication = false;
+	CHECK(!packet(gw2, 25, "10.201.0.2"));
+	CHECK(!nuauth_ipsession_start(srv.ipsessions, "", &a2, nuauth_origin("radius"), &error));
+	g_clear_error(&error);
+	/* another user's start at an address replaces its session; an
+	 * update for an unknown session opens it */
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+				     &error));
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 1);
+	CHECK(strcmp(nuauth_ipsession_use(srv.ipsessions, &a7)->user, "guest") == 0);
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a7, &error));
+	/* MAC address: learnt from the first packet that has one, kept by
+	 * packets without one and by an update; another ends the session;
+	 * a new start learns it anew */
+	{
+		static const uint8_t m1[6] = { 2, 0, 0, 0, 0, 1 }, m2[6] = { 2, 0, 0, 0, 0, 2 };
+
+		CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+					     &error));
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, NULL) != NULL);
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m1) != NULL);
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, NULL) != NULL);
+		CHECK(nuauth_ipsession_update(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+					      &error));
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m1) != NULL);
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m2) == NULL);
+		CHECK(nuauth_ipsession_use(srv.ipsessions, &a7) == NULL);	/* ended */
+		CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
+					     &error));
+		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m2) != NULL);
+		CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a7, &error));
+	}
+	/* idle timeout: 1 s without use ends it; an update or a packet
+	 * keeps it */
+	nuauth_ipsessions_set_limits(srv.ipsessions, 1, 0);
+	CHECK(nuauth_ipsession_update(srv.ipsessions, "guest", &a2, nuauth_origin("radius"),
+				      &error));
+	g_usleep(600 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) != NULL);
+	g_usleep(600 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) != NULL);	/* 1.2 s, used */
+	g_usleep(1100 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) == NULL);
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 0);
+	/* hard limit: ends it even in use */
+	nuauth_ipsessions_set_limits(srv.ipsessions, 0, 1);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, nuauth_origin("admin"),
+				     &error));
+	g_usleep(600 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) != NULL);
+	g_usleep(600 * 1000);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a2) == NULL);
+	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 0);
+	nuauth_ipsessions_set_limits(srv.ipsessions, 0, 0);
+	srv.cfg.do_ip_authentication = true;
+}
+
 int main(void)
 {
 	jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
@@ -204,6 +350,8 @@ int main(void)
 	g_ptr_array_add(mods.hook[NUAUTH_HOOK_IP_AUTHENTICATION], &instance);
 	srv.modules = &mods;
 	srv.cfg.user_groups_cache_ttl = 60;
+	srv.cfg.do_ip_authentication = true;
+	srv.ipsessions = nuauth_ipsessions_new();
 	srv.peers = nuauth_peers_new();
 	ia = nuauth_ipauth_new(&srv);
 	srv.ipauth = ia;
@@ -214,7 +362,10 @@ int main(void)
 	test_lookup_and_cache();
 	test_unknown_user();
 	test_gateway_gone();
+	test_address_sessions();
+	test_nas_restart();
 	nuauth_ipauth_free(ia);
+	nuauth_ipsessions_free(srv.ipsessions);
 	nuauth_peers_free(srv.peers);
 	for (unsigned h = 0; h < NUAUTH_HOOK_COUNT; h++)
 		g_ptr_array_free(mods.hook[h], TRUE);

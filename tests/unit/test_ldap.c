@@ -381,8 +381,8 @@ static bool collect_period(const char *acl, const char *period, const char *wher
 static void test_acl_entries(void)
 {
 	static const uint32_t g100[] = { 100 };
-	static const struct nuauth_user alice = { "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD };
-	static const struct nuauth_user bob = { "bob", 1002, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+	static const struct nuauth_user alice = { "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD, "client" };
+	static const struct nuauth_user bob = { "bob", 1002, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
 	static const char *const good[] = {
 		"dn: cn=web,ou=acls,dc=x",
 		"objectClass: nufwAcl",
@@ -553,9 +553,9 @@ static void test_acl_entries_as_file(void)
 	};
 	static const uint32_t g100[] = { 100 }, g200[] = { 200 }, g100_200[] = { 100, 200 };
 	static const struct nuauth_user users[] = {
-		{ "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD },
-		{ "bob", 1002, g200, 1, NUAUTH_AUTHQ_PASSWORD },
-		{ "carol", 1003, g100_200, 2, NUAUTH_AUTHQ_PASSWORD },
+		{ "alice", 1001, g100, 1, NUAUTH_AUTHQ_PASSWORD, "client" },
+		{ "bob", 1002, g200, 1, NUAUTH_AUTHQ_PASSWORD, "client" },
+		{ "carol", 1003, g100_200, 2, NUAUTH_AUTHQ_PASSWORD, "client" },
 	};
 	struct nuauth_packet packets[] = {
 		packet(IPPROTO_TCP, "10.202.0.2", 80),

@@ -179,8 +179,8 @@ static void test_module(void)
 	const struct nuauth_module *mod = nuauth_module_info();
 	const uint32_t bob_groups[] = { 100, 200 };
 	const uint32_t alice_groups[] = { 100 };
-	const struct nuauth_user bob = { "bob", 1002, bob_groups, 2, NUAUTH_AUTHQ_PASSWORD };
-	const struct nuauth_user alice = { "alice", 1001, alice_groups, 1, NUAUTH_AUTHQ_PASSWORD };
+	const struct nuauth_user bob = { "bob", 1002, bob_groups, 2, NUAUTH_AUTHQ_PASSWORD, "client" };
+	const struct nuauth_user alice = { "alice", 1001, alice_groups, 1, NUAUTH_AUTHQ_PASSWORD, "client" };
 	struct nuauth_packet packet;
 	GError *error = NULL;
 	char *groups = unit_write_file("lab-groups", "200:0x20\n");

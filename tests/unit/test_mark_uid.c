@@ -108,10 +108,10 @@ static void test_load(void)
 static void test_module(void)
 {
 	const struct nuauth_module *mod = nuauth_module_info();
-	const struct nuauth_user alice = { "alice", 1001, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-	const struct nuauth_user big = { "big", 65536, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-	const struct nuauth_user twin = { "twin", 66537, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
-	const struct nuauth_user root = { "root", 0, NULL, 0, NUAUTH_AUTHQ_PASSWORD };
+	const struct nuauth_user alice = { "alice", 1001, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+	const struct nuauth_user big = { "big", 65536, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+	const struct nuauth_user twin = { "twin", 66537, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
+	const struct nuauth_user root = { "root", 0, NULL, 0, NUAUTH_AUTHQ_PASSWORD, "client" };
 	struct nuauth_packet packet;
 	uint32_t mark;
 	void *priv;

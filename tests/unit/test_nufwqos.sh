@@ -70,7 +70,11 @@ error "--help=x takes no value" --help=x
 # The firewall ruleset (restore, unrestore) and its options.
 error "restore: the firewall ruleset needs --queue NUM" restore --lan eth0
 error "nft's queue statement needs CONFIG_NFT_QUEUE" restore --backend nft --queue 0
-error "--lan, --wan, --family, --icmp and --forward-policy shape the firewall ruleset" --queue 0 --lan eth0
+error "--lan, --wan, --family, --icmp, --portal-redirect and --forward-policy shape the firewall ruleset" --queue 0 --lan eth0
+error "--portal-redirect needs --queue-at prerouting" restore --queue 0 --queue-at forward --portal-redirect 0x77:8080
+error "the mark is a decimal or 0x hex number, not 0" restore --queue 0 --portal-redirect 0:8080
+error "the port is 1-65535" restore --queue 0 --portal-redirect 0x77:70000
+error "is not MARK:PORT" restore --queue 0 --portal-redirect 8080
 error "--no-netfilter is for up and down" restore --queue 0 --no-netfilter
 error "\`3:1' is not a queue number (0-65535) or range FIRST:LAST" --queue 3:1
 error "\`ping' is not queue, accept or drop" restore --queue 0 --icmp ping

@@ -1415,6 +1415,20 @@ static void test_physdev(void)
 	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &len) == NU_PROTO_OK);
 	CHECK(nu_packet_ask_decode(buf, len, &b) == NU_PROTO_OK);
 	CHECK(strcmp(b.physindev, "veth-c") == 0 && b.physoutdev[0] == '\0');
+	CHECK(!b.has_src_mac);
+
+	/* SRC_MAC: 6 bytes when the gateway saw them, absent otherwise;
+	 * another length is malformed. */
+	a.has_src_mac = true;
+	memcpy(a.src_mac, "\x02\x00\x5e\x10\x20\x30", 6);
+	CHECK(nu_packet_ask_encode(buf, sizeof(buf), &a, &n) == NU_PROTO_OK && n == len + 4 + 6);
+	exact = dup_exact(buf, n);
+	CHECK(nu_packet_ask_decode(exact, n, &b) == NU_PROTO_OK);
+	CHECK(b.has_src_mac && memcmp(b.src_mac, a.src_mac, 6) == 0);
+	exact[n - 7] = 5;			/* its length: 6 -> 5 */
+	CHECK(nu_packet_ask_decode(exact, n - 1, &b) != NU_PROTO_OK);
+	g_free(exact);
+	a.has_src_mac = false;
 
 	/* The largest question nufw sends (IPv6, ICMP type, mark, four
 	 * 15-byte names) fits the 256-byte buffer it encodes into. */
@@ -1425,6 +1439,7 @@ static void test_physdev(void)
 	memset(a.outdev, 'o', 15);
 	memset(a.physindev, 'p', 15);
 	memset(a.physoutdev, 'q', 15);
+	a.has_src_mac = true;
 	CHECK(nu_packet_ask_encode(buf, 256, &a, &len) == NU_PROTO_OK && len <= 256);
 	CHECK(nu_packet_ask_decode(buf, len, &b) == NU_PROTO_OK);
 	CHECK(strcmp(b.physoutdev, a.physoutdev) == 0 && b.mark == 1);

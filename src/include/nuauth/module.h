@@ -72,9 +72,10 @@
  * 11.0: services, priv_size, major.minor, enum nuauth_verdict; the hooks
  *       of API 10 but canonical_name.
  * 11.1: canonical_name.
- * 11.2: session_check; auth_quality in struct nuauth_session_event. */
+ * 11.2: session_check; auth_quality in struct nuauth_session_event.
+ * 11.3: origin in struct nuauth_user. */
 #define NUAUTH_MODULE_API_MAJOR 11
-#define NUAUTH_MODULE_API_MINOR 2
+#define NUAUTH_MODULE_API_MINOR 3
 #define NUAUTH_MODULE_SYMBOL "nuauth_module_info"
 
 /* What nuauth decides for a packet: the verdict of an ACL, of a logged
@@ -102,6 +103,11 @@ struct nuauth_user {
 	const uint32_t *groups;
 	size_t ngroups;
 	enum nuauth_auth_quality auth_quality;
+	/* 11.3: where the name comes from: "client" (the client's login),
+	 * "ipauth" (an ip_authentication module), "radius" (RADIUS
+	 * accounting), "portal" (the login page), "admin" (nuauthctl
+	 * ip-session); never NULL. */
+	const char *origin;
 };
 
 /* The connection being decided. */
