@@ -53,6 +53,10 @@ struct nuauth_client {
 	gint64 since;			/* login, g_get_real_time() */
 	guint expiry_timer;		/* nuauth_user_session_modify_module */
 	struct nuauth_peer *self;	/* its peer (peers.h), once logged in */
+	/* In a cluster, nuauth_single_user_client_limit's slot in etcd: being
+	 * claimed (the login waits), then held until the session ends. */
+	struct nuauth_cluster_claim *claim;
+	char *slot;
 };
 
 bool nuauth_client_logged_in(const struct nuauth_client *cl)
@@ -128,6 +132,26 @@ unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why)
 		   cl->user.name, cl->addr_text, why, n);
 	nu_msgconn_fail(cl->link, "%s", why);
 	return n;
+}
+
+unsigned nuauth_clients_disconnect_user(struct nuauth_server *srv, const char *user,
+					const char *why, unsigned *sessions)
+{
+	GPtrArray *found = g_ptr_array_new();
+	unsigned conns = 0;
+
+	for (GList *l = srv->clients; l; l = l->next) {
+		struct nuauth_client *cl = l->data;
+
+		if (nuauth_client_logged_in(cl) && strcmp(cl->user.name, user) == 0)
+			g_ptr_array_add(found, cl);
+	}
+	/* Each close frees only its own client: the others stay valid. */
+	for (guint i = 0; i < found->len; i++)
+		conns += nuauth_client_disconnect(g_ptr_array_index(found, i), why);
+	*sessions = found->len;
+	g_ptr_array_free(found, TRUE);
+	return conns;
 }
 
 /* The authquality= scale of a login by its mechanism. */
@@ -331,8 +355,15 @@ static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_addr
 {
 	const struct nuauth_config *cfg = &cl->srv->cfg;
 	unsigned same_user = 0, same_addr = 0;
+	bool limited = cfg->single_user_client_limit || cfg->single_ip_client_limit;
+	char *cut_off = nuauth_cluster_login_refusal(cl->srv->cluster, limited, cl->user.name,
+						     &cl->addr);
 
-	if (!cfg->single_user_client_limit && !cfg->single_ip_client_limit)
+	/* A node cut off from etcd cannot count the other nodes' sessions
+	 * (nuauth_cluster_partition_logins). */
+	if (cut_off)
+		return cut_off;
+	if (!limited)
 		return NULL;
 	/* In a cluster the limits count every node's sessions. */
 	nuauth_cluster_count_elsewhere(cl->srv->cluster, cl->user.name, &cl->addr, &same_user,
@@ -472,6 +503,9 @@ static bool session_refused(struct nuauth_client *cl)
 	return true;
 }
 
+static void login_ready(struct nuauth_client *cl);
+static void on_claimed(const char *slot, const char *why, void *ctx);
+
 /* The result of a step, on the main thread. */
 static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 {
@@ -520,6 +554,53 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	cl->since = g_get_real_time();
 	if (session_refused(cl))
 		return;
+	/* In a cluster the single-login limit is a slot taken in etcd by
+	 * transaction (two logins on two nodes at once: one wins). */
+	cl->claim = nuauth_cluster_claim_login(cl->srv->cluster, cl->user.name, &cl->addr,
+					       cl->srv->cfg.single_user_client_limit, on_claimed, cl);
+	if (!cl->claim)
+		login_ready(cl);
+}
+
+/* The cluster's answer to the claim of a slot (nuauth_cluster_claim_login). */
+static void on_claimed(const char *slot, const char *why, void *ctx)
+{
+	struct nuauth_client *cl = ctx;
+	char *text;
+
+	cl->claim = NULL;
+	if (slot) {
+		cl->slot = g_strdup(slot);
+		login_ready(cl);
+		return;
+	}
+	if (*why && (nuauth_cluster_is_failover(cl->srv->cluster, cl->user.name, &cl->addr) ||
+		     cl->srv->cfg.cluster_partition_logins == NUAUTH_PARTITION_ALLOW)) {
+		/* The client of a dead node's session, or a site that prefers
+		 * logins to its limits: not kept out because etcd is away
+		 * (doc/cluster.md, "Partitions"). */
+		log_warnx("client %s: user %s logs in without a single-login slot (%s)",
+			  cl->addr_text, cl->user.name, why);
+		login_ready(cl);
+		return;
+	}
+	if (*why)
+		text = g_strdup_printf("the session limit cannot be checked (%s)", why);
+	else
+		text = g_strdup_printf("too many sessions for user %s (at most %u, across the cluster)",
+				       cl->user.name, cl->srv->cfg.single_user_client_limit);
+	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
+			cl->addr_text, cl->user.name, text);
+	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+			   nuauth_sasl_mechs(cl->sasl), false);
+	send_auth_result(cl, NU_AUTH_FAILED, text);
+	g_free(text);
+	nu_msgconn_close(cl->link, "login refused");
+}
+
+/* Every check passed: the session starts. */
+static void login_ready(struct nuauth_client *cl)
+{
 	if (cl->login_timer) {
 		g_source_remove(cl->login_timer);
 		cl->login_timer = 0;
@@ -577,7 +658,7 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 		}
 		break;
 	case CLIENT_AUTH:
-		if (cl->job) {
+		if (cl->job || cl->claim) {
 			/* The client waits for the answer to its last step. */
 			protocol_violation(cl, "%s while the last step is being checked",
 					   nu_msg_type_name(hdr->type));
@@ -669,6 +750,9 @@ static void on_close(struct nu_msgconn *c, const char *why, void *ctx)
 		cl->sasl = NULL;
 	}
 	nuauth_sasl_free(cl->sasl);
+	nuauth_cluster_claim_cancel(cl->claim);
+	nuauth_cluster_release(cl->srv->cluster, cl->slot);
+	g_free(cl->slot);
 	nu_msgconn_free(cl->link);
 	g_free(cl->user.name);
 	g_free(cl->user.mechanism);

@@ -41,17 +41,27 @@ struct mailbox {
 };
 
 struct item {
-	enum { ITEM_UPDATE, ITEM_LEASE } kind;
+	enum { ITEM_UPDATE, ITEM_LEASE, ITEM_CLAIM } kind;
 	GPtrArray *kvs;
 	bool flag;			/* reset, or lease up */
+	/* ITEM_CLAIM */
+	etcd_claim_fn claimed;
+	void *claim_ctx;
+	char *slot;			/* the slot won, NULL: none */
+	bool answered;			/* etcd answered the claim */
 };
 
-enum op_kind { OP_PUT, OP_DELETE, OP_STOP };
+enum op_kind { OP_PUT, OP_PUT_ONCE, OP_DELETE, OP_CLAIM, OP_RELEASE, OP_STOP };
 
 struct op {
 	enum op_kind kind;
 	char *key;
 	GBytes *value;
+	unsigned ttl;			/* OP_PUT_ONCE: its own lease's, s */
+	/* OP_CLAIM */
+	char **slots, **takeover, *mine;
+	etcd_claim_fn claimed;
+	void *claim_ctx;
 };
 
 /* One thread's HTTP side. */
@@ -71,11 +81,17 @@ struct etcd_client {
 	gint stop;			/* atomic */
 	gint restart_watch;		/* atomic: the request thread lost etcd */
 	GThread *req_thread, *watch_thread;
+	/* what the main loop reads of the threads' health */
+	GMutex health;
+	gint64 req_ok_at;		/* the request thread's last answer (0: none) */
+	gint64 snapshot_at;		/* when the last good range was asked */
 	/* request thread only */
 	struct http req;
 	int64_t lease;			/* 0: none */
 	GHashTable *owned;		/* key -> GBytes value: the node's keys */
 	GHashTable *to_delete;		/* keys whose delete failed */
+	GHashTable *slots;		/* slot key -> our value: the slots held */
+	GHashTable *to_release;		/* slot key -> our value: release failed */
 	bool dirty;			/* a request failed: put everything again */
 	/* watch thread only */
 	struct http watch;
@@ -92,6 +108,7 @@ static void item_free(gpointer p)
 
 	if (it->kvs)
 		g_ptr_array_unref(it->kvs);
+	g_free(it->slot);
 	g_free(it);
 }
 
@@ -119,6 +136,8 @@ static gboolean mailbox_drain(gpointer p)
 			break;
 		if (it->kind == ITEM_UPDATE)
 			mb->update(it->kvs, it->flag, mb->ctx);
+		else if (it->kind == ITEM_CLAIM)
+			it->claimed(it->slot, it->answered, it->claim_ctx);
 		else if (mb->lease)
 			mb->lease(it->flag, mb->ctx);
 		item_free(it);
@@ -281,8 +300,14 @@ static bool post(struct http *h, const char *path, const char *body, GString *ou
 			continue;
 		}
 		g_clear_error(&e);
-		if (post_once(h, path, body, out, REQUEST_TIMEOUT_MS, NULL, NULL, &e))
+		if (post_once(h, path, body, out, REQUEST_TIMEOUT_MS, NULL, NULL, &e)) {
+			if (h == &h->c->req) {
+				g_mutex_lock(&h->c->health);
+				h->c->req_ok_at = g_get_monotonic_time();
+				g_mutex_unlock(&h->c->health);
+			}
 			return true;
+		}
 		if (e->code == NU_ERROR_PROTOCOL) {
 			/* etcd answered: an expired token is asked for again, the
 			 * rest is the answer */
@@ -318,6 +343,9 @@ static bool authenticate(struct http *h, GError **error)
 
 static void op_free(struct op *op)
 {
+	g_strfreev(op->slots);
+	g_strfreev(op->takeover);
+	g_free(op->mine);
 	g_free(op->key);
 	if (op->value)
 		g_bytes_unref(op->value);
@@ -354,6 +382,112 @@ static bool do_delete(struct etcd_client *c, const char *key, GString *out)
 	return ok;
 }
 
+/* One transaction: 1 when its comparison held (and its operation ran), 0
+ * when not, -1 when etcd did not answer (logged). */
+static int do_txn(struct etcd_client *c, char *body, GString *out)
+{
+	GError *e = NULL;
+	bool held = false;
+	bool ok = post(&c->req, "/v3/kv/txn", body, out, &e) &&
+		  etcd_json_read_txn(out->str, out->len, &held, &e);
+
+	g_free(body);
+	if (!ok) {
+		http_note(&c->req, e, "transaction");
+		g_error_free(e);
+		return -1;
+	}
+	return held;
+}
+
+/* The slot key, ours (value mine) when it is free or already ours. */
+static int take_slot(struct etcd_client *c, const char *key, const char *mine, GString *out)
+{
+	int r = do_txn(c, etcd_json_put_if_absent(key, mine, strlen(mine), c->lease), out);
+
+	if (r == 0)
+		r = do_txn(c, etcd_json_put_if_value(key, mine, mine, strlen(mine), c->lease), out);
+	return r;
+}
+
+/* With a new lease (the old one's keys are gone) the slots held are
+ * taken again; one another node took meanwhile is logged and left. */
+static bool resync_slots(struct etcd_client *c, GString *out)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, c->slots);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		int r = take_slot(c, k, v, out);
+
+		if (r < 0)
+			return false;
+		if (r == 0) {
+			log_warnx("cluster: limit slot %s was taken by another node while this one "
+				  "was away: its session here stays, over the limit", (char *)k);
+			g_hash_table_iter_remove(&it);
+		}
+	}
+	g_hash_table_iter_init(&it, c->to_release);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		if (do_txn(c, etcd_json_delete_if_value(k, v), out) < 0)
+			return false;
+		g_hash_table_iter_remove(&it);
+	}
+	return true;
+}
+
+static void post_claim(struct etcd_client *c, struct op *op, const char *slot, bool answered)
+{
+	struct item *it = g_new0(struct item, 1);
+
+	it->answered = answered;
+	it->kind = ITEM_CLAIM;
+	it->claimed = op->claimed;
+	it->claim_ctx = op->claim_ctx;
+	it->slot = g_strdup(slot);
+	mailbox_post(c->mb, it);
+}
+
+/* A free slot, else one another node's session of the same user at the
+ * same address holds (a failover: op->takeover, its values), else none. */
+static void claim(struct etcd_client *c, struct op *op, GString *out)
+{
+	int r = -1;
+
+	for (char **s = op->slots; c->lease && *s; s++) {
+		r = do_txn(c, etcd_json_put_if_absent(*s, op->mine, strlen(op->mine), c->lease),
+			   out);
+		for (char **t = op->takeover; r == 0 && *t; t++)
+			r = do_txn(c, etcd_json_put_if_value(*s, *t, op->mine, strlen(op->mine),
+							     c->lease), out);
+		if (r == 1) {
+			g_hash_table_replace(c->slots, g_strdup(*s), g_strdup(op->mine));
+			post_claim(c, op, *s, true);
+			return;
+		}
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		c->dirty = true;
+	post_claim(c, op, NULL, r == 0);
+}
+
+static void release(struct etcd_client *c, const char *key, GString *out)
+{
+	char *mine = g_hash_table_lookup(c->slots, key);
+
+	if (!mine)
+		return;		/* lost (logged), or never won */
+	if (c->dirty || !c->lease || do_txn(c, etcd_json_delete_if_value(key, mine), out) < 0) {
+		g_hash_table_replace(c->to_release, g_strdup(key), g_strdup(mine));
+		c->dirty = true;
+	}
+	g_hash_table_remove(c->slots, key);
+}
+
 /* Every owned key put again, every failed delete sent again. */
 static bool resync(struct etcd_client *c, GString *out)
 {
@@ -370,7 +504,7 @@ static bool resync(struct etcd_client *c, GString *out)
 			return false;
 		g_hash_table_iter_remove(&it);
 	}
-	return true;
+	return resync_slots(c, out);
 }
 
 static void post_lease(struct etcd_client *c, bool up)
@@ -434,6 +568,31 @@ static bool keepalive(struct etcd_client *c, GString *out)
 	return true;
 }
 
+/* A key under a lease of its own (op->ttl), not kept: a command to
+ * another node, which deletes it once done; unsent when etcd does not
+ * answer (logged). */
+static void put_once(struct etcd_client *c, struct op *op, GString *out)
+{
+	char *body = etcd_json_lease_grant(op->ttl);
+	int64_t lease = 0, ttl = 0;
+	GError *e = NULL;
+	gsize len;
+	const void *data = g_bytes_get_data(op->value, &len);
+	bool ok = c->lease && post(&c->req, "/v3/lease/grant", body, out, &e) &&
+		  etcd_json_read_lease(out->str, out->len, &lease, &ttl, &e);
+
+	g_free(body);
+	if (ok) {
+		body = etcd_json_put(op->key, data, len, lease);
+		ok = post(&c->req, "/v3/kv/put", body, out, &e);
+		g_free(body);
+	}
+	if (!ok)
+		log_warnx("cluster: etcd put of %s: %s: not sent", op->key,
+			  e ? e->message : "etcd is not reached");
+	g_clear_error(&e);
+}
+
 static void apply_op(struct etcd_client *c, struct op *op, GString *out)
 {
 	switch (op->kind) {
@@ -450,6 +609,15 @@ static void apply_op(struct etcd_client *c, struct op *op, GString *out)
 			c->dirty = true;
 		}
 		break;
+	case OP_PUT_ONCE:
+		put_once(c, op, out);
+		break;
+	case OP_CLAIM:
+		claim(c, op, out);
+		break;
+	case OP_RELEASE:
+		release(c, op->key, out);
+		break;
 	case OP_STOP:
 		break;
 	}
@@ -459,7 +627,7 @@ static gpointer request_thread(gpointer data)
 {
 	struct etcd_client *c = data;
 	GString *out = g_string_new(NULL);
-	gint64 interval = MAX((gint64)c->cfg.ttl * G_USEC_PER_SEC / 3, 300000);
+	gint64 interval = etcd_client_keepalive_interval(&c->cfg);
 	gint64 next_keepalive = 0;
 
 	while (!g_atomic_int_get(&c->stop)) {
@@ -571,6 +739,7 @@ static size_t on_stream(char *data, size_t size, size_t n, void *user)
 static bool read_snapshot(struct etcd_client *c, GString *out)
 {
 	char *body = etcd_json_range(c->prefix);
+	gint64 asked = g_get_monotonic_time();
 	GPtrArray *kvs = g_ptr_array_new_with_free_func(etcd_kv_free);
 	GError *e = NULL;
 	bool ok = post(&c->watch, "/v3/kv/range", body, out, &e) &&
@@ -584,6 +753,9 @@ static bool read_snapshot(struct etcd_client *c, GString *out)
 		return false;
 	}
 	http_ok(&c->watch);
+	g_mutex_lock(&c->health);
+	c->snapshot_at = asked;
+	g_mutex_unlock(&c->health);
 	post_update(c, kvs, true);
 	return true;
 }
@@ -655,9 +827,12 @@ struct etcd_client *etcd_client_new(const struct etcd_client_config *cfg, const 
 	c->mb->lease = lease;
 	c->mb->ctx = ctx;
 	c->ops = g_async_queue_new();
+	g_mutex_init(&c->health);
 	c->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)g_bytes_unref);
 	c->to_delete = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	c->slots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	c->to_release = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	c->stream = g_string_new(NULL);
 	http_init(&c->req, c);
 	http_init(&c->watch, c);
@@ -688,6 +863,67 @@ void etcd_client_delete(struct etcd_client *c, const char *key)
 	push_op(c, OP_DELETE, key, NULL, 0);
 }
 
+void etcd_client_put_once(struct etcd_client *c, const char *key, const void *value,
+			  size_t len, unsigned ttl)
+{
+	struct op *op = g_new0(struct op, 1);
+
+	op->kind = OP_PUT_ONCE;
+	op->key = g_strdup(key);
+	op->value = g_bytes_new(value, len);
+	op->ttl = ttl;
+	g_async_queue_push(c->ops, op);
+}
+
+void etcd_client_claim(struct etcd_client *c, char **slots, char **takeover, const char *mine,
+		       etcd_claim_fn fn, void *ctx)
+{
+	struct op *op = g_new0(struct op, 1);
+
+	op->kind = OP_CLAIM;
+	op->slots = g_strdupv(slots);
+	op->takeover = takeover ? g_strdupv(takeover) : g_new0(char *, 1);
+	op->mine = g_strdup(mine);
+	op->claimed = fn;
+	op->claim_ctx = ctx;
+	g_async_queue_push(c->ops, op);
+}
+
+void etcd_client_release(struct etcd_client *c, const char *key)
+{
+	push_op(c, OP_RELEASE, key, NULL, 0);
+}
+
+gint64 etcd_client_silence(struct etcd_client *c, gint64 now)
+{
+	gint64 ok_at;
+
+	g_mutex_lock(&c->health);
+	ok_at = c->req_ok_at;
+	g_mutex_unlock(&c->health);
+	return ok_at ? now - ok_at : G_MAXINT64;
+}
+
+gint64 etcd_client_snapshot_at(struct etcd_client *c)
+{
+	gint64 at;
+
+	g_mutex_lock(&c->health);
+	at = c->snapshot_at;
+	g_mutex_unlock(&c->health);
+	return at;
+}
+
+void etcd_client_restart_watch(struct etcd_client *c)
+{
+	g_atomic_int_set(&c->restart_watch, 1);
+}
+
+gint64 etcd_client_keepalive_interval(const struct etcd_client_config *cfg)
+{
+	return MAX((gint64)cfg->ttl * G_USEC_PER_SEC / 3, 300000);
+}
+
 void etcd_client_free(struct etcd_client *c)
 {
 	struct op *op;
@@ -704,6 +940,7 @@ void etcd_client_free(struct etcd_client *c)
 	while ((op = g_async_queue_try_pop(c->ops)))
 		op_free(op);
 	g_async_queue_unref(c->ops);
+	g_mutex_clear(&c->health);
 	g_mutex_lock(&c->mb->lock);
 	c->mb->closed = true;
 	g_mutex_unlock(&c->mb->lock);
@@ -712,6 +949,8 @@ void etcd_client_free(struct etcd_client *c)
 	http_clear(&c->watch);
 	g_hash_table_destroy(c->owned);
 	g_hash_table_destroy(c->to_delete);
+	g_hash_table_destroy(c->slots);
+	g_hash_table_destroy(c->to_release);
 	g_string_free(c->stream, TRUE);
 	g_strfreev(c->cfg.endpoints);
 	g_free((char *)c->cfg.ca);

@@ -33,6 +33,32 @@ struct etcd_client *etcd_client_new(const struct etcd_client_config *cfg, const 
  * lease is granted or a request failed meanwhile. */
 void etcd_client_put(struct etcd_client *c, const char *key, const void *value, size_t len);
 void etcd_client_delete(struct etcd_client *c, const char *key);
+/* key = value under a lease of its own of ttl s, put once (not again with
+ * a new lease): a command another node deletes once done.  Not sent
+ * (logged) while etcd does not answer. */
+void etcd_client_put_once(struct etcd_client *c, const char *key, const void *value,
+			  size_t len, unsigned ttl);
+/* Called on the main context with the slot won (NULL: none; answered:
+ * etcd said so, rather than not answering). */
+typedef void (*etcd_claim_fn)(const char *slot, bool answered, void *ctx);
+/* Takes one of slots (keys, NULL-terminated) for value mine under the
+ * node's lease, by transaction: a slot that does not exist, else one whose
+ * value is one of takeover (NULL-terminated).  A slot won is kept (taken
+ * again with a new lease) until etcd_client_release. */
+void etcd_client_claim(struct etcd_client *c, char **slots, char **takeover, const char *mine,
+		       etcd_claim_fn fn, void *ctx);
+/* Deletes a slot won, if it still holds our value. */
+void etcd_client_release(struct etcd_client *c, const char *key);
+/* How long (us, at monotonic time now) the request thread has had no
+ * answer from etcd; G_MAXINT64 before its first. */
+gint64 etcd_client_silence(struct etcd_client *c, gint64 now);
+/* The monotonic time the last full read of the prefix was asked (0:
+ * none yet): the watch's news after it are complete. */
+gint64 etcd_client_snapshot_at(struct etcd_client *c);
+/* The watch starts again with a full read (after etcd was lost). */
+void etcd_client_restart_watch(struct etcd_client *c);
+/* The lease's keep-alive period, us. */
+gint64 etcd_client_keepalive_interval(const struct etcd_client_config *cfg);
 /* Stops the threads and revokes the lease (the node's keys go at once);
  * each request bounded by its time-out. */
 void etcd_client_free(struct etcd_client *c);

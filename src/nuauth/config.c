@@ -125,9 +125,29 @@ static bool read_cluster(struct nu_conf *conf, struct nuauth_config *cfg, GError
 					     "nuauth_cluster_etcd_key" };
 	char **urls;
 
+	const char *partition = nu_conf_get_str(conf, "nuauth_cluster_partition_logins",
+						"limited");
+	static const char *const partition_modes[] = {
+		[NUAUTH_PARTITION_REFUSE] = "refuse", [NUAUTH_PARTITION_LIMITED] = "limited",
+		[NUAUTH_PARTITION_ALLOW] = "allow",
+	};
+	bool known = false;
+
 	if (!get_uint(conf, "nuauth_cluster_lease_ttl", 5, 2, 3600, &cfg->cluster_lease_ttl,
 		      error))
 		return false;
+	for (unsigned i = 0; i < G_N_ELEMENTS(partition_modes); i++)
+		if (strcmp(partition, partition_modes[i]) == 0) {
+			cfg->cluster_partition_logins = (enum nuauth_partition_logins)i;
+			known = true;
+		}
+	if (!known) {
+		g_set_error(error, NU_CONF_ERROR, NU_CONF_ERROR_VALUE,
+			    "%s: nuauth_cluster_partition_logins: `%s' is not refuse, limited or "
+			    "allow", nu_conf_where(conf, "nuauth_cluster_partition_logins"),
+			    partition);
+		return false;
+	}
 	if (!list || !*list)
 		return true;
 #ifndef HAVE_CLUSTER

@@ -160,9 +160,33 @@ static void one_ip_session(const struct nuauth_ipsession *e, void *ctx)
 	g_string_append_c(w->o, '}');
 }
 
+/* Another node's session, from the directory: what etcd has of it (no
+ * uid, groups, OS or client). */
+static void other_node_user(const struct nuauth_cluster_session *s, void *ctx)
+{
+	GString *o = ctx;
+	char addr[INET6_ADDRSTRLEN];
+
+	if (o->str[o->len - 1] != '[')
+		g_string_append_c(o, ',');
+	g_string_append_c(o, '{');
+	json_kstr(o, "user", s->user);
+	json_key(o, "groups");
+	g_string_append(o, "[]");
+	json_kstr(o, "address", nu_addr_format(&s->addr, addr, sizeof(addr)));
+	json_kuint(o, "since", (uint64_t)s->login);
+	json_kstr(o, "mechanism", s->mechanism);
+	json_kstr(o, "node", s->node);
+	json_kstr(o, "session", s->id);
+	g_string_append_c(o, '}');
+}
+
+/* This node's sessions, then (in a cluster) the other nodes' by the
+ * directory, each with its node. */
 static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 {
 	bool first = true;
+	const char *node = nuauth_cluster_node(ctl->srv->cluster);
 
 	(void)arg;
 	g_string_append(o, "{\"ok\":true,\"users\":[");
@@ -196,6 +220,8 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 		json_kstr(o, "client", nuauth_client_software(cl));
 		json_kstr(o, "mechanism", u->mechanism ? u->mechanism : "");
 		json_kstr(o, "origin", "client");
+		if (node)
+			json_kstr(o, "node", node);
 		g_string_append_c(o, '}');
 	}
 	{
@@ -203,7 +229,15 @@ static void cmd_users(struct nuauth_control *ctl, const char *arg, GString *o)
 
 		nuauth_ipsessions_foreach(ctl->srv->ipsessions, one_ip_session, &w);
 	}
-	g_string_append(o, "]}");
+	nuauth_cluster_foreach_other(ctl->srv->cluster, other_node_user, o);
+	g_string_append_c(o, ']');
+	if (node) {
+		json_kstr(o, "node", node);
+		if (!nuauth_cluster_synced(ctl->srv->cluster))
+			json_kstr(o, "warning", "this node does not reach etcd: the other nodes' "
+				  "sessions are as it last knew them");
+	}
+	g_string_append_c(o, '}');
 }
 
 /* The action of an ip-session request: ours, or the RADIUS
@@ -436,32 +470,39 @@ static void cmd_connections(struct nuauth_control *ctl, const char *arg, GString
 	g_string_append(o, "]}");
 }
 
+/* The user's sessions here end at once; in a cluster, each other node
+ * holding one is asked through etcd (nodes: the nodes asked; their own
+ * logs tell what they ended). */
 static void cmd_disconnect(struct nuauth_control *ctl, const char *arg, GString *o)
 {
-	GPtrArray *found = g_ptr_array_new();
-	unsigned conns = 0;
+	unsigned sessions = 0;
+	unsigned conns = nuauth_clients_disconnect_user(ctl->srv, arg,
+							"disconnected by the administrator",
+							&sessions);
+	char **nodes = nuauth_cluster_disconnect(ctl->srv->cluster, arg);
 
-	for (GList *l = ctl->srv->clients; l; l = l->next) {
-		struct nuauth_client *cl = l->data;
-
-		if (nuauth_client_logged_in(cl) && strcmp(nuauth_client_user(cl)->name, arg) == 0)
-			g_ptr_array_add(found, cl);
-	}
-	if (found->len == 0) {
+	if (sessions == 0 && !nodes[0]) {
 		reply_error(o, "user `%s' has no session", arg);
-		g_ptr_array_free(found, TRUE);
+		g_strfreev(nodes);
 		return;
 	}
-	/* Each close frees only its own client: the others stay valid. */
-	for (guint i = 0; i < found->len; i++)
-		conns += nuauth_client_disconnect(g_ptr_array_index(found, i),
-						  "disconnected by the administrator");
 	g_string_append(o, "{\"ok\":true");
 	json_kstr(o, "user", arg);
-	json_kuint(o, "sessions", found->len);
+	json_kuint(o, "sessions", sessions);
 	json_kuint(o, "connections", conns);
+	json_key(o, "nodes_asked");
+	g_string_append_c(o, '[');
+	for (char **n = nodes; *n; n++) {
+		if (n != nodes)
+			g_string_append_c(o, ',');
+		json_str(o, *n);
+	}
+	g_string_append_c(o, ']');
+	if (nodes[0] && !nuauth_cluster_synced(ctl->srv->cluster))
+		json_kstr(o, "warning", "this node does not reach etcd: the other nodes may not "
+			  "be asked");
 	g_string_append_c(o, '}');
-	g_ptr_array_free(found, TRUE);
+	g_strfreev(nodes);
 }
 
 static void cmd_reload(struct nuauth_control *ctl, const char *arg, GString *o)

@@ -324,10 +324,15 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	/* A host without a client (ipauth.c: its address session, or
 	 * nuauth_do_ip_authentication); when neither names its user, its web
 	 * traffic may go to the login page (nuauth_portal_mark); else the
-	 * packet waits as usual (for its timeout). */
+	 * packet waits as usual (for its timeout).  A node cut off from etcd
+	 * does not know whether another node now holds a client there: only
+	 * its own address sessions decide, no IP authentication module and
+	 * no login page until it is back. */
 	if (!client_at(cor, &ask->flow.saddr) &&
-	    (nuauth_ipauth_packet(cor->srv->ipauth, gw, ask, false) ||
-	     nuauth_answer_portal(cor->srv, gw, ask, g_get_monotonic_time())))
+	    (nuauth_ipauth_packet(cor->srv->ipauth, gw, ask,
+				  !nuauth_cluster_synced(cor->srv->cluster)) ||
+	     (nuauth_cluster_synced(cor->srv->cluster) &&
+	      nuauth_answer_portal(cor->srv, gw, ask, g_get_monotonic_time()))))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {

@@ -165,7 +165,11 @@ char *etcd_json_auth(const char *user, const char *password)
 	return finish(b);
 }
 
-char *etcd_json_put_if_absent(const char *key, const void *value, size_t len, int64_t lease)
+/* A transaction of one comparison on key (its version 0, or its value
+ * expect) and one operation when it holds (a put of value under lease,
+ * or a delete when value is NULL). */
+static char *txn(const char *key, const char *expect, const void *value, size_t len,
+		 int64_t lease)
 {
 	JsonBuilder *b = start();
 
@@ -174,22 +178,44 @@ char *etcd_json_put_if_absent(const char *key, const void *value, size_t len, in
 	json_builder_begin_object(b);
 	add_b64(b, "key", key, strlen(key));
 	json_builder_set_member_name(b, "target");
-	json_builder_add_string_value(b, "VERSION");
+	json_builder_add_string_value(b, expect ? "VALUE" : "VERSION");
 	json_builder_set_member_name(b, "result");
 	json_builder_add_string_value(b, "EQUAL");
-	add_i64(b, "version", 0);
+	if (expect)
+		add_b64(b, "value", expect, strlen(expect));
+	else
+		add_i64(b, "version", 0);
 	json_builder_end_object(b);
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "success");
 	json_builder_begin_array(b);
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "request_put");
+	json_builder_set_member_name(b, value ? "request_put" : "request_delete_range");
 	json_builder_begin_object(b);
-	add_put_fields(b, key, value, len, lease);
+	if (value)
+		add_put_fields(b, key, value, len, lease);
+	else
+		add_b64(b, "key", key, strlen(key));
 	json_builder_end_object(b);
 	json_builder_end_object(b);
 	json_builder_end_array(b);
 	return finish(b);
+}
+
+char *etcd_json_put_if_absent(const char *key, const void *value, size_t len, int64_t lease)
+{
+	return txn(key, NULL, value, len, lease);
+}
+
+char *etcd_json_put_if_value(const char *key, const char *expect, const void *value,
+			     size_t len, int64_t lease)
+{
+	return txn(key, expect, value, len, lease);
+}
+
+char *etcd_json_delete_if_value(const char *key, const char *expect)
+{
+	return txn(key, expect, NULL, 0, 0);
 }
 
 /* ---- answers ---- */
@@ -505,4 +531,46 @@ void etcd_session_clear(struct etcd_session *s)
 	g_free(s->node);
 	g_free(s->mechanism);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the commands to a node ---- */
+
+char *etcd_json_command(const struct etcd_command *cmd)
+{
+	JsonBuilder *b = start();
+
+	add_str(b, "command", cmd->command);
+	add_str(b, "user", cmd->user);
+	add_str(b, "from", cmd->from);
+	return finish(b);
+}
+
+bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *cmd,
+			    GError **error)
+{
+	JsonObject *root;
+	JsonParser *p = parse(body, len, &root, error);
+	bool ok;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (!p)
+		return false;
+	cmd->command = dup_str(root, "command");
+	cmd->user = dup_str(root, "user");
+	cmd->from = dup_str(root, "from");
+	g_object_unref(p);
+	ok = cmd->command && cmd->user && cmd->from && *cmd->command;
+	if (!ok) {
+		etcd_command_clear(cmd);
+		return bad_answer(error, "command record");
+	}
+	return true;
+}
+
+void etcd_command_clear(struct etcd_command *cmd)
+{
+	g_free(cmd->command);
+	g_free(cmd->user);
+	g_free(cmd->from);
+	memset(cmd, 0, sizeof(*cmd));
 }

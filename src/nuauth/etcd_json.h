@@ -30,12 +30,15 @@ char *etcd_json_watch(const char *prefix, int64_t start_revision);
 char *etcd_json_lease_grant(unsigned ttl);
 char *etcd_json_lease_id(int64_t id);	/* keepalive and revoke */
 char *etcd_json_auth(const char *user, const char *password);
-/* A transaction putting key (with lease) only while fewer than limit keys
- * exist under count_prefix: etcd compares one key's version, so the
- * counter is a key per slot: count_prefix/0 .. /limit-1, and key is the
- * first free slot the caller picked (see cluster.c). */
+/* Transactions (kv/txn) on one key, for the cluster-wide limits' slots
+ * (cluster.c): put key (with lease) when it does not exist, or when its
+ * value is expect (a slot taken over); delete it when its value is
+ * expect (a slot released only by its holder). */
 char *etcd_json_put_if_absent(const char *key, const void *value, size_t len,
 			      int64_t lease);
+char *etcd_json_put_if_value(const char *key, const char *expect, const void *value,
+			     size_t len, int64_t lease);
+char *etcd_json_delete_if_value(const char *key, const char *expect);
 
 /* Answers.  Each returns false with *error (NU_ERROR_PROTOCOL) when the
  * body is not what etcd sends, or carries an "error". */
@@ -66,5 +69,16 @@ char *etcd_json_session(const struct etcd_session *s);
 bool etcd_json_read_session(const char *body, size_t len, struct etcd_session *s,
 			    GError **error);
 void etcd_session_clear(struct etcd_session *s);
+
+/* A command to the node that holds a session (doc/cluster.md): the value
+ * of PREFIX/commands/NODE/ID, a JSON object; "disconnect" ends every
+ * session of user on NODE. */
+struct etcd_command {
+	char *command, *user, *from;	/* from: the node that sent it */
+};
+char *etcd_json_command(const struct etcd_command *cmd);
+bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *cmd,
+			    GError **error);
+void etcd_command_clear(struct etcd_command *cmd);
 
 #endif

@@ -130,6 +130,13 @@ struct nuauth_config {
 	char *cluster_ca, *cluster_cert, *cluster_key;	/* nuauth_cluster_etcd_ca/cert/key */
 	char *cluster_user, *cluster_password;	/* nuauth_cluster_etcd_user/password */
 	unsigned cluster_lease_ttl;	/* nuauth_cluster_lease_ttl, s */
+	/* nuauth_cluster_partition_logins: the new logins a node cut off from
+	 * etcd takes (doc/cluster.md, "Partitions") */
+	enum nuauth_partition_logins {
+		NUAUTH_PARTITION_REFUSE,	/* none */
+		NUAUTH_PARTITION_LIMITED,	/* those no cluster-wide limit applies to */
+		NUAUTH_PARTITION_ALLOW,		/* every one (limits counted on stale data) */
+	} cluster_partition_logins;
 };
 
 /* Per client address: sessions (a NAT address may hide many desktops), and
@@ -475,6 +482,10 @@ const char *nuauth_client_software(const struct nuauth_client *cl);
 /* Ends the session as a LOGOUT does (the gateways end its connections) and
  * closes the link, telling the client why.  Returns the connections ended. */
 unsigned nuauth_client_disconnect(struct nuauth_client *cl, const char *why);
+/* Every session of user on this node disconnected; returns the
+ * connections ended, *sessions the sessions closed. */
+unsigned nuauth_clients_disconnect_user(struct nuauth_server *srv, const char *user,
+					const char *why, unsigned *sessions);
 
 /* ---- login_guard.c, as nuauth uses it (sasl_server.c, client_session.c) ---- */
 /* Limits from srv->cfg (at start and after a reload). */
@@ -567,9 +578,58 @@ void nuauth_cluster_count_elsewhere(const struct nuauth_cluster *c, const char *
 				    const struct in6_addr *addr, unsigned *users, unsigned *addrs);
 const char *nuauth_cluster_node(const struct nuauth_cluster *c);
 unsigned nuauth_cluster_sessions(const struct nuauth_cluster *c);
-typedef void (*nuauth_cluster_fn)(const char *node, const char *user,
-				  const struct in6_addr *addr, void *ctx);
-void nuauth_cluster_foreach(const struct nuauth_cluster *c, nuauth_cluster_fn fn, void *ctx);
+/* A session of the directory. */
+struct nuauth_cluster_session {
+	const char *id, *node, *user, *mechanism;	/* id: NODE/ID */
+	gint64 login;					/* Unix time */
+	struct in6_addr addr;
+};
+typedef void (*nuauth_cluster_fn)(const struct nuauth_cluster_session *s, void *ctx);
+/* The other nodes' sessions, as the directory has them. */
+void nuauth_cluster_foreach_other(const struct nuauth_cluster *c, nuauth_cluster_fn fn,
+				  void *ctx);
+/* Asks each other node that holds a session of user (by the directory)
+ * to disconnect it: a command key in etcd that node watches, runs and
+ * deletes.  The nodes asked (g_strfreev; empty with c NULL). */
+char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user);
+/* How a node ends a user's sessions when another node asks (set by a
+ * higher floor: client_session.c's nuauth_clients_disconnect_user).
+ * Returns the connections ended, *sessions the sessions closed. */
+typedef unsigned (*nuauth_cluster_disconnect_fn)(struct nuauth_server *srv, const char *user,
+						 const char *why, unsigned *sessions);
+void nuauth_cluster_on_disconnect(struct nuauth_cluster *c, nuauth_cluster_disconnect_fn fn);
+/* nuauth_single_user_client_limit across the cluster by etcd transaction
+ * (doc/cluster.md, "Session limits"): a login takes one of the user's
+ * limit slots (PREFIX/limits/user/NAME/0..limit-1, under the node's
+ * lease), a free one or one that the same user's session at the same
+ * address on another node holds (a failover).  fn is called on the main
+ * loop with the slot won (the session keeps it until
+ * nuauth_cluster_release), or NULL and why ("" when every slot is taken).
+ * Returns NULL when no claim is made (no cluster, no limit, or a limit
+ * over NUAUTH_CLUSTER_SLOTS_MAX: counted from the directory only). */
+#define NUAUTH_CLUSTER_SLOTS_MAX 16
+struct nuauth_cluster_claim;
+typedef void (*nuauth_cluster_claim_fn)(const char *slot, const char *why, void *ctx);
+struct nuauth_cluster_claim *nuauth_cluster_claim_login(struct nuauth_cluster *c,
+							const char *user,
+							const struct in6_addr *addr,
+							unsigned limit,
+							nuauth_cluster_claim_fn fn, void *ctx);
+/* The login is gone: fn is not called, a slot won is released. */
+void nuauth_cluster_claim_cancel(struct nuauth_cluster_claim *cl);
+void nuauth_cluster_release(struct nuauth_cluster *c, const char *slot);
+/* Does etcd answer, and was the directory read since it last did not?
+ * True with c NULL. */
+bool nuauth_cluster_synced(const struct nuauth_cluster *c);
+/* Why a new login of user at addr is refused while the node is cut off
+ * from etcd (nuauth_cluster_partition_logins; limited: a cluster-wide
+ * limit applies to it; a failover is not limited), or NULL; g_free. */
+char *nuauth_cluster_login_refusal(const struct nuauth_cluster *c, bool limited,
+				   const char *user, const struct in6_addr *addr);
+/* Does the directory show a session of user at addr on another node (a
+ * client logging in again after its node died)? */
+bool nuauth_cluster_is_failover(const struct nuauth_cluster *c, const char *user,
+				const struct in6_addr *addr);
 
 /* ---- correlate.c ---- */
 /* Subscribes to srv->peers' "gone" events: a link's packets or answers are

@@ -45,10 +45,12 @@ void nuctl_control_usage(FILE *out)
 		"       nuauthctl reload [-s PATH] [--json]\n"
 		"       nuauthctl top [-n N] [-s PATH] [--json]\n"
 		"  users        logged-in sessions: user, uid, groups, address, OS, client\n"
+		"               (a cluster: every node's, with its node)\n"
 		"  firewalls    connected nufw gateways: address, certificate CN, decisions\n"
 		"  connections  accepted connections not yet ended: user, flow, since; and the\n"
 		"               last ones ended, with their bytes (nufw -C)\n"
 		"  disconnect   closes every session of USER and ends its connections\n"
+		"               (a cluster: asks each node holding one, through etcd)\n"
 		"  ip-session   opens, refreshes or ends USER's session at ADDRESS (a host\n"
 		"               without a client; FreeRADIUS' accounting uses it too)\n"
 		"  reload       reads the configuration, users and ACLs again (as SIGHUP)\n"
@@ -227,22 +229,36 @@ static const struct json *list_of(const struct json *doc, const char *key)
 	return l && l->type == JSON_ARRAY ? l : NULL;
 }
 
+/* In a cluster (the reply names its node) a NODE column: every node's
+ * sessions are listed, the other nodes' from the directory (no uid,
+ * origin, OS or client: "-"). */
 static void print_users(const struct json *doc)
 {
 	const struct json *l = list_of(doc, "users");
+	bool cluster = json_get(doc, "node") != NULL;
 	char a[32], b[32], g[128], t[32], o[16];
 
+	if (json_get(doc, "warning"))
+		fprintf(stderr, "nuauthctl: %s\n", json_text(doc, "warning", a, sizeof(a)));
+	if (cluster)
+		printf("%-12s ", "NODE");
 	printf("%-16s %7s %-16s %-39s %-19s %-7s %-20s %s\n", "USER", "UID", "GROUPS",
 	       "ADDRESS", "SINCE", "ORIGIN", "OS", "CLIENT");
 	for (size_t i = 0; l && i < l->count; i++) {
 		const struct json *u = l->items[i];
+		/* another node's session (from the directory) */
+		bool remote = json_get(u, "session") != NULL;
 
+		if (cluster)
+			printf("%-12s ", json_text(u, "node", a, sizeof(a)));
 		printf("%-16s %7s %-16s %-39s %-19s %-7s %-20s %s\n",
-		       json_text(u, "user", a, sizeof(a)), json_text(u, "uid", b, sizeof(b)),
+		       json_text(u, "user", a, sizeof(a)),
+		       remote ? "-" : json_text(u, "uid", b, sizeof(b)),
 		       fmt_groups(u, g, sizeof(g)), json_text(u, "address", a, sizeof(a)),
 		       fmt_time(json_num(u, "since"), t, sizeof(t)),
-		       json_text(u, "origin", o, sizeof(o)),
-		       json_text(u, "os", a, sizeof(a)), json_text(u, "client", a, sizeof(a)));
+		       remote ? "-" : json_text(u, "origin", o, sizeof(o)),
+		       remote ? "-" : json_text(u, "os", a, sizeof(a)),
+		       remote ? "-" : json_text(u, "client", a, sizeof(a)));
 	}
 }
 
@@ -337,9 +353,16 @@ static void print_disconnect(const struct json *doc)
 {
 	char a[32], b[32], c[32];
 
+	const struct json *nodes = list_of(doc, "nodes_asked");
+
 	printf("%s: %s session(s) closed, %s connection(s) ended\n",
 	       json_text(doc, "user", a, sizeof(a)), json_text(doc, "sessions", b, sizeof(b)),
 	       json_text(doc, "connections", c, sizeof(c)));
+	for (size_t i = 0; nodes && i < nodes->count; i++)
+		printf("%s: node %s asked to close its session(s)\n", json_text(doc, "user", a, sizeof(a)),
+		       nodes->items[i]->type == JSON_STRING ? nodes->items[i]->s : "?");
+	if (json_get(doc, "warning"))
+		fprintf(stderr, "nuauthctl: %s\n", json_text(doc, "warning", a, sizeof(a)));
 }
 
 static void print_reload(const struct json *doc)

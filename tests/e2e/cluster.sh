@@ -98,7 +98,8 @@ CONF
 start_node() {	# start_node NAME: nuauth node NAME, ready and in the directory
 	lab_start "nuauth-$1" "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth-$1.conf" -vv
 	eval "NODE_${1^^}_PID=$LAB_PID"
-	lab_wait_log "nuauth-$1" "ready" && lab_wait_log "nuauth-$1" "node $1 is in the directory"
+	lab_wait_log "nuauth-$1" "ready" && lab_wait_log "nuauth-$1" "node $1 is in the directory" &&
+		lab_wait_log "nuauth-$1" "node $1 is in sync with etcd"
 }
 
 for n in 1 2 3; do start_etcd $n; done
@@ -106,6 +107,8 @@ for n in 1 2 3; do
 	lab_wait_log "etcd$n" "ready to serve client requests" 20 || lab_end "etcd member e$n starts"
 done
 lab_nuauth_conf
+# carol: logs in from the second desktop (test_partition)
+echo "carol:carolpw:1003:100" >> "$LAB_DIR/users.nufw"
 node_conf a 10.201.0.11
 echo "nuauth_cluster_etcd_endpoints=\"$ENDPOINTS_A\"" >> "$LAB_DIR/nuauth-a.conf"
 node_conf b 10.201.0.12
@@ -146,6 +149,122 @@ test_each_node_decides() {
 		lab_connect "$NOBODY_UID" 80 3000
 }
 
+# Two logins of carol at once, on node a from the second desktop and on
+# node b from the first, under nuauth_single_user_client_limit=1: the limit
+# is a slot taken in etcd by transaction, so exactly one wins (the
+# directory alone lets both through when they come within the watch's
+# delay).  Five rounds; the winner logs out before the next.
+test_concurrent_login() {
+	local round won refused pa pb
+	for round in 1 2 3 4 5; do
+		lab_start_as "race-a$round" "$NS_A" "$ALICE2_UID" "$NUTCPC" -H 10.201.0.11 -p 4129 \
+			-U carol -P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+		pa=$LAB_PID
+		lab_start_as "race-b$round" "$NS_C" "$CAROL_UID" "$NUTCPC" -H 10.201.0.12 -p 4129 \
+			-U carol -P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+		pb=$LAB_PID
+		lab_wait_file "$LAB_DIR/race-a$round.log" "logged in\|login refused" 15
+		lab_wait_file "$LAB_DIR/race-b$round.log" "logged in\|login refused" 15
+		won=$(grep -l "logged in" "$LAB_DIR/race-a$round.log" "$LAB_DIR/race-b$round.log" | wc -l)
+		refused=$(grep -l "too many sessions for user carol" "$LAB_DIR/race-a$round.log" \
+			"$LAB_DIR/race-b$round.log" | wc -l)
+		check "round $round: two logins of carol at once on two nodes, exactly one wins" \
+			same "$won won, $refused refused" "1 won, 1 refused"
+		lab_stop "$pa"
+		lab_stop "$pb"
+		check "round $round: the winner's logout frees the slot, both nodes forget her" \
+			gone_everywhere carol
+	done
+	check "carol holds no slot once logged out" etcd_empty /nufw/limits/user/carol/
+	echo "    races: $(cat "$LAB_DIR"/nuauth-[ab].log | grep -c \
+		"carol refused: too many sessions for user carol (at most 1, across the cluster)") of 5 settled by the transaction, the others by the directory"
+}
+
+# gone_everywhere USER: no node lists a session of USER and no slot of
+# USER is left in etcd (waits up to 10 s).
+gone_everywhere() {
+	local i
+	for i in $(seq 100); do
+		! ctl_node a users --json | grep -q "\"user\":\"$1\"" &&
+			! ctl_node b users --json | grep -q "\"user\":\"$1\"" &&
+			etcd_empty "/nufw/limits/user/$1/" >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "$1 is still listed or holds a slot"
+	return 1
+}
+
+# ctl_node NODE COMMAND ARGS...: nuauthctl on node NODE's control socket.
+ctl_node() { "$CTL" "$2" -s "$LAB_DIR/control-$1" "${@:3}"; }
+
+# Cluster-wide administration: node b lists every node's sessions, and its
+# disconnect of alice (held by node a) reaches node a through etcd, which
+# ends her session and her open transfer through the gateway.
+test_cluster_admin() {
+	local ipt="ip netns exec $NS_G iptables" out port n hpid
+	out=$(ctl_node b users --json)
+	check "users on node b lists alice's session on node a (--json)" \
+		matches "$out" '"user":"alice"[^}]*"node":"a"'
+	check "... and bob's own, with node b" matches "$out" '"user":"bob"[^}]*"node":"b"'
+	out=$(ctl_node b users)
+	check "users on node b: a NODE column, alice on a (no uid known there)" \
+		matches "$out" "^a  *alice  *- "
+	check "... bob on b, with his uid" matches "$out" "^b  *bob  *1002 "
+	out=$(ctl_node a users)
+	check "users on node a lists bob's session on node b" matches "$out" "^b  *bob "
+	out=$(ctl_node b disconnect nosuchuser 2>&1)
+	check "disconnect of a user nobody holds is still an error" \
+		matches "$out" "user \`nosuchuser' has no session"
+	# What conntrack sees as new but is no SYN cannot open a connection.
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	n=$(grep -c "logged in again" "$LAB_DIR/alice.log")
+	lab_start_as held-dc "$NS_C" "$ALICE_UID" "$NUPROBE" hold 10.202.0.2 5050 20
+	hpid=$LAB_PID
+	if lab_wait_log held-dc "connected from" 5; then
+		port=$(sed -n 's/^connected from .*://p' "$LAB_DIR/held-dc.log")
+		check "alice's transfer (accepted by node a) is in conntrack with her mark" \
+			same "$(lab_ct_mark "$port" 5050)" 1001
+		out=$(ctl_node b disconnect alice)
+		check "disconnect alice on node b asks node a" \
+			matches "$out" "alice: node a asked to close its session"
+		check_log "node a runs node b's command" nuauth-a \
+			"cluster: node b asks to disconnect user alice: 1 session(s) closed, [1-9][0-9]* connection(s) ended" 5
+		echo "    command: node b's request to node a's run: $(log_gap nuauth-b \
+			"cluster: asks node a to disconnect user alice" nuauth-a \
+			"cluster: node b asks to disconnect user alice") ms"
+		check_log "node a closes alice's session" nuauth-a \
+			"user alice disconnected from 10.201.0.2 (disconnected by the administrator (from node b))" 0
+		check_log "nufw ends alice's transfer at node a's request" nufw \
+			"ended tcp 10.201.0.2:$port .* at nuauth's request" 5
+		check "alice's transfer stops (the desktop sees it stall)" \
+			lab_wait_file "$LAB_DIR/held-dc.log" "stalled after\|closed after" 10
+		check "its conntrack entry is gone" same "$(lab_ct_mark "$port" 5050)" ""
+	else
+		fail "alice's transfer through node a starts" "$(cat "$LAB_DIR/held-dc.log")"
+	fi
+	lab_stop "$hpid"
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	check "node a deleted the command key" etcd_empty /nufw/commands/
+	check_log "alice's nutcpc logs in again (to node a)" alice "logged in again" 15 $((n + 1))
+	check_mark "alice connects again with her mark" "$ALICE_UID" 80 1001
+	check_mark "bob is untouched" "$BOB_UID" 80 1002
+}
+
+# log_gap LOG1 PATTERN1 LOG2 PATTERN2: ms from the first line of LOG1
+# matching PATTERN1 to the first of LOG2 matching PATTERN2.
+log_gap() { stamp_gap "$(log_stamp "$1" "$2")" "$(log_stamp "$3" "$4")"; }
+
+# etcd_empty PREFIX: no key under PREFIX in etcd (member e2); else says
+# what is there.
+etcd_empty() {
+	local out
+	out=$(ip netns exec "$NS_G" env ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:23792 \
+		get --prefix "$1" 2>&1)
+	[ -z "$out" ] && return 0
+	echo "$out"
+	return 1
+}
+
 # Bad cluster keys stop nuauth with file:line and what is wrong.
 test_config() {
 	bad_conf() {	# bad_conf LINE...: node a's configuration, then LINEs
@@ -162,6 +281,9 @@ test_config() {
 		"nuauth_cluster_etcd_cert and nuauth_cluster_etcd_key go together"
 	bad_conf 'nuauth_cluster_etcd_ca="/nonexistent/ca.pem"'
 	conf_error_case "a missing etcd CA file is refused" "no file \`/nonexistent/ca.pem'"
+	bad_conf 'nuauth_cluster_partition_logins=maybe'
+	conf_error_case "an unknown partition setting is refused" \
+		"bad.conf:$(wc -l < "$LAB_DIR/bad.conf"): nuauth_cluster_partition_logins: \`maybe' is not refuse, limited or allow"
 	bad_conf 'nuauth_cluster_lease_ttl=1'
 	conf_error_case "a lease shorter than 2 s is refused" "nuauth_cluster_lease_ttl"
 }
@@ -182,26 +304,97 @@ test_single_login() {
 }
 
 # Node a cut off from etcd (a rule drops its packets to the members) does
-# what doc/cluster.md says: it keeps deciding for the client it holds; its
-# lease ends and node b forgets its sessions; once etcd answers again it gets
-# a new lease and writes its sessions again.
+# what doc/cluster.md ("Partitions") says.  It notices within two keep-alive
+# periods (before its lease ends and node b forgets its sessions) and logs
+# it once; it keeps deciding for alice, whose link it holds; under
+# nuauth_single_user_client_limit (the default
+# nuauth_cluster_partition_logins=limited) it refuses a new login, with the
+# reason given to nutcpc; carol, who logs in on node b meanwhile from the
+# second desktop, gets her connections from node b only.  When etcd answers
+# again node a reads the directory again (it learns carol), writes its
+# sessions again, counts carol's session for the limit and takes logins.
 test_partition() {
-	local nft="ip netns exec $NS_G nft"
+	local nft="ip netns exec $NS_G nft" cut out gap left
+	left=$(grep -c "/nufw/sessions/a/.* left the directory" "$LAB_DIR/nuauth-b.log")
+	cut=$(date +%H:%M:%S.%3N)
 	$nft add table ip nulab_cut
 	$nft add chain ip nulab_cut out '{ type filter hook output priority 0; }'
 	$nft add rule ip nulab_cut out ip daddr 127.0.1.1 tcp dport 23791-23793 drop
-	check_log "node a cannot reach etcd (a keep-alive fails)" nuauth-a \
-		"etcd lease keep-alive: .*127.0.1.1" 10
+	check_log "node a sees it is cut off from etcd" nuauth-a \
+		"cluster: node a is cut off from etcd (no answer for [0-9]* ms).*new logins under a cluster-wide limit are refused" 10
+	gap=$(stamp_gap "$cut" "$(log_stamp nuauth-a "node a is cut off from etcd")")
+	echo "    partition: node a saw it was cut off ${gap} ms after the rule (lease 3 s)"
+	check "... within 3 s of the cut (the lease's time)" test "$gap" -lt 3000
+	out=$(lab_as "$NS_A" "$ALICE2_UID" timeout 15 "$NUTCPC" -H 10.201.0.11 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	check "a new login on node a, cut off, is refused with the reason" status_says $? error \
+		"login refused: node a is cut off from the cluster (etcd): it takes no new limited login until it is back" "$out"
 	check_log "node b forgets node a's sessions when node a's lease ends" nuauth-b \
-		"/nufw/sessions/a/.* left the directory" 10
+		"/nufw/sessions/a/.* left the directory" 10 $((left + 1))
+	gap=$(stamp_gap "$(log_stamp nuauth-a "node a is cut off from etcd")" \
+		"$(log_stamp nuauth-b "/nufw/sessions/a/.* left the directory" "$cut")")
+	echo "    partition: node a knew ${gap} ms before node b forgot its sessions"
+	check "node a knew it was cut off before node b forgot its sessions" test "$gap" -gt 0
 	check_mark "alice, on node a, still connects with her mark (node a decides)" \
 		"$ALICE_UID" 80 1001
 	check_mark "bob, on node b, still connects with his mark" "$BOB_UID" 80 1002
 	check_not "nobody is still refused" lab_connect "$NOBODY_UID" 80 3000
+	# carol logs in on node b from the second desktop: node a cannot know
+	lab_start_as carol "$NS_A" "$ALICE2_UID" "$NUTCPC" -H 10.201.0.12 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+	CAROL_PID=$LAB_PID
+	check_log "carol logs in on node b meanwhile" carol "logged in" 10
+	check "carol's connection carries her mark (node b decides; node a, which does not know her, does not)" \
+		desk_connect_marked "$ALICE2_UID" 80 1003
+	check_count "node a logged the loss once" nuauth-a "node a is cut off from etcd" 1
 	$nft delete table ip nulab_cut
-	check_log "etcd back, node a gets a new lease" nuauth-a "node a is in the directory" 15 2
-	check_log "and writes its sessions again: node b learns alice's again" nuauth-b \
+	check_log "etcd back, node a says so once it read the directory again" nuauth-a \
+		"node a reaches etcd again after [0-9]* ms, its directory read again: new logins are taken" 15
+	check_log "node a learns carol's session on node b" nuauth-a \
+		"cluster: user carol at 10.203.0.2 on node b" 0
+	check_log "node a writes its sessions again: node b learns alice's again" nuauth-b \
 		"cluster: user alice at 10.201.0.2 on node a" 10 2
+	# (from the first desktop: carol's own session at the same address is
+	# a failover, which no limit refuses)
+	out=$(lab_as "$NS_C" "$CAROL_UID" timeout 15 "$NUTCPC" -H 10.201.0.11 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d 2>&1)
+	check "node a counts carol's session on node b again: a second login refused" \
+		status_says $? error "login refused: too many sessions for user carol" "$out"
+	left=$(grep -c "/nufw/sessions/b/.* left the directory" "$LAB_DIR/nuauth-a.log")
+	lab_stop "$CAROL_PID"
+	check_log "carol's logout on node b reaches node a" nuauth-a \
+		"/nufw/sessions/b/.* left the directory" 10 $((left + 1))
+	lab_start_as carol-a "$NS_A" "$ALICE2_UID" "$NUTCPC" -H 10.201.0.11 -p 4129 -U carol \
+		-P carolpw -A "$LAB_DIR/pki/cacert.pem" -d -v
+	check_log "a new login on node a works again" carol-a "logged in" 10
+	check "carol's connection through node a now carries her mark" \
+		desk_connect_marked "$ALICE2_UID" 80 1003
+	lab_stop "$LAB_PID"
+}
+
+# desk_connect_marked LOCAL_UID PORT MARK: from the second desktop
+# (10.203.0.2), accepted with MARK; else says what was seen.
+desk_connect_marked() {
+	local out port mark
+	out=$(lab_as "$NS_A" "$1" "$NUPROBE" connect 10.202.0.2 "$2" 3000) && port=${out##*:} &&
+		mark=$(ip netns exec "$NS_G" conntrack -L -p tcp --orig-src 10.203.0.2 --sport "$port" \
+			--dport "$2" 2>/dev/null | grep -o 'mark=[0-9]*' | head -1 | cut -d= -f2) &&
+		[ "$mark" = "$3" ] && return 0
+	echo "connect: $out; mark=${mark:-none}, wanted $3"
+	return 1
+}
+
+# log_stamp LOG PATTERN [AFTER]: the HH:MM:SS.mmm stamp of LOG's first line
+# matching PATTERN (stamped AFTER or later).
+log_stamp() {
+	grep -- "$2" "$LAB_DIR/$1.log" | awk -v t="${3:-}" '$1 >= t { print $1; exit }'
+}
+
+# stamp_gap T1 T2: ms from HH:MM:SS.mmm T1 to T2.
+stamp_gap() {
+	awk -v a="$1" -v b="$2" 'function ms(t, p) { split(t, p, ":");
+		return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
+		BEGIN { printf "%d", ms(b) - ms(a) }'
 }
 
 # steady UID NAME: connects every 0.1 s until $LAB_DIR/stop exists; each
@@ -241,7 +434,9 @@ no_failure() {
 }
 
 test_failover() {
-	local kill_t back_t ms ready
+	local kill_t back_t ms ready left again
+	left=$(grep -c "/nufw/sessions/a/.* left the directory" "$LAB_DIR/nuauth-b.log")
+	again=$(grep -c "logged in again to nuauth.lab" "$LAB_DIR/alice.log")
 	rm -f "$LAB_DIR/stop"
 	steady "$ALICE_UID" alice & LAB_PIDS+=($!)
 	steady "$BOB_UID" bob & LAB_PIDS+=($!)
@@ -262,7 +457,7 @@ test_failover() {
 	kill -9 "$NODE_A_PID"
 	wait "$NODE_A_PID" 2>/dev/null
 	check_log "alice's nutcpc logs in again, to node b, without a password asked" alice \
-		"logged in again to nuauth.lab" 15
+		"logged in again to nuauth.lab" 15 $((again + 1))
 	check_log "node b holds alice's session" nuauth-b "user alice (uid 1001) logged in from 10.201.0.2" 5
 	# alice's first good connect after the kill
 	ready=0
@@ -290,7 +485,7 @@ test_failover() {
 	check_log "alice's stream accepted by node a runs on across its death, no second stalled" \
 		stream-alice "held [0-9]* bytes" 10
 	check_log "node b forgets node a's sessions when its lease ends" nuauth-b \
-		"/nufw/sessions/a/.* left the directory" 10
+		"/nufw/sessions/a/.* left the directory" 10 $((left + 1))
 	check_not "nobody is still refused after the failover" lab_connect "$NOBODY_UID" 80 3000
 	check_mark "alice connects with her mark on node b" "$ALICE_UID" 80 1001
 }
@@ -333,6 +528,8 @@ test_totals() {
 	check_count "no packet waited for nufw's own time-out" nufw "no decision in" 0
 }
 
-lab_tests test_config test_directory test_each_node_decides test_single_login test_etcd_tls \
+lab_tests test_config test_directory test_each_node_decides test_single_login test_concurrent_login \
+	test_cluster_admin \
+	test_etcd_tls \
 	test_partition test_failover test_totals
 lab_finish

@@ -27,7 +27,7 @@ struct etcd_client *etcd_client_new(const struct etcd_client_config *cfg, const 
 				    etcd_lease_fn lease, void *ctx)
 {
 	(void)main;
-	CHECK(strcmp(prefix, "/lab/sessions/") == 0);
+	CHECK(strcmp(prefix, "/lab/") == 0);
 	CHECK(cfg->ttl == 4 && g_strv_length(cfg->endpoints) == 2);
 	fake_update = update;
 	fake_lease = lease;
@@ -52,6 +52,89 @@ void etcd_client_delete(struct etcd_client *c, const char *key)
 void etcd_client_free(struct etcd_client *c)
 {
 	(void)c;
+}
+
+/* put_once: the commands sent (key -> value), and their leases' ttl. */
+static GHashTable *sent;
+static unsigned sent_ttl;
+
+void etcd_client_put_once(struct etcd_client *c, const char *key, const void *value,
+			  size_t len, unsigned ttl)
+{
+	(void)c;
+	sent_ttl = ttl;
+	g_hash_table_replace(sent, g_strdup(key), g_strndup(value, len));
+}
+
+/* claim: the last one asked (its slots, takeovers and value) and its
+ * callback; release: the slots released. */
+static char **claim_slots, **claim_takeover, *claim_mine;
+static etcd_claim_fn claim_fn;
+static void *claim_ctx;
+static GPtrArray *released;
+
+void etcd_client_claim(struct etcd_client *c, char **slots, char **takeover, const char *mine,
+		       etcd_claim_fn fn, void *ctx)
+{
+	(void)c;
+	g_strfreev(claim_slots);
+	g_strfreev(claim_takeover);
+	g_free(claim_mine);
+	claim_slots = g_strdupv(slots);
+	claim_takeover = g_strdupv(takeover);
+	claim_mine = g_strdup(mine);
+	claim_fn = fn;
+	claim_ctx = ctx;
+}
+
+void etcd_client_release(struct etcd_client *c, const char *key)
+{
+	(void)c;
+	g_ptr_array_add(released, g_strdup(key));
+}
+
+/* What the health check reads: the silence and the last full read. */
+static gint64 fake_silence, fake_snapshot_at;
+static unsigned restarts;
+
+gint64 etcd_client_silence(struct etcd_client *c, gint64 now)
+{
+	(void)c;
+	(void)now;
+	return fake_silence;
+}
+
+gint64 etcd_client_snapshot_at(struct etcd_client *c)
+{
+	(void)c;
+	return fake_snapshot_at;
+}
+
+void etcd_client_restart_watch(struct etcd_client *c)
+{
+	(void)c;
+	restarts++;
+}
+
+gint64 etcd_client_keepalive_interval(const struct etcd_client_config *cfg)
+{
+	return (gint64)cfg->ttl * G_USEC_PER_SEC / 3;
+}
+
+/* The disconnect a command asks for (main.c's is client_session.c's). */
+static char *disconnected;
+static unsigned n_disconnects;
+
+static unsigned fake_disconnect(struct nuauth_server *s, const char *user, const char *why,
+				unsigned *sessions)
+{
+	(void)s;
+	CHECK(strstr(why, "from node b") != NULL);
+	g_free(disconnected);
+	disconnected = g_strdup(user);
+	n_disconnects++;
+	*sessions = 1;
+	return 2;
 }
 
 /* ---- helpers ---- */
@@ -108,6 +191,189 @@ static bool counts(const char *user, const char *address, unsigned want_users,
 	fprintf(stderr, "%s at %s: %u user(s), %u at the address; wanted %u, %u\n", user,
 		address, u, n, want_users, want_addrs);
 	return false;
+}
+
+static char *won, *refusal;
+
+static void on_claimed(const char *slot, const char *why, void *ctx)
+{
+	CHECK(ctx == &won);
+	g_free(won);
+	g_free(refusal);
+	won = g_strdup(slot);
+	refusal = g_strdup(why);
+}
+
+/* The single-login limit's slots: which are asked for, which a failover
+ * may take over, what etcd's answers make of the login. */
+static void test_claims(void)
+{
+	struct in6_addr desk = addr("10.201.0.2"), far = addr("10.203.0.2");
+	struct nuauth_cluster_claim *cl;
+
+	/* no limit, or one too large for slots: no claim */
+	CHECK(!nuauth_cluster_claim_login(srv.cluster, "dave", &desk, 0, on_claimed, &won));
+	CHECK(!nuauth_cluster_claim_login(srv.cluster, "dave", &desk, NUAUTH_CLUSTER_SLOTS_MAX + 1,
+					  on_claimed, &won));
+	CHECK(!nuauth_cluster_claim_login(NULL, "dave", &desk, 1, on_claimed, &won));
+	/* dave (on node b at 10.201.0.3) logs in here from 10.201.0.2: two
+	 * slots, none to take over; his name escaped in the key */
+	CHECK(nuauth_cluster_claim_login(srv.cluster, "dave", &desk, 2, on_claimed, &won));
+	CHECK(g_strv_length(claim_slots) == 2 &&
+	      strcmp(claim_slots[0], "/lab/limits/user/dave/0") == 0 &&
+	      strcmp(claim_slots[1], "/lab/limits/user/dave/1") == 0);
+	CHECK(g_strv_length(claim_takeover) == 0);
+	CHECK(strcmp(claim_mine, "a\ndave\n10.201.0.2") == 0);
+	claim_fn("/lab/limits/user/dave/1", true, claim_ctx);
+	CHECK(g_strcmp0(won, "/lab/limits/user/dave/1") == 0);
+	/* every slot taken: refused with "" (the limit), or etcd silent */
+	CHECK(nuauth_cluster_claim_login(srv.cluster, "dave", &desk, 1, on_claimed, &won));
+	claim_fn(NULL, true, claim_ctx);
+	CHECK(!won && g_strcmp0(refusal, "") == 0);
+	CHECK(nuauth_cluster_claim_login(srv.cluster, "dave", &desk, 1, on_claimed, &won));
+	claim_fn(NULL, false, claim_ctx);
+	CHECK(!won && refusal && strstr(refusal, "etcd did not answer"));
+	/* dave at his own address on node b: a failover takes that slot over;
+	 * from another address, no */
+	CHECK(nuauth_cluster_claim_login(srv.cluster, "dave", &(struct in6_addr){0}, 1, on_claimed,
+					 &won) != NULL);
+	CHECK(g_strv_length(claim_takeover) == 0);
+	claim_fn(NULL, true, claim_ctx);
+	CHECK(nuauth_cluster_claim_login(srv.cluster, "dave", &far, 1, on_claimed, &won));
+	CHECK(g_strv_length(claim_takeover) == 0);
+	claim_fn(NULL, true, claim_ctx);
+	{
+		struct in6_addr dave_addr = addr("10.201.0.3");
+
+		CHECK(nuauth_cluster_claim_login(srv.cluster, "dave", &dave_addr, 1, on_claimed,
+						 &won));
+		CHECK(g_strv_length(claim_takeover) == 1 &&
+		      strcmp(claim_takeover[0], "b\ndave\n10.201.0.3") == 0);
+		claim_fn(NULL, true, claim_ctx);
+	}
+	/* a login gone before the answer: no callback, the slot released */
+	g_free(won);
+	won = g_strdup("untouched");
+	cl = nuauth_cluster_claim_login(srv.cluster, "eve", &desk, 1, on_claimed, &won);
+	nuauth_cluster_claim_cancel(cl);
+	claim_fn("/lab/limits/user/eve/0", true, claim_ctx);
+	CHECK(strcmp(won, "untouched") == 0);
+	CHECK(released->len == 1 && strcmp(g_ptr_array_index(released, 0),
+					   "/lab/limits/user/eve/0") == 0);
+	nuauth_cluster_release(srv.cluster, "/lab/limits/user/dave/1");
+	CHECK(released->len == 2);
+	g_clear_pointer(&won, g_free);
+	g_clear_pointer(&refusal, g_free);
+}
+
+/* Runs the main context until the health check (every 200 ms) ran. */
+static void tick(void)
+{
+	g_main_context_iteration(NULL, TRUE);
+}
+
+/* disconnect: a command key to each node holding the user; a command to
+ * this node runs once and is deleted; another node's is left alone. */
+static void test_commands(const char *rd)
+{
+	struct etcd_command cmd = { .command = "disconnect", .user = "carol", .from = "b" };
+	char *v = etcd_json_command(&cmd), **nodes;
+	unsigned deletes = n_deletes;
+	struct etcd_command got;
+	GHashTableIter it;
+	gpointer k, val;
+
+	nuauth_cluster_on_disconnect(srv.cluster, fake_disconnect);
+	/* dave is on node b (the record rd at /lab/sessions/b/7) */
+	nodes = nuauth_cluster_disconnect(srv.cluster, "dave");
+	CHECK(g_strv_length(nodes) == 1 && strcmp(nodes[0], "b") == 0);
+	g_strfreev(nodes);
+	CHECK(g_hash_table_size(sent) == 1 && sent_ttl > 0 && sent_ttl <= 30);
+	g_hash_table_iter_init(&it, sent);
+	CHECK(g_hash_table_iter_next(&it, &k, &val));
+	CHECK(g_str_has_prefix(k, "/lab/commands/b/a-"));
+	CHECK(etcd_json_read_command(val, strlen(val), &got, NULL));
+	CHECK(strcmp(got.command, "disconnect") == 0 && strcmp(got.user, "dave") == 0 &&
+	      strcmp(got.from, "a") == 0);
+	etcd_command_clear(&got);
+	/* nobody holds eve: no node asked */
+	nodes = nuauth_cluster_disconnect(srv.cluster, "eve");
+	CHECK(nodes[0] == NULL && g_hash_table_size(sent) == 1);
+	g_strfreev(nodes);
+	/* a command to node b is not this node's */
+	feed(false, "/lab/commands/b/x-1", v, NULL);
+	CHECK(n_disconnects == 0);
+	/* one to node a runs, and is deleted */
+	g_hash_table_replace(stored, g_strdup("/lab/commands/a/b-1"), g_strdup(v));
+	feed(false, "/lab/commands/a/b-1", v, NULL);
+	CHECK(n_disconnects == 1 && g_strcmp0(disconnected, "carol") == 0);
+	CHECK(n_deletes == deletes + 1);
+	/* seen again in a new read before its delete is: not run again */
+	feed(true, "/lab/sessions/b/7", rd, "/lab/commands/a/b-1", v, NULL);
+	CHECK(n_disconnects == 1);
+	/* a command that is not JSON is not run, but deleted */
+	g_hash_table_replace(stored, g_strdup("/lab/commands/a/b-2"), g_strdup("x"));
+	feed(false, "/lab/commands/a/b-2", "x", NULL);
+	CHECK(n_disconnects == 1 && n_deletes == deletes + 2);
+	g_free(v);
+}
+
+/* A node cut off from etcd: lost after two keep-alive periods without an
+ * answer; limited logins refused meanwhile (the default), back once etcd
+ * answers and the prefix was read again. */
+static void test_partition(void)
+{
+	gint64 interval = 4 * G_USEC_PER_SEC / 3;
+	struct in6_addr zoe = addr("10.201.0.9"), dave_addr = addr("10.201.0.3");
+	char *why;
+
+	fake_silence = 0;
+	fake_snapshot_at = g_get_monotonic_time();
+	tick();
+	CHECK(nuauth_cluster_synced(srv.cluster));
+	CHECK(!nuauth_cluster_login_refusal(srv.cluster, true, "zoe", &zoe));
+	/* one keep-alive late: still in */
+	fake_silence = interval + interval / 2;
+	tick();
+	CHECK(nuauth_cluster_synced(srv.cluster));
+	/* two periods without an answer: cut off, the watch starts again */
+	fake_silence = 2 * interval + 1;
+	tick();
+	CHECK(!nuauth_cluster_synced(srv.cluster) && restarts == 1);
+	why = nuauth_cluster_login_refusal(srv.cluster, true, "zoe", &zoe);
+	CHECK(why && strstr(why, "node a is cut off from the cluster (etcd)"));
+	g_free(why);
+	CHECK(!nuauth_cluster_login_refusal(srv.cluster, false, "zoe", &zoe));
+	/* dave's session at 10.201.0.3 is on node b: his client failing over
+	 * here is not limited; from elsewhere it is */
+	CHECK(nuauth_cluster_is_failover(srv.cluster, "dave", &dave_addr));
+	CHECK(!nuauth_cluster_is_failover(srv.cluster, "dave", &zoe));
+	CHECK(!nuauth_cluster_login_refusal(srv.cluster, true, "dave", &dave_addr));
+	why = nuauth_cluster_login_refusal(srv.cluster, true, "dave", &zoe);
+	CHECK(why != NULL);
+	g_free(why);
+	srv.cfg.cluster_partition_logins = NUAUTH_PARTITION_REFUSE;
+	why = nuauth_cluster_login_refusal(srv.cluster, false, "zoe", &zoe);
+	CHECK(why != NULL);
+	g_free(why);
+	srv.cfg.cluster_partition_logins = NUAUTH_PARTITION_ALLOW;
+	CHECK(!nuauth_cluster_login_refusal(srv.cluster, true, "zoe", &zoe));
+	srv.cfg.cluster_partition_logins = NUAUTH_PARTITION_LIMITED;
+	/* etcd answers, but the directory was not read since: still out */
+	fake_silence = 0;
+	tick();
+	CHECK(!nuauth_cluster_synced(srv.cluster));
+	fake_snapshot_at = g_get_monotonic_time();
+	tick();
+	CHECK(nuauth_cluster_synced(srv.cluster) && restarts == 1);
+	/* the lease gone is etcd lost too */
+	fake_lease(false, fake_ctx);
+	tick();
+	CHECK(!nuauth_cluster_synced(srv.cluster));
+	fake_lease(true, fake_ctx);
+	fake_snapshot_at = g_get_monotonic_time();
+	tick();
+	CHECK(nuauth_cluster_synced(srv.cluster));
 }
 
 static void test_cluster(void)
@@ -171,6 +437,9 @@ static void test_cluster(void)
 	CHECK(nuauth_cluster_sessions(srv.cluster) == 1);
 	fake_lease(false, fake_ctx);
 	fake_lease(true, fake_ctx);
+	test_commands(rd);
+	test_claims();
+	test_partition();
 	nuauth_cluster_stop(&srv);
 	CHECK(srv.cluster == NULL);
 	/* no cluster: nothing is elsewhere */
@@ -187,13 +456,22 @@ int main(void)
 	char *endpoints[] = { "http://127.0.0.1:1", "http://127.0.0.1:2", NULL };
 
 	stored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	released = g_ptr_array_new_with_free_func(g_free);
 	srv.peers = nuauth_peers_new();
 	srv.cfg.cluster_endpoints = endpoints;
 	srv.cfg.cluster_node = "a";
 	srv.cfg.cluster_prefix = "/lab";
 	srv.cfg.cluster_lease_ttl = 4;
+	srv.cfg.cluster_partition_logins = NUAUTH_PARTITION_LIMITED;
 	test_cluster();
 	nuauth_peers_free(srv.peers);
 	g_hash_table_destroy(stored);
+	g_hash_table_destroy(sent);
+	g_ptr_array_unref(released);
+	g_strfreev(claim_slots);
+	g_strfreev(claim_takeover);
+	g_free(claim_mine);
+	g_free(disconnected);
 	return unit_done("cluster");
 }

@@ -91,6 +91,16 @@ static void test_requests(void)
 	s = etcd_json_put_if_absent("/a", "x", 1, 9);
 	CHECK(strstr(s, "\"compare\"") && strstr(s, "\"VERSION\"") && strstr(s, "\"request_put\""));
 	g_free(s);
+	/* "a\nb" is YQpi in base64, "x" eA== */
+	s = etcd_json_put_if_value("/a", "a\nb", "x", 1, 9);
+	CHECK(strstr(s, "\"VALUE\"") && strstr(s, "\"value\":\"YQpi\"") &&
+	      strstr(s, "\"request_put\"") && strstr(s, "\"value\":\"eA==\"") &&
+	      strstr(s, "\"lease\":\"9\""));
+	g_free(s);
+	s = etcd_json_delete_if_value("/a", "a\nb");
+	CHECK(strstr(s, "\"VALUE\"") && strstr(s, "\"request_delete_range\"") &&
+	      !strstr(s, "request_put"));
+	g_free(s);
 }
 
 static void test_answers(void)
