@@ -364,42 +364,57 @@ static bool load_fails(const char *text, const char *suffix)
 	return ok;
 }
 
+/* The ACLs matches() uses while a test's own stand in: use_acls() loads
+ * TEXT (as file NAME) in place of the suite's set, restore_acls() frees
+ * them and puts the suite's back.  NULL (a failed CHECK) when TEXT does not
+ * load: the tests then skip their matches. */
+static const struct nu_acl_set *suite_set;
+
+static struct nu_acl_set *use_acls(const char *name, const char *text)
+{
+	char *path = unit_write_file(name, text);
+	GError *error = NULL;
+	struct nu_acl_set *q = nu_acl_load(path, &error);
+
+	CHECK(q != NULL);
+	if (!q)
+		printf("    %s\n", error->message);
+	g_clear_error(&error);
+	g_free(path);
+	suite_set = set;
+	set = q;
+	return q;
+}
+
+static void restore_acls(struct nu_acl_set *q)
+{
+	nu_acl_set_free(q);
+	set = suite_set;
+}
+
 /* gid= takes the names of the system's groups too ("root" is 0). */
 static void test_group_names(void)
 {
 	static const uint32_t g0[] = { 0 };
 	const struct nuauth_user wheel = { "w", 4243, g0, 1, NUAUTH_AUTHQ_PASSWORD, "client" };
-	char *path = unit_write_file("names.nufw", "[by name]\ngid=root, 100\nproto=6\n");
-	GError *error = NULL;
-	const struct nu_acl_set *saved = set;
-	struct nu_acl_set *names = nu_acl_load(path, &error);
+	struct nu_acl_set *names = use_acls("names.nufw", "[by name]\ngid=root, 100\nproto=6\n");
 
-	CHECK(names != NULL);
-	set = names;
 	if (set) {
 		CHECK(matches(tcp("192.0.2.1", 80), &wheel, "by name"));
 		CHECK(matches(tcp("192.0.2.1", 80), &alice, "by name"));
 		CHECK(matches(tcp("192.0.2.1", 80), &carol, ""));
 	}
-	g_clear_error(&error);
-	nu_acl_set_free(names);
-	set = saved;
-	g_free(path);
+	restore_acls(names);
 }
 
 /* origin=: where the user's name comes from (module.h's origin). */
 static void test_origin(void)
 {
-	char *path = unit_write_file("origin.nufw",
-				     "[devices]\ngid=100\norigin=radius, portal\n"
-				     "[clients]\ngid=100\norigin=client\nDstPort=22\n");
-	GError *error = NULL;
-	const struct nu_acl_set *saved = set;
-	struct nu_acl_set *q = nu_acl_load(path, &error);
+	struct nu_acl_set *q = use_acls("origin.nufw",
+					    "[devices]\ngid=100\norigin=radius, portal\n"
+					    "[clients]\ngid=100\norigin=client\nDstPort=22\n");
 	struct nuauth_user u = alice;
 
-	CHECK(q != NULL);
-	set = q;
 	if (set) {
 		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
 		CHECK(matches(tcp("192.0.2.1", 22), &u, "clients"));
@@ -413,10 +428,7 @@ static void test_origin(void)
 		u.origin = "ipauth";
 		CHECK(matches(tcp("192.0.2.1", 22), &u, ""));
 	}
-	g_clear_error(&error);
-	nu_acl_set_free(q);
-	set = saved;
-	g_free(path);
+	restore_acls(q);
 	CHECK(load_fails("[a]\ngid=1\norigin=radius,wifi\n",
 			 "3: origin: expected a comma list of client, ipauth, radius, portal, "
 			 "admin, got `radius,wifi'"));
@@ -429,15 +441,10 @@ static void test_origin(void)
 /* authquality=: the least strength of the login, on module.h's scale. */
 static void test_authquality(void)
 {
-	char *path = unit_write_file("quality.nufw",
-				     "[strong]\ngid=100\nauthquality=3\n[any]\ngid=100\nDstPort=22\n");
-	GError *error = NULL;
-	const struct nu_acl_set *saved = set;
-	struct nu_acl_set *q = nu_acl_load(path, &error);
+	struct nu_acl_set *q = use_acls("quality.nufw",
+					    "[strong]\ngid=100\nauthquality=3\n[any]\ngid=100\nDstPort=22\n");
 	struct nuauth_user u = alice;
 
-	CHECK(q != NULL);
-	set = q;
 	if (set) {
 		u.auth_quality = NUAUTH_AUTHQ_PASSWORD;
 		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
@@ -449,10 +456,7 @@ static void test_authquality(void)
 		u.auth_quality = NUAUTH_AUTHQ_IP;
 		CHECK(matches(tcp("192.0.2.1", 80), &u, ""));
 	}
-	g_clear_error(&error);
-	nu_acl_set_free(q);
-	set = saved;
-	g_free(path);
+	restore_acls(q);
 	CHECK(load_fails("[a]\ngid=1\nauthquality=5\n",
 			 "3: authquality: expected 0 (any), 1 (IP authentication), 2 (password), "
 			 "3 (password proof, SCRAM) or 4 (certificate), got `5'"));
@@ -463,16 +467,11 @@ static void test_authquality(void)
 /* gateway=: the ACL holds for packets these gateways ask about. */
 static void test_gateways(void)
 {
-	char *path = unit_write_file("gateways.nufw",
-				     "[branch]\ngid=100\ngateway=gw2.example.org, gw1.example.org\n"
-				     "[hq]\ngid=100\ngateway=hq.example.org\n");
-	GError *error = NULL;
-	const struct nu_acl_set *saved = set;
-	struct nu_acl_set *g = nu_acl_load(path, &error);
+	struct nu_acl_set *g = use_acls("gateways.nufw",
+					    "[branch]\ngid=100\ngateway=gw2.example.org, gw1.example.org\n"
+					    "[hq]\ngid=100\ngateway=hq.example.org\n");
 	struct nuauth_packet p = tcp("192.0.2.1", 80);
 
-	CHECK(g != NULL);
-	set = g;
 	if (set) {
 		CHECK(matches(p, &alice, "branch"));
 		p.gateway = "hq.example.org";
@@ -480,10 +479,7 @@ static void test_gateways(void)
 		p.gateway = "gw1";
 		CHECK(matches(p, &alice, ""));
 	}
-	g_clear_error(&error);
-	nu_acl_set_free(g);
-	set = saved;
-	g_free(path);
+	restore_acls(g);
 	CHECK(load_fails("[a]\ngid=1\ngateway=gw1,\n",
 			 "3: gateway: expected a comma list of gateway certificate names, got `gw1,'"));
 }
@@ -492,18 +488,13 @@ static void test_gateways(void)
  * that was not bridged (no port, "") never matches an ACL naming one. */
 static void test_physdev(void)
 {
-	char *path = unit_write_file("physdev.nufw",
-				     "[from lan ports]\ngid=100\nphysindev=veth-c, eth2\n"
-				     "[to the dmz port]\ngid=100\nphysoutdev=veth-s\nDstPort=22\n"
-				     "[both]\nuid=1001\nindev=br0\nphysindev=veth-c\n"
-				     "physoutdev=veth-s\nDstPort=443\n");
-	GError *error = NULL;
-	const struct nu_acl_set *saved = set;
-	struct nu_acl_set *b = nu_acl_load(path, &error);
+	struct nu_acl_set *b = use_acls("physdev.nufw",
+					    "[from lan ports]\ngid=100\nphysindev=veth-c, eth2\n"
+					    "[to the dmz port]\ngid=100\nphysoutdev=veth-s\nDstPort=22\n"
+					    "[both]\nuid=1001\nindev=br0\nphysindev=veth-c\n"
+					    "physoutdev=veth-s\nDstPort=443\n");
 	struct nuauth_packet p = tcp("192.0.2.1", 80);
 
-	CHECK(b != NULL);
-	set = b;
 	if (set) {
 		CHECK(matches(p, &alice, ""));			/* routed: no ports */
 		p.physindev = "veth-c";
@@ -539,10 +530,7 @@ static void test_physdev(void)
 		p.physoutdev = NULL;		/* a module may be handed NULL */
 		CHECK(matches(p, &alice, "from lan ports"));
 	}
-	g_clear_error(&error);
-	nu_acl_set_free(b);
-	set = saved;
-	g_free(path);
+	restore_acls(b);
 	CHECK(load_fails("[a]\nuid=1\nphysindev=veth-c,,veth-s\n",
 			 "3: physindev: expected a comma list of interface names, got `veth-c,,veth-s'"));
 	CHECK(load_fails("[a]\nuid=1\nphysoutdev=\n",
@@ -561,10 +549,7 @@ static void test_app_sha256(void)
 	char *text = g_strdup_printf("[by hash]\ngid=100\nDstPort=80\nAppSHA256=%s , %s\n"
 				     "[path and hash]\ngid=100\nDstPort=443\nApp=/usr/bin/*\n"
 				     "appsha256=%s\n", h1, h2, h2);
-	char *path = unit_write_file("sha.nufw", text);
-	GError *error = NULL;
-	const struct nu_acl_set *saved = set;
-	struct nu_acl_set *h = nu_acl_load(path, &error);
+	struct nu_acl_set *h = use_acls("sha.nufw", text);
 	struct nuauth_packet p = tcp("192.0.2.1", 80);
 
 	for (unsigned i = 0; i < 32; i++) {
@@ -573,8 +558,6 @@ static void test_app_sha256(void)
 	}
 	memcpy(d3, d1, sizeof(d3));
 	d3[31] ^= 1;
-	CHECK(h != NULL);
-	set = h;
 	if (set) {
 		CHECK(nu_acl_needs(set) == (NUAUTH_NEEDS_APP | NUAUTH_NEEDS_APP_SHA256));
 		CHECK(matches(p, &alice, ""));		/* no hash announced */
@@ -592,25 +575,17 @@ static void test_app_sha256(void)
 		p.app_sha256 = d1;
 		CHECK(matches(p, &alice, ""));
 	}
-	g_clear_error(&error);
-	nu_acl_set_free(h);
-	set = saved;
-	g_free(path);
+	restore_acls(h);
 	g_free(text);
 
 	/* What the ACLs need: nothing, the path, the path and the hash. */
-	path = unit_write_file("needs.nufw", "[plain]\ngid=100\n");
-	h = nu_acl_load(path, &error);
+	h = use_acls("needs.nufw", "[plain]\ngid=100\n");
 	CHECK(h && nu_acl_needs(h) == 0);
-	nu_acl_set_free(h);
-	g_free(path);
-	path = unit_write_file("needs.nufw", "[plain]\ngid=100\n[app]\nuid=1\nApp=/bin/*\n");
-	h = nu_acl_load(path, &error);
+	restore_acls(h);
+	h = use_acls("needs.nufw", "[plain]\ngid=100\n[app]\nuid=1\nApp=/bin/*\n");
 	CHECK(h && nu_acl_needs(h) == NUAUTH_NEEDS_APP);
-	nu_acl_set_free(h);
-	g_free(path);
+	restore_acls(h);
 	CHECK(nu_acl_needs(NULL) == 0);
-	g_clear_error(&error);
 
 	CHECK(load_fails("[a]\ngid=1\nAppSHA256=00ff\n",
 			 "3: AppSHA256: expected a comma list of SHA-256 digests "
