@@ -201,6 +201,15 @@ conf_error_case() {
 	check "$1" status_says $? error "$2" "$out"
 }
 
+# conf_line_error NAME LINE [TEXT]: nuauth.conf with LINE added at its end
+# (as $LAB_DIR/bad.conf) must stop nuauth naming that file and line, and
+# saying TEXT.
+conf_line_error() {
+	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))
+	{ cat "$LAB_DIR/nuauth.conf"; echo "$2"; } > "$LAB_DIR/bad.conf"
+	conf_error_case "$1" "$LAB_DIR/bad.conf:$next${3:+: $3}"
+}
+
 lab_init() {	# lab_init BUILD_DIR [TEST...]: TESTs for lab_tests
 	[ "$(id -u)" = 0 ] || { echo "${0##*/}: the lab needs root" >&2; exit 2; }
 	BUILD=$(cd "$1" && pwd)
@@ -258,14 +267,20 @@ lab_netns() {
 #                 |
 #            10.203.0.1 --- 10.203.0.2 auth
 lab_auth_host() {
-	ip netns add "$NS_A"
-	ip link add a0 netns "$NS_A" type veth peer name g2 netns "$NS_G"
-	ip -n "$NS_A" addr add 10.203.0.2/24 dev a0
-	ip -n "$NS_G" addr add 10.203.0.1/24 dev g2
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_A" link set a0 up
-	ip -n "$NS_G" link set g2 up
-	ip -n "$NS_A" route add default via 10.203.0.1
+	lab_leaf_host "$NS_A" a0 g2 203
+}
+
+# lab_leaf_host NS DEV GW_DEV NET: namespace NS (made here) at 10.NET.0.2 on
+# DEV, linked to the gateway's GW_DEV at 10.NET.0.1, its default route.
+lab_leaf_host() {
+	ip netns add "$1"
+	ip link add "$2" netns "$1" type veth peer name "$3" netns "$NS_G"
+	ip -n "$1" addr add "10.$4.0.2/24" dev "$2"
+	ip -n "$NS_G" addr add "10.$4.0.1/24" dev "$3"
+	ip -n "$1" link set lo up
+	ip -n "$1" link set "$2" up
+	ip -n "$NS_G" link set "$3" up
+	ip -n "$1" route add default via "10.$4.0.1"
 }
 
 # The gateway's rules: queue every new TCP connection crossing it, keep the
@@ -542,14 +557,7 @@ DESK=10.204.0.2
 
 lab_desktop() {
 	LAB_EXTRA_NS+=("$NS_D")
-	ip netns add "$NS_D"
-	ip link add d0 netns "$NS_D" type veth peer name g3 netns "$NS_G"
-	ip -n "$NS_D" addr add $DESK/24 dev d0
-	ip -n "$NS_G" addr add 10.204.0.1/24 dev g3
-	ip -n "$NS_D" link set lo up
-	ip -n "$NS_D" link set d0 up
-	ip -n "$NS_G" link set g3 up
-	ip -n "$NS_D" route add default via 10.204.0.1
+	lab_leaf_host "$NS_D" d0 g3 204	# $DESK
 }
 
 # desk_connect PORT: a connection from the desktop to the server; prints

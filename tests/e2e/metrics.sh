@@ -59,22 +59,18 @@ wait_value() {
 }
 
 test_config_errors() {
-	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_metrics_listen="127.0.0.1"'; } > "$LAB_DIR/bad.conf"
-	conf_error_case "an address without a port stops nuauth with file:line" \
-		"$LAB_DIR/bad.conf:$next: nuauth_metrics_listen: \`127.0.0.1' is not ADDRESS:PORT"
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_metrics_listen="metrics.example:9477"'; } \
-		> "$LAB_DIR/bad.conf"
-	conf_error_case "a host name stops nuauth with file:line" \
-		"$LAB_DIR/bad.conf:$next: nuauth_metrics_listen: \`metrics.example:9477' is not ADDRESS:PORT"
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_metrics_listen="127.0.0.1:70000"'; } \
-		> "$LAB_DIR/bad.conf"
-	conf_error_case "a port above 65535 stops nuauth with file:line" \
-		"$LAB_DIR/bad.conf:$next: nuauth_metrics_listen: \`127.0.0.1:70000' is not ADDRESS:PORT"
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_metrics_listen="10.99.0.1:9477"'; } \
-		> "$LAB_DIR/bad.conf"
-	conf_error_case "an address the host does not have stops nuauth with file:line" \
-		"$LAB_DIR/bad.conf:$next: nuauth_metrics_listen: cannot listen on 10.99.0.1 port 9477"
+	conf_line_error "an address without a port stops nuauth with file:line" \
+		'nuauth_metrics_listen="127.0.0.1"' \
+		"nuauth_metrics_listen: \`127.0.0.1' is not ADDRESS:PORT"
+	conf_line_error "a host name stops nuauth with file:line" \
+		'nuauth_metrics_listen="metrics.example:9477"' \
+		"nuauth_metrics_listen: \`metrics.example:9477' is not ADDRESS:PORT"
+	conf_line_error "a port above 65535 stops nuauth with file:line" \
+		'nuauth_metrics_listen="127.0.0.1:70000"' \
+		"nuauth_metrics_listen: \`127.0.0.1:70000' is not ADDRESS:PORT"
+	conf_line_error "an address the host does not have stops nuauth with file:line" \
+		'nuauth_metrics_listen="10.99.0.1:9477"' \
+		"nuauth_metrics_listen: cannot listen on 10.99.0.1 port 9477"
 }
 
 test_traffic() {

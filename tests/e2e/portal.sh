@@ -91,11 +91,9 @@ CONF
 mkdir -p "$SHOTS"
 
 test_config_errors() {
-	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_portal_listen="portal.lab:443"'; } \
-		> "$LAB_DIR/bad.conf"
-	conf_error_case "a host name stops nuauth with file:line" \
-		"$LAB_DIR/bad.conf:$next: nuauth_portal_listen: \`portal.lab:443' is not ADDRESS:PORT"
+	conf_line_error "a host name stops nuauth with file:line" \
+		'nuauth_portal_listen="portal.lab:443"' \
+		"nuauth_portal_listen: \`portal.lab:443' is not ADDRESS:PORT"
 }
 
 lab_tests test_config_errors

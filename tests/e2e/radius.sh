@@ -121,11 +121,9 @@ CONF
 }
 
 test_config_errors() {
-	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_accounting_socket_group="no-such-group"'; } \
-		> "$LAB_DIR/bad.conf"
-	conf_error_case "an unknown accounting group stops nuauth with file:line" \
-		"$LAB_DIR/bad.conf:$next: nuauth_accounting_socket_group: no group \`no-such-group' on this host"
+	conf_line_error "an unknown accounting group stops nuauth with file:line" \
+		'nuauth_accounting_socket_group="no-such-group"' \
+		"nuauth_accounting_socket_group: no group \`no-such-group' on this host"
 }
 
 lab_netns

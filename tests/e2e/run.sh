@@ -35,11 +35,8 @@ test_least_privilege_start() {
 
 # --- configuration errors: nuauth stops at start and names file (and line)
 test_config_errors() {
-	local next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))	# the line each case adds
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_packet_timeout=soon'; } > "$LAB_DIR/bad.conf"
-	conf_error_case "malformed value stops nuauth with file:line" "$LAB_DIR/bad.conf:$next"
-	{ cat "$LAB_DIR/nuauth.conf"; echo 'this line has no equals sign'; } > "$LAB_DIR/bad.conf"
-	conf_error_case "malformed line stops nuauth with file:line" "$LAB_DIR/bad.conf:$next"
+	conf_line_error "malformed value stops nuauth with file:line" 'nuauth_packet_timeout=soon'
+	conf_line_error "malformed line stops nuauth with file:line" 'this line has no equals sign'
 	sed "s|nuauth-cert.pem|missing-cert.pem|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
 	conf_error_case "missing certificate stops nuauth naming it" "missing-cert.pem"
 	sed "s|users.nufw|no-such-users.nufw|" "$LAB_DIR/nuauth.conf" > "$LAB_DIR/bad.conf"
@@ -61,7 +58,7 @@ test_config_errors() {
 	{ cat "$LAB_DIR/nuauth.conf"; echo 'nuauth_no_such_key=1'; } > "$LAB_DIR/bad.conf"
 	# An unknown key is only a warning: nuauth goes on (the port is free,
 	# the lab's nuauth is not running yet).
-	local out
+	local out next=$(( $(wc -l < "$LAB_DIR/nuauth.conf") + 1 ))
 	out=$(ip netns exec "$NS_G" timeout 2 "$NUAUTH" -c "$LAB_DIR/bad.conf" 2>&1)
 	check "unknown key is a warning with file:line" \
 		status_says $? 124 "$LAB_DIR/bad.conf:$next: unknown key \`nuauth_no_such_key'" "$out"
