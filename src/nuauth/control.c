@@ -345,7 +345,10 @@ static void cmd_ip_session(struct nuauth_control *ctl, const char *arg, GString 
 	} else if (strcmp(action, "update") == 0) {
 		ok = nuauth_ipsession_update(ctl->srv->ipsessions, w[1], &addr, origin, &error);
 	} else {
-		ok = nuauth_ipsession_stop(ctl->srv->ipsessions, w[1], &addr, &error);
+		/* RADIUS stops only what RADIUS opened; an administrator
+		 * any session. */
+		ok = nuauth_ipsession_stop(ctl->srv->ipsessions, w[1], &addr,
+					   ctl->accounting ? origin : NULL, &error);
 		if (ok)
 			ended = nuauth_connections_end_address(ctl->srv->connections, w[1], &addr);
 	}

@@ -22,6 +22,8 @@ struct nuauth_ipsessions {
 	GHashTable *by_addr;		/* struct in6_addr * -> struct nuauth_ipsession */
 	unsigned idle;			/* s, 0 none */
 	unsigned max;			/* s, 0 none */
+	void (*on_replace)(const struct nuauth_ipsession *e, void *ctx);
+	void *on_replace_ctx;
 };
 
 const char *nuauth_origin(const char *text)
@@ -48,6 +50,14 @@ void nuauth_ipsessions_free(struct nuauth_ipsessions *s)
 		return;
 	g_hash_table_destroy(s->by_addr);
 	g_free(s);
+}
+
+void nuauth_ipsessions_on_replace(struct nuauth_ipsessions *s,
+				  void (*fn)(const struct nuauth_ipsession *e, void *ctx),
+				  void *ctx)
+{
+	s->on_replace = fn;
+	s->on_replace_ctx = ctx;
 }
 
 void nuauth_ipsessions_set_limits(struct nuauth_ipsessions *s, unsigned idle, unsigned max)
@@ -104,7 +114,10 @@ bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
 		e->addr = *addr;
 		g_hash_table_insert(s->by_addr, &e->addr, e);
 	}
-	/* A start for another user, or again, is a new session. */
+	/* A start for another user, or again, is a new session; what the
+	 * other user opened from the address is not the new one's. */
+	if (*e->user && strcmp(e->user, user) != 0 && s->on_replace)
+		s->on_replace(e, s->on_replace_ctx);
 	g_strlcpy(e->user, user, sizeof(e->user));
 	e->origin = origin;
 	e->has_mac = false;	/* a new session: its host's MAC is learnt anew */
@@ -131,11 +144,11 @@ bool nuauth_ipsession_update(struct nuauth_ipsessions *s, const char *user,
 }
 
 bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
-			   const struct in6_addr *addr, GError **error)
+			   const struct in6_addr *addr, const char *origin, GError **error)
 {
 	struct nuauth_ipsession *e = g_hash_table_lookup(s->by_addr, addr);
 
-	if (!e || (user && strcmp(e->user, user) != 0)) {
+	if (!e || (user && strcmp(e->user, user) != 0) || (origin && e->origin != origin)) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
 			    "no address session of %s there", user ? user : "anyone");
 		return false;

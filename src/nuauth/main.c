@@ -147,6 +147,19 @@ static int parse_args(int argc, char **argv, const char **conf_path, int *verbos
 	return -1;
 }
 
+/* Another user's session takes an address (RADIUS after the address was
+ * given to someone else, an administrator): the connections the old user
+ * opened from it end, as at the old session's stop. */
+static void address_session_replaced(const struct nuauth_ipsession *e, void *ctx)
+{
+	struct nuauth_server *srv = ctx;
+	char text[INET6_ADDRSTRLEN];
+
+	log_notice("address session of %s at %s (%s) replaced by another user's: %u "
+		   "connection(s) ended", e->user, nu_addr_format(&e->addr, text, sizeof(text)),
+		   e->origin, nuauth_connections_end_address(srv->connections, e->user, &e->addr));
+}
+
 /* The tables, the listening ports and the control socket; false with
  * *error when a port cannot be bound. */
 static bool open_server(struct nuauth_server *srv, GError **error)
@@ -157,6 +170,7 @@ static bool open_server(struct nuauth_server *srv, GError **error)
 	srv->correlator = nuauth_correlator_new(srv);
 	srv->ipauth = nuauth_ipauth_new(srv);
 	srv->ipsessions = nuauth_ipsessions_new();
+	nuauth_ipsessions_on_replace(srv->ipsessions, address_session_replaced, srv);
 	nuauth_ipsessions_set_limits(srv->ipsessions, srv->cfg.ip_session_idle,
 				     srv->cfg.ip_session_max);
 	srv->connections = nuauth_connections_new(srv);
@@ -233,6 +247,9 @@ static void shut_down(struct nuauth_server *srv)
 		nuauth_client_close(srv->clients->data, "nuauth exits");
 	while (srv->gateways)
 		nuauth_gateway_close(srv->gateways->data, "nuauth exits");
+	/* The login page takes no new login: its password checks would go
+	 * to the pool freed next. */
+	nuauth_portal_refuse_new(srv);
 	/* The jobs still running end (their results are only freed). */
 	nuauth_workers_free(srv->workers);
 	/* The sessions' deletes were queued as the clients closed; the lease

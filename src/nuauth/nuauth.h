@@ -335,6 +335,12 @@ struct nuauth_ipsession {
 };
 struct nuauth_ipsessions *nuauth_ipsessions_new(void);
 void nuauth_ipsessions_free(struct nuauth_ipsessions *s);
+/* fn(e, ctx) is called with a session that another user's start at its
+ * address is about to replace: the caller ends what the old user opened
+ * there (main.c: its connections), whoever starts the new session. */
+void nuauth_ipsessions_on_replace(struct nuauth_ipsessions *s,
+				  void (*fn)(const struct nuauth_ipsession *e, void *ctx),
+				  void *ctx);
 /* The idle timeout and hard limit in seconds (0: none), from nuauth.conf. */
 void nuauth_ipsessions_set_limits(struct nuauth_ipsessions *s, unsigned idle, unsigned max);
 /* Opens (or replaces: another user's start at the address is a new
@@ -346,9 +352,11 @@ bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
  * (nuauth restarted since the start). */
 bool nuauth_ipsession_update(struct nuauth_ipsessions *s, const char *user,
 			     const struct in6_addr *addr, const char *origin, GError **error);
-/* Ends the session of addr (of user, unless NULL); false if there is none. */
+/* Ends the session of addr (of user, and opened by origin, unless NULL:
+ * RADIUS's stop never ends the login page's session); false if there is
+ * none. */
 bool nuauth_ipsession_stop(struct nuauth_ipsessions *s, const char *user,
-			   const struct in6_addr *addr, GError **error);
+			   const struct in6_addr *addr, const char *origin, GError **error);
 /* The live session of addr, its idle timer refreshed; NULL if none. */
 const struct nuauth_ipsession *nuauth_ipsession_use(struct nuauth_ipsessions *s,
 						    const struct in6_addr *addr);
@@ -408,6 +416,8 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error);
 bool nuauth_portal_bind(struct nuauth_server *srv, GError **error);
 /* libmicrohttpd's thread, serving the login page over HTTPS. */
 bool nuauth_portal_start(struct nuauth_server *srv, GError **error);
+/* From now on the login page answers 503 and starts no password check. */
+void nuauth_portal_refuse_new(struct nuauth_server *srv);
 void nuauth_portal_stop(struct nuauth_server *srv);
 
 /* ---- metrics.c ---- */

@@ -43,6 +43,9 @@ struct nuauth_portal {
 	struct nuauth_server *srv;
 	int fd;				/* the bound socket, until MHD owns it */
 	int redirect_fd;		/* the same for the redirect; -1 none */
+	char *redirect_page;		/* the redirect's body, made at start:
+					 * its thread reads no state */
+	char *redirect_to;		/* nuauth_portal_url, as at start */
 	char *cert, *key;		/* PEM, read before dropping root */
 	GMainContext *main_ctx;
 #ifdef HAVE_MICROHTTPD
@@ -188,9 +191,18 @@ static void check_work(void *data)
 	struct preq *r = data;
 	struct nuauth_module_instance *answered = NULL;
 
+	char *canonical;
+
 	r->result = nuauth_hooks_user_check(r->mods, r->user, r->pass, strlen(r->pass), &r->uid,
 					    r->groups, &answered);
 	explicit_bzero(r->pass, sizeof(r->pass));
+	/* The store's spelling, as a client's login gets it: ALICE is alice
+	 * for the session, its ACLs, limits and nuauthctl. */
+	if (r->result == NUAUTH_USER_OK &&
+	    (canonical = nuauth_canonical_name(answered, r->user)) != NULL) {
+		g_strlcpy(r->user, canonical, sizeof(r->user));
+		g_free(canonical);
+	}
 }
 
 static void check_done(void *data)
@@ -202,8 +214,10 @@ static void check_done(void *data)
 	nuauth_modules_unref(r->mods);
 	r->mods = NULL;
 	if (r->result != NUAUTH_USER_OK) {
-		nuauth_login_failed(srv, r->addr_text, r->user);
-		srv->stats.logins_failed++;
+		/* A directory that cannot be reached is no one's wrong password. */
+		if (r->result != NUAUTH_USER_ERROR)
+			nuauth_login_failed(srv, r->addr_text, r->user);
+		nuauth_stats_login(&srv->stats, "portal", "portal", false);
 		log_notice("portal: login of `%s' from %s refused: %s", r->user, r->addr_text,
 			   r->result == NUAUTH_USER_ERROR ? "user database unavailable" :
 			   r->result == NUAUTH_USER_DISABLED ? "account disabled" :
@@ -216,7 +230,7 @@ static void check_done(void *data)
 		return;
 	}
 	nuauth_login_succeeded(srv, r->addr_text, r->user);
-	srv->stats.logins_ok++;
+	nuauth_stats_login(&srv->stats, "portal", "portal", true);
 	if (!nuauth_ipsession_start(srv->ipsessions, r->user, &r->addr, nuauth_origin("portal"),
 				    &error)) {
 		log_warnx("portal: login of %s from %s: %s", r->user, r->addr_text, error->message);
@@ -229,6 +243,16 @@ static void check_done(void *data)
 		who_page(r, nuauth_ipsession_use(srv->ipsessions, &r->addr), "Welcome."));
 }
 
+static bool portal_stopping(struct nuauth_portal *p)
+{
+	bool stopping;
+
+	g_mutex_lock(&p->lock);
+	stopping = p->stopping;
+	g_mutex_unlock(&p->lock);
+	return stopping;
+}
+
 /* On the main loop: r's answer, now or once the pool checked the password. */
 static gboolean answer(gpointer data)
 {
@@ -237,6 +261,11 @@ static gboolean answer(gpointer data)
 	const struct nuauth_ipsession *s = nuauth_ipsession_use(srv->ipsessions, &r->addr);
 	unsigned locked;
 
+	if (portal_stopping(r->p)) {
+		/* nuauth exits: the pool may be gone already. */
+		respond(r, MHD_HTTP_SERVICE_UNAVAILABLE, strdup("nuauth is stopping\n"));
+		return G_SOURCE_REMOVE;
+	}
 	switch (r->kind) {
 	case PAGE:
 		respond(r, MHD_HTTP_OK, s ? who_page(r, s, NULL) : login_page(r, NULL));
@@ -249,10 +278,17 @@ static gboolean answer(gpointer data)
 		log_notice("address session of %s at %s (portal): stop (logout), %u connection(s) "
 			   "ended", s->user, r->addr_text,
 			   nuauth_connections_end_address(srv->connections, s->user, &r->addr));
-		nuauth_ipsession_stop(srv->ipsessions, NULL, &r->addr, NULL);
+		nuauth_ipsession_stop(srv->ipsessions, NULL, &r->addr, s->origin, NULL);
 		respond(r, MHD_HTTP_OK, login_page(r, "You are logged out."));
 		break;
 	case LOGIN:
+		/* RADIUS or an administrator pinned the address to a user:
+		 * the page does not take it over. */
+		if (s && s->origin != nuauth_origin("portal")) {
+			respond(r, MHD_HTTP_CONFLICT, who_page(r, s, "This computer is logged in "
+							       "by the network: no login here."));
+			break;
+		}
 		if (r->too_long || !*r->user || strlen(r->user) >= NU_NAME_MAX ||
 		    strpbrk(r->user, " \t\r\n")) {
 			respond(r, MHD_HTTP_BAD_REQUEST, login_page(r, "That is not a user name."));
@@ -433,29 +469,20 @@ static enum MHD_Result on_redirect(void *cls, struct MHD_Connection *conn, const
 				   const char *upload_data, size_t *upload_data_size, void **req)
 {
 	struct nuauth_portal *p = cls;
-	const char *to = p->srv->cfg.portal_url;
-	char *html = g_markup_printf_escaped("<!DOCTYPE html>\n<html><head><title>Log in</title>"
-					     "</head><body><p>Log in to the network: "
-					     "<a href=\"%s\">%s</a></p></body></html>\n", to, to);
-	char *body = strdup(html);
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
 	(void)url, (void)method, (void)version, (void)upload_data;
-	g_free(html);
 	*upload_data_size = 0;	/* a body is never read */
 	if (!*req) {		/* the headers: answer once they are read */
 		*req = p;
-		free(body);
 		return MHD_YES;
 	}
-	resp = body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE) :
-		NULL;
-	if (!resp) {
-		free(body);
+	resp = MHD_create_response_from_buffer(strlen(p->redirect_page), p->redirect_page,
+					       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
 		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, to);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, p->redirect_to);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ret = MHD_queue_response(conn, MHD_HTTP_FOUND, resp);
@@ -502,6 +529,13 @@ bool nuauth_portal_bind(struct nuauth_server *srv, GError **error)
 	p->redirect_fd = rfd;
 	p->cert = cert;
 	p->key = key;
+	if (srv->cfg.portal_url) {
+		p->redirect_to = g_strdup(srv->cfg.portal_url);
+		p->redirect_page = g_markup_printf_escaped(
+			"<!DOCTYPE html>\n<html><head><title>Log in</title></head><body><p>Log "
+			"in to the network: <a href=\"%s\">%s</a></p></body></html>\n",
+			p->redirect_to, p->redirect_to);
+	}
 	g_mutex_init(&p->lock);
 	srv->portal = p;
 	return true;
@@ -570,6 +604,17 @@ bool nuauth_portal_start(struct nuauth_server *srv, GError **error)
 #endif
 }
 
+void nuauth_portal_refuse_new(struct nuauth_server *srv)
+{
+	struct nuauth_portal *p = srv->portal;
+
+	if (!p)
+		return;
+	g_mutex_lock(&p->lock);
+	p->stopping = true;
+	g_mutex_unlock(&p->lock);
+}
+
 void nuauth_portal_stop(struct nuauth_server *srv)
 {
 	struct nuauth_portal *p = srv->portal;
@@ -590,7 +635,10 @@ void nuauth_portal_stop(struct nuauth_server *srv)
 			r->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			r->page = strdup("nuauth is stopping\n");
 			MHD_resume_connection(r->conn);
+			preq_unref(r);	/* the main loop's: it will not answer */
 		}
+		g_list_free(p->waiting);
+		p->waiting = NULL;
 		g_mutex_unlock(&p->lock);
 		MHD_stop_daemon(p->mhd);	/* joins its thread, closes the socket */
 	}
@@ -606,6 +654,8 @@ void nuauth_portal_stop(struct nuauth_server *srv)
 		explicit_bzero(p->key, strlen(p->key));
 	g_free(p->cert);
 	g_free(p->key);
+	g_free(p->redirect_to);
+	g_free(p->redirect_page);
 	g_free(p);
 	srv->portal = NULL;
 }

@@ -35,6 +35,9 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	    g_strcmp0(cfg.metrics_addr, srv->cfg.metrics_addr) ||
 	    g_strcmp0(cfg.portal_addr, srv->cfg.portal_addr) ||
 	    cfg.portal_port != srv->cfg.portal_port ||
+	    g_strcmp0(cfg.redirect_addr, srv->cfg.redirect_addr) ||
+	    cfg.redirect_port != srv->cfg.redirect_port ||
+	    g_strcmp0(cfg.portal_url, srv->cfg.portal_url) ||
 	    cfg.metrics_port != srv->cfg.metrics_port)
 		log_warnx("%s: listening addresses, certificates, the control and accounting "
 			  "sockets, the metrics address and the login page's change only at "
@@ -71,6 +74,11 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	g_free(cfg.portal_addr);
 	cfg.portal_addr = g_strdup(srv->cfg.portal_addr);
 	cfg.portal_port = srv->cfg.portal_port;
+	g_free(cfg.redirect_addr);
+	cfg.redirect_addr = g_strdup(srv->cfg.redirect_addr);
+	cfg.redirect_port = srv->cfg.redirect_port;
+	g_free(cfg.portal_url);
+	cfg.portal_url = g_strdup(srv->cfg.portal_url);
 	cfg.metrics_port = srv->cfg.metrics_port;
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;

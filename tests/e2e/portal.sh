@@ -211,6 +211,21 @@ test_cross_site() {
 	check "her own logout works" matches "$out" "You are logged out"
 }
 
+# An address an administrator (or RADIUS) gave to a user is not taken over
+# through the page.
+test_pinned() {
+	local out
+	out=$(ctl ip-session start bob "$DESK")
+	check "an administrator gives the desktop's address to bob" matches "$out" "(admin): start"
+	out=$(web --data-urlencode user=alice --data-urlencode password=alicepw "$PORTAL/login")
+	check "alice's login through the page does not take it over (409)" matches "$out" "HTTP 409"
+	check "the desktop's connection is still bob's (1002)" desk_marked 5050 1002
+	out=$(web -X POST "$PORTAL/logout")
+	check "the page's logout does not end it either" desk_marked 5050 1002
+	out=$(ctl ip-session stop bob "$DESK")
+	check "the administrator ends it" matches "$out" "(admin): stop"
+}
+
 test_idle() {
 	local out
 	out=$(web --data-urlencode user=alice --data-urlencode password=alicepw "$PORTAL/login")
@@ -254,6 +269,6 @@ test_chromium() {
 	echo "screenshots: $SHOTS"
 }
 
-lab_tests test_page test_redirect test_wrong_password test_login test_cross_site test_idle \
+lab_tests test_page test_redirect test_wrong_password test_login test_cross_site test_pinned test_idle \
 	test_chromium test_throttle
 lab_finish

@@ -229,7 +229,23 @@ static void test_nas_restart(void)
 	/* a new start forgets the NAS of the address's last session */
 	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("admin"), &error));
 	CHECK(nuauth_ipsessions_end_nas(srv.ipsessions, &n2, count_session, &called) == 0);
-	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a8, &error));
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a8, NULL, &error));
+
+	/* Another user's start replaces a session, and says so first (main.c
+	 * ends the old user's connections); the same user's start does not. */
+	called = 0;
+	nuauth_ipsessions_on_replace(srv.ipsessions, count_session, &called);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("radius"), &error));
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "carol", &a8, nuauth_origin("radius"), &error));
+	CHECK(called == 0);
+	CHECK(nuauth_ipsession_start(srv.ipsessions, "bob", &a8, nuauth_origin("portal"), &error));
+	CHECK(called == 1);
+	nuauth_ipsessions_on_replace(srv.ipsessions, NULL, NULL);
+	/* RADIUS's stop (origin radius) leaves the login page's session. */
+	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "bob", &a8, nuauth_origin("radius"), &error));
+	g_clear_error(&error);
+	CHECK(nuauth_ipsession_use(srv.ipsessions, &a8) != NULL);
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, "bob", &a8, nuauth_origin("portal"), &error));
 }
 
 /* Address sessions (ipsession.c): a session names the address's user
@@ -278,11 +294,11 @@ static void test_address_sessions(void)
 	session_only = false;
 	CHECK(answers->len == n + 3 && strcmp(answer(n + 2)->name, "guest") == 0);
 	/* stop: another user's stop is refused, the user's ends it */
-	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "bob", &a2, &error));
+	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "bob", &a2, NULL, &error));
 	CHECK(error && strstr(error->message, "bob"));
 	g_clear_error(&error);
-	CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, &error));
-	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, &error));
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, NULL, &error));
+	CHECK(!nuauth_ipsession_stop(srv.ipsessions, "guest", &a2, NULL, &error));
 	g_clear_error(&error);
 	srv.cfg.do_ip_authentication = false;
 	CHECK(!packet(gw2, 25, "10.201.0.2"));
@@ -294,7 +310,7 @@ static void test_address_sessions(void)
 				     &error));
 	CHECK(nuauth_ipsessions_count(srv.ipsessions) == 1);
 	CHECK(strcmp(nuauth_ipsession_use(srv.ipsessions, &a7)->user, "guest") == 0);
-	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a7, &error));
+	CHECK(nuauth_ipsession_stop(srv.ipsessions, NULL, &a7, NULL, &error));
 	/* MAC address: learnt from the first packet that has one, kept by
 	 * packets without one and by an update; another ends the session;
 	 * a new start learns it anew */
@@ -314,7 +330,7 @@ static void test_address_sessions(void)
 		CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a7, nuauth_origin("radius"),
 					     &error));
 		CHECK(nuauth_ipsession_use_mac(srv.ipsessions, &a7, m2) != NULL);
-		CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a7, &error));
+		CHECK(nuauth_ipsession_stop(srv.ipsessions, "guest", &a7, NULL, &error));
 	}
 	/* idle timeout: 1 s without use ends it; an update or a packet
 	 * keeps it */
