@@ -257,10 +257,17 @@ unsigned nufw_pending_ask_all(struct nufw_pending *p, uint32_t node, nufw_pendin
 
 	g_hash_table_iter_init(&it, p->by_flow);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&g)) {
-		if (g->asked)
+		if (g->nodes & node)
 			continue;
-		set_asked(p, g, true, g->ask.packet_id);
-		g->nodes = node;
+		/* A group asked already is asked of node too, under the same
+		 * question (the owner may be node: the others' "not mine"
+		 * must not settle it without node's answer); one whose
+		 * question's packet is gone waits for its own answers. */
+		if (!g->asked)
+			set_asked(p, g, true, g->ask.packet_id);
+		else if (g->asked_id != g->ask.packet_id)
+			continue;
+		g->nodes |= node;
 		ask(&g->ask, ctx);
 		n++;
 	}

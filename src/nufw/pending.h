@@ -71,8 +71,9 @@ unsigned nufw_pending_node_down(struct nufw_pending *p, uint32_t node,
 unsigned nufw_pending_expire(struct nufw_pending *p, gint64 now, nufw_pending_fn fn, void *ctx);
 /* The link was lost: every group must be asked again. */
 void nufw_pending_forget_questions(struct nufw_pending *p);
-/* Calls ask for every group not asked yet (after a link came back), and
- * records those questions as asked of node (a bit). */
+/* Calls ask for every group not asked of node (a bit) yet: after node's
+ * link came up, or another node's went down; records them as asked of
+ * node too. */
 unsigned nufw_pending_ask_all(struct nufw_pending *p, uint32_t node, nufw_pending_ask_fn ask,
 			      void *ctx);
 /* fn for every packet; the table is empty afterwards. */

@@ -269,8 +269,10 @@ static void ask_one(const struct nu_packet_ask *ask, void *ctx)
 	send_ask_to(lc->w, lc->w->links[lc->node], ask);
 }
 
-/* Questions not asked yet (every link was down) go to the node that came
- * up; those asked already stay with the nodes that have them. */
+/* The node that came up is asked about every waiting packet it was not
+ * asked about: those no node was asked about (every link was down), and
+ * those the others were asked about (it may hold the owner's client, and
+ * the others would only say "not mine"). */
 static void on_link_up(void *ctx)
 {
 	struct link_ctx *lc = ctx;
@@ -289,16 +291,22 @@ static void on_link_down(void *ctx)
 {
 	struct link_ctx *lc = ctx;
 	struct nufw_worker *w = lc->w;
+	uint32_t others;
 	unsigned n;
 
 	/* Its questions are lost with the link: the other nodes asked answer
-	 * them, those asked of no other node wait for the next link up. */
+	 * them, and those it alone was asked about go to every other node
+	 * that is up (else they wait for the next link up). */
 	nufw_pending_node_down(w->pending, 1u << lc->node, apply_settled, w);
 	n = nufw_pending_count(w->pending);
 	/* (this link still reads as up while it reports its end) */
-	if (links_up(w) & ~(1u << lc->node)) {
+	others = links_up(w) & ~(1u << lc->node);
+	if (others) {
 		log_notice("nuauth node %s is unreachable: the other nodes decide",
 			   w->nodes[lc->node]);
+		for (unsigned i = 0; i < w->n_links; i++)
+			if (others & (1u << i))
+				nufw_pending_ask_all(w->pending, 1u << i, ask_one, &w->link_ctx[i]);
 		return;
 	}
 	log_warnx("nuauth is unreachable: new connections wait up to %u s, then are %s",

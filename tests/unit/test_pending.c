@@ -196,6 +196,23 @@ static void test_nodes(void)
 	CHECK(nufw_pending_not_owner(p, 4, 4, 0, collect, NULL) == 1);
 	CHECK(seen_is((uint32_t[]){ 4 }, 1));
 	CHECK(nufw_pending_count(p) == 0);
+
+	/* A node that comes up (or is left when another goes down) is asked
+	 * about what the others were asked about: their "not mine" no longer
+	 * settles the packet without its answer, and it may own it. */
+	{
+		struct nu_packet_ask e = ask_for(5, 5000);
+		uint8_t head[4] = { 0x45, 0, 0, 5 };
+
+		nufw_pending_add(p, &e, head, sizeof(head), 100, 1);
+	}
+	asks = 0;
+	CHECK(nufw_pending_ask_all(p, 2, record_ask, NULL) == 1 && asks == 1);
+	CHECK(nufw_pending_ask_all(p, 2, record_ask, NULL) == 0);	/* asked now */
+	CHECK(nufw_pending_not_owner(p, 5, 1, 0, collect, NULL) == 0);	/* node 2 may own it */
+	CHECK(nufw_pending_answer(p, 5, collect, NULL) == 1);
+	CHECK(seen_is((uint32_t[]){ 5 }, 1));
+	CHECK(nufw_pending_count(p) == 0);
 	nufw_pending_free(p);
 }
 
