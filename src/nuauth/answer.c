@@ -61,11 +61,10 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw_id, uint
 }
 
 void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw_id, uint32_t packet_id,
-			    int verdict, gint64 arrived)
+			    int verdict)
 {
 	struct nuauth_peer *gw = gateway_of(srv, gw_id, packet_id);
 
-	(void)arrived;
 	if (gw && gw->ops->not_mine(gw->link, packet_id, verdict))
 		srv->stats.not_mine++;
 }

@@ -194,18 +194,6 @@ void nuauth_cluster_on_disconnect(struct nuauth_cluster *c, nuauth_cluster_disco
 
 #ifdef HAVE_CLUSTER
 
-static guint addr_hash(gconstpointer p)
-{
-	const uint32_t *w = p;
-
-	return w[0] ^ w[1] ^ w[2] ^ (w[3] * 2654435761u);
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
-}
-
 static void dir_addr_free(gpointer p)
 {
 	struct dir_addr *da = p;
@@ -644,7 +632,7 @@ bool nuauth_cluster_start(struct nuauth_server *srv, GError **error)
 	c->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	c->silence_max = 2 * etcd_client_keepalive_interval(&ec);
 	c->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, dir_entry_free);
-	c->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, dir_addr_free);
+	c->by_addr = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, NULL, dir_addr_free);
 	c->others_by_user = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	nuauth_peers_subscribe(srv->peers, on_peer_gone, c);
 	c->etcd = etcd_client_new(&ec, c->root, g_main_context_default(), on_update, on_lease,

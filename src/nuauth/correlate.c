@@ -88,18 +88,6 @@ struct nuauth_correlator {
 	guint tick;
 };
 
-static guint addr_hash(gconstpointer p)
-{
-	const uint32_t *w = p;
-
-	return w[0] ^ w[1] ^ w[2] ^ (w[3] * 2654435761u);
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct in6_addr)) == 0;
-}
-
 static struct addr_entry *addr_get(struct nuauth_correlator *cor, const struct in6_addr *addr)
 {
 	struct addr_entry *ae = g_hash_table_lookup(cor->by_addr, addr);
@@ -218,8 +206,7 @@ static void flow_not_mine(struct nuauth_correlator *cor, struct waiting_flow *wf
 	for (guint j = 0; j < wf->packets->len; j++) {
 		struct waiting_packet *p = g_ptr_array_index(wf->packets, j);
 
-		nuauth_answer_not_mine(cor->srv, p->gw, p->ask.packet_id, unclaimed_verdict(cor),
-				       p->arrived);
+		nuauth_answer_not_mine(cor->srv, p->gw, p->ask.packet_id, unclaimed_verdict(cor));
 	}
 	flow_forget(cor, wf);
 }
@@ -309,16 +296,16 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 			     const struct nu_packet_ask *ask)
 {
+	bool no_client = !client_at(cor, &ask->flow.saddr);
+	bool synced = nuauth_cluster_synced(cor->srv->cluster);
 	struct waiting_flow *wf;
 	struct waiting_packet *p;
 	char flow_text[NU_FLOW_STRLEN];
 
 	/* Another node holds the clients there: it answers (and IP
 	 * authentication is for hosts with no client on any node). */
-	if (!client_at(cor, &ask->flow.saddr) &&
-	    nuauth_cluster_owned_elsewhere(cor->srv->cluster, &ask->flow.saddr)) {
-		nuauth_answer_not_mine(cor->srv, gw, ask->packet_id, unclaimed_verdict(cor),
-				       g_get_monotonic_time());
+	if (no_client && nuauth_cluster_owned_elsewhere(cor->srv->cluster, &ask->flow.saddr)) {
+		nuauth_answer_not_mine(cor->srv, gw, ask->packet_id, unclaimed_verdict(cor));
 		return;
 	}
 	/* A host without a client (ipauth.c: its address session, or
@@ -328,11 +315,9 @@ void nuauth_correlate_packet(struct nuauth_correlator *cor, nuauth_peer_id gw,
 	 * does not know whether another node now holds a client there: only
 	 * its own address sessions decide, no IP authentication module and
 	 * no login page until it is back. */
-	if (!client_at(cor, &ask->flow.saddr) &&
-	    (nuauth_ipauth_packet(cor->srv->ipauth, gw, ask,
-				  !nuauth_cluster_synced(cor->srv->cluster)) ||
-	     (nuauth_cluster_synced(cor->srv->cluster) &&
-	      nuauth_answer_portal(cor->srv, gw, ask, g_get_monotonic_time()))))
+	if (no_client &&
+	    (nuauth_ipauth_packet(cor->srv->ipauth, gw, ask, !synced) ||
+	     (synced && nuauth_answer_portal(cor->srv, gw, ask, g_get_monotonic_time()))))
 		return;
 	wf = g_hash_table_lookup(cor->waiting, &ask->flow);
 	if (!wf) {
@@ -560,7 +545,7 @@ static gboolean on_tick(gpointer data)
 		if (!claimer && nuauth_cluster_enabled(cor->srv->cluster))
 			/* another node may own it: the gateway decides */
 			nuauth_answer_not_mine(cor->srv, p->gw, p->ask.packet_id,
-					       unclaimed_verdict(cor), p->arrived);
+					       unclaimed_verdict(cor));
 		else
 			nuauth_answer_verdict(cor->srv, p->gw, p->ask.packet_id,
 					      unclaimed_verdict(cor), p->arrived);
@@ -598,7 +583,7 @@ struct nuauth_correlator *nuauth_correlator_new(struct nuauth_server *srv)
 
 	cor->srv = srv;
 	cor->waiting = g_hash_table_new_full(nu_flow_ghash, nu_flow_gequal, NULL, waiting_flow_free);
-	cor->by_addr = g_hash_table_new_full(addr_hash, addr_equal, NULL, addr_entry_free);
+	cor->by_addr = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, NULL, addr_entry_free);
 	g_queue_init(&cor->order);
 	cor->tick = g_timeout_add(TICK_MS, on_tick, cor);
 	nuauth_peers_subscribe(srv->peers, on_peer_gone, cor);

@@ -80,47 +80,45 @@ static uint32_t seconds_left(time_t expires)
 
 /* ---- the peer operations (peers.h) ---- */
 
+/* d encoded and sent; false, with a line, when it cannot be encoded. */
+static bool send_decision_msg(struct nuauth_gateway *gw, const struct nu_decision *d)
+{
+	uint8_t buf[64];
+	size_t len;
+	enum nu_proto_status st = nu_decision_encode(buf, sizeof(buf), d, &len);
+
+	if (st != NU_PROTO_OK) {
+		log_warnx("gateway %s: DECISION%s for packet %u not sent: %s", gw->name,
+			  d->not_owner ? " (not mine)" : "", d->packet_id, nu_proto_strerror(st));
+		return false;
+	}
+	nu_msgconn_send(gw->link, buf, len);
+	return true;
+}
+
 static bool send_decision(void *link, uint32_t packet_id, int verdict, bool has_mark,
 			  uint32_t mark, time_t expires)
 {
 	struct nuauth_gateway *gw = link;
 	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
-				 .has_mark = has_mark, .mark = mark };
-	uint8_t buf[64];
-	size_t len;
-	enum nu_proto_status st;
+				 .has_mark = has_mark, .mark = mark,
+				 .has_expires = expires != 0,
+				 .expires_in = expires ? seconds_left(expires) : 0 };
 
-	if (expires) {
-		d.has_expires = true;
-		d.expires_in = seconds_left(expires);
-	}
-	st = nu_decision_encode(buf, sizeof(buf), &d, &len);
-	if (st != NU_PROTO_OK) {
-		log_warnx("gateway %s: DECISION for packet %u not sent: %s", gw->name, packet_id,
-			  nu_proto_strerror(st));
+	if (!send_decision_msg(gw, &d))
 		return false;
-	}
-	nu_msgconn_send(gw->link, buf, len);
 	gw->decisions++;
 	return true;
 }
 
+/* In a cluster: not this node's to decide (NOT_OWNER); not a decision, so
+ * not counted as one (the owner's node counts it). */
 static bool send_not_mine(void *link, uint32_t packet_id, int verdict)
 {
-	struct nuauth_gateway *gw = link;
 	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
 				 .not_owner = 1 };
-	uint8_t buf[64];
-	size_t len;
-	enum nu_proto_status st = nu_decision_encode(buf, sizeof(buf), &d, &len);
 
-	if (st != NU_PROTO_OK) {
-		log_warnx("gateway %s: DECISION (not mine) for packet %u not sent: %s", gw->name,
-			  packet_id, nu_proto_strerror(st));
-		return false;
-	}
-	nu_msgconn_send(gw->link, buf, len);
-	return true;
+	return send_decision_msg(link, &d);
 }
 
 static void send_destroy(void *link, const struct nu_flow *flow)

@@ -692,7 +692,7 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw, uint32_
  * in the DECISION, doc/protocol.md); verdict is what the gateway applies
  * when no node owns it. */
 void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw, uint32_t packet_id,
-			    int verdict, gint64 arrived);
+			    int verdict);
 
 /* ---- ipauth.c ---- */
 /* Subscribes to srv->peers: a gateway's packets are forgotten at its end. */
