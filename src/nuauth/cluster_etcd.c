@@ -450,15 +450,18 @@ static void post_claim(struct etcd_client *c, struct op *op, const char *slot, b
 	mailbox_post(c->mb, it);
 }
 
-/* A free slot, else one another node's session of the same user at the
- * same address holds (a failover: op->takeover, its values), else none. */
+/* A free slot, or one with this node's value that no live session here
+ * holds (left by this node before a restart), else one another node's
+ * session of the same user at the same address holds (a failover:
+ * op->takeover, its values), else none. */
 static void claim(struct etcd_client *c, struct op *op, GString *out)
 {
 	int r = -1;
 
 	for (char **s = op->slots; c->lease && *s; s++) {
-		r = do_txn(c, etcd_json_put_if_absent(*s, op->mine, strlen(op->mine), c->lease),
-			   out);
+		/* A slot held here stays one session's, though its value is
+		 * the same for two sessions of a user at one address. */
+		r = g_hash_table_contains(c->slots, *s) ? 0 : take_slot(c, *s, op->mine, out);
 		for (char **t = op->takeover; r == 0 && *t; t++)
 			r = do_txn(c, etcd_json_put_if_value(*s, *t, op->mine, strlen(op->mine),
 							     c->lease), out);
