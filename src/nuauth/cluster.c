@@ -17,6 +17,7 @@
 #include "log.h"
 
 #ifdef HAVE_CLUSTER
+#include "cluster_ask.h"
 #include "cluster_etcd.h"
 #include "etcd_json.h"
 #endif
@@ -24,6 +25,9 @@
 /* A command's own lease, s: a command its node does not run by then (the
  * node is dead or cut off) goes. */
 #define COMMAND_TTL 10
+/* A node's answer to "connections", bytes: below etcd's default request
+ * limit (1.5 MiB), base64 and JSON around it included. */
+#define LISTING_MAX (1024 * 1024)
 
 /* One record of the directory. */
 struct dir_entry {
@@ -64,8 +68,10 @@ struct nuauth_cluster {
 	GHashTable *done;		/* keys of the commands run, until deleted */
 	unsigned command_seq;
 	nuauth_cluster_disconnect_fn disconnect;
+	nuauth_cluster_listing_fn listing;
 #ifdef HAVE_CLUSTER
 	struct etcd_client *etcd;
+	struct cluster_asks *asks;	/* questions to every node */
 #endif
 };
 
@@ -190,6 +196,12 @@ void nuauth_cluster_on_disconnect(struct nuauth_cluster *c, nuauth_cluster_disco
 {
 	if (c)
 		c->disconnect = fn;
+}
+
+void nuauth_cluster_on_listing(struct nuauth_cluster *c, nuauth_cluster_listing_fn fn)
+{
+	if (c)
+		c->listing = fn;
 }
 
 #ifdef HAVE_CLUSTER
@@ -362,6 +374,15 @@ static void run_command(struct nuauth_cluster *c, const struct etcd_kv *kv)
 			   "%u connection(s) ended", cmd.from, cmd.user, sessions, conns);
 		g_free(why);
 	}
+	else if (strcmp(cmd.command, "connections") == 0 && c->listing &&
+		 cluster_asks_reply_key_ok(c->asks, cmd.reply)) {
+		char *listing = c->listing(c->srv, LISTING_MAX);
+
+		etcd_client_put_once(c->etcd, cmd.reply, listing, strlen(listing), COMMAND_TTL);
+		log_info("cluster: node %s asks for the connections: answered (%zu bytes)",
+			 cmd.from, strlen(listing));
+		g_free(listing);
+	}
 	else
 		log_warnx("cluster: etcd key %s: unknown command `%s' (from node %s): not run",
 			  kv->key, cmd.command, cmd.from);
@@ -373,6 +394,8 @@ static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 {
 	struct nuauth_cluster *c = ctx;
 
+	if (reset)
+		cluster_asks_reset(c->asks);
 	if (reset) {
 		/* A command deleted while the watch was away is forgotten. */
 		GHashTable *present = g_hash_table_new(g_str_hash, g_str_equal);
@@ -405,6 +428,8 @@ static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 	for (guint i = 0; i < kvs->len; i++) {
 		const struct etcd_kv *kv = g_ptr_array_index(kvs, i);
 
+		if (cluster_asks_update(c->asks, kv))
+			continue;
 		if (g_str_has_prefix(kv->key, c->my_commands)) {
 			if (kv->deleted)
 				g_hash_table_remove(c->done, kv->key);
@@ -595,6 +620,12 @@ char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user)
 	return (char **)g_ptr_array_free(nodes, FALSE);
 }
 
+struct nuauth_cluster_ask *nuauth_cluster_ask_connections(struct nuauth_cluster *c,
+							  nuauth_cluster_answers_fn fn, void *ctx)
+{
+	return c ? cluster_asks_connections(c->asks, COMMAND_TTL, fn, ctx) : NULL;
+}
+
 static void on_lease(bool up, void *ctx)
 {
 	struct nuauth_cluster *c = ctx;
@@ -637,6 +668,7 @@ bool nuauth_cluster_start(struct nuauth_server *srv, GError **error)
 	nuauth_peers_subscribe(srv->peers, on_peer_gone, c);
 	c->etcd = etcd_client_new(&ec, c->root, g_main_context_default(), on_update, on_lease,
 				  c);
+	c->asks = cluster_asks_new(c->etcd, c->root, c->node);
 	c->health_timer = g_timeout_add(200, health_tick, c);
 	srv->cluster = c;
 	log_info("cluster: node %s, sessions under %s in etcd (%s)", c->node, c->sessions,
@@ -652,6 +684,7 @@ void nuauth_cluster_stop(struct nuauth_server *srv)
 		return;
 	nuauth_peers_unsubscribe(srv->peers, on_peer_gone, c);
 	g_source_remove(c->health_timer);
+	cluster_asks_free(c->asks);
 	etcd_client_free(c->etcd);
 	g_hash_table_destroy(c->done);
 	g_free(c->root);
@@ -715,6 +748,18 @@ void nuauth_cluster_claim_cancel(struct nuauth_cluster_claim *cl)
 void nuauth_cluster_release(struct nuauth_cluster *c, const char *slot)
 {
 	(void)c, (void)slot;
+}
+
+struct nuauth_cluster_ask *nuauth_cluster_ask_connections(struct nuauth_cluster *c,
+							  nuauth_cluster_answers_fn fn, void *ctx)
+{
+	(void)c, (void)fn, (void)ctx;
+	return NULL;
+}
+
+void nuauth_cluster_ask_cancel(struct nuauth_cluster_ask *q)
+{
+	(void)q;
 }
 
 #endif

@@ -72,13 +72,23 @@ void etcd_session_clear(struct etcd_session *s);
 
 /* A command to the node that holds a session (doc/cluster.md): the value
  * of PREFIX/commands/NODE/ID, a JSON object; "disconnect" ends every
- * session of user on NODE. */
+ * session of user on NODE; "connections" puts NODE's list of connections
+ * under the key reply (user is "" then). */
 struct etcd_command {
 	char *command, *user, *from;	/* from: the node that sent it */
+	char *reply;			/* optional: "" when absent */
 };
 char *etcd_json_command(const struct etcd_command *cmd);
 bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *cmd,
 			    GError **error);
 void etcd_command_clear(struct etcd_command *cmd);
+
+/* A node's answer to "connections" (PREFIX/replies/ASKER/ID/NODE): a JSON
+ * object {"node": NODE, "connections": [objects], "more": N} (N left out
+ * to stay under etcd's size limit).  Each object of the array comes back
+ * as JSON text of its own in *items (NULL-terminated); false with *error
+ * when the record is malformed or an item is no object. */
+bool etcd_json_read_listing(const char *body, size_t len, char ***items, uint64_t *more,
+			    GError **error);
 
 #endif

@@ -225,6 +225,17 @@ test_cluster_admin() {
 		port=$(sed -n 's/^connected from .*://p' "$LAB_DIR/held-dc.log")
 		check "alice's transfer (accepted by node a) is in conntrack with her mark" \
 			same "$(lab_ct_mark "$port" 5050)" 1001
+		out=$(ctl_node b connections)
+		check "connections on node b lists alice's transfer, held by node a" \
+			matches "$out" "^a  *alice  .*tcp 10.201.0.2:$port -> 10.202.0.2:5050"
+		out=$(ctl_node b connections --json)
+		check "... every node answered (node b itself, node a through etcd)" \
+			matches "$out" '"nodes":\[{"node":"b","answered":true},{"node":"a","answered":true}\]'
+		check_log "node a answered node b's question" nuauth-a \
+			"cluster: node b asks for the connections: answered" 0
+		echo "    connections: node b's question to node a's answer: $(log_gap nuauth-b \
+			"cluster: question .* (connections)" nuauth-a \
+			"cluster: node b asks for the connections: answered") ms"
 		out=$(ctl_node b disconnect alice)
 		check "disconnect alice on node b asks node a" \
 			matches "$out" "alice: node a asked to close its session"
@@ -348,6 +359,10 @@ test_partition() {
 	check "carol's connection carries her mark (node b decides; node a, which does not know her, does not)" \
 		desk_connect_marked "$ALICE2_UID" 80 1003
 	check_count "node a logged the loss once" nuauth-a "node a is cut off from etcd" 1
+	out=$(ctl_node a connections 2>&1)
+	check "connections on node a, cut off, says node b did not answer (in 2 s)" \
+		matches "$out" "nuauthctl: some nodes did not answer: their connections are not listed"
+	check "... and lists node a's own" matches "$out" "^a  *alice  "
 	$nft delete table ip nulab_cut
 	check_log "etcd back, node a says so once it read the directory again" nuauth-a \
 		"node a reaches etcd again after [0-9]* ms, its directory read again: new logins are taken" 15
