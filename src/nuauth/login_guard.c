@@ -45,6 +45,7 @@ struct nu_login_guard {
 	GHashTable *handed;	/* ids handed and not gone since */
 	GHashTable *others;	/* id -> GArray of struct other: entries */
 	GHashTable *others_known;	/* id -> GArray of struct other: pairs */
+	GHashTable *by_id;	/* id -> struct entry (the node's, not owned) */
 };
 
 /* Another node's record of one id. */
@@ -97,6 +98,7 @@ void nu_login_guard_free(struct nu_login_guard *g)
 		g_hash_table_destroy(g->handed);
 		g_hash_table_destroy(g->others);
 		g_hash_table_destroy(g->others_known);
+		g_hash_table_destroy(g->by_id);
 		g_free(g->secret);
 	}
 	g_free(g);
@@ -127,6 +129,8 @@ static void mark(struct nu_login_guard *g, const char *id, char tag, const char 
 static void drop(struct nu_login_guard *g, struct entry *e)
 {
 	mark(g, e->id, 'e', e->key);
+	if (e->id)
+		g_hash_table_remove(g->by_id, e->id);
 	g_queue_unlink(&g->order, &e->link);
 	g_hash_table_remove(g->entries, e->key);
 }
@@ -158,10 +162,12 @@ static GArray *others_of(GHashTable *t, const char *id)
 }
 
 /* The latest lock another node started or took over for e (by its id):
- * taken over, with the failures here before it spent. */
-static void adopt(struct nu_login_guard *g, struct entry *e)
+ * taken over, with the failures here before it spent.  Returns whether e
+ * changed. */
+static bool adopt(struct nu_login_guard *g, struct entry *e)
 {
 	GArray *a = others_of(g->others, e->id);
+	bool changed = false;
 
 	for (guint i = 0; a && i < a->len; i++) {
 		const struct other *o = &g_array_index(a, struct other, i);
@@ -171,11 +177,13 @@ static void adopt(struct nu_login_guard *g, struct entry *e)
 			continue;
 		e->locked_until = o->locked_until;
 		e->last_lock = o->lock;
-		if (e->window_start < start) {
-			e->window_start = start;
+		if (e->window_start < start || e->failures) {
+			e->window_start = MAX(e->window_start, start);
 			e->failures = 0;
 		}
+		changed = true;
 	}
+	return changed;
 }
 
 /* The other nodes' failures of e within their windows, begun after e's
@@ -245,6 +253,8 @@ static unsigned fail_key(struct nu_login_guard *g, const char *key, unsigned lim
 		e->link.data = e;
 		e->window_start = now;
 		g_hash_table_insert(g->entries, e->key, e);
+		if (e->id)
+			g_hash_table_insert(g->by_id, e->id, e);
 	} else {
 		g_queue_unlink(&g->order, &e->link);
 	}
@@ -452,6 +462,7 @@ void nu_login_guard_share(struct nu_login_guard *g, const char *secret)
 	g->handed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g->others = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, others_free);
 	g->others_known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, others_free);
+	g->by_id = g_hash_table_new(g_str_hash, g_str_equal);
 }
 
 size_t nu_login_guard_take(struct nu_login_guard *g, int64_t now, size_t max,
@@ -542,6 +553,13 @@ bool nu_login_guard_learn(struct nu_login_guard *g, const char *node,
 		g_array_index(a, struct other, i) = o;
 	else
 		g_array_append_val(a, o);
+	/* A lock there: the failures here are spent, and the others told. */
+	if (!r->known) {
+		struct entry *e = g_hash_table_lookup(g->by_id, r->id);
+
+		if (e && adopt(g, e))
+			mark(g, e->id, 'e', e->key);
+	}
 	return true;
 }
 
