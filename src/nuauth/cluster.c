@@ -419,6 +419,7 @@ static void learn_throttle(struct nuauth_cluster *c, const struct etcd_kv *kv)
 		r.window_start = t.window;
 		r.locked_until = t.locked_until;
 		r.lock = (unsigned)MIN(t.lock, G_MAXUINT);
+		r.spent = t.spent;
 		r.until = t.known_until;
 	}
 	if (!nuauth_login_guard_learn(c->srv, node, &r)) {
@@ -447,7 +448,8 @@ static void put_throttle(const struct nu_login_guard_record *r, void *ctx)
 	char *key = g_strconcat(r->known ? c->known : c->fails, c->node, "/", r->id, NULL);
 	struct etcd_throttle t = {
 		.failures = r->failures, .window = r->window_start,
-		.locked_until = r->locked_until, .lock = r->lock, .known_until = r->until,
+		.locked_until = r->locked_until, .lock = r->lock, .spent = r->spent,
+		.known_until = r->until,
 	};
 	char *value;
 

@@ -594,6 +594,7 @@ char *etcd_json_throttle(const struct etcd_throttle *t, bool known)
 		add_int(b, "window", t->window);
 		add_int(b, "locked_until", t->locked_until);
 		add_int(b, "lock", t->lock);
+		add_int(b, "spent", t->spent);
 	}
 	return finish(b);
 }
@@ -620,7 +621,7 @@ bool etcd_json_read_throttle(const char *body, size_t len, bool known, struct et
 		ok = need_i64(root, "failures", &t->failures) &&
 		     need_i64(root, "window", &t->window) &&
 		     need_i64(root, "locked_until", &t->locked_until) &&
-		     need_i64(root, "lock", &t->lock);
+		     need_i64(root, "lock", &t->lock) && need_i64(root, "spent", &t->spent);
 	g_object_unref(p);
 	if (!ok) {
 		memset(t, 0, sizeof(*t));

@@ -22,6 +22,8 @@ struct entry {
 	unsigned failures;	/* within the window */
 	int64_t locked_until;	/* 0: never locked */
 	unsigned last_lock;	/* length of the last lock, s */
+	int64_t spent;		/* failures before it are spent (by a lock that
+				 * began, or a good login) */
 };
 
 /* An (address, name) pair that logged in. */
@@ -54,6 +56,7 @@ struct other {
 	unsigned failures;
 	int64_t window_start, locked_until;
 	unsigned lock;
+	int64_t spent;
 	int64_t until;		/* a known pair's */
 };
 
@@ -161,25 +164,31 @@ static GArray *others_of(GHashTable *t, const char *id)
 	return id ? g_hash_table_lookup(t, id) : NULL;
 }
 
-/* The latest lock another node started or took over for e (by its id):
- * taken over, with the failures here before it spent.  Returns whether e
- * changed. */
+/* The latest lock and the latest spending (a lock's start, a good login)
+ * of e on another node (by its id), taken over: the failures here before
+ * it are spent too.  Returns whether e changed. */
 static bool adopt(struct nu_login_guard *g, struct entry *e)
 {
 	GArray *a = others_of(g->others, e->id);
+	int64_t spent = e->spent;
 	bool changed = false;
 
 	for (guint i = 0; a && i < a->len; i++) {
 		const struct other *o = &g_array_index(a, struct other, i);
-		int64_t start = o->locked_until - o->lock;
 
-		if (o->locked_until <= e->locked_until)
-			continue;
-		e->locked_until = o->locked_until;
-		e->last_lock = o->lock;
-		if (e->window_start < start || e->failures) {
-			e->window_start = MAX(e->window_start, start);
+		if (o->locked_until > e->locked_until) {
+			e->locked_until = o->locked_until;
+			e->last_lock = o->lock;
+			changed = true;
+		}
+		spent = MAX(spent, o->spent);
+	}
+	if (spent > e->spent) {
+		/* The failures here up to then (its second included) too. */
+		e->spent = spent;
+		if (e->failures && e->window_start <= spent) {
 			e->failures = 0;
+			e->window_start = spent;
 		}
 		changed = true;
 	}
@@ -192,13 +201,12 @@ static unsigned others_failures(const struct nu_login_guard *g, const struct ent
 				int64_t now)
 {
 	GArray *a = others_of(g->others, e->id);
-	int64_t since = e->locked_until ? e->locked_until - e->last_lock : INT64_MIN;
 	unsigned sum = 0;
 
 	for (guint i = 0; a && i < a->len; i++) {
 		const struct other *o = &g_array_index(a, struct other, i);
 
-		if (now < o->window_start + g->p.window_s && o->window_start >= since)
+		if (now < o->window_start + g->p.window_s && o->window_start >= e->spent)
 			sum += o->failures;
 	}
 	return sum;
@@ -234,6 +242,24 @@ unsigned nu_login_guard_locked(struct nu_login_guard *g, const char *key, int64_
 	return (unsigned)(until - now);
 }
 
+/* A new entry for key (its id, when known: taken), not yet in g->order. */
+static struct entry *new_entry(struct nu_login_guard *g, const char *key, char *id, int64_t now)
+{
+	struct entry *e;
+
+	while (g->p.max_entries && g_hash_table_size(g->entries) >= g->p.max_entries)
+		drop(g, g->order.head->data);
+	e = g_new0(struct entry, 1);
+	e->key = g_strdup(key);
+	e->id = id ? id : g->sharing ? nu_login_guard_id(g, key) : NULL;
+	e->link.data = e;
+	e->window_start = now;
+	g_hash_table_insert(g->entries, e->key, e);
+	if (e->id)
+		g_hash_table_insert(g->by_id, e->id, e);
+	return e;
+}
+
 /* A failure of key, which locks after limit of them (0: never). */
 static unsigned fail_key(struct nu_login_guard *g, const char *key, unsigned limit, int64_t now)
 {
@@ -244,20 +270,10 @@ static unsigned fail_key(struct nu_login_guard *g, const char *key, unsigned lim
 		return 0;
 	expire(g, now);
 	e = find(g, key, now);
-	if (!e) {
-		while (g->p.max_entries && g_hash_table_size(g->entries) >= g->p.max_entries)
-			drop(g, g->order.head->data);
-		e = g_new0(struct entry, 1);
-		e->key = g_strdup(key);
-		e->id = g->sharing ? nu_login_guard_id(g, key) : NULL;
-		e->link.data = e;
-		e->window_start = now;
-		g_hash_table_insert(g->entries, e->key, e);
-		if (e->id)
-			g_hash_table_insert(g->by_id, e->id, e);
-	} else {
+	if (!e)
+		e = new_entry(g, key, NULL, now);
+	else
 		g_queue_unlink(&g->order, &e->link);
-	}
 	g_queue_push_tail_link(&g->order, &e->link);
 	adopt(g, e);
 	if (now < e->locked_until)
@@ -276,6 +292,7 @@ static unsigned fail_key(struct nu_login_guard *g, const char *key, unsigned lim
 		lock = g->p.lock_s;
 	e->last_lock = lock;
 	e->locked_until = now + lock;
+	e->spent = now;
 	e->failures = 0;
 	e->window_start = now;
 	return lock;
@@ -286,10 +303,29 @@ unsigned nu_login_guard_fail(struct nu_login_guard *g, const char *key, int64_t 
 	return fail_key(g, key, g->p.max_failures, now);
 }
 
-void nu_login_guard_success(struct nu_login_guard *g, const char *key)
+/* A good login of key at now (0: not known).  Shared, the entry stays
+ * with its failures spent, so that the other nodes spend theirs too. */
+static void success_at(struct nu_login_guard *g, const char *key, int64_t now)
 {
 	struct entry *e = g_hash_table_lookup(g->entries, key);
 
+	if (!e && g->sharing && now) {
+		/* Other nodes' failures of key: an entry to spend them. */
+		char *id = nu_login_guard_id(g, key);
+
+		if (!g_hash_table_contains(g->others, id)) {
+			g_free(id);
+			return;
+		}
+		e = new_entry(g, key, id, now);
+		g_queue_push_tail_link(&g->order, &e->link);
+	}
+	if (e && g->sharing && now) {
+		e->failures = 0;
+		e->window_start = e->spent = now;
+		mark(g, e->id, 'e', e->key);
+		return;
+	}
 	/* A lock in force stays (a success cannot happen under it anyway). */
 	if (e && !e->locked_until) {
 		drop(g, e);
@@ -297,6 +333,11 @@ void nu_login_guard_success(struct nu_login_guard *g, const char *key)
 		e->failures = 0;
 		mark(g, e->id, 'e', e->key);
 	}
+}
+
+void nu_login_guard_success(struct nu_login_guard *g, const char *key)
+{
+	success_at(g, key, 0);
 }
 
 size_t nu_login_guard_size(struct nu_login_guard *g, int64_t now)
@@ -416,7 +457,7 @@ void nu_login_guard_succeeded(struct nu_login_guard *g, const char *addr, const 
 	char *key = pair_key("pair:", addr, name);
 	struct known *k;
 
-	nu_login_guard_success(g, key);
+	success_at(g, key, now);
 	g_free(key);
 	/* The name's failures from elsewhere stay counted: a guesser's. */
 	if (!g->p.known_s)
@@ -495,6 +536,7 @@ size_t nu_login_guard_take(struct nu_login_guard *g, int64_t now, size_t max,
 				r.window_start = e->window_start;
 				r.locked_until = e->locked_until;
 				r.lock = e->last_lock;
+				r.spent = e->spent;
 			}
 		}
 		if (!r.gone) {
@@ -544,6 +586,7 @@ bool nu_login_guard_learn(struct nu_login_guard *g, const char *node,
 		o.locked_until = MIN(r->locked_until, now + (int64_t)o.lock);
 		o.failures = MIN(r->failures, 1000000u);
 		o.window_start = MIN(r->window_start, now);
+		o.spent = MIN(r->spent, now);
 	}
 	if (!a) {
 		a = g_array_sized_new(FALSE, FALSE, sizeof(struct other), 2);
@@ -722,6 +765,7 @@ static void record_to_unix(const struct nu_login_guard_record *r, void *ctx)
 
 	out.window_start = shift(r->window_start, u->offset);
 	out.locked_until = shift(r->locked_until, u->offset);
+	out.spent = shift(r->spent, u->offset);
 	out.until = shift(r->until, u->offset);
 	u->fn(&out, u->ctx);
 }
@@ -752,6 +796,7 @@ bool nuauth_login_guard_learn(struct nuauth_server *srv, const char *node,
 		return false;
 	in.window_start = shift(r->window_start, -offset);
 	in.locked_until = shift(r->locked_until, -offset);
+	in.spent = shift(r->spent, -offset);
 	in.until = shift(r->until, -offset);
 	g_mutex_lock(&guard_lock);
 	ok = nu_login_guard_learn(srv->login_guard, node, &in, now_s());

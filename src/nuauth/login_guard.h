@@ -83,9 +83,10 @@ size_t nu_login_guard_size(struct nu_login_guard *g, int64_t now);
  * name or address is readable where they are published.  Every node keeps
  * the other nodes' records: a key's failures are the node's own plus
  * those of every other node whose window is still open and began after
- * the key's last lock; a lock another node started is taken over (it
- * applies here, its failures are spent, the next lock doubles it); a pair
- * another node knows is known here.  The times are the guard's clock: the
+ * the key was last spent (a lock began, or a good login forgot a pair's
+ * failures) on any node; a lock another node started is taken over (it
+ * applies here, the failures before it are spent, the next lock doubles
+ * it); a pair another node knows is known here.  The times are the guard's clock: the
  * caller converts them to and from what it publishes. */
 
 /* One published record: an entry's state, or a known pair's end. */
@@ -97,6 +98,8 @@ struct nu_login_guard_record {
 	int64_t window_start;
 	int64_t locked_until;	/* 0: never locked */
 	unsigned lock;		/* the last lock's length, s */
+	int64_t spent;		/* failures before it are spent: a lock began,
+				 * or the pair logged in */
 	int64_t until;		/* known: the end of the pair's exemption */
 };
 

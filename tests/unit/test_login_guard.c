@@ -322,6 +322,39 @@ static void test_cluster_sums(void)
 	nu_login_guard_free(b);
 }
 
+/* A good login forgets its pair's failures on every node: four wrong
+ * passwords of dave from 10.0.0.5 on node b, his login there on node a,
+ * then four more on node b lock nothing; the address's count goes on. */
+static void test_cluster_success(void)
+{
+	struct nu_login_guard_params p = params;
+	struct nu_login_guard *a, *b;
+	struct nu_login_guard_locks started;
+
+	p.max_failures = 5;
+	p.name_max_failures = 100;
+	a = nu_login_guard_new(&p);
+	b = nu_login_guard_new(&p);
+	nu_login_guard_share(a, "s");
+	nu_login_guard_share(b, "s");
+	/* (the address's own limit is lifted by a success elsewhere: other
+	 * addresses' failures are not involved) */
+	for (int i = 0; i < 4; i++)
+		nu_login_guard_fail(b, "pair:10.0.0.5 dave", 10);
+	sync_both(a, b, 10);
+	nu_login_guard_succeeded(a, "10.0.0.5", "dave", 11);
+	sync_both(a, b, 11);
+	sync_both(a, b, 11);
+	for (int i = 0; i < 4; i++)
+		CHECK(nu_login_guard_fail(b, "pair:10.0.0.5 dave", 12) == 0);
+	sync_both(a, b, 12);
+	/* a counts b's four new ones (after the login), and its fifth locks */
+	CHECK(nu_login_guard_fail(a, "pair:10.0.0.5 dave", 12) == 30);
+	(void)started;
+	nu_login_guard_free(a);
+	nu_login_guard_free(b);
+}
+
 /* Cut off (nothing synced): each node still locks at its own count. */
 static void test_cluster_partition(void)
 {
@@ -479,6 +512,7 @@ int main(void)
 	test_known_bounded();
 	test_cluster_sums();
 	test_cluster_partition();
+	test_cluster_success();
 	test_cluster_known();
 	test_cluster_records();
 	test_cluster_clamp();
