@@ -296,6 +296,27 @@ no_lock() {
 	! grep -h -- "$1" "$LAB_DIR/nuauth-a.log" "$LAB_DIR/nuauth-b.log"
 }
 
+# locked_everywhere WHAT SRC USER PASSWORD: both nodes refuse USER's right
+# PASSWORD from SRC, locked.
+locked_everywhere() {
+	local node out
+	for node in b a; do
+		out=$(guess "$node" "$2" "$3" "$4")
+		check "node $node refuses $1, even with the right password" \
+			matches "$out" "^refused.*too many failed logins"
+	done
+}
+
+# lock_delay WHAT PATTERN: how long node a's lock (its log line PATTERN)
+# took to reach node b's memory.
+lock_delay() {
+	local t
+	t=$(log_stamp nuauth-a "$2")
+	echo "    throttle: node a's lock of $1 reached node b in $(stamp_gap "$t" \
+		"$(log_stamp nuauth-b "node a's failed-login record [0-9a-f]*: 0 failure(s), lock until [1-9]" \
+		"$t")") ms"
+}
+
 # The failed-login throttles count across the cluster (doc/cluster.md,
 # "Failed logins across the cluster"): wrong passwords spread over both
 # nodes lock an address at nuauth_login_failure_limit (5) in all and a name
@@ -304,7 +325,7 @@ no_lock() {
 # is exempt from her name's lock on node b too.  Addresses 10.201.0.50-58
 # of the first desktop are the guesser's.
 test_throttle() {
-	local i out n node t
+	local i out n node
 	: > "$LAB_DIR/wrong.out"
 	for i in 50 51 52 53 54 55 56 57 58; do ip -n "$NS_C" addr add "10.201.0.$i/24" dev c0; done
 	n=$(grep -c "node a's known-address record" "$LAB_DIR/nuauth-b.log")
@@ -325,16 +346,9 @@ test_throttle() {
 	wrong a 10.201.0.50 nosuch5
 	check_log "the fifth, on node a, locks the address: 5 across the cluster" nuauth-a \
 		"logins from 10.201.0.50 locked for 30 s after 5 failed logins" 0
-	out=$(guess b 10.201.0.50 erin erinpw)
-	check "node b refuses the address node a locked, even with the right password" \
-		matches "$out" "^refused.*too many failed logins"
-	out=$(guess a 10.201.0.50 erin erinpw)
-	check "... and so does node a" matches "$out" "^refused.*too many failed logins"
+	locked_everywhere "the address node a locked" 10.201.0.50 erin erinpw
 	check_count "node b started no lock of its own" nuauth-b "logins from 10.201.0.50 locked" 0
-	t=$(log_stamp nuauth-a "logins from 10.201.0.50 locked")
-	echo "    throttle: node a's lock of 10.201.0.50 reached node b in $(stamp_gap "$t" \
-		"$(log_stamp nuauth-b "node a's failed-login record [0-9a-f]*: 0 failure(s), lock until [1-9]" \
-		"$t")") ms"
+	lock_delay 10.201.0.50 "logins from 10.201.0.50 locked"
 
 	# The name: six wrong passwords for erin, each from another address,
 	# on b, a, b, a, b, a.
@@ -347,20 +361,13 @@ test_throttle() {
 	wrong a 10.201.0.57 erin
 	check_log "the sixth, on node a, locks her name: 6 across the cluster" nuauth-a \
 		'logins of user "erin" locked for 30 s after 6 failed logins' 0
-	out=$(guess b 10.201.0.58 erin erinpw)
-	check "node b refuses erin's right password from a new address" \
-		matches "$out" "^refused.*too many failed logins"
-	out=$(guess a 10.201.0.58 erin erinpw)
-	check "... and so does node a" matches "$out" "^refused.*too many failed logins"
+	locked_everywhere "erin from a new address" 10.201.0.58 erin erinpw
 	out=$(guess b 10.201.0.51 erin erinpw)
 	check "node b lets erin in from the address she logged in from on node a" matches "$out" "^ok"
 	out=$(guess b 10.201.0.58 carol carolpw)
 	check "another user logs in from the new address meanwhile" matches "$out" "^ok"
 	check "no failure was left unlearned" same "$(grep -c "did not learn" "$LAB_DIR/wrong.out")" 0
-	t=$(log_stamp nuauth-a 'logins of user "erin" locked')
-	echo "    throttle: node a's lock of erin's name reached node b in $(stamp_gap "$t" \
-		"$(log_stamp nuauth-b "node a's failed-login record [0-9a-f]*: 0 failure(s), lock until [1-9]" \
-		"$t")") ms"
+	lock_delay "erin's name" 'logins of user "erin" locked'
 }
 
 # not_in_etcd TEXT...: no key or value under /nufw/fails/ or /nufw/known/
