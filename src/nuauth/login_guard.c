@@ -195,8 +195,8 @@ static bool adopt(struct nu_login_guard *g, struct entry *e)
 	return changed;
 }
 
-/* The other nodes' failures of e within their windows, begun after e's
- * last lock began. */
+/* The other nodes' failures of e within their windows, begun since e's
+ * failures were last spent (here or on any node). */
 static unsigned others_failures(const struct nu_login_guard *g, const struct entry *e,
 				int64_t now)
 {
