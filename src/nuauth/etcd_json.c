@@ -621,3 +621,58 @@ bool etcd_json_read_listing(const char *body, size_t len, char ***items, uint64_
 	*items = (char **)g_ptr_array_free(out, FALSE);
 	return true;
 }
+
+/* ---- the failed-login records ---- */
+
+static void add_int(JsonBuilder *b, const char *name, int64_t v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+char *etcd_json_throttle(const struct etcd_throttle *t, bool known)
+{
+	JsonBuilder *b = start();
+
+	if (known) {
+		add_int(b, "known_until", t->known_until);
+	} else {
+		add_int(b, "failures", t->failures);
+		add_int(b, "window", t->window);
+		add_int(b, "locked_until", t->locked_until);
+		add_int(b, "lock", t->lock);
+		add_int(b, "spent", t->spent);
+	}
+	return finish(b);
+}
+
+/* A member that must be there, a number >= 0. */
+static bool need_i64(JsonObject *o, const char *name, int64_t *out)
+{
+	return json_object_has_member(o, name) && get_i64(o, name, -1, out) && *out >= 0;
+}
+
+bool etcd_json_read_throttle(const char *body, size_t len, bool known, struct etcd_throttle *t,
+			     GError **error)
+{
+	JsonObject *root;
+	JsonParser *p = parse(body, len, &root, error);
+	bool ok;
+
+	memset(t, 0, sizeof(*t));
+	if (!p)
+		return false;
+	if (known)
+		ok = need_i64(root, "known_until", &t->known_until);
+	else
+		ok = need_i64(root, "failures", &t->failures) &&
+		     need_i64(root, "window", &t->window) &&
+		     need_i64(root, "locked_until", &t->locked_until) &&
+		     need_i64(root, "lock", &t->lock) && need_i64(root, "spent", &t->spent);
+	g_object_unref(p);
+	if (!ok) {
+		memset(t, 0, sizeof(*t));
+		return bad_answer(error, known ? "known-address record" : "failed-login record");
+	}
+	return true;
+}

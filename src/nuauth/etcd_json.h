@@ -91,4 +91,18 @@ void etcd_command_clear(struct etcd_command *cmd);
 bool etcd_json_read_listing(const char *body, size_t len, char ***items, uint64_t *more,
 			    GError **error);
 
+/* A node's failed-login record (doc/cluster.md, "Failed logins across the
+ * cluster"): the value of PREFIX/fails/NODE/ID, {"failures":N,"window":T,
+ * "locked_until":T,"lock":S,"spent":T}, or of PREFIX/known/NODE/ID, {"known_until":T}
+ * (T: Unix time, 0 none; S: seconds).  No name, no address. */
+struct etcd_throttle {
+	int64_t failures, window, locked_until, lock, spent;
+	int64_t known_until;
+};
+char *etcd_json_throttle(const struct etcd_throttle *t, bool known);
+/* False with *error when a member is missing, negative or of the wrong
+ * type. */
+bool etcd_json_read_throttle(const char *body, size_t len, bool known, struct etcd_throttle *t,
+			     GError **error);
+
 #endif

@@ -129,6 +129,7 @@ struct nuauth_config {
 	char *cluster_prefix;		/* nuauth_cluster_etcd_prefix (/nufw) */
 	char *cluster_ca, *cluster_cert, *cluster_key;	/* nuauth_cluster_etcd_ca/cert/key */
 	char *cluster_user, *cluster_password;	/* nuauth_cluster_etcd_user/password */
+	char *cluster_throttle_secret;	/* nuauth_cluster_throttle_secret (NULL: none) */
 	unsigned cluster_lease_ttl;	/* nuauth_cluster_lease_ttl, s */
 	/* nuauth_cluster_partition_logins: the new logins a node cut off from
 	 * etcd takes (doc/cluster.md, "Partitions") */
@@ -516,6 +517,21 @@ void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char
 void nuauth_login_succeeded(struct nuauth_server *srv, const char *addr, const char *user);
 /* The guard's key for a user name (g_free it). */
 char *nuauth_login_guard_name(const char *user);
+/* Across a cluster (cluster.c, doc/cluster.md "Failed logins across the
+ * cluster"): the guard names its keys by an HMAC with secret and records
+ * the node's changes; changed (main thread; NULL: no more) is called after
+ * each failed or good login.  take hands the changed records (Unix times)
+ * to fn, at most max, and returns how many are left; learn takes another
+ * node's record (Unix times); forget_others drops them all. */
+struct nu_login_guard_record;
+void nuauth_login_guard_share(struct nuauth_server *srv, const char *secret,
+			      void (*changed)(void *ctx), void *ctx);
+size_t nuauth_login_guard_take(struct nuauth_server *srv, size_t max,
+			       void (*fn)(const struct nu_login_guard_record *r, void *ctx),
+			       void *ctx);
+bool nuauth_login_guard_learn(struct nuauth_server *srv, const char *node,
+			      const struct nu_login_guard_record *r);
+void nuauth_login_guard_forget_others(struct nuauth_server *srv);
 
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;

@@ -12,6 +12,7 @@
 #include "nuauth.h"
 #include "cluster_etcd.h"
 #include "etcd_json.h"
+#include "login_guard.h"
 #include "unit.h"
 
 /* ---- the fake etcd client ---- */
@@ -486,6 +487,78 @@ static void test_partition(void)
 	CHECK(nuauth_cluster_synced(srv.cluster));
 }
 
+/* The key in etcd of the node's failed-login record for guard key. */
+static char *fails_key(const char *kind, const char *node, const char *key)
+{
+	char *id = nu_login_guard_id(srv.login_guard, key);
+	char *k = g_strdup_printf("/lab/%s/%s/%s", kind, node, id);
+
+	g_free(id);
+	return k;
+}
+
+/* Failed logins across the cluster: a failure here is written (after the
+ * coalescing delay) under PREFIX/fails/a/ID, by its id, with no name; a
+ * lock node b wrote applies here; a known address node b wrote exempts
+ * the name's lock here; node a's own records from the watch are ignored;
+ * a reset forgets node b's. */
+static void test_throttle(void)
+{
+	char *ip = fails_key("fails", "a", "ip:10.9.0.1");
+	char *user = fails_key("fails", "a", "user:erin");
+	char *remote = fails_key("fails", "b", "ip:10.9.0.2");
+	char *mine = fails_key("fails", "a", "ip:10.9.0.2");
+	char *name = fails_key("fails", "b", "user:frank");
+	char *known = fails_key("known", "b", "known:10.9.0.3 frank");
+	struct etcd_throttle t = { .failures = 0, .window = 0 };
+	char *v;
+	const char *stored_ip;
+	gint64 unix_now = g_get_real_time() / G_USEC_PER_SEC;
+
+	nuauth_login_failed(&srv, "10.9.0.1", "erin");
+	for (int i = 0; i < 50 && !g_hash_table_contains(stored, ip); i++)
+		g_main_context_iteration(NULL, TRUE);
+	stored_ip = g_hash_table_lookup(stored, ip);
+	CHECK(stored_ip && etcd_json_read_throttle(stored_ip, strlen(stored_ip), false, &t, NULL) &&
+	      t.failures == 1 && t.locked_until == 0 && t.window >= unix_now - 1 &&
+	      t.window <= unix_now + 1);
+	CHECK(stored_ip && !strstr(stored_ip, "erin") && !strstr(stored_ip, "10.9"));
+	CHECK(g_hash_table_contains(stored, user));
+	/* node b locked 10.9.0.2 for 30 s; frank's name after 20 failures,
+	 * and knows frank at 10.9.0.3 */
+	t = (struct etcd_throttle){ .window = unix_now, .locked_until = unix_now + 30, .lock = 30 };
+	v = etcd_json_throttle(&t, false);
+	feed(false, remote, v, name, v, NULL);
+	g_free(v);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.2", NULL) >= 29);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.4", "frank") >= 29);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.3", "frank") >= 29);
+	t.known_until = unix_now + 3600;
+	v = etcd_json_throttle(&t, true);
+	feed(false, known, v, NULL);
+	g_free(v);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.3", "frank") == 0);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.4", "frank") >= 29);
+	/* its own record from the watch: ignored (not a lock of node b) */
+	t = (struct etcd_throttle){ .window = unix_now, .locked_until = unix_now + 30, .lock = 30 };
+	v = etcd_json_throttle(&t, false);
+	feed(false, mine, v, "/lab/fails/b/nothex", v, NULL);
+	g_free(v);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.1", NULL) == 0);
+	/* node b's lock record deleted: gone here too */
+	feed(false, remote, NULL, NULL);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.2", NULL) == 0);
+	/* a new snapshot without node b's records forgets them */
+	feed(true, NULL);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.4", "frank") == 0);
+	g_free(ip);
+	g_free(user);
+	g_free(remote);
+	g_free(mine);
+	g_free(name);
+	g_free(known);
+}
+
 static void test_cluster(void)
 {
 	struct in6_addr desk = addr("10.201.0.2"), other = addr("10.201.0.3");
@@ -555,6 +628,7 @@ static void test_cluster(void)
 	test_questions();
 	test_claims();
 	test_partition();
+	test_throttle();
 	nuauth_cluster_stop(&srv);
 	CHECK(srv.cluster == NULL);
 	/* no cluster: nothing is elsewhere */
@@ -579,7 +653,15 @@ int main(void)
 	srv.cfg.cluster_prefix = "/lab";
 	srv.cfg.cluster_lease_ttl = 4;
 	srv.cfg.cluster_partition_logins = NUAUTH_PARTITION_LIMITED;
+	srv.cfg.cluster_throttle_secret = "lab";
+	srv.cfg.login_failure_limit = 5;
+	srv.cfg.login_user_failure_limit = 20;
+	srv.cfg.login_failure_window = 60;
+	srv.cfg.login_lock_time = 30;
+	srv.cfg.login_known_address_time = 86400;
+	nuauth_login_guard_configure(&srv);
 	test_cluster();
+	nu_login_guard_free(srv.login_guard);
 	nuauth_peers_free(srv.peers);
 	g_hash_table_destroy(stored);
 	g_hash_table_destroy(sent);
