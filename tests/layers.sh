@@ -33,6 +33,7 @@ ipsession 1
 cluster 1
 cluster_etcd 1
 cluster_ask 1
+cluster_throttle 1
 etcd_json 1
 modules 2
 decide 2
