@@ -49,7 +49,8 @@ struct nufw_link {
 /* One list of addresses per node of -d (doc/cluster.md). */
 struct nufw_addrs {
 	unsigned n;
-	struct addrinfo *ai[NUFW_NODES_MAX];
+	struct addrinfo *ai[NUFW_NODES_MAX];	/* NULL: the name did not resolve */
+	char *missing;			/* why some did not; NULL: none */
 };
 
 char **nufw_nodes_split(const char *list, GError **error)
@@ -86,21 +87,32 @@ struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, GError
 
 	if (!nodes)
 		return NULL;
+	GString *missing = g_string_new(NULL);
+	unsigned resolved = 0;
+
 	a = g_atomic_rc_box_new0(struct nufw_addrs);
+	/* Each node on its own: a name that does not resolve keeps only its
+	 * own link waiting (main.c tries it again), never the others. */
 	for (char **p = nodes; *p; p++) {
 		int ret = getaddrinfo(*p, port, &hints, &a->ai[a->n]);
 
 		if (ret != 0) {
-			g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE,
-				    "cannot resolve nuauth's name %s: %s", *p,
-				    gai_strerror(ret));
-			g_strfreev(nodes);
-			g_atomic_rc_box_release_full(a, addrs_clear);
-			return NULL;
+			a->ai[a->n] = NULL;
+			g_string_append_printf(missing, "%scannot resolve nuauth's name %s: %s",
+					       missing->len ? "; " : "", *p, gai_strerror(ret));
+		} else {
+			resolved++;
 		}
 		a->n++;
 	}
 	g_strfreev(nodes);
+	if (!resolved) {
+		g_set_error(error, NU_ERROR, NU_ERROR_RESOLVE, "%s", missing->str);
+		g_string_free(missing, TRUE);
+		g_atomic_rc_box_release_full(a, addrs_clear);
+		return NULL;
+	}
+	a->missing = g_string_free(missing, !missing->len);
 	return a;
 }
 
@@ -114,7 +126,9 @@ static void addrs_clear(gpointer data)
 	struct nufw_addrs *a = data;
 
 	for (unsigned i = 0; i < a->n; i++)
-		freeaddrinfo(a->ai[i]);
+		if (a->ai[i])
+			freeaddrinfo(a->ai[i]);
+	g_free(a->missing);
 }
 
 void nufw_addrs_unref(struct nufw_addrs *a)
@@ -307,7 +321,7 @@ static void start_connect(struct nufw_link *l, const struct addrinfo *ai)
 	gnutls_session_t tls;
 	int fd;
 
-	if (!l->addrs || l->node >= l->addrs->n) {
+	if (!l->addrs || l->node >= l->addrs->n || !l->addrs->ai[l->node]) {
 		/* main.c retries the name (and logs it) and hands the
 		 * addresses over. */
 		l->state = LINK_IDLE;
@@ -376,10 +390,21 @@ void nufw_link_free(struct nufw_link *l)
 	g_free(l);
 }
 
+const char *nufw_addrs_missing(const struct nufw_addrs *a)
+{
+	return a ? a->missing : NULL;
+}
+
+static bool has_node(const struct nufw_addrs *a, unsigned node)
+{
+	return a && node < a->n && a->ai[node];
+}
+
 void nufw_link_set_addrs(struct nufw_link *l, struct nufw_addrs *addrs)
 {
-	if (l->addrs || !addrs)
+	if (has_node(l->addrs, l->node) || !has_node(addrs, l->node))
 		return;
+	nufw_addrs_unref(l->addrs);
 	l->addrs = nufw_addrs_ref(addrs);
 	if (l->state == LINK_IDLE && !l->retry_timer)
 		start_connect(l, NULL);

@@ -34,9 +34,12 @@ struct nufw_addrs;
  * list is empty, has an empty name or too many. */
 char **nufw_nodes_split(const char *list, GError **error);
 
-/* Every node of the list host resolved: NULL with *error (NU_ERROR_RESOLVE)
- * when a name does not resolve. */
+/* Every node of the list host resolved, each on its own: NULL with *error
+ * (NU_ERROR_RESOLVE) when no name resolves; when only some do, the others'
+ * links wait, and nufw_addrs_missing says why. */
 struct nufw_addrs *nufw_addrs_resolve(const char *host, const char *port, GError **error);
+/* Why some nodes have no address (NULL: every node has). */
+const char *nufw_addrs_missing(const struct nufw_addrs *a);
 struct nufw_addrs *nufw_addrs_ref(struct nufw_addrs *a);
 void nufw_addrs_unref(struct nufw_addrs *a);
 
@@ -46,7 +49,8 @@ void nufw_addrs_unref(struct nufw_addrs *a);
 struct nufw_link *nufw_link_new(const char *host, const char *port, struct nufw_addrs *addrs,
 				unsigned node, gnutls_certificate_credentials_t creds,
 				bool check_name, const struct nufw_link_ops *ops, void *ctx);
-/* The addresses, once resolved, of a link that had none: it connects. */
+/* The addresses, once resolved, of a link whose node had none: it
+ * connects.  A link with an address keeps it. */
 void nufw_link_set_addrs(struct nufw_link *l, struct nufw_addrs *addrs);
 void nufw_link_free(struct nufw_link *l);
 /* True once HELLO was answered, until the link drops. */

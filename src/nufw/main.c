@@ -127,9 +127,20 @@ static gnutls_certificate_credentials_t load_creds(const struct nufw_options *o,
 	return creds;
 }
 
-/* nuauth's name is resolved here, once per (re)connect cycle: at start and
- * at each SIGHUP.  While it does not resolve, this thread tries again with
- * a back-off and hands the addresses to the workers once it does. */
+/* Says why some name does not resolve, once while it stays the same. */
+static void resolve_failed(struct nufw *fw, const char *why)
+{
+	if (g_strcmp0(why, fw->resolve_error) != 0)
+		log_warnx("%s (retrying)", why);
+	g_free(fw->resolve_error);
+	fw->resolve_error = g_strdup(why);
+}
+
+/* nuauth's names are resolved here, once per (re)connect cycle: at start
+ * and at each SIGHUP.  While one does not resolve, this thread tries again
+ * with a back-off and hands the addresses to the workers as they come: a
+ * node whose name resolves is reached meanwhile.  True when every name
+ * resolved (fw->addrs may be new even when false). */
 static bool resolve_nuauth(struct nufw *fw)
 {
 	GError *error = NULL;
@@ -137,17 +148,19 @@ static bool resolve_nuauth(struct nufw *fw)
 						  &error);
 
 	if (!a) {
-		if (g_strcmp0(error->message, fw->resolve_error) != 0)
-			log_warnx("%s (retrying)", error->message);
-		g_free(fw->resolve_error);
-		fw->resolve_error = nu_error_take_message(error);
+		resolve_failed(fw, error->message);
+		g_error_free(error);
+		return false;
+	}
+	nufw_addrs_unref(fw->addrs);
+	fw->addrs = a;
+	if (nufw_addrs_missing(a)) {
+		resolve_failed(fw, nufw_addrs_missing(a));
 		return false;
 	}
 	if (fw->resolve_error)
 		log_notice("nuauth's name %s resolves now", fw->opt.nuauth_host);
 	g_clear_pointer(&fw->resolve_error, g_free);
-	nufw_addrs_unref(fw->addrs);
-	fw->addrs = a;
 	return true;
 }
 
@@ -155,15 +168,17 @@ static gboolean on_resolve_retry(gpointer data)
 {
 	struct nufw *fw = data;
 
-	if (!resolve_nuauth(fw)) {
-		fw->resolve_backoff_s = MIN(fw->resolve_backoff_s * 2, RESOLVE_BACKOFF_MAX_S);
-		g_source_unref(fw->resolve_timer);
-		fw->resolve_timer = nu_timeout(fw->resolve_backoff_s * 1000, on_resolve_retry, fw);
-		return G_SOURCE_REMOVE;
-	}
-	g_clear_pointer(&fw->resolve_timer, g_source_unref);
-	for (unsigned i = 0; i < fw->nworkers; i++)
+	bool all = resolve_nuauth(fw);
+
+	/* The nodes resolved so far are reached now (their links take them;
+	 * a link with an address keeps it). */
+	for (unsigned i = 0; fw->addrs && i < fw->nworkers; i++)
 		nufw_worker_set_addrs(fw->workers[i], fw->addrs);
+	g_clear_pointer(&fw->resolve_timer, g_source_unref);
+	if (!all) {
+		fw->resolve_backoff_s = MIN(fw->resolve_backoff_s * 2, RESOLVE_BACKOFF_MAX_S);
+		fw->resolve_timer = nu_timeout(fw->resolve_backoff_s * 1000, on_resolve_retry, fw);
+	}
 	return G_SOURCE_REMOVE;
 }
 
@@ -252,7 +267,7 @@ static gboolean on_hup(gpointer data)
 	g_ptr_array_add(fw->creds, creds);
 	/* A new cycle: nuauth may have moved.  If the name fails now, the
 	 * links keep the addresses they had. */
-	if (!resolve_nuauth(fw) && !fw->addrs)
+	if (!resolve_nuauth(fw))
 		retry_resolve_later(fw);
 	for (unsigned i = 0; i < fw->nworkers; i++)
 		nufw_worker_reload(fw->workers[i], creds, fw->addrs);
@@ -487,7 +502,7 @@ int main(int argc, char **argv)
 		.packet_timeout = 15, .max_pending = 1000,
 	} };
 	int verbosity = LOG_NOTICE;
-	bool daemonize = false;
+	bool daemonize = false, resolved;
 	gnutls_certificate_credentials_t creds;
 	GSource *watchdog;
 
@@ -495,7 +510,7 @@ int main(int argc, char **argv)
 	nu_log_init("nufw", false, verbosity);
 	signal(SIGPIPE, SIG_IGN);
 	creds = load_first_creds(&fw);
-	resolve_nuauth(&fw);
+	resolved = resolve_nuauth(&fw);
 	open_workers(&fw, creds);
 	drop_capabilities();
 	if (daemonize) {
@@ -504,7 +519,7 @@ int main(int argc, char **argv)
 		nu_log_init("nufw", true, verbosity);
 	}
 	fw.loop = g_main_loop_new(NULL, FALSE);
-	if (!fw.addrs)
+	if (!resolved)
 		retry_resolve_later(&fw);
 	check_kernel_drops(&fw);
 	fw.drops_timer = nu_timeout(KERNEL_DROPS_EVERY_S * 1000, on_kernel_drops_timer, &fw);

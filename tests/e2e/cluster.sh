@@ -687,6 +687,24 @@ CONF
 	check_log "node c, stopped, revokes its lease" nuauth-c "etcd lease [0-9a-f]* revoked" 0
 }
 
+# One name of -d that does not resolve keeps only its own link waiting:
+# nufw, started again with a name nobody knows between the two nodes
+# (node a is dead by now), reaches node b at once and decides bob's
+# connections.  The gateway's resolver refuses at once (no DNS in the lab).
+test_unresolved_node() {
+	local p=$LAB_DIR/pki
+	mkdir -p "/etc/netns/$NS_G" && echo "nameserver 127.0.0.1" > "/etc/netns/$NS_G/resolv.conf"
+	lab_stop "$NUFW_PID"
+	lab_start nufw-unresolved "$NS_G" "$NUFW" -d 10.201.0.11,nonode.lab,10.201.0.12 -p 4128 \
+		-q 0 -m -k "$p/nufw-key.pem" -c "$p/nufw-cert.pem" -a "$p/cacert.pem" -t 5 -C -v
+	NUFW_PID=$LAB_PID
+	check_log "nufw says which name does not resolve" nufw-unresolved \
+		"cannot resolve nuauth's name nonode.lab: .*(retrying)" 10
+	check_log "... and reaches node b meanwhile" nufw-unresolved \
+		"connected to nuauth at 10.201.0.12 port 4128" 10
+	check_mark "bob connects with his mark through it (node b decides)" "$BOB_UID" 80 1002
+}
+
 # No packet was left to nufw's failure policy (-t) while a node died: the
 # surviving node, or the "not mine" answers, settled each one (nufw -vv
 # logs each packet its time-out answers; those still waiting now are not).
@@ -697,5 +715,5 @@ test_totals() {
 lab_tests test_config test_directory test_each_node_decides test_single_login test_concurrent_login \
 	test_cluster_admin test_throttle \
 	test_etcd_tls \
-	test_partition test_failover test_totals
+	test_partition test_failover test_totals test_unresolved_node
 lab_finish
