@@ -122,22 +122,27 @@ static bool send_not_mine(void *link, uint32_t packet_id, int verdict)
 	return send_decision_msg(link, &d);
 }
 
+/* A message encoded with status st into buf: sent, or why not logged. */
+static void send_encoded(struct nuauth_gateway *gw, const char *what, enum nu_proto_status st,
+			 const uint8_t *buf, size_t len)
+{
+	if (st == NU_PROTO_OK)
+		nu_msgconn_send(gw->link, buf, len);
+	else
+		log_warnx("gateway %s: %s not sent: %s", gw->name, what, nu_proto_strerror(st));
+}
+
 static void send_destroy(void *link, const struct nu_flow *flow)
 {
-	struct nuauth_gateway *gw = link;
 	uint8_t buf[128];
 	size_t len;
 	enum nu_proto_status st = nu_conn_destroy_encode(buf, sizeof(buf), flow, &len);
 
-	if (st == NU_PROTO_OK)
-		nu_msgconn_send(gw->link, buf, len);
-	else
-		log_warnx("gateway %s: CONN_DESTROY not sent: %s", gw->name, nu_proto_strerror(st));
+	send_encoded(link, "CONN_DESTROY", st, buf, len);
 }
 
 static void send_expires(void *link, const struct nu_flow *flow, time_t expires)
 {
-	struct nuauth_gateway *gw = link;
 	struct nu_conn_expires m = { .flow = *flow, .has_expires = expires != 0 };
 	uint8_t buf[128];
 	size_t len;
@@ -146,23 +151,16 @@ static void send_expires(void *link, const struct nu_flow *flow, time_t expires)
 	if (expires)
 		m.expires_in = seconds_left(expires);
 	st = nu_conn_expires_encode(buf, sizeof(buf), &m, &len);
-	if (st == NU_PROTO_OK)
-		nu_msgconn_send(gw->link, buf, len);
-	else
-		log_warnx("gateway %s: CONN_EXPIRES not sent: %s", gw->name, nu_proto_strerror(st));
+	send_encoded(link, "CONN_EXPIRES", st, buf, len);
 }
 
 static void send_session_end(void *link, uint64_t session)
 {
-	struct nuauth_gateway *gw = link;
 	uint8_t buf[32];
 	size_t len;
 	enum nu_proto_status st = nu_session_end_encode(buf, sizeof(buf), session, &len);
 
-	if (st == NU_PROTO_OK)
-		nu_msgconn_send(gw->link, buf, len);
-	else
-		log_warnx("gateway %s: SESSION_END not sent: %s", gw->name, nu_proto_strerror(st));
+	send_encoded(link, "SESSION_END", st, buf, len);
 }
 
 static const struct nuauth_peer_ops gateway_peer_ops = {
