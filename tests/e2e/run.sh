@@ -320,6 +320,47 @@ test_nuauth_back_within_timeout() {
 	fi
 }
 
+# A transfer accepted before nuauth restarted ends at its user's logout
+# after it: her client resumes its session (the token of its first login),
+# and the logout's SESSION_END has nufw end what the old nuauth accepted
+# (doc/protocol.md, "Resuming a session").  Before, the new nuauth knew
+# nothing of it and the transfer ran on.
+test_logout_after_nuauth_restart() {
+	local ipt="ip netns exec $NS_G iptables" cpid hpid port
+	lab_login alice-resume $ALICE_UID alice alicepw || { fail "alice logs in a second time"; return; }
+	cpid=$LAB_PID
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	lab_start_as held-resume "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 60
+	hpid=$LAB_PID
+	if lab_wait_log held-resume "connected from" 5; then
+		port=$(sed -n 's/^connected from .*://p' "$LAB_DIR/held-resume.log")
+		lab_stop "$NUAUTH_PID"
+		mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-third.log"
+		lab_start_nuauth
+		check_log "her client resumes its session on the new nuauth" nuauth \
+			"user alice (uid 1001) logged in from 10.201.0.2 with .*, resuming its session" 20
+		check "her transfer runs on across the restart" \
+			not_grep "stalled after\|closed after" "$LAB_DIR/held-resume.log"
+		lab_stop "$cpid"
+		check_log "her logout (to the new nuauth) ends the transfer the old one accepted" \
+			held-resume "stalled after\|closed after" 10
+		check_log "nufw ended it for her session's end" nufw \
+			"ended tcp 10.201.0.2:$port -> .*at the end of its user's session" 5
+	else
+		fail "alice's transfer starts" "$(cat "$LAB_DIR/held-resume.log")"
+	fi
+	lab_stop "$hpid"
+	lab_stop "$cpid"
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
+# not_grep PATTERN FILE: FILE has no line matching PATTERN.
+not_grep() {
+	! grep -q -- "$1" "$2" && return 0
+	grep -- "$1" "$2"
+	return 1
+}
+
 # nufw -C: when bob's connection ends, nuauth logs it with its byte counts.
 # The kernel removes a closed connection's entry when its garbage collector
 # passes (up to a minute later); the test removes it at once, as an
@@ -802,6 +843,7 @@ if test_logins; then
 		test_connection_end_report \
 		test_nuauth_restart \
 		test_nuauth_back_within_timeout \
+		test_logout_after_nuauth_restart \
 		test_failure_policy \
 		test_reload \
 		test_two_queues \
