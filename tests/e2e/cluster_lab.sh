@@ -80,14 +80,25 @@ CONF
 }
 
 # cluster_start_node NAME [OPTION...]: nuauth on nuauth-NAME.conf (PID in
-# NODE_NAME_PID), ready and, for a node of the cluster, in the directory.
+# NODE_NAME_PID), ready and, for a node of the cluster, in the directory
+# and in sync with etcd (until then it refuses limited logins).
 cluster_start_node() {
 	local name=$1; shift
 	lab_start "nuauth-$name" "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth-$name.conf" "$@"
 	eval "NODE_${name^^}_PID=$LAB_PID"
 	lab_wait_log "nuauth-$name" "ready" || return 1
 	grep -q '^nuauth_cluster_node_name=' "$LAB_DIR/nuauth-$name.conf" || return 0
-	lab_wait_log "nuauth-$name" "node $name is in the directory"
+	lab_wait_log "nuauth-$name" "node $name is in the directory" && cluster_wait_synced "$name"
+}
+
+# cluster_wait_synced NAME [SECONDS]: node NAME's `users' has no warning
+# (it has read the directory and reaches etcd), within SECONDS (10).
+cluster_wait_synced() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while ctl_node "$1" users --json 2>&1 | grep -q '"warning"'; do
+		[ $SECONDS -ge $deadline ] && { echo "node $1 is not in sync with etcd" >&2; return 1; }
+		sleep 0.02
+	done
 }
 
 # ctl_node NODE COMMAND ARGS...: nuauthctl on node NODE's control socket.
@@ -108,26 +119,39 @@ stamp_gap() {
 
 # steady UID NAME [PORT [SRC]]: connects to the server's PORT (80) as UID
 # every STEADY_GAP (0.1) s until $LAB_DIR/stop exists; each line of
-# NAME.steady: TIME ok MARK, or TIME fail (the mark from conntrack, for a
-# connection from SRC, 10.201.0.2).
+# NAME.steady: START ok MARK END, or START fail END (times of date +%s.%N;
+# the mark from conntrack, for a connection from SRC, 10.201.0.2).  One
+# connect after the other, each given 1 s; with STEADY_PARALLEL set, a
+# connect starts every STEADY_GAP whatever the ones before came to, and
+# each is given 3 s (a SYN's retransmission).
 steady() {
-	local uid=$1 out=$LAB_DIR/$2.steady port=${3:-80} src=${4:-10.201.0.2} t o sport mark
+	local uid=$1 out=$LAB_DIR/$2.steady port=${3:-80} src=${4:-10.201.0.2}
 	: > "$out"
 	while [ ! -e "$LAB_DIR/stop" ]; do
-		t=$(date +%s.%N)
-		if o=$(lab_connect "$uid" "$port" 1000 2>&1); then
-			sport=${o##*:}
-			mark=$(lab_ct_mark "$sport" "$port" "$src")
-			echo "$t ok ${mark:-none}" >> "$out"
+		if [ -n "${STEADY_PARALLEL:-}" ]; then
+			steady_one "$uid" "$out" "$port" "$src" 3000 &
 		else
-			echo "$t fail" >> "$out"
+			steady_one "$uid" "$out" "$port" "$src" 1000
 		fi
 		sleep "${STEADY_GAP:-0.1}"
 	done
+	wait
 }
 
-# first_ok FILE AFTER [SECONDS]: the time of FILE's first accepted connect
-# started after AFTER (date +%s.%N), waiting up to SECONDS (10) for it.
+steady_one() {	# steady_one UID FILE PORT SRC MS: one connect of steady
+	local t o sport mark
+	t=$(date +%s.%N)
+	if o=$(lab_connect "$1" "$3" "$5" 2>&1); then
+		sport=${o##*:}
+		mark=$(lab_ct_mark "$sport" "$3" "$4")
+		echo "$t ok ${mark:-none} $(date +%s.%N)" >> "$2"
+	else
+		echo "$t fail $(date +%s.%N)" >> "$2"
+	fi
+}
+
+# first_ok FILE AFTER [SECONDS]: the start time of FILE's first accepted
+# connect started after AFTER (date +%s.%N), waiting up to SECONDS (10).
 first_ok() {
 	local deadline=$((SECONDS + ${3:-10})) t
 	while :; do
@@ -136,6 +160,13 @@ first_ok() {
 		[ $SECONDS -ge $deadline ] && return 1
 		sleep 0.05
 	done
+}
+
+# first_accept FILE AFTER: the earliest time a connect started after AFTER
+# was accepted (its end), once one was; else fails.
+first_accept() {
+	awk -v k="$2" '$1 > k && $2 == "ok" && (t == "" || $4 < t) { t = $4 }
+		END { if (t == "") exit 1; print t }' "$1"
 }
 
 # marks_all FILE MARK: every accepted connection in FILE has MARK.
