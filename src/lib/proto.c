@@ -86,6 +86,8 @@ static const char *known_type_name(uint8_t type)
 		return "CONN_DESTROY";
 	case NU_MSG_CONN_EXPIRES:
 		return "CONN_EXPIRES";
+	case NU_MSG_SESSION_END:
+		return "SESSION_END";
 	case NU_MSG_GW_STATS:
 		return "GW_STATS";
 	case NU_MSG_AUTH_START:

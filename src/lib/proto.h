@@ -33,6 +33,7 @@ enum nu_msg_type {
 	NU_MSG_CONN_END		= 18,	/* nufw -> nuauth: a connection ended (-C) */
 	NU_MSG_CONN_DESTROY	= 19,	/* nuauth -> nufw: end this connection */
 	NU_MSG_CONN_EXPIRES	= 20,	/* nuauth -> nufw: its end time moved */
+	NU_MSG_SESSION_END	= 21,	/* nuauth -> nufw: end a session's connections */
 	NU_MSG_GW_STATS		= 24,	/* nufw -> nuauth: a queue's counters */
 	NU_MSG_AUTH_START	= 32,	/* client -> nuauth: MECH, optional SASL_DATA */
 	NU_MSG_AUTH_STEP	= 33,	/* both ways during SASL: SASL_DATA */
@@ -79,6 +80,9 @@ enum nu_attr_type {
 	NU_ATTR_NOT_OWNER	= 32,	/* u8, 1: in DECISION, a cluster's node that
 					 * holds no client owning the packet */
 	NU_ATTR_SRC_MAC		= 33,	/* 6 bytes: the packet's source MAC address */
+	NU_ATTR_RESUME		= 34,	/* 16 bytes: a client session's resume token */
+	NU_ATTR_SESSION		= 35,	/* u64: a client session's tag (DECISION,
+					 * SESSION_END), never 0 */
 	NU_ATTR_NOT_MINE	= 40,	/* flow: in ANNOUNCE, a pushed flow that is
 					 * none of the user's sockets */
 	NU_ATTR_QUEUE		= 50,	/* u32: NFQUEUE number (GW_STATS) */
@@ -250,19 +254,32 @@ struct nu_decision {
 				 * accepted connection must end */
 	uint8_t not_owner;	/* NOT_OWNER, sent when 1: the verdict is the
 				 * node's for a packet no node owns (cluster) */
+	uint64_t session;	/* SESSION, sent when not 0: the tag of the
+				 * client session the accepted connection is
+				 * the user's by (nufw ends it on SESSION_END) */
 };
 enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap, const struct nu_decision *m, size_t *out_len);
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len, struct nu_decision *m);
 
-/* AUTH_START (MECH mandatory, SASL_DATA optional) and AUTH_STEP (SASL_DATA
- * mandatory, may be empty).  data points into the decoded message. */
+/* A client session's resume token (doc/protocol.md, "Resuming a session"):
+ * nuauth gives it with a successful AUTH_RESULT, the client gives it back
+ * with AUTH_START when it logs in again on a new link (to the same nuauth,
+ * restarted, or to another node of a cluster). */
+#define NU_RESUME_LEN	16
+
+/* AUTH_START (MECH mandatory, SASL_DATA and RESUME optional) and AUTH_STEP
+ * (SASL_DATA mandatory, may be empty).  data points into the decoded
+ * message. */
 struct nu_auth {
 	char mech[NU_NAME_MAX];
 	bool has_data;
 	const uint8_t *data;
 	size_t data_len;
+	bool has_resume;			/* AUTH_START only */
+	uint8_t resume[NU_RESUME_LEN];
 };
-enum nu_proto_status nu_auth_start_encode(uint8_t *buf, size_t cap, const char *mech, const uint8_t *data, size_t data_len, bool has_data, size_t *out_len);
+/* resume: the token of the client's last session, or NULL. */
+enum nu_proto_status nu_auth_start_encode(uint8_t *buf, size_t cap, const char *mech, const uint8_t *data, size_t data_len, bool has_data, const uint8_t *resume, size_t *out_len);
 enum nu_proto_status nu_auth_step_encode(uint8_t *buf, size_t cap, const uint8_t *data, size_t data_len, size_t *out_len);
 enum nu_proto_status nu_auth_decode(const uint8_t *msg, size_t len, struct nu_auth *m);
 
@@ -270,6 +287,8 @@ struct nu_auth_result {
 	uint8_t result;			/* RESULT, mandatory, enum nu_auth_code */
 	char user[NU_NAME_MAX];		/* USER, optional */
 	char text[NU_TEXT_MAX];		/* TEXT, optional */
+	bool has_resume;		/* RESUME, optional: with NU_AUTH_OK */
+	uint8_t resume[NU_RESUME_LEN];
 };
 enum nu_proto_status nu_auth_result_encode(uint8_t *buf, size_t cap, const struct nu_auth_result *m, size_t *out_len);
 enum nu_proto_status nu_auth_result_decode(const uint8_t *msg, size_t len, struct nu_auth_result *m);
@@ -340,6 +359,12 @@ enum nu_proto_status nu_conn_end_decode(const uint8_t *msg, size_t len, struct n
  * mandatory. */
 enum nu_proto_status nu_conn_destroy_encode(uint8_t *buf, size_t cap, const struct nu_flow *flow, size_t *out_len);
 enum nu_proto_status nu_conn_destroy_decode(const uint8_t *msg, size_t len, struct nu_flow *flow);
+
+/* SESSION_END: nufw ends every connection it accepted with this SESSION
+ * tag (mandatory, not 0): the session's user logged out or was
+ * disconnected, on whichever node of a cluster holds the session now. */
+enum nu_proto_status nu_session_end_encode(uint8_t *buf, size_t cap, uint64_t session, size_t *out_len);
+enum nu_proto_status nu_session_end_decode(const uint8_t *msg, size_t len, uint64_t *session);
 
 /* CONN_EXPIRES: the end time of an accepted connection changed (a reload
  * moved its ACL's period): FLOW mandatory; EXPIRES, seconds from now, or

@@ -12,7 +12,7 @@
 enum nu_proto_status nu_auth_start_encode(uint8_t *buf, size_t cap,
 					  const char *mech, const uint8_t *data,
 					  size_t data_len, bool has_data,
-					  size_t *out_len)
+					  const uint8_t *resume, size_t *out_len)
 {
 	struct nu_msg_writer w;
 
@@ -25,6 +25,8 @@ enum nu_proto_status nu_auth_start_encode(uint8_t *buf, size_t cap,
 	nu_msg_put_str(&w, NU_ATTR_MECH, mech);
 	if (has_data)
 		nu_msg_put_bytes(&w, NU_ATTR_SASL_DATA, data, data_len);
+	if (resume)
+		nu_msg_put_bytes(&w, NU_ATTR_RESUME, resume, NU_RESUME_LEN);
 	return nu_msg_finish(&w, out_len);
 }
 
@@ -53,6 +55,7 @@ enum nu_proto_status nu_auth_step_encode(uint8_t *buf, size_t cap,
 static const struct attr_row auth_start_attrs[] = {
 	{ ROW(NU_ATTR_MECH, KIND_STR, ATTR_MANDATORY | ATTR_NONEMPTY, struct nu_auth, mech) },
 	SASL_DATA_ROW(0),
+	{ ROW(NU_ATTR_RESUME, KIND_FIXED, 0, struct nu_auth, resume) },
 	{ .type = 0 }
 };
 
@@ -79,6 +82,7 @@ enum nu_proto_status nu_auth_decode(const uint8_t *msg, size_t len,
 	st = proto_decode_attrs(&it, hdr.type == NU_MSG_AUTH_START ?
 				auth_start_attrs : auth_step_attrs, m, &seen);
 	m->has_data = HAS(seen, NU_ATTR_SASL_DATA);
+	m->has_resume = HAS(seen, NU_ATTR_RESUME);
 	return st;
 }
 
@@ -90,6 +94,7 @@ static const struct attr_row auth_result_attrs[] = {
 	  .allowed = AUTH_CODES },
 	{ ROW(NU_ATTR_USER, KIND_STR, 0, struct nu_auth_result, user) },
 	{ ROW(NU_ATTR_TEXT, KIND_STR, 0, struct nu_auth_result, text) },
+	{ ROW(NU_ATTR_RESUME, KIND_FIXED, ATTR_ASKED, struct nu_auth_result, resume) },
 	{ .type = 0 }
 };
 
@@ -98,15 +103,19 @@ enum nu_proto_status nu_auth_result_encode(uint8_t *buf, size_t cap,
 					   size_t *out_len)
 {
 	return proto_encode_msg(buf, cap, NU_MSG_AUTH_RESULT, 0, auth_result_attrs,
-				m, 0, out_len);
+				m, m->has_resume ? ABIT(NU_ATTR_RESUME) : 0, out_len);
 }
 
 enum nu_proto_status nu_auth_result_decode(const uint8_t *msg, size_t len,
 					   struct nu_auth_result *m)
 {
+	enum nu_proto_status st;
+	attr_set seen = 0;
+
 	memset(m, 0, sizeof(*m));
-	return proto_decode_msg(msg, len, NU_MSG_AUTH_RESULT, auth_result_attrs, m,
-				NULL, NULL);
+	st = proto_decode_msg(msg, len, NU_MSG_AUTH_RESULT, auth_result_attrs, m, NULL, &seen);
+	m->has_resume = HAS(seen, NU_ATTR_RESUME);
+	return st;
 }
 
 /* ---- CLIENT_INFO ---- */

@@ -61,6 +61,7 @@ static const struct attr_row decision_attrs[] = {
 	{ ROW(NU_ATTR_EXPIRES, KIND_U32, ATTR_ASKED, struct nu_decision, expires_in) },
 	{ ROW(NU_ATTR_NOT_OWNER, KIND_U8, ATTR_ASKED, struct nu_decision, not_owner),
 	  .allowed = 0x3 },
+	{ ROW(NU_ATTR_SESSION, KIND_U64, ATTR_ASKED, struct nu_decision, session) },
 	{ .type = 0 }
 };
 
@@ -72,7 +73,8 @@ enum nu_proto_status nu_decision_encode(uint8_t *buf, size_t cap,
 				decision_attrs, m,
 				(m->has_mark ? ABIT(NU_ATTR_MARK) : 0) |
 				(m->has_expires ? ABIT(NU_ATTR_EXPIRES) : 0) |
-				(m->not_owner ? ABIT(NU_ATTR_NOT_OWNER) : 0), out_len);
+				(m->not_owner ? ABIT(NU_ATTR_NOT_OWNER) : 0) |
+				(m->session ? ABIT(NU_ATTR_SESSION) : 0), out_len);
 }
 
 enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,
@@ -87,6 +89,35 @@ enum nu_proto_status nu_decision_decode(const uint8_t *msg, size_t len,
 	m->has_mark = HAS(seen, NU_ATTR_MARK);
 	m->has_expires = HAS(seen, NU_ATTR_EXPIRES);
 	return st;
+}
+
+/* ---- SESSION_END ---- */
+
+static const struct attr_row session_only_attrs[] = {
+	{ .type = NU_ATTR_SESSION, .kind = KIND_U64, .flags = ATTR_MANDATORY,
+	  .off = 0, .size = sizeof(uint64_t) },
+	{ .type = 0 }
+};
+
+enum nu_proto_status nu_session_end_encode(uint8_t *buf, size_t cap, uint64_t session,
+					   size_t *out_len)
+{
+	if (out_len)
+		*out_len = 0;
+	if (!session)
+		return NU_PROTO_BAD_ATTR;
+	return proto_encode_msg(buf, cap, NU_MSG_SESSION_END, 0, session_only_attrs, &session, 0,
+				out_len);
+}
+
+/* A tag of 0 names no session: malformed. */
+enum nu_proto_status nu_session_end_decode(const uint8_t *msg, size_t len, uint64_t *session)
+{
+	enum nu_proto_status st;
+
+	*session = 0;
+	st = proto_decode_msg(msg, len, NU_MSG_SESSION_END, session_only_attrs, session, NULL, NULL);
+	return st == NU_PROTO_OK && !*session ? NU_PROTO_BAD_ATTR : st;
 }
 
 /* ---- CONN_END and CONN_DESTROY ---- */

@@ -41,6 +41,7 @@ struct nc_link {
 	gint64 last_rx;			/* g_get_monotonic_time() of the last message */
 	char *why_down;
 	uint32_t needs;			/* NU_NEEDS_* from nuauth's last NEEDS */
+	struct nc_resume resume;	/* its session, for the next login */
 };
 
 /* A flow nuauth asked about, and the link it asked on (the answer goes

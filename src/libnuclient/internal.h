@@ -39,10 +39,21 @@ struct nc_tls_link {
 	gnutls_session_t tls;
 };
 
+/* A link's session, to resume on its next login (doc/protocol.md,
+ * "Resuming a session"): nuauth's token from the last good login, so that
+ * a logout after a failover also ends the connections the last node
+ * accepted.  Kept in memory only, for the life of the process. */
+struct nc_resume {
+	bool valid;
+	uint8_t token[NU_RESUME_LEN];
+};
+
 /* Connects to host (family AF_INET or AF_INET6 only), checks nuauth's
- * certificate and logs in.  On failure *err is a g_strdup'ed sentence. */
+ * certificate and logs in, presenting resume's token when it is valid;
+ * a good login leaves nuauth's new token there.  On failure *err is a
+ * g_strdup'ed sentence. */
 enum nuclient_status nc_login(const struct nc_options *opt, const char *host, int family,
 			      gnutls_certificate_credentials_t creds,
-			      struct nc_tls_link *link, char **err);
+			      struct nc_tls_link *link, struct nc_resume *resume, char **err);
 
 #endif

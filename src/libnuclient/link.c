@@ -164,7 +164,8 @@ static enum nuclient_status link_up(struct nc_link *l, char **err)
 {
 	struct nuclient *nc = l->nc;
 	struct nc_tls_link tl;
-	enum nuclient_status r = nc_login(&nc->opt, l->host, l->family, nc->creds, &tl, err);
+	enum nuclient_status r = nc_login(&nc->opt, l->host, l->family, nc->creds, &tl,
+					  &l->resume, err);
 
 	if (r != NUCLIENT_OK)
 		return r;

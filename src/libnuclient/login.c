@@ -214,14 +214,16 @@ static int get_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 	return SASL_OK;
 }
 
+/* resume: AUTH_START's token, or NULL. */
 static enum nuclient_status send_auth(const struct nc_tls_link *link, bool start,
 				      const char *mech, const char *data, unsigned len,
-				      bool has_data, char **err)
+				      bool has_data, const uint8_t *resume, char **err)
 {
 	uint8_t buf[NU_MSG_MAX_LEN];
 	size_t n;
 	enum nu_proto_status st = start
-		? nu_auth_start_encode(buf, sizeof(buf), mech, (const uint8_t *)data, len, has_data, &n)
+		? nu_auth_start_encode(buf, sizeof(buf), mech, (const uint8_t *)data, len, has_data,
+				       resume, &n)
 		: nu_auth_step_encode(buf, sizeof(buf), (const uint8_t *)data, len, &n);
 
 	if (st != NU_PROTO_OK || !send_msg(link, buf, n)) {
@@ -280,6 +282,7 @@ struct sasl_run {
 	char *mechs;		/* the mechanisms to try, in order */
 	const char *mech;	/* the one started */
 	GString *excluded;	/* see sasl_login */
+	struct nc_resume *resume;	/* see nc_login */
 };
 
 /* The secret Cyrus asks for (SASL_CB_PASS): a copy of the password. */
@@ -354,7 +357,8 @@ static enum nuclient_status sasl_start(struct sasl_run *s, const struct nc_optio
 				       sasl_errdetail(s->conn));
 		return NUCLIENT_REFUSED;
 	}
-	return send_auth(s->link, true, s->mech, out, out_len, out != NULL, err);
+	return send_auth(s->link, true, s->mech, out, out_len, out != NULL,
+			 s->resume->valid ? s->resume->token : NULL, err);
 }
 
 /* nuauth's AUTH_RESULT (len bytes at buf). */
@@ -367,8 +371,13 @@ static enum nuclient_status auth_result(struct sasl_run *s, const uint8_t *buf, 
 		*err = g_strdup("malformed answer from nuauth");
 		return NUCLIENT_UNREACHABLE;
 	}
-	if (res.result == NU_AUTH_OK)
+	if (res.result == NU_AUTH_OK) {
+		/* A nuauth that does not know resuming sends none: the next
+		 * login starts a session of its own, as before. */
+		s->resume->valid = res.has_resume;
+		memcpy(s->resume->token, res.resume, sizeof(res.resume));
 		return NUCLIENT_OK;
+	}
 	/* Another try only when another mechanism is left. */
 	if (res.result == NU_AUTH_OTHER_MECH && s->mech && strchr(s->mechs, ' '))
 		g_string_append_printf(s->excluded, " %s", s->mech);
@@ -407,7 +416,7 @@ static enum nuclient_status sasl_exchange(struct sasl_run *s, char **err)
 			*err = g_strdup_printf("login failed: %s", sasl_errdetail(s->conn));
 			return NUCLIENT_UNREACHABLE;
 		}
-		r = send_auth(s->link, false, NULL, out, out_len, true, err);
+		r = send_auth(s->link, false, NULL, out, out_len, true, NULL, err);
 	}
 	return r;
 }
@@ -416,7 +425,8 @@ static enum nuclient_status sasl_exchange(struct sasl_run *s, char **err)
  * user); on NU_AUTH_OTHER_MECH the one refused is added to it. */
 static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 				       const struct nc_options *opt, const char *host,
-				       const char *offered, GString *excluded, char **err)
+				       const char *offered, GString *excluded,
+				       struct nc_resume *resume, char **err)
 {
 	struct sasl_secrets secrets = { .opt = opt };
 	const sasl_callback_t callbacks[] = {
@@ -425,7 +435,7 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))get_pass, &secrets },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
-	struct sasl_run s = { .link = link, .excluded = excluded };
+	struct sasl_run s = { .link = link, .excluded = excluded, .resume = resume };
 	enum nuclient_status r;
 
 	s.mechs = choose_mechs(offered, opt->mechanisms, opt->cert != NULL, opt->password != NULL,
@@ -445,11 +455,12 @@ static enum nuclient_status sasl_login(const struct nc_tls_link *link,
 
 static enum nuclient_status login_once(const struct nc_options *opt, const char *host,
 				       int family, gnutls_certificate_credentials_t creds,
-				       struct nc_tls_link *link, GString *excluded, char **err);
+				       struct nc_tls_link *link, GString *excluded,
+				       struct nc_resume *resume, char **err);
 
 enum nuclient_status nc_login(const struct nc_options *opt, const char *host, int family,
 			      gnutls_certificate_credentials_t creds,
-			      struct nc_tls_link *link, char **err)
+			      struct nc_tls_link *link, struct nc_resume *resume, char **err)
 {
 	GString *excluded = g_string_new(NULL);
 	size_t tried;
@@ -459,7 +470,7 @@ enum nuclient_status nc_login(const struct nc_options *opt, const char *host, in
 	do {
 		tried = excluded->len;
 		g_clear_pointer(err, g_free);
-		r = login_once(opt, host, family, creds, link, excluded, err);
+		r = login_once(opt, host, family, creds, link, excluded, resume, err);
 	} while (r == NUCLIENT_REFUSED && excluded->len > tried);
 	g_string_free(excluded, TRUE);
 	return r;
@@ -467,7 +478,8 @@ enum nuclient_status nc_login(const struct nc_options *opt, const char *host, in
 
 static enum nuclient_status login_once(const struct nc_options *opt, const char *host,
 				       int family, gnutls_certificate_credentials_t creds,
-				       struct nc_tls_link *link, GString *excluded, char **err)
+				       struct nc_tls_link *link, GString *excluded,
+				       struct nc_resume *resume, char **err)
 {
 	char mechs[NU_MECH_LIST_MAX];
 	enum nuclient_status r;
@@ -497,7 +509,7 @@ static enum nuclient_status login_once(const struct nc_options *opt, const char 
 	}
 	r = hello(link, mechs, sizeof(mechs), err);
 	if (r == NUCLIENT_OK)
-		r = sasl_login(link, opt, host, mechs, excluded, err);
+		r = sasl_login(link, opt, host, mechs, excluded, resume, err);
 	if (r == NUCLIENT_OK)
 		return r;
 fail:

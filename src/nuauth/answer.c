@@ -30,9 +30,9 @@ static const char *verdict_name(int verdict)
 /* Sends a DECISION to gw and counts it; false when it was not sent. */
 static bool send_decision(struct nuauth_server *srv, struct nuauth_peer *gw, uint32_t packet_id,
 			  int verdict, bool has_mark, uint32_t mark, time_t expires,
-			  gint64 arrived)
+			  uint64_t session, gint64 arrived)
 {
-	if (!gw->ops->decision(gw->link, packet_id, verdict, has_mark, mark, expires))
+	if (!gw->ops->decision(gw->link, packet_id, verdict, has_mark, mark, expires, session))
 		return false;	/* logged by the session */
 	nuauth_stats_decision(&srv->stats, verdict);
 	nuauth_stats_latency(&srv->stats, arrived);
@@ -57,7 +57,7 @@ void nuauth_answer_verdict(struct nuauth_server *srv, nuauth_peer_id gw_id, uint
 	struct nuauth_peer *gw = gateway_of(srv, gw_id, packet_id);
 
 	if (gw)
-		send_decision(srv, gw, packet_id, verdict, false, 0, 0, arrived);
+		send_decision(srv, gw, packet_id, verdict, false, 0, 0, 0, arrived);
 }
 
 void nuauth_answer_not_mine(struct nuauth_server *srv, nuauth_peer_id gw_id, uint32_t packet_id,
@@ -105,8 +105,11 @@ void nuauth_answer_user(struct nuauth_server *srv, nuauth_peer_id gw_id,
 		return;
 	pkt.gateway = gw->name;
 	nuauth_decide(srv, &pkt, &user, &v);
+	/* An accepted connection carries its session's tag to nufw, which
+	 * ends it when the session ends on whichever node holds it then. */
 	send_decision(srv, gw, ask->packet_id, v.verdict, v.verdict == NU_VERDICT_ACCEPT, v.mark,
-		      v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0, arrived);
+		      v.verdict == NU_VERDICT_ACCEPT ? v.expires : 0,
+		      v.verdict == NU_VERDICT_ACCEPT && client_id ? su->session : 0, arrived);
 	if (v.verdict == NU_VERDICT_ACCEPT) {
 		/* Owned by the session that claimed it: only its LOGOUT ends it. */
 		nuauth_connections_add(srv->connections, gw, client_id, user.name, &ask->flow);
@@ -158,7 +161,7 @@ bool nuauth_answer_portal(struct nuauth_server *srv, nuauth_peer_id gw_id,
 	 * out. */
 	http = f->dport == 80;
 	send_decision(srv, gw, ask->packet_id, http ? NU_VERDICT_ACCEPT : NU_VERDICT_REJECT, http,
-		      http ? srv->cfg.portal_mark : 0, 0, arrived);
+		      http ? srv->cfg.portal_mark : 0, 0, 0, arrived);
 	log_info("%s: no user at the address: %s", nu_flow_format(f, flow_text, sizeof(flow_text)),
 		 http ? "sent to the login page" : "refused (HTTPS before the login page)");
 	return true;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <gnutls/crypto.h>
 
 #include "log.h"
 #include "tls.h"
@@ -57,7 +58,33 @@ struct nuauth_client {
 	 * claimed (the login waits), then held until the session ends. */
 	struct nuauth_cluster_claim *claim;
 	char *slot;
+	/* The resume token (doc/protocol.md, "Resuming a session"): the
+	 * client's own when it resumes a session, else a new random one. */
+	uint8_t resume[NU_RESUME_LEN];
+	bool resumed;
 };
+
+/* A session's tag: what nufw files its connections under.  Derived from
+ * the token, so that any node the client resumes on finds the same tag
+ * without asking the others, and from the user, so that a token another
+ * user presents (stolen, or guessed) names none of this user's
+ * connections.  The token itself never leaves the client's link. */
+static uint64_t session_tag(const char *user, const uint8_t token[NU_RESUME_LEN])
+{
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	uint8_t digest[32];
+	gsize len = sizeof(digest);
+	uint64_t tag = 0;
+
+	g_checksum_update(sum, (const guchar *)"nufw session tag", 17);
+	g_checksum_update(sum, (const guchar *)user, (gssize)strlen(user) + 1);
+	g_checksum_update(sum, token, NU_RESUME_LEN);
+	g_checksum_get_digest(sum, digest, &len);
+	g_checksum_free(sum);
+	for (int i = 0; i < 8; i++)
+		tag = tag << 8 | digest[i];
+	return tag ? tag : 1;	/* 0 means none */
+}
 
 bool nuauth_client_logged_in(const struct nuauth_client *cl)
 {
@@ -248,10 +275,12 @@ static const struct nuauth_peer_ops client_peer_ops = {
 
 static void send_auth_result(struct nuauth_client *cl, uint8_t result, const char *text)
 {
-	struct nu_auth_result r = { .result = result };
+	struct nu_auth_result r = { .result = result, .has_resume = result == NU_AUTH_OK };
 	uint8_t buf[512];
 	size_t len;
 
+	if (r.has_resume)
+		memcpy(r.resume, cl->resume, sizeof(r.resume));
 	g_strlcpy(r.user, cl->user.name ? cl->user.name : "", sizeof(r.user));
 	g_strlcpy(r.text, text, sizeof(r.text));
 	if (nu_auth_result_encode(buf, sizeof(buf), &r, &len) == NU_PROTO_OK)
@@ -459,6 +488,10 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 		return;
 	}
 	cl->sasl_started = true;
+	if (first && a.has_resume) {
+		memcpy(cl->resume, a.resume, sizeof(cl->resume));
+		cl->resumed = true;
+	}
 	if (first && nuauth_login_locked(cl->srv, cl->addr_text, NULL)) {
 		/* Logged once, when the lock began (login_guard.c). */
 		log_debug("client %s: login refused: address locked", cl->addr_text);
@@ -550,6 +583,9 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 	}
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
 	cl->user.auth_quality = auth_quality(cl->user.mechanism);
+	if (!cl->resumed)
+		gnutls_rnd(GNUTLS_RND_RANDOM, cl->resume, sizeof(cl->resume));
+	cl->user.session = session_tag(cl->user.name, cl->resume);
 	cl->user.origin = nuauth_origin("client");
 	cl->since = g_get_real_time();
 	if (session_refused(cl))
@@ -617,8 +653,15 @@ static void login_ready(struct nuauth_client *cl)
 	/* From now on asked about the packets from its address (correlate.c). */
 	nuauth_correlate_client_ready(cl->srv->correlator, cl->self);
 	nuauth_cluster_session_up(cl->srv->cluster, cl->self, cl->user.mechanism, cl->since);
-	log_notice("user %s (uid %u) logged in from %s with %s", cl->user.name, cl->user.uid,
-		   cl->addr_text, cl->user.mechanism);
+	log_notice("user %s (uid %u) logged in from %s with %s%s", cl->user.name, cl->user.uid,
+		   cl->addr_text, cl->user.mechanism, cl->resumed ? ", resuming its session" : "");
+	if (cl->resumed) {
+		unsigned n = nuauth_connections_adopt(cl->srv->connections, cl->self->id);
+
+		if (n)
+			log_info("user %s: %u connection(s) of the resumed session are its again",
+				 cl->user.name, n);
+	}
 	session_started(cl);
 }
 

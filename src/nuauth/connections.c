@@ -37,6 +37,7 @@ struct conn {
 					 * (correlate.c): only its LOGOUT or
 					 * disconnect ends it; 0 once gone */
 	char *user;
+	uint64_t session;		/* the client session's tag; 0 none */
 	gint64 start;			/* g_get_monotonic_time() */
 	time_t wall_start;		/* the same, wall clock (for the hooks) */
 	GList link;			/* in order, oldest first */
@@ -150,6 +151,14 @@ static void evict_one(struct nuauth_connections *cs)
 	forget(cs, cs->order.head->data);
 }
 
+/* The session tag of client (0: none, or an address session's). */
+static uint64_t session_of(struct nuauth_connections *cs, nuauth_peer_id client)
+{
+	struct nuauth_peer *p = client ? nuauth_peers_get(cs->srv->peers, client) : NULL;
+
+	return p && p->user ? p->user->session : 0;
+}
+
 void nuauth_connections_add(struct nuauth_connections *cs, const struct nuauth_peer *gw,
 			    nuauth_peer_id client, const char *user, const struct nu_flow *flow)
 {
@@ -167,6 +176,7 @@ void nuauth_connections_add(struct nuauth_connections *cs, const struct nuauth_p
 	c->gw = gw->id;
 	c->gw_id = g_strdup(gw->name);
 	c->client = client;
+	c->session = session_of(cs, client);
 	c->user = g_strdup(user);
 	c->start = g_get_monotonic_time();
 	c->wall_start = time(NULL);
@@ -256,10 +266,24 @@ static void end_connection(struct nuauth_connections *cs, struct conn *c)
 	}
 }
 
+static void session_end_on(struct nuauth_peer *gw, void *ctx)
+{
+	if (gw->ops->session_end)
+		gw->ops->session_end(gw->link, *(const uint64_t *)ctx);
+}
+
 unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_id client)
 {
 	GList *l = cs->order.head;
+	uint64_t session = session_of(cs, client);
 	unsigned n = 0;
+
+	/* What another node accepted for this session (before a failover),
+	 * or this one before it restarted, only the gateways know: each ends
+	 * its share.  Sent on every link (nufw's table is one for all its
+	 * queues: the later copies find nothing). */
+	if (session)
+		nuauth_peers_foreach(cs->srv->peers, NUAUTH_PEER_GATEWAY, session_end_on, &session);
 
 	while (l) {
 		GList *next = l->next;
@@ -270,6 +294,24 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_
 			n++;
 		}
 		l = next;
+	}
+	return n;
+}
+
+unsigned nuauth_connections_adopt(struct nuauth_connections *cs, nuauth_peer_id client)
+{
+	uint64_t session = session_of(cs, client);
+	unsigned n = 0;
+
+	if (!session)
+		return 0;
+	for (GList *l = cs->order.head; l; l = l->next) {
+		struct conn *c = l->data;
+
+		if (!c->client && c->session == session) {
+			c->client = client;
+			n++;
+		}
 	}
 	return n;
 }

@@ -97,13 +97,14 @@ static bool send_decision_msg(struct nuauth_gateway *gw, const struct nu_decisio
 }
 
 static bool send_decision(void *link, uint32_t packet_id, int verdict, bool has_mark,
-			  uint32_t mark, time_t expires)
+			  uint32_t mark, time_t expires, uint64_t session)
 {
 	struct nuauth_gateway *gw = link;
 	struct nu_decision d = { .packet_id = packet_id, .verdict = (uint8_t)verdict,
 				 .has_mark = has_mark, .mark = mark,
 				 .has_expires = expires != 0,
-				 .expires_in = expires ? seconds_left(expires) : 0 };
+				 .expires_in = expires ? seconds_left(expires) : 0,
+				 .session = session };
 
 	if (!send_decision_msg(gw, &d))
 		return false;
@@ -151,11 +152,25 @@ static void send_expires(void *link, const struct nu_flow *flow, time_t expires)
 		log_warnx("gateway %s: CONN_EXPIRES not sent: %s", gw->name, nu_proto_strerror(st));
 }
 
+static void send_session_end(void *link, uint64_t session)
+{
+	struct nuauth_gateway *gw = link;
+	uint8_t buf[32];
+	size_t len;
+	enum nu_proto_status st = nu_session_end_encode(buf, sizeof(buf), session, &len);
+
+	if (st == NU_PROTO_OK)
+		nu_msgconn_send(gw->link, buf, len);
+	else
+		log_warnx("gateway %s: SESSION_END not sent: %s", gw->name, nu_proto_strerror(st));
+}
+
 static const struct nuauth_peer_ops gateway_peer_ops = {
 	.decision = send_decision,
 	.not_mine = send_not_mine,
 	.destroy = send_destroy,
 	.expires = send_expires,
+	.session_end = send_session_end,
 };
 
 /* The gateway speaks our protocol now: it is a peer, the connections it

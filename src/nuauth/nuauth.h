@@ -279,6 +279,10 @@ struct nuauth_session_user {
 	char *os_sysname;
 	char *os_release;
 	char *os_version;
+	/* A client's session tag (client_session.c): the same across the
+	 * logins that resume one session, on any node; 0 for an address
+	 * session.  nufw keeps it with each connection accepted for it. */
+	uint64_t session;
 };
 
 /* ---- server state ---- */
@@ -727,9 +731,15 @@ void nuauth_connections_add(struct nuauth_connections *cs, const struct nuauth_p
  * and runs the connection-end hooks. */
 void nuauth_connections_ended(struct nuauth_connections *cs, const struct nuauth_peer *gw,
 			      const struct nu_conn_end *end);
-/* The user of client logged out: has the gateways end its connections.
- * Returns how many. */
+/* The user of client logged out: has the gateways end its connections,
+ * and every gateway those of its session (SESSION_END with the client's
+ * tag) that another node, or this one before a restart, accepted.
+ * Returns how many this node knew of. */
 unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_id client);
+/* client resumed a session (its tag): the connections accepted for it
+ * that no client holds any more (its link dropped) are client's again, so
+ * that its LOGOUT ends them.  Returns how many. */
+unsigned nuauth_connections_adopt(struct nuauth_connections *cs, nuauth_peer_id client);
 /* Ends (as nuauth_connections_end_user) the connections of user from addr
  * that no client's claim decided: an address session's, at its end. */
 unsigned nuauth_connections_end_address(struct nuauth_connections *cs, const char *user,

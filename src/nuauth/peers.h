@@ -26,13 +26,14 @@ typedef uint64_t nuauth_peer_id;	/* 0: none */
 enum nuauth_peer_kind { NUAUTH_PEER_GATEWAY = 1, NUAUTH_PEER_CLIENT };
 
 /* What can be sent to a peer; link is the session's own pointer.  A
- * gateway has the first three, a client the last three.  None closes a
+ * gateway has the first five, a client the last three.  None closes a
  * link under the caller (sends are deferred, msgconn.h). */
 struct nuauth_peer_ops {
-	/* DECISION for a packet; expires: wall clock, 0 none.  False when
+	/* DECISION for a packet; expires: wall clock, 0 none; session: the
+	 * tag of the client session it is accepted for, 0 none.  False when
 	 * it could not be encoded (logged by the session). */
 	bool (*decision)(void *link, uint32_t packet_id, int verdict, bool has_mark,
-			 uint32_t mark, time_t expires);
+			 uint32_t mark, time_t expires, uint64_t session);
 	/* DECISION with NOT_OWNER (a cluster's node that owns no client at
 	 * the packet's address): verdict applies when no node owns it. */
 	bool (*not_mine)(void *link, uint32_t packet_id, int verdict);
@@ -40,6 +41,9 @@ struct nuauth_peer_ops {
 	void (*destroy)(void *link, const struct nu_flow *flow);
 	/* CONN_EXPIRES: the connection's new end time (0: none). */
 	void (*expires)(void *link, const struct nu_flow *flow, time_t expires);
+	/* SESSION_END: end every connection accepted for the client session
+	 * with this tag (any node's decision).  May be NULL. */
+	void (*session_end)(void *link, uint64_t session);
 	/* PUSH: announce the flow nuauth waits for. */
 	void (*push)(void *link, const struct nu_flow *flow);
 	/* NOTICE: the user's connection was not accepted, and why. */

@@ -243,6 +243,13 @@ static void on_message(struct nu_msgconn *c, const struct nu_msg_header *hdr,
 			l->ops->on_expires(&m, l->ctx);
 		break;
 	}
+	case NU_MSG_SESSION_END: {
+		uint64_t session;
+		st = nu_session_end_decode(msg, len, &session);
+		if (st == NU_PROTO_OK && l->state == LINK_UP)
+			l->ops->on_session_end(session, l->ctx);
+		break;
+	}
 	case NU_MSG_KEEPALIVE:
 		return;
 	case NU_MSG_ERROR:

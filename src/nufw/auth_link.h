@@ -17,6 +17,7 @@ struct nufw_link_ops {
 	void (*on_decision)(const struct nu_decision *d, void *ctx);
 	void (*on_destroy)(const struct nu_flow *flow, void *ctx);
 	void (*on_expires)(const struct nu_conn_expires *m, void *ctx);
+	void (*on_session_end)(uint64_t session, void *ctx);
 };
 
 /* nuauth's addresses.  main.c resolves nuauth's name once per (re)connect

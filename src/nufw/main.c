@@ -20,6 +20,7 @@
 #include "auth_link.h"
 #include "error.h"
 #include "expiry.h"
+#include "sessions.h"
 #include "evloop.h"
 #include "log.h"
 #include "notify.h"
@@ -31,7 +32,7 @@
 struct nufw {
 	struct nufw_options opt;
 	struct nufw_worker *workers[NUFW_MAX_QUEUES];
-	struct nufw_expiry *expiry;	/* the workers' connections with an end time */
+	struct nufw_tables tables;	/* the workers' shared tables */
 	unsigned nworkers;
 	GPtrArray *creds;	/* every credential set loaded; the last is current */
 	struct nufw_addrs *addrs;	/* nuauth's, NULL while its name does not resolve */
@@ -398,11 +399,12 @@ static void open_workers(struct nufw *fw, gnutls_certificate_credentials_t creds
 {
 	GError *error = NULL;
 
-	fw->expiry = nufw_expiry_new();
+	fw->tables.expiry = nufw_expiry_new();
+	fw->tables.sessions = nufw_sessions_new();
 	for (unsigned q = fw->opt.queue_first; q <= fw->opt.queue_last; q++) {
 		struct nufw_worker *w = nufw_worker_new(&fw->opt, (uint16_t)q,
 							q == fw->opt.queue_first, creds, fw->addrs,
-							fw->expiry, &error);
+							&fw->tables, &error);
 		if (!w)
 			fatalx("queue %u: %s", q, error->message);
 		fw->workers[fw->nworkers++] = w;
@@ -470,7 +472,8 @@ static void shut_down(struct nufw *fw)
 	log_totals(fw);
 	for (unsigned i = 0; i < fw->nworkers; i++)
 		nufw_worker_free(fw->workers[i]);
-	nufw_expiry_free(fw->expiry);
+	nufw_expiry_free(fw->tables.expiry);
+	nufw_sessions_free(fw->tables.sessions);
 	g_ptr_array_free(fw->creds, TRUE);
 	nufw_addrs_unref(fw->addrs);
 	g_free(fw->resolve_error);

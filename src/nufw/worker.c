@@ -23,6 +23,7 @@
 #include "proto.h"
 #include "queue.h"
 #include "reject.h"
+#include "sessions.h"
 #include "tls.h"
 #include "verdicts.h"
 
@@ -40,8 +41,10 @@ struct nufw_worker {
 	struct nufw_ifnames *ifnames;
 	struct nufw_addrs *addrs;	/* nuauth's, from main.c; NULL until resolved */
 	struct nufw_pending *pending;
-	struct nufw_expiry *expiry;	/* accepted connections that end at a time:
-					 * main.c's, shared by every worker */
+	/* Accepted connections that end at a time, and by client session:
+	 * main.c's tables, shared by every worker. */
+	struct nufw_expiry *expiry;
+	struct nufw_sessions *sessions;
 	/* One link per nuauth node of -d (doc/cluster.md): a question goes to
 	 * every node whose link is up; the node that owns the packet's address
 	 * decides, the others answer "not mine" (NOT_OWNER), and a packet
@@ -318,30 +321,43 @@ static void on_link_down(void *ctx)
 struct answer {
 	struct nufw_worker *w;
 	const struct nu_decision *d;
-	bool expiry_set;
+	bool followed;
 };
 
-/* An accepted connection that must end in d->expires_in seconds (the end of
- * its ACL's time period): followed here, so that it ends then even when
- * nuauth cannot be reached.  A flow decided otherwise is not followed any
- * more (its 5-tuple was reused, say). */
-static void follow_expiry(struct answer *a, const uint8_t *head, size_t head_len)
+/* The flow of an accepted connection is filed with what it must end with:
+ * the end of its ACL's time period (d->expires_in seconds: nufw ends it
+ * then even when nuauth cannot be reached), and its client session (d->
+ * session: its SESSION_END ends it, from whichever node).  A flow decided
+ * otherwise is filed no more (its 5-tuple was reused, say). */
+static void follow_flow(struct answer *a, const uint8_t *head, size_t head_len)
 {
+	const struct nu_decision *d = a->d;
+	bool accepted = d->verdict == NU_VERDICT_ACCEPT;
+	bool expires = accepted && d->has_expires, session = accepted && d->session;
 	struct nu_packet_info info;
 	char text[NU_FLOW_STRLEN];
 
-	a->expiry_set = true;	/* the group's packets share one flow */
-	if ((a->d->verdict != NU_VERDICT_ACCEPT || !a->d->has_expires) &&
-	    nufw_expiry_count(a->w->expiry) == 0)
-		return;		/* the common case: nothing to parse */
+	a->followed = true;	/* the group's packets share one flow */
+	if (!expires && !session && nufw_expiry_count(a->w->expiry) == 0 &&
+	    nufw_sessions_count(a->w->sessions) == 0)
+		return;		/* nothing to file, nothing to forget */
 	if (nu_packet_parse(head, head_len, &info) != NU_PACKET_OK)
 		return;
-	if (a->d->verdict != NU_VERDICT_ACCEPT || !a->d->has_expires) {
-		nufw_expiry_remove(a->w->expiry, &info.flow);
-		return;
+	if (session) {
+		static gint warned;	/* once per run: it says what happens from now on */
+
+		if (nufw_sessions_add(a->w->sessions, &info.flow, d->session) &&
+		    g_atomic_int_compare_and_exchange(&warned, 0, 1))
+			log_warnx("%u connections are filed by session: the oldest are "
+				  "forgotten (their user's logout ends them only through the "
+				  "nuauth node that accepted them)", NUFW_SESSIONS_MAX);
+	} else {
+		nufw_sessions_forget(a->w->sessions, &info.flow);
 	}
-	if (!nufw_expiry_add(a->w->expiry, &info.flow,
-			     g_get_monotonic_time() + (gint64)a->d->expires_in * G_USEC_PER_SEC))
+	if (!expires)
+		nufw_expiry_remove(a->w->expiry, &info.flow);
+	else if (!nufw_expiry_add(a->w->expiry, &info.flow,
+				  g_get_monotonic_time() + (gint64)d->expires_in * G_USEC_PER_SEC))
 		log_warnx("%u connections with an end time are followed already: %s is left to "
 			  "nuauth", NUFW_EXPIRY_MAX, nu_flow_format(&info.flow, text, sizeof(text)));
 }
@@ -350,8 +366,8 @@ static void apply_decision(uint32_t id, const uint8_t *head, size_t head_len, vo
 {
 	struct answer *a = ctx;
 
-	if (!a->expiry_set)
-		follow_expiry(a, head, head_len);
+	if (!a->followed)
+		follow_flow(a, head, head_len);
 	if (a->d->verdict == NU_VERDICT_REJECT) {
 		a->w->stats.rejected++;
 		if (a->w->rejecter && nufw_reject_send(a->w->rejecter, head, head_len) < 0)
@@ -435,6 +451,23 @@ static void on_expires(const struct nu_conn_expires *m, void *ctx)
 			 m->expires_in);
 }
 
+/* A client session ended on nuauth (its user logged out or was
+ * disconnected): every connection accepted for it ends, whichever node
+ * accepted it and whichever queue. */
+static void on_session_end(uint64_t session, void *ctx)
+{
+	struct nufw_worker *w = ((struct link_ctx *)ctx)->w;
+	GArray *flows = nufw_sessions_take(w->sessions, session);
+
+	for (guint i = 0; i < flows->len; i++)
+		end_connection(w, &g_array_index(flows, struct nu_flow, i),
+			       "at the end of its user's session");
+	if (flows->len)
+		log_info("session %016" G_GINT64_MODIFIER "x ended: %u connection(s) of it",
+			 session, flows->len);
+	g_array_free(flows, TRUE);
+}
+
 static void on_expiry(const struct nu_flow *flow, void *ctx)
 {
 	end_connection(ctx, flow, "at the end of its time period");
@@ -447,6 +480,7 @@ static void on_conn_end(const struct nu_conn_end *end, void *ctx)
 	size_t len;
 
 	nufw_expiry_remove(w->expiry, &end->flow);
+	nufw_sessions_forget(w->sessions, &end->flow);
 	if (!any_link_up(w)) {
 		w->stats.ends_lost++;
 		return;
@@ -506,11 +540,12 @@ static const struct nufw_link_ops link_ops = {
 	.on_decision = on_decision,
 	.on_destroy = on_destroy,
 	.on_expires = on_expires,
+	.on_session_end = on_session_end,
 };
 
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
 				    bool report_ends, gnutls_certificate_credentials_t creds,
-				    struct nufw_addrs *addrs, struct nufw_expiry *expiry,
+				    struct nufw_addrs *addrs, const struct nufw_tables *tables,
 				    GError **error)
 {
 	struct nufw_worker *w = g_new0(struct nufw_worker, 1);
@@ -561,7 +596,8 @@ struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t que
 		g_clear_error(&e);
 	}
 	w->pending = nufw_pending_new(opt->max_pending);
-	w->expiry = expiry;
+	w->expiry = tables->expiry;
+	w->sessions = tables->sessions;
 	w->ctx = g_main_context_new();
 	w->loop = g_main_loop_new(w->ctx, FALSE);
 	return w;

@@ -32,13 +32,20 @@ struct nufw_worker_stats {
 struct nufw_addrs;
 
 struct nufw_expiry;
+struct nufw_sessions;
+
+/* The tables every worker shares (main.c's): any queue's worker may hear
+ * of a connection's end or of nuauth's news about it. */
+struct nufw_tables {
+	struct nufw_expiry *expiry;	/* connections with an end time */
+	struct nufw_sessions *sessions;	/* connections by client session */
+};
 
 /* Opens the queue (and conntrack; report_ends: this worker follows
- * conntrack's ends for -C).  expiry: the connections with an end time,
- * one table for every worker.  NULL with *error. */
+ * conntrack's ends for -C).  NULL with *error. */
 struct nufw_worker *nufw_worker_new(const struct nufw_options *opt, uint16_t queue_num,
 				    bool report_ends, gnutls_certificate_credentials_t creds,
-				    struct nufw_addrs *addrs, struct nufw_expiry *expiry,
+				    struct nufw_addrs *addrs, const struct nufw_tables *tables,
 				    GError **error);
 /* Starts the worker's thread: it connects to nuauth and reads its queue. */
 void nufw_worker_start(struct nufw_worker *w);

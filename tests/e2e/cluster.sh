@@ -79,6 +79,7 @@ lab_start stream "$NS_S" "$NUPROBE" stream 5050
 # alice's nutcpc at debug level: its reconnection attempts are in its log.
 lab_start_as alice "$NS_C" "$ALICE_UID" "$NUTCPC" -H nuauth.lab -p 4129 -U alice -P alicepw \
 	-A "$LAB_DIR/pki/cacert.pem" -d -v -v
+ALICE_PID=$LAB_PID
 lab_wait_log alice "logged in" || lab_end "alice logs in"
 LAB_NUAUTH_ADDR=10.201.0.12 lab_login bob "$BOB_UID" bob bobpw || lab_end "bob logs in"
 
@@ -350,8 +351,10 @@ test_failover() {
 	wait "$ETCD1_PID" 2>/dev/null
 	check_log "etcd member e1 killed: node b's watch moves to another member" nuauth-b \
 		"etcd answers again (http://127.0.0.1:2379[23])" 10
-	# alice's download, accepted by node a, runs across the kill
-	lab_start_as stream-alice "$NS_C" "$ALICE_UID" "$NUPROBE" hold 10.202.0.2 5050 6
+	# alice's download, accepted by node a, runs across the kill (until
+	# her logout, below)
+	lab_start_as stream-alice "$NS_C" "$ALICE_UID" "$NUPROBE" hold 10.202.0.2 5050 120
+	STREAM_PID=$LAB_PID
 	lab_wait_log stream-alice "connected from" ||
 		fail "alice's stream (accepted by node a) starts"
 	kill_t=$(date +%s.%N)
@@ -379,12 +382,42 @@ test_failover() {
 	check "bob (node b's user) loses no connect while node a dies" no_failure "$LAB_DIR/bob.steady"
 	check "every connect of alice accepted carries alice's mark" marks_all "$LAB_DIR/alice.steady" 1001
 	check "every connect of bob accepted carries bob's mark" marks_all "$LAB_DIR/bob.steady" 1002
-	check_log "alice's stream accepted by node a runs on across its death, no second stalled" \
-		stream-alice "held [0-9]* bytes" 10
 	check_log "node b forgets node a's sessions when its lease ends" nuauth-b \
 		"/nufw/sessions/a/.* left the directory" 10 $((left + 1))
 	check_not "nobody is still refused after the failover" lab_connect "$NOBODY_UID" 80 3000
 	check_mark "alice connects with her mark on node b" "$ALICE_UID" 80 1001
+	logout_after_failover
+}
+
+# alice's stream, accepted by node a before it died, runs on until she
+# logs out on node b: then the gateway ends it (SESSION_END with her
+# resumed session's tag; node b never saw the stream).
+logout_after_failover() {
+	local port ipt="ip netns exec $NS_G iptables"
+	port=$(grep -o 'connected from [0-9.]*:[0-9]*' "$LAB_DIR/stream-alice.log" | cut -d: -f2)
+	check_log "node b resumed alice's session (the token nutcpc kept)" nuauth-b \
+		"user alice (uid 1001) logged in from 10.201.0.2 with .*, resuming its session" 0
+	check "alice's stream accepted by node a runs on across its death, no second stalled" \
+		not_stalled "$LAB_DIR/stream-alice.log"
+	# What conntrack sees as new but is no SYN cannot open a connection.
+	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+	kill "$ALICE_PID"
+	check_log "alice logs out (on node b)" nuauth-b "user alice logs out from 10.201.0.2" 5
+	check_log "her stream, accepted by node a, ends at her logout on node b" stream-alice \
+		"stalled after\|closed after" 10
+	check_log "the gateway ended it for her session's end" nufw \
+		"ended tcp 10.201.0.2:$port -> .*at the end of its user's session" 5
+	check "no entry of it is left in the gateway's conntrack" \
+		same "$(lab_ct_mark "$port" 5050)" ""
+	$ipt -D FORWARD -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
+}
+
+# not_stalled LOG: nuprobe hold is still reading, byte after byte.
+not_stalled() {
+	! grep -q "stalled after\|closed after\|held " "$1" && kill -0 "$STREAM_PID" 2>/dev/null &&
+		return 0
+	tail -2 "$1"
+	return 1
 }
 
 # A third node speaks to etcd over TLS only, with a client certificate: it

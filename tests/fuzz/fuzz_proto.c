@@ -104,7 +104,8 @@ static enum nu_proto_status enc_auth_start(uint8_t *b, size_t c, const void *m, 
 {
 	const struct nu_auth *a = m;
 
-	return nu_auth_start_encode(b, c, a->mech, a->data, a->data_len, a->has_data, n);
+	return nu_auth_start_encode(b, c, a->mech, a->data, a->data_len, a->has_data,
+				    a->has_resume ? a->resume : NULL, n);
 }
 
 static enum nu_proto_status enc_auth_step(uint8_t *b, size_t c, const void *m, size_t *n)
@@ -243,6 +244,7 @@ static void check_decision(const uint8_t *msg, size_t len)
 	FUZZ_CHECK(nu_decision_decode(again, n, &b) == NU_PROTO_OK);
 	FUZZ_CHECK(a.packet_id == b.packet_id && a.verdict == b.verdict);
 	FUZZ_CHECK(a.has_mark == b.has_mark && a.mark == b.mark);
+	FUZZ_CHECK(a.session == b.session);
 	g_free(again);
 }
 
@@ -275,6 +277,19 @@ static void check_conn_destroy(const uint8_t *msg, size_t len)
 	again = reencode(enc_conn_destroy, &a, &n);
 	FUZZ_CHECK(nu_conn_destroy_decode(again, n, &b) == NU_PROTO_OK && nu_flow_equal(&a, &b));
 	g_free(again);
+}
+
+static void check_session_end(const uint8_t *msg, size_t len)
+{
+	uint64_t a, b;
+	uint8_t again[64];
+	size_t n;
+
+	if (nu_session_end_decode(msg, len, &a) != NU_PROTO_OK)
+		return;
+	FUZZ_CHECK(a != 0);
+	FUZZ_CHECK(nu_session_end_encode(again, sizeof(again), a, &n) == NU_PROTO_OK);
+	FUZZ_CHECK(nu_session_end_decode(again, n, &b) == NU_PROTO_OK && a == b);
 }
 
 static void check_conn_expires(const uint8_t *msg, size_t len)
@@ -339,6 +354,8 @@ static void check_auth(const uint8_t *msg, size_t len, uint8_t type)
 	FUZZ_CHECK(strcmp(a.mech, b.mech) == 0);
 	FUZZ_CHECK(a.has_data == b.has_data && a.data_len == b.data_len);
 	FUZZ_CHECK(a.data_len == 0 || memcmp(a.data, b.data, a.data_len) == 0);
+	FUZZ_CHECK(type != NU_MSG_AUTH_START || (a.has_resume == b.has_resume &&
+		   memcmp(a.resume, b.resume, sizeof(a.resume)) == 0));
 	g_free(again);
 }
 
@@ -536,6 +553,9 @@ static void check_message(const uint8_t *msg, size_t len)
 	case NU_MSG_CONN_EXPIRES:
 		check_conn_expires(msg, len);
 		break;
+	case NU_MSG_SESSION_END:
+		check_session_end(msg, len);
+		break;
 	case NU_MSG_GW_STATS:
 		check_gw_stats(msg, len);
 		break;
@@ -583,6 +603,7 @@ static void check_strict(const uint8_t *buf, size_t len)
 	struct nu_conn_end conn_end;
 	struct nu_conn_expires conn_expires;
 	struct nu_gw_stats gw_stats;
+	uint64_t session;
 	bool has_flow;
 	bool whole;
 	uint32_t needs;
@@ -605,6 +626,7 @@ static void check_strict(const uint8_t *buf, size_t len)
 	ONLY_IF(nu_conn_destroy_decode(buf, len, &flow), NU_MSG_CONN_DESTROY);
 	ONLY_IF(nu_conn_expires_decode(buf, len, &conn_expires), NU_MSG_CONN_EXPIRES);
 	ONLY_IF(nu_gw_stats_decode(buf, len, &gw_stats), NU_MSG_GW_STATS);
+	ONLY_IF(nu_session_end_decode(buf, len, &session), NU_MSG_SESSION_END);
 #undef ONLY_IF
 	FUZZ_CHECK(nu_auth_decode(buf, len, &auth) != NU_PROTO_OK ||
 		   (whole && (hdr.type == NU_MSG_AUTH_START || hdr.type == NU_MSG_AUTH_STEP)));

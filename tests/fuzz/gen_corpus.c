@@ -117,10 +117,19 @@ static void gen_proto(void)
 	dec.has_mark = false;
 	ok(nu_decision_encode(buf, sizeof(buf), &dec, &n), "decision");
 	put("proto", "decision-reject", buf, n);
+	dec.verdict = NU_VERDICT_ACCEPT;
+	dec.session = 0x1122334455667788ull;
+	ok(nu_decision_encode(buf, sizeof(buf), &dec, &n), "decision");
+	put("proto", "decision-session", buf, n);
+	ok(nu_session_end_encode(buf, sizeof(buf), dec.session, &n), "session_end");
+	put("proto", "session-end", buf, n);
 
 	ok(nu_auth_start_encode(buf, sizeof(buf), "PLAIN", (const uint8_t *)"\0alice\0secret",
-				13, true, &n), "auth_start");
+				13, true, NULL, &n), "auth_start");
 	put("proto", "auth-start", buf, n);
+	ok(nu_auth_start_encode(buf, sizeof(buf), "PLAIN", (const uint8_t *)"\0alice\0secret",
+				13, true, (const uint8_t *)"0123456789abcdef", &n), "auth_start");
+	put("proto", "auth-start-resume", buf, n);
 	ok(nu_auth_step_encode(buf, sizeof(buf), (const uint8_t *)"n,,n=alice,r=abc", 16, &n),
 	   "auth_step");
 	put("proto", "auth-step", buf, n);
@@ -129,6 +138,10 @@ static void gen_proto(void)
 
 	ok(nu_auth_result_encode(buf, sizeof(buf), &res, &n), "auth_result");
 	put("proto", "auth-result", buf, n);
+	res.has_resume = true;
+	memset(res.resume, 0x5a, sizeof(res.resume));
+	ok(nu_auth_result_encode(buf, sizeof(buf), &res, &n), "auth_result");
+	put("proto", "auth-result-resume", buf, n);
 	ok(nu_client_info_encode(buf, sizeof(buf), &info, &n), "client_info");
 	put("proto", "client-info", buf, n);
 	memcpy(stream + s, buf, n);

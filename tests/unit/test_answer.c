@@ -21,6 +21,7 @@ struct decision {
 	bool has_mark;
 	uint32_t mark;
 	time_t expires;
+	uint64_t session;
 };
 
 static GArray *decisions;		/* struct decision */
@@ -31,10 +32,11 @@ static bool encode_fails;
 static struct nuauth_decision next;	/* what nuauth_decide decides */
 
 static bool fake_decision(void *link, uint32_t packet_id, int verdict, bool has_mark,
-			  uint32_t mark, time_t expires)
+			  uint32_t mark, time_t expires, uint64_t session)
 {
 	struct decision d = { .link = link, .packet_id = packet_id, .verdict = verdict,
-			      .has_mark = has_mark, .mark = mark, .expires = expires };
+			      .has_mark = has_mark, .mark = mark, .expires = expires,
+			      .session = session };
 
 	if (encode_fails)
 		return false;
@@ -52,6 +54,16 @@ static void fake_expires(void *link, const struct nu_flow *flow, time_t expires)
 	(void)link, (void)flow, (void)expires;
 }
 
+static uint64_t session_ended;	/* the last SESSION_END's tag */
+static unsigned session_ends;
+
+static void fake_session_end(void *link, uint64_t session)
+{
+	(void)link;
+	session_ended = session;
+	session_ends++;
+}
+
 static void fake_notice(void *link, const struct nu_flow *flow, int verdict, const char *app,
 			const char *text)
 {
@@ -62,6 +74,7 @@ static void fake_notice(void *link, const struct nu_flow *flow, int verdict, con
 
 static const struct nuauth_peer_ops gateway_ops = {
 	.decision = fake_decision, .destroy = fake_destroy, .expires = fake_expires,
+	.session_end = fake_session_end,
 };
 static const struct nuauth_peer_ops client_ops = { .notice = fake_notice };
 
@@ -169,10 +182,14 @@ static void test_accept(void)
 	CHECK(decisions->len == 1 && strcmp(last()->link, "fw1-a") == 0 && last()->packet_id == 1);
 	CHECK(last()->verdict == NU_VERDICT_ACCEPT && last()->has_mark && last()->mark == 0x3eb &&
 	      last()->expires == ends);
+	/* nufw learns whose session it is */
+	CHECK(last()->session == carol.session && carol.session != 0);
 	CHECK(srv.stats.accepted == 1 && notices == 0);
 	CHECK(connections() == 1);
-	/* followed, and owned by carol's session: her logout ends it */
+	/* followed, and owned by carol's session: her logout ends it, and
+	 * every gateway ends what other nodes accepted for the session */
 	CHECK(nuauth_connections_end_user(srv.connections, carol_peer->id) == 1);
+	CHECK(session_ends == 1 && session_ended == carol.session);
 	CHECK(packet_logs == 1 && logged_verdict == NU_VERDICT_ACCEPT);
 }
 
@@ -301,7 +318,8 @@ int main(void)
 	gw = nuauth_peers_add(srv.peers, NUAUTH_PEER_GATEWAY, &in6addr_any, "fw1", &gateway_ops,
 			      (void *)"fw1-a");
 	nuauth_connections_gateway_back(srv.connections, gw);
-	carol = (struct nuauth_session_user){ .name = "carol", .uid = 1003, .groups = groups };
+	carol = (struct nuauth_session_user){ .name = "carol", .uid = 1003, .groups = groups,
+					      .session = 0x5e5510a };
 	carol_peer = nuauth_peers_add(srv.peers, NUAUTH_PEER_CLIENT, &in6addr_any, "carol",
 				      &client_ops, NULL);
 	carol_peer->user = &carol;

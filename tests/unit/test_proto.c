@@ -197,10 +197,10 @@ static enum nu_proto_status encode_sample(int i, uint8_t *buf, size_t cap,
 		return nu_decision_encode(buf, cap, &d, out_len);
 	case 8:
 		return nu_auth_start_encode(buf, cap, "PLAIN", sasl, sizeof(sasl),
-					    true, out_len);
+					    true, NULL, out_len);
 	case 9:
 		return nu_auth_start_encode(buf, cap, "SCRAM-SHA-256", NULL, 0,
-					    false, out_len);
+					    false, NULL, out_len);
 	case 10:
 		return nu_auth_step_encode(buf, cap, sasl, sizeof(sasl), out_len);
 	case 11:
@@ -556,6 +556,58 @@ static void test_roundtrips(void)
 		b[n - 1] = 2;
 		CHECK(nu_decision_decode(b, n, &d) == NU_PROTO_BAD_ATTR);
 	}
+	{
+		/* an accept for a client session: SESSION, 12 more bytes */
+		struct nu_decision ac = { .packet_id = 80, .verdict = NU_VERDICT_ACCEPT,
+					  .session = 0x0102030405060708ull };
+		uint8_t b[64];
+		size_t n;
+
+		CHECK(nu_decision_encode(b, sizeof(b), &ac, &n) == NU_PROTO_OK && n == 8 + 5 + 12);
+		CHECK(nu_decision_decode(b, n, &d) == NU_PROTO_OK &&
+		      d.session == 0x0102030405060708ull && !d.not_owner);
+		/* SESSION_END: the tag alone; 0 is no tag */
+		CHECK(nu_session_end_encode(b, sizeof(b), 0, &n) == NU_PROTO_BAD_ATTR);
+		CHECK(nu_session_end_encode(b, sizeof(b), 42, &n) == NU_PROTO_OK && n == 8 + 12);
+		{
+			uint64_t tag;
+
+			CHECK(nu_session_end_decode(b, n, &tag) == NU_PROTO_OK && tag == 42);
+			CHECK(nu_session_end_decode(b, n - 1, &tag) != NU_PROTO_OK);
+			memset(b + n - 8, 0, 8);
+			CHECK(nu_session_end_decode(b, n, &tag) == NU_PROTO_BAD_ATTR);
+			b[1] = NU_MSG_CONN_DESTROY;
+			CHECK(nu_session_end_decode(b, n, &tag) != NU_PROTO_OK);
+		}
+		CHECK(strcmp(nu_msg_type_name(NU_MSG_SESSION_END), "SESSION_END") == 0);
+	}
+	{
+		/* the resume token: in AUTH_START and in a good AUTH_RESULT,
+		 * exactly 16 bytes */
+		uint8_t tok[NU_RESUME_LEN], b[128];
+		struct nu_auth a;
+		struct nu_auth_result r = { .result = NU_AUTH_OK, .has_resume = true }, rr;
+		size_t n;
+
+		for (unsigned i = 0; i < sizeof(tok); i++)
+			tok[i] = (uint8_t)(0xa0 + i);
+		CHECK(nu_auth_start_encode(b, sizeof(b), "PLAIN", NULL, 0, false, tok, &n) ==
+		      NU_PROTO_OK);
+		CHECK(nu_auth_decode(b, n, &a) == NU_PROTO_OK && a.has_resume &&
+		      memcmp(a.resume, tok, sizeof(tok)) == 0);
+		b[n - NU_RESUME_LEN - 1] = NU_RESUME_LEN - 1;	/* length 15 */
+		CHECK(nu_auth_decode(b, n - 1, &a) != NU_PROTO_OK);
+		CHECK(nu_auth_start_encode(b, sizeof(b), "PLAIN", NULL, 0, false, NULL, &n) ==
+		      NU_PROTO_OK);
+		CHECK(nu_auth_decode(b, n, &a) == NU_PROTO_OK && !a.has_resume);
+		memcpy(r.resume, tok, sizeof(tok));
+		CHECK(nu_auth_result_encode(b, sizeof(b), &r, &n) == NU_PROTO_OK);
+		CHECK(nu_auth_result_decode(b, n, &rr) == NU_PROTO_OK && rr.has_resume &&
+		      memcmp(rr.resume, tok, sizeof(tok)) == 0);
+		r.has_resume = false;
+		CHECK(nu_auth_result_encode(b, sizeof(b), &r, &n) == NU_PROTO_OK);
+		CHECK(nu_auth_result_decode(b, n, &rr) == NU_PROTO_OK && !rr.has_resume);
+	}
 
 	CHECK(nu_auth_decode(samples[8].buf, samples[8].len, &au) == NU_PROTO_OK);
 	CHECK(strcmp(au.mech, "PLAIN") == 0 && au.has_data && au.data_len == 7);
@@ -652,13 +704,13 @@ static void test_encoder_limits(void)
 	CHECK(nu_auth_step_encode(buf, sizeof(buf), data, NU_SASL_DATA_MAX, &len) == NU_PROTO_OK);
 	CHECK(nu_auth_decode(buf, len, &au) == NU_PROTO_OK && au.data_len == NU_SASL_DATA_MAX);
 	CHECK(nu_auth_step_encode(buf, sizeof(buf), data, NU_SASL_DATA_MAX + 1, &len) == NU_PROTO_BAD_ATTR);
-	CHECK(nu_auth_start_encode(buf, sizeof(buf), "", NULL, 0, false, &len) == NU_PROTO_BAD_ATTR);
-	CHECK(nu_auth_start_encode(buf, sizeof(buf), NULL, NULL, 0, false, &len) == NU_PROTO_BAD_ATTR);
+	CHECK(nu_auth_start_encode(buf, sizeof(buf), "", NULL, 0, false, NULL, &len) == NU_PROTO_BAD_ATTR);
+	CHECK(nu_auth_start_encode(buf, sizeof(buf), NULL, NULL, 0, false, NULL, &len) == NU_PROTO_BAD_ATTR);
 	memset(longtext, 'M', NU_NAME_MAX);
 	longtext[NU_NAME_MAX] = '\0';
-	CHECK(nu_auth_start_encode(buf, sizeof(buf), longtext, NULL, 0, false, &len) == NU_PROTO_BAD_ATTR);
+	CHECK(nu_auth_start_encode(buf, sizeof(buf), longtext, NULL, 0, false, NULL, &len) == NU_PROTO_BAD_ATTR);
 	longtext[NU_NAME_MAX - 1] = '\0';
-	CHECK(nu_auth_start_encode(buf, sizeof(buf), longtext, NULL, 0, false, &len) == NU_PROTO_OK);
+	CHECK(nu_auth_start_encode(buf, sizeof(buf), longtext, NULL, 0, false, NULL, &len) == NU_PROTO_OK);
 	/* an oversized SASL_DATA written by hand is refused by the decoder */
 	{
 		struct nu_msg_writer w;
