@@ -32,6 +32,7 @@ listener 1
 ipsession 1
 cluster 1
 cluster_etcd 1
+cluster_ask 1
 etcd_json 1
 modules 2
 decide 2

@@ -17,13 +17,25 @@
 #include "log.h"
 
 #ifdef HAVE_CLUSTER
+#include "cluster_ask.h"
 #include "cluster_etcd.h"
 #include "etcd_json.h"
+#include "login_guard.h"
 #endif
 
 /* A command's own lease, s: a command its node does not run by then (the
  * node is dead or cut off) goes. */
 #define COMMAND_TTL 10
+/* A node's answer to "connections", bytes: below etcd's default request
+ * limit (1.5 MiB), base64 and JSON around it included. */
+#define LISTING_MAX (1024 * 1024)
+/* The node's failed-login records (doc/cluster.md, "Failed logins across
+ * the cluster"): written at most every THROTTLE_MS, THROTTLE_MAX at a
+ * time (more wait for the next time); the quiet ones deleted within
+ * THROTTLE_SWEEP_MS. */
+#define THROTTLE_MS 50
+#define THROTTLE_MAX 128
+#define THROTTLE_SWEEP_MS 5000
 
 /* One record of the directory. */
 struct dir_entry {
@@ -64,8 +76,14 @@ struct nuauth_cluster {
 	GHashTable *done;		/* keys of the commands run, until deleted */
 	unsigned command_seq;
 	nuauth_cluster_disconnect_fn disconnect;
+	nuauth_cluster_listing_fn listing;
+	/* Failed logins (PREFIX/fails/NODE/ID, PREFIX/known/NODE/ID) */
+	char *fails, *known;		/* PREFIX/fails/, PREFIX/known/ */
+	guint throttle_source;		/* a write of the records is due */
+	gint64 throttle_at;		/* the last one (monotonic) */
 #ifdef HAVE_CLUSTER
 	struct etcd_client *etcd;
+	struct cluster_asks *asks;	/* questions to every node */
 #endif
 };
 
@@ -190,6 +208,12 @@ void nuauth_cluster_on_disconnect(struct nuauth_cluster *c, nuauth_cluster_disco
 {
 	if (c)
 		c->disconnect = fn;
+}
+
+void nuauth_cluster_on_listing(struct nuauth_cluster *c, nuauth_cluster_listing_fn fn)
+{
+	if (c)
+		c->listing = fn;
 }
 
 #ifdef HAVE_CLUSTER
@@ -362,6 +386,15 @@ static void run_command(struct nuauth_cluster *c, const struct etcd_kv *kv)
 			   "%u connection(s) ended", cmd.from, cmd.user, sessions, conns);
 		g_free(why);
 	}
+	else if (strcmp(cmd.command, "connections") == 0 && c->listing &&
+		 cluster_asks_reply_key_ok(c->asks, cmd.reply)) {
+		char *listing = c->listing(c->srv, LISTING_MAX);
+
+		etcd_client_put_once(c->etcd, cmd.reply, listing, strlen(listing), COMMAND_TTL);
+		log_info("cluster: node %s asks for the connections: answered (%zu bytes)",
+			 cmd.from, strlen(listing));
+		g_free(listing);
+	}
 	else
 		log_warnx("cluster: etcd key %s: unknown command `%s' (from node %s): not run",
 			  kv->key, cmd.command, cmd.from);
@@ -369,10 +402,126 @@ static void run_command(struct nuauth_cluster *c, const struct etcd_kv *kv)
 	etcd_client_delete(c->etcd, kv->key);
 }
 
+/* ---- failed logins across the cluster ---- */
+
+/* Another node's failed-login record (PREFIX/fails/NODE/ID) or known pair
+ * (PREFIX/known/NODE/ID) into the guard; the node's own are ignored (its
+ * guard holds them). */
+static void learn_throttle(struct nuauth_cluster *c, const struct etcd_kv *kv)
+{
+	bool known = g_str_has_prefix(kv->key, c->known);
+	const char *rest = kv->key + strlen(known ? c->known : c->fails);
+	const char *slash = strchr(rest, '/');
+	struct nu_login_guard_record r = { .known = known, .gone = kv->deleted };
+	struct etcd_throttle t;
+	GError *e = NULL;
+	char *node, *id;
+	gsize len;
+	const char *data = kv->value ? g_bytes_get_data(kv->value, &len) : "";
+
+	if (!slash || slash == rest)
+		return;
+	node = g_strndup(rest, (gsize)(slash - rest));
+	id = g_strdup(slash + 1);
+	if (strcmp(node, c->node) == 0)
+		goto out;
+	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
+		log_warnx("cluster: etcd key %s: not a failed-login record: left out", kv->key);
+		goto out;
+	}
+	if (!kv->deleted && !etcd_json_read_throttle(data, kv->value ? len : 0, known, &t, &e)) {
+		log_warnx("cluster: etcd key %s: %s: left out", kv->key, e->message);
+		g_error_free(e);
+		goto out;
+	}
+	r.id = id;
+	if (!kv->deleted) {
+		r.failures = (unsigned)MIN(t.failures, G_MAXUINT);
+		r.window_start = t.window;
+		r.locked_until = t.locked_until;
+		r.lock = (unsigned)MIN(t.lock, G_MAXUINT);
+		r.spent = t.spent;
+		r.until = t.known_until;
+	}
+	if (!nuauth_login_guard_learn(c->srv, node, &r)) {
+		log_warnx("cluster: the table of other nodes' failed logins is full: %s left out",
+			  kv->key);
+		goto out;
+	}
+	/* The lab's tests wait for these. */
+	if (kv->deleted)
+		log_debug("cluster: node %s's %s record %s is gone", node,
+			  known ? "known-address" : "failed-login", id);
+	else if (known)
+		log_debug("cluster: node %s's known-address record %s", node, id);
+	else
+		log_debug("cluster: node %s's failed-login record %s: %u failure(s), lock "
+			  "until %" G_GINT64_FORMAT, node, id, r.failures, r.locked_until);
+out:
+	g_free(node);
+	g_free(id);
+}
+
+/* One of the node's records into etcd (the request thread sends it). */
+static void put_throttle(const struct nu_login_guard_record *r, void *ctx)
+{
+	struct nuauth_cluster *c = ctx;
+	char *key = g_strconcat(r->known ? c->known : c->fails, c->node, "/", r->id, NULL);
+	struct etcd_throttle t = {
+		.failures = r->failures, .window = r->window_start,
+		.locked_until = r->locked_until, .lock = r->lock, .spent = r->spent,
+		.known_until = r->until,
+	};
+	char *value;
+
+	if (r->gone) {
+		etcd_client_delete(c->etcd, key);
+	} else {
+		value = etcd_json_throttle(&t, r->known);
+		etcd_client_put(c->etcd, key, value, strlen(value));
+		g_free(value);
+	}
+	g_free(key);
+}
+
+static void throttle_due(struct nuauth_cluster *c, gint64 now);
+
+static gboolean throttle_write(gpointer p)
+{
+	struct nuauth_cluster *c = p;
+	size_t left;
+
+	c->throttle_source = 0;
+	c->throttle_at = g_get_monotonic_time();
+	left = nuauth_login_guard_take(c->srv, THROTTLE_MAX, put_throttle, c);
+	if (left)
+		throttle_due(c, c->throttle_at);
+	return G_SOURCE_REMOVE;
+}
+
+/* A write of the records at once, or THROTTLE_MS after the last one. */
+static void throttle_due(struct nuauth_cluster *c, gint64 now)
+{
+	gint64 wait = c->throttle_at + THROTTLE_MS * 1000 - now;
+
+	if (c->throttle_source)
+		return;
+	c->throttle_source = g_timeout_add(wait > 0 ? (guint)((wait + 999) / 1000) : 0,
+					   throttle_write, c);
+}
+
+/* After a failed or good login (login_guard.c). */
+static void throttle_changed(void *ctx)
+{
+	throttle_due(ctx, g_get_monotonic_time());
+}
+
 static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 {
 	struct nuauth_cluster *c = ctx;
 
+	if (reset)
+		cluster_asks_reset(c->asks);
 	if (reset) {
 		/* A command deleted while the watch was away is forgotten. */
 		GHashTable *present = g_hash_table_new(g_str_hash, g_str_equal);
@@ -401,15 +550,23 @@ static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 		for (guint i = 0; i < gone->len; i++)
 			dir_remove(c, g_ptr_array_index(gone, i));
 		g_ptr_array_free(gone, TRUE);
+		/* The other nodes' failed logins: all of them follow. */
+		nuauth_login_guard_forget_others(c->srv);
 	}
 	for (guint i = 0; i < kvs->len; i++) {
 		const struct etcd_kv *kv = g_ptr_array_index(kvs, i);
 
+		if (cluster_asks_update(c->asks, kv))
+			continue;
 		if (g_str_has_prefix(kv->key, c->my_commands)) {
 			if (kv->deleted)
 				g_hash_table_remove(c->done, kv->key);
 			else
 				run_command(c, kv);
+			continue;
+		}
+		if (g_str_has_prefix(kv->key, c->fails) || g_str_has_prefix(kv->key, c->known)) {
+			learn_throttle(c, kv);
 			continue;
 		}
 		/* Only other nodes' records: the node's own come from its
@@ -469,6 +626,9 @@ static gboolean health_tick(gpointer p)
 		else
 			log_info("cluster: node %s is in sync with etcd: logins are taken", c->node);
 	}
+	/* The quiet failed-login records go from etcd. */
+	if (now - c->throttle_at >= THROTTLE_SWEEP_MS * 1000)
+		throttle_due(c, now);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -595,6 +755,12 @@ char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user)
 	return (char **)g_ptr_array_free(nodes, FALSE);
 }
 
+struct nuauth_cluster_ask *nuauth_cluster_ask_connections(struct nuauth_cluster *c,
+							  nuauth_cluster_answers_fn fn, void *ctx)
+{
+	return c ? cluster_asks_connections(c->asks, COMMAND_TTL, fn, ctx) : NULL;
+}
+
 static void on_lease(bool up, void *ctx)
 {
 	struct nuauth_cluster *c = ctx;
@@ -630,6 +796,8 @@ bool nuauth_cluster_start(struct nuauth_server *srv, GError **error)
 	c->commands = g_strconcat(cfg->cluster_prefix, "/commands/", NULL);
 	c->my_commands = g_strconcat(c->commands, c->node, "/", NULL);
 	c->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	c->fails = g_strconcat(cfg->cluster_prefix, "/fails/", NULL);
+	c->known = g_strconcat(cfg->cluster_prefix, "/known/", NULL);
 	c->silence_max = 2 * etcd_client_keepalive_interval(&ec);
 	c->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, dir_entry_free);
 	c->by_addr = g_hash_table_new_full(nuauth_addr_hash, nuauth_addr_equal, NULL, dir_addr_free);
@@ -637,7 +805,13 @@ bool nuauth_cluster_start(struct nuauth_server *srv, GError **error)
 	nuauth_peers_subscribe(srv->peers, on_peer_gone, c);
 	c->etcd = etcd_client_new(&ec, c->root, g_main_context_default(), on_update, on_lease,
 				  c);
+	c->asks = cluster_asks_new(c->etcd, c->root, c->node);
 	c->health_timer = g_timeout_add(200, health_tick, c);
+	nuauth_login_guard_share(srv, cfg->cluster_throttle_secret ? cfg->cluster_throttle_secret :
+				 "", throttle_changed, c);
+	if (!cfg->cluster_throttle_secret)
+		log_info("cluster: no nuauth_cluster_throttle_secret: the failed-login records' "
+			 "names are hashed without a secret");
 	srv->cluster = c;
 	log_info("cluster: node %s, sessions under %s in etcd (%s)", c->node, c->sessions,
 		 cfg->cluster_endpoints[0]);
@@ -652,7 +826,13 @@ void nuauth_cluster_stop(struct nuauth_server *srv)
 		return;
 	nuauth_peers_unsubscribe(srv->peers, on_peer_gone, c);
 	g_source_remove(c->health_timer);
+	cluster_asks_free(c->asks);
+	nuauth_login_guard_share(srv, NULL, NULL, NULL);
+	if (c->throttle_source)
+		g_source_remove(c->throttle_source);
 	etcd_client_free(c->etcd);
+	g_free(c->fails);
+	g_free(c->known);
 	g_hash_table_destroy(c->done);
 	g_free(c->root);
 	g_free(c->commands);
@@ -715,6 +895,18 @@ void nuauth_cluster_claim_cancel(struct nuauth_cluster_claim *cl)
 void nuauth_cluster_release(struct nuauth_cluster *c, const char *slot)
 {
 	(void)c, (void)slot;
+}
+
+struct nuauth_cluster_ask *nuauth_cluster_ask_connections(struct nuauth_cluster *c,
+							  nuauth_cluster_answers_fn fn, void *ctx)
+{
+	(void)c, (void)fn, (void)ctx;
+	return NULL;
+}
+
+void nuauth_cluster_ask_cancel(struct nuauth_cluster_ask *q)
+{
+	(void)q;
 }
 
 #endif

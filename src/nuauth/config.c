@@ -231,6 +231,9 @@ static bool read_cluster(struct nu_conf *conf, struct nuauth_config *cfg, GError
 	cfg->cluster_user = g_strdup(nu_conf_get_str(conf, "nuauth_cluster_etcd_user", NULL));
 	cfg->cluster_password = g_strdup(nu_conf_get_str(conf, "nuauth_cluster_etcd_password",
 							 NULL));
+	cfg->cluster_throttle_secret = g_strdup(nu_conf_get_str(conf,
+								"nuauth_cluster_throttle_secret",
+								NULL));
 	return true;
 #endif
 }
@@ -522,6 +525,7 @@ void nuauth_config_clear(struct nuauth_config *cfg)
 	g_free(cfg->cluster_cert);
 	g_free(cfg->cluster_key);
 	g_free(cfg->cluster_user);
+	g_free(cfg->cluster_throttle_secret);
 	g_free(cfg->cluster_password);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -278,13 +278,6 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_
 	uint64_t session = session_of(cs, client);
 	unsigned n = 0;
 
-	/* What another node accepted for this session (before a failover),
-	 * or this one before it restarted, only the gateways know: each ends
-	 * its share.  Sent on every link (nufw's table is one for all its
-	 * queues: the later copies find nothing). */
-	if (session)
-		nuauth_peers_foreach(cs->srv->peers, NUAUTH_PEER_GATEWAY, session_end_on, &session);
-
 	while (l) {
 		GList *next = l->next;
 		struct conn *c = l->data;
@@ -295,6 +288,13 @@ unsigned nuauth_connections_end_user(struct nuauth_connections *cs, nuauth_peer_
 		}
 		l = next;
 	}
+	/* What another node accepted for this session (before a failover),
+	 * or this one before it restarted, only the gateways know: each ends
+	 * its share.  Sent on every link (nufw's table is one for all its
+	 * queues: the later copies find nothing), after this node's own
+	 * CONN_DESTROYs, which nufw has forgotten by then. */
+	if (session)
+		nuauth_peers_foreach(cs->srv->peers, NUAUTH_PEER_GATEWAY, session_end_on, &session);
 	return n;
 }
 

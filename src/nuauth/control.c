@@ -58,6 +58,9 @@ struct ctl_peer {
 	GString *out;
 	bool greeted;		/* the peer sent its version line */
 	bool closing;		/* close once out is written */
+	/* A request waiting for the other nodes' answers (connections in a
+	 * cluster): the peer's next lines wait in `in' meanwhile. */
+	struct nuauth_cluster_ask *ask;
 };
 
 /* ---- JSON output ---- */
@@ -413,6 +416,9 @@ struct conn_walk {
 	GString *o;
 	bool first;
 	gint64 now_real, now_mono;
+	const char *node;	/* in a cluster: this node's name */
+	size_t max;		/* o's length not to pass (0: none) */
+	uint64_t more;		/* connections left out for it */
 };
 
 static void one_connection(const char *user, const struct nu_flow *flow, gint64 start,
@@ -421,19 +427,31 @@ static void one_connection(const char *user, const struct nu_flow *flow, gint64 
 	struct conn_walk *w = ctx;
 	char address[INET6_ADDRSTRLEN] = "";
 	GString *o = w->o;
+	size_t before = o->len;
 
+	if (w->more) {
+		w->more++;
+		return;
+	}
 	if (gw)
 		nu_addr_format(&gw->addr, address, sizeof(address));
 	if (!w->first)
 		g_string_append_c(o, ',');
-	w->first = false;
 	g_string_append_c(o, '{');
 	json_kstr(o, "user", user);
 	json_flow(o, flow);
 	json_kuint(o, "since", (uint64_t)real_seconds(w->now_real - (w->now_mono - start)));
 	json_kstr(o, "firewall", address);	/* "" while it is away */
 	json_kstr(o, "firewall_id", gw_id);
+	if (w->node)
+		json_kstr(o, "node", w->node);
 	g_string_append_c(o, '}');
+	if (w->max && o->len > w->max) {
+		g_string_truncate(o, before);
+		w->more = 1;
+		return;
+	}
+	w->first = false;
 }
 
 static void one_ended(const struct nuauth_conn_end_event *ev, void *ctx)
@@ -456,21 +474,124 @@ static void one_ended(const struct nuauth_conn_end_event *ev, void *ctx)
 	g_string_append_c(o, '}');
 }
 
-static void cmd_connections(struct nuauth_control *ctl, const char *arg, GString *o)
+/* This node's open connections, as array items (each with the node's name
+ * in a cluster), o not past max bytes (0: no limit).  Returns how many
+ * were left out. */
+static uint64_t own_connections(struct nuauth_server *srv, GString *o, size_t max)
 {
 	struct conn_walk w = { .o = o, .first = true, .now_real = g_get_real_time(),
-			       .now_mono = g_get_monotonic_time() };
+			       .now_mono = g_get_monotonic_time(),
+			       .node = nuauth_cluster_node(srv->cluster), .max = max };
 
-	(void)arg;
+	nuauth_connections_foreach(srv->connections, one_connection, &w);
+	return w.more;
+}
+
+char *nuauth_control_listing(struct nuauth_server *srv, size_t max)
+{
+	GString *o = g_string_new("{");
+	uint64_t more;
+
+	json_kstr(o, "node", nuauth_cluster_node(srv->cluster));
+	json_key(o, "connections");
+	g_string_append_c(o, '[');
+	/* room for the members after the list */
+	more = own_connections(srv, o, max > 64 ? max - 64 : 1);
+	g_string_append_c(o, ']');
+	json_kuint(o, "more", more);
+	g_string_append_c(o, '}');
+	return g_string_free(o, FALSE);
+}
+
+/* The other nodes' part of connections (a cluster): each one's items
+ * after ours, and which answered. */
+static void other_nodes_connections(GString *o, const struct nuauth_cluster_answer *answers,
+				    unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (char **item = answers[i].items; item && *item; item++) {
+			if (o->str[o->len - 1] != '[')
+				g_string_append_c(o, ',');
+			g_string_append(o, *item);
+		}
+}
+
+static void nodes_answered(GString *o, const char *node,
+			   const struct nuauth_cluster_answer *answers, unsigned n)
+{
+	bool all = true;
+
+	json_key(o, "nodes");
+	g_string_append(o, "[{");
+	json_kstr(o, "node", node);
+	g_string_append(o, ",\"answered\":true}");
+	for (unsigned i = 0; i < n; i++) {
+		bool ok = answers[i].answered && !*answers[i].error;
+
+		g_string_append(o, ",{");
+		json_kstr(o, "node", answers[i].node);
+		json_key(o, "answered");
+		g_string_append(o, ok ? "true" : "false");
+		if (answers[i].more)
+			json_kuint(o, "more", answers[i].more);
+		g_string_append_c(o, '}');
+		all = all && ok;
+	}
+	g_string_append_c(o, ']');
+	if (!all)
+		json_kstr(o, "warning", "some nodes did not answer: their connections are not "
+			  "listed");
+}
+
+/* The answer to connections: this node's open connections, then (answers,
+ * n: in a cluster) the other nodes', and the recently ended ones here. */
+static void connections_reply(struct nuauth_control *ctl,
+			      const struct nuauth_cluster_answer *answers, unsigned n, GString *o)
+{
+	struct conn_walk w = { .o = o, .first = true };
+	const char *node = nuauth_cluster_node(ctl->srv->cluster);
+
 	g_string_append(o, "{\"ok\":true");
 	json_kstr(o, "note", "byte counts are known when a connection ends (nufw -C): "
 		  "see the ended ones");
 	g_string_append(o, ",\"connections\":[");
-	nuauth_connections_foreach(ctl->srv->connections, one_connection, &w);
+	own_connections(ctl->srv, o, 0);
+	other_nodes_connections(o, answers, n);
 	g_string_append(o, "],\"ended\":[");
-	w.first = true;
 	nuauth_connections_foreach_ended(ctl->srv->connections, one_ended, &w);
-	g_string_append(o, "]}");
+	g_string_append_c(o, ']');
+	if (node) {
+		json_kstr(o, "node", node);
+		nodes_answered(o, node, answers, n);
+	}
+	g_string_append_c(o, '}');
+}
+
+static void cmd_connections(struct nuauth_control *ctl, const char *arg, GString *o)
+{
+	(void)arg;
+	connections_reply(ctl, NULL, 0, o);
+}
+
+static void peer_resume(struct ctl_peer *p);
+
+static void connections_answered(const struct nuauth_cluster_answer *answers, unsigned n,
+				 void *ctx)
+{
+	struct ctl_peer *p = ctx;
+
+	p->ask = NULL;
+	connections_reply(p->ctl, answers, n, p->out);
+	g_string_append_c(p->out, '\n');
+	peer_resume(p);
+}
+
+/* In a cluster, the other nodes are asked first (cluster_ask.c): true when
+ * the answer waits for theirs. */
+static bool ask_connections(struct ctl_peer *p)
+{
+	p->ask = nuauth_cluster_ask_connections(p->ctl->srv->cluster, connections_answered, p);
+	return p->ask != NULL;
 }
 
 /* The user's sessions here end at once; in a cluster, each other node
@@ -558,14 +679,17 @@ static const struct {
 	bool takes_arg;
 	bool accounting;	/* allowed on the accounting socket */
 	void (*run)(struct nuauth_control *ctl, const char *arg, GString *o);
+	/* Optional: starts a request whose answer comes later (true), else
+	 * run answers at once. */
+	bool (*start)(struct ctl_peer *p);
 } commands[] = {
-	{ "users", false, false, cmd_users },
-	{ "firewalls", false, false, cmd_firewalls },
-	{ "connections", false, false, cmd_connections },
-	{ "disconnect", true, false, cmd_disconnect },
-	{ "ip-session", true, true, cmd_ip_session },
-	{ "reload", false, false, cmd_reload },
-	{ "stats", false, false, cmd_stats },
+	{ "users", false, false, cmd_users, NULL },
+	{ "firewalls", false, false, cmd_firewalls, NULL },
+	{ "connections", false, false, cmd_connections, ask_connections },
+	{ "disconnect", true, false, cmd_disconnect, NULL },
+	{ "ip-session", true, true, cmd_ip_session, NULL },
+	{ "reload", false, false, cmd_reload, NULL },
+	{ "stats", false, false, cmd_stats, NULL },
 };
 
 static void handle_request(struct ctl_peer *p, char *line)
@@ -587,6 +711,8 @@ static void handle_request(struct ctl_peer *p, char *line)
 		else {
 			log_info("%s: uid %u: %s%s%s", p->ctl->accounting ? "accounting" : "control",
 				 p->uid, line, arg ? " " : "", arg ? arg : "");
+			if (commands[i].start && commands[i].start(p))
+				return;		/* answered later */
 			commands[i].run(p->ctl, arg, o);
 		}
 		g_string_append_c(o, '\n');
@@ -624,6 +750,7 @@ static gboolean on_peer(gint fd, GIOCondition cond, gpointer data);
 
 static void peer_free(struct ctl_peer *p)
 {
+	nuauth_cluster_ask_cancel(p->ask);
 	p->ctl->peers = g_list_remove(p->ctl->peers, p);
 	nu_source_cancel(&p->watch);
 	close(p->fd);
@@ -637,7 +764,7 @@ static void peer_rewatch(struct ctl_peer *p)
 {
 	GIOCondition cond = 0;
 
-	if (!p->closing && p->out->len < CTL_OUT_HIGH)
+	if (!p->closing && !p->ask && p->out->len < CTL_OUT_HIGH)
 		cond |= G_IO_IN;
 	if (p->out->len)
 		cond |= G_IO_OUT;
@@ -665,19 +792,12 @@ static bool peer_write(struct ctl_peer *p)
 	return true;
 }
 
-/* False when the peer closed or failed. */
-static bool peer_read(struct ctl_peer *p)
+/* The whole lines waiting in p->in, until one waits for an answer. */
+static void handle_lines(struct ctl_peer *p)
 {
-	char buf[CTL_LINE_MAX];
-	ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
 	char *nl;
 
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return true;
-	if (n <= 0)
-		return false;
-	g_string_append_len(p->in, buf, n);
-	while (!p->closing && (nl = memchr(p->in->str, '\n', p->in->len))) {
+	while (!p->closing && !p->ask && (nl = memchr(p->in->str, '\n', p->in->len))) {
 		size_t len = (size_t)(nl - p->in->str);
 
 		if (len > CTL_LINE_MAX)
@@ -686,6 +806,7 @@ static bool peer_read(struct ctl_peer *p)
 		handle_line(p, p->in->str);
 		g_string_erase(p->in, 0, len + 1);
 	}
+	nl = memchr(p->in->str, '\n', p->in->len);
 	if (!p->closing && (p->in->len > CTL_LINE_MAX ||
 			    (nl && (size_t)(nl - p->in->str) > CTL_LINE_MAX))) {
 		log_warnx("control: uid %u: request longer than %d bytes: closing", p->uid,
@@ -696,7 +817,29 @@ static bool peer_read(struct ctl_peer *p)
 	}
 	if (p->closing)
 		g_string_truncate(p->in, 0);
+}
+
+/* False when the peer closed or failed. */
+static bool peer_read(struct ctl_peer *p)
+{
+	char buf[CTL_LINE_MAX];
+	ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return true;
+	if (n <= 0)
+		return false;
+	g_string_append_len(p->in, buf, n);
+	handle_lines(p);
 	return true;
+}
+
+/* A deferred answer is in p->out: what the peer sent meanwhile is
+ * handled, and the peer watched again. */
+static void peer_resume(struct ctl_peer *p)
+{
+	handle_lines(p);
+	peer_rewatch(p);
 }
 
 static gboolean on_peer(gint fd, GIOCondition cond, gpointer data)

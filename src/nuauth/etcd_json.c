@@ -542,6 +542,8 @@ char *etcd_json_command(const struct etcd_command *cmd)
 	add_str(b, "command", cmd->command);
 	add_str(b, "user", cmd->user);
 	add_str(b, "from", cmd->from);
+	if (cmd->reply && *cmd->reply)
+		add_str(b, "reply", cmd->reply);
 	return finish(b);
 }
 
@@ -558,6 +560,9 @@ bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *c
 	cmd->command = dup_str(root, "command");
 	cmd->user = dup_str(root, "user");
 	cmd->from = dup_str(root, "from");
+	cmd->reply = dup_str(root, "reply");
+	if (!cmd->reply)
+		cmd->reply = g_strdup("");
 	g_object_unref(p);
 	ok = cmd->command && cmd->user && cmd->from && *cmd->command;
 	if (!ok) {
@@ -572,5 +577,102 @@ void etcd_command_clear(struct etcd_command *cmd)
 	g_free(cmd->command);
 	g_free(cmd->user);
 	g_free(cmd->from);
+	g_free(cmd->reply);
 	memset(cmd, 0, sizeof(*cmd));
+}
+
+bool etcd_json_read_listing(const char *body, size_t len, char ***items, uint64_t *more,
+			    GError **error)
+{
+	JsonObject *root;
+	JsonParser *p = parse(body, len, &root, error);
+	JsonNode *list, *n;
+	GPtrArray *out;
+	bool ok = true;
+
+	*items = NULL;
+	*more = 0;
+	if (!p)
+		return false;
+	list = json_object_get_member(root, "connections");
+	if (!list || !JSON_NODE_HOLDS_ARRAY(list)) {
+		g_object_unref(p);
+		return bad_answer(error, "list of connections");
+	}
+	n = json_object_get_member(root, "more");
+	if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 &&
+	    json_node_get_int(n) > 0)
+		*more = (uint64_t)json_node_get_int(n);
+	out = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; ok && i < json_array_get_length(json_node_get_array(list)); i++) {
+		JsonNode *item = json_array_get_element(json_node_get_array(list), i);
+
+		ok = JSON_NODE_HOLDS_OBJECT(item);
+		if (ok)
+			g_ptr_array_add(out, json_to_string(item, FALSE));
+	}
+	g_object_unref(p);
+	if (!ok) {
+		g_ptr_array_free(out, TRUE);
+		return bad_answer(error, "connection");
+	}
+	g_ptr_array_add(out, NULL);
+	g_ptr_array_set_free_func(out, NULL);
+	*items = (char **)g_ptr_array_free(out, FALSE);
+	return true;
+}
+
+/* ---- the failed-login records ---- */
+
+static void add_int(JsonBuilder *b, const char *name, int64_t v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+char *etcd_json_throttle(const struct etcd_throttle *t, bool known)
+{
+	JsonBuilder *b = start();
+
+	if (known) {
+		add_int(b, "known_until", t->known_until);
+	} else {
+		add_int(b, "failures", t->failures);
+		add_int(b, "window", t->window);
+		add_int(b, "locked_until", t->locked_until);
+		add_int(b, "lock", t->lock);
+		add_int(b, "spent", t->spent);
+	}
+	return finish(b);
+}
+
+/* A member that must be there, a number >= 0. */
+static bool need_i64(JsonObject *o, const char *name, int64_t *out)
+{
+	return json_object_has_member(o, name) && get_i64(o, name, -1, out) && *out >= 0;
+}
+
+bool etcd_json_read_throttle(const char *body, size_t len, bool known, struct etcd_throttle *t,
+			     GError **error)
+{
+	JsonObject *root;
+	JsonParser *p = parse(body, len, &root, error);
+	bool ok;
+
+	memset(t, 0, sizeof(*t));
+	if (!p)
+		return false;
+	if (known)
+		ok = need_i64(root, "known_until", &t->known_until);
+	else
+		ok = need_i64(root, "failures", &t->failures) &&
+		     need_i64(root, "window", &t->window) &&
+		     need_i64(root, "locked_until", &t->locked_until) &&
+		     need_i64(root, "lock", &t->lock) && need_i64(root, "spent", &t->spent);
+	g_object_unref(p);
+	if (!ok) {
+		memset(t, 0, sizeof(*t));
+		return bad_answer(error, known ? "known-address record" : "failed-login record");
+	}
+	return true;
 }

@@ -72,13 +72,37 @@ void etcd_session_clear(struct etcd_session *s);
 
 /* A command to the node that holds a session (doc/cluster.md): the value
  * of PREFIX/commands/NODE/ID, a JSON object; "disconnect" ends every
- * session of user on NODE. */
+ * session of user on NODE; "connections" puts NODE's list of connections
+ * under the key reply (user is "" then). */
 struct etcd_command {
 	char *command, *user, *from;	/* from: the node that sent it */
+	char *reply;			/* optional: "" when absent */
 };
 char *etcd_json_command(const struct etcd_command *cmd);
 bool etcd_json_read_command(const char *body, size_t len, struct etcd_command *cmd,
 			    GError **error);
 void etcd_command_clear(struct etcd_command *cmd);
+
+/* A node's answer to "connections" (PREFIX/replies/ASKER/ID/NODE): a JSON
+ * object {"node": NODE, "connections": [objects], "more": N} (N left out
+ * to stay under etcd's size limit).  Each object of the array comes back
+ * as JSON text of its own in *items (NULL-terminated); false with *error
+ * when the record is malformed or an item is no object. */
+bool etcd_json_read_listing(const char *body, size_t len, char ***items, uint64_t *more,
+			    GError **error);
+
+/* A node's failed-login record (doc/cluster.md, "Failed logins across the
+ * cluster"): the value of PREFIX/fails/NODE/ID, {"failures":N,"window":T,
+ * "locked_until":T,"lock":S,"spent":T}, or of PREFIX/known/NODE/ID, {"known_until":T}
+ * (T: Unix time, 0 none; S: seconds).  No name, no address. */
+struct etcd_throttle {
+	int64_t failures, window, locked_until, lock, spent;
+	int64_t known_until;
+};
+char *etcd_json_throttle(const struct etcd_throttle *t, bool known);
+/* False with *error when a member is missing, negative or of the wrong
+ * type. */
+bool etcd_json_read_throttle(const char *body, size_t len, bool known, struct etcd_throttle *t,
+			     GError **error);
 
 #endif

@@ -75,4 +75,51 @@ void nu_login_guard_success(struct nu_login_guard *g, const char *key);
 /* Failure entries held (after forgetting those quiet at now). */
 size_t nu_login_guard_size(struct nu_login_guard *g, int64_t now);
 
+/* ---- across a cluster (doc/cluster.md, "Failed logins across the
+ * cluster") ----
+ *
+ * Each node publishes its own entries (failures in its window, its lock)
+ * and known pairs, named by an id: a keyed hash of the key, so that no
+ * name or address is readable where they are published.  Every node keeps
+ * the other nodes' records: a key's failures are the node's own plus
+ * those of every other node whose window is still open and began after
+ * the key was last spent (a lock began, or a good login forgot a pair's
+ * failures) on any node; a lock another node started is taken over (it
+ * applies here, the failures before it are spent, the next lock doubles
+ * it); a pair another node knows is known here.  The times are the guard's clock: the
+ * caller converts them to and from what it publishes. */
+
+/* One published record: an entry's state, or a known pair's end. */
+struct nu_login_guard_record {
+	const char *id;
+	bool known;		/* a known pair (until), else an entry */
+	bool gone;		/* the node no longer holds it */
+	unsigned failures;	/* within the window from window_start */
+	int64_t window_start;
+	int64_t locked_until;	/* 0: never locked */
+	unsigned lock;		/* the last lock's length, s */
+	int64_t spent;		/* failures before it are spent: a lock began,
+				 * or the pair logged in */
+	int64_t until;		/* known: the end of the pair's exemption */
+};
+
+/* Starts recording the node's changes and naming keys by ids (HMAC-SHA-256
+ * with secret, 128 bits in hex; "" is a hash without a key). */
+void nu_login_guard_share(struct nu_login_guard *g, const char *secret);
+/* The id of key: "ip:ADDR", "pair:ADDR NAME", "user:NAME", or
+ * "known:ADDR NAME" for a known pair (g_free). */
+char *nu_login_guard_id(const struct nu_login_guard *g, const char *key);
+/* Hands at most max of the node's records changed since the last call to
+ * fn, first forgetting the entries quiet at now (each then gone once, if
+ * it was handed before); returns how many are left for the next call. */
+typedef void (*nu_login_guard_record_fn)(const struct nu_login_guard_record *r, void *ctx);
+size_t nu_login_guard_take(struct nu_login_guard *g, int64_t now, size_t max,
+			   nu_login_guard_record_fn fn, void *ctx);
+/* Another node's record (its name: node); returns false when it is left
+ * out (the table of other nodes' records is full). */
+bool nu_login_guard_learn(struct nu_login_guard *g, const char *node,
+			  const struct nu_login_guard_record *r, int64_t now);
+/* Forgets every other node's record (they are read again). */
+void nu_login_guard_forget_others(struct nu_login_guard *g);
+
 #endif

@@ -226,6 +226,7 @@ static void run(struct nuauth_server *srv)
 	if (!nuauth_cluster_start(srv, &error))
 		fatalx("%s", error->message);
 	nuauth_cluster_on_disconnect(srv->cluster, nuauth_clients_disconnect_user);
+	nuauth_cluster_on_listing(srv->cluster, nuauth_control_listing);
 	g_unix_signal_add(SIGTERM, on_quit_signal, srv);
 	g_unix_signal_add(SIGINT, on_quit_signal, srv);
 	g_unix_signal_add(SIGHUP, on_hup, srv);

@@ -129,6 +129,7 @@ struct nuauth_config {
 	char *cluster_prefix;		/* nuauth_cluster_etcd_prefix (/nufw) */
 	char *cluster_ca, *cluster_cert, *cluster_key;	/* nuauth_cluster_etcd_ca/cert/key */
 	char *cluster_user, *cluster_password;	/* nuauth_cluster_etcd_user/password */
+	char *cluster_throttle_secret;	/* nuauth_cluster_throttle_secret (NULL: none) */
 	unsigned cluster_lease_ttl;	/* nuauth_cluster_lease_ttl, s */
 	/* nuauth_cluster_partition_logins: the new logins a node cut off from
 	 * etcd takes (doc/cluster.md, "Partitions") */
@@ -443,6 +444,9 @@ bool nuauth_control_start(struct nuauth_server *srv, GError **error);
  * false with *error (an unknown group, a path in use). */
 bool nuauth_accounting_start(struct nuauth_server *srv, GError **error);
 void nuauth_control_stop(struct nuauth_server *srv);
+/* This node's connections for another node's `connections` (a
+ * nuauth_cluster_listing_fn). */
+char *nuauth_control_listing(struct nuauth_server *srv, size_t max);
 
 /* ---- listener.c ---- */
 typedef void (*nuauth_accept_fn)(struct nuauth_server *srv, int fd,
@@ -513,6 +517,21 @@ void nuauth_login_failed(struct nuauth_server *srv, const char *addr, const char
 void nuauth_login_succeeded(struct nuauth_server *srv, const char *addr, const char *user);
 /* The guard's key for a user name (g_free it). */
 char *nuauth_login_guard_name(const char *user);
+/* Across a cluster (cluster.c, doc/cluster.md "Failed logins across the
+ * cluster"): the guard names its keys by an HMAC with secret and records
+ * the node's changes; changed (main thread; NULL: no more) is called after
+ * each failed or good login.  take hands the changed records (Unix times)
+ * to fn, at most max, and returns how many are left; learn takes another
+ * node's record (Unix times); forget_others drops them all. */
+struct nu_login_guard_record;
+void nuauth_login_guard_share(struct nuauth_server *srv, const char *secret,
+			      void (*changed)(void *ctx), void *ctx);
+size_t nuauth_login_guard_take(struct nuauth_server *srv, size_t max,
+			       void (*fn)(const struct nu_login_guard_record *r, void *ctx),
+			       void *ctx);
+bool nuauth_login_guard_learn(struct nuauth_server *srv, const char *node,
+			      const struct nu_login_guard_record *r);
+void nuauth_login_guard_forget_others(struct nuauth_server *srv);
 
 /* ---- sasl_server.c ---- */
 struct nuauth_sasl;
@@ -612,6 +631,31 @@ char **nuauth_cluster_disconnect(struct nuauth_cluster *c, const char *user);
 typedef unsigned (*nuauth_cluster_disconnect_fn)(struct nuauth_server *srv, const char *user,
 						 const char *why, unsigned *sessions);
 void nuauth_cluster_on_disconnect(struct nuauth_cluster *c, nuauth_cluster_disconnect_fn fn);
+/* `nuauthctl connections` across the cluster (cluster_ask.c): each other
+ * node present is asked for its connections; fn gets one answer per node
+ * asked, in the order asked, once all answered or at the time limit
+ * (NUAUTH_CLUSTER_ASK_MS).  NULL (fn never called) with no cluster or no
+ * other node present. */
+#define NUAUTH_CLUSTER_ASK_MS 2000
+struct nuauth_cluster_answer {
+	const char *node;
+	bool answered;
+	char **items;		/* its connections, JSON objects (NULL-terminated) */
+	uint64_t more;		/* left out of its answer (etcd's size limit) */
+	const char *error;	/* a malformed answer: why ("" none) */
+};
+typedef void (*nuauth_cluster_answers_fn)(const struct nuauth_cluster_answer *answers,
+					  unsigned n, void *ctx);
+struct nuauth_cluster_ask;
+struct nuauth_cluster_ask *nuauth_cluster_ask_connections(struct nuauth_cluster *c,
+							  nuauth_cluster_answers_fn fn, void *ctx);
+/* The asker went away: fn is never called. */
+void nuauth_cluster_ask_cancel(struct nuauth_cluster_ask *q);
+/* How a node lists its connections for another node (set by a higher
+ * floor: control.c): a JSON object {"node", "connections": [...], "more"}
+ * of at most max bytes (g_free). */
+typedef char *(*nuauth_cluster_listing_fn)(struct nuauth_server *srv, size_t max);
+void nuauth_cluster_on_listing(struct nuauth_cluster *c, nuauth_cluster_listing_fn fn);
 /* nuauth_single_user_client_limit across the cluster by etcd transaction
  * (doc/cluster.md, "Session limits"): a login takes one of the user's
  * limit slots (PREFIX/limits/user/NAME/0..limit-1, under the node's

@@ -229,6 +229,16 @@ static const struct json *list_of(const struct json *doc, const char *key)
 	return l && l->type == JSON_ARRAY ? l : NULL;
 }
 
+/* A reply's warning (a cluster node out of reach of etcd, nodes that did
+ * not answer), on stderr. */
+static void print_warning(const struct json *doc)
+{
+	char text[512];
+
+	if (json_get(doc, "warning"))
+		fprintf(stderr, "nuauthctl: %s\n", json_text(doc, "warning", text, sizeof(text)));
+}
+
 /* In a cluster (the reply names its node) a NODE column: every node's
  * sessions are listed, the other nodes' from the directory (no uid,
  * origin, OS or client: "-"). */
@@ -238,8 +248,7 @@ static void print_users(const struct json *doc)
 	bool cluster = json_get(doc, "node") != NULL;
 	char a[32], b[32], g[128], t[32], o[16];
 
-	if (json_get(doc, "warning"))
-		fprintf(stderr, "nuauthctl: %s\n", json_text(doc, "warning", a, sizeof(a)));
+	print_warning(doc);
 	if (cluster)
 		printf("%-12s ", "NODE");
 	printf("%-16s %7s %-16s %-39s %-19s %-7s %-20s %s\n", "USER", "UID", "GROUPS",
@@ -296,15 +305,23 @@ static void print_firewalls(const struct json *doc)
 	}
 }
 
+/* In a cluster (the reply names its node) a NODE column: every node's
+ * connections are listed, the other nodes' as they answered. */
 static void print_connections(const struct json *doc)
 {
 	const struct json *l = list_of(doc, "connections");
+	bool cluster = json_get(doc, "node") != NULL;
 	char a[32], t[32];
 
+	print_warning(doc);
+	if (cluster)
+		printf("%-12s ", "NODE");
 	printf("%-16s %-19s %-15s %s\n", "USER", "SINCE", "FIREWALL", "FLOW");
 	for (size_t i = 0; l && i < l->count; i++) {
 		const struct json *c = l->items[i];
 
+		if (cluster)
+			printf("%-12s ", json_text(c, "node", a, sizeof(a)));
 		printf("%-16s %-19s %-15s %s\n", json_text(c, "user", a, sizeof(a)),
 		       fmt_time(json_num(c, "since"), t, sizeof(t)),
 		       json_text(c, "firewall", a, sizeof(a)), json_text(c, "flow", a, sizeof(a)));

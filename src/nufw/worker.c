@@ -427,7 +427,10 @@ static void end_connection(struct nufw_worker *w, const struct nu_flow *flow, co
 
 static void on_destroy(const struct nu_flow *flow, void *ctx)
 {
-	end_connection(((struct link_ctx *)ctx)->w, flow, "at nuauth's request");
+	struct nufw_worker *w = ((struct link_ctx *)ctx)->w;
+
+	nufw_sessions_forget(w->sessions, flow);
+	end_connection(w, flow, "at nuauth's request");
 }
 
 /* A reload on nuauth moved the end of a connection's period.  It comes on

@@ -61,9 +61,16 @@ start_etcd_cluster || lab_end "the etcd members start"
 lab_nuauth_conf
 # carol: logs in from the second desktop (test_partition)
 echo "carol:carolpw:1003:100" >> "$LAB_DIR/users.nufw"
+# erin: the name guessed at over both nodes (test_throttle)
+echo "erin:erinpw:1005:100" >> "$LAB_DIR/users.nufw"
 node_conf a 10.201.0.11
 node_conf b 10.201.0.12
-for n in a b; do echo "nuauth_single_user_client_limit=1" >> "$LAB_DIR/nuauth-$n.conf"; done
+for n in a b; do
+	cat >> "$LAB_DIR/nuauth-$n.conf" <<CONF
+nuauth_single_user_client_limit=1
+nuauth_login_user_failure_limit=6
+CONF
+done
 echo "nuauth_cluster_etcd_endpoints=\"$ENDPOINTS_A\"" >> "$LAB_DIR/nuauth-a.conf"
 start_node a || lab_end "nuauth node a starts and joins the directory"
 start_node b || lab_end "nuauth node b starts and joins the directory"
@@ -175,6 +182,17 @@ test_cluster_admin() {
 		port=$(sed -n 's/^connected from .*://p' "$LAB_DIR/held-dc.log")
 		check "alice's transfer (accepted by node a) is in conntrack with her mark" \
 			same "$(lab_ct_mark "$port" 5050)" 1001
+		out=$(ctl_node b connections)
+		check "connections on node b lists alice's transfer, held by node a" \
+			matches "$out" "^a  *alice  .*tcp 10.201.0.2:$port -> 10.202.0.2:5050"
+		out=$(ctl_node b connections --json)
+		check "... every node answered (node b itself, node a through etcd)" \
+			matches "$out" '"nodes":\[{"node":"b","answered":true},{"node":"a","answered":true}\]'
+		check_log "node a answered node b's question" nuauth-a \
+			"cluster: node b asks for the connections: answered" 0
+		echo "    connections: node b's question to node a's answer: $(log_gap nuauth-b \
+			"cluster: question .* (connections)" nuauth-a \
+			"cluster: node b asks for the connections: answered") ms"
 		out=$(ctl_node b disconnect alice)
 		check "disconnect alice on node b asks node a" \
 			matches "$out" "alice: node a asked to close its session"
@@ -214,6 +232,120 @@ etcd_empty() {
 	[ -z "$out" ] && return 0
 	echo "$out"
 	return 1
+}
+
+# guess NODE SRC USER PASSWORD: one login on node NODE (a or b) from SRC
+# (an address of the first desktop): abuse.py's "ok MS" or "refused MS: TEXT".
+guess() {
+	local n=11
+	[ "$1" = b ] && n=12
+	ip netns exec "$NS_C" env NUAUTH=10.201.0.$n CA="$LAB_DIR/pki/cacert.pem" SRC="$2" \
+		python3 "$LAB_HERE/abuse.py" login "$3" "$4" 2>&1
+}
+
+# wrong NODE SRC USER: a wrong password for USER on node NODE from SRC; then
+# waits until the other node has read the three records it changed (the
+# address's, the pair's and the name's failures).
+wrong() {
+	local other=b n
+	[ "$1" = b ] && other=a
+	n=$(grep -c "node $1's failed-login record [0-9a-f]*:" "$LAB_DIR/nuauth-$other.log")
+	guess "$1" "$2" "$3" wrong >> "$LAB_DIR/wrong.out"
+	lab_wait_file "$LAB_DIR/nuauth-$other.log" "node $1's failed-login record [0-9a-f]*:" 5 \
+		$((n + 3)) || echo "node $other did not learn node $1's failure from $2" >> "$LAB_DIR/wrong.out"
+}
+
+# no_lock PATTERN: neither node logged a lock matching PATTERN.
+no_lock() {
+	! grep -h -- "$1" "$LAB_DIR/nuauth-a.log" "$LAB_DIR/nuauth-b.log"
+}
+
+# locked_everywhere WHAT SRC USER PASSWORD: both nodes refuse USER's right
+# PASSWORD from SRC, locked.
+locked_everywhere() {
+	local node out
+	for node in b a; do
+		out=$(guess "$node" "$2" "$3" "$4")
+		check "node $node refuses $1, even with the right password" \
+			matches "$out" "^refused.*too many failed logins"
+	done
+}
+
+# lock_delay WHAT PATTERN: how long node a's lock (its log line PATTERN)
+# took to reach node b's memory.
+lock_delay() {
+	local t
+	t=$(log_stamp nuauth-a "$2")
+	echo "    throttle: node a's lock of $1 reached node b in $(stamp_gap "$t" \
+		"$(log_stamp nuauth-b "node a's failed-login record [0-9a-f]*: 0 failure(s), lock until [1-9]" \
+		"$t")") ms"
+}
+
+# The failed-login throttles count across the cluster (doc/cluster.md,
+# "Failed logins across the cluster"): wrong passwords spread over both
+# nodes lock an address at nuauth_login_failure_limit (5) in all and a name
+# at nuauth_login_user_failure_limit (6) in all, the lock holds on the node
+# that did not start it, and the address a user logged in from on node a
+# is exempt from her name's lock on node b too.  Addresses 10.201.0.50-58
+# of the first desktop are the guesser's.
+test_throttle() {
+	local i out n node
+	: > "$LAB_DIR/wrong.out"
+	for i in 50 51 52 53 54 55 56 57 58; do ip -n "$NS_C" addr add "10.201.0.$i/24" dev c0; done
+	n=$(grep -c "node a's known-address record" "$LAB_DIR/nuauth-b.log")
+	out=$(guess a 10.201.0.51 erin erinpw)
+	check "erin logs in on node a from 10.201.0.51" matches "$out" "^ok"
+	check_log "node b learns that erin logged in from there (a known address, by its hash)" \
+		nuauth-b "node a's known-address record [0-9a-f]*$" 5 $((n + 1))
+	check "etcd holds no name or address of it in clear" not_in_etcd erin 10.201.0.51
+
+	# The address: five wrong passwords from 10.201.0.50, each for another
+	# name, on a, b, a, b, a.
+	for i in 1 2 3 4; do
+		node=b; [ $((i % 2)) = 1 ] && node=a
+		wrong "$node" 10.201.0.50 "nosuch$i"
+	done
+	check "four wrong passwords over both nodes lock nothing (the limit is 5 in all)" \
+		no_lock "logins from 10.201.0.50 locked"
+	wrong a 10.201.0.50 nosuch5
+	check_log "the fifth, on node a, locks the address: 5 across the cluster" nuauth-a \
+		"logins from 10.201.0.50 locked for 30 s after 5 failed logins" 0
+	locked_everywhere "the address node a locked" 10.201.0.50 erin erinpw
+	check_count "node b started no lock of its own" nuauth-b "logins from 10.201.0.50 locked" 0
+	lock_delay 10.201.0.50 "logins from 10.201.0.50 locked"
+
+	# The name: six wrong passwords for erin, each from another address,
+	# on b, a, b, a, b, a.
+	for i in 2 3 4 5 6; do
+		node=a; [ $((i % 2)) = 0 ] && node=b
+		wrong "$node" "10.201.0.5$i" erin
+	done
+	check "five wrong passwords for erin over both nodes lock nothing (the limit is 6 in all)" \
+		no_lock 'logins of user "erin" locked'
+	wrong a 10.201.0.57 erin
+	check_log "the sixth, on node a, locks her name: 6 across the cluster" nuauth-a \
+		'logins of user "erin" locked for 30 s after 6 failed logins' 0
+	locked_everywhere "erin from a new address" 10.201.0.58 erin erinpw
+	out=$(guess b 10.201.0.51 erin erinpw)
+	check "node b lets erin in from the address she logged in from on node a" matches "$out" "^ok"
+	out=$(guess b 10.201.0.58 carol carolpw)
+	check "another user logs in from the new address meanwhile" matches "$out" "^ok"
+	check "no failure was left unlearned" same "$(grep -c "did not learn" "$LAB_DIR/wrong.out")" 0
+	lock_delay "erin's name" 'logins of user "erin" locked'
+}
+
+# not_in_etcd TEXT...: no key or value under /nufw/fails/ or /nufw/known/
+# holds any TEXT.
+not_in_etcd() {
+	local out t
+	out=$(ip netns exec "$NS_G" env ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:23792 \
+		get --prefix /nufw/fails/ 2>&1; ip netns exec "$NS_G" env ETCDCTL_API=3 etcdctl \
+		--endpoints=127.0.0.1:23792 get --prefix /nufw/known/ 2>&1)
+	[ -n "$out" ] || { echo "nothing under /nufw/fails/ or /nufw/known/"; return 1; }
+	for t in "$@"; do
+		grep -qF -- "$t" <<<"$out" && { echo "$t in: $out"; return 1; }
+	done
+	return 0
 }
 
 # Bad cluster keys stop nuauth with file:line and what is wrong.
@@ -298,6 +430,10 @@ test_partition() {
 	check "carol's connection carries her mark (node b decides; node a, which does not know her, does not)" \
 		desk_connect_marked "$ALICE2_UID" 80 1003
 	check_count "node a logged the loss once" nuauth-a "node a is cut off from etcd" 1
+	out=$(ctl_node a connections 2>&1)
+	check "connections on node a, cut off, says node b did not answer (in 2 s)" \
+		matches "$out" "nuauthctl: some nodes did not answer: their connections are not listed"
+	check "... and lists node a's own" matches "$out" "^a  *alice  "
 	$nft delete table ip nulab_cut
 	check_log "etcd back, node a says so once it read the directory again" nuauth-a \
 		"node a reaches etcd again after [0-9]* ms, its directory read again: new logins are taken" 15
@@ -450,7 +586,7 @@ test_totals() {
 }
 
 lab_tests test_config test_directory test_each_node_decides test_single_login test_concurrent_login \
-	test_cluster_admin \
+	test_cluster_admin test_throttle \
 	test_etcd_tls \
 	test_partition test_failover test_totals
 lab_finish

@@ -69,13 +69,15 @@ nuauth_control_socket="$LAB_DIR/control-$1"
 CONF
 }
 
-# node_conf NAME ADDRESS: the same, a node of the cluster (lease 3 s).
+# node_conf NAME ADDRESS: the same, a node of the cluster (lease 3 s, the
+# lab's throttle secret).
 node_conf() {
 	node_listen_conf "$1" "$2"
 	cat >> "$LAB_DIR/nuauth-$1.conf" <<CONF
 nuauth_cluster_etcd_endpoints="$ENDPOINTS"
 nuauth_cluster_node_name="$1"
 nuauth_cluster_lease_ttl=3
+nuauth_cluster_throttle_secret="lab-$LAB_ID"
 CONF
 }
 

@@ -12,6 +12,7 @@
 #include "nuauth.h"
 #include "cluster_etcd.h"
 #include "etcd_json.h"
+#include "login_guard.h"
 #include "unit.h"
 
 /* ---- the fake etcd client ---- */
@@ -318,6 +319,116 @@ static void test_commands(const char *rd)
 	g_free(v);
 }
 
+/* nuauthctl connections across the cluster: node b, present, is asked
+ * and answers; node a answers node b's question with its listing. */
+static unsigned n_answered;
+static struct nuauth_cluster_answer last_answer;	/* its strings: below */
+static char *last_items, last_node[16];
+
+static void on_answers(const struct nuauth_cluster_answer *answers, unsigned n, void *ctx)
+{
+	(void)ctx;
+	n_answered++;
+	CHECK(n == 1);
+	last_answer = answers[0];
+	g_strlcpy(last_node, answers[0].node, sizeof(last_node));
+	last_answer.node = last_node;
+	last_answer.error = *answers[0].error ? "yes" : "";
+	last_answer.items = NULL;
+	g_free(last_items);
+	last_items = answers[0].items ? g_strjoinv("|", answers[0].items) : g_strdup("");
+}
+
+static char *fake_listing(struct nuauth_server *s, size_t max)
+{
+	(void)s;
+	CHECK(max >= 65536);
+	return g_strdup("{\"node\":\"a\",\"connections\":[],\"more\":0}");
+}
+
+static char *sent_key(const char *prefix)
+{
+	GHashTableIter it;
+	gpointer k;
+
+	g_hash_table_iter_init(&it, sent);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		if (g_str_has_prefix(k, prefix))
+			return k;
+	return NULL;
+}
+
+static void test_questions(void)
+{
+	struct nuauth_cluster_ask *q;
+	struct etcd_command got;
+	char *key, *reply, *answer, *v;
+	struct etcd_command cmd = { .command = "connections", .user = "", .from = "b",
+				    .reply = "/lab/replies/b/q1/a" };
+
+	g_hash_table_remove_all(sent);
+	/* nobody else present: nothing asked */
+	CHECK(!nuauth_cluster_ask_connections(srv.cluster, on_answers, NULL));
+	feed(false, "/lab/nodes/b", "b", "/lab/nodes/a", "a", NULL);
+	q = nuauth_cluster_ask_connections(srv.cluster, on_answers, NULL);
+	CHECK(q != NULL && n_answered == 0);
+	key = sent_key("/lab/commands/b/a-");
+	CHECK(key && etcd_json_read_command(g_hash_table_lookup(sent, key),
+					    strlen(g_hash_table_lookup(sent, key)), &got, NULL));
+	CHECK(strcmp(got.command, "connections") == 0 && g_str_has_prefix(got.reply, "/lab/replies/a/"));
+	reply = g_strdup(got.reply);
+	etcd_command_clear(&got);
+	/* node b's answer: read, deleted, handed over once */
+	answer = g_strdup("{\"node\":\"b\",\"connections\":[{\"user\":\"bob\"},{\"user\":\"dave\"}],"
+			  "\"more\":3}");
+	g_hash_table_replace(stored, g_strdup(reply), g_strdup(answer));
+	feed(false, reply, answer, NULL);
+	CHECK(n_answered == 1 && last_answer.answered && !*last_answer.error &&
+	      last_answer.more == 3 && strcmp(last_answer.node, "b") == 0);
+	CHECK(g_strcmp0(last_items, "{\"user\":\"bob\"}|{\"user\":\"dave\"}") == 0);
+	CHECK(!g_hash_table_contains(stored, reply));
+	feed(false, reply, answer, NULL);	/* again: the question is over */
+	CHECK(n_answered == 1);
+	/* a malformed answer counts as unanswered, and says why */
+	g_free(reply);
+	g_hash_table_remove_all(sent);
+	q = nuauth_cluster_ask_connections(srv.cluster, on_answers, NULL);
+	key = sent_key("/lab/commands/b/a-");
+	CHECK(key && etcd_json_read_command(g_hash_table_lookup(sent, key),
+					    strlen(g_hash_table_lookup(sent, key)), &got, NULL));
+	reply = g_strdup(got.reply);
+	etcd_command_clear(&got);
+	g_hash_table_replace(stored, g_strdup(reply), g_strdup("{\"connections\":[1]}"));
+	feed(false, reply, "{\"connections\":[1]}", NULL);
+	CHECK(n_answered == 2 && last_answer.answered && *last_answer.error);
+	g_free(reply);
+	/* the asker goes away: never called */
+	q = nuauth_cluster_ask_connections(srv.cluster, on_answers, NULL);
+	nuauth_cluster_ask_cancel(q);
+	CHECK(n_answered == 2);
+	/* node b asks node a: a's listing goes under b's reply key */
+	nuauth_cluster_on_listing(srv.cluster, fake_listing);
+	g_hash_table_remove_all(sent);
+	v = etcd_json_command(&cmd);
+	g_hash_table_replace(stored, g_strdup("/lab/commands/a/b-q1"), g_strdup(v));
+	feed(false, "/lab/commands/a/b-q1", v, NULL);
+	CHECK(g_strcmp0(g_hash_table_lookup(sent, "/lab/replies/b/q1/a"),
+			"{\"node\":\"a\",\"connections\":[],\"more\":0}") == 0);
+	g_free(v);
+	/* a reply key outside PREFIX/replies/ is not written */
+	cmd.reply = "/lab/sessions/a/1";
+	v = etcd_json_command(&cmd);
+	g_hash_table_replace(stored, g_strdup("/lab/commands/a/b-q2"), g_strdup(v));
+	feed(false, "/lab/commands/a/b-q2", v, NULL);
+	CHECK(!g_hash_table_contains(sent, "/lab/sessions/a/1"));
+	g_free(v);
+	/* node b leaves: nobody to ask */
+	feed(false, "/lab/nodes/b", NULL, NULL);
+	CHECK(!nuauth_cluster_ask_connections(srv.cluster, on_answers, NULL));
+	g_free(last_items);
+	g_free(answer);
+}
+
 /* A node cut off from etcd: lost after two keep-alive periods without an
  * answer; limited logins refused meanwhile (the default), back once etcd
  * answers and the prefix was read again. */
@@ -376,6 +487,78 @@ static void test_partition(void)
 	CHECK(nuauth_cluster_synced(srv.cluster));
 }
 
+/* The key in etcd of the node's failed-login record for guard key. */
+static char *fails_key(const char *kind, const char *node, const char *key)
+{
+	char *id = nu_login_guard_id(srv.login_guard, key);
+	char *k = g_strdup_printf("/lab/%s/%s/%s", kind, node, id);
+
+	g_free(id);
+	return k;
+}
+
+/* Failed logins across the cluster: a failure here is written (after the
+ * coalescing delay) under PREFIX/fails/a/ID, by its id, with no name; a
+ * lock node b wrote applies here; a known address node b wrote exempts
+ * the name's lock here; node a's own records from the watch are ignored;
+ * a reset forgets node b's. */
+static void test_throttle(void)
+{
+	char *ip = fails_key("fails", "a", "ip:10.9.0.1");
+	char *user = fails_key("fails", "a", "user:erin");
+	char *remote = fails_key("fails", "b", "ip:10.9.0.2");
+	char *mine = fails_key("fails", "a", "ip:10.9.0.2");
+	char *name = fails_key("fails", "b", "user:frank");
+	char *known = fails_key("known", "b", "known:10.9.0.3 frank");
+	struct etcd_throttle t = { .failures = 0, .window = 0 };
+	char *v;
+	const char *stored_ip;
+	gint64 unix_now = g_get_real_time() / G_USEC_PER_SEC;
+
+	nuauth_login_failed(&srv, "10.9.0.1", "erin");
+	for (int i = 0; i < 50 && !g_hash_table_contains(stored, ip); i++)
+		g_main_context_iteration(NULL, TRUE);
+	stored_ip = g_hash_table_lookup(stored, ip);
+	CHECK(stored_ip && etcd_json_read_throttle(stored_ip, strlen(stored_ip), false, &t, NULL) &&
+	      t.failures == 1 && t.locked_until == 0 && t.window >= unix_now - 1 &&
+	      t.window <= unix_now + 1);
+	CHECK(stored_ip && !strstr(stored_ip, "erin") && !strstr(stored_ip, "10.9"));
+	CHECK(g_hash_table_contains(stored, user));
+	/* node b locked 10.9.0.2 for 30 s; frank's name after 20 failures,
+	 * and knows frank at 10.9.0.3 */
+	t = (struct etcd_throttle){ .window = unix_now, .locked_until = unix_now + 30, .lock = 30 };
+	v = etcd_json_throttle(&t, false);
+	feed(false, remote, v, name, v, NULL);
+	g_free(v);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.2", NULL) >= 29);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.4", "frank") >= 29);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.3", "frank") >= 29);
+	t.known_until = unix_now + 3600;
+	v = etcd_json_throttle(&t, true);
+	feed(false, known, v, NULL);
+	g_free(v);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.3", "frank") == 0);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.4", "frank") >= 29);
+	/* its own record from the watch: ignored (not a lock of node b) */
+	t = (struct etcd_throttle){ .window = unix_now, .locked_until = unix_now + 30, .lock = 30 };
+	v = etcd_json_throttle(&t, false);
+	feed(false, mine, v, "/lab/fails/b/nothex", v, NULL);
+	g_free(v);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.1", NULL) == 0);
+	/* node b's lock record deleted: gone here too */
+	feed(false, remote, NULL, NULL);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.2", NULL) == 0);
+	/* a new snapshot without node b's records forgets them */
+	feed(true, NULL);
+	CHECK(nuauth_login_locked(&srv, "10.9.0.4", "frank") == 0);
+	g_free(ip);
+	g_free(user);
+	g_free(remote);
+	g_free(mine);
+	g_free(name);
+	g_free(known);
+}
+
 static void test_cluster(void)
 {
 	struct in6_addr desk = addr("10.201.0.2"), other = addr("10.201.0.3");
@@ -388,6 +571,10 @@ static void test_cluster(void)
 	CHECK(nuauth_cluster_start(&srv, NULL) && srv.cluster);
 	CHECK(nuauth_cluster_enabled(srv.cluster));
 	CHECK(strcmp(nuauth_cluster_node(srv.cluster), "a") == 0);
+	/* the node is present for the others' questions (cluster_ask.c) */
+	CHECK(g_strcmp0(g_hash_table_lookup(stored, "/lab/nodes/a"), "a") == 0);
+	g_hash_table_remove(stored, "/lab/nodes/a");
+	n_puts = 0;
 	/* carol logs in here: her record goes to etcd, under this node */
 	carol = nuauth_peers_add(srv.peers, NUAUTH_PEER_CLIENT, &desk, "carol", &ops, NULL);
 	nuauth_cluster_session_up(srv.cluster, carol, "SCRAM-SHA-256", 1796000000LL * G_USEC_PER_SEC);
@@ -438,8 +625,10 @@ static void test_cluster(void)
 	fake_lease(false, fake_ctx);
 	fake_lease(true, fake_ctx);
 	test_commands(rd);
+	test_questions();
 	test_claims();
 	test_partition();
+	test_throttle();
 	nuauth_cluster_stop(&srv);
 	CHECK(srv.cluster == NULL);
 	/* no cluster: nothing is elsewhere */
@@ -464,7 +653,15 @@ int main(void)
 	srv.cfg.cluster_prefix = "/lab";
 	srv.cfg.cluster_lease_ttl = 4;
 	srv.cfg.cluster_partition_logins = NUAUTH_PARTITION_LIMITED;
+	srv.cfg.cluster_throttle_secret = "lab";
+	srv.cfg.login_failure_limit = 5;
+	srv.cfg.login_user_failure_limit = 20;
+	srv.cfg.login_failure_window = 60;
+	srv.cfg.login_lock_time = 30;
+	srv.cfg.login_known_address_time = 86400;
+	nuauth_login_guard_configure(&srv);
 	test_cluster();
+	nu_login_guard_free(srv.login_guard);
 	nuauth_peers_free(srv.peers);
 	g_hash_table_destroy(stored);
 	g_hash_table_destroy(sent);

@@ -220,10 +220,47 @@ static void test_session(void)
 	CHECK(!etcd_json_read_session(bad, strlen(bad), &out, NULL));
 }
 
+/* The failed-login records: written and read back; one missing a member,
+ * negative, a string that is no number, or of the other kind is refused. */
+static void test_throttle(void)
+{
+	struct etcd_throttle in = { .failures = 3, .window = 1796000000,
+				    .locked_until = 1796000030, .lock = 30, .spent = 1796000000 };
+	struct etcd_throttle out;
+	char *s = etcd_json_throttle(&in, false);
+	const char *bad[] = {
+		"{\"failures\":3,\"window\":1,\"locked_until\":0,\"lock\":0}",
+		"{\"failures\":-1,\"window\":1,\"locked_until\":0,\"lock\":0,\"spent\":0}",
+		"{\"failures\":\"3x\",\"window\":1,\"locked_until\":0,\"lock\":0,\"spent\":0}",
+		"{\"known_until\":5}",
+		"[1]",
+	};
+
+	CHECK(etcd_json_read_throttle(s, strlen(s), false, &out, NULL));
+	CHECK(out.failures == 3 && out.window == 1796000000 && out.locked_until == 1796000030 &&
+	      out.lock == 30 && out.spent == 1796000000);
+	CHECK(!etcd_json_read_throttle(s, strlen(s), true, &out, NULL));
+	g_free(s);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		GError *e = NULL;
+
+		CHECK(!etcd_json_read_throttle(bad[i], strlen(bad[i]), false, &out, &e));
+		CHECK(e != NULL);
+		g_clear_error(&e);
+	}
+	in.known_until = 1796086400;
+	s = etcd_json_throttle(&in, true);
+	CHECK(strcmp(s, "{\"known_until\":1796086400}") == 0);
+	CHECK(etcd_json_read_throttle(s, strlen(s), true, &out, NULL) &&
+	      out.known_until == 1796086400);
+	g_free(s);
+}
+
 int main(void)
 {
 	test_requests();
 	test_answers();
 	test_session();
+	test_throttle();
 	return unit_done("etcd_json");
 }
