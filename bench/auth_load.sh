@@ -28,71 +28,8 @@ SECS=${2:-5}
 USERS=${3:-50}
 INFLIGHT=${INFLIGHT:-2}
 PLOT=${BENCH_PLOT-$here/auth_latency.png}
-LOAD=$BUILD/bench/auth_load
-UID0=21001
-UIDN=$((UID0 + USERS - 1))
-PORT=5001
-SERVER=10.202.0.2
-[ -x "$LOAD" ] || { echo "auth_load.sh: build bench/ first (make)" >&2; exit 2; }
-[ "$USERS" -ge 1 ] && [ "$USERS" -le 200 ] || { echo "auth_load.sh: 1 to 200 users" >&2; exit 2; }
-
-user_addr() { echo "10.201.0.$((10 + $1))"; }	# user_addr INDEX (0-based)
-
-lab_netns
-lab_pki >/dev/null
-lab_nuauth_conf
-sed -i 's/^nuauth_packet_timeout=.*/nuauth_packet_timeout=5/' "$LAB_DIR/nuauth.conf"
-# SEND_APP=always: the clients look for every connection's program, as they
-# did before nuauth told them what it needs (the ACL below reads none).
-echo "nuauth_client_send_app=${SEND_APP:-auto}" >> "$LAB_DIR/nuauth.conf"
-{
-	echo "# the benchmark's desktop users: name:password:uid:groups"
-	for ((i = 0; i < USERS; i++)); do
-		printf 'user%02d:pw%02d:%d:500\n' $((i + 1)) $((i + 1)) $((UID0 + i))
-	done
-} > "$LAB_DIR/users.nufw"
-cat > "$LAB_DIR/acls.nufw" <<ACLS
-[benchmark users to the server]
-decision=1
-gid=500
-proto=6
-DstIP=$SERVER
-DstPort=$PORT
-ACLS
-
-# Each user's programs and client leave from the user's own address.
-ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
-ip netns exec "$NS_S" sysctl -qw net.core.somaxconn=65535
-for ((i = 0; i < USERS; i++)); do
-	a=$(user_addr $i) table=$((100 + i))
-	ip -n "$NS_C" addr add "$a/24" dev c0
-	ip -n "$NS_C" route add 10.201.0.0/24 dev c0 src "$a" table $table
-	ip -n "$NS_C" route add default via 10.201.0.1 src "$a" table $table
-	ip -n "$NS_C" rule add uidrange $((UID0 + i))-$((UID0 + i)) table $table
-done
-
-lab_rules
-# The mark check: every SYN to the server that leaves the gateway goes
-# through markcheck; those with their user's mark return early, the others
-# reach the last rule, whose counter is the number of wrong marks.
-ipt="ip netns exec $NS_G iptables"
-$ipt -t mangle -N markcheck
-for ((i = 0; i < USERS; i++)); do
-	$ipt -t mangle -A markcheck -s "$(user_addr $i)" -m mark --mark $((UID0 + i)) -j RETURN
-done
-$ipt -t mangle -A markcheck -j RETURN
-$ipt -t mangle -A POSTROUTING -d $SERVER -p tcp --dport $PORT --syn -j markcheck
-
-queue_on() { $ipt -C FORWARD -p tcp --syn -j NFQUEUE --queue-num 0 2>/dev/null ||
-		$ipt -A FORWARD -p tcp --syn -j NFQUEUE --queue-num 0; }
-queue_off() { $ipt -D FORWARD -p tcp --syn -j NFQUEUE --queue-num 0 2>/dev/null || true; }
-# marks_counted: "SYNS WRONG" since the last zeroing
-marks_counted() {
-	local syns wrong
-	syns=$($ipt -t mangle -L POSTROUTING -nvx | awk '/markcheck/ { print $1 }')
-	wrong=$($ipt -t mangle -L markcheck -nvx | awk '$3 == "RETURN" { last = $1 } END { print last }')
-	echo "${syns:-0} ${wrong:-0}"
-}
+. "$here/auth_lab.sh"
+auth_lab_setup
 
 lab_start server "$NS_S" "$LOAD" serve $PORT
 lab_wait_log server ready
@@ -107,45 +44,8 @@ lab_start nufw "$NS_G" "$NUFW" -d 127.0.0.1 -p 4128 -q 0 -m -C -M -t 5 -T 20000 
 NUFW_PID=$LAB_PID
 lab_wait_log nufw "connected to nuauth"
 CLIENT_PIDS=()
-for ((i = 0; i < USERS; i++)); do
-	n=$(printf '%02d' $((i + 1)))
-	lab_start_as "client$n" "$NS_C" $((UID0 + i)) "$NUTCPC" -H 10.201.0.1 -U "user$n" \
-		-P "pw$n" -A "$p/cacert.pem" -d
-	CLIENT_PIDS+=("$LAB_PID")
-done
-for ((i = 0; i < USERS; i++)); do
-	lab_wait_log "client$(printf '%02d' $((i + 1)))" "logged in" 30 || exit 1
-done
-
-field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" <<< "$1"; }	# field LINE KEY
-
-# phase queued|direct ARGS...: one run of the load; prints its line (and
-# logs it), with the mark check's counts for a queued run.
-phase() {
-	local mode=$1 line syns wrong; shift
-	if [ "$mode" = queued ]; then queue_on; else queue_off; fi
-	# The connections of the phase before sit in TIME_WAIT in the gateway's
-	# conntrack table: a full table drops SYNs (a second's retransmission
-	# each), which would be measured as the next phase's latency.
-	ip netns exec "$NS_G" conntrack -F >/dev/null 2>&1
-	$ipt -t mangle -Z
-	line=$(ip netns exec "$NS_C" "$LOAD" connect -t "$SECS" "$@" $SERVER $PORT $UID0 $UIDN)
-	read -r syns wrong <<< "$(marks_counted)"
-	[ "$mode" = queued ] && line="$line syns=$syns wrong_marks=$wrong"
-	[ -n "$line" ] || line="error: no figures"	# auth_load said why
-	echo "$mode $line" >> "$LAB_DIR/phases.log"
-	echo "$line"
-}
-
-# cpu_ticks PID...: user + system time of those processes, in clock ticks
-cpu_ticks() {
-	local pid t=0 f
-	for pid in "$@"; do
-		f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
-		t=$((t + ${f% *} + ${f#* }))
-	done
-	echo $t
-}
+for ((i = 0; i < USERS; i++)); do auth_start_client $i 10.201.0.1; done
+auth_wait_clients "logged in" || exit 1
 
 # usage PID...: "FDS RSS_KB" summed over the processes
 usage() {

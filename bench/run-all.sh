@@ -25,6 +25,7 @@ step "verdict path (nufw + nuauth vs a bare NFQUEUE loop)" "$here/verdict_path.s
 step "connect latency of one user (push)" "$here/client_latency.sh" "$build" 200
 step "decision engine (indexed vs linear ACL match)" "$build/bench/acl_bench" 3
 step "authenticated connections (50 users)" "$here/auth_load.sh" "$build" "$secs" 50
+step "a nuauth cluster: one node vs two, failover over 10 kills" "$here/cluster_bench.sh" "$build" "$secs" 50 10
 step "login storm, PLAIN" "$here/login_storm.sh" "$build" 10000 PLAIN
 step "login storm, SCRAM-SHA-256" "$here/login_storm.sh" "$build" 10000 SCRAM-SHA-256
 echo

@@ -48,5 +48,26 @@ else
 	fail "login_storm.sh: 50 logins, their rate and nuauth's memory per session (status $st)" \
 		"$(tail -20 "$out/storm.log")"
 fi
+# The cluster benchmark: 4 users, 1 s phases, 2 kills (about 40 s).
+if command -v etcd >/dev/null; then
+	"$top/bench/cluster_bench.sh" "$build" 1 4 2 > "$out/cluster.log" 2>&1
+	st=$?
+	if [ $st -eq 0 ] && [ "$(grep -Ec '^(one nuauth|one node \+ etcd|two nodes) +[1-9][0-9]* +[1-9][0-9]* +[0-9.]+ .* 0 of [1-9][0-9]* ' \
+		"$out/cluster.log")" = 3 ]; then
+		pass "cluster_bench.sh: one nuauth, one node with etcd, two nodes: connects/s, latency, no wrong mark"
+	else
+		fail "cluster_bench.sh: one nuauth, one node with etcd, two nodes (status $st)" \
+			"$(tail -30 "$out/cluster.log")"
+	fi
+	if grep -Eq '^failover time \(ms\), 2 of 2 kills: min [0-9]+ median [0-9]+ p90 [0-9]+ max [0-9]+$' \
+		"$out/cluster.log" && grep -q "^marks: [1-9][0-9]* SYNs left the gateway during the kills, 0 without" \
+		"$out/cluster.log"; then
+		pass "cluster_bench.sh: the failover times of 2 kills, no wrong mark"
+	else
+		fail "cluster_bench.sh: the failover times of 2 kills, no wrong mark" "$(grep -A3 '^failover' "$out/cluster.log")"
+	fi
+else
+	echo "SKIP: cluster_bench.sh (etcd is not installed)"
+fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -19,9 +19,8 @@
 set -uo pipefail
 . "$(dirname "$0")/lab.sh"
 lab_init "$@"
+. "$(dirname "$0")/cluster_lab.sh"
 
-ETCD=$(command -v etcd) || { echo "cluster.sh: etcd is not installed (etcd-server)" >&2; exit 2; }
-ENDPOINTS=http://127.0.0.1:23791,http://127.0.0.1:23792,http://127.0.0.1:23793
 # Node a reaches the same members by 127.0.1.1, so that a rule can cut it
 # (and only it) off from etcd.
 ENDPOINTS_A=http://127.0.1.1:23791,http://127.0.1.1:23792,http://127.0.1.1:23793
@@ -31,19 +30,8 @@ lab_rules
 # A second desktop, 10.203.0.2 (the lab's fourth host), for a second login
 # of a user from another address.
 lab_auth_host
-ip -n "$NS_G" addr add 10.201.0.11/24 dev g0
-ip -n "$NS_G" addr add 10.201.0.12/24 dev g0
-# One certificate for both nodes: the name the desktops use and each address.
-"$NUAUTHCTL" pki init "$LAB_DIR/pki" --nuauth-name nuauth.lab --nuauth-ip 10.201.0.11 \
-	--nuauth-ip 10.201.0.12 --nuauth-ip 127.0.0.1 --days 30 --ca-days 30 >/dev/null &&
-	"$NUAUTHCTL" pki issue "$LAB_DIR/pki" nufw nufw-gateway --out nufw --days 30 >/dev/null ||
-	lab_end "the lab's PKI"
-# alice's nutcpc finds both nodes under one name, node a first.
-lab_hosts "$NS_C" "127.0.0.1 localhost" "10.201.0.11 nuauth.lab" "10.201.0.12 nuauth.lab"
-# No DNS in the lab: a look-up beyond the hosts file (nutcpc asks for
-# nuauth.lab's IPv6 addresses too) is refused at once, not left to time out
-# after 5 s (resolv.conf's default) on the machine's name server.
-echo "nameserver 127.0.0.1" > "/etc/netns/$NS_C/resolv.conf"
+cluster_addresses
+cluster_pki || lab_end "the lab's PKI"
 
 # etcd's own PKI: a CA, etcd's certificate (127.0.0.1) and a client
 # certificate for nuauth; member e3 also serves clients over TLS with
@@ -63,59 +51,27 @@ echo "nameserver 127.0.0.1" > "/etc/netns/$NS_C/resolv.conf"
 		--outfile "$LAB_DIR/etcdpki/etcd-cert.pem" 2>/dev/null ||
 	lab_end "etcd's PKI"
 
-start_etcd() {	# start_etcd N: member eN, ports 2379N (clients) and 2380N (peers)
-	local n=$1 cluster=e1=http://127.0.0.1:23801,e2=http://127.0.0.1:23802,e3=http://127.0.0.1:23803
-	local urls=http://127.0.0.1:2379$n,http://127.0.1.1:2379$n e=$LAB_DIR/etcdpki tls=()
-	[ "$n" = 3 ] && urls=$urls,https://127.0.0.1:23794 &&
-		tls=(--cert-file "$e/etcd-cert.pem" --key-file "$e/etcd-key.pem"
-		     --trusted-ca-file "$e/cacert.pem" --client-cert-auth)
-	mkdir -m 700 "$LAB_DIR/etcd$n"
-	lab_start "etcd$n" "$NS_G" "$ETCD" --name "e$n" --data-dir "$LAB_DIR/etcd$n" "${tls[@]}" \
-		--listen-client-urls "$urls" \
-		--advertise-client-urls "http://127.0.0.1:2379$n" \
-		--listen-peer-urls "http://127.0.0.1:2380$n" \
-		--initial-advertise-peer-urls "http://127.0.0.1:2380$n" \
-		--initial-cluster "$cluster" --initial-cluster-token "nulab-$LAB_ID" \
-		--initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000
-	eval "ETCD${n}_PID=$LAB_PID"
+# start_node NAME: nuauth node NAME (debug level), ready, in the directory
+# and in sync with etcd.
+start_node() {
+	cluster_start_node "$1" -vv && lab_wait_log "nuauth-$1" "node $1 is in sync with etcd"
 }
 
-# node_conf NAME ADDRESS: nuauth-NAME.conf, the lab's with its own
-# addresses, control socket and cluster keys (the last assignment wins).
-node_conf() {
-	cp "$LAB_DIR/nuauth.conf" "$LAB_DIR/nuauth-$1.conf"
-	cat >> "$LAB_DIR/nuauth-$1.conf" <<CONF
-nuauth_nufw_listen_addr="$2"
-nuauth_client_listen_addr="$2"
-nuauth_control_socket="$LAB_DIR/control-$1"
-nuauth_cluster_etcd_endpoints="$ENDPOINTS"
-nuauth_cluster_node_name="$1"
-nuauth_cluster_lease_ttl=3
-nuauth_single_user_client_limit=1
-nuauth_login_user_failure_limit=6
-nuauth_cluster_throttle_secret="lab-$LAB_ID"
-CONF
-}
-
-start_node() {	# start_node NAME: nuauth node NAME, ready and in the directory
-	lab_start "nuauth-$1" "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth-$1.conf" -vv
-	eval "NODE_${1^^}_PID=$LAB_PID"
-	lab_wait_log "nuauth-$1" "ready" && lab_wait_log "nuauth-$1" "node $1 is in the directory" &&
-		lab_wait_log "nuauth-$1" "node $1 is in sync with etcd"
-}
-
-for n in 1 2 3; do start_etcd $n; done
-for n in 1 2 3; do
-	lab_wait_log "etcd$n" "ready to serve client requests" 20 || lab_end "etcd member e$n starts"
-done
+start_etcd_cluster || lab_end "the etcd members start"
 lab_nuauth_conf
 # carol: logs in from the second desktop (test_partition)
 echo "carol:carolpw:1003:100" >> "$LAB_DIR/users.nufw"
 # erin: the name guessed at over both nodes (test_throttle)
 echo "erin:erinpw:1005:100" >> "$LAB_DIR/users.nufw"
 node_conf a 10.201.0.11
-echo "nuauth_cluster_etcd_endpoints=\"$ENDPOINTS_A\"" >> "$LAB_DIR/nuauth-a.conf"
 node_conf b 10.201.0.12
+for n in a b; do
+	cat >> "$LAB_DIR/nuauth-$n.conf" <<CONF
+nuauth_single_user_client_limit=1
+nuauth_login_user_failure_limit=6
+CONF
+done
+echo "nuauth_cluster_etcd_endpoints=\"$ENDPOINTS_A\"" >> "$LAB_DIR/nuauth-a.conf"
 start_node a || lab_end "nuauth node a starts and joins the directory"
 start_node b || lab_end "nuauth node b starts and joins the directory"
 p=$LAB_DIR/pki
@@ -198,9 +154,6 @@ gone_everywhere() {
 	echo "$1 is still listed or holds a slot"
 	return 1
 }
-
-# ctl_node NODE COMMAND ARGS...: nuauthctl on node NODE's control socket.
-ctl_node() { "$CTL" "$2" -s "$LAB_DIR/control-$1" "${@:3}"; }
 
 # Cluster-wide administration: node b lists every node's sessions, and its
 # disconnect of alice (held by node a) reaches node a through etcd, which
@@ -518,55 +471,6 @@ desk_connect_marked() {
 	return 1
 }
 
-# log_stamp LOG PATTERN [AFTER]: the HH:MM:SS.mmm stamp of LOG's first line
-# matching PATTERN (stamped AFTER or later).
-log_stamp() {
-	grep -- "$2" "$LAB_DIR/$1.log" | awk -v t="${3:-}" '$1 >= t { print $1; exit }'
-}
-
-# stamp_gap T1 T2: ms from HH:MM:SS.mmm T1 to T2.
-stamp_gap() {
-	awk -v a="$1" -v b="$2" 'function ms(t, p) { split(t, p, ":");
-		return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
-		BEGIN { printf "%d", ms(b) - ms(a) }'
-}
-
-# steady UID NAME: connects every 0.1 s until $LAB_DIR/stop exists; each
-# line of NAME.steady: TIME ok MARK, or TIME fail.
-steady() {
-	local uid=$1 out=$LAB_DIR/$2.steady t o port mark
-	: > "$out"
-	while [ ! -e "$LAB_DIR/stop" ]; do
-		t=$(date +%s.%N)
-		if o=$(lab_connect "$uid" 80 1000 2>&1); then
-			port=${o##*:}
-			mark=$(lab_ct_mark "$port" 80)
-			echo "$t ok ${mark:-none}" >> "$out"
-		else
-			echo "$t fail" >> "$out"
-		fi
-		sleep 0.1
-	done
-}
-
-# marks_all FILE MARK: every accepted connection in FILE has MARK.
-marks_all() {
-	local bad
-	bad=$(awk -v m="$2" '$2 == "ok" && $3 != m' "$1")
-	[ -z "$bad" ] && return 0
-	echo "accepted with another mark:"; echo "$bad"
-	return 1
-}
-
-# no_failure FILE: no connect failed, and there were some.
-no_failure() {
-	local n f
-	n=$(grep -c . "$1"); f=$(grep -c ' fail' "$1")
-	[ "$n" -gt 0 ] && [ "$f" -eq 0 ] && return 0
-	echo "$f of $n connects failed"
-	return 1
-}
-
 test_failover() {
 	local kill_t back_t ms ready left again
 	left=$(grep -c "/nufw/sessions/a/.* left the directory" "$LAB_DIR/nuauth-b.log")
@@ -597,11 +501,7 @@ test_failover() {
 	check_log "node b holds alice's session" nuauth-b "user alice (uid 1001) logged in from 10.201.0.2" 5
 	# alice's first good connect after the kill
 	ready=0
-	for _ in $(seq 100); do
-		back_t=$(awk -v k="$kill_t" '$1 > k && $2 == "ok" { print $1; exit }' "$LAB_DIR/alice.steady")
-		[ -n "$back_t" ] && { ready=1; break; }
-		sleep 0.1
-	done
+	back_t=$(first_ok "$LAB_DIR/alice.steady" "$kill_t") && ready=1
 	# a few more connects of both after it, then stop
 	sleep 2
 	touch "$LAB_DIR/stop"
@@ -654,15 +554,6 @@ not_stalled() {
 		return 0
 	tail -2 "$1"
 	return 1
-}
-
-# The steady loops of test_failover end (they check the stop file).
-wait_steady() {
-	local pid
-	for pid in "${LAB_PIDS[@]}"; do
-		# only the subshells of this file: nothing else of the lab ends here
-		[ "$(ps -o comm= -p "$pid" 2>/dev/null)" = cluster.sh ] && wait "$pid" 2>/dev/null
-	done
 }
 
 # A third node speaks to etcd over TLS only, with a client certificate: it
