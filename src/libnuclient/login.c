@@ -378,6 +378,13 @@ static enum nuclient_status auth_result(struct sasl_run *s, const uint8_t *buf, 
 		memcpy(s->resume->token, res.resume, sizeof(res.resume));
 		return NUCLIENT_OK;
 	}
+	/* nuauth cannot take the login for now (a cluster's node that
+	 * cannot reach etcd, or one that has just started): tried again
+	 * on the back-off, as an unreachable nuauth. */
+	if (res.result == NU_AUTH_ERROR) {
+		*err = g_strdup_printf("login refused for now: %s", res.text);
+		return NUCLIENT_UNREACHABLE;
+	}
 	/* Another try only when another mechanism is left. */
 	if (res.result == NU_AUTH_OTHER_MECH && s->mech && strchr(s->mechs, ' '))
 		g_string_append_printf(s->excluded, " %s", s->mech);

@@ -379,8 +379,10 @@ static void handle_hello(struct nuauth_client *cl, const uint8_t *msg, size_t le
 
 /* nuauth_single_user_client_limit and nuauth_single_ip_client_limit: may
  * cl, whose password was right, open one more session?  NULL if so, else
- * why not (allocated). */
-static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_address)
+ * why not (allocated); *for_now when only for now (a cluster's node that
+ * cannot count the others: the client tries again). */
+static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_address,
+				   bool *for_now)
 {
 	const struct nuauth_config *cfg = &cl->srv->cfg;
 	unsigned same_user = 0, same_addr = 0;
@@ -390,6 +392,7 @@ static char *session_limit_refusal(const struct nuauth_client *cl, bool *by_addr
 
 	/* A node cut off from etcd cannot count the other nodes' sessions
 	 * (nuauth_cluster_partition_logins). */
+	*for_now = cut_off != NULL;
 	if (cut_off)
 		return cut_off;
 	if (!limited)
@@ -544,7 +547,7 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 {
 	enum nuauth_sasl_step r = j->r;
 	const char *why = j->why;
-	bool by_address = false;
+	bool by_address = false, for_now = false;
 	char *limit;
 
 	if (r == NUAUTH_SASL_CONTINUE) {
@@ -569,14 +572,16 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
-	if ((limit = session_limit_refusal(cl, &by_address))) {
+	if ((limit = session_limit_refusal(cl, &by_address, &for_now))) {
 		peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
 				cl->addr_text, cl->user.name, limit);
 		nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
 				   nuauth_sasl_mechs(cl->sasl), false);
 		if (by_address)
 			cl->srv->stats.sessions_refused_address++;
-		send_auth_result(cl, NU_AUTH_FAILED, limit);
+		/* For now: RESULT error, which a client retries (on its
+		 * back-off); a limit reached is a refusal. */
+		send_auth_result(cl, for_now ? NU_AUTH_ERROR : NU_AUTH_FAILED, limit);
 		g_free(limit);
 		nu_msgconn_close(cl->link, "login refused");
 		return;
@@ -629,7 +634,7 @@ static void on_claimed(const char *slot, const char *why, void *ctx)
 			cl->addr_text, cl->user.name, text);
 	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
 			   nuauth_sasl_mechs(cl->sasl), false);
-	send_auth_result(cl, NU_AUTH_FAILED, text);
+	send_auth_result(cl, *why ? NU_AUTH_ERROR : NU_AUTH_FAILED, text);
 	g_free(text);
 	nu_msgconn_close(cl->link, "login refused");
 }

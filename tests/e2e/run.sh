@@ -327,10 +327,11 @@ test_nuauth_back_within_timeout() {
 # nothing of it and the transfer ran on.
 test_logout_after_nuauth_restart() {
 	local ipt="ip netns exec $NS_G iptables" cpid hpid port
-	lab_login alice-resume $ALICE_UID alice alicepw || { fail "alice logs in a second time"; return; }
+	# (alice once more, from another desktop account: one nutcpc per account)
+	lab_login alice-resume $CAROL_UID alice alicepw || { fail "alice logs in a second time"; return; }
 	cpid=$LAB_PID
 	$ipt -I FORWARD 1 -p tcp ! --syn -m conntrack --ctstate NEW -j DROP
-	lab_start_as held-resume "$NS_C" $ALICE_UID "$NUPROBE" hold 10.202.0.2 5050 60
+	lab_start_as held-resume "$NS_C" $CAROL_UID "$NUPROBE" hold 10.202.0.2 5050 60
 	hpid=$LAB_PID
 	if lab_wait_log held-resume "connected from" 5; then
 		port=$(sed -n 's/^connected from .*://p' "$LAB_DIR/held-resume.log")
