@@ -19,7 +19,8 @@
 #include <glib.h>
 #include "flow.h"
 
-/* About 100 bytes each: 25 MiB at the most. */
+/* About 150 bytes each (the entry, its list links, the index): 40 MiB at
+ * the most. */
 #define NUFW_SESSIONS_MAX 262144
 
 struct nufw_sessions;
