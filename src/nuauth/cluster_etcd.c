@@ -293,13 +293,14 @@ static bool post(struct http *h, const char *path, const char *body, GString *ou
 	for (unsigned i = 0; i < n; i++) {
 		if (g_atomic_int_get(&h->c->stop))
 			break;
+		g_clear_error(&e);
+		/* A refused user or password is the error said when no
+		 * member takes the request. */
 		if (h->c->cfg.user && !h->token && strcmp(path, "/v3/auth/authenticate") != 0 &&
 		    !authenticate(h, &e)) {
-			g_clear_error(&e);
 			h->endpoint = (h->endpoint + 1) % n;
 			continue;
 		}
-		g_clear_error(&e);
 		if (post_once(h, path, body, out, REQUEST_TIMEOUT_MS, NULL, NULL, &e)) {
 			if (h == &h->c->req) {
 				g_mutex_lock(&h->c->health);

@@ -7,7 +7,7 @@
 #       (nuauth.lab: .11, .12)   10.201.0.12 nuauth node b
 #     bob   -H 10.201.0.12       etcd e1 e2 e3 on the gateway's loopback
 #   desktop 10.203.0.2 (a second login of alice or bob)
-#                                (127.0.0.1:2379x, data in the lab's directory)
+#                                (127.0.0.1:2379x, data on tmpfs: /dev/shm)
 #
 # nuauth_single_user_client_limit=1 on both nodes: a second login of a
 # user on the other node is refused.  Node a reaches etcd by 127.0.1.1
@@ -599,6 +599,42 @@ test_unresolved_node() {
 	check_mark "bob connects with his mark through it (node b decides)" "$BOB_UID" 80 1002
 }
 
+# etcd's own users (nuauth_cluster_etcd_user/password): with auth on in
+# etcd, a node with its user and password joins the directory, its keys
+# are there for etcd's root and for nobody anonymous; a node with a wrong
+# password says why and stays out.  (Last: the other nodes have no etcd
+# user, and lose etcd from now on.)
+test_etcd_auth() {
+	local ctl=(ip netns exec "$NS_G" etcdctl --endpoints=http://127.0.0.1:23792) out
+	"${ctl[@]}" user add root:rootpw >/dev/null &&
+		"${ctl[@]}" role add nuauth >/dev/null &&
+		"${ctl[@]}" role grant-permission nuauth --prefix=true readwrite /nufw/ >/dev/null &&
+		"${ctl[@]}" user add nuauth-d:dpw >/dev/null &&
+		"${ctl[@]}" user grant-role nuauth-d nuauth >/dev/null &&
+		"${ctl[@]}" auth enable >/dev/null ||
+		{ fail "etcd's users and auth set up"; return; }
+	ip -n "$NS_G" addr add 10.201.0.14/24 dev g0
+	node_conf d 10.201.0.14
+	printf '%s\n' 'nuauth_cluster_etcd_user="nuauth-d"' 'nuauth_cluster_etcd_password="dpw"' \
+		>> "$LAB_DIR/nuauth-d.conf"
+	start_node d
+	check_log "node d joins the directory with etcd's user and password" nuauth-d \
+		"node d is in the directory" 0
+	out=$("${ctl[@]}" --user root:rootpw get /nufw/nodes/d --print-value-only 2>&1)
+	check "its presence key is in etcd" same "$out" d
+	check_not "nobody reads it without a user" "${ctl[@]}" get /nufw/nodes/d
+	lab_stop "$NODE_D_PID"
+	sed -i 's/^nuauth_cluster_etcd_password=.*/nuauth_cluster_etcd_password="wrong"/' \
+		"$LAB_DIR/nuauth-d.conf"
+	mv "$LAB_DIR/nuauth-d.log" "$LAB_DIR/nuauth-d-first.log"
+	lab_start nuauth-d "$NS_G" "$NUAUTH" -c "$LAB_DIR/nuauth-d.conf" -vv
+	NODE_D_PID=$LAB_PID
+	check_log "with a wrong password, node d says etcd refused it" nuauth-d \
+		"authentication failed, invalid user ID or password" 10
+	check_count "... and never joins" nuauth-d "node d is in the directory" 0
+	lab_stop "$NODE_D_PID"
+}
+
 # No packet was left to nufw's failure policy (-t) while a node died: the
 # surviving node, or the "not mine" answers, settled each one (nufw -vv
 # logs each packet its time-out answers; those still waiting now are not).
@@ -609,5 +645,5 @@ test_totals() {
 lab_tests test_config test_directory test_each_node_decides test_single_login test_concurrent_login \
 	test_cluster_admin test_throttle \
 	test_etcd_tls \
-	test_partition test_failover test_totals test_unresolved_node
+	test_partition test_failover test_totals test_unresolved_node test_etcd_auth
 lab_finish

@@ -1,7 +1,7 @@
 # The pieces of the cluster lab (doc/cluster.md) shared by
 # tests/e2e/cluster.sh and bench/cluster_bench.sh, sourced after lab.sh and
-# lab_init: three etcd members on the gateway's loopback (data in the lab's
-# directory), nuauth nodes on the gateway's client side (10.201.0.11 for
+# lab_init: three etcd members on the gateway's loopback (data on tmpfs,
+# /dev/shm), nuauth nodes on the gateway's client side (10.201.0.11 for
 # node a, .12 for b) sharing one certificate, the name nuauth.lab for both,
 # and the steady connects that time a failover.
 
@@ -34,12 +34,15 @@ cluster_addresses() {
 # 127.0.0.1:23794.
 start_etcd() {
 	local n=$1 cluster=e1=http://127.0.0.1:23801,e2=http://127.0.0.1:23802,e3=http://127.0.0.1:23803
-	local urls=http://127.0.0.1:2379$n,http://127.0.1.1:2379$n e=$LAB_DIR/etcdpki tls=()
+	local urls=http://127.0.0.1:2379$n,http://127.0.1.1:2379$n e=$LAB_DIR/etcdpki tls=() data
 	[ "$n" = 3 ] && [ -d "$e" ] && urls=$urls,https://127.0.0.1:23794 &&
 		tls=(--cert-file "$e/etcd-cert.pem" --key-file "$e/etcd-key.pem"
 		     --trusted-ca-file "$e/cacert.pem" --client-cert-auth)
-	mkdir -m 700 "$LAB_DIR/etcd$n"
-	lab_start "etcd$n" "$NS_G" "$ETCD" --name "e$n" --data-dir "$LAB_DIR/etcd$n" "${tls[@]}" \
+	# Its data on tmpfs (/dev/shm): a member's fsyncs cost nothing, and
+	# nothing is left on disk (lab_down removes it).
+	data=$(mktemp -d "/dev/shm/nulab-$LAB_ID-etcd$n.XXXXXX") || return 1
+	LAB_EXTRA_DIRS+=("$data")
+	lab_start "etcd$n" "$NS_G" "$ETCD" --name "e$n" --data-dir "$data" "${tls[@]}" \
 		--listen-client-urls "$urls" \
 		--advertise-client-urls "http://127.0.0.1:2379$n" \
 		--listen-peer-urls "http://127.0.0.1:2380$n" \

@@ -15,6 +15,7 @@ NS_G=nulab-g-$LAB_ID
 NS_S=nulab-s-$LAB_ID
 NS_A=nulab-a-$LAB_ID	# lab_auth_host's, when a suite makes it
 LAB_EXTRA_NS=()		# a suite's own namespaces, removed with the lab's
+LAB_EXTRA_DIRS=()	# a suite's own directories outside LAB_DIR (tmpfs), the same
 LAB_PIDS=()
 LAB_ONLY=()
 
@@ -379,7 +380,7 @@ lab_stop_all() {	# ends every process the lab started, and reaps them
 }
 
 lab_down() {
-	local pid ns
+	local pid ns dir
 	lab_stop_all
 	# Anything still inside our namespaces was started by this lab.
 	for ns in "$NS_C" "$NS_G" "$NS_S" "$NS_A" "${LAB_EXTRA_NS[@]}"; do
@@ -395,6 +396,9 @@ lab_down() {
 	else
 		rm -rf "$LAB_DIR"
 	fi
+	for dir in "${LAB_EXTRA_DIRS[@]}"; do
+		rm -rf "$dir"
+	done
 }
 
 # nuauth.conf for the lab: the plaintext users and ACLs below, modules from

@@ -338,8 +338,11 @@ test_logout_after_nuauth_restart() {
 		lab_stop "$NUAUTH_PID"
 		mv "$LAB_DIR/nuauth.log" "$LAB_DIR/nuauth-third.log"
 		lab_start_nuauth
-		check_log "her client resumes its session on the new nuauth" nuauth \
-			"user alice (uid 1001) logged in from 10.201.0.2 with .*, resuming its session" 20
+		# (her own client: alice's first desktop logs in again too)
+		check_log "her client logs in again to the new nuauth" alice-resume \
+			"logged in again" 20
+		check_log "... resuming its session" nuauth \
+			"user alice (uid 1001) logged in from 10.201.0.2 with .*, resuming its session" 5
 		check "her transfer runs on across the restart" \
 			not_grep "stalled after\|closed after" "$LAB_DIR/held-resume.log"
 		lab_stop "$cpid"

@@ -581,34 +581,6 @@ static void test_roundtrips(void)
 		}
 		CHECK(strcmp(nu_msg_type_name(NU_MSG_SESSION_END), "SESSION_END") == 0);
 	}
-	{
-		/* the resume token: in AUTH_START and in a good AUTH_RESULT,
-		 * exactly 16 bytes */
-		uint8_t tok[NU_RESUME_LEN], b[128];
-		struct nu_auth a;
-		struct nu_auth_result r = { .result = NU_AUTH_OK, .has_resume = true }, rr;
-		size_t n;
-
-		for (unsigned i = 0; i < sizeof(tok); i++)
-			tok[i] = (uint8_t)(0xa0 + i);
-		CHECK(nu_auth_start_encode(b, sizeof(b), "PLAIN", NULL, 0, false, tok, &n) ==
-		      NU_PROTO_OK);
-		CHECK(nu_auth_decode(b, n, &a) == NU_PROTO_OK && a.has_resume &&
-		      memcmp(a.resume, tok, sizeof(tok)) == 0);
-		b[n - NU_RESUME_LEN - 1] = NU_RESUME_LEN - 1;	/* length 15 */
-		CHECK(nu_auth_decode(b, n - 1, &a) != NU_PROTO_OK);
-		CHECK(nu_auth_start_encode(b, sizeof(b), "PLAIN", NULL, 0, false, NULL, &n) ==
-		      NU_PROTO_OK);
-		CHECK(nu_auth_decode(b, n, &a) == NU_PROTO_OK && !a.has_resume);
-		memcpy(r.resume, tok, sizeof(tok));
-		CHECK(nu_auth_result_encode(b, sizeof(b), &r, &n) == NU_PROTO_OK);
-		CHECK(nu_auth_result_decode(b, n, &rr) == NU_PROTO_OK && rr.has_resume &&
-		      memcmp(rr.resume, tok, sizeof(tok)) == 0);
-		r.has_resume = false;
-		CHECK(nu_auth_result_encode(b, sizeof(b), &r, &n) == NU_PROTO_OK);
-		CHECK(nu_auth_result_decode(b, n, &rr) == NU_PROTO_OK && !rr.has_resume);
-	}
-
 	CHECK(nu_auth_decode(samples[8].buf, samples[8].len, &au) == NU_PROTO_OK);
 	CHECK(strcmp(au.mech, "PLAIN") == 0 && au.has_data && au.data_len == 7);
 	CHECK(au.data == samples[8].buf + samples[8].len - 7);
@@ -1635,6 +1607,35 @@ static void test_announce_sha256(void)
 	CHECK(nu_announce_next(&it, &got) == -1);
 }
 
+/* The resume token (doc/protocol.md, "Resuming a session"): in AUTH_START
+ * and in a good AUTH_RESULT, exactly 16 bytes. */
+static void test_resume_token(void)
+{
+	uint8_t tok[NU_RESUME_LEN], b[128];
+	struct nu_auth a;
+	struct nu_auth_result r = { .result = NU_AUTH_OK, .has_resume = true }, rr;
+	size_t n;
+
+	for (unsigned i = 0; i < sizeof(tok); i++)
+		tok[i] = (uint8_t)(0xa0 + i);
+	CHECK(nu_auth_start_encode(b, sizeof(b), "PLAIN", NULL, 0, false, tok, &n) ==
+	      NU_PROTO_OK);
+	CHECK(nu_auth_decode(b, n, &a) == NU_PROTO_OK && a.has_resume &&
+	      memcmp(a.resume, tok, sizeof(tok)) == 0);
+	b[n - NU_RESUME_LEN - 1] = NU_RESUME_LEN - 1;	/* length 15 */
+	CHECK(nu_auth_decode(b, n - 1, &a) != NU_PROTO_OK);
+	CHECK(nu_auth_start_encode(b, sizeof(b), "PLAIN", NULL, 0, false, NULL, &n) ==
+	      NU_PROTO_OK);
+	CHECK(nu_auth_decode(b, n, &a) == NU_PROTO_OK && !a.has_resume);
+	memcpy(r.resume, tok, sizeof(tok));
+	CHECK(nu_auth_result_encode(b, sizeof(b), &r, &n) == NU_PROTO_OK);
+	CHECK(nu_auth_result_decode(b, n, &rr) == NU_PROTO_OK && rr.has_resume &&
+	      memcmp(rr.resume, tok, sizeof(tok)) == 0);
+	r.has_resume = false;
+	CHECK(nu_auth_result_encode(b, sizeof(b), &r, &n) == NU_PROTO_OK);
+	CHECK(nu_auth_result_decode(b, n, &rr) == NU_PROTO_OK && !rr.has_resume);
+}
+
 int main(void)
 {
 	build_samples();
@@ -1645,6 +1646,7 @@ int main(void)
 	test_iter();
 	test_getters();
 	test_roundtrips();
+	test_resume_token();
 	test_encoder_limits();
 	test_capacities();
 	test_malformed_framing();
