@@ -34,9 +34,10 @@ packages=(
 	# tests/e2e/radius.sh: FreeRADIUS (started by the suite, its own
 	# configuration) and radclient playing the NAS
 	freeradius freeradius-utils
-	# tests/e2e/portal.sh: a headless browser on the login page, and
-	# certutil to make it trust the lab's CA
-	chromium libnss3-tools
+	# tests/e2e/portal.sh: a headless browser on the login page, driven
+	# over its DevTools WebSocket (python3-websocket), and certutil to make
+	# it trust the lab's CA
+	chromium libnss3-tools python3-websocket
 	# the fuzzers (tests/fuzz), memcheck
 	clang valgrind
 	# the Debian packages (debian/, tests/deb-test.sh)

@@ -30,6 +30,7 @@ login_guard 1
 workers 1
 listener 1
 ipsession 1
+username 1
 cluster 1
 cluster_etcd 1
 cluster_ask 1

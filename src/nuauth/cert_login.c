@@ -11,18 +11,7 @@
 #include "log.h"
 #include "tls.h"
 
-#define NAME_MAX_LEN 255
-
-/* A user name we accept from a certificate: printable, no spaces. */
-static bool usable_name(const char *s, size_t len)
-{
-	if (len == 0 || len > NAME_MAX_LEN || strlen(s) != len)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (g_ascii_isspace(s[i]) || g_ascii_iscntrl(s[i]) || s[i] == ':')
-			return false;
-	return true;
-}
+#define NAME_MAX_LEN NUAUTH_USERNAME_MAX
 
 static char *dn_field(gnutls_x509_crt_t crt, const char *oid)
 {
@@ -106,7 +95,7 @@ char *nuauth_cert_user(struct nuauth_server *srv, gnutls_session_t tls, const ch
 			name = dn_field(crt, GNUTLS_OID_X520_COMMON_NAME);
 	}
 	gnutls_x509_crt_deinit(crt);
-	if (!name || !usable_name(name, strlen(name))) {
+	if (!name || !nuauth_username_usable(name)) {
 		log_notice("client %s: its certificate has no usable %s for a user name", addr,
 			   field_name(field));
 		g_free(name);
@@ -124,7 +113,7 @@ char *nuauth_canonical_name(struct nuauth_module_instance *m, const char *name)
 	if (!nuauth_hooks_canonical_name(m, name, buf, sizeof(buf)))
 		return NULL;
 	buf[sizeof(buf) - 1] = '\0';
-	if (!usable_name(buf, strlen(buf))) {
+	if (!nuauth_username_usable(buf)) {
 		char *quoted = g_strescape(buf, NULL);
 
 		log_warnx("module %s: its spelling \"%s\" of a user name is not usable: ignored",

@@ -97,9 +97,14 @@ bool nuauth_ipsession_start(struct nuauth_ipsessions *s, const char *user,
 	gint64 now = g_get_monotonic_time();
 	struct nuauth_ipsession *e;
 
-	if (!*user || strlen(user) >= sizeof(e->user)) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "`%s' is not a user name",
-			    user);
+	if (!nuauth_username_usable(user) || strlen(user) >= sizeof(e->user)) {
+		/* escaped: the reply and the log show what came, not its effect */
+		char *shown = g_strescape(user, NULL);
+
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "`%s' is not a user name "
+			    "(1 to %zu bytes, no space, control character or ':')", shown,
+			    sizeof(e->user) - 1);
+		g_free(shown);
 		return false;
 	}
 	prune(s, now);

@@ -318,6 +318,13 @@ struct nuauth_server {
 	struct nuauth_cluster *cluster;	/* cluster.c; NULL: a single node */
 };
 
+/* ---- username.c ---- */
+#define NUAUTH_USERNAME_MAX 255
+/* A user name taken from outside a login's backend (a certificate, RADIUS
+ * accounting, an administrator): 1 to NUAUTH_USERNAME_MAX bytes, no space,
+ * control character or ':'. */
+bool nuauth_username_usable(const char *name);
+
 /* ---- ipsession.c ---- */
 /* Where a user's identity comes from (the ACL key origin=, nuauthctl
  * users): "client" (a client's login), "ipauth" (an ip_authentication

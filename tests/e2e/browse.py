@@ -14,79 +14,32 @@ Chromium is started by this script (in the caller's network namespace)
 and ended by its PID, also on failure."""
 import base64
 import json
-import os
 import re
-import socket
-import struct
 import subprocess
 import sys
 import time
 
+import websocket
+
 DEADLINE = time.monotonic() + 60
 
 
-class WebSocket:
-    """The client side of RFC 6455, as much as DevTools needs: text
-    messages, masked, possibly fragmented on the way in."""
+class DevTools:
+    """DevTools' WebSocket, through Debian's python3-websocket
+    (websocket-client): JSON messages each way.  No Origin header: Chromium
+    refuses a WebSocket from an origin it was not told to allow."""
 
     def __init__(self, url):
-        m = re.match(r"ws://([^:/]+):(\d+)(/.*)", url)
-        if not m:
-            raise RuntimeError("not a ws:// URL: " + url)
-        self.sock = socket.create_connection((m.group(1), int(m.group(2))), timeout=30)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n"
-                           % (m.group(3), m.group(1), m.group(2), key)).encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise RuntimeError("DevTools closed during the handshake")
-            head += chunk
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise RuntimeError("DevTools refused the WebSocket: " + head.split(b"\r\n")[0].decode())
-        self.buf = head.split(b"\r\n\r\n", 1)[1]
+        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
 
     def send(self, text):
-        data = text.encode()
-        mask = os.urandom(4)
-        n = len(data)
-        if n < 126:
-            head = struct.pack(">BB", 0x81, 0x80 | n)
-        elif n < 65536:
-            head = struct.pack(">BBH", 0x81, 0x80 | 126, n)
-        else:
-            head = struct.pack(">BBQ", 0x81, 0x80 | 127, n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def _take(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RuntimeError("DevTools closed the WebSocket")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+        self.ws.send(text)
 
     def recv(self):
-        message = b""
-        while True:
-            b0, b1 = self._take(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack(">H", self._take(2))[0]
-            elif n == 127:
-                n = struct.unpack(">Q", self._take(8))[0]
-            payload = self._take(n)
-            if b0 & 0x0F == 0x8:
-                raise RuntimeError("DevTools closed the WebSocket")
-            if b0 & 0x0F in (0x9, 0xA):	# ping, pong: not DevTools' messages
-                continue
-            message += payload
-            if b0 & 0x80:
-                return json.loads(message)
+        return json.loads(self.ws.recv())
+
+    def close(self):
+        self.ws.close()
 
 
 class Tab:
@@ -144,7 +97,7 @@ def main():
                 break
         if not ws_url:
             raise RuntimeError("chromium did not open DevTools")
-        tab = Tab(WebSocket(ws_url))
+        tab = Tab(DevTools(ws_url))
         tab.call("Page.navigate", url=url)
         tab.wait_event("Page.loadEventFired")
         if login:
@@ -159,7 +112,7 @@ def main():
             f.write(base64.b64decode(png))
         with open(dom, "w") as f:
             f.write(tab.evaluate("document.documentElement.outerHTML") or "")
-    except (RuntimeError, OSError, ValueError, KeyError) as e:
+    except (RuntimeError, OSError, ValueError, KeyError, websocket.WebSocketException) as e:
         print("browse.py: %s" % e, file=sys.stderr)
         return 1
     finally:

@@ -56,7 +56,7 @@ browser() {
 	local args=(--headless --no-sandbox --disable-gpu --no-first-run
 		--user-data-dir="$LAB_DIR/chromium"
 		--host-resolver-rules="MAP nuauth.lab 10.204.0.1" --window-size=800,600)
-	HOME=$BROWSER_HOME ip netns exec "$NS_D" timeout 90 python3 "$here/browse.py" \
+	HOME=$BROWSER_HOME ip netns exec "$NS_D" timeout 90 /usr/bin/python3 "$here/browse.py" \
 		"$SHOTS/$1.png" "$LAB_DIR/$1.html" "$2" "${@:3}" -- "${args[@]}" \
 		> "$LAB_DIR/$1.chromium.log" 2>&1
 }

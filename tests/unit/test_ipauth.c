@@ -217,6 +217,14 @@ static void test_nas_restart(void)
 	nu_addr_from_v4(&a8, inet_addr("10.201.0.8"));
 	nu_addr_from_v4(&n1, inet_addr("10.203.0.1"));
 	nu_addr_from_v4(&n2, inet_addr("10.203.0.2"));
+	/* a user name with a space, a control character or a ':' (it would
+	 * pass for something else in a log line or a column) is refused */
+	for (const char *const *bad = (const char *const[]){ "", "a b", "eve\nroot", "a:b", NULL };
+	     *bad; bad++) {
+		CHECK(!nuauth_ipsession_start(srv.ipsessions, *bad, &a2, nuauth_origin("radius"),
+					      &error) && error);
+		g_clear_error(&error);
+	}
 	CHECK(nuauth_ipsession_start(srv.ipsessions, "guest", &a2, nuauth_origin("radius"), &error));
 	nuauth_ipsession_set_nas(srv.ipsessions, &a2, &n1);
 	CHECK(nuauth_ipsession_start(srv.ipsessions, "bob", &a7, nuauth_origin("radius"), &error));
