@@ -10,6 +10,14 @@
  * fresh set of modules (users, ACLs, marks).  Only if everything loads does
  * it replace the running set; otherwise nuauth goes on with what it had.
  * Listening addresses, certificates and the control socket take a restart. */
+/* A setting read only at start: the new configuration keeps the running
+ * one's (*dst, from the file read again, is replaced). */
+static void keep(char **dst, const char *running)
+{
+	g_free(*dst);
+	*dst = g_strdup(running);
+}
+
 bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 {
 	struct nuauth_config cfg = { 0 };
@@ -55,31 +63,22 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	 * unloaded when the last such job ends. */
 	nuauth_modules_unref(srv->modules);
 	srv->modules = mods;
-	g_free(cfg.nufw_listen_addr);
-	cfg.nufw_listen_addr = g_strdup(srv->cfg.nufw_listen_addr);
-	g_free(cfg.client_listen_addr);
-	cfg.client_listen_addr = g_strdup(srv->cfg.client_listen_addr);
+	keep(&cfg.nufw_listen_addr, srv->cfg.nufw_listen_addr);
+	keep(&cfg.client_listen_addr, srv->cfg.client_listen_addr);
 	cfg.gw_port = srv->cfg.gw_port;
 	cfg.user_port = srv->cfg.user_port;
-	g_free(cfg.control_socket);
-	cfg.control_socket = g_strdup(srv->cfg.control_socket);
+	keep(&cfg.control_socket, srv->cfg.control_socket);
 	cfg.control_socket_set = srv->cfg.control_socket_set;
-	g_free(cfg.accounting_socket);
-	cfg.accounting_socket = g_strdup(srv->cfg.accounting_socket);
-	g_free(cfg.accounting_group);
-	cfg.accounting_group = g_strdup(srv->cfg.accounting_group);
+	keep(&cfg.accounting_socket, srv->cfg.accounting_socket);
+	keep(&cfg.accounting_group, srv->cfg.accounting_group);
 	cfg.accounting_gid = srv->cfg.accounting_gid;
-	g_free(cfg.metrics_addr);
-	cfg.metrics_addr = g_strdup(srv->cfg.metrics_addr);
-	g_free(cfg.portal_addr);
-	cfg.portal_addr = g_strdup(srv->cfg.portal_addr);
-	cfg.portal_port = srv->cfg.portal_port;
-	g_free(cfg.redirect_addr);
-	cfg.redirect_addr = g_strdup(srv->cfg.redirect_addr);
-	cfg.redirect_port = srv->cfg.redirect_port;
-	g_free(cfg.portal_url);
-	cfg.portal_url = g_strdup(srv->cfg.portal_url);
+	keep(&cfg.metrics_addr, srv->cfg.metrics_addr);
 	cfg.metrics_port = srv->cfg.metrics_port;
+	keep(&cfg.portal_addr, srv->cfg.portal_addr);
+	cfg.portal_port = srv->cfg.portal_port;
+	keep(&cfg.redirect_addr, srv->cfg.redirect_addr);
+	cfg.redirect_port = srv->cfg.redirect_port;
+	keep(&cfg.portal_url, srv->cfg.portal_url);
 	nuauth_config_clear(&srv->cfg);
 	srv->cfg = cfg;
 	nuauth_login_guard_configure(srv);
