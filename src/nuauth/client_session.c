@@ -520,6 +520,19 @@ static void handle_auth(struct nuauth_client *cl, const struct nu_msg_header *hd
 	nuauth_workers_submit(cl->srv->workers, login_job_work, login_job_done, j);
 }
 
+/* A login whose password was right is refused (a hook, a limit, the
+ * cluster): said (rate-limited per address), counted, answered, closed.
+ * result: NU_AUTH_FAILED, or NU_AUTH_ERROR for "not now". */
+static void refuse_login(struct nuauth_client *cl, uint8_t result, const char *why)
+{
+	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s (%s) refused: %s",
+			cl->addr_text, cl->user.name, nuauth_sasl_mech(cl->sasl), why);
+	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
+			   nuauth_sasl_mechs(cl->sasl), false);
+	send_auth_result(cl, result, why);
+	nu_msgconn_close(cl->link, "login refused");
+}
+
 /* The session_check hooks (e.g. session_authtype): true when one refused
  * the login, which is then answered and closed. */
 static bool session_refused(struct nuauth_client *cl)
@@ -530,12 +543,7 @@ static bool session_refused(struct nuauth_client *cl)
 	session_event(cl, NUAUTH_SESSION_LOGIN, NULL, &ev);
 	if (nuauth_hooks_session_check(cl->srv, &ev, why, sizeof(why)))
 		return false;
-	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s (%s) refused: %s",
-			cl->addr_text, cl->user.name, cl->user.mechanism, why);
-	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
-			   nuauth_sasl_mechs(cl->sasl), false);
-	send_auth_result(cl, NU_AUTH_FAILED, why);
-	nu_msgconn_close(cl->link, "login refused");
+	refuse_login(cl, NU_AUTH_FAILED, why);
 	return true;
 }
 
@@ -573,17 +581,12 @@ static void login_step_done(struct nuauth_client *cl, struct login_job *j)
 		return;
 	}
 	if ((limit = session_limit_refusal(cl, &by_address, &for_now))) {
-		peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
-				cl->addr_text, cl->user.name, limit);
-		nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
-				   nuauth_sasl_mechs(cl->sasl), false);
 		if (by_address)
 			cl->srv->stats.sessions_refused_address++;
 		/* For now: RESULT error, which a client retries (on its
 		 * back-off); a limit reached is a refusal. */
-		send_auth_result(cl, for_now ? NU_AUTH_ERROR : NU_AUTH_FAILED, limit);
+		refuse_login(cl, for_now ? NU_AUTH_ERROR : NU_AUTH_FAILED, limit);
 		g_free(limit);
-		nu_msgconn_close(cl->link, "login refused");
 		return;
 	}
 	cl->user.mechanism = g_strdup(nuauth_sasl_mech(cl->sasl));
@@ -630,13 +633,8 @@ static void on_claimed(const char *slot, const char *why, void *ctx)
 	else
 		text = g_strdup_printf("too many sessions for user %s (at most %u, across the cluster)",
 				       cl->user.name, cl->srv->cfg.single_user_client_limit);
-	peer_log_notice(cl->srv->peer_log, &cl->addr, "client %s: login of user %s refused: %s",
-			cl->addr_text, cl->user.name, text);
-	nuauth_stats_login(&cl->srv->stats, nuauth_sasl_mech(cl->sasl),
-			   nuauth_sasl_mechs(cl->sasl), false);
-	send_auth_result(cl, *why ? NU_AUTH_ERROR : NU_AUTH_FAILED, text);
+	refuse_login(cl, *why ? NU_AUTH_ERROR : NU_AUTH_FAILED, text);
 	g_free(text);
-	nu_msgconn_close(cl->link, "login refused");
 }
 
 /* Every check passed: the session starts. */

@@ -376,12 +376,16 @@ static void run_command(struct nuauth_cluster *c, const struct etcd_kv *kv)
 		g_free(why);
 	}
 	else if (strcmp(cmd.command, "connections") == 0 && c->listing &&
-		 cluster_asks_reply_key_ok(c->asks, cmd.reply)) {
+		 !cluster_asks_reply_key_ok(c->asks, cmd.reply))
+		log_warnx("cluster: etcd key %s: a reply key outside the replies (%s): not run",
+			  kv->key, cmd.reply);
+	else if (strcmp(cmd.command, "connections") == 0 && c->listing) {
 		char *listing = c->listing(c->srv, LISTING_MAX);
+		size_t n = strlen(listing);
 
-		etcd_client_put_once(c->etcd, cmd.reply, listing, strlen(listing), COMMAND_TTL);
+		etcd_client_put_once(c->etcd, cmd.reply, listing, n, COMMAND_TTL);
 		log_info("cluster: node %s asks for the connections: answered (%zu bytes)",
-			 cmd.from, strlen(listing));
+			 cmd.from, n);
 		g_free(listing);
 	}
 	else
@@ -395,8 +399,6 @@ static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 {
 	struct nuauth_cluster *c = ctx;
 
-	if (reset)
-		cluster_asks_reset(c->asks);
 	if (reset) {
 		/* A command deleted while the watch was away is forgotten. */
 		GHashTable *present = g_hash_table_new(g_str_hash, g_str_equal);
@@ -425,8 +427,10 @@ static void on_update(GPtrArray *kvs, bool reset, void *ctx)
 		for (guint i = 0; i < gone->len; i++)
 			dir_remove(c, g_ptr_array_index(gone, i));
 		g_ptr_array_free(gone, TRUE);
-		/* The other nodes' failed logins: all of them follow. */
+		/* The other nodes' failed logins and presence: all of them
+		 * follow. */
 		cluster_throttle_reset(c->throttle);
+		cluster_asks_reset(c->asks);
 	}
 	for (guint i = 0; i < kvs->len; i++) {
 		const struct etcd_kv *kv = g_ptr_array_index(kvs, i);

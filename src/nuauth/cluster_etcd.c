@@ -467,6 +467,9 @@ static void claim(struct etcd_client *c, struct op *op, GString *out)
 			r = do_txn(c, etcd_json_put_if_value(*s, *t, op->mine, strlen(op->mine),
 							     c->lease), out);
 		if (r == 1) {
+			/* a release of it still due was an earlier session's:
+			 * it would delete this one's (same value) */
+			g_hash_table_remove(c->to_release, *s);
 			g_hash_table_replace(c->slots, g_strdup(*s), g_strdup(op->mine));
 			post_claim(c, op, *s, true);
 			return;

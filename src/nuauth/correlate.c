@@ -266,15 +266,13 @@ static void settle(struct nuauth_correlator *cor, struct waiting_flow *wf)
 		flow_forget(cor, wf);
 		return;
 	}
-	if (!owner && wf->unanswered == 0 && wf->asked->len > 0 &&
-	    nuauth_cluster_owned_elsewhere(cor->srv->cluster, &wf->flow.saddr)) {
-		/* Every client here said "not mine"; another node's may own it. */
-		flow_not_mine(cor, wf);
-		return;
-	}
 	if (!owner && wf->unanswered == 0 && wf->asked->len > 0) {
-		/* Every client here said "not mine": the address's session. */
-		disowned(cor, wf);
+		/* Every client here said "not mine": another node's may own
+		 * it, else the address's session does. */
+		if (nuauth_cluster_owned_elsewhere(cor->srv->cluster, &wf->flow.saddr))
+			flow_not_mine(cor, wf);
+		else
+			disowned(cor, wf);
 		return;
 	}
 	if (!owner || wf->unanswered > 0)

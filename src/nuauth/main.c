@@ -253,11 +253,13 @@ static void shut_down(struct nuauth_server *srv)
 	nuauth_portal_refuse_new(srv);
 	/* The jobs still running end (their results are only freed). */
 	nuauth_workers_free(srv->workers);
+	/* A control request waiting for the other nodes' answers is dropped
+	 * while its question still exists (cluster_ask.c). */
+	nuauth_control_stop(srv);
 	/* The sessions' deletes were queued as the clients closed; the lease
 	 * goes last. */
 	nuauth_cluster_stop(srv);
 
-	nuauth_control_stop(srv);
 	nuauth_metrics_stop(srv);
 	nuauth_portal_stop(srv);
 	nuauth_ipauth_free(srv->ipauth);

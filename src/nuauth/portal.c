@@ -289,8 +289,8 @@ static gboolean answer(gpointer data)
 							       "by the network: no login here."));
 			break;
 		}
-		if (r->too_long || !*r->user || strlen(r->user) >= NU_NAME_MAX ||
-		    strpbrk(r->user, " \t\r\n")) {
+		if (r->too_long || !nuauth_username_usable(r->user) ||
+		    strlen(r->user) >= NU_NAME_MAX) {
 			respond(r, MHD_HTTP_BAD_REQUEST, login_page(r, "That is not a user name."));
 			break;
 		}

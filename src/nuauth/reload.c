@@ -63,6 +63,9 @@ bool nuauth_reload(struct nuauth_server *srv, const char *who, GError **error)
 	 * unloaded when the last such job ends. */
 	nuauth_modules_unref(srv->modules);
 	srv->modules = mods;
+	keep(&cfg.tls_cert, srv->cfg.tls_cert);
+	keep(&cfg.tls_key, srv->cfg.tls_key);
+	keep(&cfg.tls_cacert, srv->cfg.tls_cacert);
 	keep(&cfg.nufw_listen_addr, srv->cfg.nufw_listen_addr);
 	keep(&cfg.client_listen_addr, srv->cfg.client_listen_addr);
 	cfg.gw_port = srv->cfg.gw_port;
