@@ -235,6 +235,16 @@ GSource *nu_idle(GSourceFunc fn, void *data)
 	return attach(g_idle_source_new(), fn, data);
 }
 
+void nu_run_on(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify notify)
+{
+	GSource *s = g_idle_source_new();
+
+	g_source_set_priority(s, G_PRIORITY_DEFAULT);
+	g_source_set_callback(s, fn, data, notify);
+	g_source_attach(s, ctx);
+	g_source_unref(s);
+}
+
 GSource *nu_idle_high(GSourceFunc fn, void *data)
 {
 	GSource *s = g_idle_source_new();

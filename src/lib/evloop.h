@@ -18,6 +18,11 @@ GSource *nu_idle_high(GSourceFunc fn, void *data);
 /* An idle source at the priority of the fd watches: it runs in the next
  * turn together with the watches of the fds that are ready then. */
 GSource *nu_soon(GSourceFunc fn, void *data);
+/* From another thread: fn(data) runs on the thread that runs ctx's loop,
+ * in its next turn; notify(data) after.  Not g_main_context_invoke(),
+ * which runs fn on the calling thread whenever it can acquire ctx (before
+ * the loop runs, or after it returned). */
+void nu_run_on(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify notify);
 /* Destroys *src (when not NULL) and sets it to NULL. */
 void nu_source_cancel(GSource **src);
 

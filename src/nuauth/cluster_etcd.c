@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "etcd_json.h"
+#include "evloop.h"
 #include "log.h"
 
 #define REQUEST_TIMEOUT_MS 2000
@@ -155,8 +156,10 @@ static void mailbox_post(struct mailbox *mb, struct item *it)
 	g_mutex_lock(&mb->lock);
 	g_queue_push_tail(&mb->items, it);
 	g_mutex_unlock(&mb->lock);
-	g_main_context_invoke_full(mb->main, G_PRIORITY_DEFAULT, mailbox_drain,
-				   g_atomic_rc_box_acquire(mb), mailbox_unref);
+	/* Never on this thread: before nuauth's main loop runs, the node's
+	 * structures are still being made (a watch's first answer came 4 ms
+	 * after start and ran here, on the etcd thread, into them). */
+	nu_run_on(mb->main, mailbox_drain, g_atomic_rc_box_acquire(mb), mailbox_unref);
 }
 
 /* ---- HTTP ---- */

@@ -9,7 +9,7 @@
  *
  * libmicrohttpd's thread never touches nuauth's state: it reads the
  * request (the form's two fields, bounded), suspends the connection and
- * hands the request to the main loop (g_main_context_invoke); the main
+ * hands the request to the main loop (nu_run_on); the main
  * loop (and the pool, for the password) answers, puts the page in the
  * request and resumes the connection, whose thread sends it.  A request
  * is shared by both threads: a reference each, the last one frees it.
@@ -33,6 +33,7 @@
 #endif
 
 #include "error.h"
+#include "evloop.h"
 #include "log.h"
 
 #define BROWSERS_MAX 64
@@ -459,7 +460,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	MHD_suspend_connection(conn);
 	p->waiting = g_list_prepend(p->waiting, r);
 	g_mutex_unlock(&p->lock);
-	g_main_context_invoke(p->main_ctx, answer, r);
+	nu_run_on(p->main_ctx, answer, r, NULL);
 	return MHD_YES;
 }
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "nuauth.h"
 
+#include "evloop.h"
 #include "log.h"
 
 struct nuauth_workers {
@@ -36,19 +37,11 @@ static gboolean run_done(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-/* done() as an idle source of the main context: the main loop wakes up and
- * runs it there.  (Not g_main_context_invoke(), which runs the function on
- * the calling thread whenever it can acquire the context, e.g. at exit.)
- * The context's lock orders everything work() wrote before what done()
- * reads. */
+/* done() on the main loop (nu_run_on).  The context's lock orders
+ * everything work() wrote before what done() reads. */
 static void hand_back(struct job *j)
 {
-	GSource *src = g_idle_source_new();
-
-	g_source_set_priority(src, G_PRIORITY_DEFAULT);
-	g_source_set_callback(src, run_done, j, NULL);
-	g_source_attach(src, j->w->main_ctx);
-	g_source_unref(src);
+	nu_run_on(j->w->main_ctx, run_done, j, NULL);
 }
 
 static void run_work(gpointer p, gpointer user_data)
